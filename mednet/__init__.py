@@ -1,0 +1,29 @@
+"""mednet: referral routing and coverage planning for China's medical communities.
+
+    >>> import mednet
+    >>> region = mednet.load_region("quzhou")
+    >>> G = mednet.build_network(region)
+    >>> report = mednet.validate_membership(region)
+    >>> report.ok
+    True
+"""
+
+__version__ = "0.1.0"
+
+from mednet.errors import (  # noqa: E402
+    InvalidCoordinates, InvalidRequest, MednetError, NoCapableInstitution, RegionDataError,
+    UnknownCommunity, UnknownInstitution, UnknownRegion, UnknownSpecialty,
+)
+from mednet.models import Capability, Community, Institution, Link, Region, Role, Session, Tier  # noqa: E402
+from mednet.network import build_network, compile_network, resolve_institution  # noqa: E402
+from mednet.regions import list_regions, load_region, save_region  # noqa: E402
+from mednet.specialties import SPECIALTIES, resolve_specialty  # noqa: E402
+from mednet.validate import validate_membership  # noqa: E402
+
+__all__ = [
+    "Capability", "Community", "Institution", "InvalidCoordinates", "InvalidRequest", "Link", "MednetError",
+    "NoCapableInstitution", "Region", "RegionDataError", "Role", "SPECIALTIES", "Session", "Tier",
+    "UnknownCommunity", "UnknownInstitution", "UnknownRegion", "UnknownSpecialty", "build_network",
+    "compile_network", "list_regions", "load_region", "resolve_institution", "resolve_specialty",
+    "save_region", "validate_membership", "__version__",
+]

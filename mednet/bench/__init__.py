@@ -1,0 +1,68 @@
+"""``mednet bench``: performance figures beside a reference measured in the same run.
+
+Each area module in this package (``routing``, ``coverage``, ``http``)
+defines ``run(*, quick: bool) -> list[BenchRow]``. Every row states its own
+reference, so the report gives ratios rather than raw times alone: this
+machine is shared and absolute times drift.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+AREAS = ("routing", "coverage", "http")
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    """One figure: what was measured, its value, the reference and the target."""
+
+    area: str
+    name: str
+    value: float
+    unit: str
+    reference_name: str | None = None
+    reference_value: float | None = None
+    target: str | None = None
+    met: bool | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        """How many times better than the reference (reference / value for times)."""
+        if not self.reference_value or not self.value:
+            return None
+        return self.reference_value / self.value if self.unit in ("s", "ms", "µs") else self.value / self.reference_value
+
+
+def time_per_call(func: Callable[[], object], *, min_seconds: float = 0.5, repeat: int = 5) -> float:
+    """Seconds per call: the median over ``repeat`` rounds of a self-sized loop."""
+    n, elapsed = 1, 0.0
+    while True:
+        start = time.perf_counter()
+        for _ in range(n):
+            func()
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds / repeat or n >= 1 << 24:
+            break
+        n *= 2
+    rounds = [elapsed / n]
+    for _ in range(repeat - 1):
+        start = time.perf_counter()
+        for _ in range(n):
+            func()
+        rounds.append((time.perf_counter() - start) / n)
+    return statistics.median(rounds)
+
+
+def format_rows(rows: list[BenchRow]) -> str:
+    """A plain table: figure, reference, ratio, target."""
+    lines = [f"{'area':9} {'figure':44} {'value':>12} {'reference':>28} {'ratio':>9}  target"]
+    for r in rows:
+        ref = f"{r.reference_value:,.4g} {r.unit} ({r.reference_name})" if r.reference_value else ""
+        ratio = f"{r.ratio:,.1f}x" if r.ratio else ""
+        target = (r.target or "") + ("" if r.met is None else ("  met" if r.met else "  NOT MET"))
+        lines.append(f"{r.area:9} {r.name:44} {r.value:>10,.4g} {r.unit:2} {ref:>28} {ratio:>9}  {target}")
+    return "\n".join(lines)

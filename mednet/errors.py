@@ -1,0 +1,117 @@
+"""Errors raised by mednet.
+
+Every error derives from :class:`MednetError` and from the builtin it is a
+kind of, so callers can catch either::
+
+    >>> from mednet.errors import UnknownInstitution
+    >>> err = UnknownInstitution("华铺", known=["华埠镇卫生院", "杨林镇卫生院"])
+    >>> isinstance(err, KeyError), str(err)
+    (True, "unknown institution '华铺'; did you mean '华埠镇卫生院'?")
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def closest_names(name: str, known: Iterable[str], *, n: int = 3) -> list[str]:
+    """The known names nearest to ``name``, best first (may be empty).
+
+    >>> closest_names("pediatrics", ["paediatrics", "pathology"])
+    ['paediatrics']
+    """
+    query = name.strip().casefold()
+    if not query:
+        return []
+
+    def score(candidate: str) -> tuple[float, float]:
+        key = candidate.casefold()
+        whole = difflib.SequenceMatcher(None, query, key).ratio()
+        prefix = difflib.SequenceMatcher(None, query, key[: len(query)]).ratio()  # "华铺" ~ "华埠镇卫生院"
+        contains = 0.9 if query in key or key in query else 0.0
+        return max(whole, prefix, contains), whole
+
+    scored = sorted(((score(k), k) for k in dict.fromkeys(known)), key=lambda sk: sk[0], reverse=True)
+    return [k for (best, _), k in scored[:n] if best >= 0.5]
+
+
+class MednetError(Exception):
+    """Root of every error mednet raises on purpose."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0]) if self.args else self.__class__.__name__
+
+
+class _UnknownName(MednetError, KeyError):
+    kind = "name"
+
+    def __init__(self, name: str, *, known: Iterable[str] = (), where: str | None = None):
+        self.name = name
+        self.suggestions = closest_names(str(name), known)
+        message = f"unknown {self.kind} {name!r}"
+        if where:
+            message += f" in {where}"
+        if self.suggestions:
+            message += f"; did you mean {self.suggestions[0]!r}?"
+        super().__init__(message)
+
+
+class UnknownInstitution(_UnknownName):
+    """No institution has this id, name or alias."""
+
+    kind = "institution"
+
+
+class UnknownSpecialty(_UnknownName):
+    """No specialty has this code, label or alias."""
+
+    kind = "specialty"
+
+
+class UnknownRegion(_UnknownName):
+    """No region file has this name."""
+
+    kind = "region"
+
+
+class UnknownCommunity(_UnknownName):
+    """No community has this id or name."""
+
+    kind = "community"
+
+
+class RegionDataError(MednetError, ValueError):
+    """A region file cannot be used: names the file, the place in it and the rule.
+
+    >>> str(RegionDataError("bad.json", "institutions[3].lat", "must be <= 90, got 200"))
+    'bad.json: institutions[3].lat: must be <= 90, got 200'
+    """
+
+    def __init__(self, file: str, place: str, rule: str):
+        self.file, self.place, self.rule = str(file), place, rule
+        super().__init__(f"{file}: {place}: {rule}" if place else f"{file}: {rule}")
+
+
+class InvalidRequest(MednetError, ValueError):
+    """A parameter has a value the operation cannot accept.
+
+    >>> str(InvalidRequest("max_km", -5.0, "must be > 0"))
+    '`max_km` must be > 0, got -5.0'
+    """
+
+    def __init__(self, parameter: str, value: object, rule: str):
+        self.parameter, self.value, self.rule = parameter, value, rule
+        super().__init__(f"`{parameter}` {rule}, got {value!r}")
+
+
+class InvalidCoordinates(InvalidRequest):
+    """A latitude/longitude pair out of range, swapped, or outside the area served."""
+
+
+class NoCapableInstitution(MednetError, LookupError):
+    """No institution offers the specialty within the constraints given."""
+
+    def __init__(self, message: str, *, specialty: str | None = None, origin: str | None = None):
+        self.specialty, self.origin = specialty, origin
+        super().__init__(message)

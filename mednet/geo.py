@@ -1,0 +1,140 @@
+"""Distances and spatial lookups on WGS84 points.
+
+``geodesic_km`` is exact (geopy, WGS84 ellipsoid) for single pairs;
+``haversine_km`` is vectorised for bulk work (within 0.5 % of geodesic, see
+tests). Coordinates are always named ``lat``/``lon``.
+
+    >>> round(geodesic_km(lat1=29.1400, lon1=118.4103, lat2=29.0105, lon2=118.3543), 2)
+    15.35
+    >>> check_lat_lon(lat=118.35, lon=29.01)
+    Traceback (most recent call last):
+    ...
+    mednet.errors.InvalidCoordinates: `lat` must be within [-90, 90] (lat and lon look swapped?), got 118.35
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from geopy.distance import geodesic
+from scipy.spatial import cKDTree
+
+from mednet.errors import InvalidCoordinates
+
+EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG), as geopy's great_circle uses
+
+#: Mainland China with a margin (lat 17.5–54, lon 73–135.5): points outside are refused by routing.
+CHINA_BOUNDS = {"lat": (17.5, 54.0), "lon": (73.0, 135.5)}
+
+
+def geodesic_km(*, lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Exact ellipsoidal distance between two points, in km."""
+    return geodesic((lat1, lon1), (lat2, lon2)).km
+
+
+def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distance in km; array inputs broadcast.
+
+    >>> float(haversine_km(0.0, 0.0, 0.0, 1.0).round(3))
+    111.195
+    """
+    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def check_lat_lon(*, lat: float, lon: float, within_china: bool = False) -> tuple[float, float]:
+    """Validate a point given by a user; returns it as floats.
+
+    Raises :class:`InvalidCoordinates` naming the bad value, and says so
+    when the pair looks swapped.
+
+    >>> check_lat_lon(lat=29.01, lon=118.35, within_china=True)
+    (29.01, 118.35)
+    >>> check_lat_lon(lat=48.85, lon=2.35, within_china=True)
+    Traceback (most recent call last):
+    ...
+    mednet.errors.InvalidCoordinates: `lat, lon` must lie in mainland China (lat 17.5–54.0, lon 73.0–135.5), got (48.85, 2.35)
+    """
+    try:
+        lat, lon = float(lat), float(lon)
+    except (TypeError, ValueError) as err:
+        raise InvalidCoordinates("lat, lon", (lat, lon), "must be numbers") from err
+    for name, value, bound in (("lat", lat, 90.0), ("lon", lon, 180.0)):
+        if not math.isfinite(value):
+            raise InvalidCoordinates(name, value, "must be a finite number")
+        if abs(value) > bound:
+            swapped = name == "lat" and abs(lon) <= 90 < abs(lat) <= 180
+            hint = " (lat and lon look swapped?)" if swapped else ""
+            raise InvalidCoordinates(name, value, f"must be within [-{bound:g}, {bound:g}]{hint}")
+    if within_china and not in_china(lat=lat, lon=lon):
+        (lo_lat, hi_lat), (lo_lon, hi_lon) = CHINA_BOUNDS["lat"], CHINA_BOUNDS["lon"]
+        hint = " (lat and lon look swapped?)" if in_china(lat=lon, lon=lat) else ""
+        raise InvalidCoordinates(
+            "lat, lon", (lat, lon),
+            f"must lie in mainland China (lat {lo_lat}–{hi_lat}, lon {lo_lon}–{hi_lon}){hint}",
+        )
+    return lat, lon
+
+
+def in_china(*, lat: float, lon: float) -> bool:
+    (lo_lat, hi_lat), (lo_lon, hi_lon) = CHINA_BOUNDS["lat"], CHINA_BOUNDS["lon"]
+    return lo_lat <= lat <= hi_lat and lo_lon <= lon <= hi_lon
+
+
+def _unit_vectors(lat, lon) -> np.ndarray:
+    lat, lon = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
+    return np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
+
+
+def _chord_to_km(chord: np.ndarray) -> np.ndarray:
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2, 0.0, 1.0))
+
+
+class SpatialIndex:
+    """Nearest points on the sphere (a k-d tree on unit vectors: exact great-circle order).
+
+    >>> index = SpatialIndex(lat=[29.0, 30.0], lon=[118.0, 120.0])
+    >>> index.nearest(lat=29.9, lon=119.9)
+    (1, 14.71...)
+    """
+
+    def __init__(self, *, lat, lon):
+        self._tree = cKDTree(_unit_vectors(lat, lon))
+
+    def nearest(self, *, lat: float, lon: float) -> tuple[int, float]:
+        """Index of the nearest point and its great-circle distance in km."""
+        chord, i = self._tree.query(_unit_vectors([lat], [lon])[0])
+        return int(i), float(_chord_to_km(np.asarray(chord)))
+
+    def within(self, *, lat: float, lon: float, max_km: float) -> list[int]:
+        """Indices of the points within ``max_km`` (great circle), unordered."""
+        chord = 2 * math.sin(min(max_km / (2 * EARTH_RADIUS_KM), math.pi / 2))
+        return list(self._tree.query_ball_point(_unit_vectors([lat], [lon])[0], chord))
+
+
+def neighbour_pairs(lat, lon, *, k: int, max_km: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each point joined to its ``k`` nearest others within ``max_km``.
+
+    Returns index arrays ``i < j`` (each pair once) and the great-circle km
+    between them. This is the documented rule for neighbour road links.
+
+    >>> i, j, km = neighbour_pairs([29.0, 29.1, 35.0], [118.0, 118.0, 118.0], k=2, max_km=50)
+    >>> i.tolist(), j.tolist(), km.round(1).tolist()
+    ([0], [1], [11.1])
+    """
+    vectors = _unit_vectors(lat, lon)
+    n = len(vectors)
+    if n < 2:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0)
+    chord_max = 2 * math.sin(min(max_km / (2 * EARTH_RADIUS_KM), math.pi / 2))
+    chord, idx = cKDTree(vectors).query(vectors, k=min(k + 1, n), distance_upper_bound=chord_max)
+    src = np.repeat(np.arange(n), idx.shape[1])
+    dst, chord = idx.ravel(), chord.ravel()
+    keep = (dst < n) & (dst != src)
+    a, b = np.minimum(src[keep], dst[keep]), np.maximum(src[keep], dst[keep])
+    pairs = np.unique(np.column_stack((a, b)), axis=0)
+    i, j = pairs[:, 0], pairs[:, 1]
+    return i, j, _chord_to_km(np.linalg.norm(vectors[i] - vectors[j], axis=1))

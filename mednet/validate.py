@@ -1,0 +1,347 @@
+"""Membership validation: structural rules, published rosters, geography.
+
+``validate_membership`` collects every problem, then returns one immutable
+report; each problem has a stable ``code``, a ``severity`` and a message
+naming the institutions involved.
+
+    >>> from mednet.regions import load_region
+    >>> report = validate_membership(load_region("quzhou"))
+    >>> report.ok, [c.member_count for c in report.communities]
+    (True, [16, 7, 13, 9, 10, 7])
+
+Rules (code — severity — meaning):
+
+=============================  ========  ==================================================
+unknown-id                     error     a membership, link or roster names no institution
+duplicate-id                   error     two institutions share an id
+duplicate-name                 error     two institutions share a name or alias
+lead-count                     error     a community has no lead, or more than one
+lead-tier                      error     a lead is not a hospital
+multiple-communities           error     an institution is lead/branch of two communities
+partner-as-lead                error     a collaborator or alliance member leads a community
+member-outside-county          error     a branch stands outside its community's counties
+orphan-primary-care            error     a township/community centre of a covered county is in no community
+unreachable-member             error     a member has no path of links to its lead
+point-outside-county           error     a point lies outside its county (swapped lat/lon?)
+roster-missing                 error     a published member is not in the community
+roster-extra                   error     a community member is not in its published roster
+roster-moved                   error     a published member sits in another community
+roster-alias                   error     a roster name is not a name or alias of the institution it resolves to
+roster-unnamed                 warning   the source counts members it does not name
+township-without-centre        warning   an official township of a covered county has no centre in the data
+township-not-official          warning   a centre's township is not in the official 2016 list
+branch-nearer-other-lead       warning   a branch is much nearer another community's lead than its own
+inferred-data                  warning   facts inferred rather than published (counted per kind)
+=============================  ========  ==================================================
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from typing import Literal
+
+import networkx as nx
+from pydantic import BaseModel, ConfigDict
+
+from mednet.errors import UnknownRegion
+from mednet.geo import haversine_km
+from mednet.models import Region, Role, Tier
+from mednet.places import county_townships
+
+Severity = Literal["error", "warning"]
+
+#: A point farther than this from every official township point of its county is outside it.
+OUTSIDE_COUNTY_KM = 15.0
+#: A branch is "much nearer" another lead when nearer by this factor and by at least NEARER_MIN_KM.
+NEARER_FACTOR, NEARER_MIN_KM = 0.5, 5.0
+
+
+class Problem(BaseModel):
+    """One finding of the validator."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str
+    severity: Severity
+    message: str
+    institution: str | None = None
+    community: str | None = None
+
+
+class CommunitySummary(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    name: str
+    lead: str | None
+    lead_name: str | None
+    member_count: int
+    partners: tuple[str, ...] = ()
+
+
+class ValidationReport(BaseModel):
+    """All problems found in a region, and a summary of its communities."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    region: str
+    communities: tuple[CommunitySummary, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    @property
+    def ok(self) -> bool:
+        """True when there are no errors (warnings do not count)."""
+        return not self.errors
+
+    def codes(self, severity: Severity | None = None) -> set[str]:
+        return {p.code for p in self.problems if severity in (None, p.severity)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=1)
+
+
+def validate_membership(region: Region) -> ValidationReport:
+    """Check a region's communities against the rules and its published rosters."""
+    names = {i.id: i.name for i in region.institutions}
+    problems = [
+        *_identity(region),
+        *_structure(region, names),
+        *_rosters(region, names),
+        *_geography(region, names),
+        *_inferred(region),
+    ]
+    return ValidationReport(region=region.id, communities=_summaries(region, names), problems=tuple(problems))
+
+
+def _label(names: dict[str, str], node: str) -> str:
+    return f"{names[node]} ({node})" if node in names else repr(node)
+
+
+def _error(code: str, message: str, *, institution=None, community=None) -> Problem:
+    return Problem(code=code, severity="error", message=message, institution=institution, community=community)
+
+
+def _warning(code: str, message: str, *, institution=None, community=None) -> Problem:
+    return Problem(code=code, severity="warning", message=message, institution=institution, community=community)
+
+
+def _identity(region: Region) -> Iterator[Problem]:
+    known = {i.id for i in region.institutions}
+    for node, n in Counter(i.id for i in region.institutions).items():
+        if n > 1:
+            yield _error("duplicate-id", f"{n} institutions share the id {node!r}", institution=node)
+    holders: dict[str, set[str]] = defaultdict(set)
+    for inst in region.institutions:
+        for name in {inst.name, *inst.aliases}:
+            holders[name.strip().casefold()].add(inst.id)
+    for name, ids in holders.items():
+        if len(ids) > 1:
+            listed = ", ".join(sorted(ids))
+            yield _error("duplicate-name", f"the name or alias {name!r} is used by {len(ids)} institutions: {listed}",
+                         institution=sorted(ids)[0])
+    for com in region.communities:
+        for m in com.members:
+            if m.institution not in known:
+                yield _error("unknown-id", f"community {com.name} ({com.id}) lists unknown institution "
+                             f"{m.institution!r} as {m.role.value}", institution=m.institution, community=com.id)
+    for i, link in enumerate(region.links):
+        for end in (link.a, link.b):
+            if end not in known:
+                yield _error("unknown-id", f"links[{i}] ({link.kind.value}) joins unknown institution {end!r}",
+                             institution=end)
+    community_ids = {c.id for c in region.communities}
+    for roster in region.rosters:
+        if roster.community not in community_ids:
+            yield _error("unknown-id", f"a roster names unknown community {roster.community!r}",
+                         community=roster.community)
+        for entry in roster.entries:
+            if entry.institution is not None and entry.institution not in known:
+                yield _error("unknown-id", f"roster of {roster.community} resolves {entry.text!r} to unknown "
+                             f"institution {entry.institution!r}", institution=entry.institution,
+                             community=roster.community)
+
+
+def _structure(region: Region, names: dict[str, str]) -> Iterator[Problem]:
+    by_id = {i.id: i for i in region.institutions}
+    home: dict[str, list[str]] = defaultdict(list)
+    partner_of: dict[str, list[str]] = defaultdict(list)
+    led: dict[str, list[str]] = defaultdict(list)
+    for com in region.communities:
+        leads = com.leads
+        if len(leads) != 1:
+            found = ", ".join(_label(names, n) for n in leads) or "none"
+            yield _error("lead-count", f"community {com.name} ({com.id}) must have exactly one lead, has "
+                         f"{len(leads)}: {found}", community=com.id)
+        for m in com.members:
+            if m.role in (Role.LEAD, Role.BRANCH):
+                home[m.institution].append(com.id)
+            else:
+                partner_of[m.institution].append(com.id)
+            if m.role is Role.LEAD:
+                led[m.institution].append(com.id)
+            inst = by_id.get(m.institution)
+            if inst is None:
+                continue
+            if m.role is Role.LEAD and not inst.tier.is_hospital:
+                yield _error("lead-tier", f"{_label(names, inst.id)} leads {com.name} but is a "
+                             f"{inst.tier.label_zh} ({inst.tier.value}); a lead must be a hospital",
+                             institution=inst.id, community=com.id)
+            if m.role is Role.BRANCH and inst.county not in com.counties:
+                yield _error("member-outside-county", f"branch {_label(names, inst.id)} stands in {inst.county}, "
+                             f"outside {com.name}'s counties ({', '.join(com.counties)})",
+                             institution=inst.id, community=com.id)
+    for node, coms in home.items():
+        if len(coms) > 1:
+            yield _error("multiple-communities", f"{_label(names, node)} is lead or branch of {len(coms)} "
+                         f"communities ({', '.join(coms)}); a branch belongs to exactly one", institution=node)
+    for node, coms in led.items():
+        if node in partner_of:
+            yield _error("partner-as-lead", f"{_label(names, node)} leads {', '.join(coms)} but takes part in "
+                         f"{', '.join(partner_of[node])} as a collaborator or alliance, which never lead",
+                         institution=node, community=coms[0])
+    covered = {c.name for c in region.covered_counties}
+    for inst in region.institutions:
+        if inst.tier.is_primary_care and inst.county in covered and inst.id not in home:
+            yield _error("orphan-primary-care", f"{_label(names, inst.id)} is a {inst.tier.label_zh} in covered "
+                         f"county {inst.county} but belongs to no community", institution=inst.id)
+    G = nx.Graph()
+    G.add_nodes_from(by_id)
+    G.add_edges_from((link.a, link.b) for link in region.links if link.a in by_id and link.b in by_id)
+    for com in region.communities:
+        lead = com.lead
+        if lead not in by_id:
+            continue
+        reach = nx.node_connected_component(G, lead)
+        for m in com.members:
+            if m.institution in by_id and m.institution not in reach:
+                yield _error("unreachable-member", f"{_label(names, m.institution)} ({m.role.value} of {com.name}) "
+                             f"has no path of links to its lead {_label(names, lead)}",
+                             institution=m.institution, community=com.id)
+
+
+def _rosters(region: Region, names: dict[str, str]) -> Iterator[Problem]:
+    by_id = {i.id: i for i in region.institutions}
+    home = {m.institution: com.id for com in region.communities for m in com.members
+            if m.role in (Role.LEAD, Role.BRANCH)}
+    communities = {c.id: c for c in region.communities}
+    for roster in region.rosters:
+        com = communities.get(roster.community)
+        if com is None:
+            continue
+        published = set()
+        for entry in roster.entries:
+            node = entry.institution
+            if node is None or node not in by_id:
+                continue
+            published.add(node)
+            inst = by_id[node]
+            if entry.text.strip().casefold() not in {n.strip().casefold() for n in (inst.name, *inst.aliases)}:
+                yield _error("roster-alias", f"roster of {com.name} lists {entry.text!r}, resolved to "
+                             f"{_label(names, node)}, which has no such name or alias", institution=node,
+                             community=com.id)
+            if node not in com.ids(Role.LEAD, Role.BRANCH):
+                if node in home:
+                    other = communities[home[node]]
+                    yield _error("roster-moved", f"{entry.text!r} ({_label(names, node)}) is published in "
+                                 f"{com.name} but sits in {other.name}", institution=node, community=com.id)
+                else:
+                    yield _error("roster-missing", f"{entry.text!r} ({_label(names, node)}) is published in "
+                                 f"{com.name} but is not one of its members", institution=node, community=com.id)
+        unnamed = roster.unnamed + sum(1 for e in roster.entries if e.institution is None)
+        extra = [n for n in com.ids(Role.LEAD, Role.BRANCH) if n not in published]
+        for node in extra[unnamed:] if unnamed else extra:
+            yield _error("roster-extra", f"{_label(names, node)} is a member of {com.name} but not in its roster "
+                         f"published {roster.published}", institution=node, community=com.id)
+        if unnamed:
+            tier = f" {roster.unnamed_tier.label_zh}" if roster.unnamed_tier else ""
+            yield _warning("roster-unnamed", f"the source counts {unnamed}{tier} member(s) of {com.name} it does "
+                           f"not name; they are not in the data", community=com.id)
+
+
+def _geography(region: Region, names: dict[str, str]) -> Iterator[Problem]:
+    by_id = {i.id: i for i in region.institutions}
+    covered = {c.name: c.code for c in region.covered_counties}
+    townships = {}
+    for name, code in covered.items():
+        try:
+            townships[name] = county_townships(name, code=code)
+        except (KeyError, UnknownRegion):
+            yield _warning("township-without-centre", f"covered county {name} ({code}) is not in the places table")
+    served = {i.township for i in region.institutions if i.tier.is_primary_care}
+    for county, places in townships.items():
+        official = {p.name for p in places}
+        for name in sorted(official - served):
+            yield _warning("township-without-centre", f"official township {name} of {county} has no health centre "
+                           "in the data")
+        for inst in region.institutions:
+            if inst.county == county and inst.tier.is_primary_care and inst.township not in official:
+                why = f" ({inst.note})" if inst.note and inst.township is None else ""
+                yield _warning("township-not-official", f"{_label(names, inst.id)} serves "
+                               f"{inst.township or 'no official township'}, not in {county}'s official 2016 list"
+                               f"{why}", institution=inst.id)
+        points = [(p.lat, p.lon) for p in places if p.lat is not None]
+        if not points:
+            continue
+        lats, lons = zip(*points, strict=True)
+        for inst in region.institutions:
+            if inst.county != county:
+                continue
+            nearest = float(haversine_km(inst.lat, inst.lon, lats, lons).min())
+            if nearest > OUTSIDE_COUNTY_KM:
+                yield _error("point-outside-county", f"{_label(names, inst.id)} at lat={inst.lat}, lon={inst.lon} "
+                             f"is {nearest:.0f} km from every township of {county}: outside the county "
+                             "(swapped lat/lon?)", institution=inst.id)
+    leads = {c.id: c.lead for c in region.communities if c.lead in by_id}
+    for com in region.communities:
+        own = leads.get(com.id)
+        if own is None:
+            continue
+        for node in com.ids(Role.BRANCH):
+            inst = by_id.get(node)
+            if inst is None:
+                continue
+            own_km = float(haversine_km(inst.lat, inst.lon, by_id[own].lat, by_id[own].lon))
+            for other_id, other in leads.items():
+                if other_id == com.id or other == own:
+                    continue
+                other_km = float(haversine_km(inst.lat, inst.lon, by_id[other].lat, by_id[other].lon))
+                if other_km < NEARER_FACTOR * own_km and own_km - other_km >= NEARER_MIN_KM:
+                    yield _warning("branch-nearer-other-lead", f"branch {_label(names, node)} of {com.name} is "
+                                   f"{other_km:.1f} km from {_label(names, other)} (lead of {other_id}) but "
+                                   f"{own_km:.1f} km from its own lead", institution=node, community=com.id)
+
+
+def _inferred(region: Region) -> Iterator[Problem]:
+    counts = {
+        "institutions": sum(i.inferred for i in region.institutions),
+        "locations placed at a seat or proxy point": sum(i.location.is_proxy for i in region.institutions),
+        "capabilities": sum(c.inferred for i in region.institutions for c in i.capabilities),
+        "memberships": sum(m.inferred for c in region.communities for m in c.members),
+        "links": sum(link.inferred for link in region.links),
+    }
+    for what, n in counts.items():
+        if n:
+            yield _warning("inferred-data", f"{n} {what} are inferred, not published (each says why in the data)")
+
+
+def _summaries(region: Region, names: dict[str, str]) -> tuple[CommunitySummary, ...]:
+    return tuple(
+        CommunitySummary(
+            id=c.id, name=c.name, lead=c.lead, lead_name=names.get(c.lead) if c.lead else None,
+            member_count=len(c.ids(Role.LEAD, Role.BRANCH)), partners=c.ids(Role.COLLABORATOR, Role.ALLIANCE),
+        )
+        for c in region.communities
+    )
+
+
+__all__ = ["Problem", "ValidationReport", "validate_membership", "CommunitySummary", "Tier"]
