@@ -46,9 +46,11 @@ class MednetError(Exception):
 class _UnknownName(MednetError, KeyError):
     kind = "name"
 
-    def __init__(self, name: str, *, known: Iterable[str] = (), where: str | None = None):
+    def __init__(
+        self, name: str, *, known: Iterable[str] = (), where: str | None = None, suggestions: list[str] | None = None
+    ):
         self.name = name
-        self.suggestions = closest_names(str(name), known)
+        self.suggestions = closest_names(str(name), known) if suggestions is None else suggestions
         message = f"unknown {self.kind} {name!r}"
         if where:
             message += f" in {where}"

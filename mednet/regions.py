@@ -6,10 +6,10 @@
 
 A broken file fails with the file, the place in it and the rule broken::
 
-    >>> load_region("no-such-region")
+    >>> load_region("quzou")
     Traceback (most recent call last):
     ...
-    mednet.errors.UnknownRegion: unknown region 'no-such-region'; did you mean ...
+    mednet.errors.UnknownRegion: unknown region 'quzou' in ...; did you mean 'quzhou'?
 """
 
 from __future__ import annotations

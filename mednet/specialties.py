@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from mednet.errors import UnknownSpecialty
+from mednet.errors import UnknownSpecialty, closest_names
 
 Kind = Literal["clinical", "diagnostic", "service"]
 
@@ -115,8 +115,8 @@ def resolve_specialty(name: str | Specialty) -> Specialty:
         return name
     found = _index().get(str(name).strip().casefold())
     if found is None:
-        known = [k for s in SPECIALTIES for k in (s.code, s.label_zh, s.label_en, *s.aliases)]
-        raise UnknownSpecialty(str(name), known=known)
+        near = closest_names(str(name), (k for s in SPECIALTIES for k in (s.code, s.label_zh, s.label_en, *s.aliases)))
+        raise UnknownSpecialty(str(name), suggestions=list(dict.fromkeys(_index()[k.casefold()].code for k in near)))
     return found
 
 

@@ -245,7 +245,7 @@ def _rosters(region: Region, names: dict[str, str]) -> Iterator[Problem]:
                 continue
             published.add(node)
             inst = by_id[node]
-            if entry.text.strip().casefold() not in {n.strip().casefold() for n in (inst.name, *inst.aliases)}:
+            if not _denotes(entry.text, inst.name, inst.aliases):
                 yield _error("roster-alias", f"roster of {com.name} lists {entry.text!r}, resolved to "
                              f"{_label(names, node)}, which has no such name or alias", institution=node,
                              community=com.id)
@@ -258,7 +258,7 @@ def _rosters(region: Region, names: dict[str, str]) -> Iterator[Problem]:
                     yield _error("roster-missing", f"{entry.text!r} ({_label(names, node)}) is published in "
                                  f"{com.name} but is not one of its members", institution=node, community=com.id)
         unnamed = roster.unnamed + sum(1 for e in roster.entries if e.institution is None)
-        extra = [n for n in com.ids(Role.LEAD, Role.BRANCH) if n not in published]
+        extra = [n for n in com.ids(Role.LEAD, Role.BRANCH) if n not in published and n in by_id]
         for node in extra[unnamed:] if unnamed else extra:
             yield _error("roster-extra", f"{_label(names, node)} is a member of {com.name} but not in its roster "
                          f"published {roster.published}", institution=node, community=com.id)
@@ -266,6 +266,19 @@ def _rosters(region: Region, names: dict[str, str]) -> Iterator[Problem]:
             tier = f" {roster.unnamed_tier.label_zh}" if roster.unnamed_tier else ""
             yield _warning("roster-unnamed", f"the source counts {unnamed}{tier} member(s) of {com.name} it does "
                            f"not name; they are not in the data", community=com.id)
+
+
+def _denotes(text: str, name: str, aliases: tuple[str, ...]) -> bool:
+    """A roster name denotes an institution: its name, an alias, or a contextual short form.
+
+    Articles shorten within a county's paragraph: "市人民医院" for 江山市人民医院.
+
+    >>> _denotes("市人民医院", "江山市人民医院", ()), _denotes("县中医院", "江山市人民医院", ())
+    (True, False)
+    """
+    text = text.strip().casefold()
+    names = {n.strip().casefold() for n in (name, *aliases)}
+    return text in names or (len(text) >= 4 and any(n.endswith(text) for n in names))
 
 
 def _geography(region: Region, names: dict[str, str]) -> Iterator[Problem]:
@@ -285,10 +298,9 @@ def _geography(region: Region, names: dict[str, str]) -> Iterator[Problem]:
                            "in the data")
         for inst in region.institutions:
             if inst.county == county and inst.tier.is_primary_care and inst.township not in official:
-                why = f" ({inst.note})" if inst.note and inst.township is None else ""
                 yield _warning("township-not-official", f"{_label(names, inst.id)} serves "
-                               f"{inst.township or 'no official township'}, not in {county}'s official 2016 list"
-                               f"{why}", institution=inst.id)
+                               f"{inst.township or 'no official township'}, not in {county}'s official 2016 list "
+                               "(its note in the data says why)", institution=inst.id)
         points = [(p.lat, p.lon) for p in places if p.lat is not None]
         if not points:
             continue

@@ -1,0 +1,73 @@
+import json
+
+import pytest
+
+from mednet.cli import main
+from mednet.regions import regions_dir
+
+
+def test_validate_quzhou_prints_each_community(capsys):
+    assert main(["validate", "quzhou"]) == 0
+    out = capsys.readouterr().out
+    for name, count in [("衢州市第二人民医院医共体", 16), ("衢江区中医院医共体", 7), ("江山市人民医院医共体", 13),
+                        ("江山市中医院医共体", 9), ("开化县人民医院医共体", 10), ("开化县中医院医共体", 7)]:
+        assert f"{name} (" in out and f"{count} members" in out
+    assert "errors: none" in out
+
+
+def test_json_lists_problems_as_objects(capsys):
+    assert main(["validate", "quzhou", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["region"] == "quzhou" and len(doc["communities"]) == 6
+    assert all({"code", "severity", "message"} <= set(p) for p in doc["problems"])
+
+
+def test_errors_exit_1(tmp_path, capsys):
+    doc = json.loads((regions_dir() / "quzhou.json").read_text(encoding="utf-8"))
+    doc["communities"][0]["members"].append({"institution": "nowhere", "role": "branch", "source": "seed004"})
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    assert main(["validate", str(path)]) == 1
+    assert "[unknown-id]" in capsys.readouterr().out
+
+
+def _write(tmp_path, mutate):
+    doc = json.loads((regions_dir() / "quzhou.json").read_text(encoding="utf-8"))
+    mutate(doc)
+    path = tmp_path / "region.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def _set(key, value):
+    def mutate(doc):
+        doc["institutions"][1][key] = value
+    return mutate
+
+
+def _swap(doc):
+    inst = doc["institutions"][1]
+    inst["lat"], inst["lon"] = inst["lon"], inst["lat"]
+
+
+def _bad_specialty(doc):
+    inst = next(i for i in doc["institutions"] if i.get("capabilities"))
+    inst["capabilities"][0]["specialty"] = "pediatrcs"
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda tmp: str(tmp / "absent.json"), "no such file"),
+        (lambda tmp: (tmp / "bad.json").write_text("{oops", encoding="utf-8") and str(tmp / "bad.json"), "invalid JSON"),
+        (lambda tmp: _write(tmp, _set("lat", 200)), "less than or equal to 90"),
+        (lambda tmp: _write(tmp, _swap), "lat and lon look swapped"),
+        (lambda tmp: _write(tmp, _bad_specialty), "did you mean 'paediatrics'"),
+        (lambda tmp: "quzou", "did you mean 'quzhou'"),
+    ],
+    ids=["missing-file", "invalid-json", "latitude-200", "swapped-lat-lon", "unknown-specialty", "unknown-region"],
+)
+def test_unusable_input_is_one_line_and_exit_2(tmp_path, capsys, make, message):
+    assert main(["validate", make(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
