@@ -1,0 +1,44 @@
+"""``mednet bench [--area routing|coverage|http ...] [--http] [--quick] [--format text|json]``.
+
+Measures each area beside a reference measured in the same run and prints
+the ratio: absolute times drift on a shared machine, ratios much less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import json
+import sys
+
+from mednet.bench import AREAS, BenchRow, format_rows
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="measure performance against in-run references", description=__doc__)
+    p.add_argument("--area", action="append", choices=AREAS, help="areas to run (default: routing and coverage)")
+    p.add_argument("--http", action="store_true", help="also run the HTTP load benchmark (starts a local server)")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run, not for quoting)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    areas = list(dict.fromkeys((args.area or ["routing", "coverage"]) + (["http"] if args.http else [])))
+    rows: list[BenchRow] = []
+    for area in areas:
+        try:
+            module = importlib.import_module(f"mednet.bench.{area}")
+        except ModuleNotFoundError as err:
+            if err.name != f"mednet.bench.{area}":
+                raise
+            print(f"mednet: bench area {area!r} is not part of this build", file=sys.stderr)
+            continue
+        print(f"measuring {area} …", file=sys.stderr, flush=True)
+        rows.extend(module.run(quick=args.quick))
+    if args.format == "json":
+        print(json.dumps([dataclasses.asdict(r) | {"ratio": r.ratio} for r in rows], ensure_ascii=False, indent=1))
+    else:
+        print(format_rows(rows))
+    return 0
