@@ -4,7 +4,7 @@ Read from ``data/places/cn_admin_places.csv`` (Vonng/adcode, 2016 codes,
 converted to WGS84) once per process::
 
     >>> sorted(t.name for t in county_townships("开化县"))[:3]
-    ['中村乡', '何田乡', '大溪边乡']
+    ['中村乡', '何田乡', '华埠镇']
     >>> round(county_seat("江山市").lat, 3)
     28.741
 """
