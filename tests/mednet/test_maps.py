@@ -1,0 +1,70 @@
+"""Coverage maps drawn with matplotlib's Agg canvas: what a planner sees is checked in the figure."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from mednet.coverage import MissingExtra, Scenario, find_coverage_gaps, what_if
+from mednet.maps import GAP_COLOUR, cjk_font, draw_coverage_map
+from mednet.network import build_network
+from mednet.regions import load_region
+
+
+@pytest.fixture(scope="module")
+def G():
+    return build_network(load_region("quzhou"))
+
+
+def gap_labels(fig):
+    return [t.get_text() for t in fig.axes[0].texts if t.get_color() == GAP_COLOUR]
+
+
+def test_png_map_of_paediatric_gaps(G, tmp_path):
+    report = find_coverage_gaps(G, specialties=["儿科"], max_km=30)
+    path = tmp_path / "paediatrics.png"
+    fig = report.to_map("儿科", path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    title = fig.axes[0].get_title()
+    assert title.startswith("儿科 Paediatrics: coverage within 30 km" if cjk_font() else "Paediatrics: coverage")
+    assert "12 of 56 primary-care institutions beyond 30 km" in title
+    gaps = report.gaps("儿科")
+    assert len(gap_labels(fig)) == len(gaps) == 12
+    if cjk_font():
+        assert "齐溪卫生院 43.5 km" in gap_labels(fig) and "上方分院 43.8 km" in gap_labels(fig)
+    # the red rings sit on the gap points, in (lon, lat) order
+    rings = next(c for c in fig.axes[0].collections if len(c.get_edgecolors()) and
+                 np.allclose(c.get_edgecolors()[0][:3], (214 / 255, 39 / 255, 40 / 255)))
+    expected = sorted((G.nodes[p.institution]["lon"], G.nodes[p.institution]["lat"]) for p in gaps)
+    assert np.allclose(sorted(map(tuple, rings.get_offsets().tolist())), expected)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("gap: beyond 30 km" in t for t in legend) and len([t for t in legend if "医共体" in t or
+                                                                    t.startswith("qj-") or "ygt" in t]) == 6
+
+
+def test_map_from_a_graph_equals_map_from_its_report(G):
+    fig = draw_coverage_map(G, "paediatrics", max_km=30)
+    assert len(gap_labels(fig)) == 12
+
+
+def test_after_a_what_if_the_session_is_shown_and_the_gaps_shrink(G, tmp_path):
+    scenario = Scenario(name="何田", add=[{"institution": "何田卫生院", "specialty": "儿科", "session": {"weekday": "tue"}}])
+    after = what_if(G, scenario, max_km=30).after
+    fig = after.to_map("儿科", tmp_path / "after.svg")
+    assert (tmp_path / "after.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert len(gap_labels(fig)) == 10
+    assert "visiting sessions only" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_without_a_cjk_font_the_map_uses_ids_and_warns(G, monkeypatch):
+    monkeypatch.setattr("mednet.maps.cjk_font", lambda: None)
+    with pytest.warns(UserWarning, match="no CJK font"):
+        fig = draw_coverage_map(G, "儿科", max_km=30)
+    assert "kh-qixi 43.5 km" in gap_labels(fig)
+    assert fig.axes[0].get_title().startswith("Paediatrics: coverage within 30 km\nquzhou")
+
+
+def test_missing_matplotlib_names_the_extra(G, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(MissingExtra, match=r"install mednet's 'planning' extra"):
+        draw_coverage_map(G, "儿科", max_km=30)
