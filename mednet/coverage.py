@@ -303,8 +303,8 @@ class CoverageReport:
         return pd.DataFrame(rows)
 
     def to_csv(self, path_or_buf=None) -> str | None:
-        """The long form as CSV (UTF-8); returns the text when no path is given."""
-        return self.to_frame().to_csv(path_or_buf, index=False)
+        """The long form as CSV (UTF-8, distances to the metre); returns the text when no path is given."""
+        return self.to_frame().round({"distance_km": 3, "minutes": 2}).to_csv(path_or_buf, index=False)
 
     def to_geojson(self, specialty: str | None = None) -> dict:
         """A GeoJSON FeatureCollection: one point per demand point × specialty ([lon, lat], RFC 7946)."""
@@ -729,6 +729,17 @@ class ScenarioComparison:
         frame["newly_uncovered"] = ~frame["gap_before"] & frame["gap_after"]
         return frame
 
+    def to_geojson(self) -> dict:
+        """The points after the scenario, each with its distance and gap before as well."""
+        doc = self.after.to_geojson()
+        before = self.before.to_geojson()["features"]
+        for feature, old in zip(doc["features"], before, strict=True):
+            p, q = feature["properties"], old["properties"]
+            p["distance_km_before"], p["gap_before"] = q["distance_km"], q["gap"]
+            p["newly_covered"], p["newly_uncovered"] = q["gap"] and not p["gap"], p["gap"] and not q["gap"]
+        doc["properties"]["scenario"] = self.scenario.name
+        return doc
+
     def summary_frame(self):
         pd = require_extra("pandas", "planning")
         frame = pd.DataFrame([c.model_dump() for c in self.changes])
@@ -855,6 +866,8 @@ class UpgradeStep(_Frozen):
     name: str
     tier: str
     county: str
+    lat: float
+    lon: float
     gain_demand: float = Field(description="uncovered demand this site brings within the limit (marginal gain)")
     gain_points: int
     covered_demand: float = Field(description="covered demand after this step, cumulative")
@@ -885,6 +898,16 @@ class UpgradePlan(_Frozen):
         frame = pd.DataFrame([s.model_dump() for s in self.steps], columns=list(UpgradeStep.model_fields))
         frame["newly_covered"] = frame["newly_covered"].map(" ".join)
         return frame
+
+    def to_geojson(self) -> dict:
+        """The chosen sites as points ([lon, lat]) with rank and marginal gain."""
+        features = [
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
+             "properties": s.model_dump(mode="json", exclude={"lat", "lon"})}
+            for s in self.steps
+        ]
+        return {"type": "FeatureCollection", "features": features,
+                "properties": self.model_dump(mode="json", exclude={"steps"})}
 
 
 def suggest_upgrades(
@@ -962,6 +985,7 @@ def suggest_upgrades(
         attrs = net.G.nodes[node]
         steps.append(UpgradeStep(
             rank=rank, institution=node, name=attrs["name"], tier=str(attrs["tier"]), county=attrs["county"],
+            lat=float(net.lat[cand[c]]), lon=float(net.lon[cand[c]]),
             gain_demand=float(w[hit].sum()), gain_points=len(hit), covered_demand=covered,
             covered_share=_share(covered, total),
             newly_covered=tuple(net.ids[report.demand_rows[uncovered[h]]] for h in hit),

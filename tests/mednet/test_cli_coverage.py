@@ -1,0 +1,81 @@
+"""``mednet coverage``: readable tables, machine formats, and nothing written when input is wrong."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mednet.cli import main
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def test_table_lists_the_paediatric_gaps_by_name(capsys):
+    assert main(["coverage", "quzhou", "--specialty", "儿科", "--max-km", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "56 primary-care institutions; gap = beyond 30 km" in out
+    assert "儿科 Paediatrics: 12 beyond 30 km" in out
+    line = next(x for x in out.splitlines() if x.startswith("齐溪卫生院"))
+    assert line.split() == ["齐溪卫生院", "开化县", "开化县中医院医共体", "43.5", "开化县中医院"]
+
+
+def test_all_specialties_to_a_csv_file(tmp_path, capsys):
+    out = tmp_path / "gaps.csv"
+    assert main(["coverage", "quzhou", "--all", "--max-km", "30", "--format", "csv", "--output", str(out)]) == 0
+    assert capsys.readouterr().out == ""
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("institution_id,name,") and len(lines) == 1 + 56 * 42
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gaps.csv"]  # no temporary file left
+
+
+def test_what_if_table_and_geojson(capsys):
+    args = ["coverage", "quzhou", "-s", "paediatrics", "--max-km", "30", "--what-if",
+            str(FIXTURES / "whatif_hetian_paediatrics.json")]
+    assert main(args) == 0
+    row = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("儿科 paediatrics"))
+    assert row.split() == ["儿科", "paediatrics", "44", "46", "+2", "-0", "5", "齐溪卫生院", "何田卫生院"]
+    assert main(args + ["--format", "geojson"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    newly = sorted(f["properties"]["institution_id"] for f in doc["features"] if f["properties"]["newly_covered"])
+    assert newly == ["kh-hetian", "kh-qixi"] and doc["properties"]["scenario"].startswith("每周一次儿科门诊")
+
+
+def test_suggest_and_map(tmp_path, capsys):
+    png = tmp_path / "paediatrics.png"
+    assert main(["coverage", "quzhou", "-s", "儿科", "--max-km", "30", "--suggest", "3", "--map", str(png),
+                 "--format", "json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert [s["rank"] for s in plan["steps"]] == [1, 2, 3] and plan["covered_demand_before"] == 44
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_progress_only_on_a_terminal(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    assert main(["coverage", "quzhou", "--all", "--max-km", "30", "--format", "json"]) == 0
+    assert "coverage: 42/42" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False)
+    assert main(["coverage", "quzhou", "--all", "--max-km", "30", "--format", "json"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["-s", "paediatric"], "unknown specialty 'paediatric'; did you mean 'paediatrics'?"),
+    (["-s", "儿科", "--max-km", "0"], "`--max-km` must be a number > 0, got 0.0"),
+    (["-s", "儿科", "--max-km", "-5"], "`--max-km` must be a number > 0, got -5.0"),
+    (["-s", "儿科", "--what-if", str(FIXTURES / "whatif_unknown_institution.json")],
+     "unknown institution '何天卫生院' in scenario file"),
+    (["-s", "儿科", "--what-if", str(FIXTURES / "whatif_malformed.json")],
+     "whatif_malformed.json: links[0].distance_km: Input should be greater than 0, got 0"),
+    (["--all", "--map", "MAP"], "`--map` needs exactly one --specialty"),
+    (["-s", "儿科", "--map", "map.jpg"], "must end in .png, .svg, .pdf"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, extra, message):
+    out, png = tmp_path / "out.csv", tmp_path / "map.png"
+    args = ["coverage", "quzhou", "--max-km", "30", "--format", "csv", "--output", str(out), "--map", str(png)]
+    extra = [str(tmp_path / x) if x.startswith("map.") else (str(png) if x == "MAP" else x) for x in extra]
+    if "--map" in extra:
+        args = args[:-2]
+    assert main(args + extra) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("mednet: error: ") and message in err
+    assert list(tmp_path.iterdir()) == []
