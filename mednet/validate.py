@@ -22,6 +22,7 @@ partner-as-lead                error     a collaborator or alliance member leads
 member-outside-county          error     a branch stands outside its community's counties
 orphan-primary-care            error     a township/community centre of a covered county is in no community
 unreachable-member             error     a member has no path of links to its lead
+session-provider               error     a visiting session's provider is unknown or not of a higher tier than its host
 point-outside-county           error     a point lies outside its county (swapped lat/lon?)
 roster-missing                 error     a published member is not in the community
 roster-extra                   error     a community member is not in its published roster
@@ -159,6 +160,19 @@ def _identity(region: Region) -> Iterator[Problem]:
             if end not in known:
                 yield _error("unknown-id", f"links[{i}] ({link.kind.value}) joins unknown institution {end!r}",
                              institution=end)
+    by_id = {i.id: i for i in region.institutions}
+    for inst in region.institutions:
+        for cap in inst.capabilities:
+            for provider in {s.provider for s in cap.sessions if s.provider}:
+                host = f"{inst.name} ({inst.id})"
+                if provider not in by_id:
+                    yield _error("unknown-id", f"a {cap.specialty} session at {host} names unknown provider "
+                                 f"{provider!r}", institution=provider)
+                elif by_id[provider].tier.rank <= inst.tier.rank:
+                    giver = by_id[provider]
+                    yield _error("session-provider", f"the {cap.specialty} session at {host} is provided by "
+                                 f"{giver.name} ({giver.id}), a {giver.tier.label_zh}, not of a higher tier than "
+                                 f"its host ({inst.tier.label_zh})", institution=inst.id)
     community_ids = {c.id for c in region.communities}
     for roster in region.rosters:
         if roster.community not in community_ids:

@@ -116,7 +116,19 @@ def point_outside_county(doc):
     institution(doc, node).update(lat=39.9, lon=116.4)  # Beijing
 
 
+def session_from_a_lower_tier(doc):
+    # 上下联动: visiting sessions come from a higher tier; a township cannot "visit" its county hospital.
+    com = community(doc, "开化县人民医院")
+    lead, branch = member(com, "lead")["institution"], member(com, "branch")["institution"]
+    institution(doc, lead)["capabilities"].append(
+        {"specialty": "dermatology", "sessions": [{"weekday": "tue", "part": "afternoon", "provider": branch}],
+         "source": "seed004"})
+    institution(doc, lead)["capabilities"] = [
+        c for c in institution(doc, lead)["capabilities"] if c["specialty"] != "dermatology" or c.get("sessions")]
+
+
 MUTATIONS = [
+    (session_from_a_lower_tier, {"session-provider"}),
     (branch_in_two_communities, {"multiple-communities"}),
     (no_lead, {"lead-count"}),
     (two_leads, {"lead-count"}),
