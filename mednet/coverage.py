@@ -31,9 +31,12 @@ Pandas, CSV and maps need the ``planning`` extra (``pip install 'mednet[planning
 
 from __future__ import annotations
 
+import gc
 import json
 import math
+import mmap
 import os
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -446,6 +449,7 @@ def find_coverage_gaps(
     max_minutes: float | None = None,
     weights: Mapping[str, float] | None = None,
     include_sessions: bool = True,
+    workers: int = 1,
     progress: Callable[[str], None] | None = None,
 ) -> CoverageReport:
     """Distance from each primary-care institution to the nearest capable one, per specialty.
@@ -457,9 +461,12 @@ def find_coverage_gaps(
     ``population`` where the region gives it, else by ``weights`` (id or
     name → weight, one per primary-care institution), else 1 each;
     ``weight_basis`` says which. Sessions count as capability unless
-    ``include_sessions`` is False. ``progress`` is called with each
-    specialty code once it is done. Pass a compiled network to skip
-    compiling on repeated calls.
+    ``include_sessions`` is False. Specialties offered at exactly the same
+    institutions share one pass. ``workers`` > 1 splits the passes over
+    that many forked processes on Linux (scipy's search holds the GIL, so
+    threads would not help); elsewhere it runs them in turn. ``progress``
+    is called with each specialty code once it is done. Pass a compiled
+    network to skip compiling on repeated calls.
 
     >>> import mednet
     >>> G = mednet.build_network(mednet.load_region("quzhou"))
@@ -477,18 +484,10 @@ def find_coverage_gaps(
     speed = float(net.G.graph.get("speed_kmh", 40.0))
     csr = search_graph(net.csr)
 
-    distance = np.full((len(demand), len(codes)), np.inf)
-    nearest = np.full((len(demand), len(codes)), -1, dtype=np.int64)
-    for s, code in enumerate(codes):
-        col = net.column(code)
-        capable = net.capable[:, col] | net.in_session[:, col] if include_sessions else net.capable[:, col]
-        sources = np.flatnonzero(capable)
-        if len(sources):
-            dist, source = nearest_sources(csr, sources)
-            distance[:, s] = dist[demand]
-            nearest[:, s] = np.where(source[demand] >= 0, source[demand], -1)
-        if progress is not None:
-            progress(code)
+    offered = net.capable | net.in_session if include_sessions else net.capable
+    columns = [offered[:, net.column(code)] for code in codes]
+    distance, nearest = _all_passes(csr, columns, demand, workers=_check_workers(workers),
+                                    done=(lambda s: progress(codes[s])) if progress else None)
 
     gap = ~np.isfinite(distance)
     if max_km is not None:
@@ -507,8 +506,10 @@ def find_coverage_gaps(
 def search_graph(csr: csr_array) -> csr_array:
     """The CSR matrix made safe for scipy's csgraph: zero-length links kept as a tiny length.
 
-    scipy reads an explicit 0 in a sparse matrix as a missing edge; negative
-    or NaN lengths are refused.
+    An explicit 0 in a sparse matrix is easily lost (sparse arithmetic and
+    conversions drop it, and csgraph reads 0 in dense input as "no edge"),
+    so a zero-length link becomes :data:`ZERO_LINK_KM`; negative or NaN
+    lengths are refused.
     """
     data = csr.data
     if data.size == 0:
@@ -521,6 +522,67 @@ def search_graph(csr: csr_array) -> csr_array:
     fixed = csr.copy()
     fixed.data = np.where(fixed.data == 0, ZERO_LINK_KM, fixed.data)
     return fixed
+
+
+def _all_passes(csr, columns: list[np.ndarray], demand: np.ndarray, *, workers: int, done) -> tuple[np.ndarray, ...]:
+    """(demand × specialties) distance and nearest row, one pass per distinct set of capable rows."""
+    first: dict[bytes, int] = {}
+    tasks = [first.setdefault(np.packbits(c).tobytes(), s) for s, c in enumerate(columns)]
+    todo = [s for s in sorted(set(tasks)) if columns[s].any()]
+    parallel = workers > 1 and len(todo) > 1 and hasattr(os, "fork") and sys.platform == "linux"
+    full = _shared_full if parallel else np.full  # forked workers write their results into shared memory
+    distance = full((len(columns), len(demand)), np.inf)
+    nearest = full((len(columns), len(demand)), -1, dtype=np.int64)
+
+    def run(s: int) -> None:
+        dist, source = nearest_sources(csr, np.flatnonzero(columns[s]))
+        distance[s], nearest[s] = dist[demand], np.maximum(source[demand], -1)
+
+    if parallel:
+        for part in _forked(run, todo, workers):  # a worker that failed: its passes are run here
+            for s in part:
+                run(s)
+    for s, task in enumerate(tasks):
+        if not parallel and s == task and s in todo:
+            run(s)
+        if task != s:
+            distance[s], nearest[s] = distance[task], nearest[task]
+        if done is not None:
+            done(s)
+    return np.ascontiguousarray(distance.T), np.ascontiguousarray(nearest.T)
+
+
+def _shared_full(shape: tuple[int, ...], value, dtype=float) -> np.ndarray:
+    """``np.full`` in anonymous shared memory (kept across ``fork``)."""
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    array = np.frombuffer(mmap.mmap(-1, max(size, 1)), dtype=dtype, count=int(np.prod(shape))).reshape(shape)
+    array[...] = value
+    return array
+
+
+def _forked(run: Callable[[int], None], todo: list[int], workers: int) -> list[list[int]]:
+    """Run ``run`` over ``todo`` split round-robin across forked workers; returns the parts that failed."""
+    parts = [todo[w::workers] for w in range(min(workers, len(todo)))]
+    pids = []
+    for part in parts:
+        pid = os.fork()
+        if pid == 0:  # the child runs scipy and numpy only, then leaves without any clean-up
+            gc.disable()  # a collection would walk (and so copy) the parent's whole heap
+            status = 0
+            try:
+                for s in part:
+                    run(s)
+            except BaseException:
+                status = 1
+            os._exit(status)
+        pids.append(pid)
+    return [part for part, pid in zip(parts, pids, strict=True) if os.waitpid(pid, 0)[1] != 0]
+
+
+def _check_workers(workers) -> int:
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        raise InvalidRequest("workers", workers, "must be a whole number >= 1")
+    return int(workers)
 
 
 def nearest_sources(csr: csr_array, sources: np.ndarray, *, limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
@@ -592,10 +654,8 @@ def _demand_weights(net: CompiledNetwork, demand: np.ndarray, weights) -> tuple[
             raise InvalidRequest("weights", f"{len(missing)} demand points left out ({shown})",
                                  "must give a weight for every primary-care institution")
         return out, "caller"
-    population = np.array(
-        [np.nan if G.nodes[net.ids[r]].get("population") is None else G.nodes[net.ids[r]]["population"]
-         for r in demand], dtype=float,
-    )
+    given = dict(G.nodes(data="population"))
+    population = np.array([given[net.ids[r]] for r in demand], dtype=float)  # None → nan
     known = ~np.isnan(population)
     if len(demand) and known.all():
         return population, "population"

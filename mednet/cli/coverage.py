@@ -29,6 +29,7 @@ from mednet.specialties import resolve_specialty
 
 FORMATS = ("table", "csv", "json", "geojson")
 MAP_SUFFIXES = (".png", ".svg", ".pdf")
+LARGE_NETWORK = 20_000  # institutions: from here the passes are split over the cores
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,13 +71,14 @@ def run(args: argparse.Namespace) -> int:
     net = compile_network(build_network(region))
     options = dict(specialties=specialties, max_km=args.max_km, max_minutes=args.max_minutes,
                    include_sessions=not args.permanent_only)
+    workers = min(os.cpu_count() or 1, 4) if net.n >= LARGE_NETWORK else 1
 
     with _Progress(len(specialties or net.specialties)) as progress:
         if args.what_if:  # by path, so that errors name the file
             result: CoverageReport | ScenarioComparison | UpgradePlan = what_if(net, args.what_if, **options)
             report = result.after
         else:
-            report = find_coverage_gaps(net, progress=progress, **options)
+            report = find_coverage_gaps(net, workers=workers, progress=progress, **options)
             result = report
         if args.suggest:
             result = suggest_upgrades(net, one, k=args.suggest, max_km=args.max_km,

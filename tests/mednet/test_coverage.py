@@ -183,6 +183,13 @@ def test_quzhou_distances_equal_networkx_for_every_specialty(G, report):
     assert_matches_networkx(G, report)
 
 
+def test_forked_workers_give_the_same_report(G, report):
+    split = find_coverage_gaps(compile_network(G), max_km=30, workers=2)
+    assert (split.distance_km == report.distance_km).all() and (split.nearest_row == report.nearest_row).all()
+    with pytest.raises(InvalidRequest, match="`workers` must be a whole number >= 1"):
+        find_coverage_gaps(G, workers=0)
+
+
 def test_demand_points_are_the_primary_care_institutions_counted_once_each(G, report):
     primary = [v for v in G if G.nodes[v]["tier"].is_primary_care]
     assert sorted(report.demand_ids) == sorted(primary)

@@ -1,0 +1,72 @@
+"""Coverage benchmark: all specialties on the national network, against networkx in the same run.
+
+The network is :func:`mednet.national.build_national_network` (about
+73,500 institutions, 30 specialties offered); ``quick`` uses one province.
+The networkx reference (``multi_source_dijkstra_path_length``) is measured
+for ONE specialty; its time for all specialties is that figure times the
+number of specialties offered, and labelled as extrapolated.
+"""
+
+from __future__ import annotations
+
+import time
+
+import networkx as nx
+import numpy as np
+
+from mednet.bench import BenchRow, time_per_call
+from mednet.coverage import find_coverage_gaps, nearest_sources, search_graph
+from mednet.network import CompiledNetwork, compile_network
+
+AREA = "coverage"
+ONE = "paediatrics"
+TARGET_S = 1.0
+
+
+def national_network(*, quick: bool = False) -> nx.Graph:
+    """The synthetic national network (one province when ``quick``)."""
+    from mednet.national import build_national_network
+
+    return build_national_network(seed=0, provinces=["浙江省"] if quick else None)
+
+
+def capable_sources(net: CompiledNetwork, code: str) -> np.ndarray:
+    return np.flatnonzero(net.capable[:, net.column(code)] | net.in_session[:, net.column(code)])
+
+
+def networkx_one(G: nx.Graph, net: CompiledNetwork, code: str = ONE) -> dict:
+    """The naive reference: networkx's multi-source Dijkstra for one specialty."""
+    sources = [net.ids[i] for i in capable_sources(net, code)]
+    return nx.multi_source_dijkstra_path_length(G, sources, weight="distance_km")
+
+
+def run(*, quick: bool) -> list[BenchRow]:
+    G = national_network(quick=quick)
+    start = time.perf_counter()
+    net = compile_network(G)
+    compile_s = time.perf_counter() - start
+    offered = int((net.capable | net.in_session).any(axis=0).sum())
+    repeat = 2 if quick else 5
+    csr, sources = search_graph(net.csr), capable_sources(net, ONE)
+
+    one_nx = min(_once(lambda: networkx_one(G, net)) for _ in range(1 if quick else 3))
+    one_scipy = time_per_call(lambda: nearest_sources(csr, sources), min_seconds=0.2, repeat=repeat)
+    serial = time_per_call(lambda: find_coverage_gaps(net, max_km=30), min_seconds=0.5, repeat=repeat)
+    split = time_per_call(lambda: find_coverage_gaps(net, max_km=30, workers=2), min_seconds=0.5, repeat=repeat)
+    nx_all = one_nx * offered
+    size = f"{net.n:,} institutions, {offered} specialties"
+    return [
+        BenchRow(AREA, f"compile network ({size})", compile_s, "s"),
+        BenchRow(AREA, "one specialty: scipy multi-source pass", one_scipy, "s",
+                 "networkx multi_source_dijkstra, measured", one_nx),
+        BenchRow(AREA, f"all {offered} specialties, 1 process", serial, "s",
+                 f"networkx ×{offered} (extrapolated)", nx_all, f"≤ {TARGET_S:g} s on 2 cores", serial <= TARGET_S),
+        BenchRow(AREA, f"all {offered} specialties, workers=2", split, "s",
+                 f"networkx ×{offered} (extrapolated)", nx_all, f"≤ {TARGET_S:g} s on 2 cores", split <= TARGET_S),
+    ]
+
+
+def _once(func) -> float:
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
