@@ -230,6 +230,27 @@ def test_a_weekly_paediatric_session_at_hetian(G, report):
     assert frame["newly_covered"].sum() == 2 and set(frame.columns) >= {"distance_km_before", "distance_km_after"}
 
 
+@settings(max_examples=15, deadline=None)
+@given(st.data())
+def test_quzhou_what_if_adding_never_worsens_and_leaves_the_graph_alone(G, data):
+    node = data.draw(st.sampled_from(sorted(G)))
+    code = data.draw(st.sampled_from(["paediatrics", "rheumatology", "tcm_paediatrics", "cardiology"]))
+    before_graph = copy.deepcopy(G)
+    result = what_if(G, Scenario(name="add", add=[{"institution": node, "specialty": code}]), max_km=30)
+    assert (result.after.distance_km <= result.before.distance_km).all()
+    assert nx.utils.graphs_equal(G, before_graph)
+    assert all(G.nodes[v] == before_graph.nodes[v] for v in G)
+
+
+def test_quzhou_greedy_first_site_is_the_best_single_site(G, report):
+    s = report.column("儿科")
+    uncovered = {report.demand_ids[d] for d in np.flatnonzero(report.gap[:, s])}
+    best = max(len(uncovered & set(nx.single_source_dijkstra_path_length(G, c, cutoff=30, weight="distance_km")))
+               for c in G if "paediatrics" not in G.nodes[c]["capabilities"])
+    plan = suggest_upgrades(G, "儿科", k=3, max_km=30)
+    assert plan.steps[0].gain_points == best and sum(step.gain_points for step in plan.steps) >= best
+
+
 def test_a_new_road_link_shortens_routes_and_removing_a_department_opens_gaps(G):
     # a shorter road from 苏庄 to 开化县人民医院 (20 km instead of the 37.2 km link) replaces the old link
     scenario = Scenario(name="road", links=[{"a": "苏庄卫生院", "b": "kh-people", "distance_km": 20.0}],
