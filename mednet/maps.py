@@ -2,7 +2,8 @@
 
 Institutions are drawn by tier (marker) and community (colour), links as
 thin lines, the institutions offering the specialty outlined, and the gap
-points ringed in red and labelled. Needs the ``planning`` extra.
+points ringed in red and labelled. Needs the ``planning`` extra;
+:func:`draw_coverage_html` draws an interactive map with folium (``maps`` extra).
 
     >>> import mednet
     >>> G = mednet.build_network(mednet.load_region("quzhou"))
@@ -216,3 +217,83 @@ def _limit_text(report: CoverageReport) -> str:
 def _short_name(name: str) -> str:
     """衢州市第二人民医院医共体上方分院 → 上方分院: the branch part of a community-prefixed name."""
     return name.split("医共体", 1)[1] if "医共体" in name and not name.endswith("医共体") else name
+
+
+def draw_coverage_html(
+    report_or_G,
+    specialty: str,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    max_km: float | None = None,
+    tiles: str | None = "OpenStreetMap",
+    max_links: int = 5000,
+):
+    """An interactive Leaflet map (folium, the ``maps`` extra); returns the ``folium.Map``.
+
+    Every primary-care institution is a dot coloured by community with a
+    popup (distance, nearest capable institution); gaps in red; institutions
+    offering the specialty outlined in black. Links are drawn up to
+    ``max_links``. The page loads Leaflet (and the ``tiles``, if any) in the
+    browser when opened; building it needs no network.
+
+    >>> import mednet
+    >>> G = mednet.build_network(mednet.load_region("quzhou"))
+    >>> m = draw_coverage_html(G, "儿科", max_km=30, tiles=None)
+    >>> "齐溪卫生院" in m.get_root().render()
+    True
+    """
+    folium = require_extra("folium", "maps")
+    from matplotlib import colormaps, colors
+
+    report = report_or_G if isinstance(report_or_G, CoverageReport) else find_coverage_gaps(
+        report_or_G, specialties=[specialty], max_km=max_km)
+    spec = resolve_specialty(specialty)
+    s = report.column(spec.code)
+    net, G = report.network, report.network.G
+    fmap = folium.Map(location=[float(np.mean(net.lat)), float(np.mean(net.lon))], zoom_start=9, tiles=tiles,
+                      control_scale=True)
+    fmap.fit_bounds([[float(net.lat.min()), float(net.lon.min())], [float(net.lat.max()), float(net.lon.max())]])
+    coo = net.csr.tocoo()
+    upper = np.flatnonzero(coo.row < coo.col)[:max_links]
+    links = folium.FeatureGroup(name="referral links")
+    for a, b in zip(coo.row[upper], coo.col[upper], strict=True):
+        folium.PolyLine([[net.lat[a], net.lon[a]], [net.lat[b], net.lon[b]]], color="#999999", weight=1,
+                        opacity=0.6).add_to(links)
+    links.add_to(fmap)
+    palette = colormaps["tab10" if len(net.community_ids) <= 10 else "tab20"]
+    offers = report._offered()[:, s]
+    communities = G.graph.get("communities", {})
+    demand_of = {int(r): d for d, r in enumerate(report.demand_rows)}
+    for group_name, rows in (("institutions", np.flatnonzero(~net.primary_care)),
+                             ("primary care", np.flatnonzero(net.primary_care))):
+        group = folium.FeatureGroup(name=group_name)
+        for row in rows:
+            node, home = net.ids[row], net.home[row]
+            fill = colors.to_hex(palette(home % palette.N)) if home >= 0 else NO_COMMUNITY
+            lines = [f"<b>{G.nodes[node]['name']}</b> ({node})", Tier(G.nodes[node]["tier"]).label_zh]
+            if home >= 0:
+                lines.append(communities[net.community_ids[home]].name)
+            d = demand_of.get(int(row))
+            gap = d is not None and bool(report.gap[d, s])
+            if d is not None:
+                km, near = report.distance_km[d, s], report.nearest_row[d, s]
+                lines.append(f"{spec.label_zh}: {km:.1f} km → {G.nodes[net.ids[near]]['name']}" if near >= 0
+                             else f"{spec.label_zh}: none reachable")
+            folium.CircleMarker(
+                [float(net.lat[row]), float(net.lon[row])], radius=9 if gap else (5 if net.primary_care[row] else 7),
+                color=GAP_COLOUR if gap else (CAPABLE_COLOUR if offers[row] else "#ffffff"),
+                weight=3 if gap or offers[row] else 1, fill=True, fill_color=fill, fill_opacity=0.9,
+                popup=folium.Popup("<br>".join(lines), max_width=320),
+                tooltip=G.nodes[node]["name"],
+            ).add_to(group)
+        group.add_to(fmap)
+    gaps = int(report.gap[:, s].sum())
+    title = (f"{spec.label_zh} {spec.label_en}: {gaps} of {len(report.demand_rows)} primary-care institutions "
+             f"beyond {_limit_text(report)}")
+    fmap.get_root().html.add_child(folium.Element(
+        f'<div style="position:fixed;top:8px;left:60px;z-index:9999;background:white;padding:4px 8px;'
+        f'font:14px sans-serif;border-radius:4px">{title}</div>'))
+    folium.LayerControl().add_to(fmap)
+    if path is not None:
+        fmap.save(os.fspath(path))
+    return fmap

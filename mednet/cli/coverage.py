@@ -28,7 +28,7 @@ from mednet.regions import load_region
 from mednet.specialties import resolve_specialty
 
 FORMATS = ("table", "csv", "json", "geojson")
-MAP_SUFFIXES = (".png", ".svg", ".pdf")
+MAP_SUFFIXES = (".png", ".svg", ".pdf", ".html")
 LARGE_NETWORK = 20_000  # institutions: from here the passes are split over the cores
 
 
@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-minutes", type=float, metavar="M", help="also a gap beyond M minutes at the region's speed")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--output", "-o", metavar="FILE", help="write the result to FILE instead of standard output")
-    p.add_argument("--map", metavar="FILE.png", help="draw a map of the (one) specialty (.png, .svg or .pdf)")
+    p.add_argument("--map", metavar="FILE.png", help="draw a map of the (one) specialty (.png, .svg, .pdf; .html: interactive)")
     p.add_argument("--what-if", metavar="FILE", help="a scenario JSON file to compare with today's network")
     p.add_argument("--suggest", type=positive_int, metavar="K", help="the K best sites to add the (one) specialty")
     p.add_argument("--permanent-only", action="store_true", help="do not count visiting sessions as capability")
@@ -85,8 +85,13 @@ def run(args: argparse.Namespace) -> int:
                                       include_sessions=not args.permanent_only)
 
     text = render(result, args.format, title=f"{region.name} ({region.id})", names=net.G.nodes)
-    figure = report.to_map(one) if args.map else None
-    if args.map:
+    if args.map and args.map.lower().endswith(".html"):
+        from mednet.maps import draw_coverage_html
+
+        page = draw_coverage_html(report, one)
+        _write_atomic(args.map, lambda tmp: page.save(tmp))
+    elif args.map:
+        figure = report.to_map(one)
         _write_atomic(args.map, lambda tmp: figure.savefig(tmp))
     if args.output:
         _write_atomic(args.output, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))

@@ -47,6 +47,9 @@ def test_suggest_and_map(tmp_path, capsys):
     plan = json.loads(capsys.readouterr().out)
     assert [s["rank"] for s in plan["steps"]] == [1, 2, 3] and plan["covered_demand_before"] == 44
     assert png.read_bytes()[:4] == b"\x89PNG"
+    page = tmp_path / "paediatrics.html"
+    assert main(["coverage", "quzhou", "-s", "儿科", "--max-km", "30", "--map", str(page), "-o", str(tmp_path / "t")]) == 0
+    assert "齐溪卫生院" in page.read_text(encoding="utf-8")
 
 
 def test_progress_only_on_a_terminal(monkeypatch, capsys):
@@ -67,7 +70,7 @@ def test_progress_only_on_a_terminal(monkeypatch, capsys):
     (["-s", "儿科", "--what-if", str(FIXTURES / "whatif_malformed.json")],
      "whatif_malformed.json: links[0].distance_km: Input should be greater than 0, got 0"),
     (["--all", "--map", "MAP"], "`--map` needs exactly one --specialty"),
-    (["-s", "儿科", "--map", "map.jpg"], "must end in .png, .svg, .pdf"),
+    (["-s", "儿科", "--map", "map.jpg"], "must end in .png, .svg, .pdf, .html"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, extra, message):
     out, png = tmp_path / "out.csv", tmp_path / "map.png"

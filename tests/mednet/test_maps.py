@@ -68,3 +68,22 @@ def test_missing_matplotlib_names_the_extra(G, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(MissingExtra, match=r"install mednet's 'planning' extra"):
         draw_coverage_map(G, "儿科", max_km=30)
+
+
+def test_interactive_html_map(G, tmp_path):
+    from mednet.maps import draw_coverage_html
+
+    path = tmp_path / "paediatrics.html"
+    draw_coverage_html(G, "儿科", path, max_km=30, tiles=None)
+    html = path.read_text(encoding="utf-8")
+    assert "儿科 Paediatrics: 12 of 56 primary-care institutions beyond 30 km" in html
+    assert "儿科: 43.5 km → 开化县中医院" in html  # 齐溪's popup
+    assert html.count(f'"color": "{GAP_COLOUR}"') == 12
+
+
+def test_html_map_names_the_maps_extra(G, monkeypatch):
+    from mednet.maps import draw_coverage_html
+
+    monkeypatch.setitem(sys.modules, "folium", None)
+    with pytest.raises(MissingExtra, match=r"'maps' extra"):
+        draw_coverage_html(G, "儿科", max_km=30)
