@@ -51,6 +51,7 @@ TIER_STYLE = {  # drawn in this order: co-located county-seat hospitals keep the
     Tier.TOWNSHIP_CENTRE: ("o", 30, "township centre 乡镇卫生院"),
     Tier.COMMUNITY_CENTRE: ("h", 34, "community centre 社区卫生服务中心"),
 }
+MAX_LEGEND_COMMUNITIES = 12
 GAP_COLOUR, CAPABLE_COLOUR, SESSION_COLOUR, NO_COMMUNITY = "#d62728", "#111111", "#1f5fbf", "#9a9a9a"
 
 
@@ -175,9 +176,13 @@ def draw_coverage_map(
         handles = [Line2D([], [], linestyle="", marker=m, markersize=math.sqrt(sz) * 0.8, color=NO_COMMUNITY,
                           label=lab if zh else lab.split(" 1")[0].rsplit(" ", 1)[0])
                    for tier, (m, sz, lab) in TIER_STYLE.items() if (tiers == tier).any()]
-        handles += [Line2D([], [], linestyle="", marker="o", markersize=8, color=palette(c % palette.N),
-                           label=communities[cid].name if zh else cid)
-                    for c, cid in enumerate(net.community_ids)]
+        if len(net.community_ids) <= MAX_LEGEND_COMMUNITIES:
+            handles += [Line2D([], [], linestyle="", marker="o", markersize=8, color=palette(c % palette.N),
+                               label=communities[cid].name if zh else cid)
+                        for c, cid in enumerate(net.community_ids)]
+        else:
+            handles.append(Line2D([], [], linestyle="", marker="o", markersize=8, color=palette(0),
+                                  label=f"colour: one of {len(net.community_ids):,} communities"))
         handles.append(Line2D([], [], linestyle="", marker="o", markersize=8, markerfacecolor="white",
                               markeredgecolor=CAPABLE_COLOUR, markeredgewidth=2,
                               label=f"offers {spec.label_zh if zh else spec.label_en}"))
