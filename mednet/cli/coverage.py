@@ -137,7 +137,8 @@ def _as_json(result) -> dict:
 
 def format_report(report: CoverageReport, *, title: str) -> str:
     limit = _limit(report)
-    lines = [f"{title}: {len(report.demand_ids)} primary-care institutions; gap = beyond {limit}",
+    n = len(report.demand_ids)
+    lines = [f"{title}: {n} primary-care institution{'' if n == 1 else 's'}; gap = beyond {limit}",
              f"demand: {report.weight_note}", ""]
     rows = [[f"{s.label_zh} {s.specialty}", s.capable + s.in_session, _pct(s.covered_share), s.gap_points,
              _km(s.median_km), _km(s.worst_km), " ".join(s.communities_missing) or "—"] for s in report.summary]
