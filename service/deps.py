@@ -1,0 +1,109 @@
+"""What the routers depend on: the regions loaded at start, one :class:`ServedRegion` each.
+
+Dependencies are ``async`` so that they run on the event loop, not in the
+thread pool (the route endpoint is on the hot path).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+import networkx as nx
+import numpy as np
+from fastapi import Depends, HTTPException
+from fastapi import Path as PathParam
+from starlette.requests import HTTPConnection
+
+from mednet.errors import UnknownRegion
+from mednet.models import Institution, Region, Role
+from mednet.network import CompiledNetwork
+from mednet.regions import list_regions, load_region
+from mednet.routing import Router, warm_up
+from mednet.validate import CommunitySummary, ValidationReport, validate_membership
+
+
+@dataclass(eq=False)
+class ServedRegion:
+    """A region as the service holds it: the data, its network and its compiled router (read-only)."""
+
+    region: Region
+    G: nx.Graph = field(repr=False)
+    router: Router = field(repr=False)
+    institutions: dict[str, Institution] = field(repr=False)
+    lat: np.ndarray = field(repr=False)
+    lon: np.ndarray = field(repr=False)
+    _validation: ValidationReport | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def from_region(cls, region: Region) -> ServedRegion:
+        """Build the network and compile it for routing, once."""
+        insts = region.institutions
+        router = Router.from_region(region)
+        return cls(
+            region=region, G=router.G, router=router,
+            institutions={i.id: i for i in insts},
+            lat=np.fromiter((i.lat for i in insts), dtype=float, count=len(insts)),
+            lon=np.fromiter((i.lon for i in insts), dtype=float, count=len(insts)),
+        )
+
+    @cached_property
+    def communities(self) -> tuple[CommunitySummary, ...]:
+        """Each community's id, name, lead and member count (lead and branches), in file order."""
+        names = {i.id: i.name for i in self.region.institutions}
+        return tuple(
+            CommunitySummary(
+                id=c.id, name=c.name, lead=c.lead, lead_name=names.get(c.lead) if c.lead else None,
+                member_count=len(c.ids(Role.LEAD, Role.BRANCH)), partners=c.ids(Role.COLLABORATOR, Role.ALLIANCE),
+            )
+            for c in self.region.communities
+        )
+
+    @property
+    def network(self) -> CompiledNetwork:
+        """The network in array form (the router's)."""
+        return self.router.net
+
+    def validation(self) -> ValidationReport:
+        """The membership report, computed on first use and kept."""
+        with self._lock:
+            if self._validation is None:
+                self._validation = validate_membership(self.region)
+            return self._validation
+
+
+def load_served_regions(folder: Path) -> dict[str, ServedRegion]:
+    """Every region file in ``folder``, loaded and compiled; raises on a broken file."""
+    warm_up()  # compile the routing kernel now, not on the first referral
+    return {name: ServedRegion.from_region(load_region(folder / f"{name}.json")) for name in list_regions(folder)}
+
+
+def served_regions(conn: HTTPConnection) -> dict[str, ServedRegion]:
+    """The loaded regions; 503 while the app has not finished starting."""
+    regions = getattr(conn.app.state, "regions", None)
+    if regions is None:
+        raise HTTPException(503, "regions are not loaded yet; retry shortly", headers={"Retry-After": "1"})
+    return regions
+
+
+def find_region(conn: HTTPConnection, region: str) -> ServedRegion:
+    """A loaded region by id; :class:`UnknownRegion` (→ 404) with the closest ids."""
+    regions = served_regions(conn)
+    found = regions.get(region)
+    if found is None:
+        raise UnknownRegion(region, known=list(regions), where="this service")
+    return found
+
+
+RegionId = Annotated[str, PathParam(description="region id, e.g. `quzhou` (see `GET /regions`)")]
+
+
+async def get_region(conn: HTTPConnection, region: RegionId) -> ServedRegion:
+    return find_region(conn, region)
+
+
+RegionDep = Annotated[ServedRegion, Depends(get_region)]

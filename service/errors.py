@@ -1,0 +1,230 @@
+"""The one place where errors become HTTP responses.
+
+Every error body is ``application/problem+json`` (RFC 9457) with ``type``,
+``title``, ``status`` and ``detail``, plus ``field`` (the request field at
+fault) and ``suggestions`` (closest known names) where known:
+
+=========================================================  ======
+unknown region, institution or community                   404
+unknown specialty; invalid value (library or pydantic)     422
+malformed JSON body                                        400
+no institution capable within the limits                   409
+anything else (a bug: logged, never expected)              500
+=========================================================  ======
+
+Routes declare what they may answer with :func:`problem_responses`, so the
+OpenAPI document lists these bodies and clients can rely on them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mednet.errors import (
+    InvalidRequest, MednetError, NoCapableInstitution, UnknownCommunity, UnknownInstitution, UnknownRegion,
+    UnknownSpecialty,
+)
+
+logger = logging.getLogger("service")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_TYPE_PREFIX = "urn:mednet:problem:"
+
+
+class FieldProblem(BaseModel):
+    """One invalid field of a request."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str = Field(description="dotted path of the field, e.g. `origin.lat`; `body` for the whole body")
+    rule: str = Field(description="the rule the value breaks")
+
+
+class ProblemDetails(BaseModel):
+    """An error answer (RFC 9457 problem details)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str = Field(description="stable problem kind, e.g. `urn:mednet:problem:unknown-institution`")
+    title: str = Field(description="short summary of the kind")
+    status: int = Field(description="the HTTP status code")
+    detail: str = Field(description="what was wrong in this request and what is expected")
+    field: str | None = Field(None, description="the request field at fault, when one is")
+    suggestions: list[str] = Field(default_factory=list, description="closest known names, best first")
+    errors: list[FieldProblem] = Field(default_factory=list, description="every invalid field, for 422s")
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+#: status -> (slug, title) of each problem kind; the slug is the end of ``type``.
+_NOT_FOUND = {
+    UnknownRegion: ("unknown-region", "Unknown region"),
+    UnknownInstitution: ("unknown-institution", "Unknown institution"),
+    UnknownCommunity: ("unknown-community", "Unknown community"),
+}
+_DESCRIPTIONS = {
+    400: "Malformed request body (not JSON)",
+    404: "Unknown region, institution or community; `suggestions` holds the closest names",
+    409: "No institution offers the specialty within the limits given; `detail` says why",
+    422: "Invalid value; `field` names it, `detail` states the rule",
+    503: "Not ready: regions are not loaded yet",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` entry documenting problem bodies for these statuses."""
+    schema = {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
+    return {s: {"description": _DESCRIPTIONS[s], "content": {PROBLEM_MEDIA_TYPE: schema}} for s in statuses}
+
+
+def problem(status: int, slug: str, title: str, detail: str, *, field: str | None = None,
+            suggestions: Iterable[str] = (), errors: Iterable[FieldProblem] = ()) -> ProblemResponse:
+    body = ProblemDetails(type=_TYPE_PREFIX + slug, title=title, status=status, detail=detail, field=field,
+                          suggestions=list(suggestions), errors=list(errors))
+    return ProblemResponse(body.model_dump(mode="json"), status_code=status)
+
+
+def blame(err: MednetError, field: str) -> MednetError:
+    """Record which request field an error is about; returns ``err`` to re-raise.
+
+    >>> blame(UnknownInstitution("x"), "origin").field
+    'origin'
+    """
+    err.field = field  # type: ignore[attr-defined]
+    return err
+
+
+def problem_from_error(err: MednetError) -> ProblemResponse:
+    """The HTTP answer to a library error."""
+    field = getattr(err, "field", None)
+    for kind, (slug, title) in _NOT_FOUND.items():
+        if isinstance(err, kind):
+            return problem(404, slug, title, str(err), field=field or kind.kind, suggestions=err.suggestions)
+    if isinstance(err, UnknownSpecialty):
+        return problem(422, "unknown-specialty", "Unknown specialty", str(err), field=field or "specialty",
+                       suggestions=err.suggestions)
+    if isinstance(err, InvalidRequest):
+        return problem(422, "invalid-value", "Invalid value", str(err), field=field or err.parameter,
+                       errors=[FieldProblem(field=field or err.parameter, rule=err.rule)])
+    if isinstance(err, NoCapableInstitution):
+        return problem(409, "no-capable-institution", "No capable institution", str(err), field=field)
+    return _internal(err)
+
+
+def problem_from_validation(err: RequestValidationError) -> ProblemResponse:
+    """A pydantic/FastAPI validation failure: 400 for malformed JSON, else 422 naming every field."""
+    found = err.errors()
+    if any(e.get("type") == "json_invalid" for e in found):
+        where = next(e for e in found if e.get("type") == "json_invalid")
+        ctx = where.get("ctx") or {}
+        why = ctx.get("error", where.get("msg", "invalid JSON"))
+        return problem(400, "malformed-json", "Malformed JSON body",
+                       f"the request body is not valid JSON ({why}); send a JSON object", field="body")
+    fields = [_field_problem(e) for e in found]
+    first = fields[0] if fields else FieldProblem(field="body", rule="invalid request")
+    detail = "; ".join(f"`{f.field}` {f.rule}" for f in fields) or first.rule
+    return problem(422, "invalid-value", "Invalid value", detail, field=first.field, errors=fields)
+
+
+def _field_problem(error: dict[str, Any]) -> FieldProblem:
+    """One pydantic error as a field and a rule; a library error inside it keeps its own wording."""
+    field = _dotted(error.get("loc", ()))
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, InvalidRequest):
+        if cause.parameter.isidentifier():
+            field = cause.parameter if field == "body" else f"{field}.{cause.parameter}"
+        return FieldProblem(field=field, rule=f"{cause.rule}, got {cause.value!r}")
+    return FieldProblem(field=field, rule=_rule(error))
+
+
+def _dotted(loc: Iterable[Any]) -> str:
+    """``("body", "origin", "lat")`` → ``"origin.lat"``.
+
+    List positions become ``[0]``; labels that are not field names (union
+    members such as ``function-after[...]`` or ``by-point``) are dropped.
+
+    >>> _dotted(("body", "origin", "by-point", "lat")), _dotted(("query", "limit")), _dotted(("body",))
+    ('origin.lat', 'limit', 'body')
+    """
+    parts = list(loc)
+    if len(parts) > 1 and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    text = ""
+    for p in parts:
+        if isinstance(p, int):
+            text += f"[{p}]"
+        elif str(p).isidentifier():
+            text += f".{p}" if text else str(p)
+    return text or "body"
+
+
+def _rule(error: dict[str, Any]) -> str:
+    """A pydantic message as a rule, with the offending value when it is short."""
+    kind = error.get("type")
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known field"
+    message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+    message = message.replace("Input should be", "should be", 1)
+    value = error.get("input")
+    if isinstance(value, str | int | float | bool) and len(repr(value)) <= 80 and "got " not in message:
+        message += f", got {value!r}"
+    return message
+
+
+def _internal(err: BaseException) -> ProblemResponse:
+    return problem(500, "internal-error", "Internal error",
+                   "the service failed on this request; it has been logged (please report it)")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on an app (called by ``create_app``)."""
+
+    @app.exception_handler(MednetError)
+    async def _mednet(request: Request, err: MednetError) -> ProblemResponse:
+        response = problem_from_error(err)
+        if response.status_code == 500:
+            logger.error("unexpected library error on %s %s", request.method, request.url.path, exc_info=err)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, err: RequestValidationError) -> ProblemResponse:
+        return problem_from_validation(err)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, err: StarletteHTTPException) -> ProblemResponse:
+        slug = {404: "not-found", 405: "method-not-allowed", 503: "not-ready"}.get(err.status_code, "http-error")
+        title = {404: "Not found", 405: "Method not allowed", 503: "Not ready"}.get(err.status_code, "HTTP error")
+        response = problem(err.status_code, slug, title, str(err.detail))
+        response.headers.update(err.headers or {})
+        return response
+
+    @app.exception_handler(Exception)
+    async def _last_resort(request: Request, err: Exception) -> ProblemResponse:
+        logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=err)
+        return _internal(err)
+
+
+def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Every 422 in the OpenAPI document as a problem body: FastAPI's default 422 entry describes a
+    body this service never sends. (:class:`ProblemDetails` itself is added by the app.)"""
+    for item in openapi.get("paths", {}).values():
+        for operation in item.values():
+            responses = operation.get("responses", {})
+            if "application/json" in responses.get("422", {}).get("content", {}):
+                responses.update(problem_responses(422))
+    components = openapi.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    return openapi

@@ -1,0 +1,61 @@
+"""Medical communities (医共体) of a region."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter
+from fastapi import Path as PathParam
+from pydantic import BaseModel, ConfigDict
+
+from mednet.models import Community, Role, Tier
+from mednet.network import resolve_community
+from mednet.validate import CommunitySummary
+from service.deps import RegionDep
+from service.errors import problem_responses
+
+router = APIRouter(tags=["communities"])
+
+
+class Member(BaseModel):
+    """A member of a community, named."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    tier: Tier
+    county: str
+    role: Role
+
+
+class CommunityDetail(BaseModel):
+    """A community as published, with its members named."""
+
+    model_config = ConfigDict(frozen=True)
+
+    community: Community
+    members: list[Member]
+
+
+@router.get("/regions/{region}/communities", response_model=list[CommunitySummary],
+            responses=problem_responses(404))
+async def list_communities(served: RegionDep) -> tuple[CommunitySummary, ...]:
+    """Every community: lead, member count (lead and branches) and partners (collaborators, alliances)."""
+    return served.communities
+
+
+@router.get("/regions/{region}/communities/{community}", response_model=CommunityDetail,
+            responses=problem_responses(404))
+async def get_community(
+    served: RegionDep,
+    community: Annotated[str, PathParam(description="id or name (e.g. `开化县医共体`, URL-encoded)")],
+) -> CommunityDetail:
+    """One community by id or name, its members named; 404 with the closest names when unknown."""
+    com = resolve_community(served.G, community)
+    members = [
+        Member(id=m.institution, name=inst.name, tier=inst.tier, county=inst.county, role=m.role)
+        for m in com.members
+        if (inst := served.institutions.get(m.institution)) is not None
+    ]
+    return CommunityDetail(community=com, members=members)

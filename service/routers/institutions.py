@@ -1,0 +1,125 @@
+"""The directory of institutions: filter by specialty, tier, community; sort by distance."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Query
+from fastapi import Path as PathParam
+from pydantic import BaseModel, ConfigDict, Field
+
+from mednet.errors import InvalidCoordinates, InvalidRequest
+from mednet.geo import check_lat_lon, haversine_km
+from mednet.models import Institution, Role, Tier
+from mednet.network import resolve_community, resolve_institution
+from mednet.specialties import resolve_specialty
+from service.deps import RegionDep, ServedRegion
+from service.errors import blame, problem_responses
+
+router = APIRouter(tags=["institutions"])
+
+MAX_PAGE = 500
+
+
+class InstitutionEntry(BaseModel):
+    """An institution with the communities it takes part in."""
+
+    model_config = ConfigDict(frozen=True)
+
+    institution: Institution
+    communities: dict[str, Role] = Field(description="community id → the institution's role in it")
+    distance_km: float | None = Field(None, description="great-circle km from `near`, when it was given")
+
+
+class InstitutionPage(BaseModel):
+    """One page of the directory."""
+
+    model_config = ConfigDict(frozen=True)
+
+    total: int = Field(description="institutions matching the filters, on every page")
+    limit: int
+    offset: int
+    items: list[InstitutionEntry]
+
+
+def parse_near(text: str) -> tuple[float, float]:
+    """``"29.01,118.35"`` → ``(29.01, 118.35)``, checked; errors name the `near` parameter.
+
+    >>> parse_near("29.01, 118.35")
+    (29.01, 118.35)
+    >>> parse_near("118.35,29.01")
+    Traceback (most recent call last):
+    ...
+    mednet.errors.InvalidCoordinates: `lat` must be within [-90, 90] (lat and lon look swapped?), got 118.35
+    """
+    parts = text.replace("，", ",").split(",")
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError as err:
+        raise InvalidRequest("near", text, "must be LAT,LON: two numbers, e.g. `29.01,118.35`") from err
+    try:
+        return check_lat_lon(lat=lat, lon=lon)
+    except InvalidCoordinates as err:
+        raise blame(err, "near") from None
+
+
+def entry(served: ServedRegion, inst: Institution, distance_km: float | None = None) -> InstitutionEntry:
+    return InstitutionEntry(institution=inst, communities=served.G.nodes[inst.id]["communities"],
+                            distance_km=distance_km)
+
+
+@router.get(
+    "/regions/{region}/institutions", response_model=InstitutionPage, responses=problem_responses(404, 422),
+)
+async def list_institutions(
+    served: RegionDep,
+    specialty: Annotated[str | None, Query(description="offers this specialty (code, label or alias), "
+                                           "permanently or in sessions")] = None,
+    tier: Annotated[Tier | None, Query(description="of this tier")] = None,
+    community: Annotated[str | None, Query(description="member of this community (id or name), any role")] = None,
+    near: Annotated[str | None, Query(description="`LAT,LON` (WGS84): sort by distance from this point",
+                                      examples=["29.01,118.35"])] = None,
+    within_km: Annotated[float | None, Query(gt=0, allow_inf_nan=False, description="only within this great-circle "
+                                             "distance of "
+                                             "`near` (needs `near`)")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> InstitutionPage:
+    """The institutions of a region, filtered; nearest first when `near` is given (distance in each row)."""
+    if within_km is not None and near is None:
+        raise InvalidRequest("within_km", within_km, "needs `near` (the point to measure from)")
+    keep = np.ones(len(served.region.institutions), dtype=bool)
+    insts = served.region.institutions
+    if specialty is not None:
+        code = resolve_specialty(specialty).code
+        keep &= np.fromiter((any(c.specialty == code for c in i.capabilities) for i in insts), bool, len(insts))
+    if tier is not None:
+        keep &= np.fromiter((i.tier is tier for i in insts), bool, len(insts))
+    if community is not None:
+        members = set(resolve_community(served.G, community).ids())
+        keep &= np.fromiter((i.id in members for i in insts), bool, len(insts))
+    distances = None
+    if near is not None:
+        lat, lon = parse_near(near)
+        distances = haversine_km(lat, lon, served.lat, served.lon)
+        if within_km is not None:
+            keep &= distances <= within_km
+        order = np.flatnonzero(keep)[np.argsort(distances[keep], kind="stable")]
+    else:
+        order = np.flatnonzero(keep)
+    page = order[offset:offset + limit]
+    items = [entry(served, insts[i], None if distances is None else round(float(distances[i]), 3)) for i in page]
+    return InstitutionPage(total=len(order), limit=limit, offset=offset, items=items)
+
+
+@router.get(
+    "/regions/{region}/institutions/{institution}", response_model=InstitutionEntry,
+    responses=problem_responses(404, 422),
+)
+async def get_institution(
+    served: RegionDep,
+    institution: Annotated[str, PathParam(description="id, name or alias (e.g. `华埠镇卫生院`, URL-encoded)")],
+) -> InstitutionEntry:
+    """One institution by id, name or alias; 404 with the closest names when unknown."""
+    return entry(served, served.institutions[resolve_institution(served.G, institution)])

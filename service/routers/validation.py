@@ -1,0 +1,20 @@
+"""The membership validation report of a region."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from mednet.validate import ValidationReport
+from service.deps import RegionDep
+from service.errors import problem_responses
+
+router = APIRouter(tags=["validation"])
+
+
+@router.get("/regions/{region}/validation", response_model=ValidationReport, responses=problem_responses(404))
+def get_validation(served: RegionDep) -> ValidationReport:
+    """Every membership problem of the region (rules, published rosters, geography), computed once.
+
+    A plain (threaded) endpoint: the first call per region does the work.
+    """
+    return served.validation()

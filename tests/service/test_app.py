@@ -1,0 +1,50 @@
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from mednet.errors import RegionDataError
+from service.app import create_app
+from service.config import Settings, get_settings
+
+
+def test_create_app_loads_nothing_until_started(tiny_regions_dir):
+    app = create_app(Settings(regions_dir=tiny_regions_dir))
+    assert getattr(app.state, "regions", None) is None
+    with TestClient(app) as client:
+        assert list(app.state.regions) == ["tiny"]
+        assert client.get("/ready").json()["regions"] == ["tiny"]
+    assert app.state.regions is None  # released at shutdown
+
+
+def test_regions_dir_comes_from_the_environment(tiny_regions_dir, monkeypatch):
+    monkeypatch.setenv("MEDNET_REGIONS_DIR", str(tiny_regions_dir))
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app()) as client:
+            assert client.get("/ready").json()["regions"] == ["tiny"]
+    finally:
+        get_settings.cache_clear()
+
+
+def test_a_broken_region_file_stops_the_start(tmp_path):
+    (tmp_path / "broken.json").write_text(json.dumps({"id": "broken", "institutions": []}), encoding="utf-8")
+    with pytest.raises(RegionDataError, match="broken.json"), TestClient(create_app(Settings(regions_dir=tmp_path))):
+        pass
+
+
+def test_an_ambiguous_institution_name_is_422_listing_the_ids(tiny_regions_dir, problem):
+    with TestClient(create_app(Settings(regions_dir=tiny_regions_dir))) as client:
+        body = problem(client.get("/regions/tiny/institutions/卫生院"), 422, field="institution")
+        assert "ambiguous" in body["detail"] and "east" in body["detail"] and "west" in body["detail"]
+        assert client.get("/regions/tiny/institutions/东镇卫生院").json()["institution"]["id"] == "east"
+
+
+def test_openapi_documents_problem_bodies(client):
+    document = client.get("/openapi.json").json()
+    assert "ProblemDetails" in document["components"]["schemas"]
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    route = document["paths"]["/regions/{region}/routes"]["post"]["responses"]
+    assert set(route) == {"200", "400", "404", "409", "422"}
+    assert set(route["404"]["content"]) == {"application/problem+json"}
+    assert client.get("/docs").status_code == 200

@@ -1,0 +1,30 @@
+from mednet.coverage import find_coverage_gaps
+from mednet.network import build_network
+from mednet.regions import load_region
+
+URL = "/regions/quzhou/coverage"
+
+
+def test_coverage_of_one_specialty_matches_the_library(client):
+    body = client.get(URL, params={"specialty": "儿科", "max_km": 30}).json()
+    expected = find_coverage_gaps(build_network(load_region("quzhou")), specialties=["儿科"], max_km=30)
+    assert [s["specialty"] for s in body["specialties"]] == ["paediatrics"]
+    assert body["specialties"][0]["gap_points"] == expected.summary[0].gap_points > 0
+    assert [p["institution"] for p in body["gaps"]["paediatrics"]] == [p.institution for p in expected.gaps("儿科")]
+    assert len(body["communities"]) == 6
+    assert body["max_km"] == 30
+
+
+def test_coverage_of_several_specialties_and_of_all(client):
+    two = client.get(URL, params=[("specialty", "急诊"), ("specialty", "cardiology")]).json()
+    assert [s["specialty"] for s in two["specialties"]] == ["emergency", "cardiology"]
+    assert two["max_km"] is None
+    everything = client.get(URL).json()
+    assert len(everything["specialties"]) > 30
+
+
+def test_coverage_errors(client, problem):
+    problem(client.get(URL, params={"specialty": "儿"}), 422, field="specialty", kind="unknown-specialty")
+    problem(client.get(URL, params={"max_km": -5}), 422, field="max_km")
+    problem(client.get(URL, params={"max_km": "inf"}), 422, field="max_km")
+    problem(client.get("/regions/nowhere/coverage"), 404, field="region")
