@@ -1,0 +1,64 @@
+"""``mednet serve [--host 127.0.0.1] [--port 8000] [--workers N] [--regions-dir DIR]``.
+
+Runs the referral-desk HTTP service (the FastAPI app in ``service/``) under
+uvicorn. Every region file is loaded once per worker at start; the
+interactive OpenAPI document is at ``http://HOST:PORT/docs``. Broken region
+files are reported before the server starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from mednet.cli import positive_int
+from mednet.errors import InvalidRequest
+from mednet.regions import list_regions, load_region, regions_dir
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 1–65535 (0 is refused: the address must be known to the desks calling it)."""
+    port = positive_int(text)
+    if port > 65535:
+        raise argparse.ArgumentTypeError(f"must be <= 65535, got {port}")
+    return port
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="run the referral-desk HTTP service", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=port_number, default=8000, help="TCP port (default: 8000)")
+    p.add_argument("--workers", type=positive_int, default=1,
+                   help="worker processes, each holding every region (default: 1)")
+    p.add_argument("--regions-dir", type=Path, metavar="DIR",
+                   help="folder of region files (default: $MEDNET_REGIONS_DIR or the bundled data/regions)")
+    p.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    p.set_defaults(func=run)
+
+
+def check_regions_dir(folder: Path) -> list[str]:
+    """The region ids in ``folder``, each file loaded once to fail early with a one-line message."""
+    if not folder.is_dir():
+        raise InvalidRequest("--regions-dir", str(folder), "must be an existing folder of region files")
+    names = list_regions(folder)
+    if not names:
+        raise InvalidRequest("--regions-dir", str(folder), "must hold at least one region file (<id>.json)")
+    for name in names:
+        load_region(folder / f"{name}.json")
+    return names
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    folder = (args.regions_dir or regions_dir()).resolve()
+    check_regions_dir(folder)
+    # Workers are separate processes that build their own settings: the environment carries the folder.
+    os.environ["MEDNET_REGIONS_DIR"] = str(folder)
+    uvicorn.run(
+        "service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+        access_log=not args.no_access_log, log_level="info",
+    )
+    return 0

@@ -1,0 +1,54 @@
+"""``mednet serve`` and a real served instance (uvicorn on a free loopback port, stopped after)."""
+
+import json
+import os
+
+import pytest
+
+from mednet.bench.http import drive, http_request, route_requests, serving
+from mednet.cli import main
+
+
+@pytest.fixture
+def uvicorn_calls(monkeypatch):
+    calls = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: calls.append((app, options)))
+    monkeypatch.setenv("MEDNET_REGIONS_DIR", "restored after the test")
+    return calls
+
+
+def test_serve_runs_the_app_factory_with_the_options(uvicorn_calls, tiny_regions_dir):
+    assert main(["serve", "--port", "8123", "--workers", "2", "--regions-dir", str(tiny_regions_dir)]) == 0
+    [(app, options)] = uvicorn_calls
+    assert app == "service.app:create_app"
+    assert options | {"access_log": True} == {"factory": True, "host": "127.0.0.1", "port": 8123, "workers": 2,
+                                              "access_log": True, "log_level": "info"}
+    assert os.environ["MEDNET_REGIONS_DIR"] == str(tiny_regions_dir.resolve())  # reaches every worker
+
+
+@pytest.mark.parametrize(("make", "words"), [
+    (lambda tmp: tmp / "missing", "must be an existing folder"),
+    (lambda tmp: tmp, "must hold at least one region file"),
+    (lambda tmp: (tmp / "broken.json").write_text(json.dumps({"id": "broken"})) and tmp, "broken.json"),
+])
+def test_serve_refuses_a_bad_regions_dir_in_one_line(uvicorn_calls, tmp_path, capsys, make, words):
+    assert main(["serve", "--regions-dir", str(make(tmp_path))]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert uvicorn_calls == []
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "http"])
+def test_serve_refuses_a_bad_port(uvicorn_calls, port, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--port", port])
+    assert exit_.value.code == 2
+    assert "--port" in capsys.readouterr().err
+
+
+def test_a_served_instance_answers_referrals_under_load():
+    with serving() as (port, pid):
+        load = drive(port, pid, route_requests(port)[:4] + [http_request("GET", "/health", port=port)],
+                     n=200, concurrency=8, seconds=30)
+    assert (load.requests, load.errors) == (200, 0)
+    assert load.p50_ms <= load.p99_ms
