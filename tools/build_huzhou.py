@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -28,7 +29,6 @@ from mednet.models import (  # noqa: E402
     Capability, Community, Institution, Link, LinkKind, Membership, Region, Role, Roster, RosterEntry, Session,
     Source, Tier,
 )
-from mednet.regions import dump_region, save_region  # noqa: E402
 
 OUTPUT = rk.REGIONS_DIR / "huzhou.json"
 SEED = "seed000"
@@ -60,21 +60,17 @@ _CITY_NOTE = ("tier city_hospital: a hospital of 湖州市, the prefecture, and 
 
 
 def sources() -> dict[str, Source]:
-    out = {
-        SEED: Source(
-            title="家门口找市级专家看病成常态 湖州:加快推进城市医共体建设步伐",
-            publisher="湖州日报",
-            date=PUBLISHED,
-            note=("记者 王炜丽. Seed article 000: the two lead hospitals, the team counts (73 and 76 a week from "
-                  "2019-03-18), the receiving units, the visiting specialties and the one named centre are "
-                  "taken from it."),
-        ),
-        **rk.place_sources(),
-        **rk.standard_sources(),
-    }
-    out[rk.RULE] = rk.rule_source(
-        road_factor=ROAD_FACTOR,
-        extra=("Two communities, not one: the article speaks of one 城市医共体 with 两大牵头医院 and gives each "
+    seed = Source(
+        title="家门口找市级专家看病成常态 湖州:加快推进城市医共体建设步伐",
+        publisher="湖州日报",
+        date=PUBLISHED,
+        note=("记者 王炜丽. Seed article 000: the two lead hospitals, the team counts (73 and 76 a week from "
+              "2019-03-18), the receiving units, the visiting specialties and the one named centre are "
+              "taken from it."),
+    )
+    return rk.region_sources(
+        SEED, seed, road_factor=ROAD_FACTOR,
+        rules=("Two communities, not one: the article speaks of one 城市医共体 with 两大牵头医院 and gives each "
                "lead its own receiving units, and mednet requires exactly one lead per community, so each lead "
                "and its units are read as a community of their own. Visiting sessions: the article gives weekly "
                "team counts and specialties but neither days nor the split across units and specialties; each "
@@ -84,7 +80,6 @@ def sources() -> dict[str, Source]:
                "service standard), the permanent capability is kept and its note mentions the visiting teams, "
                "because a capability is either permanent or held in sessions."),
     )
-    return out
 
 
 # ----------------------------------------------------------------------------- capabilities
@@ -106,17 +101,13 @@ def _visiting(codes: tuple[str, ...], *, provider: str, skip: tuple[str, ...]) -
                  for code in codes if code not in skip)
 
 
-def _standard(codes: tuple[str, ...], *, source: str, note: str, visited_by: str | None = None):
-    """Permanent capabilities assumed from a standard; notes mention visiting teams in the same specialty."""
-    caps = []
-    for code in dict.fromkeys(codes):
-        text = note
-        if visited_by and code in VISITING:
-            text += (f"; {_TEAMS[visited_by][0]} also sends visiting teams here, and the specialties seed000 "
-                     "lists for the city teams include this one (their split is not published): kept permanent "
-                     "because the department is assumed from the standard")
-        caps.append(Capability(specialty=code, source=source, inferred=True, note=text))
-    return tuple(caps)
+def _standard(tier: Tier, *, visited_by: str) -> tuple[Capability, ...]:
+    """The tier's assumed capabilities; notes mention visiting teams in the same specialty."""
+    also = (f"; {_TEAMS[visited_by][0]} also sends visiting teams here, and the specialties seed000 lists for the "
+            "city teams include this one (their split is not published): kept permanent because the department "
+            "is assumed from the standard")
+    return tuple(cap.model_copy(update={"note": cap.note + also}) if cap.specialty in VISITING else cap
+                 for cap in rk.tier_capabilities(tier))
 
 
 def _tertiary() -> tuple[Capability, ...]:
@@ -124,10 +115,7 @@ def _tertiary() -> tuple[Capability, ...]:
         VISITING, source=SEED,
         note=("seed000 lists these specialties for the experts the two city hospitals send out together; "
               "that each of the two hospitals has every one of them is a reading"))
-    standard = rk.assumed_capabilities(
-        rk.TERTIARY_GENERAL, source=rk.STD_TERTIARY,
-        note="assumed from 三级综合医院医疗服务能力指南（2016年版） for city_hospital (its grade is not verified)")
-    return rk.merge_capabilities(listed, standard)
+    return rk.merge_capabilities(listed, rk.tier_capabilities(Tier.CITY_HOSPITAL))
 
 
 def build_institutions(places: dict[tuple[str, str], rk.PlaceRow]) -> list[Institution]:
@@ -147,8 +135,6 @@ def build_institutions(places: dict[tuple[str, str], rk.PlaceRow]) -> list[Insti
         note=("seed000: on 2019-03-18 (a Monday), morning, 程震锋, head of cardiology of 湖州市中心医院, saw "
               "patients here. That the session recurs weekly is implied (the scheme's teams come every week at "
               "fixed times), not stated; its day is not published, so day to be arranged"))
-    community_note = "assumed from 城市社区卫生服务中心基本标准（2006） for community_centre"
-    county_note = "assumed from 县医院医疗服务能力基本标准（2016） for county_hospital"
     return [
         Institution(
             id=CENTRAL, name="湖州市中心医院", aliases=("市中心医院",), tier=Tier.CITY_HOSPITAL, county=DISTRICT,
@@ -165,7 +151,7 @@ def build_institutions(places: dict[tuple[str, str], rk.PlaceRow]) -> list[Insti
             id=WUXING, name="吴兴区人民医院", tier=Tier.COUNTY_HOSPITAL, county=DISTRICT,
             lat=wx_lat, lon=wx_lon, location=wx_loc,
             capabilities=rk.merge_capabilities(
-                _standard(rk.COUNTY_BASIC, source=rk.STD_COUNTY, note=county_note, visited_by=FIRST),
+                _standard(Tier.COUNTY_HOSPITAL, visited_by=FIRST),
                 _visiting(VISITING, provider=FIRST, skip=rk.COUNTY_BASIC)),
             source=SEED,
             note=("receives 湖州市第一人民医院's expert teams (seed000); tier county_hospital is our reading of a "
@@ -176,7 +162,7 @@ def build_institutions(places: dict[tuple[str, str], rk.PlaceRow]) -> list[Insti
             township="龙泉街道", lat=centre_lat, lon=centre_lon, location=centre_loc,
             capabilities=rk.merge_capabilities(
                 (centre_cardiology,),
-                _standard(rk.COMMUNITY_BASIC, source=rk.STD_COMMUNITY, note=community_note, visited_by=CENTRAL),
+                _standard(Tier.COMMUNITY_CENTRE, visited_by=CENTRAL),
                 _visiting(VISITING, provider=CENTRAL, skip=rk.COMMUNITY_BASIC)),
             source=SEED,
             note=("the one centre seed000 names (李阿姨 of 华丰小区 saw 程震锋 of 湖州市中心医院 here). Its name "
@@ -275,10 +261,8 @@ def build_region(places_path: Path = rk.SEED_PLACES) -> Region:
     )
 
 
-def render() -> str:
-    """The region file's text, as :func:`save_region` writes it."""
-    return dump_region(build_region())
-
+#: The region file's text, as the builder writes it.
+render = partial(rk.render_region, build_region)
 
 if __name__ == "__main__":
-    print(f"wrote {save_region(build_region(), OUTPUT).relative_to(rk.REPO_ROOT)}")
+    rk.write_region(build_region, OUTPUT)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -27,7 +28,6 @@ from mednet.models import (  # noqa: E402
     Capability, Community, CoveredCounty, Institution, Link, LinkKind, Location, Membership, Region, Role, Roster,
     RosterEntry, Source, Tier,
 )
-from mednet.regions import dump_region, save_region  # noqa: E402
 
 OUTPUT = rk.REGIONS_DIR / "luqiao.json"
 SEED = "seed003"
@@ -186,28 +186,23 @@ _NO_OWN_PATHOLOGY = (
 
 
 def sources() -> dict[str, Source]:
-    out = {
-        SEED: Source(
-            title="破解就近就醫難 路橋醫共體讓群眾共享健康紅利",
-            publisher="台州日报",
-            date=PUBLISHED,
-            note=("Seed article 003, stored in traditional characters with some passages out of order (a sentence "
-                  "broken at 各醫共體牽頭醫院每天至 continues further down with 少選派2名…). Roster texts are "
-                  "verbatim from it; institution names are given in simplified characters."),
-        ),
-        **rk.place_sources(),
-        **rk.standard_sources(),
-    }
-    out[rk.RULE] = rk.rule_source(
-        road_factor=ROAD_FACTOR,
-        extra=("Neighbour road links join the branches only: every hospital and shared centre stands at one proxy "
+    seed = Source(
+        title="破解就近就醫難 路橋醫共體讓群眾共享健康紅利",
+        publisher="台州日报",
+        date=PUBLISHED,
+        note=("Seed article 003, stored in traditional characters with some passages out of order (a sentence "
+              "broken at 各醫共體牽頭醫院每天至 continues further down with 少選派2名…). Roster texts are "
+              "verbatim from it; institution names are given in simplified characters."),
+    )
+    return rk.region_sources(
+        SEED, seed, road_factor=ROAD_FACTOR,
+        rules=("Neighbour road links join the branches only: every hospital and shared centre stands at one proxy "
                "point (the 路桥区 seat), so they are reached through their published links (branch–lead, "
                "lead–city) and the shared-service links. Shared centres: the article calls them district-wide "
                "(区域) and running; their host and site are not published. Each is recorded as a collaborator of "
                "all three communities and linked to every lead and branch, so a branch needing a laboratory, "
                "ECG, pathology or sterile-supply service reaches the shared centre directly."),
     )
-    return out
 
 
 # ----------------------------------------------------------------------------- institutions
@@ -218,21 +213,10 @@ def _published(specialties) -> tuple[Capability, ...]:
 
 
 def _standard(tier: Tier) -> tuple[Capability, ...]:
-    if tier is Tier.COMMUNITY_CENTRE:
-        return rk.assumed_capabilities(rk.COMMUNITY_BASIC, source=rk.STD_COMMUNITY,
-                                       note="assumed from 城市社区卫生服务中心基本标准（2006） for community_centre")
-    if tier is Tier.TOWNSHIP_CENTRE:
-        return rk.assumed_capabilities(rk.TOWNSHIP_BASIC, source=rk.STD_TOWNSHIP,
-                                       note="assumed from 乡镇卫生院服务能力标准（2018年版）, basic level, for township_centre")
+    """The tier's assumed capabilities; district hospitals without pathology (see ``_NO_OWN_PATHOLOGY``)."""
     if tier is Tier.COUNTY_HOSPITAL:
-        return rk.assumed_capabilities(tuple(c for c in rk.COUNTY_BASIC if c != "pathology"), source=rk.STD_COUNTY,
-                                       note=("assumed from 县医院医疗服务能力基本标准（2016） for county_hospital, "
-                                             "without pathology (see the institution's note)"))
-    if tier is Tier.CITY_HOSPITAL:
-        return rk.assumed_capabilities(
-            rk.TERTIARY_GENERAL, source=rk.STD_TERTIARY,
-            note="assumed from 三级综合医院医疗服务能力指南（2016年版） for city_hospital (its grade is not verified)")
-    raise ValueError(f"no capability rule for tier {tier}")
+        return rk.tier_capabilities(tier, without=("pathology",), remark="see the institution's note")
+    return rk.tier_capabilities(tier)
 
 
 #: What every branch holds by seed003, whatever its community.
@@ -369,10 +353,8 @@ def build_region(places_path: Path = rk.SEED_PLACES) -> Region:
     )
 
 
-def render() -> str:
-    """The region file's text, as :func:`save_region` writes it."""
-    return dump_region(build_region())
-
+#: The region file's text, as the builder writes it.
+render = partial(rk.render_region, build_region)
 
 if __name__ == "__main__":
-    print(f"wrote {save_region(build_region(), OUTPUT).relative_to(rk.REPO_ROOT)}")
+    rk.write_region(build_region, OUTPUT)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -25,10 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import regionkit as rk  # noqa: E402
 
 from mednet.models import (  # noqa: E402
-    Capability, Community, Institution, Link, LinkKind, Location, Membership, Region, Role, Session, Source, Tier,
+    Capability, Community, Institution, Link, LinkKind, Membership, Region, Role, Session, Source, Tier,
 )
-from mednet.places import Place, county_seat, county_townships  # noqa: E402
-from mednet.regions import dump_region, save_region  # noqa: E402
 
 OUTPUT = rk.REGIONS_DIR / "minhang.json"
 SEED = "seed001"
@@ -130,60 +129,33 @@ _WEB = {
 
 
 def sources() -> dict[str, Source]:
-    out = {
-        SEED: Source(
-            title="大江东|从“大三甲”到“家门口”,医疗资源下沉让看病更便利",
-            publisher="人民日报中央厨房·大江东工作室 (via 人民资讯)",
-            date=PUBLISHED,
-            note=("姜泓冰, in the series “上海践行人民城市理念这五年”. Seed article 001: the centre, its address, "
-                  "its clinics, the visiting experts and their hospitals, the Tuesday-afternoon TCM paediatric "
-                  "clinic, the 5-day booking of released specialist slots, and the 278 centres in 55 医联体."),
-        ),
-        "adcode": rk.place_sources()["adcode"],
-        **rk.standard_sources(),
-        **_WEB,
-    }
-    out[rk.RULE] = rk.rule_source(
-        road_factor=ROAD_FACTOR,
-        extra=("Hospitals have no published point: each is placed at the seat of the district its main campus "
+    seed = Source(
+        title="大江东|从“大三甲”到“家门口”,医疗资源下沉让看病更便利",
+        publisher="人民日报中央厨房·大江东工作室 (via 人民资讯)",
+        date=PUBLISHED,
+        note=("姜泓冰, in the series “上海践行人民城市理念这五年”. Seed article 001: the centre, its address, "
+              "its clinics, the visiting experts and their hospitals, the Tuesday-afternoon TCM paediatric "
+              "clinic, the 5-day booking of released specialist slots, and the 278 centres in 55 医联体."),
+    )
+    return rk.region_sources(
+        SEED, seed, road_factor=ROAD_FACTOR, places=("adcode",), others=_WEB,
+        rules=("Hospitals have no published point: each is placed at the seat of the district its main campus "
                "stands in (cn_admin_places county row), the district taken from the web source named in its "
                "location note. The consortium (医联体) the 虹桥 centre belongs to is not named, nor its lead: "
                "闵行医院 is recorded as the lead because it is the district's own hospital among those the "
                "article names, and mednet requires one lead per community; the city hospitals whose experts "
                "come to the centre are recorded as its collaborators and linked to the centre directly."),
     )
-    return out
-
-
-# ----------------------------------------------------------------------------- places
-
-
-def _town(name: str) -> Place:
-    matches = [t for t in county_townships(DISTRICT) if t.name == name and t.lat is not None]
-    if len(matches) != 1:
-        raise ValueError(f"cn_admin_places: {len(matches)} located rows for {name} in {DISTRICT}")
-    return matches[0]
-
-
-def _seat_location(place: Place, note: str, *, kind: str) -> Location:
-    return Location(kind=kind, source="adcode", inferred=True,
-                    note=f"{note}. cn_admin_places row {place.code} {place.name} ({place.county or place.city})")
 
 
 # ----------------------------------------------------------------------------- institutions
 
 
 def _standard(tier: Tier) -> tuple[Capability, ...]:
-    if tier is Tier.COMMUNITY_CENTRE:
-        return rk.assumed_capabilities(rk.COMMUNITY_BASIC, source=rk.STD_COMMUNITY,
-                                       note="assumed from 城市社区卫生服务中心基本标准（2006） for community_centre")
+    """The tier's assumed capabilities; a Shanghai district hospital takes the county standard as a floor."""
     if tier is Tier.COUNTY_HOSPITAL:
-        return rk.assumed_capabilities(rk.COUNTY_BASIC, source=rk.STD_COUNTY,
-                                       note=("assumed from 县医院医疗服务能力基本标准（2016） for county_hospital (a "
-                                             "Shanghai district hospital: the county standard as a floor)"))
-    return rk.assumed_capabilities(
-        rk.TERTIARY_GENERAL, source=rk.STD_TERTIARY,
-        note="assumed from 三级综合医院医疗服务能力指南（2016年版） for city_hospital (its grade is not verified)")
+        return rk.tier_capabilities(tier, remark="a Shanghai district hospital: the county standard as a floor")
+    return rk.tier_capabilities(tier)
 
 
 def _visiting(code: str, provider: str, who: str) -> Capability:
@@ -222,13 +194,12 @@ def _centre_capabilities() -> tuple[Capability, ...]:
 
 
 def build_institutions() -> list[Institution]:
-    town = _town("虹桥镇")
+    lat, lon, location = rk.admin_town_point(
+        DISTRICT, "虹桥镇", note=("the centre is at 万源路2439号 (seed001), in 虹桥镇; the address is not geocoded "
+                                 "here: the point is the 虹桥镇 seat, not the building"))
     centre = Institution(
         id=CENTRE, name="闵行区虹桥社区卫生服务中心", aliases=("虹桥社区卫生服务中心",),
-        tier=Tier.COMMUNITY_CENTRE, county=DISTRICT, township="虹桥镇", lat=town.lat, lon=town.lon,
-        location=_seat_location(town, ("the centre is at 万源路2439号 (seed001), in 虹桥镇; the address is not "
-                                       "geocoded here: the point is the 虹桥镇 seat, not the building"),
-                                kind="town_seat"),
+        tier=Tier.COMMUNITY_CENTRE, county=DISTRICT, township="虹桥镇", lat=lat, lon=lon, location=location,
         capabilities=_centre_capabilities(), source=SEED,
         note=("its wall carries 20多块 plaques, among them 国家儿童医学中心远程医疗协作单位, 慢性肾脏病筛查与管理基地 "
               "(chronic kidney disease screening and management: not a nephrology clinic, so not a capability) and "
@@ -238,17 +209,16 @@ def build_institutions() -> list[Institution]:
     )
     institutions = [centre]
     for spec in HOSPITALS:
-        seat = county_seat(spec.district)
-        location = _seat_location(
-            seat, (f"no published point; placed at the {spec.district} seat (county_seat proxy): {spec.district} "
-                   f"is where its main campus stands per source {spec.site_source} ({spec.site})"),
-            kind="county_seat")
+        lat, lon, location = rk.admin_seat_point(
+            spec.district, note=(f"no published point; placed at the {spec.district} seat (county_seat proxy): "
+                                 f"{spec.district} is where its main campus stands per source {spec.site_source} "
+                                 f"({spec.site})"))
         published = tuple(Capability(specialty=code, source=SEED, inferred=inferred, note=note)
                           for code, inferred, note in spec.published)
         capabilities = rk.merge_capabilities(published, _standard(spec.tier)) if spec.standard else published
         institutions.append(Institution(
             id=spec.id, name=spec.name, aliases=spec.aliases, tier=spec.tier, county=spec.district,
-            lat=seat.lat, lon=seat.lon, location=location, capabilities=capabilities, source=SEED, note=spec.note,
+            lat=lat, lon=lon, location=location, capabilities=capabilities, source=SEED, note=spec.note,
         ))
     return institutions
 
@@ -324,10 +294,8 @@ def build_region() -> Region:
     )
 
 
-def render() -> str:
-    """The region file's text, as :func:`save_region` writes it."""
-    return dump_region(build_region())
-
+#: The region file's text, as the builder writes it.
+render = partial(rk.render_region, build_region)
 
 if __name__ == "__main__":
-    print(f"wrote {save_region(build_region(), OUTPUT).relative_to(rk.REPO_ROOT)}")
+    rk.write_region(build_region, OUTPUT)

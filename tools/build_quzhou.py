@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -24,7 +25,6 @@ from mednet.models import (  # noqa: E402
     Capability, Community, CoveredCounty, Institution, Link, LinkKind, Membership, Region, Role, Roster,
     RosterEntry, Source, Tier,
 )
-from mednet.regions import dump_region, save_region  # noqa: E402
 
 OUTPUT = rk.REGIONS_DIR / "quzhou.json"
 SEED = "seed004"
@@ -300,48 +300,27 @@ LEAD_CITY = (
 
 
 def sources() -> dict[str, Source]:
-    out = {
-        SEED: Source(
-            title="衢州:“医共体”集体揭牌 基层百姓看病不再难",
-            publisher="衢州晚报",
-            date=PUBLISHED,
-            note=("据健康衢州在线 (the paper credits 健康衢州在线). Seed article 004: the six community rosters, "
-                  "the collaborating units and the specialty alliance are copied from it verbatim."),
-        ),
-    }
-    out.update(rk.place_sources())
-    out.update(rk.standard_sources())
-    out[rk.RULE] = rk.rule_source(
-        road_factor=ROAD_FACTOR,
-        extra=("Lead–city links: each 人民医院 lead (and 衢州市第二人民医院) to 衢州市人民医院, each 中医院 lead to "
+    seed = Source(
+        title="衢州:“医共体”集体揭牌 基层百姓看病不再难",
+        publisher="衢州晚报",
+        date=PUBLISHED,
+        note=("据健康衢州在线 (the paper credits 健康衢州在线). Seed article 004: the six community rosters, "
+              "the collaborating units and the specialty alliance are copied from it verbatim."),
+    )
+    return rk.region_sources(
+        SEED, seed, road_factor=ROAD_FACTOR,
+        rules=("Lead–city links: each 人民医院 lead (and 衢州市第二人民医院) to 衢州市人民医院, each 中医院 lead to "
                "衢州市中医医院 — the usual referral partners, not published. Maternal and child hospitals are "
                "assumed to offer obstetrics, gynaecology, paediatrics, child and women's health care, laboratory "
                "and ultrasound from their function (no service standard consulted). TCM hospitals offer TCM by "
                "their name."),
     )
-    return out
 
 
 def _tier_capabilities(tier: Tier, *, tcm_hospital: bool) -> tuple[Capability, ...]:
-    if tier is Tier.TOWNSHIP_CENTRE:
-        caps = rk.assumed_capabilities(rk.TOWNSHIP_BASIC, source=rk.STD_TOWNSHIP,
-                                       note="assumed from 乡镇卫生院服务能力标准（2018年版）, basic level, for township_centre")
-    elif tier is Tier.COMMUNITY_CENTRE:
-        caps = rk.assumed_capabilities(rk.COMMUNITY_BASIC, source=rk.STD_COMMUNITY,
-                                       note="assumed from 城市社区卫生服务中心基本标准（2006） for community_centre")
-    elif tier is Tier.COUNTY_HOSPITAL:
-        caps = rk.assumed_capabilities(rk.COUNTY_BASIC, source=rk.STD_COUNTY,
-                                       note="assumed from 县医院医疗服务能力基本标准（2016） for county_hospital")
-    elif tier is Tier.CITY_HOSPITAL:
-        caps = rk.assumed_capabilities(
-            rk.TERTIARY_GENERAL, source=rk.STD_TERTIARY,
-            note=("assumed from 三级综合医院医疗服务能力指南（2016年版） for city_hospital (its grade is not "
-                  "verified; applied to the city TCM hospital too)"))
-    elif tier is Tier.MATERNAL_CHILD_HOSPITAL:
-        caps = rk.assumed_capabilities(rk.MATERNAL_CHILD, source=rk.RULE,
-                                       note="assumed from the function of a 妇幼保健院 for maternal_child_hospital")
-    else:
-        raise ValueError(f"no capability rule for tier {tier}")
+    """The tier's assumed capabilities; a TCM hospital also offers TCM, by its name."""
+    remark = "applied to the city TCM hospital too" if tier is Tier.CITY_HOSPITAL else None
+    caps = rk.tier_capabilities(tier, remark=remark)
     if tcm_hospital:
         tcm = rk.assumed_capabilities(("tcm",), source=SEED,
                                       note="a 中医院/中医医院 (TCM hospital) by its name; the article lists no departments")
@@ -449,15 +428,8 @@ def build_region(places_path: Path = rk.SEED_PLACES) -> Region:
     )
 
 
-def render() -> str:
-    """The region file's text, as :func:`save_region` writes it."""
-    return dump_region(build_region())
-
-
-def main() -> None:
-    path = save_region(build_region(), OUTPUT)
-    print(f"wrote {path.relative_to(rk.REPO_ROOT)}")
-
+#: The region file's text, as the builder writes it.
+render = partial(rk.render_region, build_region)
 
 if __name__ == "__main__":
-    main()
+    rk.write_region(build_region, OUTPUT)

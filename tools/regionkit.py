@@ -4,13 +4,16 @@ A builder turns a seed article plus the bundled place tables into a
 validated :class:`mednet.models.Region`. This module holds what does not
 depend on the region:
 
-- reading ``data/places/seed_places.csv`` and turning its rows into points
-  with an honest :class:`~mednet.models.Location` (town seat, county seat or
-  proxy, never ``surveyed``);
-- the national service standards as :class:`~mednet.models.Source` entries
-  and the capability sets assumed from them, per tier;
+- reading ``data/places/seed_places.csv`` (or the national
+  ``cn_admin_places.csv``) and turning its rows into points with an honest
+  :class:`~mednet.models.Location` (town seat, county seat or proxy, never
+  ``surveyed``);
+- a region's sources: its seed article, the place data, the national service
+  standards and the project's rules, and the capabilities assumed per tier;
 - links with a computed cost (geodesic x road factor, with a floor) and the
-  neighbour road links of :func:`mednet.geo.neighbour_pairs`.
+  neighbour road links of :func:`mednet.geo.neighbour_pairs`;
+- a builder's ``render`` and ``__main__`` (:func:`render_region`,
+  :func:`write_region`).
 
 Everything here is deterministic: same inputs, same output, same order.
 """
@@ -20,12 +23,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from mednet.geo import geodesic_km, neighbour_pairs
-from mednet.models import Capability, Institution, Link, LinkKind, Location, Source
+from mednet.models import Capability, Institution, Link, LinkKind, Location, Region, Source, Tier
+from mednet.places import Place, county_seat, county_townships
+from mednet.regions import dump_region, save_region
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED_PLACES = REPO_ROOT / "data" / "places" / "seed_places.csv"
@@ -145,6 +150,25 @@ def hospital_point(
     return seat.lat, seat.lon, Location(kind=kind, source=seat.evidence_key, inferred=True, note=note)
 
 
+def _admin_location(place: Place, note: str, *, kind: str) -> Location:
+    return Location(kind=kind, source="adcode", inferred=True,
+                    note=f"{note}. cn_admin_places row {place.code} {place.name} ({place.county or place.city})")
+
+
+def admin_town_point(county: str, town: str, *, note: str) -> tuple[float, float, Location]:
+    """The seat of a town from ``cn_admin_places.csv``; ``note`` says what the point stands for."""
+    matches = [t for t in county_townships(county) if t.name == town and t.lat is not None]
+    if len(matches) != 1:
+        raise ValueError(f"cn_admin_places: {len(matches)} located rows for {town} in {county}")
+    return matches[0].lat, matches[0].lon, _admin_location(matches[0], note, kind="town_seat")
+
+
+def admin_seat_point(county: str, *, note: str) -> tuple[float, float, Location]:
+    """The seat of a county from ``cn_admin_places.csv``; ``note`` says why it stands in."""
+    seat = county_seat(county)
+    return seat.lat, seat.lon, _admin_location(seat, note, kind="county_seat")
+
+
 # --------------------------------------------------------------------------- sources
 
 
@@ -259,6 +283,21 @@ def rule_source(*, road_factor: float, extra: str = "") -> Source:
                   note=(note + (" " + extra if extra else "")))
 
 
+def region_sources(
+    seed_key: str, seed: Source, *, road_factor: float, rules: str,
+    places: Collection[str] = ("adcode", "geonames", "seed_places"), others: Mapping[str, Source] | None = None,
+) -> dict[str, Source]:
+    """A region's sources in file order: seed, place data, standards, ``others``, then the project's rules.
+
+    ``places`` picks the keys of :func:`place_sources` the region uses;
+    ``rules`` is the region's own text for :func:`rule_source`.
+    """
+    out = {seed_key: seed, **{k: v for k, v in place_sources().items() if k in places}, **standard_sources()}
+    out.update(others or {})
+    out[RULE] = rule_source(road_factor=road_factor, extra=rules)
+    return out
+
+
 # --------------------------------------------------------------------------- capabilities
 
 #: 乡镇卫生院服务能力标准（2018年版）, basic level, as narrowly assumed (see the source note).
@@ -291,6 +330,36 @@ TERTIARY_GENERAL: tuple[str, ...] = (
 MATERNAL_CHILD: tuple[str, ...] = (
     "obstetrics", "gynaecology", "paediatrics", "child_health", "womens_health", "laboratory", "ultrasound",
 )
+
+#: Per tier: (codes, source key, what they are assumed from, remark always made).
+_TIER_STANDARD: dict[Tier, tuple[tuple[str, ...], str, str, str | None]] = {
+    Tier.TOWNSHIP_CENTRE: (TOWNSHIP_BASIC, STD_TOWNSHIP, "乡镇卫生院服务能力标准（2018年版）, basic level,", None),
+    Tier.COMMUNITY_CENTRE: (COMMUNITY_BASIC, STD_COMMUNITY, "城市社区卫生服务中心基本标准（2006）", None),
+    Tier.COUNTY_HOSPITAL: (COUNTY_BASIC, STD_COUNTY, "县医院医疗服务能力基本标准（2016）", None),
+    Tier.CITY_HOSPITAL: (TERTIARY_GENERAL, STD_TERTIARY, "三级综合医院医疗服务能力指南（2016年版）",
+                         "its grade is not verified"),
+    Tier.MATERNAL_CHILD_HOSPITAL: (MATERNAL_CHILD, RULE, "the function of a 妇幼保健院", None),
+}
+
+
+def tier_capabilities(
+    tier: Tier, *, without: Collection[str] = (), remark: str | None = None,
+) -> tuple[Capability, ...]:
+    """The capabilities assumed for ``tier`` from its national standard (or function), each saying so.
+
+    ``without`` drops codes the region has reason not to assume (the note
+    names them); ``remark`` is added to the note in parentheses.
+    """
+    if tier not in _TIER_STANDARD:
+        raise ValueError(f"no capability rule for tier {tier}")
+    codes, source, basis, always = _TIER_STANDARD[tier]
+    note = f"assumed from {basis} for {tier.value}"
+    if without:
+        note += ", without " + ", ".join(without)
+    remarks = [r for r in (always, remark) if r]
+    if remarks:
+        note += f" ({'; '.join(remarks)})"
+    return assumed_capabilities((c for c in codes if c not in without), source=source, note=note)
 
 
 def assumed_capabilities(codes: Iterable[str], *, source: str, note: str) -> tuple[Capability, ...]:
@@ -347,3 +416,16 @@ def neighbour_links(
                                note=(f"not published: one of the {NEIGHBOUR_K} nearest institutions within "
                                      f"{NEIGHBOUR_MAX_KM:g} km; distance is geodesic x road factor")))
     return links
+
+
+# --------------------------------------------------------------------------- scaffolding
+
+
+def render_region(build: Callable[[], Region]) -> str:
+    """The region file's text for ``build()``, as :func:`mednet.regions.save_region` writes it."""
+    return dump_region(build())
+
+
+def write_region(build: Callable[[], Region], path: Path) -> None:
+    """Write ``build()`` to ``path`` and say so: a builder's ``__main__``."""
+    print(f"wrote {save_region(build(), path).relative_to(REPO_ROOT)}")
