@@ -747,6 +747,14 @@ def _route_kernel(indices, com, gf, cap, lab_node, sess_nodes, sess_codes, ni, s
 
 
 @njit(cache=True, nogil=True)
+def _has_label(lab_node, v, count, src):  # pragma: no cover - compiled
+    for t in range(count):
+        if lab_node[v, t] == src:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
 def _nearest_sources(indptr, indices, weights, is_source, K):  # pragma: no cover - compiled
     """For every node, its ``K`` nearest sources by network distance (-1 / inf where fewer are reachable).
 
@@ -787,14 +795,7 @@ def _nearest_sources(indptr, indices, weights, is_source, K):  # pragma: no cove
             i = c
         hd[i], hn[i], hs[i] = ld, lv, ls
         c = cnt[v]
-        if c >= K:
-            continue
-        known = False
-        for t in range(c):
-            if lab_node[v, t] == src:
-                known = True
-                break
-        if known:
+        if c >= K or _has_label(lab_node, v, c, src):
             continue
         lab_node[v, c] = src
         lab_km[v, c] = d
@@ -802,14 +803,7 @@ def _nearest_sources(indptr, indices, weights, is_source, K):  # pragma: no cove
         for e in range(indptr[v], indptr[v + 1]):
             u = indices[e]
             cu = cnt[u]
-            if cu >= K:
-                continue
-            known = False
-            for t in range(cu):
-                if lab_node[u, t] == src:
-                    known = True
-                    break
-            if known:
+            if cu >= K or _has_label(lab_node, u, cu, src):
                 continue
             if size == capacity:
                 capacity *= 2
@@ -1159,12 +1153,13 @@ class Router:
                     "distances_km": tuple(floats[4 + at:4 + at + count]),
                 }))
                 at += count
-        for i in range(3):
-            j = ints[_H_BEYOND + i]
-            if j >= 0:
-                passed.append(_assemble(PassedOver, {
-                    "reason": "beyond_max_km", "institutions": (refs[j],), "distances_km": (floats[1 + i],),
-                }))
+        if limit != math.inf:
+            for i in range(3):
+                j = ints[_H_BEYOND + i]
+                if j >= 0:
+                    passed.append(_assemble(PassedOver, {
+                        "reason": "beyond_max_km", "institutions": (refs[j],), "distances_km": (floats[1 + i],),
+                    }))
         steps = _STEPS[mode]
         speed = self.speed_kmh
         base = _HEADER + n_passed
@@ -1172,12 +1167,18 @@ class Router:
         kinds = ints[base + n_alt:base + 2 * n_alt]
         kms = floats[4 + n_passed:4 + n_passed + n_alt]
         alts = []
-        for i in range(1, n_alt):
+        fields = _FIELDS[Alternative]
+        for i in range(1, n_alt):  # _assemble, inlined: this loop is hot
             j, km = nodes[i], kms[i]
-            alts.append(_assemble(Alternative, {
+            alt = _new(Alternative)
+            _set_dict(alt, {
                 "institution": refs[j], "distance_km": km, "minutes": km / speed * 60.0, "step": steps[kinds[i]],
                 "session": slots.get(j) if slots else None,
-            }))
+            })
+            _set_fields_set(alt, fields)
+            _set_extra(alt, None)
+            _set_private(alt, None)
+            alts.append(alt)
         path = ints[base + 2 * n_alt:]
         hops = self._hops
         dest, distance = nodes[0], floats[0]

@@ -1,0 +1,46 @@
+"""Routing on the synthetic national network (≈73.5k institutions, 30 specialties), beside networkx.
+
+Run on purpose: ``.venv/bin/pytest tests/benchmarks/test_bench_routing.py --benchmark-only``.
+Each route call answers the next of 2,000 pre-drawn queries (random origins
+and specialties) with the full Referral and 3 alternatives.
+"""
+
+import pytest
+
+from mednet.bench.routing import cycling, draw_queries, networkx_reference
+from mednet.network import compile_network
+from mednet.routing import Referral, Router
+
+pytestmark = [pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def queries(national_router):
+    return draw_queries(national_router, n=2000)
+
+
+@pytest.mark.benchmark(group="routing")
+def test_route_from_institution(benchmark, national_router, queries):
+    by_id, _ = queries
+    assert isinstance(benchmark(cycling(national_router, by_id)), Referral)
+
+
+@pytest.mark.benchmark(group="routing")
+def test_route_from_coordinates(benchmark, national_router, queries):
+    _, by_point = queries
+    r = benchmark(cycling(national_router, by_point))
+    assert r.origin_point is not None and r.snap_km is not None
+
+
+@pytest.mark.benchmark(group="routing")
+def test_compile(benchmark, national_graph, national_router):
+    router = benchmark.pedantic(lambda: Router(compile_network(national_graph)), rounds=3)
+    assert router.net.n == national_graph.number_of_nodes()
+
+
+@pytest.mark.benchmark(group="routing")
+def test_networkx_dijkstra_reference(benchmark, national_graph, national_router, queries):
+    origin, code = queries[0][0]
+    km = benchmark.pedantic(networkx_reference, args=(national_graph, origin), rounds=5)
+    assert km[national_router.route(origin, code).destination.id] == pytest.approx(
+        national_router.route(origin, code).distance_km)

@@ -1,0 +1,486 @@
+"""Referral routing: every answer checked against networkx Dijkstra and the policy applied by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mednet.cli import main
+from mednet.errors import (
+    InvalidCoordinates, InvalidRequest, NoCapableInstitution, UnknownCommunity, UnknownInstitution, UnknownSpecialty,
+)
+from mednet.geo import haversine_km
+from mednet.models import (
+    Capability, Community, Institution, Link, LinkKind, Location, Membership, Region, Role, Session, Source, Tier,
+)
+from mednet.network import build_network, home_community
+from mednet.routing import Point, Referral, Router, route_referral
+
+KM = 1e-9
+STEP_NAMES = {
+    "up": ("own_community", "partners", "any"),
+    "emergency": ("nearest", "nearest", "nearest"),
+    "down": ("home_centre", "home_community", "home_community"),
+}
+
+
+# --------------------------------------------------------------------------- the policy by hand
+
+
+def partners_of(G: nx.Graph, community: str | None) -> set[str]:
+    if community is None:
+        return set()
+    com = G.graph["communities"][community]
+    found = {v for v, data in G.adj[com.lead].items() if data["kind"] == LinkKind.LEAD_CITY}
+    return found | set(com.ids(Role.ALLIANCE, Role.COLLABORATOR))
+
+
+def judge(G: nx.Graph, origin: str, code: str, direction: str, *, hc: str | None, preferred: str | None):
+    """For every institution: (step, None) when it is a candidate, else (None, reason)."""
+    rank = {v: Tier(G.nodes[v]["tier"]).rank for v in G}
+    partners = partners_of(G, hc) if direction == "up" else set()
+    verdict = {}
+    for v in G:
+        capable = code in G.nodes[v]["capabilities"]
+        home = home_community(G, v)
+        if v == origin:
+            verdict[v] = (None, "is_origin")
+        elif not capable:
+            verdict[v] = (None, "not_capable")
+        elif direction == "up" and rank[v] <= rank[origin]:
+            verdict[v] = (None, "not_higher_tier")
+        elif direction == "up":
+            verdict[v] = ((0 if hc is not None and home == hc else 1 if v in partners else 2), None)
+        elif direction == "down":
+            verdict[v] = ((0 if v == preferred else 1), None) if home == hc else (None, "outside_community_at_this_step")
+        else:
+            verdict[v] = (2, None)
+    return verdict
+
+
+def check_referral(G: nx.Graph, r: Referral | None, error: Exception | None, origin: str, code: str, direction: str,
+                   *, hc: str | None, preferred: str | None = None, max_km: float | None = None, k: int = 3) -> None:
+    """Assert that an answer (or the error) is what the policy gives on the whole graph."""
+    km = nx.single_source_dijkstra_path_length(G, origin, weight="distance_km")
+    verdict = judge(G, origin, code, direction, hc=hc, preferred=preferred)
+    limit = math.inf if max_km is None else max_km
+    candidates = sorted((verdict[v][0], km[v], v) for v in km if verdict[v][0] is not None)
+    within = [c for c in candidates if c[1] <= limit]
+    if not within:
+        assert isinstance(error, NoCapableInstitution), f"expected no answer, got {r and r.destination.id}"
+        return
+    assert error is None, f"expected an answer, got {error!r}"
+    decided, best_km, _ = within[0]
+    dest = r.destination.id
+    assert dest != origin
+    assert verdict[dest][0] == decided and r.step == STEP_NAMES[direction][decided]
+    assert r.distance_km == pytest.approx(best_km, abs=KM) == pytest.approx(km[dest], abs=KM)
+    assert code in G.nodes[dest]["capabilities"]
+    # The path: links of the graph, from the origin to the destination, adding up to the distance.
+    assert r.path[0].from_id == origin and r.path[-1].to_id == dest
+    for a, b in zip(r.path, r.path[1:]):
+        assert a.to_id == b.from_id
+    for hop in r.path:
+        assert G.edges[hop.from_id, hop.to_id]["distance_km"] == hop.distance_km
+    assert sum(h.distance_km for h in r.path) == pytest.approx(r.distance_km, abs=1e-6)
+    # Alternatives: the next candidates in the policy's (step, distance) order.
+    rest = [(STEP_NAMES[direction][s], d) for s, d, v in within if v != dest][:k]
+    got = [(a.step, a.distance_km) for a in r.alternatives]
+    assert [s for s, _ in got] == [s for s, _ in rest]
+    assert [d for _, d in got] == pytest.approx([d for _, d in rest], abs=KM)
+    for a in r.alternatives:
+        assert a.distance_km == pytest.approx(km[a.institution.id], abs=KM)
+    # Passed over: every institution nearer than the destination, with the reason it was skipped.
+    later = "not_home_centre" if direction == "down" else "outside_community_at_this_step"
+    seen = {}
+    for group in r.passed_over:
+        if group.reason == "beyond_max_km":
+            continue
+        for inst, d in zip(group.institutions, group.distances_km, strict=True):
+            seen[inst.id] = group.reason
+            assert d == pytest.approx(km[inst.id], abs=KM)
+            step, reason = verdict[inst.id]
+            assert group.reason == (later if step is not None else reason), inst.id
+            assert d <= r.distance_km + KM
+    nearer = {v for v in km if km[v] < r.distance_km - 1e-7 and v != dest}
+    assert nearer <= set(seen), f"missing from passed_over: {nearer - set(seen)}"
+    assert dest not in seen
+    # Beyond the limit: the best candidate of each earlier step that had one.
+    beyond = {i.id: d for g in r.passed_over if g.reason == "beyond_max_km" for i, d in zip(g.institutions,
+                                                                                             g.distances_km)}
+    expected = {}
+    for s in range(decided):
+        steps = [c for c in candidates if c[0] == s]
+        if steps:
+            expected[s] = steps[0][1]
+    assert sorted(beyond.values()) == pytest.approx(sorted(expected.values()), abs=KM)
+
+
+def ask(router: Router, origin, code, **options):
+    try:
+        return router.route(origin, code, **options), None
+    except NoCapableInstitution as err:
+        return None, err
+
+
+# --------------------------------------------------------------------------- small random networks
+
+SPECIALTIES = ("general_practice", "general_surgery", "paediatrics", "rehabilitation")
+SOURCES = {"t": Source(title="test")}
+WHERE = Location(kind="town_seat", source="t")
+
+
+def random_region(seed: int) -> Region:
+    """1–3 counties (a lead hospital and its townships), a city hospital, a collaborator; random capabilities."""
+    rng = np.random.default_rng(seed)
+    institutions, communities, links = [], [], []
+
+    def add(id_, tier, lat, lon, county, p_capable):
+        caps = tuple(Capability(specialty=c, source="t") for c in SPECIALTIES if rng.random() < p_capable)
+        institutions.append(Institution(id=id_, name=f"name-{id_}", tier=tier, county=county, lat=lat, lon=lon,
+                                        location=WHERE, capabilities=caps, source="t"))
+
+    city = (29.0 + rng.uniform(-0.2, 0.2), 119.0 + rng.uniform(-0.2, 0.2))
+    add("city", Tier.CITY_HOSPITAL, *city, "city", 0.8)
+    if rng.random() < 0.5:  # a second hospital at the same point: ties
+        add("city2", Tier.CITY_HOSPITAL, *city, "city", 0.6)
+    for c in range(int(rng.integers(1, 4))):
+        lead = (city[0] + rng.uniform(-0.5, 0.5), city[1] + rng.uniform(-0.5, 0.5))
+        county = f"county{c}"
+        add(f"lead{c}", Tier.COUNTY_HOSPITAL, *lead, county, 0.7)
+        members = [Membership(institution=f"lead{c}", role=Role.LEAD, source="t")]
+        for t in range(int(rng.integers(2, 7))):
+            add(f"t{c}-{t}", Tier.TOWNSHIP_CENTRE, lead[0] + rng.uniform(-0.25, 0.25),
+                lead[1] + rng.uniform(-0.25, 0.25), county, 0.3)
+            members.append(Membership(institution=f"t{c}-{t}", role=Role.BRANCH, source="t"))
+        if rng.random() < 0.5:
+            add(f"collab{c}", Tier.COUNTY_HOSPITAL, lead[0] + 0.05, lead[1] + 0.05, county, 0.7)
+            members.append(Membership(institution=f"collab{c}", role=Role.COLLABORATOR, source="t"))
+        communities.append(Community(id=f"com{c}", name=f"community {c}", kind="county", counties=(county,),
+                                     members=tuple(members), source="t"))
+    point = {i.id: (i.lat, i.lon) for i in institutions}
+
+    def link(a, b, kind):
+        km = max(float(haversine_km(*point[a], *point[b])) * 1.3, 1.0)
+        links.append(Link(a=a, b=b, kind=kind, distance_km=round(km, 3), distance_basis="geodesic_x_road_factor",
+                          source="t"))
+
+    for com in communities:
+        for m in com.members:
+            if m.role is Role.BRANCH:
+                link(m.institution, com.lead, LinkKind.BRANCH_LEAD)
+            elif m.role is Role.COLLABORATOR:
+                link(m.institution, com.lead, LinkKind.COLLABORATOR)
+        if rng.random() < 0.8:
+            link(com.lead, "city", LinkKind.LEAD_CITY)
+    ids = list(point)
+    for _ in range(len(ids)):
+        a, b = rng.choice(len(ids), 2, replace=False)
+        if rng.random() < 0.7:
+            link(ids[a], ids[b], LinkKind.NEIGHBOUR)
+    return Region(id=f"random{seed}", name="random", sources=SOURCES, institutions=tuple(institutions),
+                  communities=tuple(communities), links=tuple(links))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), direction=st.sampled_from(["up", "up", "emergency", "down"]),
+       max_km=st.none() | st.floats(2.0, 60.0), k=st.integers(1, 4), pick=st.integers(0, 10**6))
+def test_random_networks_follow_the_policy(seed, direction, max_km, k, pick):
+    region = random_region(seed)
+    G = build_network(region)
+    router = Router.from_graph(G)
+    code = SPECIALTIES[pick % len(SPECIALTIES)]
+    hc = preferred = None
+    home = None
+    if direction == "down":
+        hospitals = [v for v in G if Tier(G.nodes[v]["tier"]).is_hospital]
+        origin = hospitals[pick % len(hospitals)]
+        branches = sorted(v for v in G if home_community(G, v) is not None)
+        home = preferred = branches[(pick // 7) % len(branches)]
+        hc = home_community(G, home)
+    else:
+        origin = sorted(G)[pick % len(G)]
+        hc = home_community(G, origin)
+    r, err = ask(router, origin, code, direction=direction, home=home, max_km=max_km, alternatives=k)
+    check_referral(G, r, err, origin, code, direction, hc=hc, preferred=preferred, max_km=max_km, k=k)
+
+
+# --------------------------------------------------------------------------- Quzhou
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pick=st.integers(0, 10**6), direction=st.sampled_from(["up", "emergency", "down"]),
+       code=st.sampled_from(["general_surgery", "orthopaedics", "paediatrics", "rehabilitation", "tcm",
+                             "neurosurgery", "obstetrics", "child_health"]),
+       max_km=st.none() | st.floats(1.0, 90.0))
+def test_quzhou_answers_follow_the_policy(quzhou_graph, quzhou_router, pick, direction, code, max_km):
+    G = quzhou_graph
+    nodes = sorted(G)
+    origin = nodes[pick % len(nodes)]
+    hc, preferred, home = home_community(G, origin), None, None
+    if direction == "down":
+        hospitals = [v for v in nodes if Tier(G.nodes[v]["tier"]).is_hospital]
+        origin = hospitals[pick % len(hospitals)]
+        home = sorted(G.graph["communities"])[pick % len(G.graph["communities"])]
+        hc = home
+    r, err = ask(quzhou_router, origin, code, direction=direction, home=home, max_km=max_km)
+    check_referral(G, r, err, origin, code, direction, hc=hc, preferred=preferred, max_km=max_km)
+
+
+def test_kaihua_branch_goes_up_to_its_own_lead(quzhou_router):
+    # Seed 004: 开化县人民医院医共体 = 县人民医院 + 华埠、杨林、… 卫生院: 华埠's own lead takes general surgery.
+    r = quzhou_router.route("华埠", "普外科")
+    assert (r.origin.name, r.destination.name, r.step) == ("华埠卫生院", "开化县人民医院", "own_community")
+    # 开化县第二人民医院 (a collaborator, not a member; placed at 华埠镇) is nearer but outside the community.
+    skipped = {g.reason: [i.name for i in g.institutions] for g in r.passed_over}
+    assert skipped["outside_community_at_this_step"] == ["开化县第二人民医院"]
+    assert skipped["is_origin"] == ["华埠卫生院"]
+    assert r.minutes == pytest.approx(r.distance_km / 40 * 60)
+    assert "开化县人民医院医共体" in r.explanation
+
+
+def test_emergency_goes_to_the_nearest_capable_hospital_whatever_the_community(quzhou_router):
+    # Seed 004: 开化县第二人民医院 only collaborates; in an emergency the nearest capable hospital is taken.
+    r = quzhou_router.route("华埠", "general surgery", direction="emergency")
+    assert (r.destination.name, r.step) == ("开化县第二人民医院", "nearest")
+    assert [a.institution.name for a in r.alternatives][:1] == ["开化县人民医院"]
+
+
+def test_jiangshan_patient_goes_down_from_the_city_hospital_to_the_home_centre(quzhou_router):
+    # Seed 004: 虎山街道社区卫生服务中心 is a branch of 江山市人民医院医共体; rehabilitation back home (康复回社区).
+    r = quzhou_router.route("衢州市人民医院", "康复", direction="down", home="虎山")
+    assert (r.destination.name, r.step, r.direction) == ("虎山街道社区卫生服务中心", "home_centre", "down")
+    assert r.path[0].from_id == "qz-people" and r.path[-1].to_id == "js-hushan"
+    # Given the community only, the nearest member offering rehabilitation: its lead, on the way.
+    r = quzhou_router.route("衢州市人民医院", None, direction="down", home="江山市人民医院医共体")
+    assert (r.destination.name, r.step, r.specialty.code) == ("江山市人民医院", "home_community", "rehabilitation")
+
+
+@pytest.mark.parametrize("name", ["华埠", "华埠卫生院", "华埠镇卫生院", "kh-huabu"])
+def test_origin_names_and_aliases_resolve(quzhou_router, name):
+    assert quzhou_router.route(name, "骨科").origin.id == "kh-huabu"
+
+
+@pytest.mark.parametrize("name", ["池淮(张湾)", "池淮", "张湾"])
+def test_merged_township_names_resolve(quzhou_router, name):
+    assert quzhou_router.route(name, "orthopaedics").origin.name == "池淮(张湾)卫生院"
+
+
+@pytest.mark.parametrize("label", ["general_surgery", "普通外科", "普外", "General surgery", "surgery"])
+def test_specialty_labels_and_aliases_resolve(quzhou_router, label):
+    assert quzhou_router.route("华埠", label).specialty.code == "general_surgery"
+
+
+def test_max_km_moves_the_search_to_the_next_step(quzhou_router):
+    # 开化县人民医院 is 20 km from 华埠 by the network: with a 10 km limit the partners step decides.
+    r = quzhou_router.route("华埠", "骨科", max_km=10)
+    assert (r.destination.name, r.step, r.max_km) == ("开化县第二人民医院", "partners", 10.0)
+    beyond = next(g for g in r.passed_over if g.reason == "beyond_max_km")
+    assert [i.name for i in beyond.institutions] == ["开化县人民医院"]
+    assert beyond.distances_km[0] > 10
+    with pytest.raises(NoCapableInstitution, match="within max_km=0.5 km"):
+        quzhou_router.route("华埠", "骨科", max_km=0.5)
+
+
+def test_coordinates_snap_to_the_nearest_primary_care_institution(quzhou_router):
+    r = quzhou_router.route(Point(lat=29.0105, lon=118.3543), "骨科")
+    assert r.origin.id == "kh-huabu" and r.snap_km < 0.1
+    assert r.origin_point == Point(lat=29.0105, lon=118.3543)
+
+
+def test_answers_equal_their_validated_copies(quzhou_router):
+    for r in (quzhou_router.route("华埠", "普外科", max_km=10),
+              quzhou_router.route("衢州市人民医院", None, direction="down", home="虎山")):
+        assert Referral.model_validate(r.model_dump()) == r
+        assert Referral.model_validate_json(r.model_dump_json()) == r
+        assert r.model_dump()["explanation"] == r.explanation
+
+
+def test_route_referral_compiles_once_per_graph(quzhou_graph):
+    first = route_referral(quzhou_graph, "华埠", "骨科")
+    router = quzhou_graph.__networkx_cache__["mednet.routing.Router"]
+    assert route_referral(quzhou_graph, "华埠", "骨科") == first
+    assert quzhou_graph.__networkx_cache__["mednet.routing.Router"] is router
+
+
+# --------------------------------------------------------------------------- scheduled sessions
+
+TUESDAY_PM = Session(weekday="tue", part="afternoon", provider="C")
+TO_BE_ARRANGED = Session(weekday=None, provider="C")
+MONDAY_9 = dt.datetime(2026, 11, 2, 9, 0)
+
+
+def session_region(*, booking_days: int, paediatrics: tuple[Session, ...] = (TUESDAY_PM,),
+                   cardiology: tuple[Session, ...] = (TO_BE_ARRANGED,)) -> Region:
+    """A county: lead L, branches A (the patient's), B (a city paediatrician on Tuesday afternoons), D (a city
+    cardiologist weekly, day to be arranged); the city hospital C, 60 km away, offers both permanently."""
+    def inst(id_, tier, lat, lon, *caps):
+        return Institution(id=id_, name=f"{id_}-name", tier=tier, county="k", lat=lat, lon=lon, location=WHERE,
+                           capabilities=caps, source="t")
+
+    def cap(code, sessions=()):
+        return Capability(specialty=code, sessions=sessions, source="t")
+
+    institutions = (
+        inst("A", Tier.TOWNSHIP_CENTRE, 29.00, 118.00, cap("general_practice")),
+        inst("B", Tier.TOWNSHIP_CENTRE, 29.05, 118.00, cap("paediatrics", paediatrics)),
+        inst("D", Tier.TOWNSHIP_CENTRE, 28.95, 118.00, cap("cardiology", cardiology)),
+        inst("L", Tier.COUNTY_HOSPITAL, 29.00, 118.15, cap("general_surgery")),
+        inst("C", Tier.CITY_HOSPITAL, 29.40, 118.40, cap("paediatrics"), cap("cardiology")),
+    )
+    members = tuple(Membership(institution=i, role=Role.LEAD if i == "L" else Role.BRANCH, source="t")
+                    for i in "ABDL")
+    links = tuple(Link(a=a, b=b, kind=kind, distance_km=km, distance_basis="road", source="t")
+                  for a, b, kind, km in (("A", "B", LinkKind.NEIGHBOUR, 6.0), ("A", "D", LinkKind.NEIGHBOUR, 6.0),
+                                         ("A", "L", LinkKind.BRANCH_LEAD, 15.0), ("B", "L", LinkKind.BRANCH_LEAD, 16.0),
+                                         ("D", "L", LinkKind.BRANCH_LEAD, 16.0), ("L", "C", LinkKind.LEAD_CITY, 60.0)))
+    return Region(id="sessions", name="sessions", booking_days=booking_days, sources=SOURCES,
+                  institutions=institutions, links=links,
+                  communities=(Community(id="com", name="com", kind="county", counties=("k",), members=members,
+                                         source="t"),))
+
+
+def test_monday_query_routes_to_tuesdays_session_with_its_date():
+    assert MONDAY_9.weekday() == 0
+    r = Router.from_region(session_region(booking_days=7)).route("A", "paediatrics", when=MONDAY_9)
+    assert (r.destination.id, r.step, r.distance_km) == ("B", "own_community", 6.0)
+    assert (r.session.date, r.session.weekday, r.session.part) == (dt.date(2026, 11, 3), "tue", "afternoon")
+    assert r.session.provider.id == "C" and "2026-11-03" in r.session.text
+    assert r.when == MONDAY_9
+
+
+def test_a_window_that_misses_the_session_escalates():
+    # Booking one day ahead from Monday 09:00 ends before Tuesday afternoon: the city hospital, a partner.
+    r = Router.from_region(session_region(booking_days=1)).route("A", "paediatrics", when=MONDAY_9)
+    assert (r.destination.id, r.step) == ("C", "partners")
+    assert [(i.id, g.reason) for g in r.passed_over for i in g.institutions if i.id == "B"] == [("B", "not_in_session")]
+    # Tuesday 18:00: this week's session is over; next week's lies beyond a 1-day window as well.
+    late = dt.datetime(2026, 11, 3, 18, 0)
+    assert Router.from_region(session_region(booking_days=1)).route("A", "paediatrics", when=late).destination.id == "C"
+
+
+def test_session_validity_and_fortnightly_sessions_are_honoured():
+    ended = Session(weekday="tue", part="afternoon", provider="C", valid_until=dt.date(2026, 11, 1))
+    r = Router.from_region(session_region(booking_days=7, paediatrics=(ended,))).route("A", "儿科", when=MONDAY_9)
+    assert r.destination.id == "C"
+    # Every other week from Tuesday 2026-10-27: not on 11-03, next on 11-10, beyond a 7-day window.
+    fortnight = Session(weekday="tue", part="afternoon", provider="C", every_weeks=2,
+                        valid_from=dt.date(2026, 10, 27))
+    router = Router.from_region(session_region(booking_days=14, paediatrics=(fortnight,)))
+    assert router.route("A", "儿科", when=MONDAY_9).session.date == dt.date(2026, 11, 10)
+    router = Router.from_region(session_region(booking_days=7, paediatrics=(fortnight,)))
+    assert router.route("A", "儿科", when=MONDAY_9).destination.id == "C"
+
+
+def test_day_to_be_arranged_counts_in_a_week_long_window_without_a_date():
+    r = Router.from_region(session_region(booking_days=7)).route("A", "cardiology", when=MONDAY_9)
+    assert (r.destination.id, r.session.date, r.session.text) == ("D", None, "weekly, day to be arranged")
+    r = Router.from_region(session_region(booking_days=3)).route("A", "cardiology", when=MONDAY_9)
+    assert r.destination.id == "C"
+
+
+def test_a_session_held_by_a_lower_tier_is_not_a_referral_up():
+    own = Session(weekday="tue", part="afternoon", provider=None)  # the township's own clinic: not 上下联动
+    r = Router.from_region(session_region(booking_days=7, paediatrics=(own,))).route("A", "paediatrics",
+                                                                                  when=MONDAY_9)
+    assert r.destination.id == "C"
+    assert ("B", "not_higher_tier") in [(i.id, g.reason) for g in r.passed_over for i in g.institutions]
+
+
+def test_emergency_ignores_scheduled_sessions():
+    r = Router.from_region(session_region(booking_days=7)).route("A", "paediatrics", direction="emergency",
+                                                                 when=MONDAY_9)
+    assert r.destination.id == "C"
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_unknown_names_suggest_the_closest(quzhou_router):
+    with pytest.raises(UnknownInstitution, match="did you mean '华埠"):
+        quzhou_router.route("华铺", "骨科")
+    with pytest.raises(UnknownSpecialty, match="did you mean 'orthopaedics'"):
+        quzhou_router.route("华埠", "orthopaedic")
+    with pytest.raises(UnknownCommunity, match="did you mean"):
+        quzhou_router.route("衢州市人民医院", "康复", direction="down", home="江山市人民医院医共")
+
+
+@pytest.mark.parametrize(("options", "parameter", "rule"), [
+    ({"max_km": -5.0}, "max_km", "must be > 0, got -5.0"),
+    ({"max_km": 0}, "max_km", "must be > 0, got 0"),
+    ({"max_km": float("nan")}, "max_km", "must be > 0"),
+    ({"alternatives": 0}, "alternatives", "must be a whole number >= 1, got 0"),
+    ({"alternatives": 2.5}, "alternatives", "must be a whole number >= 1"),
+    ({"direction": "sideways"}, "direction", "must be one of 'up', 'down', 'emergency'"),
+    ({"direction": "down"}, "home", "is required for direction='down' from an origin that is not a hospital"),
+    ({"home": "江山市人民医院医共体"}, "home", "is only used with direction='down'"),
+    ({"when": "tomorrow"}, "when", "must be a date and time"),
+])
+def test_invalid_requests_name_the_parameter_and_the_rule(quzhou_router, options, parameter, rule):
+    with pytest.raises(InvalidRequest, match=f"`{parameter}` {rule}"):
+        quzhou_router.route("华埠", "骨科", **options)
+
+
+def test_specialty_is_required_except_going_down(quzhou_router):
+    with pytest.raises(InvalidRequest, match="`specialty` is required"):
+        quzhou_router.route("华埠", None)
+
+
+@pytest.mark.parametrize(("lat", "lon", "message"), [
+    (48.85, 2.35, "must lie in mainland China"),
+    (22.3, 114.2, "within 50 km of a primary-care institution"),
+])
+def test_coordinates_outside_the_region_are_refused(quzhou_router, lat, lon, message):
+    with pytest.raises(InvalidCoordinates, match=message):
+        quzhou_router.route(Point(lat=lat, lon=lon), "骨科")
+
+
+def test_no_capable_institution_says_what_is_missing(quzhou_router):
+    with pytest.raises(NoCapableInstitution, match="no institution of a higher tier than 衢州市人民医院 offers"):
+        quzhou_router.route("衢州市人民医院", "骨科")
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_cli_answers_in_text_for_a_desk_clerk(capsys):
+    assert main(["route", "quzhou", "--from", "华埠", "--specialty", "普外科"]) == 0
+    out = capsys.readouterr().out
+    assert "华埠卫生院 → 开化县人民医院" in out and "20.0 km" in out and "own_community" in out
+    assert "passed over" in out and "开化县第二人民医院" in out
+
+
+def test_cli_answers_in_json(capsys):
+    assert main(["route", "quzhou", "--at", "29.0105,118.3543", "--specialty", "骨科", "--format", "json"]) == 0
+    r = Referral.model_validate_json(capsys.readouterr().out)
+    assert r.destination.name == "开化县人民医院" and r.origin_point is not None
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--from", "华埠", "--specialty", "骨科", "--max-km", "-5"], "must be > 0"),
+    (["--from", "华埠", "--specialty", "骨科", "--alternatives", "0"], "must be >= 1"),
+    (["--from", "华铺", "--specialty", "骨科"], "did you mean '华埠"),
+    (["--from", "华埠", "--specialty", "骨头"], "unknown specialty"),
+    (["--at", "118.35,29.01", "--specialty", "骨科"], "look swapped"),
+    (["--at", "48.85,2.35", "--specialty", "骨科"], "mainland China"),
+    (["--from", "华埠"], "`--specialty` is required"),
+    (["--from", "华埠", "--specialty", "骨科", "--when", "next tuesday"], "ISO date-time"),
+])
+def test_cli_bad_input_exits_2_with_a_message(capsys, argv, message):
+    try:
+        code = main(["route", "quzhou", *argv])
+    except SystemExit as exit_:  # argparse refuses option values itself
+        code = exit_.code
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_no_capable_institution_exits_1(capsys):
+    assert main(["route", "quzhou", "--from", "华埠", "--specialty", "神经外科", "--max-km", "30"]) == 1
+    assert "the nearest is 衢州市人民医院" in capsys.readouterr().err
