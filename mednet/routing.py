@@ -314,17 +314,20 @@ NEAREST_K = 6
 
 
 @njit(cache=True)
-def _classify(j, origin, mode, cap, rank, home, hc, preferred, mark, markval, q):  # pragma: no cover - compiled
+def _classify(j, origin, mode, cap, rank, home, hc, preferred, mark, q8):  # pragma: no cover - compiled
+    """0..2: a candidate of that step; else why not. ``mark[j] - q8`` in 0..7: marked in this query."""
     if j == origin:
         return _IS_ORIGIN
     c = cap[j]
     if c == 0:
         return _NOT_CAPABLE
+    mv = mark[j] - q8
+    value = int(mv) if 0.0 <= mv < 8.0 else 0
     if c == 1:
         if mode == _UP and rank[j] <= rank[origin]:
             return _NOT_HIGHER_TIER
     else:
-        sc = (markval[j] >> 1) & 3 if mark[j] == q else 0
+        sc = (value >> 1) & 3
         if sc == _SESSION_NO:
             return _NOT_IN_SESSION
         if sc == _SESSION_LOW:
@@ -332,7 +335,7 @@ def _classify(j, origin, mode, cap, rank, home, hc, preferred, mark, markval, q)
     if mode == _UP:
         if hc >= 0 and home[j] == hc:
             return 0
-        if mark[j] == q and (markval[j] & 1) != 0:
+        if value & 1:
             return 1
         return 2
     if mode == _DOWN:
@@ -386,20 +389,20 @@ def _pop(hd, hn, size):  # pragma: no cover - compiled
 def _start(origin, dist, pred, seen, q, hd, hn):  # pragma: no cover - compiled
     """A new search from ``origin``: its state, and a heap holding it alone (size 1)."""
     dist[origin] = 0.0
-    pred[origin] = -1
+    pred[origin] = -1.0
     seen[origin] = q
     return _push(hd, hn, 0, 0.0, origin)
 
 
 @njit(cache=True)
-def _relax(j, d, indptr, indices, weights, dist, pred, seen, q, hd, hn, size):  # pragma: no cover - compiled
+def _relax(j, d, first, last, adj_node, adj_km, dist, pred, seen, q, hd, hn, size):  # pragma: no cover - compiled
     """Relax the links of node ``j`` settled at ``d`` km; returns the new heap size."""
-    for e in range(indptr[j], indptr[j + 1]):
-        v = indices[e]
+    for e in range(first[j], last[j]):
+        v = int(adj_node[e])
         sv = seen[v]
         if sv == -q:
             continue
-        nd = d + weights[e]
+        nd = d + adj_km[e]
         if sv != q or nd < dist[v]:
             dist[v] = nd
             pred[v] = j
@@ -436,7 +439,7 @@ def _keep_nearest(nodes, kms, kept, need, v, d):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _from_tables(origin, hc, need, max_km, table, cap, rank, home, com, tab, lab_node, lab_km, mark, markval, q,
+def _from_tables(origin, hc, need, max_km, table, cap, rank, home, com, tab, lab_node, lab_km, mark, q8,
                  cand, cand_km, alt_node, alt_step, alt_km, res, res_f):  # pragma: no cover - compiled
     """The ordered candidates of an ``up`` query from the anchor and nearest-hospital tables.
 
@@ -461,7 +464,7 @@ def _from_tables(origin, hc, need, max_km, table, cap, rank, home, com, tab, lab
             d = tab[base + i]
             if d == np.inf:
                 continue
-            c = _classify(a, origin, _UP, cap, rank, home, hc, -1, mark, markval, q)
+            c = _classify(a, origin, _UP, cap, rank, home, hc, -1, mark, q8)
             if c == 0:
                 if d > max_km:
                     if d < far0_km:
@@ -486,7 +489,7 @@ def _from_tables(origin, hc, need, max_km, table, cap, rank, home, com, tab, lab
             if v < 0 or d > max_km:
                 decided = True
                 break
-            if _classify(v, origin, _UP, cap, rank, home, hc, -1, mark, markval, q) == 2:
+            if _classify(v, origin, _UP, cap, rank, home, hc, -1, mark, q8) == 2:
                 cand[2, kept2] = v
                 cand_km[2, kept2] = d
                 kept2 += 1
@@ -515,32 +518,34 @@ def _from_tables(origin, hc, need, max_km, table, cap, rank, home, com, tab, lab
 
 
 @njit(cache=True)
-def _route_kernel(indices, com, gf, cap, lab_node, sess_nodes, sess_codes, ni, st, hd, hn, settled, settled_km,
+def _route_kernel(adj, node, com, gf, cap, lab_node, sess_nodes, sess_codes, state, hd, hn, settled, settled_km,
                   cand, cand_km, out, out_f, origin, mode, hc, preferred, n_total, max_km, k, table):  # pragma: no cover - compiled
     """One query: ordered candidates, the search from the origin, the grouped passed-over list and the path.
 
     ``out`` receives the header (``_H_*`` slots), then the passed-over
     institutions grouped, the candidates (destination first), their steps
-    and the path; ``out_f`` the destination km, each step's best beyond the
-    limit, the passed-over km and the candidates' km. Returns how many
-    integers were written.
+    and the links of the path; ``out_f`` the destination km, each step's
+    best beyond the limit, the passed-over km and the candidates' km.
+    Returns how many integers were written.
 
-    Per-node state is kept interleaved (``st``: km and stamp; ``ni``:
-    predecessor, mark, mark value) so that a node costs one or two cache
-    lines; ``com`` and ``gf`` pack the static integer and float tables.
+    What a node costs in memory is interleaved, so that it is one cache line
+    rather than one per array: ``node`` rows (first link, end of links, home
+    community, tier rank), ``adj`` rows (neighbour, km) and ``state`` rows
+    (km, stamp: +q reached / -q settled, predecessor, mark: 8q + value).
+    ``com`` and ``gf`` pack the community tables and the float tables.
     """
-    dist = st[:, 0]
-    seen = st[:, 1]
-    pred = ni[:, 0]
-    mark = ni[:, 1]
-    markval = ni[:, 2]
-    indptr = com[com[8]:com[9]]
-    home = com[com[9]:com[10]]
-    rank = com[com[10]:com[11]]
-    n = indptr.size - 1
-    weights = gf[:indices.size]
-    lab_km = gf[indices.size:indices.size + lab_node.size]
-    tab = gf[indices.size + lab_node.size:]
+    first = node[:, 0]
+    last = node[:, 1]
+    home = node[:, 2]
+    rank = node[:, 3]
+    adj_node = adj[:, 0]
+    adj_km = adj[:, 1]
+    dist = state[:, 0]
+    seen = state[:, 1]
+    pred = state[:, 2]
+    mark = state[:, 3]
+    lab_km = gf[:lab_node.size]
+    tab = gf[lab_node.size:]
     alt_node = cand[3]
     alt_step = cand[4]
     alt_km = cand_km[3]
@@ -550,6 +555,7 @@ def _route_kernel(indices, com, gf, cap, lab_node, sess_nodes, sess_codes, ni, s
         mark[:] = 0
         q = 1
     out[_H_STAMP] = q
+    q8 = 8.0 * q
     for i in range(1, _HEADER):
         out[i] = 0
     out[_H_DECIDED] = -1
@@ -563,20 +569,18 @@ def _route_kernel(indices, com, gf, cap, lab_node, sess_nodes, sess_codes, ni, s
     part_nodes = com[com[3]:com[4]]
     if mode == _UP and hc >= 0:
         for e in range(part_ptr[hc], part_ptr[hc + 1]):
-            mark[part_nodes[e]] = q
-            markval[part_nodes[e]] = 1
+            mark[part_nodes[e]] = q8 + 1.0
     for e in range(sess_nodes.size):
         p = sess_nodes[e]
-        if mark[p] != q:
-            mark[p] = q
-            markval[p] = 0
-        markval[p] |= sess_codes[e] << 1
+        if not 0.0 <= mark[p] - q8 < 8.0:
+            mark[p] = q8
+        mark[p] += sess_codes[e] << 1
 
     need = k + 1
     n_alt = 0
     if table >= 0:
         n_alt = _from_tables(origin, hc, need, max_km, table, cap, rank, home, com, tab, lab_node, lab_km, mark,
-                             markval, q, cand, cand_km, alt_node, alt_step, alt_km, out, out_f)
+                             q8, cand, cand_km, alt_node, alt_step, alt_km, out, out_f)
     m = 0
     dest_pos = -1
     if n_alt > 0:
@@ -590,7 +594,7 @@ def _route_kernel(indices, com, gf, cap, lab_node, sess_nodes, sess_codes, ni, s
             if seen[j] == -q:
                 continue
             seen[j] = -q
-            code = _classify(j, origin, mode, cap, rank, home, hc, preferred, mark, markval, q)
+            code = _classify(j, origin, mode, cap, rank, home, hc, preferred, mark, q8)
             settled[0, m] = j
             settled_km[m] = d
             settled[1, m] = code
@@ -598,7 +602,7 @@ def _route_kernel(indices, com, gf, cap, lab_node, sess_nodes, sess_codes, ni, s
             if code == decided:
                 dest_pos = m - 1
                 break
-            size = _relax(j, d, indptr, indices, weights, dist, pred, seen, q, hd, hn, size)
+            size = _relax(j, d, first, last, adj_node, adj_km, dist, pred, seen, q, hd, hn, size)
         if dest_pos < 0:  # cannot happen when the tables are right; search in full then
             n_alt = 0
         else:
@@ -628,18 +632,18 @@ def _route_kernel(indices, com, gf, cap, lab_node, sess_nodes, sess_codes, ni, s
         if mode == _UP:
             if hc >= 0:
                 for e in range(com_ptr[hc], com_ptr[hc + 1]):
-                    if _classify(com_nodes[e], origin, mode, cap, rank, home, hc, preferred, mark, markval, q) == 0:
+                    if _classify(com_nodes[e], origin, mode, cap, rank, home, hc, preferred, mark, q8) == 0:
                         nstep[0] += 1
                 for e in range(part_ptr[hc], part_ptr[hc + 1]):
-                    if _classify(part_nodes[e], origin, mode, cap, rank, home, hc, preferred, mark, markval, q) == 1:
+                    if _classify(part_nodes[e], origin, mode, cap, rank, home, hc, preferred, mark, q8) == 1:
                         nstep[1] += 1
             nstep[2] = max(n_total - nstep[0] - nstep[1], 0)
         elif mode == _DOWN:
             if preferred >= 0 and _classify(preferred, origin, mode, cap, rank, home, hc, preferred,
-                                            mark, markval, q) == 0:
+                                            mark, q8) == 0:
                 nstep[0] = 1
             for e in range(com_ptr[hc], com_ptr[hc + 1]):
-                if _classify(com_nodes[e], origin, mode, cap, rank, home, hc, preferred, mark, markval, q) == 1:
+                if _classify(com_nodes[e], origin, mode, cap, rank, home, hc, preferred, mark, q8) == 1:
                     nstep[1] += 1
         else:
             nstep[2] = n_total
@@ -669,7 +673,7 @@ def _route_kernel(indices, com, gf, cap, lab_node, sess_nodes, sess_codes, ni, s
                     break
                 phase = 1
             seen[j] = -q
-            code = _classify(j, origin, mode, cap, rank, home, hc, preferred, mark, markval, q)
+            code = _classify(j, origin, mode, cap, rank, home, hc, preferred, mark, q8)
             settled[0, m] = j
             settled_km[m] = d
             settled[1, m] = code
@@ -689,7 +693,7 @@ def _route_kernel(indices, com, gf, cap, lab_node, sess_nodes, sess_codes, ni, s
                     wanted -= 1
                     if wanted == 0:
                         break
-            size = _relax(j, d, indptr, indices, weights, dist, pred, seen, q, hd, hn, size)
+            size = _relax(j, d, first, last, adj_node, adj_km, dist, pred, seen, q, hd, hn, size)
         if decided < 0:
             for s in range(3):
                 if found[s] > 0:
@@ -733,15 +737,19 @@ def _route_kernel(indices, com, gf, cap, lab_node, sess_nodes, sess_codes, ni, s
         out[base + i] = alt_node[i]
         out[base + n_alt + i] = alt_step[i]
         out_f[4 + dest_pos + i] = alt_km[i]
-    n_path = 0
+    n_path = 0  # links
     j = dest
-    while j >= 0:
+    while j != origin:
         n_path += 1
-        j = pred[j]
+        j = int(pred[j])
     j = dest
     for i in range(n_path - 1, -1, -1):
-        out[base + 2 * n_alt + i] = j
-        j = pred[j]
+        u = int(pred[j])
+        for e in range(first[u], last[u]):
+            if int(adj_node[e]) == j:
+                out[base + 2 * n_alt + i] = e
+                break
+        j = u
     out[_H_PATH] = n_path
     return base + 2 * n_alt + n_path
 
@@ -946,7 +954,10 @@ class Router:
             for t, (nodes, kms) in zip(thresholds, done, strict=True):
                 lab_node[t], lab_km[t] = nodes, kms
         self._lab_node = lab_node
-        self._gf = np.concatenate((self._weights, lab_km.ravel(), tab))
+        self._gf = np.concatenate((lab_km.ravel(), tab))
+        self._node = np.column_stack((self._indptr[:-1], self._indptr[1:], self._home, self._rank)).astype(np.int32)
+        self._adj = np.column_stack((self._indices.astype(np.float64), self._weights))
+        self._edge_row = np.repeat(np.arange(n, dtype=np.int32), np.diff(self._indptr))
 
         # Per specialty: how many hold it permanently above each tier rank, and who holds it in sessions.
         perm = self._cap == 1
@@ -959,8 +970,7 @@ class Router:
             held = np.flatnonzero(self._cap[s] == 2).tolist()
             self._sessions.append(tuple((j, G.nodes[net.ids[j]]["capabilities"][code].sessions) for j in held))
 
-        self._ni = np.zeros((n, 3), dtype=np.int32)
-        self._st = np.zeros((n, 2))
+        self._state = np.zeros((n, 4))
         self._hd = np.zeros(len(self._indices) + 1)
         self._hn = np.zeros(len(self._indices) + 1, dtype=np.int32)
         self._settled = np.zeros((2, n), dtype=np.int32)
@@ -971,7 +981,7 @@ class Router:
 
         self._refs = [self._make_ref(j) for j in range(n)]
         self._ref_of = self._refs.__getitem__
-        self._hops: dict[tuple[int, int], Hop] = {}
+        self._hops: list[Hop | None] = [None] * len(self._indices)
         self._specialty_refs = {
             code: _assemble(SpecialtyRef, {"code": code, "label_zh": sp.label_zh, "label_en": sp.label_en})
             for code, sp in self._specialties.items()
@@ -1034,8 +1044,7 @@ class Router:
             anc_ptr.append(len(anc_nodes))
             row_ptr.append(row_ptr[-1] + len(members) * len(anchors))
         com = _pack(com_ptr, order, np.asarray(part_ptr), np.asarray(part_nodes, dtype=np.int64), np.asarray(anc_ptr),
-                    np.asarray(anc_nodes, dtype=np.int64), np.asarray(row_ptr), pos_in_com, self._indptr,
-                    self._home.astype(np.int64), self._rank.astype(np.int64))
+                    np.asarray(anc_nodes, dtype=np.int64), np.asarray(row_ptr), pos_in_com)
         anchor_ids = np.asarray(list(tasks), dtype=np.int64)
         task_ptr = np.cumsum([0] + [len(t) for t in tasks.values()]).astype(np.int64)
         task_com = np.asarray([c for t in tasks.values() for c, _ in t], dtype=np.int64)
@@ -1131,8 +1140,8 @@ class Router:
                 self._size_buffers(k + 1)
             out = self._out
             written = _route_kernel(
-                self._indices, self._com, self._gf, self._cap_rows[s], self._lab_node, sess_nodes, sess_codes,
-                self._ni, self._st, self._hd, self._hn, self._settled, self._settled_km, self._cand, self._cand_km,
+                self._adj, self._node, self._com, self._gf, self._cap_rows[s], self._lab_node, sess_nodes, sess_codes,
+                self._state, self._hd, self._hn, self._settled, self._settled_km, self._cand, self._cand_km,
                 out, self._out_f, o, mode, hc, preferred, n_total, limit, k, table)
             ints = out[:written].tolist()
             n_passed, n_alt = ints[_H_PASSED], ints[_H_ALT]
@@ -1179,14 +1188,13 @@ class Router:
             _set_extra(alt, None)
             _set_private(alt, None)
             alts.append(alt)
-        path = ints[base + 2 * n_alt:]
         hops = self._hops
         dest, distance = nodes[0], floats[0]
         return _assemble(Referral, {
             "region": self.region, "origin": refs[o], "origin_point": point, "snap_km": snap_km,
             "specialty": self._specialty_refs[code], "direction": _DIRECTION[mode], "destination": refs[dest],
             "distance_km": distance, "minutes": distance / speed * 60.0, "speed_kmh": speed,
-            "path": tuple([hops.get((u, v)) or self._hop(u, v) for u, v in zip(path, path[1:])]),
+            "path": tuple([hops[e] or self._hop(e) for e in ints[base + 2 * n_alt:]]),
             "step": steps[kinds[0]], "session": slots.get(dest) if slots else None,
             "alternatives": tuple(alts), "passed_over": tuple(passed),
             "max_km": None if limit == math.inf else limit, "when": when,
@@ -1293,10 +1301,11 @@ class Router:
         })
         return ref
 
-    def _hop(self, u: int, v: int) -> Hop:
-        a, b = self.net.ids[u], self.net.ids[v]
+    def _hop(self, e: int) -> Hop:
+        """The path link of CSR entry ``e`` (cached)."""
+        a, b = self.net.ids[int(self._edge_row[e])], self.net.ids[int(self._indices[e])]
         data = self.G.adj[a][b]
-        hop = self._hops[(u, v)] = _assemble(Hop, {
+        hop = self._hops[e] = _assemble(Hop, {
             "from_id": a, "to_id": b, "kind": LinkKind(data["kind"]), "distance_km": float(data["distance_km"]),
         })
         return hop
