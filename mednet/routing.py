@@ -897,6 +897,18 @@ def _anchor_distances(indptr, indices, weights, anchors, task_ptr, task_com, tas
     return tab
 
 
+class _Refs(dict):
+    """Institution index → its :class:`InstitutionRef`, made on first use and kept."""
+
+    def __init__(self, make):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, j: int) -> InstitutionRef:
+        ref = self[j] = self._make(j)
+        return ref
+
+
 def _pack(*arrays: np.ndarray) -> np.ndarray:
     """Several int arrays as one: a header of offsets, then the arrays (fewer arguments to the kernel)."""
     header = len(arrays) + 1
@@ -979,7 +991,7 @@ class Router:
         self._size_buffers(4)
         self._lock = threading.Lock()
 
-        self._refs = [self._make_ref(j) for j in range(n)]
+        self._refs = _Refs(self._make_ref)
         self._ref_of = self._refs.__getitem__
         self._hops: list[Hop | None] = [None] * len(self._indices)
         self._specialty_refs = {
