@@ -250,6 +250,7 @@ def explain(r: Referral) -> str:
 
 
 _new = object.__new__
+_NO_SLOTS: dict = {}
 # The slots every pydantic model instance has, set through their descriptors (as model_construct sets them).
 _set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
@@ -983,6 +984,7 @@ class Router:
             self._sessions.append(tuple((j, G.nodes[net.ids[j]]["capabilities"][code].sessions) for j in held))
 
         self._state = np.zeros((n, 4))
+        self._n = n
         self._hd = np.zeros(len(self._indices) + 1)
         self._hn = np.zeros(len(self._indices) + 1, dtype=np.int32)
         self._settled = np.zeros((2, n), dtype=np.int32)
@@ -1101,6 +1103,8 @@ class Router:
         elif isinstance(origin, Point):
             point = origin
             o, snap_km = self._snap_point(origin)
+        elif isinstance(origin, str):  # a str subclass
+            o = self.net.index[resolve_institution(self.G, str(origin))]
         else:
             raise InvalidRequest("origin", origin, "must be an institution id, name or alias, or a Point(lat=, lon=)")
 
@@ -1125,10 +1129,11 @@ class Router:
         s = self._columns.get(code)
         if s is None:
             raise self._nothing(o, code, mode, hc, limit, None)
-        k = min(k, self.net.n)
+        if k > self._n:
+            k = self._n
         rank_o = self._ranks[o]
         sess_nodes, sess_codes = self._no_sessions
-        slots: dict[int, SessionSlot] = {}
+        slots: dict[int, SessionSlot] = _NO_SLOTS
         n_sessions = 0
         held = self._sessions[s]
         if held or when is not None:
@@ -1164,15 +1169,18 @@ class Router:
 
         refs, ref_of = self._refs, self._ref_of
         passed = []
-        at = 0
+        at = _HEADER
         reasons = _GROUP_REASONS[mode]
-        for g in range(_N_GROUPS):
-            count = ints[_H_GROUPS + g]
-            if count:
-                passed.append(_assemble(PassedOver, {
-                    "reason": reasons[g], "institutions": tuple(map(ref_of, ints[_HEADER + at:_HEADER + at + count])),
-                    "distances_km": tuple(floats[4 + at:4 + at + count]),
-                }))
+        fields = _FIELDS[PassedOver]
+        for g, count in enumerate(ints[_H_GROUPS:_H_GROUPS + _N_GROUPS]):
+            if count:  # _assemble, inlined: this loop is hot
+                group = _new(PassedOver)
+                _set_dict(group, {"reason": reasons[g], "institutions": tuple(map(ref_of, ints[at:at + count])),
+                                  "distances_km": tuple(floats[at - _HEADER + 4:at - _HEADER + 4 + count])})
+                _set_fields_set(group, fields)
+                _set_extra(group, None)
+                _set_private(group, None)
+                passed.append(group)
                 at += count
         if limit != math.inf:
             for i in range(3):
