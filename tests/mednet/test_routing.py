@@ -484,3 +484,19 @@ def test_cli_bad_input_exits_2_with_a_message(capsys, argv, message):
 def test_cli_no_capable_institution_exits_1(capsys):
     assert main(["route", "quzhou", "--from", "华埠", "--specialty", "神经外科", "--max-km", "30"]) == 1
     assert "the nearest is 衢州市人民医院" in capsys.readouterr().err
+
+
+def test_concurrent_queries_get_the_answers_of_serial_ones(quzhou_graph, quzhou_router):
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = [(origin, code) for origin in sorted(quzhou_graph)[:20] for code in ("骨科", "儿科", "康复")]
+    serial = [ask(quzhou_router, o, c)[0] for o, c in queries]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch all the time: shared scratch arrays would show
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            parallel = list(pool.map(lambda q: ask(quzhou_router, *q)[0], queries * 10))
+    finally:
+        sys.setswitchinterval(interval)
+    assert parallel == serial * 10
