@@ -192,7 +192,17 @@ class PassedOver(_Frozen):
 
 
 class Referral(_Frozen):
-    """Where a referral goes and why. ``distance_km`` is network km; ``minutes`` assumes ``speed_kmh``."""
+    """Where a referral goes and why.
+
+    ``distance_km`` is network km along ``path``; ``minutes`` assumes the
+    region's ``speed_kmh``. ``origin_point`` and ``snap_km`` are set when the
+    origin was given as coordinates. ``step`` is the policy step that
+    decided (``explanation`` says it in a line); ``session`` the scheduled
+    session the destination holds the specialty in, if so. ``alternatives``
+    follow the policy's order (step, then distance); ``passed_over`` groups
+    the skipped institutions by reason. ``when`` is the start of the booking
+    window, when scheduled sessions were considered or ``when`` was given.
+    """
 
     region: str
     origin: InstitutionRef
