@@ -162,7 +162,8 @@ def build_national_network(
             city = p.province if p.name in ("市辖区", "县") else p.name
             name = f"{city}人民医院" if p.name != "县" else f"{city}第二人民医院"
             city_hospital[p.county_code] = len(nodes.ids)
-            nodes.add(f"c{p.county_code}", name, Tier.CITY_HOSPITAL, p, p.lat, p.lon, _CITY_SEAT, group=(p.county_code, 0))
+            nodes.add(f"c{p.county_code}", name, Tier.CITY_HOSPITAL, p, p.lat, p.lon, _CITY_SEAT,
+                      group=(p.county_code, 0))
 
     # Order nodes by county (a county's hospital, then its centres; a city's hospital before its counties):
     # neighbours in the graph are then near in memory, which the routing search feels.

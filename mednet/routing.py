@@ -87,7 +87,9 @@ from mednet.errors import (
     InvalidCoordinates, InvalidRequest, NoCapableInstitution, UnknownCommunity, UnknownInstitution,
 )
 from mednet.geo import EARTH_RADIUS_KM, check_lat_lon
-from mednet.models import WEEKDAYS, Capability, DayPart, Latitude, LinkKind, Longitude, Region, Role, Session, Tier, Weekday
+from mednet.models import (
+    WEEKDAYS, Capability, DayPart, Latitude, LinkKind, Longitude, Region, Role, Session, Tier, Weekday,
+)
 from mednet.network import CompiledNetwork, build_network, compile_network, resolve_community, resolve_institution
 from mednet.specialties import SPECIALTIES, resolve_specialty
 
@@ -535,7 +537,8 @@ def _from_tables(origin, hc, need, max_km, table, cap, rank, home, com, tab, lab
 
 @njit(cache=True)
 def _route_kernel(adj, node, com, gf, cap, lab_node, sess_nodes, sess_codes, state, hd, hn, settled, settled_km,
-                  cand, cand_km, out, out_f, origin, mode, hc, preferred, n_total, max_km, k, table):  # pragma: no cover - compiled
+                  cand, cand_km, out, out_f, origin, mode, hc, preferred, n_total, max_km, k,
+                  table):  # pragma: no cover - compiled
     """One query: ordered candidates, the search from the origin, the grouped passed-over list and the path.
 
     ``out`` receives the header (``_H_*`` slots), then the passed-over
@@ -957,7 +960,8 @@ class _SnapGrid:
 
 
 @njit(cache=True)
-def _grid_nearest(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, col0, height, width, cell):  # pragma: no cover
+def _grid_nearest(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, col0, height, width,
+                  cell):  # pragma: no cover - compiled
     """Ring by ring around the query's cell; stops when no farther ring can hold a nearer point.
 
     A point ``r + 1`` rings away differs by at least ``r`` cells in latitude

@@ -45,7 +45,8 @@ def draw_queries(router: Router, *, n: int, seed: int = 0) -> tuple[list[tuple[s
     by_point: list[tuple[Point, str]] = []
     while len(by_id) < n or len(by_point) < n:
         i, code = rng.randrange(net.n), rng.choice(codes)
-        point = Point(lat=float(net.lat[i]) + rng.uniform(-0.02, 0.02), lon=float(net.lon[i]) + rng.uniform(-0.02, 0.02))
+        point = Point(lat=float(net.lat[i]) + rng.uniform(-0.02, 0.02),
+                      lon=float(net.lon[i]) + rng.uniform(-0.02, 0.02))
         for origin, bucket in ((net.ids[i], by_id), (point, by_point)):
             if len(bucket) < n:
                 try:

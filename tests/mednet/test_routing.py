@@ -58,7 +58,8 @@ def judge(G: nx.Graph, origin: str, code: str, direction: str, *, hc: str | None
         elif direction == "up":
             verdict[v] = ((0 if hc is not None and home == hc else 1 if v in partners else 2), None)
         elif direction == "down":
-            verdict[v] = ((0 if v == preferred else 1), None) if home == hc else (None, "outside_community_at_this_step")
+            inside = home == hc
+            verdict[v] = ((0 if v == preferred else 1), None) if inside else (None, "outside_community_at_this_step")
         else:
             verdict[v] = (2, None)
     return verdict
