@@ -105,9 +105,8 @@ class SpatialIndex:
 
     def nearest(self, *, lat: float, lon: float) -> tuple[int, float]:
         """Index of the nearest point and its great-circle distance in km."""
-        phi, lam = math.radians(lat), math.radians(lon)  # one point: plain floats, not numpy set-up
-        chord, i = self._tree.query((math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)))
-        return int(i), 2 * EARTH_RADIUS_KM * math.asin(min(chord / 2, 1.0))
+        chord, i = self._tree.query(_unit_vectors([lat], [lon])[0])
+        return int(i), float(_chord_to_km(np.asarray(chord)))
 
     def within(self, *, lat: float, lon: float, max_km: float) -> list[int]:
         """Indices of the points within ``max_km`` (great circle), unordered."""
