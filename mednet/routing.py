@@ -36,8 +36,10 @@ The policy (see DESIGN.md, "Route a referral"):
   that offers it). The care defaults to rehabilitation, else general
   practice.
 
-In every direction the origin itself is never the destination, and
-``max_km`` (network km) skips a step whose nearest candidate lies beyond it.
+In every direction the origin itself is never the destination, with one
+exception going up: a session a higher-tier expert holds at the origin
+itself (the visiting clinic at the patient's own centre, at 0 km). ``max_km``
+(network km) skips a step whose nearest candidate lies beyond it.
 
 Scheduled capabilities (a :class:`~mednet.models.Capability` with
 ``sessions``) count only when a session falls in the booking window: from
@@ -333,13 +335,16 @@ NEAREST_K = 6
 @njit(cache=True)
 def _classify(j, origin, mode, cap, rank, home, hc, preferred, mark, q8):  # pragma: no cover - compiled
     """0..2: a candidate of that step; else why not. ``mark[j] - q8`` in 0..7: marked in this query."""
-    if j == origin:
-        return _IS_ORIGIN
     c = cap[j]
-    if c == 0:
-        return _NOT_CAPABLE
     mv = mark[j] - q8
     value = int(mv) if 0.0 <= mv < 8.0 else 0
+    if j == origin:
+        # The origin is never the destination, except for a higher-tier expert's session held at the
+        # origin itself (上下联动: the visiting clinic at the patient's own centre), going up.
+        if mode != _UP or c != 2 or ((value >> 1) & 3) != _SESSION_OK:
+            return _IS_ORIGIN
+    if c == 0:
+        return _NOT_CAPABLE
     if c == 1:
         if mode == _UP and rank[j] <= rank[origin]:
             return _NOT_HIGHER_TIER
@@ -1373,7 +1378,7 @@ class Router:
                 "provider": None if provider is None else self._refs[provider],
                 "text": _session_text(session, date),
             })
-        n_ok = sum(1 for j, c in zip(nodes, codes, strict=True) if c == _SESSION_OK and j != o)
+        n_ok = sum(1 for c in codes if c == _SESSION_OK)
         return np.asarray(nodes, dtype=np.int32), np.asarray(codes, dtype=np.int8), slots, n_ok
 
     def _nothing(self, o, code, mode, hc, limit, nearest_beyond) -> NoCapableInstitution:

@@ -363,20 +363,12 @@ def test_minhang_referral_links_up_are_inferred(minhang):
 
 # ---------------------------------------------------------------------------- routing
 
-# Until the router may return a visiting session held at the origin itself, these fail: mednet/routing.py
-# classifies the origin as `is_origin` before looking at its sessions, so the own centre's session is skipped.
-_ORIGIN_SESSION = pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="routing never returns the origin, even for a higher-tier expert's session held there")
-
-
 @pytest.fixture(scope="module")
 def routers(regions):
     routing = pytest.importorskip("mednet.routing")
     return {name: routing.Router.from_region(region) for name, region in regions.items()}
 
 
-@_ORIGIN_SESSION
 def test_route_hongqiao_tcm_paediatrics_on_monday_to_tuesday_session(routers):
     r = routers["minhang"].route("mh-hongqiao", "中医儿科", when=MONDAY)
     assert (r.destination.id, r.step) == ("mh-hongqiao", "own_community")
@@ -399,7 +391,6 @@ def test_route_luqiao_pathology_to_the_shared_centre(routers, branch):
     assert [hop.kind for hop in r.path] == [LinkKind.SHARED_SERVICE]
 
 
-@_ORIGIN_SESSION
 def test_route_huzhou_dermatology_to_the_visiting_session_first(routers):
     r = routers["huzhou"].route("wx-huanzhu-longquan", "皮肤科", when=MONDAY)
     assert (r.destination.id, r.step) == ("wx-huanzhu-longquan", "own_community")
