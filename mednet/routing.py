@@ -1428,7 +1428,13 @@ def _window_start(when: dt.datetime | None) -> dt.datetime:
         if isinstance(when, dt.date):
             return dt.datetime.combine(when, dt.time())
         raise InvalidRequest("when", when, "must be a date and time (ISO 8601, e.g. 2026-11-02T09:00)")
+    if not WHEN_RANGE[0] <= when.year <= WHEN_RANGE[1]:
+        raise InvalidRequest("when", when.isoformat(), f"must fall in the years {WHEN_RANGE[0]}–{WHEN_RANGE[1]}")
     return when
+
+
+#: Years a query date may fall in (booking windows are computed with calendar arithmetic).
+WHEN_RANGE = (2000, 2100)
 
 
 def _first_in_window(session: Session, when: dt.datetime, days: int) -> tuple[dt.date | None, str | None] | None:

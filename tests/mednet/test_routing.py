@@ -517,3 +517,15 @@ def test_concurrent_queries_get_the_answers_of_serial_ones(quzhou_graph, quzhou_
     finally:
         sys.setswitchinterval(interval)
     assert parallel == serial * 10
+
+
+def test_a_date_far_outside_the_calendar_is_a_clear_error():
+    import datetime as _dt
+
+    from mednet.errors import InvalidRequest
+    from mednet.regions import load_region
+    from mednet.routing import Router
+
+    router = Router.from_region(load_region("huzhou"))  # has dated sessions
+    with pytest.raises(InvalidRequest, match=r"`when` must fall in the years 2000–2100, got '9999-12-31T23:00:00'"):
+        router.route("wx-huanzhu-longquan", "皮肤科", when=_dt.datetime(9999, 12, 31, 23))
