@@ -20,7 +20,22 @@ from mednet.regions import list_regions, load_region, save_region  # noqa: E402
 from mednet.specialties import SPECIALTIES, resolve_specialty  # noqa: E402
 from mednet.validate import validate_membership  # noqa: E402
 
-__all__ = [
+_LAZY = {  # heavier modules (numba, the planning extra) load on first use, not at import
+    "Router": "mednet.routing", "Referral": "mednet.routing", "Point": "mednet.routing",
+    "route_referral": "mednet.routing", "find_coverage_gaps": "mednet.coverage", "what_if": "mednet.coverage",
+    "suggest_upgrades": "mednet.coverage", "Scenario": "mednet.coverage", "load_scenario": "mednet.coverage",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mednet' has no attribute {name!r}")
+
+
+__all__ = [*_LAZY,
     "Capability", "Community", "Institution", "InvalidCoordinates", "InvalidRequest", "Link", "MednetError",
     "NoCapableInstitution", "Region", "RegionDataError", "Role", "SPECIALTIES", "Session", "Tier",
     "UnknownCommunity", "UnknownInstitution", "UnknownRegion", "UnknownSpecialty", "build_network",
