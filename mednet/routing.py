@@ -249,6 +249,9 @@ def explain(r: Referral) -> str:
     dest, care = r.destination.name, r.specialty.label_zh
     limit = f" within {r.max_km:g} km" if r.max_km is not None else ""
     held = f" in a session ({r.session.text})" if r.session else ""
+    if r.step == "own_community" and r.destination.id == r.origin.id and r.session and r.session.provider:
+        return (f"上下联动 at the own centre: {r.session.provider.name} holds a {care} session at {dest} "
+                f"({r.session.text}), before any upward referral")
     if r.step == "own_community":
         return (f"上转 within the own community {r.origin.community_name}: {dest} is its nearest institution "
                 f"offering {care}{held} at a higher tier than {r.origin.name}")

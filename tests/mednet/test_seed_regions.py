@@ -374,6 +374,7 @@ def test_route_hongqiao_tcm_paediatrics_on_monday_to_tuesday_session(routers):
     assert (r.destination.id, r.step) == ("mh-hongqiao", "own_community")
     assert (r.session.date, r.session.part, r.session.provider.id) == (dt.date(2024, 10, 29), "afternoon",
                                                                       "sh-xinhua")
+    assert "上下联动 at the own centre" in r.explanation and "新华医院" in r.explanation
 
 
 def test_route_hongqiao_tcm_paediatrics_beyond_booking_window_to_hospital(routers, minhang):
