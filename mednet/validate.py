@@ -48,7 +48,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mednet.errors import UnknownRegion
 from mednet.geo import haversine_km
-from mednet.models import Region, Role, Tier
+from mednet.models import Region, Role
 from mednet.places import county_townships
 
 Severity = Literal["error", "warning"]
@@ -121,7 +121,7 @@ def validate_membership(region: Region) -> ValidationReport:
         *_geography(region, names),
         *_inferred(region),
     ]
-    return ValidationReport(region=region.id, communities=_summaries(region, names), problems=tuple(problems))
+    return ValidationReport(region=region.id, communities=summarize_communities(region), problems=tuple(problems))
 
 
 def _label(names: dict[str, str], node: str) -> str:
@@ -360,7 +360,9 @@ def _inferred(region: Region) -> Iterator[Problem]:
             yield _warning("inferred-data", f"{n} {what} are inferred, not published (each says why in the data)")
 
 
-def _summaries(region: Region, names: dict[str, str]) -> tuple[CommunitySummary, ...]:
+def summarize_communities(region: Region) -> tuple[CommunitySummary, ...]:
+    """Each community's id, name, lead and member count (lead and branches), in file order."""
+    names = {i.id: i.name for i in region.institutions}
     return tuple(
         CommunitySummary(
             id=c.id, name=c.name, lead=c.lead, lead_name=names.get(c.lead) if c.lead else None,
@@ -370,4 +372,4 @@ def _summaries(region: Region, names: dict[str, str]) -> tuple[CommunitySummary,
     )
 
 
-__all__ = ["Problem", "ValidationReport", "validate_membership", "CommunitySummary", "Tier"]
+__all__ = ["CommunitySummary", "Problem", "ValidationReport", "summarize_communities", "validate_membership"]

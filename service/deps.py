@@ -19,11 +19,11 @@ from fastapi import Path as PathParam
 from starlette.requests import HTTPConnection
 
 from mednet.errors import UnknownRegion
-from mednet.models import Institution, Region, Role
+from mednet.models import Institution, Region
 from mednet.network import CompiledNetwork
 from mednet.regions import list_regions, load_region
 from mednet.routing import Router, warm_up
-from mednet.validate import CommunitySummary, ValidationReport, validate_membership
+from mednet.validate import CommunitySummary, ValidationReport, summarize_communities, validate_membership
 
 
 @dataclass(eq=False)
@@ -54,14 +54,7 @@ class ServedRegion:
     @cached_property
     def communities(self) -> tuple[CommunitySummary, ...]:
         """Each community's id, name, lead and member count (lead and branches), in file order."""
-        names = {i.id: i.name for i in self.region.institutions}
-        return tuple(
-            CommunitySummary(
-                id=c.id, name=c.name, lead=c.lead, lead_name=names.get(c.lead) if c.lead else None,
-                member_count=len(c.ids(Role.LEAD, Role.BRANCH)), partners=c.ids(Role.COLLABORATOR, Role.ALLIANCE),
-            )
-            for c in self.region.communities
-        )
+        return summarize_communities(self.region)
 
     @property
     def network(self) -> CompiledNetwork:
