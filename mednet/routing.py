@@ -923,18 +923,6 @@ def _anchor_distances(indptr, indices, weights, anchors, task_ptr, task_com, tas
     return tab
 
 
-class _Refs(dict):
-    """Institution index → its :class:`InstitutionRef`, made on first use and kept."""
-
-    def __init__(self, make):
-        super().__init__()
-        self._make = make
-
-    def __missing__(self, j: int) -> InstitutionRef:
-        ref = self[j] = self._make(j)
-        return ref
-
-
 class _SnapGrid:
     """Nearest point on the sphere for one query at a time, from a lat/lon grid of cells (numba).
 
@@ -1087,7 +1075,9 @@ class Router:
         self._size_buffers(4)
         self._lock = threading.Lock()
 
-        self._refs = _Refs(self._make_ref)
+        # Every institution's ref, by index, made up front: answers take them by list index (a list lookup is
+        # the cheapest per passed-over institution, and there is no "not made yet" check to pay).
+        self._refs: list[InstitutionRef] = self._make_refs()
         self._ref_of = self._refs.__getitem__
         self._hops: list[Hop | None] = [None] * len(self._indices)
         self._specialty_refs = {
@@ -1256,7 +1246,7 @@ class Router:
                 out, self._out_f, o, mode, hc, preferred, n_total, limit, k, table)
             ints = out[:written].tolist()
             n_passed, n_alt = ints[_H_PASSED], ints[_H_ALT]
-            floats = self._out_f[:4 + n_passed + n_alt].tolist()
+            floats = tuple(self._out_f[:4 + n_passed + n_alt].tolist())
         if ints[_H_DECIDED] < 0:
             beyond = [(floats[1 + i], ints[_H_BEYOND + i]) for i in range(3) if ints[_H_BEYOND + i] >= 0]
             raise self._nothing(o, code, mode, hc, limit, min(beyond) if beyond else None)
@@ -1270,7 +1260,7 @@ class Router:
             if count:  # _assemble, inlined: this loop is hot
                 group = _new(PassedOver)
                 _set_dict(group, {"reason": reasons[g], "institutions": tuple(map(ref_of, ints[at:at + count])),
-                                  "distances_km": tuple(floats[at - _HEADER + 4:at - _HEADER + 4 + count])})
+                                  "distances_km": floats[at - _HEADER + 4:at - _HEADER + 4 + count]})
                 _set_fields_set(group, fields)
                 _set_extra(group, None)
                 _set_private(group, None)
@@ -1402,18 +1392,21 @@ class Router:
         msg += f" in region {self.region!r}"
         return NoCapableInstitution(msg, specialty=code, origin=self.net.ids[o])
 
-    def _make_ref(self, j: int) -> InstitutionRef:
-        node_id = self.net.ids[j]
-        attrs = self.G.nodes[node_id]
-        c = int(self._home[j])
-        location = attrs.get("location")
-        ref = _assemble(InstitutionRef, {
-            "id": node_id, "name": attrs["name"], "tier": Tier(attrs["tier"]), "county": attrs["county"],
-            "community": self.net.community_ids[c] if c >= 0 else None,
-            "community_name": self._community_names[c] if c >= 0 else None,
-            "location_is_proxy": bool(location.is_proxy) if location is not None else False,
-        })
-        return ref
+    def _make_refs(self) -> list[InstitutionRef]:
+        """Every institution's :class:`InstitutionRef`, in index order."""
+        nodes, community_ids, community_names = self.G.nodes, self.net.community_ids, self._community_names
+        tiers = {tier.value: tier for tier in Tier}
+        refs = []
+        for node_id, c in zip(self.net.ids, self._homes, strict=True):
+            attrs = nodes[node_id]
+            location = attrs.get("location")
+            refs.append(_assemble(InstitutionRef, {
+                "id": node_id, "name": attrs["name"], "tier": tiers[attrs["tier"]], "county": attrs["county"],
+                "community": community_ids[c] if c >= 0 else None,
+                "community_name": community_names[c] if c >= 0 else None,
+                "location_is_proxy": bool(location.is_proxy) if location is not None else False,
+            }))
+        return refs
 
     def _hop(self, e: int) -> Hop:
         """The path link of CSR entry ``e`` (cached)."""
