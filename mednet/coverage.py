@@ -32,7 +32,6 @@ Pandas, CSV and maps need the ``planning`` extra (``pip install 'mednet[planning
 from __future__ import annotations
 
 import gc
-import json
 import math
 import mmap
 import os
@@ -45,13 +44,14 @@ from typing import Literal
 
 import networkx as nx
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.sparse import coo_array, csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from mednet.errors import InvalidRequest, MednetError, RegionDataError, UnknownInstitution, UnknownSpecialty
 from mednet.models import LinkKind, Session
 from mednet.network import CompiledNetwork, compile_network, resolve_institution
+from mednet.regions import read_json, validate_document
 from mednet.specialties import resolve_specialty
 
 WeightBasis = Literal["population", "population_partial", "caller", "uniform"]
@@ -717,35 +717,12 @@ class ScenarioDataError(RegionDataError):
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read a scenario from a JSON file; a broken file fails naming the file, place and rule."""
-    path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise ScenarioDataError(str(path), "", "no such file") from err
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioDataError(str(path), "", f"cannot be read as UTF-8 text ({err})") from err
-    except json.JSONDecodeError as err:
-        raise ScenarioDataError(str(path), f"line {err.lineno} column {err.colno}", f"invalid JSON: {err.msg}") from err
-    return parse_scenario(raw, file=str(path))
+    return parse_scenario(read_json(Path(path), error=ScenarioDataError), file=str(path))
 
 
 def parse_scenario(raw: object, *, file: str = "<scenario>") -> Scenario:
     """Validate a decoded scenario document; errors name ``file`` and the place."""
-    from mednet.regions import _describe_place
-
-    if not isinstance(raw, dict):
-        raise ScenarioDataError(file, "top level", f"must be a JSON object, got {type(raw).__name__}")
-    try:
-        return Scenario.model_validate(raw)
-    except ValidationError as err:
-        first = err.errors()[0]
-        rule = first["msg"]
-        if first["type"] != "missing" and not isinstance(first.get("input"), dict | list):
-            rule += f", got {first.get('input')!r}"
-        more = len(err.errors()) - 1
-        if more:
-            rule += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise ScenarioDataError(file, _describe_place(raw, first["loc"]), rule) from err
+    return validate_document(Scenario, raw, file=file, error=ScenarioDataError)
 
 
 class SpecialtyChange(_Frozen):

@@ -19,13 +19,16 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import ValidationError
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from mednet.errors import RegionDataError, UnknownRegion
 from mednet.models import Region
 from mednet.places import data_dir
 
 SCHEMA_FILE = "region.schema.json"
+M = TypeVar("M", bound=BaseModel)
 
 
 def regions_dir() -> Path:
@@ -64,36 +67,45 @@ def load_region(name_or_path: str | os.PathLike[str]) -> Region:
 
 @lru_cache(maxsize=32)
 def _load(path: Path, _mtime: int) -> Region:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise RegionDataError(str(path), "", "no such file") from err
-    except (OSError, UnicodeDecodeError) as err:
-        raise RegionDataError(str(path), "", f"cannot be read as UTF-8 text ({err})") from err
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise RegionDataError(str(path), f"line {err.lineno} column {err.colno}", f"invalid JSON: {err.msg}") from err
-    return parse_region(raw, file=str(path))
+    return parse_region(read_json(path), file=str(path))
 
 
 def parse_region(raw: object, *, file: str = "<region>") -> Region:
     """Validate a decoded region document; errors name ``file`` and the place."""
-    if not isinstance(raw, dict):
-        raise RegionDataError(file, "top level", f"must be a JSON object, got {type(raw).__name__}")
+    return validate_document(Region, raw, file=file)
+
+
+def read_json(path: Path, *, error: type[RegionDataError] = RegionDataError) -> object:
+    """Decode a JSON file; an unreadable or invalid file raises ``error`` naming the file and place."""
     try:
-        return Region.model_validate(raw)
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise error(str(path), "", "no such file") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise error(str(path), "", f"cannot be read as UTF-8 text ({err})") from err
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise error(str(path), f"line {err.lineno} column {err.colno}", f"invalid JSON: {err.msg}") from err
+
+
+def validate_document(model: type[M], raw: object, *, file: str, error: type[RegionDataError] = RegionDataError) -> M:
+    """Validate a decoded document against ``model``; the first problem raises ``error`` with its place."""
+    if not isinstance(raw, dict):
+        raise error(file, "top level", f"must be a JSON object, got {type(raw).__name__}")
+    try:
+        return model.model_validate(raw)
     except ValidationError as err:
         first = err.errors()[0]
         place = _describe_place(raw, first["loc"])
         rule = first["msg"]
-        if "input" in first and first["type"] not in ("missing",):
-            rule += f", got {first['input']!r}" if not isinstance(first["input"], dict | list) else ""
+        if "input" in first and first["type"] != "missing" and not isinstance(first["input"], dict | list):
+            rule += f", got {first['input']!r}"
         rule += _swap_hint(raw, first["loc"])
         more = len(err.errors()) - 1
         if more:
             rule += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise RegionDataError(file, place, rule) from err
+        raise error(file, place, rule) from err
 
 
 def _describe_place(raw: dict, loc: tuple) -> str:
