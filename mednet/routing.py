@@ -64,7 +64,9 @@ settles (the passed-over list) and never resetting per-node arrays (stamps
 instead). Other queries run one early-stopping search in the same kernel.
 The answer is assembled from cached, already-validated parts (one reference
 object per institution and per link); the passed-over institutions come
-grouped by reason. A point given as coordinates is checked
+grouped by reason. :meth:`Router.route_json` writes the same answer's JSON
+directly from cached JSON fragments of those parts, without building it.
+A point given as coordinates is checked
 (:func:`mednet.geo.check_lat_lon`, mainland China) and snapped to the
 nearest primary-care institution (great circle, within ``SNAP_MAX_KM``)
 through a grid of cells searched ring by ring in numba: the same answer as
@@ -73,6 +75,7 @@ through a grid of cells searched ring by ring in numba: the same answer as
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import threading
@@ -81,6 +84,8 @@ from typing import Any, Literal
 
 import networkx as nx
 import numpy as np
+import orjson
+import pydantic_core
 from numba import njit
 from pydantic import BaseModel, ConfigDict, computed_field, model_validator
 
@@ -246,27 +251,32 @@ class Referral(_Frozen):
 
 def explain(r: Referral) -> str:
     """The one-line human explanation of a referral's policy step."""
-    dest, care = r.destination.name, r.specialty.label_zh
-    limit = f" within {r.max_km:g} km" if r.max_km is not None else ""
-    held = f" in a session ({r.session.text})" if r.session else ""
-    if r.step == "own_community" and r.destination.id == r.origin.id and r.session and r.session.provider:
-        return (f"上下联动 at the own centre: {r.session.provider.name} holds a {care} session at {dest} "
-                f"({r.session.text}), before any upward referral")
-    if r.step == "own_community":
-        return (f"上转 within the own community {r.origin.community_name}: {dest} is its nearest institution "
-                f"offering {care}{held} at a higher tier than {r.origin.name}")
-    if r.step == "partners":
-        return (f"上转 to a partner of {r.origin.community_name}: its own members cannot take {care}{limit}; "
+    return _explain(r.step, r.origin, r.destination, r.specialty, r.session, r.max_km)
+
+
+def _explain(step: Step, origin: InstitutionRef, destination: InstitutionRef, specialty: SpecialtyRef,
+             session: SessionSlot | None, max_km: float | None) -> str:
+    dest, care = destination.name, specialty.label_zh
+    limit = f" within {max_km:g} km" if max_km is not None else ""
+    held = f" in a session ({session.text})" if session else ""
+    if step == "own_community" and destination.id == origin.id and session and session.provider:
+        return (f"上下联动 at the own centre: {session.provider.name} holds a {care} session at {dest} "
+                f"({session.text}), before any upward referral")
+    if step == "own_community":
+        return (f"上转 within the own community {origin.community_name}: {dest} is its nearest institution "
+                f"offering {care}{held} at a higher tier than {origin.name}")
+    if step == "partners":
+        return (f"上转 to a partner of {origin.community_name}: its own members cannot take {care}{limit}; "
                 f"{dest} is the nearest partner (city hospital, alliance or collaborator) that can{held}")
-    if r.step == "any":
-        where = "its community and partners" if r.origin.community else "it belongs to no community, and"
+    if step == "any":
+        where = "its community and partners" if origin.community else "it belongs to no community, and"
         return (f"上转 beyond the community: {where} offer no higher-tier {care}{limit}; "
                 f"{dest} is the nearest institution that does{held}")
-    if r.step == "nearest":
+    if step == "nearest":
         return f"急诊: {dest} is the nearest institution offering {care} now, communities ignored"
-    if r.step == "home_centre":
+    if step == "home_centre":
         return f"下转 to the patient's home centre {dest}, which offers {care}{held}"
-    return (f"下转 to the home community {r.destination.community_name}: {dest} is its nearest member "
+    return (f"下转 to the home community {destination.community_name}: {dest} is its nearest member "
             f"offering {care}{held}{limit}")
 
 
@@ -1080,10 +1090,13 @@ class Router:
         self._refs: list[InstitutionRef] = self._make_refs()
         self._ref_of = self._refs.__getitem__
         self._hops: list[Hop | None] = [None] * len(self._indices)
+        self._ref_fragments: list[orjson.Fragment | None] = [None] * n  # for route_json, made on first use
+        self._hop_fragments: dict[int, orjson.Fragment] = {}
         self._specialty_refs = {
             code: _assemble(SpecialtyRef, {"code": code, "label_zh": sp.label_zh, "label_en": sp.label_en})
             for code, sp in self._specialties.items()
         }
+        self._specialty_json = {code: _json(ref) for code, ref in self._specialty_refs.items()}
         primary = np.flatnonzero(net.primary_care)
         self._primary = primary
         self._snap = _SnapGrid(lat=net.lat[primary], lon=net.lon[primary]) if primary.size else None
@@ -1167,6 +1180,27 @@ class Router:
         ``specialty`` may be None only with ``direction="down"`` (then
         rehabilitation, else general practice).
         """
+        return self._answer(self._referral, origin, specialty, direction=direction, home=home, max_km=max_km,
+                            alternatives=alternatives, when=when)
+
+    def route_json(self, origin: str | Point, specialty: str | None, **options: Any) -> bytes:
+        """:meth:`route`'s answer (same arguments) as JSON: the bytes of ``route(...).model_dump_json()``,
+        at a fraction of the cost (the service answers with it).
+
+        No :class:`Referral` is built: the same decoded search writes the
+        JSON directly, each institution, link and specialty as a fragment
+        pydantic rendered once, the rest by orjson (numbers in the same
+        shortest round-trip form).
+
+        >>> from mednet.regions import load_region
+        >>> router = Router.from_region(load_region("quzhou"))
+        >>> router.route_json("华埠", "儿科") == router.route("华埠", "儿科").model_dump_json().encode()
+        True
+        """
+        return self._answer(self._referral_json, origin, specialty, **options)
+
+    def _answer(self, render, origin, specialty, *, direction="up", home=None, max_km=None, alternatives=3, when=None):
+        """Check the request, resolve the origin and the care, search, and ``render`` the answer."""
         mode = _MODES.get(direction) if type(direction) is str else None
         if mode is None:
             raise InvalidRequest("direction", direction, "must be one of 'up', 'down', 'emergency'")
@@ -1193,23 +1227,26 @@ class Router:
             raise InvalidRequest("origin", origin, "must be an institution id, name or alias, or a Point(lat=, lon=)")
 
         hc, preferred = self._homes[o], -1
+        codes: tuple[str, ...]
         if mode == _DOWN:
             hc, preferred = self._home_for_down(o, home)
-            if specialty is None:
-                for code in DOWN_DEFAULT_CARE:
-                    try:
-                        return self._route(o, code, mode, hc, preferred, limit, alternatives, when, point, snap_km)
-                    except NoCapableInstitution:
-                        if code == DOWN_DEFAULT_CARE[-1]:
-                            raise
         elif home is not None:
             raise InvalidRequest("home", home, "is only used with direction='down'")
-        if specialty is None:
+        if specialty is not None:
+            codes = (specialty if specialty in self._columns else resolve_specialty(specialty).code,)
+        elif mode == _DOWN:
+            codes = DOWN_DEFAULT_CARE
+        else:
             raise InvalidRequest("specialty", None, "is required (it may be left out only for direction='down')")
-        code = specialty if specialty in self._columns else resolve_specialty(specialty).code
-        return self._route(o, code, mode, hc, preferred, limit, alternatives, when, point, snap_km)
+        for code in codes[:-1]:  # down with no specialty: rehabilitation, else general practice
+            with contextlib.suppress(NoCapableInstitution):
+                return render(o, code, mode, limit, point, snap_km,
+                              *self._search(o, code, mode, hc, preferred, limit, alternatives, when))
+        return render(o, codes[-1], mode, limit, point, snap_km,
+                      *self._search(o, codes[-1], mode, hc, preferred, limit, alternatives, when))
 
-    def _route(self, o, code, mode, hc, preferred, limit, k, when, point, snap_km) -> Referral:
+    def _search(self, o, code, mode, hc, preferred, limit, k, when):
+        """Run the kernel; returns what the renderers take: the decoded answer, the slots and ``when``."""
         s = self._columns.get(code)
         if s is None:
             raise self._nothing(o, code, mode, hc, limit, None)
@@ -1251,58 +1288,83 @@ class Router:
             beyond = [(floats[1 + i], ints[_H_BEYOND + i]) for i in range(3) if ints[_H_BEYOND + i] >= 0]
             raise self._nothing(o, code, mode, hc, limit, min(beyond) if beyond else None)
 
-        refs, ref_of = self._refs, self._ref_of
+        # The passed-over groups: (reason, institutions, km), then each earlier step's best beyond max_km.
         passed = []
         at = _HEADER
         reasons = _GROUP_REASONS[mode]
-        fields = _FIELDS[PassedOver]
         for g, count in enumerate(ints[_H_GROUPS:_H_GROUPS + _N_GROUPS]):
-            if count:  # _assemble, inlined: this loop is hot
-                group = _new(PassedOver)
-                _set_dict(group, {"reason": reasons[g], "institutions": tuple(map(ref_of, ints[at:at + count])),
-                                  "distances_km": floats[at - _HEADER + 4:at - _HEADER + 4 + count]})
-                _set_fields_set(group, fields)
-                _set_extra(group, None)
-                _set_private(group, None)
-                passed.append(group)
+            if count:
+                passed.append((reasons[g], ints[at:at + count], floats[at - _HEADER + 4:at - _HEADER + 4 + count]))
                 at += count
         if limit != math.inf:
             for i in range(3):
-                j = ints[_H_BEYOND + i]
-                if j >= 0:
-                    passed.append(_assemble(PassedOver, {
-                        "reason": "beyond_max_km", "institutions": (refs[j],), "distances_km": (floats[1 + i],),
-                    }))
+                if ints[_H_BEYOND + i] >= 0:
+                    passed.append(("beyond_max_km", ints[_H_BEYOND + i:_H_BEYOND + i + 1], floats[1 + i:2 + i]))
+        # The candidates, destination first: (institution, km, step); then the path's CSR entries.
         steps = _STEPS[mode]
-        speed = self.speed_kmh
         base = _HEADER + n_passed
-        nodes = ints[base:base + n_alt]
-        kinds = ints[base + n_alt:base + 2 * n_alt]
-        kms = floats[4 + n_passed:4 + n_passed + n_alt]
-        alts = []
-        fields = _FIELDS[Alternative]
-        for i in range(1, n_alt):  # _assemble, inlined: this loop is hot
-            j, km = nodes[i], kms[i]
-            alt = _new(Alternative)
-            _set_dict(alt, {
-                "institution": refs[j], "distance_km": km, "minutes": km / speed * 60.0, "step": steps[kinds[i]],
-                "session": slots.get(j) if slots else None,
-            })
-            _set_fields_set(alt, fields)
-            _set_extra(alt, None)
-            _set_private(alt, None)
-            alts.append(alt)
-        hops = self._hops
-        dest, distance = nodes[0], floats[0]
+        ranked = list(zip(ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt],
+                          map(steps.__getitem__, ints[base + n_alt:base + 2 * n_alt])))
+        return passed, ranked, ints[base + 2 * n_alt:], slots, when
+
+    def _referral(self, o, code, mode, limit, point, snap_km, passed, ranked, edges, slots, when) -> Referral:
+        """The answer as a :class:`Referral`, from cached, already-validated parts."""
+        ref_of, speed, hops = self._ref_of, self.speed_kmh, self._hops
+        dest, distance, step = ranked[0]
         return _assemble(Referral, {
-            "region": self.region, "origin": refs[o], "origin_point": point, "snap_km": snap_km,
-            "specialty": self._specialty_refs[code], "direction": _DIRECTION[mode], "destination": refs[dest],
+            "region": self.region, "origin": ref_of(o), "origin_point": point, "snap_km": snap_km,
+            "specialty": self._specialty_refs[code], "direction": _DIRECTION[mode], "destination": ref_of(dest),
             "distance_km": distance, "minutes": distance / speed * 60.0, "speed_kmh": speed,
-            "path": tuple([hops[e] or self._hop(e) for e in ints[base + 2 * n_alt:]]),
-            "step": steps[kinds[0]], "session": slots.get(dest) if slots else None,
-            "alternatives": tuple(alts), "passed_over": tuple(passed),
+            "path": tuple([hops[e] or self._hop(e) for e in edges]), "step": step,
+            "session": slots.get(dest) if slots else None,
+            "alternatives": tuple([_assemble(Alternative, {
+                "institution": ref_of(j), "distance_km": km, "minutes": km / speed * 60.0, "step": alt_step,
+                "session": slots.get(j) if slots else None,
+            }) for j, km, alt_step in ranked[1:]]),
+            "passed_over": tuple([_assemble(PassedOver, {
+                "reason": reason, "institutions": tuple(map(ref_of, group)), "distances_km": kms,
+            }) for reason, group, kms in passed]),
             "max_km": None if limit == math.inf else limit, "when": when,
         })
+
+    def _referral_json(self, o, code, mode, limit, point, snap_km, passed, ranked, edges, slots, when) -> bytes:
+        """The answer as the JSON of its :class:`Referral`, written directly (see :meth:`route_json`)."""
+        frag, speed = self._ref_json, self.speed_kmh
+        dest, distance, step = ranked[0]
+        session = slots.get(dest) if slots else None
+        max_km = None if limit == math.inf else limit
+        return orjson.dumps({
+            "region": self.region, "origin": frag(o), "origin_point": _json(point), "snap_km": snap_km,
+            "specialty": self._specialty_json[code], "direction": _DIRECTION[mode], "destination": frag(dest),
+            "distance_km": distance, "minutes": distance / speed * 60.0, "speed_kmh": speed,
+            "path": list(map(self._hop_json, edges)), "step": step, "session": _json(session),
+            "alternatives": [
+                {"institution": frag(j), "distance_km": km, "minutes": km / speed * 60.0, "step": alt_step,
+                 "session": _json(slots.get(j) if slots else None)} for j, km, alt_step in ranked[1:]
+            ],
+            "passed_over": [
+                {"reason": reason, "institutions": list(map(frag, group)), "distances_km": kms}
+                for reason, group, kms in passed
+            ],
+            "max_km": max_km, "when": _json(when),
+            "explanation": _explain(step, self._refs[o], self._refs[dest], self._specialty_refs[code], session, max_km),
+        })
+
+    def _ref_json(self, j: int) -> orjson.Fragment:
+        """Institution ``j``'s reference as JSON (rendered by pydantic on first use, then kept)."""
+        fragment = self._ref_fragments[j]
+        if fragment is None:
+            ref = self._refs[j]
+            fragment = self._ref_fragments[j] = orjson.Fragment(ref.__pydantic_serializer__.to_json(ref))
+        return fragment
+
+    def _hop_json(self, e: int) -> orjson.Fragment:
+        """The path link of CSR entry ``e`` as JSON (kept, like the link)."""
+        fragment = self._hop_fragments.get(e)
+        if fragment is None:
+            hop = self._hops[e] or self._hop(e)
+            fragment = self._hop_fragments[e] = orjson.Fragment(hop.__pydantic_serializer__.to_json(hop))
+        return fragment
 
     # ----------------------------------------------------------------- helpers
 
@@ -1416,6 +1478,18 @@ class Router:
             "from_id": a, "to_id": b, "kind": LinkKind(data["kind"]), "distance_km": float(data["distance_km"]),
         })
         return hop
+
+_NULL = orjson.Fragment(b"null")
+
+
+def _json(value: BaseModel | dt.datetime | None) -> orjson.Fragment:
+    """A model or a date-time as pydantic writes it inside a model."""
+    if value is None:
+        return _NULL
+    if isinstance(value, BaseModel):
+        return orjson.Fragment(value.__pydantic_serializer__.to_json(value))
+    return orjson.Fragment(pydantic_core.to_json(value))
+
 
 def _window_start(when: dt.datetime | None) -> dt.datetime:
     if when is None:

@@ -61,9 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
-    # The referral endpoint is the hot path: it joins the app's own routes, ahead of the included
-    # routers, which FastAPI matches one after another (about 10 µs a request in-process).
-    app.router.routes.extend(routes.router.routes)
+    # The referral endpoint is the hot path: it goes first, ahead of the documentation routes and the
+    # included routers, which are matched one after another (each match costs 1-2 µs in-process).
+    app.router.routes[0:0] = routes.router.routes
     for module in (health, specialties, regions, institutions, communities, validation, coverage):
         app.include_router(module.router)
     _finish_openapi(app)

@@ -13,14 +13,15 @@ from hypothesis import strategies as st
 
 from mednet.cli import main
 from mednet.errors import (
-    InvalidCoordinates, InvalidRequest, NoCapableInstitution, UnknownCommunity, UnknownInstitution, UnknownSpecialty,
+    InvalidCoordinates, InvalidRequest, MednetError, NoCapableInstitution, UnknownCommunity, UnknownInstitution, UnknownSpecialty,
 )
 from mednet.geo import haversine_km
 from mednet.models import (
     Capability, Community, Institution, Link, LinkKind, Location, Membership, Region, Role, Session, Source, Tier,
 )
 from mednet.network import build_network, home_community
-from mednet.routing import Point, Referral, Router, route_referral
+from mednet.regions import load_region
+from mednet.routing import CST, Point, Referral, Router, route_referral
 
 KM = 1e-9
 STEP_NAMES = {
@@ -317,6 +318,32 @@ def test_answers_equal_their_validated_copies(quzhou_router):
         assert Referral.model_validate(r.model_dump()) == r
         assert Referral.model_validate_json(r.model_dump_json()) == r
         assert r.model_dump()["explanation"] == r.explanation
+
+
+@pytest.mark.parametrize("region_id", ["quzhou", "huzhou", "luqiao", "minhang"])
+def test_route_json_is_the_referrals_own_json(region_id):
+    # The service answers with route_json, written without building the Referral: byte for byte the model's JSON,
+    # for every origin, in every direction, with sessions (a Monday in the seeds' weeks), limits and coordinates.
+    router = Router.from_region(load_region(region_id))
+    net = router.net
+    monday = dt.datetime(2024, 10, 28, 9, 0)
+    asked = 0
+    for i, origin in enumerate(net.ids):
+        point = Point(lat=float(net.lat[i]) + 0.01, lon=float(net.lon[i]) - 0.01)
+        for code in [*net.specialties[i % 5::5], None]:
+            for direction, options in (("up", {"when": monday}), ("emergency", {"max_km": 15.0, "when": monday}),
+                                       ("down", {"when": monday.replace(tzinfo=CST), "alternatives": 1}),
+                                       ("up", {"when": monday, "max_km": 8.0, "alternatives": 6})):
+                for where in (origin, point) if code is None else (origin,):
+                    try:
+                        expected = router.route(where, code, direction=direction, **options).model_dump_json()
+                    except MednetError as err:
+                        with pytest.raises(type(err)):
+                            router.route_json(where, code, direction=direction, **options)
+                        continue
+                    assert router.route_json(where, code, direction=direction, **options) == expected.encode()
+                    asked += 1
+    assert asked >= len(net.ids)  # most questions have an answer
 
 
 def test_route_referral_compiles_once_per_graph(quzhou_graph):
