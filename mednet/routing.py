@@ -553,9 +553,8 @@ def _from_tables(origin, hc, need, max_km, table, cap, rank, home, com, tab, lab
 
 
 @njit(cache=True)
-def _route_kernel(adj, node, com, gf, cap, lab_node, sess_nodes, sess_codes, state, hd, hn, settled, settled_km,
-                  cand, cand_km, out, out_f, origin, mode, hc, preferred, n_total, max_km, k,
-                  table):  # pragma: no cover - compiled
+def _route_kernel(static_f, static_i, com, cap, sess, scratch_f, scratch_i, origin, mode, hc, preferred, n_total,
+                  max_km, k, table):  # pragma: no cover - compiled
     """One query: ordered candidates, the search from the origin, the grouped passed-over list and the path.
 
     ``out`` receives the header (``_H_*`` slots), then the passed-over
@@ -564,12 +563,40 @@ def _route_kernel(adj, node, com, gf, cap, lab_node, sess_nodes, sess_codes, sta
     best beyond the limit, the passed-over km and the candidates' km.
     Returns how many integers were written.
 
-    What a node costs in memory is interleaved, so that it is one cache line
-    rather than one per array: ``node`` rows (first link, end of links, home
+    The arrays come packed (see :meth:`Router._size_buffers`): a call with
+    few arguments costs a third of one with an argument per array. What a
+    node costs in memory is interleaved, so that it is one cache line rather
+    than one per array: ``node`` rows (first link, end of links, home
     community, tier rank), ``adj`` rows (neighbour, km) and ``state`` rows
     (km, stamp: +q reached / -q settled, predecessor, mark: 8q + value).
-    ``com`` and ``gf`` pack the community tables and the float tables.
+    ``com`` packs the community tables; ``sess`` the institutions holding
+    the specialty in sessions, then their session codes.
     """
+    n, n_links, K = np.int64(static_i[0]), np.int64(static_i[1]), np.int64(static_i[2])
+    node = static_i[3:3 + 4 * n].reshape((n, 4))
+    lab_node = static_i[3 + 4 * n:3 + 4 * n + 2 * n * K].reshape((2, n, K))
+    adj = static_f[:2 * n_links].reshape((n_links, 2))
+    lab_km = static_f[2 * n_links:2 * n_links + 2 * n * K]
+    tab = static_f[2 * n_links + 2 * n * K:]
+    need_max = int(scratch_i[0])
+    at = 1
+    hn = scratch_i[at:at + n_links + 1]
+    at += n_links + 1
+    settled = scratch_i[at:at + 2 * n].reshape((2, n))
+    at += 2 * n
+    cand = scratch_i[at:at + 5 * need_max].reshape((5, need_max))
+    out = scratch_i[at + 5 * need_max:]
+    state = scratch_f[:4 * n].reshape((n, 4))
+    at = 4 * n
+    hd = scratch_f[at:at + n_links + 1]
+    at += n_links + 1
+    settled_km = scratch_f[at:at + n]
+    at += n
+    cand_km = scratch_f[at:at + 4 * need_max].reshape((4, need_max))
+    out_f = scratch_f[at + 4 * need_max:]
+    n_sess = sess.size // 2
+    sess_nodes = sess[:n_sess]
+    sess_codes = sess[n_sess:]
     first = node[:, 0]
     last = node[:, 1]
     home = node[:, 2]
@@ -580,8 +607,6 @@ def _route_kernel(adj, node, com, gf, cap, lab_node, sess_nodes, sess_codes, sta
     seen = state[:, 1]
     pred = state[:, 2]
     mark = state[:, 3]
-    lab_km = gf[:lab_node.size]
-    tab = gf[lab_node.size:]
     alt_node = cand[3]
     alt_step = cand[4]
     alt_km = cand_km[3]
@@ -1058,10 +1083,11 @@ class Router:
                                                        self._rank >= t + 2, NEAREST_K), thresholds)
             for t, (nodes, kms) in zip(thresholds, done, strict=True):
                 lab_node[t], lab_km[t] = nodes, kms
-        self._lab_node = lab_node
-        self._gf = np.concatenate((lab_km.ravel(), tab))
-        self._node = np.column_stack((self._indptr[:-1], self._indptr[1:], self._home, self._rank)).astype(np.int32)
-        self._adj = np.column_stack((self._indices.astype(np.float64), self._weights))
+        node = np.column_stack((self._indptr[:-1], self._indptr[1:], self._home, self._rank)).astype(np.int32)
+        adj = np.column_stack((self._indices.astype(np.float64), self._weights))
+        self._static_i = np.concatenate(([n, len(self._indices), NEAREST_K], node.ravel(), lab_node.ravel()),
+                                        dtype=np.int32)
+        self._static_f = np.concatenate((adj.ravel(), lab_km.ravel(), tab))
         self._edge_row = np.repeat(np.arange(n, dtype=np.int32), np.diff(self._indptr))
 
         # Per specialty: how many hold it permanently above each tier rank, and who holds it in sessions.
@@ -1075,13 +1101,8 @@ class Router:
             held = np.flatnonzero(self._cap[s] == 2).tolist()
             self._sessions.append(tuple((j, G.nodes[net.ids[j]]["capabilities"][code].sessions) for j in held))
 
-        self._state = np.zeros((n, 4))
         self._n = n
-        self._hd = np.zeros(len(self._indices) + 1)
-        self._hn = np.zeros(len(self._indices) + 1, dtype=np.int32)
-        self._settled = np.zeros((2, n), dtype=np.int32)
-        self._settled_km = np.zeros(n)
-        self._no_sessions = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int8))
+        self._no_sessions = np.zeros(0, dtype=np.int64)
         self._size_buffers(4)
         self._lock = threading.Lock()
 
@@ -1102,11 +1123,18 @@ class Router:
         self._snap = _SnapGrid(lat=net.lat[primary], lon=net.lon[primary]) if primary.size else None
 
     def _size_buffers(self, need: int) -> None:
-        n = self.net.n
-        self._cand = np.zeros((5, need), dtype=np.int64)
-        self._cand_km = np.zeros((4, need))
-        self._out = np.zeros(_HEADER + 2 * n + 2 * need, dtype=np.int64)
-        self._out_f = np.zeros(4 + n + need)
+        """The kernel's scratch arrays, for up to ``need - 1`` alternatives, in a fresh state.
+
+        Integers: ``need``, the heap's nodes, the settled nodes and their
+        codes, the candidates, then ``out``. Floats: the node states, the
+        heap's km, the settled km, the candidates' km, then ``out_f``.
+        """
+        n, links = self._n, len(self._indices)
+        self._scratch_i = np.zeros(1 + links + 1 + 2 * n + 5 * need + _HEADER + 2 * n + 2 * need, dtype=np.int64)
+        self._scratch_i[0] = need
+        self._scratch_f = np.zeros(4 * n + links + 1 + n + 4 * need + 4 + n + need)
+        self._out = self._scratch_i[-(_HEADER + 2 * n + 2 * need):]
+        self._out_f = self._scratch_f[-(4 + n + need):]
         self._need = need
 
     @classmethod
@@ -1180,8 +1208,7 @@ class Router:
         ``specialty`` may be None only with ``direction="down"`` (then
         rehabilitation, else general practice).
         """
-        return self._answer(self._referral, origin, specialty, direction=direction, home=home, max_km=max_km,
-                            alternatives=alternatives, when=when)
+        return self._answer(self._referral, origin, specialty, direction, home, max_km, alternatives, when)
 
     def route_json(self, origin: str | Point, specialty: str | None, **options: Any) -> bytes:
         """:meth:`route`'s answer (same arguments) as JSON: the bytes of ``route(...).model_dump_json()``,
@@ -1199,7 +1226,7 @@ class Router:
         """
         return self._answer(self._referral_json, origin, specialty, **options)
 
-    def _answer(self, render, origin, specialty, *, direction="up", home=None, max_km=None, alternatives=3, when=None):
+    def _answer(self, render, origin, specialty, direction="up", home=None, max_km=None, alternatives=3, when=None):
         """Check the request, resolve the origin and the care, search, and ``render`` the answer."""
         mode = _MODES.get(direction) if type(direction) is str else None
         if mode is None:
@@ -1253,14 +1280,14 @@ class Router:
         if k > self._n:
             k = self._n
         rank_o = self._ranks[o]
-        sess_nodes, sess_codes = self._no_sessions
+        sessions = self._no_sessions
         slots: dict[int, SessionSlot] = _NO_SLOTS
         n_sessions = 0
         held = self._sessions[s]
         if held or when is not None:
             when = _window_start(when)
         if held and mode != _EMERGENCY:
-            sess_nodes, sess_codes, slots, n_sessions = self._session_codes(held, o, mode, when)
+            sessions, slots, n_sessions = self._session_codes(held, o, mode, when)
         table = -1
         if mode == _UP:
             n_total = self._n_above[s][rank_o] + n_sessions
@@ -1277,10 +1304,8 @@ class Router:
             if self._need < k + 1:
                 self._size_buffers(k + 1)
             out = self._out
-            written = _route_kernel(
-                self._adj, self._node, self._com, self._gf, self._cap_rows[s], self._lab_node, sess_nodes, sess_codes,
-                self._state, self._hd, self._hn, self._settled, self._settled_km, self._cand, self._cand_km,
-                out, self._out_f, o, mode, hc, preferred, n_total, limit, k, table)
+            written = _route_kernel(self._static_f, self._static_i, self._com, self._cap_rows[s], sessions,
+                                    self._scratch_f, self._scratch_i, o, mode, hc, preferred, n_total, limit, k, table)
             ints = out[:written].tolist()
             n_passed, n_alt = ints[_H_PASSED], ints[_H_ALT]
             floats = tuple(self._out_f[:4 + n_passed + n_alt].tolist())
@@ -1300,37 +1325,50 @@ class Router:
             for i in range(3):
                 if ints[_H_BEYOND + i] >= 0:
                     passed.append(("beyond_max_km", ints[_H_BEYOND + i:_H_BEYOND + i + 1], floats[1 + i:2 + i]))
-        # The candidates, destination first: (institution, km, step); then the path's CSR entries.
-        steps = _STEPS[mode]
+        # The candidates, destination first: institutions, km, step numbers; then the path's CSR entries.
         base = _HEADER + n_passed
-        ranked = list(zip(ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt],
-                          map(steps.__getitem__, ints[base + n_alt:base + 2 * n_alt])))
-        return passed, ranked, ints[base + 2 * n_alt:], slots, when
+        return (passed, ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt],
+                ints[base + n_alt:base + 2 * n_alt], ints[base + 2 * n_alt:], slots, when)
 
-    def _referral(self, o, code, mode, limit, point, snap_km, passed, ranked, edges, slots, when) -> Referral:
+    def _referral(self, o, code, mode, limit, point, snap_km, passed, nodes, kms, kinds, edges, slots,
+                  when) -> Referral:
         """The answer as a :class:`Referral`, from cached, already-validated parts."""
-        ref_of, speed, hops = self._ref_of, self.speed_kmh, self._hops
-        dest, distance, step = ranked[0]
+        refs, ref_of, speed, hops, steps = self._refs, self._ref_of, self.speed_kmh, self._hops, _STEPS[mode]
+        groups = []
+        fields = _FIELDS[PassedOver]
+        for reason, group, group_km in passed:  # _assemble, inlined: these loops are hot
+            obj = _new(PassedOver)
+            _set_dict(obj, {"reason": reason, "institutions": tuple(map(ref_of, group)), "distances_km": group_km})
+            _set_fields_set(obj, fields)
+            _set_extra(obj, None)
+            _set_private(obj, None)
+            groups.append(obj)
+        alternatives = []
+        fields = _FIELDS[Alternative]
+        for i in range(1, len(nodes)):
+            j, km = nodes[i], kms[i]
+            obj = _new(Alternative)
+            _set_dict(obj, {"institution": refs[j], "distance_km": km, "minutes": km / speed * 60.0,
+                            "step": steps[kinds[i]], "session": slots.get(j) if slots else None})
+            _set_fields_set(obj, fields)
+            _set_extra(obj, None)
+            _set_private(obj, None)
+            alternatives.append(obj)
+        dest, distance = nodes[0], kms[0]
         return _assemble(Referral, {
-            "region": self.region, "origin": ref_of(o), "origin_point": point, "snap_km": snap_km,
-            "specialty": self._specialty_refs[code], "direction": _DIRECTION[mode], "destination": ref_of(dest),
+            "region": self.region, "origin": refs[o], "origin_point": point, "snap_km": snap_km,
+            "specialty": self._specialty_refs[code], "direction": _DIRECTION[mode], "destination": refs[dest],
             "distance_km": distance, "minutes": distance / speed * 60.0, "speed_kmh": speed,
-            "path": tuple([hops[e] or self._hop(e) for e in edges]), "step": step,
-            "session": slots.get(dest) if slots else None,
-            "alternatives": tuple([_assemble(Alternative, {
-                "institution": ref_of(j), "distance_km": km, "minutes": km / speed * 60.0, "step": alt_step,
-                "session": slots.get(j) if slots else None,
-            }) for j, km, alt_step in ranked[1:]]),
-            "passed_over": tuple([_assemble(PassedOver, {
-                "reason": reason, "institutions": tuple(map(ref_of, group)), "distances_km": kms,
-            }) for reason, group, kms in passed]),
-            "max_km": None if limit == math.inf else limit, "when": when,
+            "path": tuple([hops[e] or self._hop(e) for e in edges]), "step": steps[kinds[0]],
+            "session": slots.get(dest) if slots else None, "alternatives": tuple(alternatives),
+            "passed_over": tuple(groups), "max_km": None if limit == math.inf else limit, "when": when,
         })
 
-    def _referral_json(self, o, code, mode, limit, point, snap_km, passed, ranked, edges, slots, when) -> bytes:
+    def _referral_json(self, o, code, mode, limit, point, snap_km, passed, nodes, kms, kinds, edges, slots,
+                       when) -> bytes:
         """The answer as the JSON of its :class:`Referral`, written directly (see :meth:`route_json`)."""
-        frag, speed = self._ref_json, self.speed_kmh
-        dest, distance, step = ranked[0]
+        frag, speed, steps = self._ref_json, self.speed_kmh, _STEPS[mode]
+        dest, distance, step = nodes[0], kms[0], steps[kinds[0]]
         session = slots.get(dest) if slots else None
         max_km = None if limit == math.inf else limit
         return orjson.dumps({
@@ -1339,8 +1377,9 @@ class Router:
             "distance_km": distance, "minutes": distance / speed * 60.0, "speed_kmh": speed,
             "path": list(map(self._hop_json, edges)), "step": step, "session": _json(session),
             "alternatives": [
-                {"institution": frag(j), "distance_km": km, "minutes": km / speed * 60.0, "step": alt_step,
-                 "session": _json(slots.get(j) if slots else None)} for j, km, alt_step in ranked[1:]
+                {"institution": frag(j), "distance_km": km, "minutes": km / speed * 60.0, "step": steps[kind],
+                 "session": _json(slots.get(j) if slots else None)}
+                for j, km, kind in zip(nodes[1:], kms[1:], kinds[1:], strict=True)
             ],
             "passed_over": [
                 {"reason": reason, "institutions": list(map(frag, group)), "distances_km": kms}
@@ -1407,8 +1446,9 @@ class Router:
             return hc, inst
         return net.community_ids.index(com.id), -1
 
-    def _session_codes(self, held, o, mode, when) -> tuple[np.ndarray, np.ndarray, dict[int, SessionSlot], int]:
-        """Per institution holding the specialty in sessions: whether one is bookable, and the slot."""
+    def _session_codes(self, held, o, mode, when) -> tuple[np.ndarray, dict[int, SessionSlot], int]:
+        """Per institution holding the specialty in sessions: whether one is bookable (the institutions, then
+        their codes, as the kernel takes them), and the slot; and how many are bookable."""
         nodes, codes, slots = [], [], {}
         rank_o = int(self._rank[o])
         for j, sessions in held:
@@ -1434,7 +1474,7 @@ class Router:
                 "text": _session_text(session, date),
             })
         n_ok = sum(1 for c in codes if c == _SESSION_OK)
-        return np.asarray(nodes, dtype=np.int32), np.asarray(codes, dtype=np.int8), slots, n_ok
+        return np.asarray(nodes + codes, dtype=np.int64), slots, n_ok
 
     def _nothing(self, o, code, mode, hc, limit, nearest_beyond) -> NoCapableInstitution:
         origin = self.G.nodes[self.net.ids[o]]["name"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 
@@ -344,6 +345,21 @@ def test_route_json_is_the_referrals_own_json(region_id):
                     assert router.route_json(where, code, direction=direction, **options) == expected.encode()
                     asked += 1
     assert asked >= len(net.ids)  # most questions have an answer
+
+
+def test_a_longer_shortlist_than_before_gets_the_answer_of_a_new_router():
+    # A longer shortlist enlarges the router's scratch arrays; the search state left by earlier queries must not
+    # leak into them (it once did: nodes settled by the first query counted as settled by the next).
+    region = load_region("quzhou")
+    fresh = Router.from_region(region)
+    asked = 0
+    for origin in fresh.net.ids[:40]:
+        router = Router.from_region(region)
+        with contextlib.suppress(NoCapableInstitution):
+            router.route(origin, "儿科")
+            assert router.route(origin, "儿科", alternatives=8) == fresh.route(origin, "儿科", alternatives=8)
+            asked += 1
+    assert asked >= 30
 
 
 def test_route_referral_compiles_once_per_graph(quzhou_graph):
