@@ -242,7 +242,7 @@ def route_requests(port: int) -> list[bytes]:
 
 
 def run(*, quick: bool) -> list[BenchRow]:
-    n, cap_s, rounds, unloaded_n = (4_000, 10.0, 1, 300) if quick else (30_000, 30.0, 3, 2_000)
+    n, cap_s, rounds, unloaded_n = (4_000, 10.0, 1, 300) if quick else (20_000, 30.0, 5, 2_000)
     with serving() as (port, pid):
         routes = route_requests(port)
         _check_answers(port, routes)
