@@ -482,11 +482,11 @@ def _from_tables(origin, hc, need, max_km, table, cap, rank, home, com, tab, lab
     cannot decide (nothing within the limit, or too few nearest hospitals
     kept): the caller then searches.
     """
-    com_ptr = com[com[0]:com[1]]
-    anc_ptr = com[com[4]:com[5]]
-    anc_nodes = com[com[5]:com[6]]
-    row_ptr = com[com[6]:com[7]]
-    pos_in_com = com[com[7]:com[8]]
+    com_ptr = _part(com, 0)
+    anc_ptr = _part(com, 4)
+    anc_nodes = _part(com, 5)
+    row_ptr = _part(com, 6)
+    pos_in_com = _part(com, 7)
     kept0 = kept1 = kept2 = 0
     tot0 = tot1 = 0
     far0 = far1 = -1
@@ -563,8 +563,9 @@ def _route_kernel(static_f, static_i, com, cap, sess, scratch_f, scratch_i, orig
     best beyond the limit, the passed-over km and the candidates' km.
     Returns how many integers were written.
 
-    The arrays come packed (see :meth:`Router._size_buffers`): a call with
-    few arguments costs a third of one with an argument per array. What a
+    The arrays come packed by :func:`_pack` (the static ones by the router,
+    the scratch ones by :meth:`Router._size_buffers`): a call with few
+    arguments costs a third of one with an argument per array. What a
     node costs in memory is interleaved, so that it is one cache line rather
     than one per array: ``node`` rows (first link, end of links, home
     community, tier rank), ``adj`` rows (neighbour, km) and ``state`` rows
@@ -572,28 +573,21 @@ def _route_kernel(static_f, static_i, com, cap, sess, scratch_f, scratch_i, orig
     ``com`` packs the community tables; ``sess`` the institutions holding
     the specialty in sessions, then their session codes.
     """
-    n, n_links, K = np.int64(static_i[0]), np.int64(static_i[1]), np.int64(static_i[2])
-    node = static_i[3:3 + 4 * n].reshape((n, 4))
-    lab_node = static_i[3 + 4 * n:3 + 4 * n + 2 * n * K].reshape((2, n, K))
-    adj = static_f[:2 * n_links].reshape((n_links, 2))
-    lab_km = static_f[2 * n_links:2 * n_links + 2 * n * K]
-    tab = static_f[2 * n_links + 2 * n * K:]
-    need_max = int(scratch_i[0])
-    at = 1
-    hn = scratch_i[at:at + n_links + 1]
-    at += n_links + 1
-    settled = scratch_i[at:at + 2 * n].reshape((2, n))
-    at += 2 * n
-    cand = scratch_i[at:at + 5 * need_max].reshape((5, need_max))
-    out = scratch_i[at + 5 * need_max:]
-    state = scratch_f[:4 * n].reshape((n, 4))
-    at = 4 * n
-    hd = scratch_f[at:at + n_links + 1]
-    at += n_links + 1
-    settled_km = scratch_f[at:at + n]
-    at += n
-    cand_km = scratch_f[at:at + 4 * need_max].reshape((4, need_max))
-    out_f = scratch_f[at + 4 * need_max:]
+    node = _part(static_i, 0).reshape((-1, 4))
+    n = node.shape[0]
+    lab_node = _part(static_i, 1).reshape((2, n, -1))
+    adj = _part(static_f, 0).reshape((-1, 2))
+    lab_km = _part(static_f, 1)
+    tab = _part(static_f, 2)
+    hn = _part(scratch_i, 0)
+    settled = _part(scratch_i, 1).reshape((2, n))
+    cand = _part(scratch_i, 2).reshape((5, -1))
+    out = _part(scratch_i, 3)
+    state = _part(scratch_f, 0).reshape((n, 4))
+    hd = _part(scratch_f, 1)
+    settled_km = _part(scratch_f, 2)
+    cand_km = _part(scratch_f, 3).reshape((4, -1))
+    out_f = _part(scratch_f, 4)
     n_sess = sess.size // 2
     sess_nodes = sess[:n_sess]
     sess_codes = sess[n_sess:]
@@ -624,10 +618,10 @@ def _route_kernel(static_f, static_i, com, cap, sess, scratch_f, scratch_i, orig
     for i in range(3):
         out[_H_BEYOND + i] = -1
         out_f[1 + i] = np.inf
-    com_ptr = com[com[0]:com[1]]
-    com_nodes = com[com[1]:com[2]]
-    part_ptr = com[com[2]:com[3]]
-    part_nodes = com[com[3]:com[4]]
+    com_ptr = _part(com, 0)
+    com_nodes = _part(com, 1)
+    part_ptr = _part(com, 2)
+    part_nodes = _part(com, 3)
     if mode == _UP and hc >= 0:
         for e in range(part_ptr[hc], part_ptr[hc + 1]):
             mark[part_nodes[e]] = q8 + 1.0
@@ -904,10 +898,10 @@ def _anchor_distances(indptr, indices, weights, anchors, task_ptr, task_com, tas
     of community ``c`` and its anchor ``i`` (inf: unreachable). One Dijkstra
     per anchor, stopped when all the members it serves are settled.
     """
-    com_ptr = com[com[0]:com[1]]
-    com_nodes = com[com[1]:com[2]]
-    anc_ptr = com[com[4]:com[5]]
-    row_ptr = com[com[6]:com[7]]
+    com_ptr = _part(com, 0)
+    com_nodes = _part(com, 1)
+    anc_ptr = _part(com, 4)
+    row_ptr = _part(com, 6)
     n = indptr.size - 1
     tab = np.full(n_tab, np.inf)
     dist = np.zeros(n)
@@ -1027,11 +1021,22 @@ def _grid_nearest(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, col0, 
     return best_i, best
 
 
-def _pack(*arrays: np.ndarray) -> np.ndarray:
-    """Several int arrays as one: a header of offsets, then the arrays (fewer arguments to the kernel)."""
+def _pack(*arrays: np.ndarray, dtype: type = np.int64) -> np.ndarray:
+    """Several flat arrays as one: a header of offsets, then the arrays (fewer arguments to the kernel).
+
+    >>> packed = _pack(np.array([7, 8]), np.array([9]))
+    >>> packed.tolist(), _part(packed, 1).tolist()
+    ([3, 5, 6, 7, 8, 9], [9])
+    """
     header = len(arrays) + 1
-    offsets = np.cumsum([header, *(len(a) for a in arrays)])
-    return np.concatenate([offsets, *arrays]).astype(np.int64)
+    offsets = np.cumsum([header, *(a.size for a in arrays)])
+    return np.concatenate([offsets, *(a.ravel() for a in arrays)]).astype(dtype)
+
+
+@njit(cache=True)
+def _part(packed, i):  # pragma: no cover - compiled
+    """Array ``i`` of a :func:`_pack` result (a view)."""
+    return packed[int(packed[i]):int(packed[i + 1])]
 
 
 # --------------------------------------------------------------------------- the router
@@ -1085,9 +1090,8 @@ class Router:
                 lab_node[t], lab_km[t] = nodes, kms
         node = np.column_stack((self._indptr[:-1], self._indptr[1:], self._home, self._rank)).astype(np.int32)
         adj = np.column_stack((self._indices.astype(np.float64), self._weights))
-        self._static_i = np.concatenate(([n, len(self._indices), NEAREST_K], node.ravel(), lab_node.ravel()),
-                                        dtype=np.int32)
-        self._static_f = np.concatenate((adj.ravel(), lab_km.ravel(), tab))
+        self._static_i = _pack(node, lab_node, dtype=np.int32)
+        self._static_f = _pack(adj, lab_km, tab, dtype=np.float64)
         self._edge_row = np.repeat(np.arange(n, dtype=np.int32), np.diff(self._indptr))
 
         # Per specialty: how many hold it permanently above each tier rank, and who holds it in sessions.
@@ -1125,16 +1129,17 @@ class Router:
     def _size_buffers(self, need: int) -> None:
         """The kernel's scratch arrays, for up to ``need - 1`` alternatives, in a fresh state.
 
-        Integers: ``need``, the heap's nodes, the settled nodes and their
-        codes, the candidates, then ``out``. Floats: the node states, the
-        heap's km, the settled km, the candidates' km, then ``out_f``.
+        Integers: the heap's nodes, the settled nodes and their codes, the
+        candidates, ``out``. Floats: the node states, the heap's km, the
+        settled km, the candidates' km, ``out_f``.
         """
         n, links = self._n, len(self._indices)
-        self._scratch_i = np.zeros(1 + links + 1 + 2 * n + 5 * need + _HEADER + 2 * n + 2 * need, dtype=np.int64)
-        self._scratch_i[0] = need
-        self._scratch_f = np.zeros(4 * n + links + 1 + n + 4 * need + 4 + n + need)
-        self._out = self._scratch_i[-(_HEADER + 2 * n + 2 * need):]
-        self._out_f = self._scratch_f[-(4 + n + need):]
+        self._scratch_i = _pack(np.zeros(links + 1), np.zeros(2 * n), np.zeros(5 * need),
+                                np.zeros(_HEADER + 2 * n + 2 * need))
+        self._scratch_f = _pack(np.zeros(4 * n), np.zeros(links + 1), np.zeros(n), np.zeros(4 * need),
+                                np.zeros(4 + n + need), dtype=np.float64)
+        self._out = self._scratch_i[int(self._scratch_i[3]):]
+        self._out_f = self._scratch_f[int(self._scratch_f[4]):]
         self._need = need
 
     @classmethod
@@ -1395,7 +1400,7 @@ class Router:
         the national network)."""
         with self._lock:
             if not self._ref_fragments:
-                self._ref_fragments = [orjson.Fragment(_INSTITUTION_REF.to_json(ref)) for ref in self._refs]
+                self._ref_fragments = list(map(_json, self._refs))
         return self._ref_fragments
 
     def _hop_json(self, e: int) -> orjson.Fragment:
@@ -1403,7 +1408,7 @@ class Router:
         fragment = self._hop_fragments.get(e)
         if fragment is None:
             hop = self._hops[e] or self._hop(e)
-            fragment = self._hop_fragments[e] = orjson.Fragment(hop.__pydantic_serializer__.to_json(hop))
+            fragment = self._hop_fragments[e] = _json(hop)
         return fragment
 
     # ----------------------------------------------------------------- helpers
@@ -1521,7 +1526,6 @@ class Router:
         return hop
 
 _NULL = orjson.Fragment(b"null")
-_INSTITUTION_REF = InstitutionRef.__pydantic_serializer__
 
 
 def _json(value: BaseModel | dt.datetime | None) -> orjson.Fragment:
