@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from mednet.network import build_network
@@ -22,3 +24,20 @@ def quzhou_graph(quzhou):
 @pytest.fixture(scope="session")
 def quzhou_router(quzhou_graph):
     return Router.from_graph(quzhou_graph)
+
+
+# A test that needs a real server or browser skips with a reason starting
+# "needs-system:" on a machine without it.  Where MEDNET_REQUIRE_SYSTEM=1 (CI),
+# such a skip is a failure: those tests are mandatory there.
+SYSTEM_SKIP = "needs-system:"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("MEDNET_REQUIRE_SYSTEM") == "1":
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        if SYSTEM_SKIP in reason:
+            report.outcome = "failed"
+            report.longrepr = f"mandatory here (MEDNET_REQUIRE_SYSTEM=1): {reason}"

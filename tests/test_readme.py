@@ -18,3 +18,9 @@ def test_readme_gives_two_setup_commands_and_ci_runs_them():
     assert len(commands) == 2
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert commands == [line for line in ci if line in commands]
+
+
+def test_ci_makes_system_tests_mandatory():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "MEDNET_REQUIRE_SYSTEM=1" in ci
+    assert "postgresql" in ci and "chromium" in ci
