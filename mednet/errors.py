@@ -117,3 +117,60 @@ class NoCapableInstitution(MednetError, LookupError):
     def __init__(self, message: str, *, specialty: str | None = None, origin: str | None = None):
         self.specialty, self.origin = specialty, origin
         super().__init__(message)
+
+
+class IllegalTransition(MednetError, ValueError):
+    """An action that does not apply in the referral's state; names the actions that do.
+
+    >>> str(IllegalTransition("arrived", "book", ("complete",)))
+    'cannot `book` a referral that is arrived; allowed: complete'
+    """
+
+    def __init__(self, state: str, action: str, allowed: tuple[str, ...]):
+        self.state, self.action, self.allowed = state, action, tuple(allowed)
+        choices = ", ".join(self.allowed) or "none (the referral is closed)"
+        super().__init__(f"cannot `{action}` a referral that is {state}; allowed: {choices}")
+
+
+class StaleVersion(MednetError, ValueError):
+    """A write based on an older version of a referral than the stored one (HTTP 412)."""
+
+    def __init__(self, number: str, expected: int, stored: int):
+        self.number, self.expected, self.stored = number, expected, stored
+        super().__init__(f"referral {number} is at version {stored}, not {expected} (If-Match); "
+                         "read it again and retry")
+
+
+class SlotUnavailable(MednetError, LookupError):
+    """A slot or quota unit that is taken, full, outside the booking window or unknown (HTTP 409)."""
+
+    def __init__(self, slot: str, why: str):
+        self.slot, self.why = slot, why
+        super().__init__(f"slot {slot!r} cannot be taken: {why}")
+
+
+class UnknownReferral(_UnknownName):
+    """No referral has this number."""
+
+    kind = "referral"
+
+
+class NotAuthenticated(MednetError, PermissionError):
+    """No API key, or one that is unknown or revoked (HTTP 401)."""
+
+
+class Forbidden(MednetError, PermissionError):
+    """A known key whose role or institution does not allow the action (HTTP 403)."""
+
+
+class IdempotencyConflict(MednetError, ValueError):
+    """An idempotency key reused for a different request (HTTP 422)."""
+
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(f"`Idempotency-Key` {key!r} was already used for a different request; "
+                         "use a new key for a new request")
+
+
+class LedgerUnavailable(MednetError, RuntimeError):
+    """The ledger's database cannot be reached or migrated (HTTP 503)."""

@@ -1,0 +1,439 @@
+"""The ledger: record referrals and move them through their states, in one transaction each.
+
+Every change runs in one write transaction that (1) claims the request's
+idempotency key, (2) locks the referral row, (3) checks the key's rights,
+the version (``If-Match``) and the transition (:mod:`mednet.ledger.states`),
+(4) applies it, appends its event and raises the version, and (5) stores
+the answer under the idempotency key. A refused action rolls everything
+back: nothing it touched changes. A retried request with the same key gets
+the stored answer, even after a crash between commit and reply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import networkx as nx
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from mednet.errors import (
+    Forbidden, IdempotencyConflict, InvalidRequest, StaleVersion, UnknownInstitution, UnknownReferral, UnknownRegion,
+)
+from mednet.ledger import slots as slotting
+from mednet.ledger.keys import ApiKey
+from mednet.ledger.records import (
+    ActionIn, EventRecord, InstitutionBrief, NewReferral, PatientOut, QuotaIn, ReferralPage, ReferralRecord,
+    SlotClaim, SlotView,
+)
+from mednet.ledger.states import TRANSITIONS, Transition, allowed_actions, check_transition
+from mednet.ledger.store import claims, events, idempotency, insert_ignoring_conflict, is_postgresql, referrals, writing
+from mednet.models import Region
+from mednet.network import build_network, resolve_institution
+from mednet.specialties import resolve_specialty
+
+#: Minutes a hold keeps a slot unless the ledger is told otherwise.
+HOLD_MINUTES = 15
+MAX_PAGE = 200
+
+
+class RegionData(Protocol):
+    """What the ledger needs of a region: its data and its network (the service's loaded regions fit)."""
+
+    region: Region
+    G: nx.Graph
+
+
+@dataclass(frozen=True)
+class LedgerRegion:
+    region: Region
+    G: nx.Graph
+
+    @classmethod
+    def from_region(cls, region: Region) -> LedgerRegion:
+        return cls(region, build_network(region))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An answer and whether it was replayed from an earlier request with the same idempotency key."""
+
+    record: ReferralRecord
+    replayed: bool = False
+    created: bool = False
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Ledger:
+    """Referrals in a database (an engine from :func:`mednet.ledger.store.create_ledger_engine`).
+
+    ``regions`` gives each region's data and network; ``now`` is the clock
+    (tests pass a fake one); holds last ``hold_minutes``; a session gives
+    ``session_slots`` units where its region does not count them.
+    """
+
+    def __init__(self, engine: Engine, regions: Mapping[str, RegionData], *, now: Callable[[], dt.datetime] = utc_now,
+                 hold_minutes: float = HOLD_MINUTES, session_slots: int = slotting.SESSION_SLOTS):
+        self.engine, self.regions, self._clock = engine, regions, now
+        self.hold = dt.timedelta(minutes=hold_minutes)
+        self.session_slots = session_slots
+
+    def now(self) -> dt.datetime:
+        """The clock's time in UTC (SQLite keeps date-times without their zone: all are UTC)."""
+        return self._clock().astimezone(dt.UTC)
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, actor: ApiKey, number: str) -> ReferralRecord:
+        with self.engine.connect() as conn:
+            row = self._row(conn, number)
+            self._may_read(actor, row)
+            return self._record(conn, row)
+
+    def history(self, actor: ApiKey, number: str) -> list[EventRecord]:
+        """The referral's events, oldest first."""
+        with self.engine.connect() as conn:
+            row = self._row(conn, number)
+            self._may_read(actor, row)
+            found = conn.execute(events.select().where(events.c.referral_id == row["id"]).order_by(events.c.seq))
+            return [EventRecord(**{k: v for k, v in e.items() if k not in ("id", "referral_id")})
+                    for e in found.mappings()]
+
+    def list(self, actor: ApiKey, *, states: Iterable[str] = (), institution: str | None = None,
+             direction: str | None = None, created_from: dt.date | None = None, created_to: dt.date | None = None,
+             after: str | None = None, limit: int = 50) -> ReferralPage:
+        """Referrals the key may read, oldest first, filtered; a desk sees those to or from its institution."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidRequest("limit", limit, f"must be between 1 and {MAX_PAGE}")
+        r = referrals.c
+        query = referrals.select().order_by(r.id).limit(limit + 1)
+        if actor.role == "desk":
+            query = query.where(r.region == actor.region,
+                                sa.or_(r.origin_id == actor.institution, r.destination_id == actor.institution))
+        if states := list(states):
+            query = query.where(r.state.in_(states))
+        if institution:
+            query = query.where(sa.or_(r.origin_id == institution, r.destination_id == institution))
+        if direction:
+            query = query.where(r.direction == direction)
+        if created_from:
+            query = query.where(r.created_at >= _day_start(created_from))
+        if created_to:
+            query = query.where(r.created_at < _day_start(created_to + dt.timedelta(days=1)))
+        with self.engine.connect() as conn:
+            if after:
+                query = query.where(r.id > self._row(conn, after, field="after")["id"])
+            rows = conn.execute(query).mappings().all()
+            items = [self._record(conn, row) for row in rows[:limit]]
+        return ReferralPage(items=tuple(items), next=items[-1].number if len(rows) > limit else None)
+
+    def slots(self, region: str, institution: str, specialty: str, *, first: dt.date | None = None,
+              days: int | None = None) -> list[SlotView]:
+        """The session units and quota days of an institution for a specialty from ``first`` (default today)
+        through the booking window, with what is free now."""
+        data = self._region(region)
+        inst = data.region.institution(resolve_institution(data.G, institution))
+        code = resolve_specialty(specialty).code
+        now = self.now()
+        start = slotting.today(now)
+        first = first or start
+        last = first + dt.timedelta(days=days if days is not None else data.region.booking_days)
+        if days is not None and not 0 <= days <= 90:
+            raise InvalidRequest("days", days, "must be between 0 and 90")
+        open_until = start + dt.timedelta(days=data.region.booking_days)
+        sessions = [(s, 1) for s in slotting.session_slots(inst, code, max(first, start), min(last, open_until),
+                                                            per_session=self.session_slots)]
+        with self.engine.connect() as conn:
+            found = sessions + slotting.quota_slots(conn, region, inst.id, code, first, last, start)
+            taken = slotting.taken_counts(conn, [s.text for s, _ in found], now)
+        return [SlotView(slot=s.text, kind=s.kind, institution=s.institution, specialty=s.specialty, day=s.day,
+                         part=s.part, capacity=cap, free=max(cap - taken.get(s.text, 0), 0)) for s, cap in found]
+
+    # ------------------------------------------------------------------ writing
+
+    def create(self, actor: ApiKey, request: NewReferral, *, routing: Mapping[str, Any] | None = None,
+               idempotency_key: str | None = None) -> Outcome:
+        """Record a new referral from the desk's institution (state ``requested``).
+
+        ``routing`` is the routing answer (a :class:`mednet.Referral` as JSON) whose
+        destination is the proposal; stored as given.
+        """
+        actor.require("desk")
+        data = self._region(actor.region)
+        code = resolve_specialty(request.specialty).code
+        proposed = routing["destination"]["id"] if routing else None
+        if request.destination is None and proposed is None:
+            raise InvalidRequest("destination", None, "is required when the referral is not routed (`route: false`)")
+        try:
+            chosen = resolve_institution(data.G, request.destination) if request.destination else proposed
+        except UnknownInstitution as err:
+            err.field = "destination"  # type: ignore[attr-defined]
+            raise
+        if chosen == actor.institution:
+            raise InvalidRequest("destination", request.destination or chosen, "must differ from the referring "
+                                 "institution")
+        if proposed is not None and chosen != proposed and not request.destination_why:
+            raise InvalidRequest("destination_why", None, f"is required when the destination ({chosen}) differs "
+                                 f"from the routing proposal ({proposed})")
+        values = dict(region=actor.region, origin_id=actor.institution, origin_desk=actor.id, destination_id=chosen,
+                      proposed_id=proposed, destination_why=request.destination_why, specialty=code,
+                      direction=request.direction, priority=request.priority, reason=request.reason,
+                      patient_ref=request.patient.ref, patient_sex=request.patient.sex,
+                      patient_birth_year=request.patient.birth_year, routing=dict(routing) if routing else None)
+        payload = {"op": "create", **request.model_dump(mode="json"), "proposed": proposed}
+        with writing(self.engine) as conn:
+            replay = self._claim_key(conn, actor, idempotency_key, payload)
+            if replay:
+                return replay
+            row = self._insert(conn, actor, values, parent_id=None)
+            record = self._record(conn, row)
+            self._store_answer(conn, actor, idempotency_key, 201, record)
+        return Outcome(record, created=True)
+
+    def act(self, actor: ApiKey, number: str, action: str, body: ActionIn | None = None, *,
+            if_match: int | None = None, idempotency_key: str | None = None) -> Outcome:
+        """Take ``action`` on a referral: owner, version and transition checked, event appended.
+
+        ``send_home`` answers with the new down-referral (``created``); every other action with the
+        referral itself.
+        """
+        body = body or ActionIn()
+        payload = {"op": action, "number": number, "if_match": if_match, **body.model_dump(mode="json")}
+        with writing(self.engine) as conn:
+            replay = self._claim_key(conn, actor, idempotency_key, payload)
+            if replay:
+                return replay
+            row = self._row(conn, number, lock=True)
+            transition = check_transition_for(actor, row, action)
+            if if_match is not None and if_match != row["version"]:
+                raise StaleVersion(number, if_match, row["version"])
+            check_transition(row["state"], action)
+            if transition.needs_reason and not body.reason:
+                raise InvalidRequest("reason", None, f"is required to {action} a referral")
+            now = self.now()
+            changes: dict[str, Any] = {}
+            data: dict[str, Any] = {}
+            created = None
+            if action == "redirect":
+                changes["destination_id"] = data["to"] = self._redirect_target(row, body)
+                data["from"] = row["destination_id"]
+            elif action in ("hold", "book"):
+                data["slot"] = changes["slot"] = self._take(conn, row, body, action, now)
+            elif action in ("cancel", "expire"):
+                if released := slotting.release(conn, row["id"]):
+                    data["released"] = released
+                changes["slot"] = None
+            elif action == "send_home":
+                created = self._send_home(conn, actor, row, body)
+                data["down_referral"] = created["number"]
+            to_state = transition.to or row["state"]
+            version = row["version"] + 1
+            conn.execute(referrals.update().where(referrals.c.id == row["id"], referrals.c.version == row["version"])
+                         .values(state=to_state, version=version, updated_at=now, **changes))
+            conn.execute(events.insert().values(
+                referral_id=row["id"], seq=version, action=action, from_state=row["state"], to_state=to_state,
+                actor_key=actor.id, actor_institution=actor.institution, at=now, why=body.reason, data=data or None))
+            answer = self._record(conn, created if created is not None else self._row(conn, number))
+            self._store_answer(conn, actor, idempotency_key, 201 if created is not None else 200, answer)
+        return Outcome(answer, created=created is not None)
+
+    def set_quota(self, actor: ApiKey, region: str, quota: QuotaIn) -> None:
+        """Set an institution's referral quota for a specialty (admins only)."""
+        actor.require("admin")
+        data = self._region(region)
+        institution = resolve_institution(data.G, quota.institution)
+        with writing(self.engine) as conn:
+            slotting.set_quota(conn, region=region, institution=institution,
+                               specialty=resolve_specialty(quota.specialty).code, per_day=quota.per_day,
+                               release_days=quota.release_days, note=quota.note, now=self.now())
+
+    # ------------------------------------------------------------------ pieces
+
+    def _region(self, region: str | None) -> RegionData:
+        found = self.regions.get(region or "")
+        if found is None:
+            raise UnknownRegion(str(region), known=list(self.regions), where="this ledger")
+        return found
+
+    def _row(self, conn: Connection, number: str, *, lock: bool = False, field: str = "number"):
+        query = referrals.select().where(referrals.c.number == number)
+        row = conn.execute(query.with_for_update() if lock else query).mappings().first()
+        if row is None:
+            err = UnknownReferral(number, suggestions=[])
+            err.field = field  # type: ignore[attr-defined]
+            raise err
+        return row
+
+    def _may_read(self, actor: ApiKey, row) -> None:
+        if actor.role == "desk" and (actor.region != row["region"]
+                                     or actor.institution not in (row["origin_id"], row["destination_id"])):
+            raise Forbidden(f"referral {row['number']} is neither to nor from {actor.institution}")
+
+    def _insert(self, conn: Connection, actor: ApiKey, values: dict, *, parent_id: int | None):
+        now = self.now()
+        if is_postgresql(conn):
+            new_id = conn.execute(sa.text("SELECT nextval(pg_get_serial_sequence('referrals', 'id'))")).scalar_one()
+        else:  # the write lock is held (BEGIN IMMEDIATE): no one else can take the same id
+            new_id = conn.execute(sa.select(sa.func.coalesce(sa.func.max(referrals.c.id), 0) + 1)).scalar_one()
+        number = f"R{now.astimezone(slotting.CST):%Y%m%d}-{new_id:06d}"
+        conn.execute(referrals.insert().values(id=new_id, number=number, state="requested", version=1,
+                                               parent_id=parent_id, created_at=now, updated_at=now, **values))
+        conn.execute(events.insert().values(referral_id=new_id, seq=1, action="create", from_state=None,
+                                            to_state="requested", actor_key=actor.id,
+                                            actor_institution=actor.institution, at=now, why=values["reason"]))
+        return self._row(conn, number)
+
+    def _redirect_target(self, row, body: ActionIn) -> str:
+        if not body.destination:
+            raise InvalidRequest("destination", None, "is required to redirect: the institution to send it on to")
+        target = resolve_institution(self._region(row["region"]).G, body.destination)
+        if target in (row["destination_id"], row["origin_id"]):
+            raise InvalidRequest("destination", body.destination, "must be another institution than the referral's "
+                                 "current destination and its origin")
+        return target
+
+    def _take(self, conn: Connection, row, body: ActionIn, action: str, now: dt.datetime) -> str:
+        if not body.slot:
+            raise InvalidRequest("slot", None, f"is required to {action}: a slot id from the slots endpoint")
+        slot = slotting.parse_slot(body.slot)
+        if slot.institution != row["destination_id"] or slot.specialty != row["specialty"]:
+            raise InvalidRequest("slot", body.slot, f"must be a slot of the destination {row['destination_id']} for "
+                                 f"{row['specialty']}")
+        capacity = self._check_window(conn, row["region"], slot, now)
+        held = slotting.current_claim(conn, row["id"])
+        if held is not None and held["slot"] == slot.text and (
+                held["held_until"] is None or _aware(held["held_until"]) > now):
+            if action == "book":
+                slotting.confirm(conn, row["id"])
+            else:
+                conn.execute(claims.update().where(claims.c.referral_id == row["id"]).values(held_until=now + self.hold))
+            return slot.text
+        if held is not None:
+            slotting.release(conn, row["id"])
+        slotting.take(conn, row["id"], slot, capacity=capacity, now=now,
+                      held_until=now + self.hold if action == "hold" else None)
+        return slot.text
+
+    def _check_window(self, conn: Connection, region: str, slot: slotting.SlotRef, now: dt.datetime) -> int | None:
+        """The slot exists and lies in its booking window; returns a quota day's capacity."""
+        data = self._region(region)
+        start = slotting.today(now)
+        if slot.kind == "session":
+            last = start + dt.timedelta(days=data.region.booking_days)
+            inst = data.region.institution(slot.institution)
+            known = slotting.session_slots(inst, slot.specialty, slot.day, slot.day, per_session=self.session_slots)
+            if not start <= slot.day <= last:
+                raise slotting.SlotUnavailable(slot.text, f"outside the booking window {start} – {last}")
+            if slot not in known:
+                raise slotting.SlotUnavailable(slot.text, "no such session unit on that day")
+            return None
+        rule = slotting.quota_rule(conn, region, slot.institution, slot.specialty)
+        if rule is None:
+            raise slotting.SlotUnavailable(slot.text, "no referral quota is set for this institution and specialty")
+        last = start + dt.timedelta(days=rule["release_days"])
+        if not start <= slot.day <= last:
+            raise slotting.SlotUnavailable(slot.text, f"outside the released window {start} – {last}")
+        return rule["per_day"]
+
+    def _send_home(self, conn: Connection, actor: ApiKey, row, body: ActionIn):
+        data = self._region(row["region"])
+        home = resolve_institution(data.G, body.destination) if body.destination else row["origin_id"]
+        if home == row["destination_id"]:
+            raise InvalidRequest("destination", body.destination, "must be another institution than the hospital "
+                                 "sending the patient home")
+        values = dict(region=row["region"], origin_id=row["destination_id"], origin_desk=actor.id,
+                      destination_id=home, proposed_id=None, destination_why=None,
+                      specialty=resolve_specialty(body.specialty or "rehabilitation").code, direction="down",
+                      priority="routine", reason=body.reason or "康复回社区 (back to the home community for recovery)",
+                      patient_ref=row["patient_ref"], patient_sex=row["patient_sex"],
+                      patient_birth_year=row["patient_birth_year"], routing=None)
+        return self._insert(conn, actor, values, parent_id=row["id"])
+
+    def _claim_key(self, conn: Connection, actor: ApiKey, key: str | None, payload: dict) -> Outcome | None:
+        """Take the idempotency key for this request; an earlier answer to the same request when there is one."""
+        if key is None:
+            return None
+        if not 1 <= len(key) <= 200:
+            raise InvalidRequest("Idempotency-Key", key, "must be 1–200 characters")
+        fingerprint = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+        if insert_ignoring_conflict(conn, idempotency, dict(key_id=actor.id, key=key, fingerprint=fingerprint,
+                                                            status=0, body={}, at=self.now())):
+            return None
+        stored = conn.execute(idempotency.select().where(idempotency.c.key_id == actor.id,
+                                                         idempotency.c.key == key)).mappings().one()
+        if stored["fingerprint"] != fingerprint:
+            raise IdempotencyConflict(key)
+        return Outcome(ReferralRecord.model_validate(stored["body"]), replayed=True, created=stored["status"] == 201)
+
+    def _store_answer(self, conn: Connection, actor: ApiKey, key: str | None, status: int,
+                      record: ReferralRecord) -> None:
+        if key is not None:
+            conn.execute(idempotency.update().where(idempotency.c.key_id == actor.id, idempotency.c.key == key)
+                         .values(status=status, body=record.model_dump(mode="json")))
+
+    def _record(self, conn: Connection, row) -> ReferralRecord:
+        region = self.regions.get(row["region"])
+
+        def brief(inst_id: str | None) -> InstitutionBrief | None:
+            if inst_id is None:
+                return None
+            name = region.G.nodes[inst_id]["name"] if region is not None and inst_id in region.G else inst_id
+            return InstitutionBrief(id=inst_id, name=name)
+
+        claim = None
+        if row["slot"]:
+            held = slotting.current_claim(conn, row["id"])
+            if held is not None:
+                until = _aware(held["held_until"]) if held["held_until"] else None
+                claim = SlotClaim(slot=held["slot"], status="held" if until else "booked", held_until=until)
+        parent = None
+        if row["parent_id"] is not None:
+            parent = conn.execute(sa.select(referrals.c.number).where(referrals.c.id == row["parent_id"])).scalar_one()
+        return ReferralRecord(
+            number=row["number"], region=row["region"], state=row["state"], version=row["version"],
+            allowed_actions=allowed_actions(row["state"]), origin=brief(row["origin_id"]),
+            origin_desk=row["origin_desk"], destination=brief(row["destination_id"]),
+            proposed_destination=brief(row["proposed_id"]), destination_why=row["destination_why"],
+            specialty=row["specialty"], direction=row["direction"], priority=row["priority"], reason=row["reason"],
+            patient=PatientOut(ref=row["patient_ref"], sex=row["patient_sex"], birth_year=row["patient_birth_year"]),
+            routing=row["routing"], parent=parent, claim=claim, created_at=_aware(row["created_at"]),
+            updated_at=_aware(row["updated_at"]))
+
+
+def check_transition_for(actor: ApiKey, row, action: str) -> Transition:
+    """The transition, after checking that ``actor`` owns it on this referral (:class:`Forbidden` if not)."""
+    transition = TRANSITIONS.get(action)  # type: ignore[call-overload]
+    if transition is None:
+        return check_transition(row["state"], action)  # unknown action: 409 naming the allowed ones
+    if actor.role == "planner":
+        raise Forbidden(f"key {actor.id} is a planner key: read-only")
+    if transition.owner == "admin":
+        actor.require("admin")
+        return transition
+    actor.require("desk")
+    owner = row["origin_id"] if transition.owner == "origin" else row["destination_id"]
+    if actor.region != row["region"] or actor.institution != owner:
+        side = "referring" if transition.owner == "origin" else "receiving"
+        raise Forbidden(f"only the {side} desk ({owner}) may {action} referral {row['number']}; this key is "
+                        f"{actor.institution}'s")
+    return transition
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=slotting.CST).astimezone(dt.UTC)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite gives back naive UTC date-times; PostgreSQL aware ones."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+__all__ = ["HOLD_MINUTES", "Ledger", "LedgerRegion", "Outcome", "RegionData"]

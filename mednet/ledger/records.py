@@ -1,0 +1,199 @@
+"""Values that cross the ledger's boundary: what a desk sends, and what the ledger answers.
+
+Frozen pydantic models, shared by the library, the CLI and the service (which
+documents them in its OpenAPI schema).
+
+The patient is a pseudonymous id chosen by the referring desk plus the least
+a receiving desk needs (sex, year of birth). A national ID number (居民身份证号)
+is refused, not hashed: it is not needed to route, book or follow a referral,
+and an unsalted or locally salted hash of an 18-digit number with a checksum
+can be reversed by trying them all. Any text field that holds one is
+rejected with a 422.
+
+>>> PatientIn(ref="HB-2024-0192", sex="female", birth_year=1956).ref
+'HB-2024-0192'
+>>> PatientIn(ref="11010519491231002X")
+Traceback (most recent call last):
+...
+pydantic_core._pydantic_core.ValidationError: 1 validation error for PatientIn
+ref
+  Value error, looks like a national ID number (居民身份证号); the ledger does not store them: \
+use the desk's own pseudonymous patient id [type=value_error, input_value='11010519491231002X', input_type=str]
+...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from mednet.ledger.states import Action, State
+
+Direction = Literal["up", "down", "emergency"]
+Priority = Literal["routine", "urgent", "emergency"]
+_ID_NUMBER = re.compile(r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]")
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def contains_id_number(text: str) -> bool:
+    """True when ``text`` holds an 18-character resident ID number with a valid GB 11643 check digit.
+
+    >>> contains_id_number("患者 11010519491231002X 胸痛"), contains_id_number("110105194912310021")
+    (True, False)
+    """
+    for match in _ID_NUMBER.finditer(text):
+        digits = match.group()
+        check = "10X98765432"[sum(int(d) * w for d, w in zip(digits[:17], _WEIGHTS)) % 11]
+        if digits[17].upper() == check:
+            return True
+    return False
+
+
+def _no_id_number(text: str) -> str:
+    if contains_id_number(text):
+        raise ValueError("looks like a national ID number (居民身份证号); the ledger does not store them: "
+                         "use the desk's own pseudonymous patient id")
+    return text
+
+
+FreeText = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_no_id_number)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PatientIn(_Frozen):
+    """The patient, pseudonymously: the referring desk's own id plus the minimum the receiving desk needs."""
+
+    ref: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.\-:/#]+$",
+                              description="the referring desk's pseudonymous patient id (never a national ID)"),
+                   AfterValidator(_no_id_number)]
+    sex: Literal["female", "male", "unknown"] = "unknown"
+    birth_year: int | None = Field(None, ge=1900, le=2100)
+
+
+class NewReferral(_Frozen):
+    """A referral to record (转诊申请). The origin is the desk's own institution.
+
+    Leave out ``destination`` to take the routing answer's destination; give
+    one that differs from it (or record without routing) with ``destination_why``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra={"examples": [{
+        "specialty": "儿科", "direction": "up", "priority": "routine", "reason": "反复高热三天，需儿科会诊",
+        "patient": {"ref": "HB-2024-0192", "sex": "female", "birth_year": 2019}}]})
+
+    specialty: str = Field(min_length=1, max_length=100, description="the care needed: code, label or alias")
+    direction: Direction = Field("up", description="`up` 上转, `down` 下转, `emergency` 急")
+    priority: Priority = "routine"
+    reason: FreeText = Field(description="why the patient is referred (转诊原因)")
+    patient: PatientIn
+    route: bool = Field(True, description="route the referral now and store the answer as the proposal")
+    when: dt.datetime | None = Field(None, description="for routing: from when the visit can be booked")
+    destination: str | None = Field(None, min_length=1, max_length=200,
+                                    description="the chosen destination (id, name or alias); default: the proposal")
+    destination_why: FreeText | None = Field(None, description="why the chosen destination differs from the proposal")
+
+
+class ActionIn(_Frozen):
+    """A transition's body; which fields are needed depends on the action (see each endpoint)."""
+
+    reason: FreeText | None = Field(None, description="why (required to reject or redirect)")
+    slot: str | None = Field(None, max_length=300, description="the slot id to hold or book (see the slots endpoint)")
+    destination: str | None = Field(None, min_length=1, max_length=200,
+                                    description="redirect: the institution to send the referral on to; send_home: "
+                                    "where the patient goes home to (default: the referral's origin)")
+    specialty: str | None = Field(None, min_length=1, max_length=100,
+                                  description="send_home: the follow-up care (default: rehabilitation)")
+
+
+class InstitutionBrief(_Frozen):
+    id: str
+    name: str
+
+
+class PatientOut(_Frozen):
+    ref: str
+    sex: str | None = None
+    birth_year: int | None = None
+
+
+class SlotClaim(_Frozen):
+    """The slot a referral holds or booked."""
+
+    slot: str
+    status: Literal["held", "booked"]
+    held_until: dt.datetime | None = None
+
+
+class ReferralRecord(_Frozen):
+    """A referral (转诊单) as stored, with the actions its state allows now."""
+
+    number: str = Field(description="unique, human-readable: `R<yyyymmdd>-<n>`")
+    region: str
+    state: State
+    version: int = Field(description="raised by every change; the `ETag` (send it back as `If-Match`)")
+    allowed_actions: tuple[Action, ...]
+    origin: InstitutionBrief
+    origin_desk: str = Field(description="id of the key that created it")
+    destination: InstitutionBrief
+    proposed_destination: InstitutionBrief | None = None
+    destination_why: str | None = None
+    specialty: str
+    direction: Direction
+    priority: Priority
+    reason: str
+    patient: PatientOut
+    routing: dict[str, Any] | None = Field(None, description="the routing answer as given when recorded")
+    parent: str | None = Field(None, description="for a down-referral: the referral it follows")
+    claim: SlotClaim | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class EventRecord(_Frozen):
+    """One change of a referral: who, when, from which state to which, and why."""
+
+    seq: int
+    action: str
+    from_state: State | None
+    to_state: State
+    actor_key: str
+    actor_institution: str | None
+    at: dt.datetime
+    why: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class SlotView(_Frozen):
+    """A slot in a booking window: a session unit or a quota day, and how much of it is free."""
+
+    slot: str
+    kind: Literal["session", "quota"]
+    institution: str
+    specialty: str
+    day: dt.date
+    part: str | None = None
+    capacity: int
+    free: int
+
+
+class ReferralPage(_Frozen):
+    """A page of referrals, oldest first; pass ``next`` as ``after`` for the following page."""
+
+    items: tuple[ReferralRecord, ...]
+    next: str | None = None
+
+
+class QuotaIn(_Frozen):
+    """A referral quota (号源) set aside by an institution for a specialty."""
+
+    institution: str = Field(min_length=1, max_length=200)
+    specialty: str = Field(min_length=1, max_length=100)
+    per_day: int = Field(ge=0, le=10000, description="units a day kept for referrals")
+    release_days: int = Field(5, ge=0, le=90, description="days ahead a day's units are released")
+    note: str | None = Field(None, max_length=500, description="where the figure comes from")

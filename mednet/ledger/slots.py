@@ -1,0 +1,218 @@
+"""Bookable slots: from the capabilities' scheduled sessions and from referral quotas (号源).
+
+Two kinds, each named by a slot id that says everything needed to check it:
+
+- ``session/<institution>/<specialty>/<date>/<part>/<n>``: unit ``n`` of a
+  dated session (a visiting expert's Tuesday afternoon). A session gives the
+  capability's ``weekly_slots`` spread over its sessions a week, or
+  ``session_slots`` units where the region does not count them (a setting,
+  4 by default: an assumption, not a published figure). Sessions "day to be
+  arranged" have no date and give no slot. Bookable within the region's
+  ``booking_days`` from today.
+- ``quota/<institution>/<specialty>/<date>``: one day of a referral quota
+  that an admin sets per institution and specialty (``per_day`` units,
+  released ``release_days`` ahead: Shanghai's platform releases specialist
+  slots to community doctors 5 days ahead).
+
+Taking a slot is done by the database: a session unit is a row with a
+unique ``exclusive_slot`` (``INSERT … ON CONFLICT DO NOTHING``), a quota unit
+a conditional ``UPDATE quota_days SET used = used + 1 WHERE used < capacity``.
+A hold is a claim with ``held_until``; once that has passed, the next taker
+of the same slot removes it in its own transaction.
+
+>>> parse_slot("session/mh-hongqiao/tcm_paediatrics/2024-10-29/afternoon/2")
+SlotRef(kind='session', institution='mh-hongqiao', specialty='tcm_paediatrics', day=datetime.date(2024, 10, 29), \
+part='afternoon', unit=2)
+>>> parse_slot("quota/sh-xinhua/paediatrics/2024-10-30").text
+'quota/sh-xinhua/paediatrics/2024-10-30'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mednet.errors import InvalidRequest, SlotUnavailable
+from mednet.ledger.store import claims, insert_ignoring_conflict, quota_days, quotas
+from mednet.models import WEEKDAYS, Institution, Session
+
+#: Units a session gives where the region does not count its slots (``weekly_slots``); an assumption.
+SESSION_SLOTS = 4
+#: Days ahead a quota is released unless the admin says otherwise (Shanghai's 5-day window).
+RELEASE_DAYS = 5
+#: China Standard Time: "today" of a booking window is a date there.
+CST = dt.timezone(dt.timedelta(hours=8), "CST")
+PARTS = ("morning", "afternoon", "evening", "all_day")
+
+
+@dataclass(frozen=True)
+class SlotRef:
+    """A slot named by its id."""
+
+    kind: Literal["session", "quota"]
+    institution: str
+    specialty: str
+    day: dt.date
+    part: str | None = None
+    unit: int | None = None
+
+    @property
+    def text(self) -> str:
+        base = f"{self.kind}/{self.institution}/{self.specialty}/{self.day.isoformat()}"
+        return base if self.kind == "quota" else f"{base}/{self.part}/{self.unit}"
+
+    @property
+    def counter(self) -> str:
+        """The row that counts a quota day's units (the slot id without a unit)."""
+        return self.text
+
+
+def parse_slot(text: str) -> SlotRef:
+    """A slot id as a :class:`SlotRef`; :class:`InvalidRequest` naming the expected shapes."""
+    parts = str(text).split("/")
+    try:
+        if parts[0] == "quota" and len(parts) == 4:
+            return SlotRef("quota", parts[1], parts[2], dt.date.fromisoformat(parts[3]))
+        if parts[0] == "session" and len(parts) == 6 and parts[4] in PARTS and int(parts[5]) >= 1:
+            return SlotRef("session", parts[1], parts[2], dt.date.fromisoformat(parts[3]), parts[4], int(parts[5]))
+    except ValueError:
+        pass
+    raise InvalidRequest("slot", text, "must be session/<institution>/<specialty>/<YYYY-MM-DD>/<part>/<n> or "
+                         "quota/<institution>/<specialty>/<YYYY-MM-DD> (see the slots endpoint)")
+
+
+def today(now: dt.datetime) -> dt.date:
+    return now.astimezone(CST).date()
+
+
+def session_dates(session: Session, first: dt.date, last: dt.date) -> list[dt.date]:
+    """The dates in ``[first, last]`` on which a dated session is held (none when "day to be arranged").
+
+    >>> s = Session(weekday="tue", part="afternoon")
+    >>> session_dates(s, dt.date(2024, 10, 28), dt.date(2024, 11, 2))
+    [datetime.date(2024, 10, 29)]
+    >>> session_dates(Session(), dt.date(2024, 10, 28), dt.date(2024, 11, 30))
+    []
+    """
+    if session.weekday is None:
+        return []
+    wd = WEEKDAYS.index(session.weekday)
+    anchor = session.valid_from or first
+    day = anchor + dt.timedelta(days=(wd - anchor.weekday()) % 7)
+    step = dt.timedelta(days=7 * session.every_weeks)
+    if day < first:
+        day += step * (-(-(first - day).days // step.days))
+    found = []
+    while day <= last:
+        if session.valid_until is None or day <= session.valid_until:
+            found.append(day)
+        day += step
+    return found
+
+
+def session_slots(inst: Institution, specialty: str, first: dt.date, last: dt.date, *,
+                  per_session: int = SESSION_SLOTS) -> list[SlotRef]:
+    """Every session unit of ``inst`` for ``specialty`` (a code) dated in ``[first, last]``, in date order."""
+    cap = inst.capability(specialty)
+    if cap is None or not cap.sessions:
+        return []
+    units = per_session
+    if cap.weekly_slots is not None:
+        units = max(cap.weekly_slots // max(len(cap.sessions), 1), 0)
+    slots = [SlotRef("session", inst.id, cap.specialty, day, s.part or "all_day", n)
+             for s in cap.sessions for day in session_dates(s, first, last) for n in range(1, units + 1)]
+    return sorted(slots, key=lambda s: (s.day, PARTS.index(s.part or "all_day"), s.unit or 0))
+
+
+def quota_slots(conn: Connection, region: str, institution: str, specialty: str, first: dt.date,
+                last: dt.date, start: dt.date) -> list[tuple[SlotRef, int]]:
+    """Each released day of the quota in ``[first, last]`` with its capacity; ``start`` is today."""
+    rule = quota_rule(conn, region, institution, specialty)
+    if rule is None:
+        return []
+    open_until = start + dt.timedelta(days=rule["release_days"])
+    day, found = max(first, start), []
+    while day <= min(last, open_until):
+        found.append((SlotRef("quota", institution, specialty, day), rule["per_day"]))
+        day += dt.timedelta(days=1)
+    return found
+
+
+def quota_rule(conn: Connection, region: str, institution: str, specialty: str):
+    return conn.execute(quotas.select().where(quotas.c.region == region, quotas.c.institution == institution,
+                                              quotas.c.specialty == specialty)).mappings().first()
+
+
+def taken_counts(conn: Connection, slots: list[str], now: dt.datetime) -> dict[str, int]:
+    """Live claims (booked, or held until after ``now``) per slot id."""
+    if not slots:
+        return {}
+    live = sa.or_(claims.c.held_until.is_(None), claims.c.held_until > now)
+    rows = conn.execute(sa.select(claims.c.slot, sa.func.count()).where(claims.c.slot.in_(slots), live)
+                        .group_by(claims.c.slot))
+    return dict(rows.all())
+
+
+def take(conn: Connection, referral_id: int, slot: SlotRef, *, capacity: int | None, now: dt.datetime,
+         held_until: dt.datetime | None) -> None:
+    """Claim one unit of ``slot`` for a referral (which holds nothing else), or :class:`SlotUnavailable`.
+
+    ``capacity`` is the quota's units for that day (None for a session unit).
+    Expired holds on the slot are removed first, in the same transaction.
+    """
+    expired = conn.execute(claims.delete().where(claims.c.slot == slot.text, claims.c.held_until <= now)).rowcount
+    row = dict(referral_id=referral_id, slot=slot.text, held_until=held_until, at=now)
+    if slot.kind == "session":
+        if not insert_ignoring_conflict(conn, claims, {**row, "exclusive_slot": slot.text}):
+            raise SlotUnavailable(slot.text, "already held or booked for another referral")
+        return
+    insert_ignoring_conflict(conn, quota_days, dict(slot=slot.counter, capacity=capacity, used=0))
+    if expired:
+        conn.execute(quota_days.update().where(quota_days.c.slot == slot.counter)
+                     .values(used=quota_days.c.used - expired))
+    took = conn.execute(quota_days.update().where(quota_days.c.slot == slot.counter,
+                                                  quota_days.c.used < quota_days.c.capacity)
+                        .values(used=quota_days.c.used + 1)).rowcount
+    if took != 1:
+        raise SlotUnavailable(slot.text, f"the day's referral quota ({capacity}) is used up")
+    conn.execute(claims.insert().values(**row, exclusive_slot=None))
+
+
+def release(conn: Connection, referral_id: int) -> str | None:
+    """Give back whatever the referral holds or booked; returns the slot id, if any."""
+    gone = conn.execute(claims.delete().where(claims.c.referral_id == referral_id)
+                        .returning(claims.c.slot, claims.c.exclusive_slot)).first()
+    if gone is None:
+        return None
+    if gone.exclusive_slot is None:  # a quota unit
+        conn.execute(quota_days.update().where(quota_days.c.slot == gone.slot).values(used=quota_days.c.used - 1))
+    return gone.slot
+
+
+def current_claim(conn: Connection, referral_id: int):
+    return conn.execute(claims.select().where(claims.c.referral_id == referral_id)).mappings().first()
+
+
+def confirm(conn: Connection, referral_id: int) -> None:
+    """Turn the referral's hold into a booking (it no longer expires)."""
+    conn.execute(claims.update().where(claims.c.referral_id == referral_id).values(held_until=None))
+
+
+def set_quota(conn: Connection, *, region: str, institution: str, specialty: str, per_day: int,
+              release_days: int = RELEASE_DAYS, note: str | None = None, now: dt.datetime) -> None:
+    """Set (or change) a referral quota; days already counted keep their capacity unless it grows."""
+    if per_day < 0:
+        raise InvalidRequest("per_day", per_day, "must be >= 0")
+    if not 0 <= release_days <= 90:
+        raise InvalidRequest("release_days", release_days, "must be between 0 and 90")
+    conn.execute(quotas.delete().where(quotas.c.region == region, quotas.c.institution == institution,
+                                       quotas.c.specialty == specialty))
+    conn.execute(quotas.insert().values(region=region, institution=institution, specialty=specialty, per_day=per_day,
+                                        release_days=release_days, note=note, updated_at=now))
+    prefix = f"quota/{institution}/{specialty}/"
+    conn.execute(quota_days.update().where(quota_days.c.slot.startswith(prefix, autoescape=True),
+                                           quota_days.c.used <= per_day).values(capacity=per_day))

@@ -1,0 +1,250 @@
+"""The ledger's tables (SQLAlchemy Core) and its database: SQLite by default, PostgreSQL by URL.
+
+Rules the database itself enforces, so that they hold under any concurrency
+and on both engines:
+
+- a session slot is claimed at most once: ``claims.exclusive_slot`` is unique;
+- a referral holds at most one slot or quota unit: ``claims.referral_id`` is the key;
+- a quota day never gives more units than it has: ``quota_days`` is updated with
+  ``used = used + 1 WHERE used < capacity`` and checks ``0 <= used <= capacity``;
+- every event has its own place in a referral's history: ``(referral_id, seq)`` is unique;
+- an idempotency key is used once per API key: ``(key_id, key)`` is the primary key.
+
+The schema is created and changed only by the Alembic migrations in
+``mednet/ledger/migrations`` (:func:`upgrade`); these tables describe it to
+the code and a test checks that both agree.
+
+    >>> sorted(metadata.tables)
+    ['api_keys', 'claims', 'events', 'idempotency', 'quota_days', 'quotas', 'referrals']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from mednet.errors import InvalidRequest, LedgerUnavailable
+
+metadata = sa.MetaData()
+Stamp = sa.DateTime(timezone=True)
+
+referrals = sa.Table(
+    "referrals", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("number", sa.String(32), nullable=False, unique=True),
+    sa.Column("region", sa.String(120), nullable=False),
+    sa.Column("origin_id", sa.String(120), nullable=False, index=True),
+    sa.Column("origin_desk", sa.String(32), nullable=False),
+    sa.Column("destination_id", sa.String(120), nullable=False, index=True),
+    sa.Column("proposed_id", sa.String(120)),
+    sa.Column("destination_why", sa.Text),
+    sa.Column("specialty", sa.String(64), nullable=False),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column("priority", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("patient_ref", sa.String(64), nullable=False),
+    sa.Column("patient_sex", sa.String(8)),
+    sa.Column("patient_birth_year", sa.Integer),
+    sa.Column("routing", sa.JSON),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("referrals.id")),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("slot", sa.String(300)),
+    sa.Column("created_at", Stamp, nullable=False, index=True),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+events = sa.Table(
+    "events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("referral_id", sa.Integer, sa.ForeignKey("referrals.id"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("from_state", sa.String(16)),
+    sa.Column("to_state", sa.String(16), nullable=False),
+    sa.Column("actor_key", sa.String(32), nullable=False),
+    sa.Column("actor_institution", sa.String(120)),
+    sa.Column("at", Stamp, nullable=False),
+    sa.Column("why", sa.Text),
+    sa.Column("data", sa.JSON),
+    sa.UniqueConstraint("referral_id", "seq", name="uq_events_referral_seq"),
+)
+
+api_keys = sa.Table(
+    "api_keys", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("secret_sha256", sa.String(64), nullable=False),
+    sa.Column("region", sa.String(120)),
+    sa.Column("institution", sa.String(120)),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("revoked_at", Stamp),
+)
+
+claims = sa.Table(
+    "claims", metadata,
+    sa.Column("referral_id", sa.Integer, sa.ForeignKey("referrals.id"), primary_key=True),
+    sa.Column("slot", sa.String(300), nullable=False, index=True),
+    sa.Column("exclusive_slot", sa.String(300), unique=True),  # session slots; NULL for quota units
+    sa.Column("held_until", Stamp),  # NULL: booked
+    sa.Column("at", Stamp, nullable=False),
+)
+
+quotas = sa.Table(
+    "quotas", metadata,
+    sa.Column("region", sa.String(120), primary_key=True),
+    sa.Column("institution", sa.String(120), primary_key=True),
+    sa.Column("specialty", sa.String(64), primary_key=True),
+    sa.Column("per_day", sa.Integer, sa.CheckConstraint("per_day >= 0", name="ck_quotas_per_day"), nullable=False),
+    sa.Column("release_days", sa.Integer, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+quota_days = sa.Table(
+    "quota_days", metadata,
+    sa.Column("slot", sa.String(300), primary_key=True),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("used", sa.Integer, nullable=False),
+    sa.CheckConstraint("used >= 0 AND used <= capacity", name="ck_quota_days_used"),
+)
+
+idempotency = sa.Table(
+    "idempotency", metadata,
+    sa.Column("key_id", sa.String(32), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+    sa.Column("at", Stamp, nullable=False),
+)
+
+
+def database_url(url: str | None, *, data_dir: Path) -> str:
+    """The SQLAlchemy URL: ``url`` (PostgreSQL through psycopg 3) or SQLite in ``data_dir``.
+
+    >>> database_url("postgresql://u@127.0.0.1:5432/mednet", data_dir=Path("."))
+    'postgresql+psycopg://u@127.0.0.1:5432/mednet'
+    >>> database_url(None, data_dir=Path("/srv/mednet"))
+    'sqlite:////srv/mednet/ledger.sqlite3'
+    """
+    if not url:
+        return f"sqlite:///{Path(data_dir).resolve() / 'ledger.sqlite3'}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    if url.startswith(("postgresql+psycopg://", "sqlite:///")):
+        return url
+    raise InvalidRequest("MEDNET_DATABASE_URL", url, "must name a PostgreSQL database (postgresql://user@host/db) "
+                         "or a SQLite file (sqlite:////path/ledger.sqlite3)")
+
+
+def create_ledger_engine(url: str) -> Engine:
+    """An engine for ``url``. SQLite: WAL, ``synchronous=FULL`` (an answered write survives a crash),
+    a busy timeout, foreign keys on, and write transactions opened with ``BEGIN IMMEDIATE`` (see :func:`writing`)."""
+    if url.startswith("sqlite"):
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                                  pool_size=8, max_overflow=16)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy, not the driver, opens transactions
+    for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+        dbapi_connection.execute(f"PRAGMA {pragma}")
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("writing") else "BEGIN")
+
+
+@contextlib.contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction, committed on success. On SQLite it takes the write lock at once
+    (``BEGIN IMMEDIATE``), so a transaction that reads then writes never fails to upgrade its lock."""
+    with engine.execution_options(writing=True).begin() as conn:
+        yield conn
+
+
+def is_postgresql(conn: Connection | Engine) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def insert_ignoring_conflict(conn: Connection, table: sa.Table, values: dict) -> bool:
+    """``INSERT … ON CONFLICT DO NOTHING``; True when the row went in (the database decides, not Python)."""
+    if is_postgresql(conn):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return conn.execute(insert(table).values(**values).on_conflict_do_nothing()).rowcount == 1
+
+
+# --------------------------------------------------------------------------- migrations
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str) -> str:
+    """Create or migrate the database at ``url`` to the newest schema; returns the revision.
+
+    Several workers may start at once: the migration runs under a lock (a file
+    lock beside a SQLite file, an advisory lock on PostgreSQL), so only one
+    migrates and the others find the schema current.
+    """
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    engine = create_ledger_engine(url)
+    try:
+        with _migration_lock(engine):
+            command.upgrade(alembic_config(url), "head")
+            with engine.connect() as conn:
+                return MigrationContext.configure(conn).get_current_revision() or ""
+    except sa.exc.OperationalError as err:
+        raise LedgerUnavailable(f"cannot open the ledger database {engine.url!r}: {err.orig}") from err
+    finally:
+        engine.dispose()
+
+
+ADVISORY_LOCK = 0x6D65646E  # "medn"
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    if is_postgresql(engine):
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK})
+                conn.commit()
+        return
+    lock_path = Path(str(engine.url.database) + ".migrate-lock")
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
