@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 import pytest
 
 from mednet.network import build_network
 from mednet.regions import load_region
 from mednet.routing import Router
+
+
+def pytest_configure(config):
+    """The service's data folder (its SQLite ledger) in a temporary folder, never the user's own."""
+    if "MEDNET_DATA_DIR" not in os.environ:
+        config._mednet_data_dir = tempfile.mkdtemp(prefix="mednet-test-data-")
+        os.environ["MEDNET_DATA_DIR"] = config._mednet_data_dir
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_mednet_data_dir", None)
+    if folder:
+        os.environ.pop("MEDNET_DATA_DIR", None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
