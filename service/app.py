@@ -22,10 +22,10 @@ from fastapi import FastAPI
 
 from mednet import __version__
 from service.config import Settings, get_settings
-from service.deps import load_served_regions
+from service.deps import load_served_regions, open_ledger
 from service.errors import ProblemDetails, document_problems, install_error_handlers
 from service.routers import (
-    communities, coverage, health, institutions, regions, routes, specialties, validation,
+    communities, coverage, health, institutions, referrals, regions, routes, specialties, validation,
 )
 
 logger = logging.getLogger("service")
@@ -35,6 +35,9 @@ Where to send a patient: referral routing through China's medical communities (�
 
 `POST /regions/{region}/routes` answers a referral with the destination, the path of links,
 the policy step that chose it, ranked alternatives and why closer institutions were passed over.
+`/referrals` keeps each referral through the closed loop of 双向转诊 (requested → accepted → booked →
+arrived → completed → sent home) for desks signed in with an API key (`Authorization: Bearer mk_…`).
+
 Errors are `application/problem+json`: unknown names answer 404 with the closest names in
 `suggestions`, invalid values 422 naming the `field`, and a specialty nobody offers within the
 limits 409.
@@ -53,10 +56,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.freeze()
     logger.info("loaded %d region(s) from %s in %.2f s: %s", len(app.state.regions), folder,
                 time.perf_counter() - start, ", ".join(app.state.regions) or "none")
+    app.state.ledger = open_ledger(settings, app.state.regions)
     try:
         yield
     finally:
-        app.state.regions = None
+        app.state.ledger.engine.dispose()
+        app.state.regions = app.state.ledger = None
         gc.unfreeze()
 
 
@@ -70,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The referral endpoint is the hot path: it goes first, ahead of the documentation routes and the
     # included routers, which are matched one after another (each match costs 1-2 µs in-process).
     app.router.routes[0:0] = routes.router.routes
-    for module in (health, specialties, regions, institutions, communities, validation, coverage):
+    for module in (health, specialties, regions, institutions, communities, validation, coverage, referrals):
         app.include_router(module.router)
     _finish_openapi(app)
     return app

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,8 +25,26 @@ class Settings(BaseSettings):
         None, description="folder of region files to serve; default: the bundled data/regions"
     )
 
+    database_url: str | None = Field(
+        None, description="the ledger's PostgreSQL database (postgresql://user@host:port/db); default: a SQLite "
+        "file `ledger.sqlite3` in `data_dir`"
+    )
+    data_dir: Path | None = Field(
+        None, description="the service's data folder (the SQLite ledger); default: $XDG_DATA_HOME/mednet or "
+        "~/.local/share/mednet"
+    )
+    hold_minutes: float = Field(15, gt=0, le=24 * 60, description="how long a slot hold lasts")
+    session_slots: int = Field(4, ge=1, le=200, description="bookable units a session gives where its region "
+                               "does not count them (weekly_slots)")
+
     def region_folder(self) -> Path:
         return self.regions_dir or regions_dir()
+
+    def data_folder(self) -> Path:
+        if self.data_dir is not None:
+            return self.data_dir
+        base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+        return Path(base) / "mednet"
 
 
 @lru_cache(maxsize=1)

@@ -14,11 +14,12 @@ from typing import Annotated
 
 import networkx as nx
 import numpy as np
-from fastapi import Depends, HTTPException
+from fastapi import Depends, Header, HTTPException
 from fastapi import Path as PathParam
 from starlette.requests import HTTPConnection
 
-from mednet.errors import UnknownRegion
+from mednet.errors import LedgerUnavailable, UnknownRegion
+from mednet.ledger import ApiKey, Ledger, authenticate, open_ledger_engine
 from mednet.models import Institution, Region
 from mednet.network import CompiledNetwork
 from mednet.regions import list_regions, load_region
@@ -100,3 +101,29 @@ async def get_region(conn: HTTPConnection, region: RegionId) -> ServedRegion:
 
 
 RegionDep = Annotated[ServedRegion, Depends(get_region)]
+
+
+def open_ledger(settings, regions: dict[str, ServedRegion]) -> Ledger:
+    """The referral ledger over the served regions: its database created or migrated first."""
+    engine = open_ledger_engine(settings.database_url, data_dir=settings.data_folder())
+    return Ledger(engine, regions, hold_minutes=settings.hold_minutes, session_slots=settings.session_slots)
+
+
+def get_ledger(conn: HTTPConnection) -> Ledger:
+    ledger = getattr(conn.app.state, "ledger", None)
+    if ledger is None:
+        raise LedgerUnavailable("the ledger is not open yet; retry shortly")
+    return ledger
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+
+
+def get_key(ledger: LedgerDep, authorization: Annotated[str | None, Header(
+        description="`Bearer mk_…`: the desk's, planner's or admin's API key")] = None) -> ApiKey:
+    """The caller's key from ``Authorization: Bearer``; 401 when missing, unknown or revoked."""
+    text = authorization.removeprefix("Bearer").strip() if authorization else None
+    return authenticate(ledger.engine, text)
+
+
+KeyDep = Annotated[ApiKey, Depends(get_key)]

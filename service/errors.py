@@ -5,10 +5,16 @@ Every error body is ``application/problem+json`` (RFC 9457) with ``type``,
 fault) and ``suggestions`` (closest known names) where known:
 
 =========================================================  ======
-unknown region, institution or community                   404
+unknown region, institution, community or referral         404
 unknown specialty; invalid value (library or pydantic)     422
 malformed JSON body                                        400
+no API key, or an unknown or revoked one                   401
+a key whose role or institution may not do this            403
 no institution capable within the limits                   409
+an action the referral's state does not allow              409
+a slot taken, full, outside its window                     409
+``If-Match`` older than the stored version                 412
+the ledger's database unreachable; not started yet         503
 anything else (a bug: logged, never expected)              500
 =========================================================  ======
 
@@ -29,8 +35,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mednet.errors import (
-    InvalidRequest, MednetError, NoCapableInstitution, UnknownCommunity, UnknownInstitution, UnknownRegion,
-    UnknownSpecialty,
+    Forbidden, IdempotencyConflict, IllegalTransition, InvalidRequest, LedgerUnavailable, MednetError,
+    NoCapableInstitution, NotAuthenticated, SlotUnavailable, StaleVersion, UnknownCommunity, UnknownInstitution,
+    UnknownReferral, UnknownRegion, UnknownSpecialty,
 )
 
 logger = logging.getLogger("service")
@@ -60,6 +67,8 @@ class ProblemDetails(BaseModel):
     field: str | None = Field(None, description="the request field at fault, when one is")
     suggestions: list[str] = Field(default_factory=list, description="closest known names, best first")
     errors: list[FieldProblem] = Field(default_factory=list, description="every invalid field, for 422s")
+    allowed: list[str] = Field(default_factory=list,
+                               description="for `illegal-transition`: the actions the referral's state allows")
 
 
 class ProblemResponse(JSONResponse):
@@ -71,13 +80,29 @@ _NOT_FOUND = {
     UnknownRegion: ("unknown-region", "Unknown region"),
     UnknownInstitution: ("unknown-institution", "Unknown institution"),
     UnknownCommunity: ("unknown-community", "Unknown community"),
+    UnknownReferral: ("unknown-referral", "Unknown referral"),
 }
+#: Ledger errors with a fixed status: (status, slug, title).
+_LEDGER = {
+    NotAuthenticated: (401, "not-authenticated", "API key needed"),
+    Forbidden: (403, "forbidden", "Not allowed for this key"),
+    IllegalTransition: (409, "illegal-transition", "Action not allowed in this state"),
+    SlotUnavailable: (409, "slot-unavailable", "Slot unavailable"),
+    StaleVersion: (412, "stale-version", "Stale version"),
+    IdempotencyConflict: (422, "idempotency-key-reused", "Idempotency key reused"),
+    LedgerUnavailable: (503, "ledger-unavailable", "Ledger unavailable"),
+}
+_LEDGER_FIELDS = {SlotUnavailable: "slot", StaleVersion: "If-Match", IdempotencyConflict: "Idempotency-Key"}
 _DESCRIPTIONS = {
     400: "Malformed request body (not JSON)",
-    404: "Unknown region, institution or community; `suggestions` holds the closest names",
-    409: "No institution offers the specialty within the limits given; `detail` says why",
+    401: "No API key, or an unknown or revoked one (`Authorization: Bearer mk_…`)",
+    403: "The key's role or institution may not do this",
+    404: "Unknown region, institution, community or referral; `suggestions` holds the closest names",
+    409: "No institution offers the specialty within the limits given, an action the referral's state does not "
+         "allow (`allowed` names those it does), or a slot that is taken, full or outside its window",
+    412: "`If-Match` names an older version than the stored one: read the referral again",
     422: "Invalid value; `field` names it, `detail` states the rule",
-    503: "Not ready: regions are not loaded yet",
+    503: "Not ready: regions or the ledger are not loaded yet",
 }
 
 
@@ -88,9 +113,10 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def problem(status: int, slug: str, title: str, detail: str, *, field: str | None = None,
-            suggestions: Iterable[str] = (), errors: Iterable[FieldProblem] = ()) -> ProblemResponse:
+            suggestions: Iterable[str] = (), errors: Iterable[FieldProblem] = (),
+            allowed: Iterable[str] = ()) -> ProblemResponse:
     body = ProblemDetails(type=_TYPE_PREFIX + slug, title=title, status=status, detail=detail, field=field,
-                          suggestions=list(suggestions), errors=list(errors))
+                          suggestions=list(suggestions), errors=list(errors), allowed=list(allowed))
     return ProblemResponse(body.model_dump(mode="json"), status_code=status)
 
 
@@ -110,6 +136,13 @@ def problem_from_error(err: MednetError) -> ProblemResponse:
     for kind, (slug, title) in _NOT_FOUND.items():
         if isinstance(err, kind):
             return problem(404, slug, title, str(err), field=field or kind.kind, suggestions=err.suggestions)
+    for kind, (status, slug, title) in _LEDGER.items():
+        if isinstance(err, kind):
+            response = problem(status, slug, title, str(err), field=field or _LEDGER_FIELDS.get(kind),
+                               allowed=getattr(err, "allowed", ()))
+            if status == 401:
+                response.headers["WWW-Authenticate"] = "Bearer"
+            return response
     if isinstance(err, UnknownSpecialty):
         return problem(422, "unknown-specialty", "Unknown specialty", str(err), field=field or "specialty",
                        suggestions=err.suggestions)
