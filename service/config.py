@@ -6,13 +6,13 @@
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mednet.ledger.store import default_data_dir
 from mednet.regions import regions_dir
 
 
@@ -41,10 +41,7 @@ class Settings(BaseSettings):
         return self.regions_dir or regions_dir()
 
     def data_folder(self) -> Path:
-        if self.data_dir is not None:
-            return self.data_dir
-        base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-        return Path(base) / "mednet"
+        return self.data_dir or default_data_dir()
 
 
 @lru_cache(maxsize=1)

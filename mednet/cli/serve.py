@@ -1,7 +1,8 @@
 """``mednet serve [--host 127.0.0.1] [--port 8000] [--workers N] [--regions-dir DIR]``.
 
 Runs the referral-desk HTTP service (the FastAPI app in ``service/``) under
-uvicorn. Every region file is loaded once per worker at start; the
+uvicorn. The referral ledger is a SQLite file in the data folder, created or
+migrated at start, or the PostgreSQL database of ``--database-url``. Every region file is loaded once per worker at start; the
 interactive OpenAPI document is at ``http://HOST:PORT/docs``. Broken region
 files are reported before the server starts.
 """
@@ -13,6 +14,7 @@ import os
 from pathlib import Path
 
 from mednet.cli import positive_int
+from mednet.cli.ledger_options import add_database_options
 from mednet.errors import InvalidRequest
 from mednet.regions import list_regions, load_region, regions_dir
 
@@ -34,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="worker processes, each holding every region (default: 1)")
     p.add_argument("--regions-dir", type=Path, metavar="DIR",
                    help="folder of region files (default: $MEDNET_REGIONS_DIR or the bundled data/regions)")
+    add_database_options(p)
     p.add_argument("--no-access-log", action="store_true", help="do not log each request")
     p.set_defaults(func=run)
 
@@ -57,6 +60,10 @@ def run(args: argparse.Namespace) -> int:
     check_regions_dir(folder)
     # Workers are separate processes that build their own settings: the environment carries the folder.
     os.environ["MEDNET_REGIONS_DIR"] = str(folder)
+    if args.database_url:
+        os.environ["MEDNET_DATABASE_URL"] = args.database_url
+    if args.data_dir:
+        os.environ["MEDNET_DATA_DIR"] = str(args.data_dir.resolve())
     uvicorn.run(
         "service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
         access_log=not args.no_access_log, log_level="info",

@@ -164,7 +164,8 @@ def take(conn: Connection, referral_id: int, slot: SlotRef, *, capacity: int | N
     ``capacity`` is the quota's units for that day (None for a session unit).
     Expired holds on the slot are removed first, in the same transaction.
     """
-    expired = conn.execute(claims.delete().where(claims.c.slot == slot.text, claims.c.held_until <= now)).rowcount
+    expired = len(conn.execute(claims.delete().where(claims.c.slot == slot.text, claims.c.held_until <= now)
+                               .returning(claims.c.referral_id)).all())
     row = dict(referral_id=referral_id, slot=slot.text, held_until=held_until, at=now)
     if slot.kind == "session":
         if not insert_ignoring_conflict(conn, claims, {**row, "exclusive_slot": slot.text}):
@@ -176,8 +177,8 @@ def take(conn: Connection, referral_id: int, slot: SlotRef, *, capacity: int | N
                      .values(used=quota_days.c.used - expired))
     took = conn.execute(quota_days.update().where(quota_days.c.slot == slot.counter,
                                                   quota_days.c.used < quota_days.c.capacity)
-                        .values(used=quota_days.c.used + 1)).rowcount
-    if took != 1:
+                        .values(used=quota_days.c.used + 1).returning(quota_days.c.used)).first()
+    if took is None:
         raise SlotUnavailable(slot.text, f"the day's referral quota ({capacity}) is used up")
     conn.execute(claims.insert().values(**row, exclusive_slot=None))
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,6 +128,13 @@ idempotency = sa.Table(
 )
 
 
+def default_data_dir() -> Path:
+    """The service's data folder: ``$MEDNET_DATA_DIR``, else ``$XDG_DATA_HOME/mednet`` or ``~/.local/share/mednet``."""
+    if folder := os.environ.get("MEDNET_DATA_DIR"):
+        return Path(folder)
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "mednet"
+
+
 def database_url(url: str | None, *, data_dir: Path) -> str:
     """The SQLAlchemy URL: ``url`` (PostgreSQL through psycopg 3) or SQLite in ``data_dir``.
 
@@ -188,7 +196,8 @@ def insert_ignoring_conflict(conn: Connection, table: sa.Table, values: dict) ->
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return conn.execute(insert(table).values(**values).on_conflict_do_nothing()).rowcount == 1
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(sa.literal(1))
+    return conn.execute(statement).first() is not None
 
 
 # --------------------------------------------------------------------------- migrations

@@ -1,0 +1,30 @@
+"""Options shared by the ledger's commands (``db``, ``keys``, ``referrals``): where the database is."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+
+def add_database_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--database-url", metavar="URL", default=None,
+                   help="PostgreSQL URL (default: $MEDNET_DATABASE_URL, else SQLite ledger.sqlite3 in the data folder)")
+    p.add_argument("--data-dir", type=Path, metavar="DIR", default=None,
+                   help="the service's data folder (default: $MEDNET_DATA_DIR or ~/.local/share/mednet)")
+
+
+def ledger_url(args: argparse.Namespace) -> str:
+    from mednet.ledger.store import database_url, default_data_dir
+
+    return database_url(args.database_url or os.environ.get("MEDNET_DATABASE_URL"),
+                        data_dir=args.data_dir or default_data_dir())
+
+
+def open_engine(args: argparse.Namespace) -> Engine:
+    """The ledger's database, created or migrated first (as the service does at start)."""
+    from mednet.ledger import open_ledger_engine
+
+    return open_ledger_engine(ledger_url(args))

@@ -1,0 +1,90 @@
+"""``mednet referrals list|show``: read the referral ledger (as a planner would, everything).
+
+    mednet referrals list --status requested --institution sh-xinhua
+    mednet referrals show R20261125-000042 --events
+    mednet referrals show R20261125-000042 --format fhir
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+
+from mednet.cli import positive_int
+from mednet.cli.ledger_options import add_database_options, open_engine
+from mednet.ledger.states import STATES
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("referrals", help="list and show referrals in the ledger", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = p.add_subparsers(dest="referrals_command", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="referrals, oldest first")
+    listing.add_argument("--status", action="append", choices=STATES, help="keep these states (repeatable)")
+    listing.add_argument("--institution", help="origin or destination id")
+    listing.add_argument("--direction", choices=("up", "down", "emergency"))
+    listing.add_argument("--limit", type=positive_int, default=50)
+    listing.add_argument("--format", choices=("text", "json"), default="text")
+    listing.set_defaults(func=run_list)
+    show = actions.add_parser("show", help="one referral")
+    show.add_argument("number")
+    show.add_argument("--events", action="store_true", help="also its history")
+    show.add_argument("--format", choices=("text", "json", "fhir"), default="text")
+    show.set_defaults(func=run_show)
+    for action in (listing, show):
+        add_database_options(action)
+
+
+def _reader(args: argparse.Namespace):
+    from mednet.ledger import ApiKey, Ledger, LedgerRegion
+    from mednet.regions import list_regions, load_region
+
+    regions = {name: LedgerRegion.from_region(load_region(name)) for name in list_regions()}
+    reader = ApiKey(id="cli", role="planner", label="mednet referrals", region=None, institution=None,
+                    created_at=dt.datetime.now(dt.UTC))
+    return Ledger(open_engine(args), regions), reader
+
+
+def run_list(args: argparse.Namespace) -> int:
+    ledger, reader = _reader(args)
+    page = ledger.list(reader, states=args.status or (), institution=args.institution, direction=args.direction,
+                       limit=min(args.limit, 200))
+    if args.format == "json":
+        print(json.dumps([r.model_dump(mode="json") for r in page.items], ensure_ascii=False, indent=1))
+        return 0
+    for r in page.items:
+        print(f"{r.number}  {r.state:10} {r.direction:9} {r.specialty:18} {r.origin.name} → {r.destination.name}"
+              f"  v{r.version}  {r.created_at:%Y-%m-%d %H:%M}")
+    print(f"{len(page.items)} referral(s)" + (f"; more after {page.next}" if page.next else ""))
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    ledger, reader = _reader(args)
+    record = ledger.get(reader, args.number)
+    if args.format == "fhir":
+        from mednet.ledger.fhir import to_fhir
+
+        print(json.dumps(to_fhir(record), ensure_ascii=False, indent=1))
+        return 0
+    history = ledger.history(reader, args.number) if args.events else []
+    if args.format == "json":
+        body = record.model_dump(mode="json") | ({"events": [e.model_dump(mode="json") for e in history]}
+                                                 if args.events else {})
+        print(json.dumps(body, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{record.number}  {record.state} (version {record.version}); next: {', '.join(record.allowed_actions) or '-'}")
+    print(f"  {record.direction} {record.priority}  {record.specialty}: {record.origin.name} → {record.destination.name}")
+    if record.proposed_destination and record.proposed_destination != record.destination:
+        print(f"  proposed {record.proposed_destination.name}; chosen because: {record.destination_why}")
+    print(f"  patient {record.patient.ref} ({record.patient.sex}, {record.patient.birth_year or '?'})")
+    print(f"  reason: {record.reason}")
+    if record.claim:
+        print(f"  slot {record.claim.slot} ({record.claim.status})")
+    if record.parent:
+        print(f"  follows {record.parent}")
+    for e in history:
+        print(f"  {e.seq:3}. {e.at:%Y-%m-%d %H:%M} {e.action:9} {e.from_state or '-':>10} → {e.to_state:10} "
+              f"by {e.actor_institution or e.actor_key}" + (f": {e.why}" if e.why else ""))
+    return 0
