@@ -1,0 +1,41 @@
+"""``mednet db upgrade``, ``mednet keys``, ``mednet referrals`` on a SQLite ledger in a temporary folder."""
+
+from __future__ import annotations
+
+import re
+
+from mednet.cli import main
+from mednet.ledger import Ledger, LedgerRegion, NewReferral, authenticate, open_ledger_engine
+from mednet.regions import load_region
+
+
+def test_keys_and_referrals_from_the_command_line(tmp_path, capsys):
+    where = ["--data-dir", str(tmp_path)]
+    assert main(["db", "upgrade", *where]) == 0
+    assert "schema revision 0001" in capsys.readouterr().out
+    assert main(["keys", "create", "--role", "desk", "--region", "minhang", "--institution", "虹桥社区卫生服务中心",
+                 "--label", "虹桥转诊窗口", *where]) == 0
+    text = capsys.readouterr().out.splitlines()[0]
+    assert re.fullmatch(r"mk_[0-9a-f]{10}_\S+", text)
+    assert main(["keys", "create", "--role", "desk", "--region", "minhang", "--institution", "虹桥社区",
+                 "--label", "x", *where]) == 2
+    assert "did you mean" in capsys.readouterr().err
+    engine = open_ledger_engine(data_dir=tmp_path)
+    key = authenticate(engine, text)
+    assert key.institution == "mh-hongqiao"
+    ledger = Ledger(engine, {"minhang": LedgerRegion.from_region(load_region("minhang"))})
+    number = ledger.create(key, NewReferral(specialty="儿科", reason="发热", patient={"ref": "C1"},
+                                            destination="sh-xinhua", route=False)).record.number
+    assert main(["referrals", "list", "--status", "requested", *where]) == 0
+    out = capsys.readouterr().out
+    assert number in out and "1 referral(s)" in out
+    assert main(["referrals", "show", number, "--events", *where]) == 0
+    assert "create" in capsys.readouterr().out
+    assert main(["referrals", "show", number, "--format", "fhir", *where]) == 0
+    assert '"ServiceRequest"' in capsys.readouterr().out
+    assert main(["referrals", "show", "R1", *where]) == 2
+    assert main(["keys", "list", *where]) == 0
+    assert "虹桥转诊窗口" in capsys.readouterr().out
+    assert main(["keys", "revoke", key.id, *where]) == 0
+    assert main(["keys", "list", *where]) == 0
+    assert "revoked" in capsys.readouterr().out

@@ -1,0 +1,125 @@
+"""The /referrals endpoints: keys (401/403), create with routing, ETag/If-Match (412), 409 naming the allowed
+actions, idempotent retries, slots, quotas, events, FHIR; every error problem+json."""
+
+from __future__ import annotations
+
+import pytest
+
+from mednet.ledger import create_key
+
+
+@pytest.fixture(scope="module")
+def keys(client):
+    engine = client.app.state.ledger.engine
+
+    def key(role, region=None, institution=None):
+        return {"Authorization": "Bearer " + create_key(engine, role=role, label=f"test {role}", region=region,
+                                                          institution=institution)[1]}
+
+    return {"centre": key("desk", "minhang", "mh-hongqiao"), "xinhua": key("desk", "minhang", "sh-xinhua"),
+            "huashan": key("desk", "minhang", "sh-huashan"), "planner": key("planner"), "admin": key("admin")}
+
+
+BODY = {"specialty": "儿科", "reason": "反复高热三天", "patient": {"ref": "HQ-1", "sex": "female", "birth_year": 2019}}
+
+
+def create(client, keys, **fields):
+    response = client.post("/referrals", json=BODY | fields, headers=keys["centre"])
+    assert response.status_code == 201, response.text
+    return response
+
+
+def test_writes_and_reads_need_a_key(client, problem):
+    body = problem(client.post("/referrals", json=BODY), 401, kind="not-authenticated")
+    assert "Bearer" in body["detail"]
+    assert client.post("/referrals", json=BODY).headers["www-authenticate"] == "Bearer"
+    problem(client.get("/referrals", headers={"Authorization": "Bearer mk_0000000000_nope"}), 401)
+    problem(client.get("/referrals", headers={"Authorization": "Bearer nonsense"}), 401)
+
+
+def test_a_revoked_key_is_refused(client, problem):
+    from mednet.ledger import revoke_key
+
+    engine = client.app.state.ledger.engine
+    key, text = create_key(engine, role="planner", label="short-lived")
+    assert client.get("/referrals/whoami", headers={"Authorization": f"Bearer {text}"}).json()["role"] == "planner"
+    revoke_key(engine, key.id)
+    problem(client.get("/referrals/whoami", headers={"Authorization": f"Bearer {text}"}), 401)
+
+
+def test_create_routes_and_records_in_one_call(client, keys):
+    response = create(client, keys)
+    record = response.json()
+    assert response.headers["location"] == f"/referrals/{record['number']}"
+    assert response.headers["etag"] == '"1"'
+    assert record["state"] == "requested" and record["origin"]["id"] == "mh-hongqiao"
+    assert record["routing"]["destination"]["id"] == record["destination"]["id"]
+    assert record["routing"]["specialty"]["code"] == "paediatrics"
+    assert record["allowed_actions"] == ["accept", "reject", "redirect", "cancel", "expire"]
+
+
+def test_the_closed_loop_over_http(client, keys, problem):
+    number = create(client, keys, destination="sh-xinhua", destination_why="患者要求", route=False).json()["number"]
+    url = f"/referrals/{number}"
+    problem(client.post(f"{url}/accept", headers=keys["centre"]), 403, kind="forbidden")
+    problem(client.post(f"{url}/accept", headers=keys["planner"]), 403)
+    problem(client.post(f"{url}/accept", headers=keys["huashan"]), 403)
+    accepted = client.post(f"{url}/accept", headers=keys["xinhua"] | {"If-Match": '"1"'})
+    assert accepted.status_code == 200 and accepted.headers["etag"] == '"2"'
+    body = problem(client.post(f"{url}/cancel", headers=keys["centre"] | {"If-Match": '"1"'}), 412,
+                   kind="stale-version", field="If-Match")
+    assert "version 2" in body["detail"]
+    body = problem(client.post(f"{url}/arrive", headers=keys["xinhua"]), 409, kind="illegal-transition")
+    assert body["allowed"] == ["hold", "book", "cancel", "expire"]
+    problem(client.put("/referrals/quotas?region=minhang", headers=keys["xinhua"],
+                       json={"institution": "新华医院", "specialty": "儿科", "per_day": 3}), 403)
+    assert client.put("/referrals/quotas?region=minhang", headers=keys["admin"],
+                      json={"institution": "新华医院", "specialty": "儿科", "per_day": 3}).status_code == 204
+    slots = client.get("/referrals/slots", params={"region": "minhang", "institution": "sh-xinhua",
+                                                   "specialty": "儿科"}, headers=keys["xinhua"]).json()
+    assert slots and all(s["kind"] == "quota" and s["capacity"] == 3 for s in slots)
+    problem(client.post(f"{url}/book", headers=keys["xinhua"], json={"slot": "nonsense"}), 422, field="slot")
+    booked = client.post(f"{url}/book", headers=keys["xinhua"] | {"Idempotency-Key": "b-1"},
+                         json={"slot": slots[1]["slot"]})
+    assert booked.status_code == 200 and booked.json()["claim"]["status"] == "booked"
+    again = client.post(f"{url}/book", headers=keys["xinhua"] | {"Idempotency-Key": "b-1"},
+                        json={"slot": slots[1]["slot"]})
+    assert again.headers["idempotent-replayed"] == "true" and again.json() == booked.json()
+    for action in ("arrive", "complete"):
+        assert client.post(f"{url}/{action}", headers=keys["xinhua"]).status_code == 200
+    home = client.post(f"{url}/send-home", headers=keys["xinhua"], json={"reason": "康复回社区"})
+    assert home.status_code == 201 and home.json()["parent"] == number and home.json()["direction"] == "down"
+    events = client.get(f"{url}/events", headers=keys["centre"]).json()
+    assert [e["action"] for e in events] == ["create", "accept", "book", "arrive", "complete", "send_home"]
+    fhir = client.get(f"{url}/fhir", headers=keys["planner"])
+    assert fhir.headers["content-type"] == "application/fhir+json"
+    assert fhir.json()["entry"][1]["resource"]["status"] == "completed"
+    worklist = client.get("/referrals", params={"status": "completed"}, headers=keys["xinhua"]).json()
+    assert number in [r["number"] for r in worklist["items"]]
+    problem(client.get(url, headers=keys["huashan"]), 403)
+    problem(client.get("/referrals/R19990101-000001", headers=keys["admin"]), 404, kind="unknown-referral")
+
+
+def test_invalid_bodies_name_their_field(client, keys, problem):
+    problem(client.post("/referrals", json=BODY | {"patient": {"ref": "11010519491231002X"}}, headers=keys["centre"]),
+            422, field="patient.ref")
+    problem(client.post("/referrals", json=BODY | {"specialty": "儿课"}, headers=keys["centre"]), 422,
+            kind="unknown-specialty")
+    problem(client.post("/referrals", json=BODY | {"route": False}, headers=keys["centre"]), 422, field="destination")
+    number = create(client, keys, destination="sh-xinhua", route=False).json()["number"]
+    problem(client.post(f"/referrals/{number}/cancel", headers=keys["centre"] | {"If-Match": "yesterday"}), 422,
+            field="If-Match")
+    problem(client.post(f"/referrals/{number}/reject", headers=keys["xinhua"], json={}), 422, field="reason")
+    problem(client.post("/referrals", content=b"{", headers=keys["centre"] | {"Content-Type": "application/json"}),
+            400)
+
+
+def test_the_api_is_documented_for_a_desk_page(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/referrals", "/referrals/{number}", "/referrals/{number}/book", "/referrals/{number}/send-home",
+                 "/referrals/slots", "/referrals/whoami", "/referrals/{number}/events"):
+        assert path in paths
+    book = paths["/referrals/{number}/book"]["post"]
+    assert {"401", "403", "409", "412"} <= set(book["responses"])
+    headers = {p["name"] for p in book["parameters"] if p["in"] == "header"}
+    assert {"If-Match", "Idempotency-Key", "authorization"} <= headers
