@@ -57,3 +57,18 @@ def pytest_runtest_makereport(item, call):
         if SYSTEM_SKIP in reason:
             report.outcome = "failed"
             report.longrepr = f"mandatory here (MEDNET_REQUIRE_SYSTEM=1): {reason}"
+
+
+POSTGRES_MISSING = ("needs-system: PostgreSQL server programs (initdb, pg_ctl under /usr/lib/postgresql/*/bin); "
+                    "Debian: apt-get install postgresql")
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL server for the whole run (as ``nobody`` when run as root), stopped at the end."""
+    from mednet.bench.postgres import ThrowawayPostgres, find_postgres_bin
+
+    if find_postgres_bin() is None:
+        pytest.skip(POSTGRES_MISSING)
+    with ThrowawayPostgres() as server:
+        yield server

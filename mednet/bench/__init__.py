@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-AREAS = ("routing", "coverage", "http")
+AREAS = ("routing", "coverage", "http", "ledger")
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,7 @@ def serving() -> Iterator[tuple[int, int]]:
             stdout=log, stderr=subprocess.STDOUT,
         )
         try:
-            _wait_ready(port, server, log)
+            wait_ready(port, server, log)
             yield port, server.pid
         finally:
             server.terminate()
@@ -132,7 +132,7 @@ def serving() -> Iterator[tuple[int, int]]:
                 server.wait()
 
 
-def _wait_ready(port: int, server: subprocess.Popen, log) -> None:
+def wait_ready(port: int, server: subprocess.Popen, log) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.poll() is not None:

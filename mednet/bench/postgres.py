@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from mednet.bench.http import free_port
 
 #: Where Debian's postgresql packages put the server programs, newest version first.
 BIN_GLOB = "/usr/lib/postgresql/*/bin"
@@ -30,12 +31,6 @@ def find_postgres_bin() -> Path | None:
 
 def _version(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in text.split(".") if p.isdigit())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ThrowawayPostgres:

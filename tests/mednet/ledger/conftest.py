@@ -2,7 +2,7 @@
 
 ``db_url`` is parametrised over ``sqlite`` and ``postgresql``; the PostgreSQL
 case skips with "needs-system:" where the server programs are not installed
-(mandatory in CI, see tests/conftest.py).
+(mandatory in CI); the server is ``pg_server`` of tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -12,24 +12,11 @@ import itertools
 
 import pytest
 
-from mednet.bench.postgres import ThrowawayPostgres, find_postgres_bin
 from mednet.ledger import Ledger, LedgerRegion, NewReferral, create_key, open_ledger_engine
 from mednet.ledger.records import ActionIn, QuotaIn
 from mednet.regions import load_region
 
 ENGINES = ("sqlite", "postgresql")
-NO_SERVER = ("needs-system: PostgreSQL server programs (initdb, pg_ctl under /usr/lib/postgresql/*/bin); "
-             "Debian: apt-get install postgresql")
-
-
-@pytest.fixture(scope="session")
-def pg_server():
-    if find_postgres_bin() is None:
-        pytest.skip(NO_SERVER)
-    with ThrowawayPostgres() as server:
-        yield server
-
-
 def make_url(engine: str, request, folder) -> str:
     if engine == "sqlite":
         return f"sqlite:///{folder / 'ledger.sqlite3'}"

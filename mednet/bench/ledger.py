@@ -1,0 +1,232 @@
+"""The referral ledger under load: referrals created and booked per second, two workers, on PostgreSQL
+and on SQLite, beside the disk's fsync rate (``pg_test_fsync``).
+
+For each engine, ``run`` starts ``mednet serve --workers 2`` on a free
+127.0.0.1 port over a fresh database (a throwaway PostgreSQL server with
+``fsync`` on, or a SQLite file in WAL mode with ``synchronous=FULL``) and
+drives it with a bounded asyncio load generator: each of 16 connections
+repeats create → accept → book (three requests, three commits) on one
+referral until a fixed count or a time cap. Figures: flows (created and
+booked) per second, p50/p99 of a whole flow and of a single request. The
+reference is the disk: ``pg_test_fsync``'s ``fdatasync`` rate (one 8 kB
+write and flush per call), since every answered write waits for one.
+
+:class:`LedgerService` (start, SIGKILL, restart) also serves the
+concurrency and crash tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from mednet.bench import BenchRow
+from mednet.bench.http import free_port, wait_ready
+
+AREA = "ledger"
+REGION = "minhang"
+CONCURRENCY = 16
+
+
+def serving_regions(folder: Path) -> Path:
+    """A regions folder holding Minhang alone with a 7-day booking window (so that its Tuesday session is
+    always in the window); the service starts faster with one small region."""
+    from mednet.regions import load_region, save_region
+
+    folder.mkdir(parents=True, exist_ok=True)
+    save_region(load_region(REGION).model_copy(update={"booking_days": 7}), folder / f"{REGION}.json")
+    return folder
+
+
+class LedgerService:
+    """``mednet serve --workers 2`` over a ledger database, in its own process group."""
+
+    def __init__(self, database_url: str | None, data_dir: Path, regions_dir: Path, *, workers: int = 2):
+        self.env = {**os.environ, "MEDNET_DATA_DIR": str(data_dir), "MEDNET_REGIONS_DIR": str(regions_dir)}
+        self.env.pop("MEDNET_DATABASE_URL", None)
+        if database_url:
+            self.env["MEDNET_DATABASE_URL"] = database_url
+        self.workers = workers
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.log = tempfile.TemporaryFile("w+")
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LedgerService:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mednet.cli", "serve", "--port", str(self.port), "--workers", str(self.workers),
+             "--no-access-log", "--regions-dir", self.env["MEDNET_REGIONS_DIR"]],
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_ready(self.port, self.process, self.log)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the server and its workers at once (a crash: nothing is flushed or closed)."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+            self.process = None
+
+    def __enter__(self) -> LedgerService:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        self.log.close()
+
+
+def prepare(database_url: str | None, data_dir: Path) -> dict[str, str]:
+    """Migrate the database and make the keys the load uses: the centre's desk, Xinhua's desk, an admin;
+    Xinhua's paediatric referral quota set large enough for the run. Returns the clear keys."""
+    from mednet.ledger import Ledger, LedgerRegion, QuotaIn, create_key, open_ledger_engine
+    from mednet.regions import load_region
+
+    engine = open_ledger_engine(database_url, data_dir=data_dir)
+    keys = {"centre": create_key(engine, role="desk", label="bench centre", region=REGION, institution="mh-hongqiao"),
+            "xinhua": create_key(engine, role="desk", label="bench xinhua", region=REGION, institution="sh-xinhua"),
+            "admin": create_key(engine, role="admin", label="bench admin")}
+    ledger = Ledger(engine, {REGION: LedgerRegion.from_region(load_region(REGION))})
+    ledger.set_quota(keys["admin"][0], REGION, QuotaIn(institution="sh-xinhua", specialty="paediatrics",
+                                                        per_day=10_000, release_days=5))
+    engine.dispose()
+    return {name: text for name, (_, text) in keys.items()}
+
+
+# --------------------------------------------------------------------------- the load generator
+
+
+async def _exchange(reader, writer, method: str, path: str, body: dict | None, key: str, port: int) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else b""
+    writer.write((f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {key}\r\n"
+                  f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n").encode() + data)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+    return status, json.loads(await reader.readexactly(length)) if length else {}
+
+
+async def _flows(port: int, keys: dict[str, str], slots: list[str], *, n: int, seconds: float, concurrency: int):
+    flows: list[float] = []
+    requests: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    remaining = [n]
+
+    async def connection(i: int) -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while remaining[0] > 0 and time.perf_counter() < deadline:
+                remaining[0] -= 1
+                start = time.perf_counter()
+                steps = [("POST", "/referrals", {"specialty": "paediatrics", "reason": "bench", "route": False,
+                                                 "destination": "sh-xinhua", "patient": {"ref": f"B{i}"}}, "centre")]
+                ok = True
+                for k, (method, path, body, who) in enumerate(steps):
+                    t = time.perf_counter()
+                    status, answer = await _exchange(reader, writer, method, path, body, keys[who], port)
+                    requests.append(time.perf_counter() - t)
+                    if status >= 300:
+                        ok = False
+                        break
+                    if k == 0:
+                        number = answer["number"]
+                        steps += [("POST", f"/referrals/{number}/accept", None, "xinhua"),
+                                  ("POST", f"/referrals/{number}/book", {"slot": slots[i % len(slots)]},
+                                   "xinhua")]
+                if ok:
+                    flows.append(time.perf_counter() - start)
+                else:
+                    errors += 1
+        finally:
+            writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(connection(i) for i in range(concurrency)))
+    return flows, requests, errors, time.perf_counter() - start
+
+
+def _p(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) >= 2 else float("nan")
+
+
+def fsync_rate(folder: Path) -> float | None:
+    """``pg_test_fsync``'s fdatasync rate (ops/s) on ``folder``'s disk, or None without the program."""
+    from mednet.bench.postgres import find_postgres_bin
+
+    found = find_postgres_bin()
+    if found is None or not (found / "pg_test_fsync").exists():
+        return None
+    out = subprocess.run([str(found / "pg_test_fsync"), "-s", "2", "-f", str(folder / "fsync.test")],
+                         capture_output=True, text=True, check=False).stdout
+    section = out.split("Compare file sync methods using one 8kB write", 1)[-1]
+    match = re.search(r"fdatasync\s+([\d,.]+) ops/sec", section)
+    return float(match.group(1).replace(",", "")) if match else None
+
+
+def measure(engine: str, folder: Path, *, n: int, seconds: float) -> dict[str, float]:
+    """Flows per second and latencies for one engine (a throwaway server for PostgreSQL)."""
+    import datetime as dt
+
+    from mednet.bench.postgres import ThrowawayPostgres
+
+    with contextlib.ExitStack() as stack:
+        url = None
+        if engine == "postgresql":
+            url = stack.enter_context(ThrowawayPostgres(durable=True)).new_database()
+        data = folder / engine
+        keys = prepare(url, data)
+        service = stack.enter_context(LedgerService(url, data, serving_regions(folder / "regions")))
+        today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+        slots = [f"quota/sh-xinhua/paediatrics/{today + dt.timedelta(days=d)}" for d in range(1, 5)]
+        asyncio.run(_flows(service.port, keys, slots, n=50, seconds=10, concurrency=4))  # warm up
+        flows, requests, errors, elapsed = asyncio.run(
+            _flows(service.port, keys, slots, n=n, seconds=seconds, concurrency=CONCURRENCY))
+    return {"rate": len(flows) / elapsed, "errors": errors, "flow_p50": _p(flows, 50), "flow_p99": _p(flows, 99),
+            "request_p50": _p(requests, 50), "request_p99": _p(requests, 99), "flows": len(flows)}
+
+
+def run(*, quick: bool = False) -> list[BenchRow]:
+    n, seconds = (300, 10.0) if quick else (3000, 30.0)
+    rows: list[BenchRow] = []
+    with tempfile.TemporaryDirectory(prefix="mednet-bench-ledger-") as tmp:
+        folder = Path(tmp)
+        fsync = fsync_rate(folder)
+        for engine in ("postgresql", "sqlite"):
+            m = measure(engine, folder, n=n, seconds=seconds)
+            target = "≥ 500/s" if engine == "postgresql" else None
+            rows += [
+                BenchRow(AREA, f"{engine}: created+booked /s (2 workers)", m["rate"], "/s",
+                         "pg_test_fsync fdatasync" if fsync else None, fsync, target,
+                         m["rate"] >= 500 if target else None),
+                BenchRow(AREA, f"{engine}: flow p99 (3 requests)", m["flow_p99"], "ms"),
+                BenchRow(AREA, f"{engine}: request p99", m["request_p99"], "ms", target="≤ 50 ms" if target else None,
+                         met=m["request_p99"] <= 50 if target else None),
+                BenchRow(AREA, f"{engine}: request p50", m["request_p50"], "ms"),
+                BenchRow(AREA, f"{engine}: failed flows", m["errors"], "n"),
+            ]
+    return rows

@@ -1,0 +1,7 @@
+"""``python -m mednet.cli``: the same as the ``mednet`` command."""
+
+import sys
+
+from mednet.cli import main
+
+sys.exit(main())
