@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,6 +32,9 @@ from mednet.errors import Forbidden, InvalidRequest, NotAuthenticated
 from mednet.ledger.store import api_keys, writing
 
 Role = Literal["desk", "planner", "admin"]
+#: Seconds a checked key is trusted without reading it again (a revocation takes at most this long).
+RECHECK_SECONDS = 5.0
+_recent: dict[tuple[int, str, str], tuple[float, ApiKey]] = {}
 ROLES: tuple[Role, ...] = ("desk", "planner", "admin")
 
 
@@ -90,17 +94,29 @@ def create_key(engine: Engine, *, role: str, label: str, region: str | None = No
 
 
 def authenticate(engine: Engine, text: str | None) -> ApiKey:
-    """The live key whose clear text is ``text``; :class:`NotAuthenticated` when missing, unknown or revoked."""
+    """The live key whose clear text is ``text``; :class:`NotAuthenticated` when missing, unknown or revoked.
+
+    Keys checked in the last :data:`RECHECK_SECONDS` are taken from a small per-process cache (keyed by
+    the secret's hash, never the clear text), so a revocation reaches every worker within that time.
+    """
     if not text:
         raise NotAuthenticated("this needs an API key: send `Authorization: Bearer mk_…`")
     key_id, secret = split_key(text)
+    digest = secret_sha256(secret)
+    cached = _recent.get((id(engine), key_id, digest))
+    if cached is not None and time.monotonic() - cached[0] < RECHECK_SECONDS:
+        return cached[1]
     with engine.connect() as conn:
         row = conn.execute(api_keys.select().where(api_keys.c.id == key_id)).mappings().first()
-    if row is None or not hmac.compare_digest(row["secret_sha256"], secret_sha256(secret)):
+    if row is None or not hmac.compare_digest(row["secret_sha256"], digest):
         raise NotAuthenticated("unknown API key")
     if row["revoked_at"] is not None:
         raise NotAuthenticated(f"API key {key_id} was revoked")
-    return _key(row)
+    key = _key(row)
+    if len(_recent) > 10_000:
+        _recent.clear()
+    _recent[(id(engine), key_id, digest)] = (time.monotonic(), key)
+    return key
 
 
 def list_keys(engine: Engine) -> list[ApiKey]:
@@ -112,6 +128,8 @@ def list_keys(engine: Engine) -> list[ApiKey]:
 def revoke_key(engine: Engine, key_id: str, *, now: dt.datetime | None = None) -> ApiKey:
     """Revoke a key by its id (``mk_<id>_…`` or the bare id); revoking twice keeps the first time."""
     key_id = key_id.removeprefix("mk_").split("_", 1)[0]
+    for cached in [c for c in _recent if c[1] == key_id]:  # this process forgets it at once
+        _recent.pop(cached, None)
     with writing(engine) as conn:
         conn.execute(api_keys.update().where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
                      .values(revoked_at=now or dt.datetime.now(dt.UTC)))

@@ -37,6 +37,17 @@ from mednet.models import Region
 from mednet.network import build_network, resolve_institution
 from mednet.specialties import resolve_specialty
 
+# Statements of the hot path, built once: SQLAlchemy then skips building and keying them on every call.
+_ROW = referrals.select().where(referrals.c.number == sa.bindparam("number"))
+_ROW_LOCKED = _ROW.with_for_update()
+_PARENT_NUMBER = sa.select(referrals.c.number).where(referrals.c.id == sa.bindparam("rid"))
+_INSERT_REFERRAL = referrals.insert()
+_INSERT_EVENT = events.insert()
+_UPDATE_REFERRAL = referrals.update().where(referrals.c.id == sa.bindparam("rid"),
+                                            referrals.c.version == sa.bindparam("old_version"))
+_NEXT_ID_PG = sa.text("SELECT nextval(pg_get_serial_sequence('referrals', 'id'))")
+_NEXT_ID_SQLITE = sa.select(sa.func.coalesce(sa.func.max(referrals.c.id), 0) + 1)
+
 #: Minutes a hold keeps a slot unless the ledger is told otherwise.
 HOLD_MINUTES = 15
 MAX_PAGE = 200
@@ -236,12 +247,13 @@ class Ledger:
                 data["down_referral"] = created["number"]
             to_state = transition.to or row["state"]
             version = row["version"] + 1
-            conn.execute(referrals.update().where(referrals.c.id == row["id"], referrals.c.version == row["version"])
-                         .values(state=to_state, version=version, updated_at=now, **changes))
-            conn.execute(events.insert().values(
+            conn.execute(_UPDATE_REFERRAL, dict(rid=row["id"], old_version=row["version"], state=to_state,
+                                                version=version, updated_at=now, **changes))
+            conn.execute(_INSERT_EVENT, dict(
                 referral_id=row["id"], seq=version, action=action, from_state=row["state"], to_state=to_state,
                 actor_key=actor.id, actor_institution=actor.institution, at=now, why=body.reason, data=data or None))
-            answer = self._record(conn, created if created is not None else self._row(conn, number))
+            stored = {**row, "state": to_state, "version": version, "updated_at": now, **changes}
+            answer = self._record(conn, created if created is not None else stored)
             self._store_answer(conn, actor, idempotency_key, 201 if created is not None else 200, answer)
         return Outcome(answer, created=created is not None)
 
@@ -264,8 +276,7 @@ class Ledger:
         return found
 
     def _row(self, conn: Connection, number: str, *, lock: bool = False, field: str = "number"):
-        query = referrals.select().where(referrals.c.number == number)
-        row = conn.execute(query.with_for_update() if lock else query).mappings().first()
+        row = conn.execute(_ROW_LOCKED if lock else _ROW, {"number": number}).mappings().first()
         if row is None:
             err = UnknownReferral(number, suggestions=[])
             err.field = field  # type: ignore[attr-defined]
@@ -280,16 +291,18 @@ class Ledger:
     def _insert(self, conn: Connection, actor: ApiKey, values: dict, *, parent_id: int | None):
         now = self.now()
         if is_postgresql(conn):
-            new_id = conn.execute(sa.text("SELECT nextval(pg_get_serial_sequence('referrals', 'id'))")).scalar_one()
+            new_id = conn.execute(_NEXT_ID_PG).scalar_one()
         else:  # the write lock is held (BEGIN IMMEDIATE): no one else can take the same id
-            new_id = conn.execute(sa.select(sa.func.coalesce(sa.func.max(referrals.c.id), 0) + 1)).scalar_one()
+            new_id = conn.execute(_NEXT_ID_SQLITE).scalar_one()
         number = f"R{now.astimezone(slotting.CST):%Y%m%d}-{new_id:06d}"
-        conn.execute(referrals.insert().values(id=new_id, number=number, state="requested", version=1,
-                                               parent_id=parent_id, created_at=now, updated_at=now, **values))
-        conn.execute(events.insert().values(referral_id=new_id, seq=1, action="create", from_state=None,
-                                            to_state="requested", actor_key=actor.id,
-                                            actor_institution=actor.institution, at=now, why=values["reason"]))
-        return self._row(conn, number)
+        row = dict(id=new_id, number=number, state="requested", version=1, parent_id=parent_id, created_at=now,
+                   updated_at=now, slot=None, **values)
+        conn.execute(_INSERT_REFERRAL, row)
+        conn.execute(_INSERT_EVENT, dict(referral_id=new_id, seq=1, action="create", from_state=None,
+                                         to_state="requested", actor_key=actor.id,
+                                         actor_institution=actor.institution, at=now, why=values["reason"],
+                                         data=None))
+        return row
 
     def _redirect_target(self, row, body: ActionIn) -> str:
         if not body.destination:
@@ -396,7 +409,7 @@ class Ledger:
                 claim = SlotClaim(slot=held["slot"], status="held" if until else "booked", held_until=until)
         parent = None
         if row["parent_id"] is not None:
-            parent = conn.execute(sa.select(referrals.c.number).where(referrals.c.id == row["parent_id"])).scalar_one()
+            parent = conn.execute(_PARENT_NUMBER, {"rid": row["parent_id"]}).scalar_one()
         return ReferralRecord(
             number=row["number"], region=row["region"], state=row["state"], version=row["version"],
             allowed_actions=allowed_actions(row["state"]), origin=brief(row["origin_id"]),

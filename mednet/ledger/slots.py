@@ -48,6 +48,23 @@ RELEASE_DAYS = 5
 CST = dt.timezone(dt.timedelta(hours=8), "CST")
 PARTS = ("morning", "afternoon", "evening", "all_day")
 
+# Statements built once (see ledger.py): the counter's rule ``used < capacity`` lives in _TAKE_UNIT.
+_QUOTA_RULE = quotas.select().where(quotas.c.region == sa.bindparam("region"),
+                                    quotas.c.institution == sa.bindparam("institution"),
+                                    quotas.c.specialty == sa.bindparam("specialty"))
+_DELETE_EXPIRED = claims.delete().where(claims.c.slot == sa.bindparam("at_slot"),
+                                        claims.c.held_until <= sa.bindparam("now")).returning(claims.c.referral_id)
+_TAKE_UNIT = quota_days.update().where(quota_days.c.slot == sa.bindparam("counter"),
+                                       quota_days.c.used < quota_days.c.capacity) \
+    .values(used=quota_days.c.used + 1).returning(quota_days.c.used)
+_GIVE_BACK = quota_days.update().where(quota_days.c.slot == sa.bindparam("counter")) \
+    .values(used=quota_days.c.used - sa.bindparam("units"))
+_INSERT_CLAIM = claims.insert()
+_RELEASE = claims.delete().where(claims.c.referral_id == sa.bindparam("rid")) \
+    .returning(claims.c.slot, claims.c.exclusive_slot)
+_CLAIM_OF = claims.select().where(claims.c.referral_id == sa.bindparam("rid"))
+_CONFIRM = claims.update().where(claims.c.referral_id == sa.bindparam("rid")).values(held_until=None)
+
 
 @dataclass(frozen=True)
 class SlotRef:
@@ -143,8 +160,7 @@ def quota_slots(conn: Connection, region: str, institution: str, specialty: str,
 
 
 def quota_rule(conn: Connection, region: str, institution: str, specialty: str):
-    return conn.execute(quotas.select().where(quotas.c.region == region, quotas.c.institution == institution,
-                                              quotas.c.specialty == specialty)).mappings().first()
+    return conn.execute(_QUOTA_RULE, dict(region=region, institution=institution, specialty=specialty)).mappings().first()
 
 
 def taken_counts(conn: Connection, slots: list[str], now: dt.datetime) -> dict[str, int]:
@@ -164,8 +180,7 @@ def take(conn: Connection, referral_id: int, slot: SlotRef, *, capacity: int | N
     ``capacity`` is the quota's units for that day (None for a session unit).
     Expired holds on the slot are removed first, in the same transaction.
     """
-    expired = len(conn.execute(claims.delete().where(claims.c.slot == slot.text, claims.c.held_until <= now)
-                               .returning(claims.c.referral_id)).all())
+    expired = len(conn.execute(_DELETE_EXPIRED, {"at_slot": slot.text, "now": now}).all())
     row = dict(referral_id=referral_id, slot=slot.text, held_until=held_until, at=now)
     if slot.kind == "session":
         if not insert_ignoring_conflict(conn, claims, {**row, "exclusive_slot": slot.text}):
@@ -173,34 +188,30 @@ def take(conn: Connection, referral_id: int, slot: SlotRef, *, capacity: int | N
         return
     insert_ignoring_conflict(conn, quota_days, dict(slot=slot.counter, capacity=capacity, used=0))
     if expired:
-        conn.execute(quota_days.update().where(quota_days.c.slot == slot.counter)
-                     .values(used=quota_days.c.used - expired))
-    took = conn.execute(quota_days.update().where(quota_days.c.slot == slot.counter,
-                                                  quota_days.c.used < quota_days.c.capacity)
-                        .values(used=quota_days.c.used + 1).returning(quota_days.c.used)).first()
+        conn.execute(_GIVE_BACK, {"counter": slot.counter, "units": expired})
+    took = conn.execute(_TAKE_UNIT, {"counter": slot.counter}).first()
     if took is None:
         raise SlotUnavailable(slot.text, f"the day's referral quota ({capacity}) is used up")
-    conn.execute(claims.insert().values(**row, exclusive_slot=None))
+    conn.execute(_INSERT_CLAIM, {**row, "exclusive_slot": None})
 
 
 def release(conn: Connection, referral_id: int) -> str | None:
     """Give back whatever the referral holds or booked; returns the slot id, if any."""
-    gone = conn.execute(claims.delete().where(claims.c.referral_id == referral_id)
-                        .returning(claims.c.slot, claims.c.exclusive_slot)).first()
+    gone = conn.execute(_RELEASE, {"rid": referral_id}).first()
     if gone is None:
         return None
     if gone.exclusive_slot is None:  # a quota unit
-        conn.execute(quota_days.update().where(quota_days.c.slot == gone.slot).values(used=quota_days.c.used - 1))
+        conn.execute(_GIVE_BACK, {"counter": gone.slot, "units": 1})
     return gone.slot
 
 
 def current_claim(conn: Connection, referral_id: int):
-    return conn.execute(claims.select().where(claims.c.referral_id == referral_id)).mappings().first()
+    return conn.execute(_CLAIM_OF, {"rid": referral_id}).mappings().first()
 
 
 def confirm(conn: Connection, referral_id: int) -> None:
     """Turn the referral's hold into a booking (it no longer expires)."""
-    conn.execute(claims.update().where(claims.c.referral_id == referral_id).values(held_until=None))
+    conn.execute(_CONFIRM, {"rid": referral_id})
 
 
 def set_quota(conn: Connection, *, region: str, institution: str, specialty: str, per_day: int,

@@ -165,7 +165,7 @@ def create_ledger_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600)
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:
@@ -192,12 +192,18 @@ def is_postgresql(conn: Connection | Engine) -> bool:
 
 def insert_ignoring_conflict(conn: Connection, table: sa.Table, values: dict) -> bool:
     """``INSERT … ON CONFLICT DO NOTHING``; True when the row went in (the database decides, not Python)."""
-    if is_postgresql(conn):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(sa.literal(1))
-    return conn.execute(statement).first() is not None
+    key = (conn.dialect.name, table.name)
+    statement = _INSERT_IGNORING.get(key)
+    if statement is None:
+        if is_postgresql(conn):
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = _INSERT_IGNORING[key] = insert(table).on_conflict_do_nothing().returning(sa.literal(1))
+    return conn.execute(statement, values).first() is not None
+
+
+_INSERT_IGNORING: dict[tuple[str, str], sa.Insert] = {}
 
 
 # --------------------------------------------------------------------------- migrations
