@@ -7,7 +7,9 @@ For each engine, ``run`` starts ``mednet serve --workers 2`` on a free
 drives it with a bounded asyncio load generator: each of 16 connections
 repeats create → accept → book (three requests, three commits) on one
 referral until a fixed count or a time cap. Figures: flows (created and
-booked) per second, p50/p99 of a whole flow and of a single request. The
+booked) per second, p50/p99 of a whole flow and of a single request, and
+the service's CPU time per flow (both workers; what 2 dedicated cores would
+bound the rate at, on a machine shared with other work). The
 reference is the disk: ``pg_test_fsync``'s ``fdatasync`` rate (one 8 kB
 write and flush per call), since every answered write waits for one.
 
@@ -31,7 +33,7 @@ import time
 from pathlib import Path
 
 from mednet.bench import BenchRow
-from mednet.bench.http import free_port, wait_ready
+from mednet.bench.http import _cpu_seconds, free_port, wait_ready
 
 AREA = "ledger"
 REGION = "minhang"
@@ -72,6 +74,14 @@ class LedgerService:
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_ready(self.port, self.process, self.log)
         return self
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds used so far by the server and its workers (Linux /proc)."""
+        pids = [self.process.pid] if self.process else []
+        for pid in list(pids):
+            with contextlib.suppress(OSError):
+                pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        return sum(_cpu_seconds(pid) or 0.0 for pid in pids)
 
     def kill(self) -> None:
         """SIGKILL the server and its workers at once (a crash: nothing is flushed or closed)."""
@@ -204,9 +214,11 @@ def measure(engine: str, folder: Path, *, n: int, seconds: float) -> dict[str, f
         today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
         slots = [f"quota/sh-xinhua/paediatrics/{today + dt.timedelta(days=d)}" for d in range(1, 5)]
         asyncio.run(_flows(service.port, keys, slots, n=50, seconds=10, concurrency=4))  # warm up
+        cpu = service.cpu_seconds()
         flows, requests, errors, elapsed = asyncio.run(
             _flows(service.port, keys, slots, n=n, seconds=seconds, concurrency=CONCURRENCY))
-    return {"rate": len(flows) / elapsed, "errors": errors, "flow_p50": _p(flows, 50), "flow_p99": _p(flows, 99),
+        cpu = service.cpu_seconds() - cpu
+    return {"rate": len(flows) / elapsed, "cpu_ms": cpu / max(len(flows), 1) * 1000, "errors": errors, "flow_p50": _p(flows, 50), "flow_p99": _p(flows, 99),
             "request_p50": _p(requests, 50), "request_p99": _p(requests, 99), "flows": len(flows)}
 
 
@@ -223,6 +235,7 @@ def run(*, quick: bool = False) -> list[BenchRow]:
                 BenchRow(AREA, f"{engine}: created+booked /s (2 workers)", m["rate"], "/s",
                          "pg_test_fsync fdatasync" if fsync else None, fsync, target,
                          m["rate"] >= 500 if target else None),
+                BenchRow(AREA, f"{engine}: service CPU per flow", m["cpu_ms"], "ms"),
                 BenchRow(AREA, f"{engine}: flow p99 (3 requests)", m["flow_p99"], "ms"),
                 BenchRow(AREA, f"{engine}: request p99", m["request_p99"], "ms", target="≤ 50 ms" if target else None,
                          met=m["request_p99"] <= 50 if target else None),
