@@ -16,10 +16,12 @@ import networkx as nx
 import numpy as np
 from fastapi import Depends, Header, HTTPException
 from fastapi import Path as PathParam
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from mednet.errors import LedgerUnavailable, UnknownRegion
 from mednet.ledger import ApiKey, Ledger, authenticate, open_ledger_engine
+from mednet.ledger.keys import recent_key
 from mednet.models import Institution, Region
 from mednet.network import CompiledNetwork
 from mednet.regions import list_regions, load_region
@@ -109,7 +111,7 @@ def open_ledger(settings, regions: dict[str, ServedRegion]) -> Ledger:
     return Ledger(engine, regions, hold_minutes=settings.hold_minutes, session_slots=settings.session_slots)
 
 
-def get_ledger(conn: HTTPConnection) -> Ledger:
+async def get_ledger(conn: HTTPConnection) -> Ledger:
     ledger = getattr(conn.app.state, "ledger", None)
     if ledger is None:
         raise LedgerUnavailable("the ledger is not open yet; retry shortly")
@@ -119,11 +121,15 @@ def get_ledger(conn: HTTPConnection) -> Ledger:
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 
-def get_key(ledger: LedgerDep, authorization: Annotated[str | None, Header(
+async def get_key(ledger: LedgerDep, authorization: Annotated[str | None, Header(
         description="`Bearer mk_…`: the desk's, planner's or admin's API key")] = None) -> ApiKey:
-    """The caller's key from ``Authorization: Bearer``; 401 when missing, unknown or revoked."""
+    """The caller's key from ``Authorization: Bearer``; 401 when missing, unknown or revoked.
+
+    A key checked in the last seconds is known without a query (:func:`mednet.ledger.keys.recent_key`), on the
+    event loop; otherwise the database is read in the thread pool.
+    """
     text = authorization.removeprefix("Bearer").strip() if authorization else None
-    return authenticate(ledger.engine, text)
+    return recent_key(ledger.engine, text) or await run_in_threadpool(authenticate, ledger.engine, text)
 
 
 KeyDep = Annotated[ApiKey, Depends(get_key)]

@@ -101,11 +101,10 @@ def authenticate(engine: Engine, text: str | None) -> ApiKey:
     """
     if not text:
         raise NotAuthenticated("this needs an API key: send `Authorization: Bearer mk_…`")
+    if known := recent_key(engine, text):
+        return known
     key_id, secret = split_key(text)
     digest = secret_sha256(secret)
-    cached = _recent.get((id(engine), key_id, digest))
-    if cached is not None and time.monotonic() - cached[0] < RECHECK_SECONDS:
-        return cached[1]
     with engine.connect() as conn:
         row = conn.execute(api_keys.select().where(api_keys.c.id == key_id)).mappings().first()
     if row is None or not hmac.compare_digest(row["secret_sha256"], digest):
@@ -117,6 +116,20 @@ def authenticate(engine: Engine, text: str | None) -> ApiKey:
         _recent.clear()
     _recent[(id(engine), key_id, digest)] = (time.monotonic(), key)
     return key
+
+
+def recent_key(engine: Engine, text: str | None) -> ApiKey | None:
+    """The key if :func:`authenticate` accepted this text in the last :data:`RECHECK_SECONDS`, else None."""
+    if not text:
+        return None
+    try:
+        key_id, secret = split_key(text)
+    except NotAuthenticated:
+        return None
+    cached = _recent.get((id(engine), key_id, secret_sha256(secret)))
+    if cached is not None and time.monotonic() - cached[0] < RECHECK_SECONDS:
+        return cached[1]
+    return None
 
 
 def list_keys(engine: Engine) -> list[ApiKey]:
