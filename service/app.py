@@ -22,7 +22,7 @@ from fastapi import FastAPI
 
 from mednet import __version__
 from service.config import Settings, get_settings
-from service.deps import load_served_regions, open_ledger
+from service.deps import load_served_regions, open_ledger, require_key_for_reads
 from service.errors import ProblemDetails, document_problems, install_error_handlers
 from service.routers import (
     communities, coverage, health, institutions, referrals, regions, routes, specialties, validation,
@@ -72,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
+    if app.state.settings.reads_need_key:
+        app.middleware("http")(require_key_for_reads)
     # The referral endpoint is the hot path: it goes first, ahead of the documentation routes and the
     # included routers, which are matched one after another (each match costs 1-2 µs in-process).
     app.router.routes[0:0] = routes.router.routes

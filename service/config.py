@@ -33,6 +33,8 @@ class Settings(BaseSettings):
         None, description="the service's data folder (the SQLite ledger); default: $XDG_DATA_HOME/mednet or "
         "~/.local/share/mednet"
     )
+    reads_need_key: bool = Field(False, description="routing and directory reads need an API key too (any "
+                                 "role); by default they stay open")
     hold_minutes: float = Field(15, gt=0, le=24 * 60, description="how long a slot hold lasts")
     session_slots: int = Field(4, ge=1, le=200, description="bookable units a session gives where its region "
                                "does not count them (weekly_slots)")

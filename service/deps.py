@@ -19,7 +19,7 @@ from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from mednet.errors import LedgerUnavailable, UnknownRegion
+from mednet.errors import LedgerUnavailable, NotAuthenticated, UnknownRegion
 from mednet.ledger import ApiKey, Ledger, authenticate, open_ledger_engine
 from mednet.ledger.keys import recent_key
 from mednet.models import Institution, Region
@@ -133,3 +133,21 @@ async def get_key(ledger: LedgerDep, authorization: Annotated[str | None, Header
 
 
 KeyDep = Annotated[ApiKey, Depends(get_key)]
+
+
+#: Paths open even when reads need a key: liveness, readiness and the API's own documentation.
+OPEN_PATHS = ("/health", "/ready", "/docs", "/redoc", "/openapi.json")
+
+
+async def require_key_for_reads(request, call_next):
+    """Middleware (``MEDNET_READS_NEED_KEY=1``): routing and directory requests need a live API key;
+    ``/referrals`` checks its own keys and roles."""
+    path = request.url.path
+    if not (path.startswith(OPEN_PATHS) or path.startswith("/referrals")):
+        from service.errors import problem_from_error
+
+        try:
+            await get_key(await get_ledger(request), request.headers.get("authorization"))
+        except (NotAuthenticated, LedgerUnavailable) as err:
+            return problem_from_error(err)
+    return await call_next(request)

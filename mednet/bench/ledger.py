@@ -193,6 +193,17 @@ def fsync_rate(folder: Path) -> float | None:
         return None
     out = subprocess.run([str(found / "pg_test_fsync"), "-s", "2", "-f", str(folder / "fsync.test")],
                          capture_output=True, text=True, check=False).stdout
+    return parse_fsync_rate(out)
+
+
+def parse_fsync_rate(out: str) -> float | None:
+    """The ``fdatasync`` ops/sec of ``pg_test_fsync``'s one-8kB-write comparison.
+
+    >>> parse_fsync_rate('''Compare file sync methods using one 8kB write:
+    ...         open_datasync                       301.5 ops/sec    3317 usecs/op
+    ...         fdatasync                         1,302.9 ops/sec     767 usecs/op''')
+    1302.9
+    """
     section = out.split("Compare file sync methods using one 8kB write", 1)[-1]
     match = re.search(r"fdatasync\s+([\d,.]+) ops/sec", section)
     return float(match.group(1).replace(",", "")) if match else None

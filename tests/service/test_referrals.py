@@ -123,3 +123,20 @@ def test_the_api_is_documented_for_a_desk_page(client):
     assert {"401", "403", "409", "412"} <= set(book["responses"])
     headers = {p["name"] for p in book["parameters"] if p["in"] == "header"}
     assert {"If-Match", "Idempotency-Key", "authorization"} <= headers
+
+
+def test_reads_stay_open_unless_configured_otherwise(client, tmp_path, problem):
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.config import Settings
+    from tests.service.conftest import REGIONS_DIR
+
+    assert client.get("/regions").status_code == 200  # the default: open
+    closed = create_app(Settings(regions_dir=REGIONS_DIR, data_dir=tmp_path, reads_need_key=True))
+    with TestClient(closed) as guarded:
+        problem(guarded.get("/regions"), 401, kind="not-authenticated")
+        problem(guarded.post("/regions/quzhou/routes", json={"origin": "华埠", "specialty": "儿科"}), 401)
+        assert guarded.get("/health").status_code == 200
+        text = create_key(guarded.app.state.ledger.engine, role="planner", label="reader")[1]
+        assert guarded.get("/regions", headers={"Authorization": f"Bearer {text}"}).status_code == 200
