@@ -56,11 +56,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.freeze()
     logger.info("loaded %d region(s) from %s in %.2f s: %s", len(app.state.regions), folder,
                 time.perf_counter() - start, ", ".join(app.state.regions) or "none")
-    app.state.ledger = open_ledger(settings, app.state.regions)
+    ledger = app.state.ledger = open_ledger(settings, app.state.regions)
     try:
         yield
     finally:
-        app.state.ledger.engine.dispose()
+        ledger.engine.dispose()
         app.state.regions = app.state.ledger = None
         gc.unfreeze()
 

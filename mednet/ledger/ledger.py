@@ -136,9 +136,9 @@ class Ledger:
         if direction:
             query = query.where(r.direction == direction)
         if created_from:
-            query = query.where(r.created_at >= _day_start(created_from))
+            query = query.where(r.created_at >= _day_start(slotting.check_day("from", created_from)))
         if created_to:
-            query = query.where(r.created_at < _day_start(created_to + dt.timedelta(days=1)))
+            query = query.where(r.created_at < _day_start(slotting.check_day("to", created_to) + dt.timedelta(days=1)))
         with self.engine.connect() as conn:
             if after:
                 query = query.where(r.id > self._row(conn, after, field="after")["id"])
@@ -155,10 +155,10 @@ class Ledger:
         code = resolve_specialty(specialty).code
         now = self.now()
         start = slotting.today(now)
-        first = first or start
-        last = first + dt.timedelta(days=days if days is not None else data.region.booking_days)
+        first = slotting.check_day("from", first or start)
         if days is not None and not 0 <= days <= 90:
             raise InvalidRequest("days", days, "must be between 0 and 90")
+        last = first + dt.timedelta(days=days if days is not None else data.region.booking_days)
         open_until = start + dt.timedelta(days=data.region.booking_days)
         sessions = [(s, 1) for s in slotting.session_slots(inst, code, max(first, start), min(last, open_until),
                                                             per_session=self.session_slots)]
@@ -341,10 +341,10 @@ class Ledger:
         start = slotting.today(now)
         if slot.kind == "session":
             last = start + dt.timedelta(days=data.region.booking_days)
-            inst = data.region.institution(slot.institution)
-            known = slotting.session_slots(inst, slot.specialty, slot.day, slot.day, per_session=self.session_slots)
             if not start <= slot.day <= last:
                 raise slotting.SlotUnavailable(slot.text, f"outside the booking window {start} – {last}")
+            inst = data.region.institution(slot.institution)
+            known = slotting.session_slots(inst, slot.specialty, slot.day, slot.day, per_session=self.session_slots)
             if slot not in known:
                 raise slotting.SlotUnavailable(slot.text, "no such session unit on that day")
             return None

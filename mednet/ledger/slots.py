@@ -93,13 +93,33 @@ def parse_slot(text: str) -> SlotRef:
     parts = str(text).split("/")
     try:
         if parts[0] == "quota" and len(parts) == 4:
-            return SlotRef("quota", parts[1], parts[2], dt.date.fromisoformat(parts[3]))
+            return SlotRef("quota", parts[1], parts[2], check_day("slot", dt.date.fromisoformat(parts[3])))
         if parts[0] == "session" and len(parts) == 6 and parts[4] in PARTS and int(parts[5]) >= 1:
-            return SlotRef("session", parts[1], parts[2], dt.date.fromisoformat(parts[3]), parts[4], int(parts[5]))
+            return SlotRef("session", parts[1], parts[2], check_day("slot", dt.date.fromisoformat(parts[3])),
+                           parts[4], int(parts[5]))
+    except InvalidRequest:
+        raise
     except ValueError:
         pass
     raise InvalidRequest("slot", text, "must be session/<institution>/<specialty>/<YYYY-MM-DD>/<part>/<n> or "
                          "quota/<institution>/<specialty>/<YYYY-MM-DD> (see the slots endpoint)")
+
+
+#: Years a slot or a filter date may fall in (outside them a date is a typo, and date arithmetic overflows).
+YEARS = (2000, 2100)
+
+
+def check_day(parameter: str, day: dt.date) -> dt.date:
+    """``day`` when its year is plausible; :class:`InvalidRequest` naming ``parameter`` otherwise.
+
+    >>> check_day("from", dt.date(9999, 12, 31))
+    Traceback (most recent call last):
+    ...
+    mednet.errors.InvalidRequest: `from` must fall in the years 2000–2100, got datetime.date(9999, 12, 31)
+    """
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        raise InvalidRequest(parameter, day, f"must fall in the years {YEARS[0]}–{YEARS[1]}")
+    return day
 
 
 def today(now: dt.datetime) -> dt.date:

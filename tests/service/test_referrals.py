@@ -112,6 +112,14 @@ def test_invalid_bodies_name_their_field(client, keys, problem):
     problem(client.post(f"/referrals/{number}/reject", headers=keys["xinhua"], json={}), 422, field="reason")
     problem(client.post("/referrals", content=b"{", headers=keys["centre"] | {"Content-Type": "application/json"}),
             400)
+    slots = {"region": "minhang", "institution": "mh-hongqiao", "specialty": "tcm_paediatrics"}
+    for query, field in ((slots | {"from": "9999-12-31"}, "from"), (slots | {"from": "0001-01-01"}, "from"),
+                         ({"to": "9999-12-31"}, "to"), ({"from": "0001-01-01"}, "from")):
+        path = "/referrals/slots" if "region" in query else "/referrals"
+        problem(client.get(path, params=query, headers=keys["admin"]), 422, field=field)
+    assert client.post(f"/referrals/{number}/accept", headers=keys["xinhua"]).status_code == 200
+    problem(client.post(f"/referrals/{number}/hold", headers=keys["xinhua"],
+                        json={"slot": "session/sh-xinhua/paediatrics/9999-12-31/morning/1"}), 422, field="slot")
 
 
 def test_the_api_is_documented_for_a_desk_page(client):
