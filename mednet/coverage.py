@@ -48,7 +48,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.sparse import coo_array, csr_array
 from scipy.sparse.csgraph import dijkstra
 
-from mednet.errors import InvalidRequest, MednetError, RegionDataError, UnknownInstitution, UnknownSpecialty
+from mednet.errors import InvalidRequest, MissingExtra, ScenarioDataError, UnknownInstitution, UnknownSpecialty
+from mednet.extras import require_extra
 from mednet.models import LinkKind, Session
 from mednet.network import CompiledNetwork, compile_network, resolve_institution
 from mednet.regions import read_json, validate_document
@@ -58,21 +59,6 @@ WeightBasis = Literal["population", "population_partial", "caller", "uniform"]
 
 #: Stand-in length for a zero-length link: scipy's csgraph reads an explicit 0 as "no edge".
 ZERO_LINK_KM = 1e-9
-
-
-class MissingExtra(MednetError, ImportError):
-    """An optional dependency is not installed; names the extra that brings it."""
-
-
-def require_extra(module: str, extra: str):
-    """Import an optional dependency or fail naming the extra to install."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as err:
-        raise MissingExtra(f"{module} is needed for this: install mednet's {extra!r} extra "
-                           f"(pip install 'mednet[{extra}]')") from err
 
 
 class _Frozen(BaseModel):
@@ -709,10 +695,6 @@ class Scenario(_Frozen):
         if not (self.add or self.remove or self.links):
             raise ValueError("a scenario must add, remove or link something")
         return self
-
-
-class ScenarioDataError(RegionDataError):
-    """A scenario file cannot be used: names the file, the place in it and the rule."""
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:

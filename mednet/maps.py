@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mednet.coverage import CoverageReport, find_coverage_gaps, require_extra
+from mednet.coverage import CoverageReport, find_coverage_gaps
+from mednet.extras import require_extra
 from mednet.models import Tier
 from mednet.specialties import resolve_specialty
 

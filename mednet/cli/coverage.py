@@ -23,6 +23,7 @@ from mednet.coverage import (
     CoverageReport, ScenarioComparison, UpgradePlan, find_coverage_gaps, suggest_upgrades, what_if,
 )
 from mednet.errors import InvalidRequest
+from mednet.routing.request import check_max_km
 from mednet.network import build_network, compile_network
 from mednet.regions import load_region
 from mednet.specialties import resolve_specialty
@@ -55,9 +56,7 @@ def run(args: argparse.Namespace) -> int:
     # everything that can fail on input is checked before any work or any file is touched
     specialties = None if args.all else [resolve_specialty(s).code for s in args.specialty]
     for name in ("max_km", "max_minutes"):
-        value = getattr(args, name)
-        if value is not None and not (value > 0 and value != float("inf")):
-            raise InvalidRequest(f"--{name.replace('_', '-')}", value, "must be a number > 0")
+        check_max_km(getattr(args, name), name=f"--{name.replace('_', '-')}")
     one = specialties[0] if specialties and len(specialties) == 1 else None
     if (args.map or args.suggest) and one is None:
         raise InvalidRequest("--map/--suggest" if args.map and args.suggest else ("--map" if args.map else "--suggest"),

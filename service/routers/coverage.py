@@ -35,7 +35,8 @@ def get_coverage(
     served: RegionDep,
     specialty: Annotated[list[str] | None, Query(description="code, label or alias; repeat for several; "
                                                  "default: every specialty")] = None,
-    max_km: Annotated[float | None, Query(gt=0, description="a centre farther than this (network km) is a "
+    max_km: Annotated[float | None, Query(json_schema_extra={"exclusiveMinimum": 0},
+                                          description="a centre farther than this (network km) is a "
                                           "gap; default: only unreachable centres are")] = None,
 ) -> CoverageAnswer:
     """Coverage gaps per specialty, per community and per county.
