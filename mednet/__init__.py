@@ -22,8 +22,8 @@ from mednet.validate import validate_membership  # noqa: E402
 
 _LAZY = {  # heavier modules (numba, the planning extra) load on first use, not at import
     "Router": "mednet.routing", "Referral": "mednet.routing", "Point": "mednet.routing",
-    "route_referral": "mednet.routing", "find_coverage_gaps": "mednet.coverage", "what_if": "mednet.coverage",
-    "suggest_upgrades": "mednet.coverage", "Scenario": "mednet.coverage", "load_scenario": "mednet.coverage",
+    "route_referral": "mednet.routing", "find_coverage_gaps": "mednet.planning", "what_if": "mednet.planning",
+    "suggest_upgrades": "mednet.planning", "Scenario": "mednet.planning", "load_scenario": "mednet.planning",
 }
 
 

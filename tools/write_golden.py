@@ -87,7 +87,7 @@ def route_cases(region_id: str) -> dict[str, str]:
 
 def planning_cases(region_id: str) -> dict[str, str]:
     """Coverage reports (CSV, GeoJSON) at a few thresholds, upgrade plans and the bundled what-if."""
-    from mednet.coverage import find_coverage_gaps, suggest_upgrades, what_if
+    from mednet.planning import find_coverage_gaps, suggest_upgrades, what_if
 
     G = mednet.build_network(mednet.load_region(region_id))
     cases: dict[str, str] = {}

@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 
 from mednet.bench import BenchRow, time_per_call
-from mednet.coverage import find_coverage_gaps, nearest_sources, search_graph
+from mednet.planning import find_coverage_gaps, nearest_sources, search_graph
 from mednet.network import CompiledNetwork, compile_network
 
 AREA = "coverage"

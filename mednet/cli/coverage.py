@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mednet.cli import positive_int
-from mednet.coverage import (
+from mednet.planning import (
     CoverageReport, ScenarioComparison, UpgradePlan, find_coverage_gaps, suggest_upgrades, what_if,
 )
 from mednet.errors import InvalidRequest
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
     text = render(result, args.format, title=f"{region.name} ({region.id})", names=net.G.nodes)
     if args.map and args.map.lower().endswith(".html"):
-        from mednet.maps import draw_coverage_html
+        from mednet.planning.maps import draw_coverage_html
 
         page = draw_coverage_html(report, one)
         _write_atomic(args.map, lambda tmp: page.save(tmp))

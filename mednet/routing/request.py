@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 
 from mednet.errors import InvalidRequest
 from mednet.geo import check_lat_lon
@@ -52,7 +53,7 @@ def check_max_km(max_km: object, *, name: str = "max_km") -> float | None:
     """A distance limit: None (no limit) or a finite number > 0, as a float."""
     if max_km is None:
         return None
-    if isinstance(max_km, bool) or not isinstance(max_km, int | float) or not (
+    if isinstance(max_km, bool) or not isinstance(max_km, numbers.Real) or not (
             math.isfinite(max_km) and max_km > 0):
         raise InvalidRequest(name, max_km, "must be a number > 0")
     return float(max_km)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from mednet.coverage import AreaCoverage, ServedPoint, SpecialtyCoverage, WeightBasis, find_coverage_gaps
+from mednet.planning import AreaCoverage, ServedPoint, SpecialtyCoverage, WeightBasis, find_coverage_gaps
 from service.deps import RegionDep
 from service.errors import problem_responses
 

@@ -1,4 +1,4 @@
-from mednet.coverage import find_coverage_gaps
+from mednet.planning import find_coverage_gaps
 from mednet.network import build_network
 from mednet.regions import load_region
 
