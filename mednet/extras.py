@@ -5,7 +5,8 @@
     >>> require_extra("no_such_module_here", "planning")
     Traceback (most recent call last):
     ...
-    mednet.errors.MissingExtra: no_such_module_here is needed for this: install mednet's 'planning' extra (pip install 'mednet[planning]')
+    mednet.errors.MissingExtra: no_such_module_here is needed for this: install mednet's 'planning' extra
+    (pip install 'mednet[planning]')
 """
 
 from __future__ import annotations

@@ -36,14 +36,14 @@ def geodesic_km(*, lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return geodesic((lat1, lon1), (lat2, lon2)).km
 
 
-def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+def haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> np.ndarray:
     """Great-circle distance in km; array inputs broadcast.
 
     >>> float(haversine_km(0.0, 0.0, 0.0, 1.0).round(3))
     111.195
     """
-    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    phi1, lam1, phi2, lam2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
+    a = np.sin((phi2 - phi1) / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin((lam2 - lam1) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
@@ -60,7 +60,8 @@ def check_lat_lon(*, lat: float, lon: float, within_china: bool = False, field: 
     >>> check_lat_lon(lat=48.85, lon=2.35, within_china=True)
     Traceback (most recent call last):
     ...
-    mednet.errors.InvalidCoordinates: `lat, lon` must lie in mainland China (lat 17.5–54.0, lon 73.0–135.5), got (48.85, 2.35)
+    mednet.errors.InvalidCoordinates: `lat, lon` must lie in mainland China (lat 17.5–54.0, lon 73.0–135.5),
+    got (48.85, 2.35)
     """
     try:
         lat, lon = float(lat), float(lon)
@@ -88,7 +89,7 @@ def in_china(*, lat: float, lon: float) -> bool:
     return lo_lat <= lat <= hi_lat and lo_lon <= lon <= hi_lon
 
 
-def _unit_vectors(lat, lon) -> np.ndarray:
+def _unit_vectors(lat: ArrayLike, lon: ArrayLike) -> np.ndarray:
     lat, lon = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
     return np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
 
@@ -158,8 +159,8 @@ def _nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, co
     """
     qphi, qlam = math.radians(lat), math.radians(lon)
     qcos = math.cos(qphi)
-    ci = int(math.floor(lat / cell)) - row0
-    cj = int(math.floor(lon / cell)) - col0
+    ci = int(math.floor(lat / cell)) - row0  # noqa: RUF046 - numba types floor() as float
+    cj = int(math.floor(lon / cell)) - col0  # noqa: RUF046
     best, best_i = np.inf, -1
     reach = max(height, width) + abs(ci) + abs(cj) + 1
     for r in range(reach + 1):
@@ -185,7 +186,8 @@ def _nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, co
     return best_i, best
 
 
-def neighbour_pairs(lat, lon, *, k: int, max_km: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def neighbour_pairs(lat: ArrayLike, lon: ArrayLike, *, k: int, max_km: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each point joined to its ``k`` nearest others within ``max_km``.
 
     Returns index arrays ``i < j`` (each pair once) and the great-circle km

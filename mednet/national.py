@@ -336,7 +336,7 @@ def _name_index(ids: list[str], names: list[str]) -> dict[str, tuple[str, ...]]:
     index = {id_: (id_,) for id_ in ids}
     for id_, name in zip(ids, names, strict=True):
         key = name.casefold()
-        index[key] = index.get(key, ()) + (id_,)
+        index[key] = (*index.get(key, ()), id_)
     return index
 
 

@@ -15,8 +15,8 @@ import networkx as nx
 import numpy as np
 
 from mednet.bench import BenchRow, time_per_call
-from mednet.planning import find_coverage_gaps, nearest_sources, search_graph
 from mednet.network import CompiledNetwork, compile_network
+from mednet.planning import find_coverage_gaps, nearest_sources, search_graph
 
 AREA = "coverage"
 ONE = "paediatrics"

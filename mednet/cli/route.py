@@ -17,7 +17,12 @@ from mednet.errors import NoCapableInstitution
 from mednet.regions import load_region
 from mednet.routing import Point, Referral, Router
 from mednet.routing.request import (
-    DIRECTIONS, check_alternatives, check_max_km, check_specialty, check_when, parse_lat_lon,
+    DIRECTIONS,
+    check_alternatives,
+    check_max_km,
+    check_specialty,
+    check_when,
+    parse_lat_lon,
 )
 
 #: Passed-over institutions named per reason in the text answer (the JSON has them all).
@@ -37,8 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--direction", choices=DIRECTIONS, default="up",
                    help="up 上转 (default), down 下转, emergency 急")
     p.add_argument("--home", metavar="COMMUNITY", help="down only: home community, or the patient's home institution")
-    p.add_argument("--max-km", type=from_check(check_max_km, float), metavar="N", help="skip a step whose best lies beyond N km")
-    p.add_argument("--alternatives", type=from_check(check_alternatives, int), default=3, metavar="K", help="shortlist length (default 3)")
+    p.add_argument("--max-km", type=from_check(check_max_km, float), metavar="N",
+                   help="skip a step whose best lies beyond N km")
+    p.add_argument("--alternatives", type=from_check(check_alternatives, int), default=3, metavar="K",
+                   help="shortlist length (default 3)")
     p.add_argument("--when", type=from_check(check_when, dt.datetime.fromisoformat), metavar="ISO-DATETIME",
                    help="start of the booking window for scheduled sessions (default: now, China Standard Time)")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -87,10 +94,10 @@ def format_referral(r: Referral) -> str:
     if r.passed_over:
         lines.append("  passed over:")
         for g in r.passed_over:
-            shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in zip(g.institutions, g.distances_km))
+            shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in zip(g.institutions, g.distances_km, strict=False))
             if len(g.institutions) > SHOWN_PER_REASON:
-                shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in
-                                  zip(g.institutions[:SHOWN_PER_REASON], g.distances_km[:SHOWN_PER_REASON]))
+                first = zip(g.institutions[:SHOWN_PER_REASON], g.distances_km[:SHOWN_PER_REASON], strict=True)
+                shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in first)
                 shown += f", … and {len(g.institutions) - SHOWN_PER_REASON} more"
             lines.append(f"    {_REASON_ZH[g.reason]} ({g.reason}): {shown}")
     return "\n".join(lines)
@@ -98,6 +105,7 @@ def format_referral(r: Referral) -> str:
 
 _DIRECTION_ZH = {"up": "上转", "down": "下转", "emergency": "急诊"}
 _REASON_ZH = {
-    "is_origin": "出发地", "not_capable": "无此专科", "not_higher_tier": "非上级机构", "not_in_session": "预约期内无门诊",
-    "outside_community_at_this_step": "本步骤范围外", "not_home_centre": "非居住地卫生院", "beyond_max_km": "超出距离限制",
+    "is_origin": "出发地", "not_capable": "无此专科", "not_higher_tier": "非上级机构",
+    "not_in_session": "预约期内无门诊", "outside_community_at_this_step": "本步骤范围外",
+    "not_home_centre": "非居住地卫生院", "beyond_max_km": "超出距离限制",
 }

@@ -125,7 +125,7 @@ def draw_coverage_map(
         upper = coo.row < coo.col
         a, b = coo.row[upper], coo.col[upper]
         segments = np.stack((np.column_stack((net.lon[a], net.lat[a])), np.column_stack((net.lon[b], net.lat[b]))), 1)
-        ax.add_collection(LineCollection(segments, colors="#b8b8b8", linewidths=0.3 if small else 0.6, zorder=1))
+        ax.add_collection(LineCollection(segments, colors="#b8b8b8", linewidths=0.3 if small else 0.6, zorder=1))  # type: ignore[arg-type]
 
         communities = G.graph.get("communities", {})
         palette = matplotlib.colormaps["tab10" if len(net.community_ids) <= 10 else "tab20"]
@@ -144,7 +144,7 @@ def draw_coverage_map(
                             np.where(session[rows, None], matplotlib.colors.to_rgba(SESSION_COLOUR), (1, 1, 1, 1)))
             width = np.where(permanent[rows] | session[rows], 1.8, 0.5) * (0.5 if small else 1)
             ax.scatter(net.lon[rows], net.lat[rows], s=size * scale, marker=marker, c=colour[rows],
-                       edgecolors=edge, linewidths=width, zorder=3 if tier.is_primary_care else 4)
+                       edgecolors=edge, linewidths=width, zorder=3 if tier.is_primary_care else 4)  # type: ignore[arg-type]
 
         gap_rows = np.flatnonzero(report.gap[:, s])
         demand = report.demand_rows[gap_rows]

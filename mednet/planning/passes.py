@@ -45,7 +45,8 @@ def search_graph(csr: csr_array) -> csr_array:
     return fixed
 
 
-def all_passes(csr, columns: list[np.ndarray], demand: np.ndarray, *, workers: int, done) -> tuple[np.ndarray, ...]:
+def all_passes(csr: csr_array, columns: list[np.ndarray], demand: np.ndarray, *, workers: int,
+               done: Callable[[int], None] | None) -> tuple[np.ndarray, ...]:
     """(demand × specialties) distance and nearest row, one pass per distinct set of capable rows."""
     first: dict[bytes, int] = {}
     tasks = [first.setdefault(np.packbits(c).tobytes(), s) for s, c in enumerate(columns)]
@@ -73,10 +74,11 @@ def all_passes(csr, columns: list[np.ndarray], demand: np.ndarray, *, workers: i
     return np.ascontiguousarray(distance.T), np.ascontiguousarray(nearest.T)
 
 
-def _shared_full(shape: tuple[int, ...], value, dtype=float) -> np.ndarray:
+def _shared_full(shape: tuple[int, ...], value: float, dtype: type = float) -> np.ndarray:
     """``np.full`` in anonymous shared memory (kept across ``fork``)."""
     size = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    array = np.frombuffer(mmap.mmap(-1, max(size, 1)), dtype=dtype, count=int(np.prod(shape))).reshape(shape)
+    array: np.ndarray = np.frombuffer(mmap.mmap(-1, max(size, 1)), dtype=dtype,
+                                      count=int(np.prod(shape))).reshape(shape)
     array[...] = value
     return array
 
@@ -100,7 +102,7 @@ def _forked(run: Callable[[int], None], todo: list[int], workers: int) -> list[l
     return [part for part, pid in zip(parts, pids, strict=True) if os.waitpid(pid, 0)[1] != 0]
 
 
-def check_workers(workers) -> int:
+def check_workers(workers: object) -> int:
     if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
         raise InvalidRequest("workers", workers, "must be a whole number >= 1")
     return int(workers)

@@ -24,7 +24,8 @@ from mednet.network import CompiledNetwork
 from mednet.specialties import resolve_specialty
 
 if TYPE_CHECKING:
-    pass
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 WeightBasis = Literal["population", "population_partial", "caller", "uniform"]
 
@@ -235,7 +236,7 @@ class CoverageReport:
         frame["communities_missing"] = frame["communities_missing"].map(" ".join)
         return frame
 
-    def area_frame(self, *, by: Literal["community", "county"] = "community"):
+    def area_frame(self, *, by: Literal["community", "county"] = "community") -> pd.DataFrame:
         """One row per community (or county) × specialty (needs pandas)."""
         pd = require_extra("pandas", "planning")
         if by not in ("community", "county"):
@@ -252,7 +253,7 @@ class CoverageReport:
         ]
         return pd.DataFrame(rows)
 
-    def to_csv(self, path_or_buf=None) -> str | None:
+    def to_csv(self, path_or_buf: str | os.PathLike[str] | None = None) -> str | None:
         """The long form as CSV (UTF-8, distances to the metre); returns the text when no path is given."""
         return self.to_frame().round({"distance_km": 3, "minutes": 2}).to_csv(path_or_buf, index=False)
 
@@ -264,7 +265,7 @@ class CoverageReport:
             keep = np.asarray(cols["specialty"]) == self.specialties[self.column(specialty)]
         props = [k for k in cols if k not in ("lat", "lon")]
         features = []
-        for i in np.flatnonzero(keep):
+        for i in np.flatnonzero(keep).tolist():
             p = {k: _json_value(cols[k][i]) for k in props}
             features.append({
                 "type": "Feature",
@@ -278,7 +279,7 @@ class CoverageReport:
                            "weight_basis": self.weight_basis},
         }
 
-    def to_map(self, specialty: str, path: str | os.PathLike[str] | None = None):
+    def to_map(self, specialty: str, path: str | os.PathLike[str] | None = None) -> Figure:
         """A matplotlib map of one specialty (see :func:`mednet.planning.maps.draw_coverage_map`)."""
         from mednet.planning.maps import draw_coverage_map
 
@@ -298,7 +299,7 @@ class CoverageReport:
         return ServedPoint(institution=node, name=self.network.G.nodes[node]["name"],
                            distance_km=round(km, 3) if math.isfinite(km) else None)
 
-    def _area(self, kind, id_, name, in_area: np.ndarray, missing: np.ndarray) -> AreaCoverage:
+    def _area(self, kind: str, id_: str, name: str, in_area: np.ndarray, missing: np.ndarray) -> AreaCoverage:
         rows = np.flatnonzero(in_area)
         w = self.weight[rows]
         per = []
@@ -326,7 +327,7 @@ class CoverageReport:
         com_id = np.array([net.community_ids[h] if h >= 0 else None for h in home], dtype=object)
         com_name = np.array([communities[c].name if c else None for c in com_id], dtype=object)
         names = np.array([G.nodes[i]["name"] for i in net.ids] + [None], dtype=object)
-        all_ids = np.array(list(net.ids) + [None], dtype=object)
+        all_ids = np.array([*list(net.ids), None], dtype=object)
         nearest = self.nearest_row.ravel()  # -1 picks the trailing None
         cols = [net.column(c) for c in self.specialties]
         session_only = (net.in_session & ~net.capable)[:, cols]

@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -62,7 +62,8 @@ class ScenarioLink(Frozen):
 class Scenario(Frozen):
     """A planned change to compare with today's network.
 
-    >>> Scenario.model_validate_json('{"name": "x", "add": [{"institution": "华埠镇卫生院", "specialty": "儿科"}]}').add[0]
+    >>> Scenario.model_validate_json(
+    ...     '{"name": "x", "add": [{"institution": "华埠镇卫生院", "specialty": "儿科"}]}').add[0]
     ScenarioCapability(institution='华埠镇卫生院', specialty='儿科', session=None)
     """
 
@@ -232,8 +233,9 @@ def what_if(
     net = as_network(G_or_net)
     changed = apply_scenario(net, scenario, where=where)
     if specialties is None and (scenario.add or scenario.remove):
-        specialties = [resolve_specialty(c.specialty).code for c in (*scenario.add, *scenario.remove)]
-    options = dict(specialties=specialties, max_km=max_km, max_minutes=max_minutes, weights=weights,
+        specialties = [resolve_specialty(c.specialty).code for c in scenario.add]
+        specialties += [resolve_specialty(c.specialty).code for c in scenario.remove]
+    options: dict[str, Any] = dict(specialties=specialties, max_km=max_km, max_minutes=max_minutes, weights=weights,
                    include_sessions=include_sessions)
     before = find_coverage_gaps(net, **options)
     after = find_coverage_gaps(changed, **options)

@@ -23,7 +23,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from mednet.routing.answers import (
-    Alternative, Direction, Hop, InstitutionRef, PassedOver, Point, Reason, Referral, SessionSlot, SpecialtyRef, Step,
+    Alternative,
+    Direction,
+    Hop,
+    InstitutionRef,
+    PassedOver,
+    Point,
+    Reason,
+    Referral,
+    SessionSlot,
+    SpecialtyRef,
+    Step,
     explain,
 )
 from mednet.routing.sessions import CST

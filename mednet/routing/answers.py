@@ -151,7 +151,8 @@ class Referral(Frozen):
 
     def passed_over_by_distance(self) -> list[tuple[InstitutionRef, float, Reason]]:
         """Every passed-over institution as ``(institution, distance_km, reason)``, nearest first."""
-        rows = [(i, d, g.reason) for g in self.passed_over for i, d in zip(g.institutions, g.distances_km)]
+        rows = [(i, d, g.reason) for g in self.passed_over
+                for i, d in zip(g.institutions, g.distances_km, strict=True)]
         return sorted(rows, key=lambda row: row[1])
 
 

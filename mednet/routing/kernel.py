@@ -18,10 +18,15 @@ costs a third of one with an argument per array) and are read back with
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
 
 from mednet.routing.search import relax_links, settle_next, start_search
+
+if TYPE_CHECKING:
+    from mednet.routing.answers import Step
 
 UP, DOWN, EMERGENCY = 0, 1, 2
 MODES = {"up": UP, "down": DOWN, "emergency": EMERGENCY}
@@ -40,7 +45,7 @@ GROUP_REASONS = {
     EMERGENCY: ("is_origin", "outside_community_at_this_step", "outside_community_at_this_step", "not_higher_tier",
                  "not_in_session", "not_capable"),
 }
-STEPS = {
+STEPS: dict[int, tuple[Step, Step, Step]] = {
     UP: ("own_community", "partners", "any"),
     DOWN: ("home_centre", "home_community", "home_community"),
     EMERGENCY: ("nearest", "nearest", "nearest"),
@@ -69,12 +74,13 @@ def part(packed, i):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def classify(j, origin, mode, capability, rank, home, home_com, preferred, mark, mark_base):  # pragma: no cover - compiled
+def classify(j, origin, mode, capability, rank, home, home_com, preferred, mark,
+             mark_base):  # pragma: no cover - compiled
     """0..2: a candidate of that step; else why not. ``mark[j] - mark_base`` in 0..7: marked in this query."""
     c = capability[j]
     marked = mark[j] - mark_base
     value = int(marked) if 0.0 <= marked < 8.0 else 0
-    if j == origin:
+    if j == origin:  # noqa: SIM102 - the comment belongs to the inner rule
         # The origin is never the destination, except for a higher-tier expert's session held at the
         # origin itself (上下联动: the visiting clinic at the patient's own centre), going up.
         if mode != UP or c != 2 or ((value >> 1) & 3) != SESSION_OK:
@@ -133,7 +139,8 @@ def _keep_nearest(nodes, kms, kept, need, v, d):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def decide_from_tables(origin, home_com, need, max_km, table, capability, rank, home, com, anchor_km, nearest_hospital, nearest_hospital_km, mark, mark_base,
+def decide_from_tables(origin, home_com, need, max_km, table, capability, rank, home, com, anchor_km,
+                       nearest_hospital, nearest_hospital_km, mark, mark_base,
                  cand, cand_km, alt_node, alt_step, alt_km, res, res_f):  # pragma: no cover - compiled
     """The ordered candidates of an ``up`` query from the anchor and nearest-hospital tables.
 
@@ -212,7 +219,8 @@ def decide_from_tables(origin, home_com, need, max_km, table, capability, rank, 
 
 
 @njit(cache=True)
-def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f, scratch_i, origin, mode, home_com, preferred, n_total,
+def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f, scratch_i, origin, mode,
+                 home_com, preferred, n_total,
                   max_km, k, table):  # pragma: no cover - compiled
     """One query: ordered candidates, the search from the origin, the grouped passed-over list and the path.
 
@@ -293,7 +301,8 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
     need = k + 1
     n_alt = 0
     if table >= 0:
-        n_alt = decide_from_tables(origin, home_com, need, max_km, table, capability, rank, home, com, anchor_km, nearest_hospital, nearest_hospital_km, mark,
+        n_alt = decide_from_tables(origin, home_com, need, max_km, table, capability, rank, home, com, anchor_km,
+                                   nearest_hospital, nearest_hospital_km, mark,
                              mark_base, cand, cand_km, alt_node, alt_step, alt_km, out, out_f)
     m = 0
     dest_pos = -1
@@ -343,10 +352,12 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
         if mode == UP:
             if home_com >= 0:
                 for e in range(com_ptr[home_com], com_ptr[home_com + 1]):
-                    if classify(com_nodes[e], origin, mode, capability, rank, home, home_com, preferred, mark, mark_base) == 0:
+                    if classify(com_nodes[e], origin, mode, capability, rank, home, home_com, preferred, mark,
+                                mark_base) == 0:
                         nstep[0] += 1
                 for e in range(part_ptr[home_com], part_ptr[home_com + 1]):
-                    if classify(part_nodes[e], origin, mode, capability, rank, home, home_com, preferred, mark, mark_base) == 1:
+                    if classify(part_nodes[e], origin, mode, capability, rank, home, home_com, preferred, mark,
+                                mark_base) == 1:
                         nstep[1] += 1
             nstep[2] = max(n_total - nstep[0] - nstep[1], 0)
         elif mode == DOWN:
@@ -354,7 +365,8 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
                                             mark, mark_base) == 0:
                 nstep[0] = 1
             for e in range(com_ptr[home_com], com_ptr[home_com + 1]):
-                if classify(com_nodes[e], origin, mode, capability, rank, home, home_com, preferred, mark, mark_base) == 1:
+                if classify(com_nodes[e], origin, mode, capability, rank, home, home_com, preferred, mark,
+                            mark_base) == 1:
                     nstep[1] += 1
         else:
             nstep[2] = n_total

@@ -24,8 +24,23 @@ from pydantic import BaseModel
 from mednet.models import LinkKind, Tier
 from mednet.network import CompiledNetwork
 from mednet.routing.answers import (
-    FIELDS, Alternative, Hop, InstitutionRef, PassedOver, Point, Referral, SessionSlot, SpecialtyRef, assemble,
-    explain_step, new, set_dict, set_extra, set_fields_set, set_private,
+    FIELDS,
+    Alternative,
+    Hop,
+    InstitutionRef,
+    PassedOver,
+    Point,
+    Referral,
+    SessionSlot,
+    SpecialtyRef,
+    Step,
+    assemble,
+    explain_step,
+    new,
+    set_dict,
+    set_extra,
+    set_fields_set,
+    set_private,
 )
 from mednet.routing.kernel import DIRECTION_NAMES, STEPS
 from mednet.specialties import SPECIALTIES
@@ -82,13 +97,13 @@ class Renderer:
         fields = FIELDS[Alternative]
         for i in range(1, len(nodes)):
             j, km = nodes[i], kms[i]
-            obj = new(Alternative)
-            set_dict(obj, {"institution": refs[j], "distance_km": km, "minutes": km / speed * 60.0,
+            alt = new(Alternative)
+            set_dict(alt, {"institution": refs[j], "distance_km": km, "minutes": km / speed * 60.0,
                             "step": steps[kinds[i]], "session": slots.get(j) if slots else None})
-            set_fields_set(obj, fields)
-            set_extra(obj, None)
-            set_private(obj, None)
-            alternatives.append(obj)
+            set_fields_set(alt, fields)
+            set_extra(alt, None)
+            set_private(alt, None)
+            alternatives.append(alt)
         dest, distance = nodes[0], kms[0]
         return assemble(Referral, {
             "region": self.region, "origin": refs[o], "origin_point": point, "snap_km": snap_km,
@@ -105,7 +120,8 @@ class Renderer:
         """The answer as the JSON of its :class:`Referral`, written directly (see the module docstring)."""
         frag = (self._ref_fragments or self._make_ref_fragments()).__getitem__
         speed, steps = self.speed_kmh, STEPS[mode]
-        dest, distance, step = nodes[0], kms[0], steps[kinds[0]]
+        dest, distance = nodes[0], kms[0]
+        step: Step = steps[kinds[0]]
         session = slots.get(dest) if slots else None
         max_km = None if limit == math.inf else limit
         return orjson.dumps({
@@ -123,7 +139,8 @@ class Renderer:
                 for reason, group, group_km in passed
             ],
             "max_km": max_km, "when": _json(when),
-            "explanation": explain_step(step, self.refs[o], self.refs[dest], self.specialty_refs[code], session, max_km),
+            "explanation": explain_step(step, self.refs[o], self.refs[dest], self.specialty_refs[code], session,
+                                        max_km),
         })
 
     def _make_ref_fragments(self) -> list[orjson.Fragment]:

@@ -39,7 +39,7 @@ def check_direction(direction: object) -> Direction:
     """``up``, ``down`` or ``emergency``."""
     if type(direction) is not str or direction not in DIRECTIONS:
         raise InvalidRequest("direction", direction, "must be one of 'up', 'down', 'emergency'")
-    return direction  # type: ignore[return-value]  # one of DIRECTIONS
+    return direction  # type: ignore[return-value,unused-ignore]  # one of DIRECTIONS
 
 
 def check_alternatives(alternatives: object) -> int:
@@ -53,10 +53,12 @@ def check_max_km(max_km: object, *, name: str = "max_km") -> float | None:
     """A distance limit: None (no limit) or a finite number > 0, as a float."""
     if max_km is None:
         return None
-    if isinstance(max_km, bool) or not isinstance(max_km, numbers.Real) or not (
-            math.isfinite(max_km) and max_km > 0):
+    if isinstance(max_km, bool) or not isinstance(max_km, numbers.Real):
         raise InvalidRequest(name, max_km, "must be a number > 0")
-    return float(max_km)
+    value = float(max_km)
+    if not (math.isfinite(value) and value > 0):
+        raise InvalidRequest(name, max_km, "must be a number > 0")
+    return value
 
 
 def check_when(when: object) -> dt.datetime | None:

@@ -82,12 +82,33 @@ from mednet.models import Capability, LinkKind, Region, Session, Tier
 from mednet.network import CompiledNetwork, build_network, compile_network, resolve_community, resolve_institution
 from mednet.routing.answers import NO_SLOTS, Direction, Point, Referral, SessionSlot, assemble
 from mednet.routing.kernel import (
-    DOWN, EMERGENCY, GROUP_REASONS, MODES, N_GROUPS, OUT_ALT, OUT_BEYOND, OUT_DECIDED, OUT_GROUPS, OUT_HEADER,
-    OUT_PASSED, SESSION_LOW, SESSION_NO, SESSION_OK, UP, pack, route_kernel,
+    DOWN,
+    EMERGENCY,
+    GROUP_REASONS,
+    MODES,
+    N_GROUPS,
+    OUT_ALT,
+    OUT_BEYOND,
+    OUT_DECIDED,
+    OUT_GROUPS,
+    OUT_HEADER,
+    OUT_PASSED,
+    SESSION_LOW,
+    SESSION_NO,
+    SESSION_OK,
+    UP,
+    pack,
+    route_kernel,
 )
 from mednet.routing.render import Renderer
 from mednet.routing.request import (
-    check_alternatives, check_direction, check_home, check_max_km, check_origin, check_specialty, check_when,
+    check_alternatives,
+    check_direction,
+    check_home,
+    check_max_km,
+    check_origin,
+    check_specialty,
+    check_when,
 )
 from mednet.routing.sessions import first_in_window, session_text, window_start
 from mednet.routing.tables import anchor_distances, community_tables, nearest_hospitals
@@ -243,17 +264,18 @@ class Router:
             point = checked_origin
             o, snap_km = self._snap_point(checked_origin)
         else:
-            o = self.net.index.get(checked_origin)
-            if o is None:
-                o = self.net.index[resolve_institution(self.G, checked_origin, field="origin")]
+            found = self.net.index.get(checked_origin)
+            o = found if found is not None else self.net.index[
+                resolve_institution(self.G, checked_origin, field="origin")]
 
         hc, preferred = self._homes[o], -1
         codes: tuple[str, ...]
+        check_specialty(specialty, direction)  # type: ignore[arg-type]  # a checked direction
         if mode == DOWN:
             hc, preferred = self._home_for_down(o, home)
         else:
             check_home(home, direction)  # type: ignore[arg-type]  # checked above
-        if check_specialty(specialty, direction) is not None:  # type: ignore[arg-type]
+        if specialty is not None:
             codes = (specialty if specialty in self._columns else resolve_specialty(specialty).code,)
         else:
             codes = DOWN_DEFAULT_CARE
@@ -366,7 +388,8 @@ class Router:
             return hc, inst
         return net.community_ids.index(com.id), -1
 
-    def _session_codes(self, held, o, mode, when) -> tuple[np.ndarray, dict[int, SessionSlot], int]:
+    def _session_codes(self, held: tuple[tuple[int, tuple[Session, ...]], ...], o: int, mode: int,
+                       when: dt.datetime) -> tuple[np.ndarray, dict[int, SessionSlot], int]:
         """Per institution holding the specialty in sessions: whether one is bookable (the institutions, then
         their codes, as the kernel takes them), and the slot; and how many are bookable."""
         nodes, codes, slots = [], [], {}
@@ -396,7 +419,8 @@ class Router:
         n_ok = sum(1 for c in codes if c == SESSION_OK)
         return np.asarray(nodes + codes, dtype=np.int64), slots, n_ok
 
-    def _nothing(self, o, code, mode, hc, limit, nearest_beyond) -> NoCapableInstitution:
+    def _nothing(self, o: int, code: str, mode: int, hc: int, limit: float,
+                 nearest_beyond: tuple[float, int] | None) -> NoCapableInstitution:
         origin = self.G.nodes[self.net.ids[o]]["name"]
         spec = self._render.specialty_refs[code]
         what = f"{spec.label_zh} ({spec.code})"

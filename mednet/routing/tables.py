@@ -52,7 +52,9 @@ def community_tables(net: CompiledNetwork, home: np.ndarray, rank: np.ndarray,
     np.cumsum(np.bincount(home[order], minlength=C), out=com_ptr[1:])
     pos_in_com = np.full(net.n, -1, dtype=np.int64)
     pos_in_com[order] = np.arange(len(order))
-    part_ptr, part_nodes, anc_ptr, anc_nodes, row_ptr = [0], [], [0], [], [0]
+    part_ptr, anc_ptr, row_ptr = [0], [0], [0]
+    part_nodes: list[int] = []
+    anc_nodes: list[int] = []
     tasks: dict[int, list[tuple[int, int]]] = {}
     for c, com_id in enumerate(net.community_ids):
         com = communities[com_id]
@@ -101,7 +103,7 @@ def nearest_hospitals(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarr
 
 @njit(cache=True, nogil=True)
 def _has_label(labels, v, count, src):  # pragma: no cover - compiled
-    for t in range(count):
+    for t in range(count):  # noqa: SIM110 - a loop compiles; any() over a generator does not
         if labels[v, t] == src:
             return True
     return False

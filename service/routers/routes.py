@@ -15,10 +15,15 @@ from starlette.routing import request_response
 
 from mednet.routing import Direction, Point, Referral
 from mednet.routing.request import (
-    MAX_ALTERNATIVES, check_alternatives, check_home, check_max_km, check_when,
+    MAX_ALTERNATIVES,
+    check_alternatives,
+    check_home,
+    check_max_km,
+    check_when,
 )
 from service.deps import RegionDep, find_region
 from service.errors import problem_responses
+
 
 def _origin_kind(value: object) -> str | None:
     if isinstance(value, str):

@@ -5,9 +5,9 @@ import sys
 import numpy as np
 import pytest
 
+from mednet.network import build_network
 from mednet.planning import MissingExtra, Scenario, find_coverage_gaps, what_if
 from mednet.planning.maps import GAP_COLOUR, cjk_font, draw_coverage_map
-from mednet.network import build_network
 from mednet.regions import load_region
 
 
@@ -38,8 +38,8 @@ def test_png_map_of_paediatric_gaps(G, tmp_path):
     if cjk_font():
         assert "齐溪卫生院 43.5 km" in gap_labels(fig) and "上方分院 43.8 km" in gap_labels(fig)
     # the red rings sit on the gap points, in (lon, lat) order
-    rings = next(c for c in fig.axes[0].collections if len(c.get_edgecolors()) and
-                 np.allclose(c.get_edgecolors()[0][:3], (214 / 255, 39 / 255, 40 / 255)))
+    rings = next(c for c in fig.axes[0].collections if len(c.get_edgecolors()) and  # type: ignore[attr-defined]
+                 np.allclose(c.get_edgecolors()[0][:3], (214 / 255, 39 / 255, 40 / 255)))  # type: ignore[attr-defined]
     expected = sorted((G.nodes[p.institution]["lon"], G.nodes[p.institution]["lat"]) for p in gaps)
     assert np.allclose(sorted(map(tuple, rings.get_offsets().tolist())), expected)
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
@@ -57,7 +57,8 @@ def test_the_map_shows_the_report_it_is_given(G):
 
 
 def test_after_a_what_if_the_session_is_shown_and_the_gaps_shrink(G, tmp_path):
-    scenario = Scenario(name="何田", add=[{"institution": "何田卫生院", "specialty": "儿科", "session": {"weekday": "tue"}}])
+    scenario = Scenario(name="何田", add=[{"institution": "何田卫生院", "specialty": "儿科",
+                                           "session": {"weekday": "tue"}}])
     after = what_if(G, scenario, max_km=30).after
     fig = after.to_map("儿科", tmp_path / "after.svg")
     assert (tmp_path / "after.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")

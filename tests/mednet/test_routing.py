@@ -14,11 +14,28 @@ from hypothesis import strategies as st
 
 from mednet.cli import main
 from mednet.errors import (
-    InvalidCoordinates, InvalidRequest, MednetError, NoCapableInstitution, UnknownCommunity, UnknownInstitution, UnknownSpecialty,
+    InvalidCoordinates,
+    InvalidRequest,
+    MednetError,
+    NoCapableInstitution,
+    UnknownCommunity,
+    UnknownInstitution,
+    UnknownSpecialty,
 )
 from mednet.geo import haversine_km
 from mednet.models import (
-    Capability, Community, Institution, Link, LinkKind, Location, Membership, Region, Role, Session, Source, Tier,
+    Capability,
+    Community,
+    Institution,
+    Link,
+    LinkKind,
+    Location,
+    Membership,
+    Region,
+    Role,
+    Session,
+    Source,
+    Tier,
 )
 from mednet.network import build_network, home_community
 from mednet.regions import load_region
@@ -87,11 +104,11 @@ def check_referral(G: nx.Graph, r: Referral | None, error: Exception | None, ori
     assert code in G.nodes[dest]["capabilities"]
     # The path: links of the graph, from the origin to the destination, adding up to the distance.
     assert r.path[0].from_id == origin and r.path[-1].to_id == dest
-    for a, b in zip(r.path, r.path[1:]):
+    for a, b in zip(r.path, r.path[1:], strict=False):
         assert a.to_id == b.from_id
     for hop in r.path:
         assert G.edges[hop.from_id, hop.to_id]["distance_km"] == hop.distance_km
-    assert sum(h.distance_km for h in r.path) == pytest.approx(r.distance_km, abs=1e-6)
+    assert sum(h.distance_km for h in r.path) == pytest.approx(r.distance_km, abs=1e-6)  # type: ignore[misc]
     # Alternatives: the next candidates in the policy's (step, distance) order.
     rest = [(STEP_NAMES[direction][s], d) for s, d, v in within if v != dest][:k]
     got = [(a.step, a.distance_km) for a in r.alternatives]
@@ -115,8 +132,8 @@ def check_referral(G: nx.Graph, r: Referral | None, error: Exception | None, ori
     assert nearer <= set(seen), f"missing from passed_over: {nearer - set(seen)}"
     assert dest not in seen
     # Beyond the limit: the best candidate of each earlier step that had one.
-    beyond = {i.id: d for g in r.passed_over if g.reason == "beyond_max_km" for i, d in zip(g.institutions,
-                                                                                             g.distances_km)}
+    beyond = {i.id: d for g in r.passed_over if g.reason == "beyond_max_km"
+              for i, d in zip(g.institutions, g.distances_km, strict=True)}
     expected = {}
     for s in range(decided):
         steps = [c for c in candidates if c[0] == s]
@@ -287,7 +304,7 @@ def test_max_km_moves_the_search_to_the_next_step(quzhou_router):
     beyond = next(g for g in r.passed_over if g.reason == "beyond_max_km")
     assert [i.name for i in beyond.institutions] == ["开化县人民医院"]
     assert beyond.distances_km[0] > 10
-    with pytest.raises(NoCapableInstitution, match="within max_km=0.5 km"):
+    with pytest.raises(NoCapableInstitution, match=r"within max_km=0\.5 km"):
         quzhou_router.route("华埠", "骨科", max_km=0.5)
 
 

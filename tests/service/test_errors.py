@@ -5,8 +5,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mednet.errors import (
-    InvalidCoordinates, InvalidRequest, NoCapableInstitution, RegionDataError, UnknownCommunity, UnknownInstitution,
-    UnknownRegion, UnknownSpecialty,
+    InvalidCoordinates,
+    InvalidRequest,
+    NoCapableInstitution,
+    RegionDataError,
+    UnknownCommunity,
+    UnknownInstitution,
+    UnknownRegion,
+    UnknownSpecialty,
 )
 from service.app import create_app
 from service.config import Settings

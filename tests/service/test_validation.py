@@ -10,7 +10,12 @@ def test_validation_is_computed_once_per_region(app, client, monkeypatch):
 
     calls = []
     validate = service.deps.validate_membership
-    monkeypatch.setattr(service.deps, "validate_membership", lambda region: calls.append(region.id) or validate(region))
+
+    def counted(region):
+        calls.append(region.id)
+        return validate(region)
+
+    monkeypatch.setattr(service.deps, "validate_membership", counted)
     monkeypatch.setattr(app.state.regions["huzhou"], "_validation", None)  # as if never asked
     bodies = [client.get("/regions/huzhou/validation").json() for _ in range(3)]
     assert calls == ["huzhou"] and bodies[0] == bodies[2]
