@@ -189,10 +189,10 @@ def compile_network(G: nx.Graph, *, specialties: Iterable[str] = SPECIALTY_CODES
         [index.get(com.lead, -1) if com.lead else -1 for com in communities.values()], dtype=np.int64
     )
     home = np.full(n, -1, dtype=np.int64)
-    for c, com in enumerate(communities.values()):
+    for position, com in enumerate(communities.values()):
         for m in com.members:
             if m.role in (Role.LEAD, Role.BRANCH) and m.institution in index:
-                home[index[m.institution]] = c
+                home[index[m.institution]] = position
     return CompiledNetwork(
         G=G, ids=ids, index=index, csr=csr, lat=lat, lon=lon, tier_rank=tier_rank,
         primary_care=primary_care, specialties=specialties, capable=capable, in_session=in_session,

@@ -10,6 +10,7 @@ number of specialties offered, and labelled as extrapolated.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import networkx as nx
 import numpy as np
@@ -66,7 +67,7 @@ def run(*, quick: bool) -> list[BenchRow]:
     ]
 
 
-def _once(func) -> float:
+def _once(func: Callable[[], object]) -> float:
     start = time.perf_counter()
     func()
     return time.perf_counter() - start
