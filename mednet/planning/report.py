@@ -224,12 +224,12 @@ class CoverageReport:
 
     # ---- exports
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """Long form: one row per demand point × specialty (needs pandas)."""
         pd = require_extra("pandas", "planning")
         return pd.DataFrame(self._columns())
 
-    def summary_frame(self):
+    def summary_frame(self) -> pd.DataFrame:
         """One row per specialty (needs pandas)."""
         pd = require_extra("pandas", "planning")
         frame = pd.DataFrame([s.model_dump() for s in self.summary])

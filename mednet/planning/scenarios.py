@@ -32,7 +32,7 @@ from mednet.regions import read_json, validate_document
 from mednet.specialties import resolve_specialty
 
 if TYPE_CHECKING:
-    pass
+    import pandas as pd
 
 
 class ScenarioCapability(Frozen):
@@ -118,7 +118,7 @@ class ScenarioComparison:
     def change(self, specialty: str) -> SpecialtyChange:
         return self.changes[self.before.column(specialty)]
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """One row per demand point × specialty with the before and after distance (needs pandas)."""
         pd = require_extra("pandas", "planning")
         before, after = self.before._columns(), self.after._columns()
@@ -142,7 +142,7 @@ class ScenarioComparison:
         doc["properties"]["scenario"] = self.scenario.name
         return doc
 
-    def summary_frame(self):
+    def summary_frame(self) -> pd.DataFrame:
         pd = require_extra("pandas", "planning")
         frame = pd.DataFrame([c.model_dump() for c in self.changes])
         for k in ("newly_covered", "newly_uncovered"):

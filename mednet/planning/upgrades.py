@@ -33,7 +33,7 @@ from mednet.planning.report import WeightBasis, share
 from mednet.routing.request import check_max_km
 
 if TYPE_CHECKING:
-    pass
+    import pandas as pd
 
 
 def maximal_covering(covers: csr_array, weight: np.ndarray, *, k: int) -> list[tuple[int, float, list[int]]]:
@@ -107,7 +107,7 @@ class UpgradePlan(Frozen):
     def covered_demand_after(self) -> float:
         return self.steps[-1].covered_demand if self.steps else self.covered_demand_before
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         pd = require_extra("pandas", "planning")
         frame = pd.DataFrame([s.model_dump() for s in self.steps], columns=list(UpgradeStep.model_fields))
         frame["newly_covered"] = frame["newly_covered"].map(" ".join)
