@@ -117,3 +117,11 @@ class NoCapableInstitution(MednetError, LookupError):
     def __init__(self, message: str, *, specialty: str | None = None, origin: str | None = None):
         self.specialty, self.origin = specialty, origin
         super().__init__(message)
+
+
+class TravelDataError(RegionDataError):
+    """A travel file, OSM extract or OD table cannot be used: names the file, the place in it and the rule.
+
+    >>> str(TravelDataError("od.csv", "row 3", "`minutes` must be a number >= 0, got 'abc'"))
+    "od.csv: row 3: `minutes` must be a number >= 0, got 'abc'"
+    """

@@ -44,7 +44,12 @@ def list_regions(folder: Path | None = None) -> list[str]:
     True
     """
     folder = folder or regions_dir()
-    return sorted(p.stem for p in folder.glob("*.json") if p.name != SCHEMA_FILE)
+    return sorted(p.stem for p in folder.glob("*.json") if p.name != SCHEMA_FILE and not _is_side_file(p.name))
+
+
+def _is_side_file(name: str) -> bool:
+    """Files beside the region files that are not regions: schemas and travel layers (``*.travel.json``)."""
+    return name.endswith((".schema.json", ".travel.json"))
 
 
 def region_path(name_or_path: str | os.PathLike[str]) -> Path:

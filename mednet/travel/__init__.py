@@ -1,0 +1,27 @@
+"""Travel: km and minutes between institutions, with the basis of each figure.
+
+Two layers: organisational links (in the region file) decide who may refer
+to whom; the travel layer says how far and how long. It is built from, in
+order of precedence, imported origin–destination tables, a road network
+imported from an OpenStreetMap extract, and the explicit default model
+(great circle × circuity at a speed by road class and terrain class). The
+layer lives beside the region file (``<region>.travel.json``).
+
+    >>> from mednet.travel import load_travel
+    >>> load_travel("quzhou").between("华埠", "开化县人民医院").minutes_basis.kind
+    'default_model'
+"""
+
+from mednet.travel.defaults import DefaultModel, default_model
+from mednet.travel.layer import (
+    Basis, TravelFigure, TravelLayer, check_travel, load_travel, read_travel, save_travel, travel_path,
+)
+from mednet.travel.model import (
+    ROAD_CLASSES, TERRAINS, CountyTerrain, ModelChanges, ODTable, RoadTable, Snap, SpeedRow, TravelFile, TravelPair,
+)
+
+__all__ = [
+    "Basis", "CountyTerrain", "DefaultModel", "ModelChanges", "ODTable", "ROAD_CLASSES", "RoadTable", "Snap",
+    "SpeedRow", "TERRAINS", "TravelFigure", "TravelFile", "TravelLayer", "TravelPair", "check_travel",
+    "default_model", "load_travel", "read_travel", "save_travel", "travel_path",
+]
