@@ -200,3 +200,8 @@ def _source_refs(travel: TravelFile):
         yield "roads.source", travel.roads.source
     for i, table in enumerate(travel.od_tables):
         yield f"od_tables[{i}].source", table.source
+
+
+def replace_travel(travel: TravelFile, **changes) -> TravelFile:
+    """A travel file with some fields replaced, validated again (``model_copy`` would not check it)."""
+    return TravelFile.model_validate({**dict(travel), **changes})

@@ -29,7 +29,7 @@ from scipy.spatial import cKDTree
 from mednet.geo import EARTH_RADIUS_KM, SpatialIndex, haversine_km
 from mednet.models import Region, Source
 from mednet.travel.defaults import ACCESS_CLASS, DefaultModel, default_model
-from mednet.travel.model import ROAD_CLASSES, TERRAINS, RoadTable, Snap, TravelFile, TravelPair
+from mednet.travel.model import ROAD_CLASSES, TERRAINS, RoadTable, Snap, TravelFile, TravelPair, replace_travel
 from mednet.travel.osm import RoadSegments, extract_date, read_roads
 
 FAR_KM = 2.0
@@ -238,7 +238,7 @@ def import_roads(region: Region, extract: str | Path, *, travel: TravelFile | No
     when = "OSM header timestamp" if basis == "osm_header" else "file modification time"
     source = Source(title=f"OpenStreetMap extract {path.name}", date=date.date(), licence=OSM_LICENCE,
                     note=f"road network read by mednet roads import; date from the {when}")
-    new = travel.model_copy(update={"sources": {**travel.sources, key: source}, "roads": table})
+    new = replace_travel(travel, sources={**travel.sources, key: source}, roads=table)
     check_travel(region, new)
     return RoadImport(travel=new, table=table, segments=seg, snaps=snaps, graph=graph)
 
