@@ -14,7 +14,7 @@ import sys
 from mednet import __version__
 from mednet.errors import MednetError
 
-COMMANDS = ("validate", "route", "coverage", "serve", "bench")
+COMMANDS = ("validate", "route", "coverage", "roads", "travel", "serve", "bench")
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 

@@ -184,7 +184,8 @@ class TravelLayer:
         for kind, table in tables:
             code = len(bases)
             src = sources[table.source]
-            bases.append(Basis(kind=kind, source=table.source, title=src.title, detail=src.note))
+            title = f"{src.title}, {src.date}" if src.date else src.title
+            bases.append(Basis(kind=kind, source=table.source, title=title, detail=src.note))
             for p in table.pairs:
                 a, b = index[p.a], index[p.b]
                 if p.unreachable:
