@@ -60,6 +60,16 @@ class TravelFigure(Frozen):
     minutes_basis: Basis
 
 
+TRAVEL_SCHEMA_FILE = "travel.schema.json"
+
+
+def travel_json_schema() -> str:
+    """The JSON Schema of travel files, generated from :class:`TravelFile`."""
+    schema = TravelFile.model_json_schema()
+    schema["$id"] = "https://mednet.invalid/travel.schema.json"
+    return json.dumps(schema, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
 def travel_path(region: str | os.PathLike[str]) -> Path:
     """The travel file beside a region file (``quzhou`` → ``…/quzhou.travel.json``)."""
     path = region_path(region)

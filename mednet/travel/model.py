@@ -138,6 +138,7 @@ class Snap(Frozen):
     km: float = Field(ge=0, description="great-circle km from the institution's point to the road")
     way: int = Field(description="OSM id of the way it joins")
     far: bool = Field(description="more than the import's `far_km` from any drivable road")
+    main_network: bool = Field(description="joins the largest strongly connected piece of the road network")
 
 
 class RoadTable(Frozen):

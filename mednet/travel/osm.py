@@ -136,11 +136,14 @@ def extract_date(path: str | Path) -> tuple[dt.datetime, str]:
     """The extract's date and where it came from: ``osm_header`` (replication timestamp) or ``file_mtime``."""
     osmium = _osmium()
     path = check_extract(path)
-    reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
     try:
-        stamp = reader.header().get("osmosis_replication_timestamp") or reader.header().get("timestamp")
-    finally:
-        reader.close()
+        reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
+        try:
+            stamp = reader.header().get("osmosis_replication_timestamp") or reader.header().get("timestamp")
+        finally:
+            reader.close()
+    except RuntimeError as err:
+        raise TravelDataError(str(path), "", f"cannot be read as an OpenStreetMap file ({err})") from err
     if stamp:
         try:
             return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")), "osm_header"

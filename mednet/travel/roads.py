@@ -7,7 +7,9 @@ flagged), splits the road there, and runs scipy's csgraph Dijkstra from
 each institution on the directed road graph twice: by km (the shortest
 road) and by minutes (the fastest, with one-way roads respected). A pair's
 figures add the access legs from each institution's point to its snap, at
-the speed of the ``service`` class. A pair with no road path is recorded as
+the speed of the ``service`` class. An institution joins the largest
+strongly connected piece of the network where that is within ``far_km``, else the
+nearest road of any piece (an island keeps its own roads). A pair with no road path is recorded as
 unreachable.
 
 Speeds: a way's ``maxspeed`` (per direction where tagged) × the model's
@@ -72,12 +74,19 @@ class RoadGraph:
 
 @dataclass(frozen=True, eq=False)
 class RoadImport:
-    """What a road import made: the new travel file, its road table, and the graph it ran on."""
+    """What a road import made: the new travel file, its road table, and what it ran on.
 
+    ``minutes_forward``/``minutes_backward``: minutes along each segment of
+    ``segments`` by the speed rules, before the split at the snaps.
+    """
+
+    region: Region
     travel: TravelFile
     table: RoadTable
     segments: RoadSegments
     snaps: Snaps
+    minutes_forward: np.ndarray
+    minutes_backward: np.ndarray
     graph: RoadGraph
 
     @property
@@ -93,7 +102,39 @@ def segment_km(seg: RoadSegments) -> np.ndarray:
     return haversine_km(seg.node_lat[seg.u], seg.node_lon[seg.u], seg.node_lat[seg.v], seg.node_lon[seg.v])
 
 
-def snap_points(seg: RoadSegments, lat, lon) -> Snaps:
+def main_network(seg: RoadSegments) -> np.ndarray:
+    """Which segments belong to the largest strongly connected piece of the road network.
+
+    From any point of it a car can reach any other and come back; a street
+    cut off at the extract's border, or one-way into a dead end, is not in it.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    tail = np.concatenate((seg.u[seg.forward], seg.v[seg.backward]))
+    head = np.concatenate((seg.v[seg.forward], seg.u[seg.backward]))
+    graph = coo_array((np.ones(len(tail)), (tail, head)), shape=(seg.n_nodes, seg.n_nodes))
+    _, label = connected_components(graph, directed=True, connection="strong")
+    largest = np.bincount(label[seg.u]).argmax()
+    return (label[seg.u] == largest) & (label[seg.v] == largest)
+
+
+def snap_to_roads(seg: RoadSegments, lat, lon, *, far_km: float) -> tuple[Snaps, np.ndarray]:
+    """Snap to the main road network where it is within ``far_km``, else to the nearest road of any piece.
+
+    A point beside a fragment cut off from the rest (a street clipped at the
+    extract's border, a one-way dead end) joins the main network; an island's own roads stay its own. Returns the
+    snaps and whether each joins the main network.
+    """
+    main = main_network(seg)
+    on_main = snap_points(seg, lat, lon, segments=np.flatnonzero(main))
+    anywhere = snap_points(seg, lat, lon)
+    use_main = on_main.km <= far_km
+    pick = {k: np.where(use_main, getattr(on_main, k), getattr(anywhere, k)) for k in ("segment", "t", "lat", "lon", "km")}
+    snaps = Snaps(**pick)
+    return snaps, main[snaps.segment]
+
+
+def snap_points(seg: RoadSegments, lat, lon, *, segments: np.ndarray | None = None) -> Snaps:
     """The nearest point of any segment to each point (exact: every segment that can be nearest is tried).
 
     Sample points every ``SAMPLE_KM`` along the segments find the candidates:
@@ -106,9 +147,10 @@ def snap_points(seg: RoadSegments, lat, lon) -> Snaps:
         from mednet.errors import InvalidRequest
 
         raise InvalidRequest("extract", "no drivable road", "must hold at least one drivable way")
-    lengths = segment_km(seg)
+    pool = np.arange(len(seg)) if segments is None else np.asarray(segments, dtype=np.int64)
+    lengths = segment_km(seg)[pool]
     counts = np.maximum(np.ceil(lengths / SAMPLE_KM).astype(np.int64), 1) + 1
-    rows = np.repeat(np.arange(len(seg)), counts)
+    rows = np.repeat(pool, counts)
     starts = np.cumsum(counts) - counts
     frac = (np.arange(counts.sum()) - np.repeat(starts, counts)) / np.repeat(counts - 1, counts)
     ulat, ulon, vlat, vlon = seg.node_lat[seg.u], seg.node_lon[seg.u], seg.node_lat[seg.v], seg.node_lon[seg.v]
@@ -206,7 +248,7 @@ def import_roads(region: Region, extract: str | Path, *, travel: TravelFile | No
     institutions = region.institutions
     lat = np.array([i.lat for i in institutions])
     lon = np.array([i.lon for i in institutions])
-    snaps = snap_points(seg, lat, lon)
+    snaps, joins_main = snap_to_roads(seg, lat, lon, far_km=far_km)
     km = segment_km(seg)
     terrain = _segment_terrain(seg, model, region)
     minutes_fwd, minutes_bwd = segment_minutes(seg, km, model, terrain)
@@ -231,7 +273,8 @@ def import_roads(region: Region, extract: str | Path, *, travel: TravelFile | No
         graph_nodes=graph.n_nodes, graph_arcs=len(graph.tail),
         snaps=tuple(
             Snap(institution=inst.id, lat=round(float(snaps.lat[i]), 7), lon=round(float(snaps.lon[i]), 7),
-                 km=round(float(snaps.km[i]), 4), way=int(seg.way[snaps.segment[i]]), far=bool(snaps.km[i] > far_km))
+                 km=round(float(snaps.km[i]), 4), way=int(seg.way[snaps.segment[i]]), far=bool(snaps.km[i] > far_km),
+                 main_network=bool(joins_main[i]))
             for i, inst in enumerate(institutions)),
         pairs=tuple(pairs),
     )
@@ -240,7 +283,8 @@ def import_roads(region: Region, extract: str | Path, *, travel: TravelFile | No
                     note=f"road network read by mednet roads import; date from the {when}")
     new = replace_travel(travel, sources={**travel.sources, key: source}, roads=table)
     check_travel(region, new)
-    return RoadImport(travel=new, table=table, segments=seg, snaps=snaps, graph=graph)
+    return RoadImport(region=region, travel=new, table=table, segments=seg, snaps=snaps,
+                      minutes_forward=minutes_fwd, minutes_backward=minutes_bwd, graph=graph)
 
 
 def _segment_terrain(seg: RoadSegments, model: DefaultModel, region: Region) -> np.ndarray:
