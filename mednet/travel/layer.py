@@ -30,7 +30,7 @@ from mednet.errors import InvalidRequest, TravelDataError, UnknownInstitution
 from mednet.geo import check_lat_lon, haversine_km
 from mednet.models import Frozen, Region
 from mednet.network import name_index
-from mednet.regions import load_region, read_json, region_path, validate_document
+from mednet.regions import json_schema, load_region, read_json, region_path, validate_document, write_atomic
 from mednet.travel.defaults import BUILTIN_SOURCES, DefaultModel, default_model
 from mednet.travel.model import TERRAINS, TravelFile, TravelPair
 
@@ -65,9 +65,7 @@ TRAVEL_SCHEMA_FILE = "travel.schema.json"
 
 def travel_json_schema() -> str:
     """The JSON Schema of travel files, generated from :class:`TravelFile`."""
-    schema = TravelFile.model_json_schema()
-    schema["$id"] = "https://mednet.invalid/travel.schema.json"
-    return json.dumps(schema, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    return json_schema(TravelFile, TRAVEL_SCHEMA_FILE)
 
 
 def travel_path(region: str | os.PathLike[str]) -> Path:
@@ -122,11 +120,7 @@ def dump_travel(travel: TravelFile) -> str:
 
 def save_travel(travel: TravelFile, path: str | os.PathLike[str]) -> Path:
     """Write a travel file atomically: a crash leaves the old file whole."""
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(dump_travel(travel), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(path, dump_travel(travel))
 
 
 def load_travel(region: str | os.PathLike[str] | Region, *, travel: str | os.PathLike[str] | TravelFile | None = None

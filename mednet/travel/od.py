@@ -106,7 +106,7 @@ def parse_od_rows(region: Region, rows: list[list[object]], *, file: str) -> tup
                 problems.append(f"row {n}: `{key}` {text!r} is ambiguous: it names {', '.join(ids)}; give an id")
             else:
                 ends.append(ids[0])
-        figures, unreachable = {}, False
+        figures, unreachable, bad = {}, False, False
         for key in ("minutes", "km"):
             value = cell(key)
             if value is None or (isinstance(value, str) and not value.strip()):
@@ -120,9 +120,10 @@ def parse_od_rows(region: Region, rows: list[list[object]], *, file: str) -> tup
                 number = math.nan
             if not (math.isfinite(number) and number >= 0):
                 problems.append(f"row {n}: `{key}` must be a number >= 0 or 'unreachable', got {value!r}")
+                bad = True
             else:
                 figures[key] = number
-        if len(ends) < 2:
+        if len(ends) < 2 or bad:
             continue
         a, b = ends
         if a == b:
