@@ -1,9 +1,9 @@
 """Catchments: for each institution and specialty, the primary-care centres for which it is the nearest capable.
 
-The array core, :func:`nearest_capable`, takes a cost matrix (rows: from,
-columns: to) and a capability mask; :func:`find_catchments` is the adapter
-that takes them from a region's travel layer by ``cost="km"`` or
-``"minutes"``. A centre reaches its nearest capable institution from its
+The array core, :func:`nearest_in`, takes a block of costs (rows: centres,
+columns: capable institutions); :func:`find_catchments` is the adapter that
+costs the blocks on a region's travel layer by ``cost="km"`` or
+``"minutes"`` (``TravelLayer.costs``, no n × n array). A centre reaches its nearest capable institution from its
 own point (row → column: one-way roads count); ties go to the institution
 listed first; a centre that offers the specialty itself is its own nearest;
 a centre that reaches no capable institution is in no catchment, and says so.
@@ -26,22 +26,27 @@ from mednet.errors import InvalidRequest, UnknownSpecialty
 from mednet.specialties import resolve_specialty
 from mednet.travel.layer import Cost, TravelLayer
 
+BLOCK_CELLS = 4_000_000  # pairs costed at once
+
 
 def nearest_capable(cost: np.ndarray, demand: np.ndarray, capable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each demand row, the capable column of least cost (-1, inf where none is reachable).
+    """For each demand row of a dense cost matrix, the capable column of least cost (-1, inf where none).
 
     >>> cost = np.array([[0, 5, 3], [5, 0, 9], [3, 9, 0.]])
     >>> nearest_capable(cost, np.array([0, 1]), np.array([False, True, True]))
     (array([2, 1]), array([3., 0.]))
     """
     columns = np.flatnonzero(capable)
-    if len(columns) == 0 or len(demand) == 0:
-        return np.full(len(demand), -1, dtype=np.int64), np.full(len(demand), np.inf)
-    sub = cost[np.ix_(demand, columns)]
-    best = np.argmin(sub, axis=1)  # first of equal costs: the institution listed first
-    value = sub[np.arange(len(demand)), best]
-    nearest = np.where(np.isfinite(value), columns[best], -1)
-    return nearest.astype(np.int64), value
+    return nearest_in(cost[np.ix_(demand, columns)], columns)
+
+
+def nearest_in(block: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The array core: for each row of a (demand × capable) cost block, the least-cost column (first of ties)."""
+    if block.shape[1] == 0:
+        return np.full(block.shape[0], -1, dtype=np.int64), np.full(block.shape[0], np.inf)
+    best = np.argmin(block, axis=1)
+    value = block[np.arange(block.shape[0]), best]
+    return np.where(np.isfinite(value), columns[best], -1).astype(np.int64), value
 
 
 def capability_mask(layer: TravelLayer, specialty: str, *, include_sessions: bool = True) -> np.ndarray:
@@ -160,14 +165,19 @@ def find_catchments(layer: TravelLayer, specialties, *, cost: Literal["km", "min
     codes = tuple(dict.fromkeys(resolve_specialty(s).code for s in specialties))
     if not codes:
         raise InvalidRequest("specialties", list(specialties), "must name at least one specialty")
-    matrix = layer.matrix(cost)
+    if cost not in ("km", "minutes"):
+        raise InvalidRequest("cost", cost, "must be 'km' or 'minutes'")
     demand = np.array([i for i, inst in enumerate(layer.region.institutions) if inst.tier.is_primary_care],
                       dtype=np.int64)
     nearest = np.empty((len(demand), len(codes)), dtype=np.int64)
     value = np.empty((len(demand), len(codes)))
     for s, code in enumerate(codes):
-        nearest[:, s], value[:, s] = nearest_capable(
-            matrix, demand, capability_mask(layer, code, include_sessions=include_sessions))
+        columns = np.flatnonzero(capability_mask(layer, code, include_sessions=include_sessions))
+        step = max(1, BLOCK_CELLS // max(len(columns), 1))
+        for start in range(0, len(demand), step):  # blocks of pairs: no n × n array on a large network
+            rows = demand[start:start + step]
+            block = getattr(layer.costs(rows[:, None], columns[None, :]), cost)
+            nearest[start:start + len(rows), s], value[start:start + len(rows), s] = nearest_in(block, columns)
     for array in (nearest, value):
         array.setflags(write=False)
     return CatchmentReport(layer=layer, specialties=codes, cost=cost, include_sessions=include_sessions,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -143,13 +144,34 @@ def load_travel(region: str | os.PathLike[str] | Region, *, travel: str | os.Pat
     return TravelLayer.build(region, file)
 
 
+#: Largest region for which the dense n × n arrays are made (``matrix``, ``km``, …); beyond it use ``costs``.
+DENSE_MAX = 5_000
+
+
+@dataclass(frozen=True, eq=False)
+class PairCosts:
+    """Km and minutes for arrays of (from, to) rows, with the basis of each (indices into ``TravelLayer.bases``)."""
+
+    km: np.ndarray
+    minutes: np.ndarray
+    unreachable: np.ndarray
+    km_basis: np.ndarray
+    minutes_basis: np.ndarray
+
+
 @dataclass(frozen=True, eq=False)
 class TravelLayer:
-    """Km and minutes between every pair of a region's institutions (row: from, column: to).
+    """Km and minutes between every pair of a region's institutions, by rows of ``ids``.
 
-    ``km``/``minutes`` are read-only float arrays (``inf`` where
-    ``unreachable``); ``km_basis``/``minutes_basis`` hold an index into
-    ``bases`` for every pair.
+    Held compactly: the default model from each institution's point and
+    terrain (``lat``, ``lon``, ``terrain`` as an index into ``TERRAINS``,
+    ``circuity``, ``unknown_kmh`` per terrain), and the pairs the imported
+    tables give, resolved by precedence and sorted by ``pair_key`` (from row
+    × n + to row): ``pair_km``/``pair_minutes`` (NaN: this figure falls to
+    the default model; ``inf``: unreachable), ``pair_unreachable``, and
+    their basis codes (-1: the default model). :meth:`costs` answers any
+    arrays of pairs; :attr:`dense` holds every pair as n × n arrays, made
+    on first use for regions up to ``DENSE_MAX`` institutions.
     """
 
     region: Region = field(repr=False)
@@ -157,63 +179,113 @@ class TravelLayer:
     model: DefaultModel = field(repr=False)
     ids: tuple[str, ...]
     index: dict[str, int] = field(repr=False)
-    km: np.ndarray = field(repr=False)
-    minutes: np.ndarray = field(repr=False)
-    unreachable: np.ndarray = field(repr=False)
-    km_basis: np.ndarray = field(repr=False)
-    minutes_basis: np.ndarray = field(repr=False)
+    lat: np.ndarray = field(repr=False)
+    lon: np.ndarray = field(repr=False)
+    terrain: np.ndarray = field(repr=False)
+    unknown_kmh: np.ndarray = field(repr=False)
+    pair_key: np.ndarray = field(repr=False)
+    pair_km: np.ndarray = field(repr=False)
+    pair_minutes: np.ndarray = field(repr=False)
+    pair_unreachable: np.ndarray = field(repr=False)
+    pair_km_basis: np.ndarray = field(repr=False)
+    pair_minutes_basis: np.ndarray = field(repr=False)
     bases: tuple[Basis, ...] = field(repr=False)
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    @property
+    def circuity(self) -> float:
+        return self.model.circuity
 
     @classmethod
     def build(cls, region: Region, travel: TravelFile) -> TravelLayer:
         model = default_model(region, travel.model)
         ids = tuple(i.id for i in region.institutions)
         index = {k: n for n, k in enumerate(ids)}
-        lat = np.array([i.lat for i in region.institutions])
-        lon = np.array([i.lon for i in region.institutions])
-        terrain = np.array([TERRAINS.index(model.terrain_of(i.county)) for i in region.institutions], dtype=np.int64)
-        pair_terrain = np.maximum.outer(terrain, terrain)
         bases = [Basis(kind="same_institution")] + [
             Basis(kind="default_model", detail=model.describe(t)) for t in TERRAINS]
-        km = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :]) * model.circuity
-        speed = np.array([model.speed("unknown", t).kmh for t in TERRAINS])[pair_terrain]
-        default_km, default_minutes = km, km / speed * 60.0
-        km, minutes = default_km.copy(), default_minutes.copy()
-        km_basis = (1 + pair_terrain).astype(np.int16)
-        unreachable = np.zeros(km.shape, dtype=bool)
         tables = [("road_network", travel.roads)] if travel.roads else []
         tables += [("od_table", t) for t in travel.od_tables]
-        minutes_basis = km_basis.copy()
         sources = {**BUILTIN_SOURCES, **travel.sources}
+        state: dict[int, list] = {}  # key → [km, km basis, minutes, minutes basis, unreachable]
         for kind, table in tables:
             code = len(bases)
             src = sources[table.source]
             title = f"{src.title}, {src.date}" if src.date else src.title
             bases.append(Basis(kind=kind, source=table.source, title=title, detail=src.note))
             for p in table.pairs:
-                a, b = index[p.a], index[p.b]
+                key = index[p.a] * len(ids) + index[p.b]
                 if p.unreachable:
-                    unreachable[a, b] = True
-                    km[a, b] = minutes[a, b] = np.inf
-                    km_basis[a, b] = minutes_basis[a, b] = code
+                    state[key] = [np.inf, code, np.inf, code, True]
                     continue
-                if unreachable[a, b]:  # a figure this source leaves out falls to the default model
-                    unreachable[a, b] = False
-                    km[a, b], minutes[a, b] = default_km[a, b], default_minutes[a, b]
-                    km_basis[a, b] = minutes_basis[a, b] = 1 + pair_terrain[a, b]
+                entry = state.get(key)
+                if entry is None or entry[4]:  # a figure this source leaves out falls to the default model
+                    entry = state[key] = [np.nan, -1, np.nan, -1, False]
                 if p.km is not None:
-                    km[a, b], km_basis[a, b] = p.km, code
+                    entry[0], entry[1] = p.km, code
                 if p.minutes is not None:
-                    minutes[a, b], minutes_basis[a, b] = p.minutes, code
-        np.fill_diagonal(km, 0.0)
-        np.fill_diagonal(minutes, 0.0)
-        np.fill_diagonal(km_basis, 0)
-        np.fill_diagonal(minutes_basis, 0)
-        np.fill_diagonal(unreachable, False)
-        for array in (km, minutes, unreachable, km_basis, minutes_basis):
+                    entry[2], entry[3] = p.minutes, code
+        keys = np.array(sorted(state), dtype=np.int64)
+        rows = [state[k] for k in keys.tolist()]
+        column = lambda i, dtype: np.array([r[i] for r in rows], dtype=dtype)  # noqa: E731
+        arrays = dict(
+            lat=np.array([i.lat for i in region.institutions]), lon=np.array([i.lon for i in region.institutions]),
+            terrain=np.array([TERRAINS.index(model.terrain_of(i.county)) for i in region.institutions], dtype=np.int8),
+            unknown_kmh=np.array([model.speed("unknown", t).kmh for t in TERRAINS]), pair_key=keys,
+            pair_km=column(0, float), pair_km_basis=column(1, np.int16), pair_minutes=column(2, float),
+            pair_minutes_basis=column(3, np.int16), pair_unreachable=column(4, bool),
+        )
+        for array in arrays.values():
             array.setflags(write=False)
-        return cls(region=region, travel=travel, model=model, ids=ids, index=index, km=km, minutes=minutes,
-                   unreachable=unreachable, km_basis=km_basis, minutes_basis=minutes_basis, bases=tuple(bases))
+        return cls(region=region, travel=travel, model=model, ids=ids, index=index, bases=tuple(bases), **arrays)
+
+    def costs(self, rows, cols) -> PairCosts:
+        """Km and minutes from ``rows`` to ``cols`` (index arrays, broadcast), with basis codes.
+
+        >>> layer = load_travel("quzhou")
+        >>> c = layer.costs([0, 1], [1, 1])
+        >>> float(c.km[1]), int(c.km_basis[1]), bool(c.unreachable.any())
+        (0.0, 0, False)
+        """
+        rows, cols = np.broadcast_arrays(np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))
+        pair_terrain = np.maximum(self.terrain[rows], self.terrain[cols])
+        km = np.array(haversine_km(self.lat[rows], self.lon[rows], self.lat[cols], self.lon[cols]) * self.circuity)
+        minutes = np.array(km / self.unknown_kmh[pair_terrain] * 60.0)
+        km_basis = np.array(1 + pair_terrain, dtype=np.int16)
+        minutes_basis = km_basis.copy()
+        unreachable = np.zeros(km.shape, dtype=bool)
+        if len(self.pair_key):
+            keys = rows * self.n + cols
+            pos = np.minimum(np.searchsorted(self.pair_key, keys), len(self.pair_key) - 1)
+            hit = self.pair_key[pos] == keys
+            for value, basis, pair_value, pair_basis in (
+                (km, km_basis, self.pair_km, self.pair_km_basis),
+                (minutes, minutes_basis, self.pair_minutes, self.pair_minutes_basis),
+            ):
+                given = hit & (pair_basis[pos] >= 0)
+                value[given] = pair_value[pos[given]]
+                basis[given] = pair_basis[pos[given]]
+            unreachable = np.array(hit & self.pair_unreachable[pos])
+        same = rows == cols
+        km[same] = minutes[same] = 0.0
+        km_basis[same] = minutes_basis[same] = 0
+        unreachable[same] = False
+        return PairCosts(km=km, minutes=minutes, unreachable=unreachable, km_basis=km_basis,
+                         minutes_basis=minutes_basis)
+
+    @cached_property
+    def dense(self) -> PairCosts:
+        """Every pair as n × n arrays (row: from, column: to), made on first use; up to ``DENSE_MAX`` institutions."""
+        if self.n > DENSE_MAX:
+            raise InvalidRequest("region", f"{self.n} institutions",
+                                 f"has more than {DENSE_MAX} institutions for dense n × n arrays; use costs(rows, cols)")
+        every = np.arange(self.n)
+        dense = self.costs(every[:, None], every[None, :])
+        for array in vars(dense).values():
+            array.setflags(write=False)
+        return dense
 
     def row(self, name: str) -> int:
         """Row of an institution given by id, name or alias."""
@@ -232,17 +304,17 @@ class TravelLayer:
         """The read-only cost matrix by ``km`` or ``minutes`` (``inf``: unreachable)."""
         if cost not in ("km", "minutes"):
             raise InvalidRequest("cost", cost, "must be 'km' or 'minutes'")
-        return self.km if cost == "km" else self.minutes
+        return getattr(self.dense, cost)
 
     def between(self, origin: str, destination: str) -> TravelFigure:
         """Km and minutes from one institution to another, with the basis of each."""
         a, b = self.row(origin), self.row(destination)
-        gone = bool(self.unreachable[a, b])
+        c = self.costs(a, b)
+        gone = bool(c.unreachable)
         return TravelFigure(
             origin=self.ids[a], destination=self.ids[b], unreachable=gone,
-            km=None if gone else round(float(self.km[a, b]), 3),
-            minutes=None if gone else round(float(self.minutes[a, b]), 2),
-            km_basis=self.bases[self.km_basis[a, b]], minutes_basis=self.bases[self.minutes_basis[a, b]],
+            km=None if gone else round(float(c.km), 3), minutes=None if gone else round(float(c.minutes), 2),
+            km_basis=self.bases[int(c.km_basis)], minutes_basis=self.bases[int(c.minutes_basis)],
         )
 
     def from_point(self, *, lat: float, lon: float, to: str) -> TravelFigure:

@@ -58,8 +58,8 @@ def test_catchments_follow_the_cost(quzhou):
     assert sum(len(by_km.catchment(i, "儿科")) for i in capable) == len(by_km.demand_rows)
     for d, row in enumerate(by_km.demand_rows):  # brute force over the layer's km
         j = by_km.nearest[d, 0]
-        others = [layer.km[row, layer.row(c)] for c in capable]
-        assert layer.km[row, j] == pytest.approx(min(others))
+        others = [layer.dense.km[row, layer.row(c)] for c in capable]
+        assert layer.dense.km[row, j] == pytest.approx(min(others))
 
 
 def test_catchment_errors(quzhou):

@@ -84,9 +84,9 @@ def test_unreachable_is_said_and_kept_apart_from_the_arrays(quzhou):
     fig = layer.between("kh-qixi", "kh-people")
     assert fig.unreachable and fig.km is None and fig.minutes is None and fig.km_basis.kind == "road_network"
     a, b = layer.row("kh-qixi"), layer.row("kh-people")
-    assert layer.unreachable[a, b] and np.isinf(layer.matrix("minutes")[a, b])
-    assert layer.unreachable.sum() == 1 and not layer.km.flags.writeable
-    assert np.all(np.diag(layer.km) == 0) and layer.between("kh-qixi", "kh-qixi").km_basis.kind == "same_institution"
+    assert layer.dense.unreachable[a, b] and np.isinf(layer.matrix("minutes")[a, b])
+    assert layer.dense.unreachable.sum() == 1 and not layer.dense.km.flags.writeable
+    assert np.all(np.diag(layer.dense.km) == 0) and layer.between("kh-qixi", "kh-qixi").km_basis.kind == "same_institution"
 
 
 def test_from_point_uses_the_default_model(quzhou):
@@ -164,3 +164,21 @@ def test_committed_travel_schema_is_fresh():
 
 def test_dump_of_an_empty_layer_is_small():
     assert json.loads(dump_travel(TravelFile(region="quzhou"))) == {"region": "quzhou"}
+
+
+def test_costs_of_any_pairs_match_the_dense_arrays_and_dense_has_a_limit(quzhou, monkeypatch):
+    layer = _with_tables(quzhou, road_pairs=[TravelPair(a="kh-qixi", b="kh-people", unreachable=True),
+                                             TravelPair(a="kh-huabu", b="kh-people", km=22.0, minutes=31.0)])
+    rng = np.random.default_rng(7)
+    rows, cols = rng.integers(0, layer.n, 500), rng.integers(0, layer.n, 500)
+    rows[:2], cols[:2] = layer.row("kh-qixi"), layer.row("kh-people")
+    c = layer.costs(rows, cols)
+    assert np.array_equal(c.km, layer.dense.km[rows, cols]) and np.array_equal(c.minutes_basis, layer.dense.minutes_basis[rows, cols])
+    assert c.unreachable[:2].all() and np.array_equal(c.unreachable, layer.dense.unreachable[rows, cols])
+    import mednet.travel.layer as layer_module
+
+    monkeypatch.setattr(layer_module, "DENSE_MAX", 10)
+    small = load_travel(quzhou)
+    with pytest.raises(InvalidRequest, match="use costs"):
+        small.matrix("km")
+    assert small.costs([0], [10]).km[0] > 0
