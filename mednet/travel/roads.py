@@ -28,6 +28,7 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from mednet.errors import InvalidRequest, TravelDataError
 from mednet.geo import EARTH_RADIUS_KM, SpatialIndex, haversine_km
 from mednet.models import Region, Source
 from mednet.travel.defaults import ACCESS_CLASS, DefaultModel, default_model
@@ -144,9 +145,7 @@ def snap_points(seg: RoadSegments, lat, lon, *, segments: np.ndarray | None = No
     """
     lat, lon = np.atleast_1d(np.asarray(lat, dtype=float)), np.atleast_1d(np.asarray(lon, dtype=float))
     if len(seg) == 0:
-        from mednet.errors import InvalidRequest
-
-        raise InvalidRequest("extract", "no drivable road", "must hold at least one drivable way")
+        raise InvalidRequest("segments", 0, "must hold at least one drivable road segment")
     pool = np.arange(len(seg)) if segments is None else np.asarray(segments, dtype=np.int64)
     lengths = segment_km(seg)[pool]
     counts = np.maximum(np.ceil(lengths / SAMPLE_KM).astype(np.int64), 1) + 1
@@ -244,6 +243,8 @@ def import_roads(region: Region, extract: str | Path, *, travel: TravelFile | No
     path = Path(extract)
     date, basis = extract_date(path)
     seg = read_roads(path)
+    if len(seg) == 0:
+        raise TravelDataError(str(path), "", "holds no drivable road (highway=motorway … service, open to cars)")
     model = default_model(region, travel.model)
     institutions = region.institutions
     lat = np.array([i.lat for i in institutions])

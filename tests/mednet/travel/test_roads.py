@@ -199,3 +199,12 @@ def test_unreadable_extract_is_a_clear_error(tmp_path, handmade_region):
     bad.write_bytes(b"not a pbf at all")
     with pytest.raises(TravelDataError, match="broken.osm.pbf"):
         import_roads(handmade_region, bad)
+
+
+def test_extract_without_drivable_roads(tmp_path, handmade_region):
+    path = tmp_path / "paths.osm"
+    path.write_text('<?xml version="1.0"?><osm version="0.6"><node id="1" lat="0" lon="0"/>'
+                    '<node id="2" lat="0" lon="0.01"/><way id="9"><nd ref="1"/><nd ref="2"/>'
+                    '<tag k="highway" v="footway"/></way></osm>', encoding="utf-8")
+    with pytest.raises(TravelDataError, match="paths.osm: holds no drivable road"):
+        import_roads(handmade_region, path)
