@@ -193,28 +193,58 @@ def segment_minutes(seg: RoadSegments, km: np.ndarray, model: DefaultModel, terr
     return km / fwd * 60.0, km / bwd * 60.0
 
 
+def merge_chains(seg: RoadSegments, keep_alone: np.ndarray, *columns: np.ndarray):
+    """Consecutive segments of one way joined where nothing else meets them (fewer nodes for Dijkstra).
+
+    A chain breaks at every node with other than two segment ends (a way's
+    end, a junction) and around every segment in ``keep_alone`` (those
+    institutions snap to). Returns the chains' ``u``, ``v``, ``forward``,
+    ``backward``, each of ``columns`` summed along the chain, and the chain
+    of every segment.
+    """
+    n = len(seg)
+    ends = np.bincount(np.concatenate((seg.u, seg.v)), minlength=seg.n_nodes)
+    start = np.ones(n, dtype=bool)
+    if n > 1:
+        start[1:] = ((seg.way[1:] != seg.way[:-1]) | (seg.u[1:] != seg.v[:-1]) | (ends[seg.u[1:]] != 2)
+                     | keep_alone[1:] | keep_alone[:-1])
+    chain = np.cumsum(start) - 1
+    first = np.flatnonzero(start)
+    last = np.append(first[1:] - 1, n - 1)
+    sums = [np.bincount(chain, weights=c, minlength=len(first)) for c in columns]
+    return (seg.u[first], seg.v[last], seg.forward[first], seg.backward[first], *sums, chain)
+
+
 def build_graph(seg: RoadSegments, snaps: Snaps, km: np.ndarray, minutes_fwd: np.ndarray,
                 minutes_bwd: np.ndarray) -> RoadGraph:
-    """Directed arcs of the road graph, each snapped segment split at its institutions' snaps."""
-    n_points = len(snaps.segment)
-    sources = seg.n_nodes + np.arange(n_points)
+    """Directed arcs of the road graph: chains of segments, each snapped segment split at its institutions' snaps.
+
+    Nodes are numbered afresh: the chains' ends first, then one node per
+    institution (``sources``).
+    """
     split = np.zeros(len(seg), dtype=bool)
     split[snaps.segment] = True
-    keep = ~split
-    parts = [(seg.u[keep], seg.v[keep], km[keep], minutes_fwd[keep], minutes_bwd[keep],
-              seg.forward[keep], seg.backward[keep])]
-    for s in np.flatnonzero(split):
-        on = np.flatnonzero(snaps.segment == s)
+    u, v, forward, backward, k, mf, mb, chain = merge_chains(seg, split, km, minutes_fwd, minutes_bwd)
+    nodes, inverse = np.unique(np.concatenate((u, v)), return_inverse=True)
+    u, v = inverse[:len(u)], inverse[len(u):]
+    n_points = len(snaps.segment)
+    sources = len(nodes) + np.arange(n_points)
+    snapped = np.zeros(len(u), dtype=bool)
+    snapped[chain[snaps.segment]] = True
+    keep = ~snapped
+    parts = [(u[keep], v[keep], k[keep], mf[keep], mb[keep], forward[keep], backward[keep])]
+    for c in np.flatnonzero(snapped):
+        on = np.flatnonzero(chain[snaps.segment] == c)
         on = on[np.argsort(snaps.t[on], kind="stable")]
-        stops = np.concatenate(([seg.u[s]], sources[on], [seg.v[s]]))
+        stops = np.concatenate(([u[c]], sources[on], [v[c]]))
         share = np.diff(np.concatenate(([0.0], snaps.t[on], [1.0])))
         n = len(share)
-        parts.append((stops[:-1], stops[1:], km[s] * share, minutes_fwd[s] * share, minutes_bwd[s] * share,
-                      np.full(n, seg.forward[s]), np.full(n, seg.backward[s])))
+        parts.append((stops[:-1], stops[1:], k[c] * share, mf[c] * share, mb[c] * share,
+                      np.full(n, forward[c]), np.full(n, backward[c])))
     u, v, k, mf, mb, fwd, bwd = (np.concatenate(p) for p in zip(*parts, strict=True))
     tail = np.concatenate((u[fwd], v[bwd]))
     head = np.concatenate((v[fwd], u[bwd]))
-    return RoadGraph(n_nodes=seg.n_nodes + n_points, tail=tail, head=head,
+    return RoadGraph(n_nodes=len(nodes) + n_points, tail=tail, head=head,
                      km=np.concatenate((k[fwd], k[bwd])), minutes=np.concatenate((mf[fwd], mb[bwd])), sources=sources)
 
 
