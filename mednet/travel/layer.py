@@ -120,8 +120,12 @@ def dump_travel(travel: TravelFile) -> str:
 
 
 def save_travel(travel: TravelFile, path: str | os.PathLike[str]) -> Path:
-    """Write a travel file atomically: a crash leaves the old file whole."""
-    return write_atomic(path, dump_travel(travel))
+    """Write a travel file atomically: a crash leaves the old file whole; an unwritable place is a clear error."""
+    try:
+        return write_atomic(path, dump_travel(travel))
+    except OSError as err:
+        raise TravelDataError(str(path), "", f"cannot be written ({err.strerror or err}); "
+                              "give another place with --output") from err
 
 
 def load_travel(region: str | os.PathLike[str] | Region, *, travel: str | os.PathLike[str] | TravelFile | None = None

@@ -209,3 +209,11 @@ def test_extract_without_drivable_roads(tmp_path, handmade_region):
                     '<tag k="highway" v="footway"/></way></osm>', encoding="utf-8")
     with pytest.raises(TravelDataError, match="paths.osm: holds no drivable road"):
         import_roads(handmade_region, path)
+
+
+def test_cli_import_to_an_unwritable_place(tmp_path, capsys):
+    region = tmp_path / "handmade.json"
+    region.write_text(HANDMADE_REGION.read_text(encoding="utf-8"), encoding="utf-8")
+    target = tmp_path / "no-such-folder" / "x.travel.json"
+    assert main(["roads", "import", str(region), str(HANDMADE_OSM), "--output", str(target)]) == 2
+    assert "cannot be written" in capsys.readouterr().err
