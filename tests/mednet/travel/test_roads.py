@@ -217,3 +217,58 @@ def test_cli_import_to_an_unwritable_place(tmp_path, capsys):
     target = tmp_path / "no-such-folder" / "x.travel.json"
     assert main(["roads", "import", str(region), str(HANDMADE_OSM), "--output", str(target)]) == 2
     assert "cannot be written" in capsys.readouterr().err
+
+
+def random_extract(path, seed: int) -> None:
+    """A random OSM file on a 6 × 6 grid: ways as random walks (rings, shared nodes, parallel ways),
+    random classes, one-way tags both ways and maxspeeds."""
+    rng = np.random.default_rng(seed)
+    nodes = [f'<node id="{r * 6 + c + 1}" lat="{r * 0.004:.4f}" lon="{c * 0.004:.4f}"/>'
+             for r in range(6) for c in range(6)]
+    ways = []
+    classes = ["primary", "secondary", "residential", "service", "track", "trunk_link"]
+    for w in range(14):
+        r, c = rng.integers(0, 6, 2)
+        walk = [(r, c)]
+        for _ in range(rng.integers(1, 7)):
+            dr, dc = [(0, 1), (1, 0), (0, -1), (-1, 0)][rng.integers(0, 4)]
+            r, c = min(max(r + dr, 0), 5), min(max(c + dc, 0), 5)
+            if (r, c) != walk[-1]:
+                walk.append((r, c))
+        if len(walk) < 2:
+            continue
+        if rng.random() < 0.15:
+            walk.append(walk[0])  # a ring (or a way back to its start)
+        tags = [f'<tag k="highway" v="{classes[rng.integers(0, len(classes))]}"/>']
+        oneway = ["", "yes", "-1", "no"][rng.integers(0, 4)]
+        if oneway:
+            tags.append(f'<tag k="oneway" v="{oneway}"/>')
+        if rng.random() < 0.3:
+            tags.append(f'<tag k="maxspeed" v="{["30", "50 km/h", "25 mph", "CN:urban"][rng.integers(0, 4)]}"/>')
+        refs = "".join(f'<nd ref="{a * 6 + b + 1}"/>' for a, b in walk)
+        ways.append(f'<way id="{w + 1}">{refs}{"".join(tags)}</way>')
+    path.write_text('<?xml version="1.0"?><osm version="0.6">' + "".join(nodes + ways) + "</osm>", encoding="utf-8")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_extracts_match_exhaustive_networkx_search(tmp_path, seed):
+    path = tmp_path / f"random{seed}.osm"
+    random_extract(path, seed)
+    region = grid_region(f"random{seed}", south=-0.001, west=0.0013, north=0.0203, east=0.0213, rows=3, cols=3)
+    result = import_roads(region, path)
+    G = road_digraph(result)
+    layer = load_travel(region, travel=result.travel)
+    ids = [i.id for i in region.institutions]
+    for a, ia in enumerate(ids):
+        for weight in ("km", "minutes"):
+            lengths = nx.single_source_dijkstra_path_length(G, ("inst", a), weight=weight)
+            for b, ib in enumerate(ids):
+                if a == b:
+                    continue
+                fig = layer.between(ia, ib)
+                assert fig.unreachable == (("inst", b) not in lengths), (ia, ib)
+                if not fig.unreachable:
+                    legs = result.snaps.km[a] + result.snaps.km[b]
+                    expected = lengths[("inst", b)] + (legs if weight == "km" else legs / 15 * 60)
+                    got = fig.km if weight == "km" else fig.minutes
+                    assert got == pytest.approx(expected, abs=0.002 if weight == "km" else 0.006), (weight, ia, ib)
