@@ -10,6 +10,16 @@ layer lives beside the region file (``<region>.travel.json``).
     >>> from mednet.travel import load_travel
     >>> load_travel("quzhou").between("华埠", "开化县人民医院").minutes_basis.kind
     'default_model'
+
+For routing and coverage by ``cost="km"|"minutes"``: ``layer.rows_of(net.ids)``
+aligns the layer with a compiled network; ``layer.costs(rows, cols)`` gives
+km, minutes, ``unreachable`` and basis codes (into ``layer.bases``) for any
+arrays of directed pairs; a compiled kernel reads the same figures from the
+layer's arrays (``lat``, ``lon``, ``terrain``, ``circuity``,
+``unknown_kmh``, and the imported pairs ``pair_key`` = from × n + to,
+sorted, with ``pair_km``/``pair_minutes``: NaN falls to the default model,
+``inf`` is unreachable). ``catchments.nearest_in`` is the nearest-capable
+core over a block of costs.
 """
 
 from mednet.travel.defaults import DefaultModel, default_model

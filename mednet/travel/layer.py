@@ -304,6 +304,20 @@ class TravelLayer:
             raise InvalidRequest("institution", name, f"is ambiguous: it names {', '.join(ids)}; give an id")
         return self.index[ids[0]]
 
+    def rows_of(self, ids) -> np.ndarray:
+        """Rows of institutions given by id, in the order given (to align with another array form).
+
+        >>> from mednet.network import build_network, compile_network
+        >>> layer = load_travel("quzhou")
+        >>> net = compile_network(build_network(layer.region))
+        >>> bool((layer.rows_of(net.ids) == range(net.n)).all())
+        True
+        """
+        try:
+            return np.fromiter((self.index[i] for i in ids), dtype=np.int64)
+        except KeyError as err:
+            raise UnknownInstitution(str(err.args[0]), known=self.ids, where=f"region {self.region.id!r}") from None
+
     def matrix(self, cost: Cost) -> np.ndarray:
         """The read-only cost matrix by ``km`` or ``minutes`` (``inf``: unreachable)."""
         if cost not in ("km", "minutes"):
