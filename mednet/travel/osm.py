@@ -173,6 +173,8 @@ def read_roads(path: str | Path) -> RoadSegments:
                  .with_filter(osmium.filter.KeyFilter("highway")))
     try:
         for way in processor:
+            if way.tags.get("highway") not in DRIVABLE:  # most ways: no need to read every tag
+                continue
             tags = dict(way.tags)
             if not is_drivable(tags):
                 continue
