@@ -14,6 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
+from mednet.errors import InvalidRequest
 from mednet.regions import load_region
 from mednet.specialties import resolve_specialty
 from mednet.travel.catchments import find_catchments
@@ -52,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     catch.add_argument("--cost", choices=("minutes", "km"), default="minutes")
     catch.add_argument("--permanent-only", action="store_true", help="do not count visiting sessions as capability")
     catch.add_argument("--format", choices=("table", "csv", "geojson"), default="table")
+    catch.add_argument("--map", metavar="FILE.png", help="also draw the catchments (.png, .svg or .pdf)")
     catch.set_defaults(func=run_catchments)
 
 
@@ -117,7 +119,13 @@ def run_model(args: argparse.Namespace) -> int:
 
 def run_catchments(args: argparse.Namespace) -> int:
     code = resolve_specialty(args.specialty).code
+    if args.map and Path(args.map).suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise InvalidRequest("--map", args.map, "must end .png, .svg or .pdf")
     report = find_catchments(_layer(args), [code], cost=args.cost, include_sessions=not args.permanent_only)
+    if args.map:
+        from mednet.travel.catchment_map import draw_catchment_map
+
+        draw_catchment_map(report, code).savefig(args.map, dpi=150)
     if args.format == "geojson":
         print(json.dumps(report.to_geojson(code), ensure_ascii=False))
     elif args.format == "csv":

@@ -71,3 +71,14 @@ def test_catchment_errors(quzhou):
     report = find_catchments(layer, ["儿科"])
     with pytest.raises(UnknownSpecialty):
         report.catchment("kh-people", "普外科")
+
+
+def test_catchment_map_draws_a_line_per_served_centre(handmade_import):
+    from mednet.travel.catchment_map import draw_catchment_map
+
+    layer = load_travel(handmade_import.region, travel=handmade_import.travel)
+    fig = draw_catchment_map(find_catchments(layer, ["儿科"]), "儿科")
+    lines = fig.axes[0].get_lines()
+    assert sum(len(l.get_xdata()) == 2 for l in lines) == 3  # fx-b, fx-d, fx-far joined to fx-a
+    assert sum(l.get_marker() == "x" for l in lines) == 1  # the island reaches none
+    assert fig.axes[0].get_title().endswith("(4 centres, 1 reach none)")

@@ -34,3 +34,11 @@ def test_catchments_table_csv_and_geojson(capsys):
     assert main(["travel", "catchments", "quzhou", "-s", "paediatrics", "--format", "geojson"]) == 0
     geo = json.loads(capsys.readouterr().out)
     assert geo["type"] == "FeatureCollection" and geo["properties"]["cost"] == "minutes"
+
+
+def test_catchment_map(tmp_path, capsys):
+    target = tmp_path / "paediatrics.png"
+    assert main(["travel", "catchments", "quzhou", "-s", "儿科", "--map", str(target)]) == 0
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["travel", "catchments", "quzhou", "-s", "儿科", "--map", str(tmp_path / "x.gif")]) == 2
+    assert "must end .png" in capsys.readouterr().err
