@@ -27,7 +27,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from mednet.errors import InvalidRequest, TravelDataError, UnknownInstitution
+from mednet.errors import InvalidRequest, TravelDataError, UnknownInstitution, closest_names
 from mednet.geo import check_lat_lon, haversine_km
 from mednet.models import Frozen, Region
 from mednet.network import name_index
@@ -82,18 +82,24 @@ def read_travel(path: str | os.PathLike[str]) -> TravelFile:
 
 
 def check_travel(region: Region, travel: TravelFile, *, file: str = "<travel layer>") -> None:
-    """Every institution a travel file names belongs to the region (unknown ids name the closest)."""
+    """Every institution and county a travel file names belongs to the region (unknown ones name the closest)."""
     if travel.region != region.id:
         raise TravelDataError(file, "region", f"is {travel.region!r}, expected {region.id!r}")
+    counties = {i.county for i in region.institutions}
+    for k, row in enumerate(travel.model.terrain):
+        if row.county not in counties:
+            hint = closest_names(row.county, counties)
+            raise TravelDataError(file, f"model.terrain[{k}].county", f"{row.county!r} is no county of the region"
+                                  + (f"; did you mean {hint[0]!r}?" if hint else f" ({sorted(counties)})"))
     known = {i.id for i in region.institutions}
-    places = [("model.terrain", None)]
+    places: list[tuple[str, str]] = []
     if travel.roads:
-        places = [(f"roads.snaps[{k}]", s.institution) for k, s in enumerate(travel.roads.snaps)]
+        places += [(f"roads.snaps[{k}]", s.institution) for k, s in enumerate(travel.roads.snaps)]
         places += _pair_places("roads", travel.roads.pairs)
     for t, table in enumerate(travel.od_tables):
         places += _pair_places(f"od_tables[{t}]", table.pairs)
     for place, ident in places:
-        if ident is not None and ident not in known:
+        if ident not in known:
             err = UnknownInstitution(ident, known=known, where=f"region {region.id!r}")
             raise TravelDataError(file, place, str(err))
 
@@ -130,21 +136,19 @@ def save_travel(travel: TravelFile, path: str | os.PathLike[str]) -> Path:
 
 def load_travel(region: str | os.PathLike[str] | Region, *, travel: str | os.PathLike[str] | TravelFile | None = None
                 ) -> TravelLayer:
-    """The travel layer of a region: its travel file beside it when there is one, else the default model alone."""
+    """The travel layer of a region: its travel file beside it when there is one, else the default model alone.
+
+    ``travel`` (a path or a :class:`TravelFile`) replaces the file beside the region.
+    """
     if not isinstance(region, Region):
-        path = travel_path(region) if travel is None else None
+        if travel is None and travel_path(region).exists():
+            travel = travel_path(region)
         region = load_region(region)
-        if path is not None and path.exists():
-            travel = path
-    if travel is None:
-        file = TravelFile(region=region.id)
-    elif isinstance(travel, TravelFile):
-        file = travel
+    if travel is None or isinstance(travel, TravelFile):
+        file, where = travel or TravelFile(region=region.id), "<travel layer>"
     else:
-        file = read_travel(travel)
-        check_travel(region, file, file=str(travel))
-        return TravelLayer.build(region, file)
-    check_travel(region, file)
+        file, where = read_travel(travel), str(travel)
+    check_travel(region, file, file=where)
     return TravelLayer.build(region, file)
 
 

@@ -127,6 +127,8 @@ def test_travel_file_round_trip_beside_the_region(tmp_path, quzhou):
     ({"od_tables": [{"source": "od", "file": "od.csv", "pairs": [{"a": "kh-huabu", "b": "kh-people"}]}]},
      "give km, minutes or both"),
     ({"model": {"speeds": [{"road_class": "primary", "terrain": "hilly", "kmh": 50}]}}, "mark the row `assumption"),
+    ({"model": {"terrain": [{"county": "开化", "terrain": "mountain", "source": "od"}]}},
+     "'开化' is no county of the region; did you mean '开化县'"),
 ])
 def test_broken_travel_files_name_the_place(tmp_path, quzhou, change, message):
     raw = {"region": "quzhou", "sources": {"od": {"title": "map service A"}}, **change}
