@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.sparse import coo_array
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from mednet.errors import InvalidRequest, TravelDataError
@@ -37,7 +37,7 @@ from mednet.travel.osm import RoadSegments, extract_date, read_roads
 
 FAR_KM = 2.0
 SAMPLE_KM = 0.1  # spacing of the sample points that find snap candidates
-ZERO_KM = 1e-9  # csgraph reads an explicit 0 as "no arc"
+ZERO_COST = 1e-9  # csgraph reads an explicit 0 as "no arc"
 OSM_LICENCE = "ODbL 1.0 (© OpenStreetMap contributors)"
 
 
@@ -65,7 +65,7 @@ class RoadGraph:
 
     def matrix(self, weight: str):
         """CSR matrix of one weight (``km`` or ``minutes``), the lowest of parallel arcs."""
-        w = np.maximum(getattr(self, weight), ZERO_KM)
+        w = np.maximum(getattr(self, weight), ZERO_COST)
         order = np.lexsort((w, self.head, self.tail))
         tail, head, w = self.tail[order], self.head[order], w[order]
         first = np.ones(len(tail), dtype=bool)
@@ -109,8 +109,6 @@ def main_network(seg: RoadSegments) -> np.ndarray:
     From any point of it a car can reach any other and come back; a street
     cut off at the extract's border, or one-way into a dead end, is not in it.
     """
-    from scipy.sparse.csgraph import connected_components
-
     tail = np.concatenate((seg.u[seg.forward], seg.v[seg.backward]))
     head = np.concatenate((seg.v[seg.forward], seg.u[seg.backward]))
     graph = coo_array((np.ones(len(tail)), (tail, head)), shape=(seg.n_nodes, seg.n_nodes))
