@@ -272,3 +272,17 @@ def test_random_extracts_match_exhaustive_networkx_search(tmp_path, seed):
                     expected = lengths[("inst", b)] + (legs if weight == "km" else legs / 15 * 60)
                     got = fig.km if weight == "km" else fig.minutes
                     assert got == pytest.approx(expected, abs=0.002 if weight == "km" else 0.006), (weight, ia, ib)
+
+
+def test_road_import_keeps_the_od_tables_and_model_changes(tmp_path):
+    region = tmp_path / "handmade.json"
+    region.write_text(HANDMADE_REGION.read_text(encoding="utf-8"), encoding="utf-8")
+    od = tmp_path / "od.csv"
+    od.write_text("origin,destination,minutes\nfx-island,fx-a,45\n", encoding="utf-8")
+    assert main(["travel", "import-od", str(region), str(od), "--source", "ferry timetable"]) == 0
+    assert main(["roads", "import", str(region), str(HANDMADE_OSM)]) == 0
+    travel = read_travel(tmp_path / "handmade.travel.json")
+    assert travel.roads is not None and [t.file for t in travel.od_tables] == ["od.csv"]
+    fig = load_travel(region).between("fx-island", "fx-a")  # no road, but the OD table knows a way
+    assert not fig.unreachable and fig.minutes == 45.0 and fig.minutes_basis.title == "ferry timetable"
+    assert fig.km_basis.kind == "default_model"
