@@ -286,3 +286,20 @@ def test_road_import_keeps_the_od_tables_and_model_changes(tmp_path):
     fig = load_travel(region).between("fx-island", "fx-a")  # no road, but the OD table knows a way
     assert not fig.unreachable and fig.minutes == 45.0 and fig.minutes_basis.title == "ferry timetable"
     assert fig.km_basis.kind == "default_model"
+
+
+def test_extract_date_from_the_osm_header(tmp_path):
+    import datetime as dt
+
+    import osmium
+
+    from mednet.travel.osm import extract_date
+
+    header = osmium.io.Header()
+    header.set("osmosis_replication_timestamp", "2025-03-01T12:00:00Z")
+    path = tmp_path / "dated.osm.pbf"
+    writer = osmium.SimpleWriter(str(path), header=header)
+    writer.add_node(osmium.osm.mutable.Node(id=1, location=(0.0, 0.0)))
+    writer.close()
+    assert extract_date(path) == (dt.datetime(2025, 3, 1, 12, tzinfo=dt.UTC), "osm_header")
+    assert extract_date(HANDMADE_OSM)[1] == "file_mtime"  # plain .osm with no replication timestamp
