@@ -19,7 +19,7 @@ from mednet.errors import InvalidRequest, MednetError
 
 T = TypeVar("T")
 
-COMMANDS = ("validate", "route", "coverage", "serve", "bench")
+COMMANDS = ("validate", "route", "coverage", "roads", "travel", "serve", "bench")
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
