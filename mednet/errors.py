@@ -37,7 +37,13 @@ def closest_names(name: str, known: Iterable[str], *, n: int = 3) -> list[str]:
 
 
 class MednetError(Exception):
-    """Root of every error mednet raises on purpose."""
+    """Root of every error mednet raises on purpose.
+
+    ``field`` names the request parameter at fault, when one is (the
+    service reports it); each error is raised with it.
+    """
+
+    field: str | None = None
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return str(self.args[0]) if self.args else self.__class__.__name__
@@ -47,9 +53,11 @@ class _UnknownName(MednetError, KeyError):
     kind = "name"
 
     def __init__(
-        self, name: str, *, known: Iterable[str] = (), where: str | None = None, suggestions: list[str] | None = None
-    ):
+        self, name: str, *, known: Iterable[str] = (), where: str | None = None, suggestions: list[str] | None = None,
+        field: str | None = None,
+    ) -> None:
         self.name = name
+        self.field = field or self.kind
         self.suggestions = closest_names(str(name), known) if suggestions is None else suggestions
         message = f"unknown {self.kind} {name!r}"
         if where:
@@ -90,7 +98,7 @@ class RegionDataError(MednetError, ValueError):
     'bad.json: institutions[3].lat: must be <= 90, got 200'
     """
 
-    def __init__(self, file: str, place: str, rule: str):
+    def __init__(self, file: str, place: str, rule: str) -> None:
         self.file, self.place, self.rule = str(file), place, rule
         super().__init__(f"{file}: {place}: {rule}" if place else f"{file}: {rule}")
 
@@ -98,12 +106,14 @@ class RegionDataError(MednetError, ValueError):
 class InvalidRequest(MednetError, ValueError):
     """A parameter has a value the operation cannot accept.
 
-    >>> str(InvalidRequest("max_km", -5.0, "must be > 0"))
-    '`max_km` must be > 0, got -5.0'
+    >>> err = InvalidRequest("max_km", -5.0, "must be > 0")
+    >>> str(err), err.field
+    ('`max_km` must be > 0, got -5.0', 'max_km')
     """
 
-    def __init__(self, parameter: str, value: object, rule: str):
+    def __init__(self, parameter: str, value: object, rule: str, *, field: str | None = None) -> None:
         self.parameter, self.value, self.rule = parameter, value, rule
+        self.field = field or parameter
         super().__init__(f"`{parameter}` {rule}, got {value!r}")
 
 
@@ -114,9 +124,35 @@ class InvalidCoordinates(InvalidRequest):
 class NoCapableInstitution(MednetError, LookupError):
     """No institution offers the specialty within the constraints given."""
 
-    def __init__(self, message: str, *, specialty: str | None = None, origin: str | None = None):
-        self.specialty, self.origin = specialty, origin
+    def __init__(self, message: str, *, specialty: str | None = None, origin: str | None = None,
+                 field: str | None = None) -> None:
+        self.specialty, self.origin, self.field = specialty, origin, field
         super().__init__(message)
+
+
+class ScenarioDataError(RegionDataError):
+    """A scenario file cannot be used: names the file, the place in it and the rule."""
+
+
+class MissingExtra(MednetError, ImportError):
+    """An optional dependency is not installed; names the module and the extra that brings it.
+
+    >>> str(MissingExtra(module="pandas", extra="planning"))
+    "pandas is needed for this: install mednet's 'planning' extra (pip install 'mednet[planning]')"
+    """
+
+    def __init__(self, *, module: str, extra: str) -> None:
+        self.module, self.extra = module, extra
+        super().__init__(f"{module} is needed for this: install mednet's {extra!r} extra "
+                         f"(pip install 'mednet[{extra}]')")
+
+
+class TravelDataError(RegionDataError):
+    """A travel file, OSM extract or OD table cannot be used: names the file, the place in it and the rule.
+
+    >>> str(TravelDataError("od.csv", "row 3", "`minutes` must be a number >= 0, got 'abc'"))
+    "od.csv: row 3: `minutes` must be a number >= 0, got 'abc'"
+    """
 
 
 class IllegalTransition(MednetError, ValueError):
@@ -126,7 +162,7 @@ class IllegalTransition(MednetError, ValueError):
     'cannot `book` a referral that is arrived; allowed: complete'
     """
 
-    def __init__(self, state: str, action: str, allowed: tuple[str, ...]):
+    def __init__(self, state: str, action: str, allowed: tuple[str, ...]) -> None:
         self.state, self.action, self.allowed = state, action, tuple(allowed)
         choices = ", ".join(self.allowed) or "none (the referral is closed)"
         super().__init__(f"cannot `{action}` a referral that is {state}; allowed: {choices}")
@@ -135,8 +171,8 @@ class IllegalTransition(MednetError, ValueError):
 class StaleVersion(MednetError, ValueError):
     """A write based on an older version of a referral than the stored one (HTTP 412)."""
 
-    def __init__(self, number: str, expected: int, stored: int):
-        self.number, self.expected, self.stored = number, expected, stored
+    def __init__(self, number: str, expected: int, stored: int) -> None:
+        self.number, self.expected, self.stored, self.field = number, expected, stored, "If-Match"
         super().__init__(f"referral {number} is at version {stored}, not {expected} (If-Match); "
                          "read it again and retry")
 
@@ -144,8 +180,8 @@ class StaleVersion(MednetError, ValueError):
 class SlotUnavailable(MednetError, LookupError):
     """A slot or quota unit that is taken, full, outside the booking window or unknown (HTTP 409)."""
 
-    def __init__(self, slot: str, why: str):
-        self.slot, self.why = slot, why
+    def __init__(self, slot: str, why: str) -> None:
+        self.slot, self.why, self.field = slot, why, "slot"
         super().__init__(f"slot {slot!r} cannot be taken: {why}")
 
 
@@ -166,8 +202,8 @@ class Forbidden(MednetError, PermissionError):
 class IdempotencyConflict(MednetError, ValueError):
     """An idempotency key reused for a different request (HTTP 422)."""
 
-    def __init__(self, key: str):
-        self.key = key
+    def __init__(self, key: str) -> None:
+        self.key, self.field = key, "Idempotency-Key"
         super().__init__(f"`Idempotency-Key` {key!r} was already used for a different request; "
                          "use a new key for a new request")
 

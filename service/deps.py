@@ -7,6 +7,7 @@ thread pool (the route endpoint is on the hot path).
 from __future__ import annotations
 
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,7 +18,8 @@ import numpy as np
 from fastapi import Depends, Header, HTTPException
 from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 
 from mednet.errors import LedgerUnavailable, NotAuthenticated, UnknownRegion
 from mednet.ledger import ApiKey, Ledger, authenticate, open_ledger_engine
@@ -27,6 +29,7 @@ from mednet.network import CompiledNetwork
 from mednet.regions import list_regions, load_region
 from mednet.routing import Router, warm_up
 from mednet.validate import CommunitySummary, ValidationReport, summarize_communities, validate_membership
+from service.config import Settings
 
 
 @dataclass(eq=False)
@@ -105,7 +108,7 @@ async def get_region(conn: HTTPConnection, region: RegionId) -> ServedRegion:
 RegionDep = Annotated[ServedRegion, Depends(get_region)]
 
 
-def open_ledger(settings, regions: dict[str, ServedRegion]) -> Ledger:
+def open_ledger(settings: Settings, regions: dict[str, ServedRegion]) -> Ledger:
     """The referral ledger over the served regions: its database created or migrated first."""
     engine = open_ledger_engine(settings.database_url, data_dir=settings.data_folder())
     return Ledger(engine, regions, hold_minutes=settings.hold_minutes, session_slots=settings.session_slots)
@@ -129,7 +132,8 @@ async def get_key(ledger: LedgerDep, authorization: Annotated[str | None, Header
     event loop; otherwise the database is read in the thread pool.
     """
     text = authorization.removeprefix("Bearer").strip() if authorization else None
-    return recent_key(ledger.engine, text) or await run_in_threadpool(authenticate, ledger.engine, text)
+    known = recent_key(ledger.engine, text)
+    return known if known is not None else await run_in_threadpool(authenticate, ledger.engine, text)
 
 
 KeyDep = Annotated[ApiKey, Depends(get_key)]
@@ -139,7 +143,7 @@ KeyDep = Annotated[ApiKey, Depends(get_key)]
 OPEN_PATHS = ("/health", "/ready", "/docs", "/redoc", "/openapi.json")
 
 
-async def require_key_for_reads(request, call_next):
+async def require_key_for_reads(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     """Middleware (``MEDNET_READS_NEED_KEY=1``): routing and directory requests need a live API key;
     ``/referrals`` checks its own keys and roles."""
     path = request.url.path

@@ -35,9 +35,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mednet.errors import (
-    Forbidden, IdempotencyConflict, IllegalTransition, InvalidRequest, LedgerUnavailable, MednetError,
-    NoCapableInstitution, NotAuthenticated, SlotUnavailable, StaleVersion, UnknownCommunity, UnknownInstitution,
-    UnknownReferral, UnknownRegion, UnknownSpecialty,
+    Forbidden,
+    IdempotencyConflict,
+    IllegalTransition,
+    InvalidRequest,
+    LedgerUnavailable,
+    MednetError,
+    NoCapableInstitution,
+    NotAuthenticated,
+    SlotUnavailable,
+    StaleVersion,
+    UnknownCommunity,
+    UnknownInstitution,
+    UnknownReferral,
+    UnknownRegion,
+    UnknownSpecialty,
 )
 
 logger = logging.getLogger("service")
@@ -92,7 +104,6 @@ _LEDGER = {
     IdempotencyConflict: (422, "idempotency-key-reused", "Idempotency key reused"),
     LedgerUnavailable: (503, "ledger-unavailable", "Ledger unavailable"),
 }
-_LEDGER_FIELDS = {SlotUnavailable: "slot", StaleVersion: "If-Match", IdempotencyConflict: "Idempotency-Key"}
 _DESCRIPTIONS = {
     400: "Malformed request body (not JSON)",
     401: "No API key, or an unknown or revoked one (`Authorization: Bearer mk_…`)",
@@ -120,34 +131,23 @@ def problem(status: int, slug: str, title: str, detail: str, *, field: str | Non
     return ProblemResponse(body.model_dump(mode="json"), status_code=status)
 
 
-def blame(err: MednetError, field: str) -> MednetError:
-    """Record which request field an error is about; returns ``err`` to re-raise.
-
-    >>> blame(UnknownInstitution("x"), "origin").field
-    'origin'
-    """
-    err.field = field  # type: ignore[attr-defined]
-    return err
-
-
 def problem_from_error(err: MednetError) -> ProblemResponse:
     """The HTTP answer to a library error."""
-    field = getattr(err, "field", None)
+    field = err.field  # every library error is raised naming its field
     for kind, (slug, title) in _NOT_FOUND.items():
         if isinstance(err, kind):
-            return problem(404, slug, title, str(err), field=field or kind.kind, suggestions=err.suggestions)
-    for kind, (status, slug, title) in _LEDGER.items():
-        if isinstance(err, kind):
-            response = problem(status, slug, title, str(err), field=field or _LEDGER_FIELDS.get(kind),
-                               allowed=getattr(err, "allowed", ()))
+            return problem(404, slug, title, str(err), field=field, suggestions=err.suggestions)
+    for ledger_error, (status, slug, title) in _LEDGER.items():
+        if isinstance(err, ledger_error):
+            response = problem(status, slug, title, str(err), field=field, allowed=getattr(err, "allowed", ()))
             if status == 401:
                 response.headers["WWW-Authenticate"] = "Bearer"
             return response
     if isinstance(err, UnknownSpecialty):
-        return problem(422, "unknown-specialty", "Unknown specialty", str(err), field=field or "specialty",
+        return problem(422, "unknown-specialty", "Unknown specialty", str(err), field=field,
                        suggestions=err.suggestions)
     if isinstance(err, InvalidRequest):
-        return problem(422, "invalid-value", "Invalid value", str(err), field=field or err.parameter,
+        return problem(422, "invalid-value", "Invalid value", str(err), field=field,
                        errors=[FieldProblem(field=field or err.parameter, rule=err.rule)])
     if isinstance(err, NoCapableInstitution):
         return problem(409, "no-capable-institution", "No capable institution", str(err), field=field)
@@ -174,7 +174,7 @@ def _field_problem(error: dict[str, Any]) -> FieldProblem:
     field = _dotted(error.get("loc", ()))
     cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, InvalidRequest):
-        if cause.parameter.isidentifier():
+        if cause.parameter.isidentifier() and field.rsplit(".", 1)[-1] != cause.parameter:
             field = cause.parameter if field == "body" else f"{field}.{cause.parameter}"
         return FieldProblem(field=field, rule=f"{cause.rule}, got {cause.value!r}")
     return FieldProblem(field=field, rule=_rule(error))

@@ -61,7 +61,7 @@ class LedgerService:
         self.workers = workers
         self.port = free_port()
         self.process: subprocess.Popen | None = None
-        self.log = tempfile.TemporaryFile("w+")
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - kept open for the server's life, closed on exit
 
     @property
     def base(self) -> str:
@@ -229,7 +229,8 @@ def measure(engine: str, folder: Path, *, n: int, seconds: float) -> dict[str, f
         flows, requests, errors, elapsed = asyncio.run(
             _flows(service.port, keys, slots, n=n, seconds=seconds, concurrency=CONCURRENCY))
         cpu = service.cpu_seconds() - cpu
-    return {"rate": len(flows) / elapsed, "cpu_ms": cpu / max(len(flows), 1) * 1000, "errors": errors, "flow_p50": _p(flows, 50), "flow_p99": _p(flows, 99),
+    return {"rate": len(flows) / elapsed, "cpu_ms": cpu / max(len(flows), 1) * 1000, "errors": errors,
+            "flow_p50": _p(flows, 50), "flow_p99": _p(flows, 99),
             "request_p50": _p(requests, 50), "request_p99": _p(requests, 99), "flows": len(flows)}
 
 

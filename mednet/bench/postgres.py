@@ -10,6 +10,7 @@ root, so as root (CI) the server runs as the unprivileged ``nobody``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -87,10 +88,8 @@ class ThrowawayPostgres:
     def stop(self) -> None:
         if self.folder is None:
             return
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already down
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass  # already down
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder = None
 

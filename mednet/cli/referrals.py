@@ -10,10 +10,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 
 from mednet.cli import positive_int
 from mednet.cli.ledger_options import add_database_options, open_engine
 from mednet.ledger.states import STATES
+
+if TYPE_CHECKING:
+    from mednet.ledger import ApiKey, Ledger
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         add_database_options(action)
 
 
-def _reader(args: argparse.Namespace):
+def _reader(args: argparse.Namespace) -> tuple[Ledger, ApiKey]:
     from mednet.ledger import ApiKey, Ledger, LedgerRegion
     from mednet.regions import list_regions, load_region
 
@@ -74,8 +78,10 @@ def run_show(args: argparse.Namespace) -> int:
                                                  if args.events else {})
         print(json.dumps(body, ensure_ascii=False, indent=1))
         return 0
-    print(f"{record.number}  {record.state} (version {record.version}); next: {', '.join(record.allowed_actions) or '-'}")
-    print(f"  {record.direction} {record.priority}  {record.specialty}: {record.origin.name} → {record.destination.name}")
+    allowed = ", ".join(record.allowed_actions) or "-"
+    print(f"{record.number}  {record.state} (version {record.version}); next: {allowed}")
+    print(f"  {record.direction} {record.priority}  {record.specialty}: "
+          f"{record.origin.name} → {record.destination.name}")
     if record.proposed_destination and record.proposed_destination != record.destination:
         print(f"  proposed {record.proposed_destination.name}; chosen because: {record.destination_why}")
     print(f"  patient {record.patient.ref} ({record.patient.sex}, {record.patient.birth_year or '?'})")

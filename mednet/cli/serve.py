@@ -2,7 +2,8 @@
 
 Runs the referral-desk HTTP service (the FastAPI app in ``service/``) under
 uvicorn. The referral ledger is a SQLite file in the data folder, created or
-migrated at start, or the PostgreSQL database of ``--database-url``. Every region file is loaded once per worker at start; the
+migrated at start, or the PostgreSQL database of ``--database-url``. Every
+region file is loaded once per worker at start; the
 interactive OpenAPI document is at ``http://HOST:PORT/docs``. Broken region
 files are reported before the server starts.
 """

@@ -23,13 +23,27 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from mednet.errors import (
-    Forbidden, IdempotencyConflict, InvalidRequest, StaleVersion, UnknownInstitution, UnknownReferral, UnknownRegion,
+    Forbidden,
+    IdempotencyConflict,
+    InvalidRequest,
+    StaleVersion,
+    UnknownInstitution,
+    UnknownReferral,
+    UnknownRegion,
 )
 from mednet.ledger import slots as slotting
 from mednet.ledger.keys import ApiKey
 from mednet.ledger.records import (
-    ActionIn, EventRecord, InstitutionBrief, NewReferral, PatientOut, QuotaIn, ReferralPage, ReferralRecord,
-    SlotClaim, SlotView,
+    ActionIn,
+    EventRecord,
+    InstitutionBrief,
+    NewReferral,
+    PatientOut,
+    QuotaIn,
+    ReferralPage,
+    ReferralRecord,
+    SlotClaim,
+    SlotView,
 )
 from mednet.ledger.states import TRANSITIONS, Transition, allowed_actions, check_transition
 from mednet.ledger.store import claims, events, idempotency, insert_ignoring_conflict, is_postgresql, referrals, writing
@@ -56,8 +70,11 @@ MAX_PAGE = 200
 class RegionData(Protocol):
     """What the ledger needs of a region: its data and its network (the service's loaded regions fit)."""
 
-    region: Region
-    G: nx.Graph
+    @property
+    def region(self) -> Region: ...
+
+    @property
+    def G(self) -> nx.Graph: ...
 
 
 @dataclass(frozen=True)
@@ -186,7 +203,7 @@ class Ledger:
         try:
             chosen = resolve_institution(data.G, request.destination) if request.destination else proposed
         except UnknownInstitution as err:
-            err.field = "destination"  # type: ignore[attr-defined]
+            err.field = "destination"
             raise
         if chosen == actor.institution:
             raise InvalidRequest("destination", request.destination or chosen, "must differ from the referring "
@@ -279,7 +296,7 @@ class Ledger:
         row = conn.execute(_ROW_LOCKED if lock else _ROW, {"number": number}).mappings().first()
         if row is None:
             err = UnknownReferral(number, suggestions=[])
-            err.field = field  # type: ignore[attr-defined]
+            err.field = field
             raise err
         return row
 
@@ -327,7 +344,8 @@ class Ledger:
             if action == "book":
                 slotting.confirm(conn, row["id"])
             else:
-                conn.execute(claims.update().where(claims.c.referral_id == row["id"]).values(held_until=now + self.hold))
+                conn.execute(claims.update().where(claims.c.referral_id == row["id"])
+                             .values(held_until=now + self.hold))
             return slot.text
         if held is not None:
             slotting.release(conn, row["id"])

@@ -46,7 +46,7 @@ def contains_id_number(text: str) -> bool:
     """
     for match in _ID_NUMBER.finditer(text):
         digits = match.group()
-        check = "10X98765432"[sum(int(d) * w for d, w in zip(digits[:17], _WEIGHTS)) % 11]
+        check = "10X98765432"[sum(int(d) * w for d, w in zip(digits[:17], _WEIGHTS, strict=True)) % 11]
         if digits[17].upper() == check:
             return True
     return False

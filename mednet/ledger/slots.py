@@ -180,7 +180,8 @@ def quota_slots(conn: Connection, region: str, institution: str, specialty: str,
 
 
 def quota_rule(conn: Connection, region: str, institution: str, specialty: str):
-    return conn.execute(_QUOTA_RULE, dict(region=region, institution=institution, specialty=specialty)).mappings().first()
+    found = conn.execute(_QUOTA_RULE, dict(region=region, institution=institution, specialty=specialty))
+    return found.mappings().first()
 
 
 def taken_counts(conn: Connection, slots: list[str], now: dt.datetime) -> dict[str, int]:

@@ -11,20 +11,21 @@ true``) and answer with the referral's version as ``ETag``; send it back as
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
+from starlette.requests import Request
 
-from mednet.errors import InvalidRequest, UnknownInstitution
+from mednet.errors import InvalidRequest
 from mednet.ledger import ActionIn, EventRecord, NewReferral, Outcome, QuotaIn, ReferralPage, ReferralRecord, SlotView
 from mednet.ledger.fhir import to_fhir
 from mednet.ledger.states import STATES
 from service.deps import KeyDep, LedgerDep, find_region
-from service.errors import blame, problem_responses
-from starlette.requests import Request
+from service.errors import problem_responses
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 
@@ -89,7 +90,7 @@ def create_referral(request: Request, ledger: LedgerDep, key: KeyDep, referral: 
     routing: dict[str, Any] | None = None
     if referral.route:
         served = find_region(request, key.region or "")
-        answer = served.router.route(key.institution, referral.specialty, direction=referral.direction,
+        answer = served.router.route(str(key.institution), referral.specialty, direction=referral.direction,
                                      when=referral.when)
         routing = answer.model_dump(mode="json")
     return _answer(ledger.create(key, referral, routing=routing, idempotency_key=idempotency_key))
@@ -123,10 +124,7 @@ def list_slots(
 ) -> list[SlotView]:
     """An institution's slots for a specialty in the booking window: session units and referral-quota days,
     with how many are free now (expired holds count as free)."""
-    try:
-        return ledger.slots(region, institution, specialty, first=start, days=days)
-    except UnknownInstitution as err:
-        raise blame(err, "institution") from None
+    return ledger.slots(region, institution, specialty, first=start, days=days)
 
 
 @router.put("/quotas", status_code=204, responses=problem_responses(400, 401, 403, 404, 422, 503))
@@ -176,7 +174,7 @@ _ACTION_DOCS = {
 }
 
 
-def _action_endpoint(action: str):
+def _action_endpoint(action: str) -> Callable[..., Response]:
     def take_action(ledger: LedgerDep, key: KeyDep, number: Number, body: ActionIn | None = None,
                     if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Response:
         return _answer(ledger.act(key, number, action, body, if_match=_version(if_match),

@@ -54,7 +54,7 @@ def at_once(calls) -> list[httpx.Response]:
         t.start()
     for t in threads:
         t.join()
-    return answers
+    return [a for a in answers if a is not None]
 
 
 def test_fifty_bookers_for_the_last_session_unit_and_the_last_quota_unit(setting):

@@ -146,5 +146,5 @@ def test_reads_stay_open_unless_configured_otherwise(client, tmp_path, problem):
         problem(guarded.get("/regions"), 401, kind="not-authenticated")
         problem(guarded.post("/regions/quzhou/routes", json={"origin": "华埠", "specialty": "儿科"}), 401)
         assert guarded.get("/health").status_code == 200
-        text = create_key(guarded.app.state.ledger.engine, role="planner", label="reader")[1]
+        text = create_key(closed.state.ledger.engine, role="planner", label="reader")[1]
         assert guarded.get("/regions", headers={"Authorization": f"Bearer {text}"}).status_code == 200

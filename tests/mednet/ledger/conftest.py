@@ -92,7 +92,9 @@ class Desks:
                 "completed": ["accept", "book", "arrive", "complete"], "cancelled": ["cancel"],
                 "expired": ["expire"]}[state]
         for action in path:
-            body = ActionIn(reason="转华山", destination="sh-huashan") if action == "redirect" else self.body_for(action)
+            body = self.body_for(action)
+            if action == "redirect":
+                body = ActionIn(reason="转华山", destination="sh-huashan")
             self.ledger.act(self.actor_for(action, number), number, action, body)
         return number
 
@@ -106,9 +108,10 @@ class Desks:
 
     def body_for(self, action: str) -> ActionIn:
         """What each action needs: a reason, another destination, a slot (a unit of Xinhua's quota)."""
-        return {"reject": ActionIn(reason="本院该专科满员"), "redirect": ActionIn(reason="转六院", destination="sh-sixth"),
-                "book": ActionIn(slot=self.quota_slot()), "hold": ActionIn(slot=self.quota_slot())}.get(action,
-                                                                                                   ActionIn())
+        bodies = {"reject": ActionIn(reason="本院该专科满员"),
+                  "redirect": ActionIn(reason="转六院", destination="sh-sixth"),
+                  "book": ActionIn(slot=self.quota_slot()), "hold": ActionIn(slot=self.quota_slot())}
+        return bodies.get(action, ActionIn())
 
 
 @pytest.fixture(scope="module")

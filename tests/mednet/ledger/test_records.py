@@ -3,6 +3,8 @@ idempotency keys; the FHIR export; the schema's migrations."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -45,7 +47,8 @@ def test_another_destination_than_the_proposal_needs_a_why(desks):
 
 @pytest.mark.parametrize("field", ["ref", "reason"])
 def test_a_national_id_number_is_refused_wherever_it_is_put(field):
-    body = {"specialty": "儿科", "reason": "发热", "patient": {"ref": "R1"}, "destination": "x", "route": False}
+    body: dict[str, Any] = {"specialty": "儿科", "reason": "发热", "patient": {"ref": "R1"}, "destination": "x",
+                            "route": False}
     if field == "ref":
         body["patient"]["ref"] = "11010519491231002X"
     else:

@@ -70,7 +70,7 @@ def test_only_the_receiving_desk_acts_on_what_it_receives(desks, action):
 def test_only_the_referring_desk_cancels_and_only_an_admin_expires(desks):
     number = desks.drive("requested")
     for stranger in (desks.xinhua, desks.huashan, desks.planner, desks.admin):
-        with pytest.raises(Forbidden, match="referring desk|planner|admin key|desk key"):
+        with pytest.raises(Forbidden, match=r"referring desk|planner|admin key|desk key"):
             desks.ledger.act(stranger, number, "cancel")
     for stranger in (desks.centre, desks.xinhua, desks.planner):
         with pytest.raises(Forbidden):
