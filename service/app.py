@@ -24,9 +24,7 @@ from mednet import __version__
 from service.config import Settings, get_settings
 from service.deps import load_served_regions
 from service.errors import ProblemDetails, document_problems, install_error_handlers
-from service.routers import (
-    communities, coverage, health, institutions, regions, routes, specialties, validation,
-)
+from service.routers import include_routers
 
 logger = logging.getLogger("service")
 
@@ -67,11 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
-    # The referral endpoint is the hot path: it goes first, ahead of the documentation routes and the
-    # included routers, which are matched one after another (each match costs 1-2 µs in-process).
-    app.router.routes[0:0] = routes.router.routes
-    for module in (health, specialties, regions, institutions, communities, validation, coverage):
-        app.include_router(module.router)
+    include_routers(app)
     _finish_openapi(app)
     return app
 

@@ -14,7 +14,7 @@ from mednet.validate import CommunitySummary
 from service.deps import RegionDep
 from service.errors import problem_responses
 
-router = APIRouter(tags=["communities"])
+router = APIRouter(prefix="/regions/{region}/communities", tags=["communities"])
 
 
 class Member(BaseModel):
@@ -38,14 +38,14 @@ class CommunityDetail(BaseModel):
     members: list[Member]
 
 
-@router.get("/regions/{region}/communities", response_model=list[CommunitySummary],
+@router.get("", response_model=list[CommunitySummary],
             responses=problem_responses(404))
 async def list_communities(served: RegionDep) -> tuple[CommunitySummary, ...]:
     """Every community: lead, member count (lead and branches) and partners (collaborators, alliances)."""
     return served.communities
 
 
-@router.get("/regions/{region}/communities/{community}", response_model=CommunityDetail,
+@router.get("/{community}", response_model=CommunityDetail,
             responses=problem_responses(404))
 async def get_community(
     served: RegionDep,

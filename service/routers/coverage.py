@@ -11,7 +11,7 @@ from mednet.coverage import AreaCoverage, ServedPoint, SpecialtyCoverage, Weight
 from service.deps import RegionDep
 from service.errors import problem_responses
 
-router = APIRouter(tags=["coverage"])
+router = APIRouter(prefix="/regions/{region}/coverage", tags=["coverage"])
 
 
 class CoverageAnswer(BaseModel):
@@ -30,7 +30,7 @@ class CoverageAnswer(BaseModel):
     counties: list[AreaCoverage]
 
 
-@router.get("/regions/{region}/coverage", response_model=CoverageAnswer, responses=problem_responses(404, 422))
+@router.get("", response_model=CoverageAnswer, responses=problem_responses(404, 422))
 def get_coverage(
     served: RegionDep,
     specialty: Annotated[list[str] | None, Query(description="code, label or alias; repeat for several; "

@@ -17,7 +17,7 @@ from mednet.specialties import resolve_specialty
 from service.deps import RegionDep, ServedRegion
 from service.errors import blame, problem_responses
 
-router = APIRouter(tags=["institutions"])
+router = APIRouter(prefix="/regions/{region}/institutions", tags=["institutions"])
 
 MAX_PAGE = 500
 
@@ -70,7 +70,7 @@ def entry(served: ServedRegion, inst: Institution, distance_km: float | None = N
 
 
 @router.get(
-    "/regions/{region}/institutions", response_model=InstitutionPage, responses=problem_responses(404, 422),
+    "", response_model=InstitutionPage, responses=problem_responses(404, 422),
 )
 async def list_institutions(
     served: RegionDep,
@@ -114,7 +114,7 @@ async def list_institutions(
 
 
 @router.get(
-    "/regions/{region}/institutions/{institution}", response_model=InstitutionEntry,
+    "/{institution}", response_model=InstitutionEntry,
     responses=problem_responses(404, 422),
 )
 async def get_institution(

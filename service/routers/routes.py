@@ -1,23 +1,20 @@
-"""Referral routing: where to send a patient."""
+"""Referral routing: where to send a patient (the hot path: a :class:`~service.fastpath.LeanRoute`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
-from starlette.routing import request_response
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from mednet.errors import InvalidCoordinates, UnknownCommunity, UnknownInstitution
 from mednet.geo import check_lat_lon
 from mednet.routing import Point, Referral
-from service.deps import RegionDep, find_region
+from service.deps import RegionDep
 from service.errors import blame, problem_responses
+from service.fastpath import LeanRoute
 
 MAX_ALTERNATIVES = 20
 #: Years a visit date may fall in (outside them a date is a typo, and date arithmetic overflows).
@@ -88,40 +85,10 @@ class RouteRequest(BaseModel):
         return value
 
 
-class LeanRoute(APIRoute):
-    """A route documented like any other, but called without FastAPI's per-request machinery.
-
-    The hot path: the body is parsed and validated in one pass by pydantic-core and the endpoint
-    returns a ready :class:`Response` (the library's answer as JSON, ``Router.route_json``), skipping
-    dependency solving and generic response handling, about a third of the time of a request
-    in-process. Errors take the same road as FastAPI's own (:mod:`service.errors`). Without a body
-    size limit it is called through Starlette's request/response adapter, not FastAPI's copy, which
-    opens two exit stacks per request for dependencies with ``yield`` (this route has none).
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.max_body_size is None:
-            self.app = request_response(self.get_route_handler())
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint = self.endpoint
-
-        async def handle(http: Request) -> Response:
-            served = find_region(http, http.path_params["region"])
-            try:
-                request = RouteRequest.model_validate_json(await http.body())
-            except ValidationError as err:
-                raise RequestValidationError(err.errors()) from None
-            return await endpoint(served, request)
-
-        return handle
+router = APIRouter(prefix="/regions/{region}/routes", tags=["routes"], route_class=LeanRoute)
 
 
-router = APIRouter(tags=["routes"], route_class=LeanRoute)
-
-
-@router.post("/regions/{region}/routes", response_model=Referral, responses=problem_responses(400, 404, 409, 422))
+@router.post("", response_model=Referral, responses=problem_responses(400, 404, 409, 422))
 async def route_referral(served: RegionDep, request: RouteRequest) -> Response:
     """Route a referral: the destination, its path and distance, the policy step that chose it, ranked
     alternatives, and why closer institutions were passed over.

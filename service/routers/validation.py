@@ -8,10 +8,10 @@ from mednet.validate import ValidationReport
 from service.deps import RegionDep
 from service.errors import problem_responses
 
-router = APIRouter(tags=["validation"])
+router = APIRouter(prefix="/regions/{region}/validation", tags=["validation"])
 
 
-@router.get("/regions/{region}/validation", response_model=ValidationReport, responses=problem_responses(404))
+@router.get("", response_model=ValidationReport, responses=problem_responses(404))
 def get_validation(served: RegionDep) -> ValidationReport:
     """Every membership problem of the region (rules, published rosters, geography), computed once.
 

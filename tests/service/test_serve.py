@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from mednet.bench.http import drive, http_request, route_requests, serving
+from service.bench import drive, http_request, route_requests, serving
 from mednet.cli import main
 
 

@@ -18,7 +18,9 @@ measures, in the same run:
 - unloaded latency: one connection, one request at a time.
 
 The server is always stopped. The load generator is this module run as a
-script (``python -m mednet.bench.http`` with a JSON job on stdin).
+script (``python -m service.bench`` with a JSON job on stdin). It lives in the service package, which
+is installed with mednet, so that the library never imports the service: ``mednet bench --area http``
+imports it only when asked.
 """
 
 from __future__ import annotations
@@ -38,7 +40,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from starlette.responses import Response
+from starlette.routing import Route
+
 from mednet.bench import BenchRow
+from service.app import create_app
 
 AREA = "http"
 REGION = "quzhou"
@@ -84,13 +90,8 @@ def bench_app():
 
     ``PUT`` stores the answer; ``POST`` reads its body and answers it. The
     endpoint is a plain request → response function placed first, as the
-    route endpoint is (see ``service.routers.routes.LeanRoute``).
+    route endpoint is (see :mod:`service.fastpath`).
     """
-    from starlette.responses import Response
-    from starlette.routing import Route
-
-    from service.app import create_app
-
     app = create_app()
     answer = [b"{}"]
 
@@ -116,7 +117,7 @@ def serving() -> Iterator[tuple[int, int]]:
     port = free_port()
     with tempfile.TemporaryFile("w+") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "mednet.bench.http:bench_app", "--factory", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", "service.bench:bench_app", "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"],
             stdout=log, stderr=subprocess.STDOUT,
         )
@@ -170,7 +171,7 @@ def drive(port: int, server_pid: int, requests: list[bytes], *, n: int, concurre
     job = {"port": port, "requests": [r.decode("latin-1") for r in requests], "n": n,
            "concurrency": concurrency, "seconds": seconds}
     before = _cpu_seconds(server_pid)
-    done = subprocess.run([sys.executable, "-m", "mednet.bench.http"], input=json.dumps(job), text=True,
+    done = subprocess.run([sys.executable, "-m", "service.bench"], input=json.dumps(job), text=True,
                           capture_output=True, timeout=seconds + 60, check=False)
     after = _cpu_seconds(server_pid)
     if done.returncode != 0:
