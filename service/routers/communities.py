@@ -13,6 +13,7 @@ from mednet.network import resolve_community
 from mednet.validate import CommunitySummary
 from service.deps import RegionDep
 from service.errors import problem_responses
+from service.limits import Name
 
 router = APIRouter(prefix="/regions/{region}/communities", tags=["communities"])
 
@@ -49,7 +50,7 @@ async def list_communities(served: RegionDep) -> tuple[CommunitySummary, ...]:
             responses=problem_responses(404))
 async def get_community(
     served: RegionDep,
-    community: Annotated[str, PathParam(description="id or name (e.g. `开化县医共体`, URL-encoded)")],
+    community: Annotated[Name, PathParam(description="id or name (e.g. `开化县医共体`, URL-encoded)")],
 ) -> CommunityDetail:
     """One community by id or name, its members named; 404 with the closest names when unknown."""
     com = resolve_community(served.G, community)

@@ -1,14 +1,16 @@
-"""Liveness and readiness."""
+"""Liveness, readiness and metrics."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from service.deps import served_regions
 from service.errors import problem_responses
+from service.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["health"])
 
@@ -30,5 +32,14 @@ async def health() -> dict[str, str]:
 
 @router.get("/ready", response_model=Readiness, responses=problem_responses(503))
 async def ready(request: Request) -> Readiness:
-    """Readiness: 200 with the region ids once every region is loaded, 503 before."""
+    """Readiness: 200 with the region ids once every region is loaded; 503 with `Retry-After` while they load."""
     return Readiness(regions=list(served_regions(request)))
+
+
+@router.get("/metrics", response_class=Response, responses={200: {
+    "description": "Prometheus text format: requests by method, route and status; latency histogram by route",
+    "content": {"text/plain": {"schema": {"type": "string"}}},
+}})
+async def metrics(request: Request) -> Response:
+    """Request counts, latencies and statuses of this worker, in the Prometheus text format."""
+    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE)

@@ -9,17 +9,20 @@ from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
-from mednet.errors import InvalidCoordinates, InvalidRequest
-from mednet.geo import check_lat_lon, haversine_km
+from mednet.errors import InvalidRequest
+from mednet.geo import haversine_km
 from mednet.models import Institution, Role, Tier
 from mednet.network import resolve_community, resolve_institution
 from mednet.specialties import resolve_specialty
 from service.deps import RegionDep, ServedRegion
-from service.errors import blame, problem_responses
+from service.errors import problem_responses
+from service.limits import MAX_KM, Name, Near, SpecialtyName
+from service.openapi import QUERY_OBJECTS
 
 router = APIRouter(prefix="/regions/{region}/institutions", tags=["institutions"])
 
 MAX_PAGE = 500
+MAX_OFFSET = 1_000_000
 
 
 class InstitutionEntry(BaseModel):
@@ -44,24 +47,13 @@ class InstitutionPage(BaseModel):
 
 
 def parse_near(text: str) -> tuple[float, float]:
-    """``"29.01,118.35"`` → ``(29.01, 118.35)``, checked; errors name the `near` parameter.
+    """``"29.01,118.35"`` → ``(29.01, 118.35)``; the text already matched :data:`NEAR_PATTERN`.
 
     >>> parse_near("29.01, 118.35")
     (29.01, 118.35)
-    >>> parse_near("118.35,29.01")
-    Traceback (most recent call last):
-    ...
-    mednet.errors.InvalidCoordinates: `lat` must be within [-90, 90] (lat and lon look swapped?), got 118.35
     """
-    parts = text.replace("，", ",").split(",")
-    try:
-        lat, lon = (float(p) for p in parts)
-    except ValueError as err:
-        raise InvalidRequest("near", text, "must be LAT,LON: two numbers, e.g. `29.01,118.35`") from err
-    try:
-        return check_lat_lon(lat=lat, lon=lon)
-    except InvalidCoordinates as err:
-        raise blame(err, "near") from None
+    lat, lon = (float(p) for p in text.replace("，", ",").split(","))
+    return lat, lon
 
 
 def entry(served: ServedRegion, inst: Institution, distance_km: float | None = None) -> InstitutionEntry:
@@ -69,22 +61,21 @@ def entry(served: ServedRegion, inst: Institution, distance_km: float | None = N
                             distance_km=distance_km)
 
 
-@router.get(
-    "", response_model=InstitutionPage, responses=problem_responses(404, 422),
-)
+@router.get("", response_model=InstitutionPage, responses=problem_responses(404, 422),
+            openapi_extra={QUERY_OBJECTS: {"place": {"members": ["near", "within_km"],
+                                                     "dependentRequired": {"within_km": ["near"]}}}})
 async def list_institutions(
     served: RegionDep,
-    specialty: Annotated[str | None, Query(description="offers this specialty (code, label or alias), "
-                                           "permanently or in sessions")] = None,
+    specialty: Annotated[SpecialtyName | None, Query(description="offers this specialty (code, label or alias), "
+                                                     "permanently or in sessions")] = None,
     tier: Annotated[Tier | None, Query(description="of this tier")] = None,
-    community: Annotated[str | None, Query(description="member of this community (id or name), any role")] = None,
-    near: Annotated[str | None, Query(description="`LAT,LON` (WGS84): sort by distance from this point",
-                                      examples=["29.01,118.35"])] = None,
-    within_km: Annotated[float | None, Query(gt=0, allow_inf_nan=False, description="only within this great-circle "
-                                             "distance of "
-                                             "`near` (needs `near`)")] = None,
+    community: Annotated[Name | None, Query(description="member of this community (id or name), any role")] = None,
+    near: Annotated[Near | None, Query(description="`LAT,LON` (WGS84, mainland China): sort by distance from this "
+                                      "point", examples=["29.01,118.35"])] = None,
+    within_km: Annotated[float | None, Query(gt=0, le=MAX_KM, description="only within this great-circle "
+                                             "distance of `near` (only with `near`)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> InstitutionPage:
     """The institutions of a region, filtered; nearest first when `near` is given (distance in each row)."""
     if within_km is not None and near is None:
@@ -113,13 +104,10 @@ async def list_institutions(
     return InstitutionPage(total=len(order), limit=limit, offset=offset, items=items)
 
 
-@router.get(
-    "/{institution}", response_model=InstitutionEntry,
-    responses=problem_responses(404, 422),
-)
+@router.get("/{institution}", response_model=InstitutionEntry, responses=problem_responses(404, 422))
 async def get_institution(
     served: RegionDep,
-    institution: Annotated[str, PathParam(description="id, name or alias (e.g. `华埠镇卫生院`, URL-encoded)")],
+    institution: Annotated[Name, PathParam(description="id, name or alias (e.g. `华埠镇卫生院`, URL-encoded)")],
 ) -> InstitutionEntry:
     """One institution by id, name or alias; 404 with the closest names when unknown."""
     return entry(served, served.institutions[resolve_institution(served.G, institution)])

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainValidator, Tag, WithJsonSchema, model_validator
 
 from mednet.errors import InvalidCoordinates, UnknownCommunity, UnknownInstitution
 from mednet.geo import check_lat_lon
@@ -15,23 +16,53 @@ from mednet.routing import Point, Referral
 from service.deps import RegionDep
 from service.errors import blame, problem_responses
 from service.fastpath import LeanRoute
+from service.limits import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, MAX_KM, WHEN_PATTERN, WHEN_YEARS, Name, SpecialtyName
 
 MAX_ALTERNATIVES = 20
-#: Years a visit date may fall in (outside them a date is a typo, and date arithmetic overflows).
-WHEN_YEARS = (2000, 2100)
+#: The time zone of a visit date given without an offset (the answer states it with one).
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def _parse_when(value: object) -> dt.datetime:
+    """An ISO date-time (or date) in the years 2000–2100, checked by :data:`WHEN_PATTERN`; China Standard Time
+    unless it has an offset."""
+    if isinstance(value, dt.datetime):
+        text = value.isoformat()
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise ValueError("should be an ISO 8601 date-time string, e.g. `2026-11-03T09:00`")
+    first, last = WHEN_YEARS
+    if not re.fullmatch(WHEN_PATTERN, text):
+        raise ValueError(f"should be an ISO 8601 date-time (or date) in the years {first}–{last}, "
+                         "e.g. `2026-11-03T09:00`")
+    when = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(text)
+    return when if when.tzinfo is not None else when.replace(tzinfo=CHINA_TIME)
+
+
+#: A visit date: its JSON Schema is the pattern that checks it.
+When = Annotated[dt.datetime, PlainValidator(_parse_when), WithJsonSchema({
+    "type": "string", "pattern": WHEN_PATTERN, "maxLength": 40,
+    "description": "ISO 8601 date-time or date, years 2000–2100, e.g. `2026-11-03T09:00`; without an offset, "
+                   "China Standard Time (+08:00)",
+})]
 
 
 class Coordinates(BaseModel):
-    """A patient's position (WGS84); routing snaps it to the nearest primary-care institution."""
+    """A patient's position (WGS84) within mainland China; routing snaps it to the nearest primary-care
+    institution."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    lat: float = Field(description="latitude, degrees", json_schema_extra={"minimum": -90, "maximum": 90})
-    lon: float = Field(description="longitude, degrees", json_schema_extra={"minimum": -180, "maximum": 180})
+    lat: float = Field(description=f"latitude, degrees north, {LAT_MIN}–{LAT_MAX}",
+                       json_schema_extra={"minimum": LAT_MIN, "maximum": LAT_MAX})
+    lon: float = Field(description=f"longitude, degrees east, {LON_MIN}–{LON_MAX}",
+                       json_schema_extra={"minimum": LON_MIN, "maximum": LON_MAX})
 
     @model_validator(mode="after")
     def _in_range(self) -> Coordinates:
-        check_lat_lon(lat=self.lat, lon=self.lon)  # its message says when lat and lon look swapped
+        # one check for the bounds the schema states; its message says when lat and lon look swapped
+        check_lat_lon(lat=self.lat, lon=self.lon, within_china=True)
         return self
 
 
@@ -43,52 +74,49 @@ def _origin_kind(value: object) -> str | None:
 
 #: An institution's name, or a point; errors name `origin` (or `origin.lat`), not a union member.
 Origin = Annotated[
-    Annotated[Annotated[str, Field(min_length=1, max_length=200)], Tag("by-name")]
-    | Annotated[Coordinates, Tag("by-point")],
+    Annotated[Name, Tag("by-name")] | Annotated[Coordinates, Tag("by-point")],
     Discriminator(_origin_kind, custom_error_type="origin_type",
                   custom_error_message="should be an institution (id, name or alias) or a point {lat, lon}"),
 ]
 
+#: The rules between fields, as JSON Schema (the library checks them): `specialty` is required and `home` is
+#: not allowed unless `direction` is `down`.
+_UNLESS_DOWN = {
+    "if": {"properties": {"direction": {"const": "down"}}, "required": ["direction"]},
+    "then": {},
+    "else": {"required": ["specialty"], "properties": {"specialty": {"type": "string"}, "home": {"type": "null"}}},
+}
+
 
 class RouteRequest(BaseModel):
-    """A referral to route."""
+    """A referral to route. Strict: numbers are JSON numbers, strings JSON strings."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid",
-        json_schema_extra={"examples": [{"origin": "华埠镇卫生院", "specialty": "儿科"}]},
+        frozen=True, extra="forbid", strict=True,
+        json_schema_extra={"examples": [{"origin": "华埠镇卫生院", "specialty": "儿科"}], **_UNLESS_DOWN},
     )
 
     origin: Origin = Field(description="where the patient is: an institution (id, name or alias) or a point "
                            "`{lat, lon}`", examples=["华埠镇卫生院", {"lat": 29.01, "lon": 118.35}])
-    specialty: str | None = Field(None, min_length=1, max_length=100,
-                                  description="the care needed: code, label or alias; may be left out only for "
-                                  "`down` (then rehabilitation, else general practice)")
+    specialty: SpecialtyName | None = Field(None, description="the care needed: code, label or alias; may be "
+                                            "left out only for `down` (then rehabilitation, else general practice)")
     direction: Literal["up", "down", "emergency"] = Field(
         "up", description="`up` (上转) to a higher tier, own community first; `emergency` (急) nearest capable; "
         "`down` (下转) back to the home community"
     )
-    home: str | None = Field(None, min_length=1, max_length=200,
-                             description="for `down` only: the patient's home community (id or name) or home "
-                             "institution; default: the origin hospital's own community")
-    max_km: float | None = Field(None, gt=0, allow_inf_nan=False, description="skip destinations farther by road")
+    home: Name | None = Field(None, description="for `down` only: the patient's home community (id or name) or "
+                              "home institution; default: the origin hospital's own community")
+    max_km: float | None = Field(None, gt=0, le=MAX_KM, allow_inf_nan=False,
+                                 description="skip destinations farther by road")
     alternatives: int = Field(3, ge=1, le=MAX_ALTERNATIVES, description="length of the ranked shortlist")
-    when: dt.datetime | None = Field(None, description="ISO date-time from which the visit can be booked "
-                                     "(scheduled sessions count within the region's booking window); "
-                                     "default: now, China Standard Time")
-
-    @field_validator("when")
-    @classmethod
-    def _plausible_when(cls, value: dt.datetime | None) -> dt.datetime | None:
-        first, last = WHEN_YEARS
-        if value is not None and not first <= value.year <= last:
-            raise ValueError(f"must fall in the years {first}–{last}")
-        return value
+    when: When | None = Field(None, description="from when the visit can be booked (scheduled sessions count "
+                              "within the region's booking window); default: now, China Standard Time")
 
 
 router = APIRouter(prefix="/regions/{region}/routes", tags=["routes"], route_class=LeanRoute)
 
 
-@router.post("", response_model=Referral, responses=problem_responses(400, 404, 409, 422))
+@router.post("", response_model=Referral, responses=problem_responses(400, 404, 409, 413, 415, 422, 503))
 async def route_referral(served: RegionDep, request: RouteRequest) -> Response:
     """Route a referral: the destination, its path and distance, the policy step that chose it, ranked
     alternatives, and why closer institutions were passed over.

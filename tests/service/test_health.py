@@ -19,5 +19,5 @@ def test_ready_lists_the_loaded_regions(client):
 def test_not_ready_before_the_regions_are_loaded(problem):
     unstarted = TestClient(create_app(Settings(regions_dir=data_dir() / "regions")))  # no `with`: no lifespan run
     body = problem(unstarted.get("/ready"), 503, kind="not-ready")
-    assert "not loaded" in body["detail"]
+    assert "loading" in body["detail"]
     assert unstarted.get("/health").status_code == 200  # alive all the same

@@ -1,3 +1,6 @@
+from service.routers import validation
+
+
 def test_validation_report_of_a_region(client):
     body = client.get("/regions/quzhou/validation").json()
     assert body["region"] == "quzhou"
@@ -5,11 +8,13 @@ def test_validation_report_of_a_region(client):
     assert len(body["communities"]) == 6
 
 
-def test_validation_is_computed_once_per_region(app, client):
-    client.get("/regions/quzhou/validation")
-    first = app.state.regions["quzhou"].validation()
-    client.get("/regions/quzhou/validation")
-    assert app.state.regions["quzhou"].validation() is first
+def test_validation_is_computed_once_per_region(client, monkeypatch):
+    calls = []
+    real = validation.validate_membership
+    monkeypatch.setattr(validation, "validate_membership", lambda region: calls.append(region.id) or real(region))
+    first = client.get("/regions/luqiao/validation").content
+    assert client.get("/regions/luqiao/validation").content == first
+    assert calls == ["luqiao"]
 
 
 def test_validation_of_an_unknown_region_is_404(client, problem):
