@@ -35,11 +35,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import uvicorn
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -112,18 +114,20 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving() -> Iterator[tuple[int, int]]:
-    """Start the bench app on a free loopback port; yields (port, server pid); always stops it."""
+def serving(*, app: str = "service.bench:bench_app", workers: int = 1, env: dict[str, str] | None = None,
+            wait: bool = True) -> Iterator[tuple[int, subprocess.Popen]]:
+    """Start ``app`` as ``mednet serve`` runs it (same protocol and limits, no access log) on a free loopback
+    port; yields (port, server process) once it is ready (unless ``wait`` is false); always stops it."""
     port = free_port()
     with tempfile.TemporaryFile("w+") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "service.bench:bench_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "service.bench", "serve", app, str(port), str(workers)],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "MEDNET_ACCESS_LOG": "false", **(env or {})},
         )
         try:
-            _wait_ready(port, server, log)
-            yield port, server.pid
+            if wait:
+                _wait_ready(port, server, log)
+            yield port, server
         finally:
             server.terminate()
             try:
@@ -133,18 +137,52 @@ def serving() -> Iterator[tuple[int, int]]:
                 server.wait()
 
 
-def _wait_ready(port: int, server: subprocess.Popen, log) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
+def _ready_workers(port: int) -> tuple[int, int | None]:
+    """(HTTP status of ``/ready``, the worker pid when ready); status 0 when nothing answers."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as response:
+            return response.status, json.loads(response.read())["worker"]
+    except urllib.error.HTTPError as err:
+        return err.code, None
+    except OSError:
+        return 0, None
+
+
+def _wait_ready(port: int, server: subprocess.Popen, log, *, workers: int = 1) -> tuple[float, float]:
+    """Seconds until the port first answers, and until ``workers`` distinct workers answered ready."""
+    start = time.monotonic()
+    deadline, answered, ready = start + READY_TIMEOUT_S, None, set()
     while time.monotonic() < deadline:
         if server.poll() is not None:
             log.seek(0)
             raise RuntimeError(f"the server exited ({server.returncode}) before it was ready:\n{log.read()[-2000:]}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as response:
-                if response.status == 200:
-                    return
-        time.sleep(0.1)
+        status, worker = _ready_workers(port)
+        if status and answered is None:
+            answered = time.monotonic() - start
+        if worker is not None:
+            ready.add(worker)
+            if len(ready) >= workers:
+                return answered or 0.0, time.monotonic() - start
+            continue  # ask again at once: the next connection may reach another worker
+        time.sleep(0.02)
     raise RuntimeError(f"the server was not ready within {READY_TIMEOUT_S:g} s")
+
+
+def start_up(workers: int, cache_dir: str) -> tuple[float, float]:
+    """(seconds to the first answer, seconds until every worker is ready) of ``mednet serve``'s app with the
+    routing kernel's numba cache in ``cache_dir`` (empty: a cold start that compiles)."""
+    with tempfile.TemporaryFile("w+") as log:
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "service.bench", "serve", "service.app:create_app", str(port), str(workers)],
+            stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "MEDNET_ACCESS_LOG": "false", "NUMBA_CACHE_DIR": cache_dir},
+        )
+        try:
+            return _wait_ready(port, server, log, workers=workers)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -224,6 +262,12 @@ async def _generate(job: dict) -> dict:
 
 
 def _main() -> None:
+    if sys.argv[1:2] == ["serve"]:  # python -m service.bench serve APP PORT WORKERS
+        from service.server import uvicorn_options
+
+        app, port, workers = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        uvicorn.run(app, **uvicorn_options(host="127.0.0.1", port=port, workers=workers) | {"log_level": "warning"})
+        return
     job = json.loads(sys.stdin.read())
     try:
         import uvloop
@@ -244,7 +288,8 @@ def route_requests(port: int) -> list[bytes]:
 
 def run(*, quick: bool) -> list[BenchRow]:
     n, cap_s, rounds, unloaded_n = (4_000, 10.0, 1, 300) if quick else (20_000, 30.0, 5, 2_000)
-    with serving() as (port, pid):
+    with serving() as (port, server):
+        pid = server.pid
         routes = route_requests(port)
         _check_answers(port, routes)
         health = [http_request("GET", "/health", port=port)]

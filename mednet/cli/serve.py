@@ -1,15 +1,17 @@
 """``mednet serve [--host 127.0.0.1] [--port 8000] [--workers N] [--regions-dir DIR]``.
 
 Runs the referral-desk HTTP service (the FastAPI app in ``service/``) under
-uvicorn. Every region file is loaded once per worker at start; the
-interactive OpenAPI document is at ``http://HOST:PORT/docs``. Broken region
-files are reported before the server starts.
+uvicorn. The port answers at once (``/ready`` is 503 until every worker has
+built its routers); the interactive OpenAPI document is at
+``http://HOST:PORT/docs``. Broken region files are reported before the
+server starts. Limits and timeouts come from ``MEDNET_*`` settings.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from mednet.cli import positive_int
@@ -51,14 +53,18 @@ def check_regions_dir(folder: Path) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    try:
+        from service.server import serve
+    except ModuleNotFoundError as err:
+        print(f"mednet: error: `mednet serve` needs {err.name!r}, which is not installed "
+              "(pip install 'mednet[service]')", file=sys.stderr)
+        return 2
     folder = (args.regions_dir or regions_dir()).resolve()
     check_regions_dir(folder)
-    # Workers are separate processes that build their own settings: the environment carries the folder.
+    # Workers are separate processes that build their own settings: the environment carries them.
     os.environ["MEDNET_REGIONS_DIR"] = str(folder)
-    uvicorn.run(
-        "service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        access_log=not args.no_access_log, log_level="info",
-    )
+    if args.no_access_log:
+        os.environ["MEDNET_ACCESS_LOG"] = "false"
+    serve(host=args.host, port=args.port, workers=args.workers)
     return 0
+

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from service.deps import served_regions
 from service.errors import problem_responses
@@ -22,6 +23,7 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: Literal["ready"] = "ready"
     regions: list[str]
+    worker: int = Field(description="process id of the worker that answered (one of `--workers`)")
 
 
 @router.get("/health", response_model=Health)
@@ -33,7 +35,7 @@ async def health() -> dict[str, str]:
 @router.get("/ready", response_model=Readiness, responses=problem_responses(503))
 async def ready(request: Request) -> Readiness:
     """Readiness: 200 with the region ids once every region is loaded; 503 with `Retry-After` while they load."""
-    return Readiness(regions=list(served_regions(request)))
+    return Readiness(regions=list(served_regions(request)), worker=os.getpid())
 
 
 @router.get("/metrics", response_class=Response, responses={200: {

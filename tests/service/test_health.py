@@ -1,3 +1,5 @@
+import os
+
 from fastapi.testclient import TestClient
 
 from mednet.places import data_dir
@@ -13,7 +15,8 @@ def test_health_answers(client):
 def test_ready_lists_the_loaded_regions(client):
     response = client.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "regions": list_regions(data_dir() / "regions")}
+    assert response.json() == {"status": "ready", "regions": list_regions(data_dir() / "regions"),
+                               "worker": os.getpid()}
 
 
 def test_not_ready_before_the_regions_are_loaded(problem):
