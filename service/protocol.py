@@ -50,7 +50,7 @@ async def _headers_too_large(scope: Any, receive: Any, send: Any) -> None:
     limit = get_settings().max_header_bytes
     head, body = problem_bytes(431, f"the request line and headers are larger than {limit} bytes").split(b"\r\n\r\n")
     await send({"type": "http.response.start", "status": 431, "headers": [
-        tuple(line.split(b": ", 1)) for line in head.split(b"\r\n")[1:] if not line.startswith(b"content-length")
+        tuple(line.split(b": ", 1)) for line in head.split(b"\r\n")[1:]
     ]})
     await send({"type": "http.response.body", "body": body})
 
