@@ -13,6 +13,7 @@ import json
 import sys
 
 from mednet.bench import AREAS, BenchRow, format_rows
+from mednet.cli.output import write_stdout
 
 #: Where each area's ``run(*, quick)`` lives. The HTTP load benchmark drives the service, so it lives in the
 #: service package (installed with mednet; the library never imports it) and is imported only when asked for.
@@ -44,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
         rows = [dataclasses.replace(r, met=None) for r in rows]
         print("quick run on a smaller network: smoke figures only, targets not judged", file=sys.stderr)
     if args.format == "json":
-        print(json.dumps([dataclasses.asdict(r) | {"ratio": r.ratio} for r in rows], ensure_ascii=False, indent=1))
+        write_stdout(json.dumps([dataclasses.asdict(r) | {"ratio": r.ratio} for r in rows], ensure_ascii=False,
+                                indent=1))
     else:
-        print(format_rows(rows))
+        write_stdout(format_rows(rows))
     return 0
