@@ -85,14 +85,18 @@ class Guard:
         async def send_guarded(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
-                headers = message.setdefault("headers", [])
-                headers = list(headers)
-                names = {h[0].lower() for h in headers}
+                headers = list(message.get("headers", ()))
+                own_cache = own_policy = False
+                for name, _ in headers:
+                    if name == b"cache-control":
+                        own_cache = True
+                    elif name == b"content-security-policy":
+                        own_policy = True
                 headers += _ALWAYS
                 headers.append((b"x-request-id", request_id))
-                if b"cache-control" not in names:
+                if not own_cache:
                     headers.append(_NO_STORE)
-                if b"content-security-policy" not in names:
+                if not own_policy:
                     headers.append(_NO_CONTENT)
                 message["headers"] = headers
             await send(message)
