@@ -20,6 +20,8 @@ from service.config import get_settings
 APP = "service.app:create_app"
 #: Imported by each worker by name, inside uvicorn's start-up (where Ctrl-C is handled).
 PROTOCOL = "service.protocol:GuardedHttp"
+#: Seconds a worker may take to answer its supervisor (see :func:`uvicorn_options`).
+WORKER_START_S = 60
 
 
 def log_config() -> dict[str, Any]:
@@ -35,6 +37,9 @@ def uvicorn_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
     return dict(
         factory=True, host=host, port=port, workers=workers, http=PROTOCOL,
         timeout_keep_alive=settings.idle_timeout_s, server_header=False,
+        # a worker answers the supervisor's health checks once started; on a busy machine starting (imports)
+        # can take longer than uvicorn's default 5 s, and a worker killed then only starts again from scratch
+        timeout_worker_healthcheck=WORKER_START_S,
         access_log=False,  # the service logs its own structured line per request
         log_config=log_config(), log_level="info",
     )
