@@ -14,7 +14,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-
 #: Characters of a name the "did you mean" matcher looks at: the cost of a suggestion is bounded by it (names
 #: longer than any known one are typos of their start, or not names at all).
 SUGGEST_MAX_CHARS = 64

@@ -40,8 +40,10 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import uvicorn
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -99,7 +101,7 @@ def bench_app():
     app = create_app()
     answer = [b"{}"]
 
-    async def same_io(request) -> Response:
+    async def same_io(request: Request) -> Response:
         body = await request.body()
         if request.method == "PUT":
             answer[0] = body
@@ -150,7 +152,7 @@ def _ready_workers(port: int) -> tuple[int, int | None]:
         return 0, None
 
 
-def _wait_ready(port: int, server: subprocess.Popen, log, *, workers: int = 1) -> tuple[float, float]:
+def _wait_ready(port: int, server: subprocess.Popen, log: IO[str], *, workers: int = 1) -> tuple[float, float]:
     """Seconds until the port first answers, and until ``workers`` distinct workers answered ready."""
     start = time.monotonic()
     deadline, answered, ready = start + READY_TIMEOUT_S, None, set()
@@ -323,7 +325,7 @@ def run(*, quick: bool) -> list[BenchRow]:
                  "without them", route.rate, "≥ 80 % of without", beside.rate >= 0.8 * route.rate),
         BenchRow(AREA, "  p99 beside the planners", beside.p99_ms, "ms", "without them", route.p99_ms),
     ]
-    if route.server_us is not None:
+    if route.server_us is not None and route.server_busy is not None:
         rows += [
             BenchRow(AREA, "  server CPU per request", route.server_us, "µs", "GET /health", health_load.server_us),
             BenchRow(AREA, "  server CPU per request vs same I/O", route.server_us, "µs", "POST same body/answer",
@@ -369,6 +371,7 @@ def planners_asking(port: int, requests: list[bytes], *, seconds: float) -> Iter
     side = subprocess.Popen([sys.executable, "-m", "service.bench"], stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
     try:
+        assert side.stdin is not None  # stdin=PIPE
         side.stdin.write(json.dumps(job))
         side.stdin.close()
         time.sleep(1.0)  # the planners' connections are open and asking

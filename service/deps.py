@@ -120,7 +120,7 @@ class RegionLoader:
             with compile_lock():
                 warm_up()  # compile the routing kernel now (or load it from numba's cache), not on a referral
             regions = {name: ServedRegion.from_region(region) for name, region in self.pending.items()}
-        except Exception as err:  # noqa: BLE001 - reported by /ready and the log, in one line
+        except Exception as err:
             self.error = f"{type(err).__name__}: {err}"
             logger.error("could not load the regions of %s: %s", self.folder, self.error)
             return

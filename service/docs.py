@@ -52,7 +52,7 @@ def page_policy(html: str) -> str:
 
 
 def _page(response: HTMLResponse) -> HTMLResponse:
-    response.headers["Content-Security-Policy"] = page_policy(response.body.decode())
+    response.headers["Content-Security-Policy"] = page_policy(bytes(response.body).decode())
     return response
 
 

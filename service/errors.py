@@ -36,7 +36,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from mednet.errors import (
-    InvalidRequest, MednetError, NoCapableInstitution, UnknownCommunity, UnknownInstitution, UnknownRegion,
+    InvalidRequest,
+    MednetError,
+    NoCapableInstitution,
+    UnknownCommunity,
+    UnknownInstitution,
+    UnknownRegion,
     UnknownSpecialty,
 )
 

@@ -38,7 +38,7 @@ class Metrics:
         #: (method, route) -> [count in each bucket (and +Inf last), sum of seconds]
         self.latency: dict[tuple[str, str], list[float]] = {}
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(self)  # type: ignore[arg-type]  # a collector: it has collect()
+        self.registry.register(self)  # a collector: it has collect()
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request (on every request's path: a few dictionary and list updates)."""
@@ -60,9 +60,10 @@ class Metrics:
         latency = HistogramMetricFamily("mednet_http_request_duration_seconds", "time to answer, seconds",
                                         labels=("method", "route"))
         for (method, route), buckets in sorted(self.latency.items()):
-            cumulative, total = [], 0.0
-            for bound, count in zip((*map(str, BUCKETS), "+Inf"), buckets[:-1]):
-                total += count
+            cumulative: list[tuple[str, float]] = []
+            total = 0.0
+            for bound, in_bucket in zip((*map(str, BUCKETS), "+Inf"), buckets[:-1], strict=True):
+                total += in_bucket
                 cumulative.append((bound, total))
             latency.add_metric((method, route), cumulative, buckets[-1])
         yield latency

@@ -9,8 +9,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from mednet.coverage import AreaCoverage, ServedPoint, SpecialtyCoverage, WeightBasis, find_coverage_gaps
-from service.deps import RegionDep, ServedRegion
 from mednet.specialties import resolve_specialty
+from service.deps import RegionDep, ServedRegion
 from service.errors import problem_responses
 from service.limits import MAX_KM, MAX_SPECIALTIES, SpecialtyName
 

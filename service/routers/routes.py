@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -81,7 +81,7 @@ Origin = Annotated[
 
 #: The rules between fields, as JSON Schema (the library checks them): `specialty` is required and `home` is
 #: not allowed unless `direction` is `down`.
-_UNLESS_DOWN = {
+_UNLESS_DOWN: dict[str, Any] = {
     "if": {"properties": {"direction": {"const": "down"}}, "required": ["direction"]},
     "then": {},
     "else": {"required": ["specialty"], "properties": {"specialty": {"type": "string"}, "home": {"type": "null"}}},

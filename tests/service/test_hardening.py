@@ -3,6 +3,7 @@
 import json
 import logging
 import threading
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -60,8 +61,17 @@ def held_coverage(monkeypatch):
     return release, started, threads
 
 
+def held_until(started: threading.Event, release: threading.Event):
+    """A coverage computation that says it started, then waits for ``release``."""
+    def held(*args: object) -> bytes:
+        started.set()
+        release.wait(30)
+        return b"{}"
+    return held
+
+
 def _in_background(func):
-    result = {}
+    result: dict[str, Any] = {}
     thread = threading.Thread(target=lambda: result.setdefault("response", func()))
     thread.start()
     return thread, result
@@ -85,8 +95,8 @@ def test_coverage_runs_in_the_pool_while_the_desk_keeps_answering(client, held_c
 
 
 def test_slow_work_beyond_the_pool_and_its_queue_is_503_with_retry_after(tiny_regions_dir, problem, monkeypatch):
-    release, started, _ = threading.Event(), threading.Event(), None
-    monkeypatch.setattr(coverage, "coverage_json", lambda *a: (started.set(), release.wait(30), b"{}")[2])
+    release, started = threading.Event(), threading.Event()
+    monkeypatch.setattr(coverage, "coverage_json", held_until(started, release))
     app = create_app(Settings(regions_dir=tiny_regions_dir, heavy_threads=1, heavy_queue=0))
     with TestClient(app) as client:
         app.state.loader.thread.join()
@@ -103,7 +113,7 @@ def test_slow_work_beyond_the_pool_and_its_queue_is_503_with_retry_after(tiny_re
 
 def test_requests_beyond_the_concurrency_cap_are_503(tiny_regions_dir, problem, monkeypatch):
     release, started = threading.Event(), threading.Event()
-    monkeypatch.setattr(coverage, "coverage_json", lambda *a: (started.set(), release.wait(30), b"{}")[2])
+    monkeypatch.setattr(coverage, "coverage_json", held_until(started, release))
     app = create_app(Settings(regions_dir=tiny_regions_dir, max_concurrency=1))
     with TestClient(app) as client:
         app.state.loader.thread.join()

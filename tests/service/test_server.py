@@ -87,7 +87,8 @@ def test_ctrl_c_during_start_up_prints_no_traceback(tiny_regions_dir, tmp_path):
     number = port.getsockname()[1]
     port.close()
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}  # a cold cache: the workers would compile
-    serve = subprocess.Popen([sys.executable, "-c", "import sys; from mednet.cli import main; sys.exit(main())", "serve", "--port", str(number), "--workers", "2",
+    mednet = [sys.executable, "-c", "import sys; from mednet.cli import main; sys.exit(main())"]
+    serve = subprocess.Popen([*mednet, "serve", "--port", str(number), "--workers", "2",
                               "--regions-dir", str(tiny_regions_dir)], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
