@@ -26,8 +26,9 @@ from typing import Annotated
 
 from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
 
-from mednet.errors import InvalidCoordinates, InvalidRequest
+from mednet.errors import InvalidRequest
 from mednet.geo import CHINA_BOUNDS, check_lat_lon
+from mednet.routing.request import WHEN_RANGE, parse_lat_lon
 
 #: Longest name accepted anywhere (ids, names, aliases, specialty labels are far shorter).
 NAME_MAX_CHARS = 100
@@ -37,8 +38,8 @@ NAME_PATTERN = r"\S"
 MAX_SPECIALTIES = 50
 #: Largest distance limit, km (mainland China is about 5,000 km across).
 MAX_KM = 10_000.0
-#: Years a visit date may fall in (outside them a date is a typo, and date arithmetic overflows).
-WHEN_YEARS = (2000, 2100)
+#: Years a visit date may fall in (the library's rule; :data:`WHEN_PATTERN` states it).
+WHEN_YEARS = WHEN_RANGE
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX_CHARS, pattern=NAME_PATTERN)]
 SpecialtyName = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX_CHARS, pattern=NAME_PATTERN)]
@@ -57,26 +58,20 @@ NEAR_MAX_CHARS = 60
 
 
 def check_near(text: object) -> str:
-    """``LAT,LON`` text matching :data:`NEAR_PATTERN`; else the error says what is wrong with it.
+    """``LAT,LON`` text matching :data:`NEAR_PATTERN`; else the library's reading of it says what is wrong.
 
     >>> check_near("29.01,118.35")
     '29.01,118.35'
     >>> check_near("118.35,29.01")
     Traceback (most recent call last):
     ...
-    mednet.errors.InvalidRequest: `near` `lat` must be within [-90, 90] (lat and lon look swapped?), got '118.35,29.01'
+    mednet.errors.InvalidCoordinates: `lat` must be within [-90, 90] (lat and lon look swapped?), got 118.35
     """
     if isinstance(text, str) and len(text) <= NEAR_MAX_CHARS and re.fullmatch(NEAR_PATTERN, text):
         return text
     shown = str(text)[:NEAR_MAX_CHARS]
-    try:
-        lat, lon = (float(p) for p in str(text).replace("，", ",").split(","))
-    except ValueError:
-        raise InvalidRequest("near", shown, "must be LAT,LON: two numbers, e.g. `29.01,118.35`") from None
-    try:
-        check_lat_lon(lat=lat, lon=lon, within_china=True)
-    except InvalidCoordinates as err:  # its rule says "finite", "swapped?" or the bounds
-        raise InvalidRequest("near", shown, f"`{err.parameter}` {err.rule}") from None
+    lat, lon = parse_lat_lon(shown, name="near")  # two numbers, each in range (says "swapped?")
+    check_lat_lon(lat=lat, lon=lon, within_china=True, field="near")
     raise InvalidRequest("near", shown, "must be LAT,LON in plain decimals (e.g. `29.01,118.35`)")
 
 

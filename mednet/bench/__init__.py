@@ -2,7 +2,8 @@
 
 Each area module (``routing`` and ``coverage`` in this package; ``http``,
 which drives the service, in ``service.bench``) defines
-``run(*, quick: bool) -> list[BenchRow]``. Every row states its own reference, so the report gives ratios rather than raw times alone: this
+``run(*, quick: bool) -> list[BenchRow]``. Every row states its own
+reference, so the report gives ratios rather than raw times alone: this
 machine is shared and absolute times drift.
 """
 
@@ -34,7 +35,9 @@ class BenchRow:
         """How many times better than the reference (reference / value for times)."""
         if not self.reference_value or not self.value:
             return None
-        return self.reference_value / self.value if self.unit in ("s", "ms", "µs") else self.value / self.reference_value
+        if self.unit in ("s", "ms", "µs"):
+            return self.reference_value / self.value
+        return self.value / self.reference_value
 
 
 def time_per_call(func: Callable[[], object], *, min_seconds: float = 0.5, repeat: int = 5) -> float:

@@ -14,6 +14,7 @@ import sys
 
 from mednet.bench import AREAS, BenchRow, format_rows
 from mednet.cli.output import write_stdout
+from mednet.errors import MissingExtra
 
 #: Where each area's ``run(*, quick)`` lives. The HTTP load benchmark drives the service, so it lives in the
 #: service package (installed with mednet; the library never imports it) and is imported only when asked for.
@@ -36,9 +37,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             module = importlib.import_module(AREA_MODULES[area])
         except ModuleNotFoundError as err:
-            print(f"mednet: error: bench area {area!r} needs {err.name!r}, which is not installed"
-                  + (" (pip install 'mednet[service]')" if area == "http" else ""), file=sys.stderr)
-            return 2
+            raise MissingExtra(module=err.name or area, extra="service" if area == "http" else "all") from None
         print(f"measuring {area} …", file=sys.stderr, flush=True)
         rows.extend(module.run(quick=args.quick))
     if args.quick:  # a smaller network: its figures say nothing about the national targets

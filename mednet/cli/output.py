@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def write_files(outputs: Mapping[str | Path, Callable[[str], object]]) -> None:
+def write_files(outputs: Mapping[str, Callable[[str], object]] | Mapping[Path, Callable[[str], object]]) -> None:
     """Write each ``path`` by calling ``write(temporary_path)``; all are renamed into place only when every
     write succeeded. Raises the first error (an ``OSError`` names the file)."""
     mode = 0o666 & ~current_umask()

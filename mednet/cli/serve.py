@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 from mednet.cli import positive_int
-from mednet.errors import InvalidRequest
+from mednet.errors import InvalidRequest, MissingExtra
 from mednet.regions import list_regions, load_region, regions_dir
 
 
@@ -56,9 +55,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         from service.server import serve
     except ModuleNotFoundError as err:
-        print(f"mednet: error: `mednet serve` needs {err.name!r}, which is not installed "
-              "(pip install 'mednet[service]')", file=sys.stderr)
-        return 2
+        raise MissingExtra(module=err.name or "the service", extra="service") from None
     folder = (args.regions_dir or regions_dir()).resolve()
     check_regions_dir(folder)
     # Workers are separate processes that build their own settings: the environment carries them.

@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     region = load_region(args.region)
     report = validate_membership(region)
-    write_stdout(report.to_json() if args.format == "json" else format_report(report, title=f"{region.name} ({region.id})"))
+    title = f"{region.name} ({region.id})"
+    write_stdout(report.to_json() if args.format == "json" else format_report(report, title=title))
     return 0 if report.ok else 1
 
 

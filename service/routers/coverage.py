@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from mednet.coverage import AreaCoverage, ServedPoint, SpecialtyCoverage, WeightBasis, find_coverage_gaps
+from mednet.planning import AreaCoverage, ServedPoint, SpecialtyCoverage, WeightBasis, find_coverage_gaps
+from mednet.routing.request import check_max_km
 from mednet.specialties import resolve_specialty
 from service.deps import RegionDep, ServedRegion
 from service.errors import problem_responses
-from service.limits import MAX_KM, MAX_SPECIALTIES, SpecialtyName
+from service.limits import MAX_SPECIALTIES, SpecialtyName
 
 router = APIRouter(prefix="/regions/{region}/coverage", tags=["coverage"])
 
@@ -40,14 +41,16 @@ async def get_coverage(
     specialty: Annotated[list[SpecialtyName] | None, Query(max_length=MAX_SPECIALTIES, description="code, label "
                                                            "or alias; repeat for several; default: every "
                                                            "specialty")] = None,
-    max_km: Annotated[float | None, Query(gt=0, le=MAX_KM, description="a centre farther than this (network km) "
-                                          "is a gap; default: only unreachable centres are")] = None,
+    max_km: Annotated[float | None, Query(json_schema_extra={"exclusiveMinimum": 0},
+                                          description="a centre farther than this (network km) is a "
+                                          "gap; default: only unreachable centres are")] = None,
 ) -> Response:
     """Coverage gaps per specialty, per community and per county.
 
     One multi-source search per specialty, which on a national network takes a noticeable fraction of a
     second: computed off the event loop in the service's pool for slow work, and kept by its parameters.
     """
+    max_km = check_max_km(max_km)  # checked before any work is queued
     codes = None if specialty is None else tuple(dict.fromkeys(resolve_specialty(s).code for s in specialty))
     answer = await request.app.state.heavy.run(
         ("coverage", served.region.id, codes, max_km), lambda: coverage_json(served, codes, max_km),

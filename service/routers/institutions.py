@@ -13,6 +13,7 @@ from mednet.errors import InvalidRequest
 from mednet.geo import haversine_km
 from mednet.models import Institution, Role, Tier
 from mednet.network import resolve_community, resolve_institution
+from mednet.routing.request import parse_lat_lon
 from mednet.specialties import resolve_specialty
 from service.deps import RegionDep, ServedRegion
 from service.errors import problem_responses
@@ -44,16 +45,6 @@ class InstitutionPage(BaseModel):
     limit: int
     offset: int
     items: list[InstitutionEntry]
-
-
-def parse_near(text: str) -> tuple[float, float]:
-    """``"29.01,118.35"`` → ``(29.01, 118.35)``; the text already matched :data:`NEAR_PATTERN`.
-
-    >>> parse_near("29.01, 118.35")
-    (29.01, 118.35)
-    """
-    lat, lon = (float(p) for p in text.replace("，", ",").split(","))
-    return lat, lon
 
 
 def entry(served: ServedRegion, inst: Institution, distance_km: float | None = None) -> InstitutionEntry:
@@ -92,7 +83,7 @@ async def list_institutions(
         keep &= np.fromiter((i.id in members for i in insts), bool, len(insts))
     distances = None
     if near is not None:
-        lat, lon = parse_near(near)
+        lat, lon = parse_lat_lon(near, name="near")
         distances = haversine_km(lat, lon, served.lat, served.lon)
         if within_km is not None:
             keep &= distances <= within_km

@@ -1,31 +1,45 @@
-"""Referral routing: where to send a patient (the hot path: a :class:`~service.fastpath.LeanRoute`)."""
+"""Referral routing: where to send a patient (the hot path: a :class:`~service.fastpath.LeanRoute`).
+
+Every value is checked by the library's rules (:mod:`mednet.routing.request`);
+the request model adds what HTTP needs on top (strict JSON types, capped
+names, points within the area served) and states each rule in the schema.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, PlainValidator, Tag, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainValidator,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
 
-from mednet.errors import InvalidCoordinates, UnknownCommunity, UnknownInstitution
 from mednet.geo import check_lat_lon
-from mednet.routing import Point, Referral
+from mednet.routing import Direction, Point, Referral
+from mednet.routing.request import MAX_ALTERNATIVES, check_alternatives, check_home, check_max_km, check_when
 from service.deps import RegionDep
-from service.errors import blame, problem_responses
+from service.errors import problem_responses
 from service.fastpath import LeanRoute
-from service.limits import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, MAX_KM, WHEN_PATTERN, WHEN_YEARS, Name, SpecialtyName
+from service.limits import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, WHEN_PATTERN, WHEN_YEARS, Name, SpecialtyName
 
-MAX_ALTERNATIVES = 20
 #: The time zone of a visit date given without an offset (the answer states it with one).
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 def _parse_when(value: object) -> dt.datetime:
-    """An ISO date-time (or date) in the years 2000–2100, checked by :data:`WHEN_PATTERN`; China Standard Time
-    unless it has an offset."""
+    """An ISO date-time (or date) matching :data:`WHEN_PATTERN`; China Standard Time unless it has an offset.
+    (The library's :func:`~mednet.routing.request.check_when` then applies its rule.)"""
     if isinstance(value, dt.datetime):
         text = value.isoformat()
     elif isinstance(value, str):
@@ -40,19 +54,19 @@ def _parse_when(value: object) -> dt.datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=CHINA_TIME)
 
 
-#: A visit date: its JSON Schema is the pattern that checks it.
-When = Annotated[dt.datetime, PlainValidator(_parse_when), WithJsonSchema({
+#: A visit date: its JSON Schema is the pattern that reads it.
+When = Annotated[dt.datetime, PlainValidator(_parse_when), AfterValidator(check_when), WithJsonSchema({
     "type": "string", "pattern": WHEN_PATTERN, "maxLength": 40,
     "description": "ISO 8601 date-time or date, years 2000–2100, e.g. `2026-11-03T09:00`; without an offset, "
                    "China Standard Time (+08:00)",
 })]
 
 
-class Coordinates(BaseModel):
-    """A patient's position (WGS84) within mainland China; routing snaps it to the nearest primary-care
-    institution."""
+class MainlandPoint(Point):
+    """A :class:`~mednet.routing.Point` within mainland China, the area the service serves; numbers strictly
+    JSON numbers. Routing snaps it to the nearest primary-care institution."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(strict=True)
 
     lat: float = Field(description=f"latitude, degrees north, {LAT_MIN}–{LAT_MAX}",
                        json_schema_extra={"minimum": LAT_MIN, "maximum": LAT_MAX})
@@ -60,27 +74,26 @@ class Coordinates(BaseModel):
                        json_schema_extra={"minimum": LON_MIN, "maximum": LON_MAX})
 
     @model_validator(mode="after")
-    def _in_range(self) -> Coordinates:
-        # one check for the bounds the schema states; its message says when lat and lon look swapped
-        check_lat_lon(lat=self.lat, lon=self.lon, within_china=True)
+    def _in_china(self) -> MainlandPoint:
+        check_lat_lon(lat=self.lat, lon=self.lon, within_china=True, field="origin")
         return self
 
 
 def _origin_kind(value: object) -> str | None:
     if isinstance(value, str):
         return "by-name"
-    return "by-point" if isinstance(value, dict | Coordinates) else None
+    return "by-point" if isinstance(value, dict | Point) else None
 
 
 #: An institution's name, or a point; errors name `origin` (or `origin.lat`), not a union member.
 Origin = Annotated[
-    Annotated[Name, Tag("by-name")] | Annotated[Coordinates, Tag("by-point")],
+    Annotated[Name, Tag("by-name")] | Annotated[MainlandPoint, Tag("by-point")],
     Discriminator(_origin_kind, custom_error_type="origin_type",
                   custom_error_message="should be an institution (id, name or alias) or a point {lat, lon}"),
 ]
 
-#: The rules between fields, as JSON Schema (the library checks them): `specialty` is required and `home` is
-#: not allowed unless `direction` is `down`.
+#: The rules between fields, as JSON Schema (the library checks them, :func:`check_home` and the router's
+#: specialty check): `specialty` is required and `home` is not allowed unless `direction` is `down`.
 _UNLESS_DOWN: dict[str, Any] = {
     "if": {"properties": {"direction": {"const": "down"}}, "required": ["direction"]},
     "then": {},
@@ -89,7 +102,8 @@ _UNLESS_DOWN: dict[str, Any] = {
 
 
 class RouteRequest(BaseModel):
-    """A referral to route. Strict: numbers are JSON numbers, strings JSON strings."""
+    """A referral to route. Strict: numbers are JSON numbers, strings JSON strings; every value is checked by
+    the library's rules (:mod:`mednet.routing.request`)."""
 
     model_config = ConfigDict(
         frozen=True, extra="forbid", strict=True,
@@ -100,17 +114,23 @@ class RouteRequest(BaseModel):
                            "`{lat, lon}`", examples=["华埠镇卫生院", {"lat": 29.01, "lon": 118.35}])
     specialty: SpecialtyName | None = Field(None, description="the care needed: code, label or alias; may be "
                                             "left out only for `down` (then rehabilitation, else general practice)")
-    direction: Literal["up", "down", "emergency"] = Field(
+    direction: Direction = Field(
         "up", description="`up` (上转) to a higher tier, own community first; `emergency` (急) nearest capable; "
         "`down` (下转) back to the home community"
     )
     home: Name | None = Field(None, description="for `down` only: the patient's home community (id or name) or "
                               "home institution; default: the origin hospital's own community")
-    max_km: float | None = Field(None, gt=0, le=MAX_KM, allow_inf_nan=False,
-                                 description="skip destinations farther by road")
-    alternatives: int = Field(3, ge=1, le=MAX_ALTERNATIVES, description="length of the ranked shortlist")
+    max_km: Annotated[float | None, AfterValidator(check_max_km)] = Field(
+        None, json_schema_extra={"exclusiveMinimum": 0}, description="skip destinations farther by road")
+    alternatives: Annotated[int, AfterValidator(check_alternatives)] = Field(
+        3, le=MAX_ALTERNATIVES, json_schema_extra={"minimum": 1}, description="length of the ranked shortlist")
     when: When | None = Field(None, description="from when the visit can be booked (scheduled sessions count "
                               "within the region's booking window); default: now, China Standard Time")
+
+    @model_validator(mode="after")
+    def _home_only_down(self) -> RouteRequest:
+        check_home(self.home, self.direction)
+        return self
 
 
 router = APIRouter(prefix="/regions/{region}/routes", tags=["routes"], route_class=LeanRoute)
@@ -125,15 +145,8 @@ async def route_referral(served: RegionDep, request: RouteRequest) -> Response:
     unknown specialty or an invalid value (`field` names it), 409 when no institution offers the
     specialty within the limits.
     """
-    origin = request.origin if isinstance(request.origin, str) else Point(lat=request.origin.lat,
-                                                                           lon=request.origin.lon)
-    try:
-        answer = served.router.route_json(
-            origin, request.specialty, direction=request.direction, home=request.home, max_km=request.max_km,
-            alternatives=request.alternatives, when=request.when,
-        )
-    except (UnknownInstitution, InvalidCoordinates) as err:
-        raise blame(err, "origin") from None
-    except UnknownCommunity as err:
-        raise blame(err, "home") from None
+    answer = served.router.route_json(
+        request.origin, request.specialty, direction=request.direction, home=request.home, max_km=request.max_km,
+        alternatives=request.alternatives, when=request.when,
+    )
     return Response(answer, media_type="application/json")

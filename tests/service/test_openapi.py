@@ -54,12 +54,12 @@ def api_schema():
 #: Quzhou has permanent capabilities only; Huzhou has visiting experts' sessions (dates matter there).
 REGIONS = {name: load_region(data_dir() / "regions" / f"{name}.json") for name in ("quzhou", "huzhou")}
 HOSPITALS = {name: [i.id for i in r.institutions if i.tier.is_hospital] for name, r in REGIONS.items()}
-KNOWN = {
+KNOWN: dict[str, dict[str, list[str]]] = {
     "institution": {name: [i.id for i in r.institutions[:40]] + [i.name for i in r.institutions[:5]]
                     for name, r in REGIONS.items()},
     "community": {name: [c.id for c in r.communities] + [c.name for c in r.communities] for name, r in REGIONS.items()},
-    "specialty": ["儿科", "paediatrics", "cardiology", "风湿科", "rehabilitation", "急诊", "nursing", "tuberculosis"],
 }
+SPECIALTIES = ["儿科", "paediatrics", "cardiology", "风湿科", "rehabilitation", "急诊", "nursing", "tuberculosis"]
 
 
 def use_known_names(case, draw, *, body_too: bool) -> None:
@@ -75,9 +75,9 @@ def use_known_names(case, draw, *, body_too: bool) -> None:
             path[kind] = draw(st.sampled_from(KNOWN[kind][region]))
     query = (case.query or {}) if body_too else {}
     if isinstance(query.get("specialty"), str):
-        query["specialty"] = draw(st.sampled_from(KNOWN["specialty"]))
+        query["specialty"] = draw(st.sampled_from(SPECIALTIES))
     elif isinstance(query.get("specialty"), list):
-        query["specialty"] = [draw(st.sampled_from(KNOWN["specialty"])) for _ in query["specialty"]]
+        query["specialty"] = [draw(st.sampled_from(SPECIALTIES)) for _ in query["specialty"]]
     if isinstance(query.get("community"), str):
         query["community"] = draw(st.sampled_from(KNOWN["community"][region]))
     body = case.body
@@ -90,7 +90,7 @@ def use_known_names(case, draw, *, body_too: bool) -> None:
         else:
             body["origin"] = draw(st.sampled_from(KNOWN["institution"][region]))
         if isinstance(body.get("specialty"), str):
-            body["specialty"] = draw(st.sampled_from(KNOWN["specialty"]))
+            body["specialty"] = draw(st.sampled_from(SPECIALTIES))
         if isinstance(body.get("home"), str):
             body["home"] = draw(st.sampled_from(KNOWN["community"][region]))
         if isinstance(body.get("alternatives"), float):

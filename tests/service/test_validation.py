@@ -10,11 +10,15 @@ def test_validation_report_of_a_region(client):
 
 def test_validation_is_computed_once_per_region(client, monkeypatch):
     calls = []
-    real = validation.validate_membership
-    monkeypatch.setattr(validation, "validate_membership", lambda region: calls.append(region.id) or real(region))
-    first = client.get("/regions/luqiao/validation").content
-    assert client.get("/regions/luqiao/validation").content == first
-    assert calls == ["luqiao"]
+    validate = validation.validate_membership
+
+    def counted(region):
+        calls.append(region.id)
+        return validate(region)
+
+    monkeypatch.setattr(validation, "validate_membership", counted)
+    bodies = [client.get("/regions/luqiao/validation").json() for _ in range(3)]
+    assert calls == ["luqiao"] and bodies[0] == bodies[2]
 
 
 def test_validation_of_an_unknown_region_is_404(client, problem):
