@@ -112,3 +112,24 @@ def test_every_answer_is_documented_and_never_a_server_error(api_schema, path, m
         case.call_and_validate()
 
     answer_conforms()
+
+
+def test_the_document_states_the_rules_between_values():
+    document = create_app().openapi()
+    schemas = document["components"]["schemas"]
+    route = schemas["RouteRequest"]
+    assert route["if"] == {"properties": {"direction": {"const": "down"}}, "required": ["direction"]}
+    assert route["else"]["required"] == ["specialty"] and route["else"]["properties"]["home"] == {"type": "null"}
+    when = next(b for b in route["properties"]["when"]["anyOf"] if b.get("type") == "string")
+    assert when["pattern"].startswith("^") and "2100" in when["pattern"]
+    point = schemas["MainlandPoint"]["properties"]
+    assert (point["lat"]["minimum"], point["lat"]["maximum"], point["lon"]["minimum"], point["lon"]["maximum"]) == (
+        17.5, 54.0, 73.0, 135.5)
+    listing = document["paths"]["/regions/{region}/institutions"]["get"]["parameters"]
+    place = next(p for p in listing if p["name"] == "place")
+    assert place["style"] == "form" and place["explode"] is True
+    assert place["schema"]["dependentRequired"] == {"within_km": ["near"]}
+    assert "pattern" in place["schema"]["properties"]["near"]
+    names = [p for op in ("/regions/{region}/institutions/{institution}", "/regions/{region}/communities/{community}")
+             for p in document["paths"][op]["get"]["parameters"]]
+    assert all(p["schema"]["maxLength"] == 100 and p["schema"]["minLength"] == 1 for p in names)
