@@ -47,13 +47,16 @@ class _UnknownName(MednetError, KeyError):
     kind = "name"
 
     def __init__(
-        self, name: str, *, known: Iterable[str] = (), where: str | None = None, suggestions: list[str] | None = None
+        self, name: str, *, known: Iterable[str] = (), where: str | None = None, suggestions: list[str] | None = None,
+        detail: str | None = None,
     ):
         self.name = name
         self.suggestions = closest_names(str(name), known) if suggestions is None else suggestions
         message = f"unknown {self.kind} {name!r}"
         if where:
             message += f" in {where}"
+        if detail:
+            message += f" ({detail})"
         if self.suggestions:
             message += f"; did you mean {self.suggestions[0]!r}?"
         super().__init__(message)
@@ -77,6 +80,18 @@ class UnknownRegion(_UnknownName):
     kind = "region"
 
 
+class UnknownCounty(_UnknownName):
+    """No county or district of the official list has this name or code."""
+
+    kind = "county"
+
+
+class UnknownTownship(_UnknownName):
+    """No official township or street of a county has this name."""
+
+    kind = "township"
+
+
 class UnknownCommunity(_UnknownName):
     """No community has this id or name."""
 
@@ -93,6 +108,19 @@ class RegionDataError(MednetError, ValueError):
     def __init__(self, file: str, place: str, rule: str):
         self.file, self.place, self.rule = str(file), place, rule
         super().__init__(f"{file}: {place}: {rule}" if place else f"{file}: {rule}")
+
+
+class TableImportError(MednetError, ValueError):
+    """Tables that cannot become a region: every unusable cell, each with its place and rule.
+
+    ``problems`` holds them all (file, sheet, row, column, value, rule, message).
+    """
+
+    def __init__(self, problems: Iterable[object]):
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        count = len(self.problems)
+        super().__init__(f"{count} unusable cell{'s' if count != 1 else ''}; nothing was written:\n{lines}")
 
 
 class InvalidRequest(MednetError, ValueError):

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.sparse import csr_array
 
 from mednet.errors import InvalidRequest, UnknownCommunity, UnknownInstitution
-from mednet.models import Community, Region, Role, Tier
+from mednet.models import Community, Institution, Region, Role, Tier
 from mednet.specialties import SPECIALTY_CODES
 
 CRS = "EPSG:4326"
@@ -60,10 +60,10 @@ def build_network(region: Region) -> nx.Graph:
     return G
 
 
-def name_index(region: Region) -> dict[str, tuple[str, ...]]:
-    """Every id, name and alias (case-folded) → the institution ids it denotes."""
+def name_index(region: Region | Iterable[Institution]) -> dict[str, tuple[str, ...]]:
+    """Every id, name and alias (case-folded) → the institution ids it denotes (a region's, or any institutions')."""
     index: dict[str, list[str]] = {}
-    for inst in region.institutions:
+    for inst in region.institutions if isinstance(region, Region) else region:
         for key in dict.fromkeys((inst.id, inst.name, *inst.aliases)):
             index.setdefault(key.strip().casefold(), []).append(inst.id)
     return {k: tuple(dict.fromkeys(v)) for k, v in index.items()}

@@ -1,0 +1,91 @@
+"""Links a region's tables do not give: to each community's lead, and to neighbours.
+
+Every such link is inferred and says by which rule. Costs without a road
+distance are the geodesic times the region's road factor, floored at
+:data:`DISTANCE_FLOOR_KM` (several institutions placed at one seat would
+otherwise refer to each other for free).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from mednet.geo import geodesic_km, neighbour_pairs
+from mednet.models import Community, Institution, Link, LinkKind, Role
+
+#: Links shorter than this (points that coincide: hospitals placed at one seat) cost this much.
+DISTANCE_FLOOR_KM = 1.0
+#: Neighbour road links: each institution to its k nearest others within max_km.
+NEIGHBOUR_K = 4
+NEIGHBOUR_MAX_KM = 30.0
+#: The link kind joining a member in each role to its community.
+ROLE_LINK = {Role.BRANCH: LinkKind.BRANCH_LEAD, Role.COLLABORATOR: LinkKind.COLLABORATOR,
+             Role.ALLIANCE: LinkKind.ALLIANCE}
+
+
+def link_km(a: Institution, b: Institution, *, road_factor: float) -> float:
+    """Geodesic km x road factor, floored at :data:`DISTANCE_FLOOR_KM`, rounded to metres."""
+    km = geodesic_km(lat1=a.lat, lon1=a.lon, lat2=b.lat, lon2=b.lon) * road_factor
+    return round(max(km, DISTANCE_FLOOR_KM), 3)
+
+
+def make_link(
+    a: Institution, b: Institution, kind: LinkKind, *, road_factor: float, source: str, inferred: bool, note: str,
+) -> Link:
+    return Link(a=a.id, b=b.id, kind=kind, distance_km=link_km(a, b, road_factor=road_factor),
+                distance_basis="geodesic_x_road_factor", source=source, inferred=inferred, note=note)
+
+
+def pair_key(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def neighbour_links(
+    institutions: Sequence[Institution], existing: Iterable[Link], *, road_factor: float, source: str,
+) -> list[Link]:
+    """Neighbour road links per :func:`mednet.geo.neighbour_pairs`, skipping pairs already linked."""
+    taken = {pair_key(link.a, link.b) for link in existing}
+    i, j, _ = neighbour_pairs([x.lat for x in institutions], [x.lon for x in institutions],
+                              k=NEIGHBOUR_K, max_km=NEIGHBOUR_MAX_KM)
+    links = []
+    for p, q in zip(i.tolist(), j.tolist(), strict=True):
+        a, b = institutions[p], institutions[q]
+        if pair_key(a.id, b.id) in taken:
+            continue
+        taken.add(pair_key(a.id, b.id))
+        links.append(make_link(a, b, LinkKind.NEIGHBOUR, road_factor=road_factor, source=source, inferred=True,
+                               note=(f"not published: one of the {NEIGHBOUR_K} nearest institutions within "
+                                     f"{NEIGHBOUR_MAX_KM:g} km; distance is geodesic x road factor")))
+    return links
+
+
+def membership_links(
+    communities: Iterable[Community], by_id: dict[str, Institution], existing: Iterable[Link], *,
+    road_factor: float, source: str,
+) -> list[Link]:
+    """A link from each member to its lead, for members linked to no other member of their community."""
+    linked: dict[str, set[str]] = {}
+    for link in existing:
+        linked.setdefault(link.a, set()).add(link.b)
+        linked.setdefault(link.b, set()).add(link.a)
+    links = []
+    for com in communities:
+        lead = com.lead
+        if lead not in by_id:
+            continue
+        others = set(com.ids())
+        for m in com.members:
+            if m.role is Role.LEAD or m.institution not in by_id or linked.get(m.institution, set()) & others:
+                continue
+            kind = ROLE_LINK[m.role]
+            links.append(make_link(by_id[m.institution], by_id[lead], kind, road_factor=road_factor, source=source,
+                                   inferred=True, note=(f"{m.role.label_zh} of {com.name}: the channel to its lead "
+                                                        "follows from the membership; distance is geodesic x road "
+                                                        "factor")))
+            linked.setdefault(m.institution, set()).add(lead)
+            linked.setdefault(lead, set()).add(m.institution)
+    return links
+
+
+__all__ = ["DISTANCE_FLOOR_KM", "NEIGHBOUR_K", "NEIGHBOUR_MAX_KM", "link_km", "make_link", "membership_links",
+           "neighbour_links", "pair_key"]
