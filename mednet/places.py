@@ -151,7 +151,8 @@ def find_county(text: str) -> Place:
     key = re.sub(r"\s+", "", str(text))
     seats = official_counties()
     if re.fullmatch(r"\d{6}", key):
-        matches = [s for s in seats if s.county_code == key]
+        seat = _by_county().get(key)
+        matches = [seat[0]] if seat and (seat[0].name != "市辖区" or seat[1]) else []
     else:
         matches = [s for s in seats if key in (s.name, s.city + s.name, s.province + s.city + s.name,
                                                s.province + s.name)]
