@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 
 import pandas as pd
 
@@ -32,12 +31,12 @@ from mednet.errors import TableImportError
 from mednet.importing.cells import Collector, Row
 from mednet.importing.links import membership_links, neighbour_links, pair_key
 from mednet.importing.rows import (
-    PLACES_SOURCE, COMMUNITY_KINDS, Context, file_source_key, make_id, read_capability, read_contact,
+    PLACES_SOURCE, COMMUNITY_KINDS, Context, make_id, read_capability, read_contact,
     read_institution, read_link, read_membership, read_roster_entry, read_session, read_sources, read_travel,
 )
 from mednet.importing.tables import Table, frames_to_tables, read_files, table_rows
 from mednet.models import (
-    Capability, Community, Contact, CoveredCounty, Institution, Link, LinkKind, Membership, Region, Role, Roster,
+    Capability, Community, Contact, CoveredCounty, Institution, Link, LinkKind, Region, Role, Roster,
     Source,
 )
 from mednet.places import ADCODE_SOURCE, find_county, find_township

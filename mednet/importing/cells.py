@@ -25,6 +25,7 @@ T = TypeVar("T")
 
 TRUE = {"true", "yes", "y", "1", "是", "有", "√", "对"}
 FALSE = {"false", "no", "n", "0", "否", "无", "×", "不"}
+DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]00:00(?::00)?)?")
 LIST_SEPARATORS = re.compile(r"\s*[;；、,，|]\s*")
 
 
@@ -180,7 +181,7 @@ def parse_date(text: str) -> dt.date:
     >>> parse_date("2019年4月3日"), parse_date("2019-04-03 00:00:00")
     (datetime.date(2019, 4, 3), datetime.date(2019, 4, 3))
     """
-    found = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]00:00(?::00)?)?", text.strip())
+    found = DATE.fullmatch(text.strip())
     if not found:
         raise ValueError("must be a date such as 2019-04-03")
     try:

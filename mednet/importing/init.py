@@ -16,7 +16,7 @@ from __future__ import annotations
 from mednet.importing.links import neighbour_links
 from mednet.importing.rows import PLACES_SOURCE, seat_point
 from mednet.models import CoveredCounty, Institution, Location, Region, Source, Tier
-from mednet.places import ADCODE_SOURCE, Place, county_townships, find_county, is_street
+from mednet.places import ADCODE_SOURCE, county_townships, find_county, is_street
 
 INIT_RULE = "mednet-init"
 ROAD_FACTOR = 1.3

@@ -9,7 +9,6 @@ rows' collector. Names of institutions resolve through
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 
@@ -390,8 +389,8 @@ def read_roster_entry(row: Row, ctx: Context) -> tuple[tuple, RosterEntry | None
     if row.text("institution") and node is None:
         return None
     text = row.text("text")
-    fields = {"unnamed": row.integer("unnamed", minimum=0), "unnamed_tier": row.choice("unnamed_tier", TIERS, rule="tier"),
-              "note": row.text("note")}
+    fields = {"unnamed": row.integer("unnamed", minimum=0), "note": row.text("note"),
+              "unnamed_tier": row.choice("unnamed_tier", TIERS, rule="tier")}
     source = ctx.source(row)
     if community is None or published is None:
         return None

@@ -82,7 +82,8 @@ SHEETS: dict[str, Sheet] = {s.key: s for s in (
         Column("code", "代码", ("区划代码", "行政区划代码")), _SOURCE,
     ), aliases=("区县",)),
     Sheet("institutions", "机构", (
-        Column("id", "编号", ("机构编号", "机构代码")), Column("name", "名称", ("机构名称", "医疗机构名称"), required=True),
+        Column("id", "编号", ("机构编号", "机构代码")),
+        Column("name", "名称", ("机构名称", "医疗机构名称"), required=True),
         Column("aliases", "简称", ("别名", "曾用名", "简称别名")), Column("tier", "层级", ("机构层级",)),
         Column("category", "类别", ("机构类别", "类别代码", "机构分类代码", "WS218")),
         Column("grade", "等级", ("医院等级",)), Column("county", "区县", ("所在区县", "县区"), required=True),
@@ -131,7 +132,8 @@ SHEETS: dict[str, Sheet] = {s.key: s for s in (
         Column("distance_basis", "距离依据"), Column("minutes", "分钟", ("时间",)), *_PROVENANCE,
     )),
     Sheet("travel", "路程", (
-        Column("origin", "起点", ("出发机构",), required=True), Column("destination", "终点", ("到达机构",), required=True),
+        Column("origin", "起点", ("出发机构",), required=True),
+        Column("destination", "终点", ("到达机构",), required=True),
         Column("distance_km", "距离公里", ("公里", "道路距离")), Column("minutes", "分钟", ("行车时间", "时间")),
         _SOURCE, _NOTE,
     ), aliases=("路网距离", "od")),

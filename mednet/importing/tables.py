@@ -105,8 +105,9 @@ def table_rows(tables: Iterable[Table], problems: Collector) -> dict[str, list[R
             known = [s.zh for s in SHEETS.values()] + list(SHEETS)
             near = closest_names(table.name, known)
             hint = f"; did you mean {near[0]!r}?" if near else ""
+            expected = ", ".join(s.title for s in SHEETS.values())
             problems.add(file=table.file, sheet=table.name, rule="unknown-sheet",
-                         message=f"not a sheet mednet reads (expected {', '.join(s.title for s in SHEETS.values())}){hint}")
+                         message=f"not a sheet mednet reads (expected {expected}){hint}")
             continue
         if sheet.key in seen:
             other = seen[sheet.key]
