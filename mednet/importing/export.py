@@ -9,7 +9,7 @@ sheets, so importing the export gives the same region.
     >>> from mednet.regions import load_region
     >>> frames = export_tables(load_region("quzhou"))
     >>> frames["机构 institutions"].shape[0], list(frames["机构 institutions"].columns[:3])
-    (65, ['编号 id', '名称 name', '简称 aliases'])
+    (67, ['编号 id', '名称 name', '简称 aliases'])
 """
 
 from __future__ import annotations
