@@ -52,10 +52,10 @@ IMPORT_RULE = "mednet-import"
 
 def import_source(road_factor: float) -> Source:
     return Source(title="Links mednet import adds", publisher="mednet",
-                  note=("When the tables give no links, each institution is linked to its 4 nearest others within "
-                        "30 km (mednet.geo.neighbour_pairs). Each member linked to no other member of its community "
-                        "gets a link to its lead (分院—牵头医院 for branches, 协作 for collaborators, 专科联盟 for "
-                        "alliances). "
+                  note=("Each member linked to no other member of its community gets a link to its lead (分院—牵头医院 "
+                        "for branches, 协作 for collaborators, 专科联盟 for alliances). When the tables give no links, "
+                        "each institution is also linked to its 4 nearest others within 30 km "
+                        "(mednet.geo.neighbour_pairs) where no link joins them. "
                         f"Distances: geodesic km x road factor {road_factor:g}, floored at 1 km."))
 
 
@@ -106,7 +106,7 @@ def _import(tables: list[Table], *, region_id: str | None, name: str | None) -> 
         if problem.code in BLOCKING:
             _report(problem, ctx, member_rows, problems, region)
     if problems:
-        raise TableImportError(problems.problems)
+        raise TableImportError(sorted(problems.problems, key=lambda p: (p.file, p.sheet, p.row or 0)))
     return region
 
 
@@ -275,7 +275,13 @@ def _communities(com_rows: list[Row], member_rows: list[Row], ctx: Context, inst
 
 def _links(link_rows: list[Row], travel_rows: list[Row], ctx: Context, institutions: list[Institution],
            communities: dict[str, Community], road_factor: float) -> list[Link]:
+    """The links sheet, the links import adds (members to leads; neighbours when the sheet gives none), then the
+    travel sheet's road distances and times on the links they name (or new road links)."""
     links = [link for row in link_rows if (link := read_link(row, ctx)) is not None]
+    by_id = {i.id: i for i in institutions}
+    links += membership_links(communities.values(), by_id, links, road_factor=road_factor, source=IMPORT_RULE)
+    if not link_rows:
+        links += neighbour_links(institutions, links, road_factor=road_factor, source=IMPORT_RULE)
     for row in travel_rows:
         found = read_travel(row, ctx)
         if found is None:
@@ -288,18 +294,17 @@ def _links(link_rows: list[Row], travel_rows: list[Row], ctx: Context, instituti
                 continue
             links.append(Link(a=a, b=b, kind=LinkKind.NEIGHBOUR, distance_km=km, distance_basis="road",
                               minutes=minutes, source=source, note=note or "a road connection the travel table gives"))
-        else:
-            old = links[at]
-            update = {"minutes": minutes, "source": source, "inferred": False, "note": note or old.note}
-            if km is not None:
-                update.update(distance_km=km, distance_basis="road")
-            links[at] = old.model_copy(update=update)
-    by_id = {i.id: i for i in institutions}
-    added = [] if links else neighbour_links(institutions, [], road_factor=road_factor, source=IMPORT_RULE)
-    added += membership_links(communities.values(), by_id, links + added, road_factor=road_factor, source=IMPORT_RULE)
-    if added:
+            continue
+        old = links[at]
+        told = f"road distance and time from source {source}" + (f" ({note})" if note else "")
+        kept = old.note.split("; distance is")[0] if old.note and km is not None else old.note
+        update = {"minutes": minutes, "source": source, "note": f"{kept}; {told}" if kept else told}
+        if km is not None:
+            update.update(distance_km=km, distance_basis="road")
+        links[at] = old.model_copy(update=update)
+    if any(link.source == IMPORT_RULE for link in links):
         ctx.used_sources.add(IMPORT_RULE)
-    return links + added
+    return links
 
 
 def _rosters(rows: list[Row], ctx: Context, communities: dict[str, Community]) -> list[Roster]:
