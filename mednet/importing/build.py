@@ -52,8 +52,8 @@ IMPORT_RULE = "mednet-import"
 
 def import_source(road_factor: float) -> Source:
     return Source(title="Links mednet import adds", publisher="mednet",
-                  note=("Each member linked to no other member of its community gets a link to its lead (分院—牵头医院 "
-                        "for branches, 协作 for collaborators, 专科联盟 for alliances). When the tables give no links, "
+                  note=("Each branch not linked to its lead gets a 分院—牵头医院 link to it, each collaborator or "
+                        "alliance member linked to no member a 协作 or 专科联盟 link to the lead. When the tables give no links, "
                         "each institution is also linked to its 4 nearest others within 30 km "
                         "(mednet.geo.neighbour_pairs) where no link joins them. "
                         f"Distances: geodesic km x road factor {road_factor:g}, floored at 1 km."))

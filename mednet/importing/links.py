@@ -75,7 +75,7 @@ def membership_links(
     communities: Iterable[Community], by_id: dict[str, Institution], existing: Iterable[Link], *,
     road_factor: float, source: str,
 ) -> list[Link]:
-    """A link from each member to its lead, for members linked to no other member of their community."""
+    """A link to the lead from each branch not linked to it, and from each partner linked to no member."""
     linked: dict[str, set[str]] = {}
     for link in existing:
         linked.setdefault(link.a, set()).add(link.b)
@@ -87,7 +87,9 @@ def membership_links(
             continue
         others = set(com.ids())
         for m in com.members:
-            if m.role is Role.LEAD or m.institution not in by_id or linked.get(m.institution, set()) & others:
+            near = linked.get(m.institution, set())
+            if m.role is Role.LEAD or m.institution not in by_id or lead in near or (
+                    m.role is not Role.BRANCH and near & others):
                 continue
             kind = ROLE_LINK[m.role]
             links.append(make_link(by_id[m.institution], by_id[lead], kind, road_factor=road_factor, source=source,
