@@ -51,12 +51,11 @@ IMPORT_RULE = "mednet-import"
 
 
 def import_source(road_factor: float) -> Source:
-    return Source(title="Links mednet import adds", publisher="mednet",
-                  note=("Each branch not linked to its lead gets a 分院—牵头医院 link to it, each collaborator or "
-                        "alliance member linked to no member a 协作 or 专科联盟 link to the lead. When the tables give no links, "
-                        "each institution is also linked to its 4 nearest others within 30 km "
-                        "(mednet.geo.neighbour_pairs) where no link joins them. "
-                        f"Distances: geodesic km x road factor {road_factor:g}, floored at 1 km."))
+    return Source(title="Links mednet import adds", publisher="mednet", note=(
+        "Each branch not linked to its lead gets a 分院—牵头医院 link to it, each collaborator or alliance member "
+        "linked to no member a 协作 or 专科联盟 link to the lead. When the tables give no links, each institution is "
+        "also linked to its 4 nearest others within 30 km (mednet.geo.neighbour_pairs) where no link joins them. "
+        f"Distances: great-circle km (within 0.5 % of the geodesic) x road factor {road_factor:g}, floored at 1 km."))
 
 
 def import_files(paths: Iterable[str | os.PathLike[str]], *, region_id: str | None = None,
@@ -279,9 +278,10 @@ def _links(link_rows: list[Row], travel_rows: list[Row], ctx: Context, instituti
     travel sheet's road distances and times on the links they name (or new road links)."""
     links = [link for row in link_rows if (link := read_link(row, ctx)) is not None]
     by_id = {i.id: i for i in institutions}
-    links += membership_links(communities.values(), by_id, links, road_factor=road_factor, source=IMPORT_RULE)
+    links += membership_links(communities.values(), by_id, links, road_factor=road_factor, source=IMPORT_RULE,
+                              great_circle=True)
     if not link_rows:
-        links += neighbour_links(institutions, links, road_factor=road_factor, source=IMPORT_RULE)
+        links += neighbour_links(institutions, links, road_factor=road_factor, source=IMPORT_RULE, great_circle=True)
     for row in travel_rows:
         found = read_travel(row, ctx)
         if found is None:

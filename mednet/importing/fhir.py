@@ -360,9 +360,9 @@ def _region(bundle: dict, by_kind: dict[str, list[dict]], *, region_id, rebuild)
             published=dt.date.fromisoformat(published) if published else None, source=_value(o, "source"),
             note=_value(o, "note")))
     road_factor = 1.3
-    links = neighbour_links(institutions, [], road_factor=road_factor, source=rule)
     by_id = {i.id: i for i in institutions}
-    links += membership_links(communities, by_id, links, road_factor=road_factor, source=rule)
+    links = membership_links(communities, by_id, [], road_factor=road_factor, source=rule, great_circle=True)
+    links += neighbour_links(institutions, links, road_factor=road_factor, source=rule, great_circle=True)
     if links:
         sources.setdefault(rule, rule_source(road_factor))
     key = region_id or bundle.get("identifier", {}).get("value") or "fhir"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from mednet.geo import geodesic_km, neighbour_pairs
+from mednet.geo import geodesic_km, haversine_km, neighbour_pairs
 from mednet.models import Community, Institution, Link, LinkKind, Role
 
 #: Links shorter than this (points that coincide: hospitals placed at one seat) cost this much.
@@ -23,17 +23,22 @@ ROLE_LINK = {Role.BRANCH: LinkKind.BRANCH_LEAD, Role.COLLABORATOR: LinkKind.COLL
              Role.ALLIANCE: LinkKind.ALLIANCE}
 
 
-def link_km(a: Institution, b: Institution, *, road_factor: float) -> float:
-    """Geodesic km x road factor, floored at :data:`DISTANCE_FLOOR_KM`, rounded to metres."""
-    km = geodesic_km(lat1=a.lat, lon1=a.lon, lat2=b.lat, lon2=b.lon) * road_factor
-    return round(max(km, DISTANCE_FLOOR_KM), 3)
+def link_km(a: Institution, b: Institution, *, road_factor: float, great_circle: bool = False) -> float:
+    """Geodesic (or great-circle) km x road factor, floored at :data:`DISTANCE_FLOOR_KM`, rounded to metres."""
+    if great_circle:
+        km = float(haversine_km(a.lat, a.lon, b.lat, b.lon))
+    else:
+        km = geodesic_km(lat1=a.lat, lon1=a.lon, lat2=b.lat, lon2=b.lon)
+    return round(max(km * road_factor, DISTANCE_FLOOR_KM), 3)
 
 
 def make_link(
     a: Institution, b: Institution, kind: LinkKind, *, road_factor: float, source: str, inferred: bool, note: str,
+    great_circle: bool = False,
 ) -> Link:
-    return Link(a=a.id, b=b.id, kind=kind, distance_km=link_km(a, b, road_factor=road_factor),
-                distance_basis="geodesic_x_road_factor", source=source, inferred=inferred, note=note)
+    km = link_km(a, b, road_factor=road_factor, great_circle=great_circle)
+    return Link(a=a.id, b=b.id, kind=kind, distance_km=km, distance_basis="geodesic_x_road_factor", source=source,
+                inferred=inferred, note=note)
 
 
 def pair_key(a: str, b: str) -> tuple[str, str]:
@@ -73,7 +78,7 @@ def neighbour_links(
 
 def membership_links(
     communities: Iterable[Community], by_id: dict[str, Institution], existing: Iterable[Link], *,
-    road_factor: float, source: str,
+    road_factor: float, source: str, great_circle: bool = False,
 ) -> list[Link]:
     """A link to the lead from each branch not linked to it, and from each partner linked to no member."""
     linked: dict[str, set[str]] = {}
@@ -92,10 +97,11 @@ def membership_links(
                     m.role is not Role.BRANCH and near & others):
                 continue
             kind = ROLE_LINK[m.role]
+            measure = "great-circle" if great_circle else "geodesic"
             links.append(make_link(by_id[m.institution], by_id[lead], kind, road_factor=road_factor, source=source,
-                                   inferred=True, note=(f"{m.role.label_zh} of {com.name}: the channel to its lead "
-                                                        "follows from the membership; distance is geodesic x road "
-                                                        "factor")))
+                                   inferred=True, great_circle=great_circle,
+                                   note=(f"{m.role.label_zh} of {com.name}: the channel to its lead follows from the "
+                                         f"membership; distance is {measure} x road factor")))
             linked.setdefault(m.institution, set()).add(lead)
             linked.setdefault(lead, set()).add(m.institution)
     return links
