@@ -130,6 +130,7 @@ def township_short_names(name: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+@lru_cache(maxsize=1)
 def official_counties() -> tuple[Place, ...]:
     """The seat rows of every county and district of the official list (2016), in code order.
 
@@ -149,21 +150,26 @@ def find_county(text: str) -> Place:
     mednet.errors.InvalidRequest: `county` is ambiguous: 鼓楼区 is in 南京市 (320106), ...; add the prefecture (南京市鼓楼区) or give the 6-digit code, got '鼓楼区'
     """
     key = re.sub(r"\s+", "", str(text))
-    seats = official_counties()
-    if re.fullmatch(r"\d{6}", key):
-        seat = _by_county().get(key)
-        matches = [seat[0]] if seat and (seat[0].name != "市辖区" or seat[1]) else []
-    else:
-        matches = [s for s in seats if key in (s.name, s.city + s.name, s.province + s.city + s.name,
-                                               s.province + s.name)]
+    matches = _county_names().get(key, [])
     if not matches:
-        known = [s.name for s in seats]
+        known = [s.name for s in official_counties()]
         raise UnknownCounty(key, known=known, where="the official list of counties and districts (2016)")
     if len(matches) > 1:
         where = ", ".join(f"{s.city} ({s.county_code})" for s in matches)
         raise InvalidRequest("county", key, f"is ambiguous: {matches[0].name} is in {where}; add the prefecture "
                                             f"({matches[0].city}{matches[0].name}) or give the 6-digit code")
     return matches[0]
+
+
+@lru_cache(maxsize=1)
+def _county_names() -> dict[str, list[Place]]:
+    """Every way :func:`find_county` accepts a county (code, name, with prefecture, with province) → its seats."""
+    index: dict[str, list[Place]] = {}
+    for s in official_counties():
+        for key in dict.fromkeys((s.county_code, s.name, s.city + s.name, s.province + s.city + s.name,
+                                  s.province + s.name)):
+            index.setdefault(key, []).append(s)
+    return index
 
 
 def find_township(county_code: str, text: str) -> Place:

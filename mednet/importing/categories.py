@@ -21,6 +21,7 @@ as institutions (clinics, village posts, CDCs) raise :class:`ValueError`.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from mednet.models import Tier
 
@@ -57,6 +58,7 @@ def _tier_of_code(code: str, grade: str | None) -> Tier:
     return Tier.MATERNAL_CHILD_HOSPITAL  # G100
 
 
+@lru_cache(maxsize=256)
 def resolve_category(text: str, *, grade: str | None = None) -> tuple[Tier, str | None]:
     """The tier a category cell names, and its WS 218 code when it gives one."""
     value = str(text).strip()

@@ -43,7 +43,7 @@ def read_files(paths: Iterable[str | os.PathLike[str]]) -> list[Table]:
             tables += read_files(sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".xlsx")))
         elif path.suffix.lower() == ".xlsx":
             try:
-                sheets = pd.read_excel(path, sheet_name=None, dtype=str, na_filter=False, engine="openpyxl")
+                sheets = pd.read_excel(path, sheet_name=None, dtype=str, na_filter=False, engine="calamine")
             except FileNotFoundError as err:
                 raise RegionDataError(str(path), "", "no such file") from err
             except (OSError, ValueError, KeyError) as err:
