@@ -1,6 +1,8 @@
 """The README's "your own county in five minutes", end to end through the command line, and the CLI's errors."""
 
 import json
+import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -11,21 +13,30 @@ ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "longyou"
 
 
+def readme_commands() -> list[list[str]]:
+    """The commands of the README's "Your own county in five minutes" block."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```sh\n(.*?)```", readme.split("## Your own county in five minutes", 1)[1], re.S).group(1)
+    return [shlex.split(line.split("#")[0])[1:] for line in block.splitlines() if line.startswith("mednet ")]
+
+
 def test_five_minutes_with_the_bundled_example(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert main(["init", "龙游县", "--id", "longyou", "-o", "longyou"]) == 0
+    init, *rest = readme_commands()
+    assert [c[0] for c in (init, *rest)] == ["init", "import", "validate", "coverage"]
+    assert main(init) == 0
     started = {p.name for p in (tmp_path / "longyou").iterdir()}
     assert started == {p.name for p in EXAMPLE.iterdir()}
     for sheet in ("members.csv", "capabilities.csv", "sources.csv"):  # the planner's edits, as bundled
         shutil.copy(EXAMPLE / sheet, tmp_path / "longyou" / sheet)
     for untouched in started - {"members.csv", "capabilities.csv", "sources.csv"}:  # the rest is init's own output
         assert (tmp_path / "longyou" / untouched).read_bytes() == (EXAMPLE / untouched).read_bytes(), untouched
-    assert main(["import", "longyou", "-o", "longyou.json"]) == 0
-    assert main(["validate", "longyou.json"]) == 0
-    capsys.readouterr()
+    for command in rest:
+        capsys.readouterr()
+        assert main(command) == 0, command
+    assert "儿科" in capsys.readouterr().out
     assert main(["coverage", "longyou.json", "-s", "儿科", "--max-km", "30", "--format", "json"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report  # the coverage answer, as JSON
+    assert json.loads(capsys.readouterr().out)
     region = load_region(tmp_path / "longyou.json")
     com = region.communities[0]
     assert len(com.members) == 16 and com.lead == "c330825-hospital"
@@ -60,3 +71,12 @@ def test_cli_errors_are_one_line(tmp_path, capsys, monkeypatch):
     assert "already exists (add --force to overwrite)" in capsys.readouterr().err
     assert main(["import", "missing.xlsx", "-o", "x.json"]) == 2
     assert "missing.xlsx: no such file" in capsys.readouterr().err
+
+
+def test_docs_list_every_sheet_and_column():
+    from mednet.importing.sheets import SHEETS
+
+    docs = (ROOT / "docs" / "importing.md").read_text(encoding="utf-8")
+    for sheet in SHEETS.values():
+        assert f"### {sheet.zh} `{sheet.key}`" in docs
+        assert all(f"| `{c.key}` | {c.zh} |" in docs for c in sheet.columns), sheet.key
