@@ -24,6 +24,9 @@ _LAZY = {  # heavier modules (numba, the planning extra) load on first use, not 
     "Router": "mednet.routing", "Referral": "mednet.routing", "Point": "mednet.routing",
     "route_referral": "mednet.routing", "find_coverage_gaps": "mednet.coverage", "what_if": "mednet.coverage",
     "suggest_upgrades": "mednet.coverage", "Scenario": "mednet.coverage", "load_scenario": "mednet.coverage",
+    # bringing regions in and out (the importing extra: pandas, openpyxl, fhir.resources)
+    "import_tables": "mednet.importing", "import_files": "mednet.importing", "export_tables": "mednet.importing",
+    "write_tables": "mednet.importing", "init_county": "mednet.importing",
 }
 
 

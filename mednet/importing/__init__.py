@@ -10,7 +10,6 @@ import importlib
 
 _LAZY = {
     "import_tables": "mednet.importing.build", "import_files": "mednet.importing.build",
-    "ImportResult": "mednet.importing.build",
     "export_tables": "mednet.importing.export", "write_tables": "mednet.importing.export",
     "init_county": "mednet.importing.init",
     "region_to_bundle": "mednet.importing.fhir", "region_from_bundle": "mednet.importing.fhir",

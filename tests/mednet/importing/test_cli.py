@@ -80,3 +80,11 @@ def test_docs_list_every_sheet_and_column():
     for sheet in SHEETS.values():
         assert f"### {sheet.zh} `{sheet.key}`" in docs
         assert all(f"| `{c.key}` | {c.zh} |" in docs for c in sheet.columns), sheet.key
+
+
+def test_import_problems_as_json(tmp_path, capsys):
+    assert main(["import", str(ROOT / "tests" / "fixtures" / "importing" / "planted.xlsx"), "-o",
+                 str(tmp_path / "x.json"), "--format", "json"]) == 1
+    problems = json.loads(capsys.readouterr().out)
+    assert {"file", "sheet", "row", "column", "value", "rule", "message"} <= set(problems[0])
+    assert len(problems) == 8
