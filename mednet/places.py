@@ -147,7 +147,7 @@ def find_county(text: str) -> Place:
     >>> find_county("鼓楼区")
     Traceback (most recent call last):
     ...
-    mednet.errors.InvalidRequest: `county` is ambiguous: 鼓楼区 is in 南京市 (320106), ...; add the prefecture (南京市鼓楼区) or give the 6-digit code, got '鼓楼区'
+    mednet.errors.InvalidRequest: `county` is ambiguous: 鼓楼区 is in 南京市 (320106), ...; add the prefecture ...
     """
     key = re.sub(r"\s+", "", str(text))
     matches = _county_names().get(key, [])

@@ -18,7 +18,6 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError

@@ -46,14 +46,17 @@ class Specialty(BaseModel):
     national_codes: tuple[str, ...] = ()
 
 
-def _s(code: str, zh: str, en: str, *aliases: str, kind: Kind = "clinical", subjects: tuple[str, ...] = ()) -> Specialty:
+def _s(
+    code: str, zh: str, en: str, *aliases: str, kind: Kind = "clinical", subjects: tuple[str, ...] = (),
+) -> Specialty:
     return Specialty(code=code, label_zh=zh, label_en=en, kind=kind, aliases=aliases, national_codes=subjects)
 
 
 #: The vocabulary, in a stable order (the order of compiled capability columns).
 SPECIALTIES: tuple[Specialty, ...] = (
     # Named in the seed articles (000: 湖州 visiting experts; 001: 闵行; 003: 路桥).
-    _s("general_practice", "全科", "General practice", "全科医学", "全科医学科", "家庭医生", "general medicine", "GP", subjects=("02",)),
+    _s("general_practice", "全科", "General practice", "全科医学", "全科医学科", "家庭医生", "general medicine", "GP",
+       subjects=("02",)),
     _s("general_surgery", "普通外科", "General surgery", "普外科", "普外", "外科", "surgery", subjects=("04", "04.01")),
     _s("paediatrics", "儿科", "Paediatrics", "小儿科", "pediatrics", "儿童健康科", subjects=("07",)),
     _s("orthopaedics", "骨科", "Orthopaedics", "骨伤科", "orthopedics", subjects=("04.03", "50.10")),
@@ -68,20 +71,24 @@ SPECIALTIES: tuple[Specialty, ...] = (
     _s("dermatology", "皮肤科", "Dermatology", "皮肤性病科", subjects=("13",)),
     _s("gynaecology", "妇科", "Gynaecology", "gynecology", "妇女健康科", subjects=("05.01",)),
     _s("obstetrics", "产科", "Obstetrics", "妇产科", subjects=("05", "05.02")),
-    _s("tcm", "中医", "Traditional Chinese medicine", "中医科", "中医药", "traditional chinese medicine", subjects=("50",)),
+    _s("tcm", "中医", "Traditional Chinese medicine", "中医科", "中医药", "traditional chinese medicine",
+       subjects=("50",)),
     _s("rehabilitation", "康复", "Rehabilitation", "康复医学科", "康复科", "rehab", subjects=("21",)),
     _s("stomatology", "口腔", "Stomatology (dental)", "口腔科", "dentistry", "dental", subjects=("12",)),
     _s("radiology", "放射/影像", "Radiology and imaging", "放射科", "影像", "医学影像科", "影像科", "imaging", "X光",
        kind="diagnostic", subjects=("32", "32.01", "32.02", "32.03")),
     _s("ultrasound", "B超", "Ultrasound", "超声", "超声科", "B超室", kind="diagnostic", subjects=("32.05",)),
-    _s("ecg", "心电", "Electrocardiography", "心电图", "心电图室", "electrocardiogram", kind="diagnostic", subjects=("32.06",)),
-    _s("laboratory", "检验", "Laboratory medicine", "医学检验科", "检验科", "化验", "lab", kind="diagnostic", subjects=("30",)),
+    _s("ecg", "心电", "Electrocardiography", "心电图", "心电图室", "electrocardiogram",
+       kind="diagnostic", subjects=("32.06",)),
+    _s("laboratory", "检验", "Laboratory medicine", "医学检验科", "检验科", "化验", "lab",
+       kind="diagnostic", subjects=("30",)),
     _s("pathology", "病理", "Pathology", "病理科", kind="diagnostic", subjects=("31",)),
     _s("cardiology", "心内科", "Cardiology", "心血管内科", "心血管科", subjects=("03.04",)),
     _s("endocrinology", "内分泌科", "Endocrinology", "内分泌代谢科", "内分泌", subjects=("03.07",)),
     _s("tcm_paediatrics", "中医儿科", "TCM paediatrics", "儿科中医", "tcm pediatrics", subjects=("50.04",)),
     _s("nephrology", "肾内科", "Nephrology", "肾病科", "慢性肾脏病", subjects=("03.06",)),
-    _s("acupuncture", "针灸推拿", "Acupuncture and tuina", "针灸", "推拿", "针灸科", "推拿科", subjects=("50.13", "50.14")),
+    _s("acupuncture", "针灸推拿", "Acupuncture and tuina", "针灸", "推拿", "针灸科", "推拿科",
+       subjects=("50.13", "50.14")),
     # Expected of a county hospital (县医院医疗服务能力基本标准, 2016).
     _s("emergency", "急诊", "Emergency medicine", "急诊科", "急诊医学科", "急救", subjects=("20",)),
     _s("internal_medicine", "内科", "Internal medicine", "普通内科", "大内科", subjects=("03",)),
@@ -173,7 +180,7 @@ def _resolve_subject(subject: str, text: str) -> Specialty:
     >>> _resolve_subject("03.05", "0305")
     Traceback (most recent call last):
     ...
-    mednet.errors.UnknownSpecialty: unknown specialty '0305' (诊疗科目 03.05 血液内科专业, not in mednet's vocabulary); did you mean 'internal_medicine'?
+    mednet.errors.UnknownSpecialty: unknown specialty '0305' (诊疗科目 03.05 血液内科专业, not in mednet's ...); ...
     """
     found = _index().get(subject)
     if found is not None:

@@ -23,10 +23,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import regionkit as rk  # noqa: E402
+import regionkit as rk
 
-from mednet.models import (  # noqa: E402
-    Capability, Community, Contact, Detail, Institution, Link, LinkKind, Membership, Region, Role, Session, Source,
+from mednet.models import (
+    Capability,
+    Community,
+    Contact,
+    Detail,
+    Institution,
+    Link,
+    LinkKind,
+    Membership,
+    Region,
+    Role,
+    Session,
+    Source,
     Tier,
 )
 

@@ -28,7 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mednet.importing.links import (  # noqa: F401  (re-exported for the builders)
-    DISTANCE_FLOOR_KM, NEIGHBOUR_K, NEIGHBOUR_MAX_KM, link_km, make_link, pair_key,
+    DISTANCE_FLOOR_KM,
+    NEIGHBOUR_K,
+    NEIGHBOUR_MAX_KM,
+    link_km,
+    make_link,
+    pair_key,
 )
 from mednet.importing.links import neighbour_links as _neighbour_links
 from mednet.models import Capability, Institution, Link, Location, Region, Source, Tier

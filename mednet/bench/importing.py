@@ -22,7 +22,8 @@ PROVINCE = "四川省"
 
 def province_frames(n: int = 5000) -> dict[str, pd.DataFrame]:
     """The sheets of the benchmark workbook: region, sources, institutions, members."""
-    rows, members = [], []
+    rows: list[dict[str, object]] = []
+    members: list[dict[str, str]] = []
     seats = [s for s in official_counties() if s.province == PROVINCE and s.lat is not None]
     for seat in seats:
         community = f"{seat.city}{seat.name}医共体（合成）"
@@ -37,7 +38,7 @@ def province_frames(n: int = 5000) -> dict[str, pd.DataFrame]:
             category = "B100" if is_street(town.name) else "C210"
             name = f"{seat.city}{seat.name}{town.name}卫生院（合成）"
             rows.append(_row(name, category, seat.county_code, town.name, lat, lon, len(rows), "全科、02"))
-            members.append({"医共体": community, "机构": rows[-1]["名称"], "角色": "分院"})
+            members.append({"医共体": community, "机构": name, "角色": "分院"})
     for seat in seats * 2:
         if len(rows) >= n:
             break
@@ -53,9 +54,10 @@ def province_frames(n: int = 5000) -> dict[str, pd.DataFrame]:
     }
 
 
-def _row(name, category, county, township, lat, lon, i, departments) -> dict:
+def _row(name: str, category: str, county: str, township: str | None, lat: float | None, lon: float | None, i: int,
+         departments: str) -> dict[str, object]:
     datum = "GCJ-02" if i % 2 else "WGS84"
-    if lat is not None and datum == "GCJ-02":
+    if lat is not None and lon is not None and datum == "GCJ-02":
         lat, lon = from_wgs84(lat=lat, lon=lon, datum=datum)
     first17 = f"12510000{i:09d}"
     return {"名称": name, "类别": category, "区县": county, "乡镇街道": township, "纬度": lat, "经度": lon,

@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mednet.importing import require_importing
+
+    require_importing()
     from mednet.regions import load_region
 
     region = load_region(args.region)

@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mednet.importing import require_importing
+
+    require_importing()
     from mednet.importing.build import import_files
     from mednet.regions import save_region
     from mednet.validate import validate_membership

@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mednet.importing import require_importing
+
+    require_importing()
     from mednet.importing.export import write_tables
     from mednet.importing.init import init_county
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -31,12 +32,32 @@ from mednet.errors import TableImportError
 from mednet.importing.cells import Collector, Row
 from mednet.importing.links import membership_links, neighbour_links, pair_key
 from mednet.importing.rows import (
-    PLACES_SOURCE, COMMUNITY_KINDS, Context, make_id, read_capability, read_contact,
-    read_institution, read_link, read_membership, read_roster_entry, read_session, read_sources, read_travel,
+    COMMUNITY_KINDS,
+    PLACES_SOURCE,
+    Context,
+    make_id,
+    read_capability,
+    read_contact,
+    read_institution,
+    read_link,
+    read_membership,
+    read_roster_entry,
+    read_session,
+    read_sources,
+    read_travel,
 )
 from mednet.importing.tables import Table, frames_to_tables, read_files, table_rows
 from mednet.models import (
-    Capability, Community, Contact, CoveredCounty, Institution, Link, LinkKind, Region, Role, Roster,
+    Capability,
+    Community,
+    Contact,
+    CoveredCounty,
+    Institution,
+    Link,
+    LinkKind,
+    Region,
+    Role,
+    Roster,
     Source,
 )
 from mednet.places import ADCODE_SOURCE, find_county, find_township
@@ -109,12 +130,13 @@ def _import(tables: list[Table], *, region_id: str | None, name: str | None) -> 
     return region
 
 
-def _region_fields(rows: list[Row], problems: Collector, *, region_id, name, tables) -> dict:
+def _region_fields(rows: list[Row], problems: Collector, *, region_id: str | None, name: str | None,
+                   tables: list[Table]) -> dict[str, Any]:
     row = rows[0] if rows else None
     for extra in rows[1:]:
         extra.problem(None, "region-rows", "the 区域 region sheet has one row; this one is extra")
     value = (lambda key: row.text(key)) if row else (lambda key: None)
-    meta = {"id": region_id or value("id"), "name": name or value("name") or region_id or value("id"),
+    meta: dict[str, Any] = {"id": region_id or value("id"), "name": name or value("name") or region_id or value("id"),
             "description": value("description"), "road_factor": 1.3, "speed_kmh": 40.0, "booking_days": 7}
     if row:
         for key, low, high in (("road_factor", 1.0, 3.0), ("speed_kmh", 0.0, 200.0)):
@@ -173,19 +195,26 @@ def replace_id(inst: Institution, new_id: str) -> Institution:
 def _population(rows: list[Row], ctx: Context, institutions: dict[str, Institution]) -> None:
     for row in rows:
         people = row.integer("population", minimum=0)
-        if row.text("institution"):
-            targets = [ctx.resolve(row, "institution")]
-        else:
-            seat = row.parse("county", find_county, "unknown-county") if row.required("county") else None
-            town = row.parse("township", lambda t: find_township(seat.county_code, t), "unknown-township") \
-                if seat and row.required("township") else None
-            targets = [i.id for i in institutions.values() if town and i.county == seat.name
-                       and i.township == town.name and i.tier.is_primary_care]
-            if town and not targets:
-                row.problem("township", "no-centre", f"no township or community centre serves {town.name}")
+        targets = [ctx.resolve(row, "institution")] if row.text("institution") else _centres_of(row, institutions)
         for node in targets:
             if node is not None and people is not None:
                 institutions[node] = institutions[node].model_copy(update={"population": people})
+
+
+def _centres_of(row: Row, institutions: dict[str, Institution]) -> list[str]:
+    """The township or community centres serving the row's county and township."""
+    seat = row.parse("county", find_county, "unknown-county") if row.required("county") else None
+    if seat is None or not row.required("township"):
+        return []
+    code = seat.county_code
+    town = row.parse("township", lambda text: find_township(code, text), "unknown-township")
+    if town is None:
+        return []
+    found = [i.id for i in institutions.values()
+             if i.county == seat.name and i.township == town.name and i.tier.is_primary_care]
+    if not found:
+        row.problem("township", "no-centre", f"no township or community centre serves {town.name}")
+    return found
 
 
 def _contacts(rows: list[Row], ctx: Context, institutions: dict[str, Institution]) -> None:
@@ -206,10 +235,10 @@ def _capabilities(cap_rows: list[Row], session_rows: list[Row], ctx: Context,
                   institutions: dict[str, Institution]) -> None:
     listed: dict[str, dict[str, Capability]] = {}
     for row in cap_rows:
-        found = read_capability(row, ctx)
-        if found is None:
+        listing = read_capability(row, ctx)
+        if listing is None:
             continue
-        node, cap = found
+        node, cap = listing
         if cap.specialty in listed.setdefault(node, {}):
             row.problem("specialty", "duplicate-capability", f"{institutions[node].name} already lists {cap.specialty}")
             continue
@@ -225,13 +254,14 @@ def _capabilities(cap_rows: list[Row], session_rows: list[Row], ctx: Context,
         caps[code] = cap.model_copy(update={"sessions": (*cap.sessions, session)})
     for node, caps in listed.items():
         inst = institutions[node]
-        given = {c.specialty: c for c in inst.capabilities}
-        merged = {**caps, **{k: v for k, v in given.items() if k not in caps}}
+        merged = {**caps, **{c.specialty: c for c in inst.capabilities if c.specialty not in caps}}
         institutions[node] = inst.model_copy(update={"capabilities": tuple(merged.values())})
 
 
-def _communities(com_rows: list[Row], member_rows: list[Row], ctx: Context, institutions: dict[str, Institution]):
-    declared: dict[str, dict] = {}
+def _communities(
+    com_rows: list[Row], member_rows: list[Row], ctx: Context, institutions: dict[str, Institution],
+) -> tuple[dict[str, Community], dict[tuple[str, str], Row]]:
+    declared: dict[str, dict[str, Any]] = {}
     for row in com_rows:
         name = row.required("name")
         kind = row.parse("kind", lambda v: COMMUNITY_KINDS[v.casefold()], "community-kind")
@@ -346,14 +376,14 @@ def _report(problem: Problem, ctx: Context, member_rows: dict[tuple[str, str], R
         for row in rows[1:]:
             row.problem("community", problem.code, problem.message)
         return
-    member = member_rows.get((problem.community, problem.institution)) if problem.community else None
+    member = member_rows.get((problem.community, problem.institution or "")) if problem.community else None
     if member is not None:
         member.problem("role" if problem.code in ("lead-tier", "partner-as-lead") else "institution", problem.code,
                        problem.message)
         return
-    row = ctx.rows.get(problem.institution or "")
-    if row is not None:
-        row.problem("lat" if problem.code == "point-outside-county" else "name", problem.code, problem.message)
+    own = ctx.rows.get(problem.institution or "")
+    if own is not None:
+        own.problem("lat" if problem.code == "point-outside-county" else "name", problem.code, problem.message)
         return
     problems.add(file=region.id, sheet="", rule=problem.code, message=problem.message)
 

@@ -73,7 +73,7 @@ def resolve_category(text: str, *, grade: str | None = None) -> tuple[Tier, str 
             raise ValueError(f"WS 218 code {code} is {WS218_LABELS[code]}, not {label}")
         return _tier_of_code(code, grade), code
     if code in WS218_UNMODELLED or value in WS218_UNMODELLED.values():
-        label = WS218_UNMODELLED.get(code, value)
+        label = WS218_UNMODELLED.get(code or "", value)
         raise ValueError(f"{label} is not an institution mednet models (hospitals A1xx–A3xx, B100, C1xx–C2xx, G100)")
     tiers = ", ".join(t.value for t in Tier)
     raise ValueError(f"must be a mednet tier ({tiers}), a Chinese tier label or a WS 218 code such as C210")

@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -59,7 +59,7 @@ class Collector:
 
     problems: list[CellProblem] = field(default_factory=list)
 
-    def add(self, **fields) -> None:
+    def add(self, **fields: Any) -> None:
         self.problems.append(CellProblem(**fields))
 
     def __bool__(self) -> bool:

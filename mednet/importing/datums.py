@@ -45,7 +45,7 @@ def _forward(datum: str) -> Callable[[float, float], list[float]]:
     return coordTransform.wgs84_to_gcj02 if datum == "GCJ-02" else coordTransform.wgs84_to_bd09
 
 
-def from_wgs84(*, lat: float, lon: float, datum: Datum) -> tuple[float, float]:
+def from_wgs84(*, lat: float, lon: float, datum: Datum | str) -> tuple[float, float]:
     """A WGS84 point in ``datum`` (the published forward formulas).
 
     >>> from_wgs84(lat=31.1774276, lon=121.5272106, datum="GCJ-02")
@@ -53,11 +53,13 @@ def from_wgs84(*, lat: float, lon: float, datum: Datum) -> tuple[float, float]:
     """
     if datum == "WGS84":
         return lat, lon
+    if datum not in DATUMS:
+        raise ValueError(f"datum must be one of {', '.join(DATUMS)}, got {datum!r}")
     x, y = _forward(datum)(lon, lat)
     return y, x
 
 
-def to_wgs84(*, lat: float, lon: float, datum: Datum) -> tuple[float, float]:
+def to_wgs84(*, lat: float, lon: float, datum: Datum | str) -> tuple[float, float]:
     """The WGS84 point whose ``datum`` image is (lat, lon), by fixed-point iteration."""
     if datum == "WGS84":
         return lat, lon

@@ -21,7 +21,7 @@ import pandas as pd
 
 from mednet.errors import InvalidRequest
 from mednet.importing.sheets import SHEETS
-from mednet.models import Flag, Region
+from mednet.models import Flag, Institution, Provenance, Region
 
 LIST_JOIN = "; "
 
@@ -38,7 +38,7 @@ def _sheet(key: str, records: list[dict]) -> tuple[str, pd.DataFrame]:
     return sheet.title, frame
 
 
-def _provenance(fact) -> dict:
+def _provenance(fact: Provenance | Institution) -> dict[str, object]:
     return {"source": fact.source, "inferred": _yes(fact.inferred), "note": fact.note}
 
 

@@ -32,22 +32,39 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from mednet.errors import RegionDataError
 from mednet.models import (
-    Capability, Community, Contact, Detail, Flag, Institution, Location, Membership, Region, Registry, Role, Session,
-    Source, Tier,
+    Capability,
+    Community,
+    Contact,
+    Detail,
+    Flag,
+    Institution,
+    Location,
+    Membership,
+    Provenance,
+    Region,
+    Registry,
+    Role,
+    Session,
+    Source,
+    Tier,
 )
 from mednet.specialties import NATIONAL_SUBJECTS, resolve_specialty
+
+#: A JSON object (a resource, an element).
+Json = dict[str, Any]
 
 BASE = "https://mednet.invalid/fhir/StructureDefinition/"
 SYSTEM = "urn:mednet:"
 WEEKDAY_FHIR = {"mon": "mon", "tue": "tue", "wed": "wed", "thu": "thu", "fri": "fri", "sat": "sat", "sun": "sun"}
 
 
-def _models():
+def _models() -> dict[str, Any]:
     from fhir.resources.R4B.bundle import Bundle
     from fhir.resources.R4B.documentreference import DocumentReference
     from fhir.resources.R4B.healthcareservice import HealthcareService
@@ -72,27 +89,27 @@ def fhir_id(text: str) -> str:
 # ----------------------------------------------------------------------------- extensions
 
 
-def _ext(name: str, **value) -> dict:
+def _ext(name: str, **value: Any) -> Json:
     return {"url": BASE + name, **value}
 
 
-def _prov(fact, name: str = "provenance") -> dict:
+def _prov(fact: Provenance | Institution, name: str = "provenance") -> Json:
     parts = [{"url": "source", "valueString": fact.source}, {"url": "inferred", "valueBoolean": fact.inferred}]
     if fact.note:
         parts.append({"url": "note", "valueString": fact.note})
     return {"url": BASE + name, "extension": parts}
 
 
-def _find(element: dict, name: str) -> list[dict]:
+def _find(element: Json, name: str) -> list[Json]:
     return [e for e in element.get("extension", ()) if e.get("url") in (BASE + name, name)]
 
 
-def _value(element: dict, name: str, kind: str = "valueString"):
+def _value(element: Json, name: str, kind: str = "valueString") -> Any:
     found = _find(element, name)
     return found[0].get(kind) if found else None
 
 
-def _read_prov(element: dict, name: str = "provenance") -> dict:
+def _read_prov(element: Json, name: str = "provenance") -> Json:
     found = _find(element, name)
     if not found:
         raise ValueError(f"no {name} extension")
@@ -101,29 +118,37 @@ def _read_prov(element: dict, name: str = "provenance") -> dict:
             "note": _value(inner, "note")}
 
 
-def _coding(system: str, code: str, display: str | None = None) -> dict:
+def _coding(system: str, code: str, display: str | None = None) -> Json:
     coding = {"system": SYSTEM + system, "code": code}
     if display:
         coding["display"] = display
     return {"coding": [coding]}
 
 
-def _code(concepts: Iterable[dict], system: str) -> str | None:
+def _code(concepts: Iterable[Json], system: str) -> str:
+    """The code of the first coding in ``system``; a concept without one is not of mednet's shape."""
     for concept in concepts:
         for coding in concept.get("coding", ()):
             if coding.get("system") == SYSTEM + system:
-                return coding.get("code")
-    return None
+                return str(coding["code"])
+    raise ValueError(f"no {SYSTEM + system} coding")
 
 
-def _ref(kind: str, key: str) -> dict:
+def _code_or_none(concepts: Iterable[Json], system: str) -> str | None:
+    try:
+        return _code(concepts, system)
+    except ValueError:
+        return None
+
+
+def _ref(kind: str, key: str) -> Json:
     return {"reference": f"{kind}/{fhir_id(key)}"}
 
 
 # ----------------------------------------------------------------------------- export
 
 
-def region_to_bundle(region: Region) -> dict:
+def region_to_bundle(region: Region) -> Json:
     """The region as a FHIR Bundle (type ``collection``) as JSON-ready data; every resource validated."""
     home = {m.institution: c.id for c in region.communities for m in c.members if m.role in (Role.LEAD, Role.BRANCH)}
     resources = [_source(key, s) for key, s in region.sources.items()]
@@ -137,7 +162,7 @@ def region_to_bundle(region: Region) -> dict:
     return validate_bundle(bundle).model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def validate_bundle(bundle: dict, *, file: str = "<bundle>"):
+def validate_bundle(bundle: Json, *, file: str = "<bundle>") -> Any:
     """The Bundle as fhir.resources models: the Bundle and each resource in it validated as its own type."""
     try:
         return _models()["Bundle"].model_validate(bundle)
@@ -146,13 +171,13 @@ def validate_bundle(bundle: dict, *, file: str = "<bundle>"):
         raise RegionDataError(file, ".".join(map(str, first["loc"])), first["msg"]) from err
 
 
-def _source(key: str, source: Source) -> dict:
-    attachment = {"title": source.title}
+def _source(key: str, source: Source) -> Json:
+    attachment: Json = {"title": source.title}
     if source.url:
         attachment["url"] = source.url
     if source.date:
         attachment["creation"] = source.date.isoformat()
-    doc = {"resourceType": "DocumentReference", "id": "src-" + fhir_id(key), "status": "current",
+    doc: Json = {"resourceType": "DocumentReference", "id": "src-" + fhir_id(key), "status": "current",
            "identifier": [{"system": SYSTEM + "source", "value": key}], "content": [{"attachment": attachment}]}
     if source.publisher:
         doc["author"] = [{"display": source.publisher}]
@@ -163,7 +188,7 @@ def _source(key: str, source: Source) -> dict:
     return doc
 
 
-def _community(com: Community) -> dict:
+def _community(com: Community) -> Json:
     ext = [_ext("source", valueString=com.source)] + [_ext("county", valueString=c) for c in com.counties]
     if com.published:
         ext.append(_ext("published", valueDate=com.published.isoformat()))
@@ -174,7 +199,7 @@ def _community(com: Community) -> dict:
             "type": [_coding("community-kind", com.kind, "县域医共体" if com.kind == "county" else "城市医联体")]}
 
 
-def _institution(inst: Institution, community: str | None) -> list[dict]:
+def _institution(inst: Institution, community: str | None) -> list[Json]:
     key = fhir_id(inst.id)
     reg = inst.registry
     identifiers = [{"system": SYSTEM + "institution", "value": inst.id}]
@@ -194,14 +219,14 @@ def _institution(inst: Institution, community: str | None) -> list[dict]:
             ext.append(_ext("grade", valueString=reg.grade))
         if reg.beds is not None:
             ext.append(_ext("beds", valueInteger=reg.beds))
-    address = {"district": inst.county}
+    address: Json = {"district": inst.county}
     if inst.township:
         address["extension"] = [_ext("township", valueString=inst.township)]
     contact = inst.contact or Contact()
     if contact.address:
         address["text"] = contact.address.value
         address.setdefault("extension", []).append(_prov(contact.address))
-    org = {"resourceType": "Organization", "id": key, "extension": ext, "identifier": identifiers, "active": True,
+    org: Json = {"resourceType": "Organization", "id": key, "extension": ext, "identifier": identifiers, "active": True,
            "type": types, "name": inst.name, "address": [address]}
     if inst.aliases:
         org["alias"] = list(inst.aliases)
@@ -221,9 +246,9 @@ def _institution(inst: Institution, community: str | None) -> list[dict]:
     return [org, location, *services, *([access] if access else [])]
 
 
-def _service(inst: Institution, cap: Capability) -> dict:
+def _service(inst: Institution, cap: Capability) -> Json:
     spec = resolve_specialty(cap.specialty)
-    codings = [{"system": SYSTEM + "specialty", "code": spec.code, "display": spec.label_zh}]
+    codings: list[Json] = [{"system": SYSTEM + "specialty", "code": spec.code, "display": spec.label_zh}]
     codings += [{"system": SYSTEM + "zhenliao-kemu", "code": c, "display": NATIONAL_SUBJECTS.get(c)}
                 for c in spec.national_codes[:1]]
     ext = [_prov(cap)]
@@ -231,7 +256,7 @@ def _service(inst: Institution, cap: Capability) -> dict:
                         ("weekly-sessions", cap.weekly_sessions)):
         if value is not None:
             ext.append(_ext(name, valueInteger=value))
-    service = {"resourceType": "HealthcareService", "id": f"hs-{fhir_id(inst.id)}-{fhir_id(spec.code)}",
+    service: Json = {"resourceType": "HealthcareService", "id": f"hs-{fhir_id(inst.id)}-{fhir_id(spec.code)}",
                "extension": ext, "active": True, "providedBy": _ref("Organization", inst.id),
                "location": [_ref("Location", "loc-" + inst.id)], "name": spec.label_zh,
                "specialty": [{"coding": codings}]}
@@ -240,7 +265,7 @@ def _service(inst: Institution, cap: Capability) -> dict:
     return service
 
 
-def _available(session: Session) -> dict:
+def _available(session: Session) -> Json:
     ext = [_ext("every-weeks", valueInteger=session.every_weeks)]
     if session.part:
         ext.append(_ext("part", valueCode=session.part))
@@ -249,7 +274,7 @@ def _available(session: Session) -> dict:
     for name, value in (("valid-from", session.valid_from), ("valid-until", session.valid_until)):
         if value:
             ext.append(_ext(name, valueDate=value.isoformat()))
-    available = {"extension": ext}
+    available: Json = {"extension": ext}
     if session.weekday:
         available["daysOfWeek"] = [WEEKDAY_FHIR[session.weekday]]
     if session.part == "all_day":
@@ -257,24 +282,26 @@ def _available(session: Session) -> dict:
     return available
 
 
-def _access(inst: Institution, contact: Contact) -> dict | None:
+def _access(inst: Institution, contact: Contact) -> Json | None:
     if not (contact.booking or contact.hours or contact.emergency_24h):
         return None
-    service = {"resourceType": "HealthcareService", "id": f"hs-{fhir_id(inst.id)}-access", "active": True,
-               "providedBy": _ref("Organization", inst.id), "name": "就诊与预约 (access)", "extension": []}
+    extensions: list[Json] = []
+    service: Json = {"resourceType": "HealthcareService", "id": f"hs-{fhir_id(inst.id)}-access", "active": True,
+                     "providedBy": _ref("Organization", inst.id), "name": "就诊与预约 (access)",
+                     "extension": extensions}
     if contact.booking:
         service["telecom"] = [{"system": "other", "value": contact.booking.value,
                                "extension": [_prov(contact.booking)]}]
     if contact.hours:
-        service["extension"].append({"url": BASE + "hours", "extension": [
+        extensions.append({"url": BASE + "hours", "extension": [
             {"url": "value", "valueString": contact.hours.value}, *_prov(contact.hours)["extension"]]})
     if contact.emergency_24h:
-        service["extension"].append({"url": BASE + "emergency-24h", "extension": [
+        extensions.append({"url": BASE + "emergency-24h", "extension": [
             {"url": "value", "valueBoolean": contact.emergency_24h.value}, *_prov(contact.emergency_24h)["extension"]]})
     return service
 
 
-def _affiliation(com: Community, member: Membership) -> dict:
+def _affiliation(com: Community, member: Membership) -> Json:
     return {"resourceType": "OrganizationAffiliation", "id": f"aff-{fhir_id(com.id)}-{fhir_id(member.institution)}",
             "extension": [_prov(member)], "active": True, "organization": _ref("Organization", "com-" + com.id),
             "participatingOrganization": _ref("Organization", member.institution),
@@ -295,38 +322,40 @@ def read_bundle(path: str | os.PathLike[str], *, region_id: str | None = None) -
     """A region from a FHIR Bundle file (see :func:`region_from_bundle`)."""
     from mednet.regions import read_json
 
-    return region_from_bundle(read_json(Path(path)), region_id=region_id, file=str(path))
+    raw = read_json(Path(path))
+    if not isinstance(raw, dict):
+        raise RegionDataError(str(path), "top level", f"a FHIR Bundle is a JSON object, got {type(raw).__name__}")
+    return region_from_bundle(raw, region_id=region_id, file=str(path))
 
 
-def region_from_bundle(bundle: dict, *, region_id: str | None = None, file: str = "<bundle>") -> Region:
+def region_from_bundle(bundle: Json, *, region_id: str | None = None, file: str = "<bundle>") -> Region:
     """A region from a FHIR Bundle made by :func:`region_to_bundle` (or shaped like one).
 
     Every resource is validated by the fhir.resources models first; links the
     Bundle cannot hold are rebuilt by the import rules.
     """
-    from mednet.importing.build import IMPORT_RULE, import_source
-    from mednet.importing.links import membership_links, neighbour_links
-
     validate_bundle(bundle, file=file)
-    by_kind: dict[str, list[dict]] = {}
+    by_kind: dict[str, list[Json]] = {}
     for entry in bundle.get("entry", ()):
         resource = entry["resource"]
         by_kind.setdefault(resource["resourceType"], []).append(resource)
     try:
-        return _region(bundle, by_kind, region_id=region_id, rebuild=(IMPORT_RULE, import_source, membership_links,
-                                                                     neighbour_links))
+        return _region(bundle, by_kind, region_id=region_id)
     except (KeyError, ValueError, TypeError) as err:
         raise RegionDataError(file, "entry", f"not a Bundle of mednet's shape: {err}") from err
 
 
-def _ident(resource: dict, system: str) -> str | None:
+def _ident(resource: Json, system: str) -> str | None:
     return next((i["value"] for i in resource.get("identifier", ()) if i.get("system") == SYSTEM + system), None)
 
 
-def _region(bundle: dict, by_kind: dict[str, list[dict]], *, region_id, rebuild) -> Region:
+def _region(bundle: Json, by_kind: dict[str, list[Json]], *, region_id: str | None) -> Region:
     import datetime as dt
 
-    rule, rule_source, membership_links, neighbour_links = rebuild
+    from mednet.importing.build import IMPORT_RULE as rule
+    from mednet.importing.build import import_source as rule_source
+    from mednet.importing.links import membership_links, neighbour_links
+
     sources = {}
     for doc in by_kind.get("DocumentReference", ()):
         att = doc["content"][0]["attachment"]
@@ -336,8 +365,7 @@ def _region(bundle: dict, by_kind: dict[str, list[dict]], *, region_id, rebuild)
             licence=_value(doc, "licence"), note=doc.get("description"))
     orgs = by_kind.get("Organization", ())
     community_orgs = [o for o in orgs if _ident(o, "community")]
-    ids = {o["id"]: _ident(o, "institution") for o in orgs if _ident(o, "institution")}
-    ids.update({o["id"]: _ident(o, "community") for o in community_orgs})
+    ids = {o["id"]: key for o in orgs if (key := _ident(o, "institution") or _ident(o, "community"))}
     locations = {loc["managingOrganization"]["reference"].split("/", 1)[1]: loc for loc in by_kind.get("Location", ())}
     services: dict[str, list[dict]] = {}
     for hs in by_kind.get("HealthcareService", ()):
@@ -352,7 +380,7 @@ def _region(bundle: dict, by_kind: dict[str, list[dict]], *, region_id, rebuild)
                                                       **_read_prov(aff)))
     communities = []
     for o in community_orgs:
-        key = _ident(o, "community")
+        key = ids[o["id"]]
         published = _value(o, "published", "valueDate")
         communities.append(Community(
             id=key, name=o["name"], kind=_code(o["type"], "community-kind"),
@@ -370,16 +398,16 @@ def _region(bundle: dict, by_kind: dict[str, list[dict]], *, region_id, rebuild)
                   communities=tuple(communities), links=tuple(links))
 
 
-def _read_institution(org: dict, loc: dict, services: list[dict], ids: dict[str, str]) -> Institution:
+def _read_institution(org: Json, loc: Json, services: list[Json], ids: dict[str, str]) -> Institution:
     import datetime as dt
 
     address = org["address"][0]
     registry = None
     if _find(org, "registry"):
-        registry = Registry(category=_code(org["type"], "ws218"), grade=_value(org, "grade"),
+        registry = Registry(category=_code_or_none(org["type"], "ws218"), grade=_value(org, "grade"),
                             credit_code=_ident(org, "uscc"), licence_number=_ident(org, "licence"),
                             beds=_value(org, "beds", "valueInteger"), **_read_prov(org, "registry"))
-    contact: dict = {}
+    contact: Json = {}
     if org.get("telecom"):
         contact["phone"] = Detail(value=org["telecom"][0]["value"], **_read_prov(org["telecom"][0]))
     if address.get("text"):
@@ -409,7 +437,7 @@ def _read_institution(org: dict, loc: dict, services: list[dict], ids: dict[str,
             weekly_sessions=_value(hs, "weekly-sessions", "valueInteger"), **_read_prov(hs)))
     township = _value(address, "township")
     return Institution(
-        id=_ident(org, "institution"), name=org["name"], aliases=tuple(org.get("alias", ())),
+        id=ids[org["id"]], name=org["name"], aliases=tuple(org.get("alias", ())),
         tier=Tier(_code(org["type"], "tier")), county=address["district"], township=township,
         lat=loc["position"]["latitude"], lon=loc["position"]["longitude"],
         location=Location(kind=_value(loc, "location-kind", "valueCode"),
@@ -418,4 +446,4 @@ def _read_institution(org: dict, loc: dict, services: list[dict], ids: dict[str,
         contact=Contact(**contact) if contact else None, **_read_prov(org))
 
 
-__all__ = ["BASE", "read_bundle", "validate_bundle", "region_from_bundle", "region_to_bundle", "write_bundle"]
+__all__ = ["BASE", "read_bundle", "region_from_bundle", "region_to_bundle", "validate_bundle", "write_bundle"]

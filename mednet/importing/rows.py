@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from mednet.errors import InvalidCoordinates, UnknownInstitution, closest_names
 from mednet.geo import check_lat_lon
@@ -19,8 +20,22 @@ from mednet.importing.cells import Row
 from mednet.importing.credit_code import credit_code_problem
 from mednet.importing.datums import parse_datum, to_wgs84
 from mednet.models import (
-    CONTACT_KINDS, Capability, Contact, Detail, Flag, Institution, Link, LinkKind, Location, Membership,
-    Registry, Role, RosterEntry, Session, Source, Tier,
+    CONTACT_KINDS,
+    Capability,
+    Contact,
+    Detail,
+    Flag,
+    Institution,
+    Link,
+    LinkKind,
+    Location,
+    Membership,
+    Registry,
+    Role,
+    RosterEntry,
+    Session,
+    Source,
+    Tier,
 )
 from mednet.network import name_index
 from mednet.places import Place, find_county, find_township
@@ -30,11 +45,9 @@ ROLES = {"lead": "lead", "牵头医院": "lead", "牵头": "lead", "牵头单位
          "branch": "branch", "分院": "branch", "成员单位": "branch", "成员": "branch",
          "collaborator": "collaborator", "协作单位": "collaborator", "协作医院": "collaborator", "协作": "collaborator",
          "alliance": "alliance", "专科联盟": "alliance", "联盟": "alliance"}
-WEEKDAYS = {**{d: d for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
-            **{f"{p}{c}": d for d, c in zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "一二三四五六日")
-               for p in ("周", "星期", "礼拜")},
-            "周天": "sun", "星期天": "sun", **{str(i): d for i, d in enumerate(("mon", "tue", "wed", "thu", "fri",
-                                                                             "sat", "sun"), 1)}}
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS = {**{d: d for d in _DAYS}, "周天": "sun", "星期天": "sun", **{str(i): d for i, d in enumerate(_DAYS, 1)},
+            **{f"{p}{c}": d for d, c in zip(_DAYS, "一二三四五六日", strict=True) for p in ("周", "星期", "礼拜")}}
 PARTS = {"morning": "morning", "上午": "morning", "afternoon": "afternoon", "下午": "afternoon",
          "evening": "evening", "晚上": "evening", "夜间": "evening", "all_day": "all_day", "全天": "all_day"}
 COMMUNITY_KINDS = {"county": "county", "县域": "county", "县域医共体": "county", "urban": "urban", "城市": "urban",
@@ -224,13 +237,15 @@ def _location(row: Row, ctx: Context, seat: Place | None, township: Place | None
     return lat, lon, location
 
 
-def _bad_datum():
+def _bad_datum() -> NoReturn:
     raise ValueError("must be WGS84, GCJ-02 (高德/腾讯) or BD-09 (百度)")
 
 
-def _seat_point(seat: Place, township: Place | None, tier: Tier | None, ctx: Context):
+def _seat_point(seat: Place, township: Place | None, tier: Tier | None,
+                ctx: Context) -> tuple[float, float, Location]:
     ctx.used_sources.add(PLACES_SOURCE)
-    if township is not None and township.lat is not None and tier is not None and tier.is_primary_care:
+    if (township is not None and township.lat is not None and township.lon is not None and tier is not None
+            and tier.is_primary_care):
         note = (f"no point given: placed at the seat of {township.name} (places table row {township.code}), not the "
                 "building")
         return township.lat, township.lon, Location(kind="town_seat", source=PLACES_SOURCE, inferred=True, note=note)
@@ -245,17 +260,19 @@ def seat_point(seat: Place) -> tuple[float, float, str]:
     """A county's seat point, or the best stand-in the places table has, and what it is."""
     from mednet.places import all_places, county_townships
 
-    if seat.lat is not None:
+    if seat.lat is not None and seat.lon is not None:
         return seat.lat, seat.lon, f"the seat of {seat.name} (places table row {seat.code})"
-    towns = [t for t in county_townships(seat.name, code=seat.county_code) if t.lat is not None]
+    towns = [(t.lat, t.lon) for t in county_townships(seat.name, code=seat.county_code)
+             if t.lat is not None and t.lon is not None]
     if towns:
-        lat = round(sum(t.lat for t in towns) / len(towns), 6)
-        lon = round(sum(t.lon for t in towns) / len(towns), 6)
+        lat = round(sum(t[0] for t in towns) / len(towns), 6)
+        lon = round(sum(t[1] for t in towns) / len(towns), 6)
         return lat, lon, f"the mean of {len(towns)} township points of {seat.name} (its seat has no point)"
+    located = [p for p in all_places() if p.lat is not None and p.lon is not None]
     for prefix in (seat.code[:4], seat.code[:2]):
-        above = [p for p in all_places() if p.code.startswith(prefix) and p.level == "city" and p.lat is not None]
-        above = above or [p for p in all_places() if p.code.startswith(prefix) and p.lat is not None]
-        if above:
+        above = [p for p in located if p.code.startswith(prefix) and p.level == "city"]
+        above = above or [p for p in located if p.code.startswith(prefix)]
+        if above and above[0].lat is not None and above[0].lon is not None:
             return above[0].lat, above[0].lon, (f"{above[0].name} (places table row {above[0].code}): neither "
                                                 f"{seat.name} nor its townships have a point; a distant proxy")
     raise ValueError(f"no point for {seat.name} or anything above it in the places table")
@@ -282,7 +299,7 @@ def _credit_code(text: str) -> str:
 
 
 def _contact(row: Row, source: str) -> Contact | None:
-    details = {}
+    details: dict[str, Detail | Flag] = {}
     for kind in CONTACT_KINDS:
         if kind == "emergency_24h":
             value = row.boolean(kind)
@@ -297,6 +314,7 @@ def read_contact(row: Row, ctx: Context) -> tuple[str, str, Detail | Flag] | Non
     node, kind = ctx.resolve(row, "institution"), row.choice("kind", CONTACTS, rule="contact-kind")
     text, source = row.required("value"), ctx.source(row)
     inferred, note = bool(row.boolean("inferred")), row.text("note")
+    detail: Detail | Flag | None
     if kind == "emergency_24h" and text is not None:
         flag = row.boolean("value")
         detail = None if flag is None else Flag(value=flag, source=source, inferred=inferred, note=note)
@@ -326,7 +344,7 @@ def read_session(row: Row, ctx: Context) -> tuple[str, str, Session] | None:
     session = dict(weekday=row.choice("weekday", WEEKDAYS, rule="weekday"), part=row.choice("part", PARTS, rule="part"),
                    every_weeks=row.integer("every_weeks", minimum=1) or 1, provider=provider,
                    valid_from=row.date("valid_from"), valid_until=row.date("valid_until"))
-    if row.text("provider") and provider is None or row.text("source") and row.text("source") not in ctx.sources:
+    if (row.text("provider") and provider is None) or (row.text("source") and row.text("source") not in ctx.sources):
         ctx.source(row)  # reports the unknown key
         return None
     return None if host is None or code is None else (host, code, Session(**session))
@@ -355,7 +373,7 @@ def read_link(row: Row, ctx: Context) -> Link | None:
     basis = row.choice("distance_basis", BASES, rule="distance-basis") or "road"
     minutes = row.number("minutes", minimum=0, exclusive=True)
     source, inferred, note = ctx.source(row), bool(row.boolean("inferred")), row.text("note")
-    if None in (a, b, kind, km):
+    if a is None or b is None or kind is None or km is None:
         return None
     if a == b:
         row.problem("b", "link-ends", "a link joins two different institutions")

@@ -158,4 +158,4 @@ def sheet_for(name: str) -> Sheet | None:
     return None
 
 
-__all__ = ["Column", "SHEETS", "Sheet", "normalise", "sheet_for"]
+__all__ = ["SHEETS", "Column", "Sheet", "normalise", "sheet_for"]

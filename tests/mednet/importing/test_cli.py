@@ -5,6 +5,7 @@ import re
 import shlex
 import shutil
 from pathlib import Path
+from typing import Any
 
 from mednet.cli import main
 from mednet.regions import load_region
@@ -46,7 +47,7 @@ def test_five_minutes_with_the_bundled_example(tmp_path, capsys, monkeypatch):
 def test_every_fact_of_the_example_no_source_gives_is_inferred(tmp_path):
     assert main(["import", str(EXAMPLE), "-o", str(tmp_path / "longyou.json")]) == 0
     region = load_region(tmp_path / "longyou.json")
-    facts = [*region.institutions, *(i.location for i in region.institutions),
+    facts: list[Any] = [*region.institutions, *(i.location for i in region.institutions),
              *(c for i in region.institutions for c in i.capabilities), *(m for c in region.communities
                                                                          for m in c.members), *region.links]
     assert facts and all(f.inferred for f in facts)
