@@ -85,10 +85,11 @@ def membership_links(
     for link in existing:
         linked.setdefault(link.a, set()).add(link.b)
         linked.setdefault(link.b, set()).add(link.a)
-    links = []
+    pairs: list[tuple[Institution, Institution, LinkKind, str]] = []
+    measure = "great-circle" if great_circle else "geodesic"
     for com in communities:
         lead = com.lead
-        if lead not in by_id:
+        if lead is None or lead not in by_id:
             continue
         others = set(com.ids())
         for m in com.members:
@@ -96,15 +97,19 @@ def membership_links(
             if m.role is Role.LEAD or m.institution not in by_id or lead in near or (
                     m.role is not Role.BRANCH and near & others):
                 continue
-            kind = ROLE_LINK[m.role]
-            measure = "great-circle" if great_circle else "geodesic"
-            links.append(make_link(by_id[m.institution], by_id[lead], kind, road_factor=road_factor, source=source,
-                                   inferred=True, great_circle=great_circle,
-                                   note=(f"{m.role.label_zh} of {com.name}: the channel to its lead follows from the "
-                                         f"membership; distance is {measure} x road factor")))
+            pairs.append((by_id[m.institution], by_id[lead], ROLE_LINK[m.role],
+                          f"{m.role.label_zh} of {com.name}: the channel to its lead follows from the membership; "
+                          f"distance is {measure} x road factor"))
             linked.setdefault(m.institution, set()).add(lead)
             linked.setdefault(lead, set()).add(m.institution)
-    return links
+    if great_circle and pairs:  # one vectorised pass
+        km = haversine_km([a.lat for a, *_ in pairs], [a.lon for a, *_ in pairs], [b.lat for _, b, *_ in pairs],
+                          [b.lon for _, b, *_ in pairs]).tolist()
+    else:
+        km = [geodesic_km(lat1=a.lat, lon1=a.lon, lat2=b.lat, lon2=b.lon) for a, b, *_ in pairs]
+    return [Link(a=a.id, b=b.id, kind=kind, distance_km=round(max(d * road_factor, DISTANCE_FLOOR_KM), 3),
+                 distance_basis="geodesic_x_road_factor", source=source, inferred=True, note=note)
+            for (a, b, kind, note), d in zip(pairs, km, strict=True)]
 
 
 __all__ = ["DISTANCE_FLOOR_KM", "NEIGHBOUR_K", "NEIGHBOUR_MAX_KM", "link_km", "make_link", "membership_links",
