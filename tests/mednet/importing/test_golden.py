@@ -78,3 +78,12 @@ def test_nothing_is_written_when_an_error_remains(tmp_path):
     out = tmp_path / "region.json"
     assert main(["import", str(FIXTURES / "planted.xlsx"), "-o", str(out)]) == 1
     assert not out.exists()
+
+
+def test_csv_saved_by_excel_in_gb18030_reads_and_instruction_sheets_are_skipped(tmp_path):
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    (folder / "机构.csv").write_bytes("名称,层级,区县,乡镇街道\n湖镇镇卫生院,C210,龙游县,湖镇\n".encode("gb18030"))
+    (folder / "说明.csv").write_text("这是填写说明\n", encoding="utf-8")
+    region = import_files([folder], region_id="gbk")
+    assert region.institutions[0].township == "湖镇镇" and region.sources["file:机构.csv"].title == "机构.csv"
