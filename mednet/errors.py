@@ -176,3 +176,11 @@ class MissingExtra(MednetError, ImportError):
         self.module, self.extra = module, extra
         super().__init__(f"{module} is needed for this: install mednet's {extra!r} extra "
                          f"(pip install 'mednet[{extra}]')")
+
+
+class TravelDataError(RegionDataError):
+    """A travel file, OSM extract or OD table cannot be used: names the file, the place in it and the rule.
+
+    >>> str(TravelDataError("od.csv", "row 3", "`minutes` must be a number >= 0, got 'abc'"))
+    "od.csv: row 3: `minutes` must be a number >= 0, got 'abc'"
+    """

@@ -19,7 +19,7 @@ from mednet.errors import InvalidRequest, MednetError
 
 T = TypeVar("T")
 
-COMMANDS = ("init", "import", "export", "validate", "route", "coverage", "serve", "bench")
+COMMANDS = ("init", "import", "export", "validate", "route", "coverage", "roads", "travel", "serve", "bench")
 
 #: Subcommands whose module name differs from the command (``import`` is a keyword).
 MODULES = {"import": "import_"}
