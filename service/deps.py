@@ -1,4 +1,10 @@
-"""What the routers depend on: the regions loaded at start, one :class:`ServedRegion` each.
+"""What the routers depend on: the regions loaded at start, one :class:`ServedRegion` each; the referral
+ledger and the caller's API key.
+
+The region files are read and checked when the app starts (a broken file
+stops the start); compiling the routing kernel and building the routers
+then happens in a background thread (:class:`RegionLoader`), while the
+service already answers (``/ready`` 503 with ``Retry-After`` until done).
 
 Dependencies are ``async`` so that they run on the event loop, not in the
 thread pool (the route endpoint is on the hot path).
@@ -6,12 +12,18 @@ thread pool (the route endpoint is on the hot path).
 
 from __future__ import annotations
 
+import fcntl
+import gc
+import logging
+import tempfile
 import threading
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import networkx as nx
 import numpy as np
@@ -25,11 +37,16 @@ from mednet.errors import LedgerUnavailable, NotAuthenticated, UnknownRegion
 from mednet.ledger import ApiKey, Ledger, authenticate, open_ledger_engine
 from mednet.ledger.keys import recent_key
 from mednet.models import Institution, Region
-from mednet.network import CompiledNetwork
 from mednet.regions import list_regions, load_region
-from mednet.routing import Router, warm_up
-from mednet.validate import CommunitySummary, ValidationReport, summarize_communities, validate_membership
+from mednet.validate import CommunitySummary, summarize_communities
 from service.config import Settings
+from service.limits import NAME_MAX_CHARS, NAME_PATTERN
+
+if TYPE_CHECKING:  # the routing kernel (numba) is imported by the loader thread, not at start
+    from mednet.network import CompiledNetwork
+    from mednet.routing import Router
+
+logger = logging.getLogger("service")
 
 
 @dataclass(eq=False)
@@ -42,12 +59,12 @@ class ServedRegion:
     institutions: dict[str, Institution] = field(repr=False)
     lat: np.ndarray = field(repr=False)
     lon: np.ndarray = field(repr=False)
-    _validation: ValidationReport | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_region(cls, region: Region) -> ServedRegion:
         """Build the network and compile it for routing, once."""
+        from mednet.routing import Router
+
         insts = region.institutions
         router = Router.from_region(region)
         return cls(
@@ -67,25 +84,69 @@ class ServedRegion:
         """The network in array form (the router's)."""
         return self.router.net
 
-    def validation(self) -> ValidationReport:
-        """The membership report, computed on first use and kept."""
-        with self._lock:
-            if self._validation is None:
-                self._validation = validate_membership(self.region)
-            return self._validation
+
+def read_regions(folder: Path) -> dict[str, Region]:
+    """Every region file in ``folder``, read and checked (fast); raises on a broken file."""
+    return {name: load_region(folder / f"{name}.json") for name in list_regions(folder)}
 
 
-def load_served_regions(folder: Path) -> dict[str, ServedRegion]:
-    """Every region file in ``folder``, loaded and compiled; raises on a broken file."""
-    warm_up()  # compile the routing kernel now, not on the first referral
-    return {name: ServedRegion.from_region(load_region(folder / f"{name}.json")) for name in list_regions(folder)}
+@contextmanager
+def compile_lock() -> Iterator[None]:
+    """Held while compiling the routing kernel: with several workers, the first compiles it and writes
+    numba's on-disk cache, the others wait and then load it (instead of each compiling its own)."""
+    with open(Path(tempfile.gettempdir()) / "mednet-kernel.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+class RegionLoader:
+    """Compiles the routing kernel and builds each region's router in a background thread.
+
+    ``regions`` is None until done; ``error`` says why it failed, if it did.
+    """
+
+    def __init__(self, regions: dict[str, Region], *, folder: Path) -> None:
+        self.pending, self.folder = regions, folder
+        self.regions: dict[str, ServedRegion] | None = None
+        self.error: str | None = None
+        self.thread = threading.Thread(target=self._load, name="mednet-loader", daemon=True)
+
+    def start(self) -> RegionLoader:
+        self.thread.start()
+        return self
+
+    def _load(self) -> None:
+        start = time.perf_counter()
+        try:
+            from mednet.routing import warm_up
+
+            with compile_lock():
+                warm_up()  # compile the routing kernel now (or load it from numba's cache), not on a referral
+            regions = {name: ServedRegion.from_region(region) for name, region in self.pending.items()}
+        except Exception as err:
+            self.error = f"{type(err).__name__}: {err}"
+            logger.error("could not load the regions of %s: %s", self.folder, self.error)
+            return
+        # The regions stay for the life of the process: move them out of the garbage collector's sight, so that
+        # its full collections (which requests' allocations trigger) do not walk hundreds of thousands of objects.
+        gc.collect()
+        gc.freeze()
+        self.regions = regions
+        logger.info("ready: %d region(s) from %s in %.2f s: %s", len(regions), self.folder,
+                    time.perf_counter() - start, ", ".join(regions) or "none")
 
 
 def served_regions(conn: HTTPConnection) -> dict[str, ServedRegion]:
-    """The loaded regions; 503 while the app has not finished starting."""
-    regions = getattr(conn.app.state, "regions", None)
+    """The loaded regions; 503 with ``Retry-After`` while they are loading (or if loading failed)."""
+    loader: RegionLoader | None = getattr(conn.app.state, "loader", None)
+    regions = None if loader is None else loader.regions
     if regions is None:
-        raise HTTPException(503, "regions are not loaded yet; retry shortly", headers={"Retry-After": "1"})
+        why = "regions are loading; retry shortly" if loader is None or loader.error is None else (
+            f"regions could not be loaded ({loader.error})")
+        raise HTTPException(503, why, headers={"Retry-After": "1"})
     return regions
 
 
@@ -98,7 +159,8 @@ def find_region(conn: HTTPConnection, region: str) -> ServedRegion:
     return found
 
 
-RegionId = Annotated[str, PathParam(description="region id, e.g. `quzhou` (see `GET /regions`)")]
+RegionId = Annotated[str, PathParam(min_length=1, max_length=NAME_MAX_CHARS, pattern=NAME_PATTERN,
+                                    description="region id, e.g. `quzhou` (see `GET /regions`)")]
 
 
 async def get_region(conn: HTTPConnection, region: RegionId) -> ServedRegion:
@@ -108,17 +170,44 @@ async def get_region(conn: HTTPConnection, region: RegionId) -> ServedRegion:
 RegionDep = Annotated[ServedRegion, Depends(get_region)]
 
 
-def open_ledger(settings: Settings, regions: dict[str, ServedRegion]) -> Ledger:
+class LoadedRegions(Mapping[str, ServedRegion]):
+    """The loader's regions as a mapping, for the ledger: empty until they are built (the ledger's endpoints
+    answer 503 until then, see :func:`get_ledger`)."""
+
+    def __init__(self, loader: RegionLoader) -> None:
+        self.loader = loader
+
+    def _regions(self) -> dict[str, ServedRegion]:
+        return self.loader.regions or {}
+
+    def __getitem__(self, name: str) -> ServedRegion:
+        return self._regions()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._regions())
+
+    def __len__(self) -> int:
+        return len(self._regions())
+
+
+def open_ledger(settings: Settings, regions: Mapping[str, ServedRegion]) -> Ledger:
     """The referral ledger over the served regions: its database created or migrated first."""
     engine = open_ledger_engine(settings.database_url, data_dir=settings.data_folder())
     return Ledger(engine, regions, hold_minutes=settings.hold_minutes, session_slots=settings.session_slots)
 
 
-async def get_ledger(conn: HTTPConnection) -> Ledger:
-    ledger = getattr(conn.app.state, "ledger", None)
+def opened_ledger(conn: HTTPConnection) -> Ledger:
+    """The ledger opened at start; :class:`LedgerUnavailable` (→ 503) outside the app's life."""
+    ledger: Ledger | None = getattr(conn.app.state, "ledger", None)
     if ledger is None:
         raise LedgerUnavailable("the ledger is not open yet; retry shortly")
     return ledger
+
+
+async def get_ledger(conn: HTTPConnection) -> Ledger:
+    """The ledger, once the regions it routes by and names institutions from are built (503 until then)."""
+    served_regions(conn)
+    return opened_ledger(conn)
 
 
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
@@ -139,8 +228,8 @@ async def get_key(ledger: LedgerDep, authorization: Annotated[str | None, Header
 KeyDep = Annotated[ApiKey, Depends(get_key)]
 
 
-#: Paths open even when reads need a key: liveness, readiness and the API's own documentation.
-OPEN_PATHS = ("/health", "/ready", "/docs", "/redoc", "/openapi.json")
+#: Paths open even when reads need a key: liveness, readiness, metrics and the API's own documentation.
+OPEN_PATHS = ("/health", "/ready", "/metrics", "/docs", "/redoc", "/openapi.json")
 
 
 async def require_key_for_reads(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -151,7 +240,7 @@ async def require_key_for_reads(request: Request, call_next: Callable[[Request],
         from service.errors import problem_from_error
 
         try:
-            await get_key(await get_ledger(request), request.headers.get("authorization"))
+            await get_key(opened_ledger(request), request.headers.get("authorization"))
         except (NotAuthenticated, LedgerUnavailable) as err:
             return problem_from_error(err)
     return await call_next(request)

@@ -31,9 +31,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from mednet.bench import BenchRow
-from mednet.bench.http import _cpu_seconds, free_port, wait_ready
+from mednet.bench.local import cpu_seconds, free_port, wait_ready
+from mednet.bench.postgres import ThrowawayPostgres, find_postgres_bin
+from mednet.ledger import Ledger, LedgerRegion, QuotaIn, create_key, open_ledger_engine
+from mednet.regions import load_region, save_region
 
 AREA = "ledger"
 REGION = "minhang"
@@ -43,8 +47,6 @@ CONCURRENCY = 16
 def serving_regions(folder: Path) -> Path:
     """A regions folder holding Minhang alone with a 7-day booking window (so that its Tuesday session is
     always in the window); the service starts faster with one small region."""
-    from mednet.regions import load_region, save_region
-
     folder.mkdir(parents=True, exist_ok=True)
     save_region(load_region(REGION).model_copy(update={"booking_days": 7}), folder / f"{REGION}.json")
     return folder
@@ -72,7 +74,7 @@ class LedgerService:
             [sys.executable, "-m", "mednet.cli", "serve", "--port", str(self.port), "--workers", str(self.workers),
              "--no-access-log", "--regions-dir", self.env["MEDNET_REGIONS_DIR"]],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_ready(self.port, self.process, self.log)
+        wait_ready(self.port, self.process, self.log, workers=self.workers)  # each worker loads its regions
         return self
 
     def cpu_seconds(self) -> float:
@@ -81,7 +83,7 @@ class LedgerService:
         for pid in list(pids):
             with contextlib.suppress(OSError):
                 pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-        return sum(_cpu_seconds(pid) or 0.0 for pid in pids)
+        return sum(cpu_seconds(pid) or 0.0 for pid in pids)
 
     def kill(self) -> None:
         """SIGKILL the server and its workers at once (a crash: nothing is flushed or closed)."""
@@ -112,9 +114,6 @@ class LedgerService:
 def prepare(database_url: str | None, data_dir: Path) -> dict[str, str]:
     """Migrate the database and make the keys the load uses: the centre's desk, Xinhua's desk, an admin;
     Xinhua's paediatric referral quota set large enough for the run. Returns the clear keys."""
-    from mednet.ledger import Ledger, LedgerRegion, QuotaIn, create_key, open_ledger_engine
-    from mednet.regions import load_region
-
     engine = open_ledger_engine(database_url, data_dir=data_dir)
     keys = {"centre": create_key(engine, role="desk", label="bench centre", region=REGION, institution="mh-hongqiao"),
             "xinhua": create_key(engine, role="desk", label="bench xinhua", region=REGION, institution="sh-xinhua"),
@@ -129,17 +128,20 @@ def prepare(database_url: str | None, data_dir: Path) -> dict[str, str]:
 # --------------------------------------------------------------------------- the load generator
 
 
-async def _exchange(reader, writer, method: str, path: str, body: dict | None, key: str, port: int) -> tuple[int, dict]:
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, method: str, path: str,
+                    body: dict[str, Any] | None, key: str, port: int) -> tuple[int, dict[str, Any]]:
     data = json.dumps(body).encode() if body is not None else b""
     writer.write((f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {key}\r\n"
                   f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n").encode() + data)
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
-    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+    found = re.search(rb"(?i)content-length: *(\d+)", head)
+    length = int(found.group(1)) if found else 0
     return status, json.loads(await reader.readexactly(length)) if length else {}
 
 
-async def _flows(port: int, keys: dict[str, str], slots: list[str], *, n: int, seconds: float, concurrency: int):
+async def _flows(port: int, keys: dict[str, str], slots: list[str], *, n: int, seconds: float,
+                 concurrency: int) -> tuple[list[float], list[float], int, float]:
     flows: list[float] = []
     requests: list[float] = []
     errors = 0
@@ -153,8 +155,9 @@ async def _flows(port: int, keys: dict[str, str], slots: list[str], *, n: int, s
             while remaining[0] > 0 and time.perf_counter() < deadline:
                 remaining[0] -= 1
                 start = time.perf_counter()
-                steps = [("POST", "/referrals", {"specialty": "paediatrics", "reason": "bench", "route": False,
-                                                 "destination": "sh-xinhua", "patient": {"ref": f"B{i}"}}, "centre")]
+                steps: list[tuple[str, str, dict[str, Any] | None, str]] = [("POST", "/referrals", {
+                    "specialty": "paediatrics", "reason": "bench", "route": False, "destination": "sh-xinhua",
+                    "patient": {"ref": f"B{i}"}}, "centre")]
                 ok = True
                 for k, (method, path, body, who) in enumerate(steps):
                     t = time.perf_counter()
@@ -180,14 +183,12 @@ async def _flows(port: int, keys: dict[str, str], slots: list[str], *, n: int, s
     return flows, requests, errors, time.perf_counter() - start
 
 
-def _p(values: list[float], q: float) -> float:
+def _p(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) >= 2 else float("nan")
 
 
 def fsync_rate(folder: Path) -> float | None:
     """``pg_test_fsync``'s fdatasync rate (ops/s) on ``folder``'s disk, or None without the program."""
-    from mednet.bench.postgres import find_postgres_bin
-
     found = find_postgres_bin()
     if found is None or not (found / "pg_test_fsync").exists():
         return None
@@ -212,8 +213,6 @@ def parse_fsync_rate(out: str) -> float | None:
 def measure(engine: str, folder: Path, *, n: int, seconds: float) -> dict[str, float]:
     """Flows per second and latencies for one engine (a throwaway server for PostgreSQL)."""
     import datetime as dt
-
-    from mednet.bench.postgres import ThrowawayPostgres
 
     with contextlib.ExitStack() as stack:
         url = None

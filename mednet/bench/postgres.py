@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from mednet.bench.http import free_port
+from mednet.bench.local import free_port
 
 #: Where Debian's postgresql packages put the server programs, newest version first.
 BIN_GLOB = "/usr/lib/postgresql/*/bin"
@@ -41,10 +41,11 @@ class ThrowawayPostgres:
     """
 
     def __init__(self, *, durable: bool = False, max_connections: int = 300):
-        self.bin = find_postgres_bin()
-        if self.bin is None:
+        found = find_postgres_bin()
+        if found is None:
             raise FileNotFoundError(f"no PostgreSQL server programs under {BIN_GLOB} (Debian: apt-get install "
                                     "postgresql)")
+        self.bin: Path = found
         self.durable, self.max_connections = durable, max_connections
         self.port = free_port()
         self.folder: Path | None = None

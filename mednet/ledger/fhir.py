@@ -17,7 +17,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
-from mednet.ledger.records import ReferralRecord
+from mednet.ledger.records import InstitutionBrief, ReferralRecord
 from mednet.specialties import resolve_specialty
 
 #: Referral state → ServiceRequest.status.
@@ -32,7 +32,7 @@ PRIORITY = {"routine": "routine", "urgent": "urgent", "emergency": "stat"}
 REFERRAL = {"system": "http://snomed.info/sct", "code": "3457005", "display": "Patient referral"}
 
 
-def _institution(ref) -> dict[str, Any]:
+def _institution(ref: InstitutionBrief) -> dict[str, Any]:
     return {"identifier": {"system": "urn:mednet:institution", "value": ref.id}, "display": ref.name}
 
 

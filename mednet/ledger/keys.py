@@ -22,8 +22,9 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -153,6 +154,6 @@ def revoke_key(engine: Engine, key_id: str, *, now: dt.datetime | None = None) -
     return _key(row)
 
 
-def _key(row) -> ApiKey:
+def _key(row: sa.RowMapping | Mapping[str, Any]) -> ApiKey:
     return ApiKey(id=row["id"], role=row["role"], label=row["label"], region=row["region"],
                   institution=row["institution"], created_at=row["created_at"], revoked_at=row["revoked_at"])

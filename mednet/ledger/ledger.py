@@ -65,6 +65,9 @@ _NEXT_ID_SQLITE = sa.select(sa.func.coalesce(sa.func.max(referrals.c.id), 0) + 1
 #: Minutes a hold keeps a slot unless the ledger is told otherwise.
 HOLD_MINUTES = 15
 MAX_PAGE = 200
+#: A referral's row as read (or as just written).
+Row = sa.RowMapping | Mapping[str, Any]
+SlotViews = list[SlotView]
 
 
 class RegionData(Protocol):
@@ -164,7 +167,7 @@ class Ledger:
         return ReferralPage(items=tuple(items), next=items[-1].number if len(rows) > limit else None)
 
     def slots(self, region: str, institution: str, specialty: str, *, first: dt.date | None = None,
-              days: int | None = None) -> list[SlotView]:
+              days: int | None = None) -> SlotViews:
         """The session units and quota days of an institution for a specialty from ``first`` (default today)
         through the booking window, with what is free now."""
         data = self._region(region)
@@ -292,7 +295,7 @@ class Ledger:
             raise UnknownRegion(str(region), known=list(self.regions), where="this ledger")
         return found
 
-    def _row(self, conn: Connection, number: str, *, lock: bool = False, field: str = "number"):
+    def _row(self, conn: Connection, number: str, *, lock: bool = False, field: str = "number") -> Row:
         row = conn.execute(_ROW_LOCKED if lock else _ROW, {"number": number}).mappings().first()
         if row is None:
             err = UnknownReferral(number, suggestions=[])
@@ -300,12 +303,12 @@ class Ledger:
             raise err
         return row
 
-    def _may_read(self, actor: ApiKey, row) -> None:
+    def _may_read(self, actor: ApiKey, row: Row) -> None:
         if actor.role == "desk" and (actor.region != row["region"]
                                      or actor.institution not in (row["origin_id"], row["destination_id"])):
             raise Forbidden(f"referral {row['number']} is neither to nor from {actor.institution}")
 
-    def _insert(self, conn: Connection, actor: ApiKey, values: dict, *, parent_id: int | None):
+    def _insert(self, conn: Connection, actor: ApiKey, values: dict[str, Any], *, parent_id: int | None) -> Row:
         now = self.now()
         if is_postgresql(conn):
             new_id = conn.execute(_NEXT_ID_PG).scalar_one()
@@ -321,7 +324,7 @@ class Ledger:
                                          data=None))
         return row
 
-    def _redirect_target(self, row, body: ActionIn) -> str:
+    def _redirect_target(self, row: Row, body: ActionIn) -> str:
         if not body.destination:
             raise InvalidRequest("destination", None, "is required to redirect: the institution to send it on to")
         target = resolve_institution(self._region(row["region"]).G, body.destination)
@@ -330,7 +333,7 @@ class Ledger:
                                  "current destination and its origin")
         return target
 
-    def _take(self, conn: Connection, row, body: ActionIn, action: str, now: dt.datetime) -> str:
+    def _take(self, conn: Connection, row: Row, body: ActionIn, action: str, now: dt.datetime) -> str:
         if not body.slot:
             raise InvalidRequest("slot", None, f"is required to {action}: a slot id from the slots endpoint")
         slot = slotting.parse_slot(body.slot)
@@ -374,7 +377,7 @@ class Ledger:
             raise slotting.SlotUnavailable(slot.text, f"outside the released window {start} – {last}")
         return rule["per_day"]
 
-    def _send_home(self, conn: Connection, actor: ApiKey, row, body: ActionIn):
+    def _send_home(self, conn: Connection, actor: ApiKey, row: Row, body: ActionIn) -> Row:
         data = self._region(row["region"])
         home = resolve_institution(data.G, body.destination) if body.destination else row["origin_id"]
         if home == row["destination_id"]:
@@ -410,7 +413,7 @@ class Ledger:
             conn.execute(idempotency.update().where(idempotency.c.key_id == actor.id, idempotency.c.key == key)
                          .values(status=status, body=record.model_dump(mode="json")))
 
-    def _record(self, conn: Connection, row) -> ReferralRecord:
+    def _record(self, conn: Connection, row: Row) -> ReferralRecord:
         region = self.regions.get(row["region"])
 
         def brief(inst_id: str | None) -> InstitutionBrief | None:
@@ -439,7 +442,7 @@ class Ledger:
             updated_at=_aware(row["updated_at"]))
 
 
-def check_transition_for(actor: ApiKey, row, action: str) -> Transition:
+def check_transition_for(actor: ApiKey, row: Row, action: str) -> Transition:
     """The transition, after checking that ``actor`` owns it on this referral (:class:`Forbidden` if not)."""
     transition = TRANSITIONS.get(action)  # type: ignore[call-overload]
     if transition is None:

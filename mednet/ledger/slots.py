@@ -179,7 +179,7 @@ def quota_slots(conn: Connection, region: str, institution: str, specialty: str,
     return found
 
 
-def quota_rule(conn: Connection, region: str, institution: str, specialty: str):
+def quota_rule(conn: Connection, region: str, institution: str, specialty: str) -> sa.RowMapping | None:
     found = conn.execute(_QUOTA_RULE, dict(region=region, institution=institution, specialty=specialty))
     return found.mappings().first()
 
@@ -226,7 +226,7 @@ def release(conn: Connection, referral_id: int) -> str | None:
     return gone.slot
 
 
-def current_claim(conn: Connection, referral_id: int):
+def current_claim(conn: Connection, referral_id: int) -> sa.RowMapping | None:
     return conn.execute(_CLAIM_OF, {"rid": referral_id}).mappings().first()
 
 

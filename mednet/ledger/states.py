@@ -52,7 +52,7 @@ class Transition:
     needs_reason: bool = False
 
 
-_WAITING = frozenset({"requested", "redirected"})
+_WAITING: frozenset[State] = frozenset({"requested", "redirected"})
 
 TRANSITIONS: dict[Action, Transition] = {t.action: t for t in (
     Transition("accept", _WAITING, "accepted", "destination"),

@@ -25,12 +25,16 @@ import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from mednet.errors import InvalidRequest, LedgerUnavailable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 metadata = sa.MetaData()
 Stamp = sa.DateTime(timezone=True)
@@ -168,7 +172,7 @@ def create_ledger_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600)
 
 
-def _sqlite_connect(dbapi_connection, _record) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:
     dbapi_connection.isolation_level = None  # SQLAlchemy, not the driver, opens transactions
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
         dbapi_connection.execute(f"PRAGMA {pragma}")
@@ -195,11 +199,10 @@ def insert_ignoring_conflict(conn: Connection, table: sa.Table, values: dict) ->
     key = (conn.dialect.name, table.name)
     statement = _INSERT_IGNORING.get(key)
     if statement is None:
-        if is_postgresql(conn):
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        statement = _INSERT_IGNORING[key] = insert(table).on_conflict_do_nothing().returning(sa.literal(1))
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect_insert = postgresql.insert if is_postgresql(conn) else sqlite.insert
+        statement = _INSERT_IGNORING[key] = dialect_insert(table).on_conflict_do_nothing().returning(sa.literal(1))
     return conn.execute(statement, values).first() is not None
 
 
@@ -211,7 +214,7 @@ _INSERT_IGNORING: dict[tuple[str, str], sa.Insert] = {}
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def alembic_config(url: str):
+def alembic_config(url: str) -> Config:
     from alembic.config import Config
 
     config = Config()

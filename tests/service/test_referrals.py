@@ -143,6 +143,7 @@ def test_reads_stay_open_unless_configured_otherwise(client, tmp_path, problem):
     assert client.get("/regions").status_code == 200  # the default: open
     closed = create_app(Settings(regions_dir=REGIONS_DIR, data_dir=tmp_path, reads_need_key=True))
     with TestClient(closed) as guarded:
+        closed.state.loader.thread.join()
         problem(guarded.get("/regions"), 401, kind="not-authenticated")
         problem(guarded.post("/regions/quzhou/routes", json={"origin": "华埠", "specialty": "儿科"}), 401)
         assert guarded.get("/health").status_code == 200

@@ -16,7 +16,7 @@ def run_migrations(url: str) -> None:
             context.run_migrations()
         return
     engine = create_ledger_engine(url)
-    engine.pool = pool.NullPool(engine.pool._creator)  # type: ignore[attr-defined]
+    engine.pool = pool.NullPool(engine.pool._creator)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
         with context.begin_transaction():
