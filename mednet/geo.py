@@ -211,3 +211,50 @@ def neighbour_pairs(lat: ArrayLike, lon: ArrayLike, *, k: int, max_km: float
     pairs = np.unique(np.column_stack((a, b)), axis=0)
     i, j = pairs[:, 0], pairs[:, 1]
     return i, j, _chord_to_km(np.linalg.norm(vectors[i] - vectors[j], axis=1))
+
+
+
+def point_tree(*, lat: ArrayLike, lon: ArrayLike) -> cKDTree:
+    """A k-d tree on the points' unit vectors, for :func:`k_nearest` and :func:`pairs_within`."""
+    return cKDTree(_unit_vectors(lat, lon))
+
+
+def k_nearest(tree: cKDTree, *, lat: ArrayLike, lon: ArrayLike, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each query point, the ``k`` nearest points of ``tree`` (at most as many as it holds).
+
+    Returns (queries × k) arrays: indices into the tree's points, nearest
+    first, and their great-circle km.
+
+    >>> tree = point_tree(lat=[29.0, 29.1, 35.0], lon=[118.0, 118.0, 118.0])
+    >>> idx, km = k_nearest(tree, lat=[29.0], lon=[118.0], k=2)
+    >>> idx.tolist(), km.round(1).tolist()
+    ([[0, 1]], [[0.0, 11.1]])
+    """
+    queries = _unit_vectors(lat, lon)
+    k = min(k, tree.n)
+    if k < 1:
+        return np.zeros((len(queries), 0), dtype=np.int64), np.zeros((len(queries), 0))
+    chord, idx = tree.query(queries, k=k, workers=-1)
+    return idx.reshape(len(queries), k).astype(np.int64), _chord_to_km(chord.reshape(len(queries), k))
+
+
+def pairs_within(tree: cKDTree, *, lat: ArrayLike, lon: ArrayLike, max_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every (query, point of ``tree``) pair at most ``max_km`` apart by great circle, sorted.
+
+    >>> tree = point_tree(lat=[29.0, 29.1, 35.0], lon=[118.0, 118.0, 118.0])
+    >>> pairs_within(tree, lat=[29.0], lon=[118.0], max_km=20)
+    (array([0, 0]), array([0, 1]))
+    """
+    queries = _unit_vectors(lat, lon)
+    empty = np.empty(0, dtype=np.int64)
+    if tree.n == 0 or len(queries) == 0 or not max_km >= 0:
+        return empty, empty
+    chord_max = 2 * math.sin(min(max_km / (2 * EARTH_RADIUS_KM), math.pi / 2))
+    found = tree.query_ball_point(queries, r=chord_max, workers=-1)
+    sizes = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(found))
+    if not sizes.sum():
+        return empty, empty
+    points = np.concatenate([np.asarray(f, dtype=np.int64) for f in found if len(f)])
+    rows = np.repeat(np.arange(len(queries)), sizes)
+    order = np.lexsort((points, rows))
+    return rows[order], points[order]

@@ -40,6 +40,19 @@ Cost = Literal["km", "minutes"]
 BasisKind = Literal["same_institution", "default_model", "road_network", "od_table"]
 
 
+def check_cost(cost: object) -> Cost:
+    """``km`` or ``minutes``: what a search ranks by.
+
+    >>> check_cost("hours")
+    Traceback (most recent call last):
+    ...
+    mednet.errors.InvalidRequest: `cost` must be 'km' or 'minutes', got 'hours'
+    """
+    if cost not in ("km", "minutes"):
+        raise InvalidRequest("cost", cost, "must be 'km' or 'minutes'")
+    return cost  # type: ignore[return-value]
+
+
 class Basis(Frozen):
     """Where a figure comes from: the kind, its source key and title, and how it was made."""
 
@@ -341,9 +354,7 @@ class TravelLayer:
 
     def matrix(self, cost: Cost) -> np.ndarray:
         """The read-only cost matrix by ``km`` or ``minutes`` (``inf``: unreachable)."""
-        if cost not in ("km", "minutes"):
-            raise InvalidRequest("cost", cost, "must be 'km' or 'minutes'")
-        return getattr(self.dense, cost)
+        return getattr(self.dense, check_cost(cost))
 
     def between(self, origin: str, destination: str) -> TravelFigure:
         """Km and minutes from one institution to another, with the basis of each."""
