@@ -3,7 +3,9 @@
 One pass per distinct set of capable institutions (scipy's csgraph
 Dijkstra, from every capable institution at once); ``workers`` > 1 runs the
 passes in forked processes that write into shared memory (scipy's search
-holds the GIL, so threads would not help).
+holds the GIL, so threads would not help). :func:`travel_passes` does the
+same by travel cost on a travel layer, with the travel layer's one search
+(:func:`mednet.travel.search.nearest_by_cost`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from mednet.errors import InvalidRequest
+from mednet.travel.layer import Cost, TravelLayer
+from mednet.travel.search import nearest_by_cost
 
 #: Stand-in length for a zero-length link: scipy's csgraph reads an explicit 0 as "no edge".
 ZERO_LINK_KM = 1e-9
@@ -119,3 +123,35 @@ def nearest_sources(csr: csr_array, sources: np.ndarray, *, limit: float = np.in
                                return_predecessors=True, limit=limit)
     return dist, source
 
+
+
+def travel_passes(layer: TravelLayer, rows: np.ndarray, columns: list[np.ndarray], demand: np.ndarray, *,
+                  cost: Cost, done: Callable[[int], None] | None) -> tuple[np.ndarray, ...]:
+    """By travel cost: (demand × specialties) nearest row, km, minutes and the basis code of each.
+
+    ``rows[i]`` is the layer row of network row ``i``; ``columns`` and
+    ``demand`` are in network rows, and so is the nearest row returned (-1:
+    none reachable; km and minutes ``inf``, basis -1 there).
+    """
+    shape = (len(demand), len(columns))
+    nearest = np.full(shape, -1, dtype=np.int64)
+    km, minutes = np.full(shape, np.inf), np.full(shape, np.inf)
+    km_basis, minutes_basis = np.full(shape, -1, dtype=np.int16), np.full(shape, -1, dtype=np.int16)
+    network_row = np.full(layer.n, -1, dtype=np.int64)
+    network_row[rows] = np.arange(len(rows))
+    first: dict[bytes, int] = {}
+    for s, capable in enumerate(columns):
+        task = first.setdefault(np.packbits(capable).tobytes(), s)
+        if task == s:
+            found, _ = nearest_by_cost(layer, rows[demand], rows[np.flatnonzero(capable)], cost=cost)
+            ok = found >= 0
+            c = layer.costs(rows[demand][ok], found[ok])
+            nearest[ok, s] = network_row[found[ok]]
+            km[ok, s], minutes[ok, s] = c.km, c.minutes
+            km_basis[ok, s], minutes_basis[ok, s] = c.km_basis, c.minutes_basis
+        else:
+            for array in (nearest, km, minutes, km_basis, minutes_basis):
+                array[:, s] = array[:, task]
+        if done is not None:
+            done(s)
+    return nearest, km, minutes, km_basis, minutes_basis
