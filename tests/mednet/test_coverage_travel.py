@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import mednet
 from mednet.errors import InvalidRequest
 from mednet.network import compile_network
-from mednet.planning import find_coverage_gaps
+from mednet.planning import Scenario, find_coverage_gaps, suggest_upgrades, what_if
 from mednet.travel import TravelFile, TravelLayer, load_travel
 from mednet.travel.od import import_od
 
@@ -122,3 +122,33 @@ def test_travel_errors(quzhou_net):
         find_coverage_gaps(quzhou_net, travel=other)
     with pytest.raises(InvalidRequest, match="`max_minutes` must be a number > 0"):
         find_coverage_gaps(quzhou_net, cost="minutes", max_minutes=0)
+
+
+def test_upgrade_sites_by_minutes_cover_what_an_exhaustive_search_says(quzhou_net):
+    plan = suggest_upgrades(quzhou_net, "儿科", k=3, cost="minutes", max_minutes=45)
+    layer = load_travel("quzhou")
+    before = find_coverage_gaps(quzhou_net, specialties=["儿科"], cost="minutes", max_minutes=45)
+    uncovered = [before.demand_ids[d] for d in np.flatnonzero(before.gap[:, 0])]
+    left = set(uncovered)
+    for step in plan.steps:  # each step's newly covered: the uncovered centres within 45 minutes of the site
+        within = {c for c in left if layer.between(c, step.institution).minutes <= 45}
+        assert set(step.newly_covered) == within and within
+        left -= within
+    first_best = max(len({c for c in uncovered if layer.between(c, site).minutes <= 45})
+                     for site in quzhou_net.ids if not before._offered()[:, 0][quzhou_net.index[site]])
+    assert plan.steps[0].gain_points == first_best
+    assert (plan.cost, plan.max_minutes, plan.max_km) == ("minutes", 45.0, None)
+    with pytest.raises(InvalidRequest, match="`max_km` must be left out with cost='minutes'"):
+        suggest_upgrades(quzhou_net, "儿科", k=1, cost="minutes", max_minutes=45, max_km=30)
+    with pytest.raises(InvalidRequest, match="`max_minutes` must be a number > 0"):
+        suggest_upgrades(quzhou_net, "儿科", k=1, cost="minutes")
+
+
+def test_what_if_by_minutes(quzhou_net):
+    scenario = Scenario(name="儿科 at 何田", add=[{"institution": "何田卫生院", "specialty": "儿科"}])
+    comparison = what_if(quzhou_net, scenario, cost="minutes", max_minutes=45)
+    change = comparison.change("儿科")
+    layer = load_travel("quzhou")
+    assert "kh-hetian" in change.newly_covered
+    assert ("kh-qixi" in change.newly_covered) == (layer.between("kh-qixi", "kh-hetian").minutes <= 45)
+    assert comparison.after.cost == "minutes" and change.newly_uncovered == ()
