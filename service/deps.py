@@ -23,6 +23,7 @@ from mednet.models import Institution, Region
 from mednet.network import CompiledNetwork
 from mednet.regions import list_regions, load_region
 from mednet.routing import Router, warm_up
+from mednet.travel import TravelLayer, load_travel, travel_path
 from mednet.validate import CommunitySummary, ValidationReport, summarize_communities, validate_membership
 
 
@@ -36,6 +37,7 @@ class ServedRegion:
     institutions: dict[str, Institution] = field(repr=False)
     lat: np.ndarray = field(repr=False)
     lon: np.ndarray = field(repr=False)
+    travel_file: Path | None = field(default=None, repr=False)
     _validation: ValidationReport | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -56,6 +58,11 @@ class ServedRegion:
         """Each community's id, name, lead and member count (lead and branches), in file order."""
         return summarize_communities(self.region)
 
+    @cached_property
+    def travel(self) -> TravelLayer:
+        """The travel layer: the travel file beside the region file if there is one, else the default model."""
+        return load_travel(self.region, travel=self.travel_file)
+
     @property
     def network(self) -> CompiledNetwork:
         """The network in array form (the router's)."""
@@ -72,7 +79,13 @@ class ServedRegion:
 def load_served_regions(folder: Path) -> dict[str, ServedRegion]:
     """Every region file in ``folder``, loaded and compiled; raises on a broken file."""
     warm_up()  # compile the routing kernel now, not on the first referral
-    return {name: ServedRegion.from_region(load_region(folder / f"{name}.json")) for name in list_regions(folder)}
+    served = {}
+    for name in list_regions(folder):
+        region = ServedRegion.from_region(load_region(folder / f"{name}.json"))
+        beside = travel_path(folder / f"{name}.json")
+        region.travel_file = beside if beside.exists() else None
+        served[name] = region
+    return served
 
 
 def served_regions(conn: HTTPConnection) -> dict[str, ServedRegion]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,7 +20,10 @@ class CoverageAnswer(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     region: str
+    cost: Literal["km", "minutes"] = Field(description="what the nearest capable institution is chosen by")
     max_km: float | None = Field(description="the limit beyond which a centre counts as a gap")
+    max_minutes: float | None = Field(description="the limit in minutes (with max_km: a gap beyond either)")
+    basis_note: str = Field(description="where km and minutes come from (the default model's are estimates)")
     weight_basis: WeightBasis
     weight_note: str
     specialties: list[SpecialtyCoverage] = Field(description="one row per specialty over the whole region")
@@ -36,17 +39,26 @@ def get_coverage(
     specialty: Annotated[list[str] | None, Query(description="code, label or alias; repeat for several; "
                                                  "default: every specialty")] = None,
     max_km: Annotated[float | None, Query(json_schema_extra={"exclusiveMinimum": 0},
-                                          description="a centre farther than this (network km) is a "
+                                          description="a centre farther than this (km) is a "
                                           "gap; default: only unreachable centres are")] = None,
+    max_minutes: Annotated[float | None, Query(json_schema_extra={"exclusiveMinimum": 0},
+                                               description="a centre farther than this many minutes is a gap "
+                                               "(by cost=km: at the region's speed); max_km, max_minutes, both "
+                                               "(a gap beyond either) or neither may be given")] = None,
+    cost: Annotated[Literal["km", "minutes"], Query(
+        description="km: nearest along referral links (network km); minutes: nearest by travel time on the "
+        "region's travel layer, between the institutions (its travel file, else the default model)")] = "km",
 ) -> CoverageAnswer:
     """Coverage gaps per specialty, per community and per county.
 
     A plain (threaded) endpoint: one multi-source search per specialty, which
     on a national network takes a noticeable fraction of a second.
     """
-    report = find_coverage_gaps(served.network, specialties=specialty, max_km=max_km)
+    report = find_coverage_gaps(served.network, specialties=specialty, max_km=max_km, max_minutes=max_minutes,
+                                cost=cost, travel=served.travel if cost == "minutes" else None)
     return CoverageAnswer(
-        region=report.region, max_km=report.max_km, weight_basis=report.weight_basis,
+        region=report.region, cost=report.cost, max_km=report.max_km, max_minutes=report.max_minutes,
+        basis_note=report.basis_note, weight_basis=report.weight_basis,
         weight_note=report.weight_note, specialties=list(report.summary),
         gaps={code: list(report.gaps(code)) for code in report.specialties},
         communities=list(report.communities), counties=list(report.counties),
