@@ -18,6 +18,7 @@ import numpy as np
 from mednet.bench import BenchRow, time_per_call
 from mednet.network import CompiledNetwork, compile_network
 from mednet.planning import find_coverage_gaps, nearest_sources, search_graph
+from mednet.travel import TravelLayer, load_travel
 
 AREA = "coverage"
 ONE = "paediatrics"
@@ -29,6 +30,22 @@ def national_network(*, quick: bool = False) -> nx.Graph:
     from mednet.national import build_national_network
 
     return build_national_network(seed=0, provinces=["浙江省"] if quick else None)
+
+
+def national_travel(G: nx.Graph) -> TravelLayer:
+    """The default travel model of the synthetic national network (its institutions as a synthetic region)."""
+    from mednet.models import Institution, Region, Source
+
+    institutions = tuple(
+        Institution(id=i, name=a["name"], tier=a["tier"], county=a["county"], township=a["township"], lat=a["lat"],
+                    lon=a["lon"], location=a["location"], capabilities=tuple(a["capabilities"].values()),
+                    source="synthetic", inferred=True)
+        for i, a in G.nodes(data=True)
+    )
+    region = Region(id=G.graph["region"], name=G.graph["name"], synthetic=True, road_factor=G.graph["road_factor"],
+                    speed_kmh=G.graph["speed_kmh"], institutions=institutions,
+                    sources={"synthetic": Source(title=G.graph["source"])})
+    return load_travel(region)
 
 
 def capable_sources(net: CompiledNetwork, code: str) -> np.ndarray:

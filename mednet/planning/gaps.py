@@ -110,7 +110,7 @@ def find_coverage_gaps(
         minutes = distance / speed * 60.0
     else:
         nearest, distance, minutes, km_basis, minutes_basis = travel_passes(
-            layer, layer.rows_of(net.ids), columns, demand, cost=cost, done=done)
+            layer, layer.rows_of(net.ids), columns, demand, cost=cost, workers=workers, done=done)
         by_travel = dict(travel_minutes=minutes, km_basis=km_basis, minutes_basis=minutes_basis)
 
     gap = ~np.isfinite(distance)

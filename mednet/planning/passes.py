@@ -52,30 +52,61 @@ def search_graph(csr: csr_array) -> csr_array:
 def all_passes(csr: csr_array, columns: list[np.ndarray], demand: np.ndarray, *, workers: int,
                done: Callable[[int], None] | None) -> tuple[np.ndarray, ...]:
     """(demand × specialties) distance and nearest row, one pass per distinct set of capable rows."""
+    def run(s: int, out: tuple[np.ndarray, ...]) -> None:
+        dist, source = nearest_sources(csr, np.flatnonzero(columns[s]))
+        out[0][s], out[1][s] = dist[demand], np.maximum(source[demand], -1)
+
+    return _passes(columns, len(demand), ((np.inf, float), (-1, np.int64)), run, workers=workers, done=done)
+
+
+def travel_passes(layer: TravelLayer, rows: np.ndarray, columns: list[np.ndarray], demand: np.ndarray, *,
+                  cost: Cost, workers: int, done: Callable[[int], None] | None) -> tuple[np.ndarray, ...]:
+    """By travel cost: (demand × specialties) nearest row, km, minutes and the basis code of each.
+
+    ``rows[i]`` is the layer row of network row ``i``; ``columns`` and
+    ``demand`` are in network rows, and so is the nearest row returned (-1:
+    none reachable; km and minutes ``inf``, basis -1 there).
+    """
+    network_row = np.full(layer.n, -1, dtype=np.int64)
+    network_row[rows] = np.arange(len(rows))
+
+    def run(s: int, out: tuple[np.ndarray, ...]) -> None:
+        found, _ = nearest_by_cost(layer, rows[demand], rows[np.flatnonzero(columns[s])], cost=cost)
+        ok = found >= 0
+        c = layer.costs(rows[demand][ok], found[ok])
+        for array, value in zip(out, (network_row[found[ok]], c.km, c.minutes, c.km_basis, c.minutes_basis),
+                                strict=True):
+            array[s, ok] = value
+
+    fills = ((-1, np.int64), (np.inf, float), (np.inf, float), (-1, np.int16), (-1, np.int16))
+    return _passes(columns, len(demand), fills, run, workers=workers, done=done)
+
+
+def _passes(columns: list[np.ndarray], n_demand: int, fills: tuple[tuple[float, type], ...],
+            run: Callable[[int, tuple[np.ndarray, ...]], None], *, workers: int,
+            done: Callable[[int], None] | None) -> tuple[np.ndarray, ...]:
+    """Run one pass per distinct set of capable rows (over forked workers if asked) into (specialties × demand)
+    arrays filled first with ``fills`` (value, dtype); returns them as (demand × specialties)."""
     first: dict[bytes, int] = {}
     tasks = [first.setdefault(np.packbits(c).tobytes(), s) for s, c in enumerate(columns)]
     todo = [s for s in sorted(set(tasks)) if columns[s].any()]
     parallel = workers > 1 and len(todo) > 1 and hasattr(os, "fork") and sys.platform == "linux"
     full = _shared_full if parallel else np.full  # forked workers write their results into shared memory
-    distance = full((len(columns), len(demand)), np.inf)
-    nearest = full((len(columns), len(demand)), -1, dtype=np.int64)
-
-    def run(s: int) -> None:
-        dist, source = nearest_sources(csr, np.flatnonzero(columns[s]))
-        distance[s], nearest[s] = dist[demand], np.maximum(source[demand], -1)
+    out = tuple(full((len(columns), n_demand), value, dtype=dtype) for value, dtype in fills)
 
     if parallel:
-        for part in _forked(run, todo, workers):  # a worker that failed: its passes are run here
+        for part in _forked(lambda s: run(s, out), todo, workers):  # a worker that failed: its passes run here
             for s in part:
-                run(s)
+                run(s, out)
     for s, task in enumerate(tasks):
         if not parallel and s == task and s in todo:
-            run(s)
+            run(s, out)
         if task != s:
-            distance[s], nearest[s] = distance[task], nearest[task]
+            for array in out:
+                array[s] = array[task]
         if done is not None:
             done(s)
-    return np.ascontiguousarray(distance.T), np.ascontiguousarray(nearest.T)
+    return tuple(np.ascontiguousarray(array.T) for array in out)
 
 
 def _shared_full(shape: tuple[int, ...], value: float, dtype: type = float) -> np.ndarray:
@@ -124,34 +155,3 @@ def nearest_sources(csr: csr_array, sources: np.ndarray, *, limit: float = np.in
     return dist, source
 
 
-
-def travel_passes(layer: TravelLayer, rows: np.ndarray, columns: list[np.ndarray], demand: np.ndarray, *,
-                  cost: Cost, done: Callable[[int], None] | None) -> tuple[np.ndarray, ...]:
-    """By travel cost: (demand × specialties) nearest row, km, minutes and the basis code of each.
-
-    ``rows[i]`` is the layer row of network row ``i``; ``columns`` and
-    ``demand`` are in network rows, and so is the nearest row returned (-1:
-    none reachable; km and minutes ``inf``, basis -1 there).
-    """
-    shape = (len(demand), len(columns))
-    nearest = np.full(shape, -1, dtype=np.int64)
-    km, minutes = np.full(shape, np.inf), np.full(shape, np.inf)
-    km_basis, minutes_basis = np.full(shape, -1, dtype=np.int16), np.full(shape, -1, dtype=np.int16)
-    network_row = np.full(layer.n, -1, dtype=np.int64)
-    network_row[rows] = np.arange(len(rows))
-    first: dict[bytes, int] = {}
-    for s, capable in enumerate(columns):
-        task = first.setdefault(np.packbits(capable).tobytes(), s)
-        if task == s:
-            found, _ = nearest_by_cost(layer, rows[demand], rows[np.flatnonzero(capable)], cost=cost)
-            ok = found >= 0
-            c = layer.costs(rows[demand][ok], found[ok])
-            nearest[ok, s] = network_row[found[ok]]
-            km[ok, s], minutes[ok, s] = c.km, c.minutes
-            km_basis[ok, s], minutes_basis[ok, s] = c.km_basis, c.minutes_basis
-        else:
-            for array in (nearest, km, minutes, km_basis, minutes_basis):
-                array[:, s] = array[:, task]
-        if done is not None:
-            done(s)
-    return nearest, km, minutes, km_basis, minutes_basis

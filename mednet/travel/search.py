@@ -27,7 +27,7 @@ from mednet.geo import k_nearest, pairs_within, point_tree
 from mednet.travel.layer import Cost, TravelLayer, check_cost
 
 #: Candidates looked at first for each centre (doubled for the centres not yet settled).
-FIRST_K = 4
+FIRST_K = 2
 #: Shaves the bound so that rounding in the tree's km never prunes a pair of equal cost.
 BOUND_SLACK = 1 - 1e-9
 
@@ -104,14 +104,15 @@ def nearest_by_cost(layer: TravelLayer, rows: ArrayLike, columns: ArrayLike, *, 
         candidates = np.sort(found, axis=1)  # positions in columns: ties go to the one listed first
         block = getattr(layer.costs(r[:, None], columns[candidates]), cost)
         best_col, best = nearest_in(block, candidates)
-        local = _positions(len(todo), pending)[extra_row]
-        mine = local >= 0
-        best_col, best = _least(
-            np.concatenate((np.arange(len(pending)), local[mine])),
-            np.concatenate((best, extra_value[mine])),
-            np.concatenate((best_col, extra_col[mine])),
-            len(pending),
-        )
+        if len(extra_row):
+            local = _positions(len(todo), pending)[extra_row]
+            mine = local >= 0
+            best_col, best = _least(
+                np.concatenate((np.arange(len(pending)), local[mine])),
+                np.concatenate((best, extra_value[mine])),
+                np.concatenate((best_col, extra_col[mine])),
+                len(pending),
+            )
         settled = (k >= len(columns)) | (gc_km[:, -1] * bound > best)
         done = todo[pending[settled]]
         reached = best_col[settled] >= 0
