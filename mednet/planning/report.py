@@ -287,6 +287,26 @@ class CoverageReport:
         order = rows[np.argsort(-self.ranked[rows, s], kind="stable")]
         return tuple(self._served(d, s) for d in order)
 
+    def catchments(self, specialty: str) -> dict[str, tuple[str, ...]]:
+        """Each capable institution's catchment: the demand points for which it is the nearest (by ``cost``).
+
+        A demand point offering the specialty is in its own catchment; one
+        that reaches none is in no catchment.
+        """
+        s = self.column(specialty)
+        out: dict[str, list[str]] = {self.network.ids[r]: [] for r in self.capable_rows(specialty)}
+        for d, j in enumerate(self.nearest_row[:, s].tolist()):
+            if j >= 0:
+                out.setdefault(self.network.ids[j], []).append(self.network.ids[self.demand_rows[d]])
+        return {k: tuple(v) for k, v in out.items()}
+
+    def catchment_links(self, specialty: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (into ``network``) of each demand point that reaches a capable institution elsewhere, and of it."""
+        s = self.column(specialty)
+        nearest = self.nearest_row[:, s]
+        keep = (nearest >= 0) & (nearest != self.demand_rows)
+        return self.demand_rows[keep], nearest[keep]
+
     # ---- exports
 
     def to_frame(self) -> pd.DataFrame:

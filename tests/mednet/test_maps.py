@@ -97,3 +97,23 @@ def test_html_map_names_the_maps_extra(report, monkeypatch):
     monkeypatch.setitem(sys.modules, "folium", None)
     with pytest.raises(MissingExtra, match=r"'maps' extra"):
         draw_coverage_html(report, "儿科")
+
+
+def test_a_map_by_minutes_shows_the_report_catchments():
+    import warnings
+
+    G = build_network(load_region("quzhou"))
+    report = find_coverage_gaps(G, specialties=["儿科"], cost="minutes", max_minutes=45)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fig = draw_coverage_map(report, "儿科")
+        plain = draw_coverage_map(find_coverage_gaps(G, specialties=["儿科"], max_km=30), "儿科")
+    lines = [c for c in fig.axes[0].collections if c.get_label() == "catchment"]
+    centre, nearest = report.catchment_links("儿科")
+    assert len(lines) == 1 and len(lines[0].get_segments()) == len(centre) == 56
+    caught = report.catchments("儿科")
+    assert sum(len(v) for v in caught.values()) == 56
+    assert len(caught["js-people"]) == (nearest == report.network.index["js-people"]).sum() > 0
+    assert "by travel minutes (default model)" in fig.axes[0].get_title()
+    assert not [c for c in plain.axes[0].collections if c.get_label() == "catchment"]
+
