@@ -110,7 +110,8 @@ def test_a_map_by_minutes_shows_the_report_catchments():
         plain = draw_coverage_map(find_coverage_gaps(G, specialties=["儿科"], max_km=30), "儿科")
     lines = [c for c in fig.axes[0].collections if c.get_label() == "catchment"]
     centre, nearest = report.catchment_links("儿科")
-    assert len(lines) == 1 and len(lines[0].get_segments()) == len(centre) == 56
+    segments = lines[0].get_segments()  # type: ignore[attr-defined]
+    assert len(lines) == 1 and len(segments) == len(centre) == 56
     caught = report.catchments("儿科")
     assert sum(len(v) for v in caught.values()) == 56
     assert len(caught["js-people"]) == (nearest == report.network.index["js-people"]).sum() > 0
