@@ -293,6 +293,12 @@ def draw_coverage_html(
         folium.PolyLine([[net.lat[a], net.lon[a]], [net.lat[b], net.lon[b]]], color="#999999", weight=1,
                         opacity=0.6).add_to(links)
     links.add_to(fmap)
+    if report.travel is not None:  # by travel cost: each centre joined to its nearest (its catchment)
+        catchment = folium.FeatureGroup(name=f"catchments (nearest by travel {report.cost})")
+        for a, b in zip(*report.catchment_links(spec.code), strict=True):
+            folium.PolyLine([[net.lat[a], net.lon[a]], [net.lat[b], net.lon[b]]], color="#1f77b4", weight=2,
+                            opacity=0.7).add_to(catchment)
+        catchment.add_to(fmap)
     palette = colormaps["tab10" if len(net.community_ids) <= 10 else "tab20"]
     offers = report._offered()[:, s]
     communities = G.graph.get("communities", {})
@@ -310,7 +316,8 @@ def draw_coverage_html(
             gap = d is not None and bool(report.gap[d, s])
             if d is not None:
                 km, near = report.distance_km[d, s], report.nearest_row[d, s]
-                lines.append(f"{spec.label_zh}: {km:.1f} km → {G.nodes[net.ids[near]]['name']}" if near >= 0
+                minutes = f", {report.minutes[d, s]:.0f} min" if report.travel is not None else ""
+                lines.append(f"{spec.label_zh}: {km:.1f} km{minutes} → {G.nodes[net.ids[near]]['name']}" if near >= 0
                              else f"{spec.label_zh}: none reachable")
             folium.CircleMarker(
                 [float(net.lat[row]), float(net.lon[row])], radius=9 if gap else (5 if net.primary_care[row] else 7),

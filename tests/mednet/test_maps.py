@@ -118,3 +118,14 @@ def test_a_map_by_minutes_shows_the_report_catchments():
     assert "by travel minutes (default model)" in fig.axes[0].get_title()
     assert not [c for c in plain.axes[0].collections if c.get_label() == "catchment"]
 
+
+
+def test_an_html_map_by_minutes_draws_the_catchments():
+    G = build_network(load_region("quzhou"))
+    report = find_coverage_gaps(G, specialties=["儿科"], cost="minutes", max_minutes=45)
+    from mednet.planning.maps import draw_coverage_html
+
+    page = draw_coverage_html(report, "儿科", tiles=None).get_root().render()
+    assert "catchments (nearest by travel minutes)" in page and "65 min" in page  # 齐溪: 65.4 minutes
+    plain = draw_coverage_html(find_coverage_gaps(G, specialties=["儿科"], max_km=30), "儿科", tiles=None)
+    assert "catchments" not in plain.get_root().render()
