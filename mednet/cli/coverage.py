@@ -191,11 +191,12 @@ def format_report(report: CoverageReport, *, title: str) -> str:
                  _km(p.distance_km), *([_km(p.minutes)] if report.travel else []),
                  G.nodes[net.ids[nearest[p.institution]]]["name"] if nearest[p.institution] >= 0
                  else "none reachable"] for p in gaps])
-            lines += ["", f"by community ({spec.label_zh}):"]
-            lines += table(["community", "demand", "covered", "gaps", "worst served"], [
-                [a.name, _num(a.demand), _pct(a.specialty(code).covered_share), a.specialty(code).gap_points,
-                 ", ".join(f"{p.name} {_served(report, p)}" for p in a.specialty(code).worst_served[:2])]
-                for a in report.communities])
+            for kind, areas in (("community", report.communities), ("county", report.counties)):
+                lines += ["", f"by {kind} ({spec.label_zh}):"]
+                lines += table([kind, "demand", "covered", "gaps", "worst served"], [
+                    [a.name, _num(a.demand), _pct(a.specialty(code).covered_share), a.specialty(code).gap_points,
+                     ", ".join(f"{p.name} {_served(report, p)}" for p in a.specialty(code).worst_served[:2])]
+                    for a in areas])
     return "\n".join(lines) + "\n"
 
 

@@ -90,6 +90,8 @@ def test_coverage_by_minutes_says_the_basis_and_an_od_table_changes_it(tmp_path,
     out = capsys.readouterr().out
     assert "gap = beyond 45 min" in out and "56 from default_model" in out and "not measured" in out
     assert "齐溪卫生院" in out and "12 beyond 45 min" in out
+    county = out.split("by county (儿科):", 1)[1].splitlines()
+    assert any(line.startswith("开化县") and "齐溪卫生院 65.4 min" in line for line in county)
     example = Path(__file__).resolve().parents[2] / "examples" / "quzhou_od_example.csv"
     travel = tmp_path / "quzhou.travel.json"
     assert main(["travel", "import-od", "quzhou", str(example), "--source", "illustrative example",
