@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from mednet.planning import AreaCoverage, ServedPoint, SpecialtyCoverage, WeightBasis, find_coverage_gaps
-from service.deps import RegionDep
+from mednet.routing.request import check_max_km
+from mednet.specialties import resolve_specialty
+from service.deps import RegionDep, ServedRegion
 from service.errors import problem_responses
+from service.limits import MAX_SPECIALTIES, SpecialtyName
 
-router = APIRouter(tags=["coverage"])
+router = APIRouter(prefix="/regions/{region}/coverage", tags=["coverage"])
 
 
 class CoverageAnswer(BaseModel):
@@ -33,11 +37,13 @@ class CoverageAnswer(BaseModel):
     counties: list[AreaCoverage]
 
 
-@router.get("/regions/{region}/coverage", response_model=CoverageAnswer, responses=problem_responses(404, 422))
-def get_coverage(
+@router.get("", response_model=CoverageAnswer, responses=problem_responses(404, 422, 503))
+async def get_coverage(
+    request: Request,
     served: RegionDep,
-    specialty: Annotated[list[str] | None, Query(description="code, label or alias; repeat for several; "
-                                                 "default: every specialty")] = None,
+    specialty: Annotated[list[SpecialtyName] | None, Query(max_length=MAX_SPECIALTIES, description="code, label "
+                                                           "or alias; repeat for several; default: every "
+                                                           "specialty")] = None,
     max_km: Annotated[float | None, Query(json_schema_extra={"exclusiveMinimum": 0},
                                           description="a centre farther than this (km) is a "
                                           "gap; default: only unreachable centres are")] = None,
@@ -48,18 +54,32 @@ def get_coverage(
     cost: Annotated[Literal["km", "minutes"], Query(
         description="km: nearest along referral links (network km); minutes: nearest by travel time on the "
         "region's travel layer, between the institutions (its travel file, else the default model)")] = "km",
-) -> CoverageAnswer:
+) -> Response:
     """Coverage gaps per specialty, per community and per county.
 
-    A plain (threaded) endpoint: one multi-source search per specialty, which
-    on a national network takes a noticeable fraction of a second.
+    One multi-source search per specialty, which on a national network takes a noticeable fraction of a
+    second: computed off the event loop in the service's pool for slow work, and kept by its parameters.
     """
-    report = find_coverage_gaps(served.network, specialties=specialty, max_km=max_km, max_minutes=max_minutes,
-                                cost=cost, travel=served.travel if cost == "minutes" else None)
+    max_km = check_max_km(max_km)  # checked before any work is queued
+    max_minutes = check_max_km(max_minutes, name="max_minutes")
+    codes = None if specialty is None else tuple(dict.fromkeys(resolve_specialty(s).code for s in specialty))
+    answer = await request.app.state.heavy.run(
+        ("coverage", served.region.id, codes, max_km, max_minutes, cost),
+        lambda: coverage_json(served, codes, max_km, max_minutes, cost),
+    )
+    return Response(answer, media_type="application/json")
+
+
+def coverage_json(served: ServedRegion, codes: tuple[str, ...] | None, max_km: float | None,
+                  max_minutes: float | None = None, cost: Literal["km", "minutes"] = "km") -> bytes:
+    """The coverage answer as JSON (run in the pool); by minutes on the region's travel layer."""
+    report = find_coverage_gaps(served.network, specialties=codes and list(codes), max_km=max_km,
+                                max_minutes=max_minutes, cost=cost,
+                                travel=served.travel if cost == "minutes" else None)
     return CoverageAnswer(
         region=report.region, cost=report.cost, max_km=report.max_km, max_minutes=report.max_minutes,
         basis_note=report.basis_note, weight_basis=report.weight_basis,
         weight_note=report.weight_note, specialties=list(report.summary),
         gaps={code: list(report.gaps(code)) for code in report.specialties},
         communities=list(report.communities), counties=list(report.counties),
-    )
+    ).model_dump_json().encode()
