@@ -10,6 +10,15 @@ entry with :func:`resolve_specialty`::
     'ultrasound'
     >>> resolve_specialty("Pediatrics").label_zh
     '儿科'
+
+Each entry also says what travels when care is referred (``travels``):
+the patient (clinical care, imaging), a specimen or a trace read
+elsewhere (laboratory, pathology, ECG), or nothing: a service that is no
+referral at all (sterile supply). ``travels_note`` gives the basis when it
+is not the patient::
+
+    >>> resolve_specialty("心电").travels, resolve_specialty("消毒供应").travels
+    ('trace', 'nothing')
 """
 
 from __future__ import annotations
@@ -22,6 +31,16 @@ from pydantic import BaseModel, ConfigDict
 from mednet.errors import UnknownSpecialty, closest_names
 
 Kind = Literal["clinical", "diagnostic", "service"]
+#: What goes to the destination of a referral: the patient, a specimen, a trace (an ECG), or nothing.
+Travels = Literal["patient", "specimen", "trace", "nothing"]
+
+#: The seed's words on Luqiao's shared centres, the basis of what travels to them.
+_SHARED_CENTRES = ("台州日报 2018-08-09 (路桥): 区域检验、心电、病理、消毒供应等共享中心均已开始运行，患者可以少跑甚至"
+                   "不用跑")
+_BY_SPECIMEN = (f"{_SHARED_CENTRES}. Inferred from it: the shared centre receives the {{what}} taken at the "
+                "patient's own centre, so the patient need not travel")
+_NOT_REFERRED = (f"{_SHARED_CENTRES}. Inferred: sterile supply reprocesses the instruments of member units; it "
+                 "is a service between institutions, not care a patient is referred to")
 
 
 class Specialty(BaseModel):
@@ -34,10 +53,19 @@ class Specialty(BaseModel):
     label_en: str
     kind: Kind = "clinical"
     aliases: tuple[str, ...] = ()
+    travels: Travels = "patient"
+    travels_note: str | None = None
+
+    @property
+    def is_referral_service(self) -> bool:
+        """Whether anything travels: a request for a service that nothing travels to is no referral."""
+        return self.travels != "nothing"
 
 
-def _s(code: str, zh: str, en: str, *aliases: str, kind: Kind = "clinical") -> Specialty:
-    return Specialty(code=code, label_zh=zh, label_en=en, kind=kind, aliases=aliases)
+def _s(code: str, zh: str, en: str, *aliases: str, kind: Kind = "clinical", travels: Travels = "patient",
+       travels_note: str | None = None) -> Specialty:
+    return Specialty(code=code, label_zh=zh, label_en=en, kind=kind, aliases=aliases, travels=travels,
+                     travels_note=travels_note)
 
 
 #: The vocabulary, in a stable order (the order of compiled capability columns).
@@ -64,9 +92,12 @@ SPECIALTIES: tuple[Specialty, ...] = (
     _s("radiology", "放射/影像", "Radiology and imaging", "放射科", "影像", "医学影像科", "影像科", "imaging", "X光",
        kind="diagnostic"),
     _s("ultrasound", "B超", "Ultrasound", "超声", "超声科", "B超室", kind="diagnostic"),
-    _s("ecg", "心电", "Electrocardiography", "心电图", "心电图室", "electrocardiogram", kind="diagnostic"),
-    _s("laboratory", "检验", "Laboratory medicine", "医学检验科", "检验科", "化验", "lab", kind="diagnostic"),
-    _s("pathology", "病理", "Pathology", "病理科", kind="diagnostic"),
+    _s("ecg", "心电", "Electrocardiography", "心电图", "心电图室", "electrocardiogram", kind="diagnostic",
+       travels="trace", travels_note=_BY_SPECIMEN.format(what="ECG trace")),
+    _s("laboratory", "检验", "Laboratory medicine", "医学检验科", "检验科", "化验", "lab", kind="diagnostic",
+       travels="specimen", travels_note=_BY_SPECIMEN.format(what="specimen")),
+    _s("pathology", "病理", "Pathology", "病理科", kind="diagnostic", travels="specimen",
+       travels_note=_BY_SPECIMEN.format(what="tissue specimen")),
     _s("cardiology", "心内科", "Cardiology", "心血管内科", "心血管科"),
     _s("endocrinology", "内分泌科", "Endocrinology", "内分泌代谢科", "内分泌"),
     _s("tcm_paediatrics", "中医儿科", "TCM paediatrics", "儿科中医", "tcm pediatrics"),
@@ -86,7 +117,8 @@ SPECIALTIES: tuple[Specialty, ...] = (
     _s("womens_health", "妇女保健", "Women's health care", "妇保", kind="service"),
     _s("public_health", "公共卫生", "Public health", "公共卫生科", "预防保健", kind="service"),
     _s("nursing", "护理", "Nursing", "护理专科", kind="service"),
-    _s("sterile_supply", "消毒供应", "Sterile supply", "消毒供应中心", kind="service"),
+    _s("sterile_supply", "消毒供应", "Sterile supply", "消毒供应中心", kind="service", travels="nothing",
+       travels_note=_NOT_REFERRED),
     _s("tuberculosis", "结核病", "Tuberculosis care", "结核病门诊", "结核病预防性治疗门诊", "肺结核"),
 )
 

@@ -28,6 +28,7 @@ from mednet.routing.answers import (
     Alternative,
     Hop,
     InstitutionRef,
+    Lang,
     PassedOver,
     Point,
     Referral,
@@ -74,14 +75,15 @@ class Renderer:
         self._ref_fragments: list[orjson.Fragment] = []  # for referral_json, made on first use
         self._hop_fragments: dict[int, orjson.Fragment] = {}
         self.specialty_refs = {
-            sp.code: assemble(SpecialtyRef, {"code": sp.code, "label_zh": sp.label_zh, "label_en": sp.label_en})
+            sp.code: assemble(SpecialtyRef, {"code": sp.code, "label_zh": sp.label_zh, "label_en": sp.label_en,
+                                    "travels": sp.travels})
             for sp in SPECIALTIES
         }
         self._specialty_json = {code: _json(ref) for code, ref in self.specialty_refs.items()}
 
     def referral(self, o: int, code: str, mode: int, limit: float, point: Point | None, snap_km: float | None,
                  passed: list[Any], nodes: list[int], kms: tuple[float, ...], kinds: list[int], edges: list[int],
-                 slots: dict[int, SessionSlot], when: dt.datetime | None) -> Referral:
+                 slots: dict[int, SessionSlot], when: dt.datetime | None, *, lang: Lang = "zh") -> Referral:
         """The answer as a :class:`Referral`, from cached, already-validated parts."""
         refs, ref_of, speed, hops, steps = self.refs, self._ref_of, self.speed_kmh, self._hops, STEPS[mode]
         groups = []
@@ -112,11 +114,12 @@ class Renderer:
             "path": tuple([hops[e] or self._hop(e) for e in edges]), "step": steps[kinds[0]],
             "session": slots.get(dest) if slots else None, "alternatives": tuple(alternatives),
             "passed_over": tuple(groups), "max_km": None if limit == math.inf else limit, "when": when,
+            "lang": lang,
         })
 
     def referral_json(self, o: int, code: str, mode: int, limit: float, point: Point | None, snap_km: float | None,
                  passed: list[Any], nodes: list[int], kms: tuple[float, ...], kinds: list[int], edges: list[int],
-                 slots: dict[int, SessionSlot], when: dt.datetime | None) -> bytes:
+                 slots: dict[int, SessionSlot], when: dt.datetime | None, *, lang: Lang = "zh") -> bytes:
         """The answer as the JSON of its :class:`Referral`, written directly (see the module docstring)."""
         frag = (self._ref_fragments or self._make_ref_fragments()).__getitem__
         speed, steps = self.speed_kmh, STEPS[mode]
@@ -138,9 +141,9 @@ class Renderer:
                 {"reason": reason, "institutions": list(map(frag, group)), "distances_km": group_km}
                 for reason, group, group_km in passed
             ],
-            "max_km": max_km, "when": _json(when),
+            "max_km": max_km, "when": _json(when), "lang": lang,
             "explanation": explain_step(step, self.refs[o], self.refs[dest], self.specialty_refs[code], session,
-                                        max_km),
+                                        max_km, lang),
         })
 
     def _make_ref_fragments(self) -> list[orjson.Fragment]:

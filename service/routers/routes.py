@@ -13,13 +13,14 @@ from fastapi.routing import APIRoute
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 from starlette.routing import request_response
 
-from mednet.routing import Direction, Point, Referral
+from mednet.routing import Direction, Lang, Point, Referral
 from mednet.routing.request import (
     MAX_ALTERNATIVES,
     check_alternatives,
     check_home,
     check_max_km,
     check_when,
+    lang_of_accept_language,
 )
 from service.deps import RegionDep, find_region
 from service.errors import problem_responses
@@ -66,7 +67,10 @@ class RouteRequest(BaseModel):
         3, le=MAX_ALTERNATIVES, json_schema_extra={"minimum": 1}, description="length of the ranked shortlist")
     when: Annotated[dt.datetime | None, AfterValidator(check_when)] = Field(
         None, description="ISO date-time from which the visit can be booked (scheduled sessions count within the "
-        "region's booking window); default: now, China Standard Time")
+        "region's booking window; with an offset, converted to China Standard Time); default: now, China Standard "
+        "Time")
+    lang: Lang | None = Field(None, description="language of the explanation and session texts: `zh` (Chinese) or "
+                              "`en`; default: the `Accept-Language` header's choice of the two, else `zh`")
 
     @model_validator(mode="after")
     def _home_only_down(self) -> RouteRequest:
@@ -99,7 +103,7 @@ class LeanRoute(APIRoute):
                 request = RouteRequest.model_validate_json(await http.body())
             except ValidationError as err:
                 raise RequestValidationError(err.errors()) from None
-            return await endpoint(served, request)
+            return await endpoint(served, request, http)
 
         return handle
 
@@ -108,16 +112,18 @@ router = APIRouter(tags=["routes"], route_class=LeanRoute)
 
 
 @router.post("/regions/{region}/routes", response_model=Referral, responses=problem_responses(400, 404, 409, 422))
-async def route_referral(served: RegionDep, request: RouteRequest) -> Response:
+async def route_referral(served: RegionDep, request: RouteRequest, http: Request) -> Response:
     """Route a referral: the destination, its path and distance, the policy step that chose it, ranked
     alternatives, and why closer institutions were passed over.
 
     404 when the origin or home community is unknown (closest names in `suggestions`), 422 for an
     unknown specialty or an invalid value (`field` names it), 409 when no institution offers the
-    specialty within the limits.
+    specialty within the limits. The explanation is in Chinese unless `lang` or `Accept-Language` asks for
+    English.
     """
+    lang = request.lang or lang_of_accept_language(http.headers.get("accept-language"))
     answer = served.router.route_json(
         request.origin, request.specialty, direction=request.direction, home=request.home, max_km=request.max_km,
-        alternatives=request.alternatives, when=request.when,
+        alternatives=request.alternatives, when=request.when, lang=lang,
     )
     return Response(answer, media_type="application/json")
