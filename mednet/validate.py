@@ -32,6 +32,8 @@ roster-unnamed                 warning   the source counts members it does not n
 township-without-centre        warning   an official township of a covered county has no centre in the data
 township-not-official          warning   a centre's township is not in the official 2016 list
 branch-nearer-other-lead       warning   a branch is much nearer another community's lead than its own
+session-never-in-window        warning   a session's day is not published and the booking window is shorter than its
+                                         cycle: it is only ever offered as an alternative, marked
 inferred-data                  warning   facts inferred rather than published (counted per kind)
 =============================  ========  ==================================================
 """
@@ -119,6 +121,7 @@ def validate_membership(region: Region) -> ValidationReport:
         *_structure(region, names),
         *_rosters(region, names),
         *_geography(region, names),
+        *_sessions(region),
         *_inferred(region),
     ]
     return ValidationReport(region=region.id, communities=summarize_communities(region), problems=tuple(problems))
@@ -183,6 +186,18 @@ def _identity(region: Region) -> Iterator[Problem]:
                 yield _error("unknown-id", f"roster of {roster.community} resolves {entry.text!r} to unknown "
                              f"institution {entry.institution!r}", institution=entry.institution,
                              community=roster.community)
+
+
+def _sessions(region: Region) -> Iterator[Problem]:
+    """Sessions that can never be known to fall in the region's booking window."""
+    for inst in region.institutions:
+        for cap in inst.capabilities:
+            for session in cap.sessions:
+                if not session.dates_known and region.booking_days < session.cycle_days:
+                    yield _warning("session-never-in-window", f"the {cap.specialty} session at {inst.name} "
+                                   f"({inst.id}) has no published day and the region's {region.booking_days}-day "
+                                   f"booking window never holds its whole {session.cycle_days}-day cycle: it is "
+                                   "offered only as an alternative marked 'day not published'", institution=inst.id)
 
 
 def _structure(region: Region, names: dict[str, str]) -> Iterator[Problem]:

@@ -48,10 +48,10 @@ def window_start(when: dt.datetime | None) -> dt.datetime:
 def first_in_window(session: Session, when: dt.datetime, days: int) -> tuple[dt.date | None, str | None] | None:
     """The first date the session is held in the window, ``(date, weekday)``; ``(None, ...)`` when not dated."""
     end = when + dt.timedelta(days=days)
-    period = 7 * session.every_weeks
+    period = session.cycle_days
     start_day, stop_day = when.date(), end.date()
     lo, hi = _valid_days(session, when, days)
-    if session.weekday is None or (session.every_weeks > 1 and session.valid_from is None):
+    if not session.dates_known:
         return (None, session.weekday) if (hi - lo).days >= period else None
     wd = WEEKDAYS.index(session.weekday)
     begin, finish = PART_HOURS[session.part]
@@ -83,10 +83,10 @@ def day_unknown(session: Session, when: dt.datetime, days: int) -> bool:
     >>> day_unknown(Session(weekday="tue"), monday, 5)
     False
     """
-    if session.weekday is not None and not (session.every_weeks > 1 and session.valid_from is None):
+    if session.dates_known:
         return False
     lo, hi = _valid_days(session, when, days)
-    return 0 < (hi - lo).days < 7 * session.every_weeks
+    return 0 < (hi - lo).days < session.cycle_days
 
 
 def _valid_days(session: Session, when: dt.datetime, days: int) -> tuple[dt.date, dt.date]:

@@ -101,7 +101,7 @@ def test_expected_warnings(huzhou, luqiao, minhang):
     assert validate_membership(huzhou).codes("warning") == {"roster-unnamed", "inferred-data"}
     township = {p.message for p in validate_membership(luqiao).warnings if p.code == "township-without-centre"}
     assert any("新桥镇" in m for m in township) and any("横街镇" in m for m in township)
-    assert validate_membership(minhang).codes("warning") == {"inferred-data"}
+    assert validate_membership(minhang).codes("warning") == {"inferred-data", "session-never-in-window"}
 
 
 @pytest.mark.parametrize("name", REGIONS)
