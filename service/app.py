@@ -53,7 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     folder = settings.region_folder()
     start = time.perf_counter()
-    app.state.regions = load_served_regions(folder)
+    app.state.regions = load_served_regions(folder, allow_invalid=settings.allow_invalid)
     # The regions stay for the life of the process: move them out of the garbage collector's sight, so that
     # its full collections (which requests' allocations trigger) do not walk hundreds of thousands of objects.
     gc.collect()

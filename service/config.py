@@ -24,6 +24,10 @@ class Settings(BaseSettings):
         None, description="folder of region files to serve; default: the bundled data/regions"
     )
 
+    allow_invalid: bool = Field(
+        False, description="serve regions whose validation has errors (refused by default)"
+    )
+
     def region_folder(self) -> Path:
         return self.regions_dir or regions_dir()
 

@@ -21,9 +21,14 @@ from starlette.requests import HTTPConnection
 from mednet.errors import UnknownRegion
 from mednet.models import Institution, Region
 from mednet.network import CompiledNetwork
-from mednet.regions import list_regions, load_region
 from mednet.routing import Router, warm_up
-from mednet.validate import CommunitySummary, ValidationReport, summarize_communities, validate_membership
+from mednet.validate import (
+    CommunitySummary,
+    ValidationReport,
+    load_valid_regions,
+    summarize_communities,
+    validate_membership,
+)
 
 
 @dataclass(eq=False)
@@ -69,10 +74,12 @@ class ServedRegion:
             return self._validation
 
 
-def load_served_regions(folder: Path) -> dict[str, ServedRegion]:
-    """Every region file in ``folder``, loaded and compiled; raises on a broken file."""
+def load_served_regions(folder: Path, *, allow_invalid: bool = False) -> dict[str, ServedRegion]:
+    """Every region file in ``folder``, loaded, validated and compiled; raises naming every broken file
+    (:func:`mednet.validate.load_valid_regions`)."""
+    regions = load_valid_regions(folder, allow_invalid=allow_invalid)
     warm_up()  # compile the routing kernel now, not on the first referral
-    return {name: ServedRegion.from_region(load_region(folder / f"{name}.json")) for name in list_regions(folder)}
+    return {name: ServedRegion.from_region(region) for name, region in regions.items()}
 
 
 def served_regions(conn: HTTPConnection) -> dict[str, ServedRegion]:

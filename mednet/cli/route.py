@@ -12,9 +12,8 @@ import argparse
 import datetime as dt
 import sys
 
-from mednet.cli import EXIT_OK, EXIT_PROBLEMS, from_check
+from mednet.cli import EXIT_OK, EXIT_PROBLEMS, add_allow_invalid, from_check
 from mednet.errors import NoCapableInstitution
-from mednet.regions import load_region
 from mednet.routing import Point, Referral, Router
 from mednet.routing.request import (
     DIRECTIONS,
@@ -25,6 +24,7 @@ from mednet.routing.request import (
     check_when,
     parse_lat_lon,
 )
+from mednet.validate import load_valid_region
 
 #: Passed-over institutions named per reason in the text answer (the JSON has them all).
 SHOWN_PER_REASON = 6
@@ -52,13 +52,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", choices=LANGS, default="zh",
                    help="language of the answer: zh (Chinese, default) or en (English)")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_allow_invalid(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     check_specialty(args.specialty, args.direction)  # before the region is loaded
     origin = args.origin if args.at is None else Point(lat=args.at[0], lon=args.at[1])
-    router = Router.from_region(load_region(args.region))
+    router = Router.from_region(load_valid_region(args.region, allow_invalid=args.allow_invalid))
     try:
         referral = router.route(origin, args.specialty, direction=args.direction, home=args.home,
                                 max_km=args.max_km, alternatives=args.alternatives, when=args.when,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from mednet.regions import load_region
+from mednet.regions import load_region, region_path
 from mednet.validate import ValidationReport, validate_membership
 
 
@@ -21,8 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    region = load_region(args.region)
-    report = validate_membership(region)
+    path = region_path(args.region)
+    region = load_region(path)
+    report = validate_membership(region, file=path)
     print(report.to_json() if args.format == "json" else format_report(report, title=f"{region.name} ({region.id})"))
     return 0 if report.ok else 1
 

@@ -9,7 +9,7 @@ from service.config import Settings, get_settings
 
 
 def test_create_app_loads_nothing_until_started(tiny_regions_dir):
-    app = create_app(Settings(regions_dir=tiny_regions_dir))
+    app = create_app(Settings(regions_dir=tiny_regions_dir, allow_invalid=True))
     assert getattr(app.state, "regions", None) is None
     with TestClient(app) as client:
         assert list(app.state.regions) == ["tiny"]
@@ -19,6 +19,7 @@ def test_create_app_loads_nothing_until_started(tiny_regions_dir):
 
 def test_regions_dir_comes_from_the_environment(tiny_regions_dir, monkeypatch):
     monkeypatch.setenv("MEDNET_REGIONS_DIR", str(tiny_regions_dir))
+    monkeypatch.setenv("MEDNET_ALLOW_INVALID", "1")
     get_settings.cache_clear()
     try:
         with TestClient(create_app()) as client:
@@ -34,7 +35,7 @@ def test_a_broken_region_file_stops_the_start(tmp_path):
 
 
 def test_an_ambiguous_institution_name_is_422_listing_the_ids(tiny_regions_dir, problem):
-    with TestClient(create_app(Settings(regions_dir=tiny_regions_dir))) as client:
+    with TestClient(create_app(Settings(regions_dir=tiny_regions_dir, allow_invalid=True))) as client:
         body = problem(client.get("/regions/tiny/institutions/卫生院"), 422, field="institution")
         assert "ambiguous" in body["detail"] and "east" in body["detail"] and "west" in body["detail"]
         assert client.get("/regions/tiny/institutions/东镇卫生院").json()["institution"]["id"] == "east"
