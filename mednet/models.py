@@ -165,6 +165,40 @@ class Capability(Provenance):
         return not self.sessions
 
 
+class Detail(Provenance):
+    """One contact detail and where it comes from."""
+
+    value: str = Field(min_length=1)
+
+
+class Flag(Provenance):
+    """A yes/no fact and where it comes from."""
+
+    value: bool
+
+
+class Contact(Frozen):
+    """How patients and desks reach an institution; each detail names its source.
+
+    ``booking`` is a channel (an app, a mini-programme such as 闵行捷医, a
+    desk); ``hours`` opening hours as published; ``emergency_24h`` whether an
+    emergency department is open day and night.
+    """
+
+    phone: Detail | None = None
+    address: Detail | None = None
+    booking: Detail | None = None
+    hours: Detail | None = None
+    emergency_24h: Flag | None = None
+
+    def items(self) -> list[tuple[str, Detail | Flag]]:
+        """The details given, as (kind, detail) pairs in field order."""
+        return [(k, v) for k in CONTACT_KINDS if (v := getattr(self, k)) is not None]
+
+
+CONTACT_KINDS: tuple[str, ...] = ("phone", "address", "booking", "hours", "emergency_24h")
+
+
 class Institution(Frozen):
     """A hospital, health centre or shared service centre."""
 
@@ -179,6 +213,7 @@ class Institution(Frozen):
     location: Location
     capabilities: tuple[Capability, ...] = ()
     population: int | None = Field(None, ge=0, description="people served, when known")
+    contact: Contact | None = None
     source: SourceKey
     inferred: bool = False
     note: str | None = None
@@ -343,6 +378,8 @@ def _source_refs(region: Region) -> Iterator[tuple[str, str]]:
         yield f"institutions[{i}].location.source", inst.location.source
         for j, cap in enumerate(inst.capabilities):
             yield f"institutions[{i}].capabilities[{j}].source", cap.source
+        for kind, detail in inst.contact.items() if inst.contact else ():
+            yield f"institutions[{i}].contact.{kind}.source", detail.source
     for i, com in enumerate(region.communities):
         yield f"communities[{i}].source", com.source
         for j, m in enumerate(com.members):
@@ -356,11 +393,15 @@ def _source_refs(region: Region) -> Iterator[tuple[str, str]]:
 
 
 __all__ = [
+    "CONTACT_KINDS",
     "SPECIALTY_CODES",
     "WEEKDAYS",
     "Capability",
     "Community",
+    "Contact",
     "CoveredCounty",
+    "Detail",
+    "Flag",
     "Institution",
     "Link",
     "LinkKind",

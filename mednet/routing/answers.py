@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, computed_field, model_validator
 
 from mednet.geo import check_lat_lon
-from mednet.models import DayPart, Frozen, LinkKind, Tier, Weekday
+from mednet.models import Contact, DayPart, Frozen, LinkKind, Tier, Weekday
 from mednet.specialties import Travels
 
 #: Which way a referral goes: 上转 up the tiers, 下转 back down, 急 to the nearest.
@@ -95,13 +95,14 @@ class SessionSlot(Frozen):
 
 
 class Alternative(Frozen):
-    """Another capable institution, in the order the policy would pick it."""
+    """Another capable institution, in the order the policy would pick it, with its contact details if known."""
 
     institution: InstitutionRef
     distance_km: float
     minutes: float
     step: Step
     session: SessionSlot | None = None
+    contact: Contact | None = None
 
 
 class PassedOver(Frozen):
@@ -125,7 +126,9 @@ class Referral(Frozen):
     region's ``speed_kmh``. ``origin_point`` and ``snap_km`` are set when the
     origin was given as coordinates. ``step`` is the policy step that
     decided (``explanation`` says it in a line); ``session`` the scheduled
-    session the destination holds the specialty in, if so. ``alternatives``
+    session the destination holds the specialty in, if so; ``contact`` the
+    destination's phone, address, booking channel, hours and 24-hour
+    emergency, each with its source, where the region has them. ``alternatives``
     follow the policy's order (step, then distance); ``passed_over`` groups
     the skipped institutions by reason. ``when`` is the start of the booking
     window, when scheduled sessions were considered or ``when`` was given, in
@@ -147,6 +150,7 @@ class Referral(Frozen):
     path: tuple[Hop, ...]
     step: Step
     session: SessionSlot | None = None
+    contact: Contact | None = None
     alternatives: tuple[Alternative, ...] = ()
     passed_over: tuple[PassedOver, ...] = ()
     max_km: float | None = None

@@ -21,7 +21,7 @@ import orjson
 import pydantic_core
 from pydantic import BaseModel
 
-from mednet.models import LinkKind, Tier
+from mednet.models import Contact, LinkKind, Tier
 from mednet.network import CompiledNetwork
 from mednet.routing.answers import (
     FIELDS,
@@ -70,6 +70,8 @@ class Renderer:
         # Every institution's ref, by index, made up front: answers take them by list index (a list lookup is
         # the cheapest per passed-over institution, and there is no "not made yet" check to pay).
         self.refs: list[InstitutionRef] = self._make_refs()
+        self.contacts: list[Contact | None] = [self.G.nodes[i].get("contact") for i in net.ids]
+        self._contact_json = [_json(c) for c in self.contacts]
         self._ref_of = self.refs.__getitem__
         self._hops: list[Hop | None] = [None] * len(link_to)
         self._ref_fragments: list[orjson.Fragment] = []  # for referral_json, made on first use
@@ -101,7 +103,8 @@ class Renderer:
             j, km = nodes[i], kms[i]
             alt = new(Alternative)
             set_dict(alt, {"institution": refs[j], "distance_km": km, "minutes": km / speed * 60.0,
-                            "step": steps[kinds[i]], "session": slots.get(j) if slots else None})
+                            "step": steps[kinds[i]], "session": slots.get(j) if slots else None,
+                            "contact": self.contacts[j]})
             set_fields_set(alt, fields)
             set_extra(alt, None)
             set_private(alt, None)
@@ -112,7 +115,8 @@ class Renderer:
             "specialty": self.specialty_refs[code], "direction": DIRECTION_NAMES[mode], "destination": refs[dest],
             "distance_km": distance, "minutes": distance / speed * 60.0, "speed_kmh": speed,
             "path": tuple([hops[e] or self._hop(e) for e in edges]), "step": steps[kinds[0]],
-            "session": slots.get(dest) if slots else None, "alternatives": tuple(alternatives),
+            "session": slots.get(dest) if slots else None, "contact": self.contacts[dest],
+            "alternatives": tuple(alternatives),
             "passed_over": tuple(groups), "max_km": None if limit == math.inf else limit, "when": when,
             "lang": lang,
         })
@@ -132,9 +136,10 @@ class Renderer:
             "specialty": self._specialty_json[code], "direction": DIRECTION_NAMES[mode], "destination": frag(dest),
             "distance_km": distance, "minutes": distance / speed * 60.0, "speed_kmh": speed,
             "path": list(map(self._hop_json, edges)), "step": step, "session": _json(session),
+            "contact": self._contact_json[dest],
             "alternatives": [
                 {"institution": frag(j), "distance_km": km, "minutes": km / speed * 60.0, "step": steps[kind],
-                 "session": _json(slots.get(j)) if slots else _NULL}
+                 "session": _json(slots.get(j)) if slots else _NULL, "contact": self._contact_json[j]}
                 for j, km, kind in zip(nodes[1:], kms[1:], kinds[1:], strict=True)
             ],
             "passed_over": [

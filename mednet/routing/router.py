@@ -470,7 +470,7 @@ class Router:
                     provider = self.net.index.get(unknown.provider) if unknown.provider else None
                     if mode != UP or int(self._rank[provider if provider is not None else j]) > rank_o:
                         undated.append(j)
-                        slots[j] = self._slot(unknown, None, provider, lang, day_is_unknown=True)
+                        slots[j] = self._slot(unknown, None, provider, lang, undated_at=j)
                 continue
             _, session, date, provider, high = best
             codes.append(SESSION_OK if mode != UP or high else SESSION_LOW)
@@ -479,11 +479,15 @@ class Router:
         return np.asarray(nodes + codes, dtype=np.int64), slots, n_ok, undated
 
     def _slot(self, session: Session, date: dt.date | None, provider: int | None, lang: Lang, *,
-              day_is_unknown: bool = False) -> SessionSlot:
-        """A session as the answer names it; one whose day is unknown says so and where to ask."""
+              undated_at: int | None = None) -> SessionSlot:
+        """A session as the answer names it; one whose day is unknown (held at ``undated_at``) says so and
+        where to ask: the centre, and its booking channel when the region has it."""
         text = session_text(session, date, lang)
-        if day_is_unknown:
-            text = f"{text}{'；' if lang == 'zh' else '; '}{day_not_published(lang)}"
+        day_is_unknown = undated_at is not None
+        if undated_at is not None:
+            contact = self._render.contacts[undated_at]
+            booking = contact.booking.value if contact is not None and contact.booking is not None else None
+            text = f"{text}{'；' if lang == 'zh' else '; '}{day_not_published(lang, booking=booking)}"
         return assemble(SessionSlot, {
             "date": date, "weekday": session.weekday, "part": session.part, "every_weeks": session.every_weeks,
             "provider": None if provider is None else self._render.refs[provider], "text": text,

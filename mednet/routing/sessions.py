@@ -124,13 +124,19 @@ def session_text(session: Session, date: dt.date | None, lang: Lang = "zh") -> s
     return f"{date.isoformat()}（{day_zh}）{part_zh}"
 
 
-def day_not_published(lang: Lang = "zh") -> str:
-    """The mark of a session whose day is not published, so not known to fall in the booking window.
+def day_not_published(lang: Lang = "zh", *, booking: str | None = None) -> str:
+    """The mark of a session whose day is not published, so not known to fall in the booking window; with the
+    centre's booking channel when known.
 
     >>> day_not_published("en")
     'day not published: ask the centre / see the booking channel'
+    >>> day_not_published(booking="闵行捷医")
+    '日期未公布：请询问该中心或查看预约渠道（闵行捷医）'
     """
-    return _DAY_NOT_PUBLISHED[lang]
+    text = _DAY_NOT_PUBLISHED[lang]
+    if booking:
+        text += f"（{booking}）" if lang == "zh" else f" ({booking})"
+    return text
 
 
 _WEEKDAY_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")

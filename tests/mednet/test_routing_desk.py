@@ -9,6 +9,7 @@ import pytest
 
 from mednet.cli import main
 from mednet.errors import InvalidRequest, NoCapableInstitution
+from mednet.models import Contact, Detail, Flag
 from mednet.regions import load_region
 from mednet.routing import Router
 from mednet.routing.request import check_when
@@ -173,3 +174,27 @@ def test_a_session_at_the_patients_own_centre_reads_as_such(minhang, capsys):
 def test_lang_is_checked():
     with pytest.raises(InvalidRequest, match="`lang` must be 'zh' \\(Chinese\\) or 'en'"):
         Router.from_region(load_region("minhang")).route(HONGQIAO, "儿科", lang="fr")
+
+
+def _with_contacts(region):
+    """minhang with contact details: 虹桥's booking channel as the seed names it (闵行捷医), and 闵行医院's
+    24-hour emergency, a made-up flag marked inferred (test data only)."""
+    contacts = {
+        "mh-hongqiao": Contact(booking=Detail(value="闵行捷医", source="seed001")),
+        "mh-hospital": Contact(emergency_24h=Flag(value=True, source="mednet-rule", inferred=True,
+                                                  note="test data")),
+    }
+    return region.model_copy(update={"institutions": tuple(
+        i.model_copy(update={"contact": contacts.get(i.id)}) for i in region.institutions)})
+
+
+def test_answers_carry_the_institutions_contact_details_when_present():
+    router = Router.from_region(_with_contacts(load_region("minhang")))
+    r = router.route(HONGQIAO, "泌尿外科", when=MONDAY_9)
+    assert r.destination.id == "mh-hospital" and r.contact.emergency_24h.value is True
+    marked = r.alternatives[0]
+    assert (marked.institution.id, marked.contact.booking.value) == ("mh-hongqiao", "闵行捷医")
+    assert marked.session.text.endswith("日期未公布：请询问该中心或查看预约渠道（闵行捷医）")
+    assert all(a.contact is None for a in r.alternatives[1:])  # none in the data
+    assert router.route_json(HONGQIAO, "泌尿外科", when=MONDAY_9) == r.model_dump_json().encode()
+    assert Router.from_region(load_region("minhang")).route(HONGQIAO, "泌尿外科", when=MONDAY_9).contact is None
