@@ -87,13 +87,17 @@ def format_referral(r: Referral) -> str:
         head = f"{t[r.direction]} {origin} → {dest.name}"
     lines = [
         head,
-        f"  {care}; {tier}, {dest.county}{proxy}",
+        "  " + t["what"].format(care=care, tier=tier, county=dest.county) + proxy,
         "  " + t["distance"].format(km=r.distance_km, minutes=r.minutes, speed=r.speed_kmh),
         f"  {t['why']}: [{_label(r.step, r.lang)}] {r.explanation}",
     ]
     if r.session is not None:
         provider = t["expert"].format(name=r.session.provider.name) if r.session.provider else ""
         lines.append(f"  {t['session']}: {r.session.text}{provider}")
+    if r.contact is not None:
+        details = [f"{t[kind]} {_yes_no(d.value, t) if isinstance(d.value, bool) else d.value}"
+                   for kind, d in r.contact.items()]
+        lines.append(f"  {t['contact']}: " + t["sep"].join(details))
     names = {r.origin.id: r.origin.name, dest.id: dest.name}
     names.update((i.id, i.name) for g in r.passed_over for i in g.institutions)  # every node of the path is here
     lines.append(f"  {t['path']}: " + " ".join([r.origin.name] + [
@@ -118,20 +122,24 @@ def format_referral(r: Referral) -> str:
 _TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "up": "上转", "down": "下转", "emergency": "急诊",
-        "own_centre": "本中心就诊 {origin}（上级专家门诊，无需转诊）",
+        "own_centre": "本中心就诊 {origin}（上级专家门诊，无需转诊）", "what": "{care}；{tier}，{county}",
         "snapped": "（距 {lat:.5f},{lon:.5f} 最近的基层机构，{km:.1f} 公里）", "proxy": "；位置为代用点，非机构实址",
         "distance": "网络距离 {km:.1f} 公里，按 {speed:g} 公里/小时约 {minutes:.0f} 分钟", "why": "理由",
         "session": "门诊", "expert": "（{name}专家）", "path": "路径", "alternatives": "备选",
-        "passed_over": "未选的较近机构", "more": "，…另有 {n} 家",
+        "passed_over": "未选的较近机构", "more": "，…另有 {n} 家", "contact": "联系", "sep": "；",
+        "phone": "电话", "address": "地址", "booking": "预约", "hours": "时间", "emergency_24h": "24小时急诊",
+        "yes": "有", "no": "无",
     },
     "en": {
         "up": "上转 up", "down": "下转 down", "emergency": "急诊 emergency",
         "own_centre": "at the own centre {origin} (a visiting expert's clinic, no referral needed)",
         "snapped": " (nearest primary care to {lat:.5f},{lon:.5f}, {km:.1f} km)",
-        "proxy": "; point is a proxy for the building",
+        "proxy": "; point is a proxy for the building", "what": "{care}; {tier}, {county}",
         "distance": "distance {km:.1f} km by the network, about {minutes:.0f} min at {speed:g} km/h", "why": "why",
         "session": "session", "expert": " (expert from {name})", "path": "path", "alternatives": "alternatives",
-        "passed_over": "passed over", "more": ", … and {n} more",
+        "passed_over": "passed over", "more": ", … and {n} more", "contact": "contact", "sep": "; ",
+        "phone": "phone", "address": "address", "booking": "booking", "hours": "hours",
+        "emergency_24h": "24-hour emergency", "yes": "yes", "no": "no",
     },
 }
 #: The Chinese words for the answer's codes (policy steps and reasons for passing over).
@@ -142,6 +150,10 @@ _ZH = {
     "not_in_session": "预约期内无门诊", "outside_community_at_this_step": "本步骤范围外",
     "not_home_centre": "非居住地机构", "beyond_max_km": "超出距离限制",
 }
+
+
+def _yes_no(value: bool, t: dict[str, str]) -> str:
+    return t["yes"] if value else t["no"]
 
 
 def _label(code: str, lang: str) -> str:

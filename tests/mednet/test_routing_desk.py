@@ -198,3 +198,13 @@ def test_answers_carry_the_institutions_contact_details_when_present():
     assert all(a.contact is None for a in r.alternatives[1:])  # none in the data
     assert router.route_json(HONGQIAO, "泌尿外科", when=MONDAY_9) == r.model_dump_json().encode()
     assert Router.from_region(load_region("minhang")).route(HONGQIAO, "泌尿外科", when=MONDAY_9).contact is None
+
+
+def test_the_text_answer_shows_the_contact_details():
+    from mednet.cli.route import format_referral
+
+    router = Router.from_region(_with_contacts(load_region("minhang")))
+    r = router.route(HONGQIAO, "泌尿外科", when=MONDAY_9)
+    assert "  联系: 24小时急诊 有" in format_referral(r).splitlines()
+    en = router.route(HONGQIAO, "泌尿外科", when=MONDAY_9, lang="en")
+    assert "  contact: 24-hour emergency yes" in format_referral(en).splitlines()
