@@ -6,6 +6,8 @@ import datetime as dt
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mednet.cli import main
 from mednet.errors import InvalidRequest, NoCapableInstitution
@@ -49,6 +51,26 @@ def test_tuesday_18h_in_china_is_after_the_tuesday_afternoon_session(minhang):
     assert not any(a.session for a in r.alternatives)
     # 01:00Z is 09:00 in China: the afternoon session is still ahead.
     assert minhang.route(HONGQIAO, "中医儿科", when=utc.replace(hour=1)).destination.id == "mh-hongqiao"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(instant=st.datetimes(dt.datetime(2024, 1, 1), dt.datetime(2026, 12, 31)),
+       offset_quarters=st.integers(-12 * 4, 14 * 4))
+def test_any_offset_gives_the_answer_of_the_same_instant_in_china(minhang, instant, offset_quarters):
+    zone = dt.timezone(dt.timedelta(minutes=15 * offset_quarters))
+    aware = instant.replace(tzinfo=zone)
+    china = aware.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    r = minhang.route(HONGQIAO, "中医儿科", when=aware)
+    assert r.when == china and r.when.utcoffset() == dt.timedelta(hours=8)
+    # By hand: the Tuesday 14:00-17:30 clinic is bookable when one of its sittings ends after the window
+    # opens and starts before it closes (5 days, in China's wall-clock time).
+    start, end = china.replace(tzinfo=None), china.replace(tzinfo=None) + dt.timedelta(days=5)
+    days = (start.date() + dt.timedelta(days=n) for n in range(7))
+    open_ = any(d.weekday() == 1 and dt.datetime.combine(d, dt.time(17, 30)) > start
+                and dt.datetime.combine(d, dt.time(14)) < end for d in days)
+    assert (r.destination.id == "mh-hongqiao") == open_
+    naive = minhang.route(HONGQIAO, "中医儿科", when=start)
+    assert naive.model_dump(exclude={"when"}) == r.model_dump(exclude={"when"})
 
 
 # --------------------------------------------------------------------------- sessions whose day is not published
