@@ -98,6 +98,8 @@ class Location(Provenance):
     """
 
     kind: Literal["surveyed", "town_seat", "county_seat", "proxy"]
+    converted_from: Literal["GCJ-02", "BD-09"] | None = Field(
+        None, description="the datum the point was given in; lat/lon are its conversion to WGS84")
 
     @property
     def is_proxy(self) -> bool:
@@ -165,6 +167,31 @@ class Capability(Provenance):
         return not self.sessions
 
 
+class Registry(Provenance):
+    """What a health registry (卫生机构登记) records of an institution.
+
+    ``category`` is the WS 218-2002 卫生机构类别代码 (``C210`` 中心卫生院);
+    ``credit_code`` the 统一社会信用代码, its GB 32100-2015 check character
+    verified.
+    """
+
+    category: str | None = Field(None, pattern=r"^[A-Z]\d{3}$", description="WS 218-2002 category code, e.g. C210")
+    grade: str | None = Field(None, min_length=1, description="hospital grade as registered, e.g. 二级甲等")
+    credit_code: str | None = Field(None, description="统一社会信用代码 (18 characters, GB 32100-2015)")
+    licence_number: str | None = Field(None, min_length=1, description="医疗机构执业许可证登记号")
+    beds: int | None = Field(None, ge=0, description="approved beds (编制床位)")
+
+    @field_validator("credit_code")
+    @classmethod
+    def _valid_credit_code(cls, value: str | None) -> str | None:
+        from mednet.importing.credit_code import credit_code_problem
+
+        problem = credit_code_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
 class Detail(Provenance):
     """One contact detail and where it comes from."""
 
@@ -213,6 +240,7 @@ class Institution(Frozen):
     location: Location
     capabilities: tuple[Capability, ...] = ()
     population: int | None = Field(None, ge=0, description="people served, when known")
+    registry: Registry | None = None
     contact: Contact | None = None
     source: SourceKey
     inferred: bool = False
@@ -378,6 +406,8 @@ def _source_refs(region: Region) -> Iterator[tuple[str, str]]:
         yield f"institutions[{i}].location.source", inst.location.source
         for j, cap in enumerate(inst.capabilities):
             yield f"institutions[{i}].capabilities[{j}].source", cap.source
+        if inst.registry is not None:
+            yield f"institutions[{i}].registry.source", inst.registry.source
         for kind, detail in inst.contact.items() if inst.contact else ():
             yield f"institutions[{i}].contact.{kind}.source", detail.source
     for i, com in enumerate(region.communities):
@@ -409,6 +439,7 @@ __all__ = [
     "Membership",
     "Provenance",
     "Region",
+    "Registry",
     "Role",
     "Roster",
     "RosterEntry",

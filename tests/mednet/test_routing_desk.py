@@ -222,6 +222,14 @@ def test_answers_carry_the_institutions_contact_details_when_present():
     assert Router.from_region(load_region("minhang")).route(HONGQIAO, "泌尿外科", when=MONDAY_9).contact is None
 
 
+def test_the_bundled_minhang_centre_gives_its_booking_channel_with_the_undated_clinics(minhang):
+    # seed001: the 虹桥 centre's expert clinics are published in the 闵行捷医 mini-programme.
+    marked = minhang.route(HONGQIAO, "泌尿外科", when=MONDAY_9).alternatives[0]
+    assert marked.session.day_unknown and marked.contact.booking.source == "seed001"
+    assert marked.session.text.endswith(f"日期未公布：请询问该中心或查看预约渠道（{marked.contact.booking.value}）")
+    assert "闵行捷医" in marked.contact.booking.value
+
+
 def test_the_text_answer_shows_the_contact_details():
     from mednet.cli.route import format_referral
 
