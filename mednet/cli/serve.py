@@ -1,11 +1,12 @@
 """``mednet serve [--host 127.0.0.1] [--port 8000] [--workers N] [--regions-dir DIR]``.
 
 Runs the referral-desk HTTP service (the FastAPI app in ``service/``) under
-uvicorn. Every region file is loaded once per worker at start; the
-interactive OpenAPI document is at ``http://HOST:PORT/docs``. Every broken
-region file, every region whose validation has errors (unless
-``--allow-invalid``) and every file whose name is not its region's id are
-reported before the server starts (exit 2).
+uvicorn. The port answers at once (``/ready`` is 503 until every worker has
+built its routers); the interactive OpenAPI document is at
+``http://HOST:PORT/docs``. Every broken region file, every region whose
+validation has errors (unless ``--allow-invalid``) and every file whose
+name is not its region's id are reported before the server starts (exit 2).
+Limits and timeouts come from ``MEDNET_*`` settings.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 from pathlib import Path
 
 from mednet.cli import add_allow_invalid, positive_int
-from mednet.errors import InvalidRequest
+from mednet.errors import InvalidRequest, MissingExtra
 from mednet.regions import list_regions, regions_dir
 from mednet.validate import load_valid_regions
 
@@ -53,15 +54,16 @@ def check_regions_dir(folder: Path, *, allow_invalid: bool = False) -> list[str]
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    try:
+        from service.server import serve
+    except ModuleNotFoundError as err:
+        raise MissingExtra(module=err.name or "the service", extra="service") from None
     folder = (args.regions_dir or regions_dir()).resolve()
     check_regions_dir(folder, allow_invalid=args.allow_invalid)
     # Workers are separate processes that build their own settings: the environment carries them.
     os.environ["MEDNET_REGIONS_DIR"] = str(folder)
     os.environ["MEDNET_ALLOW_INVALID"] = "1" if args.allow_invalid else "0"
-    uvicorn.run(
-        "service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        access_log=not args.no_access_log, log_level="info",
-    )
+    if args.no_access_log:
+        os.environ["MEDNET_ACCESS_LOG"] = "false"
+    serve(host=args.host, port=args.port, workers=args.workers)
     return 0
