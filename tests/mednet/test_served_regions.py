@@ -86,8 +86,20 @@ def test_the_service_does_not_list_a_region_twice(tmp_path):
             TestClient(create_app(Settings(regions_dir=tmp_path))):
         pass
     (tmp_path / "other.json").unlink()
-    with TestClient(create_app(Settings(regions_dir=tmp_path))) as client:
+    with TestClient(app := create_app(Settings(regions_dir=tmp_path))) as client:
+        app.state.loader.thread.join()
         assert [r["id"] for r in client.get("/regions").json()] == ["quzhou"]
+
+
+def test_a_service_with_an_invalid_region_stays_unready_saying_why(invalid):
+    with TestClient(app := create_app(Settings(regions_dir=invalid.parent))) as client:
+        app.state.loader.thread.join()
+        response = client.get("/ready")
+        assert response.status_code == 503 and "[lead-count]" in response.json()["detail"]
+        assert client.post("/regions/quzhou/routes", json={"origin": "华埠", "specialty": "普外科"}).status_code == 503
+    with TestClient(app := create_app(Settings(regions_dir=invalid.parent, allow_invalid=True))) as client:
+        app.state.loader.thread.join()
+        assert client.get("/ready").json()["regions"] == ["quzhou"]
 
 
 def test_the_bundled_regions_are_served(tmp_path):
