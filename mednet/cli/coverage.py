@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mednet.cli import positive_int
+from mednet.cli import add_allow_invalid, positive_int
 from mednet.cli.output import write_files, write_stdout
 from mednet.errors import InvalidRequest
 from mednet.network import build_network, compile_network
@@ -34,10 +34,10 @@ from mednet.planning import (
     suggest_upgrades,
     what_if,
 )
-from mednet.regions import load_region
 from mednet.routing.request import check_max_km
 from mednet.specialties import resolve_specialty
 from mednet.travel.layer import load_travel, travel_path
+from mednet.validate import load_valid_region
 
 FORMATS = ("table", "csv", "json", "geojson")
 MAP_SUFFIXES = (".png", ".svg", ".pdf", ".html")
@@ -67,6 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--what-if", metavar="FILE", help="a scenario JSON file to compare with today's network")
     p.add_argument("--suggest", type=positive_int, metavar="K", help="the K best sites to add the (one) specialty")
     p.add_argument("--permanent-only", action="store_true", help="do not count visiting sessions as capability")
+    add_allow_invalid(p)
     p.set_defaults(func=run)
 
 
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     for option, path, suffixes in (("--output", args.output, None), ("--map", args.map, MAP_SUFFIXES)):
         if path is not None:
             _check_target(option, path, suffixes)
-    region = load_region(args.region)
+    region = load_valid_region(args.region, allow_invalid=args.allow_invalid)
     travel = None
     if args.cost == "minutes" or args.travel:
         beside = travel_path(args.region)
