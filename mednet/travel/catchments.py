@@ -18,8 +18,9 @@ reaches no capable institution is in no catchment, and says so.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -29,6 +30,10 @@ from mednet.travel.layer import Cost, TravelLayer
 from mednet.travel.search import check_cost, nearest_by_cost, nearest_capable, nearest_in
 
 __all__ = ["CatchmentReport", "capability_mask", "find_catchments", "nearest_capable", "nearest_in"]
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def capability_mask(layer: TravelLayer, specialty: str, *, include_sessions: bool = True) -> np.ndarray:
     """Which institutions of the layer offer a specialty (permanently, or also in sessions)."""
@@ -121,13 +126,13 @@ class CatchmentReport:
             )
         return sorted(rows, key=lambda r: -r["centres"])
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """The records as a DataFrame (needs pandas)."""
         from mednet.extras import require_extra
 
         return require_extra("pandas", "planning").DataFrame(self.records())
 
-    def summary_frame(self, specialty: str):
+    def summary_frame(self, specialty: str) -> pd.DataFrame:
         """The per-institution summary of one specialty as a DataFrame (needs pandas)."""
         from mednet.extras import require_extra
 
@@ -163,7 +168,11 @@ def _point(lon: float, lat: float, properties: dict) -> dict:
 
 
 def find_catchments(
-    layer: TravelLayer, specialties, *, cost: Literal["km", "minutes"] = "minutes", include_sessions: bool = True
+    layer: TravelLayer,
+    specialties: Iterable[str],
+    *,
+    cost: Literal["km", "minutes"] = "minutes",
+    include_sessions: bool = True,
 ) -> CatchmentReport:
     """Catchments of every capable institution for each specialty, by travel ``cost`` on the layer."""
     if isinstance(specialties, str):
