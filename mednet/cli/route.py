@@ -16,7 +16,7 @@ from mednet.cli import EXIT_OK, EXIT_PROBLEMS, parse_lat_lon, positive_float, po
 from mednet.errors import NoCapableInstitution
 from mednet.geo import check_lat_lon
 from mednet.regions import load_region
-from mednet.routing import Point, Referral, Router
+from mednet.routing import DIRECTION_ZH, REASON_ZH, Point, Referral, Router
 
 #: Passed-over institutions named per reason in the text answer (the JSON has them all).
 SHOWN_PER_REASON = 6
@@ -80,7 +80,7 @@ def format_referral(r: Referral) -> str:
         origin += f" (nearest primary care to {r.origin_point.lat:.5f},{r.origin_point.lon:.5f}, {r.snap_km:.1f} km)"
     proxy = "; point is a proxy for the building" if dest.location_is_proxy else ""
     lines = [
-        f"{_DIRECTION_ZH[r.direction]} {origin} → {dest.name}",
+        f"{DIRECTION_ZH[r.direction]} {origin} → {dest.name}",
         f"  {r.specialty.label_zh} ({r.specialty.label_en}); {dest.tier.label_zh}, {dest.county}{proxy}",
         f"  distance {r.distance_km:.1f} km by the network, about {r.minutes:.0f} min at {r.speed_kmh:g} km/h",
         f"  why: [{r.step}] {r.explanation}",
@@ -105,12 +105,6 @@ def format_referral(r: Referral) -> str:
                 shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in
                                   zip(g.institutions[:SHOWN_PER_REASON], g.distances_km[:SHOWN_PER_REASON]))
                 shown += f", … and {len(g.institutions) - SHOWN_PER_REASON} more"
-            lines.append(f"    {_REASON_ZH[g.reason]} ({g.reason}): {shown}")
+            lines.append(f"    {REASON_ZH[g.reason]} ({g.reason}): {shown}")
     return "\n".join(lines)
 
-
-_DIRECTION_ZH = {"up": "上转", "down": "下转", "emergency": "急诊"}
-_REASON_ZH = {
-    "is_origin": "出发地", "not_capable": "无此专科", "not_higher_tier": "非上级机构", "not_in_session": "预约期内无门诊",
-    "outside_community_at_this_step": "本步骤范围外", "not_home_centre": "非居住地卫生院", "beyond_max_km": "超出距离限制",
-}

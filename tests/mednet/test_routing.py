@@ -572,3 +572,13 @@ def test_a_date_far_outside_the_calendar_is_a_clear_error():
     router = Router.from_region(load_region("huzhou"))  # has dated sessions
     with pytest.raises(InvalidRequest, match=r"`when` must fall in the years 2000–2100, got '9999-12-31T23:00:00'"):
         router.route("wx-huanzhu-longquan", "皮肤科", when=_dt.datetime(9999, 12, 31, 23))
+
+
+def test_every_direction_step_and_reason_has_chinese_words():
+    from typing import get_args
+
+    from mednet.routing import DIRECTION_ZH, REASON_ZH, STEP_ZH, Direction, Reason, Step
+
+    for words, kind in ((DIRECTION_ZH, Direction), (STEP_ZH, Step), (REASON_ZH, Reason)):
+        assert set(words) == set(get_args(kind))
+        assert all(any("\u4e00" <= ch <= "\u9fff" for ch in w) for w in words.values())
