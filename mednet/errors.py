@@ -114,6 +114,8 @@ class InvalidCoordinates(InvalidRequest):
 class NoCapableInstitution(MednetError, LookupError):
     """No institution offers the specialty within the constraints given."""
 
-    def __init__(self, message: str, *, specialty: str | None = None, origin: str | None = None):
+    def __init__(self, message: str, *, specialty: str | None = None, origin: str | None = None,
+                 nearest: str | None = None, nearest_km: float | None = None):
         self.specialty, self.origin = specialty, origin
+        self.nearest, self.nearest_km = nearest, nearest_km  # the nearest capable one beyond the limit, if any
         super().__init__(message)

@@ -112,8 +112,9 @@ STEP_ZH: dict[str, str] = {
     "home_centre": "居住地卫生院", "home_community": "居住地医共体",
 }
 REASON_ZH: dict[str, str] = {
-    "is_origin": "出发地", "not_capable": "无此专科", "not_higher_tier": "非上级机构", "not_in_session": "预约期内无门诊",
-    "outside_community_at_this_step": "本步骤范围外", "not_home_centre": "非居住地卫生院", "beyond_max_km": "超出距离限制",
+    "is_origin": "出发地", "not_capable": "无此专科", "not_higher_tier": "非上级机构",
+    "not_in_session": "预约期内无门诊", "outside_community_at_this_step": "本步骤范围外",
+    "not_home_centre": "非居住地卫生院", "beyond_max_km": "超出距离限制",
 }
 
 #: China Standard Time: the default ``when`` is "now" there.
@@ -1502,13 +1503,16 @@ class Router:
             msg = f"no member of the home community {self._community_names[hc]} offers {what}"
         else:
             msg = f"no institution other than {origin} offers {what} permanently"
+        nearest = nearest_km = None
         if limit != math.inf:
             msg += f" within max_km={limit:g} km"
             if nearest_beyond is not None:
-                km, j = nearest_beyond
-                msg += f"; the nearest is {self.G.nodes[self.net.ids[j]]['name']} at {km:.1f} km"
+                nearest_km, j = nearest_beyond
+                nearest = self.G.nodes[self.net.ids[j]]["name"]
+                msg += f"; the nearest is {nearest} at {nearest_km:.1f} km"
         msg += f" in region {self.region!r}"
-        return NoCapableInstitution(msg, specialty=code, origin=self.net.ids[o])
+        return NoCapableInstitution(msg, specialty=code, origin=self.net.ids[o], nearest=nearest,
+                                    nearest_km=nearest_km)
 
     def _make_refs(self) -> list[InstitutionRef]:
         """Every institution's :class:`InstitutionRef`, in index order."""

@@ -287,8 +287,9 @@ def test_max_km_moves_the_search_to_the_next_step(quzhou_router):
     beyond = next(g for g in r.passed_over if g.reason == "beyond_max_km")
     assert [i.name for i in beyond.institutions] == ["开化县人民医院"]
     assert beyond.distances_km[0] > 10
-    with pytest.raises(NoCapableInstitution, match="within max_km=0.5 km"):
+    with pytest.raises(NoCapableInstitution, match="within max_km=0.5 km") as caught:
         quzhou_router.route("华埠", "骨科", max_km=0.5)
+    assert (caught.value.nearest, caught.value.nearest_km) == ("开化县第二人民医院", pytest.approx(1.0))
 
 
 def test_coordinates_snap_to_the_nearest_primary_care_institution(quzhou_router):
