@@ -24,6 +24,7 @@ from mednet import __version__
 from service.config import Settings, get_settings
 from service.deps import load_served_regions
 from service.errors import ProblemDetails, document_problems, install_error_handlers
+from service.pages import router as desk_pages
 from service.routers import (
     communities, coverage, health, institutions, regions, routes, specialties, validation,
 )
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.routes[0:0] = routes.router.routes
     for module in (health, specialties, regions, institutions, communities, validation, coverage):
         app.include_router(module.router)
+    app.include_router(desk_pages)  # the desk page for clerks and planners, under /desk
     _finish_openapi(app)
     return app
 
