@@ -1,7 +1,7 @@
 """A real service on 127.0.0.1 and a real Chromium (the Debian package, driven by Playwright).
 
-The browser runs under ``Content-Security-Policy: default-src 'self'`` (added to
-every response here, whatever the service sends), records every request the
+The browser runs under the pages' own ``Content-Security-Policy`` (and under
+``default-src 'self'`` for any response that came without one), records every request the
 page makes, refuses any that leaves the service's origin, and each test fails
 when one did, when a policy violation or a script error was reported, or when
 one of the page's own files did not load.
@@ -96,7 +96,7 @@ def _watch(context, origin: str) -> Watched:
             route.abort()
             return
         response = route.fetch()
-        headers = {**response.headers, "content-security-policy": CSP}
+        headers = {"content-security-policy": CSP, **response.headers}  # the page's own policy, if it sends one
         route.fulfill(response=response, headers=headers)
 
     def on_console(message):

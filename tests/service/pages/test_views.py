@@ -49,6 +49,7 @@ class InlineCode(HTMLParser):
 def test_no_page_has_inline_script_or_style(client, path):
     response = client.get(path)
     assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"].startswith("default-src 'self';")
     parser = InlineCode()
     parser.feed(response.text)
     assert parser.found == []
