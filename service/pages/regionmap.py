@@ -112,7 +112,7 @@ def draw_region(region: Region, *, width: int = 800, pad: float = 24.0) -> Regio
     labels = _label_spots(drawing, [i for i in insts if i.tier in LABELLED_TIERS])
     nodes = tuple(
         MapNode(id=i.id, name=i.name, tier=i.tier, community=home.get(i.id), labelled=i.id in labels,
-                **dict(zip(("x", "y"), drawing.xy(lat=i.lat, lon=i.lon))))
+                **dict(zip(("x", "y"), drawing.xy(lat=i.lat, lon=i.lon), strict=True)))
         for i in insts
     )
     where = {n.id: n for n in nodes}

@@ -171,7 +171,8 @@ class RouteForm:
             origin: str | Point | None = None
             if not self.errors:
                 try:
-                    origin = Point(**dict(zip(("lat", "lon"), check_lat_lon(lat=lat, lon=lon))))
+                    checked_lat, checked_lon = check_lat_lon(lat=lat, lon=lon)
+                    origin = Point(lat=checked_lat, lon=checked_lon)
                 except InvalidCoordinates as err:
                     self.errors["lat"] = explain_error(err).message
         else:
@@ -379,7 +380,7 @@ def planner_csv(request: Request, region: str) -> Response:
     served = region_or_page(request, region)
     if isinstance(served, HTMLResponse):
         return served
-    specialty, _, errors, spec, max_km = planner_request(request)
+    _, _, errors, spec, max_km = planner_request(request)
     if errors:
         text = "；".join(v for k, v in errors.items() if not k.startswith("_"))
         return Response(text, status_code=422, media_type="text/plain; charset=utf-8")

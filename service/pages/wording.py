@@ -15,13 +15,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mednet.errors import (
-    InvalidCoordinates, InvalidRequest, MednetError, NoCapableInstitution, UnknownCommunity, UnknownInstitution,
-    UnknownRegion, UnknownSpecialty,
+    InvalidCoordinates,
+    InvalidRequest,
+    MednetError,
+    NoCapableInstitution,
+    UnknownCommunity,
+    UnknownInstitution,
+    UnknownRegion,
+    UnknownSpecialty,
 )
 from mednet.models import WEEKDAYS
 from mednet.routing import Referral
 
-WEEKDAY_ZH = dict(zip(WEEKDAYS, ("周一", "周二", "周三", "周四", "周五", "周六", "周日")))
+WEEKDAY_ZH = dict(zip(WEEKDAYS, ("周一", "周二", "周三", "周四", "周五", "周六", "周日"), strict=True))
 PART_ZH = {"morning": "上午", "afternoon": "下午", "evening": "晚上", "all_day": "全天", None: ""}
 #: Form fields by the parameter names the library uses in its errors.
 FIELD_OF_PARAMETER = {"institution": "origin", "lat, lon": "lat", "lat": "lat", "lon": "lon"}
