@@ -136,8 +136,10 @@ class RouteForm:
 
     @classmethod
     def from_query(cls, query: QueryParams) -> RouteForm:
-        values = {k: query.get(k, "").strip() for k in cls.__dataclass_fields__ if k != "errors"}
-        form = cls(**{k: v for k, v in values.items() if v})
+        form = cls()
+        for name in cls.__dataclass_fields__:
+            if name != "errors" and (value := query.get(name, "").strip()):
+                setattr(form, name, value)
         if form.origin_kind not in ("institution", "point"):
             form.origin_kind = "institution"
         if form.direction not in DIRECTION_ZH:
@@ -166,10 +168,12 @@ class RouteForm:
         """The router's arguments, or None when the form has errors of its own."""
         if self.origin_kind == "point":
             lat, lon = self.number("lat", "纬度"), self.number("lon", "经度")
-            if not self.errors and (lat is None or lon is None):
-                self.errors["lat"] = "请在地图上点选患者住址，或填写纬度和经度（如 29.05 和 118.40）。"
             origin: str | Point | None = None
-            if not self.errors:
+            if self.errors:
+                pass
+            elif lat is None or lon is None:
+                self.errors["lat"] = "请在地图上点选患者住址，或填写纬度和经度（如 29.05 和 118.40）。"
+            else:
                 try:
                     checked_lat, checked_lon = check_lat_lon(lat=lat, lon=lon)
                     origin = Point(lat=checked_lat, lon=checked_lon)
@@ -282,7 +286,7 @@ def route_screen(request: Request, region: str) -> HTMLResponse:
         picked = (float(form.lat), float(form.lon))
     return render(
         request, "route.html", status=status, served=served, form=form, answer=answer, problem=problem,
-        specialties=SPECIALTIES, draw=draw, overlay=route_overlay(draw, answer and answer.referral, picked),
+        specialties=SPECIALTIES, draw=draw, overlay=route_overlay(draw, answer.referral if answer else None, picked),
         query=request.query_params,
     )
 
