@@ -10,24 +10,44 @@
 
 __version__ = "0.1.0"
 
-from mednet.errors import (  # noqa: E402
-    InvalidCoordinates, InvalidRequest, MednetError, NoCapableInstitution, RegionDataError,
-    UnknownCommunity, UnknownInstitution, UnknownRegion, UnknownSpecialty,
+from typing import TYPE_CHECKING, Any
+
+from mednet.errors import (
+    InvalidCoordinates,
+    InvalidRequest,
+    MednetError,
+    NoCapableInstitution,
+    RegionDataError,
+    UnknownCommunity,
+    UnknownInstitution,
+    UnknownRegion,
+    UnknownSpecialty,
 )
-from mednet.models import Capability, Community, Institution, Link, Region, Role, Session, Tier  # noqa: E402
-from mednet.network import build_network, compile_network, resolve_institution  # noqa: E402
-from mednet.regions import list_regions, load_region, save_region  # noqa: E402
-from mednet.specialties import SPECIALTIES, resolve_specialty  # noqa: E402
-from mednet.validate import validate_membership  # noqa: E402
+from mednet.models import Capability, Community, Institution, Link, Region, Role, Session, Tier
+from mednet.network import build_network, compile_network, resolve_institution
+from mednet.regions import list_regions, load_region, save_region
+from mednet.specialties import SPECIALTIES, resolve_specialty
+from mednet.validate import validate_membership
+
+if TYPE_CHECKING:  # the lazy names, for type checkers
+    from mednet.planning import Scenario as Scenario
+    from mednet.planning import find_coverage_gaps as find_coverage_gaps
+    from mednet.planning import load_scenario as load_scenario
+    from mednet.planning import suggest_upgrades as suggest_upgrades
+    from mednet.planning import what_if as what_if
+    from mednet.routing import Point as Point
+    from mednet.routing import Referral as Referral
+    from mednet.routing import Router as Router
+    from mednet.routing import route_referral as route_referral
 
 _LAZY = {  # heavier modules (numba, the planning extra) load on first use, not at import
     "Router": "mednet.routing", "Referral": "mednet.routing", "Point": "mednet.routing",
-    "route_referral": "mednet.routing", "find_coverage_gaps": "mednet.coverage", "what_if": "mednet.coverage",
-    "suggest_upgrades": "mednet.coverage", "Scenario": "mednet.coverage", "load_scenario": "mednet.coverage",
+    "route_referral": "mednet.routing", "find_coverage_gaps": "mednet.planning", "what_if": "mednet.planning",
+    "suggest_upgrades": "mednet.planning", "Scenario": "mednet.planning", "load_scenario": "mednet.planning",
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 

@@ -37,7 +37,13 @@ def closest_names(name: str, known: Iterable[str], *, n: int = 3) -> list[str]:
 
 
 class MednetError(Exception):
-    """Root of every error mednet raises on purpose."""
+    """Root of every error mednet raises on purpose.
+
+    ``field`` names the request parameter at fault, when one is (the
+    service reports it); each error is raised with it.
+    """
+
+    field: str | None = None
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return str(self.args[0]) if self.args else self.__class__.__name__
@@ -47,9 +53,11 @@ class _UnknownName(MednetError, KeyError):
     kind = "name"
 
     def __init__(
-        self, name: str, *, known: Iterable[str] = (), where: str | None = None, suggestions: list[str] | None = None
-    ):
+        self, name: str, *, known: Iterable[str] = (), where: str | None = None, suggestions: list[str] | None = None,
+        field: str | None = None,
+    ) -> None:
         self.name = name
+        self.field = field or self.kind
         self.suggestions = closest_names(str(name), known) if suggestions is None else suggestions
         message = f"unknown {self.kind} {name!r}"
         if where:
@@ -90,7 +98,7 @@ class RegionDataError(MednetError, ValueError):
     'bad.json: institutions[3].lat: must be <= 90, got 200'
     """
 
-    def __init__(self, file: str, place: str, rule: str):
+    def __init__(self, file: str, place: str, rule: str) -> None:
         self.file, self.place, self.rule = str(file), place, rule
         super().__init__(f"{file}: {place}: {rule}" if place else f"{file}: {rule}")
 
@@ -98,12 +106,14 @@ class RegionDataError(MednetError, ValueError):
 class InvalidRequest(MednetError, ValueError):
     """A parameter has a value the operation cannot accept.
 
-    >>> str(InvalidRequest("max_km", -5.0, "must be > 0"))
-    '`max_km` must be > 0, got -5.0'
+    >>> err = InvalidRequest("max_km", -5.0, "must be > 0")
+    >>> str(err), err.field
+    ('`max_km` must be > 0, got -5.0', 'max_km')
     """
 
-    def __init__(self, parameter: str, value: object, rule: str):
+    def __init__(self, parameter: str, value: object, rule: str, *, field: str | None = None) -> None:
         self.parameter, self.value, self.rule = parameter, value, rule
+        self.field = field or parameter
         super().__init__(f"`{parameter}` {rule}, got {value!r}")
 
 
@@ -115,7 +125,32 @@ class NoCapableInstitution(MednetError, LookupError):
     """No institution offers the specialty within the constraints given."""
 
     def __init__(self, message: str, *, specialty: str | None = None, origin: str | None = None,
-                 nearest: str | None = None, nearest_km: float | None = None):
-        self.specialty, self.origin = specialty, origin
+                 nearest: str | None = None, nearest_km: float | None = None, field: str | None = None) -> None:
+        self.specialty, self.origin, self.field = specialty, origin, field
         self.nearest, self.nearest_km = nearest, nearest_km  # the nearest capable one beyond the limit, if any
         super().__init__(message)
+
+
+class ScenarioDataError(RegionDataError):
+    """A scenario file cannot be used: names the file, the place in it and the rule."""
+
+
+class MissingExtra(MednetError, ImportError):
+    """An optional dependency is not installed; names the module and the extra that brings it.
+
+    >>> str(MissingExtra(module="pandas", extra="planning"))
+    "pandas is needed for this: install mednet's 'planning' extra (pip install 'mednet[planning]')"
+    """
+
+    def __init__(self, *, module: str, extra: str) -> None:
+        self.module, self.extra = module, extra
+        super().__init__(f"{module} is needed for this: install mednet's {extra!r} extra "
+                         f"(pip install 'mednet[{extra}]')")
+
+
+class TravelDataError(RegionDataError):
+    """A travel file, OSM extract or OD table cannot be used: names the file, the place in it and the rule.
+
+    >>> str(TravelDataError("od.csv", "row 3", "`minutes` must be a number >= 0, got 'abc'"))
+    "od.csv: row 3: `minutes` must be a number >= 0, got 'abc'"
+    """

@@ -14,10 +14,13 @@ tests). Coordinates are always named ``lat``/``lon``.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 
 import numpy as np
 from geopy.distance import geodesic
+from numpy.typing import ArrayLike
 from scipy.spatial import cKDTree
 
 from mednet.errors import InvalidCoordinates
@@ -33,47 +36,50 @@ def geodesic_km(*, lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return geodesic((lat1, lon1), (lat2, lon2)).km
 
 
-def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+def haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> np.ndarray:
     """Great-circle distance in km; array inputs broadcast.
 
     >>> float(haversine_km(0.0, 0.0, 0.0, 1.0).round(3))
     111.195
     """
-    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    phi1, lam1, phi2, lam2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
+    a = np.sin((phi2 - phi1) / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin((lam2 - lam1) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def check_lat_lon(*, lat: float, lon: float, within_china: bool = False) -> tuple[float, float]:
+def check_lat_lon(*, lat: float, lon: float, within_china: bool = False, field: str | None = None
+                  ) -> tuple[float, float]:
     """Validate a point given by a user; returns it as floats.
 
     Raises :class:`InvalidCoordinates` naming the bad value, and says so
-    when the pair looks swapped.
+    when the pair looks swapped; ``field`` is the request parameter that
+    held the point (the error's ``field``; default: ``lat``/``lon``).
 
     >>> check_lat_lon(lat=29.01, lon=118.35, within_china=True)
     (29.01, 118.35)
     >>> check_lat_lon(lat=48.85, lon=2.35, within_china=True)
     Traceback (most recent call last):
     ...
-    mednet.errors.InvalidCoordinates: `lat, lon` must lie in mainland China (lat 17.5–54.0, lon 73.0–135.5), got (48.85, 2.35)
+    mednet.errors.InvalidCoordinates: `lat, lon` must lie in mainland China (lat 17.5–54.0, lon 73.0–135.5),
+    got (48.85, 2.35)
     """
     try:
         lat, lon = float(lat), float(lon)
     except (TypeError, ValueError) as err:
-        raise InvalidCoordinates("lat, lon", (lat, lon), "must be numbers") from err
+        raise InvalidCoordinates("lat, lon", (lat, lon), "must be numbers", field=field) from err
     for name, value, bound in (("lat", lat, 90.0), ("lon", lon, 180.0)):
         if not math.isfinite(value):
-            raise InvalidCoordinates(name, value, "must be a finite number")
+            raise InvalidCoordinates(name, value, "must be a finite number", field=field)
         if abs(value) > bound:
             swapped = name == "lat" and abs(lon) <= 90 < abs(lat) <= 180
             hint = " (lat and lon look swapped?)" if swapped else ""
-            raise InvalidCoordinates(name, value, f"must be within [-{bound:g}, {bound:g}]{hint}")
+            raise InvalidCoordinates(name, value, f"must be within [-{bound:g}, {bound:g}]{hint}", field=field)
     if within_china and not in_china(lat=lat, lon=lon):
         (lo_lat, hi_lat), (lo_lon, hi_lon) = CHINA_BOUNDS["lat"], CHINA_BOUNDS["lon"]
         hint = " (lat and lon look swapped?)" if in_china(lat=lon, lon=lat) else ""
         raise InvalidCoordinates(
             "lat, lon", (lat, lon),
-            f"must lie in mainland China (lat {lo_lat}–{hi_lat}, lon {lo_lon}–{hi_lon}){hint}",
+            f"must lie in mainland China (lat {lo_lat}–{hi_lat}, lon {lo_lon}–{hi_lon}){hint}", field=field,
         )
     return lat, lon
 
@@ -83,7 +89,7 @@ def in_china(*, lat: float, lon: float) -> bool:
     return lo_lat <= lat <= hi_lat and lo_lon <= lon <= hi_lon
 
 
-def _unit_vectors(lat, lon) -> np.ndarray:
+def _unit_vectors(lat: ArrayLike, lon: ArrayLike) -> np.ndarray:
     lat, lon = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
     return np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
 
@@ -93,28 +99,95 @@ def _chord_to_km(chord: np.ndarray) -> np.ndarray:
 
 
 class SpatialIndex:
-    """Nearest points on the sphere (a k-d tree on unit vectors: exact great-circle order).
+    """Nearest points on the sphere: a grid of lat/lon cells searched ring by ring (exact great-circle order).
+
+    The one spatial index of mednet (routing snaps coordinates with it).
+    One point costs a few µs (the ring search is compiled with numba on
+    first use); the tests check it against a k-d tree on unit vectors.
 
     >>> index = SpatialIndex(lat=[29.0, 30.0], lon=[118.0, 120.0])
     >>> index.nearest(lat=29.9, lon=119.9)
     (1, 14.71...)
+    >>> index.within(lat=29.9, lon=119.9, max_km=20)
+    [1]
     """
 
-    def __init__(self, *, lat, lon):
-        self._tree = cKDTree(_unit_vectors(lat, lon))
+    CELL_DEG = 0.1
+
+    def __init__(self, *, lat: ArrayLike, lon: ArrayLike) -> None:
+        lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+        self.lat, self.lon = lat, lon
+        rows = np.floor(lat / self.CELL_DEG).astype(np.int64)
+        cols = np.floor(lon / self.CELL_DEG).astype(np.int64)
+        self.row0, self.col0 = int(rows.min()), int(cols.min())
+        self.height, self.width = int(rows.max()) - self.row0 + 1, int(cols.max()) - self.col0 + 1
+        cell = (rows - self.row0) * self.width + (cols - self.col0)
+        self.order = np.argsort(cell, kind="stable").astype(np.int64)
+        self.ptr = np.zeros(self.height * self.width + 1, dtype=np.int64)
+        np.cumsum(np.bincount(cell, minlength=self.height * self.width), out=self.ptr[1:])
+        self.phi, self.lam = np.radians(lat[self.order]), np.radians(lon[self.order])
+        self.cos_phi = np.cos(self.phi)
+        self.cos_min = float(self.cos_phi.min())
+        self._search = _ring_search()
 
     def nearest(self, *, lat: float, lon: float) -> tuple[int, float]:
         """Index of the nearest point and its great-circle distance in km."""
-        chord, i = self._tree.query(_unit_vectors([lat], [lon])[0])
-        return int(i), float(_chord_to_km(np.asarray(chord)))
+        i, hav = self._search(lat, lon, self.ptr, self.order, self.phi, self.lam, self.cos_phi, self.cos_min,
+                              self.row0, self.col0, self.height, self.width, self.CELL_DEG)
+        return i, 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(hav, 1.0)))
 
     def within(self, *, lat: float, lon: float, max_km: float) -> list[int]:
-        """Indices of the points within ``max_km`` (great circle), unordered."""
-        chord = 2 * math.sin(min(max_km / (2 * EARTH_RADIUS_KM), math.pi / 2))
-        return list(self._tree.query_ball_point(_unit_vectors([lat], [lon])[0], chord))
+        """Indices of the points within ``max_km`` (great circle), in index order."""
+        return np.flatnonzero(haversine_km(lat, lon, self.lat, self.lon) <= max_km).tolist()
 
 
-def neighbour_pairs(lat, lon, *, k: int, max_km: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@functools.cache
+def _ring_search() -> Callable[..., tuple[int, float]]:
+    """:func:`_nearest_in_rings` compiled (numba is imported only when an index is first built)."""
+    from numba import njit
+
+    return njit(cache=True)(_nearest_in_rings)
+
+
+def _nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, col0, height, width,
+                  cell):  # pragma: no cover - compiled
+    """Ring by ring around the query's cell; stops when no farther ring can hold a nearer point.
+
+    A point ``r + 1`` rings away differs by at least ``r`` cells in latitude
+    or longitude, so its haversine is at least ``cos(lat) * cos_min *
+    sin²(r * cell / 2)`` (``cos_min``: the smallest cos(lat) of the points).
+    """
+    qphi, qlam = math.radians(lat), math.radians(lon)
+    qcos = math.cos(qphi)
+    ci = int(math.floor(lat / cell)) - row0  # noqa: RUF046 - numba types floor() as float
+    cj = int(math.floor(lon / cell)) - col0  # noqa: RUF046
+    best, best_i = np.inf, -1
+    reach = max(height, width) + abs(ci) + abs(cj) + 1
+    for r in range(reach + 1):
+        for di in range(-r, r + 1):
+            i = ci + di
+            if i < 0 or i >= height:
+                continue
+            step = 1 if abs(di) == r else 2 * r
+            j = cj - r
+            while j <= cj + r:
+                if 0 <= j < width:
+                    c = i * width + j
+                    for t in range(ptr[c], ptr[c + 1]):
+                        a = math.sin((phi[t] - qphi) / 2)
+                        b = math.sin((lam[t] - qlam) / 2)
+                        h = a * a + qcos * cos_phi[t] * b * b
+                        if h < best:
+                            best, best_i = h, order[t]
+                j += step
+        bound = math.sin(math.radians(r * cell) / 2)
+        if best <= qcos * cos_min * bound * bound:
+            break
+    return best_i, best
+
+
+def neighbour_pairs(lat: ArrayLike, lon: ArrayLike, *, k: int, max_km: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each point joined to its ``k`` nearest others within ``max_km``.
 
     Returns index arrays ``i < j`` (each pair once) and the great-circle km

@@ -15,6 +15,7 @@ was ``inferred`` rather than published.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -294,7 +295,8 @@ class Region(Frozen):
     id: Identifier
     name: str
     description: str | None = None
-    road_factor: float = Field(1.3, ge=1.0, le=3.0, description="road km per geodesic km where no road distance is known")
+    road_factor: float = Field(1.3, ge=1.0, le=3.0,
+                               description="road km per geodesic km where no road distance is known")
     speed_kmh: float = Field(40.0, gt=0, le=200, description="assumed average travel speed for time estimates")
     booking_days: int = Field(7, ge=0, le=90, description="how far ahead a session may be booked")
     synthetic: bool = Field(False, description="true for generated networks (benchmarks), never for real regions")
@@ -321,7 +323,7 @@ class Region(Frozen):
         raise UnknownInstitution(id, known=[i.id for i in self.institutions], where=f"region {self.id!r}")
 
 
-def _source_refs(region: Region):
+def _source_refs(region: Region) -> Iterator[tuple[str, str]]:
     for i, inst in enumerate(region.institutions):
         yield f"institutions[{i}].source", inst.source
         yield f"institutions[{i}].location.source", inst.location.source
@@ -340,7 +342,22 @@ def _source_refs(region: Region):
 
 
 __all__ = [
-    "Capability", "Community", "CoveredCounty", "Institution", "Link", "LinkKind", "Location",
-    "Membership", "Provenance", "Region", "Role", "Roster", "RosterEntry", "Session", "Source",
-    "Tier", "SPECIALTY_CODES", "WEEKDAYS",
+    "SPECIALTY_CODES",
+    "WEEKDAYS",
+    "Capability",
+    "Community",
+    "CoveredCounty",
+    "Institution",
+    "Link",
+    "LinkKind",
+    "Location",
+    "Membership",
+    "Provenance",
+    "Region",
+    "Role",
+    "Roster",
+    "RosterEntry",
+    "Session",
+    "Source",
+    "Tier",
 ]

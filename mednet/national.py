@@ -185,14 +185,14 @@ def build_national_network(
     for code, c in city_hospital.items():
         province_cities.setdefault(code[:2], []).append(c)
     for code, h in county_hospital.items():
-        c = city_hospital.get(code[:4] + "00")
-        if c is None:
+        own_city = city_hospital.get(code[:4] + "00")
+        if own_city is None:
             pool = province_cities.get(code[:2]) or list(city_hospital.values())
             if not pool:
                 continue
-            c = pool[int(np.argmin(haversine_km(lat[h], lon[h], lat[pool], lon[pool])))]
-        if c != h:
-            edges[(min(h, c), max(h, c))] = LinkKind.LEAD_CITY
+            own_city = pool[int(np.argmin(haversine_km(lat[h], lon[h], lat[pool], lon[pool])))]
+        if own_city != h:
+            edges[(min(h, own_city), max(h, own_city))] = LinkKind.LEAD_CITY
     edges.update(dict.fromkeys(_joining_pairs(lat, lon, edges, n), LinkKind.NEIGHBOUR))
 
     a = np.fromiter((e[0] for e in edges), dtype=np.int64, count=len(edges))
@@ -205,12 +205,12 @@ def build_national_network(
     for code, h in county_hospital.items():
         com_id = f"com{code}"
         branches = by_county.get(code, [])
-        members = [{"institution": nodes.ids[h], "role": "lead", "source": SOURCE, "inferred": True}]
-        members += [{"institution": nodes.ids[x], "role": "branch", "source": SOURCE, "inferred": True}
+        roster = [{"institution": nodes.ids[h], "role": "lead", "source": SOURCE, "inferred": True}]
+        roster += [{"institution": nodes.ids[x], "role": "branch", "source": SOURCE, "inferred": True}
                     for x in branches]
         communities[com_id] = Community.model_validate({
             "id": com_id, "name": f"{nodes.names[h]}医共体", "kind": "county",
-            "counties": (seats[code].name,), "members": members, "source": SOURCE,
+            "counties": (seats[code].name,), "members": roster, "source": SOURCE,
             "note": "synthetic: the county hospital and the county's primary-care centres",
         })
         roles[h][com_id] = Role.LEAD
@@ -333,10 +333,10 @@ def _capability_dicts(rng: np.random.Generator, tiers: list[Tier], n_specialties
 
 def _name_index(ids: list[str], names: list[str]) -> dict[str, tuple[str, ...]]:
     """As :func:`mednet.network.name_index`: ids (already lower case) and case-folded names → ids."""
-    index = {id_: (id_,) for id_ in ids}
+    index: dict[str, tuple[str, ...]] = {id_: (id_,) for id_ in ids}
     for id_, name in zip(ids, names, strict=True):
         key = name.casefold()
-        index[key] = index.get(key, ()) + (id_,)
+        index[key] = (*index.get(key, ()), id_)
     return index
 
 

@@ -69,32 +69,33 @@ def name_index(region: Region) -> dict[str, tuple[str, ...]]:
     return {k: tuple(dict.fromkeys(v)) for k, v in index.items()}
 
 
-def resolve_institution(G: nx.Graph, name: str) -> str:
+def resolve_institution(G: nx.Graph, name: str, *, field: str = "institution") -> str:
     """The id of the institution an id, name or alias denotes.
 
     Raises :class:`UnknownInstitution` (with the closest names) or
-    :class:`InvalidRequest` when the name is ambiguous.
+    :class:`InvalidRequest` when the name is ambiguous; either names the
+    request ``field`` that held the name.
     """
     names: dict[str, tuple[str, ...]] = G.graph["names"]
     ids = names.get(str(name).strip().casefold())
     if not ids:
         known = [G.nodes[n]["name"] for n in G] + [a for n in G for a in G.nodes[n]["aliases"]] + list(G)
-        raise UnknownInstitution(str(name), known=known, where=f"region {G.graph['region']!r}")
+        raise UnknownInstitution(str(name), known=known, where=f"region {G.graph['region']!r}", field=field)
     if len(ids) > 1:
         choices = ", ".join(f"{i} ({G.nodes[i]['name']})" for i in ids)
-        raise InvalidRequest("institution", name, f"is ambiguous: it names {choices}; give an id")
+        raise InvalidRequest("institution", name, f"is ambiguous: it names {choices}; give an id", field=field)
     return ids[0]
 
 
-def resolve_community(G: nx.Graph, name: str) -> Community:
-    """A community by id or name."""
+def resolve_community(G: nx.Graph, name: str, *, field: str = "community") -> Community:
+    """A community by id or name; an unknown one fails naming the request ``field`` that held it."""
     communities: dict[str, Community] = G.graph["communities"]
     key = str(name).strip()
     for com in communities.values():
         if key in (com.id, com.name):
             return com
     known = [c.id for c in communities.values()] + [c.name for c in communities.values()]
-    raise UnknownCommunity(key, known=known, where=f"region {G.graph['region']!r}")
+    raise UnknownCommunity(key, known=known, where=f"region {G.graph['region']!r}", field=field)
 
 
 def home_community(G: nx.Graph, node: str) -> str | None:
@@ -188,10 +189,10 @@ def compile_network(G: nx.Graph, *, specialties: Iterable[str] = SPECIALTY_CODES
         [index.get(com.lead, -1) if com.lead else -1 for com in communities.values()], dtype=np.int64
     )
     home = np.full(n, -1, dtype=np.int64)
-    for c, com in enumerate(communities.values()):
+    for position, com in enumerate(communities.values()):
         for m in com.members:
             if m.role in (Role.LEAD, Role.BRANCH) and m.institution in index:
-                home[index[m.institution]] = c
+                home[index[m.institution]] = position
     return CompiledNetwork(
         G=G, ids=ids, index=index, csr=csr, lat=lat, lon=lon, tier_rank=tier_rank,
         primary_care=primary_care, specialties=specialties, capable=capable, in_session=in_session,

@@ -18,7 +18,6 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -44,7 +43,12 @@ def list_regions(folder: Path | None = None) -> list[str]:
     True
     """
     folder = folder or regions_dir()
-    return sorted(p.stem for p in folder.glob("*.json") if p.name != SCHEMA_FILE)
+    return sorted(p.stem for p in folder.glob("*.json") if p.name != SCHEMA_FILE and not _is_side_file(p.name))
+
+
+def _is_side_file(name: str) -> bool:
+    """Files beside the region files that are not regions: schemas and travel layers (``*.travel.json``)."""
+    return name.endswith((".schema.json", ".travel.json"))
 
 
 def region_path(name_or_path: str | os.PathLike[str]) -> Path:
@@ -149,15 +153,25 @@ def dump_region(region: Region) -> str:
 
 def save_region(region: Region, path: str | os.PathLike[str]) -> Path:
     """Write a region atomically: a crash leaves the old file whole."""
+    return write_atomic(path, dump_region(region))
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write a text file through a temporary beside it, so that a crash leaves the old file whole."""
     path = Path(path)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(dump_region(region), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path
 
 
 def region_json_schema() -> str:
     """The JSON Schema of region files, generated from :class:`Region`."""
-    schema = Region.model_json_schema()
-    schema["$id"] = "https://mednet.invalid/region.schema.json"
+    return json_schema(Region, SCHEMA_FILE)
+
+
+def json_schema(model: type[BaseModel], file_name: str) -> str:
+    """The JSON Schema of a document model, as committed beside the region files."""
+    schema = model.model_json_schema()
+    schema["$id"] = f"https://mednet.invalid/{file_name}"
     return json.dumps(schema, ensure_ascii=False, indent=1, sort_keys=True) + "\n"

@@ -128,11 +128,11 @@ def _label(names: dict[str, str], node: str) -> str:
     return f"{names[node]} ({node})" if node in names else repr(node)
 
 
-def _error(code: str, message: str, *, institution=None, community=None) -> Problem:
+def _error(code: str, message: str, *, institution: str | None = None, community: str | None = None) -> Problem:
     return Problem(code=code, severity="error", message=message, institution=institution, community=community)
 
 
-def _warning(code: str, message: str, *, institution=None, community=None) -> Problem:
+def _warning(code: str, message: str, *, institution: str | None = None, community: str | None = None) -> Problem:
     return Problem(code=code, severity="warning", message=message, institution=institution, community=community)
 
 
@@ -333,9 +333,10 @@ def _geography(region: Region, names: dict[str, str]) -> Iterator[Problem]:
         if own is None:
             continue
         for node in com.ids(Role.BRANCH):
-            inst = by_id.get(node)
-            if inst is None:
+            branch = by_id.get(node)
+            if branch is None:
                 continue
+            inst = branch
             own_km = float(haversine_km(inst.lat, inst.lon, by_id[own].lat, by_id[own].lon))
             for other_id, other in leads.items():
                 if other_id == com.id or other == own:

@@ -26,7 +26,14 @@ from service.deps import load_served_regions
 from service.errors import ProblemDetails, document_problems, install_error_handlers
 from service.pages import router as desk_pages
 from service.routers import (
-    communities, coverage, health, institutions, regions, routes, specialties, validation,
+    communities,
+    coverage,
+    health,
+    institutions,
+    regions,
+    routes,
+    specialties,
+    validation,
 )
 
 logger = logging.getLogger("service")

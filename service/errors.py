@@ -29,7 +29,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mednet.errors import (
-    InvalidRequest, MednetError, NoCapableInstitution, UnknownCommunity, UnknownInstitution, UnknownRegion,
+    InvalidRequest,
+    MednetError,
+    NoCapableInstitution,
+    UnknownCommunity,
+    UnknownInstitution,
+    UnknownRegion,
     UnknownSpecialty,
 )
 
@@ -94,27 +99,17 @@ def problem(status: int, slug: str, title: str, detail: str, *, field: str | Non
     return ProblemResponse(body.model_dump(mode="json"), status_code=status)
 
 
-def blame(err: MednetError, field: str) -> MednetError:
-    """Record which request field an error is about; returns ``err`` to re-raise.
-
-    >>> blame(UnknownInstitution("x"), "origin").field
-    'origin'
-    """
-    err.field = field  # type: ignore[attr-defined]
-    return err
-
-
 def problem_from_error(err: MednetError) -> ProblemResponse:
     """The HTTP answer to a library error."""
-    field = getattr(err, "field", None)
+    field = err.field  # every library error is raised naming its field
     for kind, (slug, title) in _NOT_FOUND.items():
         if isinstance(err, kind):
-            return problem(404, slug, title, str(err), field=field or kind.kind, suggestions=err.suggestions)
+            return problem(404, slug, title, str(err), field=field, suggestions=err.suggestions)
     if isinstance(err, UnknownSpecialty):
-        return problem(422, "unknown-specialty", "Unknown specialty", str(err), field=field or "specialty",
+        return problem(422, "unknown-specialty", "Unknown specialty", str(err), field=field,
                        suggestions=err.suggestions)
     if isinstance(err, InvalidRequest):
-        return problem(422, "invalid-value", "Invalid value", str(err), field=field or err.parameter,
+        return problem(422, "invalid-value", "Invalid value", str(err), field=field,
                        errors=[FieldProblem(field=field or err.parameter, rule=err.rule)])
     if isinstance(err, NoCapableInstitution):
         return problem(409, "no-capable-institution", "No capable institution", str(err), field=field)
@@ -141,7 +136,7 @@ def _field_problem(error: dict[str, Any]) -> FieldProblem:
     field = _dotted(error.get("loc", ()))
     cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, InvalidRequest):
-        if cause.parameter.isidentifier():
+        if cause.parameter.isidentifier() and field.rsplit(".", 1)[-1] != cause.parameter:
             field = cause.parameter if field == "body" else f"{field}.{cause.parameter}"
         return FieldProblem(field=field, rule=f"{cause.rule}, got {cause.value!r}")
     return FieldProblem(field=field, rule=_rule(error))

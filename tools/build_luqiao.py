@@ -22,11 +22,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import regionkit as rk  # noqa: E402
+import regionkit as rk
 
-from mednet.models import (  # noqa: E402
-    Capability, Community, CoveredCounty, Institution, Link, LinkKind, Location, Membership, Region, Role, Roster,
-    RosterEntry, Source, Tier,
+from mednet.models import (
+    Capability,
+    Community,
+    CoveredCounty,
+    Institution,
+    Link,
+    LinkKind,
+    Location,
+    Membership,
+    Region,
+    Role,
+    Roster,
+    RosterEntry,
+    Source,
+    Tier,
 )
 
 OUTPUT = rk.REGIONS_DIR / "luqiao.json"

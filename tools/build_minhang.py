@@ -23,10 +23,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import regionkit as rk  # noqa: E402
+import regionkit as rk
 
-from mednet.models import (  # noqa: E402
-    Capability, Community, Institution, Link, LinkKind, Membership, Region, Role, Session, Source, Tier,
+from mednet.models import (
+    Capability,
+    Community,
+    Institution,
+    Link,
+    LinkKind,
+    Membership,
+    Region,
+    Role,
+    Session,
+    Source,
+    Tier,
 )
 
 OUTPUT = rk.REGIONS_DIR / "minhang.json"

@@ -34,7 +34,9 @@ class BenchRow:
         """How many times better than the reference (reference / value for times)."""
         if not self.reference_value or not self.value:
             return None
-        return self.reference_value / self.value if self.unit in ("s", "ms", "µs") else self.value / self.reference_value
+        if self.unit in ("s", "ms", "µs"):
+            return self.reference_value / self.value
+        return self.value / self.reference_value
 
 
 def time_per_call(func: Callable[[], object], *, min_seconds: float = 0.5, repeat: int = 5) -> float:

@@ -10,13 +10,14 @@ number of specialties offered, and labelled as extrapolated.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import networkx as nx
 import numpy as np
 
 from mednet.bench import BenchRow, time_per_call
-from mednet.coverage import find_coverage_gaps, nearest_sources, search_graph
 from mednet.network import CompiledNetwork, compile_network
+from mednet.planning import find_coverage_gaps, nearest_sources, search_graph
 
 AREA = "coverage"
 ONE = "paediatrics"
@@ -66,7 +67,7 @@ def run(*, quick: bool) -> list[BenchRow]:
     ]
 
 
-def _once(func) -> float:
+def _once(func: Callable[[], object]) -> float:
     start = time.perf_counter()
     func()
     return time.perf_counter() - start

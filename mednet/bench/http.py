@@ -138,10 +138,10 @@ def _wait_ready(port: int, server: subprocess.Popen, log) -> None:
         if server.poll() is not None:
             log.seek(0)
             raise RuntimeError(f"the server exited ({server.returncode}) before it was ready:\n{log.read()[-2000:]}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as response:
-                if response.status == 200:
-                    return
+        ready = f"http://127.0.0.1:{port}/ready"
+        with contextlib.suppress(OSError), urllib.request.urlopen(ready, timeout=1) as response:
+            if response.status == 200:
+                return
         time.sleep(0.1)
     raise RuntimeError(f"the server was not ready within {READY_TIMEOUT_S:g} s")
 

@@ -11,18 +11,22 @@ machine) before timing; that one-off cost is reported on its own row.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
 import random
 import resource
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any
 
 import networkx as nx
 
 from mednet.bench import BenchRow, time_per_call
 from mednet.errors import NoCapableInstitution
 from mednet.network import compile_network
-from mednet.routing import Point, Router, warm_up
+from mednet.routing import Point, Referral, Router, warm_up
 
 AREA = "routing"
 N_SPECIALTIES = 30
@@ -47,17 +51,18 @@ def draw_queries(router: Router, *, n: int, seed: int = 0) -> tuple[list[tuple[s
         i, code = rng.randrange(net.n), rng.choice(codes)
         point = Point(lat=float(net.lat[i]) + rng.uniform(-0.02, 0.02),
                       lon=float(net.lon[i]) + rng.uniform(-0.02, 0.02))
-        for origin, bucket in ((net.ids[i], by_id), (point, by_point)):
-            if len(bucket) < n:
-                try:
-                    router.route(origin, code)
-                except NoCapableInstitution:
-                    continue
-                bucket.append((origin, code))
+        if len(by_id) < n:
+            with contextlib.suppress(NoCapableInstitution):
+                router.route(net.ids[i], code)
+                by_id.append((net.ids[i], code))
+        if len(by_point) < n:
+            with contextlib.suppress(NoCapableInstitution):
+                router.route(point, code)
+                by_point.append((point, code))
     return by_id, by_point
 
 
-def cycling(router: Router, queries: list) -> callable:
+def cycling(router: Router, queries: list[tuple[Any, str]]) -> Callable[[], Referral]:
     """A no-argument call routing the next query of the list, round and round."""
     it = itertools.cycle(queries)
     route = router.route
@@ -89,7 +94,7 @@ def run(*, quick: bool) -> list[BenchRow]:
     by_id, by_point = draw_queries(router, n=200 if quick else 2000)
 
     origins = [origin for origin, _ in by_id[: 2 if quick else 6]]
-    ref_s = statistics.mean(_seconds(lambda o=o: networkx_reference(G, o)) for o in origins)
+    ref_s = statistics.mean(_seconds(functools.partial(networkx_reference, G, o)) for o in origins)
     seconds = 0.2 if quick else 2.0
     route_us = time_per_call(cycling(router, by_id), min_seconds=seconds) * 1e6
     coords_us = time_per_call(cycling(router, by_point), min_seconds=seconds) * 1e6
@@ -109,7 +114,7 @@ def run(*, quick: bool) -> list[BenchRow]:
     ]
 
 
-def _seconds(func) -> float:
+def _seconds(func: Callable[[], object]) -> float:
     start = time.perf_counter()
     func()
     return time.perf_counter() - start

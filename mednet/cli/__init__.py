@@ -8,19 +8,24 @@ cause print one line and exit 2; no traceback reaches the terminal.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 import sys
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 from mednet import __version__
-from mednet.errors import MednetError
+from mednet.errors import InvalidRequest, MednetError
 
-COMMANDS = ("validate", "route", "coverage", "serve", "bench")
+T = TypeVar("T")
+
+COMMANDS = ("validate", "route", "coverage", "roads", "travel", "serve", "bench")
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own exit code is 2 as well
+    def error(self, message: str) -> NoReturn:  # argparse's own exit code is 2 as well
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"mednet: error: {message}\n")
 
@@ -57,27 +62,35 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
 
-def parse_lat_lon(text: str) -> tuple[float, float]:
-    """``"29.01,118.35"`` → ``(29.01, 118.35)``; for ``--at`` and ``--near`` options."""
-    parts = text.replace("，", ",").split(",")
-    try:
-        lat, lon = (float(p) for p in parts)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"expected LAT,LON (two numbers), got {text!r}") from err
-    return lat, lon
+def from_check(check: Callable[[Any], T], parse: Callable[[str], Any] = str) -> Callable[[str], T]:
+    """An argparse ``type`` from one of the library's request checks: the same rule, said as a usage error.
 
+    ``parse`` turns the text into what the check takes (a number, a date-time).
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from err
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value:g}")
-    return value
+    >>> from mednet.routing.request import check_max_km
+    >>> from_check(check_max_km, float)("30")
+    30.0
+    >>> from_check(check_max_km, float)("-5")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be a number > 0, got -5.0
+    """
+    def convert(text: str) -> T:
+        try:
+            value = parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(f"expected {_EXPECTED.get(parse, 'a value')}, got {text!r}") from err
+        try:
+            return check(value)
+        except InvalidRequest as err:
+            raise argparse.ArgumentTypeError(f"{err.rule}, got {err.value!r}") from err
+
+    convert.__name__ = check.__name__.removeprefix("check_").removeprefix("parse_")  # argparse names it in errors
+    return convert
 
 
 def positive_int(text: str) -> int:
+    """A whole number >= 1 (ports, worker counts, how many sites)."""
     try:
         value = int(text)
     except ValueError as err:
@@ -85,6 +98,11 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
+
+
+_EXPECTED: dict[Callable[[str], Any], str] = {
+    float: "a number", int: "a whole number", dt.datetime.fromisoformat: "an ISO date-time such as 2026-11-03T09:00",
+}
 
 
 if __name__ == "__main__":  # python -m mednet.cli

@@ -15,16 +15,23 @@ import os
 import sys
 import tempfile
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from mednet.cli import positive_int
-from mednet.coverage import (
-    CoverageReport, ScenarioComparison, UpgradePlan, find_coverage_gaps, suggest_upgrades, what_if,
-)
 from mednet.errors import InvalidRequest
 from mednet.network import build_network, compile_network
+from mednet.planning import (
+    CoverageReport,
+    ScenarioComparison,
+    UpgradePlan,
+    find_coverage_gaps,
+    suggest_upgrades,
+    what_if,
+)
 from mednet.regions import load_region
+from mednet.routing.request import check_max_km
 from mednet.specialties import resolve_specialty
 
 FORMATS = ("table", "csv", "json", "geojson")
@@ -44,7 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-minutes", type=float, metavar="M", help="also a gap beyond M minutes at the region's speed")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--output", "-o", metavar="FILE", help="write the result to FILE instead of standard output")
-    p.add_argument("--map", metavar="FILE.png", help="draw a map of the (one) specialty (.png, .svg, .pdf; .html: interactive)")
+    p.add_argument("--map", metavar="FILE.png",
+                   help="draw a map of the (one) specialty (.png, .svg, .pdf; .html: interactive)")
     p.add_argument("--what-if", metavar="FILE", help="a scenario JSON file to compare with today's network")
     p.add_argument("--suggest", type=positive_int, metavar="K", help="the K best sites to add the (one) specialty")
     p.add_argument("--permanent-only", action="store_true", help="do not count visiting sessions as capability")
@@ -55,9 +63,7 @@ def run(args: argparse.Namespace) -> int:
     # everything that can fail on input is checked before any work or any file is touched
     specialties = None if args.all else [resolve_specialty(s).code for s in args.specialty]
     for name in ("max_km", "max_minutes"):
-        value = getattr(args, name)
-        if value is not None and not (value > 0 and value != float("inf")):
-            raise InvalidRequest(f"--{name.replace('_', '-')}", value, "must be a number > 0")
+        check_max_km(getattr(args, name), name=f"--{name.replace('_', '-')}")
     one = specialties[0] if specialties and len(specialties) == 1 else None
     if (args.map or args.suggest) and one is None:
         raise InvalidRequest("--map/--suggest" if args.map and args.suggest else ("--map" if args.map else "--suggest"),
@@ -75,22 +81,23 @@ def run(args: argparse.Namespace) -> int:
 
     with _Progress(len(specialties or net.specialties)) as progress:
         if args.what_if:  # by path, so that errors name the file
-            result: CoverageReport | ScenarioComparison | UpgradePlan = what_if(net, args.what_if, **options)
-            report = result.after
+            comparison = what_if(net, args.what_if, **options)
+            result: CoverageReport | ScenarioComparison | UpgradePlan = comparison
+            report = comparison.after
         else:
             report = find_coverage_gaps(net, workers=workers, progress=progress, **options)
             result = report
-        if args.suggest:
+        if args.suggest and one is not None:
             result = suggest_upgrades(net, one, k=args.suggest, max_km=args.max_km,
                                       include_sessions=not args.permanent_only)
 
     text = render(result, args.format, title=f"{region.name} ({region.id})", names=net.G.nodes)
-    if args.map and args.map.lower().endswith(".html"):
-        from mednet.maps import draw_coverage_html
+    if args.map and one is not None and args.map.lower().endswith(".html"):
+        from mednet.planning.maps import draw_coverage_html
 
         page = draw_coverage_html(report, one)
         _write_atomic(args.map, lambda tmp: page.save(tmp))
-    elif args.map:
+    elif args.map and one is not None:
         figure = report.to_map(one)
         _write_atomic(args.map, lambda tmp: figure.savefig(tmp))
     if args.output:
@@ -103,10 +110,13 @@ def run(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- output
 
 
-def render(result, fmt: str, *, title: str, names=None) -> str:
+def render(result: CoverageReport | ScenarioComparison | UpgradePlan, fmt: str, *, title: str,
+           names: Mapping[str, Any] | None = None) -> str:
     """The result as text in one of :data:`FORMATS`."""
     if fmt == "csv":
-        return result.to_csv() if isinstance(result, CoverageReport) else result.to_frame().to_csv(index=False)
+        if isinstance(result, CoverageReport):
+            return result.to_csv() or ""
+        return str(result.to_frame().to_csv(index=False))
     if fmt == "geojson":
         return json.dumps(result.to_geojson(), ensure_ascii=False, allow_nan=False) + "\n"
     if fmt == "json":
@@ -114,11 +124,11 @@ def render(result, fmt: str, *, title: str, names=None) -> str:
     if isinstance(result, ScenarioComparison):
         return format_comparison(result, title=title)
     if isinstance(result, UpgradePlan):
-        return format_plan(result, names, title=title)
+        return format_plan(result, names or {}, title=title)
     return format_report(result, title=title)
 
 
-def _as_json(result) -> dict:
+def _as_json(result: CoverageReport | ScenarioComparison | UpgradePlan) -> dict[str, Any]:
     if isinstance(result, UpgradePlan):
         return result.model_dump(mode="json")
     if isinstance(result, ScenarioComparison):
@@ -176,11 +186,12 @@ def format_comparison(result: ScenarioComparison, *, title: str) -> str:
                     "newly covered institutions"], rows)
     lost = [c for c in result.changes if c.newly_uncovered]
     for c in lost:
-        lines.append(f"newly beyond {limit} for {c.specialty}: " + " ".join(names[i]["name"] for i in c.newly_uncovered))
+        lost_names = " ".join(names[i]["name"] for i in c.newly_uncovered)
+        lines.append(f"newly beyond {limit} for {c.specialty}: {lost_names}")
     return "\n".join(lines) + "\n"
 
 
-def format_plan(plan: UpgradePlan, names, *, title: str) -> str:
+def format_plan(plan: UpgradePlan, names: Mapping[str, Any], *, title: str) -> str:
     spec = resolve_specialty(plan.specialty)
     lines = [f"{title}: best {plan.k} sites to add {spec.label_zh} {spec.label_en} (within {plan.max_km:g} km)",
              f"covered before: {_num(plan.covered_demand_before)} of {_num(plan.demand)} "
@@ -276,7 +287,7 @@ class _Progress:
     def __enter__(self) -> _Progress:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.on and self.done:
             sys.stderr.write("\r" + " " * 48 + "\r")
             sys.stderr.flush()

@@ -12,11 +12,18 @@ import argparse
 import datetime as dt
 import sys
 
-from mednet.cli import EXIT_OK, EXIT_PROBLEMS, parse_lat_lon, positive_float, positive_int
+from mednet.cli import EXIT_OK, EXIT_PROBLEMS, from_check
 from mednet.errors import NoCapableInstitution
-from mednet.geo import check_lat_lon
 from mednet.regions import load_region
 from mednet.routing import DIRECTION_ZH, REASON_ZH, Point, Referral, Router
+from mednet.routing.request import (
+    DIRECTIONS,
+    check_alternatives,
+    check_max_km,
+    check_specialty,
+    check_when,
+    parse_lat_lon,
+)
 
 #: Passed-over institutions named per reason in the text answer (the JSON has them all).
 SHOWN_PER_REASON = 6
@@ -28,32 +35,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("region", metavar="REGION_OR_PATH", help="a region id (e.g. quzhou) or a region JSON file")
     origin = p.add_mutually_exclusive_group(required=True)
     origin.add_argument("--from", dest="origin", metavar="NAME", help="the origin institution: id, name or alias")
-    origin.add_argument("--at", type=parse_lat_lon, metavar="LAT,LON",
+    origin.add_argument("--at", type=from_check(parse_lat_lon), metavar="LAT,LON",
                         help="the patient's position (WGS84), snapped to the nearest primary-care institution")
     p.add_argument("--specialty", metavar="S",
                    help="care needed: code, Chinese or English label, alias (required except for --direction down)")
-    p.add_argument("--direction", choices=("up", "down", "emergency"), default="up",
+    p.add_argument("--direction", choices=DIRECTIONS, default="up",
                    help="up 上转 (default), down 下转, emergency 急")
     p.add_argument("--home", metavar="COMMUNITY", help="down only: home community, or the patient's home institution")
-    p.add_argument("--max-km", type=positive_float, metavar="N", help="skip a step whose best lies beyond N km")
-    p.add_argument("--alternatives", type=positive_int, default=3, metavar="K", help="shortlist length (default 3)")
-    p.add_argument("--when", type=_iso_datetime, metavar="ISO-DATETIME",
+    p.add_argument("--max-km", type=from_check(check_max_km, float), metavar="N",
+                   help="skip a step whose best lies beyond N km")
+    p.add_argument("--alternatives", type=from_check(check_alternatives, int), default=3, metavar="K",
+                   help="shortlist length (default 3)")
+    p.add_argument("--when", type=from_check(check_when, dt.datetime.fromisoformat), metavar="ISO-DATETIME",
                    help="start of the booking window for scheduled sessions (default: now, China Standard Time)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.specialty is None and args.direction != "down":
-        print("mednet: error: `--specialty` is required (it may be left out only with --direction down)",
-              file=sys.stderr)
-        return 2
-    origin: str | Point
-    if args.at is not None:  # checked here first: its message says when lat and lon look swapped
-        lat, lon = check_lat_lon(lat=args.at[0], lon=args.at[1], within_china=True)
-        origin = Point(lat=lat, lon=lon)
-    else:
-        origin = args.origin
+    check_specialty(args.specialty, args.direction)  # before the region is loaded
+    origin = args.origin if args.at is None else Point(lat=args.at[0], lon=args.at[1])
     router = Router.from_region(load_region(args.region))
     try:
         referral = router.route(origin, args.specialty, direction=args.direction, home=args.home,
@@ -63,13 +64,6 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     print(referral.model_dump_json(indent=1) if args.format == "json" else format_referral(referral))
     return EXIT_OK
-
-
-def _iso_datetime(text: str) -> dt.datetime:
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"expected an ISO date-time such as 2026-11-03T09:00, got {text!r}") from err
 
 
 def format_referral(r: Referral) -> str:
@@ -100,10 +94,10 @@ def format_referral(r: Referral) -> str:
     if r.passed_over:
         lines.append("  passed over:")
         for g in r.passed_over:
-            shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in zip(g.institutions, g.distances_km))
+            shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in zip(g.institutions, g.distances_km, strict=False))
             if len(g.institutions) > SHOWN_PER_REASON:
-                shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in
-                                  zip(g.institutions[:SHOWN_PER_REASON], g.distances_km[:SHOWN_PER_REASON]))
+                first = zip(g.institutions[:SHOWN_PER_REASON], g.distances_km[:SHOWN_PER_REASON], strict=True)
+                shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in first)
                 shown += f", … and {len(g.institutions) - SHOWN_PER_REASON} more"
             lines.append(f"    {REASON_ZH[g.reason]} ({g.reason}): {shown}")
     return "\n".join(lines)

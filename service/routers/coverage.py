@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from mednet.coverage import AreaCoverage, ServedPoint, SpecialtyCoverage, WeightBasis, find_coverage_gaps
+from mednet.planning import AreaCoverage, ServedPoint, SpecialtyCoverage, WeightBasis, find_coverage_gaps
 from service.deps import RegionDep
 from service.errors import problem_responses
 
@@ -35,7 +35,8 @@ def get_coverage(
     served: RegionDep,
     specialty: Annotated[list[str] | None, Query(description="code, label or alias; repeat for several; "
                                                  "default: every specialty")] = None,
-    max_km: Annotated[float | None, Query(gt=0, description="a centre farther than this (network km) is a "
+    max_km: Annotated[float | None, Query(json_schema_extra={"exclusiveMinimum": 0},
+                                          description="a centre farther than this (network km) is a "
                                           "gap; default: only unreachable centres are")] = None,
 ) -> CoverageAnswer:
     """Coverage gaps per specialty, per community and per county.

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field
 
-from mednet.errors import InvalidCoordinates, InvalidRequest
-from mednet.geo import check_lat_lon, haversine_km
+from mednet.errors import InvalidRequest
+from mednet.geo import haversine_km
 from mednet.models import Institution, Role, Tier
 from mednet.network import resolve_community, resolve_institution
+from mednet.routing.request import parse_lat_lon
 from mednet.specialties import resolve_specialty
 from service.deps import RegionDep, ServedRegion
-from service.errors import blame, problem_responses
+from service.errors import problem_responses
 
 router = APIRouter(tags=["institutions"])
 
@@ -41,27 +42,6 @@ class InstitutionPage(BaseModel):
     limit: int
     offset: int
     items: list[InstitutionEntry]
-
-
-def parse_near(text: str) -> tuple[float, float]:
-    """``"29.01,118.35"`` → ``(29.01, 118.35)``, checked; errors name the `near` parameter.
-
-    >>> parse_near("29.01, 118.35")
-    (29.01, 118.35)
-    >>> parse_near("118.35,29.01")
-    Traceback (most recent call last):
-    ...
-    mednet.errors.InvalidCoordinates: `lat` must be within [-90, 90] (lat and lon look swapped?), got 118.35
-    """
-    parts = text.replace("，", ",").split(",")
-    try:
-        lat, lon = (float(p) for p in parts)
-    except ValueError as err:
-        raise InvalidRequest("near", text, "must be LAT,LON: two numbers, e.g. `29.01,118.35`") from err
-    try:
-        return check_lat_lon(lat=lat, lon=lon)
-    except InvalidCoordinates as err:
-        raise blame(err, "near") from None
 
 
 def name_match(inst: Institution, text: str) -> int | None:
@@ -126,7 +106,7 @@ async def list_institutions(
         keep &= rank < 3
     distances = None
     if near is not None:
-        lat, lon = parse_near(near)
+        lat, lon = parse_lat_lon(near, name="near")
         distances = haversine_km(lat, lon, served.lat, served.lon)
         if within_km is not None:
             keep &= distances <= within_km

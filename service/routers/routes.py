@@ -4,57 +4,44 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
 from starlette.routing import request_response
 
-from mednet.errors import InvalidCoordinates, UnknownCommunity, UnknownInstitution
-from mednet.geo import check_lat_lon
-from mednet.routing import Point, Referral
+from mednet.routing import Direction, Point, Referral
+from mednet.routing.request import (
+    MAX_ALTERNATIVES,
+    check_alternatives,
+    check_home,
+    check_max_km,
+    check_when,
+)
 from service.deps import RegionDep, find_region
-from service.errors import blame, problem_responses
-
-MAX_ALTERNATIVES = 20
-#: Years a visit date may fall in (outside them a date is a typo, and date arithmetic overflows).
-WHEN_YEARS = (2000, 2100)
-
-
-class Coordinates(BaseModel):
-    """A patient's position (WGS84); routing snaps it to the nearest primary-care institution."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    lat: float = Field(description="latitude, degrees", json_schema_extra={"minimum": -90, "maximum": 90})
-    lon: float = Field(description="longitude, degrees", json_schema_extra={"minimum": -180, "maximum": 180})
-
-    @model_validator(mode="after")
-    def _in_range(self) -> Coordinates:
-        check_lat_lon(lat=self.lat, lon=self.lon)  # its message says when lat and lon look swapped
-        return self
+from service.errors import problem_responses
 
 
 def _origin_kind(value: object) -> str | None:
     if isinstance(value, str):
         return "by-name"
-    return "by-point" if isinstance(value, dict | Coordinates) else None
+    return "by-point" if isinstance(value, dict | Point) else None
 
 
 #: An institution's name, or a point; errors name `origin` (or `origin.lat`), not a union member.
 Origin = Annotated[
     Annotated[Annotated[str, Field(min_length=1, max_length=200)], Tag("by-name")]
-    | Annotated[Coordinates, Tag("by-point")],
+    | Annotated[Point, Tag("by-point")],
     Discriminator(_origin_kind, custom_error_type="origin_type",
                   custom_error_message="should be an institution (id, name or alias) or a point {lat, lon}"),
 ]
 
 
 class RouteRequest(BaseModel):
-    """A referral to route."""
+    """A referral to route; every value is checked by the library's rules (:mod:`mednet.routing.request`)."""
 
     model_config = ConfigDict(
         frozen=True, extra="forbid",
@@ -66,26 +53,25 @@ class RouteRequest(BaseModel):
     specialty: str | None = Field(None, min_length=1, max_length=100,
                                   description="the care needed: code, label or alias; may be left out only for "
                                   "`down` (then rehabilitation, else general practice)")
-    direction: Literal["up", "down", "emergency"] = Field(
+    direction: Direction = Field(
         "up", description="`up` (上转) to a higher tier, own community first; `emergency` (急) nearest capable; "
         "`down` (下转) back to the home community"
     )
     home: str | None = Field(None, min_length=1, max_length=200,
                              description="for `down` only: the patient's home community (id or name) or home "
                              "institution; default: the origin hospital's own community")
-    max_km: float | None = Field(None, gt=0, allow_inf_nan=False, description="skip destinations farther by road")
-    alternatives: int = Field(3, ge=1, le=MAX_ALTERNATIVES, description="length of the ranked shortlist")
-    when: dt.datetime | None = Field(None, description="ISO date-time from which the visit can be booked "
-                                     "(scheduled sessions count within the region's booking window); "
-                                     "default: now, China Standard Time")
+    max_km: Annotated[float | None, AfterValidator(check_max_km)] = Field(
+        None, json_schema_extra={"exclusiveMinimum": 0}, description="skip destinations farther by road")
+    alternatives: Annotated[int, AfterValidator(check_alternatives)] = Field(
+        3, le=MAX_ALTERNATIVES, json_schema_extra={"minimum": 1}, description="length of the ranked shortlist")
+    when: Annotated[dt.datetime | None, AfterValidator(check_when)] = Field(
+        None, description="ISO date-time from which the visit can be booked (scheduled sessions count within the "
+        "region's booking window); default: now, China Standard Time")
 
-    @field_validator("when")
-    @classmethod
-    def _plausible_when(cls, value: dt.datetime | None) -> dt.datetime | None:
-        first, last = WHEN_YEARS
-        if value is not None and not first <= value.year <= last:
-            raise ValueError(f"must fall in the years {first}–{last}")
-        return value
+    @model_validator(mode="after")
+    def _home_only_down(self) -> RouteRequest:
+        check_home(self.home, self.direction)
+        return self
 
 
 class LeanRoute(APIRoute):
@@ -130,15 +116,8 @@ async def route_referral(served: RegionDep, request: RouteRequest) -> Response:
     unknown specialty or an invalid value (`field` names it), 409 when no institution offers the
     specialty within the limits.
     """
-    origin = request.origin if isinstance(request.origin, str) else Point(lat=request.origin.lat,
-                                                                           lon=request.origin.lon)
-    try:
-        answer = served.router.route_json(
-            origin, request.specialty, direction=request.direction, home=request.home, max_km=request.max_km,
-            alternatives=request.alternatives, when=request.when,
-        )
-    except (UnknownInstitution, InvalidCoordinates) as err:
-        raise blame(err, "origin") from None
-    except UnknownCommunity as err:
-        raise blame(err, "home") from None
+    answer = served.router.route_json(
+        request.origin, request.specialty, direction=request.direction, home=request.home, max_km=request.max_km,
+        alternatives=request.alternatives, when=request.when,
+    )
     return Response(answer, media_type="application/json")

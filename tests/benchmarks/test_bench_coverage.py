@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from mednet.bench.coverage import ONE, capable_sources, national_network, networkx_one
-from mednet.coverage import find_coverage_gaps, nearest_sources, search_graph
 from mednet.network import compile_network
+from mednet.planning import find_coverage_gaps, nearest_sources, search_graph
 
 pytestmark = [pytest.mark.slow]
 

@@ -34,7 +34,7 @@ def test_what_if_table_and_geojson(capsys):
     assert main(args) == 0
     row = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("儿科 paediatrics"))
     assert row.split() == ["儿科", "paediatrics", "44", "46", "+2", "-0", "5", "齐溪卫生院", "何田卫生院"]
-    assert main(args + ["--format", "geojson"]) == 0
+    assert main([*args, "--format", "geojson"]) == 0
     doc = json.loads(capsys.readouterr().out)
     newly = sorted(f["properties"]["institution_id"] for f in doc["features"] if f["properties"]["newly_covered"])
     assert newly == ["kh-hetian", "kh-qixi"] and doc["properties"]["scenario"].startswith("每周一次儿科门诊")
@@ -48,7 +48,8 @@ def test_suggest_and_map(tmp_path, capsys):
     assert [s["rank"] for s in plan["steps"]] == [1, 2, 3] and plan["covered_demand_before"] == 44
     assert png.read_bytes()[:4] == b"\x89PNG"
     page = tmp_path / "paediatrics.html"
-    assert main(["coverage", "quzhou", "-s", "儿科", "--max-km", "30", "--map", str(page), "-o", str(tmp_path / "t")]) == 0
+    args = ["coverage", "quzhou", "-s", "儿科", "--max-km", "30", "--map", str(page), "-o", str(tmp_path / "t")]
+    assert main(args) == 0
     assert "齐溪卫生院" in page.read_text(encoding="utf-8")
 
 

@@ -59,7 +59,8 @@ def _bad_specialty(doc):
     "make, message",
     [
         (lambda tmp: str(tmp / "absent.json"), "no such file"),
-        (lambda tmp: (tmp / "bad.json").write_text("{oops", encoding="utf-8") and str(tmp / "bad.json"), "invalid JSON"),
+        (lambda tmp: (tmp / "bad.json").write_text("{oops", encoding="utf-8") and str(tmp / "bad.json"),
+         "invalid JSON"),
         (lambda tmp: _write(tmp, _set("lat", 200)), "less than or equal to 90"),
         (lambda tmp: _write(tmp, _swap), "lat and lon look swapped"),
         (lambda tmp: _write(tmp, _bad_specialty), "did you mean 'paediatrics'"),

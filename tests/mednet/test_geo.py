@@ -78,3 +78,17 @@ def test_neighbour_pairs_are_the_k_nearest_within_radius():
                 expected.add((min(a, b), max(a, b)))
     assert set(zip(i.tolist(), j.tolist(), strict=True)) == expected
     assert km == pytest.approx(full[i, j])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_spatial_index_finds_the_great_circle_nearest(seed):
+    rng = np.random.default_rng(seed)
+    lat, lon = rng.uniform(27, 31.5, 3000), rng.uniform(118, 123, 3000)  # Zhejiang-sized, with cell-edge cases
+    lat[:10], lon[:10] = np.round(lat[:10], 1), np.round(lon[:10], 1)
+    index = SpatialIndex(lat=lat, lon=lon)
+    for q_lat, q_lon in zip(rng.uniform(17.5, 54, 300).tolist() + lat[:50].tolist(),
+                            rng.uniform(73, 135.5, 300).tolist() + (lon[:50] + 0.01).tolist(), strict=True):
+        i, km = index.nearest(lat=q_lat, lon=q_lon)
+        every = haversine_km(q_lat, q_lon, lat, lon)
+        assert km == pytest.approx(float(every.min()), abs=1e-6)
+        assert every[i] == pytest.approx(float(every.min()), abs=1e-6)

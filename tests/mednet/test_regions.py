@@ -3,7 +3,15 @@ import json
 import pytest
 
 from mednet.errors import RegionDataError, UnknownRegion
-from mednet.regions import SCHEMA_FILE, dump_region, list_regions, load_region, parse_region, region_json_schema, regions_dir
+from mednet.regions import (
+    SCHEMA_FILE,
+    dump_region,
+    list_regions,
+    load_region,
+    parse_region,
+    region_json_schema,
+    regions_dir,
+)
 
 
 def test_committed_schema_is_fresh():
@@ -42,7 +50,8 @@ def quzhou_doc():
 def test_latitude_out_of_range_names_the_place(quzhou_doc):
     quzhou_doc["institutions"][2]["lat"] = 200
     node = quzhou_doc["institutions"][2]["id"]
-    with pytest.raises(RegionDataError, match=rf"x.json: institutions\[2\] \({node}\)\.lat: .*less than or equal to 90.*200"):
+    with pytest.raises(RegionDataError,
+                       match=rf"x.json: institutions\[2\] \({node}\)\.lat: .*less than or equal to 90.*200"):
         parse_region(quzhou_doc, file="x.json")
 
 
@@ -56,7 +65,9 @@ def test_swapped_coordinates_are_called_swapped(quzhou_doc):
 def test_unknown_specialty_suggests_closest(quzhou_doc):
     inst = next(i for i in quzhou_doc["institutions"] if i.get("capabilities"))
     inst["capabilities"][0]["specialty"] = "paediatric"
-    with pytest.raises(RegionDataError, match=r"capabilities\[0\]\.specialty: .*unknown specialty 'paediatric'; did you mean 'paediatrics'"):
+    with pytest.raises(RegionDataError,
+                       match=r"capabilities\[0\]\.specialty: .*unknown specialty 'paediatric'; "
+                             r"did you mean 'paediatrics'"):
         parse_region(quzhou_doc, file="x.json")
 
 

@@ -23,7 +23,8 @@ def test_each_code_label_or_alias_names_one_specialty():
     assert {k: v for k, v in owners.items() if len(v) > 1} == {}
 
 
-@pytest.mark.parametrize("name, code", [("Pediatrics", "paediatrics"), (" 中医 ", "tcm"), ("ENT", "ent"), ("ICU", "critical_care")])
+@pytest.mark.parametrize("name, code", [("Pediatrics", "paediatrics"), (" 中医 ", "tcm"), ("ENT", "ent"),
+                                        ("ICU", "critical_care")])
 def test_resolution_ignores_case_and_spaces(name, code):
     assert resolve_specialty(name).code == code
 

@@ -91,7 +91,8 @@ def orphan_township_centre(doc):
 
 
 def unknown_id(doc):
-    community(doc, "江山市中医院")["members"].append({"institution": "js-nowhere", "role": "branch", "source": "seed004"})
+    community(doc, "江山市中医院")["members"].append(
+        {"institution": "js-nowhere", "role": "branch", "source": "seed004"})
 
 
 def duplicate_name(doc):
@@ -170,11 +171,11 @@ def test_messages_name_the_institution(raw):
     township_lead(doc)
     [problem] = validate_membership(parse_region(doc)).errors
     lead = problem.institution
-    assert lead in problem.message and institution(doc, lead)["name"] in problem.message
+    assert lead is not None and lead in problem.message and institution(doc, lead)["name"] in problem.message
 
 
 def test_report_is_immutable_and_serialises(raw):
     report = validate_membership(parse_region(raw))
     with pytest.raises(Exception, match="frozen"):
-        report.region = "x"
+        report.region = "x"  # type: ignore[misc]
     assert json.loads(report.to_json())["region"] == "quzhou"

@@ -29,7 +29,7 @@ def test_regions_dir_comes_from_the_environment(tiny_regions_dir, monkeypatch):
 
 def test_a_broken_region_file_stops_the_start(tmp_path):
     (tmp_path / "broken.json").write_text(json.dumps({"id": "broken", "institutions": []}), encoding="utf-8")
-    with pytest.raises(RegionDataError, match="broken.json"), TestClient(create_app(Settings(regions_dir=tmp_path))):
+    with pytest.raises(RegionDataError, match=r"broken\.json"), TestClient(create_app(Settings(regions_dir=tmp_path))):
         pass
 
 

@@ -1,5 +1,5 @@
-from mednet.coverage import find_coverage_gaps
 from mednet.network import build_network
+from mednet.planning import find_coverage_gaps
 from mednet.regions import load_region
 
 URL = "/regions/quzhou/coverage"

@@ -5,18 +5,24 @@ import pytest
 from fastapi.testclient import TestClient
 
 from mednet.errors import (
-    InvalidCoordinates, InvalidRequest, NoCapableInstitution, RegionDataError, UnknownCommunity, UnknownInstitution,
-    UnknownRegion, UnknownSpecialty,
+    InvalidCoordinates,
+    InvalidRequest,
+    NoCapableInstitution,
+    RegionDataError,
+    UnknownCommunity,
+    UnknownInstitution,
+    UnknownRegion,
+    UnknownSpecialty,
 )
 from service.app import create_app
 from service.config import Settings
-from service.errors import blame, problem_from_error
+from service.errors import problem_from_error
 
 
 @pytest.mark.parametrize(("err", "status", "kind", "field"), [
     (UnknownRegion("quzou", known=["quzhou"]), 404, "unknown-region", "region"),
     (UnknownInstitution("华铺", known=["华埠"]), 404, "unknown-institution", "institution"),
-    (blame(UnknownInstitution("华铺", known=["华埠"]), "origin"), 404, "unknown-institution", "origin"),
+    (UnknownInstitution("华铺", known=["华埠"], field="origin"), 404, "unknown-institution", "origin"),
     (UnknownCommunity("x", known=[]), 404, "unknown-community", "community"),
     (UnknownSpecialty("paediatric", known=["paediatrics"]), 422, "unknown-specialty", "specialty"),
     (InvalidRequest("max_km", -5.0, "must be > 0"), 422, "invalid-value", "max_km"),

@@ -55,7 +55,7 @@ KNOWN = {
 
 def use_known_names(case, draw, *, body: bool) -> None:
     """Swap generated free strings for known names (in the body too, for valid requests only)."""
-    for name, value in (case.path_parameters or {}).items():
+    for name, _value in (case.path_parameters or {}).items():
         if name in KNOWN:
             case.path_parameters[name] = draw(st.sampled_from(KNOWN[name]))
     if body and isinstance(case.body, dict):

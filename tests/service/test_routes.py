@@ -86,9 +86,9 @@ def test_bad_coordinates_are_422_naming_the_field(client, problem, origin, field
 
 
 @pytest.mark.parametrize(("extra", "field", "words"), [
-    ({"max_km": -5}, "max_km", "greater than 0"),
-    ({"max_km": 0}, "max_km", "greater than 0"),
-    ({"alternatives": 0}, "alternatives", "greater than or equal to 1"),
+    ({"max_km": -5}, "max_km", "must be a number > 0"),
+    ({"max_km": 0}, "max_km", "must be a number > 0"),
+    ({"alternatives": 0}, "alternatives", "must be a whole number >= 1"),
     ({"alternatives": 21}, "alternatives", "less than or equal to 20"),
     ({"alternatives": 2.5}, "alternatives", "valid integer"),
     ({"direction": "sideways"}, "direction", "'up', 'down' or 'emergency'"),

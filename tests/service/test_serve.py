@@ -48,7 +48,7 @@ def test_serve_refuses_a_bad_port(uvicorn_calls, port, capsys):
 
 def test_a_served_instance_answers_referrals_under_load():
     with serving() as (port, pid):
-        load = drive(port, pid, route_requests(port)[:4] + [http_request("GET", "/health", port=port)],
+        load = drive(port, pid, [*route_requests(port)[:4], http_request("GET", "/health", port=port)],
                      n=200, concurrency=8, seconds=30)
     assert (load.requests, load.errors) == (200, 0)
     assert load.p50_ms <= load.p99_ms

@@ -1,0 +1,155 @@
+"""Find coverage gaps: the analysis that makes a :class:`~mednet.planning.report.CoverageReport`.
+
+Demand points are the primary-care institutions (township and community
+health centres). For every specialty, one multi-source pass on the
+compiled network (:mod:`mednet.planning.passes`) gives each demand point
+its network distance to the nearest capable institution; a point is a
+*gap* when that is beyond ``max_km`` (or ``max_minutes`` at the region's
+speed).
+
+    >>> import mednet
+    >>> G = mednet.build_network(mednet.load_region("quzhou"))
+    >>> report = find_coverage_gaps(G, specialties=["儿科"], max_km=30)
+    >>> report.weight_basis
+    'uniform'
+    >>> s = report.summary[0]
+    >>> s.specialty, s.demand_points, s.gap_points > 0
+    ('paediatrics', 56, True)
+    >>> [p.name for p in report.gaps("儿科") if p.institution.startswith("kh-")]
+    ['齐溪卫生院', '苏庄卫生院', '何田卫生院']
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+
+import networkx as nx
+import numpy as np
+
+from mednet.errors import InvalidRequest, UnknownSpecialty
+from mednet.network import CompiledNetwork, compile_network, resolve_institution
+from mednet.planning.passes import all_passes, check_workers, search_graph
+from mednet.planning.report import CoverageReport, WeightBasis
+from mednet.routing.request import check_max_km
+from mednet.specialties import resolve_specialty
+
+
+def find_coverage_gaps(
+    G_or_net: nx.Graph | CompiledNetwork,
+    *,
+    specialties: Iterable[str] | None = None,
+    max_km: float | None = None,
+    max_minutes: float | None = None,
+    weights: Mapping[str, float] | None = None,
+    include_sessions: bool = True,
+    workers: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> CoverageReport:
+    """Distance from each primary-care institution to the nearest capable one, per specialty.
+
+    One multi-source Dijkstra pass per specialty on the compiled network
+    (scipy's csgraph; a capable demand point has distance 0). A point is a
+    gap when beyond ``max_km`` or ``max_minutes`` (at the region's speed);
+    with neither, only unreachable points are gaps. Demand is weighted by
+    ``population`` where the region gives it, else by ``weights`` (id or
+    name → weight, one per primary-care institution), else 1 each;
+    ``weight_basis`` says which. Sessions count as capability unless
+    ``include_sessions`` is False. Specialties offered at exactly the same
+    institutions share one pass. ``workers`` > 1 splits the passes over
+    that many forked processes on Linux (scipy's search holds the GIL, so
+    threads would not help); elsewhere it runs them in turn. ``progress``
+    is called with each specialty code once it is done. Pass a compiled
+    network to skip compiling on repeated calls.
+
+    >>> import mednet
+    >>> G = mednet.build_network(mednet.load_region("quzhou"))
+    >>> find_coverage_gaps(G, specialties=["paediatrics"], max_km=0)
+    Traceback (most recent call last):
+    ...
+    mednet.errors.InvalidRequest: `max_km` must be a number > 0, got 0
+    """
+    net = as_network(G_or_net)
+    max_km = check_max_km(max_km)
+    max_minutes = check_max_km(max_minutes, name="max_minutes")
+    codes = _resolve_specialties(net, specialties)
+    demand = np.flatnonzero(net.primary_care)
+    weight, basis = _demand_weights(net, demand, weights)
+    speed = float(net.G.graph.get("speed_kmh", 40.0))
+    csr = search_graph(net.csr)
+
+    offered = net.capable | net.in_session if include_sessions else net.capable
+    columns = [offered[:, net.column(code)] for code in codes]
+    distance, nearest = all_passes(csr, columns, demand, workers=check_workers(workers),
+                                    done=(lambda s: progress(codes[s])) if progress else None)
+
+    gap = ~np.isfinite(distance)
+    if max_km is not None:
+        gap |= distance > max_km
+    if max_minutes is not None:
+        gap |= distance / speed * 60.0 > max_minutes
+    for a in (demand, weight, distance, nearest, gap):
+        a.flags.writeable = False
+    return CoverageReport(
+        network=net, specialties=codes, max_km=max_km, max_minutes=max_minutes, speed_kmh=speed,
+        include_sessions=include_sessions, weight_basis=basis, demand_rows=demand, weight=weight,
+        distance_km=distance, nearest_row=nearest, gap=gap,
+    )
+
+
+def as_network(G_or_net: nx.Graph | CompiledNetwork) -> CompiledNetwork:
+    """The compiled network of a graph (compiled now), or the compiled network given."""
+    if isinstance(G_or_net, CompiledNetwork):
+        return G_or_net
+    if isinstance(G_or_net, nx.Graph):
+        return compile_network(G_or_net)
+    raise InvalidRequest("G", type(G_or_net).__name__, "must be a network (mednet.build_network) or a compiled one")
+
+
+def _resolve_specialties(net: CompiledNetwork, specialties: Iterable[str] | str | None) -> tuple[str, ...]:
+    if specialties is None:
+        return net.specialties
+    if isinstance(specialties, str):
+        specialties = [specialties]
+    codes = tuple(dict.fromkeys(resolve_specialty(s).code for s in specialties))
+    if not codes:
+        raise InvalidRequest("specialties", [], "must name at least one specialty (or None for all)")
+    for code in codes:
+        if code not in net.specialties:
+            raise UnknownSpecialty(code, known=net.specialties, where="the compiled network")
+    return codes
+
+
+def _demand_weights(net: CompiledNetwork, demand: np.ndarray,
+                    weights: Mapping[str, float] | None) -> tuple[np.ndarray, WeightBasis]:
+    G = net.G
+    if weights is not None:
+        out = np.full(len(demand), np.nan)
+        position = {int(r): d for d, r in enumerate(demand)}
+        for name, value in weights.items():
+            node = resolve_institution(G, name)
+            d = position.get(net.index[node])
+            if d is None:
+                raise InvalidRequest("weights", name, "must name primary-care institutions (the demand points)")
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise InvalidRequest(f"weights[{name!r}]", value, "must be a number >= 0") from None
+            if not (math.isfinite(number) and number >= 0):
+                raise InvalidRequest(f"weights[{name!r}]", value, "must be a number >= 0")
+            out[d] = number
+        missing = [net.ids[demand[d]] for d in np.flatnonzero(np.isnan(out))]
+        if missing:
+            shown = ", ".join(missing[:3]) + (" …" if len(missing) > 3 else "")
+            raise InvalidRequest("weights", f"{len(missing)} demand points left out ({shown})",
+                                 "must give a weight for every primary-care institution")
+        return out, "caller"
+    given = dict(G.nodes(data="population"))
+    population = np.array([given[net.ids[r]] for r in demand], dtype=float)  # None → nan
+    known = ~np.isnan(population)
+    if len(demand) and known.all():
+        return population, "population"
+    if known.any():
+        return np.where(known, population, np.median(population[known])), "population_partial"
+    return np.ones(len(demand)), "uniform"
+

@@ -1,0 +1,121 @@
+"""The coverage passes: multi-source shortest distances on the compiled network, split over forked workers.
+
+One pass per distinct set of capable institutions (scipy's csgraph
+Dijkstra, from every capable institution at once); ``workers`` > 1 runs the
+passes in forked processes that write into shared memory (scipy's search
+holds the GIL, so threads would not help).
+"""
+
+from __future__ import annotations
+
+import gc
+import mmap
+import os
+import sys
+from collections.abc import Callable
+
+import numpy as np
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
+
+from mednet.errors import InvalidRequest
+
+#: Stand-in length for a zero-length link: scipy's csgraph reads an explicit 0 as "no edge".
+ZERO_LINK_KM = 1e-9
+
+
+def search_graph(csr: csr_array) -> csr_array:
+    """The CSR matrix made safe for scipy's csgraph: zero-length links kept as a tiny length.
+
+    An explicit 0 in a sparse matrix is easily lost (sparse arithmetic and
+    conversions drop it, and csgraph reads 0 in dense input as "no edge"),
+    so a zero-length link becomes :data:`ZERO_LINK_KM`; negative or NaN
+    lengths are refused.
+    """
+    data = csr.data
+    if data.size == 0:
+        return csr
+    low = data.min()
+    if np.isnan(low) or low < 0:
+        raise InvalidRequest("distance_km", float(low), "of every link must be a number >= 0")
+    if low > 0:
+        return csr
+    fixed = csr.copy()
+    fixed.data = np.where(fixed.data == 0, ZERO_LINK_KM, fixed.data)
+    return fixed
+
+
+def all_passes(csr: csr_array, columns: list[np.ndarray], demand: np.ndarray, *, workers: int,
+               done: Callable[[int], None] | None) -> tuple[np.ndarray, ...]:
+    """(demand × specialties) distance and nearest row, one pass per distinct set of capable rows."""
+    first: dict[bytes, int] = {}
+    tasks = [first.setdefault(np.packbits(c).tobytes(), s) for s, c in enumerate(columns)]
+    todo = [s for s in sorted(set(tasks)) if columns[s].any()]
+    parallel = workers > 1 and len(todo) > 1 and hasattr(os, "fork") and sys.platform == "linux"
+    full = _shared_full if parallel else np.full  # forked workers write their results into shared memory
+    distance = full((len(columns), len(demand)), np.inf)
+    nearest = full((len(columns), len(demand)), -1, dtype=np.int64)
+
+    def run(s: int) -> None:
+        dist, source = nearest_sources(csr, np.flatnonzero(columns[s]))
+        distance[s], nearest[s] = dist[demand], np.maximum(source[demand], -1)
+
+    if parallel:
+        for part in _forked(run, todo, workers):  # a worker that failed: its passes are run here
+            for s in part:
+                run(s)
+    for s, task in enumerate(tasks):
+        if not parallel and s == task and s in todo:
+            run(s)
+        if task != s:
+            distance[s], nearest[s] = distance[task], nearest[task]
+        if done is not None:
+            done(s)
+    return np.ascontiguousarray(distance.T), np.ascontiguousarray(nearest.T)
+
+
+def _shared_full(shape: tuple[int, ...], value: float, dtype: type = float) -> np.ndarray:
+    """``np.full`` in anonymous shared memory (kept across ``fork``)."""
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    array: np.ndarray = np.frombuffer(mmap.mmap(-1, max(size, 1)), dtype=dtype,
+                                      count=int(np.prod(shape))).reshape(shape)
+    array[...] = value
+    return array
+
+
+def _forked(run: Callable[[int], None], todo: list[int], workers: int) -> list[list[int]]:
+    """Run ``run`` over ``todo`` split round-robin across forked workers; returns the parts that failed."""
+    parts = [todo[w::workers] for w in range(min(workers, len(todo)))]
+    pids = []
+    for part in parts:
+        pid = os.fork()
+        if pid == 0:  # the child runs scipy and numpy only, then leaves without any clean-up
+            gc.disable()  # a collection would walk (and so copy) the parent's whole heap
+            status = 0
+            try:
+                for s in part:
+                    run(s)
+            except BaseException:
+                status = 1
+            os._exit(status)
+        pids.append(pid)
+    return [part for part, pid in zip(parts, pids, strict=True) if os.waitpid(pid, 0)[1] != 0]
+
+
+def check_workers(workers: object) -> int:
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        raise InvalidRequest("workers", workers, "must be a whole number >= 1")
+    return int(workers)
+
+
+def nearest_sources(csr: csr_array, sources: np.ndarray, *, limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """One multi-source pass: each node's distance to the nearest source, and that source's row.
+
+    The matrix is symmetric (both directions stored), so it is searched as
+    directed: the same answer as undirected at two thirds of the cost.
+    Unreachable nodes get ``inf`` and source -9999 (scipy's marker).
+    """
+    dist, _, source = dijkstra(csr, directed=True, indices=sources, min_only=True,
+                               return_predecessors=True, limit=limit)
+    return dist, source
+

@@ -1,0 +1,61 @@
+"""Route a referral: from an origin and a needed specialty to the institution the tiered-care policy picks.
+
+The package, one job per module:
+
+- :mod:`~mednet.routing.answers`: the answer types (:class:`Referral`, :class:`Point`, …); no numba.
+- :mod:`~mednet.routing.request`: every rule a request must meet, shared by the library, the CLI and the service.
+- :mod:`~mednet.routing.sessions`: the booking window and the session calendar.
+- :mod:`~mednet.routing.router`: the :class:`Router` facade (check, resolve, search, render).
+- :mod:`~mednet.routing.tables`: the tables built once per network.
+- :mod:`~mednet.routing.kernel` and :mod:`~mednet.routing.search`: the compiled query and its one search.
+- :mod:`~mednet.routing.render`: the answer as a model, or as its JSON directly.
+
+The router and what needs numba load on first use of their names::
+
+    >>> import mednet.routing
+    >>> mednet.routing.Referral.__name__
+    'Referral'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from mednet.routing.answers import (
+    DIRECTION_ZH,
+    REASON_ZH,
+    STEP_ZH,
+    Alternative,
+    Direction,
+    Hop,
+    InstitutionRef,
+    PassedOver,
+    Point,
+    Reason,
+    Referral,
+    SessionSlot,
+    SpecialtyRef,
+    Step,
+    explain,
+)
+from mednet.routing.sessions import CST
+
+if TYPE_CHECKING:
+    from mednet.routing.router import Router, route_referral, warm_up
+
+_LAZY = {"Router": "mednet.routing.router", "route_referral": "mednet.routing.router",
+         "warm_up": "mednet.routing.router"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mednet.routing' has no attribute {name!r}")
+
+
+__all__ = [
+    "CST", "DIRECTION_ZH", "REASON_ZH", "STEP_ZH",
+    "Alternative", "Direction", "Hop", "InstitutionRef", "PassedOver", "Point", "Reason", "Referral", "Router",
+    "SessionSlot", "SpecialtyRef", "Step", "explain", "route_referral", "warm_up",
+]

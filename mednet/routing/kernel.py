@@ -1,0 +1,475 @@
+"""The route kernel (numba): one query's candidates, passed-over list and path, from the router's tables.
+
+Everything here works on row indices of the compiled network. Each settled
+institution gets a code: 0..2, a candidate of that policy step; >= 10, why
+it cannot be one. The kernel writes its answer into ``out`` (integers:
+the ``OUT_*`` header slots, then the passed-over institutions grouped by
+reason, the candidates and their steps, the path's links) and ``out_f``
+(km). The search itself is :mod:`mednet.routing.search`'s.
+
+Arrays reach the kernel packed by :func:`pack` (a call with few arguments
+costs a third of one with an argument per array) and are read back with
+:func:`part`:
+
+    >>> packed = pack(np.array([7, 8]), np.array([9]))
+    >>> packed.tolist(), part(packed, 1).tolist()
+    ([3, 5, 6, 7, 8, 9], [9])
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numba import njit
+
+from mednet.routing.search import relax_links, settle_next, start_search
+
+if TYPE_CHECKING:
+    from mednet.routing.answers import Step
+
+UP, DOWN, EMERGENCY = 0, 1, 2
+MODES = {"up": UP, "down": DOWN, "emergency": EMERGENCY}
+DIRECTION_NAMES = {UP: "up", DOWN: "down", EMERGENCY: "emergency"}
+#: Code of a settled institution: 0..2 = a candidate of that step; >= 10 = why it cannot be one.
+IS_ORIGIN, NOT_CAPABLE, NOT_HIGHER_TIER, NOT_IN_SESSION, OUTSIDE = 10, 11, 12, 13, 14
+# Passed-over groups, in the order answers list them; group 1 ("a later step's candidate") is
+# outside_community_at_this_step for up and not_home_centre for down.
+GROUP_OF_CODE = np.array([1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 5, 3, 4, 2], dtype=np.int64)
+N_GROUPS = 6
+GROUP_REASONS = {
+    UP: ("is_origin", "outside_community_at_this_step", "outside_community_at_this_step", "not_higher_tier",
+          "not_in_session", "not_capable"),
+    DOWN: ("is_origin", "not_home_centre", "outside_community_at_this_step", "not_higher_tier", "not_in_session",
+            "not_capable"),
+    EMERGENCY: ("is_origin", "outside_community_at_this_step", "outside_community_at_this_step", "not_higher_tier",
+                 "not_in_session", "not_capable"),
+}
+STEPS: dict[int, tuple[Step, Step, Step]] = {
+    UP: ("own_community", "partners", "any"),
+    DOWN: ("home_centre", "home_community", "home_community"),
+    EMERGENCY: ("nearest", "nearest", "nearest"),
+}
+# Session codes passed to the kernel: not bookable in the window / bookable / bookable but held by a lower tier.
+SESSION_NO, SESSION_OK, SESSION_LOW = 0, 1, 2
+# Integer answer slots (the float ones: 0 destination km, 1..3 each step's best beyond max_km).
+(OUT_STAMP, OUT_PASSED, OUT_DECIDED, OUT_ALT, OUT_PATH, OUT_DEST, OUT_SETTLED, OUT_GROUPS,
+ OUT_BEYOND) = 0, 1, 2, 3, 4, 5, 6, 7, 13
+OUT_HEADER = 16
+#: Nearest hospitals kept per institution and tier threshold (up from primary care, up from county level).
+NEAREST_K = 6
+
+
+def pack(*arrays: np.ndarray, dtype: type = np.int64) -> np.ndarray:
+    """Several flat arrays as one: a header of offsets, then the arrays (fewer arguments to the kernel)."""
+    header = len(arrays) + 1
+    offsets = np.cumsum([header, *(a.size for a in arrays)])
+    return np.concatenate([offsets, *(a.ravel() for a in arrays)]).astype(dtype)
+
+
+@njit(cache=True)
+def part(packed, i):  # pragma: no cover - compiled
+    """Array ``i`` of a :func:`pack` result (a view)."""
+    return packed[int(packed[i]):int(packed[i + 1])]
+
+
+@njit(cache=True)
+def classify(j, origin, mode, capability, rank, home, home_com, preferred, mark,
+             mark_base):  # pragma: no cover - compiled
+    """0..2: a candidate of that step; else why not. ``mark[j] - mark_base`` in 0..7: marked in this query."""
+    c = capability[j]
+    marked = mark[j] - mark_base
+    value = int(marked) if 0.0 <= marked < 8.0 else 0
+    if j == origin:  # noqa: SIM102 - the comment belongs to the inner rule
+        # The origin is never the destination, except for a higher-tier expert's session held at the
+        # origin itself (上下联动: the visiting clinic at the patient's own centre), going up.
+        if mode != UP or c != 2 or ((value >> 1) & 3) != SESSION_OK:
+            return IS_ORIGIN
+    if c == 0:
+        return NOT_CAPABLE
+    if c == 1:
+        if mode == UP and rank[j] <= rank[origin]:
+            return NOT_HIGHER_TIER
+    else:
+        session_code = (value >> 1) & 3
+        if session_code == SESSION_NO:
+            return NOT_IN_SESSION
+        if session_code == SESSION_LOW:
+            return NOT_HIGHER_TIER
+    if mode == UP:
+        if home_com >= 0 and home[j] == home_com:
+            return 0
+        if value & 1:
+            return 1
+        return 2
+    if mode == DOWN:
+        if j == preferred:
+            return 0
+        if home[j] == home_com:
+            return 1
+        return OUTSIDE
+    return 2
+
+
+@njit(cache=True)
+def _first_candidates_known(found, nstep, need):  # pragma: no cover - compiled
+    """Whether the first ``need`` candidates in (step, distance) order are all known."""
+    for s in range(3):
+        if found[s] >= need:
+            return True
+        if found[s] < nstep[s]:
+            return False
+        need -= nstep[s]
+    return True
+
+
+@njit(cache=True)
+def _keep_nearest(nodes, kms, kept, need, v, d):  # pragma: no cover - compiled
+    """Insert (v, d) into the sorted, at most ``need`` long lists; returns the new length."""
+    if kept == need and d >= kms[need - 1]:
+        return kept
+    i = kept if kept < need else need - 1
+    while i > 0 and kms[i - 1] > d:
+        nodes[i] = nodes[i - 1]
+        kms[i] = kms[i - 1]
+        i -= 1
+    nodes[i] = v
+    kms[i] = d
+    return min(kept + 1, need)
+
+
+@njit(cache=True)
+def decide_from_tables(origin, home_com, need, max_km, table, capability, rank, home, com, anchor_km,
+                       nearest_hospital, nearest_hospital_km, mark, mark_base,
+                 cand, cand_km, alt_node, alt_step, alt_km, res, res_f):  # pragma: no cover - compiled
+    """The ordered candidates of an ``up`` query from the anchor and nearest-hospital tables.
+
+    Returns how many were written (destination first), or 0 when the tables
+    cannot decide (nothing within the limit, or too few nearest hospitals
+    kept): the caller then searches.
+    """
+    com_ptr = part(com, 0)
+    anc_ptr = part(com, 4)
+    anc_nodes = part(com, 5)
+    row_ptr = part(com, 6)
+    pos_in_com = part(com, 7)
+    kept0 = kept1 = kept2 = 0
+    tot0 = tot1 = 0
+    far0 = far1 = -1
+    far0_km = far1_km = np.inf
+    if home_com >= 0:
+        na = anc_ptr[home_com + 1] - anc_ptr[home_com]
+        base = row_ptr[home_com] + (pos_in_com[origin] - com_ptr[home_com]) * na
+        for i in range(na):
+            a = anc_nodes[anc_ptr[home_com] + i]
+            d = anchor_km[base + i]
+            if d == np.inf:
+                continue
+            c = classify(a, origin, UP, capability, rank, home, home_com, -1, mark, mark_base)
+            if c == 0:
+                if d > max_km:
+                    if d < far0_km:
+                        far0, far0_km = a, d
+                else:
+                    tot0 += 1
+                    kept0 = _keep_nearest(cand[0], cand_km[0], kept0, need, a, d)
+            elif c == 1:
+                if d > max_km:
+                    if d < far1_km:
+                        far1, far1_km = a, d
+                else:
+                    tot1 += 1
+                    kept1 = _keep_nearest(cand[1], cand_km[1], kept1, need, a, d)
+    need2 = need - tot0 - tot1
+    if need2 > 0:
+        decided = False
+        K = nearest_hospital.shape[2]
+        for i in range(K):
+            v = nearest_hospital[table, origin, i]
+            d = nearest_hospital_km[(table * nearest_hospital.shape[1] + origin) * K + i]
+            if v < 0 or d > max_km:
+                decided = True
+                break
+            if classify(v, origin, UP, capability, rank, home, home_com, -1, mark, mark_base) == 2:
+                cand[2, kept2] = v
+                cand_km[2, kept2] = d
+                kept2 += 1
+                if kept2 == need2:
+                    decided = True
+                    break
+        if not decided:
+            return 0
+    n_alt = 0
+    for s, kept in ((0, kept0), (1, kept1), (2, kept2)):
+        for i in range(kept):
+            if n_alt < need:
+                alt_node[n_alt] = cand[s, i]
+                alt_step[n_alt] = s
+                alt_km[n_alt] = cand_km[s, i]
+                n_alt += 1
+    if n_alt == 0:
+        return 0
+    if alt_step[0] > 0 and far0 >= 0:
+        res[OUT_BEYOND] = far0
+        res_f[1] = far0_km
+    if alt_step[0] > 1 and tot1 == 0 and far1 >= 0:
+        res[OUT_BEYOND + 1] = far1
+        res_f[2] = far1_km
+    return n_alt
+
+
+@njit(cache=True)
+def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f, scratch_i, origin, mode,
+                 home_com, preferred, n_total,
+                  max_km, k, table):  # pragma: no cover - compiled
+    """One query: ordered candidates, the search from the origin, the grouped passed-over list and the path.
+
+    ``out`` receives the header (``OUT_*`` slots), then the passed-over
+    institutions grouped, the candidates (destination first), their steps
+    and the links of the path; ``out_f`` the destination km, each step's
+    best beyond the limit, the passed-over km and the candidates' km.
+    Returns how many integers were written.
+
+    The arrays come packed by :func:`pack` (the static ones by the router,
+    the scratch ones by :meth:`Router._size_buffers`): a call with few
+    arguments costs a third of one with an argument per array. What a
+    node costs in memory is interleaved, so that it is one cache line rather
+    than one per array: ``node`` rows (first link, end of links, home
+    community, tier rank), ``adj`` rows (neighbour, km) and ``state`` rows
+    (km, stamp: +q reached / -q settled, predecessor, mark: 8q + value).
+    ``com`` packs the community tables; ``session_holders`` the institutions holding
+    the specialty in sessions, then their session codes.
+    """
+    node = part(static_i, 0).reshape((-1, 4))
+    n = node.shape[0]
+    nearest_hospital = part(static_i, 1).reshape((2, n, -1))
+    adj = part(static_f, 0).reshape((-1, 2))
+    nearest_hospital_km = part(static_f, 1)
+    anchor_km = part(static_f, 2)
+    heap_node = part(scratch_i, 0)
+    settled = part(scratch_i, 1).reshape((2, n))
+    cand = part(scratch_i, 2).reshape((5, -1))
+    out = part(scratch_i, 3)
+    state = part(scratch_f, 0).reshape((n, 4))
+    heap_km = part(scratch_f, 1)
+    settled_km = part(scratch_f, 2)
+    cand_km = part(scratch_f, 3).reshape((4, -1))
+    out_f = part(scratch_f, 4)
+    n_holders = session_holders.size // 2
+    holder_nodes = session_holders[:n_holders]
+    holder_codes = session_holders[n_holders:]
+    first = node[:, 0]
+    last = node[:, 1]
+    home = node[:, 2]
+    rank = node[:, 3]
+    adj_node = adj[:, 0]
+    adj_km = adj[:, 1]
+    dist = state[:, 0]
+    stamp = state[:, 1]
+    pred = state[:, 2]
+    mark = state[:, 3]
+    alt_node = cand[3]
+    alt_step = cand[4]
+    alt_km = cand_km[3]
+    q = out[OUT_STAMP] + 1
+    if q >= 2_000_000_000:
+        stamp[:] = 0
+        mark[:] = 0
+        q = 1
+    out[OUT_STAMP] = q
+    mark_base = 8.0 * q
+    for i in range(1, OUT_HEADER):
+        out[i] = 0
+    out[OUT_DECIDED] = -1
+    out[OUT_DEST] = -1
+    for i in range(3):
+        out[OUT_BEYOND + i] = -1
+        out_f[1 + i] = np.inf
+    com_ptr = part(com, 0)
+    com_nodes = part(com, 1)
+    part_ptr = part(com, 2)
+    part_nodes = part(com, 3)
+    if mode == UP and home_com >= 0:
+        for e in range(part_ptr[home_com], part_ptr[home_com + 1]):
+            mark[part_nodes[e]] = mark_base + 1.0
+    for e in range(holder_nodes.size):
+        p = holder_nodes[e]
+        if not 0.0 <= mark[p] - mark_base < 8.0:
+            mark[p] = mark_base
+        mark[p] += holder_codes[e] << 1
+
+    need = k + 1
+    n_alt = 0
+    if table >= 0:
+        n_alt = decide_from_tables(origin, home_com, need, max_km, table, capability, rank, home, com, anchor_km,
+                                   nearest_hospital, nearest_hospital_km, mark,
+                             mark_base, cand, cand_km, alt_node, alt_step, alt_km, out, out_f)
+    m = 0
+    dest_pos = -1
+    if n_alt > 0:
+        # The tables decided: search only as far as the destination, for the passed-over list and the path.
+        decided = alt_step[0]
+        size = start_search(origin, dist, pred, stamp, q, heap_km, heap_node)
+        while True:
+            j, d, size = settle_next(stamp, q, heap_km, heap_node, size)
+            if j < 0:
+                break
+            code = classify(j, origin, mode, capability, rank, home, home_com, preferred, mark, mark_base)
+            settled[0, m] = j
+            settled_km[m] = d
+            settled[1, m] = code
+            m += 1
+            if code == decided:
+                dest_pos = m - 1
+                break
+            size = relax_links(j, d, first, last, adj_node, adj_km, dist, pred, stamp, q, heap_km, heap_node, size)
+        if dest_pos < 0:  # cannot happen when the tables are right; search in full then
+            n_alt = 0
+        else:
+            dest = settled[0, dest_pos]
+            if dest != alt_node[0]:  # a tie at the same distance settled first: it is the destination
+                at = -1
+                for i in range(n_alt):
+                    if alt_node[i] == dest:
+                        at = i
+                if at < 0:
+                    at = n_alt if n_alt < need else n_alt - 1
+                    n_alt = at + 1
+                for i in range(at, 0, -1):
+                    alt_node[i] = alt_node[i - 1]
+                    alt_step[i] = alt_step[i - 1]
+                    alt_km[i] = alt_km[i - 1]
+                alt_node[0] = dest
+                alt_step[0] = decided
+            alt_km[0] = settled_km[dest_pos]
+    if n_alt == 0:
+        # Search: settle in distance order until the first `need` candidates in (step, distance) order are known.
+        for i in range(3):
+            out[OUT_BEYOND + i] = -1
+        m = 0
+        nstep = np.zeros(3, np.int64)
+        found = np.zeros(3, np.int64)
+        if mode == UP:
+            if home_com >= 0:
+                for e in range(com_ptr[home_com], com_ptr[home_com + 1]):
+                    if classify(com_nodes[e], origin, mode, capability, rank, home, home_com, preferred, mark,
+                                mark_base) == 0:
+                        nstep[0] += 1
+                for e in range(part_ptr[home_com], part_ptr[home_com + 1]):
+                    if classify(part_nodes[e], origin, mode, capability, rank, home, home_com, preferred, mark,
+                                mark_base) == 1:
+                        nstep[1] += 1
+            nstep[2] = max(n_total - nstep[0] - nstep[1], 0)
+        elif mode == DOWN:
+            if preferred >= 0 and classify(preferred, origin, mode, capability, rank, home, home_com, preferred,
+                                            mark, mark_base) == 0:
+                nstep[0] = 1
+            for e in range(com_ptr[home_com], com_ptr[home_com + 1]):
+                if classify(com_nodes[e], origin, mode, capability, rank, home, home_com, preferred, mark,
+                            mark_base) == 1:
+                    nstep[1] += 1
+        else:
+            nstep[2] = n_total
+        if _first_candidates_known(found, nstep, need):  # no candidate anywhere
+            return OUT_HEADER
+        want = np.zeros(3, np.bool_)
+        wanted = 0
+        phase = 0
+        decided = -1
+        size = start_search(origin, dist, pred, stamp, q, heap_km, heap_node)
+        while True:
+            j, d, size = settle_next(stamp, q, heap_km, heap_node, size)
+            if j < 0:
+                break
+            if phase == 0 and d > max_km:
+                for s in range(3):
+                    if found[s] > 0:
+                        decided = s
+                        break
+                for s in range(3):
+                    if (decided < 0 or s < decided) and nstep[s] > 0:
+                        want[s] = True
+                        wanted += 1
+                if wanted == 0:
+                    break
+                phase = 1
+            code = classify(j, origin, mode, capability, rank, home, home_com, preferred, mark, mark_base)
+            settled[0, m] = j
+            settled_km[m] = d
+            settled[1, m] = code
+            m += 1
+            if code < 3:
+                if phase == 0:
+                    f = found[code]
+                    if f < need:
+                        cand[code, f] = m - 1
+                    found[code] = f + 1
+                    if _first_candidates_known(found, nstep, need):
+                        break
+                elif want[code]:
+                    want[code] = False
+                    out[OUT_BEYOND + code] = j
+                    out_f[1 + code] = d
+                    wanted -= 1
+                    if wanted == 0:
+                        break
+            size = relax_links(j, d, first, last, adj_node, adj_km, dist, pred, stamp, q, heap_km, heap_node, size)
+        if decided < 0:
+            for s in range(3):
+                if found[s] > 0:
+                    decided = s
+                    break
+        if decided < 0:
+            return OUT_HEADER
+        for s in range(3):
+            for i in range(min(found[s], need)):
+                if n_alt < need:
+                    pos = cand[s, i]
+                    alt_node[n_alt] = settled[0, pos]
+                    alt_step[n_alt] = s
+                    alt_km[n_alt] = settled_km[pos]
+                    n_alt += 1
+        dest_pos = cand[decided, 0]
+    dest = settled[0, dest_pos]
+    out_f[0] = settled_km[dest_pos]
+    out[OUT_DECIDED] = alt_step[0]
+    out[OUT_DEST] = dest
+    out[OUT_ALT] = n_alt
+    out[OUT_SETTLED] = m
+    # The passed-over institutions (settled before the destination), grouped by reason, nearest first.
+    counts = np.zeros(N_GROUPS, np.int64)
+    for i in range(dest_pos):
+        counts[GROUP_OF_CODE[settled[1, i]]] += 1
+    start = np.zeros(N_GROUPS, np.int64)
+    for g in range(1, N_GROUPS):
+        start[g] = start[g - 1] + counts[g - 1]
+    for g in range(N_GROUPS):
+        out[OUT_GROUPS + g] = counts[g]
+    for i in range(dest_pos):
+        g = GROUP_OF_CODE[settled[1, i]]
+        out[OUT_HEADER + start[g]] = settled[0, i]
+        out_f[4 + start[g]] = settled_km[i]
+        start[g] += 1
+    out[OUT_PASSED] = dest_pos
+    # The candidates follow the passed-over block.
+    base = OUT_HEADER + dest_pos
+    for i in range(n_alt):
+        out[base + i] = alt_node[i]
+        out[base + n_alt + i] = alt_step[i]
+        out_f[4 + dest_pos + i] = alt_km[i]
+    n_path = 0  # links
+    j = dest
+    while j != origin:
+        n_path += 1
+        j = int(pred[j])
+    j = dest
+    for i in range(n_path - 1, -1, -1):
+        u = int(pred[j])
+        for e in range(first[u], last[u]):
+            if int(adj_node[e]) == j:
+                out[base + 2 * n_alt + i] = e
+                break
+        j = u
+    out[OUT_PATH] = n_path
+    return base + 2 * n_alt + n_path
+

@@ -1,0 +1,186 @@
+"""The answer of a route query, rendered: as a :class:`~mednet.routing.answers.Referral`, or as its JSON directly.
+
+Both take the decoded kernel answer (passed-over groups, candidates, path
+links, session slots) and put it together from parts made once per
+institution, link and specialty. :meth:`Renderer.referral_json` writes the
+same bytes as ``referral(...).model_dump_json()`` from JSON fragments of
+those parts (pydantic renders each once; orjson writes the rest, numbers in
+the same shortest round-trip form), at a fraction of the cost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import orjson
+import pydantic_core
+from pydantic import BaseModel
+
+from mednet.models import LinkKind, Tier
+from mednet.network import CompiledNetwork
+from mednet.routing.answers import (
+    FIELDS,
+    Alternative,
+    Hop,
+    InstitutionRef,
+    PassedOver,
+    Point,
+    Referral,
+    SessionSlot,
+    SpecialtyRef,
+    Step,
+    assemble,
+    explain_step,
+    new,
+    set_dict,
+    set_extra,
+    set_fields_set,
+    set_private,
+)
+from mednet.routing.kernel import DIRECTION_NAMES, STEPS
+from mednet.specialties import SPECIALTIES
+
+_NULL = orjson.Fragment(b"null")
+
+
+def _json(value: BaseModel | dt.datetime | None) -> orjson.Fragment:
+    """A model or a date-time as pydantic writes it inside a model."""
+    if value is None:
+        return _NULL
+    if isinstance(value, BaseModel):
+        return orjson.Fragment(value.__pydantic_serializer__.to_json(value))
+    return orjson.Fragment(pydantic_core.to_json(value))
+
+
+class Renderer:
+    """Every institution's, link's and specialty's part of an answer, made once; and the two renderers."""
+
+    def __init__(self, net: CompiledNetwork, *, region: str, speed_kmh: float, home: Sequence[int],
+                 community_names: tuple[str, ...], link_from: np.ndarray, link_to: np.ndarray) -> None:
+        self.net, self.G, self.region, self.speed_kmh = net, net.G, region, speed_kmh
+        self._homes, self._community_names = home, community_names
+        self._link_from, self._link_to = link_from, link_to
+        self._lock = threading.Lock()
+        # Every institution's ref, by index, made up front: answers take them by list index (a list lookup is
+        # the cheapest per passed-over institution, and there is no "not made yet" check to pay).
+        self.refs: list[InstitutionRef] = self._make_refs()
+        self._ref_of = self.refs.__getitem__
+        self._hops: list[Hop | None] = [None] * len(link_to)
+        self._ref_fragments: list[orjson.Fragment] = []  # for referral_json, made on first use
+        self._hop_fragments: dict[int, orjson.Fragment] = {}
+        self.specialty_refs = {
+            sp.code: assemble(SpecialtyRef, {"code": sp.code, "label_zh": sp.label_zh, "label_en": sp.label_en})
+            for sp in SPECIALTIES
+        }
+        self._specialty_json = {code: _json(ref) for code, ref in self.specialty_refs.items()}
+
+    def referral(self, o: int, code: str, mode: int, limit: float, point: Point | None, snap_km: float | None,
+                 passed: list[Any], nodes: list[int], kms: tuple[float, ...], kinds: list[int], edges: list[int],
+                 slots: dict[int, SessionSlot], when: dt.datetime | None) -> Referral:
+        """The answer as a :class:`Referral`, from cached, already-validated parts."""
+        refs, ref_of, speed, hops, steps = self.refs, self._ref_of, self.speed_kmh, self._hops, STEPS[mode]
+        groups = []
+        fields = FIELDS[PassedOver]
+        for reason, group, group_km in passed:  # _assemble, inlined: these loops are hot
+            obj = new(PassedOver)
+            set_dict(obj, {"reason": reason, "institutions": tuple(map(ref_of, group)), "distances_km": group_km})
+            set_fields_set(obj, fields)
+            set_extra(obj, None)
+            set_private(obj, None)
+            groups.append(obj)
+        alternatives = []
+        fields = FIELDS[Alternative]
+        for i in range(1, len(nodes)):
+            j, km = nodes[i], kms[i]
+            alt = new(Alternative)
+            set_dict(alt, {"institution": refs[j], "distance_km": km, "minutes": km / speed * 60.0,
+                            "step": steps[kinds[i]], "session": slots.get(j) if slots else None})
+            set_fields_set(alt, fields)
+            set_extra(alt, None)
+            set_private(alt, None)
+            alternatives.append(alt)
+        dest, distance = nodes[0], kms[0]
+        return assemble(Referral, {
+            "region": self.region, "origin": refs[o], "origin_point": point, "snap_km": snap_km,
+            "specialty": self.specialty_refs[code], "direction": DIRECTION_NAMES[mode], "destination": refs[dest],
+            "distance_km": distance, "minutes": distance / speed * 60.0, "speed_kmh": speed,
+            "path": tuple([hops[e] or self._hop(e) for e in edges]), "step": steps[kinds[0]],
+            "session": slots.get(dest) if slots else None, "alternatives": tuple(alternatives),
+            "passed_over": tuple(groups), "max_km": None if limit == math.inf else limit, "when": when,
+        })
+
+    def referral_json(self, o: int, code: str, mode: int, limit: float, point: Point | None, snap_km: float | None,
+                 passed: list[Any], nodes: list[int], kms: tuple[float, ...], kinds: list[int], edges: list[int],
+                 slots: dict[int, SessionSlot], when: dt.datetime | None) -> bytes:
+        """The answer as the JSON of its :class:`Referral`, written directly (see the module docstring)."""
+        frag = (self._ref_fragments or self._make_ref_fragments()).__getitem__
+        speed, steps = self.speed_kmh, STEPS[mode]
+        dest, distance = nodes[0], kms[0]
+        step: Step = steps[kinds[0]]
+        session = slots.get(dest) if slots else None
+        max_km = None if limit == math.inf else limit
+        return orjson.dumps({
+            "region": self.region, "origin": frag(o), "origin_point": _json(point), "snap_km": snap_km,
+            "specialty": self._specialty_json[code], "direction": DIRECTION_NAMES[mode], "destination": frag(dest),
+            "distance_km": distance, "minutes": distance / speed * 60.0, "speed_kmh": speed,
+            "path": list(map(self._hop_json, edges)), "step": step, "session": _json(session),
+            "alternatives": [
+                {"institution": frag(j), "distance_km": km, "minutes": km / speed * 60.0, "step": steps[kind],
+                 "session": _json(slots.get(j)) if slots else _NULL}
+                for j, km, kind in zip(nodes[1:], kms[1:], kinds[1:], strict=True)
+            ],
+            "passed_over": [
+                {"reason": reason, "institutions": list(map(frag, group)), "distances_km": group_km}
+                for reason, group, group_km in passed
+            ],
+            "max_km": max_km, "when": _json(when),
+            "explanation": explain_step(step, self.refs[o], self.refs[dest], self.specialty_refs[code], session,
+                                        max_km),
+        })
+
+    def _make_ref_fragments(self) -> list[orjson.Fragment]:
+        """Every institution's reference as JSON, rendered by pydantic (on the first JSON answer; 0.1 s for
+        the national network)."""
+        with self._lock:
+            if not self._ref_fragments:
+                self._ref_fragments = list(map(_json, self.refs))
+        return self._ref_fragments
+
+    def _hop_json(self, e: int) -> orjson.Fragment:
+        """The path link of CSR entry ``e`` as JSON (kept, like the link)."""
+        fragment = self._hop_fragments.get(e)
+        if fragment is None:
+            hop = self._hops[e] or self._hop(e)
+            fragment = self._hop_fragments[e] = _json(hop)
+        return fragment
+
+    def _make_refs(self) -> list[InstitutionRef]:
+        """Every institution's :class:`InstitutionRef`, in index order."""
+        nodes, community_ids, community_names = self.G.nodes, self.net.community_ids, self._community_names
+        tiers = {tier.value: tier for tier in Tier}
+        refs = []
+        for node_id, c in zip(self.net.ids, self._homes, strict=True):
+            attrs = nodes[node_id]
+            location = attrs.get("location")
+            refs.append(assemble(InstitutionRef, {
+                "id": node_id, "name": attrs["name"], "tier": tiers[attrs["tier"]], "county": attrs["county"],
+                "community": community_ids[c] if c >= 0 else None,
+                "community_name": community_names[c] if c >= 0 else None,
+                "location_is_proxy": bool(location.is_proxy) if location is not None else False,
+            }))
+        return refs
+
+    def _hop(self, e: int) -> Hop:
+        """The path link of CSR entry ``e`` (cached)."""
+        a, b = self.net.ids[int(self._link_from[e])], self.net.ids[int(self._link_to[e])]
+        data = self.G.adj[a][b]
+        hop = self._hops[e] = assemble(Hop, {
+            "from_id": a, "to_id": b, "kind": LinkKind(data["kind"]), "distance_km": float(data["distance_km"]),
+        })
+        return hop
+

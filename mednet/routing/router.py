@@ -1,0 +1,465 @@
+"""Route a referral: from an origin and a needed specialty to the institution the tiered-care policy picks.
+
+Build a :class:`Router` once per region (it compiles the network into arrays)
+and ask it many times; each answer is a frozen :class:`Referral` that says
+where to go, how far, by which links, which policy step decided, what else
+would do, and why nearer institutions were passed over::
+
+    >>> from mednet.regions import load_region
+    >>> router = Router.from_region(load_region("quzhou"))
+    >>> r = router.route("华埠", "普外科")
+    >>> r.destination.name, r.step, round(r.distance_km, 1), round(r.minutes)
+    ('开化县人民医院', 'own_community', 20.0, 30)
+    >>> [(g.reason, [i.name for i in g.institutions]) for g in r.passed_over][:2]
+    [('is_origin', ['华埠卫生院']), ('outside_community_at_this_step', ['开化县第二人民医院'])]
+    >>> router.route("华埠", "general surgery", direction="emergency").destination.name
+    '开化县第二人民医院'
+
+
+The policy:
+
+- ``up`` (上转): to an institution of a higher tier than the origin, or to a
+  scheduled session that a higher-tier expert holds (上下联动: the session's
+  ``provider`` outranks the origin). Steps, in order: ``own_community`` (the
+  origin's community: its lead, or such a session at a member),
+  ``partners`` (the city hospitals the lead refers to by ``lead_city``
+  links, the community's alliance and collaborator members), ``any``. The
+  nearest candidate of the first step that has one within ``max_km`` is the
+  destination.
+- ``emergency`` (急): the nearest institution holding the specialty
+  permanently, communities and tiers ignored (step ``nearest``). A
+  scheduled session does not count: it is not there now.
+- ``down`` (下转): back to the home community (``home``: a community, or the
+  patient's home institution, whose community is used; by default the
+  origin's own community when the origin is a hospital). Steps:
+  ``home_centre`` (the home institution given, when it offers the care),
+  then ``home_community`` (the nearest lead or branch of the home community
+  that offers it). The care defaults to rehabilitation, else general
+  practice.
+
+In every direction the origin itself is never the destination, with one
+exception going up: a session a higher-tier expert holds at the origin
+itself (the visiting clinic at the patient's own centre, at 0 km). ``max_km``
+(network km) skips a step whose nearest candidate lies beyond it.
+
+Scheduled capabilities (a :class:`~mednet.models.Capability` with
+``sessions``) count only when a session falls in the booking window: from
+
+Scheduled capabilities (a :class:`~mednet.models.Capability` with
+``sessions``) count only when a session falls in the booking window (see
+:mod:`mednet.routing.sessions`): from ``when`` (default: now, China Standard
+Time) for the region's ``booking_days`` (``G.graph["booking_days"]``,
+default 7).
+
+How it is fast: the network is compiled once into CSR arrays, a capability
+code matrix (specialty x institution) and the tables of
+:mod:`mednet.routing.tables`. An ``up`` query without scheduled sessions is
+decided from those tables; the kernel (:mod:`mednet.routing.kernel`) then
+searches from the origin only as far as the destination, classifying every
+institution it settles (the passed-over list). Other queries run one
+early-stopping search in the same kernel. The answer is assembled by
+:mod:`mednet.routing.render` from parts made once per institution and link.
+A point given as coordinates is checked (mainland China) and snapped to the
+nearest primary-care institution (great circle, within ``SNAP_MAX_KM``)
+through :class:`mednet.geo.SpatialIndex`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import math
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import networkx as nx
+import numpy as np
+
+from mednet.errors import InvalidCoordinates, InvalidRequest, NoCapableInstitution, UnknownCommunity, UnknownInstitution
+from mednet.geo import SpatialIndex, check_lat_lon
+from mednet.models import Capability, LinkKind, Region, Session, Tier
+from mednet.network import CompiledNetwork, build_network, compile_network, resolve_community, resolve_institution
+from mednet.routing.answers import NO_SLOTS, Direction, Point, Referral, SessionSlot, assemble
+from mednet.routing.kernel import (
+    DOWN,
+    EMERGENCY,
+    GROUP_REASONS,
+    MODES,
+    N_GROUPS,
+    OUT_ALT,
+    OUT_BEYOND,
+    OUT_DECIDED,
+    OUT_GROUPS,
+    OUT_HEADER,
+    OUT_PASSED,
+    SESSION_LOW,
+    SESSION_NO,
+    SESSION_OK,
+    UP,
+    pack,
+    route_kernel,
+)
+from mednet.routing.render import Renderer
+from mednet.routing.request import (
+    check_alternatives,
+    check_direction,
+    check_home,
+    check_max_km,
+    check_origin,
+    check_specialty,
+    check_when,
+)
+from mednet.routing.sessions import first_in_window, session_text, window_start
+from mednet.routing.tables import anchor_distances, community_tables, nearest_hospitals
+from mednet.specialties import resolve_specialty
+
+#: A point given as coordinates is snapped to a primary-care institution no farther than this.
+SNAP_MAX_KM = 50.0
+#: Follow-up care of ``down`` when no specialty is given, in order of preference.
+DOWN_DEFAULT_CARE = ("rehabilitation", "general_practice")
+_Answer = TypeVar("_Answer")
+
+
+class Router:
+    """Built once per region from its compiled network; answers many queries.
+
+    Compiling builds the tables (:mod:`mednet.routing.tables`): the CSR
+    graph, the capability codes, per community its members, partners and
+    anchors with the network km from every member to every anchor, and per
+    institution its nearest hospitals. Requests are checked by
+    :mod:`mednet.routing.request`, searched by the kernel and rendered by
+    :class:`~mednet.routing.render.Renderer`. Thread-safe (queries share
+    scratch arrays under a lock); the network must not change afterwards.
+    """
+
+    def __init__(self, net: CompiledNetwork) -> None:
+        self.net = net
+        G = self.G = net.G
+        n = net.n
+        self.region = str(G.graph.get("region", ""))
+        self.speed_kmh = float(G.graph.get("speed_kmh", 40.0))
+        self.booking_days = int(G.graph.get("booking_days", 7))
+        csr = net.csr
+        indptr = csr.indptr.astype(np.int64)
+        self._link_to = csr.indices.astype(np.int32)
+        weights = csr.data.astype(np.float64)
+        self._cap = np.ascontiguousarray((net.capable.T * 1 + net.in_session.T * 2).astype(np.int8))
+        self._cap_rows = list(self._cap)
+        self._rank = net.tier_rank.astype(np.int8)
+        self._ranks = self._rank.tolist()
+        self._home = net.home.astype(np.int32)
+        self._homes = self._home.tolist()
+        self._columns = {code: s for s, code in enumerate(net.specialties)}
+
+        communities = G.graph.get("communities", {})
+        self._community_names = tuple(communities[c].name for c in net.community_ids)
+        tables = community_tables(net, self._home, self._rank, communities)
+        self._com = tables.packed
+        anchor_km = anchor_distances(indptr, self._link_to, weights, tables.anchors, tables.task_ptr,
+                                     tables.task_com, tables.task_idx, tables.packed, tables.n_anchor_km)
+        hospital_nodes, hospital_km = nearest_hospitals(indptr, self._link_to, weights, self._rank)
+        node = np.column_stack((indptr[:-1], indptr[1:], self._home, self._rank)).astype(np.int32)
+        adj = np.column_stack((self._link_to.astype(np.float64), weights))
+        self._static_i = pack(node, hospital_nodes, dtype=np.int32)
+        self._static_f = pack(adj, hospital_km, anchor_km, dtype=np.float64)
+
+        # Per specialty: how many hold it permanently above each tier rank, and who holds it in sessions.
+        perm = self._cap == 1
+        self._n_above = [
+            [int(np.count_nonzero(perm[s] & (self._rank > r))) for r in range(5)] for s in range(len(net.specialties))
+        ]
+        self._n_permanent = [int(np.count_nonzero(perm[s])) for s in range(len(net.specialties))]
+        self._sessions: list[tuple[tuple[int, tuple[Session, ...]], ...]] = []
+        for s, code in enumerate(net.specialties):
+            held = np.flatnonzero(self._cap[s] == 2).tolist()
+            self._sessions.append(tuple((j, G.nodes[net.ids[j]]["capabilities"][code].sessions) for j in held))
+
+        self._n = n
+        self._no_sessions = np.zeros(0, dtype=np.int64)
+        self._size_buffers(4)
+        self._lock = threading.Lock()
+        self._render = Renderer(net, region=self.region, speed_kmh=self.speed_kmh, home=self._homes,
+                                community_names=self._community_names,
+                                link_from=np.repeat(np.arange(n, dtype=np.int32), np.diff(indptr)),
+                                link_to=self._link_to)
+        primary = np.flatnonzero(net.primary_care)
+        self._primary = primary
+        self._snap = SpatialIndex(lat=net.lat[primary], lon=net.lon[primary]) if primary.size else None
+
+    def _size_buffers(self, need: int) -> None:
+        """The kernel's scratch arrays, for up to ``need - 1`` alternatives, in a fresh state.
+
+        Integers: the heap's nodes, the settled nodes and their codes, the
+        candidates, ``out``. Floats: the node states, the heap's km, the
+        settled km, the candidates' km, ``out_f``.
+        """
+        n, links = self._n, len(self._link_to)
+        self._scratch_i = pack(np.zeros(links + 1), np.zeros(2 * n), np.zeros(5 * need),
+                               np.zeros(OUT_HEADER + 2 * n + 2 * need))
+        self._scratch_f = pack(np.zeros(4 * n), np.zeros(links + 1), np.zeros(n), np.zeros(4 * need),
+                               np.zeros(4 + n + need), dtype=np.float64)
+        self._out = self._scratch_i[int(self._scratch_i[3]):]
+        self._out_f = self._scratch_f[int(self._scratch_f[4]):]
+        self._need = need
+
+    @classmethod
+    def from_region(cls, region: Region) -> Router:
+        """Build the region's network, compile it and make a router."""
+        return cls(compile_network(build_network(region)))
+
+    @classmethod
+    def from_graph(cls, G: nx.Graph) -> Router:
+        """A router for a graph, compiled once and kept in the graph's cache (cleared when the graph changes)."""
+        cache = G.__networkx_cache__
+        router = cache.get("mednet.routing.Router")
+        if router is None:
+            router = cache["mednet.routing.Router"] = cls(compile_network(G))
+        return router
+
+    # ----------------------------------------------------------------- queries
+
+    def route(
+        self,
+        origin: str | Point,
+        specialty: str | None,
+        *,
+        direction: Direction = "up",
+        home: str | None = None,
+        max_km: float | None = None,
+        alternatives: int = 3,
+        when: dt.datetime | None = None,
+    ) -> Referral:
+        """Route one referral; see the module docstring for the policy.
+
+        ``specialty`` may be None only with ``direction="down"`` (then
+        rehabilitation, else general practice).
+        """
+        return self._answer(self._render.referral, origin, specialty, direction, home, max_km, alternatives, when)
+
+    def route_json(self, origin: str | Point, specialty: str | None, **options: Any) -> bytes:
+        """:meth:`route`'s answer (same arguments) as JSON: the bytes of ``route(...).model_dump_json()``,
+        at a fraction of the cost (the service answers with it; see :mod:`mednet.routing.render`).
+
+        >>> from mednet.regions import load_region
+        >>> router = Router.from_region(load_region("quzhou"))
+        >>> router.route_json("华埠", "儿科") == router.route("华埠", "儿科").model_dump_json().encode()
+        True
+        """
+        return self._answer(self._render.referral_json, origin, specialty, **options)
+
+    def _answer(self, render: Callable[..., _Answer], origin: object, specialty: str | None,
+                direction: object = "up", home: str | None = None, max_km: object = None,
+                alternatives: object = 3, when: object = None) -> _Answer:
+        """Check the request, resolve the origin and the care, search, and ``render`` the answer."""
+        mode = MODES[check_direction(direction)]
+        k = check_alternatives(alternatives)
+        checked_km = check_max_km(max_km)
+        limit = math.inf if checked_km is None else checked_km
+        checked_when = check_when(when)
+        checked_origin = check_origin(origin)
+
+        point = snap_km = None
+        if isinstance(checked_origin, Point):
+            point = checked_origin
+            o, snap_km = self._snap_point(checked_origin)
+        else:
+            found = self.net.index.get(checked_origin)
+            o = found if found is not None else self.net.index[
+                resolve_institution(self.G, checked_origin, field="origin")]
+
+        hc, preferred = self._homes[o], -1
+        codes: tuple[str, ...]
+        check_specialty(specialty, direction)  # type: ignore[arg-type]  # a checked direction
+        if mode == DOWN:
+            hc, preferred = self._home_for_down(o, home)
+        else:
+            check_home(home, direction)  # type: ignore[arg-type]  # checked above
+        if specialty is not None:
+            codes = (specialty if specialty in self._columns else resolve_specialty(specialty).code,)
+        else:
+            codes = DOWN_DEFAULT_CARE
+        for code in codes[:-1]:  # down with no specialty: rehabilitation, else general practice
+            with contextlib.suppress(NoCapableInstitution):
+                return render(o, code, mode, limit, point, snap_km,
+                              *self._search(o, code, mode, hc, preferred, limit, k, checked_when))
+        return render(o, codes[-1], mode, limit, point, snap_km,
+                      *self._search(o, codes[-1], mode, hc, preferred, limit, k, checked_when))
+
+    def _search(self, o, code, mode, hc, preferred, limit, k, when):
+        """Run the kernel; returns what the renderers take: the decoded answer, the slots and ``when``."""
+        s = self._columns.get(code)
+        if s is None:
+            raise self._nothing(o, code, mode, hc, limit, None)
+        if k > self._n:
+            k = self._n
+        rank_o = self._ranks[o]
+        sessions = self._no_sessions
+        slots: dict[int, SessionSlot] = NO_SLOTS
+        n_sessions = 0
+        held = self._sessions[s]
+        if held or when is not None:
+            when = window_start(when)
+        if held and mode != EMERGENCY:
+            sessions, slots, n_sessions = self._session_codes(held, o, mode, when)
+        table = -1
+        if mode == UP:
+            n_total = self._n_above[s][rank_o] + n_sessions
+            if not held and rank_o in (1, 2):
+                table = rank_o - 1
+        elif mode == EMERGENCY:
+            n_total = self._n_permanent[s] - (self._cap[s, o] == 1)
+        else:
+            n_total = 0
+        if mode != DOWN and n_total <= 0:
+            raise self._nothing(o, code, mode, hc, limit, None)
+
+        with self._lock:
+            if self._need < k + 1:
+                self._size_buffers(k + 1)
+            out = self._out
+            written = route_kernel(self._static_f, self._static_i, self._com, self._cap_rows[s], sessions,
+                                   self._scratch_f, self._scratch_i, o, mode, hc, preferred, n_total, limit, k, table)
+            ints = out[:written].tolist()
+            n_passed, n_alt = ints[OUT_PASSED], ints[OUT_ALT]
+            floats = tuple(self._out_f[:4 + n_passed + n_alt].tolist())
+        if ints[OUT_DECIDED] < 0:
+            beyond = [(floats[1 + i], ints[OUT_BEYOND + i]) for i in range(3) if ints[OUT_BEYOND + i] >= 0]
+            raise self._nothing(o, code, mode, hc, limit, min(beyond) if beyond else None)
+
+        # The passed-over groups: (reason, institutions, km), then each earlier step's best beyond max_km.
+        passed = []
+        at = OUT_HEADER
+        reasons = GROUP_REASONS[mode]
+        for g, count in enumerate(ints[OUT_GROUPS:OUT_GROUPS + N_GROUPS]):
+            if count:
+                first_km = at - OUT_HEADER + 4
+                passed.append((reasons[g], ints[at:at + count], floats[first_km:first_km + count]))
+                at += count
+        if limit != math.inf:
+            for i in range(3):
+                if ints[OUT_BEYOND + i] >= 0:
+                    passed.append(("beyond_max_km", ints[OUT_BEYOND + i:OUT_BEYOND + i + 1], floats[1 + i:2 + i]))
+        # The candidates, destination first: institutions, km, step numbers; then the path's CSR entries.
+        base = OUT_HEADER + n_passed
+        return (passed, ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt],
+                ints[base + n_alt:base + 2 * n_alt], ints[base + 2 * n_alt:], slots, when)
+
+    # ----------------------------------------------------------------- helpers
+
+    def _snap_point(self, point: Point) -> tuple[int, float]:
+        """The primary-care institution nearest to ``point`` (great circle), and its km."""
+        lat, lon = check_lat_lon(lat=point.lat, lon=point.lon, within_china=True, field="origin")
+        if self._snap is None:
+            raise InvalidRequest("origin", point, f"cannot be snapped: region {self.region!r} has no primary care")
+        i, km = self._snap.nearest(lat=lat, lon=lon)
+        o = int(self._primary[i])
+        if km > SNAP_MAX_KM:
+            raise InvalidCoordinates(
+                "lat, lon", (lat, lon),
+                f"must lie within {SNAP_MAX_KM:g} km of a primary-care institution of region {self.region!r} "
+                f"(the nearest, {self.net.G.nodes[self.net.ids[o]]['name']}, is {km:,.0f} km away)", field="origin",
+            )
+        return o, km
+
+    def _home_for_down(self, o: int, home: str | None) -> tuple[int, int]:
+        """The home community (index) and the home institution (index or -1) of a ``down`` referral."""
+        net, G = self.net, self.G
+        if home is None:
+            if not Tier(G.nodes[net.ids[o]]["tier"]).is_hospital:
+                raise InvalidRequest("home", None, "is required for direction='down' from an origin that is not "
+                                     "a hospital: give the patient's home community or home institution")
+            hc = int(self._home[o])
+            if hc < 0:
+                raise InvalidRequest("home", None, "is required: the origin leads no community and belongs to none")
+            return hc, -1
+        try:
+            com = resolve_community(G, home, field="home")
+        except UnknownCommunity as err:
+            try:
+                inst = net.index[resolve_institution(G, home, field="home")]
+            except UnknownInstitution:
+                known = [*G.graph.get("communities", {}), *self._community_names]
+                raise UnknownCommunity(home, known=known, where=f"region {self.region!r} (nor an institution)",
+                                       field="home") from err
+            hc = int(self._home[inst])
+            if hc < 0:
+                raise InvalidRequest("home", home, "must be a community or one of its lead or branch members") from err
+            return hc, inst
+        return net.community_ids.index(com.id), -1
+
+    def _session_codes(self, held: tuple[tuple[int, tuple[Session, ...]], ...], o: int, mode: int,
+                       when: dt.datetime) -> tuple[np.ndarray, dict[int, SessionSlot], int]:
+        """Per institution holding the specialty in sessions: whether one is bookable (the institutions, then
+        their codes, as the kernel takes them), and the slot; and how many are bookable."""
+        nodes, codes, slots = [], [], {}
+        rank_o = int(self._rank[o])
+        for j, sessions in held:
+            best = None
+            for session in sessions:
+                found = first_in_window(session, when, self.booking_days)
+                if found is None:
+                    continue
+                provider = self.net.index.get(session.provider) if session.provider else None
+                high = int(self._rank[provider if provider is not None else j]) > rank_o
+                key = (mode != UP or high, found[1] is not None, -(found[0].toordinal()) if found[0] else 0)
+                if best is None or key > best[0]:
+                    best = (key, session, found[0], provider, high)
+            nodes.append(j)
+            if best is None:
+                codes.append(SESSION_NO)
+                continue
+            _, session, date, provider, high = best
+            codes.append(SESSION_OK if mode != UP or high else SESSION_LOW)
+            slots[j] = assemble(SessionSlot, {
+                "date": date, "weekday": session.weekday, "part": session.part, "every_weeks": session.every_weeks,
+                "provider": None if provider is None else self._render.refs[provider],
+                "text": session_text(session, date),
+            })
+        n_ok = sum(1 for c in codes if c == SESSION_OK)
+        return np.asarray(nodes + codes, dtype=np.int64), slots, n_ok
+
+    def _nothing(self, o: int, code: str, mode: int, hc: int, limit: float,
+                 nearest_beyond: tuple[float, int] | None) -> NoCapableInstitution:
+        origin = self.G.nodes[self.net.ids[o]]["name"]
+        spec = self._render.specialty_refs[code]
+        what = f"{spec.label_zh} ({spec.code})"
+        if mode == UP:
+            msg = f"no institution of a higher tier than {origin} offers {what}"
+        elif mode == DOWN:
+            msg = f"no member of the home community {self._community_names[hc]} offers {what}"
+        else:
+            msg = f"no institution other than {origin} offers {what} permanently"
+        nearest = nearest_km = None
+        if limit != math.inf:
+            msg += f" within max_km={limit:g} km"
+            if nearest_beyond is not None:
+                nearest_km, j = nearest_beyond
+                nearest = self.G.nodes[self.net.ids[j]]["name"]
+                msg += f"; the nearest is {nearest} at {nearest_km:.1f} km"
+        msg += f" in region {self.region!r}"
+        return NoCapableInstitution(msg, specialty=code, origin=self.net.ids[o], nearest=nearest,
+                                    nearest_km=nearest_km)
+
+
+
+def route_referral(G: nx.Graph, origin: str | Point, specialty: str | None, **options: Any) -> Referral:
+    """Route one referral on a graph (compiled once per graph and cached with it); see :meth:`Router.route`.
+
+    >>> from mednet.regions import load_region
+    >>> G = build_network(load_region("quzhou"))
+    >>> route_referral(G, "池淮(张湾)", "骨科").destination.name
+    '开化县人民医院'
+    """
+    return Router.from_graph(G).route(origin, specialty, **options)
+
+
+def warm_up() -> None:
+    """Compile the search kernel now (numba; cached on disk after the first time)."""
+    tiny = nx.Graph(region="warm-up", communities={}, names={"n0": ("n0",), "n1": ("n1",)})
+    gp = Capability(specialty="general_practice", source="warm-up")
+    for i, tier in enumerate((Tier.TOWNSHIP_CENTRE, Tier.COUNTY_HOSPITAL)):
+        tiny.add_node(f"n{i}", name=f"n{i}", aliases=(), tier=tier, county="x", lat=30.0, lon=120.0 + i / 10,
+                      capabilities={"general_practice": gp}, communities={})
+    tiny.add_edge("n0", "n1", kind=LinkKind.NEIGHBOUR, distance_km=10.0)
+    Router(compile_network(tiny)).route("n0", "general_practice")

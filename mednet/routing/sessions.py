@@ -1,0 +1,86 @@
+"""The session calendar: whether a scheduled session falls in the booking window, and how to name it.
+
+A session is taken to run 08:00–12:00 (morning), 14:00–17:30 (afternoon),
+18:00–21:00 (evening) or 08:00–17:30 (all day or unstated); it is in the
+window when it has not ended at ``when`` and starts before the window
+closes. Dates outside ``valid_from``..``valid_until`` never count.
+``every_weeks`` > 1 counts every N-th week from the first such weekday on
+or after ``valid_from``; with no ``valid_from`` its weeks are unknown, so,
+like a session with no weekday ("weekly, day to be arranged"), it counts
+when the window holds at least ``7 * every_weeks`` valid days.
+
+    >>> from mednet.models import Session
+    >>> tuesday = Session(weekday="tue", part="afternoon")
+    >>> monday = dt.datetime(2024, 10, 28, 9, 0, tzinfo=CST)
+    >>> first_in_window(tuesday, monday, 7)
+    (datetime.date(2024, 10, 29), 'tue')
+    >>> session_text(tuesday, dt.date(2024, 10, 29))
+    'Tuesday 2024-10-29 afternoon'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from mednet.models import WEEKDAYS, Session
+from mednet.routing.request import check_when
+
+#: China Standard Time: the default ``when`` is "now" there.
+CST = dt.timezone(dt.timedelta(hours=8), "CST")
+
+#: When each part of the day runs (start, end), for the booking window.
+PART_HOURS: dict[str | None, tuple[dt.time, dt.time]] = {
+    "morning": (dt.time(8), dt.time(12)),
+    "afternoon": (dt.time(14), dt.time(17, 30)),
+    "evening": (dt.time(18), dt.time(21)),
+    "all_day": (dt.time(8), dt.time(17, 30)),
+    None: (dt.time(8), dt.time(17, 30)),
+}
+_WEEKDAY_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def window_start(when: dt.datetime | None) -> dt.datetime:
+    """The start of the booking window: ``when`` checked, or now in China Standard Time."""
+    checked = check_when(when)
+    return dt.datetime.now(CST) if checked is None else checked
+
+
+def first_in_window(session: Session, when: dt.datetime, days: int) -> tuple[dt.date | None, str | None] | None:
+    """The first date the session is held in the window, ``(date, weekday)``; ``(None, ...)`` when not dated."""
+    end = when + dt.timedelta(days=days)
+    period = 7 * session.every_weeks
+    start_day, stop_day = when.date(), end.date()
+    lo = max(start_day, session.valid_from) if session.valid_from else start_day
+    hi = min(stop_day, session.valid_until + dt.timedelta(days=1)) if session.valid_until else stop_day
+    if session.weekday is None or (session.every_weeks > 1 and session.valid_from is None):
+        return (None, session.weekday) if (hi - lo).days >= period else None
+    wd = WEEKDAYS.index(session.weekday)
+    begin, finish = PART_HOURS[session.part]
+    day = start_day + dt.timedelta(days=(wd - start_day.weekday()) % 7)
+    if session.valid_from and session.every_weeks > 1:
+        first = session.valid_from + dt.timedelta(days=(wd - session.valid_from.weekday()) % 7)
+        if day < first:
+            day = first
+        else:
+            day += dt.timedelta(days=(-(day - first).days) % period)
+    while day <= stop_day:
+        in_validity = (session.valid_from is None or day >= session.valid_from) and (
+            session.valid_until is None or day <= session.valid_until)
+        opens = dt.datetime.combine(day, begin, tzinfo=when.tzinfo)
+        closes = dt.datetime.combine(day, finish, tzinfo=when.tzinfo)
+        if in_validity and closes > when and opens < end:
+            return (day, session.weekday)
+        day += dt.timedelta(days=period if session.every_weeks > 1 else 7)
+    return None
+
+
+def session_text(session: Session, date: dt.date | None) -> str:
+    part = {None: "", "all_day": " all day"}.get(session.part, f" {session.part}")
+    if session.weekday is None:
+        every = "weekly" if session.every_weeks == 1 else f"every {session.every_weeks} weeks"
+        return f"{every}{part}, day to be arranged"
+    day = _WEEKDAY_EN[WEEKDAYS.index(session.weekday)]
+    if date is None:
+        return f"every {session.every_weeks} weeks on {day}{part}, date to be confirmed"
+    return f"{day} {date.isoformat()}{part}"
+

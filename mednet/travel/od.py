@@ -1,0 +1,166 @@
+"""Import an origin–destination table (CSV or XLSX) into a region's travel layer.
+
+One row per pair, with a header naming the columns (English or Chinese)::
+
+    origin,destination,minutes,km
+    华埠,开化县人民医院,28,21.3
+    齐溪,开化县人民医院,55,
+    某岛卫生院,开化县人民医院,unreachable,
+
+``origin``/``destination`` (起点/终点) are institutions by id, name or
+alias; ``minutes`` (分钟) and/or ``km`` (公里) are numbers, an empty cell is
+"not given" (the next source decides), and ``unreachable`` (不可达) says the
+source knows no way. Every unusable cell is reported at once, and nothing
+is written when any is found.
+
+    >>> from mednet.regions import load_region
+    >>> region = load_region("quzhou")
+    >>> table = parse_od_rows(region, [["起点", "终点", "分钟"], ["华埠", "开化县人民医院", "28"]], file="od.csv")
+    >>> table[0].a, table[0].b, table[0].minutes, table[0].km
+    ('kh-huabu', 'kh-people', 28.0, None)
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+from mednet.errors import TravelDataError, UnknownInstitution
+from mednet.models import Region, Source
+from mednet.network import name_index
+from mednet.travel.model import ODTable, TravelFile, TravelPair, replace_travel
+
+COLUMNS = {
+    "origin": ("origin", "from", "起点", "出发地", "出发机构"),
+    "destination": ("destination", "to", "终点", "目的地", "到达机构"),
+    "minutes": ("minutes", "min", "time_min", "分钟", "时间(分钟)", "时间（分钟）"),
+    "km": ("km", "distance_km", "公里", "距离(公里)", "距离（公里）"),
+}
+UNREACHABLE = ("unreachable", "不可达", "无法到达")
+SUFFIXES = (".csv", ".xlsx")
+MAX_LISTED = 20
+
+
+def read_od_rows(path: str | Path, *, sheet: str | None = None) -> list[list[object]]:
+    """The rows of a CSV (UTF-8, with or without BOM) or XLSX file, header first."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise TravelDataError(str(path), "", f"expected a .csv or .xlsx table, got {suffix or 'no suffix'!r}")
+    if not path.is_file():
+        raise TravelDataError(str(path), "", "no such file")
+    if suffix == ".csv":
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as f:
+                return [row for row in csv.reader(f)]
+        except UnicodeDecodeError as err:
+            raise TravelDataError(str(path), "", f"cannot be read as UTF-8 text ({err})") from err
+    from mednet.extras import require_extra
+
+    openpyxl = require_extra("openpyxl", "travel")
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as err:  # openpyxl raises several kinds for a broken workbook
+        raise TravelDataError(str(path), "", f"cannot be read as an XLSX workbook ({err})") from err
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise TravelDataError(str(path), "sheet", f"{sheet!r} is not among {book.sheetnames}")
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        return [list(row) for row in ws.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def parse_od_rows(region: Region, rows: list[list[object]], *, file: str) -> tuple[TravelPair, ...]:
+    """Pairs from table rows (header first), names resolved with the region's aliases; every problem at once."""
+    rows = [r for r in rows if any(c not in (None, "") for c in r)]
+    if not rows:
+        raise TravelDataError(file, "", "the table is empty; expected a header row and one row per pair")
+    header = [str(c or "").strip().casefold() for c in rows[0]]
+    column = {}
+    for key, names in COLUMNS.items():
+        for j, text in enumerate(header):
+            if text in {n.casefold() for n in names}:
+                column[key] = j
+    missing = [k for k in ("origin", "destination") if k not in column]
+    if missing or not ({"minutes", "km"} & column.keys()):
+        need = missing + ([] if {"minutes", "km"} & column.keys() else ["minutes or km"])
+        raise TravelDataError(
+            file,
+            "header",
+            f"needs the column(s) {need}; found {rows[0]}; "
+            f"accepted names: {', '.join(n for ns in COLUMNS.values() for n in ns)}",
+        )
+    names = name_index(region)
+    known = [i.name for i in region.institutions] + [i.id for i in region.institutions]
+    problems: list[str] = []
+    pairs: dict[tuple[str, str], TravelPair] = {}
+    for n, row in enumerate(rows[1:], start=2):
+        cell = lambda key, row=row: row[column[key]] if key in column and column[key] < len(row) else None  # noqa: E731
+        ends = []
+        for key in ("origin", "destination"):
+            text = str(cell(key) or "").strip()
+            ids = names.get(text.casefold())
+            if not text:
+                problems.append(f"row {n}: `{key}` is empty")
+            elif not ids:
+                problems.append(f"row {n}: `{key}` {UnknownInstitution(text, known=known)}")
+            elif len(ids) > 1:
+                problems.append(f"row {n}: `{key}` {text!r} is ambiguous: it names {', '.join(ids)}; give an id")
+            else:
+                ends.append(ids[0])
+        figures, unreachable, bad = {}, False, False
+        for key in ("minutes", "km"):
+            value = cell(key)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            if isinstance(value, str) and value.strip().casefold() in UNREACHABLE:
+                unreachable = True
+                continue
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                number = math.nan
+            if not (math.isfinite(number) and number >= 0):
+                problems.append(f"row {n}: `{key}` must be a number >= 0 or 'unreachable', got {value!r}")
+                bad = True
+            else:
+                figures[key] = number
+        if len(ends) < 2 or bad:
+            continue
+        a, b = ends
+        if a == b:
+            problems.append(f"row {n}: origin and destination are the same institution {a!r}")
+        elif unreachable and figures:
+            problems.append(f"row {n}: says 'unreachable' and gives a figure; give one or the other")
+        elif not unreachable and not figures:
+            problems.append(f"row {n}: gives neither minutes nor km")
+        elif (a, b) in pairs:
+            problems.append(f"row {n}: the pair {a}→{b} is given twice")
+        else:
+            pairs[(a, b)] = TravelPair(a=a, b=b, unreachable=unreachable, **figures)
+    if problems:
+        more = f" (and {len(problems) - MAX_LISTED} more)" if len(problems) > MAX_LISTED else ""
+        raise TravelDataError(file, f"{len(problems)} unusable cell(s)", "; ".join(problems[:MAX_LISTED]) + more)
+    return tuple(pairs.values())
+
+
+def import_od(
+    region: Region, path: str | Path, *, source: str, travel: TravelFile | None = None, sheet: str | None = None
+) -> TravelFile:
+    """The region's travel file with the OD table of ``path`` added (replacing one from the same file)."""
+    from mednet.travel.layer import check_travel
+
+    if not source or not source.strip():
+        raise TravelDataError(str(path), "--source", "name where the figures come from, e.g. a map service and date")
+    path = Path(path)
+    pairs = parse_od_rows(region, read_od_rows(path, sheet=sheet), file=str(path))
+    travel = travel or TravelFile(region=region.id)
+    key = f"od:{path.name}"
+    table = ODTable(source=key, file=path.name, pairs=pairs)
+    tables = (*tuple(t for t in travel.od_tables if t.source != key), table)
+    sources = {**travel.sources, key: Source(title=source.strip(), note=f"OD table imported from {path.name}")}
+    new = replace_travel(travel, sources=sources, od_tables=tables)
+    check_travel(region, new)
+    return new
