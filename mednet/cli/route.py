@@ -13,6 +13,7 @@ import datetime as dt
 import sys
 
 from mednet.cli import EXIT_OK, EXIT_PROBLEMS, from_check
+from mednet.cli.output import write_stdout
 from mednet.errors import NoCapableInstitution
 from mednet.regions import load_region
 from mednet.routing import DIRECTION_ZH, REASON_ZH, Point, Referral, Router
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     except NoCapableInstitution as err:
         print(f"mednet: {err}", file=sys.stderr)
         return EXIT_PROBLEMS
-    print(referral.model_dump_json(indent=1) if args.format == "json" else format_referral(referral))
+    write_stdout(referral.model_dump_json(indent=1) if args.format == "json" else format_referral(referral))
     return EXIT_OK
 
 
