@@ -54,9 +54,10 @@ def live_service():
     sock.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """Chromium from the system, launched once."""
+    """Chromium from the system, launched once per test module: Playwright's synchronous API runs an event loop
+    in the main thread while it is open, which later tests calling ``asyncio.run`` must not find running."""
     if not CHROMIUM.exists():
         pytest.skip(f"needs-system: Chromium at {CHROMIUM} (Debian: apt-get install chromium chromium-driver)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python (the `test` extra)")
