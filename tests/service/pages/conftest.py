@@ -48,6 +48,7 @@ def live_service():
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the service did not start")
         time.sleep(0.05)
+    app.state.loader.thread.join(timeout=120)  # the regions load in the background: wait until they are ready
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)

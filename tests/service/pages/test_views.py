@@ -93,7 +93,9 @@ def test_an_ambiguous_name_offers_each_institution_it_names(tiny_regions_dir):
     from service.app import create_app
     from service.config import Settings
 
-    with TestClient(create_app(Settings(regions_dir=tiny_regions_dir))) as tiny:
+    app = create_app(Settings(regions_dir=tiny_regions_dir))
+    with TestClient(app) as tiny:
+        app.state.loader.thread.join()  # the regions load in the background
         page = tiny.get("/desk/tiny/route", params={"origin": "卫生院", "specialty": "儿科"})
     assert page.status_code == 422
     assert "名称“卫生院”同时指向几家机构" in page.text
