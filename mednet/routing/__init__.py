@@ -30,6 +30,7 @@ from mednet.routing.answers import (
     Direction,
     Hop,
     InstitutionRef,
+    Lang,
     PassedOver,
     Point,
     Reason,
@@ -39,7 +40,7 @@ from mednet.routing.answers import (
     Step,
     explain,
 )
-from mednet.routing.sessions import CST
+from mednet.routing.request import CST
 
 if TYPE_CHECKING:
     from mednet.routing.router import Router, route_referral, warm_up
@@ -56,6 +57,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CST", "DIRECTION_ZH", "REASON_ZH", "STEP_ZH",
-    "Alternative", "Direction", "Hop", "InstitutionRef", "PassedOver", "Point", "Reason", "Referral", "Router",
-    "SessionSlot", "SpecialtyRef", "Step", "explain", "route_referral", "warm_up",
+    "Alternative", "Direction", "Hop", "InstitutionRef", "Lang", "PassedOver", "Point", "Reason", "Referral",
+    "Router", "SessionSlot", "SpecialtyRef", "Step", "explain", "route_referral", "warm_up",
 ]

@@ -21,13 +21,14 @@ import orjson
 import pydantic_core
 from pydantic import BaseModel
 
-from mednet.models import LinkKind, Tier
+from mednet.models import Contact, LinkKind, Tier
 from mednet.network import CompiledNetwork
 from mednet.routing.answers import (
     FIELDS,
     Alternative,
     Hop,
     InstitutionRef,
+    Lang,
     PassedOver,
     Point,
     Referral,
@@ -69,19 +70,22 @@ class Renderer:
         # Every institution's ref, by index, made up front: answers take them by list index (a list lookup is
         # the cheapest per passed-over institution, and there is no "not made yet" check to pay).
         self.refs: list[InstitutionRef] = self._make_refs()
+        self.contacts: list[Contact | None] = [self.G.nodes[i].get("contact") for i in net.ids]
+        self._contact_json = [_json(c) for c in self.contacts]
         self._ref_of = self.refs.__getitem__
         self._hops: list[Hop | None] = [None] * len(link_to)
         self._ref_fragments: list[orjson.Fragment] = []  # for referral_json, made on first use
         self._hop_fragments: dict[int, orjson.Fragment] = {}
         self.specialty_refs = {
-            sp.code: assemble(SpecialtyRef, {"code": sp.code, "label_zh": sp.label_zh, "label_en": sp.label_en})
+            sp.code: assemble(SpecialtyRef, {"code": sp.code, "label_zh": sp.label_zh, "label_en": sp.label_en,
+                                    "travels": sp.travels})
             for sp in SPECIALTIES
         }
         self._specialty_json = {code: _json(ref) for code, ref in self.specialty_refs.items()}
 
     def referral(self, o: int, code: str, mode: int, limit: float, point: Point | None, snap_km: float | None,
                  passed: list[Any], nodes: list[int], kms: tuple[float, ...], kinds: list[int], edges: list[int],
-                 slots: dict[int, SessionSlot], when: dt.datetime | None) -> Referral:
+                 slots: dict[int, SessionSlot], when: dt.datetime | None, *, lang: Lang = "zh") -> Referral:
         """The answer as a :class:`Referral`, from cached, already-validated parts."""
         refs, ref_of, speed, hops, steps = self.refs, self._ref_of, self.speed_kmh, self._hops, STEPS[mode]
         groups = []
@@ -99,7 +103,8 @@ class Renderer:
             j, km = nodes[i], kms[i]
             alt = new(Alternative)
             set_dict(alt, {"institution": refs[j], "distance_km": km, "minutes": km / speed * 60.0,
-                            "step": steps[kinds[i]], "session": slots.get(j) if slots else None})
+                            "step": steps[kinds[i]], "session": slots.get(j) if slots else None,
+                            "contact": self.contacts[j]})
             set_fields_set(alt, fields)
             set_extra(alt, None)
             set_private(alt, None)
@@ -110,13 +115,15 @@ class Renderer:
             "specialty": self.specialty_refs[code], "direction": DIRECTION_NAMES[mode], "destination": refs[dest],
             "distance_km": distance, "minutes": distance / speed * 60.0, "speed_kmh": speed,
             "path": tuple([hops[e] or self._hop(e) for e in edges]), "step": steps[kinds[0]],
-            "session": slots.get(dest) if slots else None, "alternatives": tuple(alternatives),
+            "session": slots.get(dest) if slots else None, "contact": self.contacts[dest],
+            "alternatives": tuple(alternatives),
             "passed_over": tuple(groups), "max_km": None if limit == math.inf else limit, "when": when,
+            "lang": lang,
         })
 
     def referral_json(self, o: int, code: str, mode: int, limit: float, point: Point | None, snap_km: float | None,
                  passed: list[Any], nodes: list[int], kms: tuple[float, ...], kinds: list[int], edges: list[int],
-                 slots: dict[int, SessionSlot], when: dt.datetime | None) -> bytes:
+                 slots: dict[int, SessionSlot], when: dt.datetime | None, *, lang: Lang = "zh") -> bytes:
         """The answer as the JSON of its :class:`Referral`, written directly (see the module docstring)."""
         frag = (self._ref_fragments or self._make_ref_fragments()).__getitem__
         speed, steps = self.speed_kmh, STEPS[mode]
@@ -129,18 +136,19 @@ class Renderer:
             "specialty": self._specialty_json[code], "direction": DIRECTION_NAMES[mode], "destination": frag(dest),
             "distance_km": distance, "minutes": distance / speed * 60.0, "speed_kmh": speed,
             "path": list(map(self._hop_json, edges)), "step": step, "session": _json(session),
+            "contact": self._contact_json[dest],
             "alternatives": [
                 {"institution": frag(j), "distance_km": km, "minutes": km / speed * 60.0, "step": steps[kind],
-                 "session": _json(slots.get(j)) if slots else _NULL}
+                 "session": _json(slots.get(j)) if slots else _NULL, "contact": self._contact_json[j]}
                 for j, km, kind in zip(nodes[1:], kms[1:], kinds[1:], strict=True)
             ],
             "passed_over": [
                 {"reason": reason, "institutions": list(map(frag, group)), "distances_km": group_km}
                 for reason, group, group_km in passed
             ],
-            "max_km": max_km, "when": _json(when),
+            "max_km": max_km, "when": _json(when), "lang": lang,
             "explanation": explain_step(step, self.refs[o], self.refs[dest], self.specialty_refs[code], session,
-                                        max_km),
+                                        max_km, lang),
         })
 
     def _make_ref_fragments(self) -> list[orjson.Fragment]:

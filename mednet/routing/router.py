@@ -80,7 +80,7 @@ from mednet.errors import InvalidCoordinates, InvalidRequest, NoCapableInstituti
 from mednet.geo import SpatialIndex, check_lat_lon
 from mednet.models import Capability, LinkKind, Region, Session, Tier
 from mednet.network import CompiledNetwork, build_network, compile_network, resolve_community, resolve_institution
-from mednet.routing.answers import NO_SLOTS, Direction, Point, Referral, SessionSlot, assemble
+from mednet.routing.answers import NO_SLOTS, Direction, Lang, Point, Referral, SessionSlot, assemble
 from mednet.routing.kernel import (
     DOWN,
     EMERGENCY,
@@ -105,12 +105,14 @@ from mednet.routing.request import (
     check_alternatives,
     check_direction,
     check_home,
+    check_lang,
     check_max_km,
     check_origin,
+    check_referral_service,
     check_specialty,
     check_when,
 )
-from mednet.routing.sessions import first_in_window, session_text, window_start
+from mednet.routing.sessions import day_not_published, day_unknown, first_in_window, session_text, window_start
 from mednet.routing.tables import anchor_distances, community_tables, nearest_hospitals
 from mednet.specialties import resolve_specialty
 
@@ -151,6 +153,8 @@ class Router:
         self._home = net.home.astype(np.int32)
         self._homes = self._home.tolist()
         self._columns = {code: s for s, code in enumerate(net.specialties)}
+        #: Codes taken as given (the network's referral services); any other name is resolved and checked.
+        self._referable = frozenset(code for code in net.specialties if resolve_specialty(code).is_referral_service)
 
         communities = G.graph.get("communities", {})
         self._community_names = tuple(communities[c].name for c in net.community_ids)
@@ -229,13 +233,16 @@ class Router:
         max_km: float | None = None,
         alternatives: int = 3,
         when: dt.datetime | None = None,
+        lang: Lang = "zh",
     ) -> Referral:
         """Route one referral; see the module docstring for the policy.
 
         ``specialty`` may be None only with ``direction="down"`` (then
-        rehabilitation, else general practice).
+        rehabilitation, else general practice). ``lang`` is the language of
+        the explanation and the session texts: ``zh`` (Chinese) or ``en``.
         """
-        return self._answer(self._render.referral, origin, specialty, direction, home, max_km, alternatives, when)
+        return self._answer(self._render.referral, origin, specialty, direction, home, max_km, alternatives, when,
+                            lang)
 
     def route_json(self, origin: str | Point, specialty: str | None, **options: Any) -> bytes:
         """:meth:`route`'s answer (same arguments) as JSON: the bytes of ``route(...).model_dump_json()``,
@@ -250,7 +257,7 @@ class Router:
 
     def _answer(self, render: Callable[..., _Answer], origin: object, specialty: str | None,
                 direction: object = "up", home: str | None = None, max_km: object = None,
-                alternatives: object = 3, when: object = None) -> _Answer:
+                alternatives: object = 3, when: object = None, lang: object = "zh") -> _Answer:
         """Check the request, resolve the origin and the care, search, and ``render`` the answer."""
         mode = MODES[check_direction(direction)]
         k = check_alternatives(alternatives)
@@ -258,6 +265,7 @@ class Router:
         limit = math.inf if checked_km is None else checked_km
         checked_when = check_when(when)
         checked_origin = check_origin(origin)
+        checked_lang = check_lang(lang)
 
         point = snap_km = None
         if isinstance(checked_origin, Point):
@@ -276,17 +284,20 @@ class Router:
         else:
             check_home(home, direction)  # type: ignore[arg-type]  # checked above
         if specialty is not None:
-            codes = (specialty if specialty in self._columns else resolve_specialty(specialty).code,)
+            codes = (specialty if specialty in self._referable
+                     else check_referral_service(resolve_specialty(specialty)).code,)
         else:
             codes = DOWN_DEFAULT_CARE
         for code in codes[:-1]:  # down with no specialty: rehabilitation, else general practice
             with contextlib.suppress(NoCapableInstitution):
                 return render(o, code, mode, limit, point, snap_km,
-                              *self._search(o, code, mode, hc, preferred, limit, k, checked_when))
+                              *self._search(o, code, mode, hc, preferred, limit, k, checked_when, checked_lang),
+                              lang=checked_lang)
         return render(o, codes[-1], mode, limit, point, snap_km,
-                      *self._search(o, codes[-1], mode, hc, preferred, limit, k, checked_when))
+                      *self._search(o, codes[-1], mode, hc, preferred, limit, k, checked_when, checked_lang),
+                      lang=checked_lang)
 
-    def _search(self, o, code, mode, hc, preferred, limit, k, when):
+    def _search(self, o, code, mode, hc, preferred, limit, k, when, lang="zh"):
         """Run the kernel; returns what the renderers take: the decoded answer, the slots and ``when``."""
         s = self._columns.get(code)
         if s is None:
@@ -297,11 +308,12 @@ class Router:
         sessions = self._no_sessions
         slots: dict[int, SessionSlot] = NO_SLOTS
         n_sessions = 0
+        undated: list[int] = []
         held = self._sessions[s]
         if held or when is not None:
             when = window_start(when)
         if held and mode != EMERGENCY:
-            sessions, slots, n_sessions = self._session_codes(held, o, mode, when)
+            sessions, slots, n_sessions, undated = self._session_codes(held, o, mode, when, lang)
         table = -1
         if mode == UP:
             n_total = self._n_above[s][rank_o] + n_sessions
@@ -312,20 +324,13 @@ class Router:
         else:
             n_total = 0
         if mode != DOWN and n_total <= 0:
-            raise self._nothing(o, code, mode, hc, limit, None)
+            raise self._nothing(o, code, mode, hc, limit, None, undated)
 
-        with self._lock:
-            if self._need < k + 1:
-                self._size_buffers(k + 1)
-            out = self._out
-            written = route_kernel(self._static_f, self._static_i, self._com, self._cap_rows[s], sessions,
-                                   self._scratch_f, self._scratch_i, o, mode, hc, preferred, n_total, limit, k, table)
-            ints = out[:written].tolist()
-            n_passed, n_alt = ints[OUT_PASSED], ints[OUT_ALT]
-            floats = tuple(self._out_f[:4 + n_passed + n_alt].tolist())
+        ints, floats = self._kernel(s, sessions, o, mode, hc, preferred, n_total, limit, k, table)
+        n_passed, n_alt = ints[OUT_PASSED], ints[OUT_ALT]
         if ints[OUT_DECIDED] < 0:
             beyond = [(floats[1 + i], ints[OUT_BEYOND + i]) for i in range(3) if ints[OUT_BEYOND + i] >= 0]
-            raise self._nothing(o, code, mode, hc, limit, min(beyond) if beyond else None)
+            raise self._nothing(o, code, mode, hc, limit, min(beyond) if beyond else None, undated)
 
         # The passed-over groups: (reason, institutions, km), then each earlier step's best beyond max_km.
         passed = []
@@ -342,8 +347,57 @@ class Router:
                     passed.append(("beyond_max_km", ints[OUT_BEYOND + i:OUT_BEYOND + i + 1], floats[1 + i:2 + i]))
         # The candidates, destination first: institutions, km, step numbers; then the path's CSR entries.
         base = OUT_HEADER + n_passed
-        return (passed, ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt],
-                ints[base + n_alt:base + 2 * n_alt], ints[base + 2 * n_alt:], slots, when)
+        nodes, kms = ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt]
+        kinds = ints[base + n_alt:base + 2 * n_alt]
+        if undated:
+            nodes, kms, kinds = self._with_undated(s, sessions, undated, o, mode, hc, preferred, n_total, limit, k,
+                                                   (nodes, kms, kinds))
+        return passed, nodes, kms, kinds, ints[base + 2 * n_alt:], slots, when
+
+    def _kernel(self, s: int, sessions: np.ndarray, o: int, mode: int, hc: int, preferred: int, n_total: int,
+                limit: float, k: int, table: int) -> tuple[list[int], tuple[float, ...]]:
+        """One kernel query: its integer and float answer slots."""
+        with self._lock:
+            if self._need < k + 1:
+                self._size_buffers(k + 1)
+            written = route_kernel(self._static_f, self._static_i, self._com, self._cap_rows[s], sessions,
+                                   self._scratch_f, self._scratch_i, o, mode, hc, preferred, n_total, limit, k, table)
+            ints = self._out[:written].tolist()
+            floats = tuple(self._out_f[:4 + ints[OUT_PASSED] + ints[OUT_ALT]].tolist())
+        return ints, floats
+
+    def _with_undated(self, s: int, sessions: np.ndarray, undated: list[int], o: int, mode: int, hc: int,
+                      preferred: int, n_total: int, limit: float, k: int,
+                      chosen: tuple[list[int], tuple[float, ...], list[int]],
+                      ) -> tuple[list[int], tuple[float, ...], list[int]]:
+        """The candidates (destination first) with the sessions whose day is not published among them.
+
+        Such a session is never the destination (it is not known to fall in
+        the window), but it is offered: the kernel runs again as if it
+        were bookable, and it takes its place in the policy's order (step,
+        then km) among the alternatives, beside the ``k`` others.
+        """
+        m = len(sessions) // 2
+        if_known = sessions.copy()
+        held_at = sessions[:m].tolist()
+        for j in undated:
+            if_known[m + held_at.index(j)] = SESSION_OK
+        ints, floats = self._kernel(s, if_known, o, mode, hc, preferred, n_total + len(undated), limit,
+                                    k + len(undated), -1)
+        n_passed, n_alt = ints[OUT_PASSED], ints[OUT_ALT]
+        base = OUT_HEADER + n_passed
+        nodes, kms = ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt]
+        kinds = ints[base + n_alt:base + 2 * n_alt]
+        dest, known_left = chosen[0][0], len(chosen[0]) - 1
+        keep = []
+        for i, j in enumerate(nodes):
+            if j in undated:
+                keep.append(i)
+            elif j != dest and known_left > 0:
+                keep.append(i)
+                known_left -= 1
+        return ([dest, *(nodes[i] for i in keep)], (chosen[1][0], *(kms[i] for i in keep)),
+                [chosen[2][0], *(kinds[i] for i in keep)])
 
     # ----------------------------------------------------------------- helpers
 
@@ -389,16 +443,20 @@ class Router:
         return net.community_ids.index(com.id), -1
 
     def _session_codes(self, held: tuple[tuple[int, tuple[Session, ...]], ...], o: int, mode: int,
-                       when: dt.datetime) -> tuple[np.ndarray, dict[int, SessionSlot], int]:
+                       when: dt.datetime, lang: Lang) -> tuple[np.ndarray, dict[int, SessionSlot], int, list[int]]:
         """Per institution holding the specialty in sessions: whether one is bookable (the institutions, then
-        their codes, as the kernel takes them), and the slot; and how many are bookable."""
-        nodes, codes, slots = [], [], {}
+        their codes, as the kernel takes them), and the slot; how many are bookable; and the institutions
+        whose only sessions that might fall in the window have no published day (with their slot, marked)."""
+        nodes, codes, slots, undated = [], [], {}, []
         rank_o = int(self._rank[o])
         for j, sessions in held:
             best = None
+            unknown = None
             for session in sessions:
                 found = first_in_window(session, when, self.booking_days)
                 if found is None:
+                    if unknown is None and day_unknown(session, when, self.booking_days):
+                        unknown = session
                     continue
                 provider = self.net.index.get(session.provider) if session.provider else None
                 high = int(self._rank[provider if provider is not None else j]) > rank_o
@@ -408,19 +466,36 @@ class Router:
             nodes.append(j)
             if best is None:
                 codes.append(SESSION_NO)
+                if unknown is not None:
+                    provider = self.net.index.get(unknown.provider) if unknown.provider else None
+                    if mode != UP or int(self._rank[provider if provider is not None else j]) > rank_o:
+                        undated.append(j)
+                        slots[j] = self._slot(unknown, None, provider, lang, undated_at=j)
                 continue
             _, session, date, provider, high = best
             codes.append(SESSION_OK if mode != UP or high else SESSION_LOW)
-            slots[j] = assemble(SessionSlot, {
-                "date": date, "weekday": session.weekday, "part": session.part, "every_weeks": session.every_weeks,
-                "provider": None if provider is None else self._render.refs[provider],
-                "text": session_text(session, date),
-            })
+            slots[j] = self._slot(session, date, provider, lang)
         n_ok = sum(1 for c in codes if c == SESSION_OK)
-        return np.asarray(nodes + codes, dtype=np.int64), slots, n_ok
+        return np.asarray(nodes + codes, dtype=np.int64), slots, n_ok, undated
+
+    def _slot(self, session: Session, date: dt.date | None, provider: int | None, lang: Lang, *,
+              undated_at: int | None = None) -> SessionSlot:
+        """A session as the answer names it; one whose day is unknown (held at ``undated_at``) says so and
+        where to ask: the centre, and its booking channel when the region has it."""
+        text = session_text(session, date, lang)
+        day_is_unknown = undated_at is not None
+        if undated_at is not None:
+            contact = self._render.contacts[undated_at]
+            booking = contact.booking.value if contact is not None and contact.booking is not None else None
+            text = f"{text}{'；' if lang == 'zh' else '; '}{day_not_published(lang, booking=booking)}"
+        return assemble(SessionSlot, {
+            "date": date, "weekday": session.weekday, "part": session.part, "every_weeks": session.every_weeks,
+            "provider": None if provider is None else self._render.refs[provider], "text": text,
+            "day_unknown": day_is_unknown,
+        })
 
     def _nothing(self, o: int, code: str, mode: int, hc: int, limit: float,
-                 nearest_beyond: tuple[float, int] | None) -> NoCapableInstitution:
+                 nearest_beyond: tuple[float, int] | None, undated: list[int] | None = None) -> NoCapableInstitution:
         origin = self.G.nodes[self.net.ids[o]]["name"]
         spec = self._render.specialty_refs[code]
         what = f"{spec.label_zh} ({spec.code})"
@@ -438,6 +513,9 @@ class Router:
                 nearest = self.G.nodes[self.net.ids[j]]["name"]
                 msg += f"; the nearest is {nearest} at {nearest_km:.1f} km"
         msg += f" in region {self.region!r}"
+        if undated:
+            names = ", ".join(self.G.nodes[self.net.ids[j]]["name"] for j in undated)
+            msg += f"; {names} holds it in sessions whose day is not published: ask the centre or its booking channel"
         return NoCapableInstitution(msg, specialty=code, origin=self.net.ids[o], nearest=nearest,
                                     nearest_km=nearest_km)
 

@@ -17,14 +17,18 @@ a centre that reaches no capable institution is in no catchment, and says so.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from mednet.errors import InvalidRequest, UnknownSpecialty
 from mednet.specialties import resolve_specialty
 from mednet.travel.layer import Cost, TravelLayer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BLOCK_CELLS = 4_000_000  # pairs costed at once
 
@@ -140,13 +144,13 @@ class CatchmentReport:
             )
         return sorted(rows, key=lambda r: -r["centres"])
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """The records as a DataFrame (needs pandas)."""
         from mednet.extras import require_extra
 
         return require_extra("pandas", "planning").DataFrame(self.records())
 
-    def summary_frame(self, specialty: str):
+    def summary_frame(self, specialty: str) -> pd.DataFrame:
         """The per-institution summary of one specialty as a DataFrame (needs pandas)."""
         from mednet.extras import require_extra
 
@@ -182,7 +186,11 @@ def _point(lon: float, lat: float, properties: dict) -> dict:
 
 
 def find_catchments(
-    layer: TravelLayer, specialties, *, cost: Literal["km", "minutes"] = "minutes", include_sessions: bool = True
+    layer: TravelLayer,
+    specialties: Iterable[str],
+    *,
+    cost: Literal["km", "minutes"] = "minutes",
+    include_sessions: bool = True,
 ) -> CatchmentReport:
     """Catchments of every capable institution for each specialty, by travel ``cost`` on the layer."""
     if isinstance(specialties, str):

@@ -441,7 +441,7 @@ def test_session_validity_and_fortnightly_sessions_are_honoured():
 
 
 def test_day_to_be_arranged_counts_in_a_week_long_window_without_a_date():
-    r = Router.from_region(session_region(booking_days=7)).route("A", "cardiology", when=MONDAY_9)
+    r = Router.from_region(session_region(booking_days=7)).route("A", "cardiology", when=MONDAY_9, lang="en")
     assert (r.destination.id, r.session.date, r.session.text) == ("D", None, "weekly, day to be arranged")
     r = Router.from_region(session_region(booking_days=3)).route("A", "cardiology", when=MONDAY_9)
     assert r.destination.id == "C"
@@ -513,6 +513,10 @@ def test_no_capable_institution_says_what_is_missing(quzhou_router):
 
 def test_cli_answers_in_text_for_a_desk_clerk(capsys):
     assert main(["route", "quzhou", "--from", "华埠", "--specialty", "普外科"]) == 0
+    out = capsys.readouterr().out
+    assert "上转 华埠卫生院 → 开化县人民医院" in out and "20.0 公里" in out and "[本医共体]" in out
+    assert "未选的较近机构" in out and "开化县第二人民医院" in out
+    assert main(["route", "quzhou", "--from", "华埠", "--specialty", "普外科", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "华埠卫生院 → 开化县人民医院" in out and "20.0 km" in out and "own_community" in out
     assert "passed over" in out and "开化县第二人民医院" in out
