@@ -189,8 +189,9 @@ class NoCapableInstitution(MednetError, LookupError):
     """No institution offers the specialty within the constraints given."""
 
     def __init__(self, message: str, *, specialty: str | None = None, origin: str | None = None,
-                 field: str | None = None) -> None:
+                 nearest: str | None = None, nearest_km: float | None = None, field: str | None = None) -> None:
         self.specialty, self.origin, self.field = specialty, origin, field
+        self.nearest, self.nearest_km = nearest, nearest_km  # the nearest capable one beyond the limit, if any
         super().__init__(message)
 
 

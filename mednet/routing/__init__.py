@@ -23,6 +23,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from mednet.routing.answers import (
+    DIRECTION_ZH,
+    REASON_ZH,
+    STEP_ZH,
     Alternative,
     Direction,
     Hop,
@@ -53,6 +56,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "CST", "Alternative", "Direction", "Hop", "InstitutionRef", "Lang", "PassedOver", "Point", "Reason", "Referral",
+    "CST", "DIRECTION_ZH", "REASON_ZH", "STEP_ZH",
+    "Alternative", "Direction", "Hop", "InstitutionRef", "Lang", "PassedOver", "Point", "Reason", "Referral",
     "Router", "SessionSlot", "SpecialtyRef", "Step", "explain", "route_referral", "warm_up",
 ]

@@ -29,6 +29,17 @@ Reason = Literal[
     "is_origin", "not_capable", "not_higher_tier", "not_in_session", "outside_community_at_this_step",
     "not_home_centre", "beyond_max_km",
 ]
+#: Each direction, step and passed-over reason in the words of a Chinese referral desk.
+DIRECTION_ZH: dict[str, str] = {"up": "上转", "down": "下转", "emergency": "急诊"}
+STEP_ZH: dict[str, str] = {
+    "own_community": "本医共体内", "partners": "医共体协作单位", "any": "区域内任一机构", "nearest": "最近的有能力机构",
+    "home_centre": "居住地卫生院", "home_community": "居住地医共体",
+}
+REASON_ZH: dict[str, str] = {
+    "is_origin": "出发地", "not_capable": "无此专科", "not_higher_tier": "非上级机构",
+    "not_in_session": "预约期内无门诊", "outside_community_at_this_step": "本步骤范围外",
+    "not_home_centre": "非居住地卫生院", "beyond_max_km": "超出距离限制",
+}
 
 class Point(Frozen):
     """A WGS84 point given by a user, e.g. a patient's home; routing snaps it to the nearest primary care.

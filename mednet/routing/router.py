@@ -505,16 +505,19 @@ class Router:
             msg = f"no member of the home community {self._community_names[hc]} offers {what}"
         else:
             msg = f"no institution other than {origin} offers {what} permanently"
+        nearest = nearest_km = None
         if limit != math.inf:
             msg += f" within max_km={limit:g} km"
             if nearest_beyond is not None:
-                km, j = nearest_beyond
-                msg += f"; the nearest is {self.G.nodes[self.net.ids[j]]['name']} at {km:.1f} km"
+                nearest_km, j = nearest_beyond
+                nearest = self.G.nodes[self.net.ids[j]]["name"]
+                msg += f"; the nearest is {nearest} at {nearest_km:.1f} km"
         msg += f" in region {self.region!r}"
         if undated:
             names = ", ".join(self.G.nodes[self.net.ids[j]]["name"] for j in undated)
             msg += f"; {names} holds it in sessions whose day is not published: ask the centre or its booking channel"
-        return NoCapableInstitution(msg, specialty=code, origin=self.net.ids[o])
+        return NoCapableInstitution(msg, specialty=code, origin=self.net.ids[o], nearest=nearest,
+                                    nearest_km=nearest_km)
 
 
 

@@ -304,8 +304,9 @@ def test_max_km_moves_the_search_to_the_next_step(quzhou_router):
     beyond = next(g for g in r.passed_over if g.reason == "beyond_max_km")
     assert [i.name for i in beyond.institutions] == ["开化县人民医院"]
     assert beyond.distances_km[0] > 10
-    with pytest.raises(NoCapableInstitution, match=r"within max_km=0\.5 km"):
+    with pytest.raises(NoCapableInstitution, match=r"within max_km=0\.5 km") as caught:
         quzhou_router.route("华埠", "骨科", max_km=0.5)
+    assert caught.value.nearest == "开化县第二人民医院" and caught.value.nearest_km == pytest.approx(1.0)
 
 
 def test_coordinates_snap_to_the_nearest_primary_care_institution(quzhou_router):
@@ -577,3 +578,13 @@ def test_a_date_far_outside_the_calendar_is_a_clear_error():
     router = Router.from_region(load_region("huzhou"))  # has dated sessions
     with pytest.raises(InvalidRequest, match=r"`when` must fall in the years 2000–2100, got '9999-12-31T23:00:00'"):
         router.route("wx-huanzhu-longquan", "皮肤科", when=_dt.datetime(9999, 12, 31, 23))
+
+
+def test_every_direction_step_and_reason_has_chinese_words():
+    from typing import get_args
+
+    from mednet.routing import DIRECTION_ZH, REASON_ZH, STEP_ZH, Direction, Reason, Step
+
+    for words, kind in ((DIRECTION_ZH, Direction), (STEP_ZH, Step), (REASON_ZH, Reason)):
+        assert set(words) == set(get_args(kind))
+        assert all(any("\u4e00" <= ch <= "\u9fff" for ch in w) for w in words.values())
