@@ -110,6 +110,8 @@ class SpatialIndex:
     (1, 14.71...)
     >>> index.within(lat=29.9, lon=119.9, max_km=20)
     [1]
+    >>> index.nearest_k(lat=29.9, lon=119.9, k=2, max_km=300)
+    ([1, 0], [14.71..., 201.0...])
     """
 
     CELL_DEG = 0.1
@@ -136,6 +138,15 @@ class SpatialIndex:
                               self.row0, self.col0, self.height, self.width, self.CELL_DEG)
         return i, 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(hav, 1.0)))
 
+    def nearest_k(self, *, lat: float, lon: float, k: int, max_km: float) -> tuple[list[int], list[float]]:
+        """Indices of the ``k`` nearest points within ``max_km`` (great circle), nearest first, and their km."""
+        found, hav = _k_ring_search()(lat, lon, self.ptr, self.order, self.phi, self.lam, self.cos_phi,
+                                      self.cos_min, self.row0, self.col0, self.height, self.width, self.CELL_DEG,
+                                      k, math.sin(max_km / (2 * EARTH_RADIUS_KM)) ** 2)
+        kept = found >= 0
+        km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(hav[kept], 1.0)))
+        return found[kept].tolist(), km.tolist()
+
     def within(self, *, lat: float, lon: float, max_km: float) -> list[int]:
         """Indices of the points within ``max_km`` (great circle), in index order."""
         return np.flatnonzero(haversine_km(lat, lon, self.lat, self.lon) <= max_km).tolist()
@@ -147,6 +158,55 @@ def _ring_search() -> Callable[..., tuple[int, float]]:
     from numba import njit
 
     return njit(cache=True)(_nearest_in_rings)
+
+
+@functools.cache
+def _k_ring_search() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+    """:func:`_k_nearest_in_rings` compiled."""
+    from numba import njit
+
+    return njit(cache=True)(_k_nearest_in_rings)
+
+
+def _k_nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, col0, height, width, cell, k,
+                        max_hav):  # pragma: no cover - compiled
+    """The ``k`` smallest haversines up to ``max_hav`` and their points (-1 where fewer), ring by ring as
+    :func:`_nearest_in_rings`, stopping when no farther ring can hold a nearer point or one within reach."""
+    qphi, qlam = math.radians(lat), math.radians(lon)
+    qcos = math.cos(qphi)
+    ci = int(math.floor(lat / cell)) - row0  # noqa: RUF046 - numba types floor() as float
+    cj = int(math.floor(lon / cell)) - col0  # noqa: RUF046
+    best = np.full(k, np.inf)
+    best_i = np.full(k, -1, np.int64)
+    reach = max(height, width) + abs(ci) + abs(cj) + 1
+    for r in range(reach + 1):
+        for di in range(-r, r + 1):
+            i = ci + di
+            if i < 0 or i >= height:
+                continue
+            step = 1 if abs(di) == r else 2 * r
+            j = cj - r
+            while j <= cj + r:
+                if 0 <= j < width:
+                    c = i * width + j
+                    for t in range(ptr[c], ptr[c + 1]):
+                        a = math.sin((phi[t] - qphi) / 2)
+                        b = math.sin((lam[t] - qlam) / 2)
+                        h = a * a + qcos * cos_phi[t] * b * b
+                        if h <= max_hav and h < best[k - 1]:
+                            at = k - 1
+                            while at > 0 and best[at - 1] > h:
+                                best[at] = best[at - 1]
+                                best_i[at] = best_i[at - 1]
+                                at -= 1
+                            best[at] = h
+                            best_i[at] = order[t]
+                j += step
+        bound = math.sin(math.radians(r * cell) / 2)
+        floor = qcos * cos_min * bound * bound
+        if best[k - 1] <= floor or floor > max_hav:
+            break
+    return best_i, best
 
 
 def _nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, col0, height, width,

@@ -14,10 +14,12 @@ import sys
 
 from mednet.cli import EXIT_OK, EXIT_PROBLEMS, from_check
 from mednet.errors import NoCapableInstitution
+from mednet.models import LinkKind
 from mednet.regions import load_region
-from mednet.routing import Point, Referral, Router
+from mednet.routing import Hop, Point, Referral, Router
 from mednet.routing.request import (
     DIRECTIONS,
+    EXPLAIN,
     check_alternatives,
     check_max_km,
     check_specialty,
@@ -25,8 +27,8 @@ from mednet.routing.request import (
     parse_lat_lon,
 )
 
-#: Passed-over institutions named per reason in the text answer (the JSON has them all).
-SHOWN_PER_REASON = 6
+#: Passed-over institutions named per reason in the text answer (the JSON has those the answer names).
+SHOWN_PER_REASON = 5
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     origin = p.add_mutually_exclusive_group(required=True)
     origin.add_argument("--from", dest="origin", metavar="NAME", help="the origin institution: id, name or alias")
     origin.add_argument("--at", type=from_check(parse_lat_lon), metavar="LAT,LON",
-                        help="the patient's position (WGS84), snapped to the nearest primary-care institution")
+                        help="the patient's position (WGS84): the route starts there, by access legs to the nearest "
+                             "institutions; the nearest primary care is the home centre")
     p.add_argument("--specialty", metavar="S",
                    help="care needed: code, Chinese or English label, alias (required except for --direction down)")
     p.add_argument("--direction", choices=DIRECTIONS, default="up",
@@ -48,6 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="shortlist length (default 3)")
     p.add_argument("--when", type=from_check(check_when, dt.datetime.fromisoformat), metavar="ISO-DATETIME",
                    help="start of the booking window for scheduled sessions (default: now, China Standard Time)")
+    p.add_argument("--explain", choices=EXPLAIN, default="short",
+                   help="passed-over institutions: per reason the count and the nearest five (short, default), "
+                        "or every one (full)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=run)
 
@@ -58,15 +64,17 @@ def run(args: argparse.Namespace) -> int:
     router = Router.from_region(load_region(args.region))
     try:
         referral = router.route(origin, args.specialty, direction=args.direction, home=args.home,
-                                max_km=args.max_km, alternatives=args.alternatives, when=args.when)
+                                max_km=args.max_km, alternatives=args.alternatives, when=args.when,
+                                explain=args.explain)
     except NoCapableInstitution as err:
         print(f"mednet: {err}", file=sys.stderr)
         return EXIT_PROBLEMS
-    print(referral.model_dump_json(indent=1) if args.format == "json" else format_referral(referral))
+    names = {i: router.G.nodes[i]["name"] for h in referral.path for i in (h.from_id, h.to_id) if i in router.G}
+    print(referral.model_dump_json(indent=1) if args.format == "json" else format_referral(referral, names))
     return EXIT_OK
 
 
-def format_referral(r: Referral) -> str:
+def format_referral(r: Referral, names: dict[str, str] | None = None) -> str:
     """The referral as text for a desk clerk."""
     dest = r.destination
     origin = f"{r.origin.name}"
@@ -82,10 +90,11 @@ def format_referral(r: Referral) -> str:
     if r.session is not None:
         provider = f" (expert from {r.session.provider.name})" if r.session.provider else ""
         lines.append(f"  session: {r.session.text}{provider}")
-    names = {r.origin.id: r.origin.name, dest.id: dest.name}
-    names.update((i.id, i.name) for g in r.passed_over for i in g.institutions)  # every node of the path is here
-    lines.append("  path: " + " ".join([r.origin.name] + [
-        f"→({h.kind.label_zh} {h.distance_km:.1f} km) {names.get(h.to_id, h.to_id)}" for h in r.path]))
+    names = {**(names or {}), r.origin.id: r.origin.name, dest.id: dest.name}
+    names.update((i.id, i.name) for g in r.passed_over for i in g.institutions)
+    start = r.path[0].from_id if r.path else dest.id
+    lines.append("  path: " + " ".join([names.get(start, start)] + [
+        f"→({_hop_label(h)} {h.distance_km:.1f} km) {names.get(h.to_id, h.to_id)}" for h in r.path]))
     if r.alternatives:
         lines.append("  alternatives:")
         lines.extend(f"    {n}. {a.institution.name}  {a.distance_km:.1f} km  [{a.step}]"
@@ -95,12 +104,19 @@ def format_referral(r: Referral) -> str:
         lines.append("  passed over:")
         for g in r.passed_over:
             shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in zip(g.institutions, g.distances_km, strict=False))
-            if len(g.institutions) > SHOWN_PER_REASON:
+            if g.count > SHOWN_PER_REASON:
                 first = zip(g.institutions[:SHOWN_PER_REASON], g.distances_km[:SHOWN_PER_REASON], strict=True)
                 shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in first)
-                shown += f", … and {len(g.institutions) - SHOWN_PER_REASON} more"
+                shown += f", … and {g.count - SHOWN_PER_REASON} more"
             lines.append(f"    {_REASON_ZH[g.reason]} ({g.reason}): {shown}")
     return "\n".join(lines)
+
+
+def _hop_label(h: Hop) -> str:
+    """A path link's kind in Chinese; an access leg, and a link within one proxy point, say so."""
+    if isinstance(h.kind, LinkKind):
+        return h.kind.label_zh + ("，同一代理位置" if h.basis == "same_proxy_point" else "")
+    return "接入"
 
 
 _DIRECTION_ZH = {"up": "上转", "down": "下转", "emergency": "急诊"}

@@ -22,6 +22,15 @@ from mednet.models import DayPart, Frozen, LinkKind, Tier, Weekday
 #: Which way a referral goes: 上转 up the tiers, 下转 back down, 急 to the nearest.
 Direction = Literal["up", "down", "emergency"]
 Step = Literal["own_community", "partners", "any", "nearest", "home_centre", "home_community"]
+#: How much of the passed-over list an answer gives: per reason the count and the nearest few, or every one.
+Explain = Literal["short", "full"]
+#: Passed-over institutions an answer names per reason with ``explain="short"``.
+SHORT_PASSED_OVER = 5
+#: Where an answer's distances start: the origin institution, the point given, or the home institution (``down``).
+MeasuredFrom = Literal["origin", "origin_point", "home"]
+#: How a hop's km is known: a road distance, great circle x the region's road factor, or not at all (both ends
+#: stand at one shared proxy point; the hop counts 0 km and the answer says so).
+HopBasis = Literal["road", "geodesic_x_road_factor", "same_proxy_point"]
 Reason = Literal[
     "is_origin", "not_capable", "not_higher_tier", "not_in_session", "outside_community_at_this_step",
     "not_home_centre", "beyond_max_km",
@@ -62,12 +71,19 @@ class SpecialtyRef(Frozen):
 
 
 class Hop(Frozen):
-    """One link of the path, in travel order."""
+    """One link of the path, in travel order.
+
+    The first hop from a point is its access leg (``kind`` ``"access"``,
+    ``from_id`` the point as ``"LAT,LON"``). A link between two institutions
+    placed at one shared proxy point counts 0 km (``basis``
+    ``"same_proxy_point"``): the region's nominal km for it is not a distance.
+    """
 
     from_id: str
     to_id: str
-    kind: LinkKind
+    kind: LinkKind | Literal["access"]
     distance_km: float
+    basis: HopBasis
 
 
 class SessionSlot(Frozen):
@@ -97,10 +113,14 @@ class PassedOver(Frozen):
     Nearer than the destination (``is_origin``, ``not_capable``,
     ``not_higher_tier``, ``not_in_session``, ``outside_community_at_this_step``,
     ``not_home_centre``), or, for ``beyond_max_km``, the best candidate of an
-    earlier step that lay beyond the limit.
+    earlier step that lay beyond the limit. ``count`` says how many; by
+    default (``explain="short"``) only the nearest :data:`SHORT_PASSED_OVER`
+    are named.
     """
 
     reason: Reason
+    count: int = Field(description="how many were passed over for this reason; `institutions` names the nearest "
+                                   "of them (every one with explain='full')")
     institutions: tuple[InstitutionRef, ...]
     distances_km: tuple[float, ...]
 
@@ -108,9 +128,18 @@ class PassedOver(Frozen):
 class Referral(Frozen):
     """Where a referral goes and why.
 
-    ``distance_km`` is network km along ``path``; ``minutes`` assumes the
-    region's ``speed_kmh``. ``origin_point`` and ``snap_km`` are set when the
-    origin was given as coordinates. ``step`` is the policy step that
+    ``distance_km`` is network km along ``path``, in whole metres, and the
+    same float ``max_km`` was compared with; ``minutes`` assumes the region's
+    ``speed_kmh``, to 0.1 min. Every distance starts where ``measured_from``
+    says: the origin; the point (``origin_point``: the patient's place; the
+    path's first hop is its access leg; ``origin`` is then the home centre,
+    the nearest primary care at ``snap_km``, which decides the community); or
+    the home institution of a ``down`` referral, from which its community's
+    members are ranked. ``same_proxy_point`` names the origin and the
+    alternatives standing at the destination's
+    shared proxy point: their distance to it is not known, and equal
+    distances are ordered by tier (higher first), then community role (lead,
+    branch, collaborator, alliance). ``step`` is the policy step that
     decided (``explanation`` says it in a line); ``session`` the scheduled
     session the destination holds the specialty in, if so. ``alternatives``
     follow the policy's order (step, then distance); ``passed_over`` groups
@@ -122,6 +151,7 @@ class Referral(Frozen):
     origin: InstitutionRef
     origin_point: Point | None = None
     snap_km: float | None = None
+    measured_from: MeasuredFrom = "origin"
     specialty: SpecialtyRef
     direction: Direction
     destination: InstitutionRef
@@ -130,6 +160,7 @@ class Referral(Frozen):
     speed_kmh: float
     path: tuple[Hop, ...]
     step: Step
+    same_proxy_point: tuple[InstitutionRef, ...] = ()
     session: SessionSlot | None = None
     alternatives: tuple[Alternative, ...] = ()
     passed_over: tuple[PassedOver, ...] = ()

@@ -26,9 +26,10 @@ import numbers
 
 from mednet.errors import InvalidRequest
 from mednet.geo import check_lat_lon
-from mednet.routing.answers import Direction, Point
+from mednet.routing.answers import Direction, Explain, Point
 
 DIRECTIONS: tuple[Direction, ...] = ("up", "down", "emergency")
+EXPLAIN: tuple[Explain, ...] = ("short", "full")
 #: Years a query date may fall in (booking windows are computed with calendar arithmetic; outside, a typo).
 WHEN_RANGE = (2000, 2100)
 #: The longest shortlist the service gives (the library takes any length).
@@ -79,6 +80,18 @@ def check_when(when: object) -> dt.datetime | None:
     if not first <= when.year <= last:
         raise InvalidRequest("when", when.isoformat(), f"must fall in the years {first}–{last}")
     return when
+
+
+def check_explain(explain: object) -> Explain:
+    """How much of the passed-over list an answer gives: ``"short"`` (per reason, the count and the nearest
+    :data:`~mednet.routing.answers.SHORT_PASSED_OVER`) or ``"full"`` (every one).
+
+    >>> check_explain("full")
+    'full'
+    """
+    if type(explain) is not str or explain not in EXPLAIN:
+        raise InvalidRequest("explain", explain, "must be one of 'short', 'full'")
+    return explain  # type: ignore[return-value,unused-ignore]  # one of EXPLAIN
 
 
 def check_home(home: str | None, direction: Direction) -> str | None:
