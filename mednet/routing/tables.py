@@ -57,14 +57,16 @@ def csr_metres(net: CompiledNetwork, link_from: np.ndarray, link_to: np.ndarray)
 
 
 def tie_priority(G: nx.Graph, ids: tuple[str, ...] | list[str]) -> np.ndarray:
-    """Per institution, its place among equal distances (lower first): higher tier first, then its best
-    community role (:data:`ROLE_ORDER`), then none."""
+    """Per institution, its place among equal distances (lower first, each its own): higher tier first, then
+    its best community role (:data:`ROLE_ORDER`; none last), then index order."""
     role = dict.fromkeys(ids, len(ROLE_ORDER))
     for com in G.graph.get("communities", {}).values():
         for m in com.members:
             if m.institution in role:
                 role[m.institution] = min(role[m.institution], ROLE_ORDER[m.role])
-    return np.array([(5 - Tier(G.nodes[i]["tier"]).rank) * 8 + role[i] for i in ids], dtype=np.int64)
+    n = len(ids)
+    return np.array([((5 - Tier(G.nodes[i]["tier"]).rank) * 8 + role[i]) * n + k for k, i in enumerate(ids)],
+                    dtype=np.int64)
 
 
 class CommunityTables(NamedTuple):

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field
 from starlette.routing import request_response
 
 from mednet.routing import Direction, Point, Referral
+from mednet.routing.answers import Explain
 from mednet.routing.request import (
     MAX_ALTERNATIVES,
     check_alternatives,
@@ -67,6 +68,8 @@ class RouteRequest(BaseModel):
     when: Annotated[dt.datetime | None, AfterValidator(check_when)] = Field(
         None, description="ISO date-time from which the visit can be booked (scheduled sessions count within the "
         "region's booking window); default: now, China Standard Time")
+    explain: Explain = Field("short", description="passed-over institutions: per reason the count and the nearest "
+                             "five (`short`), or every one (`full`)")
 
     @model_validator(mode="after")
     def _home_only_down(self) -> RouteRequest:
@@ -118,6 +121,6 @@ async def route_referral(served: RegionDep, request: RouteRequest) -> Response:
     """
     answer = served.router.route_json(
         request.origin, request.specialty, direction=request.direction, home=request.home, max_km=request.max_km,
-        alternatives=request.alternatives, when=request.when,
+        alternatives=request.alternatives, when=request.when, explain=request.explain,
     )
     return Response(answer, media_type="application/json")

@@ -122,7 +122,7 @@ def check_referral(G: nx.Graph, r: Referral | None, error: Exception | None, ori
     km, _ = reference_km(G, starts)
     verdict = judge(G, origin, code, direction, hc=hc, preferred=preferred, rank_of=rank_of)
     limit = math.inf if max_km is None else max_km
-    prio = dict(zip(sorted(G), tie_priority(G, sorted(G)).tolist(), strict=True))
+    prio = dict(zip(G, tie_priority(G, list(G)).tolist(), strict=True))
     candidates = sorted((verdict[v][0], km[v], prio[v], v) for v in km if verdict[v][0] is not None)
     within = [c for c in candidates if c[1] <= limit]
     if not within:
@@ -288,7 +288,8 @@ def test_random_networks_follow_the_policy(seed, direction, max_km, k, pick, at_
     hc = preferred = home = starts = rank_of = None
     origin: str | Point | None
     if at_point:
-        anchor = sorted(G)[pick % len(G)]
+        primary = sorted(v for v in G if Tier(G.nodes[v]["tier"]).is_primary_care)
+        anchor = primary[pick % len(primary)]
         rng = np.random.default_rng(pick)
         origin = Point(lat=G.nodes[anchor]["lat"] + rng.uniform(-0.1, 0.1),
                        lon=G.nodes[anchor]["lon"] + rng.uniform(-0.1, 0.1))
@@ -654,3 +655,101 @@ def test_a_date_far_outside_the_calendar_is_a_clear_error():
     router = Router.from_region(load_region("huzhou"))  # has dated sessions
     with pytest.raises(InvalidRequest, match=r"`when` must fall in the years 2000–2100, got '9999-12-31T23:00:00'"):
         router.route("wx-huanzhu-longquan", "皮肤科", when=_dt.datetime(9999, 12, 31, 23))
+
+
+# --------------------------------------------------------------------------- routing a desk can trust
+
+CITY_HOSPITALS = {"衢州市人民医院", "衢州市中医医院", "衢州市第二人民医院"}
+
+
+def test_a_point_starts_where_the_patient_is(quzhou_router, capsys):
+    # A point in Quzhou city, about 0.6 km from the three city hospitals: one of them, not 衢江区中医院 via the
+    # home centre 浮石分院 6 km away; the path starts with the access leg, the home centre is named.
+    at = Point(lat=28.97, lon=118.86)
+    r = quzhou_router.route(at, "急诊", direction="emergency")
+    assert r.destination.name in CITY_HOSPITALS and r.distance_km < 1.0 and r.measured_from == "origin_point"
+    assert (r.path[0].kind, r.path[0].basis, r.path[0].from_id) == ("access", "geodesic_x_road_factor", "28.97,118.86")
+    assert r.path[-1].to_id == r.destination.id and r.origin.name == "衢州市第二人民医院医共体浮石分院"
+    assert main(["route", "quzhou", "--at", "28.97,118.86", "--specialty", "急诊", "--direction", "emergency"]) == 0
+    assert "衢江区中医院 " not in capsys.readouterr().out.split("alternatives")[0]
+    # Going up, the home centre still decides the community: 浮石分院's own community first.
+    up = quzhou_router.route(at, "骨科")
+    assert up.step == "own_community" and up.destination.community == up.origin.community
+
+
+def test_access_legs_join_the_nearest_institutions_of_any_tier(quzhou_router):
+    at = Point(lat=28.97, lon=118.86)
+    nodes, kms = quzhou_router.access_legs(at)
+    net = quzhou_router.net
+    great_circle = haversine_km(at.lat, at.lon, net.lat, net.lon)
+    nearest = np.argsort(great_circle, kind="stable")[:4].tolist()
+    assert set(nodes[:4]) == set(nearest) and net.ids[nodes[-1]] == "qj-fushi"  # and the home centre
+    for j, km in zip(nodes, kms, strict=True):
+        assert km == round(float(great_circle[j]) * 1.3, 3)
+
+
+def test_one_number_per_distance(quzhou_router):
+    # Whole metres and 0.1 min in every answer (no 81.13499999999999), and the km at an exact limit is within it.
+    net, asked = quzhou_router.net, 0
+    for origin in net.ids:
+        for code in ("general_surgery", "paediatrics", "emergency"):
+            with contextlib.suppress(NoCapableInstitution):
+                r = quzhou_router.route(origin, code, alternatives=6)
+                for km, minutes in [(r.distance_km, r.minutes), *((a.distance_km, a.minutes) for a in r.alternatives)]:
+                    assert km == round(km, 3) and minutes == round(minutes, 1), (origin, code, km, minutes)
+                if r.distance_km > 0:
+                    limited = quzhou_router.route(origin, code, max_km=r.distance_km, alternatives=6)
+                    assert limited.destination == r.destination and limited.distance_km <= limited.max_km
+                    assert [a for a in limited.alternatives if a.distance_km <= r.distance_km] == [
+                        a for a in r.alternatives if a.distance_km <= r.distance_km]
+                asked += 1
+    assert asked > 150
+
+
+def test_down_referral_is_ranked_from_the_patients_home(quzhou_router):
+    # 衢州市人民医院, down, home 廿八都: the member of 江山's community nearest to 廿八都, not 江山市人民医院
+    # (66 km from 廿八都), which is nearest to the city.
+    r = quzhou_router.route("衢州市人民医院", "康复", direction="down", home="廿八都")
+    assert r.destination.name != "江山市人民医院" and r.measured_from == "home"
+    assert r.path[0].from_id == quzhou_router.net.ids[quzhou_router.net.index["js-nianbadu"]] if r.path else True
+    km, _ = reference_km(quzhou_router.G, {"js-nianbadu": 0.0})
+    members = [v for v in quzhou_router.G if home_community(quzhou_router.G, v) == r.destination.community
+               and "rehabilitation" in quzhou_router.G.nodes[v]["capabilities"]]
+    assert r.distance_km == min(km[v] for v in members) < km["js-people"]
+
+
+def test_institutions_at_one_proxy_point_are_not_given_invented_distances(quzhou_router):
+    # The three Quzhou city hospitals share one proxy point, joined by nominal 1 km links: 0 km apart, the link
+    # says it stands for one point, the answer names the others there; ties go by tier, then community role.
+    r = quzhou_router.route("衢州市人民医院", "急诊", direction="emergency")
+    assert (r.destination.name, r.distance_km) == ("衢州市第二人民医院", 0.0)  # a community lead, of the same tier
+    assert [h.basis for h in r.path] == ["same_proxy_point"]
+    assert {i.name for i in r.same_proxy_point} == {"衢州市人民医院", "衢州市中医医院"}
+    # Luqiao: 恩泽医院 (city tier) and the district hospitals at one point: the same km, 恩泽医院 first.
+    r = Router.from_region(load_region("luqiao")).route("金清", "急诊", direction="emergency")
+    assert r.destination.name == "台州恩泽医疗中心(集团)恩泽医院"
+    assert {a.distance_km for a in r.alternatives} == {r.distance_km}
+    assert {a.institution.id for a in r.alternatives} == {i.id for i in r.same_proxy_point}
+    # Huzhou's two city hospitals at one point.
+    hz = Router.from_region(load_region("huzhou"))
+    a, b = ("hz-central", "hz-first")
+    assert hz.route(a, "急诊", direction="emergency").distance_km == 0.0
+    assert hz.route(b, "急诊", direction="emergency").same_proxy_point[0].id == b
+
+
+def test_the_passed_over_list_gives_counts_and_the_nearest_five_by_default(capsys):
+    router = Router.from_region(load_region("quzhou"))
+    seen = 0
+    for origin in router.net.ids:
+        with contextlib.suppress(NoCapableInstitution):
+            short = router.route(origin, "neurosurgery", when=MONDAY_9)
+            full = router.route(origin, "neurosurgery", when=MONDAY_9, explain="full")
+            for g_short, g_full in zip(short.passed_over, full.passed_over, strict=True):
+                assert g_short.count == g_full.count == len(g_full.institutions)
+                assert g_short.institutions == g_full.institutions[:SHORT_PASSED_OVER]
+                seen += g_full.count > SHORT_PASSED_OVER
+            assert router.route_json(origin, "neurosurgery", when=MONDAY_9,
+                                     explain="full") == full.model_dump_json().encode()
+    assert seen
+    with pytest.raises(InvalidRequest, match="explain"):
+        router.route(router.net.ids[0], "neurosurgery", explain="all")
