@@ -111,7 +111,7 @@ class SpatialIndex:
     >>> index.within(lat=29.9, lon=119.9, max_km=20)
     [1]
     >>> index.nearest_k(lat=29.9, lon=119.9, k=2, max_km=300)
-    ([1, 0], [14.71..., 201.0...])
+    ([1, 0], [14.71..., 209.4...])
     """
 
     CELL_DEG = 0.1
@@ -142,10 +142,9 @@ class SpatialIndex:
         """Indices of the ``k`` nearest points within ``max_km`` (great circle), nearest first, and their km."""
         found, hav = _k_ring_search()(lat, lon, self.ptr, self.order, self.phi, self.lam, self.cos_phi,
                                       self.cos_min, self.row0, self.col0, self.height, self.width, self.CELL_DEG,
-                                      k, math.sin(max_km / (2 * EARTH_RADIUS_KM)) ** 2)
-        kept = found >= 0
-        km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(hav[kept], 1.0)))
-        return found[kept].tolist(), km.tolist()
+                                      k, math.sin(min(max_km / (2 * EARTH_RADIUS_KM), math.pi / 2)) ** 2)
+        nodes = [i for i in found.tolist() if i >= 0]
+        return nodes, [2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(h, 1.0))) for h in hav.tolist()[:len(nodes)]]
 
     def within(self, *, lat: float, lon: float, max_km: float) -> list[int]:
         """Indices of the points within ``max_km`` (great circle), in index order."""

@@ -79,7 +79,10 @@ def format_referral(r: Referral, names: dict[str, str] | None = None) -> str:
     dest = r.destination
     origin = f"{r.origin.name}"
     if r.origin_point is not None:
-        origin += f" (nearest primary care to {r.origin_point.lat:.5f},{r.origin_point.lon:.5f}, {r.snap_km:.1f} km)"
+        origin = (f"{r.origin_point.lat:.5f},{r.origin_point.lon:.5f} (home centre {r.origin.name}, "
+                  f"{r.snap_km:.1f} km; distances from the point)")
+    elif r.measured_from == "home":
+        origin += " (distances from the home institution)"
     proxy = "; point is a proxy for the building" if dest.location_is_proxy else ""
     lines = [
         f"{_DIRECTION_ZH[r.direction]} {origin} → {dest.name}",
@@ -87,6 +90,9 @@ def format_referral(r: Referral, names: dict[str, str] | None = None) -> str:
         f"  distance {r.distance_km:.1f} km by the network, about {r.minutes:.0f} min at {r.speed_kmh:g} km/h",
         f"  why: [{r.step}] {r.explanation}",
     ]
+    if r.same_proxy_point:
+        lines.append(f"  same proxy point as {dest.name}: " + ", ".join(i.name for i in r.same_proxy_point)
+                     + " (their distance is not known; equal distances go by tier, then community role)")
     if r.session is not None:
         provider = f" (expert from {r.session.provider.name})" if r.session.provider else ""
         lines.append(f"  session: {r.session.text}{provider}")

@@ -305,19 +305,27 @@ class Router:
         >>> router = Router.from_region(load_region("quzhou"))
         >>> nodes, km = router.access_legs(Point(lat=28.97, lon=118.86))
         >>> [router.net.G.nodes[router.net.ids[j]]["name"] for j in nodes[:3]], km[:3]
-        (['衢州市人民医院', '衢州市中医医院', '衢州市第二人民医院'], [0.816, 0.816, 0.816])
+        (['衢州市第二人民医院', '衢州市人民医院', '衢州市中医医院'], [0.816, 0.816, 0.816])
         """
-        o, snap_km = self._snap_point(point)
-        return self._legs(point, o, snap_km)
+        return self._legs(point)[:2]
 
-    def _legs(self, point: Point, o: int, snap_km: float) -> tuple[list[int], list[float]]:
-        """:meth:`access_legs` of a point whose home centre ``o`` is ``snap_km`` away."""
-        assert self._everyone is not None  # a region with primary care has institutions
-        nodes, kms = self._everyone.nearest_k(lat=point.lat, lon=point.lon, k=ACCESS_K, max_km=ACCESS_MAX_KM)
-        if o not in nodes:
+    def _legs(self, point: Point) -> tuple[list[int], list[float], int, float]:
+        """:meth:`access_legs`, and the point's home centre and its great-circle km."""
+        lat, lon = check_lat_lon(lat=point.lat, lon=point.lon, within_china=True, field="origin")
+        if self._everyone is None:
+            raise InvalidRequest("origin", point, f"cannot be placed: region {self.region!r} has no institutions")
+        nodes, kms = self._everyone.nearest_k(lat=lat, lon=lon, k=ACCESS_K, max_km=ACCESS_MAX_KM)
+        primary = self.net.primary_care
+        # The nearest primary care among the nearest institutions is the nearest of all.
+        at = next((i for i, j in enumerate(nodes) if primary[j]), -1)
+        if at >= 0:
+            o, snap_km = nodes[at], kms[at]
+        else:
+            o, snap_km = self._snap_point(point)
             nodes.append(o)
             kms.append(snap_km)
-        return nodes, [round(km * self.road_factor * 1000.0) / 1000.0 for km in kms]
+        factor = self.road_factor * 1000.0
+        return nodes, [round(km * factor) / 1000.0 for km in kms], o, snap_km
 
     def _answer(self, render: Callable[..., _Answer], origin: object, specialty: str | None,
                 direction: object = "up", home: str | None = None, max_km: object = None,
@@ -333,10 +341,9 @@ class Router:
 
         start = Start()
         if isinstance(checked_origin, Point):
-            o, snap_km = self._snap_point(checked_origin)
-            start.snap_km = round(snap_km, 3)
+            start.nodes, start.kms, o, snap_km = self._legs(checked_origin)
+            start.snap_km = round(snap_km * 1000.0) / 1000.0
             start.point, start.measured_from = checked_origin, "origin_point"
-            start.nodes, start.kms = self._legs(checked_origin, o, snap_km)
         else:
             found = self.net.index.get(checked_origin)
             o = found if found is not None else self.net.index[

@@ -13,7 +13,7 @@ same float whichever way its links are added), a link between two
 institutions at one shared proxy point counting 0 (:func:`same_proxy_point`),
 and the tie priority among equal distances (:func:`tie_priority`).
 
-    >>> link_metres(np.array([1.0, 0.0005, 6.6634]), np.array([False, False, True])).tolist()
+    >>> link_metres(np.array([1.0, 0.0006, 6.6634]), np.array([False, False, True])).tolist()
     [1000.0, 1.0, 0.0]
 """
 
