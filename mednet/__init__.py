@@ -30,6 +30,11 @@ from mednet.specialties import SPECIALTIES, resolve_specialty
 from mednet.validate import validate_membership
 
 if TYPE_CHECKING:  # the lazy names, for type checkers
+    from mednet.importing import export_tables as export_tables
+    from mednet.importing import import_files as import_files
+    from mednet.importing import import_tables as import_tables
+    from mednet.importing import init_county as init_county
+    from mednet.importing import write_tables as write_tables
     from mednet.planning import Scenario as Scenario
     from mednet.planning import find_coverage_gaps as find_coverage_gaps
     from mednet.planning import load_scenario as load_scenario
@@ -44,6 +49,9 @@ _LAZY = {  # heavier modules (numba, the planning extra) load on first use, not 
     "Router": "mednet.routing", "Referral": "mednet.routing", "Point": "mednet.routing",
     "route_referral": "mednet.routing", "find_coverage_gaps": "mednet.planning", "what_if": "mednet.planning",
     "suggest_upgrades": "mednet.planning", "Scenario": "mednet.planning", "load_scenario": "mednet.planning",
+    # bringing regions in and out (the importing extra: pandas, openpyxl, fhir.resources)
+    "import_tables": "mednet.importing", "import_files": "mednet.importing", "export_tables": "mednet.importing",
+    "write_tables": "mednet.importing", "init_county": "mednet.importing",
 }
 
 

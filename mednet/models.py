@@ -98,6 +98,8 @@ class Location(Provenance):
     """
 
     kind: Literal["surveyed", "town_seat", "county_seat", "proxy"]
+    converted_from: Literal["GCJ-02", "BD-09"] | None = Field(
+        None, description="the datum the point was given in; lat/lon are its conversion to WGS84")
 
     @property
     def is_proxy(self) -> bool:
@@ -151,6 +153,65 @@ class Capability(Provenance):
         return not self.sessions
 
 
+class Registry(Provenance):
+    """What a health registry (卫生机构登记) records of an institution.
+
+    ``category`` is the WS 218-2002 卫生机构类别代码 (``C210`` 中心卫生院);
+    ``credit_code`` the 统一社会信用代码, its GB 32100-2015 check character
+    verified.
+    """
+
+    category: str | None = Field(None, pattern=r"^[A-Z]\d{3}$", description="WS 218-2002 category code, e.g. C210")
+    grade: str | None = Field(None, min_length=1, description="hospital grade as registered, e.g. 二级甲等")
+    credit_code: str | None = Field(None, description="统一社会信用代码 (18 characters, GB 32100-2015)")
+    licence_number: str | None = Field(None, min_length=1, description="医疗机构执业许可证登记号")
+    beds: int | None = Field(None, ge=0, description="approved beds (编制床位)")
+
+    @field_validator("credit_code")
+    @classmethod
+    def _valid_credit_code(cls, value: str | None) -> str | None:
+        from mednet.importing.credit_code import credit_code_problem
+
+        problem = credit_code_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class Detail(Provenance):
+    """One contact detail and where it comes from."""
+
+    value: str = Field(min_length=1)
+
+
+class Flag(Provenance):
+    """A yes/no fact and where it comes from."""
+
+    value: bool
+
+
+class Contact(Frozen):
+    """How patients and desks reach an institution; each detail names its source.
+
+    ``booking`` is a channel (an app, a mini-programme such as 闵行捷医, a
+    desk); ``hours`` opening hours as published; ``emergency_24h`` whether an
+    emergency department is open day and night.
+    """
+
+    phone: Detail | None = None
+    address: Detail | None = None
+    booking: Detail | None = None
+    hours: Detail | None = None
+    emergency_24h: Flag | None = None
+
+    def items(self) -> list[tuple[str, Detail | Flag]]:
+        """The details given, as (kind, detail) pairs in field order."""
+        return [(k, v) for k in CONTACT_KINDS if (v := getattr(self, k)) is not None]
+
+
+CONTACT_KINDS: tuple[str, ...] = ("phone", "address", "booking", "hours", "emergency_24h")
+
+
 class Institution(Frozen):
     """A hospital, health centre or shared service centre."""
 
@@ -165,6 +226,8 @@ class Institution(Frozen):
     location: Location
     capabilities: tuple[Capability, ...] = ()
     population: int | None = Field(None, ge=0, description="people served, when known")
+    registry: Registry | None = None
+    contact: Contact | None = None
     source: SourceKey
     inferred: bool = False
     note: str | None = None
@@ -329,6 +392,10 @@ def _source_refs(region: Region) -> Iterator[tuple[str, str]]:
         yield f"institutions[{i}].location.source", inst.location.source
         for j, cap in enumerate(inst.capabilities):
             yield f"institutions[{i}].capabilities[{j}].source", cap.source
+        if inst.registry is not None:
+            yield f"institutions[{i}].registry.source", inst.registry.source
+        for kind, detail in inst.contact.items() if inst.contact else ():
+            yield f"institutions[{i}].contact.{kind}.source", detail.source
     for i, com in enumerate(region.communities):
         yield f"communities[{i}].source", com.source
         for j, m in enumerate(com.members):
@@ -342,11 +409,15 @@ def _source_refs(region: Region) -> Iterator[tuple[str, str]]:
 
 
 __all__ = [
+    "CONTACT_KINDS",
     "SPECIALTY_CODES",
     "WEEKDAYS",
     "Capability",
     "Community",
+    "Contact",
     "CoveredCounty",
+    "Detail",
+    "Flag",
     "Institution",
     "Link",
     "LinkKind",
@@ -354,6 +425,7 @@ __all__ = [
     "Membership",
     "Provenance",
     "Region",
+    "Registry",
     "Role",
     "Roster",
     "RosterEntry",

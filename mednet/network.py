@@ -23,7 +23,8 @@ import numpy as np
 from scipy.sparse import csr_array
 
 from mednet.errors import InvalidRequest, UnknownCommunity, UnknownInstitution
-from mednet.models import Community, Region, Role, Tier
+from mednet.models import Community, Institution, Region, Role, Tier
+from mednet.places import township_short_names
 from mednet.specialties import SPECIALTY_CODES
 
 CRS = "EPSG:4326"
@@ -60,12 +61,25 @@ def build_network(region: Region) -> nx.Graph:
     return G
 
 
-def name_index(region: Region) -> dict[str, tuple[str, ...]]:
-    """Every id, name and alias (case-folded) → the institution ids it denotes."""
+def name_index(region: Region | Iterable[Institution]) -> dict[str, tuple[str, ...]]:
+    """Every id, name and alias (case-folded) → the institution ids it denotes (a region's, or any institutions').
+
+    A township or community centre is also known by its township's names
+    (``湖镇镇``, ``湖镇`` for the centre of 湖镇镇) where no id, name or alias
+    already means something else.
+    """
+    institutions = region.institutions if isinstance(region, Region) else tuple(region)
     index: dict[str, list[str]] = {}
-    for inst in region.institutions:
+    for inst in institutions:
         for key in dict.fromkeys((inst.id, inst.name, *inst.aliases)):
             index.setdefault(key.strip().casefold(), []).append(inst.id)
+    derived: dict[str, list[str]] = {}
+    for inst in institutions:
+        if inst.tier.is_primary_care and inst.township:
+            for key in township_short_names(inst.township):
+                if key.casefold() not in index:
+                    derived.setdefault(key.casefold(), []).append(inst.id)
+    index.update(derived)
     return {k: tuple(dict.fromkeys(v)) for k, v in index.items()}
 
 

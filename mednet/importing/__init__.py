@@ -1,0 +1,38 @@
+"""Bring a region in, and take it out again: tables (CSV/XLSX) and FHIR R4.
+
+Public names load on first use (pandas, openpyxl and fhir.resources are the
+``importing`` extra); see :mod:`mednet.importing.tables` for the sheets.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "import_tables": "mednet.importing.build", "import_files": "mednet.importing.build",
+    "export_tables": "mednet.importing.export", "write_tables": "mednet.importing.export",
+    "init_county": "mednet.importing.init",
+    "region_to_bundle": "mednet.importing.fhir", "region_from_bundle": "mednet.importing.fhir",
+}
+
+
+#: The modules of the ``importing`` extra.
+EXTRA_MODULES = ("pandas", "python_calamine", "openpyxl", "fhir.resources", "coordTransform")
+
+
+def require_importing() -> None:
+    """Fail with :class:`~mednet.errors.MissingExtra` unless the ``importing`` extra is installed."""
+    from mednet.extras import require_extra
+
+    for module in EXTRA_MODULES:
+        require_extra(module, "importing")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mednet.importing' has no attribute {name!r}")
+
+
+__all__ = [*_LAZY, "EXTRA_MODULES", "require_importing"]

@@ -1,0 +1,91 @@
+"""The README's "your own county in five minutes", end to end through the command line, and the CLI's errors."""
+
+import json
+import re
+import shlex
+import shutil
+from pathlib import Path
+from typing import Any
+
+from mednet.cli import main
+from mednet.regions import load_region
+
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLE = ROOT / "examples" / "longyou"
+
+
+def readme_commands() -> list[list[str]]:
+    """The commands of the README's "Your own county in five minutes" block."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```sh\n(.*?)```", readme.split("## Your own county in five minutes", 1)[1], re.S).group(1)
+    return [shlex.split(line.split("#")[0])[1:] for line in block.splitlines() if line.startswith("mednet ")]
+
+
+def test_five_minutes_with_the_bundled_example(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    init, *rest = readme_commands()
+    assert [c[0] for c in (init, *rest)] == ["init", "import", "validate", "coverage"]
+    assert main(init) == 0
+    started = {p.name for p in (tmp_path / "longyou").iterdir()}
+    assert started == {p.name for p in EXAMPLE.iterdir()}
+    for sheet in ("members.csv", "capabilities.csv", "sources.csv"):  # the planner's edits, as bundled
+        shutil.copy(EXAMPLE / sheet, tmp_path / "longyou" / sheet)
+    for untouched in started - {"members.csv", "capabilities.csv", "sources.csv"}:  # the rest is init's own output
+        assert (tmp_path / "longyou" / untouched).read_bytes() == (EXAMPLE / untouched).read_bytes(), untouched
+    for command in rest:
+        capsys.readouterr()
+        assert main(command) == 0, command
+    assert "儿科" in capsys.readouterr().out
+    assert main(["coverage", "longyou.json", "-s", "儿科", "--max-km", "30", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)
+    region = load_region(tmp_path / "longyou.json")
+    com = region.communities[0]
+    assert len(com.members) == 16 and com.lead == "c330825-hospital"
+    assert {m.institution for m in com.members} == {i.id for i in region.institutions}  # short names resolved
+
+
+def test_every_fact_of_the_example_no_source_gives_is_inferred(tmp_path):
+    assert main(["import", str(EXAMPLE), "-o", str(tmp_path / "longyou.json")]) == 0
+    region = load_region(tmp_path / "longyou.json")
+    facts: list[Any] = [*region.institutions, *(i.location for i in region.institutions),
+             *(c for i in region.institutions for c in i.capabilities), *(m for c in region.communities
+                                                                         for m in c.members), *region.links]
+    assert facts and all(f.inferred for f in facts)
+    assert all("占位" in i.name or i.tier.is_primary_care for i in region.institutions)
+
+
+def test_export_writes_tables_and_fhir(tmp_path, capsys):
+    assert main(["export", "minhang", "-o", str(tmp_path / "m.xlsx")]) == 0
+    assert main(["export", "minhang", "-o", str(tmp_path / "m.json"), "--format", "fhir"]) == 0
+    assert main(["import", str(tmp_path / "m.json"), "-o", str(tmp_path / "back.json")]) == 0
+    assert load_region(tmp_path / "back.json").institutions == load_region("minhang").institutions
+    assert main(["import", str(tmp_path / "m.xlsx"), "-o", str(tmp_path / "back2.json")]) == 0
+    assert load_region(tmp_path / "back2.json") == load_region("minhang")
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "龙游"]) == 2
+    assert "unknown county '龙游'" in capsys.readouterr().err
+    assert main(["init", "龙游县", "--id", "ly"]) == 0
+    assert main(["init", "龙游县", "--id", "ly"]) == 2
+    assert "already exists (add --force to overwrite)" in capsys.readouterr().err
+    assert main(["import", "missing.xlsx", "-o", "x.json"]) == 2
+    assert "missing.xlsx: no such file" in capsys.readouterr().err
+
+
+def test_docs_list_every_sheet_and_column():
+    from mednet.importing.sheets import SHEETS
+
+    docs = (ROOT / "docs" / "importing.md").read_text(encoding="utf-8")
+    for sheet in SHEETS.values():
+        assert f"### {sheet.zh} `{sheet.key}`" in docs
+        assert all(f"| `{c.key}` | {c.zh} |" in docs for c in sheet.columns), sheet.key
+
+
+def test_import_problems_as_json(tmp_path, capsys):
+    assert main(["import", str(ROOT / "tests" / "fixtures" / "importing" / "planted.xlsx"), "-o",
+                 str(tmp_path / "x.json"), "--format", "json"]) == 1
+    problems = json.loads(capsys.readouterr().out)
+    assert {"file", "sheet", "row", "column", "value", "rule", "message"} <= set(problems[0])
+    assert len(problems) == 8
