@@ -130,19 +130,19 @@ class SpatialIndex:
         self.phi, self.lam = np.radians(lat[self.order]), np.radians(lon[self.order])
         self.cos_phi = np.cos(self.phi)
         self.cos_min = float(self.cos_phi.min())
-        self._search = _ring_search()
+        self._search = _k_ring_search()
 
     def nearest(self, *, lat: float, lon: float) -> tuple[int, float]:
         """Index of the nearest point and its great-circle distance in km."""
-        i, hav = self._search(lat, lon, self.ptr, self.order, self.phi, self.lam, self.cos_phi, self.cos_min,
-                              self.row0, self.col0, self.height, self.width, self.CELL_DEG)
-        return i, 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(hav, 1.0)))
+        found, hav = self._search(lat, lon, self.ptr, self.order, self.phi, self.lam, self.cos_phi, self.cos_min,
+                                  self.row0, self.col0, self.height, self.width, self.CELL_DEG, 1, 1.0)
+        return int(found[0]), 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(float(hav[0]), 1.0)))
 
     def nearest_k(self, *, lat: float, lon: float, k: int, max_km: float) -> tuple[list[int], list[float]]:
         """Indices of the ``k`` nearest points within ``max_km`` (great circle), nearest first, and their km."""
-        found, hav = _k_ring_search()(lat, lon, self.ptr, self.order, self.phi, self.lam, self.cos_phi,
-                                      self.cos_min, self.row0, self.col0, self.height, self.width, self.CELL_DEG,
-                                      k, math.sin(min(max_km / (2 * EARTH_RADIUS_KM), math.pi / 2)) ** 2)
+        found, hav = self._search(lat, lon, self.ptr, self.order, self.phi, self.lam, self.cos_phi, self.cos_min,
+                                  self.row0, self.col0, self.height, self.width, self.CELL_DEG,
+                                  k, math.sin(min(max_km / (2 * EARTH_RADIUS_KM), math.pi / 2)) ** 2)
         nodes = [i for i in found.tolist() if i >= 0]
         return nodes, [2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(h, 1.0))) for h in hav.tolist()[:len(nodes)]]
 
@@ -152,16 +152,8 @@ class SpatialIndex:
 
 
 @functools.cache
-def _ring_search() -> Callable[..., tuple[int, float]]:
-    """:func:`_nearest_in_rings` compiled (numba is imported only when an index is first built)."""
-    from numba import njit
-
-    return njit(cache=True)(_nearest_in_rings)
-
-
-@functools.cache
 def _k_ring_search() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
-    """:func:`_k_nearest_in_rings` compiled."""
+    """:func:`_k_nearest_in_rings` compiled (numba is imported only when an index is first built)."""
     from numba import njit
 
     return njit(cache=True)(_k_nearest_in_rings)
@@ -169,8 +161,13 @@ def _k_ring_search() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
 
 def _k_nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, col0, height, width, cell, k,
                         max_hav):  # pragma: no cover - compiled
-    """The ``k`` smallest haversines up to ``max_hav`` and their points (-1 where fewer), ring by ring as
-    :func:`_nearest_in_rings`, stopping when no farther ring can hold a nearer point or one within reach."""
+    """The ``k`` smallest haversines up to ``max_hav`` and their points (-1 where fewer), ring by ring around
+    the query's cell, stopping when no farther ring can hold a nearer point or one within reach.
+
+    A point ``r + 1`` rings away differs by at least ``r`` cells in latitude
+    or longitude, so its haversine is at least ``cos(lat) * cos_min *
+    sin²(r * cell / 2)`` (``cos_min``: the smallest cos(lat) of the points).
+    """
     qphi, qlam = math.radians(lat), math.radians(lon)
     qcos = math.cos(qphi)
     ci = int(math.floor(lat / cell)) - row0  # noqa: RUF046 - numba types floor() as float
@@ -204,43 +201,6 @@ def _k_nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, 
         bound = math.sin(math.radians(r * cell) / 2)
         floor = qcos * cos_min * bound * bound
         if best[k - 1] <= floor or floor > max_hav:
-            break
-    return best_i, best
-
-
-def _nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, col0, height, width,
-                  cell):  # pragma: no cover - compiled
-    """Ring by ring around the query's cell; stops when no farther ring can hold a nearer point.
-
-    A point ``r + 1`` rings away differs by at least ``r`` cells in latitude
-    or longitude, so its haversine is at least ``cos(lat) * cos_min *
-    sin²(r * cell / 2)`` (``cos_min``: the smallest cos(lat) of the points).
-    """
-    qphi, qlam = math.radians(lat), math.radians(lon)
-    qcos = math.cos(qphi)
-    ci = int(math.floor(lat / cell)) - row0  # noqa: RUF046 - numba types floor() as float
-    cj = int(math.floor(lon / cell)) - col0  # noqa: RUF046
-    best, best_i = np.inf, -1
-    reach = max(height, width) + abs(ci) + abs(cj) + 1
-    for r in range(reach + 1):
-        for di in range(-r, r + 1):
-            i = ci + di
-            if i < 0 or i >= height:
-                continue
-            step = 1 if abs(di) == r else 2 * r
-            j = cj - r
-            while j <= cj + r:
-                if 0 <= j < width:
-                    c = i * width + j
-                    for t in range(ptr[c], ptr[c + 1]):
-                        a = math.sin((phi[t] - qphi) / 2)
-                        b = math.sin((lam[t] - qlam) / 2)
-                        h = a * a + qcos * cos_phi[t] * b * b
-                        if h < best:
-                            best, best_i = h, order[t]
-                j += step
-        bound = math.sin(math.radians(r * cell) / 2)
-        if best <= qcos * cos_min * bound * bound:
             break
     return best_i, best
 
