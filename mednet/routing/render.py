@@ -66,6 +66,7 @@ class Renderer:
         self.net, self.G, self.region, self.speed_kmh = net, net.G, region, speed_kmh
         self._homes, self._community_names = home, community_names
         self._link_from, self._link_to, self._metres = link_from, link_to, metres
+        self._points = list(zip(net.lat.tolist(), net.lon.tolist(), strict=True))
         self._lock = threading.Lock()
         # Every institution's ref, by index, made up front: answers take them by list index (a list lookup is
         # the cheapest per passed-over institution, and there is no "not made yet" check to pay).
@@ -161,11 +162,10 @@ class Renderer:
         dest = nodes[0]
         if not self.refs[dest].location_is_proxy:
             return []
-        lat, lon = self.net.lat, self.net.lon
-        at = (lat[dest], lon[dest])
-        others = [] if start.point is not None else [o]
-        others += nodes[1:]
-        return [j for j in dict.fromkeys(others) if j != dest and (lat[j], lon[j]) == at]
+        points = self._points
+        at = points[dest]
+        others = nodes[1:] if start.point is not None else [o, *nodes[1:]]
+        return [j for j in dict.fromkeys(others) if j != dest and points[j] == at]
 
     def _access_hop(self, start: Any) -> Hop:
         """The access leg from the point to the start the path leaves from."""
