@@ -18,26 +18,40 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mednet.importing.cells import CellProblem
 
+#: Characters of a name the "did you mean" matcher looks at: the cost of a suggestion is bounded by it (names
+#: longer than any known one are typos of their start, or not names at all).
+SUGGEST_MAX_CHARS = 64
+
 
 def closest_names(name: str, known: Iterable[str], *, n: int = 3) -> list[str]:
     """The known names nearest to ``name``, best first (may be empty).
 
+    Only the first :data:`SUGGEST_MAX_CHARS` characters of ``name`` and of each
+    known name are compared, and candidates whose quick upper bound cannot
+    reach the cut are skipped, so the cost stays bounded whatever the input.
+
     >>> closest_names("pediatrics", ["paediatrics", "pathology"])
     ['paediatrics']
+    >>> closest_names("paediatrics" + "x" * 7000, ["paediatrics", "pathology"])
+    ['paediatrics']
     """
-    query = name.strip().casefold()
+    query = name.strip().casefold()[:SUGGEST_MAX_CHARS]
     if not query:
         return []
-
-    def score(candidate: str) -> tuple[float, float]:
-        key = candidate.casefold()
-        whole = difflib.SequenceMatcher(None, query, key).ratio()
-        prefix = difflib.SequenceMatcher(None, query, key[: len(query)]).ratio()  # "华铺" ~ "华埠镇卫生院"
+    scored: list[tuple[tuple[float, float], str]] = []
+    matcher = difflib.SequenceMatcher(None, "", query)  # seq2 (the query) is analysed once
+    for candidate in dict.fromkeys(known):
+        key = candidate.casefold()[:SUGGEST_MAX_CHARS]
         contains = 0.9 if query in key or key in query else 0.0
-        return max(whole, prefix, contains), whole
-
-    scored = sorted(((score(k), k) for k in dict.fromkeys(known)), key=lambda sk: sk[0], reverse=True)
-    return [k for (best, _), k in scored[:n] if best >= 0.5]
+        matcher.set_seq1(key[: len(query)])  # "华铺" ~ "华埠镇卫生院"
+        prefix = matcher.ratio() if matcher.quick_ratio() >= 0.5 else 0.0
+        matcher.set_seq1(key)  # the whole name also breaks ties, so it is computed whenever the name qualifies
+        whole = matcher.ratio() if max(prefix, contains) >= 0.5 or matcher.quick_ratio() >= 0.5 else 0.0
+        best = max(whole, prefix, contains)
+        if best >= 0.5:
+            scored.append(((best, whole), candidate))
+    scored.sort(key=lambda sk: sk[0], reverse=True)
+    return [k for _, k in scored[:n]]
 
 
 class MednetError(Exception):

@@ -1,11 +1,12 @@
 """The FastAPI application: ``create_app()`` and its lifespan.
 
-Nothing happens at import time: the settings are read and the regions
-loaded when the app starts (its lifespan), once, and kept read-only in
-``app.state.regions``.
+Nothing happens at import time: the settings are read and the region
+files checked when the app starts (its lifespan); the routers are then
+built in the background (``app.state.loader``, see :mod:`service.deps`) and
+kept read-only, while the service already answers ``/ready`` with 503.
 
     >>> app = create_app()
-    >>> app.title, hasattr(app.state, "regions")
+    >>> app.title, hasattr(app.state, "loader")
     ('mednet referral desk', False)
 """
 
@@ -13,27 +14,21 @@ from __future__ import annotations
 
 import gc
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 
 from mednet import __version__
 from service.config import Settings, get_settings
-from service.deps import load_served_regions
-from service.errors import ProblemDetails, document_problems, install_error_handlers
-from service.routers import (
-    communities,
-    coverage,
-    health,
-    institutions,
-    regions,
-    routes,
-    specialties,
-    validation,
-)
+from service.deps import RegionLoader, read_regions
+from service.docs import include_docs
+from service.errors import install_error_handlers
+from service.heavy import HeavyWork
+from service.metrics import Metrics
+from service.middleware import Guard
+from service.openapi import finish_openapi
+from service.routers import include_routers
 
 logger = logging.getLogger("service")
 
@@ -52,49 +47,30 @@ limits 409.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     folder = settings.region_folder()
-    start = time.perf_counter()
-    app.state.regions = load_served_regions(folder)
-    # The regions stay for the life of the process: move them out of the garbage collector's sight, so that
-    # its full collections (which requests' allocations trigger) do not walk hundreds of thousands of objects.
-    gc.collect()
-    gc.freeze()
-    logger.info("loaded %d region(s) from %s in %.2f s: %s", len(app.state.regions), folder,
-                time.perf_counter() - start, ", ".join(app.state.regions) or "none")
+    app.state.loader = RegionLoader(read_regions(folder), folder=folder).start()
+    app.state.heavy = HeavyWork(threads=settings.heavy_threads, queue=settings.heavy_queue,
+                                cache_entries=settings.heavy_cache_entries)
+    logger.info("checked the region files of %s; building the routers in the background", folder)
     try:
         yield
     finally:
-        app.state.regions = None
-        gc.unfreeze()
+        app.state.heavy.close()
+        if app.state.loader.regions is not None:
+            gc.unfreeze()
+        app.state.loader = None
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service, serving the regions of ``settings.regions_dir`` (default: from the environment)."""
     app = FastAPI(
         title="mednet referral desk", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+        docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
     )
-    app.state.settings = settings or get_settings()
+    app.state.settings = settings = settings or get_settings()
+    app.state.metrics = metrics = Metrics()
     install_error_handlers(app)
-    # The referral endpoint is the hot path: it goes first, ahead of the documentation routes and the
-    # included routers, which are matched one after another (each match costs 1-2 µs in-process).
-    app.router.routes[0:0] = routes.router.routes
-    for module in (health, specialties, regions, institutions, communities, validation, coverage):
-        app.include_router(module.router)
-    _finish_openapi(app)
+    include_routers(app)
+    include_docs(app)
+    app.add_middleware(Guard, settings=settings, metrics=metrics)
+    finish_openapi(app)
     return app
-
-
-def _finish_openapi(app: FastAPI) -> None:
-    """Add the problem bodies to the document (routes refer to them by name)."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document = document_problems(build())
-            schema = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
-            components = document.setdefault("components", {}).setdefault("schemas", {})
-            components.update(schema.pop("$defs", {}))
-            components["ProblemDetails"] = schema
-            app.openapi_schema = document
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,7 +1,12 @@
 """Service settings, read from ``MEDNET_*`` environment variables when asked for.
 
+Every limit has a safe default for a hospital intranet; set
+``MEDNET_<FIELD>`` (e.g. ``MEDNET_MAX_BODY_BYTES=131072``) to change it.
+
     >>> Settings(regions_dir="data/regions").regions_dir.name
     'regions'
+    >>> Settings().max_body_bytes
+    65536
 """
 
 from __future__ import annotations
@@ -16,13 +21,29 @@ from mednet.regions import regions_dir
 
 
 class Settings(BaseSettings):
-    """What the service serves; every field can be set as ``MEDNET_<FIELD>``."""
+    """What the service serves and the limits it keeps; every field can be set as ``MEDNET_<FIELD>``."""
 
     model_config = SettingsConfigDict(env_prefix="MEDNET_", frozen=True, extra="ignore")
 
     regions_dir: Path | None = Field(
         None, description="folder of region files to serve; default: the bundled data/regions"
     )
+    max_body_bytes: int = Field(64 * 1024, gt=0, description="largest request body; larger ones are answered 413")
+    max_header_bytes: int = Field(16 * 1024, gt=0, description="largest request line and headers together; "
+                                  "larger ones are answered 431 and the connection closed")
+    header_timeout_s: float = Field(10.0, gt=0, description="seconds a client may take to send a request's line "
+                                    "and headers (from its first byte, or from connecting); then 408 and close")
+    body_timeout_s: float = Field(10.0, gt=0, description="seconds a client may take to send a request's body; "
+                                  "then 408 and close")
+    idle_timeout_s: int = Field(5, gt=0, description="seconds an idle keep-alive connection is kept open")
+    max_concurrency: int = Field(256, gt=0, description="requests handled at once per worker; more are "
+                                 "answered 503 with Retry-After")
+    heavy_threads: int = Field(1, gt=0, description="threads per worker for slow work (coverage, validation), "
+                               "off the event loop")
+    heavy_queue: int = Field(8, ge=0, description="slow requests waiting for a thread per worker; more are "
+                             "answered 503 with Retry-After")
+    heavy_cache_entries: int = Field(64, ge=0, description="slow answers kept per worker, by their parameters")
+    access_log: bool = Field(True, description="log one structured line per request")
 
     def region_folder(self) -> Path:
         return self.regions_dir or regions_dir()

@@ -1,16 +1,28 @@
 """What the routers depend on: the regions loaded at start, one :class:`ServedRegion` each.
 
+The region files are read and checked when the app starts (a broken file
+stops the start); compiling the routing kernel and building the routers
+then happens in a background thread (:class:`RegionLoader`), while the
+service already answers (``/ready`` 503 with ``Retry-After`` until done).
+
 Dependencies are ``async`` so that they run on the event loop, not in the
 thread pool (the route endpoint is on the hot path).
 """
 
 from __future__ import annotations
 
+import fcntl
+import gc
+import logging
+import tempfile
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import networkx as nx
 import numpy as np
@@ -20,10 +32,15 @@ from starlette.requests import HTTPConnection
 
 from mednet.errors import UnknownRegion
 from mednet.models import Institution, Region
-from mednet.network import CompiledNetwork
 from mednet.regions import list_regions, load_region
-from mednet.routing import Router, warm_up
-from mednet.validate import CommunitySummary, ValidationReport, summarize_communities, validate_membership
+from mednet.validate import CommunitySummary, summarize_communities
+from service.limits import NAME_MAX_CHARS, NAME_PATTERN
+
+if TYPE_CHECKING:  # the routing kernel (numba) is imported by the loader thread, not at start
+    from mednet.network import CompiledNetwork
+    from mednet.routing import Router
+
+logger = logging.getLogger("service")
 
 
 @dataclass(eq=False)
@@ -36,12 +53,12 @@ class ServedRegion:
     institutions: dict[str, Institution] = field(repr=False)
     lat: np.ndarray = field(repr=False)
     lon: np.ndarray = field(repr=False)
-    _validation: ValidationReport | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_region(cls, region: Region) -> ServedRegion:
         """Build the network and compile it for routing, once."""
+        from mednet.routing import Router
+
         insts = region.institutions
         router = Router.from_region(region)
         return cls(
@@ -61,25 +78,69 @@ class ServedRegion:
         """The network in array form (the router's)."""
         return self.router.net
 
-    def validation(self) -> ValidationReport:
-        """The membership report, computed on first use and kept."""
-        with self._lock:
-            if self._validation is None:
-                self._validation = validate_membership(self.region)
-            return self._validation
+
+def read_regions(folder: Path) -> dict[str, Region]:
+    """Every region file in ``folder``, read and checked (fast); raises on a broken file."""
+    return {name: load_region(folder / f"{name}.json") for name in list_regions(folder)}
 
 
-def load_served_regions(folder: Path) -> dict[str, ServedRegion]:
-    """Every region file in ``folder``, loaded and compiled; raises on a broken file."""
-    warm_up()  # compile the routing kernel now, not on the first referral
-    return {name: ServedRegion.from_region(load_region(folder / f"{name}.json")) for name in list_regions(folder)}
+@contextmanager
+def compile_lock() -> Iterator[None]:
+    """Held while compiling the routing kernel: with several workers, the first compiles it and writes
+    numba's on-disk cache, the others wait and then load it (instead of each compiling its own)."""
+    with open(Path(tempfile.gettempdir()) / "mednet-kernel.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+class RegionLoader:
+    """Compiles the routing kernel and builds each region's router in a background thread.
+
+    ``regions`` is None until done; ``error`` says why it failed, if it did.
+    """
+
+    def __init__(self, regions: dict[str, Region], *, folder: Path) -> None:
+        self.pending, self.folder = regions, folder
+        self.regions: dict[str, ServedRegion] | None = None
+        self.error: str | None = None
+        self.thread = threading.Thread(target=self._load, name="mednet-loader", daemon=True)
+
+    def start(self) -> RegionLoader:
+        self.thread.start()
+        return self
+
+    def _load(self) -> None:
+        start = time.perf_counter()
+        try:
+            from mednet.routing import warm_up
+
+            with compile_lock():
+                warm_up()  # compile the routing kernel now (or load it from numba's cache), not on a referral
+            regions = {name: ServedRegion.from_region(region) for name, region in self.pending.items()}
+        except Exception as err:
+            self.error = f"{type(err).__name__}: {err}"
+            logger.error("could not load the regions of %s: %s", self.folder, self.error)
+            return
+        # The regions stay for the life of the process: move them out of the garbage collector's sight, so that
+        # its full collections (which requests' allocations trigger) do not walk hundreds of thousands of objects.
+        gc.collect()
+        gc.freeze()
+        self.regions = regions
+        logger.info("ready: %d region(s) from %s in %.2f s: %s", len(regions), self.folder,
+                    time.perf_counter() - start, ", ".join(regions) or "none")
 
 
 def served_regions(conn: HTTPConnection) -> dict[str, ServedRegion]:
-    """The loaded regions; 503 while the app has not finished starting."""
-    regions = getattr(conn.app.state, "regions", None)
+    """The loaded regions; 503 with ``Retry-After`` while they are loading (or if loading failed)."""
+    loader: RegionLoader | None = getattr(conn.app.state, "loader", None)
+    regions = None if loader is None else loader.regions
     if regions is None:
-        raise HTTPException(503, "regions are not loaded yet; retry shortly", headers={"Retry-After": "1"})
+        why = "regions are loading; retry shortly" if loader is None or loader.error is None else (
+            f"regions could not be loaded ({loader.error})")
+        raise HTTPException(503, why, headers={"Retry-After": "1"})
     return regions
 
 
@@ -92,7 +153,8 @@ def find_region(conn: HTTPConnection, region: str) -> ServedRegion:
     return found
 
 
-RegionId = Annotated[str, PathParam(description="region id, e.g. `quzhou` (see `GET /regions`)")]
+RegionId = Annotated[str, PathParam(min_length=1, max_length=NAME_MAX_CHARS, pattern=NAME_PATTERN,
+                                    description="region id, e.g. `quzhou` (see `GET /regions`)")]
 
 
 async def get_region(conn: HTTPConnection, region: RegionId) -> ServedRegion:

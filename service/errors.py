@@ -9,8 +9,14 @@ unknown region, institution or community                   404
 unknown specialty; invalid value (library or pydantic)     422
 malformed JSON body                                        400
 no institution capable within the limits                   409
+body too large; body not ``application/json``              413; 415
+client too slow sending headers or body; headers too large 408; 431
+busy (too many requests, or slow work queued); not ready   503 (``Retry-After``)
 anything else (a bug: logged, never expected)              500
 =========================================================  ======
+
+``detail`` is at most :data:`DETAIL_MAX_CHARS` characters: it never echoes
+kilobytes of input back.
 
 Routes declare what they may answer with :func:`problem_responses`, so the
 OpenAPI document lists these bodies and clients can rely on them.
@@ -27,6 +33,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from mednet.errors import (
     InvalidRequest,
@@ -42,6 +49,8 @@ logger = logging.getLogger("service")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _TYPE_PREFIX = "urn:mednet:problem:"
+#: Longest ``detail``; longer ones are cut and end in "…".
+DETAIL_MAX_CHARS = 500
 
 
 class FieldProblem(BaseModel):
@@ -81,8 +90,17 @@ _DESCRIPTIONS = {
     400: "Malformed request body (not JSON)",
     404: "Unknown region, institution or community; `suggestions` holds the closest names",
     409: "No institution offers the specialty within the limits given; `detail` says why",
+    413: "Request body larger than the service accepts (`MEDNET_MAX_BODY_BYTES`)",
+    415: "Request body not sent as `application/json`",
     422: "Invalid value; `field` names it, `detail` states the rule",
-    503: "Not ready: regions are not loaded yet",
+    503: "Not ready (regions still loading) or busy; retry after `Retry-After` seconds",
+}
+#: status -> (slug, title) of the HTTP-level problems.
+_HTTP_KINDS = {
+    404: ("not-found", "Not found"), 405: ("method-not-allowed", "Method not allowed"),
+    408: ("request-timeout", "Request timeout"), 413: ("body-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"), 431: ("headers-too-large", "Headers too large"),
+    503: ("not-ready", "Not ready"),
 }
 
 
@@ -94,6 +112,13 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def problem(status: int, slug: str, title: str, detail: str, *, field: str | None = None,
             suggestions: Iterable[str] = (), errors: Iterable[FieldProblem] = ()) -> ProblemResponse:
+    """A problem answer; ``detail`` cut to :data:`DETAIL_MAX_CHARS`.
+
+    >>> len(problem(422, "invalid-value", "Invalid value", "x" * 10_000).body) < 1_000
+    True
+    """
+    if len(detail) > DETAIL_MAX_CHARS:
+        detail = detail[:DETAIL_MAX_CHARS - 1] + "…"
     body = ProblemDetails(type=_TYPE_PREFIX + slug, title=title, status=status, detail=detail, field=field,
                           suggestions=list(suggestions), errors=list(errors))
     return ProblemResponse(body.model_dump(mode="json"), status_code=status)
@@ -136,7 +161,9 @@ def _field_problem(error: dict[str, Any]) -> FieldProblem:
     field = _dotted(error.get("loc", ()))
     cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, InvalidRequest):
-        if cause.parameter.isidentifier() and field.rsplit(".", 1)[-1] != cause.parameter:
+        if cause.field is not None and cause.field != cause.parameter:  # raised naming the request field
+            field = cause.field
+        elif cause.parameter.isidentifier() and field.rsplit(".", 1)[-1] != cause.parameter:
             field = cause.parameter if field == "body" else f"{field}.{cause.parameter}"
         return FieldProblem(field=field, rule=f"{cause.rule}, got {cause.value!r}")
     return FieldProblem(field=field, rule=_rule(error))
@@ -199,11 +226,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, err: StarletteHTTPException) -> ProblemResponse:
-        slug = {404: "not-found", 405: "method-not-allowed", 503: "not-ready"}.get(err.status_code, "http-error")
-        title = {404: "Not found", 405: "Method not allowed", 503: "Not ready"}.get(err.status_code, "HTTP error")
-        response = problem(err.status_code, slug, title, str(err.detail))
+        slug, title = _HTTP_KINDS.get(err.status_code, ("http-error", "HTTP error"))
+        response = problem(err.status_code, slug, title, str(err.detail),
+                           field="body" if err.status_code in (413, 415) else None)
         response.headers.update(err.headers or {})
         return response
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, err: ClientDisconnect) -> ProblemResponse:
+        # Nobody is left to read the answer: one line, not a traceback.
+        logger.info("client disconnected before sending the whole request: %s %s", request.method, request.url.path)
+        return problem(400, "client-disconnected", "Client disconnected", "the client hung up mid-request")
 
     @app.exception_handler(Exception)
     async def _last_resort(request: Request, err: Exception) -> ProblemResponse:

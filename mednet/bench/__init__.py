@@ -1,7 +1,8 @@
 """``mednet bench``: performance figures beside a reference measured in the same run.
 
-Each area module in this package (``routing``, ``coverage``, ``http``)
-defines ``run(*, quick: bool) -> list[BenchRow]``. Every row states its own
+Each area module (``routing`` and ``coverage`` in this package; ``http``,
+which drives the service, in ``service.bench``) defines
+``run(*, quick: bool) -> list[BenchRow]``. Every row states its own
 reference, so the report gives ratios rather than raw times alone: this
 machine is shared and absolute times drift.
 """

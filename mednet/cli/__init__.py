@@ -2,7 +2,9 @@
 
 Each subcommand module defines ``register(subparsers)`` which adds its
 parser and sets ``func(args) -> int`` (the exit code). Errors a user can
-cause print one line and exit 2; no traceback reaches the terminal.
+cause print one line and exit 2, and so does every operating-system error
+(a read-only folder, a full disk, a closed standard output); no traceback
+reaches the terminal.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
@@ -61,8 +64,24 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
+    except BrokenPipeError:  # the reader of standard output went away
+        _silence_stdout()
+        print("mednet: error: standard output was closed before everything was written (EPIPE)", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:  # a read-only folder, a full disk, a missing file...: one line, never a traceback
+        from mednet.cli.output import describe_os_error
+
+        print(f"mednet: error: {describe_os_error(err)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
 
 
 def from_check(check: Callable[[Any], T], parse: Callable[[str], Any] = str) -> Callable[[str], T]:

@@ -13,6 +13,12 @@ import json
 import sys
 
 from mednet.bench import AREAS, BenchRow, format_rows
+from mednet.cli.output import write_stdout
+from mednet.errors import MissingExtra
+
+#: Where each area's ``run(*, quick)`` lives. The HTTP load benchmark drives the service, so it lives in the
+#: service package (installed with mednet; the library never imports it) and is imported only when asked for.
+AREA_MODULES = {"routing": "mednet.bench.routing", "coverage": "mednet.bench.coverage", "http": "service.bench"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,19 +35,17 @@ def run(args: argparse.Namespace) -> int:
     rows: list[BenchRow] = []
     for area in areas:
         try:
-            module = importlib.import_module(f"mednet.bench.{area}")
+            module = importlib.import_module(AREA_MODULES[area])
         except ModuleNotFoundError as err:
-            if err.name != f"mednet.bench.{area}":
-                raise
-            print(f"mednet: bench area {area!r} is not part of this build", file=sys.stderr)
-            continue
+            raise MissingExtra(module=err.name or area, extra="service" if area == "http" else "all") from None
         print(f"measuring {area} …", file=sys.stderr, flush=True)
         rows.extend(module.run(quick=args.quick))
     if args.quick:  # a smaller network: its figures say nothing about the national targets
         rows = [dataclasses.replace(r, met=None) for r in rows]
         print("quick run on a smaller network: smoke figures only, targets not judged", file=sys.stderr)
     if args.format == "json":
-        print(json.dumps([dataclasses.asdict(r) | {"ratio": r.ratio} for r in rows], ensure_ascii=False, indent=1))
+        write_stdout(json.dumps([dataclasses.asdict(r) | {"ratio": r.ratio} for r in rows], ensure_ascii=False,
+                                indent=1))
     else:
-        print(format_rows(rows))
+        write_stdout(format_rows(rows))
     return 0

@@ -13,13 +13,13 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from mednet.cli import positive_int
+from mednet.cli.output import write_files, write_stdout
 from mednet.errors import InvalidRequest
 from mednet.network import build_network, compile_network
 from mednet.planning import (
@@ -92,18 +92,20 @@ def run(args: argparse.Namespace) -> int:
                                       include_sessions=not args.permanent_only)
 
     text = render(result, args.format, title=f"{region.name} ({region.id})", names=net.G.nodes)
+    outputs: dict[str, Callable[[str], object]] = {}
     if args.map and one is not None and args.map.lower().endswith(".html"):
         from mednet.planning.maps import draw_coverage_html
 
         page = draw_coverage_html(report, one)
-        _write_atomic(args.map, lambda tmp: page.save(tmp))
+        outputs[args.map] = lambda tmp: page.save(tmp)
     elif args.map and one is not None:
         figure = report.to_map(one)
-        _write_atomic(args.map, lambda tmp: figure.savefig(tmp))
+        outputs[args.map] = lambda tmp: figure.savefig(tmp, format=Path(args.map).suffix[1:].lower())
     if args.output:
-        _write_atomic(args.output, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-    else:
-        sys.stdout.write(text)
+        outputs[args.output] = lambda tmp: Path(tmp).write_text(text, encoding="utf-8")
+    write_files(outputs)  # the map and the table together, or neither
+    if not args.output:
+        write_stdout(text)
     return 0
 
 
@@ -256,19 +258,6 @@ def _check_target(option: str, path: str, suffixes: tuple[str, ...] | None) -> N
         raise InvalidRequest(option, path, "must be in an existing folder")
     if target.is_dir():
         raise InvalidRequest(option, path, "must be a file, not a folder")
-
-
-def _write_atomic(path: str, write: Callable[[str], object]) -> None:
-    """Write through a temporary file beside ``path`` and rename: never a half-written file."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class _Progress:

@@ -13,6 +13,7 @@ import datetime as dt
 import sys
 
 from mednet.cli import EXIT_OK, EXIT_PROBLEMS, from_check
+from mednet.cli.output import write_stdout
 from mednet.errors import NoCapableInstitution
 from mednet.models import LinkKind
 from mednet.regions import load_region
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"mednet: {err}", file=sys.stderr)
         return EXIT_PROBLEMS
     names = {i: router.G.nodes[i]["name"] for h in referral.path for i in (h.from_id, h.to_id) if i in router.G}
-    print(referral.model_dump_json(indent=1) if args.format == "json" else format_referral(referral, names))
+    write_stdout(referral.model_dump_json(indent=1) if args.format == "json" else format_referral(referral, names))
     return EXIT_OK
 
 

@@ -1,9 +1,10 @@
 """``mednet serve [--host 127.0.0.1] [--port 8000] [--workers N] [--regions-dir DIR]``.
 
 Runs the referral-desk HTTP service (the FastAPI app in ``service/``) under
-uvicorn. Every region file is loaded once per worker at start; the
-interactive OpenAPI document is at ``http://HOST:PORT/docs``. Broken region
-files are reported before the server starts.
+uvicorn. The port answers at once (``/ready`` is 503 until every worker has
+built its routers); the interactive OpenAPI document is at
+``http://HOST:PORT/docs``. Broken region files are reported before the
+server starts. Limits and timeouts come from ``MEDNET_*`` settings.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 from pathlib import Path
 
 from mednet.cli import positive_int
-from mednet.errors import InvalidRequest
+from mednet.errors import InvalidRequest, MissingExtra
 from mednet.regions import list_regions, load_region, regions_dir
 
 
@@ -51,14 +52,16 @@ def check_regions_dir(folder: Path) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    try:
+        from service.server import serve
+    except ModuleNotFoundError as err:
+        raise MissingExtra(module=err.name or "the service", extra="service") from None
     folder = (args.regions_dir or regions_dir()).resolve()
     check_regions_dir(folder)
-    # Workers are separate processes that build their own settings: the environment carries the folder.
+    # Workers are separate processes that build their own settings: the environment carries them.
     os.environ["MEDNET_REGIONS_DIR"] = str(folder)
-    uvicorn.run(
-        "service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        access_log=not args.no_access_log, log_level="info",
-    )
+    if args.no_access_log:
+        os.environ["MEDNET_ACCESS_LOG"] = "false"
+    serve(host=args.host, port=args.port, workers=args.workers)
     return 0
+

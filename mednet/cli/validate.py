@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from mednet.cli.output import write_stdout
 from mednet.regions import load_region
 from mednet.validate import ValidationReport, validate_membership
 
@@ -23,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     region = load_region(args.region)
     report = validate_membership(region)
-    print(report.to_json() if args.format == "json" else format_report(report, title=f"{region.name} ({region.id})"))
+    title = f"{region.name} ({region.id})"
+    write_stdout(report.to_json() if args.format == "json" else format_report(report, title=title))
     return 0 if report.ok else 1
 
 

@@ -1,1 +1,25 @@
-"""One router per resource: health, specialties, regions, institutions, communities, routes, validation."""
+"""One router per resource, each owning its prefix and tags; :func:`include_routers` assembles them.
+
+    >>> from fastapi import FastAPI
+    >>> app = FastAPI()
+    >>> include_routers(app)
+    >>> app.router.routes[0].path  # the hot path first
+    '/regions/{region}/routes'
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from service.fastpath import put_first
+from service.routers import communities, coverage, health, institutions, regions, routes, specialties, validation
+
+#: Matched in this order, after the referral route.
+ROUTERS = (health, specialties, regions, institutions, communities, validation, coverage)
+
+
+def include_routers(app: FastAPI) -> None:
+    """Every router of the service: the referral route ahead of everything else, then the others."""
+    put_first(app, routes.router)
+    for module in ROUTERS:
+        app.include_router(module.router)

@@ -13,8 +13,9 @@ from mednet.network import resolve_community
 from mednet.validate import CommunitySummary
 from service.deps import RegionDep
 from service.errors import problem_responses
+from service.limits import Name
 
-router = APIRouter(tags=["communities"])
+router = APIRouter(prefix="/regions/{region}/communities", tags=["communities"])
 
 
 class Member(BaseModel):
@@ -38,18 +39,18 @@ class CommunityDetail(BaseModel):
     members: list[Member]
 
 
-@router.get("/regions/{region}/communities", response_model=list[CommunitySummary],
+@router.get("", response_model=list[CommunitySummary],
             responses=problem_responses(404))
 async def list_communities(served: RegionDep) -> tuple[CommunitySummary, ...]:
     """Every community: lead, member count (lead and branches) and partners (collaborators, alliances)."""
     return served.communities
 
 
-@router.get("/regions/{region}/communities/{community}", response_model=CommunityDetail,
+@router.get("/{community}", response_model=CommunityDetail,
             responses=problem_responses(404))
 async def get_community(
     served: RegionDep,
-    community: Annotated[str, PathParam(description="id or name (e.g. `开化县医共体`, URL-encoded)")],
+    community: Annotated[Name, PathParam(description="id or name (e.g. `开化县医共体`, URL-encoded)")],
 ) -> CommunityDetail:
     """One community by id or name, its members named; 404 with the closest names when unknown."""
     com = resolve_community(served.G, community)

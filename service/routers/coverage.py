@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from mednet.planning import AreaCoverage, ServedPoint, SpecialtyCoverage, WeightBasis, find_coverage_gaps
-from service.deps import RegionDep
+from mednet.routing.request import check_max_km
+from mednet.specialties import resolve_specialty
+from service.deps import RegionDep, ServedRegion
 from service.errors import problem_responses
+from service.limits import MAX_SPECIALTIES, SpecialtyName
 
-router = APIRouter(tags=["coverage"])
+router = APIRouter(prefix="/regions/{region}/coverage", tags=["coverage"])
 
 
 class CoverageAnswer(BaseModel):
@@ -30,24 +34,36 @@ class CoverageAnswer(BaseModel):
     counties: list[AreaCoverage]
 
 
-@router.get("/regions/{region}/coverage", response_model=CoverageAnswer, responses=problem_responses(404, 422))
-def get_coverage(
+@router.get("", response_model=CoverageAnswer, responses=problem_responses(404, 422, 503))
+async def get_coverage(
+    request: Request,
     served: RegionDep,
-    specialty: Annotated[list[str] | None, Query(description="code, label or alias; repeat for several; "
-                                                 "default: every specialty")] = None,
+    specialty: Annotated[list[SpecialtyName] | None, Query(max_length=MAX_SPECIALTIES, description="code, label "
+                                                           "or alias; repeat for several; default: every "
+                                                           "specialty")] = None,
     max_km: Annotated[float | None, Query(json_schema_extra={"exclusiveMinimum": 0},
                                           description="a centre farther than this (network km) is a "
                                           "gap; default: only unreachable centres are")] = None,
-) -> CoverageAnswer:
+) -> Response:
     """Coverage gaps per specialty, per community and per county.
 
-    A plain (threaded) endpoint: one multi-source search per specialty, which
-    on a national network takes a noticeable fraction of a second.
+    One multi-source search per specialty, which on a national network takes a noticeable fraction of a
+    second: computed off the event loop in the service's pool for slow work, and kept by its parameters.
     """
-    report = find_coverage_gaps(served.network, specialties=specialty, max_km=max_km)
+    max_km = check_max_km(max_km)  # checked before any work is queued
+    codes = None if specialty is None else tuple(dict.fromkeys(resolve_specialty(s).code for s in specialty))
+    answer = await request.app.state.heavy.run(
+        ("coverage", served.region.id, codes, max_km), lambda: coverage_json(served, codes, max_km),
+    )
+    return Response(answer, media_type="application/json")
+
+
+def coverage_json(served: ServedRegion, codes: tuple[str, ...] | None, max_km: float | None) -> bytes:
+    """The coverage answer as JSON (run in the pool)."""
+    report = find_coverage_gaps(served.network, specialties=codes and list(codes), max_km=max_km)
     return CoverageAnswer(
         region=report.region, max_km=report.max_km, weight_basis=report.weight_basis,
         weight_note=report.weight_note, specialties=list(report.summary),
         gaps={code: list(report.gaps(code)) for code in report.specialties},
         communities=list(report.communities), counties=list(report.counties),
-    )
+    ).model_dump_json().encode()

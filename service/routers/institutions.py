@@ -17,10 +17,13 @@ from mednet.routing.request import parse_lat_lon
 from mednet.specialties import resolve_specialty
 from service.deps import RegionDep, ServedRegion
 from service.errors import problem_responses
+from service.limits import MAX_KM, Name, Near, SpecialtyName
+from service.openapi import QUERY_OBJECTS
 
-router = APIRouter(tags=["institutions"])
+router = APIRouter(prefix="/regions/{region}/institutions", tags=["institutions"])
 
 MAX_PAGE = 500
+MAX_OFFSET = 1_000_000
 
 
 class InstitutionEntry(BaseModel):
@@ -49,22 +52,21 @@ def entry(served: ServedRegion, inst: Institution, distance_km: float | None = N
                             distance_km=distance_km)
 
 
-@router.get(
-    "/regions/{region}/institutions", response_model=InstitutionPage, responses=problem_responses(404, 422),
-)
+@router.get("", response_model=InstitutionPage, responses=problem_responses(404, 422),
+            openapi_extra={QUERY_OBJECTS: {"place": {"members": ["near", "within_km"],
+                                                     "dependentRequired": {"within_km": ["near"]}}}})
 async def list_institutions(
     served: RegionDep,
-    specialty: Annotated[str | None, Query(description="offers this specialty (code, label or alias), "
-                                           "permanently or in sessions")] = None,
+    specialty: Annotated[SpecialtyName | None, Query(description="offers this specialty (code, label or alias), "
+                                                     "permanently or in sessions")] = None,
     tier: Annotated[Tier | None, Query(description="of this tier")] = None,
-    community: Annotated[str | None, Query(description="member of this community (id or name), any role")] = None,
-    near: Annotated[str | None, Query(description="`LAT,LON` (WGS84): sort by distance from this point",
-                                      examples=["29.01,118.35"])] = None,
-    within_km: Annotated[float | None, Query(gt=0, allow_inf_nan=False, description="only within this great-circle "
-                                             "distance of "
-                                             "`near` (needs `near`)")] = None,
+    community: Annotated[Name | None, Query(description="member of this community (id or name), any role")] = None,
+    near: Annotated[Near | None, Query(description="`LAT,LON` (WGS84, mainland China): sort by distance from this "
+                                      "point", examples=["29.01,118.35"])] = None,
+    within_km: Annotated[float | None, Query(gt=0, le=MAX_KM, description="only within this great-circle "
+                                             "distance of `near` (only with `near`)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> InstitutionPage:
     """The institutions of a region, filtered; nearest first when `near` is given (distance in each row)."""
     if within_km is not None and near is None:
@@ -93,13 +95,10 @@ async def list_institutions(
     return InstitutionPage(total=len(order), limit=limit, offset=offset, items=items)
 
 
-@router.get(
-    "/regions/{region}/institutions/{institution}", response_model=InstitutionEntry,
-    responses=problem_responses(404, 422),
-)
+@router.get("/{institution}", response_model=InstitutionEntry, responses=problem_responses(404, 422))
 async def get_institution(
     served: RegionDep,
-    institution: Annotated[str, PathParam(description="id, name or alias (e.g. `华埠镇卫生院`, URL-encoded)")],
+    institution: Annotated[Name, PathParam(description="id, name or alias (e.g. `华埠镇卫生院`, URL-encoded)")],
 ) -> InstitutionEntry:
     """One institution by id, name or alias; 404 with the closest names when unknown."""
     return entry(served, served.institutions[resolve_institution(served.G, institution)])

@@ -12,7 +12,7 @@ from mednet.validate import CommunitySummary
 from service.deps import RegionDep, ServedRegion, served_regions
 from service.errors import problem_responses
 
-router = APIRouter(tags=["regions"])
+router = APIRouter(prefix="/regions", tags=["regions"])
 
 
 class RegionSummary(BaseModel):
@@ -42,13 +42,13 @@ def summarize_region(served: ServedRegion) -> RegionSummary:
     )
 
 
-@router.get("/regions", response_model=list[RegionSummary])
+@router.get("", response_model=list[RegionSummary])
 async def list_regions(request: Request) -> list[RegionSummary]:
     """Every region this service holds, summarised."""
     return [summarize_region(served) for served in served_regions(request).values()]
 
 
-@router.get("/regions/{region}", response_model=RegionSummary, responses=problem_responses(404))
+@router.get("/{region}", response_model=RegionSummary, responses=problem_responses(404))
 async def get_region(served: RegionDep) -> RegionSummary:
     """One region: counts by tier, its communities (lead, member count, partners) and sources."""
     return summarize_region(served)

@@ -1,29 +1,83 @@
-"""Referral routing: where to send a patient."""
+"""Referral routing: where to send a patient (the hot path: a :class:`~service.fastpath.LeanRoute`).
+
+Every value is checked by the library's rules (:mod:`mednet.routing.request`);
+the request model adds what HTTP needs on top (strict JSON types, capped
+names, points within the area served) and states each rule in the schema.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Coroutine
+import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, model_validator
-from starlette.routing import request_response
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainValidator,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
 
+from mednet.geo import check_lat_lon
 from mednet.routing import Direction, Point, Referral
 from mednet.routing.answers import Explain
-from mednet.routing.request import (
-    MAX_ALTERNATIVES,
-    check_alternatives,
-    check_home,
-    check_max_km,
-    check_when,
-)
-from service.deps import RegionDep, find_region
+from mednet.routing.request import MAX_ALTERNATIVES, check_alternatives, check_home, check_max_km, check_when
+from service.deps import RegionDep
 from service.errors import problem_responses
+from service.fastpath import LeanRoute
+from service.limits import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, WHEN_PATTERN, WHEN_YEARS, Name, SpecialtyName
+
+#: The time zone of a visit date given without an offset (the answer states it with one).
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def _parse_when(value: object) -> dt.datetime:
+    """An ISO date-time (or date) matching :data:`WHEN_PATTERN`; China Standard Time unless it has an offset.
+    (The library's :func:`~mednet.routing.request.check_when` then applies its rule.)"""
+    if isinstance(value, dt.datetime):
+        text = value.isoformat()
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise ValueError("should be an ISO 8601 date-time string, e.g. `2026-11-03T09:00`")
+    first, last = WHEN_YEARS
+    if not re.fullmatch(WHEN_PATTERN, text):
+        raise ValueError(f"should be an ISO 8601 date-time (or date) in the years {first}–{last}, "
+                         "e.g. `2026-11-03T09:00`")
+    when = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(text)
+    return when if when.tzinfo is not None else when.replace(tzinfo=CHINA_TIME)
+
+
+#: A visit date: its JSON Schema is the pattern that reads it.
+When = Annotated[dt.datetime, PlainValidator(_parse_when), AfterValidator(check_when), WithJsonSchema({
+    "type": "string", "pattern": WHEN_PATTERN, "maxLength": 40,
+    "description": "ISO 8601 date-time or date, years 2000–2100, e.g. `2026-11-03T09:00`; without an offset, "
+                   "China Standard Time (+08:00)",
+})]
+
+
+class MainlandPoint(Point):
+    """A :class:`~mednet.routing.Point` within mainland China, the area the service serves; numbers strictly
+    JSON numbers. Routing snaps it to the nearest primary-care institution."""
+
+    model_config = ConfigDict(strict=True)
+
+    lat: float = Field(description=f"latitude, degrees north, {LAT_MIN}–{LAT_MAX}",
+                       json_schema_extra={"minimum": LAT_MIN, "maximum": LAT_MAX})
+    lon: float = Field(description=f"longitude, degrees east, {LON_MIN}–{LON_MAX}",
+                       json_schema_extra={"minimum": LON_MIN, "maximum": LON_MAX})
+
+    @model_validator(mode="after")
+    def _in_china(self) -> MainlandPoint:
+        check_lat_lon(lat=self.lat, lon=self.lon, within_china=True, field="origin")
+        return self
 
 
 def _origin_kind(value: object) -> str | None:
@@ -34,40 +88,45 @@ def _origin_kind(value: object) -> str | None:
 
 #: An institution's name, or a point; errors name `origin` (or `origin.lat`), not a union member.
 Origin = Annotated[
-    Annotated[Annotated[str, Field(min_length=1, max_length=200)], Tag("by-name")]
-    | Annotated[Point, Tag("by-point")],
+    Annotated[Name, Tag("by-name")] | Annotated[MainlandPoint, Tag("by-point")],
     Discriminator(_origin_kind, custom_error_type="origin_type",
                   custom_error_message="should be an institution (id, name or alias) or a point {lat, lon}"),
 ]
 
+#: The rules between fields, as JSON Schema (the library checks them, :func:`check_home` and the router's
+#: specialty check): `specialty` is required and `home` is not allowed unless `direction` is `down`.
+_UNLESS_DOWN: dict[str, Any] = {
+    "if": {"properties": {"direction": {"const": "down"}}, "required": ["direction"]},
+    "then": {},
+    "else": {"required": ["specialty"], "properties": {"specialty": {"type": "string"}, "home": {"type": "null"}}},
+}
+
 
 class RouteRequest(BaseModel):
-    """A referral to route; every value is checked by the library's rules (:mod:`mednet.routing.request`)."""
+    """A referral to route. Strict: numbers are JSON numbers, strings JSON strings; every value is checked by
+    the library's rules (:mod:`mednet.routing.request`)."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid",
-        json_schema_extra={"examples": [{"origin": "华埠镇卫生院", "specialty": "儿科"}]},
+        frozen=True, extra="forbid", strict=True,
+        json_schema_extra={"examples": [{"origin": "华埠镇卫生院", "specialty": "儿科"}], **_UNLESS_DOWN},
     )
 
     origin: Origin = Field(description="where the patient is: an institution (id, name or alias) or a point "
                            "`{lat, lon}`", examples=["华埠镇卫生院", {"lat": 29.01, "lon": 118.35}])
-    specialty: str | None = Field(None, min_length=1, max_length=100,
-                                  description="the care needed: code, label or alias; may be left out only for "
-                                  "`down` (then rehabilitation, else general practice)")
+    specialty: SpecialtyName | None = Field(None, description="the care needed: code, label or alias; may be "
+                                            "left out only for `down` (then rehabilitation, else general practice)")
     direction: Direction = Field(
         "up", description="`up` (上转) to a higher tier, own community first; `emergency` (急) nearest capable; "
         "`down` (下转) back to the home community"
     )
-    home: str | None = Field(None, min_length=1, max_length=200,
-                             description="for `down` only: the patient's home community (id or name) or home "
-                             "institution; default: the origin hospital's own community")
+    home: Name | None = Field(None, description="for `down` only: the patient's home community (id or name) or "
+                              "home institution; default: the origin hospital's own community")
     max_km: Annotated[float | None, AfterValidator(check_max_km)] = Field(
         None, json_schema_extra={"exclusiveMinimum": 0}, description="skip destinations farther by road")
     alternatives: Annotated[int, AfterValidator(check_alternatives)] = Field(
         3, le=MAX_ALTERNATIVES, json_schema_extra={"minimum": 1}, description="length of the ranked shortlist")
-    when: Annotated[dt.datetime | None, AfterValidator(check_when)] = Field(
-        None, description="ISO date-time from which the visit can be booked (scheduled sessions count within the "
-        "region's booking window); default: now, China Standard Time")
+    when: When | None = Field(None, description="from when the visit can be booked (scheduled sessions count "
+                              "within the region's booking window); default: now, China Standard Time")
     explain: Explain = Field("short", description="passed-over institutions: per reason the count and the nearest "
                              "five (`short`), or every one (`full`)")
 
@@ -77,40 +136,10 @@ class RouteRequest(BaseModel):
         return self
 
 
-class LeanRoute(APIRoute):
-    """A route documented like any other, but called without FastAPI's per-request machinery.
-
-    The hot path: the body is parsed and validated in one pass by pydantic-core and the endpoint
-    returns a ready :class:`Response` (the library's answer as JSON, ``Router.route_json``), skipping
-    dependency solving and generic response handling, about a third of the time of a request
-    in-process. Errors take the same road as FastAPI's own (:mod:`service.errors`). Without a body
-    size limit it is called through Starlette's request/response adapter, not FastAPI's copy, which
-    opens two exit stacks per request for dependencies with ``yield`` (this route has none).
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.max_body_size is None:
-            self.app = request_response(self.get_route_handler())
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint = self.endpoint
-
-        async def handle(http: Request) -> Response:
-            served = find_region(http, http.path_params["region"])
-            try:
-                request = RouteRequest.model_validate_json(await http.body())
-            except ValidationError as err:
-                raise RequestValidationError(err.errors()) from None
-            return await endpoint(served, request)
-
-        return handle
+router = APIRouter(prefix="/regions/{region}/routes", tags=["routes"], route_class=LeanRoute)
 
 
-router = APIRouter(tags=["routes"], route_class=LeanRoute)
-
-
-@router.post("/regions/{region}/routes", response_model=Referral, responses=problem_responses(400, 404, 409, 422))
+@router.post("", response_model=Referral, responses=problem_responses(400, 404, 409, 413, 415, 422, 503))
 async def route_referral(served: RegionDep, request: RouteRequest) -> Response:
     """Route a referral: the destination, its path and distance, the policy step that chose it, ranked
     alternatives, and why closer institutions were passed over.

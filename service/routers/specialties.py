@@ -6,10 +6,10 @@ from fastapi import APIRouter
 
 from mednet.specialties import SPECIALTIES, Specialty
 
-router = APIRouter(tags=["specialties"])
+router = APIRouter(prefix="/specialties", tags=["specialties"])
 
 
-@router.get("/specialties", response_model=list[Specialty])
+@router.get("", response_model=list[Specialty])
 async def list_specialties() -> tuple[Specialty, ...]:
     """Every specialty: its code, Chinese and English labels, kind and aliases.
 

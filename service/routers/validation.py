@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
-from mednet.validate import ValidationReport
+from mednet.validate import ValidationReport, validate_membership
 from service.deps import RegionDep
 from service.errors import problem_responses
 
-router = APIRouter(tags=["validation"])
+router = APIRouter(prefix="/regions/{region}/validation", tags=["validation"])
 
 
-@router.get("/regions/{region}/validation", response_model=ValidationReport, responses=problem_responses(404))
-def get_validation(served: RegionDep) -> ValidationReport:
-    """Every membership problem of the region (rules, published rosters, geography), computed once.
+@router.get("", response_model=ValidationReport, responses=problem_responses(404, 503))
+async def get_validation(request: Request, served: RegionDep) -> Response:
+    """Every membership problem of the region (rules, published rosters, geography).
 
-    A plain (threaded) endpoint: the first call per region does the work.
+    Computed off the event loop in the service's pool for slow work, once per region (then kept).
     """
-    return served.validation()
+    answer = await request.app.state.heavy.run(
+        ("validation", served.region.id), lambda: validate_membership(served.region).model_dump_json().encode(),
+    )
+    return Response(answer, media_type="application/json")

@@ -23,6 +23,7 @@ def app():
 def client(app):
     """A started app (lifespan run): the regions are loaded."""
     with TestClient(app) as client:
+        app.state.loader.thread.join()
         yield client
 
 

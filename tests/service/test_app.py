@@ -6,22 +6,30 @@ from fastapi.testclient import TestClient
 from mednet.errors import RegionDataError
 from service.app import create_app
 from service.config import Settings, get_settings
+from service.deps import compile_lock
 
 
-def test_create_app_loads_nothing_until_started(tiny_regions_dir):
+def test_create_app_loads_nothing_until_started(tiny_regions_dir, problem):
     app = create_app(Settings(regions_dir=tiny_regions_dir))
-    assert getattr(app.state, "regions", None) is None
+    assert getattr(app.state, "loader", None) is None
+    with compile_lock(), TestClient(app) as client:  # the loader waits for the kernel: still loading
+        for path in ("/ready", "/regions/tiny/institutions/east"):
+            response = client.get(path)
+            assert problem(response, 503, kind="not-ready")["detail"] == "regions are loading; retry shortly"
+            assert response.headers["retry-after"] == "1"
+        assert client.get("/health").status_code == 200  # alive while loading
     with TestClient(app) as client:
-        assert list(app.state.regions) == ["tiny"]
+        app.state.loader.thread.join()
         assert client.get("/ready").json()["regions"] == ["tiny"]
-    assert app.state.regions is None  # released at shutdown
+    assert app.state.loader is None  # released at shutdown
 
 
 def test_regions_dir_comes_from_the_environment(tiny_regions_dir, monkeypatch):
     monkeypatch.setenv("MEDNET_REGIONS_DIR", str(tiny_regions_dir))
     get_settings.cache_clear()
     try:
-        with TestClient(create_app()) as client:
+        with TestClient(app := create_app()) as client:
+            app.state.loader.thread.join()
             assert client.get("/ready").json()["regions"] == ["tiny"]
     finally:
         get_settings.cache_clear()
@@ -34,7 +42,8 @@ def test_a_broken_region_file_stops_the_start(tmp_path):
 
 
 def test_an_ambiguous_institution_name_is_422_listing_the_ids(tiny_regions_dir, problem):
-    with TestClient(create_app(Settings(regions_dir=tiny_regions_dir))) as client:
+    with TestClient(app := create_app(Settings(regions_dir=tiny_regions_dir))) as client:
+        app.state.loader.thread.join()
         body = problem(client.get("/regions/tiny/institutions/卫生院"), 422, field="institution")
         assert "ambiguous" in body["detail"] and "east" in body["detail"] and "west" in body["detail"]
         assert client.get("/regions/tiny/institutions/东镇卫生院").json()["institution"]["id"] == "east"
@@ -45,6 +54,6 @@ def test_openapi_documents_problem_bodies(client):
     assert "ProblemDetails" in document["components"]["schemas"]
     assert "HTTPValidationError" not in document["components"]["schemas"]
     route = document["paths"]["/regions/{region}/routes"]["post"]["responses"]
-    assert set(route) == {"200", "400", "404", "409", "422"}
+    assert set(route) == {"200", "400", "404", "409", "413", "415", "422", "503"}
     assert set(route["404"]["content"]) == {"application/problem+json"}
     assert client.get("/docs").status_code == 200

@@ -1,3 +1,5 @@
+import os
+
 from fastapi.testclient import TestClient
 
 from mednet.places import data_dir
@@ -13,11 +15,12 @@ def test_health_answers(client):
 def test_ready_lists_the_loaded_regions(client):
     response = client.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "regions": list_regions(data_dir() / "regions")}
+    assert response.json() == {"status": "ready", "regions": list_regions(data_dir() / "regions"),
+                               "worker": os.getpid()}
 
 
 def test_not_ready_before_the_regions_are_loaded(problem):
     unstarted = TestClient(create_app(Settings(regions_dir=data_dir() / "regions")))  # no `with`: no lifespan run
     body = problem(unstarted.get("/ready"), 503, kind="not-ready")
-    assert "not loaded" in body["detail"]
+    assert "loading" in body["detail"]
     assert unstarted.get("/health").status_code == 200  # alive all the same

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from mednet.bench.http import drive, http_request, route_requests, serving
 from mednet.cli import main
+from service.bench import drive, http_request, route_requests, serving
 
 
 @pytest.fixture
@@ -21,8 +21,9 @@ def test_serve_runs_the_app_factory_with_the_options(uvicorn_calls, tiny_regions
     assert main(["serve", "--port", "8123", "--workers", "2", "--regions-dir", str(tiny_regions_dir)]) == 0
     [(app, options)] = uvicorn_calls
     assert app == "service.app:create_app"
-    assert options | {"access_log": True} == {"factory": True, "host": "127.0.0.1", "port": 8123, "workers": 2,
-                                              "access_log": True, "log_level": "info"}
+    assert {k: options[k] for k in ("factory", "host", "port", "workers", "http", "server_header")} == {
+        "factory": True, "host": "127.0.0.1", "port": 8123, "workers": 2, "http": "service.protocol:GuardedHttp",
+        "server_header": False}
     assert os.environ["MEDNET_REGIONS_DIR"] == str(tiny_regions_dir.resolve())  # reaches every worker
 
 
@@ -47,8 +48,8 @@ def test_serve_refuses_a_bad_port(uvicorn_calls, port, capsys):
 
 
 def test_a_served_instance_answers_referrals_under_load():
-    with serving() as (port, pid):
-        load = drive(port, pid, [*route_requests(port)[:4], http_request("GET", "/health", port=port)],
+    with serving() as (port, server):
+        load = drive(port, server.pid, [*route_requests(port)[:4], http_request("GET", "/health", port=port)],
                      n=200, concurrency=8, seconds=30)
     assert (load.requests, load.errors) == (200, 0)
     assert load.p50_ms <= load.p99_ms

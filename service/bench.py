@@ -18,7 +18,9 @@ measures, in the same run:
 - unloaded latency: one connection, one request at a time.
 
 The server is always stopped. The load generator is this module run as a
-script (``python -m mednet.bench.http`` with a JSON job on stdin).
+script (``python -m service.bench`` with a JSON job on stdin). It lives in the service package, which
+is installed with mednet, so that the library never imports the service: ``mednet bench --area http``
+imports it only when asked.
 """
 
 from __future__ import annotations
@@ -33,12 +35,20 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
+
+import uvicorn
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from mednet.bench import BenchRow
+from service.app import create_app
 
 AREA = "http"
 REGION = "quzhou"
@@ -48,6 +58,8 @@ SAME_IO_PATH = "/bench/same-io"
 #: Referrals the load rotates through: township centres of three counties, common specialties.
 ORIGINS = ("华埠", "池淮(张湾)", "杜泽", "廿里", "上方", "kh-majin", "js-qinghu", "js-hecun")
 SPECIALTIES = ("儿科", "心内科", "骨科", "普外科")
+#: Connections asking for coverage beside the referral load (planners).
+PLANNERS = 16
 #: Seconds to wait for the server to become ready (the first start compiles the routing kernel).
 READY_TIMEOUT_S = 120.0
 
@@ -84,17 +96,12 @@ def bench_app():
 
     ``PUT`` stores the answer; ``POST`` reads its body and answers it. The
     endpoint is a plain request → response function placed first, as the
-    route endpoint is (see ``service.routers.routes.LeanRoute``).
+    route endpoint is (see :mod:`service.fastpath`).
     """
-    from starlette.responses import Response
-    from starlette.routing import Route
-
-    from service.app import create_app
-
     app = create_app()
     answer = [b"{}"]
 
-    async def same_io(request) -> Response:
+    async def same_io(request: Request) -> Response:
         body = await request.body()
         if request.method == "PUT":
             answer[0] = body
@@ -111,18 +118,20 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving() -> Iterator[tuple[int, int]]:
-    """Start the bench app on a free loopback port; yields (port, server pid); always stops it."""
+def serving(*, app: str = "service.bench:bench_app", workers: int = 1, env: dict[str, str] | None = None,
+            wait: bool = True) -> Iterator[tuple[int, subprocess.Popen]]:
+    """Start ``app`` as ``mednet serve`` runs it (same protocol and limits, no access log) on a free loopback
+    port; yields (port, server process) once it is ready (unless ``wait`` is false); always stops it."""
     port = free_port()
     with tempfile.TemporaryFile("w+") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "mednet.bench.http:bench_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "service.bench", "serve", app, str(port), str(workers)],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "MEDNET_ACCESS_LOG": "false", **(env or {})},
         )
         try:
-            _wait_ready(port, server, log)
-            yield port, server.pid
+            if wait:
+                _wait_ready(port, server, log)
+            yield port, server
         finally:
             server.terminate()
             try:
@@ -132,18 +141,52 @@ def serving() -> Iterator[tuple[int, int]]:
                 server.wait()
 
 
-def _wait_ready(port: int, server: subprocess.Popen, log) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
+def _ready_workers(port: int) -> tuple[int, int | None]:
+    """(HTTP status of ``/ready``, the worker pid when ready); status 0 when nothing answers."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1) as response:
+            return response.status, json.loads(response.read())["worker"]
+    except urllib.error.HTTPError as err:
+        return err.code, None
+    except OSError:
+        return 0, None
+
+
+def _wait_ready(port: int, server: subprocess.Popen, log: IO[str], *, workers: int = 1) -> tuple[float, float]:
+    """Seconds until the port first answers, and until ``workers`` distinct workers answered ready."""
+    start = time.monotonic()
+    deadline, answered, ready = start + READY_TIMEOUT_S, None, set()
     while time.monotonic() < deadline:
         if server.poll() is not None:
             log.seek(0)
             raise RuntimeError(f"the server exited ({server.returncode}) before it was ready:\n{log.read()[-2000:]}")
-        ready = f"http://127.0.0.1:{port}/ready"
-        with contextlib.suppress(OSError), urllib.request.urlopen(ready, timeout=1) as response:
-            if response.status == 200:
-                return
-        time.sleep(0.1)
+        status, worker = _ready_workers(port)
+        if status and answered is None:
+            answered = time.monotonic() - start
+        if worker is not None:
+            ready.add(worker)
+            if len(ready) >= workers:
+                return answered or 0.0, time.monotonic() - start
+            continue  # ask again at once: the next connection may reach another worker
+        time.sleep(0.02)
     raise RuntimeError(f"the server was not ready within {READY_TIMEOUT_S:g} s")
+
+
+def start_up(workers: int, cache_dir: str | None) -> tuple[float, float]:
+    """(seconds to the first answer, seconds until every worker is ready) of ``mednet serve``'s app with the
+    routing kernel's numba cache in ``cache_dir`` (empty: a cold start that compiles; None: numba's default)."""
+    with tempfile.TemporaryFile("w+") as log:
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "service.bench", "serve", "service.app:create_app", str(port), str(workers)],
+            stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "MEDNET_ACCESS_LOG": "false", **({"NUMBA_CACHE_DIR": cache_dir} if cache_dir else {})},
+        )
+        try:
+            return _wait_ready(port, server, log, workers=workers)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -170,7 +213,7 @@ def drive(port: int, server_pid: int, requests: list[bytes], *, n: int, concurre
     job = {"port": port, "requests": [r.decode("latin-1") for r in requests], "n": n,
            "concurrency": concurrency, "seconds": seconds}
     before = _cpu_seconds(server_pid)
-    done = subprocess.run([sys.executable, "-m", "mednet.bench.http"], input=json.dumps(job), text=True,
+    done = subprocess.run([sys.executable, "-m", "service.bench"], input=json.dumps(job), text=True,
                           capture_output=True, timeout=seconds + 60, check=False)
     after = _cpu_seconds(server_pid)
     if done.returncode != 0:
@@ -223,6 +266,12 @@ async def _generate(job: dict) -> dict:
 
 
 def _main() -> None:
+    if sys.argv[1:2] == ["serve"]:  # python -m service.bench serve APP PORT WORKERS
+        from service.server import uvicorn_options
+
+        app, port, workers = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        uvicorn.run(app, **uvicorn_options(host="127.0.0.1", port=port, workers=workers) | {"log_level": "warning"})
+        return
     job = json.loads(sys.stdin.read())
     try:
         import uvloop
@@ -243,21 +292,26 @@ def route_requests(port: int) -> list[bytes]:
 
 def run(*, quick: bool) -> list[BenchRow]:
     n, cap_s, rounds, unloaded_n = (4_000, 10.0, 1, 300) if quick else (20_000, 30.0, 5, 2_000)
-    with serving() as (port, pid):
+    with serving() as (port, server):
+        pid = server.pid
         routes = route_requests(port)
         _check_answers(port, routes)
         health = [http_request("GET", "/health", port=port)]
         same_io = [http_request("POST", SAME_IO_PATH, r.split(b"\r\n\r\n", 1)[1], port=port) for r in routes]
         drive(port, pid, routes + health + same_io, n=500, concurrency=CONCURRENCY, seconds=cap_s)  # warm up
         unloaded = drive(port, pid, routes, n=unloaded_n, concurrency=1, seconds=cap_s)
+        planners = coverage_requests(port)
+        drive(port, pid, planners, n=len(planners), concurrency=1, seconds=cap_s)  # each answer computed once
         best: dict[str, Load] = {}
         for _ in range(rounds):  # interleaved; the best round of each (the machine is shared)
-            for name, requests in (("health", health), ("route", routes), ("same_io", same_io)):
-                load = drive(port, pid, requests, n=n, concurrency=CONCURRENCY, seconds=cap_s)
+            for name, requests in (("health", health), ("route", routes), ("same_io", same_io),
+                                   ("route_beside", routes)):
+                with planners_asking(port, planners, seconds=cap_s) if name == "route_beside" else _nothing():
+                    load = drive(port, pid, requests, n=n, concurrency=CONCURRENCY, seconds=cap_s)
                 if name not in best or load.rate > best[name].rate:
                     best[name] = load
-    route, health_load, io = best["route"], best["health"], best["same_io"]
-    errors = sum(x.errors for x in (route, health_load, io, unloaded))
+    route, health_load, io, beside = best["route"], best["health"], best["same_io"], best["route_beside"]
+    errors = sum(x.errors for x in (route, health_load, io, unloaded, beside))
     rows = [
         BenchRow(AREA, f"POST {ROUTE_PATH} ({CONCURRENCY} conns)", route.rate, "req/s", "GET /health",
                  health_load.rate, "≥ 90 % of /health", route.rate >= 0.9 * health_load.rate),
@@ -267,8 +321,11 @@ def run(*, quick: bool) -> list[BenchRow]:
         BenchRow(AREA, "  p99 under load", route.p99_ms, "ms", "GET /health", health_load.p99_ms),
         BenchRow(AREA, "  unloaded p50 (one connection)", unloaded.p50_ms, "ms", target="≤ 1 ms",
                  met=unloaded.p50_ms <= 1.0),
+        BenchRow(AREA, f"  the same, {PLANNERS} planners asking /coverage", beside.rate, "req/s",
+                 "without them", route.rate, "≥ 80 % of without", beside.rate >= 0.8 * route.rate),
+        BenchRow(AREA, "  p99 beside the planners", beside.p99_ms, "ms", "without them", route.p99_ms),
     ]
-    if route.server_us is not None:
+    if route.server_us is not None and route.server_busy is not None:
         rows += [
             BenchRow(AREA, "  server CPU per request", route.server_us, "µs", "GET /health", health_load.server_us),
             BenchRow(AREA, "  server CPU per request vs same I/O", route.server_us, "µs", "POST same body/answer",
@@ -278,7 +335,55 @@ def run(*, quick: bool) -> list[BenchRow]:
         ]
     if errors:
         rows.append(BenchRow(AREA, "non-200 answers (should be 0)", errors, "count"))
+    return rows + start_up_rows(quick=quick)
+
+
+def start_up_rows(*, quick: bool) -> list[BenchRow]:
+    """Start-up of the real app to ready, 1 and 2 workers, with the kernel's numba cache cold (a fresh cache
+    folder: the kernel is compiled) and warm (the same folder again)."""
+    if quick:  # the installed package's own cache, warm after the server above
+        answered, ready = start_up(1, None)
+        return [BenchRow(AREA, "start-up to ready, 1 worker(s), warm", ready, "s", "first answer (/ready 503)",
+                         answered)]
+    rows = []
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory(prefix="mednet-numba-") as cache:
+            for state in ("cold", "warm"):
+                answered, ready = start_up(workers, cache)
+                target = "≤ 3 s" if state == "warm" and workers == 2 else None
+                rows.append(BenchRow(AREA, f"start-up to ready, {workers} worker(s), {state}", ready, "s",
+                                     "first answer (/ready 503)", answered, target,
+                                     None if target is None else ready <= 3.0))
     return rows
+
+
+def coverage_requests(port: int) -> list[bytes]:
+    """Planners' coverage questions: a few specialties and limits, each asked again and again."""
+    return [http_request("GET", f"/regions/{REGION}/coverage?specialty={s}&max_km={km}", port=port)
+            for s in ("paediatrics", "cardiology", "orthopaedics", "general_surgery") for km in (15, 20, 30, 45)]
+
+
+@contextlib.contextmanager
+def planners_asking(port: int, requests: list[bytes], *, seconds: float) -> Iterator[None]:
+    """``PLANNERS`` connections asking ``requests`` over and over from a separate process, for the block."""
+    job = {"port": port, "requests": [r.decode("latin-1") for r in requests], "n": 10**9,
+           "concurrency": PLANNERS, "seconds": seconds + 30}
+    side = subprocess.Popen([sys.executable, "-m", "service.bench"], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert side.stdin is not None  # stdin=PIPE
+        side.stdin.write(json.dumps(job))
+        side.stdin.close()
+        time.sleep(1.0)  # the planners' connections are open and asking
+        yield
+    finally:
+        side.terminate()
+        side.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def _check_answers(port: int, routes: list[bytes]) -> None:
@@ -291,7 +396,8 @@ def _check_answers(port: int, routes: list[bytes]) -> None:
         with urllib.request.urlopen(request, timeout=10) as response:
             answers.append(response.read())
     typical = sorted(answers, key=len)[len(answers) // 2]
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{SAME_IO_PATH}", data=typical, method="PUT")
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{SAME_IO_PATH}", data=typical, method="PUT",
+                                     headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=10).close()
 
 

@@ -1,0 +1,110 @@
+"""The service as ``mednet serve`` runs it (uvicorn on a free loopback port, stopped after): what only a real
+server shows — header limits and timeouts, parser errors, the server banner, start-up and Ctrl-C."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from service.bench import serving
+
+
+@pytest.fixture(scope="module")
+def server(tiny_regions_dir):
+    env = {"MEDNET_REGIONS_DIR": str(tiny_regions_dir), "MEDNET_HEADER_TIMEOUT_S": "0.5",
+           "MEDNET_BODY_TIMEOUT_S": "0.5", "MEDNET_MAX_HEADER_BYTES": "4096"}
+    with serving(app="service.app:create_app", env=env) as (port, _):
+        yield port
+
+
+def exchange(port: int, *parts: bytes, pause: float = 0.0) -> bytes:
+    """Send ``parts`` (pausing between them), return everything the server sends until it closes (≤ 10 s)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        for part in parts:
+            conn.sendall(part)
+            time.sleep(pause)
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def status_and_body(answer: bytes) -> tuple[int, dict]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"content-type: application/problem+json" in head.lower(), head
+    return int(head.split()[1]), json.loads(body)
+
+
+def test_headers_larger_than_the_limit_are_431(server):
+    status, body = status_and_body(exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: "
+                                            + b"a" * 5000 + b"\r\nConnection: close\r\n\r\n"))
+    assert status == 431 and "4096 bytes" in body["detail"]
+
+
+def test_endless_headers_are_cut_off_with_431(server):
+    status, _ = status_and_body(exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 2000))
+    assert status == 431
+
+
+def test_slow_headers_are_408_and_closed(server):
+    start = time.monotonic()
+    status, body = status_and_body(exchange(server, b"GET /health HTTP/1.1\r\n", pause=2.0))
+    assert status == 408 and "headers" in body["detail"] and time.monotonic() - start < 5
+
+
+def test_a_silent_connection_is_closed_with_408(server):
+    status, _ = status_and_body(exchange(server))
+    assert status == 408
+
+
+def test_a_stalled_body_is_408_and_closed(server):
+    status, body = status_and_body(exchange(
+        server, b"POST /regions/tiny/routes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 100\r\n\r\n{\"origin\"", pause=2.0))
+    assert status == 408 and "body" in body["detail"]
+
+
+def test_a_request_the_parser_rejects_is_a_problem_answer(server):
+    status, body = status_and_body(exchange(server, b"GET /health HTTP/1.1\r\nHost x\r\n\r\n"))
+    assert status == 400 and body["type"] == "urn:mednet:problem:malformed-request"
+
+
+def test_answers_name_no_server(server):
+    answer = exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head = answer.partition(b"\r\n\r\n")[0].lower()
+    assert head.startswith(b"http/1.1 200") and b"\r\nserver:" not in head and b"x-content-type-options" in head
+
+
+def test_ctrl_c_during_start_up_prints_no_traceback(tiny_regions_dir, tmp_path):
+    """``mednet serve`` interrupted while its workers start: a clean exit, nothing but log lines."""
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))
+    number = port.getsockname()[1]
+    port.close()
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}  # a cold cache: the workers would compile
+    mednet = [sys.executable, "-c", "import sys; from mednet.cli import main; sys.exit(main())"]
+    serve = subprocess.Popen([*mednet, "serve", "--port", str(number), "--workers", "2",
+                              "--regions-dir", str(tiny_regions_dir)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until the port answers (the workers are then loading)
+            try:
+                with socket.create_connection(("127.0.0.1", number), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        time.sleep(0.5)
+        os.killpg(serve.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+        output = serve.communicate(timeout=60)[0].decode()
+    finally:
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGKILL)
+            serve.wait()
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
+    assert serve.returncode in (0, 130), output
