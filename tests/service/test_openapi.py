@@ -53,7 +53,12 @@ def api_schema():
 #: Names that exist, per region, so that valid requests reach the answers behind the 404s.
 #: Quzhou has permanent capabilities only; Huzhou has visiting experts' sessions (dates matter there).
 REGIONS = {name: load_region(data_dir() / "regions" / f"{name}.json") for name in ("quzhou", "huzhou")}
-HOSPITALS = {name: [i.id for i in r.institutions if i.tier.is_hospital] for name, r in REGIONS.items()}
+#: Hospitals a referral down can start from without a home: those leading or belonging to a community (the
+#: others, such as a collaborator, must be given a home).
+HOSPITALS = {name: [i.id for i in r.institutions if i.tier.is_hospital
+                    and any(m.institution == i.id and m.role in ("lead", "branch")
+                            for c in r.communities for m in c.members)]
+             for name, r in REGIONS.items()}
 KNOWN: dict[str, dict[str, list[str]]] = {
     "institution": {name: [i.id for i in r.institutions[:40]] + [i.name for i in r.institutions[:5]]
                     for name, r in REGIONS.items()},
