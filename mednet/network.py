@@ -45,7 +45,7 @@ def build_network(region: Region) -> nx.Graph:
             inst.id, name=inst.name, aliases=inst.aliases, tier=inst.tier, county=inst.county,
             township=inst.township, lat=inst.lat, lon=inst.lon, location=inst.location,
             capabilities={c.specialty: c for c in inst.capabilities}, population=inst.population,
-            communities=roles.get(inst.id, {}), inferred=inst.inferred,
+            communities=roles.get(inst.id, {}), inferred=inst.inferred, contact=inst.contact,
         )
     for link in region.links:
         if link.a not in G or link.b not in G:

@@ -47,7 +47,7 @@ limits 409.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     folder = settings.region_folder()
-    app.state.loader = RegionLoader(read_regions(folder), folder=folder).start()
+    app.state.loader = RegionLoader(read_regions(folder), folder=folder, allow_invalid=settings.allow_invalid).start()
     app.state.heavy = HeavyWork(threads=settings.heavy_threads, queue=settings.heavy_queue,
                                 cache_entries=settings.heavy_cache_entries)
     logger.info("checked the region files of %s; building the routers in the background", folder)

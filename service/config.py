@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     heavy_cache_entries: int = Field(64, ge=0, description="slow answers kept per worker, by their parameters")
     access_log: bool = Field(True, description="log one structured line per request")
 
+    allow_invalid: bool = Field(
+        False, description="serve regions whose validation has errors (refused by default)"
+    )
+
     def region_folder(self) -> Path:
         return self.regions_dir or regions_dir()
 

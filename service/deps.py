@@ -32,8 +32,13 @@ from starlette.requests import HTTPConnection
 
 from mednet.errors import UnknownRegion
 from mednet.models import Institution, Region
-from mednet.regions import list_regions, load_region
-from mednet.validate import CommunitySummary, summarize_communities
+from mednet.validate import (
+    CommunitySummary,
+    load_valid_regions,
+    require_valid,
+    summarize_communities,
+    validate_membership,
+)
 from service.limits import NAME_MAX_CHARS, NAME_PATTERN
 
 if TYPE_CHECKING:  # the routing kernel (numba) is imported by the loader thread, not at start
@@ -80,8 +85,9 @@ class ServedRegion:
 
 
 def read_regions(folder: Path) -> dict[str, Region]:
-    """Every region file in ``folder``, read and checked (fast); raises on a broken file."""
-    return {name: load_region(folder / f"{name}.json") for name in list_regions(folder)}
+    """Every region file in ``folder``, read and checked (fast); raises naming every broken file and every
+    file whose name is not its region's id. Validation waits for the loader."""
+    return load_valid_regions(folder, allow_invalid=True)
 
 
 @contextmanager
@@ -99,11 +105,12 @@ def compile_lock() -> Iterator[None]:
 class RegionLoader:
     """Compiles the routing kernel and builds each region's router in a background thread.
 
-    ``regions`` is None until done; ``error`` says why it failed, if it did.
+    ``regions`` is None until done; ``error`` says why it failed, if it did: a region whose validation has
+    errors is not served unless ``allow_invalid``.
     """
 
-    def __init__(self, regions: dict[str, Region], *, folder: Path) -> None:
-        self.pending, self.folder = regions, folder
+    def __init__(self, regions: dict[str, Region], *, folder: Path, allow_invalid: bool = False) -> None:
+        self.pending, self.folder, self.allow_invalid = regions, folder, allow_invalid
         self.regions: dict[str, ServedRegion] | None = None
         self.error: str | None = None
         self.thread = threading.Thread(target=self._load, name="mednet-loader", daemon=True)
@@ -117,6 +124,8 @@ class RegionLoader:
         try:
             from mednet.routing import warm_up
 
+            for name, region in self.pending.items() if not self.allow_invalid else ():
+                require_valid(validate_membership(region, file=self.folder / f"{name}.json"))
             with compile_lock():
                 warm_up()  # compile the routing kernel now (or load it from numba's cache), not on a referral
             regions = {name: ServedRegion.from_region(region) for name, region in self.pending.items()}

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mednet.cli import positive_int
+from mednet.cli import add_allow_invalid, positive_int
 from mednet.cli.output import write_files, write_stdout
 from mednet.errors import InvalidRequest
 from mednet.network import build_network, compile_network
@@ -30,9 +30,9 @@ from mednet.planning import (
     suggest_upgrades,
     what_if,
 )
-from mednet.regions import load_region
 from mednet.routing.request import check_max_km
 from mednet.specialties import resolve_specialty
+from mednet.validate import load_valid_region
 
 FORMATS = ("table", "csv", "json", "geojson")
 MAP_SUFFIXES = (".png", ".svg", ".pdf", ".html")
@@ -56,6 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--what-if", metavar="FILE", help="a scenario JSON file to compare with today's network")
     p.add_argument("--suggest", type=positive_int, metavar="K", help="the K best sites to add the (one) specialty")
     p.add_argument("--permanent-only", action="store_true", help="do not count visiting sessions as capability")
+    add_allow_invalid(p)
     p.set_defaults(func=run)
 
 
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     for option, path, suffixes in (("--output", args.output, None), ("--map", args.map, MAP_SUFFIXES)):
         if path is not None:
             _check_target(option, path, suffixes)
-    region = load_region(args.region)
+    region = load_valid_region(args.region, allow_invalid=args.allow_invalid)
     net = compile_network(build_network(region))
     options = dict(specialties=specialties, max_km=args.max_km, max_minutes=args.max_minutes,
                    include_sessions=not args.permanent_only)

@@ -3,8 +3,10 @@
 Runs the referral-desk HTTP service (the FastAPI app in ``service/``) under
 uvicorn. The port answers at once (``/ready`` is 503 until every worker has
 built its routers); the interactive OpenAPI document is at
-``http://HOST:PORT/docs``. Broken region files are reported before the
-server starts. Limits and timeouts come from ``MEDNET_*`` settings.
+``http://HOST:PORT/docs``. Every broken region file, every region whose
+validation has errors (unless ``--allow-invalid``) and every file whose
+name is not its region's id are reported before the server starts (exit 2).
+Limits and timeouts come from ``MEDNET_*`` settings.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import argparse
 import os
 from pathlib import Path
 
-from mednet.cli import positive_int
+from mednet.cli import add_allow_invalid, positive_int
 from mednet.errors import InvalidRequest, MissingExtra
-from mednet.regions import list_regions, load_region, regions_dir
+from mednet.regions import list_regions, regions_dir
+from mednet.validate import load_valid_regions
 
 
 def port_number(text: str) -> int:
@@ -36,19 +39,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--regions-dir", type=Path, metavar="DIR",
                    help="folder of region files (default: $MEDNET_REGIONS_DIR or the bundled data/regions)")
     p.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    add_allow_invalid(p)
     p.set_defaults(func=run)
 
 
-def check_regions_dir(folder: Path) -> list[str]:
-    """The region ids in ``folder``, each file loaded once to fail early with a one-line message."""
+def check_regions_dir(folder: Path, *, allow_invalid: bool = False) -> list[str]:
+    """The region ids in ``folder``, each file loaded and validated once to fail early, every problem at once."""
     if not folder.is_dir():
         raise InvalidRequest("--regions-dir", str(folder), "must be an existing folder of region files")
     names = list_regions(folder)
     if not names:
         raise InvalidRequest("--regions-dir", str(folder), "must hold at least one region file (<id>.json)")
-    for name in names:
-        load_region(folder / f"{name}.json")
-    return names
+    return list(load_valid_regions(folder, allow_invalid=allow_invalid))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,11 +59,11 @@ def run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as err:
         raise MissingExtra(module=err.name or "the service", extra="service") from None
     folder = (args.regions_dir or regions_dir()).resolve()
-    check_regions_dir(folder)
+    check_regions_dir(folder, allow_invalid=args.allow_invalid)
     # Workers are separate processes that build their own settings: the environment carries them.
     os.environ["MEDNET_REGIONS_DIR"] = str(folder)
+    os.environ["MEDNET_ALLOW_INVALID"] = "1" if args.allow_invalid else "0"
     if args.no_access_log:
         os.environ["MEDNET_ACCESS_LOG"] = "false"
     serve(host=args.host, port=args.port, workers=args.workers)
     return 0
-

@@ -21,13 +21,14 @@ import orjson
 import pydantic_core
 from pydantic import BaseModel
 
-from mednet.models import LinkKind, Tier
+from mednet.models import Contact, LinkKind, Tier
 from mednet.network import CompiledNetwork
 from mednet.routing.answers import (
     FIELDS,
     Alternative,
     Hop,
     InstitutionRef,
+    Lang,
     PassedOver,
     Referral,
     SessionSlot,
@@ -71,19 +72,22 @@ class Renderer:
         # Every institution's ref, by index, made up front: answers take them by list index (a list lookup is
         # the cheapest per passed-over institution, and there is no "not made yet" check to pay).
         self.refs: list[InstitutionRef] = self._make_refs()
+        self.contacts: list[Contact | None] = [self.G.nodes[i].get("contact") for i in net.ids]
+        self._contact_json = [_json(c) for c in self.contacts]
         self._ref_of = self.refs.__getitem__
         self._hops: list[Hop | None] = [None] * len(link_to)
         self._ref_fragments: list[orjson.Fragment] = []  # for referral_json, made on first use
         self._hop_fragments: dict[int, orjson.Fragment] = {}
         self.specialty_refs = {
-            sp.code: assemble(SpecialtyRef, {"code": sp.code, "label_zh": sp.label_zh, "label_en": sp.label_en})
+            sp.code: assemble(SpecialtyRef, {"code": sp.code, "label_zh": sp.label_zh, "label_en": sp.label_en,
+                                    "travels": sp.travels})
             for sp in SPECIALTIES
         }
         self._specialty_json = {code: _json(ref) for code, ref in self.specialty_refs.items()}
 
     def referral(self, o: int, code: str, mode: int, limit: float, start: Any, passed: list[Any], nodes: list[int],
                  kms: tuple[float, ...], kinds: list[int], edges: list[int], slots: dict[int, SessionSlot],
-                 when: dt.datetime | None) -> Referral:
+                 when: dt.datetime | None, *, lang: Lang = "zh") -> Referral:
         """The answer as a :class:`Referral`, from cached, already-validated parts."""
         refs, ref_of, speed, hops, steps = self.refs, self._ref_of, self.speed_kmh, self._hops, STEPS[mode]
         groups = []
@@ -102,7 +106,8 @@ class Renderer:
             j, km = nodes[i], kms[i]
             alt = new(Alternative)
             set_dict(alt, {"institution": refs[j], "distance_km": km, "minutes": round(km / speed * 60.0, 1),
-                           "step": steps[kinds[i]], "session": slots.get(j) if slots else None})
+                           "step": steps[kinds[i]], "session": slots.get(j) if slots else None,
+                           "contact": self.contacts[j]})
             set_fields_set(alt, fields)
             set_extra(alt, None)
             set_private(alt, None)
@@ -118,13 +123,15 @@ class Renderer:
             "distance_km": distance, "minutes": round(distance / speed * 60.0, 1), "speed_kmh": speed,
             "path": tuple(path), "step": steps[kinds[0]],
             "same_proxy_point": tuple(map(ref_of, self._same_point(o, start, nodes))),
-            "session": slots.get(dest) if slots else None, "alternatives": tuple(alternatives),
+            "session": slots.get(dest) if slots else None, "contact": self.contacts[dest],
+            "alternatives": tuple(alternatives),
             "passed_over": tuple(groups), "max_km": None if limit == math.inf else limit, "when": when,
+            "lang": lang,
         })
 
     def referral_json(self, o: int, code: str, mode: int, limit: float, start: Any, passed: list[Any],
                       nodes: list[int], kms: tuple[float, ...], kinds: list[int], edges: list[int],
-                      slots: dict[int, SessionSlot], when: dt.datetime | None) -> bytes:
+                      slots: dict[int, SessionSlot], when: dt.datetime | None, *, lang: Lang = "zh") -> bytes:
         """The answer as the JSON of its :class:`Referral`, written directly (see the module docstring)."""
         frag = (self._ref_fragments or self._make_ref_fragments()).__getitem__
         speed, steps = self.speed_kmh, STEPS[mode]
@@ -142,19 +149,20 @@ class Renderer:
             "distance_km": distance, "minutes": round(distance / speed * 60.0, 1), "speed_kmh": speed,
             "path": path, "step": step,
             "same_proxy_point": list(map(frag, self._same_point(o, start, nodes))),
-            "session": _json(session),
+            "session": _json(session), "contact": self._contact_json[dest],
             "alternatives": [
                 {"institution": frag(j), "distance_km": km, "minutes": round(km / speed * 60.0, 1),
-                 "step": steps[kind], "session": _json(slots.get(j)) if slots else _NULL}
+                 "step": steps[kind], "session": _json(slots.get(j)) if slots else _NULL,
+                 "contact": self._contact_json[j]}
                 for j, km, kind in zip(nodes[1:], kms[1:], kinds[1:], strict=True)
             ],
             "passed_over": [
                 {"reason": reason, "count": count, "institutions": list(map(frag, group)), "distances_km": group_km}
                 for reason, count, group, group_km in passed
             ],
-            "max_km": max_km, "when": _json(when),
+            "max_km": max_km, "when": _json(when), "lang": lang,
             "explanation": explain_step(step, self.refs[o], self.refs[dest], self.specialty_refs[code], session,
-                                        max_km),
+                                        max_km, lang),
         })
 
     def _same_point(self, o: int, start: Any, nodes: list[int]) -> list[int]:

@@ -94,6 +94,7 @@ from mednet.routing.answers import (
     SHORT_PASSED_OVER,
     Direction,
     Explain,
+    Lang,
     MeasuredFrom,
     Point,
     Referral,
@@ -126,12 +127,14 @@ from mednet.routing.request import (
     check_direction,
     check_explain,
     check_home,
+    check_lang,
     check_max_km,
     check_origin,
+    check_referral_service,
     check_specialty,
     check_when,
 )
-from mednet.routing.sessions import first_in_window, session_text, window_start
+from mednet.routing.sessions import day_not_published, day_unknown, first_in_window, session_text, window_start
 from mednet.routing.tables import anchor_distances, community_tables, csr_metres, nearest_hospitals, tie_priority
 from mednet.specialties import resolve_specialty
 
@@ -192,6 +195,8 @@ class Router:
         self._home = net.home.astype(np.int32)
         self._homes = self._home.tolist()
         self._columns = {code: s for s, code in enumerate(net.specialties)}
+        #: Codes taken as given (the network's referral services); any other name is resolved and checked.
+        self._referable = frozenset(code for code in net.specialties if resolve_specialty(code).is_referral_service)
 
         communities = G.graph.get("communities", {})
         self._community_names = tuple(communities[c].name for c in net.community_ids)
@@ -274,6 +279,7 @@ class Router:
         alternatives: int = 3,
         when: dt.datetime | None = None,
         explain: Explain = "short",
+        lang: Lang = "zh",
     ) -> Referral:
         """Route one referral; see the module docstring for the policy.
 
@@ -281,9 +287,11 @@ class Router:
         rehabilitation, else general practice). ``explain="full"`` names every
         passed-over institution; by default each reason gives its count and
         the nearest :data:`~mednet.routing.answers.SHORT_PASSED_OVER`.
+        ``lang`` is the language of the explanation and the session texts:
+        ``zh`` (Chinese) or ``en``.
         """
         return self._answer(self._render.referral, origin, specialty, direction, home, max_km, alternatives, when,
-                            explain)
+                            explain, lang)
 
     def route_json(self, origin: str | Point, specialty: str | None, **options: Any) -> bytes:
         """:meth:`route`'s answer (same arguments) as JSON: the bytes of ``route(...).model_dump_json()``,
@@ -329,7 +337,8 @@ class Router:
 
     def _answer(self, render: Callable[..., _Answer], origin: object, specialty: str | None,
                 direction: object = "up", home: str | None = None, max_km: object = None,
-                alternatives: object = 3, when: object = None, explain: object = "short") -> _Answer:
+                alternatives: object = 3, when: object = None, explain: object = "short",
+                lang: object = "zh") -> _Answer:
         """Check the request, resolve the origin and the care, search, and ``render`` the answer."""
         mode = MODES[check_direction(direction)]
         k = check_alternatives(alternatives)
@@ -338,6 +347,7 @@ class Router:
         checked_when = check_when(when)
         keep = self._n if check_explain(explain) == "full" else SHORT_PASSED_OVER
         checked_origin = check_origin(origin)
+        checked_lang = check_lang(lang)
 
         start = Start()
         if isinstance(checked_origin, Point):
@@ -359,17 +369,22 @@ class Router:
         else:
             check_home(home, direction)  # type: ignore[arg-type]  # checked above
         if specialty is not None:
-            codes = (specialty if specialty in self._columns else resolve_specialty(specialty).code,)
+            codes = (specialty if specialty in self._referable
+                     else check_referral_service(resolve_specialty(specialty)).code,)
         else:
             codes = DOWN_DEFAULT_CARE
         for code in codes[:-1]:  # down with no specialty: rehabilitation, else general practice
             with contextlib.suppress(NoCapableInstitution):
                 return render(o, code, mode, limit, start,
-                              *self._search(o, code, mode, hc, preferred, limit, k, checked_when, start, keep))
+                              *self._search(o, code, mode, hc, preferred, limit, k, checked_when, start, keep,
+                                            checked_lang),
+                              lang=checked_lang)
         return render(o, codes[-1], mode, limit, start,
-                      *self._search(o, codes[-1], mode, hc, preferred, limit, k, checked_when, start, keep))
+                      *self._search(o, codes[-1], mode, hc, preferred, limit, k, checked_when, start, keep,
+                                    checked_lang),
+                      lang=checked_lang)
 
-    def _search(self, o, code, mode, hc, preferred, limit, k, when, start, keep):
+    def _search(self, o, code, mode, hc, preferred, limit, k, when, start, keep, lang="zh"):
         """Run the kernel; returns what the renderers take: the decoded answer, the slots and ``when``.
 
         ``o`` is the origin institution (the home centre of a point); the
@@ -384,11 +399,12 @@ class Router:
         sessions = self._no_sessions
         slots: dict[int, SessionSlot] = NO_SLOTS
         n_sessions = 0
+        undated: list[int] = []
         held = self._sessions[s]
         if held or when is not None:
             when = window_start(when)
         if held and mode != EMERGENCY:
-            sessions, slots, n_sessions = self._session_codes(held, o, mode, when)
+            sessions, slots, n_sessions, undated = self._session_codes(held, o, mode, when, lang)
         table = -1
         kernel_origin = -1 if start.point is not None else o
         if mode == UP:
@@ -400,25 +416,13 @@ class Router:
         else:
             n_total = 0
         if mode != DOWN and n_total <= 0:
-            raise self._nothing(o, code, mode, hc, limit, None)
-        if start.nodes:
-            seeds, seed_m = np.asarray(start.nodes, dtype=np.int64), np.asarray(start.kms) * 1000.0
-        else:
-            seeds, seed_m = self._no_sessions, self._no_seed_m
+            raise self._nothing(o, code, mode, hc, limit, None, undated)
 
-        with self._lock:
-            if self._need < k + 1:
-                self._size_buffers(k + 1)
-            out = self._out
-            written = route_kernel(self._static_f, self._static_i, self._com, self._cap_rows[s], sessions,
-                                   self._scratch_f, self._scratch_i, kernel_origin, rank_o, seeds, seed_m, mode, hc,
-                                   preferred, n_total, limit, k, table, keep)
-            ints = out[:written].tolist()
-            n_passed, n_alt = ints[OUT_PASSED], ints[OUT_ALT]
-            floats = tuple(self._out_f[:4 + n_passed + n_alt].tolist())
+        ints, floats = self._kernel(s, sessions, o, start, mode, hc, preferred, n_total, limit, k, table, keep)
+        n_passed, n_alt = ints[OUT_PASSED], ints[OUT_ALT]
         if ints[OUT_DECIDED] < 0:
             beyond = [(floats[1 + i], ints[OUT_BEYOND + i]) for i in range(3) if ints[OUT_BEYOND + i] >= 0]
-            raise self._nothing(o, code, mode, hc, limit, min(beyond) if beyond else None)
+            raise self._nothing(o, code, mode, hc, limit, min(beyond) if beyond else None, undated)
 
         # The passed-over groups: (reason, count, institutions, km), then each earlier step's best beyond max_km.
         passed = []
@@ -438,8 +442,64 @@ class Router:
         # The candidates, destination first: institutions, km, step numbers; then the path's CSR entries.
         base = OUT_HEADER + n_passed
         start.first = ints[OUT_START]
-        return (passed, ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt],
-                ints[base + n_alt:base + 2 * n_alt], ints[base + 2 * n_alt:], slots, when)
+        nodes, kms = ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt]
+        kinds = ints[base + n_alt:base + 2 * n_alt]
+        if undated:
+            nodes, kms, kinds = self._with_undated(s, sessions, undated, o, start, mode, hc, preferred, n_total,
+                                                   limit, k, (nodes, kms, kinds))
+        return passed, nodes, kms, kinds, ints[base + 2 * n_alt:], slots, when
+
+    def _kernel(self, s: int, sessions: np.ndarray, o: int, start: Start, mode: int, hc: int, preferred: int,
+                n_total: int, limit: float, k: int, table: int, keep: int) -> tuple[list[int], tuple[float, ...]]:
+        """One kernel query from ``start`` (the origin ``o`` when it has no nodes): its integer and float
+        answer slots."""
+        kernel_origin = -1 if start.point is not None else o
+        if start.nodes:
+            seeds, seed_m = np.asarray(start.nodes, dtype=np.int64), np.asarray(start.kms) * 1000.0
+        else:
+            seeds, seed_m = self._no_sessions, self._no_seed_m
+        with self._lock:
+            if self._need < k + 1:
+                self._size_buffers(k + 1)
+            written = route_kernel(self._static_f, self._static_i, self._com, self._cap_rows[s], sessions,
+                                   self._scratch_f, self._scratch_i, kernel_origin, self._ranks[o], seeds, seed_m,
+                                   mode, hc, preferred, n_total, limit, k, table, keep)
+            ints = self._out[:written].tolist()
+            floats = tuple(self._out_f[:4 + ints[OUT_PASSED] + ints[OUT_ALT]].tolist())
+        return ints, floats
+
+    def _with_undated(self, s: int, sessions: np.ndarray, undated: list[int], o: int, start: Start, mode: int,
+                      hc: int, preferred: int, n_total: int, limit: float, k: int,
+                      chosen: tuple[list[int], tuple[float, ...], list[int]],
+                      ) -> tuple[list[int], tuple[float, ...], list[int]]:
+        """The candidates (destination first) with the sessions whose day is not published among them.
+
+        Such a session is never the destination (it is not known to fall in
+        the window), but it is offered: the kernel runs again as if it
+        were bookable, and it takes its place in the policy's order (step,
+        then km) among the alternatives, beside the ``k`` others.
+        """
+        m = len(sessions) // 2
+        if_known = sessions.copy()
+        held_at = sessions[:m].tolist()
+        for j in undated:
+            if_known[m + held_at.index(j)] = SESSION_OK
+        ints, floats = self._kernel(s, if_known, o, start, mode, hc, preferred, n_total + len(undated), limit,
+                                    k + len(undated), -1, 0)
+        n_passed, n_alt = ints[OUT_PASSED], ints[OUT_ALT]
+        base = OUT_HEADER + n_passed
+        nodes, kms = ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt]
+        kinds = ints[base + n_alt:base + 2 * n_alt]
+        dest, known_left = chosen[0][0], len(chosen[0]) - 1
+        keep = []
+        for i, j in enumerate(nodes):
+            if j in undated:
+                keep.append(i)
+            elif j != dest and known_left > 0:
+                keep.append(i)
+                known_left -= 1
+        return ([dest, *(nodes[i] for i in keep)], (chosen[1][0], *(kms[i] for i in keep)),
+                [chosen[2][0], *(kinds[i] for i in keep)])
 
     # ----------------------------------------------------------------- helpers
 
@@ -493,16 +553,20 @@ class Router:
         return net.community_ids.index(com.id), -1
 
     def _session_codes(self, held: tuple[tuple[int, tuple[Session, ...]], ...], o: int, mode: int,
-                       when: dt.datetime) -> tuple[np.ndarray, dict[int, SessionSlot], int]:
+                       when: dt.datetime, lang: Lang) -> tuple[np.ndarray, dict[int, SessionSlot], int, list[int]]:
         """Per institution holding the specialty in sessions: whether one is bookable (the institutions, then
-        their codes, as the kernel takes them), and the slot; and how many are bookable."""
-        nodes, codes, slots = [], [], {}
+        their codes, as the kernel takes them), and the slot; how many are bookable; and the institutions
+        whose only sessions that might fall in the window have no published day (with their slot, marked)."""
+        nodes, codes, slots, undated = [], [], {}, []
         rank_o = int(self._rank[o])
         for j, sessions in held:
             best = None
+            unknown = None
             for session in sessions:
                 found = first_in_window(session, when, self.booking_days)
                 if found is None:
+                    if unknown is None and day_unknown(session, when, self.booking_days):
+                        unknown = session
                     continue
                 provider = self.net.index.get(session.provider) if session.provider else None
                 high = int(self._rank[provider if provider is not None else j]) > rank_o
@@ -512,19 +576,36 @@ class Router:
             nodes.append(j)
             if best is None:
                 codes.append(SESSION_NO)
+                if unknown is not None:
+                    provider = self.net.index.get(unknown.provider) if unknown.provider else None
+                    if mode != UP or int(self._rank[provider if provider is not None else j]) > rank_o:
+                        undated.append(j)
+                        slots[j] = self._slot(unknown, None, provider, lang, undated_at=j)
                 continue
             _, session, date, provider, high = best
             codes.append(SESSION_OK if mode != UP or high else SESSION_LOW)
-            slots[j] = assemble(SessionSlot, {
-                "date": date, "weekday": session.weekday, "part": session.part, "every_weeks": session.every_weeks,
-                "provider": None if provider is None else self._render.refs[provider],
-                "text": session_text(session, date),
-            })
+            slots[j] = self._slot(session, date, provider, lang)
         n_ok = sum(1 for c in codes if c == SESSION_OK)
-        return np.asarray(nodes + codes, dtype=np.int64), slots, n_ok
+        return np.asarray(nodes + codes, dtype=np.int64), slots, n_ok, undated
+
+    def _slot(self, session: Session, date: dt.date | None, provider: int | None, lang: Lang, *,
+              undated_at: int | None = None) -> SessionSlot:
+        """A session as the answer names it; one whose day is unknown (held at ``undated_at``) says so and
+        where to ask: the centre, and its booking channel when the region has it."""
+        text = session_text(session, date, lang)
+        day_is_unknown = undated_at is not None
+        if undated_at is not None:
+            contact = self._render.contacts[undated_at]
+            booking = contact.booking.value if contact is not None and contact.booking is not None else None
+            text = f"{text}{'；' if lang == 'zh' else '; '}{day_not_published(lang, booking=booking)}"
+        return assemble(SessionSlot, {
+            "date": date, "weekday": session.weekday, "part": session.part, "every_weeks": session.every_weeks,
+            "provider": None if provider is None else self._render.refs[provider], "text": text,
+            "day_unknown": day_is_unknown,
+        })
 
     def _nothing(self, o: int, code: str, mode: int, hc: int, limit: float,
-                 nearest_beyond: tuple[float, int] | None) -> NoCapableInstitution:
+                 nearest_beyond: tuple[float, int] | None, undated: list[int] | None = None) -> NoCapableInstitution:
         origin = self.G.nodes[self.net.ids[o]]["name"]
         spec = self._render.specialty_refs[code]
         what = f"{spec.label_zh} ({spec.code})"
@@ -540,6 +621,9 @@ class Router:
                 km, j = nearest_beyond
                 msg += f"; the nearest is {self.G.nodes[self.net.ids[j]]['name']} at {km:.1f} km"
         msg += f" in region {self.region!r}"
+        if undated:
+            names = ", ".join(self.G.nodes[self.net.ids[j]]["name"] for j in undated)
+            msg += f"; {names} holds it in sessions whose day is not published: ask the centre or its booking channel"
         return NoCapableInstitution(msg, specialty=code, origin=self.net.ids[o])
 
 

@@ -522,7 +522,7 @@ def test_session_validity_and_fortnightly_sessions_are_honoured():
 
 
 def test_day_to_be_arranged_counts_in_a_week_long_window_without_a_date():
-    r = Router.from_region(session_region(booking_days=7)).route("A", "cardiology", when=MONDAY_9)
+    r = Router.from_region(session_region(booking_days=7)).route("A", "cardiology", when=MONDAY_9, lang="en")
     assert (r.destination.id, r.session.date, r.session.text) == ("D", None, "weekly, day to be arranged")
     r = Router.from_region(session_region(booking_days=3)).route("A", "cardiology", when=MONDAY_9)
     assert r.destination.id == "C"
@@ -594,6 +594,10 @@ def test_no_capable_institution_says_what_is_missing(quzhou_router):
 
 def test_cli_answers_in_text_for_a_desk_clerk(capsys):
     assert main(["route", "quzhou", "--from", "华埠", "--specialty", "普外科"]) == 0
+    out = capsys.readouterr().out
+    assert "上转 华埠卫生院 → 开化县人民医院" in out and "20.0 公里" in out and "[本医共体]" in out
+    assert "未选的较近机构" in out and "开化县第二人民医院" in out
+    assert main(["route", "quzhou", "--from", "华埠", "--specialty", "普外科", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "华埠卫生院 → 开化县人民医院" in out and "20.0 km" in out and "own_community" in out
     assert "passed over" in out and "开化县第二人民医院" in out
@@ -671,7 +675,15 @@ def test_a_point_starts_where_the_patient_is(quzhou_router, capsys):
     assert (r.path[0].kind, r.path[0].basis, r.path[0].from_id) == ("access", "geodesic_x_road_factor", "28.97,118.86")
     assert r.path[-1].to_id == r.destination.id and r.origin.name == "衢州市第二人民医院医共体浮石分院"
     assert main(["route", "quzhou", "--at", "28.97,118.86", "--specialty", "急诊", "--direction", "emergency"]) == 0
-    assert "衢江区中医院 " not in capsys.readouterr().out.split("alternatives")[0]
+    out = capsys.readouterr().out
+    assert "衢江区中医院 " not in out.split("备选")[0]
+    assert "（居住地基层机构 衢州市第二人民医院医共体浮石分院，6.1 公里；距离自该点起算）" in out
+    assert "与衢州市第二人民医院同一代用点：" in out and "→(接入 0.8 km)" in out
+    assert main(["route", "quzhou", "--at", "28.97,118.86", "--specialty", "急诊", "--direction", "emergency",
+                 "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "(home centre 衢州市第二人民医院医共体浮石分院, 6.1 km; distances from the point)" in out
+    assert "same proxy point as 衢州市第二人民医院: " in out and "→(access 0.8 km)" in out
     # Going up, the home centre still decides the community: 浮石分院's own community first.
     up = quzhou_router.route(at, "骨科")
     assert up.step == "own_community" and up.destination.community == up.origin.community
@@ -716,6 +728,10 @@ def test_down_referral_is_ranked_from_the_patients_home(quzhou_router):
     members = [v for v in quzhou_router.G if home_community(quzhou_router.G, v) == r.destination.community
                and "rehabilitation" in quzhou_router.G.nodes[v]["capabilities"]]
     assert r.distance_km == min(km[v] for v in members) < km["js-people"]
+    from mednet.cli.route import format_referral
+    assert format_referral(r).startswith("下转 衢州市人民医院（距离自居住地机构起算） → ")
+    en = quzhou_router.route("衢州市人民医院", "康复", direction="down", home="廿八都", lang="en")
+    assert format_referral(en).startswith("下转 down 衢州市人民医院 (distances from the home institution) → ")
 
 
 def test_institutions_at_one_proxy_point_are_not_given_invented_distances(quzhou_router):
