@@ -15,9 +15,11 @@ import sys
 from mednet.cli import EXIT_OK, EXIT_PROBLEMS, add_allow_invalid, from_check
 from mednet.cli.output import write_stdout
 from mednet.errors import NoCapableInstitution
-from mednet.routing import Point, Referral, Router
+from mednet.models import LinkKind
+from mednet.routing import Hop, Point, Referral, Router
 from mednet.routing.request import (
     DIRECTIONS,
+    EXPLAIN,
     LANGS,
     check_alternatives,
     check_max_km,
@@ -27,8 +29,8 @@ from mednet.routing.request import (
 )
 from mednet.validate import load_valid_region
 
-#: Passed-over institutions named per reason in the text answer (the JSON has them all).
-SHOWN_PER_REASON = 6
+#: Passed-over institutions named per reason in the text answer (the JSON has those the answer names).
+SHOWN_PER_REASON = 5
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     origin = p.add_mutually_exclusive_group(required=True)
     origin.add_argument("--from", dest="origin", metavar="NAME", help="the origin institution: id, name or alias")
     origin.add_argument("--at", type=from_check(parse_lat_lon), metavar="LAT,LON",
-                        help="the patient's position (WGS84), snapped to the nearest primary-care institution")
+                        help="the patient's position (WGS84): the route starts there, by access legs to the nearest "
+                             "institutions; the nearest primary care is the home centre")
     p.add_argument("--specialty", metavar="S",
                    help="care needed: code, Chinese or English label, alias (required except for --direction down)")
     p.add_argument("--direction", choices=DIRECTIONS, default="up",
@@ -50,6 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="shortlist length (default 3)")
     p.add_argument("--when", type=from_check(check_when, dt.datetime.fromisoformat), metavar="ISO-DATETIME",
                    help="start of the booking window for scheduled sessions (default: now, China Standard Time)")
+    p.add_argument("--explain", choices=EXPLAIN, default="short",
+                   help="passed-over institutions: per reason the count and the nearest five (short, default), "
+                        "or every one (full)")
     p.add_argument("--lang", choices=LANGS, default="zh",
                    help="language of the answer: zh (Chinese, default) or en (English)")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -64,21 +70,24 @@ def run(args: argparse.Namespace) -> int:
     try:
         referral = router.route(origin, args.specialty, direction=args.direction, home=args.home,
                                 max_km=args.max_km, alternatives=args.alternatives, when=args.when,
-                                lang=args.lang)
+                                explain=args.explain, lang=args.lang)
     except NoCapableInstitution as err:
         print(f"mednet: {err}", file=sys.stderr)
         return EXIT_PROBLEMS
-    write_stdout(referral.model_dump_json(indent=1) if args.format == "json" else format_referral(referral))
+    names = {i: router.G.nodes[i]["name"] for h in referral.path for i in (h.from_id, h.to_id) if i in router.G}
+    write_stdout(referral.model_dump_json(indent=1) if args.format == "json" else format_referral(referral, names))
     return EXIT_OK
 
 
-def format_referral(r: Referral) -> str:
+def format_referral(r: Referral, names: dict[str, str] | None = None) -> str:
     """The referral as text for a desk clerk, in the referral's language (Chinese by default)."""
     t = _TEXT[r.lang]
     dest = r.destination
     origin = f"{r.origin.name}"
     if r.origin_point is not None:
-        origin += t["snapped"].format(lat=r.origin_point.lat, lon=r.origin_point.lon, km=r.snap_km)
+        origin = t["point"].format(lat=r.origin_point.lat, lon=r.origin_point.lon, home=r.origin.name, km=r.snap_km)
+    elif r.measured_from == "home":
+        origin += t["from_home"]
     proxy = t["proxy"] if dest.location_is_proxy else ""
     care = r.specialty.label_zh if r.lang == "zh" else f"{r.specialty.label_zh} ({r.specialty.label_en})"
     tier = dest.tier.label_zh
@@ -92,6 +101,9 @@ def format_referral(r: Referral) -> str:
         "  " + t["distance"].format(km=r.distance_km, minutes=r.minutes, speed=r.speed_kmh),
         f"  {t['why']}: [{_label(r.step, r.lang)}] {r.explanation}",
     ]
+    if r.same_proxy_point:
+        same = t["names_sep"].join(i.name for i in r.same_proxy_point)
+        lines.append("  " + t["same_point"].format(dest=dest.name, names=same))
     if r.session is not None:
         provider = t["expert"].format(name=r.session.provider.name) if r.session.provider else ""
         lines.append(f"  {t['session']}: {r.session.text}{provider}")
@@ -99,10 +111,11 @@ def format_referral(r: Referral) -> str:
         details = [f"{t[kind]} {_yes_no(d.value, t) if isinstance(d.value, bool) else d.value}"
                    for kind, d in r.contact.items()]
         lines.append(f"  {t['contact']}: " + t["sep"].join(details))
-    names = {r.origin.id: r.origin.name, dest.id: dest.name}
-    names.update((i.id, i.name) for g in r.passed_over for i in g.institutions)  # every node of the path is here
-    lines.append(f"  {t['path']}: " + " ".join([r.origin.name] + [
-        f"→({h.kind.label_zh} {h.distance_km:.1f} km) {names.get(h.to_id, h.to_id)}" for h in r.path]))
+    names = {**(names or {}), r.origin.id: r.origin.name, dest.id: dest.name}
+    names.update((i.id, i.name) for g in r.passed_over for i in g.institutions)
+    start = r.path[0].from_id if r.path else dest.id
+    lines.append(f"  {t['path']}: " + " ".join([names.get(start, start)] + [
+        f"→({_hop_label(h, t)} {h.distance_km:.1f} km) {names.get(h.to_id, h.to_id)}" for h in r.path]))
     if r.alternatives:
         lines.append(f"  {t['alternatives']}:")
         lines.extend(f"    {n}. {a.institution.name}  {a.distance_km:.1f} km  [{_label(a.step, r.lang)}]"
@@ -112,19 +125,29 @@ def format_referral(r: Referral) -> str:
         lines.append(f"  {t['passed_over']}:")
         for g in r.passed_over:
             shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in zip(g.institutions, g.distances_km, strict=False))
-            if len(g.institutions) > SHOWN_PER_REASON:
+            if g.count > SHOWN_PER_REASON:
                 first = zip(g.institutions[:SHOWN_PER_REASON], g.distances_km[:SHOWN_PER_REASON], strict=True)
                 shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in first)
-                shown += t["more"].format(n=len(g.institutions) - SHOWN_PER_REASON)
+                shown += t["more"].format(n=g.count - SHOWN_PER_REASON)
             lines.append(f"    {_label(g.reason, r.lang)}: {shown}")
     return "\n".join(lines)
+
+
+def _hop_label(h: Hop, t: dict[str, str]) -> str:
+    """A path link's kind in Chinese; an access leg, and a link within one proxy point, say so."""
+    if isinstance(h.kind, LinkKind):
+        return h.kind.label_zh + (t["same_point_hop"] if h.basis == "same_proxy_point" else "")
+    return t["access"]
 
 
 _TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "up": "上转", "down": "下转", "emergency": "急诊",
         "own_centre": "本中心就诊 {origin}（上级专家门诊，无需转诊）", "what": "{care}；{tier}，{county}",
-        "snapped": "（距 {lat:.5f},{lon:.5f} 最近的基层机构，{km:.1f} 公里）", "proxy": "；位置为代用点，非机构实址",
+        "point": "{lat:.5f},{lon:.5f}（居住地基层机构 {home}，{km:.1f} 公里；距离自该点起算）",
+        "from_home": "（距离自居住地机构起算）", "proxy": "；位置为代用点，非机构实址",
+        "same_point": "与{dest}同一代用点：{names}（相互距离未知；距离相同时先按级别，再按医共体角色）",
+        "same_point_hop": "，同一代用点", "access": "接入", "names_sep": "、",
         "distance": "网络距离 {km:.1f} 公里，按 {speed:g} 公里/小时约 {minutes:.0f} 分钟", "why": "理由",
         "session": "门诊", "expert": "（{name}专家）", "path": "路径", "alternatives": "备选",
         "passed_over": "未选的较近机构", "more": "，…另有 {n} 家", "contact": "联系", "sep": "；",
@@ -134,8 +157,12 @@ _TEXT: dict[str, dict[str, str]] = {
     "en": {
         "up": "上转 up", "down": "下转 down", "emergency": "急诊 emergency",
         "own_centre": "at the own centre {origin} (a visiting expert's clinic, no referral needed)",
-        "snapped": " (nearest primary care to {lat:.5f},{lon:.5f}, {km:.1f} km)",
+        "point": "{lat:.5f},{lon:.5f} (home centre {home}, {km:.1f} km; distances from the point)",
+        "from_home": " (distances from the home institution)",
         "proxy": "; point is a proxy for the building", "what": "{care}; {tier}, {county}",
+        "same_point": "same proxy point as {dest}: {names} (their distance is not known; equal distances go by "
+                      "tier, then community role)",
+        "same_point_hop": ", same proxy point", "access": "access", "names_sep": ", ",
         "distance": "distance {km:.1f} km by the network, about {minutes:.0f} min at {speed:g} km/h", "why": "why",
         "session": "session", "expert": " (expert from {name})", "path": "path", "alternatives": "alternatives",
         "passed_over": "passed over", "more": ", … and {n} more", "contact": "contact", "sep": "; ",

@@ -23,6 +23,15 @@ from mednet.specialties import Travels
 #: Which way a referral goes: 上转 up the tiers, 下转 back down, 急 to the nearest.
 Direction = Literal["up", "down", "emergency"]
 Step = Literal["own_community", "partners", "any", "nearest", "home_centre", "home_community"]
+#: How much of the passed-over list an answer gives: per reason the count and the nearest few, or every one.
+Explain = Literal["short", "full"]
+#: Passed-over institutions an answer names per reason with ``explain="short"``.
+SHORT_PASSED_OVER = 5
+#: Where an answer's distances start: the origin institution, the point given, or the home institution (``down``).
+MeasuredFrom = Literal["origin", "origin_point", "home"]
+#: How a hop's km is known: a road distance, great circle x the region's road factor, or not at all (both ends
+#: stand at one shared proxy point; the hop counts 0 km and the answer says so).
+HopBasis = Literal["road", "geodesic_x_road_factor", "same_proxy_point"]
 #: The language of an answer's explanation and session texts: Chinese (the default) or English.
 Lang = Literal["zh", "en"]
 Reason = Literal[
@@ -79,12 +88,19 @@ class SpecialtyRef(Frozen):
 
 
 class Hop(Frozen):
-    """One link of the path, in travel order."""
+    """One link of the path, in travel order.
+
+    The first hop from a point is its access leg (``kind`` ``"access"``,
+    ``from_id`` the point as ``"LAT,LON"``). A link between two institutions
+    placed at one shared proxy point counts 0 km (``basis``
+    ``"same_proxy_point"``): the region's nominal km for it is not a distance.
+    """
 
     from_id: str
     to_id: str
-    kind: LinkKind
+    kind: LinkKind | Literal["access"]
     distance_km: float
+    basis: HopBasis
 
 
 class SessionSlot(Frozen):
@@ -122,10 +138,14 @@ class PassedOver(Frozen):
     Nearer than the destination (``is_origin``, ``not_capable``,
     ``not_higher_tier``, ``not_in_session``, ``outside_community_at_this_step``,
     ``not_home_centre``), or, for ``beyond_max_km``, the best candidate of an
-    earlier step that lay beyond the limit.
+    earlier step that lay beyond the limit. ``count`` says how many; by
+    default (``explain="short"``) only the nearest :data:`SHORT_PASSED_OVER`
+    are named.
     """
 
     reason: Reason
+    count: int = Field(description="how many were passed over for this reason; `institutions` names the nearest "
+                                   "of them (every one with explain='full')")
     institutions: tuple[InstitutionRef, ...]
     distances_km: tuple[float, ...]
 
@@ -133,9 +153,18 @@ class PassedOver(Frozen):
 class Referral(Frozen):
     """Where a referral goes and why.
 
-    ``distance_km`` is network km along ``path``; ``minutes`` assumes the
-    region's ``speed_kmh``. ``origin_point`` and ``snap_km`` are set when the
-    origin was given as coordinates. ``step`` is the policy step that
+    ``distance_km`` is network km along ``path``, in whole metres, and the
+    same float ``max_km`` was compared with; ``minutes`` assumes the region's
+    ``speed_kmh``, to 0.1 min. Every distance starts where ``measured_from``
+    says: the origin; the point (``origin_point``: the patient's place; the
+    path's first hop is its access leg; ``origin`` is then the home centre,
+    the nearest primary care at ``snap_km``, which decides the community); or
+    the home institution of a ``down`` referral, from which its community's
+    members are ranked. ``same_proxy_point`` names the origin and the
+    alternatives standing at the destination's
+    shared proxy point: their distance to it is not known, and equal
+    distances are ordered by tier (higher first), then community role (lead,
+    branch, collaborator, alliance). ``step`` is the policy step that
     decided (``explanation`` says it in a line); ``session`` the scheduled
     session the destination holds the specialty in, if so; ``contact`` the
     destination's phone, address, booking channel, hours and 24-hour
@@ -152,6 +181,7 @@ class Referral(Frozen):
     origin: InstitutionRef
     origin_point: Point | None = None
     snap_km: float | None = None
+    measured_from: MeasuredFrom = "origin"
     specialty: SpecialtyRef
     direction: Direction
     destination: InstitutionRef
@@ -160,6 +190,7 @@ class Referral(Frozen):
     speed_kmh: float
     path: tuple[Hop, ...]
     step: Step
+    same_proxy_point: tuple[InstitutionRef, ...] = ()
     session: SessionSlot | None = None
     contact: Contact | None = None
     alternatives: tuple[Alternative, ...] = ()

@@ -26,10 +26,11 @@ import numbers
 
 from mednet.errors import InvalidRequest
 from mednet.geo import check_lat_lon
-from mednet.routing.answers import Direction, Lang, Point
+from mednet.routing.answers import Direction, Explain, Lang, Point
 from mednet.specialties import Specialty
 
 DIRECTIONS: tuple[Direction, ...] = ("up", "down", "emergency")
+EXPLAIN: tuple[Explain, ...] = ("short", "full")
 LANGS: tuple[Lang, ...] = ("zh", "en")
 #: China Standard Time: sessions are published in it, and the default ``when`` is "now" there.
 CST = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -87,6 +88,18 @@ def check_when(when: object) -> dt.datetime | None:
     if not first <= when.year <= last:
         raise InvalidRequest("when", when.isoformat(), f"must fall in the years {first}–{last}")
     return when if when.tzinfo is None else when.astimezone(CST)
+
+
+def check_explain(explain: object) -> Explain:
+    """How much of the passed-over list an answer gives: ``"short"`` (per reason, the count and the nearest
+    :data:`~mednet.routing.answers.SHORT_PASSED_OVER`) or ``"full"`` (every one).
+
+    >>> check_explain("full")
+    'full'
+    """
+    if type(explain) is not str or explain not in EXPLAIN:
+        raise InvalidRequest("explain", explain, "must be one of 'short', 'full'")
+    return explain  # type: ignore[return-value,unused-ignore]  # one of EXPLAIN
 
 
 def check_home(home: str | None, direction: Direction) -> str | None:

@@ -27,6 +27,7 @@ from pydantic import (
 
 from mednet.geo import check_lat_lon
 from mednet.routing import Direction, Lang, Point, Referral
+from mednet.routing.answers import Explain
 from mednet.routing.request import (
     MAX_ALTERNATIVES,
     check_alternatives,
@@ -134,6 +135,8 @@ class RouteRequest(BaseModel):
     when: When | None = Field(None, description="from when the visit can be booked (scheduled sessions count "
                               "within the region's booking window; with an offset, converted to China Standard "
                               "Time); default: now, China Standard Time")
+    explain: Explain = Field("short", description="passed-over institutions: per reason the count and the nearest "
+                             "five (`short`), or every one (`full`)")
     lang: Lang | None = Field(None, description="language of the explanation and session texts: `zh` (Chinese) or "
                               "`en`; default: the `Accept-Language` header's choice of the two, else `zh`")
 
@@ -159,6 +162,6 @@ async def route_referral(served: RegionDep, request: RouteRequest, http: Request
     lang = request.lang or lang_of_accept_language(http.headers.get("accept-language"))
     answer = served.router.route_json(
         request.origin, request.specialty, direction=request.direction, home=request.home, max_km=request.max_km,
-        alternatives=request.alternatives, when=request.when, lang=lang,
+        alternatives=request.alternatives, when=request.when, explain=request.explain, lang=lang,
     )
     return Response(answer, media_type="application/json")

@@ -13,7 +13,7 @@ from mednet.cli import main
 from mednet.errors import InvalidRequest, NoCapableInstitution
 from mednet.models import Contact, Detail, Flag
 from mednet.regions import load_region
-from mednet.routing import Router
+from mednet.routing import Point, Router
 from mednet.routing.request import check_when
 from mednet.specialties import SPECIALTIES, resolve_specialty
 
@@ -88,6 +88,19 @@ def test_a_session_whose_day_is_not_published_is_offered_marked_never_dropped(mi
     assert len(r.alternatives) == 3  # the two asked for, and the marked one beside them
     en = minhang.route(HONGQIAO, specialty, when=MONDAY_9, lang="en")
     assert "day not published: ask the centre / see the booking channel" in en.alternatives[0].session.text
+
+
+def test_a_point_is_offered_the_undated_session_at_its_home_centre_at_the_access_legs_km(minhang):
+    # A point 0.3 km north of 虹桥: its home centre is 虹桥, whose urology day is not published; the marked
+    # session is still offered, at the point's access leg to 虹桥 (distances start at the point).
+    at = Point(lat=31.1823, lon=121.38)
+    nodes, kms = minhang.access_legs(at)
+    leg = kms[[minhang.net.ids[j] for j in nodes].index("mh-hongqiao")]
+    r = minhang.route(at, "泌尿外科", when=MONDAY_9, alternatives=2)
+    assert (r.origin.id, r.measured_from, r.path[0].kind) == ("mh-hongqiao", "origin_point", "access")
+    marked = [a for a in r.alternatives if a.session is not None and a.session.day_unknown]
+    assert [(a.institution.id, a.distance_km) for a in marked] == [("mh-hongqiao", leg)]
+    assert r.destination.id != "mh-hongqiao" and len(r.alternatives) == 3
 
 
 def test_a_session_whose_day_is_not_published_is_the_destination_when_a_week_is_in_the_window():

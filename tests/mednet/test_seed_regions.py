@@ -387,9 +387,16 @@ def test_route_hongqiao_tcm_paediatrics_beyond_booking_window_to_hospital(router
 @pytest.mark.parametrize("branch", ["lq-luqiao", "lq-lunan", "lq-lubei", "lq-tongyu", "lq-luoyang",
                                     "lq-fengjiang", "lq-jinqing", "lq-pengjie"])
 def test_route_luqiao_pathology_to_the_shared_centre(routers, branch):
+    # The shared centre stands at one proxy point with 恩泽医院 (city tier) and the district hospitals: the
+    # distance between them is not known, so the tie goes by tier and the shared centre is the next choice,
+    # at the same km, named as standing at the destination's point.
     r = routers["luqiao"].route(branch, "病理")
-    assert (r.destination.id, r.destination.tier, r.step) == ("lq-shared-pathology", Tier.SHARED_CENTRE, "partners")
-    assert [hop.kind for hop in r.path] == [LinkKind.SHARED_SERVICE]
+    assert (r.destination.id, r.step) == ("tz-enze", "partners")
+    shared = r.alternatives[0]
+    assert (shared.institution.id, shared.institution.tier, shared.step) == (
+        "lq-shared-pathology", Tier.SHARED_CENTRE, "partners")
+    assert shared.distance_km == r.distance_km and shared.institution in r.same_proxy_point
+    assert {hop.basis for hop in r.path[1:]} <= {"same_proxy_point"}
 
 
 def test_route_huzhou_dermatology_to_the_visiting_session_first(routers):
