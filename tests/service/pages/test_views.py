@@ -128,9 +128,9 @@ def test_bad_input_is_said_in_chinese_at_its_field(client, params, field, words)
 
 
 def test_nothing_capable_is_409_with_the_nearest_beyond_the_limit(client):
-    page = client.get(ROUTE, params={"origin": "华埠", "specialty": "普外科", "max_km": "0.5"})
+    page = client.get(ROUTE, params={"origin": "杨林", "specialty": "普外科", "max_km": "0.5"})
     assert page.status_code == 409
-    assert "最近的是 开化县第二人民医院，1.0 公里" in page.text
+    assert "最近的是 开化县第二人民医院，27.7 公里" in page.text
 
 
 def test_a_visiting_session_is_shown_with_its_date(client):
