@@ -135,6 +135,25 @@ class RegionDataError(MednetError, ValueError):
         super().__init__(f"{file}: {place}: {rule}" if place else f"{file}: {rule}")
 
 
+class InvalidRegion(MednetError, ValueError):
+    """A region whose validation found errors, refused for routing, coverage and serving.
+
+    The message has one line per error code (how many, and the first);
+    ``region`` and ``codes`` give them by keyword.
+
+    >>> print(InvalidRegion("other", {"file-name-id": ["other.json holds region 'quzhou'"], "lead-count": ["a", "b"]}))
+    region 'other' has validation errors (mednet validate lists them all):
+      [file-name-id] other.json holds region 'quzhou'
+      [lead-count] a (and 1 more)
+    """
+
+    def __init__(self, region: str, errors: dict[str, list[str]]) -> None:
+        self.region, self.codes = region, tuple(errors)
+        lines = [f"region {region!r} has validation errors (mednet validate lists them all):"]
+        for code, messages in errors.items():
+            more = f" (and {len(messages) - 1} more)" if len(messages) > 1 else ""
+            lines.append(f"  [{code}] {messages[0]}{more}")
+        super().__init__("\n".join(lines))
 class TableImportError(MednetError, ValueError):
     """Tables that cannot become a region: every unusable cell, each with its place and rule.
 
@@ -170,8 +189,9 @@ class NoCapableInstitution(MednetError, LookupError):
     """No institution offers the specialty within the constraints given."""
 
     def __init__(self, message: str, *, specialty: str | None = None, origin: str | None = None,
-                 field: str | None = None) -> None:
+                 nearest: str | None = None, nearest_km: float | None = None, field: str | None = None) -> None:
         self.specialty, self.origin, self.field = specialty, origin, field
+        self.nearest, self.nearest_km = nearest, nearest_km  # the nearest capable one beyond the limit, if any
         super().__init__(message)
 
 

@@ -110,6 +110,8 @@ class SpatialIndex:
     (1, 14.71...)
     >>> index.within(lat=29.9, lon=119.9, max_km=20)
     [1]
+    >>> index.nearest_k(lat=29.9, lon=119.9, k=2, max_km=300)
+    ([1, 0], [14.71..., 209.4...])
     """
 
     CELL_DEG = 0.1
@@ -128,13 +130,21 @@ class SpatialIndex:
         self.phi, self.lam = np.radians(lat[self.order]), np.radians(lon[self.order])
         self.cos_phi = np.cos(self.phi)
         self.cos_min = float(self.cos_phi.min())
-        self._search = _ring_search()
+        self._search = _k_ring_search()
 
     def nearest(self, *, lat: float, lon: float) -> tuple[int, float]:
         """Index of the nearest point and its great-circle distance in km."""
-        i, hav = self._search(lat, lon, self.ptr, self.order, self.phi, self.lam, self.cos_phi, self.cos_min,
-                              self.row0, self.col0, self.height, self.width, self.CELL_DEG)
-        return i, 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(hav, 1.0)))
+        found, hav = self._search(lat, lon, self.ptr, self.order, self.phi, self.lam, self.cos_phi, self.cos_min,
+                                  self.row0, self.col0, self.height, self.width, self.CELL_DEG, 1, 1.0)
+        return int(found[0]), 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(float(hav[0]), 1.0)))
+
+    def nearest_k(self, *, lat: float, lon: float, k: int, max_km: float) -> tuple[list[int], list[float]]:
+        """Indices of the ``k`` nearest points within ``max_km`` (great circle), nearest first, and their km."""
+        found, hav = self._search(lat, lon, self.ptr, self.order, self.phi, self.lam, self.cos_phi, self.cos_min,
+                                  self.row0, self.col0, self.height, self.width, self.CELL_DEG,
+                                  k, math.sin(min(max_km / (2 * EARTH_RADIUS_KM), math.pi / 2)) ** 2)
+        nodes = [i for i in found.tolist() if i >= 0]
+        return nodes, [2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(h, 1.0))) for h in hav.tolist()[:len(nodes)]]
 
     def within(self, *, lat: float, lon: float, max_km: float) -> list[int]:
         """Indices of the points within ``max_km`` (great circle), in index order."""
@@ -142,16 +152,17 @@ class SpatialIndex:
 
 
 @functools.cache
-def _ring_search() -> Callable[..., tuple[int, float]]:
-    """:func:`_nearest_in_rings` compiled (numba is imported only when an index is first built)."""
+def _k_ring_search() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+    """:func:`_k_nearest_in_rings` compiled (numba is imported only when an index is first built)."""
     from numba import njit
 
-    return njit(cache=True)(_nearest_in_rings)
+    return njit(cache=True)(_k_nearest_in_rings)
 
 
-def _nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, col0, height, width,
-                  cell):  # pragma: no cover - compiled
-    """Ring by ring around the query's cell; stops when no farther ring can hold a nearer point.
+def _k_nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, col0, height, width, cell, k,
+                        max_hav):  # pragma: no cover - compiled
+    """The ``k`` smallest haversines up to ``max_hav`` and their points (-1 where fewer), ring by ring around
+    the query's cell, stopping when no farther ring can hold a nearer point or one within reach.
 
     A point ``r + 1`` rings away differs by at least ``r`` cells in latitude
     or longitude, so its haversine is at least ``cos(lat) * cos_min *
@@ -161,7 +172,8 @@ def _nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, co
     qcos = math.cos(qphi)
     ci = int(math.floor(lat / cell)) - row0  # noqa: RUF046 - numba types floor() as float
     cj = int(math.floor(lon / cell)) - col0  # noqa: RUF046
-    best, best_i = np.inf, -1
+    best = np.full(k, np.inf)
+    best_i = np.full(k, -1, np.int64)
     reach = max(height, width) + abs(ci) + abs(cj) + 1
     for r in range(reach + 1):
         for di in range(-r, r + 1):
@@ -177,11 +189,18 @@ def _nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, co
                         a = math.sin((phi[t] - qphi) / 2)
                         b = math.sin((lam[t] - qlam) / 2)
                         h = a * a + qcos * cos_phi[t] * b * b
-                        if h < best:
-                            best, best_i = h, order[t]
+                        if h <= max_hav and h < best[k - 1]:
+                            at = k - 1
+                            while at > 0 and best[at - 1] > h:
+                                best[at] = best[at - 1]
+                                best_i[at] = best_i[at - 1]
+                                at -= 1
+                            best[at] = h
+                            best_i[at] = order[t]
                 j += step
         bound = math.sin(math.radians(r * cell) / 2)
-        if best <= qcos * cos_min * bound * bound:
+        floor = qcos * cos_min * bound * bound
+        if best[k - 1] <= floor or floor > max_hav:
             break
     return best_i, best
 
@@ -211,3 +230,50 @@ def neighbour_pairs(lat: ArrayLike, lon: ArrayLike, *, k: int, max_km: float
     pairs = np.unique(np.column_stack((a, b)), axis=0)
     i, j = pairs[:, 0], pairs[:, 1]
     return i, j, _chord_to_km(np.linalg.norm(vectors[i] - vectors[j], axis=1))
+
+
+
+def point_tree(*, lat: ArrayLike, lon: ArrayLike) -> cKDTree:
+    """A k-d tree on the points' unit vectors, for :func:`k_nearest` and :func:`pairs_within`."""
+    return cKDTree(_unit_vectors(lat, lon))
+
+
+def k_nearest(tree: cKDTree, *, lat: ArrayLike, lon: ArrayLike, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each query point, the ``k`` nearest points of ``tree`` (at most as many as it holds).
+
+    Returns (queries × k) arrays: indices into the tree's points, nearest
+    first, and their great-circle km.
+
+    >>> tree = point_tree(lat=[29.0, 29.1, 35.0], lon=[118.0, 118.0, 118.0])
+    >>> idx, km = k_nearest(tree, lat=[29.0], lon=[118.0], k=2)
+    >>> idx.tolist(), km.round(1).tolist()
+    ([[0, 1]], [[0.0, 11.1]])
+    """
+    queries = _unit_vectors(lat, lon)
+    k = min(k, tree.n)
+    if k < 1:
+        return np.zeros((len(queries), 0), dtype=np.int64), np.zeros((len(queries), 0))
+    chord, idx = tree.query(queries, k=k, workers=-1)
+    return idx.reshape(len(queries), k).astype(np.int64), _chord_to_km(chord.reshape(len(queries), k))
+
+
+def pairs_within(tree: cKDTree, *, lat: ArrayLike, lon: ArrayLike, max_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every (query, point of ``tree``) pair at most ``max_km`` apart by great circle, sorted.
+
+    >>> tree = point_tree(lat=[29.0, 29.1, 35.0], lon=[118.0, 118.0, 118.0])
+    >>> pairs_within(tree, lat=[29.0], lon=[118.0], max_km=20)
+    (array([0, 0]), array([0, 1]))
+    """
+    queries = _unit_vectors(lat, lon)
+    empty = np.empty(0, dtype=np.int64)
+    if tree.n == 0 or len(queries) == 0 or not max_km >= 0:
+        return empty, empty
+    chord_max = 2 * math.sin(min(max_km / (2 * EARTH_RADIUS_KM), math.pi / 2))
+    found = tree.query_ball_point(queries, r=chord_max, workers=-1)
+    sizes = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(found))
+    if not sizes.sum():
+        return empty, empty
+    points = np.concatenate([np.asarray(f, dtype=np.int64) for f in found if len(f)])
+    rows = np.repeat(np.arange(len(queries)), sizes)
+    order = np.lexsort((points, rows))
+    return rows[order], points[order]

@@ -130,6 +130,20 @@ class Session(Frozen):
     def day_to_be_arranged(self) -> bool:
         return self.weekday is None
 
+    @property
+    def dates_known(self) -> bool:
+        """Whether its dates follow from the data: a weekday, and for a cycle of several weeks its first date.
+
+        >>> Session(weekday="tue").dates_known, Session().dates_known, Session(weekday="tue", every_weeks=2).dates_known
+        (True, False, False)
+        """
+        return self.weekday is not None and (self.every_weeks == 1 or self.valid_from is not None)
+
+    @property
+    def cycle_days(self) -> int:
+        """Days in which it is held once: a booking window this long holds it even when its day is unknown."""
+        return 7 * self.every_weeks
+
 
 class Capability(Provenance):
     """A specialty an institution offers: permanently, or in ``sessions``."""

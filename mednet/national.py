@@ -116,7 +116,7 @@ def build_national_network(
         short = _short_street(p.name)
         nodes.add(
             f"t{p.code}", f"{short}社区卫生服务中心" if street else f"{p.name}卫生院",
-            Tier.COMMUNITY_CENTRE if street else Tier.TOWNSHIP_CENTRE, p, p.lat, p.lon, _TOWN_SEAT, township=p.name,
+            Tier.COMMUNITY_CENTRE if street else Tier.TOWNSHIP_CENTRE, p, *p.point, _TOWN_SEAT, township=p.name,
             group=(p.county_code, 2, p.code),
         )
         town_county.append(p.county_code)
@@ -147,7 +147,7 @@ def build_national_network(
     for code, seat in seats.items():
         members = by_county.get(code, [])
         if seat.lat is not None:
-            lat_, lon_, where = seat.lat, seat.lon, _COUNTY_SEAT
+            (lat_, lon_), where = seat.point, _COUNTY_SEAT
         elif members:
             (lat_, lon_), where = _centroid(nodes, members), _CENTROID
         else:
@@ -162,7 +162,7 @@ def build_national_network(
             city = p.province if p.name in ("市辖区", "县") else p.name
             name = f"{city}人民医院" if p.name != "县" else f"{city}第二人民医院"
             city_hospital[p.county_code] = len(nodes.ids)
-            nodes.add(f"c{p.county_code}", name, Tier.CITY_HOSPITAL, p, p.lat, p.lon, _CITY_SEAT,
+            nodes.add(f"c{p.county_code}", name, Tier.CITY_HOSPITAL, p, *p.point, _CITY_SEAT,
                       group=(p.county_code, 0))
 
     # Order nodes by county (a county's hospital, then its centres; a city's hospital before its counties):

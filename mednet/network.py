@@ -31,7 +31,7 @@ CRS = "EPSG:4326"
 
 
 def build_network(region: Region) -> nx.Graph:
-    """The region as a graph; ``G.graph`` holds the region id, CRS and travel assumptions."""
+    """The region as a graph; ``G.graph`` holds the region id, CRS and travel assumptions, and the region itself."""
     G = nx.Graph(
         region=region.id, name=region.name, crs=CRS, road_factor=region.road_factor,
         speed_kmh=region.speed_kmh, booking_days=region.booking_days, synthetic=region.synthetic,
@@ -45,7 +45,7 @@ def build_network(region: Region) -> nx.Graph:
             inst.id, name=inst.name, aliases=inst.aliases, tier=inst.tier, county=inst.county,
             township=inst.township, lat=inst.lat, lon=inst.lon, location=inst.location,
             capabilities={c.specialty: c for c in inst.capabilities}, population=inst.population,
-            communities=roles.get(inst.id, {}), inferred=inst.inferred,
+            communities=roles.get(inst.id, {}), inferred=inst.inferred, contact=inst.contact,
         )
     for link in region.links:
         if link.a not in G or link.b not in G:
@@ -58,6 +58,7 @@ def build_network(region: Region) -> nx.Graph:
             )
     G.graph["communities"] = {c.id: c for c in region.communities}
     G.graph["names"] = name_index(region)
+    G.graph["region_data"] = region  # for the travel layer's default model (mednet.travel.load_travel)
     return G
 
 

@@ -33,6 +33,17 @@ class Place:
     lat: float | None
     lon: float | None
 
+    @property
+    def point(self) -> tuple[float, float]:
+        """``(lat, lon)``; a row without a point fails here (callers pick located rows first).
+
+        >>> tuple(round(x, 3) for x in county_seat("江山市").point)
+        (28.741, 118.622)
+        """
+        if self.lat is None or self.lon is None:
+            raise RegionDataError(str(places_path()), f"row {self.code} {self.name}", "has no point (lat, lon)")
+        return self.lat, self.lon
+
 
 def data_dir() -> Path:
     """The folder holding ``regions/`` and ``places/`` (installed copy first, then the checkout)."""

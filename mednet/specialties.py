@@ -11,6 +11,15 @@ entry with :func:`resolve_specialty`::
     >>> resolve_specialty("Pediatrics").label_zh
     '儿科'
 
+Each entry also says what travels when care is referred (``travels``):
+the patient (clinical care, imaging), a specimen or a trace read
+elsewhere (laboratory, pathology, ECG), or nothing: a service that is no
+referral at all (sterile supply). ``travels_note`` gives the basis when it
+is not the patient::
+
+    >>> resolve_specialty("心电").travels, resolve_specialty("消毒供应").travels
+    ('trace', 'nothing')
+
 Registries list departments by the national 诊疗科目 codes of the
 医疗机构诊疗科目名录 (卫医发〔1994〕第27号 and its amendments: 27 疼痛科 2007,
 28 重症医学科 2009): a first-level subject ``03`` (内科) or a second-level
@@ -31,6 +40,16 @@ from pydantic import BaseModel, ConfigDict
 from mednet.errors import UnknownSpecialty, closest_names
 
 Kind = Literal["clinical", "diagnostic", "service"]
+#: What goes to the destination of a referral: the patient, a specimen, a trace (an ECG), or nothing.
+Travels = Literal["patient", "specimen", "trace", "nothing"]
+
+#: The seed's words on Luqiao's shared centres, the basis of what travels to them.
+_SHARED_CENTRES = ("台州日报 2018-08-09 (路桥): 区域检验、心电、病理、消毒供应等共享中心均已开始运行，患者可以少跑甚至"
+                   "不用跑")
+_BY_SPECIMEN = (f"{_SHARED_CENTRES}. Inferred from it: the shared centre receives the {{what}} taken at the "
+                "patient's own centre, so the patient need not travel")
+_NOT_REFERRED = (f"{_SHARED_CENTRES}. Inferred: sterile supply reprocesses the instruments of member units; it "
+                 "is a service between institutions, not care a patient is referred to")
 
 
 class Specialty(BaseModel):
@@ -44,12 +63,21 @@ class Specialty(BaseModel):
     kind: Kind = "clinical"
     aliases: tuple[str, ...] = ()
     national_codes: tuple[str, ...] = ()
+    travels: Travels = "patient"
+    travels_note: str | None = None
+
+    @property
+    def is_referral_service(self) -> bool:
+        """Whether anything travels: a request for a service that nothing travels to is no referral."""
+        return self.travels != "nothing"
 
 
 def _s(
     code: str, zh: str, en: str, *aliases: str, kind: Kind = "clinical", subjects: tuple[str, ...] = (),
+    travels: Travels = "patient", travels_note: str | None = None,
 ) -> Specialty:
-    return Specialty(code=code, label_zh=zh, label_en=en, kind=kind, aliases=aliases, national_codes=subjects)
+    return Specialty(code=code, label_zh=zh, label_en=en, kind=kind, aliases=aliases, national_codes=subjects,
+                     travels=travels, travels_note=travels_note)
 
 
 #: The vocabulary, in a stable order (the order of compiled capability columns).
@@ -79,10 +107,13 @@ SPECIALTIES: tuple[Specialty, ...] = (
        kind="diagnostic", subjects=("32", "32.01", "32.02", "32.03")),
     _s("ultrasound", "B超", "Ultrasound", "超声", "超声科", "B超室", kind="diagnostic", subjects=("32.05",)),
     _s("ecg", "心电", "Electrocardiography", "心电图", "心电图室", "electrocardiogram",
-       kind="diagnostic", subjects=("32.06",)),
+       kind="diagnostic", subjects=("32.06",),
+       travels="trace", travels_note=_BY_SPECIMEN.format(what="ECG trace")),
     _s("laboratory", "检验", "Laboratory medicine", "医学检验科", "检验科", "化验", "lab",
-       kind="diagnostic", subjects=("30",)),
-    _s("pathology", "病理", "Pathology", "病理科", kind="diagnostic", subjects=("31",)),
+       kind="diagnostic", subjects=("30",),
+       travels="specimen", travels_note=_BY_SPECIMEN.format(what="specimen")),
+    _s("pathology", "病理", "Pathology", "病理科", kind="diagnostic", subjects=("31",),
+       travels="specimen", travels_note=_BY_SPECIMEN.format(what="tissue specimen")),
     _s("cardiology", "心内科", "Cardiology", "心血管内科", "心血管科", subjects=("03.04",)),
     _s("endocrinology", "内分泌科", "Endocrinology", "内分泌代谢科", "内分泌", subjects=("03.07",)),
     _s("tcm_paediatrics", "中医儿科", "TCM paediatrics", "儿科中医", "tcm pediatrics", subjects=("50.04",)),
@@ -103,7 +134,8 @@ SPECIALTIES: tuple[Specialty, ...] = (
     _s("womens_health", "妇女保健", "Women's health care", "妇保", kind="service", subjects=("06",)),
     _s("public_health", "公共卫生", "Public health", "公共卫生科", "预防保健", kind="service", subjects=("01",)),
     _s("nursing", "护理", "Nursing", "护理专科", kind="service"),
-    _s("sterile_supply", "消毒供应", "Sterile supply", "消毒供应中心", kind="service"),
+    _s("sterile_supply", "消毒供应", "Sterile supply", "消毒供应中心", kind="service", travels="nothing",
+       travels_note=_NOT_REFERRED),
     _s("tuberculosis", "结核病", "Tuberculosis care", "结核病门诊", "结核病预防性治疗门诊", "肺结核", subjects=("17",)),
 )
 

@@ -12,6 +12,7 @@ naming the institutions involved.
 Rules (code — severity — meaning):
 
 =============================  ========  ==================================================
+file-name-id                   error     a region file's name differs from the id inside it
 unknown-id                     error     a membership, link or roster names no institution
 duplicate-id                   error     two institutions share an id
 duplicate-name                 error     two institutions share a name or alias
@@ -32,6 +33,8 @@ roster-unnamed                 warning   the source counts members it does not n
 township-without-centre        warning   an official township of a covered county has no centre in the data
 township-not-official          warning   a centre's township is not in the official 2016 list
 branch-nearer-other-lead       warning   a branch is much nearer another community's lead than its own
+session-never-in-window        warning   a session's day is not published and the booking window is shorter than its
+                                         cycle: it is only ever offered as an alternative, marked
 inferred-data                  warning   facts inferred rather than published (counted per kind)
 =============================  ========  ==================================================
 """
@@ -39,18 +42,21 @@ inferred-data                  warning   facts inferred rather than published (c
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Literal
 
 import networkx as nx
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from mednet.errors import UnknownRegion
+from mednet.errors import InvalidRegion, RegionDataError, UnknownRegion
 from mednet.geo import haversine_km
 from mednet.models import Region, Role
 from mednet.places import county_townships
+from mednet.regions import list_regions, load_region, region_path
 
 Severity = Literal["error", "warning"]
 
@@ -112,17 +118,75 @@ class ValidationReport(BaseModel):
         return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=1)
 
 
-def validate_membership(region: Region) -> ValidationReport:
-    """Check a region's communities against the rules and its published rosters."""
+def validate_membership(region: Region, *, file: str | os.PathLike[str] | None = None) -> ValidationReport:
+    """Check a region's communities against the rules and its published rosters; with the ``file`` it was read
+    from, also that the file's name is the region's id."""
     names = {i.id: i.name for i in region.institutions}
     problems = [
+        *_file_name(region, file),
         *_identity(region),
         *_structure(region, names),
         *_rosters(region, names),
         *_geography(region, names),
+        *_sessions(region),
         *_inferred(region),
     ]
     return ValidationReport(region=region.id, communities=summarize_communities(region), problems=tuple(problems))
+
+
+def require_valid(report: ValidationReport) -> ValidationReport:
+    """The report, when it has no errors; else :class:`~mednet.errors.InvalidRegion` with one line per code."""
+    if report.ok:
+        return report
+    by_code: dict[str, list[str]] = defaultdict(list)
+    for problem in report.errors:
+        by_code[problem.code].append(problem.message)
+    raise InvalidRegion(report.region, dict(by_code))
+
+
+def load_valid_region(name_or_path: str | os.PathLike[str], *, allow_invalid: bool = False) -> Region:
+    """A region by id or path, refused (:class:`~mednet.errors.InvalidRegion`) when its validation has errors,
+    unless ``allow_invalid``; what routing, coverage and the service load."""
+    path = region_path(name_or_path)
+    region = load_region(path)
+    if not allow_invalid:
+        require_valid(validate_membership(region, file=path))
+    return region
+
+
+def load_valid_regions(folder: Path, *, allow_invalid: bool = False) -> dict[str, Region]:
+    """Every region file of a folder, by file name; every broken or invalid file reported at once
+    (:class:`~mednet.errors.RegionDataError`, one file a paragraph). A file whose name is not its region's id
+    is refused even with ``allow_invalid``: the service would answer under two names."""
+    names = list_regions(folder)
+    regions: dict[str, Region] = {}
+    broken: list[RegionDataError | InvalidRegion] = []
+    for name in names:
+        path = folder / f"{name}.json"
+        try:
+            region = load_region(path)
+            mismatch = [p.message for p in _file_name(region, path)]
+            if mismatch:
+                raise InvalidRegion(name, {"file-name-id": mismatch})
+            if not allow_invalid:
+                require_valid(validate_membership(region, file=path))
+        except (RegionDataError, InvalidRegion) as err:
+            broken.append(err)
+            continue
+        regions[name] = region
+    if len(broken) == 1:
+        raise broken[0]
+    if broken:
+        raise RegionDataError(str(folder), "", f"{len(broken)} of {len(names)} region files cannot be served:\n"
+                              + "\n".join(map(str, broken)))
+    return regions
+
+
+def _file_name(region: Region, file: str | os.PathLike[str] | None) -> Iterator[Problem]:
+    if file is not None and Path(file).stem != region.id:
+        name = Path(file).name
+        yield _error("file-name-id", f"the file {name} holds region {region.id!r}: a region file's name and its id "
+                     f"must agree (rename it {region.id}.json, or set its id to {Path(file).stem!r})")
 
 
 def _label(names: dict[str, str], node: str) -> str:
@@ -184,6 +248,18 @@ def _identity(region: Region) -> Iterator[Problem]:
                 yield _error("unknown-id", f"roster of {roster.community} resolves {entry.text!r} to unknown "
                              f"institution {entry.institution!r}", institution=entry.institution,
                              community=roster.community)
+
+
+def _sessions(region: Region) -> Iterator[Problem]:
+    """Sessions that can never be known to fall in the region's booking window."""
+    for inst in region.institutions:
+        for cap in inst.capabilities:
+            for session in cap.sessions:
+                if not session.dates_known and region.booking_days < session.cycle_days:
+                    yield _warning("session-never-in-window", f"the {cap.specialty} session at {inst.name} "
+                                   f"({inst.id}) has no published day and the region's {region.booking_days}-day "
+                                   f"booking window never holds its whole {session.cycle_days}-day cycle: it is "
+                                   "offered only as an alternative marked 'day not published'", institution=inst.id)
 
 
 def _structure(region: Region, names: dict[str, str]) -> Iterator[Problem]:

@@ -52,7 +52,7 @@ arrived → completed → sent home) for desks signed in with an API key (`Autho
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     folder = settings.region_folder()
-    loader = RegionLoader(read_regions(folder), folder=folder)
+    loader = RegionLoader(read_regions(folder), folder=folder, allow_invalid=settings.allow_invalid)
     # The ledger's database is created or migrated before any request; the ledger sees the regions once built.
     app.state.ledger = ledger = open_ledger(settings, LoadedRegions(loader))
     app.state.loader = loader.start()

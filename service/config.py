@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     hold_minutes: float = Field(15, gt=0, le=24 * 60, description="how long a slot hold lasts")
     session_slots: int = Field(4, ge=1, le=200, description="bookable units a session gives where its region "
                                "does not count them (weekly_slots)")
+    allow_invalid: bool = Field(
+        False, description="serve regions whose validation has errors (refused by default)"
+    )
 
     def region_folder(self) -> Path:
         return self.regions_dir or regions_dir()

@@ -37,14 +37,21 @@ from mednet.errors import LedgerUnavailable, NotAuthenticated, UnknownRegion
 from mednet.ledger import ApiKey, Ledger, authenticate, open_ledger_engine
 from mednet.ledger.keys import recent_key
 from mednet.models import Institution, Region
-from mednet.regions import list_regions, load_region
-from mednet.validate import CommunitySummary, summarize_communities
+from mednet.travel.layer import travel_path
+from mednet.validate import (
+    CommunitySummary,
+    load_valid_regions,
+    require_valid,
+    summarize_communities,
+    validate_membership,
+)
 from service.config import Settings
 from service.limits import NAME_MAX_CHARS, NAME_PATTERN
 
 if TYPE_CHECKING:  # the routing kernel (numba) is imported by the loader thread, not at start
     from mednet.network import CompiledNetwork
     from mednet.routing import Router
+    from mednet.travel import TravelLayer
 
 logger = logging.getLogger("service")
 
@@ -59,6 +66,7 @@ class ServedRegion:
     institutions: dict[str, Institution] = field(repr=False)
     lat: np.ndarray = field(repr=False)
     lon: np.ndarray = field(repr=False)
+    travel_file: Path | None = field(default=None, repr=False)
 
     @classmethod
     def from_region(cls, region: Region) -> ServedRegion:
@@ -79,6 +87,13 @@ class ServedRegion:
         """Each community's id, name, lead and member count (lead and branches), in file order."""
         return summarize_communities(self.region)
 
+    @cached_property
+    def travel(self) -> TravelLayer:
+        """The travel layer: the travel file beside the region file if there is one, else the default model."""
+        from mednet.travel import load_travel
+
+        return load_travel(self.region, travel=self.travel_file)
+
     @property
     def network(self) -> CompiledNetwork:
         """The network in array form (the router's)."""
@@ -86,8 +101,9 @@ class ServedRegion:
 
 
 def read_regions(folder: Path) -> dict[str, Region]:
-    """Every region file in ``folder``, read and checked (fast); raises on a broken file."""
-    return {name: load_region(folder / f"{name}.json") for name in list_regions(folder)}
+    """Every region file in ``folder``, read and checked (fast); raises naming every broken file and every
+    file whose name is not its region's id. Validation waits for the loader."""
+    return load_valid_regions(folder, allow_invalid=True)
 
 
 @contextmanager
@@ -105,11 +121,12 @@ def compile_lock() -> Iterator[None]:
 class RegionLoader:
     """Compiles the routing kernel and builds each region's router in a background thread.
 
-    ``regions`` is None until done; ``error`` says why it failed, if it did.
+    ``regions`` is None until done; ``error`` says why it failed, if it did: a region whose validation has
+    errors is not served unless ``allow_invalid``.
     """
 
-    def __init__(self, regions: dict[str, Region], *, folder: Path) -> None:
-        self.pending, self.folder = regions, folder
+    def __init__(self, regions: dict[str, Region], *, folder: Path, allow_invalid: bool = False) -> None:
+        self.pending, self.folder, self.allow_invalid = regions, folder, allow_invalid
         self.regions: dict[str, ServedRegion] | None = None
         self.error: str | None = None
         self.thread = threading.Thread(target=self._load, name="mednet-loader", daemon=True)
@@ -123,9 +140,14 @@ class RegionLoader:
         try:
             from mednet.routing import warm_up
 
+            for name, region in self.pending.items() if not self.allow_invalid else ():
+                require_valid(validate_membership(region, file=self.folder / f"{name}.json"))
             with compile_lock():
                 warm_up()  # compile the routing kernel now (or load it from numba's cache), not on a referral
             regions = {name: ServedRegion.from_region(region) for name, region in self.pending.items()}
+            for name, served in regions.items():
+                beside = travel_path(self.folder / f"{name}.json")
+                served.travel_file = beside if beside.exists() else None
         except Exception as err:
             self.error = f"{type(err).__name__}: {err}"
             logger.error("could not load the regions of %s: %s", self.folder, self.error)

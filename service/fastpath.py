@@ -33,7 +33,8 @@ from service.deps import find_region
 
 
 class LeanRoute(APIRoute):
-    """A regional ``POST`` route whose endpoint is ``endpoint(served_region, body_model) -> Response``.
+    """A regional ``POST`` route whose endpoint is ``endpoint(served_region, body_model, http) -> Response``
+    (``http`` the Starlette request, for its headers).
 
     The body is parsed and validated in one pass by pydantic-core (the
     endpoint's second parameter names the model) and the endpoint returns a
@@ -61,7 +62,7 @@ class LeanRoute(APIRoute):
                 request = model.model_validate_json(await http.body())
             except ValidationError as err:
                 raise RequestValidationError(err.errors()) from None
-            return await endpoint(served, request)
+            return await endpoint(served, request, http)
 
         return handle
 

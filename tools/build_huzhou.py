@@ -117,8 +117,14 @@ def _standard(tier: Tier, *, visited_by: str) -> tuple[Capability, ...]:
     also = (f"; {_TEAMS[visited_by][0]} also sends visiting teams here, and the specialties seed000 lists for the "
             "city teams include this one (their split is not published): kept permanent because the department "
             "is assumed from the standard")
-    return tuple(cap.model_copy(update={"note": cap.note + also}) if cap.specialty in VISITING else cap
-                 for cap in rk.tier_capabilities(tier))
+    capabilities = []
+    for cap in rk.tier_capabilities(tier):
+        if cap.specialty in VISITING:
+            if cap.note is None:  # assumed capabilities always say what they are assumed from
+                raise ValueError(f"assumed capability {cap.specialty!r} of {tier.value} has no note to extend")
+            cap = cap.model_copy(update={"note": cap.note + also})
+        capabilities.append(cap)
+    return tuple(capabilities)
 
 
 def _tertiary() -> tuple[Capability, ...]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -76,7 +77,8 @@ class CommunitySpec:
     note: str
 
 
-def _street(key: str, short: str, token: str, *, aliases: tuple[str, ...] = (), specialties=(), note=None) -> Unit:
+def _street(key: str, short: str, token: str, *, aliases: tuple[str, ...] = (),
+            specialties: tuple[tuple[str, str], ...] = (), note: str | None = None) -> Unit:
     return Unit(id=f"lq-{key}", token=token, name=f"{short}街道社区卫生服务中心", tier=Tier.COMMUNITY_CENTRE,
                 township=f"{short}街道", aliases=tuple(dict.fromkeys((short, token, *aliases))),
                 specialties=specialties,
@@ -220,7 +222,7 @@ def sources() -> dict[str, Source]:
 # ----------------------------------------------------------------------------- institutions
 
 
-def _published(specialties) -> tuple[Capability, ...]:
+def _published(specialties: Iterable[tuple[str, str]]) -> tuple[Capability, ...]:
     return tuple(Capability(specialty=code, source=SEED, note=note) for code, note in specialties)
 
 

@@ -132,7 +132,7 @@ QJ_TCM = CommunitySpec(
 )
 
 
-def _named(key: str, name: str, township: str | None, *, place: str | None = None, short: str | None = None,
+def _named(key: str, name: str, township: str, *, place: str | None = None, short: str | None = None,
            aliases: tuple[str, ...] = (), note: str | None = None, tier: Tier = Tier.TOWNSHIP_CENTRE) -> Branch:
     """A unit the article names in full (江山)."""
     short = short or name[:2]

@@ -83,6 +83,13 @@ class PlaceRow:
         found = re.search(r"nearest usable proxy row:\s*([^\s(（]+(?:\([^)]*\))?)", self.source)
         return found.group(1) if found else None
 
+    @property
+    def point(self) -> tuple[float, float]:
+        """``(lat, lon)``; a row without a point fails here."""
+        if self.lat is None or self.lon is None:
+            raise ValueError(f"seed_places row {self.name!r} ({self.county}) has no point")
+        return self.lat, self.lon
+
 
 def read_seed_places(path: Path = SEED_PLACES) -> dict[tuple[str, str], PlaceRow]:
     """Rows keyed by ``(county, name)``; identical duplicate rows collapse, conflicting ones fail."""
@@ -150,7 +157,7 @@ def hospital_point(
     remark = f" ({seat.remark})" if seat.remark else ""
     note = (f"no published point; placed at {seat.name}{remark}, the seat its seed_places row names "
             f"({own.source.removeprefix('NOTE: ')}). {_evidence_note(seat)}")
-    return seat.lat, seat.lon, Location(kind=kind, source=seat.evidence_key, inferred=True, note=note)
+    return *seat.point, Location(kind=kind, source=seat.evidence_key, inferred=True, note=note)
 
 
 def _admin_location(place: Place, note: str, *, kind: str) -> Location:
@@ -163,13 +170,13 @@ def admin_town_point(county: str, town: str, *, note: str) -> tuple[float, float
     matches = [t for t in county_townships(county) if t.name == town and t.lat is not None]
     if len(matches) != 1:
         raise ValueError(f"cn_admin_places: {len(matches)} located rows for {town} in {county}")
-    return matches[0].lat, matches[0].lon, _admin_location(matches[0], note, kind="town_seat")
+    return *matches[0].point, _admin_location(matches[0], note, kind="town_seat")
 
 
 def admin_seat_point(county: str, *, note: str) -> tuple[float, float, Location]:
     """The seat of a county from ``cn_admin_places.csv``; ``note`` says why it stands in."""
     seat = county_seat(county)
-    return seat.lat, seat.lon, _admin_location(seat, note, kind="county_seat")
+    return *seat.point, _admin_location(seat, note, kind="county_seat")
 
 
 # --------------------------------------------------------------------------- sources

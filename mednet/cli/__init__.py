@@ -112,6 +112,12 @@ def from_check(check: Callable[[Any], T], parse: Callable[[str], Any] = str) -> 
     return convert
 
 
+def add_allow_invalid(parser: argparse.ArgumentParser) -> None:
+    """``--allow-invalid``: use a region even when its validation has errors (refused by default)."""
+    parser.add_argument("--allow-invalid", action="store_true",
+                        help="use a region even when its validation has errors (mednet validate lists them)")
+
+
 def positive_int(text: str) -> int:
     """A whole number >= 1 (ports, worker counts, how many sites)."""
     try:

@@ -1,8 +1,11 @@
-"""``mednet coverage REGION (--specialty S | --all) --max-km N [options]``.
+"""``mednet coverage REGION (--specialty S | --all) (--max-km N | --max-minutes M) [options]``.
 
 Distance from every township and community health centre to the nearest
-institution offering a specialty; gaps beyond ``--max-km`` per community
-and county; ``--what-if FILE`` compares with a scenario (JSON: add or remove
+institution offering a specialty; gaps beyond ``--max-km`` (or
+``--max-minutes``) per community and county; ``--cost minutes`` (or
+``--travel FILE``) finds the nearest by travel time on the travel layer
+(the region's travel file, else the default model) instead of along
+referral links; ``--what-if FILE`` compares with a scenario (JSON: add or remove
 specialties or sessions, add links); ``--suggest K`` names the K best
 upgrade sites. Output files are written only when everything succeeded.
 """
@@ -18,21 +21,23 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mednet.cli import positive_int
+from mednet.cli import add_allow_invalid, positive_int
 from mednet.cli.output import write_files, write_stdout
 from mednet.errors import InvalidRequest
 from mednet.network import build_network, compile_network
 from mednet.planning import (
     CoverageReport,
     ScenarioComparison,
+    ServedPoint,
     UpgradePlan,
     find_coverage_gaps,
     suggest_upgrades,
     what_if,
 )
-from mednet.regions import load_region
 from mednet.routing.request import check_max_km
 from mednet.specialties import resolve_specialty
+from mednet.travel.layer import load_travel, travel_path
+from mednet.validate import load_valid_region
 
 FORMATS = ("table", "csv", "json", "geojson")
 MAP_SUFFIXES = (".png", ".svg", ".pdf", ".html")
@@ -47,8 +52,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     which.add_argument("--specialty", "-s", action="append", metavar="S",
                        help="a specialty by code, Chinese or English label (repeatable), e.g. 儿科")
     which.add_argument("--all", action="store_true", help="every specialty of the vocabulary")
-    p.add_argument("--max-km", type=float, required=True, metavar="N", help="a gap is farther than N km by the network")
-    p.add_argument("--max-minutes", type=float, metavar="M", help="also a gap beyond M minutes at the region's speed")
+    p.add_argument("--max-km", type=float, metavar="N", help="a gap is farther than N km")
+    p.add_argument("--max-minutes", type=float, metavar="M",
+                   help="a gap is farther than M minutes (by network km: at the region's speed); with --max-km: "
+                   "a gap beyond either")
+    p.add_argument("--cost", choices=("km", "minutes"), default="km",
+                   help="rank by km along referral links (default) or by minutes on the travel layer")
+    p.add_argument("--travel", metavar="FILE", help="a travel file: rank on the travel layer (default with "
+                   "--cost minutes: the file beside the region, else the default model)")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--output", "-o", metavar="FILE", help="write the result to FILE instead of standard output")
     p.add_argument("--map", metavar="FILE.png",
@@ -56,6 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--what-if", metavar="FILE", help="a scenario JSON file to compare with today's network")
     p.add_argument("--suggest", type=positive_int, metavar="K", help="the K best sites to add the (one) specialty")
     p.add_argument("--permanent-only", action="store_true", help="do not count visiting sessions as capability")
+    add_allow_invalid(p)
     p.set_defaults(func=run)
 
 
@@ -64,6 +76,11 @@ def run(args: argparse.Namespace) -> int:
     specialties = None if args.all else [resolve_specialty(s).code for s in args.specialty]
     for name in ("max_km", "max_minutes"):
         check_max_km(getattr(args, name), name=f"--{name.replace('_', '-')}")
+    if args.max_km is None and args.max_minutes is None:
+        raise InvalidRequest("--max-km/--max-minutes", None, "give at least one limit")
+    limit = "--max-minutes" if args.cost == "minutes" else "--max-km"
+    if args.suggest and (args.max_minutes if args.cost == "minutes" else args.max_km) is None:
+        raise InvalidRequest(limit, None, f"is needed by --suggest with --cost {args.cost}")
     one = specialties[0] if specialties and len(specialties) == 1 else None
     if (args.map or args.suggest) and one is None:
         raise InvalidRequest("--map/--suggest" if args.map and args.suggest else ("--map" if args.map else "--suggest"),
@@ -73,10 +90,14 @@ def run(args: argparse.Namespace) -> int:
     for option, path, suffixes in (("--output", args.output, None), ("--map", args.map, MAP_SUFFIXES)):
         if path is not None:
             _check_target(option, path, suffixes)
-    region = load_region(args.region)
+    region = load_valid_region(args.region, allow_invalid=args.allow_invalid)
+    travel = None
+    if args.cost == "minutes" or args.travel:
+        beside = travel_path(args.region)
+        travel = load_travel(region, travel=args.travel or (beside if beside.exists() else None))
     net = compile_network(build_network(region))
-    options = dict(specialties=specialties, max_km=args.max_km, max_minutes=args.max_minutes,
-                   include_sessions=not args.permanent_only)
+    options: dict[str, Any] = dict(specialties=specialties, max_km=args.max_km, max_minutes=args.max_minutes,
+                                   include_sessions=not args.permanent_only, cost=args.cost, travel=travel)
     workers = min(os.cpu_count() or 1, 4) if net.n >= LARGE_NETWORK else 1
 
     with _Progress(len(specialties or net.specialties)) as progress:
@@ -88,8 +109,10 @@ def run(args: argparse.Namespace) -> int:
             report = find_coverage_gaps(net, workers=workers, progress=progress, **options)
             result = report
         if args.suggest and one is not None:
-            result = suggest_upgrades(net, one, k=args.suggest, max_km=args.max_km,
-                                      include_sessions=not args.permanent_only)
+            result = suggest_upgrades(net, one, k=args.suggest, include_sessions=not args.permanent_only,
+                                      cost=args.cost, travel=travel,
+                                      **({"max_minutes": args.max_minutes} if args.cost == "minutes"
+                                         else {"max_km": args.max_km}))
 
     text = render(result, args.format, title=f"{region.name} ({region.id})", names=net.G.nodes)
     outputs: dict[str, Callable[[str], object]] = {}
@@ -151,11 +174,13 @@ def format_report(report: CoverageReport, *, title: str) -> str:
     limit = _limit(report)
     n = len(report.demand_ids)
     lines = [f"{title}: {n} primary-care institution{'' if n == 1 else 's'}; gap = beyond {limit}",
-             f"demand: {report.weight_note}", ""]
+             f"demand: {report.weight_note}", *_travel_lines(report), ""]
+    timed = report.travel is not None
     rows = [[f"{s.label_zh} {s.specialty}", s.capable + s.in_session, _pct(s.covered_share), s.gap_points,
-             _km(s.median_km), _km(s.worst_km), " ".join(s.communities_missing) or "—"] for s in report.summary]
-    lines += table(["专科 specialty", "offer", "covered", "gaps", "median km", "worst km", "communities lacking it"],
-                   rows)
+             _km(s.median_km), _km(s.worst_km), *([_km(s.median_minutes), _km(s.worst_minutes)] if timed else []),
+             " ".join(s.communities_missing) or "—"] for s in report.summary]
+    lines += table(["专科 specialty", "offer", "covered", "gaps", "median km", "worst km",
+                    *(["median min", "worst min"] if timed else []), "communities lacking it"], rows)
     if len(report.specialties) <= 3:
         for code in report.specialties:
             spec = resolve_specialty(code)
@@ -163,16 +188,36 @@ def format_report(report: CoverageReport, *, title: str) -> str:
             lines += ["", f"{spec.label_zh} {spec.label_en}: {len(gaps)} beyond {limit}"]
             nearest = dict(zip(report.demand_ids, report.nearest_row[:, report.column(code)], strict=True))
             G, net = report.network.G, report.network
-            lines += table(["institution", "county", "community", "km", "nearest capable"], [
+            minutes = ["minutes"] if report.travel else []
+            lines += table(["institution", "county", "community", "km", *minutes, "nearest capable"], [
                 [p.name, G.nodes[p.institution]["county"], _community_name(report, p.institution),
-                 _km(p.distance_km), G.nodes[net.ids[nearest[p.institution]]]["name"] if nearest[p.institution] >= 0
+                 _km(p.distance_km), *([_km(p.minutes)] if report.travel else []),
+                 G.nodes[net.ids[nearest[p.institution]]]["name"] if nearest[p.institution] >= 0
                  else "none reachable"] for p in gaps])
-            lines += ["", f"by community ({spec.label_zh}):"]
-            lines += table(["community", "demand", "covered", "gaps", "worst served"], [
-                [a.name, _num(a.demand), _pct(a.specialty(code).covered_share), a.specialty(code).gap_points,
-                 ", ".join(f"{p.name} {_km(p.distance_km)}" for p in a.specialty(code).worst_served[:2])]
-                for a in report.communities])
+            for kind, areas in (("community", report.communities), ("county", report.counties)):
+                lines += ["", f"by {kind} ({spec.label_zh}):"]
+                lines += table([kind, "demand", "covered", "gaps", "worst served"], [
+                    [a.name, _num(a.demand), _pct(a.specialty(code).covered_share), a.specialty(code).gap_points,
+                     ", ".join(f"{p.name} {_served(report, p)}" for p in a.specialty(code).worst_served[:2])]
+                    for a in areas])
     return "\n".join(lines) + "\n"
+
+
+def _travel_lines(report: CoverageReport) -> list[str]:
+    """By travel cost: how the nearest was chosen and where each specialty's km and minutes come from."""
+    if report.travel is None:
+        return []
+    lines = [f"travel: {report.basis_note}"]
+    for s in report.summary:
+        for figure, counts in (("km", s.km_basis), ("minutes", s.minutes_basis)):
+            said = "; ".join(f"{c.points} from {', '.join(x for x in (c.kind, c.title, c.detail) if x)}"
+                             for c in counts or ())
+            lines.append(f"  {s.specialty} {figure}: {said or 'none reachable'}")
+    return lines
+
+
+def _served(report: CoverageReport, point: ServedPoint) -> str:
+    return f"{_km(point.minutes)} min" if report.cost == "minutes" else _km(point.distance_km)
 
 
 def format_comparison(result: ScenarioComparison, *, title: str) -> str:
@@ -195,7 +240,8 @@ def format_comparison(result: ScenarioComparison, *, title: str) -> str:
 
 def format_plan(plan: UpgradePlan, names: Mapping[str, Any], *, title: str) -> str:
     spec = resolve_specialty(plan.specialty)
-    lines = [f"{title}: best {plan.k} sites to add {spec.label_zh} {spec.label_en} (within {plan.max_km:g} km)",
+    within = f"{plan.max_minutes:g} min" if plan.cost == "minutes" else f"{plan.max_km:g} km"
+    lines = [f"{title}: best {plan.k} sites to add {spec.label_zh} {spec.label_en} (within {within})",
              f"covered before: {_num(plan.covered_demand_before)} of {_num(plan.demand)} "
              f"({_pct(plan.covered_demand_before / plan.demand if plan.demand else None)}); "
              f"{plan.candidates} candidates; greedy, at least 63 % of the best possible set", ""]

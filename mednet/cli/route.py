@@ -12,22 +12,25 @@ import argparse
 import datetime as dt
 import sys
 
-from mednet.cli import EXIT_OK, EXIT_PROBLEMS, from_check
+from mednet.cli import EXIT_OK, EXIT_PROBLEMS, add_allow_invalid, from_check
 from mednet.cli.output import write_stdout
 from mednet.errors import NoCapableInstitution
-from mednet.regions import load_region
-from mednet.routing import Point, Referral, Router
+from mednet.models import LinkKind
+from mednet.routing import Hop, Point, Referral, Router
 from mednet.routing.request import (
     DIRECTIONS,
+    EXPLAIN,
+    LANGS,
     check_alternatives,
     check_max_km,
     check_specialty,
     check_when,
     parse_lat_lon,
 )
+from mednet.validate import load_valid_region
 
-#: Passed-over institutions named per reason in the text answer (the JSON has them all).
-SHOWN_PER_REASON = 6
+#: Passed-over institutions named per reason in the text answer (the JSON has those the answer names).
+SHOWN_PER_REASON = 5
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,7 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     origin = p.add_mutually_exclusive_group(required=True)
     origin.add_argument("--from", dest="origin", metavar="NAME", help="the origin institution: id, name or alias")
     origin.add_argument("--at", type=from_check(parse_lat_lon), metavar="LAT,LON",
-                        help="the patient's position (WGS84), snapped to the nearest primary-care institution")
+                        help="the patient's position (WGS84): the route starts there, by access legs to the nearest "
+                             "institutions; the nearest primary care is the home centre")
     p.add_argument("--specialty", metavar="S",
                    help="care needed: code, Chinese or English label, alias (required except for --direction down)")
     p.add_argument("--direction", choices=DIRECTIONS, default="up",
@@ -49,64 +53,137 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="shortlist length (default 3)")
     p.add_argument("--when", type=from_check(check_when, dt.datetime.fromisoformat), metavar="ISO-DATETIME",
                    help="start of the booking window for scheduled sessions (default: now, China Standard Time)")
+    p.add_argument("--explain", choices=EXPLAIN, default="short",
+                   help="passed-over institutions: per reason the count and the nearest five (short, default), "
+                        "or every one (full)")
+    p.add_argument("--lang", choices=LANGS, default="zh",
+                   help="language of the answer: zh (Chinese, default) or en (English)")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_allow_invalid(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     check_specialty(args.specialty, args.direction)  # before the region is loaded
     origin = args.origin if args.at is None else Point(lat=args.at[0], lon=args.at[1])
-    router = Router.from_region(load_region(args.region))
+    router = Router.from_region(load_valid_region(args.region, allow_invalid=args.allow_invalid))
     try:
         referral = router.route(origin, args.specialty, direction=args.direction, home=args.home,
-                                max_km=args.max_km, alternatives=args.alternatives, when=args.when)
+                                max_km=args.max_km, alternatives=args.alternatives, when=args.when,
+                                explain=args.explain, lang=args.lang)
     except NoCapableInstitution as err:
         print(f"mednet: {err}", file=sys.stderr)
         return EXIT_PROBLEMS
-    write_stdout(referral.model_dump_json(indent=1) if args.format == "json" else format_referral(referral))
+    names = {i: router.G.nodes[i]["name"] for h in referral.path for i in (h.from_id, h.to_id) if i in router.G}
+    write_stdout(referral.model_dump_json(indent=1) if args.format == "json" else format_referral(referral, names))
     return EXIT_OK
 
 
-def format_referral(r: Referral) -> str:
-    """The referral as text for a desk clerk."""
+def format_referral(r: Referral, names: dict[str, str] | None = None) -> str:
+    """The referral as text for a desk clerk, in the referral's language (Chinese by default)."""
+    t = _TEXT[r.lang]
     dest = r.destination
     origin = f"{r.origin.name}"
     if r.origin_point is not None:
-        origin += f" (nearest primary care to {r.origin_point.lat:.5f},{r.origin_point.lon:.5f}, {r.snap_km:.1f} km)"
-    proxy = "; point is a proxy for the building" if dest.location_is_proxy else ""
+        origin = t["point"].format(lat=r.origin_point.lat, lon=r.origin_point.lon, home=r.origin.name, km=r.snap_km)
+    elif r.measured_from == "home":
+        origin += t["from_home"]
+    proxy = t["proxy"] if dest.location_is_proxy else ""
+    care = r.specialty.label_zh if r.lang == "zh" else f"{r.specialty.label_zh} ({r.specialty.label_en})"
+    tier = dest.tier.label_zh
+    if dest.id == r.origin.id:  # a visiting expert's session at the patient's own centre: no journey
+        head = t["own_centre"].format(origin=origin)
+    else:
+        head = f"{t[r.direction]} {origin} → {dest.name}"
     lines = [
-        f"{_DIRECTION_ZH[r.direction]} {origin} → {dest.name}",
-        f"  {r.specialty.label_zh} ({r.specialty.label_en}); {dest.tier.label_zh}, {dest.county}{proxy}",
-        f"  distance {r.distance_km:.1f} km by the network, about {r.minutes:.0f} min at {r.speed_kmh:g} km/h",
-        f"  why: [{r.step}] {r.explanation}",
+        head,
+        "  " + t["what"].format(care=care, tier=tier, county=dest.county) + proxy,
+        "  " + t["distance"].format(km=r.distance_km, minutes=r.minutes, speed=r.speed_kmh),
+        f"  {t['why']}: [{_label(r.step, r.lang)}] {r.explanation}",
     ]
+    if r.same_proxy_point:
+        same = t["names_sep"].join(i.name for i in r.same_proxy_point)
+        lines.append("  " + t["same_point"].format(dest=dest.name, names=same))
     if r.session is not None:
-        provider = f" (expert from {r.session.provider.name})" if r.session.provider else ""
-        lines.append(f"  session: {r.session.text}{provider}")
-    names = {r.origin.id: r.origin.name, dest.id: dest.name}
-    names.update((i.id, i.name) for g in r.passed_over for i in g.institutions)  # every node of the path is here
-    lines.append("  path: " + " ".join([r.origin.name] + [
-        f"→({h.kind.label_zh} {h.distance_km:.1f} km) {names.get(h.to_id, h.to_id)}" for h in r.path]))
+        provider = t["expert"].format(name=r.session.provider.name) if r.session.provider else ""
+        lines.append(f"  {t['session']}: {r.session.text}{provider}")
+    if r.contact is not None:
+        details = [f"{t[kind]} {_yes_no(d.value, t) if isinstance(d.value, bool) else d.value}"
+                   for kind, d in r.contact.items()]
+        lines.append(f"  {t['contact']}: " + t["sep"].join(details))
+    names = {**(names or {}), r.origin.id: r.origin.name, dest.id: dest.name}
+    names.update((i.id, i.name) for g in r.passed_over for i in g.institutions)
+    start = r.path[0].from_id if r.path else dest.id
+    lines.append(f"  {t['path']}: " + " ".join([names.get(start, start)] + [
+        f"→({_hop_label(h, t)} {h.distance_km:.1f} km) {names.get(h.to_id, h.to_id)}" for h in r.path]))
     if r.alternatives:
-        lines.append("  alternatives:")
-        lines.extend(f"    {n}. {a.institution.name}  {a.distance_km:.1f} km  [{a.step}]"
-                     + (f"  session {a.session.text}" if a.session else "")
+        lines.append(f"  {t['alternatives']}:")
+        lines.extend(f"    {n}. {a.institution.name}  {a.distance_km:.1f} km  [{_label(a.step, r.lang)}]"
+                     + (f"  {t['session']} {a.session.text}" if a.session else "")
                      for n, a in enumerate(r.alternatives, start=1))
     if r.passed_over:
-        lines.append("  passed over:")
+        lines.append(f"  {t['passed_over']}:")
         for g in r.passed_over:
             shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in zip(g.institutions, g.distances_km, strict=False))
-            if len(g.institutions) > SHOWN_PER_REASON:
+            if g.count > SHOWN_PER_REASON:
                 first = zip(g.institutions[:SHOWN_PER_REASON], g.distances_km[:SHOWN_PER_REASON], strict=True)
                 shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in first)
-                shown += f", … and {len(g.institutions) - SHOWN_PER_REASON} more"
-            lines.append(f"    {_REASON_ZH[g.reason]} ({g.reason}): {shown}")
+                shown += t["more"].format(n=g.count - SHOWN_PER_REASON)
+            lines.append(f"    {_label(g.reason, r.lang)}: {shown}")
     return "\n".join(lines)
 
 
-_DIRECTION_ZH = {"up": "上转", "down": "下转", "emergency": "急诊"}
-_REASON_ZH = {
+def _hop_label(h: Hop, t: dict[str, str]) -> str:
+    """A path link's kind in Chinese; an access leg, and a link within one proxy point, say so."""
+    if isinstance(h.kind, LinkKind):
+        return h.kind.label_zh + (t["same_point_hop"] if h.basis == "same_proxy_point" else "")
+    return t["access"]
+
+
+_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "up": "上转", "down": "下转", "emergency": "急诊",
+        "own_centre": "本中心就诊 {origin}（上级专家门诊，无需转诊）", "what": "{care}；{tier}，{county}",
+        "point": "{lat:.5f},{lon:.5f}（居住地基层机构 {home}，{km:.1f} 公里；距离自该点起算）",
+        "from_home": "（距离自居住地机构起算）", "proxy": "；位置为代用点，非机构实址",
+        "same_point": "与{dest}同一代用点：{names}（相互距离未知；距离相同时先按级别，再按医共体角色）",
+        "same_point_hop": "，同一代用点", "access": "接入", "names_sep": "、",
+        "distance": "网络距离 {km:.1f} 公里，按 {speed:g} 公里/小时约 {minutes:.0f} 分钟", "why": "理由",
+        "session": "门诊", "expert": "（{name}专家）", "path": "路径", "alternatives": "备选",
+        "passed_over": "未选的较近机构", "more": "，…另有 {n} 家", "contact": "联系", "sep": "；",
+        "phone": "电话", "address": "地址", "booking": "预约", "hours": "时间", "emergency_24h": "24小时急诊",
+        "yes": "有", "no": "无",
+    },
+    "en": {
+        "up": "上转 up", "down": "下转 down", "emergency": "急诊 emergency",
+        "own_centre": "at the own centre {origin} (a visiting expert's clinic, no referral needed)",
+        "point": "{lat:.5f},{lon:.5f} (home centre {home}, {km:.1f} km; distances from the point)",
+        "from_home": " (distances from the home institution)",
+        "proxy": "; point is a proxy for the building", "what": "{care}; {tier}, {county}",
+        "same_point": "same proxy point as {dest}: {names} (their distance is not known; equal distances go by "
+                      "tier, then community role)",
+        "same_point_hop": ", same proxy point", "access": "access", "names_sep": ", ",
+        "distance": "distance {km:.1f} km by the network, about {minutes:.0f} min at {speed:g} km/h", "why": "why",
+        "session": "session", "expert": " (expert from {name})", "path": "path", "alternatives": "alternatives",
+        "passed_over": "passed over", "more": ", … and {n} more", "contact": "contact", "sep": "; ",
+        "phone": "phone", "address": "address", "booking": "booking", "hours": "hours",
+        "emergency_24h": "24-hour emergency", "yes": "yes", "no": "no",
+    },
+}
+#: The Chinese words for the answer's codes (policy steps and reasons for passing over).
+_ZH = {
+    "own_community": "本医共体", "partners": "合作机构", "any": "医共体外", "nearest": "最近",
+    "home_centre": "居住地机构", "home_community": "居住地医共体",
     "is_origin": "出发地", "not_capable": "无此专科", "not_higher_tier": "非上级机构",
     "not_in_session": "预约期内无门诊", "outside_community_at_this_step": "本步骤范围外",
-    "not_home_centre": "非居住地卫生院", "beyond_max_km": "超出距离限制",
+    "not_home_centre": "非居住地机构", "beyond_max_km": "超出距离限制",
 }
+
+
+def _yes_no(value: bool, t: dict[str, str]) -> str:
+    return t["yes"] if value else t["no"]
+
+
+def _label(code: str, lang: str) -> str:
+    """A step or reason as the text answer names it: in Chinese, or the code with its Chinese word."""
+    return _ZH[code] if lang == "zh" else f"{code} ({_ZH[code]})"

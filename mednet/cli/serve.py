@@ -5,8 +5,10 @@ uvicorn. The referral ledger is a SQLite file in the data folder, or the
 PostgreSQL database of ``--database-url``, created or migrated as each
 worker starts. The port answers at once (``/ready`` is 503 until every
 worker has built its routers); the interactive OpenAPI document is at
-``http://HOST:PORT/docs``. Broken region files are reported before the
-server starts. Limits and timeouts come from ``MEDNET_*`` settings.
+``http://HOST:PORT/docs``. Every broken region file, every region whose
+validation has errors (unless ``--allow-invalid``) and every file whose
+name is not its region's id are reported before the server starts (exit 2).
+Limits and timeouts come from ``MEDNET_*`` settings.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import argparse
 import os
 from pathlib import Path
 
-from mednet.cli import positive_int
+from mednet.cli import add_allow_invalid, positive_int
 from mednet.cli.ledger_options import add_database_options
 from mednet.errors import InvalidRequest, MissingExtra
-from mednet.regions import list_regions, load_region, regions_dir
+from mednet.regions import list_regions, regions_dir
+from mednet.validate import load_valid_regions
 
 
 def port_number(text: str) -> int:
@@ -40,19 +43,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="folder of region files (default: $MEDNET_REGIONS_DIR or the bundled data/regions)")
     add_database_options(p)
     p.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    add_allow_invalid(p)
     p.set_defaults(func=run)
 
 
-def check_regions_dir(folder: Path) -> list[str]:
-    """The region ids in ``folder``, each file loaded once to fail early with a one-line message."""
+def check_regions_dir(folder: Path, *, allow_invalid: bool = False) -> list[str]:
+    """The region ids in ``folder``, each file loaded and validated once to fail early, every problem at once."""
     if not folder.is_dir():
         raise InvalidRequest("--regions-dir", str(folder), "must be an existing folder of region files")
     names = list_regions(folder)
     if not names:
         raise InvalidRequest("--regions-dir", str(folder), "must hold at least one region file (<id>.json)")
-    for name in names:
-        load_region(folder / f"{name}.json")
-    return names
+    return list(load_valid_regions(folder, allow_invalid=allow_invalid))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,15 +63,15 @@ def run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as err:
         raise MissingExtra(module=err.name or "the service", extra="service") from None
     folder = (args.regions_dir or regions_dir()).resolve()
-    check_regions_dir(folder)
+    check_regions_dir(folder, allow_invalid=args.allow_invalid)
     # Workers are separate processes that build their own settings: the environment carries them.
     os.environ["MEDNET_REGIONS_DIR"] = str(folder)
     if args.database_url:
         os.environ["MEDNET_DATABASE_URL"] = args.database_url
     if args.data_dir:
         os.environ["MEDNET_DATA_DIR"] = str(args.data_dir.resolve())
+    os.environ["MEDNET_ALLOW_INVALID"] = "1" if args.allow_invalid else "0"
     if args.no_access_log:
         os.environ["MEDNET_ACCESS_LOG"] = "false"
     serve(host=args.host, port=args.port, workers=args.workers)
     return 0
-

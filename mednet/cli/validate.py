@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from mednet.cli.output import write_stdout
-from mednet.regions import load_region
+from mednet.regions import load_region, region_path
 from mednet.validate import ValidationReport, validate_membership
 
 
@@ -22,8 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    region = load_region(args.region)
-    report = validate_membership(region)
+    path = region_path(args.region)
+    region = load_region(path)
+    report = validate_membership(region, file=path)
     title = f"{region.name} ({region.id})"
     write_stdout(report.to_json() if args.format == "json" else format_report(report, title=title))
     return 0 if report.ok else 1

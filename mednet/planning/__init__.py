@@ -23,6 +23,7 @@ from mednet.planning.passes import nearest_sources, search_graph
 from mednet.planning.report import (
     AreaCoverage,
     AreaSpecialty,
+    BasisCount,
     CoverageReport,
     ServedPoint,
     SpecialtyCoverage,
@@ -43,7 +44,7 @@ from mednet.planning.scenarios import (
 from mednet.planning.upgrades import UpgradePlan, UpgradeStep, maximal_covering, suggest_upgrades
 
 __all__ = [
-    "AreaCoverage", "AreaSpecialty", "CoverageReport", "MissingExtra", "Scenario", "ScenarioCapability",
+    "AreaCoverage", "AreaSpecialty", "BasisCount", "CoverageReport", "MissingExtra", "Scenario", "ScenarioCapability",
     "ScenarioComparison", "ScenarioDataError", "ScenarioLink", "ScenarioRemoval", "ServedPoint",
     "SpecialtyChange", "SpecialtyCoverage", "UpgradePlan", "UpgradeStep", "WeightBasis", "apply_scenario",
     "find_coverage_gaps", "load_scenario", "maximal_covering", "nearest_sources", "parse_scenario", "search_graph",

@@ -17,6 +17,17 @@ speed).
     ('paediatrics', 56, True)
     >>> [p.name for p in report.gaps("儿科") if p.institution.startswith("kh-")]
     ['齐溪卫生院', '苏庄卫生院', '何田卫生院']
+
+By travel cost (``cost="minutes"``, or a ``travel`` layer given), the
+nearest capable institution is the one of least travel ``cost`` between the
+two institutions on the travel layer (road network, OD tables, or the
+default model), not along referral links; the report gives its km and
+minutes and the basis of each.
+
+    >>> by_minutes = find_coverage_gaps(mednet.build_network(mednet.load_region("quzhou")), specialties=["儿科"],
+    ...                                 cost="minutes", max_minutes=45)
+    >>> by_minutes.summary[0].gap_points, by_minutes.summary[0].minutes_basis[0].kind
+    (12, 'default_model')
 """
 
 from __future__ import annotations
@@ -29,10 +40,11 @@ import numpy as np
 
 from mednet.errors import InvalidRequest, UnknownSpecialty
 from mednet.network import CompiledNetwork, compile_network, resolve_institution
-from mednet.planning.passes import all_passes, check_workers, search_graph
+from mednet.planning.passes import all_passes, check_workers, search_graph, travel_passes
 from mednet.planning.report import CoverageReport, WeightBasis
 from mednet.routing.request import check_max_km
 from mednet.specialties import resolve_specialty
+from mednet.travel.layer import Cost, TravelLayer, check_cost, load_travel
 
 
 def find_coverage_gaps(
@@ -41,6 +53,8 @@ def find_coverage_gaps(
     specialties: Iterable[str] | None = None,
     max_km: float | None = None,
     max_minutes: float | None = None,
+    cost: Cost = "km",
+    travel: TravelLayer | None = None,
     weights: Mapping[str, float] | None = None,
     include_sessions: bool = True,
     workers: int = 1,
@@ -51,7 +65,14 @@ def find_coverage_gaps(
     One multi-source Dijkstra pass per specialty on the compiled network
     (scipy's csgraph; a capable demand point has distance 0). A point is a
     gap when beyond ``max_km`` or ``max_minutes`` (at the region's speed);
-    with neither, only unreachable points are gaps. Demand is weighted by
+    with neither, only unreachable points are gaps.
+
+    By travel cost: with ``cost="minutes"`` or a ``travel`` layer (of the
+    same region, e.g. :func:`mednet.travel.load_travel`), the nearest
+    capable institution is the one of least ``cost`` on the travel layer,
+    between the two institutions (``cost="minutes"`` without ``travel``: the
+    region's default model). Both limits may be given: a point is a gap when
+    its nearest capable institution by ``cost`` is beyond either. Demand is weighted by
     ``population`` where the region gives it, else by ``weights`` (id or
     name → weight, one per primary-care institution), else 1 each;
     ``weight_basis`` says which. Sessions count as capability unless
@@ -72,29 +93,53 @@ def find_coverage_gaps(
     net = as_network(G_or_net)
     max_km = check_max_km(max_km)
     max_minutes = check_max_km(max_minutes, name="max_minutes")
+    cost = check_cost(cost)
+    workers = check_workers(workers)
+    layer = travel_layer_of(net, travel) if travel is not None or cost == "minutes" else None
     codes = _resolve_specialties(net, specialties)
     demand = np.flatnonzero(net.primary_care)
     weight, basis = _demand_weights(net, demand, weights)
     speed = float(net.G.graph.get("speed_kmh", 40.0))
-    csr = search_graph(net.csr)
 
     offered = net.capable | net.in_session if include_sessions else net.capable
     columns = [offered[:, net.column(code)] for code in codes]
-    distance, nearest = all_passes(csr, columns, demand, workers=check_workers(workers),
-                                    done=(lambda s: progress(codes[s])) if progress else None)
+    done = (lambda s: progress(codes[s])) if progress else None
+    by_travel: dict[str, np.ndarray] = {}
+    if layer is None:
+        distance, nearest = all_passes(search_graph(net.csr), columns, demand, workers=workers, done=done)
+        minutes = distance / speed * 60.0
+    else:
+        nearest, distance, minutes, km_basis, minutes_basis = travel_passes(
+            layer, layer.rows_of(net.ids), columns, demand, cost=cost, workers=workers, done=done)
+        by_travel = dict(travel_minutes=minutes, km_basis=km_basis, minutes_basis=minutes_basis)
 
     gap = ~np.isfinite(distance)
     if max_km is not None:
         gap |= distance > max_km
     if max_minutes is not None:
-        gap |= distance / speed * 60.0 > max_minutes
-    for a in (demand, weight, distance, nearest, gap):
+        gap |= minutes > max_minutes
+    for a in (demand, weight, distance, nearest, gap, *by_travel.values()):
         a.flags.writeable = False
     return CoverageReport(
         network=net, specialties=codes, max_km=max_km, max_minutes=max_minutes, speed_kmh=speed,
         include_sessions=include_sessions, weight_basis=basis, demand_rows=demand, weight=weight,
-        distance_km=distance, nearest_row=nearest, gap=gap,
+        distance_km=distance, nearest_row=nearest, gap=gap, cost=cost, travel=layer, **by_travel,
     )
+
+
+def travel_layer_of(net: CompiledNetwork, travel: TravelLayer | None) -> TravelLayer:
+    """The travel layer given (checked to be the network's region), else the default model of the network's region."""
+    if travel is None:
+        region = net.G.graph.get("region_data")
+        if region is None:
+            raise InvalidRequest("travel", None, "must be given (a TravelLayer) for a network not built from a "
+                                 "region (mednet.build_network): it has no default travel model")
+        return load_travel(region)
+    if not isinstance(travel, TravelLayer):
+        raise InvalidRequest("travel", type(travel).__name__, "must be a TravelLayer (mednet.travel.load_travel)")
+    if travel.region.id != net.region:
+        raise InvalidRequest("travel", travel.region.id, f"must be the travel layer of region {net.region!r}")
+    return travel
 
 
 def as_network(G_or_net: nx.Graph | CompiledNetwork) -> CompiledNetwork:

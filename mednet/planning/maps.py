@@ -91,12 +91,16 @@ def draw_coverage_map(
     path: str | os.PathLike[str] | None = None,
     *,
     label_gaps: int = 40,
+    catchments: bool | None = None,
 ) -> Figure:
     """Draw one specialty's coverage from a report; returns the matplotlib Figure, also saved to ``path`` if given.
 
     The map computes nothing: what it shows is the report's. Gap points are
-    named when there are at most ``label_gaps`` of them. The format follows
-    the file's suffix (``.png``, ``.svg``, ``.pdf``).
+    named when there are at most ``label_gaps`` of them. ``catchments``
+    (default: when the report is by travel cost) joins each demand point to
+    its nearest capable institution, one colour per institution
+    (:meth:`CoverageReport.catchment_links`). The format follows the file's
+    suffix (``.png``, ``.svg``, ``.pdf``).
     """
     matplotlib = require_extra("matplotlib", "planning")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -127,6 +131,15 @@ def draw_coverage_map(
         segments = np.stack((np.column_stack((net.lon[a], net.lat[a])), np.column_stack((net.lon[b], net.lat[b]))), 1)
         ax.add_collection(LineCollection(segments, colors="#b8b8b8", linewidths=0.3 if small else 0.6, zorder=1))  # type: ignore[arg-type]
 
+        if report.travel is not None if catchments is None else catchments:
+            centre, nearest = report.catchment_links(spec.code)
+            tones = matplotlib.colormaps["tab20"]
+            lines = np.stack((np.column_stack((net.lon[centre], net.lat[centre])),
+                              np.column_stack((net.lon[nearest], net.lat[nearest]))), 1)
+            ax.add_collection(LineCollection(lines, colors=[tones(j % tones.N) for j in nearest],  # type: ignore[arg-type]
+                                             linewidths=0.5 if small else 1.2, alpha=0.8, zorder=2,
+                                             label="catchment"))
+
         communities = G.graph.get("communities", {})
         palette = matplotlib.colormaps["tab10" if len(net.community_ids) <= 10 else "tab20"]
         colour = np.array([palette(h % palette.N) if h >= 0 else matplotlib.colors.to_rgba(NO_COMMUNITY)
@@ -152,9 +165,10 @@ def draw_coverage_map(
                    edgecolors=GAP_COLOUR, linewidths=1.0 if small else 2.0, zorder=5)
         if len(gap_rows) <= label_gaps:
             for d, row in zip(gap_rows, demand, strict=True):
-                km = report.distance_km[d, s]
+                km, minutes = report.distance_km[d, s], report.minutes[d, s]
                 name = _short_name(G.nodes[net.ids[row]]["name"]) if zh else net.ids[row]
-                text = f"{name} {km:.1f} km" if math.isfinite(km) else f"{name} (unreachable)"
+                far = f"{minutes:.0f} min" if report.cost == "minutes" else f"{km:.1f} km"
+                text = f"{name} {far}" if math.isfinite(km) else f"{name} (unreachable)"
                 ax.annotate(text, (net.lon[row], net.lat[row]), xytext=(7, 6), textcoords="offset points",
                             fontsize=8, color=GAP_COLOUR, zorder=6,
                             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75})
@@ -172,8 +186,9 @@ def draw_coverage_map(
         region = G.graph.get("name", report.region) if zh else report.region
         offered = f"{int(permanent.sum())} institutions offer it" + (
             f", {int(session.sum())} more in visiting sessions" if session.any() else "")
+        travel = f" by travel {report.cost} ({_basis_kinds(report, spec.code)})" if report.travel is not None else ""
         ax.set_title(
-            f"{label}: coverage within {limit}\n{region}\n"
+            f"{label}: coverage within {limit}{travel}\n{region}\n"
             f"{len(gap_rows)} of {len(report.demand_rows)} primary-care institutions beyond {limit}; {offered}",
             fontsize=11,
         )
@@ -197,6 +212,10 @@ def draw_coverage_map(
         handles.append(Line2D([], [], linestyle="", marker="o", markersize=12, markerfacecolor="none",
                               markeredgecolor=GAP_COLOUR, markeredgewidth=2, label=f"gap: beyond {limit}"))
         handles.append(Line2D([], [], color="#b8b8b8", linewidth=1, label="referral link"))
+        if any(c.get_label() == "catchment" for c in ax.collections):
+            by = f"travel {report.cost}" if report.travel is not None else "network km"
+            handles.append(Line2D([], [], color="#1f77b4", linewidth=1.2,
+                                  label=f"catchment: centre → its nearest by {by}"))
         fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False)
         if path is not None:
             fig.savefig(Path(path))
@@ -222,6 +241,12 @@ def _limit_text(report: CoverageReport) -> str:
     if report.max_minutes is not None:
         parts.append(f"{report.max_minutes:g} min")
     return " / ".join(parts) or "reach"
+
+
+def _basis_kinds(report: CoverageReport, code: str) -> str:
+    """The kinds of basis of a specialty's minutes, e.g. ``default_model`` (what the report says)."""
+    counts = report.bases(code, "minutes") or ()
+    return ", ".join(c.kind.replace("_", " ") for c in counts if c.kind != "same_institution") or "none reachable"
 
 
 def _short_name(name: str) -> str:
@@ -268,6 +293,12 @@ def draw_coverage_html(
         folium.PolyLine([[net.lat[a], net.lon[a]], [net.lat[b], net.lon[b]]], color="#999999", weight=1,
                         opacity=0.6).add_to(links)
     links.add_to(fmap)
+    if report.travel is not None:  # by travel cost: each centre joined to its nearest (its catchment)
+        catchment = folium.FeatureGroup(name=f"catchments (nearest by travel {report.cost})")
+        for a, b in zip(*report.catchment_links(spec.code), strict=True):
+            folium.PolyLine([[net.lat[a], net.lon[a]], [net.lat[b], net.lon[b]]], color="#1f77b4", weight=2,
+                            opacity=0.7).add_to(catchment)
+        catchment.add_to(fmap)
     palette = colormaps["tab10" if len(net.community_ids) <= 10 else "tab20"]
     offers = report._offered()[:, s]
     communities = G.graph.get("communities", {})
@@ -285,7 +316,8 @@ def draw_coverage_html(
             gap = d is not None and bool(report.gap[d, s])
             if d is not None:
                 km, near = report.distance_km[d, s], report.nearest_row[d, s]
-                lines.append(f"{spec.label_zh}: {km:.1f} km → {G.nodes[net.ids[near]]['name']}" if near >= 0
+                minutes = f", {report.minutes[d, s]:.0f} min" if report.travel is not None else ""
+                lines.append(f"{spec.label_zh}: {km:.1f} km{minutes} → {G.nodes[net.ids[near]]['name']}" if near >= 0
                              else f"{spec.label_zh}: none reachable")
             folium.CircleMarker(
                 [float(net.lat[row]), float(net.lon[row])], radius=9 if gap else (5 if net.primary_care[row] else 7),

@@ -3,7 +3,9 @@
 One pass per distinct set of capable institutions (scipy's csgraph
 Dijkstra, from every capable institution at once); ``workers`` > 1 runs the
 passes in forked processes that write into shared memory (scipy's search
-holds the GIL, so threads would not help).
+holds the GIL, so threads would not help). :func:`travel_passes` does the
+same by travel cost on a travel layer, with the travel layer's one search
+(:func:`mednet.travel.search.nearest_by_cost`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from mednet.errors import InvalidRequest
+from mednet.travel.layer import Cost, TravelLayer
+from mednet.travel.search import nearest_by_cost
 
 #: Stand-in length for a zero-length link: scipy's csgraph reads an explicit 0 as "no edge".
 ZERO_LINK_KM = 1e-9
@@ -48,30 +52,61 @@ def search_graph(csr: csr_array) -> csr_array:
 def all_passes(csr: csr_array, columns: list[np.ndarray], demand: np.ndarray, *, workers: int,
                done: Callable[[int], None] | None) -> tuple[np.ndarray, ...]:
     """(demand × specialties) distance and nearest row, one pass per distinct set of capable rows."""
+    def run(s: int, out: tuple[np.ndarray, ...]) -> None:
+        dist, source = nearest_sources(csr, np.flatnonzero(columns[s]))
+        out[0][s], out[1][s] = dist[demand], np.maximum(source[demand], -1)
+
+    return _passes(columns, len(demand), ((np.inf, float), (-1, np.int64)), run, workers=workers, done=done)
+
+
+def travel_passes(layer: TravelLayer, rows: np.ndarray, columns: list[np.ndarray], demand: np.ndarray, *,
+                  cost: Cost, workers: int, done: Callable[[int], None] | None) -> tuple[np.ndarray, ...]:
+    """By travel cost: (demand × specialties) nearest row, km, minutes and the basis code of each.
+
+    ``rows[i]`` is the layer row of network row ``i``; ``columns`` and
+    ``demand`` are in network rows, and so is the nearest row returned (-1:
+    none reachable; km and minutes ``inf``, basis -1 there).
+    """
+    network_row = np.full(layer.n, -1, dtype=np.int64)
+    network_row[rows] = np.arange(len(rows))
+
+    def run(s: int, out: tuple[np.ndarray, ...]) -> None:
+        found, _ = nearest_by_cost(layer, rows[demand], rows[np.flatnonzero(columns[s])], cost=cost)
+        ok = found >= 0
+        c = layer.costs(rows[demand][ok], found[ok])
+        for array, value in zip(out, (network_row[found[ok]], c.km, c.minutes, c.km_basis, c.minutes_basis),
+                                strict=True):
+            array[s, ok] = value
+
+    fills = ((-1, np.int64), (np.inf, float), (np.inf, float), (-1, np.int16), (-1, np.int16))
+    return _passes(columns, len(demand), fills, run, workers=workers, done=done)
+
+
+def _passes(columns: list[np.ndarray], n_demand: int, fills: tuple[tuple[float, type], ...],
+            run: Callable[[int, tuple[np.ndarray, ...]], None], *, workers: int,
+            done: Callable[[int], None] | None) -> tuple[np.ndarray, ...]:
+    """Run one pass per distinct set of capable rows (over forked workers if asked) into (specialties × demand)
+    arrays filled first with ``fills`` (value, dtype); returns them as (demand × specialties)."""
     first: dict[bytes, int] = {}
     tasks = [first.setdefault(np.packbits(c).tobytes(), s) for s, c in enumerate(columns)]
     todo = [s for s in sorted(set(tasks)) if columns[s].any()]
     parallel = workers > 1 and len(todo) > 1 and hasattr(os, "fork") and sys.platform == "linux"
     full = _shared_full if parallel else np.full  # forked workers write their results into shared memory
-    distance = full((len(columns), len(demand)), np.inf)
-    nearest = full((len(columns), len(demand)), -1, dtype=np.int64)
-
-    def run(s: int) -> None:
-        dist, source = nearest_sources(csr, np.flatnonzero(columns[s]))
-        distance[s], nearest[s] = dist[demand], np.maximum(source[demand], -1)
+    out = tuple(full((len(columns), n_demand), value, dtype=dtype) for value, dtype in fills)
 
     if parallel:
-        for part in _forked(run, todo, workers):  # a worker that failed: its passes are run here
+        for part in _forked(lambda s: run(s, out), todo, workers):  # a worker that failed: its passes run here
             for s in part:
-                run(s)
+                run(s, out)
     for s, task in enumerate(tasks):
         if not parallel and s == task and s in todo:
-            run(s)
+            run(s, out)
         if task != s:
-            distance[s], nearest[s] = distance[task], nearest[task]
+            for array in out:
+                array[s] = array[task]
         if done is not None:
             done(s)
-    return np.ascontiguousarray(distance.T), np.ascontiguousarray(nearest.T)
+    return tuple(np.ascontiguousarray(array.T) for array in out)
 
 
 def _shared_full(shape: tuple[int, ...], value: float, dtype: type = float) -> np.ndarray:
@@ -118,4 +153,5 @@ def nearest_sources(csr: csr_array, sources: np.ndarray, *, limit: float = np.in
     dist, _, source = dijkstra(csr, directed=True, indices=sources, min_only=True,
                                return_predecessors=True, limit=limit)
     return dist, source
+
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -22,6 +22,7 @@ from mednet.extras import require_extra
 from mednet.models import Frozen
 from mednet.network import CompiledNetwork
 from mednet.specialties import resolve_specialty
+from mednet.travel.layer import Cost, TravelLayer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,12 +31,32 @@ if TYPE_CHECKING:
 WeightBasis = Literal["population", "population_partial", "caller", "uniform"]
 
 
+def _left_out(value: object) -> bool:
+    return value is None
+
+
+def by_travel(default: None = None, **kwargs: Any) -> Any:
+    """A field given only by travel cost: left out of the output otherwise (network km answers keep their form)."""
+    return Field(default, exclude_if=_left_out, **kwargs)
+
+
 class ServedPoint(Frozen):
     """A demand point and its distance to the nearest capable institution (None: unreachable)."""
 
     institution: str
     name: str
     distance_km: float | None
+    minutes: float | None = by_travel(description="by travel cost: its minutes (left out by network km)")
+
+
+class BasisCount(Frozen):
+    """A basis of travel figures and how many demand points' figures rest on it."""
+
+    kind: str = Field(description="default_model, road_network, od_table or same_institution")
+    source: str | None = None
+    title: str | None = None
+    detail: str | None = None
+    points: int
 
 
 class AreaSpecialty(Frozen):
@@ -86,6 +107,11 @@ class SpecialtyCoverage(Frozen):
     median_km: float | None
     worst_km: float | None = Field(description="farthest reachable demand point")
     communities_missing: tuple[str, ...] = Field(description="communities where no member offers it")
+    median_minutes: float | None = by_travel(description="by travel cost (left out by network km)")
+    worst_minutes: float | None = by_travel(description="by travel cost: slowest reachable demand point")
+    km_basis: tuple[BasisCount, ...] | None = by_travel(description="by travel cost: where the km come from")
+    minutes_basis: tuple[BasisCount, ...] | None = by_travel(
+        description="by travel cost: where the minutes come from (default_model: estimated, not measured)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,6 +123,11 @@ class CoverageReport:
     ``nearest_row`` -1 where no capable institution is reachable.
     ``network`` holds the arrays the report was computed on (for a
     what-if: the changed arrays; ``network.G`` is the unchanged graph).
+
+    By travel cost (``travel`` set): the nearest is of least ``cost`` on the
+    travel layer; ``distance_km`` and ``travel_minutes`` are its km and
+    minutes there, ``km_basis``/``minutes_basis`` their basis codes (into
+    ``travel.bases``; -1 where unreachable).
     """
 
     network: CompiledNetwork = field(repr=False)
@@ -111,6 +142,11 @@ class CoverageReport:
     distance_km: np.ndarray = field(repr=False)
     nearest_row: np.ndarray = field(repr=False)
     gap: np.ndarray = field(repr=False)
+    cost: Cost = "km"
+    travel: TravelLayer | None = field(default=None, repr=False)
+    travel_minutes: np.ndarray | None = field(default=None, repr=False)
+    km_basis: np.ndarray | None = field(default=None, repr=False)
+    minutes_basis: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def region(self) -> str:
@@ -122,8 +158,36 @@ class CoverageReport:
 
     @property
     def minutes(self) -> np.ndarray:
-        """Travel minutes at the region's assumed speed."""
+        """Travel minutes: on the travel layer by travel cost, else the network km at the region's assumed speed."""
+        if self.travel_minutes is not None:
+            return self.travel_minutes
         return self.distance_km / self.speed_kmh * 60.0
+
+    @property
+    def ranked(self) -> np.ndarray:
+        """What the nearest is chosen by, and farthest means: minutes by ``cost="minutes"``, else km."""
+        return self.minutes if self.cost == "minutes" else self.distance_km
+
+    @property
+    def basis_note(self) -> str:
+        """Where distances and minutes come from, in words."""
+        if self.travel is None or self.minutes_basis is None:
+            return (f"km along referral links (great circle × road factor per link); minutes at the region's "
+                    f"{self.speed_kmh:g} km/h")
+        kinds = {self.travel.bases[int(c)].kind for c in np.unique(self.minutes_basis) if c >= 0}
+        note = f"nearest by travel {self.cost} on the travel layer, between the institutions (not along links)"
+        if "default_model" in kinds:
+            note += "; minutes of the default model are estimates (great circle × circuity at a speed), not measured"
+        return note
+
+    def bases(self, specialty: str, figure: Literal["km", "minutes"]) -> tuple[BasisCount, ...] | None:
+        """By travel cost: the bases of one specialty's km or minutes, most points first (None by network km)."""
+        if self.travel is None or self.km_basis is None or self.minutes_basis is None:
+            return None
+        codes = (self.km_basis if figure == "km" else self.minutes_basis)[:, self.column(specialty)]
+        found, counts = np.unique(codes[codes >= 0], return_counts=True)
+        rows = [(int(n), self.travel.bases[int(c)]) for c, n in zip(found, counts, strict=True)]
+        return tuple(BasisCount(**b.model_dump(), points=n) for n, b in sorted(rows, key=lambda r: -r[0]))
 
     @property
     def weight_note(self) -> str:
@@ -169,6 +233,7 @@ class CoverageReport:
                 median_km=float(np.median(finite)) if len(finite) else None,
                 worst_km=float(finite.max()) if len(finite) else None,
                 communities_missing=tuple(c for c, row in zip(net.community_ids, missing, strict=True) if row[s]),
+                **self._travel_summary(s),
             ))
         return tuple(rows)
 
@@ -219,8 +284,28 @@ class CoverageReport:
         """The demand points beyond the limit for one specialty, farthest first."""
         s = self.column(specialty)
         rows = np.flatnonzero(self.gap[:, s])
-        order = rows[np.argsort(-self.distance_km[rows, s], kind="stable")]
+        order = rows[np.argsort(-self.ranked[rows, s], kind="stable")]
         return tuple(self._served(d, s) for d in order)
+
+    def catchments(self, specialty: str) -> dict[str, tuple[str, ...]]:
+        """Each capable institution's catchment: the demand points for which it is the nearest (by ``cost``).
+
+        A demand point offering the specialty is in its own catchment; one
+        that reaches none is in no catchment.
+        """
+        s = self.column(specialty)
+        out: dict[str, list[str]] = {self.network.ids[r]: [] for r in self.capable_rows(specialty)}
+        for d, j in enumerate(self.nearest_row[:, s].tolist()):
+            if j >= 0:
+                out.setdefault(self.network.ids[j], []).append(self.network.ids[self.demand_rows[d]])
+        return {k: tuple(v) for k, v in out.items()}
+
+    def catchment_links(self, specialty: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (into ``network``) of each demand point that reaches a capable institution elsewhere, and of it."""
+        s = self.column(specialty)
+        nearest = self.nearest_row[:, s]
+        keep = (nearest >= 0) & (nearest != self.demand_rows)
+        return self.demand_rows[keep], nearest[keep]
 
     # ---- exports
 
@@ -276,7 +361,8 @@ class CoverageReport:
             "type": "FeatureCollection",
             "features": features,
             "properties": {"region": self.region, "max_km": self.max_km, "max_minutes": self.max_minutes,
-                           "weight_basis": self.weight_basis},
+                           "weight_basis": self.weight_basis,
+                           **({"cost": self.cost, "basis_note": self.basis_note} if self.travel else {})},
         }
 
     def to_map(self, specialty: str, path: str | os.PathLike[str] | None = None) -> Figure:
@@ -295,9 +381,20 @@ class CoverageReport:
 
     def _served(self, d: int, s: int) -> ServedPoint:
         node = self.network.ids[self.demand_rows[d]]
-        km = float(self.distance_km[d, s])
+        km, minutes = float(self.distance_km[d, s]), float(self.minutes[d, s])
         return ServedPoint(institution=node, name=self.network.G.nodes[node]["name"],
-                           distance_km=round(km, 3) if math.isfinite(km) else None)
+                           distance_km=round(km, 3) if math.isfinite(km) else None,
+                           minutes=round(minutes, 2) if self.travel is not None and math.isfinite(minutes) else None)
+
+    def _travel_summary(self, s: int) -> dict:
+        if self.travel is None:
+            return {}
+        minutes = self.minutes[:, s]
+        finite = minutes[np.isfinite(minutes)]
+        code = self.specialties[s]
+        return dict(median_minutes=float(np.median(finite)) if len(finite) else None,
+                    worst_minutes=float(finite.max()) if len(finite) else None,
+                    km_basis=self.bases(code, "km"), minutes_basis=self.bases(code, "minutes"))
 
     def _area(self, kind: str, id_: str, name: str, in_area: np.ndarray, missing: np.ndarray) -> AreaCoverage:
         rows = np.flatnonzero(in_area)
@@ -305,8 +402,8 @@ class CoverageReport:
         per = []
         for s, code in enumerate(self.specialties):
             covered = ~self.gap[rows, s]
-            far = rows[self.distance_km[rows, s] > 0]
-            worst = far[np.argsort(-self.distance_km[far, s], kind="stable")[:3]]
+            far = rows[self.ranked[rows, s] > 0]
+            worst = far[np.argsort(-self.ranked[far, s], kind="stable")[:3]]
             per.append(AreaSpecialty(
                 specialty=code, demand=float(w.sum()), covered_demand=float(w[covered].sum()),
                 covered_share=share(w[covered].sum(), w.sum()), gap_points=int((~covered).sum()),
@@ -352,7 +449,18 @@ class CoverageReport:
             "nearest_name": names[nearest],
             "nearest_in_session": nearest_session,
             "gap": self.gap.ravel(),
+            **self._basis_columns(),
         }
+
+    def _basis_columns(self) -> dict[str, np.ndarray]:
+        """By travel cost: the basis of each row's km and minutes, and its source's title (none by network km)."""
+        if self.travel is None or self.km_basis is None or self.minutes_basis is None:
+            return {}
+        kind = np.array([b.kind for b in self.travel.bases] + [None], dtype=object)  # -1: unreachable
+        title = np.array([b.title or b.detail for b in self.travel.bases] + [None], dtype=object)
+        km, minutes = self.km_basis.ravel(), self.minutes_basis.ravel()
+        return {"km_basis": kind[km], "km_source": title[km], "minutes_basis": kind[minutes],
+                "minutes_source": title[minutes]}
 
 
 def share(part: float, whole: float) -> float | None:

@@ -30,6 +30,7 @@ from mednet.planning.gaps import as_network, find_coverage_gaps
 from mednet.planning.report import CoverageReport
 from mednet.regions import read_json, validate_document
 from mednet.specialties import resolve_specialty
+from mednet.travel.layer import Cost, TravelLayer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -217,6 +218,8 @@ def what_if(
     specialties: Iterable[str] | None = None,
     max_km: float | None = None,
     max_minutes: float | None = None,
+    cost: Cost = "km",
+    travel: TravelLayer | None = None,
     weights: Mapping[str, float] | None = None,
     include_sessions: bool = True,
 ) -> ScenarioComparison:
@@ -224,7 +227,9 @@ def what_if(
 
     ``specialties`` defaults to those the scenario adds or removes (all of
     them when it only adds links). The graph and its compiled arrays are
-    never changed: the scenario is applied to copies.
+    never changed: the scenario is applied to copies. By travel cost
+    (``cost``, ``travel`` as in :func:`find_coverage_gaps`) new links change
+    nothing: links say who may refer to whom, the travel layer how far.
     """
     where = None
     if not isinstance(scenario, Scenario):
@@ -236,7 +241,7 @@ def what_if(
         specialties = [resolve_specialty(c.specialty).code for c in scenario.add]
         specialties += [resolve_specialty(c.specialty).code for c in scenario.remove]
     options: dict[str, Any] = dict(specialties=specialties, max_km=max_km, max_minutes=max_minutes, weights=weights,
-                   include_sessions=include_sessions)
+                                   include_sessions=include_sessions, cost=cost, travel=travel)
     before = find_coverage_gaps(net, **options)
     after = find_coverage_gaps(changed, **options)
     ids = np.array(before.demand_ids, dtype=object)
@@ -251,8 +256,8 @@ def what_if(
             covered_demand_after=float(w[~after.gap[:, s]].sum()),
             newly_covered_points=int(gained.sum()), newly_covered_demand=float(w[gained].sum()),
             newly_uncovered_points=int(lost.sum()), newly_uncovered_demand=float(w[lost].sum()),
-            closer_points=int((after.distance_km[:, s] < before.distance_km[:, s]).sum()),
-            farther_points=int((after.distance_km[:, s] > before.distance_km[:, s]).sum()),
+            closer_points=int((after.ranked[:, s] < before.ranked[:, s]).sum()),
+            farther_points=int((after.ranked[:, s] > before.ranked[:, s]).sum()),
             newly_covered=tuple(ids[gained]), newly_uncovered=tuple(ids[lost]),
         ))
     return ScenarioComparison(scenario=scenario, before=before, after=after, changes=tuple(changes))

@@ -29,8 +29,10 @@ from mednet.models import Frozen
 from mednet.network import CompiledNetwork, resolve_institution
 from mednet.planning.gaps import as_network, find_coverage_gaps
 from mednet.planning.passes import search_graph
-from mednet.planning.report import WeightBasis, share
+from mednet.planning.report import WeightBasis, by_travel, share
 from mednet.routing.request import check_max_km
+from mednet.travel.layer import Cost, TravelLayer, check_cost
+from mednet.travel.search import within_cost
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -94,7 +96,9 @@ class UpgradePlan(Frozen):
 
     region: str
     specialty: str
-    max_km: float
+    max_km: float | None
+    max_minutes: float | None = by_travel(description="by travel cost in minutes: the limit (left out by km)")
+    cost: Cost | None = by_travel(description="by travel cost: what the limit is in (left out by network km)")
     k: int
     weight_basis: WeightBasis
     demand: float
@@ -129,7 +133,10 @@ def suggest_upgrades(
     specialty: str,
     *,
     k: int,
-    max_km: float,
+    max_km: float | None = None,
+    max_minutes: float | None = None,
+    cost: Cost = "km",
+    travel: TravelLayer | None = None,
     candidates: Iterable[str] | None = None,
     weights: Mapping[str, float] | None = None,
     include_sessions: bool = True,
@@ -143,6 +150,11 @@ def suggest_upgrades(
     bounded multi-source searches (``limit=max_km``) from the uncovered
     demand points, in batches, into a sparse demand × candidate matrix.
 
+    By travel cost (``cost="minutes"`` or a ``travel`` layer, as in
+    :func:`find_coverage_gaps`) a candidate covers the demand points within
+    the one limit in the cost's unit (``max_minutes`` or ``max_km``) on the
+    travel layer (:func:`mednet.travel.search.within_cost`).
+
     >>> import mednet
     >>> G = mednet.build_network(mednet.load_region("quzhou"))
     >>> plan = suggest_upgrades(G, "儿科", k=2, max_km=30)
@@ -150,13 +162,19 @@ def suggest_upgrades(
     (2, True)
     """
     net = as_network(G_or_net)
-    limit = check_max_km(max_km)
+    cost = check_cost(cost)
+    name, other = ("max_minutes", "max_km") if cost == "minutes" else ("max_km", "max_minutes")
+    limit = check_max_km(max_minutes if cost == "minutes" else max_km, name=name)
     if limit is None:
-        raise InvalidRequest("max_km", max_km, "must be a number > 0")
+        raise InvalidRequest(name, limit, "must be a number > 0")
+    if (max_km if cost == "minutes" else max_minutes) is not None:
+        raise InvalidRequest(other, max_km if cost == "minutes" else max_minutes,
+                             f"must be left out with cost={cost!r}: sites cover within the one limit {name}")
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         raise InvalidRequest("k", k, "must be a whole number >= 1")
-    report = find_coverage_gaps(net, specialties=[specialty], max_km=limit, weights=weights,
-                                include_sessions=include_sessions)
+    report = find_coverage_gaps(net, specialties=[specialty], weights=weights, include_sessions=include_sessions,
+                                cost=cost, travel=travel, max_km=limit if name == "max_km" else None,
+                                max_minutes=limit if name == "max_minutes" else None)
     code, s = report.specialties[0], 0
     if candidates is None:
         offered = report._offered()[:, 0]
@@ -167,14 +185,21 @@ def suggest_upgrades(
     uncovered = np.flatnonzero(report.gap[:, s])
     total = float(w_all.sum())
     covered = float(w_all[~report.gap[:, s]].sum())
-    common = dict(region=net.region, specialty=code, max_km=limit, k=int(k), weight_basis=report.weight_basis,
-                  demand=total, covered_demand_before=covered, candidates=len(cand))
+    common = dict(region=net.region, specialty=code, k=int(k), weight_basis=report.weight_basis,
+                  demand=total, covered_demand_before=covered, candidates=len(cand),
+                  max_km=report.max_km, max_minutes=report.max_minutes, cost=cost if report.travel else None)
     if not len(uncovered):
-        return UpgradePlan(**common, steps=(), note="every demand point is already within max_km")
+        return UpgradePlan(**common, steps=(), note=f"every demand point is already within {name}")
     if not len(cand):
         return UpgradePlan(**common, steps=(), note="no candidate institution")
 
-    ball = _coverage_matrix(net, report.demand_rows[uncovered], cand, limit)  # uncovered × candidates
+    if report.travel is None:
+        ball = _coverage_matrix(net, report.demand_rows[uncovered], cand, limit)  # uncovered × candidates
+    else:
+        rows = report.travel.rows_of(net.ids)
+        at, site, _ = within_cost(report.travel, rows[report.demand_rows[uncovered]], rows[cand], cost=cost,
+                                  limit=limit)
+        ball = csr_array((np.ones(len(at)), (at, site)), shape=(len(uncovered), len(cand)))
     w = w_all[uncovered].astype(float)
     steps = []
     for rank, (c, gain, hit) in enumerate(maximal_covering(ball, w, k=int(k)), start=1):
@@ -189,7 +214,7 @@ def suggest_upgrades(
         ))
     note = None
     if len(steps) < int(k):
-        note = f"stopped after {len(steps)} sites: no other candidate covers more demand within max_km"
+        note = f"stopped after {len(steps)} sites: no other candidate covers more demand within {name}"
     return UpgradePlan(**common, steps=tuple(steps), note=note)
 
 

@@ -23,10 +23,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from mednet.routing.answers import (
+    DIRECTION_ZH,
+    REASON_ZH,
+    STEP_ZH,
     Alternative,
     Direction,
     Hop,
     InstitutionRef,
+    Lang,
     PassedOver,
     Point,
     Reason,
@@ -36,7 +40,7 @@ from mednet.routing.answers import (
     Step,
     explain,
 )
-from mednet.routing.sessions import CST
+from mednet.routing.request import CST
 
 if TYPE_CHECKING:
     from mednet.routing.router import Router, route_referral, warm_up
@@ -52,6 +56,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "CST", "Alternative", "Direction", "Hop", "InstitutionRef", "PassedOver", "Point", "Reason", "Referral", "Router",
-    "SessionSlot", "SpecialtyRef", "Step", "explain", "route_referral", "warm_up",
+    "CST", "DIRECTION_ZH", "REASON_ZH", "STEP_ZH",
+    "Alternative", "Direction", "Hop", "InstitutionRef", "Lang", "PassedOver", "Point", "Reason", "Referral",
+    "Router", "SessionSlot", "SpecialtyRef", "Step", "explain", "route_referral", "warm_up",
 ]

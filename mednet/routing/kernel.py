@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from mednet.routing.search import relax_links, settle_next, start_search
+from mednet.routing.search import relax_links, settle_next, start_search, start_seeds
 
 if TYPE_CHECKING:
     from mednet.routing.answers import Step
@@ -54,8 +54,10 @@ STEPS: dict[int, tuple[Step, Step, Step]] = {
 SESSION_NO, SESSION_OK, SESSION_LOW = 0, 1, 2
 # Integer answer slots (the float ones: 0 destination km, 1..3 each step's best beyond max_km).
 (OUT_STAMP, OUT_PASSED, OUT_DECIDED, OUT_ALT, OUT_PATH, OUT_DEST, OUT_SETTLED, OUT_GROUPS,
- OUT_BEYOND) = 0, 1, 2, 3, 4, 5, 6, 7, 13
-OUT_HEADER = 16
+ OUT_BEYOND, OUT_START) = 0, 1, 2, 3, 4, 5, 6, 7, 13, 16
+OUT_HEADER = 17
+#: Columns of a node row: first link, end of links, home community, tier rank, tie priority.
+NODE_COLUMNS = 5
 #: Nearest hospitals kept per institution and tier threshold (up from primary care, up from county level).
 NEAREST_K = 6
 
@@ -74,9 +76,13 @@ def part(packed, i):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def classify(j, origin, mode, capability, rank, home, home_com, preferred, mark,
+def classify(j, origin, origin_rank, mode, capability, rank, home, home_com, preferred, mark,
              mark_base):  # pragma: no cover - compiled
-    """0..2: a candidate of that step; else why not. ``mark[j] - mark_base`` in 0..7: marked in this query."""
+    """0..2: a candidate of that step; else why not. ``mark[j] - mark_base`` in 0..7: marked in this query.
+
+    ``origin`` is -1 for a point (no institution is the origin); ``origin_rank`` the tier rank going ``up``
+    is compared with (the home centre's, for a point).
+    """
     c = capability[j]
     marked = mark[j] - mark_base
     value = int(marked) if 0.0 <= marked < 8.0 else 0
@@ -88,7 +94,7 @@ def classify(j, origin, mode, capability, rank, home, home_com, preferred, mark,
     if c == 0:
         return NOT_CAPABLE
     if c == 1:
-        if mode == UP and rank[j] <= rank[origin]:
+        if mode == UP and rank[j] <= origin_rank:
             return NOT_HIGHER_TIER
     else:
         session_code = (value >> 1) & 3
@@ -124,12 +130,12 @@ def _first_candidates_known(found, nstep, need):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _keep_nearest(nodes, kms, kept, need, v, d):  # pragma: no cover - compiled
-    """Insert (v, d) into the sorted, at most ``need`` long lists; returns the new length."""
-    if kept == need and d >= kms[need - 1]:
+def _keep_nearest(nodes, kms, kept, need, v, d, prio):  # pragma: no cover - compiled
+    """Insert (v, d) into the lists sorted by (km, tie priority), at most ``need`` long; returns the new length."""
+    if kept == need and (d > kms[need - 1] or (d == kms[need - 1] and prio[v] >= prio[nodes[need - 1]])):
         return kept
     i = kept if kept < need else need - 1
-    while i > 0 and kms[i - 1] > d:
+    while i > 0 and (kms[i - 1] > d or (kms[i - 1] == d and prio[nodes[i - 1]] > prio[v])):
         nodes[i] = nodes[i - 1]
         kms[i] = kms[i - 1]
         i -= 1
@@ -139,64 +145,81 @@ def _keep_nearest(nodes, kms, kept, need, v, d):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def decide_from_tables(origin, home_com, need, max_km, table, capability, rank, home, com, anchor_km,
-                       nearest_hospital, nearest_hospital_km, mark, mark_base,
-                 cand, cand_km, alt_node, alt_step, alt_km, res, res_f):  # pragma: no cover - compiled
+def _keep_settled(row, kept, need, pos, settled, settled_m, prio):  # pragma: no cover - compiled
+    """Insert settled position ``pos`` into ``row`` (positions, sorted by (metres, tie priority)), at most
+    ``need`` long; returns the new length."""
+    v = settled[0, pos]
+    d = settled_m[pos]
+    if kept == need:
+        last = row[need - 1]
+        if d > settled_m[last] or (d == settled_m[last] and prio[v] >= prio[settled[0, last]]):
+            return kept
+    i = kept if kept < need else need - 1
+    while i > 0:
+        before = row[i - 1]
+        if settled_m[before] < d or (settled_m[before] == d and prio[settled[0, before]] <= prio[v]):
+            break
+        row[i] = before
+        i -= 1
+    row[i] = pos
+    return min(kept + 1, need)
+
+
+@njit(cache=True)
+def decide_from_tables(origin, home_com, need, max_km, table, capability, rank, home, prio, com, anchor_m,
+                       nearest_hospital, nearest_hospital_m, mark, mark_base,
+                       cand, cand_m, alt_node, alt_step, alt_m, res, res_f):  # pragma: no cover - compiled
     """The ordered candidates of an ``up`` query from the anchor and nearest-hospital tables.
 
     Returns how many were written (destination first), or 0 when the tables
-    cannot decide (nothing within the limit, or too few nearest hospitals
-    kept): the caller then searches.
+    cannot decide (nothing within the limit, too few nearest hospitals kept,
+    or a tie at the last one kept): the caller then searches.
     """
     com_ptr = part(com, 0)
     anc_ptr = part(com, 4)
     anc_nodes = part(com, 5)
     row_ptr = part(com, 6)
     pos_in_com = part(com, 7)
+    origin_rank = rank[origin]
     kept0 = kept1 = kept2 = 0
     tot0 = tot1 = 0
     far0 = far1 = -1
-    far0_km = far1_km = np.inf
+    far0_m = far1_m = np.inf
     if home_com >= 0:
         na = anc_ptr[home_com + 1] - anc_ptr[home_com]
         base = row_ptr[home_com] + (pos_in_com[origin] - com_ptr[home_com]) * na
         for i in range(na):
             a = anc_nodes[anc_ptr[home_com] + i]
-            d = anchor_km[base + i]
+            d = anchor_m[base + i]
             if d == np.inf:
                 continue
-            c = classify(a, origin, UP, capability, rank, home, home_com, -1, mark, mark_base)
+            c = classify(a, origin, origin_rank, UP, capability, rank, home, home_com, -1, mark, mark_base)
             if c == 0:
-                if d > max_km:
-                    if d < far0_km:
-                        far0, far0_km = a, d
+                if d / 1000.0 > max_km:
+                    if d < far0_m:
+                        far0, far0_m = a, d
                 else:
                     tot0 += 1
-                    kept0 = _keep_nearest(cand[0], cand_km[0], kept0, need, a, d)
+                    kept0 = _keep_nearest(cand[0], cand_m[0], kept0, need, a, d, prio)
             elif c == 1:
-                if d > max_km:
-                    if d < far1_km:
-                        far1, far1_km = a, d
+                if d / 1000.0 > max_km:
+                    if d < far1_m:
+                        far1, far1_m = a, d
                 else:
                     tot1 += 1
-                    kept1 = _keep_nearest(cand[1], cand_km[1], kept1, need, a, d)
+                    kept1 = _keep_nearest(cand[1], cand_m[1], kept1, need, a, d, prio)
     need2 = need - tot0 - tot1
     if need2 > 0:
         decided = False
         K = nearest_hospital.shape[2]
         for i in range(K):
             v = nearest_hospital[table, origin, i]
-            d = nearest_hospital_km[(table * nearest_hospital.shape[1] + origin) * K + i]
-            if v < 0 or d > max_km:
+            d = nearest_hospital_m[(table * nearest_hospital.shape[1] + origin) * K + i]
+            if v < 0 or d / 1000.0 > max_km or (kept2 == need2 and d > cand_m[2, need2 - 1]):
                 decided = True
                 break
-            if classify(v, origin, UP, capability, rank, home, home_com, -1, mark, mark_base) == 2:
-                cand[2, kept2] = v
-                cand_km[2, kept2] = d
-                kept2 += 1
-                if kept2 == need2:
-                    decided = True
-                    break
+            if classify(v, origin, origin_rank, UP, capability, rank, home, home_com, -1, mark, mark_base) == 2:
+                kept2 = _keep_nearest(cand[2], cand_m[2], kept2, need2, v, d, prio)
         if not decided:
             return 0
     n_alt = 0
@@ -205,29 +228,38 @@ def decide_from_tables(origin, home_com, need, max_km, table, capability, rank, 
             if n_alt < need:
                 alt_node[n_alt] = cand[s, i]
                 alt_step[n_alt] = s
-                alt_km[n_alt] = cand_km[s, i]
+                alt_m[n_alt] = cand_m[s, i]
                 n_alt += 1
     if n_alt == 0:
         return 0
     if alt_step[0] > 0 and far0 >= 0:
         res[OUT_BEYOND] = far0
-        res_f[1] = far0_km
+        res_f[1] = far0_m / 1000.0
     if alt_step[0] > 1 and tot1 == 0 and far1 >= 0:
         res[OUT_BEYOND + 1] = far1
-        res_f[2] = far1_km
+        res_f[2] = far1_m / 1000.0
     return n_alt
 
 
 @njit(cache=True)
-def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f, scratch_i, origin, mode,
-                 home_com, preferred, n_total,
-                  max_km, k, table):  # pragma: no cover - compiled
-    """One query: ordered candidates, the search from the origin, the grouped passed-over list and the path.
+def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f, scratch_i, origin, origin_rank,
+                 seeds, seed_m, mode, home_com, preferred, n_total, max_km, k, table,
+                 keep):  # pragma: no cover - compiled
+    """One query: ordered candidates, the search from the start, the grouped passed-over list and the path.
+
+    The search starts at ``origin``, or, when ``seeds`` are given, at each
+    of them at its ``seed_m`` metres (a point's access legs; the home
+    institution of a ``down`` referral). ``origin`` is -1 for a point.
+    Distances are whole metres (the sums are exact, whatever the order the
+    links are added in); every km written is ``metres / 1000``, the same
+    float that was compared with ``max_km``. Equal distances are ordered by
+    the tie priority (``node`` column 4: higher tier, then community role).
 
     ``out`` receives the header (``OUT_*`` slots), then the passed-over
-    institutions grouped, the candidates (destination first), their steps
-    and the links of the path; ``out_f`` the destination km, each step's
-    best beyond the limit, the passed-over km and the candidates' km.
+    institutions grouped (at most ``keep`` per group, nearest first; the
+    groups' full counts in the header), the candidates (destination first),
+    their steps and the links of the path; ``out_f`` the destination km, each
+    step's best beyond the limit, the passed-over km and the candidates' km.
     Returns how many integers were written.
 
     The arrays come packed by :func:`pack` (the static ones by the router,
@@ -235,25 +267,26 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
     arguments costs a third of one with an argument per array. What a
     node costs in memory is interleaved, so that it is one cache line rather
     than one per array: ``node`` rows (first link, end of links, home
-    community, tier rank), ``adj`` rows (neighbour, km) and ``state`` rows
-    (km, stamp: +q reached / -q settled, predecessor, mark: 8q + value).
-    ``com`` packs the community tables; ``session_holders`` the institutions holding
-    the specialty in sessions, then their session codes.
+    community, tier rank, tie priority), ``adj`` rows (neighbour, metres)
+    and ``state`` rows (metres, stamp: +q reached / -q settled, predecessor,
+    mark: 8q + value). ``com`` packs the community tables;
+    ``session_holders`` the institutions holding the specialty in sessions,
+    then their session codes.
     """
-    node = part(static_i, 0).reshape((-1, 4))
+    node = part(static_i, 0).reshape((-1, NODE_COLUMNS))
     n = node.shape[0]
     nearest_hospital = part(static_i, 1).reshape((2, n, -1))
     adj = part(static_f, 0).reshape((-1, 2))
-    nearest_hospital_km = part(static_f, 1)
-    anchor_km = part(static_f, 2)
+    nearest_hospital_m = part(static_f, 1)
+    anchor_m = part(static_f, 2)
     heap_node = part(scratch_i, 0)
     settled = part(scratch_i, 1).reshape((2, n))
     cand = part(scratch_i, 2).reshape((5, -1))
     out = part(scratch_i, 3)
     state = part(scratch_f, 0).reshape((n, 4))
     heap_km = part(scratch_f, 1)
-    settled_km = part(scratch_f, 2)
-    cand_km = part(scratch_f, 3).reshape((4, -1))
+    settled_m = part(scratch_f, 2)
+    cand_m = part(scratch_f, 3).reshape((4, -1))
     out_f = part(scratch_f, 4)
     n_holders = session_holders.size // 2
     holder_nodes = session_holders[:n_holders]
@@ -262,15 +295,16 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
     last = node[:, 1]
     home = node[:, 2]
     rank = node[:, 3]
+    prio = node[:, 4]
     adj_node = adj[:, 0]
-    adj_km = adj[:, 1]
+    adj_m = adj[:, 1]
     dist = state[:, 0]
     stamp = state[:, 1]
     pred = state[:, 2]
     mark = state[:, 3]
     alt_node = cand[3]
     alt_step = cand[4]
-    alt_km = cand_km[3]
+    alt_m = cand_m[3]
     q = out[OUT_STAMP] + 1
     if q >= 2_000_000_000:
         stamp[:] = 0
@@ -300,73 +334,63 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
 
     need = k + 1
     n_alt = 0
-    if table >= 0:
-        n_alt = decide_from_tables(origin, home_com, need, max_km, table, capability, rank, home, com, anchor_km,
-                                   nearest_hospital, nearest_hospital_km, mark,
-                             mark_base, cand, cand_km, alt_node, alt_step, alt_km, out, out_f)
+    if table >= 0 and seeds.size == 0:
+        n_alt = decide_from_tables(origin, home_com, need, max_km, table, capability, rank, home, prio, com,
+                                   anchor_m, nearest_hospital, nearest_hospital_m, mark, mark_base, cand, cand_m,
+                                   alt_node, alt_step, alt_m, out, out_f)
     m = 0
     dest_pos = -1
+    decided = -1
     if n_alt > 0:
         # The tables decided: search only as far as the destination, for the passed-over list and the path.
         decided = alt_step[0]
+        dest = alt_node[0]
         size = start_search(origin, dist, pred, stamp, q, heap_km, heap_node)
         while True:
             j, d, size = settle_next(stamp, q, heap_km, heap_node, size)
             if j < 0:
                 break
-            code = classify(j, origin, mode, capability, rank, home, home_com, preferred, mark, mark_base)
+            code = classify(j, origin, origin_rank, mode, capability, rank, home, home_com, preferred, mark,
+                            mark_base)
             settled[0, m] = j
-            settled_km[m] = d
+            settled_m[m] = d
             settled[1, m] = code
             m += 1
-            if code == decided:
+            if j == dest:
                 dest_pos = m - 1
                 break
-            size = relax_links(j, d, first, last, adj_node, adj_km, dist, pred, stamp, q, heap_km, heap_node, size)
-        if dest_pos < 0:  # cannot happen when the tables are right; search in full then
+            if code == decided and (d < alt_m[0] or (d == alt_m[0] and prio[j] < prio[dest])):
+                break  # the tables were wrong (cannot happen): search in full
+            size = relax_links(j, d, first, last, adj_node, adj_m, dist, pred, stamp, q, heap_km, heap_node, size)
+        if dest_pos < 0 or settled_m[dest_pos] != alt_m[0]:
             n_alt = 0
-        else:
-            dest = settled[0, dest_pos]
-            if dest != alt_node[0]:  # a tie at the same distance settled first: it is the destination
-                at = -1
-                for i in range(n_alt):
-                    if alt_node[i] == dest:
-                        at = i
-                if at < 0:
-                    at = n_alt if n_alt < need else n_alt - 1
-                    n_alt = at + 1
-                for i in range(at, 0, -1):
-                    alt_node[i] = alt_node[i - 1]
-                    alt_step[i] = alt_step[i - 1]
-                    alt_km[i] = alt_km[i - 1]
-                alt_node[0] = dest
-                alt_step[0] = decided
-            alt_km[0] = settled_km[dest_pos]
     if n_alt == 0:
         # Search: settle in distance order until the first `need` candidates in (step, distance) order are known.
         for i in range(3):
             out[OUT_BEYOND + i] = -1
+            out_f[1 + i] = np.inf
         m = 0
         nstep = np.zeros(3, np.int64)
         found = np.zeros(3, np.int64)
+        kept = np.zeros(3, np.int64)
         if mode == UP:
             if home_com >= 0:
                 for e in range(com_ptr[home_com], com_ptr[home_com + 1]):
-                    if classify(com_nodes[e], origin, mode, capability, rank, home, home_com, preferred, mark,
-                                mark_base) == 0:
+                    if classify(com_nodes[e], origin, origin_rank, mode, capability, rank, home, home_com,
+                                preferred, mark, mark_base) == 0:
                         nstep[0] += 1
                 for e in range(part_ptr[home_com], part_ptr[home_com + 1]):
-                    if classify(part_nodes[e], origin, mode, capability, rank, home, home_com, preferred, mark,
-                                mark_base) == 1:
+                    if classify(part_nodes[e], origin, origin_rank, mode, capability, rank, home, home_com,
+                                preferred, mark, mark_base) == 1:
                         nstep[1] += 1
             nstep[2] = max(n_total - nstep[0] - nstep[1], 0)
         elif mode == DOWN:
-            if preferred >= 0 and classify(preferred, origin, mode, capability, rank, home, home_com, preferred,
-                                            mark, mark_base) == 0:
+            if preferred >= 0 and classify(preferred, origin, origin_rank, mode, capability, rank, home, home_com,
+                                           preferred, mark, mark_base) == 0:
                 nstep[0] = 1
             for e in range(com_ptr[home_com], com_ptr[home_com + 1]):
-                if classify(com_nodes[e], origin, mode, capability, rank, home, home_com, preferred, mark,
-                            mark_base) == 1:
+                if classify(com_nodes[e], origin, origin_rank, mode, capability, rank, home, home_com, preferred,
+                            mark, mark_base) == 1:
                     nstep[1] += 1
         else:
             nstep[2] = n_total
@@ -375,13 +399,16 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
         want = np.zeros(3, np.bool_)
         wanted = 0
         phase = 0
-        decided = -1
-        size = start_search(origin, dist, pred, stamp, q, heap_km, heap_node)
+        tie_m = -1.0  # once the candidates are known: settle on only while the distance stays the same
+        if seeds.size == 0:
+            size = start_search(origin, dist, pred, stamp, q, heap_km, heap_node)
+        else:
+            size = start_seeds(seeds, seed_m, dist, pred, stamp, q, heap_km, heap_node)
         while True:
             j, d, size = settle_next(stamp, q, heap_km, heap_node, size)
-            if j < 0:
+            if j < 0 or (tie_m >= 0.0 and d != tie_m):
                 break
-            if phase == 0 and d > max_km:
+            if phase == 0 and d / 1000.0 > max_km:
                 for s in range(3):
                     if found[s] > 0:
                         decided = s
@@ -393,27 +420,26 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
                 if wanted == 0:
                     break
                 phase = 1
-            code = classify(j, origin, mode, capability, rank, home, home_com, preferred, mark, mark_base)
+            code = classify(j, origin, origin_rank, mode, capability, rank, home, home_com, preferred, mark,
+                            mark_base)
             settled[0, m] = j
-            settled_km[m] = d
+            settled_m[m] = d
             settled[1, m] = code
             m += 1
             if code < 3:
                 if phase == 0:
-                    f = found[code]
-                    if f < need:
-                        cand[code, f] = m - 1
-                    found[code] = f + 1
-                    if _first_candidates_known(found, nstep, need):
-                        break
+                    kept[code] = _keep_settled(cand[code], kept[code], need, m - 1, settled, settled_m, prio)
+                    found[code] += 1
+                    if tie_m < 0.0 and _first_candidates_known(found, nstep, need):
+                        tie_m = d
                 elif want[code]:
                     want[code] = False
                     out[OUT_BEYOND + code] = j
-                    out_f[1 + code] = d
+                    out_f[1 + code] = d / 1000.0
                     wanted -= 1
                     if wanted == 0:
                         break
-            size = relax_links(j, d, first, last, adj_node, adj_km, dist, pred, stamp, q, heap_km, heap_node, size)
+            size = relax_links(j, d, first, last, adj_node, adj_m, dist, pred, stamp, q, heap_km, heap_node, size)
         if decided < 0:
             for s in range(3):
                 if found[s] > 0:
@@ -422,46 +448,58 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
         if decided < 0:
             return OUT_HEADER
         for s in range(3):
-            for i in range(min(found[s], need)):
+            for i in range(kept[s]):
                 if n_alt < need:
                     pos = cand[s, i]
                     alt_node[n_alt] = settled[0, pos]
                     alt_step[n_alt] = s
-                    alt_km[n_alt] = settled_km[pos]
+                    alt_m[n_alt] = settled_m[pos]
                     n_alt += 1
         dest_pos = cand[decided, 0]
     dest = settled[0, dest_pos]
-    out_f[0] = settled_km[dest_pos]
-    out[OUT_DECIDED] = alt_step[0]
+    out_f[0] = settled_m[dest_pos] / 1000.0
+    out[OUT_DECIDED] = decided
     out[OUT_DEST] = dest
     out[OUT_ALT] = n_alt
     out[OUT_SETTLED] = m
-    # The passed-over institutions (settled before the destination), grouped by reason, nearest first.
+    # The passed-over institutions (settled before the destination; not its equals of the same step, settled
+    # first at the same distance), grouped by reason, nearest first; at most `keep` of each group written.
     counts = np.zeros(N_GROUPS, np.int64)
     for i in range(dest_pos):
-        counts[GROUP_OF_CODE[settled[1, i]]] += 1
+        if settled[1, i] != decided:
+            counts[GROUP_OF_CODE[settled[1, i]]] += 1
     start = np.zeros(N_GROUPS, np.int64)
     for g in range(1, N_GROUPS):
-        start[g] = start[g - 1] + counts[g - 1]
+        start[g] = start[g - 1] + min(counts[g - 1], keep)
+    written = start[N_GROUPS - 1] + min(counts[N_GROUPS - 1], keep)
     for g in range(N_GROUPS):
         out[OUT_GROUPS + g] = counts[g]
+    left = np.zeros(N_GROUPS, np.int64)
+    for g in range(N_GROUPS):
+        left[g] = min(counts[g], keep)
     for i in range(dest_pos):
-        g = GROUP_OF_CODE[settled[1, i]]
-        out[OUT_HEADER + start[g]] = settled[0, i]
-        out_f[4 + start[g]] = settled_km[i]
-        start[g] += 1
-    out[OUT_PASSED] = dest_pos
+        c = settled[1, i]
+        if c == decided:
+            continue
+        g = GROUP_OF_CODE[c]
+        if left[g] > 0:
+            out[OUT_HEADER + start[g]] = settled[0, i]
+            out_f[4 + start[g]] = settled_m[i] / 1000.0
+            start[g] += 1
+            left[g] -= 1
+    out[OUT_PASSED] = written
     # The candidates follow the passed-over block.
-    base = OUT_HEADER + dest_pos
+    base = OUT_HEADER + written
     for i in range(n_alt):
         out[base + i] = alt_node[i]
         out[base + n_alt + i] = alt_step[i]
-        out_f[4 + dest_pos + i] = alt_km[i]
+        out_f[4 + written + i] = alt_m[i] / 1000.0
     n_path = 0  # links
     j = dest
-    while j != origin:
+    while pred[j] >= 0.0:
         n_path += 1
         j = int(pred[j])
+    out[OUT_START] = j
     j = dest
     for i in range(n_path - 1, -1, -1):
         u = int(pred[j])
@@ -472,4 +510,3 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
         j = u
     out[OUT_PATH] = n_path
     return base + 2 * n_alt + n_path
-

@@ -21,15 +21,15 @@ import orjson
 import pydantic_core
 from pydantic import BaseModel
 
-from mednet.models import LinkKind, Tier
+from mednet.models import Contact, LinkKind, Tier
 from mednet.network import CompiledNetwork
 from mednet.routing.answers import (
     FIELDS,
     Alternative,
     Hop,
     InstitutionRef,
+    Lang,
     PassedOver,
-    Point,
     Referral,
     SessionSlot,
     SpecialtyRef,
@@ -43,6 +43,7 @@ from mednet.routing.answers import (
     set_private,
 )
 from mednet.routing.kernel import DIRECTION_NAMES, STEPS
+from mednet.routing.tables import same_proxy_point
 from mednet.specialties import SPECIALTIES
 
 _NULL = orjson.Fragment(b"null")
@@ -61,34 +62,40 @@ class Renderer:
     """Every institution's, link's and specialty's part of an answer, made once; and the two renderers."""
 
     def __init__(self, net: CompiledNetwork, *, region: str, speed_kmh: float, home: Sequence[int],
-                 community_names: tuple[str, ...], link_from: np.ndarray, link_to: np.ndarray) -> None:
+                 community_names: tuple[str, ...], link_from: np.ndarray, link_to: np.ndarray,
+                 metres: np.ndarray) -> None:
         self.net, self.G, self.region, self.speed_kmh = net, net.G, region, speed_kmh
         self._homes, self._community_names = home, community_names
-        self._link_from, self._link_to = link_from, link_to
+        self._link_from, self._link_to, self._metres = link_from, link_to, metres
+        self._points = list(zip(net.lat.tolist(), net.lon.tolist(), strict=True))
         self._lock = threading.Lock()
         # Every institution's ref, by index, made up front: answers take them by list index (a list lookup is
         # the cheapest per passed-over institution, and there is no "not made yet" check to pay).
         self.refs: list[InstitutionRef] = self._make_refs()
+        self.contacts: list[Contact | None] = [self.G.nodes[i].get("contact") for i in net.ids]
+        self._contact_json = [_json(c) for c in self.contacts]
         self._ref_of = self.refs.__getitem__
         self._hops: list[Hop | None] = [None] * len(link_to)
         self._ref_fragments: list[orjson.Fragment] = []  # for referral_json, made on first use
         self._hop_fragments: dict[int, orjson.Fragment] = {}
         self.specialty_refs = {
-            sp.code: assemble(SpecialtyRef, {"code": sp.code, "label_zh": sp.label_zh, "label_en": sp.label_en})
+            sp.code: assemble(SpecialtyRef, {"code": sp.code, "label_zh": sp.label_zh, "label_en": sp.label_en,
+                                    "travels": sp.travels})
             for sp in SPECIALTIES
         }
         self._specialty_json = {code: _json(ref) for code, ref in self.specialty_refs.items()}
 
-    def referral(self, o: int, code: str, mode: int, limit: float, point: Point | None, snap_km: float | None,
-                 passed: list[Any], nodes: list[int], kms: tuple[float, ...], kinds: list[int], edges: list[int],
-                 slots: dict[int, SessionSlot], when: dt.datetime | None) -> Referral:
+    def referral(self, o: int, code: str, mode: int, limit: float, start: Any, passed: list[Any], nodes: list[int],
+                 kms: tuple[float, ...], kinds: list[int], edges: list[int], slots: dict[int, SessionSlot],
+                 when: dt.datetime | None, *, lang: Lang = "zh") -> Referral:
         """The answer as a :class:`Referral`, from cached, already-validated parts."""
         refs, ref_of, speed, hops, steps = self.refs, self._ref_of, self.speed_kmh, self._hops, STEPS[mode]
         groups = []
         fields = FIELDS[PassedOver]
-        for reason, group, group_km in passed:  # _assemble, inlined: these loops are hot
+        for reason, count, group, group_km in passed:  # _assemble, inlined: these loops are hot
             obj = new(PassedOver)
-            set_dict(obj, {"reason": reason, "institutions": tuple(map(ref_of, group)), "distances_km": group_km})
+            set_dict(obj, {"reason": reason, "count": count, "institutions": tuple(map(ref_of, group)),
+                           "distances_km": group_km})
             set_fields_set(obj, fields)
             set_extra(obj, None)
             set_private(obj, None)
@@ -98,25 +105,33 @@ class Renderer:
         for i in range(1, len(nodes)):
             j, km = nodes[i], kms[i]
             alt = new(Alternative)
-            set_dict(alt, {"institution": refs[j], "distance_km": km, "minutes": km / speed * 60.0,
-                            "step": steps[kinds[i]], "session": slots.get(j) if slots else None})
+            set_dict(alt, {"institution": refs[j], "distance_km": km, "minutes": round(km / speed * 60.0, 1),
+                           "step": steps[kinds[i]], "session": slots.get(j) if slots else None,
+                           "contact": self.contacts[j]})
             set_fields_set(alt, fields)
             set_extra(alt, None)
             set_private(alt, None)
             alternatives.append(alt)
         dest, distance = nodes[0], kms[0]
+        path = [hops[e] or self._hop(e) for e in edges]
+        if start.point is not None:
+            path.insert(0, self._access_hop(start))
         return assemble(Referral, {
-            "region": self.region, "origin": refs[o], "origin_point": point, "snap_km": snap_km,
+            "region": self.region, "origin": refs[o], "origin_point": start.point, "snap_km": start.snap_km,
+            "measured_from": start.measured_from,
             "specialty": self.specialty_refs[code], "direction": DIRECTION_NAMES[mode], "destination": refs[dest],
-            "distance_km": distance, "minutes": distance / speed * 60.0, "speed_kmh": speed,
-            "path": tuple([hops[e] or self._hop(e) for e in edges]), "step": steps[kinds[0]],
-            "session": slots.get(dest) if slots else None, "alternatives": tuple(alternatives),
+            "distance_km": distance, "minutes": round(distance / speed * 60.0, 1), "speed_kmh": speed,
+            "path": tuple(path), "step": steps[kinds[0]],
+            "same_proxy_point": tuple(map(ref_of, self._same_point(o, start, nodes))),
+            "session": slots.get(dest) if slots else None, "contact": self.contacts[dest],
+            "alternatives": tuple(alternatives),
             "passed_over": tuple(groups), "max_km": None if limit == math.inf else limit, "when": when,
+            "lang": lang,
         })
 
-    def referral_json(self, o: int, code: str, mode: int, limit: float, point: Point | None, snap_km: float | None,
-                 passed: list[Any], nodes: list[int], kms: tuple[float, ...], kinds: list[int], edges: list[int],
-                 slots: dict[int, SessionSlot], when: dt.datetime | None) -> bytes:
+    def referral_json(self, o: int, code: str, mode: int, limit: float, start: Any, passed: list[Any],
+                      nodes: list[int], kms: tuple[float, ...], kinds: list[int], edges: list[int],
+                      slots: dict[int, SessionSlot], when: dt.datetime | None, *, lang: Lang = "zh") -> bytes:
         """The answer as the JSON of its :class:`Referral`, written directly (see the module docstring)."""
         frag = (self._ref_fragments or self._make_ref_fragments()).__getitem__
         speed, steps = self.speed_kmh, STEPS[mode]
@@ -124,23 +139,48 @@ class Renderer:
         step: Step = steps[kinds[0]]
         session = slots.get(dest) if slots else None
         max_km = None if limit == math.inf else limit
+        path = list(map(self._hop_json, edges))
+        if start.point is not None:
+            path.insert(0, _json(self._access_hop(start)))
         return orjson.dumps({
-            "region": self.region, "origin": frag(o), "origin_point": _json(point), "snap_km": snap_km,
+            "region": self.region, "origin": frag(o), "origin_point": _json(start.point), "snap_km": start.snap_km,
+            "measured_from": start.measured_from,
             "specialty": self._specialty_json[code], "direction": DIRECTION_NAMES[mode], "destination": frag(dest),
-            "distance_km": distance, "minutes": distance / speed * 60.0, "speed_kmh": speed,
-            "path": list(map(self._hop_json, edges)), "step": step, "session": _json(session),
+            "distance_km": distance, "minutes": round(distance / speed * 60.0, 1), "speed_kmh": speed,
+            "path": path, "step": step,
+            "same_proxy_point": list(map(frag, self._same_point(o, start, nodes))),
+            "session": _json(session), "contact": self._contact_json[dest],
             "alternatives": [
-                {"institution": frag(j), "distance_km": km, "minutes": km / speed * 60.0, "step": steps[kind],
-                 "session": _json(slots.get(j)) if slots else _NULL}
+                {"institution": frag(j), "distance_km": km, "minutes": round(km / speed * 60.0, 1),
+                 "step": steps[kind], "session": _json(slots.get(j)) if slots else _NULL,
+                 "contact": self._contact_json[j]}
                 for j, km, kind in zip(nodes[1:], kms[1:], kinds[1:], strict=True)
             ],
             "passed_over": [
-                {"reason": reason, "institutions": list(map(frag, group)), "distances_km": group_km}
-                for reason, group, group_km in passed
+                {"reason": reason, "count": count, "institutions": list(map(frag, group)), "distances_km": group_km}
+                for reason, count, group, group_km in passed
             ],
-            "max_km": max_km, "when": _json(when),
+            "max_km": max_km, "when": _json(when), "lang": lang,
             "explanation": explain_step(step, self.refs[o], self.refs[dest], self.specialty_refs[code], session,
-                                        max_km),
+                                        max_km, lang),
+        })
+
+    def _same_point(self, o: int, start: Any, nodes: list[int]) -> list[int]:
+        """The origin and alternatives standing at the destination's proxy point."""
+        dest = nodes[0]
+        if not self.refs[dest].location_is_proxy:
+            return []
+        points = self._points
+        at = points[dest]
+        others = nodes[1:] if start.point is not None else [o, *nodes[1:]]
+        return [j for j in dict.fromkeys(others) if j != dest and points[j] == at]
+
+    def _access_hop(self, start: Any) -> Hop:
+        """The access leg from the point to the start the path leaves from."""
+        first = start.first
+        return assemble(Hop, {
+            "from_id": f"{start.point.lat:g},{start.point.lon:g}", "to_id": self.net.ids[first], "kind": "access",
+            "distance_km": start.kms[start.nodes.index(first)], "basis": "geodesic_x_road_factor",
         })
 
     def _make_ref_fragments(self) -> list[orjson.Fragment]:
@@ -179,8 +219,11 @@ class Renderer:
         """The path link of CSR entry ``e`` (cached)."""
         a, b = self.net.ids[int(self._link_from[e])], self.net.ids[int(self._link_to[e])]
         data = self.G.adj[a][b]
+        metres = float(self._metres[e])
+        same_point = metres == 0.0 and same_proxy_point(self.G, a, b)
         hop = self._hops[e] = assemble(Hop, {
-            "from_id": a, "to_id": b, "kind": LinkKind(data["kind"]), "distance_km": float(data["distance_km"]),
+            "from_id": a, "to_id": b, "kind": LinkKind(data["kind"]), "distance_km": metres / 1000.0,
+            "basis": "same_proxy_point" if same_point else data.get("distance_basis", "geodesic_x_road_factor"),
         })
         return hop
 

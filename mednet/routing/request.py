@@ -26,9 +26,14 @@ import numbers
 
 from mednet.errors import InvalidRequest
 from mednet.geo import check_lat_lon
-from mednet.routing.answers import Direction, Point
+from mednet.routing.answers import Direction, Explain, Lang, Point
+from mednet.specialties import Specialty
 
 DIRECTIONS: tuple[Direction, ...] = ("up", "down", "emergency")
+EXPLAIN: tuple[Explain, ...] = ("short", "full")
+LANGS: tuple[Lang, ...] = ("zh", "en")
+#: China Standard Time: sessions are published in it, and the default ``when`` is "now" there.
+CST = dt.timezone(dt.timedelta(hours=8), "CST")
 #: Years a query date may fall in (booking windows are computed with calendar arithmetic; outside, a typo).
 WHEN_RANGE = (2000, 2100)
 #: The longest shortlist the service gives (the library takes any length).
@@ -64,10 +69,14 @@ def check_max_km(max_km: object, *, name: str = "max_km") -> float | None:
 def check_when(when: object) -> dt.datetime | None:
     """The start of the booking window: None (now), or a date-time in the years of :data:`WHEN_RANGE`.
 
-    A date means its midnight.
+    A date means its midnight. A date-time without an offset is China's
+    local time; one with an offset is converted to China Standard Time
+    (:data:`CST`), the time sessions are published in:
 
     >>> check_when(dt.date(2024, 10, 28))
     datetime.datetime(2024, 10, 28, 0, 0)
+    >>> check_when(dt.datetime.fromisoformat("2024-10-29T10:00:00Z")).isoformat()
+    '2024-10-29T18:00:00+08:00'
     """
     if when is None:
         return None
@@ -78,7 +87,19 @@ def check_when(when: object) -> dt.datetime | None:
     first, last = WHEN_RANGE
     if not first <= when.year <= last:
         raise InvalidRequest("when", when.isoformat(), f"must fall in the years {first}–{last}")
-    return when
+    return when if when.tzinfo is None else when.astimezone(CST)
+
+
+def check_explain(explain: object) -> Explain:
+    """How much of the passed-over list an answer gives: ``"short"`` (per reason, the count and the nearest
+    :data:`~mednet.routing.answers.SHORT_PASSED_OVER`) or ``"full"`` (every one).
+
+    >>> check_explain("full")
+    'full'
+    """
+    if type(explain) is not str or explain not in EXPLAIN:
+        raise InvalidRequest("explain", explain, "must be one of 'short', 'full'")
+    return explain  # type: ignore[return-value,unused-ignore]  # one of EXPLAIN
 
 
 def check_home(home: str | None, direction: Direction) -> str | None:
@@ -93,6 +114,59 @@ def check_specialty(specialty: str | None, direction: Direction) -> str | None:
     if specialty is None and direction != "down":
         raise InvalidRequest("specialty", None, "is required (it may be left out only for direction='down')")
     return specialty
+
+
+def check_referral_service(specialty: Specialty) -> Specialty:
+    """A specialty something travels to (the patient, a specimen, a trace); else no referral at all.
+
+    >>> from mednet.specialties import resolve_specialty
+    >>> check_referral_service(resolve_specialty("检验")).travels
+    'specimen'
+    >>> check_referral_service(resolve_specialty("消毒供应"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mednet.errors.InvalidRequest: `specialty` must be ... 消毒供应 (sterile_supply) is ... not a referral service, ...
+    """
+    if not specialty.is_referral_service:
+        raise InvalidRequest("specialty", specialty.code,
+                             f"must be care a patient, a specimen or a trace is referred to; {specialty.label_zh} "
+                             f"({specialty.code}) is a service between institutions, not a referral service")
+    return specialty
+
+
+def check_lang(lang: object) -> Lang:
+    """The language of the explanation: ``zh`` (Chinese, the default) or ``en``."""
+    if type(lang) is not str or lang not in LANGS:
+        raise InvalidRequest("lang", lang, "must be 'zh' (Chinese) or 'en' (English)")
+    return lang  # type: ignore[return-value,unused-ignore]  # one of LANGS
+
+
+def lang_of_accept_language(header: str | None) -> Lang:
+    """The language an ``Accept-Language`` header prefers among ``zh`` and ``en`` (by q-value, then order);
+    ``zh`` when it names neither.
+
+    >>> lang_of_accept_language("en-GB,en;q=0.9,zh-CN;q=0.8")
+    'en'
+    >>> lang_of_accept_language("zh-CN,zh;q=0.9,en;q=0.8"), lang_of_accept_language("fr"), lang_of_accept_language(None)
+    ('zh', 'zh', 'zh')
+    """
+    best: tuple[float, int, Lang] | None = None
+    for n, item in enumerate((header or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in LANGS:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > 0 and (best is None or (q, -n) > best[:2]):
+            best = (q, -n, primary)  # primary is one of LANGS
+    return best[2] if best else "zh"
 
 
 def check_origin(origin: object) -> str | Point:

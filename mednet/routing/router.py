@@ -34,16 +34,14 @@ The policy:
   origin's own community when the origin is a hospital). Steps:
   ``home_centre`` (the home institution given, when it offers the care),
   then ``home_community`` (the nearest lead or branch of the home community
-  that offers it). The care defaults to rehabilitation, else general
-  practice.
+  that offers it, nearest to the home institution when one is given, or to
+  the point). From a point with no ``home``, the home centre is the home
+  institution. The care defaults to rehabilitation, else general practice.
 
-In every direction the origin itself is never the destination, with one
+In every direction the origin institution (not a point's home centre) is never the destination, with one
 exception going up: a session a higher-tier expert holds at the origin
 itself (the visiting clinic at the patient's own centre, at 0 km). ``max_km``
 (network km) skips a step whose nearest candidate lies beyond it.
-
-Scheduled capabilities (a :class:`~mednet.models.Capability` with
-``sessions``) count only when a session falls in the booking window: from
 
 Scheduled capabilities (a :class:`~mednet.models.Capability` with
 ``sessions``) count only when a session falls in the booking window (see
@@ -59,9 +57,20 @@ searches from the origin only as far as the destination, classifying every
 institution it settles (the passed-over list). Other queries run one
 early-stopping search in the same kernel. The answer is assembled by
 :mod:`mednet.routing.render` from parts made once per institution and link.
-A point given as coordinates is checked (mainland China) and snapped to the
-nearest primary-care institution (great circle, within ``SNAP_MAX_KM``)
-through :class:`mednet.geo.SpatialIndex`.
+A point given as coordinates is checked (mainland China) and starts where it
+is: it joins the network by access legs (:meth:`Router.access_legs`: its
+``ACCESS_K`` nearest institutions of any tier within ``ACCESS_MAX_KM``, and
+its home centre, each great circle x the region's road factor, through
+:class:`mednet.geo.SpatialIndex`), and the search starts from all of them at
+once. Its home centre, the nearest primary-care institution (within
+``SNAP_MAX_KM``), is the answer's ``origin`` and decides the community going
+``up`` and ``down``. A ``down`` referral with a home institution ranks the
+home community's members from that home (``measured_from="home"``).
+
+Distances are counted in whole metres, so a distance is one float whichever
+way its links are added, the one compared with ``max_km`` and the one
+reported; institutions at one shared proxy point are 0 km apart, and equal
+distances go by tier, then community role (:mod:`mednet.routing.tables`).
 """
 
 from __future__ import annotations
@@ -80,7 +89,18 @@ from mednet.errors import InvalidCoordinates, InvalidRequest, NoCapableInstituti
 from mednet.geo import SpatialIndex, check_lat_lon
 from mednet.models import Capability, LinkKind, Region, Session, Tier
 from mednet.network import CompiledNetwork, build_network, compile_network, resolve_community, resolve_institution
-from mednet.routing.answers import NO_SLOTS, Direction, Point, Referral, SessionSlot, assemble
+from mednet.routing.answers import (
+    NO_SLOTS,
+    SHORT_PASSED_OVER,
+    Direction,
+    Explain,
+    Lang,
+    MeasuredFrom,
+    Point,
+    Referral,
+    SessionSlot,
+    assemble,
+)
 from mednet.routing.kernel import (
     DOWN,
     EMERGENCY,
@@ -93,6 +113,7 @@ from mednet.routing.kernel import (
     OUT_GROUPS,
     OUT_HEADER,
     OUT_PASSED,
+    OUT_START,
     SESSION_LOW,
     SESSION_NO,
     SESSION_OK,
@@ -104,21 +125,43 @@ from mednet.routing.render import Renderer
 from mednet.routing.request import (
     check_alternatives,
     check_direction,
+    check_explain,
     check_home,
+    check_lang,
     check_max_km,
     check_origin,
+    check_referral_service,
     check_specialty,
     check_when,
 )
-from mednet.routing.sessions import first_in_window, session_text, window_start
-from mednet.routing.tables import anchor_distances, community_tables, nearest_hospitals
+from mednet.routing.sessions import day_not_published, day_unknown, first_in_window, session_text, window_start
+from mednet.routing.tables import anchor_distances, community_tables, csr_metres, nearest_hospitals, tie_priority
 from mednet.specialties import resolve_specialty
 
-#: A point given as coordinates is snapped to a primary-care institution no farther than this.
+#: A point given as coordinates must lie this close (great circle) to a primary-care institution: its home
+#: centre, which decides its community.
 SNAP_MAX_KM = 50.0
+#: A point joins the network by access legs to its ``ACCESS_K`` nearest institutions of any tier within
+#: ``ACCESS_MAX_KM`` (great circle), and always to its home centre; each leg is great circle x the region's
+#: road factor, in whole metres.
+ACCESS_K, ACCESS_MAX_KM = 4, 30.0
 #: Follow-up care of ``down`` when no specialty is given, in order of preference.
 DOWN_DEFAULT_CARE = ("rehabilitation", "general_practice")
 _Answer = TypeVar("_Answer")
+
+
+class Start:
+    """Where a query's distances start: the origin, a point (its access legs) or a home institution."""
+
+    __slots__ = ("first", "kms", "measured_from", "nodes", "point", "snap_km")
+
+    def __init__(self) -> None:
+        self.point: Point | None = None
+        self.snap_km: float | None = None
+        self.measured_from: MeasuredFrom = "origin"
+        self.nodes: list[int] = []  # the starts (indices), empty: the origin
+        self.kms: list[float] = []  # the km of each start
+        self.first = -1  # the start the destination's path leaves from (set by the search)
 
 
 class Router:
@@ -143,7 +186,8 @@ class Router:
         csr = net.csr
         indptr = csr.indptr.astype(np.int64)
         self._link_to = csr.indices.astype(np.int32)
-        weights = csr.data.astype(np.float64)
+        link_from = np.repeat(np.arange(n, dtype=np.int32), np.diff(indptr))
+        weights = csr_metres(net, link_from, self._link_to)
         self._cap = np.ascontiguousarray((net.capable.T * 1 + net.in_session.T * 2).astype(np.int8))
         self._cap_rows = list(self._cap)
         self._rank = net.tier_rank.astype(np.int8)
@@ -151,6 +195,8 @@ class Router:
         self._home = net.home.astype(np.int32)
         self._homes = self._home.tolist()
         self._columns = {code: s for s, code in enumerate(net.specialties)}
+        #: Codes taken as given (the network's referral services); any other name is resolved and checked.
+        self._referable = frozenset(code for code in net.specialties if resolve_specialty(code).is_referral_service)
 
         communities = G.graph.get("communities", {})
         self._community_names = tuple(communities[c].name for c in net.community_ids)
@@ -159,7 +205,8 @@ class Router:
         anchor_km = anchor_distances(indptr, self._link_to, weights, tables.anchors, tables.task_ptr,
                                      tables.task_com, tables.task_idx, tables.packed, tables.n_anchor_km)
         hospital_nodes, hospital_km = nearest_hospitals(indptr, self._link_to, weights, self._rank)
-        node = np.column_stack((indptr[:-1], indptr[1:], self._home, self._rank)).astype(np.int32)
+        self._prio = tie_priority(G, net.ids)
+        node = np.column_stack((indptr[:-1], indptr[1:], self._home, self._rank, self._prio)).astype(np.int32)
         adj = np.column_stack((self._link_to.astype(np.float64), weights))
         self._static_i = pack(node, hospital_nodes, dtype=np.int32)
         self._static_f = pack(adj, hospital_km, anchor_km, dtype=np.float64)
@@ -177,15 +224,17 @@ class Router:
 
         self._n = n
         self._no_sessions = np.zeros(0, dtype=np.int64)
+        self._no_seed_m = np.zeros(0, dtype=np.float64)
         self._size_buffers(4)
         self._lock = threading.Lock()
         self._render = Renderer(net, region=self.region, speed_kmh=self.speed_kmh, home=self._homes,
                                 community_names=self._community_names,
-                                link_from=np.repeat(np.arange(n, dtype=np.int32), np.diff(indptr)),
-                                link_to=self._link_to)
+                                link_from=link_from, link_to=self._link_to, metres=weights)
         primary = np.flatnonzero(net.primary_care)
         self._primary = primary
         self._snap = SpatialIndex(lat=net.lat[primary], lon=net.lon[primary]) if primary.size else None
+        self._everyone = SpatialIndex(lat=net.lat, lon=net.lon) if n else None
+        self.road_factor = float(G.graph.get("road_factor", 1.3))
 
     def _size_buffers(self, need: int) -> None:
         """The kernel's scratch arrays, for up to ``need - 1`` alternatives, in a fresh state.
@@ -195,9 +244,9 @@ class Router:
         settled km, the candidates' km, ``out_f``.
         """
         n, links = self._n, len(self._link_to)
-        self._scratch_i = pack(np.zeros(links + 1), np.zeros(2 * n), np.zeros(5 * need),
+        self._scratch_i = pack(np.zeros(links + ACCESS_K + 2), np.zeros(2 * n), np.zeros(5 * need),
                                np.zeros(OUT_HEADER + 2 * n + 2 * need))
-        self._scratch_f = pack(np.zeros(4 * n), np.zeros(links + 1), np.zeros(n), np.zeros(4 * need),
+        self._scratch_f = pack(np.zeros(4 * n), np.zeros(links + ACCESS_K + 2), np.zeros(n), np.zeros(4 * need),
                                np.zeros(4 + n + need), dtype=np.float64)
         self._out = self._scratch_i[int(self._scratch_i[3]):]
         self._out_f = self._scratch_f[int(self._scratch_f[4]):]
@@ -229,13 +278,20 @@ class Router:
         max_km: float | None = None,
         alternatives: int = 3,
         when: dt.datetime | None = None,
+        explain: Explain = "short",
+        lang: Lang = "zh",
     ) -> Referral:
         """Route one referral; see the module docstring for the policy.
 
         ``specialty`` may be None only with ``direction="down"`` (then
-        rehabilitation, else general practice).
+        rehabilitation, else general practice). ``explain="full"`` names every
+        passed-over institution; by default each reason gives its count and
+        the nearest :data:`~mednet.routing.answers.SHORT_PASSED_OVER`.
+        ``lang`` is the language of the explanation and the session texts:
+        ``zh`` (Chinese) or ``en``.
         """
-        return self._answer(self._render.referral, origin, specialty, direction, home, max_km, alternatives, when)
+        return self._answer(self._render.referral, origin, specialty, direction, home, max_km, alternatives, when,
+                            explain, lang)
 
     def route_json(self, origin: str | Point, specialty: str | None, **options: Any) -> bytes:
         """:meth:`route`'s answer (same arguments) as JSON: the bytes of ``route(...).model_dump_json()``,
@@ -248,21 +304,56 @@ class Router:
         """
         return self._answer(self._render.referral_json, origin, specialty, **options)
 
+    def access_legs(self, point: Point) -> tuple[list[int], list[float]]:
+        """The institutions (indices) a point joins the network through, and each leg's km: its
+        :data:`ACCESS_K` nearest within :data:`ACCESS_MAX_KM` (great circle) and its home centre, each leg
+        great circle x the region's road factor, in whole metres.
+
+        >>> from mednet.regions import load_region
+        >>> router = Router.from_region(load_region("quzhou"))
+        >>> nodes, km = router.access_legs(Point(lat=28.97, lon=118.86))
+        >>> [router.net.G.nodes[router.net.ids[j]]["name"] for j in nodes[:3]], km[:3]
+        (['衢州市第二人民医院', '衢州市人民医院', '衢州市中医医院'], [0.816, 0.816, 0.816])
+        """
+        return self._legs(point)[:2]
+
+    def _legs(self, point: Point) -> tuple[list[int], list[float], int, float]:
+        """:meth:`access_legs`, and the point's home centre and its great-circle km."""
+        lat, lon = check_lat_lon(lat=point.lat, lon=point.lon, within_china=True, field="origin")
+        if self._everyone is None:
+            raise InvalidRequest("origin", point, f"cannot be placed: region {self.region!r} has no institutions")
+        nodes, kms = self._everyone.nearest_k(lat=lat, lon=lon, k=ACCESS_K, max_km=ACCESS_MAX_KM)
+        primary = self.net.primary_care
+        # The nearest primary care among the nearest institutions is the nearest of all.
+        at = next((i for i, j in enumerate(nodes) if primary[j]), -1)
+        if at >= 0:
+            o, snap_km = nodes[at], kms[at]
+        else:
+            o, snap_km = self._snap_point(point)
+            nodes.append(o)
+            kms.append(snap_km)
+        factor = self.road_factor * 1000.0
+        return nodes, [round(km * factor) / 1000.0 for km in kms], o, snap_km
+
     def _answer(self, render: Callable[..., _Answer], origin: object, specialty: str | None,
                 direction: object = "up", home: str | None = None, max_km: object = None,
-                alternatives: object = 3, when: object = None) -> _Answer:
+                alternatives: object = 3, when: object = None, explain: object = "short",
+                lang: object = "zh") -> _Answer:
         """Check the request, resolve the origin and the care, search, and ``render`` the answer."""
         mode = MODES[check_direction(direction)]
         k = check_alternatives(alternatives)
         checked_km = check_max_km(max_km)
         limit = math.inf if checked_km is None else checked_km
         checked_when = check_when(when)
+        keep = self._n if check_explain(explain) == "full" else SHORT_PASSED_OVER
         checked_origin = check_origin(origin)
+        checked_lang = check_lang(lang)
 
-        point = snap_km = None
+        start = Start()
         if isinstance(checked_origin, Point):
-            point = checked_origin
-            o, snap_km = self._snap_point(checked_origin)
+            start.nodes, start.kms, o, snap_km = self._legs(checked_origin)
+            start.snap_km = round(snap_km * 1000.0) / 1000.0
+            start.point, start.measured_from = checked_origin, "origin_point"
         else:
             found = self.net.index.get(checked_origin)
             o = found if found is not None else self.net.index[
@@ -272,22 +363,33 @@ class Router:
         codes: tuple[str, ...]
         check_specialty(specialty, direction)  # type: ignore[arg-type]  # a checked direction
         if mode == DOWN:
-            hc, preferred = self._home_for_down(o, home)
+            hc, preferred = self._home_for_down(o, home, point=start.point is not None)
+            if home is not None and preferred >= 0:  # ranked from the patient's home institution
+                start.measured_from, start.nodes, start.kms = "home", [preferred], [0.0]
         else:
             check_home(home, direction)  # type: ignore[arg-type]  # checked above
         if specialty is not None:
-            codes = (specialty if specialty in self._columns else resolve_specialty(specialty).code,)
+            codes = (specialty if specialty in self._referable
+                     else check_referral_service(resolve_specialty(specialty)).code,)
         else:
             codes = DOWN_DEFAULT_CARE
         for code in codes[:-1]:  # down with no specialty: rehabilitation, else general practice
             with contextlib.suppress(NoCapableInstitution):
-                return render(o, code, mode, limit, point, snap_km,
-                              *self._search(o, code, mode, hc, preferred, limit, k, checked_when))
-        return render(o, codes[-1], mode, limit, point, snap_km,
-                      *self._search(o, codes[-1], mode, hc, preferred, limit, k, checked_when))
+                return render(o, code, mode, limit, start,
+                              *self._search(o, code, mode, hc, preferred, limit, k, checked_when, start, keep,
+                                            checked_lang),
+                              lang=checked_lang)
+        return render(o, codes[-1], mode, limit, start,
+                      *self._search(o, codes[-1], mode, hc, preferred, limit, k, checked_when, start, keep,
+                                    checked_lang),
+                      lang=checked_lang)
 
-    def _search(self, o, code, mode, hc, preferred, limit, k, when):
-        """Run the kernel; returns what the renderers take: the decoded answer, the slots and ``when``."""
+    def _search(self, o, code, mode, hc, preferred, limit, k, when, start, keep, lang="zh"):
+        """Run the kernel; returns what the renderers take: the decoded answer, the slots and ``when``.
+
+        ``o`` is the origin institution (the home centre of a point); the
+        search starts at ``start.nodes`` when given.
+        """
         s = self._columns.get(code)
         if s is None:
             raise self._nothing(o, code, mode, hc, limit, None)
@@ -297,58 +399,112 @@ class Router:
         sessions = self._no_sessions
         slots: dict[int, SessionSlot] = NO_SLOTS
         n_sessions = 0
+        undated: list[int] = []
         held = self._sessions[s]
         if held or when is not None:
             when = window_start(when)
         if held and mode != EMERGENCY:
-            sessions, slots, n_sessions = self._session_codes(held, o, mode, when)
+            sessions, slots, n_sessions, undated = self._session_codes(held, o, mode, when, lang)
         table = -1
+        kernel_origin = -1 if start.point is not None else o
         if mode == UP:
             n_total = self._n_above[s][rank_o] + n_sessions
-            if not held and rank_o in (1, 2):
+            if not held and rank_o in (1, 2) and not start.nodes:
                 table = rank_o - 1
         elif mode == EMERGENCY:
-            n_total = self._n_permanent[s] - (self._cap[s, o] == 1)
+            n_total = self._n_permanent[s] - (kernel_origin >= 0 and self._cap[s, o] == 1)
         else:
             n_total = 0
         if mode != DOWN and n_total <= 0:
-            raise self._nothing(o, code, mode, hc, limit, None)
+            raise self._nothing(o, code, mode, hc, limit, None, undated)
 
-        with self._lock:
-            if self._need < k + 1:
-                self._size_buffers(k + 1)
-            out = self._out
-            written = route_kernel(self._static_f, self._static_i, self._com, self._cap_rows[s], sessions,
-                                   self._scratch_f, self._scratch_i, o, mode, hc, preferred, n_total, limit, k, table)
-            ints = out[:written].tolist()
-            n_passed, n_alt = ints[OUT_PASSED], ints[OUT_ALT]
-            floats = tuple(self._out_f[:4 + n_passed + n_alt].tolist())
+        ints, floats = self._kernel(s, sessions, o, start, mode, hc, preferred, n_total, limit, k, table, keep)
+        n_passed, n_alt = ints[OUT_PASSED], ints[OUT_ALT]
         if ints[OUT_DECIDED] < 0:
             beyond = [(floats[1 + i], ints[OUT_BEYOND + i]) for i in range(3) if ints[OUT_BEYOND + i] >= 0]
-            raise self._nothing(o, code, mode, hc, limit, min(beyond) if beyond else None)
+            raise self._nothing(o, code, mode, hc, limit, min(beyond) if beyond else None, undated)
 
-        # The passed-over groups: (reason, institutions, km), then each earlier step's best beyond max_km.
+        # The passed-over groups: (reason, count, institutions, km), then each earlier step's best beyond max_km.
         passed = []
         at = OUT_HEADER
         reasons = GROUP_REASONS[mode]
         for g, count in enumerate(ints[OUT_GROUPS:OUT_GROUPS + N_GROUPS]):
             if count:
+                shown = min(count, keep)
                 first_km = at - OUT_HEADER + 4
-                passed.append((reasons[g], ints[at:at + count], floats[first_km:first_km + count]))
-                at += count
+                passed.append((reasons[g], count, ints[at:at + shown], floats[first_km:first_km + shown]))
+                at += shown
         if limit != math.inf:
             for i in range(3):
                 if ints[OUT_BEYOND + i] >= 0:
-                    passed.append(("beyond_max_km", ints[OUT_BEYOND + i:OUT_BEYOND + i + 1], floats[1 + i:2 + i]))
+                    passed.append(("beyond_max_km", 1, ints[OUT_BEYOND + i:OUT_BEYOND + i + 1],
+                                   floats[1 + i:2 + i]))
         # The candidates, destination first: institutions, km, step numbers; then the path's CSR entries.
         base = OUT_HEADER + n_passed
-        return (passed, ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt],
-                ints[base + n_alt:base + 2 * n_alt], ints[base + 2 * n_alt:], slots, when)
+        start.first = ints[OUT_START]
+        nodes, kms = ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt]
+        kinds = ints[base + n_alt:base + 2 * n_alt]
+        if undated:
+            nodes, kms, kinds = self._with_undated(s, sessions, undated, o, start, mode, hc, preferred, n_total,
+                                                   limit, k, (nodes, kms, kinds))
+        return passed, nodes, kms, kinds, ints[base + 2 * n_alt:], slots, when
+
+    def _kernel(self, s: int, sessions: np.ndarray, o: int, start: Start, mode: int, hc: int, preferred: int,
+                n_total: int, limit: float, k: int, table: int, keep: int) -> tuple[list[int], tuple[float, ...]]:
+        """One kernel query from ``start`` (the origin ``o`` when it has no nodes): its integer and float
+        answer slots."""
+        kernel_origin = -1 if start.point is not None else o
+        if start.nodes:
+            seeds, seed_m = np.asarray(start.nodes, dtype=np.int64), np.asarray(start.kms) * 1000.0
+        else:
+            seeds, seed_m = self._no_sessions, self._no_seed_m
+        with self._lock:
+            if self._need < k + 1:
+                self._size_buffers(k + 1)
+            written = route_kernel(self._static_f, self._static_i, self._com, self._cap_rows[s], sessions,
+                                   self._scratch_f, self._scratch_i, kernel_origin, self._ranks[o], seeds, seed_m,
+                                   mode, hc, preferred, n_total, limit, k, table, keep)
+            ints = self._out[:written].tolist()
+            floats = tuple(self._out_f[:4 + ints[OUT_PASSED] + ints[OUT_ALT]].tolist())
+        return ints, floats
+
+    def _with_undated(self, s: int, sessions: np.ndarray, undated: list[int], o: int, start: Start, mode: int,
+                      hc: int, preferred: int, n_total: int, limit: float, k: int,
+                      chosen: tuple[list[int], tuple[float, ...], list[int]],
+                      ) -> tuple[list[int], tuple[float, ...], list[int]]:
+        """The candidates (destination first) with the sessions whose day is not published among them.
+
+        Such a session is never the destination (it is not known to fall in
+        the window), but it is offered: the kernel runs again as if it
+        were bookable, and it takes its place in the policy's order (step,
+        then km) among the alternatives, beside the ``k`` others.
+        """
+        m = len(sessions) // 2
+        if_known = sessions.copy()
+        held_at = sessions[:m].tolist()
+        for j in undated:
+            if_known[m + held_at.index(j)] = SESSION_OK
+        ints, floats = self._kernel(s, if_known, o, start, mode, hc, preferred, n_total + len(undated), limit,
+                                    k + len(undated), -1, 0)
+        n_passed, n_alt = ints[OUT_PASSED], ints[OUT_ALT]
+        base = OUT_HEADER + n_passed
+        nodes, kms = ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt]
+        kinds = ints[base + n_alt:base + 2 * n_alt]
+        dest, known_left = chosen[0][0], len(chosen[0]) - 1
+        keep = []
+        for i, j in enumerate(nodes):
+            if j in undated:
+                keep.append(i)
+            elif j != dest and known_left > 0:
+                keep.append(i)
+                known_left -= 1
+        return ([dest, *(nodes[i] for i in keep)], (chosen[1][0], *(kms[i] for i in keep)),
+                [chosen[2][0], *(kinds[i] for i in keep)])
 
     # ----------------------------------------------------------------- helpers
 
     def _snap_point(self, point: Point) -> tuple[int, float]:
-        """The primary-care institution nearest to ``point`` (great circle), and its km."""
+        """The point's home centre: the primary-care institution nearest to it (great circle), and its km."""
         lat, lon = check_lat_lon(lat=point.lat, lon=point.lon, within_china=True, field="origin")
         if self._snap is None:
             raise InvalidRequest("origin", point, f"cannot be snapped: region {self.region!r} has no primary care")
@@ -362,9 +518,17 @@ class Router:
             )
         return o, km
 
-    def _home_for_down(self, o: int, home: str | None) -> tuple[int, int]:
-        """The home community (index) and the home institution (index or -1) of a ``down`` referral."""
+    def _home_for_down(self, o: int, home: str | None, *, point: bool = False) -> tuple[int, int]:
+        """The home community (index) and the home institution (index or -1) of a ``down`` referral.
+
+        From a point with no ``home``: the community of the point's home centre ``o``, which is the home
+        institution.
+        """
         net, G = self.net, self.G
+        if home is None and point:
+            if self._homes[o] < 0:
+                raise InvalidRequest("home", None, "is required: the point's home centre belongs to no community")
+            return self._homes[o], o
         if home is None:
             if not Tier(G.nodes[net.ids[o]]["tier"]).is_hospital:
                 raise InvalidRequest("home", None, "is required for direction='down' from an origin that is not "
@@ -389,16 +553,20 @@ class Router:
         return net.community_ids.index(com.id), -1
 
     def _session_codes(self, held: tuple[tuple[int, tuple[Session, ...]], ...], o: int, mode: int,
-                       when: dt.datetime) -> tuple[np.ndarray, dict[int, SessionSlot], int]:
+                       when: dt.datetime, lang: Lang) -> tuple[np.ndarray, dict[int, SessionSlot], int, list[int]]:
         """Per institution holding the specialty in sessions: whether one is bookable (the institutions, then
-        their codes, as the kernel takes them), and the slot; and how many are bookable."""
-        nodes, codes, slots = [], [], {}
+        their codes, as the kernel takes them), and the slot; how many are bookable; and the institutions
+        whose only sessions that might fall in the window have no published day (with their slot, marked)."""
+        nodes, codes, slots, undated = [], [], {}, []
         rank_o = int(self._rank[o])
         for j, sessions in held:
             best = None
+            unknown = None
             for session in sessions:
                 found = first_in_window(session, when, self.booking_days)
                 if found is None:
+                    if unknown is None and day_unknown(session, when, self.booking_days):
+                        unknown = session
                     continue
                 provider = self.net.index.get(session.provider) if session.provider else None
                 high = int(self._rank[provider if provider is not None else j]) > rank_o
@@ -408,19 +576,36 @@ class Router:
             nodes.append(j)
             if best is None:
                 codes.append(SESSION_NO)
+                if unknown is not None:
+                    provider = self.net.index.get(unknown.provider) if unknown.provider else None
+                    if mode != UP or int(self._rank[provider if provider is not None else j]) > rank_o:
+                        undated.append(j)
+                        slots[j] = self._slot(unknown, None, provider, lang, undated_at=j)
                 continue
             _, session, date, provider, high = best
             codes.append(SESSION_OK if mode != UP or high else SESSION_LOW)
-            slots[j] = assemble(SessionSlot, {
-                "date": date, "weekday": session.weekday, "part": session.part, "every_weeks": session.every_weeks,
-                "provider": None if provider is None else self._render.refs[provider],
-                "text": session_text(session, date),
-            })
+            slots[j] = self._slot(session, date, provider, lang)
         n_ok = sum(1 for c in codes if c == SESSION_OK)
-        return np.asarray(nodes + codes, dtype=np.int64), slots, n_ok
+        return np.asarray(nodes + codes, dtype=np.int64), slots, n_ok, undated
+
+    def _slot(self, session: Session, date: dt.date | None, provider: int | None, lang: Lang, *,
+              undated_at: int | None = None) -> SessionSlot:
+        """A session as the answer names it; one whose day is unknown (held at ``undated_at``) says so and
+        where to ask: the centre, and its booking channel when the region has it."""
+        text = session_text(session, date, lang)
+        day_is_unknown = undated_at is not None
+        if undated_at is not None:
+            contact = self._render.contacts[undated_at]
+            booking = contact.booking.value if contact is not None and contact.booking is not None else None
+            text = f"{text}{'；' if lang == 'zh' else '; '}{day_not_published(lang, booking=booking)}"
+        return assemble(SessionSlot, {
+            "date": date, "weekday": session.weekday, "part": session.part, "every_weeks": session.every_weeks,
+            "provider": None if provider is None else self._render.refs[provider], "text": text,
+            "day_unknown": day_is_unknown,
+        })
 
     def _nothing(self, o: int, code: str, mode: int, hc: int, limit: float,
-                 nearest_beyond: tuple[float, int] | None) -> NoCapableInstitution:
+                 nearest_beyond: tuple[float, int] | None, undated: list[int] | None = None) -> NoCapableInstitution:
         origin = self.G.nodes[self.net.ids[o]]["name"]
         spec = self._render.specialty_refs[code]
         what = f"{spec.label_zh} ({spec.code})"
@@ -430,13 +615,19 @@ class Router:
             msg = f"no member of the home community {self._community_names[hc]} offers {what}"
         else:
             msg = f"no institution other than {origin} offers {what} permanently"
+        nearest = nearest_km = None
         if limit != math.inf:
             msg += f" within max_km={limit:g} km"
             if nearest_beyond is not None:
-                km, j = nearest_beyond
-                msg += f"; the nearest is {self.G.nodes[self.net.ids[j]]['name']} at {km:.1f} km"
+                nearest_km, j = nearest_beyond
+                nearest = self.G.nodes[self.net.ids[j]]["name"]
+                msg += f"; the nearest is {nearest} at {nearest_km:.1f} km"
         msg += f" in region {self.region!r}"
-        return NoCapableInstitution(msg, specialty=code, origin=self.net.ids[o])
+        if undated:
+            names = ", ".join(self.G.nodes[self.net.ids[j]]["name"] for j in undated)
+            msg += f"; {names} holds it in sessions whose day is not published: ask the centre or its booking channel"
+        return NoCapableInstitution(msg, specialty=code, origin=self.net.ids[o], nearest=nearest,
+                                    nearest_km=nearest_km)
 
 
 

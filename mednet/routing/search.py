@@ -1,7 +1,7 @@
 """The one shortest-path search every routing table and query runs on (numba).
 
 A binary heap of (km, item) pairs and the steps of Dijkstra's search built
-on it: start from an origin, settle the nearest reached node, relax its
+on it: start from an origin (or from several, each at its own distance), settle the nearest reached node, relax its
 links. The route kernel (:mod:`mednet.routing.kernel`) and the tables
 (:mod:`mednet.routing.tables`) drive these steps with their own stopping
 rules, as networkx's public functions all drive one ``_dijkstra_multisource``.
@@ -68,6 +68,21 @@ def start_search(origin, dist, pred, stamp, q, heap_km, heap_node):  # pragma: n
     pred[origin] = -1.0
     stamp[origin] = q
     return heap_push(heap_km, heap_node, 0, 0.0, origin)
+
+
+@njit(cache=True)
+def start_seeds(seeds, seed_km, dist, pred, stamp, q, heap_km, heap_node):  # pragma: no cover - compiled
+    """Search ``q`` from several starts at once, each reached at its ``seed_km`` (a point's access legs);
+    returns the heap size."""
+    size = 0
+    for i in range(seeds.size):
+        v = seeds[i]
+        if stamp[v] != q or seed_km[i] < dist[v]:
+            dist[v] = seed_km[i]
+            pred[v] = -1.0
+            stamp[v] = q
+            size = heap_push(heap_km, heap_node, size, seed_km[i], v)
+    return size
 
 
 @njit(cache=True)

@@ -15,6 +15,8 @@ when the window holds at least ``7 * every_weeks`` valid days.
     >>> first_in_window(tuesday, monday, 7)
     (datetime.date(2024, 10, 29), 'tue')
     >>> session_text(tuesday, dt.date(2024, 10, 29))
+    '2024-10-29（星期二）下午'
+    >>> session_text(tuesday, dt.date(2024, 10, 29), "en")
     'Tuesday 2024-10-29 afternoon'
 """
 
@@ -23,10 +25,8 @@ from __future__ import annotations
 import datetime as dt
 
 from mednet.models import WEEKDAYS, Session
-from mednet.routing.request import check_when
-
-#: China Standard Time: the default ``when`` is "now" there.
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
+from mednet.routing.answers import Lang
+from mednet.routing.request import CST, check_when
 
 #: When each part of the day runs (start, end), for the booking window.
 PART_HOURS: dict[str | None, tuple[dt.time, dt.time]] = {
@@ -48,11 +48,10 @@ def window_start(when: dt.datetime | None) -> dt.datetime:
 def first_in_window(session: Session, when: dt.datetime, days: int) -> tuple[dt.date | None, str | None] | None:
     """The first date the session is held in the window, ``(date, weekday)``; ``(None, ...)`` when not dated."""
     end = when + dt.timedelta(days=days)
-    period = 7 * session.every_weeks
+    period = session.cycle_days
     start_day, stop_day = when.date(), end.date()
-    lo = max(start_day, session.valid_from) if session.valid_from else start_day
-    hi = min(stop_day, session.valid_until + dt.timedelta(days=1)) if session.valid_until else stop_day
-    if session.weekday is None or (session.every_weeks > 1 and session.valid_from is None):
+    lo, hi = _valid_days(session, when, days)
+    if not session.dates_known:
         return (None, session.weekday) if (hi - lo).days >= period else None
     wd = WEEKDAYS.index(session.weekday)
     begin, finish = PART_HOURS[session.part]
@@ -74,13 +73,73 @@ def first_in_window(session: Session, when: dt.datetime, days: int) -> tuple[dt.
     return None
 
 
-def session_text(session: Session, date: dt.date | None) -> str:
-    part = {None: "", "all_day": " all day"}.get(session.part, f" {session.part}")
-    if session.weekday is None:
-        every = "weekly" if session.every_weeks == 1 else f"every {session.every_weeks} weeks"
-        return f"{every}{part}, day to be arranged"
-    day = _WEEKDAY_EN[WEEKDAYS.index(session.weekday)]
-    if date is None:
-        return f"every {session.every_weeks} weeks on {day}{part}, date to be confirmed"
-    return f"{day} {date.isoformat()}{part}"
+def day_unknown(session: Session, when: dt.datetime, days: int) -> bool:
+    """Whether a session may fall in the window but its day is not published: no weekday (or a cycle with no
+    first date) and a window, within the session's validity, that holds some days but not a whole cycle.
 
+    >>> monday = dt.datetime(2024, 10, 28, 9, 0)
+    >>> day_unknown(Session(), monday, 5), day_unknown(Session(), monday, 7)
+    (True, False)
+    >>> day_unknown(Session(weekday="tue"), monday, 5)
+    False
+    """
+    if session.dates_known:
+        return False
+    lo, hi = _valid_days(session, when, days)
+    return 0 < (hi - lo).days < session.cycle_days
+
+
+def _valid_days(session: Session, when: dt.datetime, days: int) -> tuple[dt.date, dt.date]:
+    """The window's first day and the day after its last, cut to the session's validity."""
+    start_day, stop_day = when.date(), (when + dt.timedelta(days=days)).date()
+    lo = max(start_day, session.valid_from) if session.valid_from else start_day
+    hi = min(stop_day, session.valid_until + dt.timedelta(days=1)) if session.valid_until else stop_day
+    return lo, hi
+
+
+def session_text(session: Session, date: dt.date | None, lang: Lang = "zh") -> str:
+    """The session as a desk reads it, in Chinese (``lang="zh"``) or English.
+
+    >>> session_text(Session(part="afternoon"), None)
+    '每周下午，日期待定'
+    >>> session_text(Session(weekday="tue", part="afternoon", every_weeks=2), None, "en")
+    'every 2 weeks on Tuesday afternoon, date to be confirmed'
+    """
+    if lang == "en":
+        part = {None: "", "all_day": " all day"}.get(session.part, f" {session.part}")
+        if session.weekday is None:
+            every = "weekly" if session.every_weeks == 1 else f"every {session.every_weeks} weeks"
+            return f"{every}{part}, day to be arranged"
+        day = _WEEKDAY_EN[WEEKDAYS.index(session.weekday)]
+        if date is None:
+            return f"every {session.every_weeks} weeks on {day}{part}, date to be confirmed"
+        return f"{day} {date.isoformat()}{part}"
+    part_zh = _PART_ZH[session.part]
+    every_zh = "每周" if session.every_weeks == 1 else f"每{session.every_weeks}周"
+    if session.weekday is None:
+        return f"{every_zh}{part_zh}，日期待定"
+    day_zh = _WEEKDAY_ZH[WEEKDAYS.index(session.weekday)]
+    if date is None:
+        return f"{every_zh}{day_zh}{part_zh}，具体日期待确认"
+    return f"{date.isoformat()}（{day_zh}）{part_zh}"
+
+
+def day_not_published(lang: Lang = "zh", *, booking: str | None = None) -> str:
+    """The mark of a session whose day is not published, so not known to fall in the booking window; with the
+    centre's booking channel when known.
+
+    >>> day_not_published("en")
+    'day not published: ask the centre / see the booking channel'
+    >>> day_not_published(booking="闵行捷医")
+    '日期未公布：请询问该中心或查看预约渠道（闵行捷医）'
+    """
+    text = _DAY_NOT_PUBLISHED[lang]
+    if booking:
+        text += f"（{booking}）" if lang == "zh" else f" ({booking})"
+    return text
+
+
+_WEEKDAY_ZH = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+_PART_ZH = {None: "", "all_day": "全天", "morning": "上午", "afternoon": "下午", "evening": "晚上"}
+_DAY_NOT_PUBLISHED = {"zh": "日期未公布：请询问该中心或查看预约渠道",
+                      "en": "day not published: ask the centre / see the booking channel"}

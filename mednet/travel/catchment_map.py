@@ -14,13 +14,17 @@ that reaches none a red cross. Needs the ``planning`` extra.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mednet.travel.catchments import CatchmentReport
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def draw_catchment_map(report: CatchmentReport, specialty: str):
+
+def draw_catchment_map(report: CatchmentReport, specialty: str) -> Figure:
     """The catchments of one specialty as a matplotlib Figure (lon east, lat north, equal scale at the centre)."""
     from mednet.extras import require_extra
 

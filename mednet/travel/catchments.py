@@ -1,12 +1,13 @@
 """Catchments: for each institution and specialty, the primary-care centres for which it is the nearest capable.
 
-The array core, :func:`nearest_in`, takes a block of costs (rows: centres,
-columns: capable institutions); :func:`find_catchments` is the adapter that
-costs the blocks on a region's travel layer by ``cost="km"`` or
-``"minutes"`` (``TravelLayer.costs``, no n × n array). A centre reaches its nearest capable institution from its
-own point (row → column: one-way roads count); ties go to the institution
-listed first; a centre that offers the specialty itself is its own nearest;
-a centre that reaches no capable institution is in no catchment, and says so.
+:func:`find_catchments` finds each centre's nearest capable institution by
+``cost="km"`` or ``"minutes"`` with the one search on the travel layer,
+:func:`mednet.travel.search.nearest_by_cost` (the layer's costs, candidates
+from a k-d tree; no n × n array), which coverage by travel cost uses too. A
+centre reaches its nearest capable institution from its own point (row →
+column: one-way roads count); ties go to the institution listed first; a
+centre that offers the specialty itself is its own nearest; a centre that
+reaches no capable institution is in no catchment, and says so.
 
     >>> from mednet.travel import load_travel
     >>> report = find_catchments(load_travel("quzhou"), ["儿科"], cost="minutes")
@@ -17,36 +18,21 @@ a centre that reaches no capable institution is in no catchment, and says so.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from mednet.errors import InvalidRequest, UnknownSpecialty
 from mednet.specialties import resolve_specialty
 from mednet.travel.layer import Cost, TravelLayer
+from mednet.travel.search import check_cost, nearest_by_cost, nearest_capable, nearest_in
 
-BLOCK_CELLS = 4_000_000  # pairs costed at once
+__all__ = ["CatchmentReport", "capability_mask", "find_catchments", "nearest_capable", "nearest_in"]
 
-
-def nearest_capable(cost: np.ndarray, demand: np.ndarray, capable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each demand row of a dense cost matrix, the capable column of least cost (-1, inf where none).
-
-    >>> cost = np.array([[0, 5, 3], [5, 0, 9], [3, 9, 0.]])
-    >>> nearest_capable(cost, np.array([0, 1]), np.array([False, True, True]))
-    (array([2, 1]), array([3., 0.]))
-    """
-    columns = np.flatnonzero(capable)
-    return nearest_in(cost[np.ix_(demand, columns)], columns)
-
-
-def nearest_in(block: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The array core: for each row of a (demand × capable) cost block, the least-cost column (first of ties)."""
-    if block.shape[1] == 0:
-        return np.full(block.shape[0], -1, dtype=np.int64), np.full(block.shape[0], np.inf)
-    best = np.argmin(block, axis=1)
-    value = block[np.arange(block.shape[0]), best]
-    return np.where(np.isfinite(value), columns[best], -1).astype(np.int64), value
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def capability_mask(layer: TravelLayer, specialty: str, *, include_sessions: bool = True) -> np.ndarray:
@@ -140,13 +126,13 @@ class CatchmentReport:
             )
         return sorted(rows, key=lambda r: -r["centres"])
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """The records as a DataFrame (needs pandas)."""
         from mednet.extras import require_extra
 
         return require_extra("pandas", "planning").DataFrame(self.records())
 
-    def summary_frame(self, specialty: str):
+    def summary_frame(self, specialty: str) -> pd.DataFrame:
         """The per-institution summary of one specialty as a DataFrame (needs pandas)."""
         from mednet.extras import require_extra
 
@@ -182,7 +168,11 @@ def _point(lon: float, lat: float, properties: dict) -> dict:
 
 
 def find_catchments(
-    layer: TravelLayer, specialties, *, cost: Literal["km", "minutes"] = "minutes", include_sessions: bool = True
+    layer: TravelLayer,
+    specialties: Iterable[str],
+    *,
+    cost: Literal["km", "minutes"] = "minutes",
+    include_sessions: bool = True,
 ) -> CatchmentReport:
     """Catchments of every capable institution for each specialty, by travel ``cost`` on the layer."""
     if isinstance(specialties, str):
@@ -190,8 +180,7 @@ def find_catchments(
     codes = tuple(dict.fromkeys(resolve_specialty(s).code for s in specialties))
     if not codes:
         raise InvalidRequest("specialties", list(specialties), "must name at least one specialty")
-    if cost not in ("km", "minutes"):
-        raise InvalidRequest("cost", cost, "must be 'km' or 'minutes'")
+    cost = check_cost(cost)
     demand = np.array(
         [i for i, inst in enumerate(layer.region.institutions) if inst.tier.is_primary_care], dtype=np.int64
     )
@@ -199,11 +188,7 @@ def find_catchments(
     value = np.empty((len(demand), len(codes)))
     for s, code in enumerate(codes):
         columns = np.flatnonzero(capability_mask(layer, code, include_sessions=include_sessions))
-        step = max(1, BLOCK_CELLS // max(len(columns), 1))
-        for start in range(0, len(demand), step):  # blocks of pairs: no n × n array on a large network
-            rows = demand[start : start + step]
-            block = getattr(layer.costs(rows[:, None], columns[None, :]), cost)
-            nearest[start : start + len(rows), s], value[start : start + len(rows), s] = nearest_in(block, columns)
+        nearest[:, s], value[:, s] = nearest_by_cost(layer, demand, columns, cost=cost)
     for array in (nearest, value):
         array.setflags(write=False)
     return CatchmentReport(

@@ -154,7 +154,7 @@ class DefaultModel:
 def default_model(region: Region, changes: ModelChanges | None = None) -> DefaultModel:
     """The region's default model: the built-in table, the region's ``road_factor``, then ``changes``."""
     changes = changes or ModelChanges()
-    speeds = {(r.road_class, r.terrain): r for r in builtin_speeds(region.speed_kmh)}
+    speeds: dict[tuple[str, str], SpeedRow] = {(r.road_class, r.terrain): r for r in builtin_speeds(region.speed_kmh)}
     speeds.update({(r.road_class, r.terrain): r for r in changes.speeds})
     circuity, circuity_source = region.road_factor, "the region file's road_factor"
     if changes.circuity is not None:

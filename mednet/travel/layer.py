@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pydantic import Field
 
 from mednet.errors import InvalidRequest, TravelDataError, UnknownInstitution, closest_names
@@ -33,11 +35,24 @@ from mednet.models import Frozen, Region
 from mednet.network import name_index
 from mednet.regions import json_schema, load_region, read_json, region_path, validate_document, write_atomic
 from mednet.travel.defaults import BUILTIN_SOURCES, DefaultModel, default_model
-from mednet.travel.model import TERRAINS, TravelFile, TravelPair
+from mednet.travel.model import TERRAINS, ODTable, RoadTable, TravelFile, TravelPair
 
 TRAVEL_SUFFIX = ".travel.json"
 Cost = Literal["km", "minutes"]
 BasisKind = Literal["same_institution", "default_model", "road_network", "od_table"]
+
+
+def check_cost(cost: object) -> Cost:
+    """``km`` or ``minutes``: what a search ranks by.
+
+    >>> check_cost("hours")
+    Traceback (most recent call last):
+    ...
+    mednet.errors.InvalidRequest: `cost` must be 'km' or 'minutes', got 'hours'
+    """
+    if cost not in ("km", "minutes"):
+        raise InvalidRequest("cost", cost, "must be 'km' or 'minutes'")
+    return cost
 
 
 class Basis(Frozen):
@@ -109,7 +124,7 @@ def check_travel(region: Region, travel: TravelFile, *, file: str = "<travel lay
             raise TravelDataError(file, place, str(err))
 
 
-def _pair_places(prefix: str, pairs: tuple[TravelPair, ...]):
+def _pair_places(prefix: str, pairs: tuple[TravelPair, ...]) -> Iterator[tuple[str, str]]:
     for k, p in enumerate(pairs):
         yield f"{prefix}.pairs[{k}].a", p.a
         yield f"{prefix}.pairs[{k}].b", p.b
@@ -222,7 +237,7 @@ class TravelLayer:
         bases = [Basis(kind="same_institution")] + [
             Basis(kind="default_model", detail=model.describe(t)) for t in TERRAINS
         ]
-        tables = [("road_network", travel.roads)] if travel.roads else []
+        tables: list[tuple[BasisKind, RoadTable | ODTable]] = [("road_network", travel.roads)] if travel.roads else []
         tables += [("od_table", t) for t in travel.od_tables]
         sources = {**BUILTIN_SOURCES, **travel.sources}
         state: dict[int, list] = {}  # key → [km, km basis, minutes, minutes basis, unreachable]
@@ -262,7 +277,7 @@ class TravelLayer:
             array.setflags(write=False)
         return cls(region=region, travel=travel, model=model, ids=ids, index=index, bases=tuple(bases), **arrays)
 
-    def costs(self, rows, cols) -> PairCosts:
+    def costs(self, rows: ArrayLike, cols: ArrayLike) -> PairCosts:
         """Km and minutes from ``rows`` to ``cols`` (index arrays, broadcast), with basis codes.
 
         >>> layer = load_travel("quzhou")
@@ -325,7 +340,7 @@ class TravelLayer:
             raise InvalidRequest("institution", name, f"is ambiguous: it names {', '.join(ids)}; give an id")
         return self.index[ids[0]]
 
-    def rows_of(self, ids) -> np.ndarray:
+    def rows_of(self, ids: Iterable[str]) -> np.ndarray:
         """Rows of institutions given by id, in the order given (to align with another array form).
 
         >>> from mednet.network import build_network, compile_network
@@ -341,9 +356,7 @@ class TravelLayer:
 
     def matrix(self, cost: Cost) -> np.ndarray:
         """The read-only cost matrix by ``km`` or ``minutes`` (``inf``: unreachable)."""
-        if cost not in ("km", "minutes"):
-            raise InvalidRequest("cost", cost, "must be 'km' or 'minutes'")
-        return getattr(self.dense, cost)
+        return getattr(self.dense, check_cost(cost))
 
     def between(self, origin: str, destination: str) -> TravelFigure:
         """Km and minutes from one institution to another, with the basis of each."""

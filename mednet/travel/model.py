@@ -28,6 +28,7 @@ a record that says so, never an infinite number.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -223,18 +224,18 @@ class TravelFile(Frozen):
         return self
 
 
-def _source_refs(travel: TravelFile):
+def _source_refs(travel: TravelFile) -> Iterator[tuple[str, str | None]]:
     yield "model.circuity_source", travel.model.circuity_source
     for i, row in enumerate(travel.model.speeds):
         yield f"model.speeds[{i}].source", row.source
-    for i, row in enumerate(travel.model.terrain):
-        yield f"model.terrain[{i}].source", row.source
+    for i, county in enumerate(travel.model.terrain):
+        yield f"model.terrain[{i}].source", county.source
     if travel.roads is not None:
         yield "roads.source", travel.roads.source
     for i, table in enumerate(travel.od_tables):
         yield f"od_tables[{i}].source", table.source
 
 
-def replace_travel(travel: TravelFile, **changes) -> TravelFile:
+def replace_travel(travel: TravelFile, **changes: object) -> TravelFile:
     """A travel file with some fields replaced, validated again (``model_copy`` would not check it)."""
     return TravelFile.model_validate({**dict(travel), **changes})

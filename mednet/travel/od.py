@@ -53,7 +53,7 @@ def read_od_rows(path: str | Path, *, sheet: str | None = None) -> list[list[obj
     if suffix == ".csv":
         try:
             with path.open(encoding="utf-8-sig", newline="") as f:
-                return [row for row in csv.reader(f)]
+                return [list(row) for row in csv.reader(f)]
         except UnicodeDecodeError as err:
             raise TravelDataError(str(path), "", f"cannot be read as UTF-8 text ({err})") from err
     from mednet.extras import require_extra
@@ -79,9 +79,9 @@ def parse_od_rows(region: Region, rows: list[list[object]], *, file: str) -> tup
         raise TravelDataError(file, "", "the table is empty; expected a header row and one row per pair")
     header = [str(c or "").strip().casefold() for c in rows[0]]
     column = {}
-    for key, names in COLUMNS.items():
+    for key, accepted in COLUMNS.items():
         for j, text in enumerate(header):
-            if text in {n.casefold() for n in names}:
+            if text in {n.casefold() for n in accepted}:
                 column[key] = j
     missing = [k for k in ("origin", "destination") if k not in column]
     if missing or not ({"minutes", "km"} & column.keys()):

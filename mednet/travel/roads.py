@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.sparse import coo_array
+from numpy.typing import ArrayLike
+from scipy.sparse import coo_array, csr_array
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
@@ -63,7 +64,7 @@ class RoadGraph:
     minutes: np.ndarray
     sources: np.ndarray
 
-    def matrix(self, weight: str):
+    def matrix(self, weight: str) -> csr_array:
         """CSR matrix of one weight (``km`` or ``minutes``), the lowest of parallel arcs."""
         w = np.maximum(getattr(self, weight), ZERO_COST)
         order = np.lexsort((w, self.head, self.tail))
@@ -117,7 +118,7 @@ def main_network(seg: RoadSegments) -> np.ndarray:
     return (label[seg.u] == largest) & (label[seg.v] == largest)
 
 
-def snap_to_roads(seg: RoadSegments, lat, lon, *, far_km: float) -> tuple[Snaps, np.ndarray]:
+def snap_to_roads(seg: RoadSegments, lat: ArrayLike, lon: ArrayLike, *, far_km: float) -> tuple[Snaps, np.ndarray]:
     """Snap to the main road network where it is within ``far_km``, else to the nearest road of any piece.
 
     A point beside a fragment cut off from the rest (a street clipped at the
@@ -135,7 +136,7 @@ def snap_to_roads(seg: RoadSegments, lat, lon, *, far_km: float) -> tuple[Snaps,
     return snaps, main[snaps.segment]
 
 
-def snap_points(seg: RoadSegments, lat, lon, *, segments: np.ndarray | None = None) -> Snaps:
+def snap_points(seg: RoadSegments, lat: ArrayLike, lon: ArrayLike, *, segments: np.ndarray | None = None) -> Snaps:
     """The nearest point of any segment to each point (exact: every segment that can be nearest is tried).
 
     Sample points every ``SAMPLE_KM`` along the segments find the candidates:
@@ -169,7 +170,9 @@ def snap_points(seg: RoadSegments, lat, lon, *, segments: np.ndarray | None = No
     return Snaps(segment=segment, **out)
 
 
-def _project(lat, lon, ulat, ulon, vlat, vlon) -> tuple[np.ndarray, np.ndarray]:
+def _project(
+    lat: float, lon: float, ulat: np.ndarray, ulon: np.ndarray, vlat: np.ndarray, vlon: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Fraction along each segment of the point's foot, and its distance (km, local tangent plane)."""
     k = math.radians(1) * EARTH_RADIUS_KM
     c = math.cos(math.radians(lat))
@@ -182,7 +185,9 @@ def _project(lat, lon, ulat, ulon, vlat, vlon) -> tuple[np.ndarray, np.ndarray]:
     return t, np.hypot(ux + t * dx, uy + t * dy)
 
 
-def segment_minutes(seg: RoadSegments, km: np.ndarray, model: DefaultModel, terrain: np.ndarray):
+def segment_minutes(
+    seg: RoadSegments, km: np.ndarray, model: DefaultModel, terrain: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Minutes along each segment forward and backward (terrain: a terrain name per segment)."""
     table = np.array([[model.speed(c, t).kmh for t in TERRAINS] for c in ROAD_CLASSES])
     names, inverse = np.unique(np.asarray(terrain, dtype=str), return_inverse=True)
@@ -193,7 +198,7 @@ def segment_minutes(seg: RoadSegments, km: np.ndarray, model: DefaultModel, terr
     return km / fwd * 60.0, km / bwd * 60.0
 
 
-def merge_chains(seg: RoadSegments, keep_alone: np.ndarray, *columns: np.ndarray):
+def merge_chains(seg: RoadSegments, keep_alone: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
     """Consecutive segments of one way joined where nothing else meets them (fewer nodes for Dijkstra).
 
     A chain breaks at every node with other than two segment ends (a way's

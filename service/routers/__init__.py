@@ -29,7 +29,11 @@ ROUTERS = (health, specialties, regions, institutions, communities, validation, 
 
 
 def include_routers(app: FastAPI) -> None:
-    """Every router of the service: the referral route ahead of everything else, then the others."""
+    """Every router of the service: the referral route ahead of everything else, then the others, then the
+    desk page (``/desk``)."""
+    from service.pages import router as desk_pages  # the pages import the routers' helpers: not at the top
+
     put_first(app, routes.router)
     for module in ROUTERS:
         app.include_router(module.router)
+    app.include_router(desk_pages)

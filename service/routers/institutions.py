@@ -47,6 +47,23 @@ class InstitutionPage(BaseModel):
     items: list[InstitutionEntry]
 
 
+def name_match(inst: Institution, text: str) -> int | None:
+    """How well ``text`` names ``inst``: 0 an exact id, name or alias, 1 a prefix of one, 2 inside one; None not.
+
+    >>> from mednet.regions import load_region
+    >>> huabu = load_region("quzhou").institution("kh-huabu")
+    >>> name_match(huabu, "华埠"), name_match(huabu, "华"), name_match(huabu, "卫生院"), name_match(huabu, "池淮")
+    (0, 1, 2, None)
+    """
+    key = text.strip().casefold()
+    names = [n.casefold() for n in (inst.id, inst.name, *inst.aliases)]
+    if key in names:
+        return 0
+    if any(n.startswith(key) for n in names):
+        return 1
+    return 2 if any(key in n for n in names) else None
+
+
 def entry(served: ServedRegion, inst: Institution, distance_km: float | None = None) -> InstitutionEntry:
     return InstitutionEntry(institution=inst, communities=served.G.nodes[inst.id]["communities"],
                             distance_km=distance_km)
@@ -61,6 +78,9 @@ async def list_institutions(
                                                      "permanently or in sessions")] = None,
     tier: Annotated[Tier | None, Query(description="of this tier")] = None,
     community: Annotated[Name | None, Query(description="member of this community (id or name), any role")] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="id, name or alias holds this text "
+                                   "(ignoring case); for completion: exact names first, then prefixes, then the "
+                                   "rest (unless `near` sorts by distance)", examples=["华埠"])] = None,
     near: Annotated[Near | None, Query(description="`LAT,LON` (WGS84, mainland China): sort by distance from this "
                                       "point", examples=["29.01,118.35"])] = None,
     within_km: Annotated[float | None, Query(gt=0, le=MAX_KM, description="only within this great-circle "
@@ -68,7 +88,8 @@ async def list_institutions(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> InstitutionPage:
-    """The institutions of a region, filtered; nearest first when `near` is given (distance in each row)."""
+    """The institutions of a region, filtered; nearest first when `near` is given (distance in each row), best
+    name matches first when `q` is."""
     if within_km is not None and near is None:
         raise InvalidRequest("within_km", within_km, "needs `near` (the point to measure from)")
     keep = np.ones(len(served.region.institutions), dtype=bool)
@@ -81,6 +102,10 @@ async def list_institutions(
     if community is not None:
         members = set(resolve_community(served.G, community).ids())
         keep &= np.fromiter((i.id in members for i in insts), bool, len(insts))
+    rank = None
+    if q is not None:
+        rank = np.fromiter((3 if (m := name_match(i, q)) is None else m for i in insts), int, len(insts))
+        keep &= rank < 3
     distances = None
     if near is not None:
         lat, lon = parse_lat_lon(near, name="near")
@@ -88,6 +113,8 @@ async def list_institutions(
         if within_km is not None:
             keep &= distances <= within_km
         order = np.flatnonzero(keep)[np.argsort(distances[keep], kind="stable")]
+    elif rank is not None:
+        order = np.flatnonzero(keep)[np.argsort(rank[keep], kind="stable")]
     else:
         order = np.flatnonzero(keep)
     page = order[offset:offset + limit]

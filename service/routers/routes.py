@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import (
     AfterValidator,
@@ -26,8 +26,16 @@ from pydantic import (
 )
 
 from mednet.geo import check_lat_lon
-from mednet.routing import Direction, Point, Referral
-from mednet.routing.request import MAX_ALTERNATIVES, check_alternatives, check_home, check_max_km, check_when
+from mednet.routing import Direction, Lang, Point, Referral
+from mednet.routing.answers import Explain
+from mednet.routing.request import (
+    MAX_ALTERNATIVES,
+    check_alternatives,
+    check_home,
+    check_max_km,
+    check_when,
+    lang_of_accept_language,
+)
 from service.deps import RegionDep
 from service.errors import problem_responses
 from service.fastpath import LeanRoute
@@ -125,7 +133,12 @@ class RouteRequest(BaseModel):
     alternatives: Annotated[int, AfterValidator(check_alternatives)] = Field(
         3, le=MAX_ALTERNATIVES, json_schema_extra={"minimum": 1}, description="length of the ranked shortlist")
     when: When | None = Field(None, description="from when the visit can be booked (scheduled sessions count "
-                              "within the region's booking window); default: now, China Standard Time")
+                              "within the region's booking window; with an offset, converted to China Standard "
+                              "Time); default: now, China Standard Time")
+    explain: Explain = Field("short", description="passed-over institutions: per reason the count and the nearest "
+                             "five (`short`), or every one (`full`)")
+    lang: Lang | None = Field(None, description="language of the explanation and session texts: `zh` (Chinese) or "
+                              "`en`; default: the `Accept-Language` header's choice of the two, else `zh`")
 
     @model_validator(mode="after")
     def _home_only_down(self) -> RouteRequest:
@@ -137,16 +150,18 @@ router = APIRouter(prefix="/regions/{region}/routes", tags=["routes"], route_cla
 
 
 @router.post("", response_model=Referral, responses=problem_responses(400, 404, 409, 413, 415, 422, 503))
-async def route_referral(served: RegionDep, request: RouteRequest) -> Response:
+async def route_referral(served: RegionDep, request: RouteRequest, http: Request) -> Response:
     """Route a referral: the destination, its path and distance, the policy step that chose it, ranked
     alternatives, and why closer institutions were passed over.
 
     404 when the origin or home community is unknown (closest names in `suggestions`), 422 for an
     unknown specialty or an invalid value (`field` names it), 409 when no institution offers the
-    specialty within the limits.
+    specialty within the limits. The explanation is in Chinese unless `lang` or `Accept-Language` asks for
+    English.
     """
+    lang = request.lang or lang_of_accept_language(http.headers.get("accept-language"))
     answer = served.router.route_json(
         request.origin, request.specialty, direction=request.direction, home=request.home, max_km=request.max_km,
-        alternatives=request.alternatives, when=request.when,
+        alternatives=request.alternatives, when=request.when, explain=request.explain, lang=lang,
     )
     return Response(answer, media_type="application/json")

@@ -8,7 +8,7 @@ the number of specialties for the naive all-specialty figure.
 import numpy as np
 import pytest
 
-from mednet.bench.coverage import ONE, capable_sources, national_network, networkx_one
+from mednet.bench.coverage import ONE, capable_sources, national_network, national_travel, networkx_one
 from mednet.network import compile_network
 from mednet.planning import find_coverage_gaps, nearest_sources, search_graph
 
@@ -37,6 +37,19 @@ def test_all_specialties_two_workers(benchmark, net):
                                 rounds=5, warmup_rounds=1)
     serial = find_coverage_gaps(net, max_km=30)
     assert (report.distance_km == serial.distance_km).all() and (report.nearest_row == serial.nearest_row).all()
+
+
+@pytest.fixture(scope="module")
+def travel(G):
+    return national_travel(G)
+
+
+@pytest.mark.benchmark(group="coverage")
+def test_all_specialties_by_minutes_two_workers(benchmark, net, travel):
+    """Nearest by minutes on the travel layer (k-d tree candidates), beside the km passes of the same run."""
+    options = {"cost": "minutes", "travel": travel, "max_minutes": 45, "workers": 2}
+    report = benchmark.pedantic(find_coverage_gaps, args=(net,), kwargs=options, rounds=3, warmup_rounds=1)
+    assert len(report.specialties) >= 30 and (report.km_basis >= 0).any()
 
 
 @pytest.mark.benchmark(group="coverage")

@@ -33,6 +33,18 @@ def test_route_from_coordinates(benchmark, national_router, queries):
 
 
 @pytest.mark.benchmark(group="routing")
+def test_route_from_institution_explain_full(benchmark, national_router, queries):
+    by_id, _ = queries
+    assert isinstance(benchmark(cycling(national_router, by_id, explain="full")), Referral)
+
+
+@pytest.mark.benchmark(group="routing")
+def test_route_from_coordinates_explain_full(benchmark, national_router, queries):
+    _, by_point = queries
+    assert benchmark(cycling(national_router, by_point, explain="full")).origin_point is not None
+
+
+@pytest.mark.benchmark(group="routing")
 def test_compile(benchmark, national_graph, national_router):
     router = benchmark.pedantic(lambda: Router(compile_network(national_graph)), rounds=3)
     assert router.net.n == national_graph.number_of_nodes()

@@ -52,3 +52,18 @@ def test_the_benchmark_coverage_pass_equals_networkx_and_the_forked_workers():
     assert np.allclose(dist[report.demand_rows], want, rtol=1e-12, atol=1e-9)
     serial, split = find_coverage_gaps(net, max_km=30), find_coverage_gaps(net, max_km=30, workers=2)
     assert (split.distance_km == serial.distance_km).all() and (split.nearest_row == serial.nearest_row).all()
+
+
+def test_coverage_by_minutes_on_the_province_equals_an_exhaustive_search():
+    """What the minutes benchmark times, checked: every centre × every capable institution on the default model."""
+    from mednet.bench.coverage import national_travel
+
+    G = coverage_network(quick=True)
+    net, layer = compile_network(G), national_travel(G)
+    report = find_coverage_gaps(net, specialties=[ONE], cost="minutes", travel=layer, max_minutes=45, workers=2)
+    rows, capable = layer.rows_of(net.ids), report.capable_rows(ONE)
+    block = layer.costs(rows[report.demand_rows][:, None], rows[capable][None, :]).minutes
+    best = block.min(axis=1)
+    own = np.isin(report.demand_rows, capable)
+    assert np.allclose(report.minutes[:, 0], np.where(own, 0.0, best), rtol=0, atol=1e-9)
+    assert (report.gap[:, 0] == (np.where(own, 0.0, best) > 45)).all()

@@ -83,3 +83,30 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, extra
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("mednet: error: ") and message in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_coverage_by_minutes_says_the_basis_and_an_od_table_changes_it(tmp_path, capsys):
+    assert main(["coverage", "quzhou", "-s", "儿科", "--cost", "minutes", "--max-minutes", "45"]) == 0
+    out = capsys.readouterr().out
+    assert "gap = beyond 45 min" in out and "56 from default_model" in out and "not measured" in out
+    assert "齐溪卫生院" in out and "12 beyond 45 min" in out
+    county = out.split("by county (儿科):", 1)[1].splitlines()
+    assert any(line.startswith("开化县") and "齐溪卫生院 65.4 min" in line for line in county)
+    example = Path(__file__).resolve().parents[2] / "examples" / "quzhou_od_example.csv"
+    travel = tmp_path / "quzhou.travel.json"
+    assert main(["travel", "import-od", "quzhou", str(example), "--source", "illustrative example",
+                 "-o", str(travel)]) == 0
+    capsys.readouterr()
+    assert main(["coverage", "quzhou", "-s", "儿科", "--cost", "minutes", "--max-minutes", "45",
+                 "--travel", str(travel), "--format", "json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    gaps = {p["institution"] for p in answer["gaps"]["paediatrics"]}
+    assert not {"kh-qixi", "kh-suzhuang"} & gaps and len(gaps) == 10
+    assert [b["kind"] for b in answer["specialties"][0]["minutes_basis"]] == ["default_model", "od_table"]
+
+
+def test_coverage_needs_a_limit(capsys):
+    assert main(["coverage", "quzhou", "-s", "儿科"]) == 2
+    assert "give at least one limit" in capsys.readouterr().err
+    assert main(["coverage", "quzhou", "-s", "儿科", "--cost", "minutes", "--max-km", "30", "--suggest", "2"]) == 2
+    assert "`--max-minutes` is needed by --suggest with --cost minutes" in capsys.readouterr().err

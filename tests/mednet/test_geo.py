@@ -62,6 +62,10 @@ def test_spatial_index_matches_brute_force():
         i, km = index.nearest(lat=qlat, lon=qlon)
         assert i == int(brute.argmin()) and km == pytest.approx(float(brute.min()))
         assert sorted(index.within(lat=qlat, lon=qlon, max_km=300)) == sorted(np.flatnonzero(brute <= 300).tolist())
+        # The k nearest within a radius (a point's access legs): exactly those of the exhaustive order.
+        found, kms = index.nearest_k(lat=qlat, lon=qlon, k=4, max_km=400)
+        expected = [i for i in np.argsort(brute, kind="stable")[:4].tolist() if brute[i] <= 400]
+        assert found == expected and kms == pytest.approx(brute[expected].tolist())
 
 
 def test_neighbour_pairs_are_the_k_nearest_within_radius():

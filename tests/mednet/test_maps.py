@@ -97,3 +97,35 @@ def test_html_map_names_the_maps_extra(report, monkeypatch):
     monkeypatch.setitem(sys.modules, "folium", None)
     with pytest.raises(MissingExtra, match=r"'maps' extra"):
         draw_coverage_html(report, "儿科")
+
+
+def test_a_map_by_minutes_shows_the_report_catchments():
+    import warnings
+
+    G = build_network(load_region("quzhou"))
+    report = find_coverage_gaps(G, specialties=["儿科"], cost="minutes", max_minutes=45)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fig = draw_coverage_map(report, "儿科")
+        plain = draw_coverage_map(find_coverage_gaps(G, specialties=["儿科"], max_km=30), "儿科")
+    lines = [c for c in fig.axes[0].collections if c.get_label() == "catchment"]
+    centre, nearest = report.catchment_links("儿科")
+    segments = lines[0].get_segments()  # type: ignore[attr-defined]
+    assert len(lines) == 1 and len(segments) == len(centre) == 56
+    caught = report.catchments("儿科")
+    assert sum(len(v) for v in caught.values()) == 56
+    assert len(caught["js-people"]) == (nearest == report.network.index["js-people"]).sum() > 0
+    assert "by travel minutes (default model)" in fig.axes[0].get_title()
+    assert not [c for c in plain.axes[0].collections if c.get_label() == "catchment"]
+
+
+
+def test_an_html_map_by_minutes_draws_the_catchments():
+    G = build_network(load_region("quzhou"))
+    report = find_coverage_gaps(G, specialties=["儿科"], cost="minutes", max_minutes=45)
+    from mednet.planning.maps import draw_coverage_html
+
+    page = draw_coverage_html(report, "儿科", tiles=None).get_root().render()
+    assert "catchments (nearest by travel minutes)" in page and "65 min" in page  # 齐溪: 65.4 minutes
+    plain = draw_coverage_html(find_coverage_gaps(G, specialties=["儿科"], max_km=30), "儿科", tiles=None)
+    assert "catchments" not in plain.get_root().render()

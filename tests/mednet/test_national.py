@@ -61,9 +61,15 @@ def test_one_community_per_county_led_by_its_hospital(national):
 @pytest.mark.slow
 def test_routes_on_the_national_network_match_networkx(national):
     router = Router.from_graph(national)
-    r = router.route(Point(lat=29.0105, lon=118.3543), "general_surgery")  # 华埠镇, 开化县
+    point = Point(lat=29.0105, lon=118.3543)  # 华埠镇, 开化县
+    r = router.route(point, "general_surgery")
     assert r.origin.name == "华埠镇卫生院"
-    expected = nx.single_source_dijkstra_path_length(national, r.origin.id, weight="distance_km")
+    # From the point, through its access legs.
+    G = national.copy()
+    nodes, kms = router.access_legs(point)
+    G.add_weighted_edges_from(((("point", router.net.ids[j], km) for j, km in zip(nodes, kms, strict=True))),
+                              weight="distance_km")
+    expected = nx.single_source_dijkstra_path_length(G, "point", weight="distance_km")
     assert r.distance_km == pytest.approx(expected[r.destination.id])
     assert sum(h.distance_km for h in r.path) == pytest.approx(r.distance_km)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import math
 
 import networkx as nx
@@ -40,8 +41,10 @@ from mednet.models import (
 from mednet.network import build_network, home_community
 from mednet.regions import load_region
 from mednet.routing import CST, Point, Referral, Router, route_referral
+from mednet.routing.answers import SHORT_PASSED_OVER
+from mednet.routing.tables import link_metres, same_proxy_point, tie_priority
 
-KM = 1e-9
+START = "(start)"
 STEP_NAMES = {
     "up": ("own_community", "partners", "any"),
     "emergency": ("nearest", "nearest", "nearest"),
@@ -60,9 +63,11 @@ def partners_of(G: nx.Graph, community: str | None) -> set[str]:
     return found | set(com.ids(Role.ALLIANCE, Role.COLLABORATOR))
 
 
-def judge(G: nx.Graph, origin: str, code: str, direction: str, *, hc: str | None, preferred: str | None):
+def judge(G: nx.Graph, origin: str | None, code: str, direction: str, *, hc: str | None, preferred: str | None,
+          rank_of: str | None = None):
     """For every institution: (step, None) when it is a candidate, else (None, reason)."""
     rank = {v: Tier(G.nodes[v]["tier"]).rank for v in G}
+    origin_rank = rank[rank_of or origin]
     partners = partners_of(G, hc) if direction == "up" else set()
     verdict = {}
     for v in G:
@@ -72,7 +77,7 @@ def judge(G: nx.Graph, origin: str, code: str, direction: str, *, hc: str | None
             verdict[v] = (None, "is_origin")
         elif not capable:
             verdict[v] = (None, "not_capable")
-        elif direction == "up" and rank[v] <= rank[origin]:
+        elif direction == "up" and rank[v] <= origin_rank:
             verdict[v] = (None, "not_higher_tier")
         elif direction == "up":
             verdict[v] = ((0 if hc is not None and home == hc else 1 if v in partners else 2), None)
@@ -84,51 +89,89 @@ def judge(G: nx.Graph, origin: str, code: str, direction: str, *, hc: str | None
     return verdict
 
 
-def check_referral(G: nx.Graph, r: Referral | None, error: Exception | None, origin: str, code: str, direction: str,
-                   *, hc: str | None, preferred: str | None = None, max_km: float | None = None, k: int = 3) -> None:
-    """Assert that an answer (or the error) is what the policy gives on the whole graph."""
-    km = nx.single_source_dijkstra_path_length(G, origin, weight="distance_km")
-    verdict = judge(G, origin, code, direction, hc=hc, preferred=preferred)
+def reference_graph(G: nx.Graph) -> nx.Graph:
+    """The graph with each link's cost as routing counts it (whole metres, 0 at one proxy point)."""
+    R = nx.Graph()
+    R.add_nodes_from(G)
+    for a, b, km in G.edges(data="distance_km"):
+        R.add_edge(a, b, m=float(link_metres(np.array([km]), np.array([same_proxy_point(G, a, b)]))[0]))
+    return R
+
+
+def reference_km(G: nx.Graph, starts: dict[str, float]) -> tuple[dict[str, float], nx.Graph]:
+    """km from the starts (each at its km) to every institution, as the exhaustive search finds it."""
+    R = reference_graph(G)
+    R.add_node(START)
+    for v, km in starts.items():
+        R.add_edge(START, v, m=round(km * 1000.0))
+    metres = nx.single_source_dijkstra_path_length(R, START, weight="m")
+    return {v: m / 1000.0 for v, m in metres.items() if v != START}, R
+
+
+def check_referral(G: nx.Graph, r: Referral | None, error: Exception | None, origin: str | None, code: str,
+                   direction: str, *, hc: str | None, preferred: str | None = None, max_km: float | None = None,
+                   k: int = 3, starts: dict[str, float] | None = None, rank_of: str | None = None,
+                   short: Referral | None = None) -> None:
+    """Assert that an answer (or the error) is what the policy gives on the whole graph.
+
+    ``starts``: where the distances start (a point's access legs, a home institution), by default the origin;
+    ``origin`` is None for a point, whose home centre ``rank_of`` gives the tier rank going up. ``short`` is the
+    same answer with the default passed-over list (``r`` has every one).
+    """
+    starts = starts or {str(origin): 0.0}
+    km, _ = reference_km(G, starts)
+    verdict = judge(G, origin, code, direction, hc=hc, preferred=preferred, rank_of=rank_of)
     limit = math.inf if max_km is None else max_km
-    candidates = sorted((verdict[v][0], km[v], v) for v in km if verdict[v][0] is not None)
+    prio = dict(zip(G, tie_priority(G, list(G)).tolist(), strict=True))
+    candidates = sorted((verdict[v][0], km[v], prio[v], v) for v in km if verdict[v][0] is not None)
     within = [c for c in candidates if c[1] <= limit]
     if not within:
         assert isinstance(error, NoCapableInstitution), f"expected no answer, got {r and r.destination.id}"
         return
     assert error is None, f"expected an answer, got {error!r}"
-    decided, best_km, _ = within[0]
+    decided, best_km, best_prio, _ = within[0]
     dest = r.destination.id
     assert dest != origin
     assert verdict[dest][0] == decided and r.step == STEP_NAMES[direction][decided]
-    assert r.distance_km == pytest.approx(best_km, abs=KM) == pytest.approx(km[dest], abs=KM)
+    # One number per distance: the reported km is the exhaustive search's float, the one max_km was compared with.
+    assert r.distance_km == best_km == km[dest] and r.distance_km <= limit
+    assert prio[dest] == best_prio  # equal distances: higher tier, then community role
+    assert r.minutes == round(r.distance_km / r.speed_kmh * 60, 1)
     assert code in G.nodes[dest]["capabilities"]
-    # The path: links of the graph, from the origin to the destination, adding up to the distance.
-    assert r.path[0].from_id == origin and r.path[-1].to_id == dest
-    for a, b in zip(r.path, r.path[1:], strict=False):
+    # The path: from the start (a point's access leg first) to the destination, adding up to the distance.
+    hops = list(r.path)
+    if r.origin_point is not None:
+        assert hops[0].kind == "access" and starts[hops[0].to_id] == hops[0].distance_km
+        hops = hops[1:]
+    if hops:
+        assert hops[0].from_id in starts and hops[-1].to_id == dest
+    for a, b in itertools.pairwise(hops):
         assert a.to_id == b.from_id
-    for hop in r.path:
-        assert G.edges[hop.from_id, hop.to_id]["distance_km"] == hop.distance_km
+    for hop in hops:
+        same = same_proxy_point(G, hop.from_id, hop.to_id)
+        assert hop.distance_km == (0.0 if same else G.edges[hop.from_id, hop.to_id]["distance_km"])
+        assert (hop.basis == "same_proxy_point") == same
     assert sum(h.distance_km for h in r.path) == pytest.approx(r.distance_km, abs=1e-6)  # type: ignore[misc]
-    # Alternatives: the next candidates in the policy's (step, distance) order.
-    rest = [(STEP_NAMES[direction][s], d) for s, d, v in within if v != dest][:k]
-    got = [(a.step, a.distance_km) for a in r.alternatives]
-    assert [s for s, _ in got] == [s for s, _ in rest]
-    assert [d for _, d in got] == pytest.approx([d for _, d in rest], abs=KM)
+    # Alternatives: the next candidates in the policy's (step, distance, tie priority) order.
+    rest = [(STEP_NAMES[direction][s], d, p) for s, d, p, v in within if v != dest][:k]
+    got = [(a.step, a.distance_km, prio[a.institution.id]) for a in r.alternatives]
+    assert got == rest
     for a in r.alternatives:
-        assert a.distance_km == pytest.approx(km[a.institution.id], abs=KM)
+        assert a.distance_km == km[a.institution.id]
     # Passed over: every institution nearer than the destination, with the reason it was skipped.
     later = "not_home_centre" if direction == "down" else "outside_community_at_this_step"
     seen = {}
     for group in r.passed_over:
+        assert group.count == len(group.institutions)
         if group.reason == "beyond_max_km":
             continue
         for inst, d in zip(group.institutions, group.distances_km, strict=True):
             seen[inst.id] = group.reason
-            assert d == pytest.approx(km[inst.id], abs=KM)
+            assert d == km[inst.id]
             step, reason = verdict[inst.id]
             assert group.reason == (later if step is not None else reason), inst.id
-            assert d <= r.distance_km + KM
-    nearer = {v for v in km if km[v] < r.distance_km - 1e-7 and v != dest}
+            assert d <= r.distance_km
+    nearer = {v for v in km if km[v] < r.distance_km and v != dest}
     assert nearer <= set(seen), f"missing from passed_over: {nearer - set(seen)}"
     assert dest not in seen
     # Beyond the limit: the best candidate of each earlier step that had one.
@@ -139,7 +182,13 @@ def check_referral(G: nx.Graph, r: Referral | None, error: Exception | None, ori
         steps = [c for c in candidates if c[0] == s]
         if steps:
             expected[s] = steps[0][1]
-    assert sorted(beyond.values()) == pytest.approx(sorted(expected.values()), abs=KM)
+    assert sorted(beyond.values()) == sorted(expected.values())
+    if short is not None:  # the default: per reason the count and the nearest five, else the same answer
+        assert [(g.reason, g.count) for g in short.passed_over] == [(g.reason, g.count) for g in r.passed_over]
+        for g_short, g_full in zip(short.passed_over, r.passed_over, strict=True):
+            assert g_short.institutions == g_full.institutions[:SHORT_PASSED_OVER]
+            assert g_short.distances_km == g_full.distances_km[:SHORT_PASSED_OVER]
+        assert short.model_copy(update={"passed_over": r.passed_over}) == r
 
 
 def ask(router: Router, origin, code, **options):
@@ -147,6 +196,13 @@ def ask(router: Router, origin, code, **options):
         return router.route(origin, code, **options), None
     except NoCapableInstitution as err:
         return None, err
+
+
+def ask_both(router: Router, origin, code, **options):
+    """The answer with every passed-over institution, the error, and the default answer."""
+    full, err = ask(router, origin, code, explain="full", **options)
+    short, _ = ask(router, origin, code, **options)
+    return full, err, short
 
 
 # --------------------------------------------------------------------------- small random networks
@@ -208,27 +264,52 @@ def random_region(seed: int) -> Region:
                   communities=tuple(communities), links=tuple(links))
 
 
+def point_start(router: Router, point: Point) -> tuple[str, dict[str, float]]:
+    """A point's home centre (checked: the nearest primary care) and its access legs by id."""
+    net = router.net
+    nodes, kms = router.access_legs(point)
+    primary = np.flatnonzero(net.primary_care)
+    centre = net.ids[int(primary[np.argmin(haversine_km(point.lat, point.lon, net.lat[primary], net.lon[primary]))])]
+    assert centre in {net.ids[j] for j in nodes}
+    return centre, {net.ids[j]: km for j, km in zip(nodes, kms, strict=True)}
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), direction=st.sampled_from(["up", "up", "emergency", "down"]),
-       max_km=st.none() | st.floats(2.0, 60.0), k=st.integers(1, 4), pick=st.integers(0, 10**6))
-def test_random_networks_follow_the_policy(seed, direction, max_km, k, pick):
+       max_km=st.none() | st.floats(2.0, 60.0), k=st.integers(1, 4), pick=st.integers(0, 10**6),
+       at_point=st.booleans())
+def test_random_networks_follow_the_policy(seed, direction, max_km, k, pick, at_point):
+    # Against an exhaustive search, from institutions and from points (distances from the point through its
+    # access legs), with every passed-over institution and with the default short list.
     region = random_region(seed)
     G = build_network(region)
     router = Router.from_graph(G)
     code = SPECIALTIES[pick % len(SPECIALTIES)]
-    hc = preferred = None
-    home = None
-    if direction == "down":
+    hc = preferred = home = starts = rank_of = None
+    origin: str | Point | None
+    if at_point:
+        primary = sorted(v for v in G if Tier(G.nodes[v]["tier"]).is_primary_care)
+        anchor = primary[pick % len(primary)]
+        rng = np.random.default_rng(pick)
+        origin = Point(lat=G.nodes[anchor]["lat"] + rng.uniform(-0.1, 0.1),
+                       lon=G.nodes[anchor]["lon"] + rng.uniform(-0.1, 0.1))
+        rank_of, starts = point_start(router, origin)
+        hc = home_community(G, rank_of)
+        if direction == "down":
+            preferred = rank_of
+    elif direction == "down":
         hospitals = [v for v in G if Tier(G.nodes[v]["tier"]).is_hospital]
         origin = hospitals[pick % len(hospitals)]
         branches = sorted(v for v in G if home_community(G, v) is not None)
         home = preferred = branches[(pick // 7) % len(branches)]
         hc = home_community(G, home)
+        starts = {home: 0.0}  # down-referral is ranked from the patient's home
     else:
         origin = sorted(G)[pick % len(G)]
         hc = home_community(G, origin)
-    r, err = ask(router, origin, code, direction=direction, home=home, max_km=max_km, alternatives=k)
-    check_referral(G, r, err, origin, code, direction, hc=hc, preferred=preferred, max_km=max_km, k=k)
+    r, err, short = ask_both(router, origin, code, direction=direction, home=home, max_km=max_km, alternatives=k)
+    check_referral(G, r, err, None if at_point else origin, code, direction, hc=hc, preferred=preferred,
+                   max_km=max_km, k=k, starts=starts, rank_of=rank_of, short=short)
 
 
 # --------------------------------------------------------------------------- Quzhou
@@ -249,8 +330,8 @@ def test_quzhou_answers_follow_the_policy(quzhou_graph, quzhou_router, pick, dir
         origin = hospitals[pick % len(hospitals)]
         home = sorted(G.graph["communities"])[pick % len(G.graph["communities"])]
         hc = home
-    r, err = ask(quzhou_router, origin, code, direction=direction, home=home, max_km=max_km)
-    check_referral(G, r, err, origin, code, direction, hc=hc, preferred=preferred, max_km=max_km)
+    r, err, short = ask_both(quzhou_router, origin, code, direction=direction, home=home, max_km=max_km)
+    check_referral(G, r, err, origin, code, direction, hc=hc, preferred=preferred, max_km=max_km, short=short)
 
 
 def test_kaihua_branch_goes_up_to_its_own_lead(quzhou_router):
@@ -261,7 +342,7 @@ def test_kaihua_branch_goes_up_to_its_own_lead(quzhou_router):
     skipped = {g.reason: [i.name for i in g.institutions] for g in r.passed_over}
     assert skipped["outside_community_at_this_step"] == ["开化县第二人民医院"]
     assert skipped["is_origin"] == ["华埠卫生院"]
-    assert r.minutes == pytest.approx(r.distance_km / 40 * 60)
+    assert r.minutes == round(r.distance_km / 40 * 60, 1)
     assert "开化县人民医院医共体" in r.explanation
 
 
@@ -276,7 +357,8 @@ def test_jiangshan_patient_goes_down_from_the_city_hospital_to_the_home_centre(q
     # Seed 004: 虎山街道社区卫生服务中心 is a branch of 江山市人民医院医共体; rehabilitation back home (康复回社区).
     r = quzhou_router.route("衢州市人民医院", "康复", direction="down", home="虎山")
     assert (r.destination.name, r.step, r.direction) == ("虎山街道社区卫生服务中心", "home_centre", "down")
-    assert r.path[0].from_id == "qz-people" and r.path[-1].to_id == "js-hushan"
+    # Distances start at the patient's home: the home centre itself is 0 km from it.
+    assert (r.measured_from, r.distance_km, r.path) == ("home", 0.0, ())
     # Given the community only, the nearest member offering rehabilitation: its lead, on the way.
     r = quzhou_router.route("衢州市人民医院", None, direction="down", home="江山市人民医院医共体")
     assert (r.destination.name, r.step, r.specialty.code) == ("江山市人民医院", "home_community", "rehabilitation")
@@ -304,8 +386,9 @@ def test_max_km_moves_the_search_to_the_next_step(quzhou_router):
     beyond = next(g for g in r.passed_over if g.reason == "beyond_max_km")
     assert [i.name for i in beyond.institutions] == ["开化县人民医院"]
     assert beyond.distances_km[0] > 10
-    with pytest.raises(NoCapableInstitution, match=r"within max_km=0\.5 km"):
-        quzhou_router.route("华埠", "骨科", max_km=0.5)
+    with pytest.raises(NoCapableInstitution, match=r"within max_km=0\.5 km") as caught:
+        quzhou_router.route("杨林", "骨科", max_km=0.5)
+    assert caught.value.nearest is not None and caught.value.nearest_km > 0.5
 
 
 def test_coordinates_snap_to_the_nearest_primary_care_institution(quzhou_router):
@@ -440,7 +523,7 @@ def test_session_validity_and_fortnightly_sessions_are_honoured():
 
 
 def test_day_to_be_arranged_counts_in_a_week_long_window_without_a_date():
-    r = Router.from_region(session_region(booking_days=7)).route("A", "cardiology", when=MONDAY_9)
+    r = Router.from_region(session_region(booking_days=7)).route("A", "cardiology", when=MONDAY_9, lang="en")
     assert (r.destination.id, r.session.date, r.session.text) == ("D", None, "weekly, day to be arranged")
     r = Router.from_region(session_region(booking_days=3)).route("A", "cardiology", when=MONDAY_9)
     assert r.destination.id == "C"
@@ -513,6 +596,10 @@ def test_no_capable_institution_says_what_is_missing(quzhou_router):
 def test_cli_answers_in_text_for_a_desk_clerk(capsys):
     assert main(["route", "quzhou", "--from", "华埠", "--specialty", "普外科"]) == 0
     out = capsys.readouterr().out
+    assert "上转 华埠卫生院 → 开化县人民医院" in out and "20.0 公里" in out and "[本医共体]" in out
+    assert "未选的较近机构" in out and "开化县第二人民医院" in out
+    assert main(["route", "quzhou", "--from", "华埠", "--specialty", "普外科", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
     assert "华埠卫生院 → 开化县人民医院" in out and "20.0 km" in out and "own_community" in out
     assert "passed over" in out and "开化县第二人民医院" in out
 
@@ -573,3 +660,123 @@ def test_a_date_far_outside_the_calendar_is_a_clear_error():
     router = Router.from_region(load_region("huzhou"))  # has dated sessions
     with pytest.raises(InvalidRequest, match=r"`when` must fall in the years 2000–2100, got '9999-12-31T23:00:00'"):
         router.route("wx-huanzhu-longquan", "皮肤科", when=_dt.datetime(9999, 12, 31, 23))
+
+
+def test_every_direction_step_and_reason_has_chinese_words():
+    from typing import get_args
+
+    from mednet.routing import DIRECTION_ZH, REASON_ZH, STEP_ZH, Direction, Reason, Step
+
+    for words, kind in ((DIRECTION_ZH, Direction), (STEP_ZH, Step), (REASON_ZH, Reason)):
+        assert set(words) == set(get_args(kind))
+        assert all(any("\u4e00" <= ch <= "\u9fff" for ch in w) for w in words.values())
+
+
+# --------------------------------------------------------------------------- routing a desk can trust
+
+CITY_HOSPITALS = {"衢州市人民医院", "衢州市中医医院", "衢州市第二人民医院"}
+
+
+def test_a_point_starts_where_the_patient_is(quzhou_router, capsys):
+    # A point in Quzhou city, about 0.6 km from the three city hospitals: one of them, not 衢江区中医院 via the
+    # home centre 浮石分院 6 km away; the path starts with the access leg, the home centre is named.
+    at = Point(lat=28.97, lon=118.86)
+    r = quzhou_router.route(at, "急诊", direction="emergency")
+    assert r.destination.name in CITY_HOSPITALS and r.distance_km < 1.0 and r.measured_from == "origin_point"
+    assert (r.path[0].kind, r.path[0].basis, r.path[0].from_id) == ("access", "geodesic_x_road_factor", "28.97,118.86")
+    assert r.path[-1].to_id == r.destination.id and r.origin.name == "衢州市第二人民医院医共体浮石分院"
+    assert main(["route", "quzhou", "--at", "28.97,118.86", "--specialty", "急诊", "--direction", "emergency"]) == 0
+    out = capsys.readouterr().out
+    assert "衢江区中医院 " not in out.split("备选")[0]
+    assert "（居住地基层机构 衢州市第二人民医院医共体浮石分院，6.1 公里；距离自该点起算）" in out
+    assert "与衢州市第二人民医院同一代用点：" in out and "→(接入 0.8 km)" in out
+    assert main(["route", "quzhou", "--at", "28.97,118.86", "--specialty", "急诊", "--direction", "emergency",
+                 "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "(home centre 衢州市第二人民医院医共体浮石分院, 6.1 km; distances from the point)" in out
+    assert "same proxy point as 衢州市第二人民医院: " in out and "→(access 0.8 km)" in out
+    # Going up, the home centre still decides the community: 浮石分院's own community first.
+    up = quzhou_router.route(at, "骨科")
+    assert up.step == "own_community" and up.destination.community == up.origin.community
+
+
+def test_access_legs_join_the_nearest_institutions_of_any_tier(quzhou_router):
+    at = Point(lat=28.97, lon=118.86)
+    nodes, kms = quzhou_router.access_legs(at)
+    net = quzhou_router.net
+    great_circle = haversine_km(at.lat, at.lon, net.lat, net.lon)
+    nearest = np.argsort(great_circle, kind="stable")[:4].tolist()
+    assert set(nodes[:4]) == set(nearest) and net.ids[nodes[-1]] == "qj-fushi"  # and the home centre
+    for j, km in zip(nodes, kms, strict=True):
+        assert km == round(float(great_circle[j]) * 1.3, 3)
+
+
+def test_one_number_per_distance(quzhou_router):
+    # Whole metres and 0.1 min in every answer (no 81.13499999999999), and the km at an exact limit is within it.
+    net, asked = quzhou_router.net, 0
+    for origin in net.ids:
+        for code in ("general_surgery", "paediatrics", "emergency"):
+            with contextlib.suppress(NoCapableInstitution):
+                r = quzhou_router.route(origin, code, alternatives=6)
+                for km, minutes in [(r.distance_km, r.minutes), *((a.distance_km, a.minutes) for a in r.alternatives)]:
+                    assert km == round(km, 3) and minutes == round(minutes, 1), (origin, code, km, minutes)
+                if r.distance_km > 0:
+                    limited = quzhou_router.route(origin, code, max_km=r.distance_km, alternatives=6)
+                    assert limited.destination == r.destination and limited.distance_km <= limited.max_km
+                    assert [a for a in limited.alternatives if a.distance_km <= r.distance_km] == [
+                        a for a in r.alternatives if a.distance_km <= r.distance_km]
+                asked += 1
+    assert asked > 150
+
+
+def test_down_referral_is_ranked_from_the_patients_home(quzhou_router):
+    # 衢州市人民医院, down, home 廿八都: the member of 江山's community nearest to 廿八都, not 江山市人民医院
+    # (66 km from 廿八都), which is nearest to the city.
+    r = quzhou_router.route("衢州市人民医院", "康复", direction="down", home="廿八都")
+    assert r.destination.name != "江山市人民医院" and r.measured_from == "home"
+    assert r.path[0].from_id == quzhou_router.net.ids[quzhou_router.net.index["js-nianbadu"]] if r.path else True
+    km, _ = reference_km(quzhou_router.G, {"js-nianbadu": 0.0})
+    members = [v for v in quzhou_router.G if home_community(quzhou_router.G, v) == r.destination.community
+               and "rehabilitation" in quzhou_router.G.nodes[v]["capabilities"]]
+    assert r.distance_km == min(km[v] for v in members) < km["js-people"]
+    from mednet.cli.route import format_referral
+    assert format_referral(r).startswith("下转 衢州市人民医院（距离自居住地机构起算） → ")
+    en = quzhou_router.route("衢州市人民医院", "康复", direction="down", home="廿八都", lang="en")
+    assert format_referral(en).startswith("下转 down 衢州市人民医院 (distances from the home institution) → ")
+
+
+def test_institutions_at_one_proxy_point_are_not_given_invented_distances(quzhou_router):
+    # The three Quzhou city hospitals share one proxy point, joined by nominal 1 km links: 0 km apart, the link
+    # says it stands for one point, the answer names the others there; ties go by tier, then community role.
+    r = quzhou_router.route("衢州市人民医院", "急诊", direction="emergency")
+    assert (r.destination.name, r.distance_km) == ("衢州市第二人民医院", 0.0)  # a community lead, of the same tier
+    assert [h.basis for h in r.path] == ["same_proxy_point"]
+    assert {i.name for i in r.same_proxy_point} == {"衢州市人民医院", "衢州市中医医院"}
+    # Luqiao: 恩泽医院 (city tier) and the district hospitals at one point: the same km, 恩泽医院 first.
+    r = Router.from_region(load_region("luqiao")).route("金清", "急诊", direction="emergency")
+    assert r.destination.name == "台州恩泽医疗中心(集团)恩泽医院"
+    assert {a.distance_km for a in r.alternatives} == {r.distance_km}
+    assert {a.institution.id for a in r.alternatives} == {i.id for i in r.same_proxy_point}
+    # Huzhou's two city hospitals at one point.
+    hz = Router.from_region(load_region("huzhou"))
+    a, b = ("hz-central", "hz-first")
+    assert hz.route(a, "急诊", direction="emergency").distance_km == 0.0
+    assert hz.route(b, "急诊", direction="emergency").same_proxy_point[0].id == b
+
+
+def test_the_passed_over_list_gives_counts_and_the_nearest_five_by_default(capsys):
+    router = Router.from_region(load_region("quzhou"))
+    seen = 0
+    for origin in router.net.ids:
+        with contextlib.suppress(NoCapableInstitution):
+            short = router.route(origin, "neurosurgery", when=MONDAY_9)
+            full = router.route(origin, "neurosurgery", when=MONDAY_9, explain="full")
+            for g_short, g_full in zip(short.passed_over, full.passed_over, strict=True):
+                assert g_short.count == g_full.count == len(g_full.institutions)
+                assert g_short.institutions == g_full.institutions[:SHORT_PASSED_OVER]
+                seen += g_full.count > SHORT_PASSED_OVER
+            assert router.route_json(origin, "neurosurgery", when=MONDAY_9,
+                                     explain="full") == full.model_dump_json().encode()
+    assert seen
+    with pytest.raises(InvalidRequest, match="explain"):
+        router.route(router.net.ids[0], "neurosurgery", explain="all")

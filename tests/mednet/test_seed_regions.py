@@ -101,7 +101,7 @@ def test_expected_warnings(huzhou, luqiao, minhang):
     assert validate_membership(huzhou).codes("warning") == {"roster-unnamed", "inferred-data"}
     township = {p.message for p in validate_membership(luqiao).warnings if p.code == "township-without-centre"}
     assert any("新桥镇" in m for m in township) and any("横街镇" in m for m in township)
-    assert validate_membership(minhang).codes("warning") == {"inferred-data"}
+    assert validate_membership(minhang).codes("warning") == {"inferred-data", "session-never-in-window"}
 
 
 @pytest.mark.parametrize("name", REGIONS)
@@ -374,7 +374,7 @@ def test_route_hongqiao_tcm_paediatrics_on_monday_to_tuesday_session(routers):
     assert (r.destination.id, r.step) == ("mh-hongqiao", "own_community")
     assert (r.session.date, r.session.part, r.session.provider.id) == (dt.date(2024, 10, 29), "afternoon",
                                                                       "sh-xinhua")
-    assert "上下联动 at the own centre" in r.explanation and "新华医院" in r.explanation
+    assert "上下联动，在本中心就诊" in r.explanation and "新华医院" in r.explanation
 
 
 def test_route_hongqiao_tcm_paediatrics_beyond_booking_window_to_hospital(routers, minhang):
@@ -387,15 +387,22 @@ def test_route_hongqiao_tcm_paediatrics_beyond_booking_window_to_hospital(router
 @pytest.mark.parametrize("branch", ["lq-luqiao", "lq-lunan", "lq-lubei", "lq-tongyu", "lq-luoyang",
                                     "lq-fengjiang", "lq-jinqing", "lq-pengjie"])
 def test_route_luqiao_pathology_to_the_shared_centre(routers, branch):
+    # The shared centre stands at one proxy point with 恩泽医院 (city tier) and the district hospitals: the
+    # distance between them is not known, so the tie goes by tier and the shared centre is the next choice,
+    # at the same km, named as standing at the destination's point.
     r = routers["luqiao"].route(branch, "病理")
-    assert (r.destination.id, r.destination.tier, r.step) == ("lq-shared-pathology", Tier.SHARED_CENTRE, "partners")
-    assert [hop.kind for hop in r.path] == [LinkKind.SHARED_SERVICE]
+    assert (r.destination.id, r.step) == ("tz-enze", "partners")
+    shared = r.alternatives[0]
+    assert (shared.institution.id, shared.institution.tier, shared.step) == (
+        "lq-shared-pathology", Tier.SHARED_CENTRE, "partners")
+    assert shared.distance_km == r.distance_km and shared.institution in r.same_proxy_point
+    assert {hop.basis for hop in r.path[1:]} <= {"same_proxy_point"}
 
 
 def test_route_huzhou_dermatology_to_the_visiting_session_first(routers):
     r = routers["huzhou"].route("wx-huanzhu-longquan", "皮肤科", when=MONDAY)
     assert (r.destination.id, r.step) == ("wx-huanzhu-longquan", "own_community")
-    assert (r.session.text, r.session.provider.id) == ("weekly, day to be arranged", "hz-central")
+    assert (r.session.text, r.session.provider.id, r.session.day_unknown) == ("每周，日期待定", "hz-central", False)
     assert r.alternatives[0].institution.id == "hz-central"  # the upward referral comes after it
 
 

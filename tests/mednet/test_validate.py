@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from mednet.regions import parse_region, region_path
+from mednet.regions import load_region, parse_region, region_path
 from mednet.validate import validate_membership
 
 
@@ -179,3 +179,14 @@ def test_report_is_immutable_and_serialises(raw):
     with pytest.raises(Exception, match="frozen"):
         report.region = "x"  # type: ignore[misc]
     assert json.loads(report.to_json())["region"] == "quzhou"
+
+
+def test_sessions_that_can_never_fall_in_the_window_are_warned_about():
+    minhang = load_region("minhang")
+    warned = [p for p in validate_membership(minhang).warnings if p.code == "session-never-in-window"]
+    # 闵行's visiting clinics of 华山医院 泌尿外科, 第六人民医院 内分泌 and 闵行医院 儿科: weekly, day not published,
+    # in a 5-day window; the 中医儿科 clinic is on Tuesday afternoons and is not warned about.
+    assert sorted(p.message.split()[1] for p in warned) == ["endocrinology", "paediatrics", "urology"]
+    assert {p.institution for p in warned} == {"mh-hongqiao"}
+    week = minhang.model_copy(update={"booking_days": 7})
+    assert "session-never-in-window" not in validate_membership(week).codes()

@@ -49,7 +49,8 @@ def _check_problem(response, status: int, *, field: str | None = None, kind: str
 @pytest.fixture(scope="session")
 def tiny_regions_dir(tmp_path_factory):
     """A folder with one small region built from the models: a county hospital and two township
-    centres that share an alias (an ambiguous name), in one community."""
+    centres that share an alias (an ambiguous name: a validation error, so it is served with
+    ``allow_invalid``), in one community."""
     source = {"source": "test"}
     where = {"county": "开化县", "location": Location(kind="town_seat", source="test"), **source}
     region = Region(

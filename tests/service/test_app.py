@@ -10,7 +10,7 @@ from service.deps import compile_lock
 
 
 def test_create_app_loads_nothing_until_started(tiny_regions_dir, problem):
-    app = create_app(Settings(regions_dir=tiny_regions_dir))
+    app = create_app(Settings(regions_dir=tiny_regions_dir, allow_invalid=True))
     assert getattr(app.state, "loader", None) is None
     with compile_lock(), TestClient(app) as client:  # the loader waits for the kernel: still loading
         assert app.state.ledger is not None  # the ledger's database is open (migrated) before any request
@@ -28,6 +28,7 @@ def test_create_app_loads_nothing_until_started(tiny_regions_dir, problem):
 
 def test_regions_dir_comes_from_the_environment(tiny_regions_dir, monkeypatch):
     monkeypatch.setenv("MEDNET_REGIONS_DIR", str(tiny_regions_dir))
+    monkeypatch.setenv("MEDNET_ALLOW_INVALID", "1")
     get_settings.cache_clear()
     try:
         with TestClient(app := create_app()) as client:
@@ -44,7 +45,7 @@ def test_a_broken_region_file_stops_the_start(tmp_path):
 
 
 def test_an_ambiguous_institution_name_is_422_listing_the_ids(tiny_regions_dir, problem):
-    with TestClient(app := create_app(Settings(regions_dir=tiny_regions_dir))) as client:
+    with TestClient(app := create_app(Settings(regions_dir=tiny_regions_dir, allow_invalid=True))) as client:
         app.state.loader.thread.join()
         body = problem(client.get("/regions/tiny/institutions/卫生院"), 422, field="institution")
         assert "ambiguous" in body["detail"] and "east" in body["detail"] and "west" in body["detail"]

@@ -28,3 +28,21 @@ def test_coverage_errors(client, problem):
     problem(client.get(URL, params={"max_km": -5}), 422, field="max_km")
     problem(client.get(URL, params={"max_km": "inf"}), 422, field="max_km")
     problem(client.get("/regions/nowhere/coverage"), 404, field="region")
+
+
+def test_coverage_by_minutes_matches_the_library_and_names_the_basis(client):
+    body = client.get(URL, params={"specialty": "儿科", "cost": "minutes", "max_minutes": 45}).json()
+    expected = find_coverage_gaps(build_network(load_region("quzhou")), specialties=["儿科"], cost="minutes",
+                                  max_minutes=45)
+    assert (body["cost"], body["max_minutes"], body["max_km"]) == ("minutes", 45, None)
+    assert [p["institution"] for p in body["gaps"]["paediatrics"]] == [p.institution for p in expected.gaps("儿科")]
+    assert body["gaps"]["paediatrics"][0]["minutes"] == expected.gaps("儿科")[0].minutes > 45
+    assert body["specialties"][0]["minutes_basis"][0]["kind"] == "default_model"
+    assert "estimates" in body["basis_note"]
+    assert {c["name"] for c in body["counties"]} == {"衢江区", "江山市", "开化县"}
+
+
+def test_coverage_by_minutes_errors(client, problem):
+    problem(client.get(URL, params={"cost": "hours"}), 422, field="cost")
+    problem(client.get(URL, params={"cost": "minutes", "max_minutes": 0}), 422, field="max_minutes")
+    problem(client.get(URL, params={"max_minutes": "inf"}), 422, field="max_minutes")

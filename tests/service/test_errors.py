@@ -55,7 +55,7 @@ def test_unknown_paths_and_methods_answer_problem_bodies(client, problem):
 
 
 def test_the_last_resort_handler_logs_and_answers_a_problem(tiny_regions_dir, caplog, problem):
-    app = create_app(Settings(regions_dir=tiny_regions_dir))
+    app = create_app(Settings(regions_dir=tiny_regions_dir, allow_invalid=True))
 
     @app.get("/boom")
     async def boom():

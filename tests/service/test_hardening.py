@@ -97,7 +97,7 @@ def test_coverage_runs_in_the_pool_while_the_desk_keeps_answering(client, held_c
 def test_slow_work_beyond_the_pool_and_its_queue_is_503_with_retry_after(tiny_regions_dir, problem, monkeypatch):
     release, started = threading.Event(), threading.Event()
     monkeypatch.setattr(coverage, "coverage_json", held_until(started, release))
-    app = create_app(Settings(regions_dir=tiny_regions_dir, heavy_threads=1, heavy_queue=0))
+    app = create_app(Settings(regions_dir=tiny_regions_dir, allow_invalid=True, heavy_threads=1, heavy_queue=0))
     with TestClient(app) as client:
         app.state.loader.thread.join()
         thread, _ = _in_background(lambda: client.get("/regions/tiny/coverage"))
@@ -114,7 +114,7 @@ def test_slow_work_beyond_the_pool_and_its_queue_is_503_with_retry_after(tiny_re
 def test_requests_beyond_the_concurrency_cap_are_503(tiny_regions_dir, problem, monkeypatch):
     release, started = threading.Event(), threading.Event()
     monkeypatch.setattr(coverage, "coverage_json", held_until(started, release))
-    app = create_app(Settings(regions_dir=tiny_regions_dir, max_concurrency=1))
+    app = create_app(Settings(regions_dir=tiny_regions_dir, allow_invalid=True, max_concurrency=1))
     with TestClient(app) as client:
         app.state.loader.thread.join()
         thread, _ = _in_background(lambda: client.get("/regions/tiny/coverage"))

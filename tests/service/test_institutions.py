@@ -98,3 +98,29 @@ def test_unknown_institution_is_404_with_the_closest_name(client, problem):
     body = problem(client.get(f"{URL}/{quote('华铺')}"), 404, field="institution", kind="unknown-institution")
     assert "华埠" in body["suggestions"]
     assert "did you mean" in body["detail"]
+
+
+@pytest.mark.parametrize(("q", "first"), [
+    ("华埠", "kh-huabu"),          # an alias, exactly
+    ("池淮", "kh-chihuai"),        # the start of a merged name 池淮(张湾)卫生院
+    ("张湾", "kh-chihuai"),        # inside it
+    ("KH-HUABU", "kh-huabu"),     # an id, any case
+])
+def test_q_completes_names_best_match_first(client, q, first):
+    body = client.get(URL, params={"q": q, "limit": 5}).json()
+    assert body["items"][0]["institution"]["id"] == first
+    for item in body["items"]:
+        inst = item["institution"]
+        assert any(q.casefold() in n.casefold() for n in (inst["id"], inst["name"], *inst["aliases"]))
+
+
+def test_q_ranks_exact_then_prefix_then_inside(client):
+    items = client.get(URL, params={"q": "开化县", "limit": 500}).json()["items"]
+    names = [e["institution"]["name"] for e in items]
+    prefixed = [n.startswith("开化县") for n in names]
+    assert prefixed == sorted(prefixed, reverse=True) and any(prefixed)
+
+
+def test_q_matching_nothing_is_an_empty_page(client):
+    body = client.get(URL, params={"q": "不存在的医院"}).json()
+    assert body == {"total": 0, "limit": 50, "offset": 0, "items": []}

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+from mednet.models import Role
 from mednet.places import data_dir
 from mednet.regions import load_region
 from service.app import create_app
@@ -53,7 +54,10 @@ def api_schema():
 #: Names that exist, per region, so that valid requests reach the answers behind the 404s.
 #: Quzhou has permanent capabilities only; Huzhou has visiting experts' sessions (dates matter there).
 REGIONS = {name: load_region(data_dir() / "regions" / f"{name}.json") for name in ("quzhou", "huzhou")}
-HOSPITALS = {name: [i.id for i in r.institutions if i.tier.is_hospital] for name, r in REGIONS.items()}
+#: Hospitals with a community of their own (lead or branch): a referral down without `home` goes there.
+HOSPITALS = {name: [i.id for i in r.institutions if i.tier.is_hospital
+                    and any(i.id in c.ids(Role.LEAD, Role.BRANCH) for c in r.communities)]
+             for name, r in REGIONS.items()}
 KNOWN: dict[str, dict[str, list[str]]] = {
     "institution": {name: [i.id for i in r.institutions[:40]] + [i.name for i in r.institutions[:5]]
                     for name, r in REGIONS.items()},

@@ -26,6 +26,7 @@ def router():
      "儿科", {"direction": "down", "home": "开化县中医院医共体"}),
     ({"origin": {"lat": 29.05, "lon": 118.4}, "specialty": "儿科", "when": "2026-03-02T09:00:00+08:00"},
      Point(lat=29.05, lon=118.4), "儿科", {"when": dt.datetime(2026, 3, 2, 9, tzinfo=CST)}),
+    ({"origin": "华埠", "specialty": "神经外科", "explain": "full"}, "华埠", "神经外科", {"explain": "full"}),
 ])
 def test_the_answer_is_the_librarys_referral(client, router, body, origin, specialty, options):
     response = client.post(URL, json=body)
@@ -95,6 +96,7 @@ def test_bad_coordinates_are_422_naming_the_field(client, problem, origin, field
     ({"when": "next tuesday"}, "when", "ISO 8601 date-time"),
     ({"when": "9999-12-31T23:59:59"}, "when", "in the years 2000–2100"),
     ({"home": "开化县中医院医共体"}, "home", "only used with direction='down'"),
+    ({"explain": "all"}, "explain", "'short' or 'full'"),
     ({"urgent": True}, "urgent", "is not a known field"),
 ])
 def test_bad_options_are_422_naming_the_field_and_rule(client, problem, extra, field, words):

@@ -14,17 +14,20 @@ def uvicorn_calls(monkeypatch):
     calls = []
     monkeypatch.setattr("uvicorn.run", lambda app, **options: calls.append((app, options)))
     monkeypatch.setenv("MEDNET_REGIONS_DIR", "restored after the test")
+    monkeypatch.setenv("MEDNET_ALLOW_INVALID", "restored after the test")
     return calls
 
 
 def test_serve_runs_the_app_factory_with_the_options(uvicorn_calls, tiny_regions_dir):
-    assert main(["serve", "--port", "8123", "--workers", "2", "--regions-dir", str(tiny_regions_dir)]) == 0
+    args = ["serve", "--port", "8123", "--workers", "2", "--regions-dir", str(tiny_regions_dir), "--allow-invalid"]
+    assert main(args) == 0
     [(app, options)] = uvicorn_calls
     assert app == "service.app:create_app"
     assert {k: options[k] for k in ("factory", "host", "port", "workers", "http", "server_header")} == {
         "factory": True, "host": "127.0.0.1", "port": 8123, "workers": 2, "http": "service.protocol:GuardedHttp",
         "server_header": False}
     assert os.environ["MEDNET_REGIONS_DIR"] == str(tiny_regions_dir.resolve())  # reaches every worker
+    assert os.environ["MEDNET_ALLOW_INVALID"] == "1"
 
 
 @pytest.mark.parametrize(("make", "words"), [

@@ -16,7 +16,7 @@ from service.bench import serving
 
 @pytest.fixture(scope="module")
 def server(tiny_regions_dir):
-    env = {"MEDNET_REGIONS_DIR": str(tiny_regions_dir), "MEDNET_HEADER_TIMEOUT_S": "0.5",
+    env = {"MEDNET_REGIONS_DIR": str(tiny_regions_dir), "MEDNET_ALLOW_INVALID": "1", "MEDNET_HEADER_TIMEOUT_S": "0.5",
            "MEDNET_BODY_TIMEOUT_S": "0.5", "MEDNET_MAX_HEADER_BYTES": "4096"}
     with serving(app="service.app:create_app", env=env) as (port, _):
         yield port
@@ -89,7 +89,7 @@ def test_ctrl_c_during_start_up_prints_no_traceback(tiny_regions_dir, tmp_path):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}  # a cold cache: the workers would compile
     mednet = [sys.executable, "-c", "import sys; from mednet.cli import main; sys.exit(main())"]
     serve = subprocess.Popen([*mednet, "serve", "--port", str(number), "--workers", "2",
-                              "--regions-dir", str(tiny_regions_dir)], env=env,
+                              "--regions-dir", str(tiny_regions_dir), "--allow-invalid"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60

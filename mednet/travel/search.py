@@ -1,0 +1,161 @@
+"""Searches on a travel layer: each centre's nearest capable institution, and every pair within a limit.
+
+Both cost pairs with ``TravelLayer.costs`` only, and look at few of them.
+The default model costs a pair at least ``per_km`` × its great-circle km
+(km = great circle × circuity; minutes = km ÷ the speed of the pair's
+terrain, never less than km ÷ the fastest of those speeds), so candidates
+come from a k-d tree (:func:`mednet.geo.k_nearest`, :func:`mednet.geo.pairs_within`),
+nearest first, until the next great-circle distance can no longer beat the
+best cost found. Pairs the imported tables give (road network, OD tables)
+can be anything and are always costed. The answers equal an exhaustive
+search over every pair (the tests check it).
+
+    >>> from mednet.travel import load_travel
+    >>> layer = load_travel("quzhou")
+    >>> capable = np.flatnonzero([i.tier == "county_hospital" for i in layer.region.institutions])
+    >>> nearest, minutes = nearest_by_cost(layer, [layer.row("齐溪")], capable, cost="minutes")
+    >>> layer.ids[nearest[0]], round(float(minutes[0]), 1)
+    ('kh-people', 65.4)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from mednet.geo import k_nearest, pairs_within, point_tree
+from mednet.travel.layer import Cost, TravelLayer, check_cost
+
+#: Candidates looked at first for each centre (doubled for the centres not yet settled).
+FIRST_K = 2
+#: Shaves the bound so that rounding in the tree's km never prunes a pair of equal cost.
+BOUND_SLACK = 1 - 1e-9
+
+
+def nearest_capable(cost: np.ndarray, demand: np.ndarray, capable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each demand row of a dense cost matrix, the capable column of least cost (-1, inf where none).
+
+    >>> cost = np.array([[0, 5, 3], [5, 0, 9], [3, 9, 0.]])
+    >>> nearest_capable(cost, np.array([0, 1]), np.array([False, True, True]))
+    (array([2, 1]), array([3., 0.]))
+    """
+    columns = np.flatnonzero(capable)
+    return nearest_in(cost[np.ix_(demand, columns)], columns)
+
+
+def nearest_in(block: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The array core: for each row of a (demand × capable) cost block, the least-cost column (first of ties).
+
+    ``columns`` names the block's columns: one array for every row, or one
+    row of names per block row.
+    """
+    if block.shape[1] == 0:
+        return np.full(block.shape[0], -1, dtype=np.int64), np.full(block.shape[0], np.inf)
+    best = np.argmin(block, axis=1)
+    value = block[np.arange(block.shape[0]), best]
+    names = columns[best] if columns.ndim == 1 else columns[np.arange(block.shape[0]), best]
+    return np.where(np.isfinite(value), names, -1).astype(np.int64), value
+
+
+def per_km(layer: TravelLayer, cost: Cost) -> float:
+    """The least cost the default model gives one great-circle km (a lower bound on every pair it costs)."""
+    if cost == "km":
+        return layer.circuity * BOUND_SLACK
+    return layer.circuity / float(layer.unknown_kmh.max()) * 60.0 * BOUND_SLACK
+
+
+def imported_pairs(layer: TravelLayer, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs the imported tables give from ``rows`` to ``columns``: (position in rows, position in columns)."""
+    empty = np.empty(0, dtype=np.int64)
+    if not len(layer.pair_key) or not len(rows) or not len(columns):
+        return empty, empty
+    origin, destination = np.divmod(layer.pair_key, layer.n)
+    row_at, column_at = _positions(layer.n, rows), _positions(layer.n, columns)
+    keep = (row_at[origin] >= 0) & (column_at[destination] >= 0)
+    return row_at[origin[keep]], column_at[destination[keep]]
+
+
+def nearest_by_cost(layer: TravelLayer, rows: ArrayLike, columns: ArrayLike, *, cost: Cost
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``rows`` (layer rows, from), the least-cost of ``columns`` (layer rows, to) by ``cost``.
+
+    Returns the nearest's layer row (-1 where none is reachable) and its
+    cost (``inf`` there). A row that is itself among ``columns`` is its own
+    nearest at 0; otherwise ties go to the column listed first, as
+    :func:`nearest_in` over every pair would answer.
+    """
+    cost = check_cost(cost)
+    rows, columns = np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64)
+    nearest, value = np.full(len(rows), -1, dtype=np.int64), np.full(len(rows), np.inf)
+    if not len(rows) or not len(columns):
+        return nearest, value
+    own = _positions(layer.n, columns)[rows] >= 0
+    nearest[own], value[own] = rows[own], 0.0
+    todo = np.flatnonzero(~own)
+    # imported pairs (any cost at all): costed once, each a candidate of its row
+    extra_row, extra_col = imported_pairs(layer, rows[todo], columns)
+    extra_value = getattr(layer.costs(rows[todo][extra_row], columns[extra_col]), cost)
+    tree = point_tree(lat=layer.lat[columns], lon=layer.lon[columns])
+    bound, k = per_km(layer, cost), min(FIRST_K, len(columns))
+    pending = np.arange(len(todo))
+    while len(pending):
+        r = rows[todo[pending]]
+        found, gc_km = k_nearest(tree, lat=layer.lat[r], lon=layer.lon[r], k=k)
+        candidates = np.sort(found, axis=1)  # positions in columns: ties go to the one listed first
+        block = getattr(layer.costs(r[:, None], columns[candidates]), cost)
+        best_col, best = nearest_in(block, candidates)
+        if len(extra_row):
+            local = _positions(len(todo), pending)[extra_row]
+            mine = local >= 0
+            best_col, best = _least(
+                np.concatenate((np.arange(len(pending)), local[mine])),
+                np.concatenate((best, extra_value[mine])),
+                np.concatenate((best_col, extra_col[mine])),
+                len(pending),
+            )
+        settled = (k >= len(columns)) | (gc_km[:, -1] * bound > best)
+        done = todo[pending[settled]]
+        reached = best_col[settled] >= 0
+        nearest[done[reached]] = columns[best_col[settled][reached]]
+        value[done] = best[settled]
+        pending, k = pending[~settled], min(2 * k, len(columns))
+    return nearest, value
+
+
+def within_cost(layer: TravelLayer, rows: ArrayLike, columns: ArrayLike, *, cost: Cost, limit: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair from ``rows`` to ``columns`` (layer rows) whose ``cost`` is at most ``limit``.
+
+    Returns (position in rows, position in columns, cost), sorted by row
+    then column; unreachable pairs are never within.
+    """
+    cost = check_cost(cost)
+    rows, columns = np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64)
+    tree = point_tree(lat=layer.lat[columns], lon=layer.lon[columns])
+    ball_row, ball_col = pairs_within(tree, lat=layer.lat[rows], lon=layer.lon[rows],
+                                      max_km=limit / per_km(layer, cost))
+    extra_row, extra_col = imported_pairs(layer, rows, columns)
+    key = np.unique(np.concatenate((ball_row, extra_row)) * len(columns) + np.concatenate((ball_col, extra_col)))
+    at_row, at_col = np.divmod(key, max(len(columns), 1))
+    values = getattr(layer.costs(rows[at_row], columns[at_col]), cost)
+    keep = values <= limit
+    return at_row[keep], at_col[keep], values[keep]
+
+
+def _positions(n: int, rows: np.ndarray) -> np.ndarray:
+    """Position of each of ``n`` rows in ``rows`` (-1: not there)."""
+    at = np.full(n, -1, dtype=np.int64)
+    at[rows] = np.arange(len(rows))
+    return at
+
+
+def _least(group: np.ndarray, value: np.ndarray, column: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group, the (column, value) of least value, then least column (-1, inf where none is finite)."""
+    order = np.lexsort((column, value, group))
+    group, value, column = group[order], value[order], column[order]
+    first = np.ones(len(group), dtype=bool)
+    first[1:] = group[1:] != group[:-1]
+    best_col, best = np.full(groups, -1, dtype=np.int64), np.full(groups, np.inf)
+    best_col[group[first]], best[group[first]] = column[first], value[first]
+    best_col[~np.isfinite(best)] = -1
+    return best_col, best
