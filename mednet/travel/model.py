@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -37,24 +37,6 @@ from mednet.models import Frozen, Identifier, Latitude, Longitude, Source, Sourc
 
 #: Road classes of the speed table: OSM ``highway=*`` values a car may drive, and
 #: ``unknown`` for a pair with no road data (a straight line times the circuity).
-ROAD_CLASSES: tuple[str, ...] = (
-    "motorway",
-    "motorway_link",
-    "trunk",
-    "trunk_link",
-    "primary",
-    "primary_link",
-    "secondary",
-    "secondary_link",
-    "tertiary",
-    "tertiary_link",
-    "unclassified",
-    "residential",
-    "living_street",
-    "service",
-    "road",
-    "unknown",
-)
 RoadClass = Literal[
     "motorway",
     "motorway_link",
@@ -73,9 +55,10 @@ RoadClass = Literal[
     "road",
     "unknown",
 ]
+ROAD_CLASSES: tuple[str, ...] = get_args(RoadClass)
 #: Terrain classes, from the easiest to the roughest.
-TERRAINS: tuple[str, ...] = ("plain", "hilly", "mountain")
 Terrain = Literal["plain", "hilly", "mountain"]
+TERRAINS: tuple[str, ...] = get_args(Terrain)
 
 
 class _Sourced(Frozen):
