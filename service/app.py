@@ -1,9 +1,11 @@
 """The FastAPI application: ``create_app()`` and its lifespan.
 
-Nothing happens at import time: the settings are read and the region
-files checked when the app starts (its lifespan); the routers are then
-built in the background (``app.state.loader``, see :mod:`service.deps`) and
-kept read-only, while the service already answers ``/ready`` with 503.
+Nothing happens at import time: the settings are read when the app is
+created; the region files are read and the routers built in the background
+when it starts (``app.state.loader``, see :mod:`service.deps`) and kept
+read-only, while the service already answers ``/ready`` with 503. ``mednet
+serve`` builds them once before forking its workers instead (see
+:mod:`service.server`).
 The referral ledger's database is opened (created or migrated) at start
 too, before the first request (``app.state.ledger``).
 
@@ -23,7 +25,7 @@ from fastapi import FastAPI
 
 from mednet import __version__
 from service.config import Settings, get_settings
-from service.deps import LoadedRegions, RegionLoader, open_ledger, read_regions, require_key_for_reads
+from service.deps import LoadedRegions, RegionLoader, open_ledger, require_key_for_reads
 from service.docs import include_docs
 from service.errors import install_error_handlers
 from service.heavy import HeavyWork
@@ -52,13 +54,15 @@ arrived → completed → sent home) for desks signed in with an API key (`Autho
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     folder = settings.region_folder()
-    loader = RegionLoader(read_regions(folder), folder=folder, allow_invalid=settings.allow_invalid)
-    # The ledger's database is created or migrated before any request; the ledger sees the regions once built.
+    loader: RegionLoader = app.state.preloaded or RegionLoader(folder=folder, allow_invalid=settings.allow_invalid)
+    # The ledger's database is created or migrated before any request (in each worker: a connection is never
+    # shared across a fork); the ledger sees the regions once built.
     app.state.ledger = ledger = open_ledger(settings, LoadedRegions(loader))
-    app.state.loader = loader.start()
+    app.state.loader = loader if loader.regions is not None else loader.start()
     app.state.heavy = HeavyWork(threads=settings.heavy_threads, queue=settings.heavy_queue,
                                 cache_entries=settings.heavy_cache_entries)
-    logger.info("checked the region files of %s; building the routers in the background", folder)
+    if loader.regions is None:
+        logger.info("reading the region files of %s and building the routers in the background", folder)
     try:
         yield
     finally:
@@ -69,13 +73,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.loader = app.state.ledger = None
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The service, serving the regions of ``settings.regions_dir`` (default: from the environment)."""
+def create_app(settings: Settings | None = None, *, regions: RegionLoader | None = None) -> FastAPI:
+    """The service, serving the regions of ``settings.regions_dir`` (default: from the environment).
+
+    ``regions``: a loader already built (``mednet serve`` builds it once before forking its workers); by
+    default the regions are read and built in the background when the app starts.
+    """
     app = FastAPI(
         title="mednet referral desk", version=__version__, description=DESCRIPTION, lifespan=lifespan,
         docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings = settings or get_settings()
+    app.state.preloaded = regions
     app.state.metrics = metrics = Metrics()
     install_error_handlers(app)
     if settings.reads_need_key:  # inside the guard (added last, so outermost): its answers get the same headers

@@ -1,6 +1,6 @@
 """HTTP load: the referral route endpoint beside trivial endpoints of the same app, on loopback only.
 
-``run`` starts the service (uvicorn, one worker, no access log) on a free
+``run`` starts the service (``mednet serve``'s server, one worker, no access log) on a free
 127.0.0.1 port in a subprocess, waits for ``/ready``, and drives it from a
 second process: a bounded load generator (asyncio on uvloop, plain HTTP/1.1
 keep-alive, 32 connections, a fixed number of requests and a time cap). It
@@ -38,7 +38,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import uvicorn
+from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -46,6 +46,8 @@ from starlette.routing import Route
 from mednet.bench import BenchRow
 from mednet.bench.local import cpu_seconds, free_port, wait_ready
 from service.app import create_app
+from service.config import Settings
+from service.deps import RegionLoader
 
 AREA = "http"
 REGION = "quzhou"
@@ -86,14 +88,14 @@ class Load:
 # --------------------------------------------------------------------------- the app under test
 
 
-def bench_app():
-    """The service's app plus the same-I/O reference endpoint (uvicorn factory, benchmark only).
+def bench_app(settings: Settings | None = None, *, regions: RegionLoader | None = None) -> FastAPI:
+    """The service's app plus the same-I/O reference endpoint (benchmark only).
 
     ``PUT`` stores the answer; ``POST`` reads its body and answers it. The
     endpoint is a plain request → response function placed first, as the
     route endpoint is (see :mod:`service.fastpath`).
     """
-    app = create_app()
+    app = create_app(settings, regions=regions)
     answer = [b"{}"]
 
     async def same_io(request: Request) -> Response:
@@ -131,14 +133,15 @@ def serving(*, app: str = "service.bench:bench_app", workers: int = 1, env: dict
 
 
 def start_up(workers: int, cache_dir: str | None) -> tuple[float, float]:
-    """(seconds to the first answer, seconds until every worker is ready) of ``mednet serve``'s app with the
-    routing kernel's numba cache in ``cache_dir`` (empty: a cold start that compiles; None: numba's default)."""
-    with tempfile.TemporaryFile("w+") as log:
+    """(seconds to the first answer, seconds until every worker is ready) of ``mednet serve`` with the routing
+    kernel's numba cache in ``cache_dir`` (empty: a cold start that compiles; None: numba's default)."""
+    with tempfile.TemporaryFile("w+") as log, tempfile.TemporaryDirectory(prefix="mednet-data-") as data:
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-m", "service.bench", "serve", "service.app:create_app", str(port), str(workers)],
+            [sys.executable, "-m", "mednet.cli", "serve", "--port", str(port), "--workers", str(workers),
+             "--no-access-log", "--data-dir", data],
             stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, "MEDNET_ACCESS_LOG": "false", **({"NUMBA_CACHE_DIR": cache_dir} if cache_dir else {})},
+            env={**os.environ, **({"NUMBA_CACHE_DIR": cache_dir} if cache_dir else {})},
         )
         try:
             return wait_ready(port, server, log, workers=workers)
@@ -216,11 +219,12 @@ async def _generate(job: dict) -> dict:
 
 def _main() -> None:
     if sys.argv[1:2] == ["serve"]:  # python -m service.bench serve APP PORT WORKERS
-        from service.server import uvicorn_options
+        from uvicorn.importer import import_from_string
 
-        app, port, workers = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-        uvicorn.run(app, **uvicorn_options(host="127.0.0.1", port=port, workers=workers) | {"log_level": "warning"})
-        return
+        from service.server import serve
+
+        app, port, workers = import_from_string(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+        sys.exit(serve(host="127.0.0.1", port=port, workers=workers, app_factory=app, log_level="warning"))
     job = json.loads(sys.stdin.read())
     try:
         import uvloop

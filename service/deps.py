@@ -38,13 +38,7 @@ from mednet.ledger import ApiKey, Ledger, authenticate, open_ledger_engine
 from mednet.ledger.keys import recent_key
 from mednet.models import Institution, Region
 from mednet.travel.layer import travel_path
-from mednet.validate import (
-    CommunitySummary,
-    load_valid_regions,
-    require_valid,
-    summarize_communities,
-    validate_membership,
-)
+from mednet.validate import CommunitySummary, RegionFolder, read_region_folder, refusal_lines, summarize_communities
 from service.config import Settings
 from service.limits import NAME_MAX_CHARS, NAME_PATTERN
 
@@ -100,16 +94,10 @@ class ServedRegion:
         return self.router.net
 
 
-def read_regions(folder: Path) -> dict[str, Region]:
-    """Every region file in ``folder``, read and checked (fast); raises naming every broken file and every
-    file whose name is not its region's id. Validation waits for the loader."""
-    return load_valid_regions(folder, allow_invalid=True)
-
-
 @contextmanager
 def compile_lock() -> Iterator[None]:
-    """Held while compiling the routing kernel: with several workers, the first compiles it and writes
-    numba's on-disk cache, the others wait and then load it (instead of each compiling its own)."""
+    """Held while compiling the routing kernel: when several servers start at once (or an app is created without
+    ``mednet serve``), the first compiles it and writes numba's on-disk cache, the others wait and then load it."""
     with open(Path(tempfile.gettempdir()) / "mednet-kernel.lock", "a+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
@@ -119,63 +107,104 @@ def compile_lock() -> Iterator[None]:
 
 
 class RegionLoader:
-    """Compiles the routing kernel and builds each region's router in a background thread.
+    """Reads and validates the region files, compiles the routing kernel and builds each region's router.
 
-    ``regions`` is None until done; ``error`` says why it failed, if it did: a region whose validation has
-    errors is not served unless ``allow_invalid``.
+    ``start()`` does it in a background thread (an app started on its own); ``mednet serve`` calls
+    :meth:`read` and :meth:`build` in its parent process before forking the workers. ``regions`` is None
+    until built; then it holds the valid regions, and with ``allow_invalid`` the invalid ones too (their error
+    codes in ``invalid``). Files not served are in ``refused`` (file name → one line per error code);
+    ``error`` says why loading failed as a whole, if it did.
     """
 
-    def __init__(self, regions: dict[str, Region], *, folder: Path, allow_invalid: bool = False) -> None:
-        self.pending, self.folder, self.allow_invalid = regions, folder, allow_invalid
+    def __init__(self, *, folder: Path, allow_invalid: bool = False) -> None:
+        self.folder, self.allow_invalid = folder, allow_invalid
         self.regions: dict[str, ServedRegion] | None = None
+        self.invalid: dict[str, tuple[str, ...]] = {}
+        self.refused: dict[str, list[str]] = {}
         self.error: str | None = None
         self.thread = threading.Thread(target=self._load, name="mednet-loader", daemon=True)
+        self._pending: dict[str, Region] = {}
 
     def start(self) -> RegionLoader:
         self.thread.start()
         return self
 
-    def _load(self) -> None:
-        start = time.perf_counter()
-        try:
-            from mednet.routing import warm_up
+    def read(self) -> RegionFolder:
+        """Read and validate every file; keep what will be served and say what is refused."""
+        folder = read_region_folder(self.folder)
+        self._pending = folder.usable(allow_invalid=self.allow_invalid)
+        self.refused = {f"{name}.json": refusal_lines(err)
+                        for name, err in folder.refused(allow_invalid=self.allow_invalid).items()}
+        self.invalid = {name: err.codes for name, (_, err) in folder.invalid.items()} if self.allow_invalid else {}
+        return folder
 
-            for name, region in self.pending.items() if not self.allow_invalid else ():
-                require_valid(validate_membership(region, file=self.folder / f"{name}.json"))
-            with compile_lock():
-                warm_up()  # compile the routing kernel now (or load it from numba's cache), not on a referral
-            regions = {name: ServedRegion.from_region(region) for name, region in self.pending.items()}
-            for name, served in regions.items():
-                beside = travel_path(self.folder / f"{name}.json")
-                served.travel_file = beside if beside.exists() else None
-        except Exception as err:
-            self.error = f"{type(err).__name__}: {err}"
-            logger.error("could not load the regions of %s: %s", self.folder, self.error)
-            return
+    def log_refusals(self) -> None:
+        """Log the files not served and the regions served despite their errors."""
+        for file, lines in self.refused.items():
+            logger.error("not serving %s: %s", self.folder / file, "; ".join(lines))
+        for name, codes in self.invalid.items():
+            logger.warning("serving %s despite its validation errors (allow_invalid): %s", name, ", ".join(codes))
+
+    def build(self) -> dict[str, ServedRegion]:
+        """Compile the kernel (or load it from numba's cache) and build the routers of the regions read."""
+        from mednet.routing import warm_up
+
+        start = time.perf_counter()
+        with compile_lock():
+            warm_up()  # compile the routing kernel now (or load it from numba's cache), not on a referral
+        regions = {name: ServedRegion.from_region(region) for name, region in self._pending.items()}
+        for name, served in regions.items():
+            beside = travel_path(self.folder / f"{name}.json")
+            served.travel_file = beside if beside.exists() else None
         # The regions stay for the life of the process: move them out of the garbage collector's sight, so that
         # its full collections (which requests' allocations trigger) do not walk hundreds of thousands of objects.
         gc.collect()
         gc.freeze()
-        self.regions = regions
+        self.regions, self._pending = regions, {}
         logger.info("ready: %d region(s) from %s in %.2f s: %s", len(regions), self.folder,
                     time.perf_counter() - start, ", ".join(regions) or "none")
+        return regions
+
+    def _load(self) -> None:
+        try:
+            self.read()
+            self.log_refusals()
+            self.build()
+        except Exception as err:
+            self.error = f"{type(err).__name__}: {err}"
+            logger.error("could not load the regions of %s: %s", self.folder, self.error)
 
 
 def served_regions(conn: HTTPConnection) -> dict[str, ServedRegion]:
-    """The loaded regions; 503 with ``Retry-After`` while they are loading (or if loading failed)."""
+    """The loaded regions; 503 with ``Retry-After`` while they are loading, 503 without it if none could be
+    loaded (every file refused, or loading failed)."""
     loader: RegionLoader | None = getattr(conn.app.state, "loader", None)
     regions = None if loader is None else loader.regions
-    if regions is None:
-        why = "regions are loading; retry shortly" if loader is None or loader.error is None else (
-            f"regions could not be loaded ({loader.error})")
-        raise HTTPException(503, why, headers={"Retry-After": "1"})
+    if loader is None or (regions is None and loader.error is None):
+        raise HTTPException(503, "regions are loading; retry shortly", headers={"Retry-After": "1"})
+    if loader.error is not None:
+        raise HTTPException(503, f"regions could not be loaded ({loader.error})")
+    if not regions:
+        raise HTTPException(503, "no region can be served: " + refused_text(loader.refused))
     return regions
+
+
+def refused_text(refused: Mapping[str, list[str]]) -> str:
+    """The refused files and why, on one line.
+
+    >>> refused_text({"a.json": ["[lead-count] x", "[unknown-id] y"]})
+    'a.json: [lead-count] x; [unknown-id] y'
+    """
+    return " | ".join(f"{file}: {'; '.join(lines)}" for file, lines in refused.items()) or "no region files"
 
 
 def find_region(conn: HTTPConnection, region: str) -> ServedRegion:
     """A loaded region by id; :class:`UnknownRegion` (→ 404) with the closest ids."""
     regions = served_regions(conn)
     found = regions.get(region)
+    refused = conn.app.state.loader.refused.get(f"{region}.json")
+    if found is None and refused is not None:
+        raise HTTPException(503, f"the region file {region}.json is not served: {'; '.join(refused)}")
     if found is None:
         raise UnknownRegion(region, known=list(regions), where="this service")
     return found

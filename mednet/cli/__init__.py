@@ -37,11 +37,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"mednet: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or of ``only`` one (its module alone imported: ``mednet serve`` binds
+    its port without waiting for the other commands' imports)."""
     parser = _Parser(prog="mednet", description="Route referrals and plan coverage in China's medical communities.")
     parser.add_argument("--version", action="version", version=f"mednet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    for name in (only,) if only in COMMANDS else COMMANDS:
         try:
             module = importlib.import_module(f"mednet.cli.{MODULES.get(name, name)}")
         except ModuleNotFoundError as err:
@@ -53,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)

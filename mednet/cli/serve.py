@@ -1,14 +1,18 @@
 """``mednet serve [--host 127.0.0.1] [--port 8000] [--workers N] [--regions-dir DIR]``.
 
-Runs the referral-desk HTTP service (the FastAPI app in ``service/``) under
-uvicorn. The referral ledger is a SQLite file in the data folder, or the
-PostgreSQL database of ``--database-url``, created or migrated as each
-worker starts. The port answers at once (``/ready`` is 503 until every
-worker has built its routers); the interactive OpenAPI document is at
-``http://HOST:PORT/docs``. Every broken region file, every region whose
-validation has errors (unless ``--allow-invalid``) and every file whose
-name is not its region's id are reported before the server starts (exit 2).
-Limits and timeouts come from ``MEDNET_*`` settings.
+Runs the referral-desk HTTP service (the FastAPI app in ``service/``): a
+pre-fork server over uvicorn. The port answers at once (``/ready`` 503 with
+Retry-After while loading); the regions are read, validated and built and
+the routing kernel compiled once, then the workers are forked and share all
+of it. Every broken region file, every region whose validation has errors
+and every file whose name is not its region's id are reported, one line per
+file and error code, and the server does not start (exit 2); with
+``--allow-invalid`` it serves the valid regions and the invalid ones
+(marked), and lists the files it cannot read in ``/ready``. The referral
+ledger is a SQLite file in the data folder, or the PostgreSQL database of
+``--database-url``, created or migrated before the workers start. The
+interactive OpenAPI document is at ``http://HOST:PORT/docs``. Limits and
+timeouts come from ``MEDNET_*`` settings.
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ from mednet.cli import add_allow_invalid, positive_int
 from mednet.cli.ledger_options import add_database_options
 from mednet.errors import InvalidRequest, MissingExtra
 from mednet.regions import list_regions, regions_dir
-from mednet.validate import load_valid_regions
 
 
 def port_number(text: str) -> int:
@@ -38,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 for every interface)")
     p.add_argument("--port", type=port_number, default=8000, help="TCP port (default: 8000)")
     p.add_argument("--workers", type=positive_int, default=1,
-                   help="worker processes, each holding every region (default: 1)")
+                   help="worker processes, forked after the regions are built and sharing them (default: 1)")
     p.add_argument("--regions-dir", type=Path, metavar="DIR",
                    help="folder of region files (default: $MEDNET_REGIONS_DIR or the bundled data/regions)")
     add_database_options(p)
@@ -47,14 +50,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def check_regions_dir(folder: Path, *, allow_invalid: bool = False) -> list[str]:
-    """The region ids in ``folder``, each file loaded and validated once to fail early, every problem at once."""
+def check_regions_dir(folder: Path) -> list[str]:
+    """The region ids in ``folder`` (the files are read and validated by the server, once, after it binds)."""
     if not folder.is_dir():
         raise InvalidRequest("--regions-dir", str(folder), "must be an existing folder of region files")
     names = list_regions(folder)
     if not names:
         raise InvalidRequest("--regions-dir", str(folder), "must hold at least one region file (<id>.json)")
-    return list(load_valid_regions(folder, allow_invalid=allow_invalid))
+    return names
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as err:
         raise MissingExtra(module=err.name or "the service", extra="service") from None
     folder = (args.regions_dir or regions_dir()).resolve()
-    check_regions_dir(folder, allow_invalid=args.allow_invalid)
-    # Workers are separate processes that build their own settings: the environment carries them.
+    check_regions_dir(folder)
+    # The server reads its settings from the environment (as an app started without the CLI does).
     os.environ["MEDNET_REGIONS_DIR"] = str(folder)
     if args.database_url:
         os.environ["MEDNET_DATABASE_URL"] = args.database_url
@@ -73,5 +76,4 @@ def run(args: argparse.Namespace) -> int:
     os.environ["MEDNET_ALLOW_INVALID"] = "1" if args.allow_invalid else "0"
     if args.no_access_log:
         os.environ["MEDNET_ACCESS_LOG"] = "false"
-    serve(host=args.host, port=args.port, workers=args.workers)
-    return 0
+    return serve(host=args.host, port=args.port, workers=args.workers)

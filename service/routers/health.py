@@ -22,8 +22,14 @@ class Health(BaseModel):
 
 class Readiness(BaseModel):
     status: Literal["ready"] = "ready"
-    regions: list[str]
+    regions: list[str] = Field(description="the regions served")
     worker: int = Field(description="process id of the worker that answered (one of `--workers`)")
+    invalid: dict[str, list[str]] = Field(
+        default_factory=dict, description="regions served although their validation has errors (allow_invalid), "
+        "with the error codes (`mednet validate` lists them all)")
+    refused: dict[str, list[str]] = Field(
+        default_factory=dict, description="region files not served, each with one line per error code: "
+        "unreadable, named other than their region's id, or with validation errors (unless allow_invalid)")
 
 
 @router.get("/health", response_model=Health)
@@ -34,8 +40,12 @@ async def health() -> dict[str, str]:
 
 @router.get("/ready", response_model=Readiness, responses=problem_responses(503))
 async def ready(request: Request) -> Readiness:
-    """Readiness: 200 with the region ids once every region is loaded; 503 with `Retry-After` while they load."""
-    return Readiness(regions=list(served_regions(request)), worker=os.getpid())
+    """Readiness: 200 with the regions served once loaded, and the region files refused (with why);
+    503 with `Retry-After` while they load, 503 without it when no region can be served."""
+    regions = served_regions(request)
+    loader = request.app.state.loader
+    return Readiness(regions=list(regions), worker=os.getpid(),
+                     invalid={name: list(codes) for name, codes in loader.invalid.items()}, refused=loader.refused)
 
 
 @router.get("/metrics", response_class=Response, responses={200: {

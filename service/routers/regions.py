@@ -29,26 +29,30 @@ class RegionSummary(BaseModel):
     counties: list[str] = Field(description="counties/districts its institutions stand in")
     communities: list[CommunitySummary]
     sources: dict[str, Source] = Field(description="every source its facts cite, by key")
+    validation_errors: list[str] = Field(
+        default_factory=list, description="error codes of its validation when served despite them (allow_invalid; "
+        "`mednet validate` lists them all); empty for a valid region. Region files not served are listed by "
+        "`GET /ready` (`refused`)")
 
 
-def summarize_region(served: ServedRegion) -> RegionSummary:
+def summarize_region(served: ServedRegion, invalid: dict[str, tuple[str, ...]]) -> RegionSummary:
     region = served.region
     tiers = Counter(i.tier for i in region.institutions)
     return RegionSummary(
         id=region.id, name=region.name, description=region.description, synthetic=region.synthetic,
         institution_count=len(region.institutions), tiers={t: tiers[t] for t in Tier if tiers[t]},
         counties=sorted({i.county for i in region.institutions}), communities=list(served.communities),
-        sources=region.sources,
+        sources=region.sources, validation_errors=list(invalid.get(region.id, ())),
     )
 
 
 @router.get("", response_model=list[RegionSummary])
 async def list_regions(request: Request) -> list[RegionSummary]:
-    """Every region this service holds, summarised."""
-    return [summarize_region(served) for served in served_regions(request).values()]
+    """Every region this service holds, summarised (those served despite validation errors say so)."""
+    return [summarize_region(served, request.app.state.loader.invalid) for served in served_regions(request).values()]
 
 
-@router.get("/{region}", response_model=RegionSummary, responses=problem_responses(404))
-async def get_region(served: RegionDep) -> RegionSummary:
+@router.get("/{region}", response_model=RegionSummary, responses=problem_responses(404, 503))
+async def get_region(request: Request, served: RegionDep) -> RegionSummary:
     """One region: counts by tier, its communities (lead, member count, partners) and sources."""
-    return summarize_region(served)
+    return summarize_region(served, request.app.state.loader.invalid)

@@ -1,9 +1,7 @@
 import json
-
-import pytest
+import shutil
 from fastapi.testclient import TestClient
 
-from mednet.errors import RegionDataError
 from service.app import create_app
 from service.config import Settings, get_settings
 from service.deps import compile_lock
@@ -38,10 +36,14 @@ def test_regions_dir_comes_from_the_environment(tiny_regions_dir, monkeypatch):
         get_settings.cache_clear()
 
 
-def test_a_broken_region_file_stops_the_start(tmp_path):
+def test_a_broken_region_file_is_refused_saying_why(tiny_regions_dir, tmp_path):
+    shutil.copy(tiny_regions_dir / "tiny.json", tmp_path / "tiny.json")
     (tmp_path / "broken.json").write_text(json.dumps({"id": "broken", "institutions": []}), encoding="utf-8")
-    with pytest.raises(RegionDataError, match=r"broken\.json"), TestClient(create_app(Settings(regions_dir=tmp_path))):
-        pass
+    with TestClient(app := create_app(Settings(regions_dir=tmp_path, allow_invalid=True))) as client:
+        app.state.loader.thread.join()
+        ready = client.get("/ready").json()
+    assert ready["regions"] == ["tiny"] and ready["invalid"] == {"tiny": ["duplicate-name"]}
+    assert list(ready["refused"]) == ["broken.json"] and ready["refused"]["broken.json"][0].startswith("[unreadable]")
 
 
 def test_an_ambiguous_institution_name_is_422_listing_the_ids(tiny_regions_dir, problem):

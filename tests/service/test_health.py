@@ -16,7 +16,7 @@ def test_ready_lists_the_loaded_regions(client):
     response = client.get("/ready")
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "regions": list_regions(data_dir() / "regions"),
-                               "worker": os.getpid()}
+                               "worker": os.getpid(), "invalid": {}, "refused": {}}
 
 
 def test_not_ready_before_the_regions_are_loaded(problem):
