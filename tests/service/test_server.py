@@ -7,10 +7,13 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
+from mednet.bench.local import free_port, ready_worker, wait_ready
 from service.bench import serving
 
 
@@ -108,3 +111,81 @@ def test_ctrl_c_during_start_up_prints_no_traceback(tiny_regions_dir, tmp_path):
             serve.wait()
     assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
     assert serve.returncode in (0, 130), output
+
+
+def ready_workers(port: int, want: int, *, timeout_s: float = 60) -> set[int]:
+    """The pids of ``want`` distinct workers answering ``/ready`` 200."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + timeout_s
+    while len(seen) < want and time.monotonic() < deadline:
+        status, worker = ready_worker(port)
+        if worker is not None:
+            seen.add(worker)
+    assert len(seen) >= want, seen
+    return seen
+
+
+def test_workers_share_what_the_parent_built_are_replaced_and_stop_on_sigterm(tiny_regions_dir):
+    env = {"MEDNET_REGIONS_DIR": str(tiny_regions_dir), "MEDNET_ALLOW_INVALID": "1"}
+    with serving(app="service.app:create_app", workers=2, env=env) as (port, server):
+        first = ready_workers(port, 2)
+        assert all(Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[1] == str(server.pid)
+                   for pid in first)  # forked by the server process
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (ready_workers(port, 2) - first):
+            time.sleep(0.1)
+        now = ready_workers(port, 2)
+        assert victim not in now and len(now - first) >= 1  # replaced, ready at once
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+        for pid in now:
+            assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[1][:3]
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_the_port_answers_while_the_parent_loads(tiny_regions_dir, tmp_path):
+    """Before any worker exists, the parent answers: /health 200, anything else 503 with Retry-After."""
+    env = {"MEDNET_REGIONS_DIR": str(tiny_regions_dir), "MEDNET_ALLOW_INVALID": "1",
+           "NUMBA_CACHE_DIR": str(tmp_path)}  # a cold cache: the parent compiles the kernel for seconds
+    with serving(app="service.app:create_app", env=env, wait=False) as (port, server):
+        deadline = time.monotonic() + 60
+        while ready_worker(port)[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        answer = exchange(port, b"POST /regions/tiny/routes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                b"Content-Length: 2\r\n\r\n{}")
+        head = answer.partition(b"\r\n\r\n")[0].lower()
+        status, body = status_and_body(answer)
+        assert status == 503 and body["type"] == "urn:mednet:problem:not-ready" and b"retry-after: 1" in head
+        assert exchange(port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 200")
+        workers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == server.pid]
+        assert workers == []  # still loading in the parent: nothing forked yet
+        ready_workers(port, 1, timeout_s=120)
+
+
+def _ppid(proc: Path) -> int | None:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None
+
+
+def test_the_kernel_and_regions_are_built_once_for_every_worker(tiny_regions_dir):
+    env = {"MEDNET_REGIONS_DIR": str(tiny_regions_dir), "MEDNET_ALLOW_INVALID": "1"}
+    with tempfile.TemporaryFile("w+") as log:
+        port = free_port()
+        server = subprocess.Popen([sys.executable, "-m", "mednet.cli", "serve", "--port", str(port), "--workers", "2",
+                                   "--regions-dir", str(tiny_regions_dir), "--allow-invalid", "--no-access-log"],
+                                  stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
+        try:
+            wait_ready(port, server, log, workers=2)
+        finally:
+            server.send_signal(signal.SIGINT)
+            code = server.wait(timeout=60)
+        log.seek(0)
+        output = log.read()
+    assert output.count("ready: 1 region(s)") == 1, output  # built by the parent only
+    assert output.count("Application startup complete") == 2 and "Traceback" not in output
+    assert code in (0, 130), output
