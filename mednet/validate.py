@@ -57,7 +57,7 @@ from mednet.errors import InvalidRegion, RegionDataError, UnknownRegion
 from mednet.geo import haversine_km
 from mednet.models import Region, Role
 from mednet.places import county_townships
-from mednet.regions import list_regions, load_region, region_path, regions_dir
+from mednet.regions import list_regions, load_region, region_path
 
 Severity = Literal["error", "warning"]
 
@@ -161,6 +161,7 @@ class RegionFolder:
     (served only with ``allow_invalid``), and the refused files (unreadable, or named other than their region's
     id: the service would answer under two names), each by file name stem.
 
+    >>> from mednet.regions import regions_dir
     >>> folder = read_region_folder(regions_dir())
     >>> sorted(folder.valid), folder.invalid, folder.broken
     (['huzhou', 'luqiao', 'minhang', 'quzhou'], {}, {})

@@ -24,6 +24,7 @@ service is imported.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import logging.config
@@ -249,7 +250,5 @@ def _ignore(signum: int, frame: object) -> None:
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass

@@ -29,6 +29,7 @@ _HEADERS = "x-content-type-options: nosniff\r\ncache-control: no-store\r\nconnec
 def answer(request_line: str) -> bytes:
     """The whole answer to a request whose first line is ``request_line``."""
     parts = request_line.split()
+    body: dict[str, str | int]
     if parts[:2] in (["GET", "/health"], ["HEAD", "/health"]):
         status, kind, body = "200 OK", "application/json", {"status": "ok"}
         extra = ""

@@ -120,7 +120,8 @@ def test_an_app_serves_the_valid_regions_and_says_why_it_refuses_the_others(mixe
         ready = client.get("/ready").json()
         assert ready["regions"] == ["minhang"] and ready["invalid"] == {}
         assert sorted(ready["refused"]) == ["broken.json", "other.json", "quzhou.json"]
-        assert {"[lead-count]", "[unknown-id]"} <= {line.split("]")[0] + "]" for line in ready["refused"]["quzhou.json"]}
+        codes = {line.split("]")[0] + "]" for line in ready["refused"]["quzhou.json"]}
+        assert {"[lead-count]", "[unknown-id]"} <= codes
         assert [r["id"] for r in client.get("/regions").json()] == ["minhang"]  # never a region twice
         refused = client.post("/regions/quzhou/routes", json={"origin": "华埠", "specialty": "普外科"})
         assert refused.status_code == 503 and "quzhou.json is not served: [" in refused.json()["detail"]

@@ -1,5 +1,6 @@
 import json
 import shutil
+
 from fastapi.testclient import TestClient
 
 from service.app import create_app

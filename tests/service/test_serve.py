@@ -11,7 +11,11 @@ from service.bench import drive, http_request, route_requests, serving
 @pytest.fixture
 def serve_calls(monkeypatch):
     calls = []
-    monkeypatch.setattr("service.server.serve", lambda **options: calls.append(options) or 0)
+    def serve(**options: object) -> int:
+        calls.append(options)
+        return 0
+
+    monkeypatch.setattr("service.server.serve", serve)
     monkeypatch.setenv("MEDNET_REGIONS_DIR", "restored after the test")
     monkeypatch.setenv("MEDNET_ALLOW_INVALID", "restored after the test")
     return calls

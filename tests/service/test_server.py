@@ -118,7 +118,7 @@ def ready_workers(port: int, want: int, *, timeout_s: float = 60) -> set[int]:
     seen: set[int] = set()
     deadline = time.monotonic() + timeout_s
     while len(seen) < want and time.monotonic() < deadline:
-        status, worker = ready_worker(port)
+        worker = ready_worker(port)[1]
         if worker is not None:
             seen.add(worker)
     assert len(seen) >= want, seen
