@@ -7,6 +7,7 @@ importing them gives the same region. FHIR: ``OUT`` is a JSON Bundle.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,16 +22,21 @@ def run(args: argparse.Namespace) -> int:
     from mednet.importing import require_importing
 
     require_importing()
+    from mednet.cli.output import write_files
     from mednet.regions import load_region
 
     region = load_region(args.region)
+    path = Path(args.output)
     if args.format == "fhir":
         from mednet.importing.fhir import write_bundle
 
-        path = write_bundle(region, args.output)
+        write_files({path: lambda tmp: write_bundle(region, tmp)})
     else:
         from mednet.importing.export import write_tables
 
-        path = write_tables(region, args.output)
+        if path.suffix:  # a workbook: all or none; a folder of CSV files is written file by file
+            write_files({path: lambda tmp: write_tables(region, tmp)})
+        else:
+            write_tables(region, path)
     print(f"wrote {path}")
     return 0

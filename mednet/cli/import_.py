@@ -27,8 +27,9 @@ def run(args: argparse.Namespace) -> int:
     from mednet.importing import require_importing
 
     require_importing()
+    from mednet.cli.output import write_text_file
     from mednet.importing.build import import_files
-    from mednet.regions import save_region
+    from mednet.regions import dump_region
     from mednet.validate import validate_membership
 
     output = Path(args.output)
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(str(err))
         return 1
-    save_region(region, output)
+    write_text_file(output, dump_region(region))
     report = validate_membership(region)
     print(f"wrote {output}: {region.name} ({region.id}), {len(region.institutions)} institutions, "
           f"{len(region.communities)} communities, {len(region.links)} links; validation: {len(report.errors)} errors, "

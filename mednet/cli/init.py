@@ -25,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from mednet.importing import require_importing
 
     require_importing()
+    from mednet.cli.output import write_files
     from mednet.importing.export import write_tables
     from mednet.importing.init import init_county
 
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.output or f"{region.id}.xlsx")
     if path.exists() and not args.force:
         raise InvalidRequest("--output", str(path), "already exists (add --force to overwrite)")
-    write_tables(region, path)
+    write_files({path: lambda tmp: write_tables(region, tmp)})
     primary = sum(i.tier.is_primary_care for i in region.institutions)
     print(f"wrote {path}: {region.name}, 1 placeholder county hospital, {primary} township and community centres, "
           f"{len(region.links)} neighbour links, no communities yet.\n"

@@ -36,7 +36,7 @@ def write_files(outputs: Mapping[str, Callable[[str], object]] | Mapping[Path, C
     try:
         for path, write in outputs.items():
             target = Path(path)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=f".part{target.suffix}")
             os.close(fd)
             written[target] = tmp
             try:
@@ -53,6 +53,11 @@ def write_files(outputs: Mapping[str, Callable[[str], object]] | Mapping[Path, C
     finally:
         for tmp in written.values():
             Path(tmp).unlink(missing_ok=True)
+
+
+def write_text_file(path: str | Path, text: str) -> None:
+    """Write one text file (UTF-8) through :func:`write_files`."""
+    write_files({Path(path): lambda tmp: Path(tmp).write_text(text, encoding="utf-8")})
 
 
 def write_stdout(text: str) -> None:

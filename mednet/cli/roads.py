@@ -16,10 +16,11 @@ import json
 from pathlib import Path
 
 from mednet.cli import from_check
+from mednet.cli.output import write_text_file
 from mednet.models import Region
 from mednet.regions import load_region
 from mednet.routing.request import check_max_km
-from mednet.travel.layer import read_travel, save_travel, travel_path
+from mednet.travel.layer import dump_travel, read_travel, travel_path
 from mednet.travel.roads import FAR_KM, RoadImport, import_roads
 
 LISTED = 30
@@ -45,7 +46,7 @@ def run_import(args: argparse.Namespace) -> int:
     target = Path(args.output) if args.output else travel_path(args.region)
     current = read_travel(target) if target.exists() else None
     result = import_roads(region, args.extract, travel=current, far_km=args.far_km)
-    save_travel(result.travel, target)
+    write_text_file(target, dump_travel(result.travel))
     print(json.dumps(summary(result, target), ensure_ascii=False, indent=1) if args.format == "json"
           else format_import(result, region, target))
     return 0

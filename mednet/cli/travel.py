@@ -14,11 +14,20 @@ import argparse
 import json
 from pathlib import Path
 
+from mednet.cli.output import write_text_file
 from mednet.errors import InvalidRequest
 from mednet.regions import load_region
 from mednet.specialties import resolve_specialty
 from mednet.travel.catchments import find_catchments
-from mednet.travel.layer import Basis, TravelFigure, TravelLayer, load_travel, read_travel, save_travel, travel_path
+from mednet.travel.layer import (
+    Basis,
+    TravelFigure,
+    TravelLayer,
+    dump_travel,
+    load_travel,
+    read_travel,
+    travel_path,
+)
 from mednet.travel.model import ROAD_CLASSES, TERRAINS
 from mednet.travel.od import import_od
 
@@ -71,7 +80,7 @@ def run_import_od(args: argparse.Namespace) -> int:
     target = Path(args.output) if args.output else travel_path(args.region)
     current = read_travel(args.travel or target) if Path(args.travel or target).exists() else None
     travel = import_od(region, args.file, source=args.source, travel=current, sheet=args.sheet)
-    save_travel(travel, target)
+    write_text_file(target, dump_travel(travel))
     table = travel.od_tables[-1]
     gone = sum(p.unreachable for p in table.pairs)
     print(f"{table.file}: {len(table.pairs)} pairs ({gone} unreachable) from {args.source!r}; written: {target}")
