@@ -83,7 +83,8 @@ async def create_referral(request: Request, region: str) -> Response:
             raise Forbidden(f"key {key.id} is a desk of region {key.region}")
     except MednetError as err:
         return message_page(request, err)
-    query = QueryParams({"origin": served.institutions[str(key.institution)].name,
+    own = served.institutions.get(str(key.institution))
+    query = QueryParams({"origin": own.name if own else str(key.institution),
                          **{k: fields[k] for k in ROUTE_FIELDS if fields.get(k)}})
     values = {k: fields.get(k, "") for k in REFER_FIELDS}
     arguments = RouteForm.from_query(query).request()
