@@ -114,6 +114,10 @@ def cost_tables(router: Router, travel: TravelLayer | None) -> CostTables:
     return found[1]
 
 
+#: A step with at most this many candidates is costed whole; a larger one is searched (k-d tree).
+WHOLE_STEP = 64
+
+
 class Candidates:
     """A query's candidates within the limits, in the policy's order (step, cost, tie priority)."""
 
@@ -191,7 +195,7 @@ def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc:
         eligible = step_of == step
         if not eligible.any():
             continue
-        if eligible.sum() <= 64:  # a community, its partners: cost them all
+        if eligible.sum() <= WHOLE_STEP:  # a community, its partners: cost them all
             at = np.flatnonzero(eligible)
             c = rounded(_costs(layer, origin, tables.rows[nodes[at]]))
             ok = ~c.unreachable & (c.km <= limit_km) & (c.minutes <= limit_minutes)

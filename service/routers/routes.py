@@ -160,7 +160,8 @@ class RouteRequest(BaseModel):
 router = APIRouter(prefix="/regions/{region}/routes", tags=["routes"], route_class=LeanRoute)
 
 
-@router.post("", response_model=Referral | ReferralByCost, responses=problem_responses(400, 404, 409, 413, 415, 422, 503))
+@router.post("", response_model=Referral | ReferralByCost,
+             responses=problem_responses(400, 404, 409, 413, 415, 422, 503))
 async def route_referral(served: RegionDep, request: RouteRequest, http: Request) -> Response:
     """Route a referral: the destination, its path and distance, the policy step that chose it, ranked
     alternatives, and why closer institutions were passed over.
