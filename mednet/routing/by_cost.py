@@ -164,7 +164,7 @@ def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc:
     if held or when is not None:
         when = window_start(when)
     if held and mode != EMERGENCY:
-        session_nodes, slots, _, undated = router._session_codes(held, o, mode, window_start(when), lang)
+        session_nodes, slots, _, undated = router._scheduled.codes(held, o, mode, window_start(when), lang)
 
     # Who may be the destination, by the kernel's rule: marks as the kernel sets them (partners, session codes).
     mark = np.zeros(router._n)
