@@ -44,7 +44,7 @@ from mednet.planning.passes import all_passes, check_workers, search_graph, trav
 from mednet.planning.report import CoverageReport, WeightBasis
 from mednet.routing.request import check_max_km
 from mednet.specialties import resolve_specialty
-from mednet.travel.layer import Cost, TravelLayer, check_cost, load_travel
+from mednet.travel.layer import Cost, TravelLayer, check_cost, travel_layer_of
 
 
 def find_coverage_gaps(
@@ -125,21 +125,6 @@ def find_coverage_gaps(
         include_sessions=include_sessions, weight_basis=basis, demand_rows=demand, weight=weight,
         distance_km=distance, nearest_row=nearest, gap=gap, cost=cost, travel=layer, **by_travel,
     )
-
-
-def travel_layer_of(net: CompiledNetwork, travel: TravelLayer | None) -> TravelLayer:
-    """The travel layer given (checked to be the network's region), else the default model of the network's region."""
-    if travel is None:
-        region = net.G.graph.get("region_data")
-        if region is None:
-            raise InvalidRequest("travel", None, "must be given (a TravelLayer) for a network not built from a "
-                                 "region (mednet.build_network): it has no default travel model")
-        return load_travel(region)
-    if not isinstance(travel, TravelLayer):
-        raise InvalidRequest("travel", type(travel).__name__, "must be a TravelLayer (mednet.travel.load_travel)")
-    if travel.region.id != net.region:
-        raise InvalidRequest("travel", travel.region.id, f"must be the travel layer of region {net.region!r}")
-    return travel
 
 
 def as_network(G_or_net: nx.Graph | CompiledNetwork) -> CompiledNetwork:
