@@ -33,7 +33,10 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.output or f"{region.id}.xlsx")
     if path.exists() and not args.force:
         raise InvalidRequest("--output", str(path), "already exists (add --force to overwrite)")
-    write_files({path: lambda tmp: write_tables(region, tmp)})
+    if path.suffix:  # a workbook: all or none; a folder of CSV files is written file by file
+        write_files({path: lambda tmp: write_tables(region, tmp)})
+    else:
+        write_tables(region, path)
     primary = sum(i.tier.is_primary_care for i in region.institutions)
     print(f"wrote {path}: {region.name}, 1 placeholder county hospital, {primary} township and community centres, "
           f"{len(region.links)} neighbour links, no communities yet.\n"
