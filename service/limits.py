@@ -36,6 +36,10 @@ NAME_MAX_CHARS = 100
 NAME_PATTERN = r"\S"
 #: Specialties one coverage request may name (the vocabulary has fewer).
 MAX_SPECIALTIES = 50
+#: OpenAPI extension on an integer field of a strict body: only the integer literal (``3``) is taken. JSON Schema
+#: calls ``3.0`` an integer too and has no keyword to tell the two spellings apart, so the schema says it here
+#: and in the field's description.
+INTEGER_LITERAL = "x-mednet-integer-literal"
 #: Largest distance limit, km (mainland China is about 5,000 km across).
 MAX_KM = 10_000.0
 #: Years a visit date may fall in (the library's rule; :data:`WHEN_PATTERN` states it).

@@ -43,7 +43,17 @@ from mednet.travel.layer import Cost
 from service.deps import RegionDep
 from service.errors import problem_responses
 from service.fastpath import LeanRoute
-from service.limits import LAT_MAX, LAT_MIN, LON_MAX, LON_MIN, WHEN_PATTERN, WHEN_YEARS, Name, SpecialtyName
+from service.limits import (
+    INTEGER_LITERAL,
+    LAT_MAX,
+    LAT_MIN,
+    LON_MAX,
+    LON_MIN,
+    WHEN_PATTERN,
+    WHEN_YEARS,
+    Name,
+    SpecialtyName,
+)
 
 #: The time zone of a visit date given without an offset (the answer states it with one).
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -142,7 +152,9 @@ class RouteRequest(BaseModel):
                        "the region's travel layer (its travel file, else the default model), from the origin to each "
                        "candidate directly; the answer then gives km and minutes with the basis of each")
     alternatives: Annotated[int, AfterValidator(check_alternatives)] = Field(
-        3, le=MAX_ALTERNATIVES, json_schema_extra={"minimum": 1}, description="length of the ranked shortlist")
+        3, le=MAX_ALTERNATIVES, json_schema_extra={"minimum": 1, INTEGER_LITERAL: True},
+        description="length of the ranked shortlist; a JSON integer literal (`3`): `3.0` is refused (422), although "
+                    "JSON Schema counts it as an integer")
     when: When | None = Field(None, description="from when the visit can be booked (scheduled sessions count "
                               "within the region's booking window; with an offset, converted to China Standard "
                               "Time); default: now, China Standard Time")

@@ -25,14 +25,19 @@ from mednet.places import data_dir
 from mednet.regions import load_region
 from service.app import create_app
 from service.config import Settings
+from service.limits import INTEGER_LITERAL
 
 CONFIG = schemathesis.Config.from_dict({"checks": {"positive_data_acceptance": {"enabled": True}}})
+DOCUMENT = create_app().openapi()
+#: Body fields the document marks as taking only the integer literal (``INTEGER_LITERAL``).
+LITERAL_INTEGERS = sorted({name for schema in DOCUMENT["components"]["schemas"].values()
+                           for name, prop in schema.get("properties", {}).items() if prop.get(INTEGER_LITERAL)})
 #: (path, METHOD, generation mode) for every documented operation: valid requests for all, invalid ones
 #: where the document constrains a query or body (path segments are free strings: nothing is invalid).
 #: Building the document does not start the app.
 CASES = sorted(
     (path, method.upper(), mode)
-    for path, item in create_app().openapi()["paths"].items()
+    for path, item in DOCUMENT["paths"].items()
     for method, operation in item.items()
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
     if mode is GenerationMode.POSITIVE or "requestBody" in operation
@@ -97,10 +102,12 @@ def use_known_names(case, draw, *, body_too: bool) -> None:
             body["specialty"] = draw(st.sampled_from(SPECIALTIES))
         if isinstance(body.get("home"), str):
             body["home"] = draw(st.sampled_from(KNOWN["community"][region]))
-        if isinstance(body.get("alternatives"), float):
-            # JSON Schema calls 14.0 an integer; the service, strict, takes only the integer literal 14 (what any
-            # typed client sends for an integer field). No schema can tell them apart: this is its one gap.
-            body["alternatives"] = int(body["alternatives"])
+        for name in LITERAL_INTEGERS:
+            if isinstance(body.get(name), float):
+                # schemathesis draws whole floats (14.0) for JSON integers, which JSON Schema counts as integers;
+                # the service, strict, takes only the literal 14, as the field states (INTEGER_LITERAL and its
+                # description). No JSON Schema keyword tells the two apart: this is the schema's one gap.
+                body[name] = int(body[name])
 
 
 @pytest.mark.parametrize(("path", "method", "mode"), CASES, ids=[f"{m} {p} {g.value}" for p, m, g in CASES])
@@ -137,3 +144,13 @@ def test_the_document_states_the_rules_between_values():
     names = [p for op in ("/regions/{region}/institutions/{institution}", "/regions/{region}/communities/{community}")
              for p in document["paths"][op]["get"]["parameters"]]
     assert all(p["schema"]["maxLength"] == 100 and p["schema"]["minLength"] == 1 for p in names)
+
+
+def test_the_document_says_which_integers_take_only_the_literal(client):
+    """JSON Schema counts 3.0 as an integer; the route body's integer is strict, and its schema says so."""
+    assert LITERAL_INTEGERS == ["alternatives"]
+    alternatives = DOCUMENT["components"]["schemas"]["RouteRequest"]["properties"]["alternatives"]
+    assert "`3.0` is refused" in alternatives["description"]
+    body = {"origin": "华埠", "specialty": "儿科"}
+    assert client.post("/regions/quzhou/routes", json={**body, "alternatives": 2}).status_code == 200
+    assert client.post("/regions/quzhou/routes", json={**body, "alternatives": 2.0}).status_code == 422
