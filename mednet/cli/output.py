@@ -36,7 +36,10 @@ def write_files(outputs: Mapping[str, Callable[[str], object]] | Mapping[Path, C
     try:
         for path, write in outputs.items():
             target = Path(path)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=f".part{target.suffix}")
+            try:
+                fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=f".part{target.suffix}")
+            except OSError as err:  # the folder takes no file: name the file asked for, not the temporary one
+                raise OSError(err.errno, f"cannot be written: {err.strerror}", str(target)) from None
             os.close(fd)
             written[target] = tmp
             try:
