@@ -52,7 +52,8 @@ default 7).
 How it is fast: the network is compiled once into CSR arrays, a capability
 code matrix (specialty x institution) and the tables of
 :mod:`mednet.routing.tables`. An ``up`` query without scheduled sessions is
-decided from those tables; the kernel (:mod:`mednet.routing.kernel`) then
+decided from those tables (from a point too, when its access legs all lead
+into its home community: each distance is the least over the legs); the kernel (:mod:`mednet.routing.kernel`) then
 searches from the origin only as far as the destination, classifying every
 institution it settles (the passed-over list). Other queries run one
 early-stopping search in the same kernel. The answer is assembled by
@@ -408,7 +409,7 @@ class Router:
         kernel_origin = -1 if start.point is not None else o
         if mode == UP:
             n_total = self._n_above[s][rank_o] + n_sessions
-            if not held and rank_o in (1, 2) and not start.nodes:
+            if not held and rank_o in (1, 2):
                 table = rank_o - 1
         elif mode == EMERGENCY:
             n_total = self._n_permanent[s] - (kernel_origin >= 0 and self._cap[s, o] == 1)
