@@ -180,7 +180,7 @@ class Renderer:
         first = start.first
         return assemble(Hop, {
             "from_id": f"{start.point.lat:g},{start.point.lon:g}", "to_id": self.net.ids[first], "kind": "access",
-            "distance_km": start.kms[start.nodes.index(first)], "basis": "geodesic_x_road_factor",
+            "distance_km": float(start.kms[start.nodes.tolist().index(first)]), "basis": "geodesic_x_road_factor",
         })
 
     def _make_ref_fragments(self) -> list[orjson.Fragment]:

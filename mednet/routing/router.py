@@ -90,6 +90,7 @@ from mednet.errors import InvalidCoordinates, InvalidRequest, NoCapableInstituti
 from mednet.geo import SpatialIndex, check_lat_lon
 from mednet.models import Capability, LinkKind, Region, Session, Tier
 from mednet.network import CompiledNetwork, build_network, compile_network, resolve_community, resolve_institution
+from mednet.routing.access import AccessLegs
 from mednet.routing.answers import (
     NO_SLOTS,
     SHORT_PASSED_OVER,
@@ -147,19 +148,21 @@ ACCESS_K, ACCESS_MAX_KM = 4, 30.0
 #: Follow-up care of ``down`` when no specialty is given, in order of preference.
 DOWN_DEFAULT_CARE = ("rehabilitation", "general_practice")
 _Answer = TypeVar("_Answer")
+_NO_STARTS, _NO_KM, _ZERO_KM = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(1)
 
 
 class Start:
     """Where a query's distances start: the origin, a point (its access legs) or a home institution."""
 
-    __slots__ = ("first", "kms", "measured_from", "nodes", "point", "snap_km")
+    __slots__ = ("first", "kms", "measured_from", "metres", "nodes", "point", "snap_km")
 
     def __init__(self) -> None:
         self.point: Point | None = None
         self.snap_km: float | None = None
         self.measured_from: MeasuredFrom = "origin"
-        self.nodes: list[int] = []  # the starts (indices), empty: the origin
-        self.kms: list[float] = []  # the km of each start
+        self.nodes: np.ndarray = _NO_STARTS  # the starts (indices), empty: the origin
+        self.kms: np.ndarray = _NO_KM  # the km of each start
+        self.metres: np.ndarray = _NO_KM  # the metres the search starts each at
         self.first = -1  # the start the destination's path leaves from (set by the search)
 
 
@@ -223,7 +226,6 @@ class Router:
 
         self._n = n
         self._no_sessions = np.zeros(0, dtype=np.int64)
-        self._no_seed_m = np.zeros(0, dtype=np.float64)
         self._size_buffers(4)
         self._lock = threading.Lock()
         self._render = Renderer(net, region=self.region, speed_kmh=self.speed_kmh, home=self._homes,
@@ -232,8 +234,9 @@ class Router:
         primary = np.flatnonzero(net.primary_care)
         self._primary = primary
         self._snap = SpatialIndex(lat=net.lat[primary], lon=net.lon[primary]) if primary.size else None
-        self._everyone = SpatialIndex(lat=net.lat, lon=net.lon) if n else None
         self.road_factor = float(G.graph.get("road_factor", 1.3))
+        self._access = AccessLegs(SpatialIndex(lat=net.lat, lon=net.lon), primary=net.primary_care,
+                                  road_factor=self.road_factor) if n else None
         self._scheduled = Scheduled(self._rank, net.index, self.booking_days, self._render)
 
     def _size_buffers(self, need: int) -> None:
@@ -315,25 +318,21 @@ class Router:
         >>> [router.net.G.nodes[router.net.ids[j]]["name"] for j in nodes[:3]], km[:3]
         (['衢州市第二人民医院', '衢州市人民医院', '衢州市中医医院'], [0.816, 0.816, 0.816])
         """
-        return self._legs(point)[:2]
+        nodes, kms, _, _, _ = self._legs(point)
+        return nodes.tolist(), kms.tolist()
 
-    def _legs(self, point: Point) -> tuple[list[int], list[float], int, float]:
-        """:meth:`access_legs`, and the point's home centre and its great-circle km."""
+    def _legs(self, point: Point) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
+        """:meth:`access_legs` (and the metres the search starts each leg at), the point's home centre and its
+        great-circle km."""
         lat, lon = check_lat_lon(lat=point.lat, lon=point.lon, within_china=True, field="origin")
-        if self._everyone is None:
+        if self._access is None:
             raise InvalidRequest("origin", point, f"cannot be placed: region {self.region!r} has no institutions")
-        nodes, kms = self._everyone.nearest_k(lat=lat, lon=lon, k=ACCESS_K, max_km=ACCESS_MAX_KM)
-        primary = self.net.primary_care
-        # The nearest primary care among the nearest institutions is the nearest of all.
-        at = next((i for i, j in enumerate(nodes) if primary[j]), -1)
-        if at >= 0:
-            o, snap_km = nodes[at], kms[at]
-        else:
+        nodes, kms, metres, o, snap_km = self._access.find(lat=lat, lon=lon, k=ACCESS_K, max_km=ACCESS_MAX_KM)
+        if o < 0:  # no primary care among the nearest: the nearest of all, farther away
             o, snap_km = self._snap_point(point)
-            nodes.append(o)
-            kms.append(snap_km)
-        factor = self.road_factor * 1000.0
-        return nodes, [round(km * factor) / 1000.0 for km in kms], o, snap_km
+            km = round(snap_km * (self.road_factor * 1000.0)) / 1000.0
+            nodes, kms, metres = np.append(nodes, o), np.append(kms, km), np.append(metres, km * 1000.0)
+        return nodes, kms, metres, int(o), snap_km
 
     def _answer(self, render: Callable[..., _Answer], origin: object, specialty: str | None,
                 direction: object = "up", home: str | None = None, max_km: object = None,
@@ -351,7 +350,7 @@ class Router:
 
         start = Start()
         if isinstance(checked_origin, Point):
-            start.nodes, start.kms, o, snap_km = self._legs(checked_origin)
+            start.nodes, start.kms, start.metres, o, snap_km = self._legs(checked_origin)
             start.snap_km = round(snap_km * 1000.0) / 1000.0
             start.point, start.measured_from = checked_origin, "origin_point"
         else:
@@ -365,7 +364,8 @@ class Router:
         if mode == DOWN:
             hc, preferred = self._home_for_down(o, home, point=start.point is not None)
             if home is not None and preferred >= 0:  # ranked from the patient's home institution
-                start.measured_from, start.nodes, start.kms = "home", [preferred], [0.0]
+                start.measured_from, start.nodes = "home", np.full(1, preferred, dtype=np.int64)
+                start.kms = start.metres = _ZERO_KM
         else:
             check_home(home, direction)  # type: ignore[arg-type]  # checked above
         if specialty is not None:
@@ -455,10 +455,7 @@ class Router:
         """One kernel query from ``start`` (the origin ``o`` when it has no nodes): its integer and float
         answer slots."""
         kernel_origin = -1 if start.point is not None else o
-        if start.nodes:
-            seeds, seed_m = np.asarray(start.nodes, dtype=np.int64), np.asarray(start.kms) * 1000.0
-        else:
-            seeds, seed_m = self._no_sessions, self._no_seed_m
+        seeds, seed_m = start.nodes, start.metres
         with self._lock:
             if self._need < k + 1:
                 self._size_buffers(k + 1)
