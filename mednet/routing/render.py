@@ -73,7 +73,8 @@ class Renderer:
         # the cheapest per passed-over institution, and there is no "not made yet" check to pay).
         self.refs: list[InstitutionRef] = self._make_refs()
         self.contacts: list[Contact | None] = [self.G.nodes[i].get("contact") for i in net.ids]
-        self._contact_json = [_json(c) for c in self.contacts]
+        self._contact_json = [_NULL if c is None else _json(c) for c in self.contacts]
+        self._proxy = [ref.location_is_proxy for ref in self.refs]
         self._ref_of = self.refs.__getitem__
         self._hops: list[Hop | None] = [None] * len(link_to)
         self._ref_fragments: list[orjson.Fragment] = []  # for referral_json, made on first use
@@ -168,7 +169,7 @@ class Renderer:
     def _same_point(self, o: int, start: Any, nodes: list[int]) -> list[int]:
         """The origin and alternatives standing at the destination's proxy point."""
         dest = nodes[0]
-        if not self.refs[dest].location_is_proxy:
+        if not self._proxy[dest]:
             return []
         points = self._points
         at = points[dest]

@@ -59,14 +59,18 @@ def csr_metres(net: CompiledNetwork, link_from: np.ndarray, link_to: np.ndarray)
 def tie_priority(G: nx.Graph, ids: tuple[str, ...] | list[str]) -> np.ndarray:
     """Per institution, its place among equal distances (lower first, each its own): higher tier first, then
     its best community role (:data:`ROLE_ORDER`; none last), then index order."""
-    role = dict.fromkeys(ids, len(ROLE_ORDER))
-    for com in G.graph.get("communities", {}).values():
-        for m in com.members:
-            if m.institution in role:
-                role[m.institution] = min(role[m.institution], ROLE_ORDER[m.role])
     n = len(ids)
-    return np.array([((5 - Tier(G.nodes[i]["tier"]).rank) * 8 + role[i]) * n + k for k, i in enumerate(ids)],
-                    dtype=np.int64)
+    at = dict(zip(ids, range(n), strict=True))
+    role = np.full(n, len(ROLE_ORDER), dtype=np.int64)
+    members = [(at[m.institution], ROLE_ORDER[m.role]) for com in G.graph.get("communities", {}).values()
+               for m in com.members if m.institution in at]
+    if members:
+        where, order = np.array(members, dtype=np.int64).T
+        np.minimum.at(role, where, order)
+    rank_of = {tier.value: tier.rank for tier in Tier}
+    nodes = G.nodes
+    rank = np.fromiter((rank_of[nodes[i]["tier"]] for i in ids), dtype=np.int64, count=n)
+    return ((5 - rank) * 8 + role) * n + np.arange(n, dtype=np.int64)
 
 
 class CommunityTables(NamedTuple):
