@@ -14,7 +14,7 @@ import sys
 
 from mednet.cli import EXIT_OK, EXIT_PROBLEMS, add_allow_invalid, from_check
 from mednet.cli.output import write_stdout
-from mednet.errors import NoCapableInstitution
+from mednet.errors import MednetError, NoCapableInstitution
 from mednet.models import LinkKind
 from mednet.routing import Hop, Point, Referral, Router
 from mednet.routing.request import (
@@ -64,7 +64,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_specialty(args.specialty, args.direction)  # before the region is loaded
+    try:
+        check_specialty(args.specialty, args.direction)  # before the region is loaded
+    except MednetError as err:
+        raise err.in_lang(args.lang) from None
     origin = args.origin if args.at is None else Point(lat=args.at[0], lon=args.at[1])
     router = Router.from_region(load_valid_region(args.region, allow_invalid=args.allow_invalid))
     try:

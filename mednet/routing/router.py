@@ -86,7 +86,14 @@ from typing import Any, TypeVar
 import networkx as nx
 import numpy as np
 
-from mednet.errors import InvalidCoordinates, InvalidRequest, NoCapableInstitution, UnknownCommunity, UnknownInstitution
+from mednet.errors import (
+    InvalidCoordinates,
+    InvalidRequest,
+    MednetError,
+    NoCapableInstitution,
+    UnknownCommunity,
+    UnknownInstitution,
+)
 from mednet.geo import SpatialIndex, check_lat_lon
 from mednet.models import Capability, LinkKind, Region, Session, Tier
 from mednet.network import CompiledNetwork, build_network, compile_network, resolve_community, resolve_institution
@@ -122,6 +129,7 @@ from mednet.routing.kernel import (
 from mednet.routing.refusals import no_capable
 from mednet.routing.render import Renderer
 from mednet.routing.request import (
+    LANGS,
     check_alternatives,
     check_direction,
     check_explain,
@@ -293,8 +301,11 @@ class Router:
         ``lang`` is the language of the explanation and the session texts:
         ``zh`` (Chinese) or ``en``.
         """
-        return self._answer(self._render.referral, origin, specialty, direction, home, max_km, alternatives, when,
-                            explain, lang)
+        try:
+            return self._answer(self._render.referral, origin, specialty, direction, home, max_km, alternatives,
+                                when, explain, lang)
+        except MednetError as err:
+            raise err.in_lang(lang if lang in LANGS else "zh")  # noqa: B904 - the same error, re-raised
 
     def route_json(self, origin: str | Point, specialty: str | None, **options: Any) -> bytes:
         """:meth:`route`'s answer (same arguments) as JSON: the bytes of ``route(...).model_dump_json()``,
@@ -305,7 +316,11 @@ class Router:
         >>> router.route_json("华埠", "儿科") == router.route("华埠", "儿科").model_dump_json().encode()
         True
         """
-        return self._answer(self._render.referral_json, origin, specialty, **options)
+        try:
+            return self._answer(self._render.referral_json, origin, specialty, **options)
+        except MednetError as err:
+            lang = options.get("lang", "zh")
+            raise err.in_lang(lang if lang in LANGS else "zh")  # noqa: B904 - the same error, re-raised
 
     def access_legs(self, point: Point) -> tuple[list[int], list[float]]:
         """The institutions (indices) a point joins the network through, and each leg's km: its
@@ -326,7 +341,8 @@ class Router:
         great-circle km."""
         lat, lon = check_lat_lon(lat=point.lat, lon=point.lon, within_china=True, field="origin")
         if self._access is None:
-            raise InvalidRequest("origin", point, f"cannot be placed: region {self.region!r} has no institutions")
+            raise InvalidRequest("origin", point, f"cannot be placed: region {self.region!r} has no institutions",
+                                 rule_zh=f"无法定位：地区 {self.region} 没有机构")
         nodes, kms, metres, o, snap_km = self._access.find(lat=lat, lon=lon, k=ACCESS_K, max_km=ACCESS_MAX_KM)
         if o < 0:  # no primary care among the nearest: the nearest of all, farther away
             o, snap_km = self._snap_point(point)
@@ -472,14 +488,18 @@ class Router:
         """The point's home centre: the primary-care institution nearest to it (great circle), and its km."""
         lat, lon = check_lat_lon(lat=point.lat, lon=point.lon, within_china=True, field="origin")
         if self._snap is None:
-            raise InvalidRequest("origin", point, f"cannot be snapped: region {self.region!r} has no primary care")
+            raise InvalidRequest("origin", point, f"cannot be snapped: region {self.region!r} has no primary care",
+                                 rule_zh=f"无法归属：地区 {self.region} 没有基层医疗机构")
         i, km = self._snap.nearest(lat=lat, lon=lon)
         o = int(self._primary[i])
         if km > SNAP_MAX_KM:
+            nearest = self.net.G.nodes[self.net.ids[o]]["name"]
             raise InvalidCoordinates(
                 "lat, lon", (lat, lon),
                 f"must lie within {SNAP_MAX_KM:g} km of a primary-care institution of region {self.region!r} "
-                f"(the nearest, {self.net.G.nodes[self.net.ids[o]]['name']}, is {km:,.0f} km away)", field="origin",
+                f"(the nearest, {nearest}, is {km:,.0f} km away)", field="origin",
+                rule_zh=f"必须在地区 {self.region} 某基层医疗机构 {SNAP_MAX_KM:g} 公里内"
+                        f"（最近的{nearest}相距 {km:,.0f} 公里）",
             )
         return o, km
 
@@ -492,15 +512,18 @@ class Router:
         net, G = self.net, self.G
         if home is None and point:
             if self._homes[o] < 0:
-                raise InvalidRequest("home", None, "is required: the point's home centre belongs to no community")
+                raise InvalidRequest("home", None, "is required: the point's home centre belongs to no community",
+                                     rule_zh="必须给出：该位置的居住地中心不属于任何医共体")
             return self._homes[o], o
         if home is None:
             if not Tier(G.nodes[net.ids[o]]["tier"]).is_hospital:
                 raise InvalidRequest("home", None, "is required for direction='down' from an origin that is not "
-                                     "a hospital: give the patient's home community or home institution")
+                                     "a hospital: give the patient's home community or home institution",
+                                     rule_zh="下转且起点不是医院时必须给出：请填写患者居住地的医共体或机构")
             hc = int(self._home[o])
             if hc < 0:
-                raise InvalidRequest("home", None, "is required: the origin leads no community and belongs to none")
+                raise InvalidRequest("home", None, "is required: the origin leads no community and belongs to none",
+                                     rule_zh="必须给出：起点机构不牵头也不属于任何医共体")
             return hc, -1
         try:
             com = resolve_community(G, home, field="home")
@@ -513,7 +536,8 @@ class Router:
                                        field="home") from err
             hc = int(self._home[inst])
             if hc < 0:
-                raise InvalidRequest("home", home, "must be a community or one of its lead or branch members") from err
+                raise InvalidRequest("home", home, "must be a community or one of its lead or branch members",
+                                     rule_zh="必须是医共体，或其牵头、分院成员") from err
             return hc, inst
         return net.community_ids.index(com.id), -1
 

@@ -387,7 +387,7 @@ def test_max_km_moves_the_search_to_the_next_step(quzhou_router):
     assert [i.name for i in beyond.institutions] == ["开化县人民医院"]
     assert beyond.distances_km[0] > 10
     with pytest.raises(NoCapableInstitution, match=r"within max_km=0\.5 km") as caught:
-        quzhou_router.route("杨林", "骨科", max_km=0.5)
+        quzhou_router.route("杨林", "骨科", max_km=0.5, lang="en")
     assert caught.value.nearest is not None and caught.value.nearest_km > 0.5
 
 
@@ -548,10 +548,10 @@ def test_emergency_ignores_scheduled_sessions():
 
 def test_unknown_names_suggest_the_closest(quzhou_router):
     with pytest.raises(UnknownInstitution, match="did you mean '华埠"):
-        quzhou_router.route("华铺", "骨科")
+        quzhou_router.route("华铺", "骨科", lang="en")
     with pytest.raises(UnknownSpecialty, match="did you mean 'orthopaedics'"):
-        quzhou_router.route("华埠", "orthopaedic")
-    with pytest.raises(UnknownCommunity, match="did you mean"):
+        quzhou_router.route("华埠", "orthopaedic", lang="en")
+    with pytest.raises(UnknownCommunity, match="是否要找"):
         quzhou_router.route("衢州市人民医院", "康复", direction="down", home="江山市人民医院医共")
 
 
@@ -568,12 +568,12 @@ def test_unknown_names_suggest_the_closest(quzhou_router):
 ])
 def test_invalid_requests_name_the_parameter_and_the_rule(quzhou_router, options, parameter, rule):
     with pytest.raises(InvalidRequest, match=f"`{parameter}` {rule}"):
-        quzhou_router.route("华埠", "骨科", **options)
+        quzhou_router.route("华埠", "骨科", lang="en", **options)
 
 
 def test_specialty_is_required_except_going_down(quzhou_router):
     with pytest.raises(InvalidRequest, match="`specialty` is required"):
-        quzhou_router.route("华埠", None)
+        quzhou_router.route("华埠", None, lang="en")
 
 
 @pytest.mark.parametrize(("lat", "lon", "message"), [
@@ -582,12 +582,12 @@ def test_specialty_is_required_except_going_down(quzhou_router):
 ])
 def test_coordinates_outside_the_region_are_refused(quzhou_router, lat, lon, message):
     with pytest.raises(InvalidCoordinates, match=message):
-        quzhou_router.route(Point(lat=lat, lon=lon), "骨科")
+        quzhou_router.route(Point(lat=lat, lon=lon), "骨科", lang="en")
 
 
 def test_no_capable_institution_says_what_is_missing(quzhou_router):
     with pytest.raises(NoCapableInstitution, match="no institution of a higher tier than 衢州市人民医院 offers"):
-        quzhou_router.route("衢州市人民医院", "骨科")
+        quzhou_router.route("衢州市人民医院", "骨科", lang="en")
 
 
 # --------------------------------------------------------------------------- the command line
@@ -622,7 +622,7 @@ def test_cli_answers_in_json(capsys):
 ])
 def test_cli_bad_input_exits_2_with_a_message(capsys, argv, message):
     try:
-        code = main(["route", "quzhou", *argv])
+        code = main(["route", "quzhou", *argv, "--lang", "en"])
     except SystemExit as exit_:  # argparse refuses option values itself
         code = exit_.code
     assert code == 2
@@ -631,6 +631,8 @@ def test_cli_bad_input_exits_2_with_a_message(capsys, argv, message):
 
 def test_cli_no_capable_institution_exits_1(capsys):
     assert main(["route", "quzhou", "--from", "华埠", "--specialty", "神经外科", "--max-km", "30"]) == 1
+    assert "最近的是衢州市人民医院" in capsys.readouterr().err
+    assert main(["route", "quzhou", "--from", "华埠", "--specialty", "神经外科", "--max-km", "30", "--lang", "en"]) == 1
     assert "the nearest is 衢州市人民医院" in capsys.readouterr().err
 
 
@@ -659,6 +661,8 @@ def test_a_date_far_outside_the_calendar_is_a_clear_error():
 
     router = Router.from_region(load_region("huzhou"))  # has dated sessions
     with pytest.raises(InvalidRequest, match=r"`when` must fall in the years 2000–2100, got '9999-12-31T23:00:00'"):
+        router.route("wx-huanzhu-longquan", "皮肤科", when=_dt.datetime(9999, 12, 31, 23), lang="en")
+    with pytest.raises(InvalidRequest, match=r"参数 `when` 必须在 2000–2100 年之间"):
         router.route("wx-huanzhu-longquan", "皮肤科", when=_dt.datetime(9999, 12, 31, 23))
 
 
