@@ -104,6 +104,8 @@ def format_referral(r: Referral, names: dict[str, str] | None = None) -> str:
         "  " + t["distance"].format(km=r.distance_km, minutes=r.minutes, speed=r.speed_kmh),
         f"  {t['why']}: [{_label(r.step, r.lang)}] {r.explanation}",
     ]
+    if r.trip is not None:
+        lines.insert(3, "  " + t["trip"].format(origin=r.origin.name, km=r.trip.distance_km, minutes=r.trip.minutes))
     if r.same_proxy_point:
         same = t["names_sep"].join(i.name for i in r.same_proxy_point)
         lines.append("  " + t["same_point"].format(dest=dest.name, names=same))
@@ -152,6 +154,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "same_point": "与{dest}同一代用点：{names}（相互距离未知；距离相同时先按级别，再按医共体角色）",
         "same_point_hop": "，同一代用点", "access": "接入", "names_sep": "、",
         "distance": "网络距离 {km:.1f} 公里，按 {speed:g} 公里/小时约 {minutes:.0f} 分钟", "why": "理由",
+        "trip": "从{origin}出发的行程 {km:.1f} 公里，约 {minutes:.0f} 分钟",
         "session": "门诊", "expert": "（{name}专家）", "path": "路径", "alternatives": "备选",
         "passed_over": "未选的较近机构", "more": "，…另有 {n} 家", "contact": "联系", "sep": "；",
         "phone": "电话", "address": "地址", "booking": "预约", "hours": "时间", "emergency_24h": "24小时急诊",
@@ -167,6 +170,7 @@ _TEXT: dict[str, dict[str, str]] = {
                       "tier, then community role)",
         "same_point_hop": ", same proxy point", "access": "access", "names_sep": ", ",
         "distance": "distance {km:.1f} km by the network, about {minutes:.0f} min at {speed:g} km/h", "why": "why",
+        "trip": "the trip from {origin}: {km:.1f} km, about {minutes:.0f} min",
         "session": "session", "expert": " (expert from {name})", "path": "path", "alternatives": "alternatives",
         "passed_over": "passed over", "more": ", … and {n} more", "contact": "contact", "sep": "; ",
         "phone": "phone", "address": "address", "booking": "booking", "hours": "hours",

@@ -353,12 +353,7 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
     alt_node = cand[3]
     alt_step = cand[4]
     alt_m = cand_m[3]
-    q = out[OUT_STAMP] + 1
-    if q >= 2_000_000_000:
-        stamp[:] = 0
-        mark[:] = 0
-        q = 1
-    out[OUT_STAMP] = q
+    q = next_stamp(out, stamp, mark)
     mark_base = 8.0 * q
     for i in range(1, OUT_HEADER):
         out[i] = 0
@@ -549,7 +544,28 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
         out[base + i] = alt_node[i]
         out[base + n_alt + i] = alt_step[i]
         out_f[4 + written + i] = alt_m[i] / 1000.0
-    n_path = 0  # links
+    n_path = write_path(dest, pred, first, last, adj_node, out, base + 2 * n_alt)
+    out[OUT_PATH] = n_path
+    return base + 2 * n_alt + n_path
+
+
+@njit(cache=True)
+def next_stamp(out, stamp, mark):  # pragma: no cover - compiled
+    """A new search's stamp (the state is reset when the counter runs out)."""
+    q = out[OUT_STAMP] + 1
+    if q >= 2_000_000_000:
+        stamp[:] = 0
+        mark[:] = 0
+        q = 1
+    out[OUT_STAMP] = q
+    return q
+
+
+@njit(cache=True)
+def write_path(dest, pred, first, last, adj_node, out, at):  # pragma: no cover - compiled
+    """The CSR entries of the path to ``dest`` (by ``pred``), written from ``out[at]``; the node it starts
+    from in ``out[OUT_START]``. Returns how many links."""
+    n_path = 0
     j = dest
     while pred[j] >= 0.0:
         n_path += 1
@@ -560,8 +576,7 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
         u = int(pred[j])
         for e in range(first[u], last[u]):
             if int(adj_node[e]) == j:
-                out[base + 2 * n_alt + i] = e
+                out[at + i] = e
                 break
         j = u
-    out[OUT_PATH] = n_path
-    return base + 2 * n_alt + n_path
+    return n_path

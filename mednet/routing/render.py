@@ -34,6 +34,7 @@ from mednet.routing.answers import (
     SessionSlot,
     SpecialtyRef,
     Step,
+    Trip,
     assemble,
     explain_step,
     new,
@@ -122,7 +123,7 @@ class Renderer:
             "measured_from": start.measured_from,
             "specialty": self.specialty_refs[code], "direction": DIRECTION_NAMES[mode], "destination": refs[dest],
             "distance_km": distance, "minutes": round(distance / speed * 60.0, 1), "speed_kmh": speed,
-            "path": tuple(path), "step": steps[kinds[0]],
+            "path": tuple(path), "trip": self._trip(start), "step": steps[kinds[0]],
             "same_proxy_point": tuple(map(ref_of, self._same_point(o, start, nodes))),
             "session": slots.get(dest) if slots else None, "contact": self.contacts[dest],
             "alternatives": tuple(alternatives),
@@ -148,7 +149,7 @@ class Renderer:
             "measured_from": start.measured_from,
             "specialty": self._specialty_json[code], "direction": DIRECTION_NAMES[mode], "destination": frag(dest),
             "distance_km": distance, "minutes": round(distance / speed * 60.0, 1), "speed_kmh": speed,
-            "path": path, "step": step,
+            "path": path, "trip": _json(self._trip(start)), "step": step,
             "same_proxy_point": list(map(frag, self._same_point(o, start, nodes))),
             "session": _json(session), "contact": self._contact_json[dest],
             "alternatives": [
@@ -175,6 +176,14 @@ class Renderer:
         at = points[dest]
         others = nodes[1:] if start.point is not None else [o, *nodes[1:]]
         return [j for j in dict.fromkeys(others) if j != dest and points[j] == at]
+
+    def _trip(self, start: Any) -> Trip | None:
+        """The origin's trip to the destination, when distances are measured from the home."""
+        if start.trip is None:
+            return None
+        km, edges = start.trip
+        return assemble(Trip, {"distance_km": km, "minutes": round(km / self.speed_kmh * 60.0, 1),
+                               "path": tuple(self._hops[e] or self._hop(e) for e in edges)})
 
     def _access_hop(self, start: Any) -> Hop:
         """The access leg from the point to the start the path leaves from."""

@@ -144,6 +144,7 @@ from mednet.routing.request import (
 from mednet.routing.scheduled import Scheduled, with_undated
 from mednet.routing.sessions import window_start
 from mednet.routing.tables import anchor_distances, community_tables, csr_metres, nearest_hospitals, tie_priority
+from mednet.routing.trip import trip_kernel
 from mednet.specialties import resolve_specialty
 
 #: A point given as coordinates must lie this close (great circle) to a primary-care institution: its home
@@ -162,7 +163,7 @@ _NO_STARTS, _NO_KM, _ZERO_KM = np.zeros(0, dtype=np.int64), np.zeros(0), np.zero
 class Start:
     """Where a query's distances start: the origin, a point (its access legs) or a home institution."""
 
-    __slots__ = ("first", "kms", "measured_from", "metres", "nodes", "point", "snap_km")
+    __slots__ = ("first", "kms", "measured_from", "metres", "nodes", "point", "snap_km", "trip")
 
     def __init__(self) -> None:
         self.point: Point | None = None
@@ -172,6 +173,7 @@ class Start:
         self.kms: np.ndarray = _NO_KM  # the km of each start
         self.metres: np.ndarray = _NO_KM  # the metres the search starts each at
         self.first = -1  # the start the destination's path leaves from (set by the search)
+        self.trip: tuple[float, list[int]] | None = None  # measured from home: the origin's trip (km, links)
 
 
 class Router:
@@ -464,6 +466,8 @@ class Router:
             def rerun(codes: np.ndarray, n: int, kk: int) -> tuple[list[int], tuple[float, ...]]:
                 return self._kernel(s, codes, o, start, mode, hc, preferred, n, limit, kk, -1, 0)
             nodes, kms, kinds = with_undated(rerun, sessions, undated, n_total, k, (nodes, kms, kinds))
+        if start.measured_from == "home":
+            start.trip = self._trip(o, nodes[0])
         return passed, nodes, kms, kinds, ints[base + 2 * n_alt:], slots, when
 
     def _kernel(self, s: int, sessions: np.ndarray, o: int, start: Start, mode: int, hc: int, preferred: int,
@@ -481,6 +485,14 @@ class Router:
             ints = self._out[:written].tolist()
             floats = tuple(self._out_f[:4 + ints[OUT_PASSED] + ints[OUT_ALT]].tolist())
         return ints, floats
+
+    def _trip(self, o: int, dest: int) -> tuple[float, list[int]] | None:
+        """The trip from the origin ``o`` to ``dest``: its km and links (None: no link leads there)."""
+        with self._lock:
+            n_links = trip_kernel(self._static_f, self._static_i, self._scratch_f, self._scratch_i, o, dest)
+            if n_links < 0:
+                return None
+            return float(self._out_f[0]) / 1000.0, self._out[OUT_HEADER:OUT_HEADER + n_links].tolist()
 
     # ----------------------------------------------------------------- helpers
 

@@ -310,6 +310,25 @@ def test_random_networks_follow_the_policy(seed, direction, max_km, k, pick, at_
     r, err, short = ask_both(router, origin, code, direction=direction, home=home, max_km=max_km, alternatives=k)
     check_referral(G, r, err, None if at_point else origin, code, direction, hc=hc, preferred=preferred,
                    max_km=max_km, k=k, starts=starts, rank_of=rank_of, short=short)
+    if r is not None:
+        check_trip(G, r, origin)
+
+
+def check_trip(G: nx.Graph, r: Referral, origin: str) -> None:
+    """Measured from a home, the answer also gives the trip from the discharging hospital: the exhaustive
+    search's km, along links that lead from the origin to the destination; else no trip."""
+    if r.measured_from != "home":
+        assert r.trip is None
+        return
+    km, _ = reference_km(G, {origin: 0.0})
+    assert r.trip is not None and r.trip.distance_km == km[r.destination.id]
+    assert r.trip.minutes == round(r.trip.distance_km / r.speed_kmh * 60.0, 1)
+    at = origin
+    for hop in r.trip.path:
+        assert hop.from_id == at
+        at = hop.to_id
+    assert at == r.destination.id
+    assert round(sum(h.distance_km * 1000.0 for h in r.trip.path)) == round(r.trip.distance_km * 1000.0)
 
 
 # --------------------------------------------------------------------------- Quzhou
@@ -747,6 +766,20 @@ def test_down_referral_is_ranked_from_the_patients_home(quzhou_router):
     assert format_referral(r).startswith("下转 衢州市人民医院（距离自居住地机构起算） → ")
     en = quzhou_router.route("衢州市人民医院", "康复", direction="down", home="廿八都", lang="en")
     assert format_referral(en).startswith("下转 down 衢州市人民医院 (distances from the home institution) → ")
+
+
+def test_down_to_the_home_itself_states_the_trip_from_the_discharging_hospital(quzhou_router):
+    # 廿八都 offers general practice: ranked from the home it is 0 km away, but the patient travels from the city.
+    r = quzhou_router.route("衢州市人民医院", "全科", direction="down", home="廿八都")
+    assert (r.destination.id, r.distance_km, r.path, r.measured_from) == ("js-nianbadu", 0.0, (), "home")
+    check_trip(quzhou_router.G, r, "qz-people")
+    assert r.trip is not None and r.trip.distance_km > 100 and r.trip.path[0].from_id == "qz-people"
+    assert quzhou_router.route_json("衢州市人民医院", "全科", direction="down", home="廿八都") == \
+        r.model_dump_json().encode()
+    from mednet.cli.route import format_referral
+    assert f"从衢州市人民医院出发的行程 {r.trip.distance_km:.1f} 公里" in format_referral(r)
+    assert quzhou_router.route("衢州市人民医院", "全科", direction="down", home="江山市人民医院医共体").trip is None
+    assert quzhou_router.route("华埠", "骨科").trip is None
 
 
 def test_institutions_at_one_proxy_point_are_not_given_invented_distances(quzhou_router):
