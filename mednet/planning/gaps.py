@@ -40,7 +40,7 @@ import numpy as np
 
 from mednet.errors import InvalidRequest, UnknownSpecialty
 from mednet.network import CompiledNetwork, compile_network, resolve_institution
-from mednet.planning.passes import all_passes, check_workers, search_graph, travel_passes
+from mednet.planning.passes import all_passes, check_workers, network_graph, travel_passes
 from mednet.planning.report import CoverageReport, WeightBasis
 from mednet.routing.request import check_max_km
 from mednet.specialties import resolve_specialty
@@ -106,7 +106,7 @@ def find_coverage_gaps(
     done = (lambda s: progress(codes[s])) if progress else None
     by_travel: dict[str, np.ndarray] = {}
     if layer is None:
-        distance, nearest = all_passes(search_graph(net.csr), columns, demand, workers=workers, done=done)
+        distance, nearest = all_passes(network_graph(net), columns, demand, workers=workers, done=done)
         minutes = distance / speed * 60.0
     else:
         nearest, distance, minutes, km_basis, minutes_basis = travel_passes(

@@ -44,7 +44,7 @@ from mednet.routing.answers import (
     set_private,
 )
 from mednet.routing.kernel import DIRECTION_NAMES, STEPS
-from mednet.routing.tables import same_proxy_point
+from mednet.routing.links import same_proxy_point
 from mednet.specialties import SPECIALTIES
 
 _NULL = orjson.Fragment(b"null")

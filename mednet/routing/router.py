@@ -126,6 +126,7 @@ from mednet.routing.kernel import (
     pack,
     route_kernel,
 )
+from mednet.routing.links import csr_metres
 from mednet.routing.refusals import no_capable
 from mednet.routing.render import Renderer
 from mednet.routing.request import (
@@ -143,7 +144,7 @@ from mednet.routing.request import (
 )
 from mednet.routing.scheduled import Scheduled, with_undated
 from mednet.routing.sessions import window_start
-from mednet.routing.tables import anchor_distances, community_tables, csr_metres, nearest_hospitals, tie_priority
+from mednet.routing.tables import anchor_distances, community_tables, nearest_hospitals, tie_priority
 from mednet.routing.trip import trip_kernel
 from mednet.specialties import resolve_specialty
 

@@ -26,6 +26,7 @@ from mednet.planning import (
     what_if,
 )
 from mednet.regions import load_region
+from mednet.routing.links import same_proxy_point
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SPECIALTIES = ("paediatrics", "cardiology", "ultrasound")
@@ -75,7 +76,15 @@ def nx_distance(G, code, *, include_sessions=True):
                and (include_sessions or G.nodes[v]["capabilities"][code].permanent)]
     if not sources:
         return {}
-    return nx.multi_source_dijkstra_path_length(G, sources, weight="distance_km")
+    return nx.multi_source_dijkstra_path_length(G, sources, weight=counted_km(G))
+
+
+def counted_km(G):
+    """Each link as routing counts it: whole metres, 0 between institutions at one shared proxy point."""
+    def km(a, b, data):
+        return 0.0 if same_proxy_point(G, a, b) else round(data["distance_km"] * 1000.0) / 1000.0
+
+    return km
 
 
 def assert_matches_networkx(G, report: CoverageReport):
@@ -83,12 +92,13 @@ def assert_matches_networkx(G, report: CoverageReport):
         expected = nx_distance(G, code, include_sessions=report.include_sessions)
         for d, node in enumerate(report.demand_ids):
             got = report.distance_km[d, s]
-            assert got == pytest.approx(expected.get(node, math.inf), abs=1e-9), (node, code)
+            # within 1e-6: scipy takes a 0 km link as planning.passes.ZERO_LINK_KM
+            assert got == pytest.approx(expected.get(node, math.inf), abs=1e-6), (node, code)
             nearest = report.nearest_row[d, s]
             if math.isfinite(got):  # the nearest is capable and is at that distance
                 src = report.network.ids[nearest]
                 assert code in G.nodes[src]["capabilities"]
-                assert nx.dijkstra_path_length(G, src, node, weight="distance_km") == pytest.approx(got)
+                assert nx.dijkstra_path_length(G, src, node, weight=counted_km(G)) == pytest.approx(got, abs=1e-6)
             else:
                 assert nearest == -1
 
@@ -268,8 +278,8 @@ def test_a_new_road_link_shortens_routes_and_removing_a_department_opens_gaps(G)
     after = dict(zip(result.after.demand_ids, result.after.distance_km[:, 0], strict=True))
     assert before["kh-suzhuang"] > 30 and after["kh-suzhuang"] == 20.0
     assert "kh-suzhuang" in result.change("儿科").newly_covered
-    # 开化县第二人民医院 no longer has paediatrics: 华埠 (1 km from it) now goes elsewhere
-    assert before["kh-huabu"] == 1.0 and after["kh-huabu"] > 1.0
+    # 开化县第二人民医院 no longer has paediatrics: 华埠 (at its proxy point, 0 km from it) now goes elsewhere
+    assert before["kh-huabu"] == pytest.approx(0.0, abs=1e-6) and after["kh-huabu"] > 1.0
     assert result.after.network.csr.nnz == result.before.network.csr.nnz  # replaced, not added
     assert result.before.network.csr.nnz == compile_network(G).csr.nnz
 

@@ -42,7 +42,8 @@ from mednet.network import build_network, home_community
 from mednet.regions import load_region
 from mednet.routing import CST, Point, Referral, Router, route_referral
 from mednet.routing.answers import SHORT_PASSED_OVER
-from mednet.routing.tables import link_metres, same_proxy_point, tie_priority
+from mednet.routing.links import link_metres, same_proxy_point
+from mednet.routing.tables import tie_priority
 
 START = "(start)"
 STEP_NAMES = {

@@ -256,3 +256,29 @@ def test_the_text_answer_shows_the_contact_details():
     assert "  联系: 24小时急诊 有" in format_referral(r).splitlines()
     en = router.route(HONGQIAO, "泌尿外科", when=MONDAY_9, lang="en")
     assert "  contact: 24-hour emergency yes" in format_referral(en).splitlines()
+
+
+# --------------------------------------------------------------------------- planning measures as routing does
+
+
+@pytest.mark.parametrize("region_id", ["quzhou", "luqiao"])
+def test_coverage_distances_are_the_routing_distances(region_id):
+    """Institutions at one shared proxy point are 0 km apart for planning too (not the nominal 1 km): every
+    coverage distance to a permanent capability elsewhere is routing's emergency distance to the same place."""
+    from mednet.planning import find_coverage_gaps
+
+    router = Router.from_region(load_region(region_id))
+    frame = find_coverage_gaps(router.G).to_frame()
+    # scipy needs a zero-length link as a tiny length (planning.passes.ZERO_LINK_KM): within 1e-6 km
+    rows = frame[(frame.distance_km > 1e-6) & frame.nearest_id.notna()]
+    assert len(rows) > 100
+    nodes = router.G.nodes
+    for row in rows.itertuples():
+        if nodes[row.nearest_id]["capabilities"][row.specialty].sessions or \
+                not resolve_specialty(row.specialty).is_referral_service:
+            continue  # held in sessions (not an emergency destination), or nothing is referred to it
+        r = router.route(row.institution_id, row.specialty, direction="emergency")
+        assert r.distance_km == pytest.approx(row.distance_km, abs=1e-6), (row.name, row.specialty)
+    same_point = frame[(frame.distance_km < 1e-6) & (frame.nearest_id != frame.institution_id)]
+    # 华埠 shares one proxy point with 开化县第二人民医院: 0 km, as routing counts it (not the nominal 1 km).
+    assert (len(same_point) > 0) == (region_id == "quzhou")
