@@ -87,14 +87,12 @@ import networkx as nx
 import numpy as np
 
 from mednet.errors import (
-    InvalidCoordinates,
     InvalidRequest,
     MednetError,
     NoCapableInstitution,
     UnknownCommunity,
     UnknownInstitution,
 )
-from mednet.geo import SpatialIndex, check_lat_lon
 from mednet.models import Capability, LinkKind, Region, Session, Tier
 from mednet.network import CompiledNetwork, build_network, compile_network, resolve_community, resolve_institution
 from mednet.routing.access import AccessLegs
@@ -109,6 +107,7 @@ from mednet.routing.answers import (
     Referral,
     SessionSlot,
 )
+from mednet.routing.by_cost import cost_tables, route_by_cost
 from mednet.routing.kernel import (
     DOWN,
     EMERGENCY,
@@ -140,6 +139,7 @@ from mednet.routing.request import (
     check_origin,
     check_referral_service,
     check_specialty,
+    check_travel_options,
     check_when,
 )
 from mednet.routing.scheduled import Scheduled, with_undated
@@ -147,6 +147,7 @@ from mednet.routing.sessions import window_start
 from mednet.routing.tables import anchor_distances, community_tables, nearest_hospitals, tie_priority
 from mednet.routing.trip import trip_kernel
 from mednet.specialties import resolve_specialty
+from mednet.travel.layer import Cost, TravelLayer
 
 #: A point given as coordinates must lie this close (great circle) to a primary-care institution: its home
 #: centre, which decides its community.
@@ -242,12 +243,8 @@ class Router:
         self._render = Renderer(net, region=self.region, speed_kmh=self.speed_kmh, home=self._homes,
                                 community_names=self._community_names,
                                 link_from=link_from, link_to=self._link_to, metres=weights)
-        primary = np.flatnonzero(net.primary_care)
-        self._primary = primary
-        self._snap = SpatialIndex(lat=net.lat[primary], lon=net.lon[primary]) if primary.size else None
         self.road_factor = float(G.graph.get("road_factor", 1.3))
-        self._access = AccessLegs(SpatialIndex(lat=net.lat, lon=net.lon), primary=net.primary_care,
-                                  road_factor=self.road_factor) if n else None
+        self._access = AccessLegs(net, region=self.region, road_factor=self.road_factor)
         self._scheduled = Scheduled(self._rank, net.index, self.booking_days, self._render)
 
     def _size_buffers(self, need: int) -> None:
@@ -294,6 +291,9 @@ class Router:
         when: dt.datetime | None = None,
         explain: Explain = "short",
         lang: Lang = "zh",
+        cost: Cost = "km",
+        max_minutes: float | None = None,
+        travel: TravelLayer | None = None,
     ) -> Referral:
         """Route one referral; see the module docstring for the policy.
 
@@ -302,11 +302,15 @@ class Router:
         passed-over institution; by default each reason gives its count and
         the nearest :data:`~mednet.routing.answers.SHORT_PASSED_OVER`.
         ``lang`` is the language of the explanation and the session texts:
-        ``zh`` (Chinese) or ``en``.
+        ``zh`` (Chinese) or ``en``. By travel cost (``cost="minutes"``, a
+        ``max_minutes`` limit, or a ``travel`` layer given; default: the
+        region's default model) the answer is a
+        :class:`~mednet.routing.cost_answers.ReferralByCost`
+        (:mod:`mednet.routing.by_cost`).
         """
         try:
             return self._answer(self._render.referral, origin, specialty, direction, home, max_km, alternatives,
-                                when, explain, lang)
+                                when, explain, lang, cost, max_minutes, travel)
         except MednetError as err:
             raise err.in_lang(lang if lang in LANGS else "zh")  # noqa: B904 - the same error, re-raised
 
@@ -342,23 +346,17 @@ class Router:
     def _legs(self, point: Point) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
         """:meth:`access_legs` (and the metres the search starts each leg at), the point's home centre and its
         great-circle km."""
-        lat, lon = check_lat_lon(lat=point.lat, lon=point.lon, within_china=True, field="origin")
-        if self._access is None:
-            raise InvalidRequest("origin", point, f"cannot be placed: region {self.region!r} has no institutions",
-                                 rule_zh=f"无法定位：地区 {self.region} 没有机构")
-        nodes, kms, metres, o, snap_km = self._access.find(lat=lat, lon=lon, k=ACCESS_K, max_km=ACCESS_MAX_KM)
-        if o < 0:  # no primary care among the nearest: the nearest of all, farther away
-            o, snap_km = self._snap_point(point)
-            km = round(snap_km * (self.road_factor * 1000.0)) / 1000.0
-            nodes, kms, metres = np.append(nodes, o), np.append(kms, km), np.append(metres, km * 1000.0)
-        return nodes, kms, metres, int(o), snap_km
+        return self._access.legs(point, k=ACCESS_K, max_km=ACCESS_MAX_KM, snap_max_km=SNAP_MAX_KM)
 
     def _answer(self, render: Callable[..., _Answer], origin: object, specialty: str | None,
                 direction: object = "up", home: str | None = None, max_km: object = None,
                 alternatives: object = 3, when: object = None, explain: object = "short",
-                lang: object = "zh") -> _Answer:
+                lang: object = "zh", cost: object = "km", max_minutes: object = None,
+                travel: object = None) -> _Answer:
         """Check the request, resolve the origin and the care, search, and ``render`` the answer."""
         mode = MODES[check_direction(direction)]
+        checked_cost, checked_minutes, by_cost = check_travel_options(cost, max_minutes, travel)
+        tables = cost_tables(self, travel) if by_cost else None  # type: ignore[arg-type]  # checked
         k = check_alternatives(alternatives)
         checked_km = check_max_km(max_km)
         limit = math.inf if checked_km is None else checked_km
@@ -392,6 +390,11 @@ class Router:
                      else check_referral_service(resolve_specialty(specialty)).code,)
         else:
             codes = DOWN_DEFAULT_CARE
+        if tables is not None:
+            answer = route_by_cost(self, tables, o, codes, mode, hc, preferred, start, cost=checked_cost,
+                                   max_km=checked_km, max_minutes=checked_minutes, k=k, when=checked_when,
+                                   keep=keep, lang=checked_lang)
+            return answer if render == self._render.referral else answer.model_dump_json().encode()  # type: ignore
         for code in codes[:-1]:  # down with no specialty: rehabilitation, else general practice
             with contextlib.suppress(NoCapableInstitution):
                 return render(o, code, mode, limit, start,
@@ -497,24 +500,6 @@ class Router:
 
     # ----------------------------------------------------------------- helpers
 
-    def _snap_point(self, point: Point) -> tuple[int, float]:
-        """The point's home centre: the primary-care institution nearest to it (great circle), and its km."""
-        lat, lon = check_lat_lon(lat=point.lat, lon=point.lon, within_china=True, field="origin")
-        if self._snap is None:
-            raise InvalidRequest("origin", point, f"cannot be snapped: region {self.region!r} has no primary care",
-                                 rule_zh=f"无法归属：地区 {self.region} 没有基层医疗机构")
-        i, km = self._snap.nearest(lat=lat, lon=lon)
-        o = int(self._primary[i])
-        if km > SNAP_MAX_KM:
-            nearest = self.net.G.nodes[self.net.ids[o]]["name"]
-            raise InvalidCoordinates(
-                "lat, lon", (lat, lon),
-                f"must lie within {SNAP_MAX_KM:g} km of a primary-care institution of region {self.region!r} "
-                f"(the nearest, {nearest}, is {km:,.0f} km away)", field="origin",
-                rule_zh=f"必须在地区 {self.region} 某基层医疗机构 {SNAP_MAX_KM:g} 公里内"
-                        f"（最近的{nearest}相距 {km:,.0f} 公里）",
-            )
-        return o, km
 
     def _home_for_down(self, o: int, home: str | None, *, point: bool = False) -> tuple[int, int]:
         """The home community (index) and the home institution (index or -1) of a ``down`` referral.
