@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -186,8 +186,17 @@ def _sqlite_begin(conn: Connection) -> None:
 def writing(engine: Engine) -> Iterator[Connection]:
     """A write transaction, committed on success. On SQLite it takes the write lock at once
     (``BEGIN IMMEDIATE``), so a transaction that reads then writes never fails to upgrade its lock."""
-    with engine.execution_options(writing=True).begin() as conn:
+    with _writer(engine).begin() as conn:
         yield conn
+
+
+def _writer(engine: Engine) -> Engine:
+    """``engine`` with the ``writing`` option, made once per engine and kept on it (making one takes a
+    logger lookup under the logging module's lock: measurable on every write)."""
+    found: Engine | None = engine.__dict__.get("_mednet_writer")
+    if found is None:
+        found = engine.__dict__["_mednet_writer"] = engine.execution_options(writing=True)
+    return found
 
 
 def is_postgresql(conn: Connection | Engine) -> bool:
@@ -199,11 +208,16 @@ def insert_ignoring_conflict(conn: Connection, table: sa.Table, values: dict) ->
     key = (conn.dialect.name, table.name)
     statement = _INSERT_IGNORING.get(key)
     if statement is None:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect_insert = postgresql.insert if is_postgresql(conn) else sqlite.insert
-        statement = _INSERT_IGNORING[key] = dialect_insert(table).on_conflict_do_nothing().returning(sa.literal(1))
+        statement = _INSERT_IGNORING[key] = dialect_insert(conn)(table).on_conflict_do_nothing() \
+            .returning(sa.literal(1))
     return conn.execute(statement, values).first() is not None
+
+
+def dialect_insert(conn: Connection) -> Callable[[sa.Table], Any]:
+    """The engine's own ``insert`` (with ``on_conflict_do_nothing`` / ``on_conflict_do_update``)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if is_postgresql(conn) else sqlite.insert
 
 
 _INSERT_IGNORING: dict[tuple[str, str], sa.Insert] = {}
