@@ -62,6 +62,8 @@ _UNKNOWN = object()  # a claim not known yet: read it
 
 #: Minutes a hold keeps a slot unless the ledger is told otherwise.
 HOLD_MINUTES = 15
+#: Days an open referral may stay unchanged (a booked one: past its booked day) before the sweep expires it.
+EXPIRE_DAYS = 30
 MAX_PAGE = 200
 #: A referral's row as read (or as just written).
 Row = sa.RowMapping | Mapping[str, Any]
@@ -106,14 +108,18 @@ class Ledger:
 
     ``regions`` gives each region's data and network; ``now`` is the clock
     (tests pass a fake one); holds last ``hold_minutes``; a session gives
-    ``session_slots`` units where its region does not count them.
+    ``session_slots`` units where its region does not count them; an open
+    referral nobody changes for ``expire_days`` is expired by the sweep
+    (:func:`mednet.ledger.sweep.expire_overdue`).
     """
 
     def __init__(self, engine: Engine, regions: Mapping[str, RegionData], *, now: Callable[[], dt.datetime] = utc_now,
-                 hold_minutes: float = HOLD_MINUTES, session_slots: int = slotting.SESSION_SLOTS):
+                 hold_minutes: float = HOLD_MINUTES, session_slots: int = slotting.SESSION_SLOTS,
+                 expire_days: float = EXPIRE_DAYS):
         self.engine, self.regions, self._clock = engine, regions, now
         self.hold = dt.timedelta(minutes=hold_minutes)
         self.session_slots = session_slots
+        self.expire_after = dt.timedelta(days=expire_days)
 
     def now(self) -> dt.datetime:
         """The clock's time in UTC (SQLite keeps date-times without their zone: all are UTC)."""
@@ -472,4 +478,4 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-__all__ = ["HOLD_MINUTES", "Ledger", "LedgerRegion", "Outcome", "RegionData"]
+__all__ = ["EXPIRE_DAYS", "HOLD_MINUTES", "Ledger", "LedgerRegion", "Outcome", "RegionData"]

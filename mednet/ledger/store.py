@@ -249,7 +249,7 @@ def upgrade(url: str) -> str:
 
     engine = create_ledger_engine(url)
     try:
-        with _migration_lock(engine):
+        with exclusive(engine, "migrate"):
             command.upgrade(alembic_config(url), "head")
             with engine.connect() as conn:
                 return MigrationContext.configure(conn).get_current_revision() or ""
@@ -259,24 +259,35 @@ def upgrade(url: str) -> str:
         engine.dispose()
 
 
-ADVISORY_LOCK = 0x6D65646E  # "medn"
+#: PostgreSQL advisory lock keys of :func:`exclusive` ("medn" for migrations, "mexp" for the expiry sweep).
+ADVISORY_LOCKS = {"migrate": 0x6D65646E, "sweep": 0x6D657870}
 
 
 @contextlib.contextmanager
-def _migration_lock(engine: Engine) -> Iterator[None]:
+def exclusive(engine: Engine, name: str, *, wait: bool = True) -> Iterator[bool]:
+    """One holder at a time across processes and hosts: a PostgreSQL advisory lock, or a file lock beside
+    a SQLite file (``<file>.<name>-lock``). Yields whether it was taken: with ``wait=False`` a lock held
+    elsewhere is not waited for (False); with ``wait=True`` it always is (True)."""
     if is_postgresql(engine):
         with engine.connect() as conn:
-            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK})
+            function = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+            taken = conn.execute(sa.text(f"SELECT {function}(:k)"), {"k": ADVISORY_LOCKS[name]}).scalar()
+            taken = wait or bool(taken)
             try:
-                yield
+                yield taken
             finally:
-                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK})
+                if taken:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCKS[name]})
                 conn.commit()
         return
-    lock_path = Path(str(engine.url.database) + ".migrate-lock")
+    lock_path = Path(f"{engine.url.database}.{name}-lock")
     with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(lock, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
