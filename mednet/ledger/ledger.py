@@ -184,13 +184,16 @@ class Ledger:
             raise InvalidRequest("days", days, "must be between 0 and 90")
         last = first + dt.timedelta(days=days if days is not None else data.region.booking_days)
         open_until = start + dt.timedelta(days=data.region.booking_days)
-        sessions = [(s, 1) for s in slotting.session_slots(inst, code, max(first, start), min(last, open_until),
-                                                            per_session=self.session_slots)]
+        basis, assumed = slotting.session_basis(inst, code, per_session=self.session_slots)
+        units = slotting.session_slots(inst, code, max(first, start), min(last, open_until),
+                                       per_session=self.session_slots)
+        sessions = [(s, 1, basis) for s in units]
         with self.engine.connect() as conn:
             found = sessions + slotting.quota_slots(conn, region, inst.id, code, first, last, start)
-            taken = slotting.taken_counts(conn, [s.text for s, _ in found], now)
+            taken = slotting.taken_counts(conn, [s.text for s, _, _ in found], now)
         return [SlotView(slot=s.text, kind=s.kind, institution=s.institution, specialty=s.specialty, day=s.day,
-                         part=s.part, capacity=cap, free=max(cap - taken.get(s.text, 0), 0)) for s, cap in found]
+                         part=s.part, capacity=cap, free=max(cap - taken.get(s.text, 0), 0), basis=why,
+                         assumed=assumed and s.kind == "session") for s, cap, why in found]
 
     # ------------------------------------------------------------------ writing
 

@@ -163,16 +163,39 @@ def session_slots(inst: Institution, specialty: str, first: dt.date, last: dt.da
     return sorted(slots, key=lambda s: (s.day, PARTS.index(s.part or "all_day"), s.unit or 0))
 
 
+def session_basis(inst: Institution, specialty: str, *, per_session: int = SESSION_SLOTS) -> tuple[str, bool]:
+    """Where a session's units come from, and whether they are an assumption (no ``weekly_slots`` given).
+
+    >>> from mednet.models import Capability
+    >>> inst = Institution.model_construct(id="x", capabilities=(
+    ...     Capability(specialty="paediatrics", source="s1", sessions=(Session(weekday="tue"),)),))
+    >>> basis, assumed = session_basis(inst, "paediatrics")
+    >>> assumed, basis.split(",")[0]
+    (True, 'assumed: 4 units a session (MEDNET_SESSION_SLOTS)')
+    """
+    cap = inst.capability(specialty)
+    if cap is None:
+        return "no such capability", False
+    if cap.weekly_slots is None:
+        return (f"assumed: {per_session} units a session (MEDNET_SESSION_SLOTS), since the region gives no "
+                f"weekly_slots for this capability (its sessions: source {cap.source})", True)
+    inferred = ", inferred" if cap.inferred else ""
+    return (f"{cap.weekly_slots} units a week (weekly_slots, source {cap.source}{inferred}) over "
+            f"{len(cap.sessions)} session(s) a week", False)
+
+
 def quota_slots(conn: Connection, region: str, institution: str, specialty: str, first: dt.date,
-                last: dt.date, start: dt.date) -> list[tuple[SlotRef, int]]:
-    """Each released day of the quota in ``[first, last]`` with its capacity; ``start`` is today."""
+                last: dt.date, start: dt.date) -> list[tuple[SlotRef, int, str]]:
+    """Each released day of the quota in ``[first, last]`` with its capacity and basis; ``start`` is today."""
     rule = quota_rule(conn, region, institution, specialty)
     if rule is None:
         return []
+    basis = (f"referral quota (号源) set by an admin: {rule['per_day']} a day, released {rule['release_days']} "
+             f"day(s) ahead" + (f" ({rule['note']})" if rule["note"] else ""))
     open_until = start + dt.timedelta(days=rule["release_days"])
     day, found = max(first, start), []
     while day <= min(last, open_until):
-        found.append((SlotRef("quota", institution, specialty, day), rule["per_day"]))
+        found.append((SlotRef("quota", institution, specialty, day), rule["per_day"], basis))
         day += dt.timedelta(days=1)
     return found
 
