@@ -257,9 +257,10 @@ OPEN_PATHS = ("/health", "/ready", "/metrics", "/docs", "/redoc", "/openapi.json
 
 async def require_key_for_reads(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
     """Middleware (``MEDNET_READS_NEED_KEY=1``): routing and directory requests need a live API key;
-    ``/referrals`` checks its own keys and roles."""
+    ``/referrals`` checks its own keys and roles, and the desk pages (``/desk``) theirs (the signed-in cookie's
+    key counts there, see :mod:`service.pages.signin`)."""
     path = request.url.path
-    if not (path.startswith(OPEN_PATHS) or path.startswith("/referrals")):
+    if not (path.startswith(OPEN_PATHS) or path.startswith(("/referrals", "/desk"))):
         from service.errors import problem_from_error
 
         try:

@@ -4,7 +4,9 @@ One plain ASGI middleware (:class:`Guard`), cheap enough for the referral
 hot path. For every request it
 
 - refuses a body that is not JSON (``415``; a request without a body, such
-  as a referral's ``POST …/accept``, needs no content type), too large (``413``, by its
+  as a referral's ``POST …/accept``, needs no content type; the desk page's
+  own forms under ``/desk/`` may post ``application/x-www-form-urlencoded``,
+  and the pages check that such a post comes from their own origin), too large (``413``, by its
   ``Content-Length`` or while it streams in) or too many requests at once
   (``503`` with ``Retry-After``), each as a problem answer;
 - gives the request an id (the client's ``X-Request-ID`` when it is a short
@@ -16,6 +18,9 @@ hot path. For every request it
   (``service.access``) with the id, route, status and duration.
 
     >>> media_type_is_json(b"application/json; charset=utf-8"), media_type_is_json(b"text/plain")
+    (True, False)
+    >>> form = b"application/x-www-form-urlencoded"
+    >>> is_desk_form("/desk/quzhou/referrals", form), is_desk_form("/regions", form)
     (True, False)
 """
 
@@ -55,6 +60,16 @@ def media_type_is_json(content_type: bytes) -> bool:
     """``application/json`` or ``application/<anything>+json``, with or without parameters."""
     media = content_type.split(b";", 1)[0].strip().lower()
     return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+
+
+#: Where HTML forms may post (the desk page), and the one form encoding they may use.
+FORM_PREFIX = "/desk/"
+FORM_MEDIA_TYPE = b"application/x-www-form-urlencoded"
+
+
+def is_desk_form(path: str, content_type: bytes) -> bool:
+    """A desk page's form post: urlencoded, to a path under ``/desk/`` (nothing else may post a form)."""
+    return path.startswith(FORM_PREFIX) and content_type.split(b";", 1)[0].strip().lower() == FORM_MEDIA_TYPE
 
 
 class Guard:
@@ -105,7 +120,7 @@ class Guard:
                 message["headers"] = headers
             await send(message)
 
-        refusal = self._refusal(scope["method"], content_type, length, chunked)
+        refusal = self._refusal(scope["method"], content_type, length, chunked, scope["path"])
         if refusal is None and scope["method"] in BODY_METHODS:
             receive = self._limited(receive)
         try:
@@ -131,7 +146,7 @@ class Guard:
                 }).decode())
 
     def _refusal(self, method: str, content_type: bytes | None, length: bytes | None,
-                 chunked: bool = False) -> ASGIApp | None:
+                 chunked: bool = False, path: str = "") -> ASGIApp | None:
         """The answer to a request refused before the app sees it, or None."""
         if self.in_flight >= self.settings.max_concurrency:
             answer = problem(503, "busy", "Busy", f"more than {self.settings.max_concurrency} requests at once; "
@@ -144,6 +159,8 @@ class Guard:
             return too_large(self.settings.max_body_bytes)
         if content_type is None and not chunked and length in (None, b"0"):
             return None  # no body at all: nothing to read as JSON or otherwise
+        if content_type is not None and is_desk_form(path, content_type):
+            return None  # the desk page's own form (its views refuse one posted from another origin)
         if content_type is None or not media_type_is_json(content_type):
             shown = "none" if content_type is None else repr(content_type.decode("latin-1")[:60])
             return problem(415, "unsupported-media-type", "Unsupported media type",

@@ -5,10 +5,12 @@ The package, one job per module:
 - :mod:`~mednet.routing.answers`: the answer types (:class:`Referral`, :class:`Point`, …); no numba.
 - :mod:`~mednet.routing.request`: every rule a request must meet, shared by the library, the CLI and the service.
 - :mod:`~mednet.routing.sessions`: the booking window and the session calendar.
+- :mod:`~mednet.routing.scheduled`: a query's sessions (bookable, named, or with no published day).
 - :mod:`~mednet.routing.router`: the :class:`Router` facade (check, resolve, search, render).
 - :mod:`~mednet.routing.tables`: the tables built once per network.
 - :mod:`~mednet.routing.kernel` and :mod:`~mednet.routing.search`: the compiled query and its one search.
 - :mod:`~mednet.routing.render`: the answer as a model, or as its JSON directly.
+- :mod:`~mednet.routing.refusals`: why a query has no answer (:class:`~mednet.errors.NoCapableInstitution`).
 
 The router and what needs numba load on first use of their names::
 

@@ -99,8 +99,8 @@ from mednet.routing.answers import (
     Point,
     Referral,
     SessionSlot,
-    assemble,
 )
+from mednet.routing.by_cost import cost_tables, route_by_cost
 from mednet.routing.kernel import (
     DOWN,
     EMERGENCY,
@@ -114,13 +114,11 @@ from mednet.routing.kernel import (
     OUT_HEADER,
     OUT_PASSED,
     OUT_START,
-    SESSION_LOW,
-    SESSION_NO,
-    SESSION_OK,
     UP,
     pack,
     route_kernel,
 )
+from mednet.routing.refusals import no_capable
 from mednet.routing.render import Renderer
 from mednet.routing.request import (
     check_alternatives,
@@ -132,11 +130,14 @@ from mednet.routing.request import (
     check_origin,
     check_referral_service,
     check_specialty,
+    check_travel_options,
     check_when,
 )
-from mednet.routing.sessions import day_not_published, day_unknown, first_in_window, session_text, window_start
+from mednet.routing.scheduled import Scheduled, with_undated
+from mednet.routing.sessions import window_start
 from mednet.routing.tables import anchor_distances, community_tables, csr_metres, nearest_hospitals, tie_priority
 from mednet.specialties import resolve_specialty
+from mednet.travel.layer import Cost, TravelLayer
 
 #: A point given as coordinates must lie this close (great circle) to a primary-care institution: its home
 #: centre, which decides its community.
@@ -235,6 +236,7 @@ class Router:
         self._snap = SpatialIndex(lat=net.lat[primary], lon=net.lon[primary]) if primary.size else None
         self._everyone = SpatialIndex(lat=net.lat, lon=net.lon) if n else None
         self.road_factor = float(G.graph.get("road_factor", 1.3))
+        self._scheduled = Scheduled(self._rank, net.index, self.booking_days, self._render)
 
     def _size_buffers(self, need: int) -> None:
         """The kernel's scratch arrays, for up to ``need - 1`` alternatives, in a fresh state.
@@ -280,6 +282,9 @@ class Router:
         when: dt.datetime | None = None,
         explain: Explain = "short",
         lang: Lang = "zh",
+        cost: Cost = "km",
+        max_minutes: float | None = None,
+        travel: TravelLayer | None = None,
     ) -> Referral:
         """Route one referral; see the module docstring for the policy.
 
@@ -288,10 +293,14 @@ class Router:
         passed-over institution; by default each reason gives its count and
         the nearest :data:`~mednet.routing.answers.SHORT_PASSED_OVER`.
         ``lang`` is the language of the explanation and the session texts:
-        ``zh`` (Chinese) or ``en``.
+        ``zh`` (Chinese) or ``en``. By travel cost (``cost="minutes"``, a
+        ``max_minutes`` limit, or a ``travel`` layer given; default: the
+        region's default model) the answer is a
+        :class:`~mednet.routing.cost_answers.ReferralByCost`
+        (:mod:`mednet.routing.by_cost`).
         """
         return self._answer(self._render.referral, origin, specialty, direction, home, max_km, alternatives, when,
-                            explain, lang)
+                            explain, lang, cost, max_minutes, travel)
 
     def route_json(self, origin: str | Point, specialty: str | None, **options: Any) -> bytes:
         """:meth:`route`'s answer (same arguments) as JSON: the bytes of ``route(...).model_dump_json()``,
@@ -338,9 +347,12 @@ class Router:
     def _answer(self, render: Callable[..., _Answer], origin: object, specialty: str | None,
                 direction: object = "up", home: str | None = None, max_km: object = None,
                 alternatives: object = 3, when: object = None, explain: object = "short",
-                lang: object = "zh") -> _Answer:
+                lang: object = "zh", cost: object = "km", max_minutes: object = None,
+                travel: object = None) -> _Answer:
         """Check the request, resolve the origin and the care, search, and ``render`` the answer."""
         mode = MODES[check_direction(direction)]
+        checked_cost, checked_minutes, by_cost = check_travel_options(cost, max_minutes, travel)
+        tables = cost_tables(self, travel) if by_cost else None  # type: ignore[arg-type]  # checked
         k = check_alternatives(alternatives)
         checked_km = check_max_km(max_km)
         limit = math.inf if checked_km is None else checked_km
@@ -373,6 +385,11 @@ class Router:
                      else check_referral_service(resolve_specialty(specialty)).code,)
         else:
             codes = DOWN_DEFAULT_CARE
+        if tables is not None:
+            answer = route_by_cost(self, tables, o, codes, mode, hc, preferred, start, cost=checked_cost,
+                                   max_km=checked_km, max_minutes=checked_minutes, k=k, when=checked_when,
+                                   keep=keep, lang=checked_lang)
+            return answer if render == self._render.referral else answer.model_dump_json().encode()  # type: ignore
         for code in codes[:-1]:  # down with no specialty: rehabilitation, else general practice
             with contextlib.suppress(NoCapableInstitution):
                 return render(o, code, mode, limit, start,
@@ -404,7 +421,7 @@ class Router:
         if held or when is not None:
             when = window_start(when)
         if held and mode != EMERGENCY:
-            sessions, slots, n_sessions, undated = self._session_codes(held, o, mode, when, lang)
+            sessions, slots, n_sessions, undated = self._scheduled.codes(held, o, mode, when, lang)
         table = -1
         kernel_origin = -1 if start.point is not None else o
         if mode == UP:
@@ -445,8 +462,9 @@ class Router:
         nodes, kms = ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt]
         kinds = ints[base + n_alt:base + 2 * n_alt]
         if undated:
-            nodes, kms, kinds = self._with_undated(s, sessions, undated, o, start, mode, hc, preferred, n_total,
-                                                   limit, k, (nodes, kms, kinds))
+            def rerun(codes: np.ndarray, n: int, kk: int) -> tuple[list[int], tuple[float, ...]]:
+                return self._kernel(s, codes, o, start, mode, hc, preferred, n, limit, kk, -1, 0)
+            nodes, kms, kinds = with_undated(rerun, sessions, undated, n_total, k, (nodes, kms, kinds))
         return passed, nodes, kms, kinds, ints[base + 2 * n_alt:], slots, when
 
     def _kernel(self, s: int, sessions: np.ndarray, o: int, start: Start, mode: int, hc: int, preferred: int,
@@ -467,39 +485,6 @@ class Router:
             ints = self._out[:written].tolist()
             floats = tuple(self._out_f[:4 + ints[OUT_PASSED] + ints[OUT_ALT]].tolist())
         return ints, floats
-
-    def _with_undated(self, s: int, sessions: np.ndarray, undated: list[int], o: int, start: Start, mode: int,
-                      hc: int, preferred: int, n_total: int, limit: float, k: int,
-                      chosen: tuple[list[int], tuple[float, ...], list[int]],
-                      ) -> tuple[list[int], tuple[float, ...], list[int]]:
-        """The candidates (destination first) with the sessions whose day is not published among them.
-
-        Such a session is never the destination (it is not known to fall in
-        the window), but it is offered: the kernel runs again as if it
-        were bookable, and it takes its place in the policy's order (step,
-        then km) among the alternatives, beside the ``k`` others.
-        """
-        m = len(sessions) // 2
-        if_known = sessions.copy()
-        held_at = sessions[:m].tolist()
-        for j in undated:
-            if_known[m + held_at.index(j)] = SESSION_OK
-        ints, floats = self._kernel(s, if_known, o, start, mode, hc, preferred, n_total + len(undated), limit,
-                                    k + len(undated), -1, 0)
-        n_passed, n_alt = ints[OUT_PASSED], ints[OUT_ALT]
-        base = OUT_HEADER + n_passed
-        nodes, kms = ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt]
-        kinds = ints[base + n_alt:base + 2 * n_alt]
-        dest, known_left = chosen[0][0], len(chosen[0]) - 1
-        keep = []
-        for i, j in enumerate(nodes):
-            if j in undated:
-                keep.append(i)
-            elif j != dest and known_left > 0:
-                keep.append(i)
-                known_left -= 1
-        return ([dest, *(nodes[i] for i in keep)], (chosen[1][0], *(kms[i] for i in keep)),
-                [chosen[2][0], *(kinds[i] for i in keep)])
 
     # ----------------------------------------------------------------- helpers
 
@@ -552,82 +537,10 @@ class Router:
             return hc, inst
         return net.community_ids.index(com.id), -1
 
-    def _session_codes(self, held: tuple[tuple[int, tuple[Session, ...]], ...], o: int, mode: int,
-                       when: dt.datetime, lang: Lang) -> tuple[np.ndarray, dict[int, SessionSlot], int, list[int]]:
-        """Per institution holding the specialty in sessions: whether one is bookable (the institutions, then
-        their codes, as the kernel takes them), and the slot; how many are bookable; and the institutions
-        whose only sessions that might fall in the window have no published day (with their slot, marked)."""
-        nodes, codes, slots, undated = [], [], {}, []
-        rank_o = int(self._rank[o])
-        for j, sessions in held:
-            best = None
-            unknown = None
-            for session in sessions:
-                found = first_in_window(session, when, self.booking_days)
-                if found is None:
-                    if unknown is None and day_unknown(session, when, self.booking_days):
-                        unknown = session
-                    continue
-                provider = self.net.index.get(session.provider) if session.provider else None
-                high = int(self._rank[provider if provider is not None else j]) > rank_o
-                key = (mode != UP or high, found[1] is not None, -(found[0].toordinal()) if found[0] else 0)
-                if best is None or key > best[0]:
-                    best = (key, session, found[0], provider, high)
-            nodes.append(j)
-            if best is None:
-                codes.append(SESSION_NO)
-                if unknown is not None:
-                    provider = self.net.index.get(unknown.provider) if unknown.provider else None
-                    if mode != UP or int(self._rank[provider if provider is not None else j]) > rank_o:
-                        undated.append(j)
-                        slots[j] = self._slot(unknown, None, provider, lang, undated_at=j)
-                continue
-            _, session, date, provider, high = best
-            codes.append(SESSION_OK if mode != UP or high else SESSION_LOW)
-            slots[j] = self._slot(session, date, provider, lang)
-        n_ok = sum(1 for c in codes if c == SESSION_OK)
-        return np.asarray(nodes + codes, dtype=np.int64), slots, n_ok, undated
-
-    def _slot(self, session: Session, date: dt.date | None, provider: int | None, lang: Lang, *,
-              undated_at: int | None = None) -> SessionSlot:
-        """A session as the answer names it; one whose day is unknown (held at ``undated_at``) says so and
-        where to ask: the centre, and its booking channel when the region has it."""
-        text = session_text(session, date, lang)
-        day_is_unknown = undated_at is not None
-        if undated_at is not None:
-            contact = self._render.contacts[undated_at]
-            booking = contact.booking.value if contact is not None and contact.booking is not None else None
-            text = f"{text}{'；' if lang == 'zh' else '; '}{day_not_published(lang, booking=booking)}"
-        return assemble(SessionSlot, {
-            "date": date, "weekday": session.weekday, "part": session.part, "every_weeks": session.every_weeks,
-            "provider": None if provider is None else self._render.refs[provider], "text": text,
-            "day_unknown": day_is_unknown,
-        })
-
     def _nothing(self, o: int, code: str, mode: int, hc: int, limit: float,
                  nearest_beyond: tuple[float, int] | None, undated: list[int] | None = None) -> NoCapableInstitution:
-        origin = self.G.nodes[self.net.ids[o]]["name"]
-        spec = self._render.specialty_refs[code]
-        what = f"{spec.label_zh} ({spec.code})"
-        if mode == UP:
-            msg = f"no institution of a higher tier than {origin} offers {what}"
-        elif mode == DOWN:
-            msg = f"no member of the home community {self._community_names[hc]} offers {what}"
-        else:
-            msg = f"no institution other than {origin} offers {what} permanently"
-        nearest = nearest_km = None
-        if limit != math.inf:
-            msg += f" within max_km={limit:g} km"
-            if nearest_beyond is not None:
-                nearest_km, j = nearest_beyond
-                nearest = self.G.nodes[self.net.ids[j]]["name"]
-                msg += f"; the nearest is {nearest} at {nearest_km:.1f} km"
-        msg += f" in region {self.region!r}"
-        if undated:
-            names = ", ".join(self.G.nodes[self.net.ids[j]]["name"] for j in undated)
-            msg += f"; {names} holds it in sessions whose day is not published: ask the centre or its booking channel"
-        return NoCapableInstitution(msg, specialty=code, origin=self.net.ids[o], nearest=nearest,
-                                    nearest_km=nearest_km)
+        return no_capable(self.net, self.region, self._community_names, self._render.specialty_refs[code], o, mode,
+                          hc, limit, nearest_beyond, undated)
 
 
 

@@ -1,12 +1,21 @@
 """The referral desk page: Chinese, server-rendered, every asset shipped in the package.
 
-``router`` owns ``/desk``: the route screen for clerks, the planner's coverage
-view (table, map, CSV) and the static files. Templates live in
+``router`` owns ``/desk``: signing in with the desk's key (``signin``), the
+route screen for clerks and the planner's coverage view (``views``), the
+ledger's screens — refer, worklist, one referral with its actions, the
+printable 转诊单 (``ledgerviews``) — and the static files. Templates live in
 ``templates/``, the stylesheet and the one script in ``static/``; nothing is
 fetched from outside, and no page has inline script or style, so a strict
 ``Content-Security-Policy: default-src 'self'`` holds.
 """
 
-from service.pages.views import router
+from fastapi import APIRouter
+
+from service.pages import ledgerviews, signin, views
+
+router = APIRouter(include_in_schema=False)
+# The fixed paths (/desk/signin) and the ledger's screens before the route screen's /desk/{region}.
+for _module in (signin, ledgerviews, views):
+    router.include_router(_module.router)
 
 __all__ = ["router"]

@@ -13,39 +13,36 @@ import io
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from starlette.datastructures import QueryParams
 
 from mednet.coverage import CoverageReport, find_coverage_gaps
-from mednet.errors import InvalidCoordinates, MednetError, UnknownCommunity, UnknownInstitution, UnknownSpecialty
+from mednet.errors import (
+    InvalidCoordinates,
+    MednetError,
+    NotAuthenticated,
+    UnknownCommunity,
+    UnknownInstitution,
+    UnknownSpecialty,
+)
 from mednet.geo import check_lat_lon
-from mednet.routing import CST, DIRECTION_ZH, REASON_ZH, STEP_ZH, Point, Referral
+from mednet.routing import CST, DIRECTION_ZH, Point, Referral
 from mednet.specialties import SPECIALTIES, resolve_specialty
 from service.deps import ServedRegion, find_region, served_regions
+from service.pages.html import PACKAGE, render
+from service.pages.refer import refer_form
 from service.pages.regionmap import RegionDrawing, draw_region
-from service.pages.wording import DeskProblem, explain_error, session_zh, why_zh
+from service.pages.session import desk_key, reads_need_key
+from service.pages.wording import DeskProblem, explain_error, session_zh
+from service.routers.institutions import list_institutions
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
-#: Every page's policy: its own files only, forms posted to itself, never framed, no inline code.
-PAGE_CSP = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-
-PACKAGE = files("service.pages")
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".svg": "image/svg+xml"}
-
-
-@lru_cache(maxsize=1)
-def templates() -> Jinja2Templates:
-    env = Jinja2Templates(directory=str(PACKAGE / "templates"))
-    env.env.globals.update(DIRECTION_ZH=DIRECTION_ZH, STEP_ZH=STEP_ZH, REASON_ZH=REASON_ZH, session_zh=session_zh,
-                           why_zh=why_zh, km=format_km, with_param=with_param)
-    return env
 
 
 @lru_cache(maxsize=1)
@@ -61,29 +58,12 @@ def drawing(served: ServedRegion) -> RegionDrawing:
     return draw_region(served.region)
 
 
-def format_km(value: float | None) -> str:
-    """``20.0``; a dash for no value.
-
-    >>> format_km(19.958), format_km(None), format_km(float("inf"))
-    ('20.0', '—', '—')
-    """
-    return "—" if value is None or not math.isfinite(value) else f"{value:.1f}"
-
-
-def with_param(query: QueryParams, key: str, value: str) -> str:
-    """The query string with one parameter replaced: a suggestion as a link that routes again.
-
-    >>> with_param(QueryParams("origin=华铺&specialty=儿科"), "origin", "华埠卫生院")
-    '?origin=%E5%8D%8E%E5%9F%A0%E5%8D%AB%E7%94%9F%E9%99%A2&specialty=%E5%84%BF%E7%A7%91'
-    """
-    items = [(k, v) for k, v in query.multi_items() if k != key]
-    items.insert([k for k, _ in query.multi_items()].index(key) if key in query else len(items), (key, value))
-    return "?" + str(QueryParams(items))
-
-
-def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return templates().TemplateResponse(request, name, context, status_code=status,
-                                        headers={"Content-Security-Policy": PAGE_CSP})
+def sign_in_first(request: Request) -> HTMLResponse | None:
+    """With ``MEDNET_READS_NEED_KEY=1``, the sign-in page (401) for a request without a live key; else None."""
+    if not reads_need_key(request):
+        return None
+    return render(request, "signin.html", status=401, who=None, next=request.url.path,
+                  problem=explain_error(NotAuthenticated("this service needs an API key for reads")))
 
 
 @router.get("/static/{name}")
@@ -96,13 +76,17 @@ async def static(name: str) -> Response:
 
 @router.get("", response_class=HTMLResponse)
 @router.get("/", response_class=HTMLResponse)
-async def choose_region(request: Request) -> HTMLResponse:
+def choose_region(request: Request) -> HTMLResponse:
     """Every region served, with links to its route screen and planner view."""
-    return render(request, "index.html", regions=[s.region for s in served_regions(request).values()])
+    return sign_in_first(request) or render(request, "index.html",
+                                            regions=[s.region for s in served_regions(request).values()])
 
 
 def region_or_page(request: Request, region: str) -> ServedRegion | HTMLResponse:
-    """The region, or the page saying it is unknown (with the closest ids as links)."""
+    """The region; or the sign-in page when reads need a key and none is signed in; or the page saying the
+    region is unknown (with the closest ids as links)."""
+    if (sign_in := sign_in_first(request)) is not None:
+        return sign_in
     try:
         return find_region(request, region)
     except MednetError as err:
@@ -114,6 +98,25 @@ def region_or_page(request: Request, region: str) -> ServedRegion | HTMLResponse
 @router.get("/{region}", response_class=HTMLResponse)
 async def region_home(region: str) -> RedirectResponse:
     return RedirectResponse(f"/desk/{region}/route", status_code=307)
+
+
+@router.get("/{region}/names")
+async def complete_names(request: Request, region: str, q: str = "") -> Response:
+    """Name completion for the page's script: the directory's ``q`` search (ten best), with the page's sign-in
+    (the cookie is sent to ``/desk`` only)."""
+    if reads_need_key(request):
+        return Response('{"items": []}', status_code=401, media_type="application/json")
+    try:
+        served = find_region(request, region)
+    except MednetError:
+        return Response('{"items": []}', status_code=404, media_type="application/json")
+    q = q.strip()[:100]
+    if not q:
+        return Response('{"items": []}', media_type="application/json")
+    page = await list_institutions(served, q=q, limit=10)
+    return Response(page.model_dump_json(include={"items": {"__all__": {"institution": {"name", "aliases",
+                                                                                         "county"}}}}),
+                    media_type="application/json")
 
 
 # ---------------------------------------------------------------------------- route screen
@@ -226,6 +229,16 @@ def route_problem(served: ServedRegion, err: MednetError, form: RouteForm) -> De
     return problem
 
 
+def institution_sources(served: ServedRegion, inst_id: str, specialty: str) -> list[str]:
+    """The titles of the sources of what the page says of an institution: itself, its location, its capability
+    for the specialty and its contact details."""
+    inst = served.institutions[inst_id]
+    keys = {inst.source, inst.location.source, *(c.source for c in inst.capabilities if c.specialty == specialty)}
+    if inst.contact is not None:
+        keys |= {d.source for _, d in inst.contact.items()}
+    return [served.region.sources[k].title if k in served.region.sources else k for k in sorted(keys)]
+
+
 def show(served: ServedRegion, referral: Referral) -> Shown:
     """The destination's sessions for the specialty, in Chinese, and the sources of its facts."""
     inst = served.institutions[referral.destination.id]
@@ -237,10 +250,7 @@ def show(served: ServedRegion, referral: Referral) -> Shown:
             provider = served.institutions.get(s.provider or "")
             schedule.append(session_zh(weekday=s.weekday, part=s.part, every_weeks=s.every_weeks,
                                        provider=provider.name if provider else None))
-    sources = sorted({inst.source, inst.location.source, *(c.source for c in inst.capabilities
-                                                            if c.specialty == referral.specialty.code)})
-    return Shown(referral, schedule, [served.region.sources[k].title if k in served.region.sources else k
-                                      for k in sources])
+    return Shown(referral, schedule, institution_sources(served, inst.id, referral.specialty.code))
 
 
 def route_overlay(draw: RegionDrawing, referral: Referral | None, picked: tuple[float, float] | None) -> dict:
@@ -265,7 +275,13 @@ def route_screen(request: Request, region: str) -> HTMLResponse:
     served = region_or_page(request, region)
     if isinstance(served, HTMLResponse):
         return served
-    form = RouteForm.from_query(request.query_params)
+    return route_page(request, served, request.query_params)
+
+
+def route_page(request: Request, served: ServedRegion, query: QueryParams, **refer: Any) -> HTMLResponse:
+    """The route screen for ``query``; ``refer`` carries a refused referral form back to it (its values, its
+    errors and the status to answer with)."""
+    form = RouteForm.from_query(query)
     answer: Shown | None = None
     problem: DeskProblem | None = None
     status = 200
@@ -284,10 +300,12 @@ def route_screen(request: Request, region: str) -> HTMLResponse:
     picked = None
     if form.origin_kind == "point" and "lat" not in form.errors and "lon" not in form.errors and form.lat:
         picked = (float(form.lat), float(form.lon))
+    who = desk_key(request)
     return render(
-        request, "route.html", status=status, served=served, form=form, answer=answer, problem=problem,
-        specialties=SPECIALTIES, draw=draw, overlay=route_overlay(draw, answer.referral if answer else None, picked),
-        query=request.query_params,
+        request, "route.html", status=refer.pop("status", status), served=served, form=form, answer=answer,
+        problem=problem, specialties=SPECIALTIES, draw=draw, who=who, query=query,
+        overlay=route_overlay(draw, answer.referral if answer else None, picked),
+        refer=refer_form(who, served, form, answer.referral if answer else None, **refer),
     )
 
 

@@ -15,17 +15,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mednet.errors import (
+    Forbidden,
+    IdempotencyConflict,
+    IllegalTransition,
     InvalidCoordinates,
     InvalidRequest,
+    LedgerUnavailable,
     MednetError,
     NoCapableInstitution,
+    NotAuthenticated,
+    SlotUnavailable,
+    StaleVersion,
     UnknownCommunity,
     UnknownInstitution,
+    UnknownReferral,
     UnknownRegion,
     UnknownSpecialty,
 )
 from mednet.models import WEEKDAYS
-from mednet.routing import Referral
 
 WEEKDAY_ZH = dict(zip(WEEKDAYS, ("周一", "周二", "周三", "周四", "周五", "周六", "周日"), strict=True))
 PART_ZH = {"morning": "上午", "afternoon": "下午", "evening": "晚上", "all_day": "全天", None: ""}
@@ -34,7 +41,20 @@ FIELD_OF_PARAMETER = {"institution": "origin", "lat, lon": "lat", "lat": "lat", 
 FIELD_ZH = {
     "origin": "出发机构", "lat": "纬度", "lon": "经度", "specialty": "专科", "direction": "转诊方向",
     "when": "就诊时间", "home": "居住地医共体", "max_km": "距离上限", "region": "区域",
+    "reason": "转诊原因", "patient_ref": "患者编号", "birth_year": "出生年份", "destination": "去向机构",
+    "destination_why": "不选建议去向的理由", "slot": "号源", "priority": "紧急程度", "key": "密钥",
 }
+#: The ledger's states, actions, priorities and roles in the words of a referral desk.
+STATE_ZH = {"requested": "待接收", "accepted": "已接收", "rejected": "已拒绝", "redirected": "已改转",
+            "booked": "已预约", "arrived": "已到诊", "completed": "已完成", "cancelled": "已撤销", "expired": "已过期"}
+ACTION_ZH = {"accept": "接收", "reject": "拒绝", "redirect": "改转他院", "hold": "暂留号源", "book": "预约号源",
+             "arrive": "登记到诊", "complete": "诊疗完成", "send_home": "康复回社区（下转）", "cancel": "撤销",
+             "expire": "作过期处理", "create": "创建转诊单"}
+PRIORITY_ZH = {"routine": "普通", "urgent": "加急", "emergency": "急诊"}
+ROLE_ZH = {"desk": "转诊服务台", "planner": "规划人员（只读）", "admin": "管理员"}
+SEX_ZH = {"female": "女", "male": "男", "unknown": "未填"}
+CONTACT_ZH = {"phone": "电话", "address": "地址", "booking": "预约渠道", "hours": "开放时间",
+              "emergency_24h": "24小时急诊"}
 
 
 @dataclass(frozen=True)
@@ -68,12 +88,26 @@ def session_zh(*, weekday: str | None, part: str | None, every_weeks: int = 1, d
     return text + (f"（{provider}专家）" if provider else "")
 
 
+def contact_value_zh(value: object) -> str:
+    """A contact detail's value as shown: a yes/no flag in words, text as given.
+
+    >>> contact_value_zh(True), contact_value_zh("万源路2439号")
+    ('有', '万源路2439号')
+    """
+    if isinstance(value, bool):
+        return "有" if value else "无"
+    return str(value)
+
+
 def explain_error(err: MednetError, *, field: str | None = None) -> DeskProblem:
     """The page's words for a library error; ``field`` is the form field the caller knows to be at fault."""
     detail = str(err)
-    if isinstance(err, UnknownInstitution | UnknownCommunity | UnknownSpecialty | UnknownRegion):
+    if (ledger := _ledger_zh(err)) is not None:
+        at = None if isinstance(err, IllegalTransition) else field or getattr(err, "field", None)
+        return DeskProblem(at, ledger, (), detail)
+    if isinstance(err, UnknownInstitution | UnknownCommunity | UnknownSpecialty | UnknownRegion | UnknownReferral):
         what = {UnknownInstitution: "机构", UnknownCommunity: "医共体或机构", UnknownSpecialty: "专科",
-                UnknownRegion: "区域"}[type(err)]
+                UnknownRegion: "区域", UnknownReferral: "转诊单"}[type(err)]
         hint = "请从下面的相近名称中选择，或检查输入。" if err.suggestions else "没有相近的名称，请检查输入。"
         return DeskProblem(field, f"找不到{what}“{err.name}”。{hint}", tuple(err.suggestions), detail)
     if isinstance(err, NoCapableInstitution):
@@ -123,34 +157,86 @@ def _invalid_zh(err: InvalidRequest) -> str:
     return f"{label}的值不符合要求（{rule}）。"
 
 
-def why_zh(r: Referral) -> str:
-    """Why the referral goes where it goes, in one Chinese sentence (the library's line is in English).
+def _ledger_zh(err: MednetError) -> str | None:
+    """The sentence for each refusal of the ledger (keys, owners, states, versions, slots); None for others."""
+    if isinstance(err, NotAuthenticated):
+        return "请先用本服务台的密钥登录（密钥无效、已吊销或未登录）。"
+    if isinstance(err, Forbidden):
+        if "planner" in str(err):
+            return "规划人员的密钥只能查看，不能办理转诊。"
+        if "receiving desk" in str(err):
+            return "只有接收方（去向机构）的服务台可以办理这一步。"
+        if "referring desk" in str(err):
+            return "只有转出方（出发机构）的服务台可以办理这一步。"
+        return "这个密钥的角色不能办理这一步（需要转诊服务台的密钥）。"
+    if isinstance(err, IllegalTransition):
+        allowed = "、".join(ACTION_ZH.get(a, a) for a in err.allowed) or "无（转诊单已结束）"
+        return (f"转诊单现在是“{STATE_ZH.get(err.state, err.state)}”，不能“{ACTION_ZH.get(err.action, err.action)}”。"
+                f"现在可以办理：{allowed}。")
+    if isinstance(err, StaleVersion):
+        return (f"转诊单 {err.number} 在您打开页面后已被修改（现为第 {err.stored} 版，页面上是第 {err.expected} 版）。"
+                "请看下面的最新状态后再办理。")
+    if isinstance(err, SlotUnavailable):
+        return f"号源 {slot_zh(err.slot)} 不能预约：{_slot_why_zh(err.why)}。请另选一个号源。"
+    if isinstance(err, IdempotencyConflict):
+        return "这张表单已经提交过另一份内容；请刷新页面后重新填写。"
+    if isinstance(err, LedgerUnavailable):
+        return "转诊登记库暂时无法使用，请稍后再试。"
+    if isinstance(err, InvalidRequest) and err.parameter in LEDGER_RULES_ZH:
+        return LEDGER_RULES_ZH[err.parameter](err)
+    return None
 
-    >>> import mednet
-    >>> router = mednet.Router.from_region(mednet.load_region("quzhou"))
-    >>> why_zh(router.route("华埠", "普外科"))
-    '上转先在本医共体（开化县人民医院医共体）内：开化县人民医院是其中比华埠卫生院高一级、能看普通外科的最近机构。'
+
+def _slot_why_zh(why: str) -> str:
+    if "already held or booked" in why:
+        return "刚被其他转诊单占用"
+    if "quota" in why and "used up" in why:
+        return "当天的转诊号源已用完（刚被其他转诊单约走）"
+    if "no referral quota" in why:
+        return "该机构没有为这个专科设置转诊号源"
+    if "outside" in why:
+        return "不在可预约的时间范围内"
+    if "no such session" in why:
+        return "当天没有这一门诊号"
+    return why
+
+
+def slot_zh(slot: str) -> str:
+    """A slot id in words: the day, the part of the day and the unit.
+
+    >>> slot_zh("quota/kh-people/general_surgery/2026-03-02"), slot_zh("session/mh-a/tcm/2024-10-29/afternoon/2")
+    ('2026-03-02（转诊号源）', '2024-10-29 下午 第2号')
     """
-    dest, care, origin = r.destination.name, r.specialty.label_zh, r.origin.name
-    held = ""
-    if r.session:
-        s = r.session
-        held = "，" + session_zh(weekday=s.weekday, part=s.part, every_weeks=s.every_weeks, date=s.date,
-                                provider=s.provider.name if s.provider else None) + "有门诊"
-    limit = f"{r.max_km:g} 公里内" if r.max_km is not None else ""
-    if r.step == "own_community" and r.destination.id == r.origin.id and r.session and r.session.provider:
-        return f"上下联动：{r.session.provider.name}的专家在本机构开设{care}门诊{held}，无需上转。"
-    if r.step == "own_community":
-        return (f"上转先在本医共体（{r.origin.community_name}）内：{dest}是其中比{origin}高一级、"
-                f"能看{care}的最近机构{held}。")
-    if r.step == "partners":
-        return (f"本医共体（{r.origin.community_name}）{limit}没有能看{care}的上级成员，"
-                f"转到其协作单位（市级医院、专科联盟或协作医院）中最近的{dest}{held}。")
-    if r.step == "any":
-        where = "本医共体及其协作单位" if r.origin.community else f"{origin}不属于任何医共体，区域内"
-        return f"{where}{limit}没有能看{care}的上级机构，转到区域内最近的{dest}{held}。"
-    if r.step == "nearest":
-        return f"急诊不分医共体：{dest}是现在能看{care}的最近机构。"
-    if r.step == "home_centre":
-        return f"下转回患者的居住地卫生院{dest}，可提供{care}{held}。"
-    return f"下转回居住地医共体（{r.destination.community_name}）：{dest}是其中{limit}能提供{care}的最近成员{held}。"
+    parts = slot.split("/")
+    if parts[0] == "quota" and len(parts) == 4:
+        return f"{parts[3]}（转诊号源）"
+    if parts[0] == "session" and len(parts) == 6:
+        return f"{parts[3]} {PART_ZH.get(parts[4], parts[4])} 第{parts[5]}号"
+    return slot
+
+
+#: The ledger's rules on a request's fields, each in Chinese (by the parameter the rule names).
+LEDGER_RULES_ZH = {
+    "reason": lambda err: "请填写理由：拒绝、改转都需要说明原因。",
+    "destination_why": lambda err: "选择了建议去向以外的机构，请填写不选建议去向的理由。",
+    "destination": lambda err: ("请填写去向机构。" if "required" in err.rule else
+                                "去向机构不能是本机构，也不能是转诊单现在的去向或出发机构。"),
+    "slot": lambda err: "请选择一个号源。" if err.value is None else f"号源 {err.value} 不是去向机构该专科的号源。",
+    "If-Match": lambda err: "页面上的版本号无效，请刷新页面。",
+    "form": lambda err: "表单内容过多，请刷新页面后重新填写。",
+}
+
+
+def validation_zh(location: tuple[str | int, ...], message: str) -> tuple[str, str]:
+    """A pydantic error of a referral's fields as (form field, Chinese sentence)."""
+    name = str(location[-1]) if location else "form"
+    field = {"ref": "patient_ref", "birth_year": "birth_year", "sex": "sex"}.get(name, name)
+    if "national ID number" in message:
+        return field, "这里像是居民身份证号。转诊登记不保存身份证号，请改用本服务台自己的患者编号（如 HB-2024-0192）。"
+    if field == "patient_ref":
+        return field, "患者编号须为 1–64 个字母、数字或 . - : / # _ 组成的本服务台编号（不填姓名、身份证号）。"
+    if field == "birth_year":
+        return field, "出生年份须为 1900 至 2100 之间的四位数字。"
+    if field in ("reason", "destination_why"):
+        return field, f"请填写{FIELD_ZH[field]}（最多 2000 字）。"
+    return field, f"{FIELD_ZH.get(field, field)}的值不符合要求。"

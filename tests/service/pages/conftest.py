@@ -29,8 +29,14 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="session")
-def live_service():
-    """The service, started in a thread on a free port; yields its origin (``http://127.0.0.1:PORT``)."""
+def live_service(live_app):
+    """The service's origin (``http://127.0.0.1:PORT``)."""
+    return live_app[0]
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    """The service, started in a thread on a free port with a ledger of its own; yields its origin and app."""
     import uvicorn
 
     from service.app import create_app
@@ -39,7 +45,7 @@ def live_service():
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(Settings(regions_dir=data_dir() / "regions"))
+    app = create_app(Settings(regions_dir=data_dir() / "regions", data_dir=tmp_path_factory.mktemp("live-ledger")))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -49,7 +55,7 @@ def live_service():
             raise RuntimeError("the service did not start")
         time.sleep(0.05)
     app.state.loader.thread.join(timeout=120)  # the regions load in the background: wait until they are ready
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", app
     server.should_exit = True
     thread.join(timeout=10)
     sock.close()
@@ -133,6 +139,12 @@ def _open(chromium, live_service, viewport):
 @pytest.fixture
 def desk(chromium, live_service):
     """A page at 1280×800 (a desk computer)."""
+    yield from _open(chromium, live_service, DESKTOP)
+
+
+@pytest.fixture
+def other_desk(chromium, live_service):
+    """A second page at 1280×800 in a browser context of its own (another desk, its own sign-in)."""
     yield from _open(chromium, live_service, DESKTOP)
 
 

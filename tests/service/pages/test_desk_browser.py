@@ -23,15 +23,15 @@ def test_a_clerk_routes_a_general_surgery_patient_from_huabu(desk):
     page.get_by_label("出发机构").press_sequentially("华埠", delay=30)
     # completion comes from the directory: the datalist fills with the matching institutions
     expect(page.locator("#origin-names option").first).to_have_attribute("value", "华埠卫生院")
-    assert any("/regions/quzhou/institutions?q=" in u for u in desk.requests)
+    assert any("/desk/quzhou/names?q=" in u for u in desk.requests)
     page.get_by_label("所需专科").fill("普外科")
     page.get_by_label("所需专科").press("Enter")
     answer = page.locator("#answer")
     expect(answer.locator("h2")).to_contain_text("上转：华埠卫生院 → 开化县人民医院")
     expect(answer.locator("h2")).to_be_focused()
     expect(answer).to_contain_text("20.0 公里")
-    expect(answer.locator(".why")).to_contain_text("上转先在本医共体（开化县人民医院医共体）内")
-    expect(answer.locator(".why")).to_contain_text("开化县人民医院是其中比华埠卫生院高一级、能看普通外科的最近机构")
+    expect(answer.locator(".why")).to_have_text(
+        "上转至本医共体开化县人民医院医共体：开化县人民医院是其中最近的、级别高于华埠卫生院且提供普通外科的机构")
     expect(answer.locator("table.alternatives")).to_contain_text("开化县第二人民医院")
     expect(answer.locator(".passed-over")).to_contain_text("本步骤范围外：开化县第二人民医院（0.0 公里）")
     expect(answer.locator(".passed-over")).to_contain_text("无此专科")

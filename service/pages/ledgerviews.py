@@ -1,0 +1,262 @@
+"""The ledger's screens: record a referral from a route answer, the desk's worklist, one referral with the
+actions its state and its owner allow, booking a slot, its history, and the printable 转诊单.
+
+Every change goes through :class:`mednet.ledger.Ledger` with the signed-in key, the version the page showed
+(a change made meanwhile is refused as stale) and the form's own idempotency token (a double click records
+once). A refusal is shown in Chinese where it happened, with the status the API would answer.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import QueryParams
+
+from mednet.errors import Forbidden, IllegalTransition, MednetError
+from mednet.ledger import ActionIn, ApiKey, Ledger, ReferralRecord, SlotView
+from mednet.ledger.ledger import check_transition_for
+from mednet.ledger.states import STATES, check_transition
+from mednet.routing import Referral
+from mednet.specialties import SPECIALTIES, resolve_specialty
+from service.deps import ServedRegion, find_region, opened_ledger
+from service.errors import problem_from_error
+from service.pages.html import render
+from service.pages.refer import PATIENT_FIELDS, ROUTE_FIELDS, new_referral
+from service.pages.session import read_form
+from service.pages.signin import cross_site_refusal, signed_in_or_page
+from service.pages.views import RouteForm, institution_sources, route_page
+from service.pages.wording import DeskProblem, explain_error, validation_zh
+
+router = APIRouter(prefix="/desk", include_in_schema=False)
+
+#: The worklist's default: every state in which a desk still has something to do.
+WORKING_STATES = ("requested", "redirected", "accepted", "booked", "arrived", "completed")
+#: Most referrals one worklist screen reads (pages of 200 from the ledger).
+WORKLIST_MAX = 1000
+#: Actions the page offers (a slot is booked at once; a timed hold is for API clients).
+PAGE_ACTIONS = ("accept", "reject", "redirect", "book", "arrive", "complete", "send_home", "cancel", "expire")
+REFER_FIELDS = ("token", "destination", "destination_why", "priority", "reason", *PATIENT_FIELDS)
+
+
+def status_of(err: MednetError) -> int:
+    """The status the API answers this error with (401, 403, 404, 409, 412, 422, 503)."""
+    return problem_from_error(err).status_code
+
+
+def open_screen(request: Request, region: str) -> tuple[ApiKey, ServedRegion, Ledger] | HTMLResponse:
+    """The signed-in key, the region and the ledger; or the page saying what is missing."""
+    key = signed_in_or_page(request)
+    if isinstance(key, HTMLResponse):
+        return key
+    try:
+        return key, find_region(request, region), opened_ledger(request)
+    except MednetError as err:
+        return message_page(request, err)
+
+
+def message_page(request: Request, err: MednetError, **context: Any) -> HTMLResponse:
+    problem = explain_error(err)
+    return render(request, "refused.html", status=status_of(err), title="无法办理", message=problem.message,
+                  detail=problem.detail, **context)
+
+
+# ---------------------------------------------------------------------------- refer
+
+
+@router.post("/{region}/referrals", response_class=HTMLResponse)
+async def create_referral(request: Request, region: str) -> Response:
+    """Record the referral from the route answer (routed again from the desk's institution, as shown)."""
+    if (refused := cross_site_refusal(request)) is not None:
+        return refused
+    opened = open_screen(request, region)
+    if isinstance(opened, HTMLResponse):
+        return opened
+    key, served, ledger = opened
+    try:
+        fields = await read_form(request)
+        key.require("desk")
+        if key.region != served.region.id:
+            raise Forbidden(f"key {key.id} is a desk of region {key.region}")
+    except MednetError as err:
+        return message_page(request, err)
+    own = served.institutions.get(str(key.institution))
+    query = QueryParams({"origin": own.name if own else str(key.institution),
+                         **{k: fields[k] for k in ROUTE_FIELDS if fields.get(k)}})
+    values = {k: fields.get(k, "") for k in REFER_FIELDS}
+    arguments = RouteForm.from_query(query).request()
+    if arguments is None:
+        return route_page(request, served, query)
+    try:
+        referral = served.router.route(**arguments)
+    except MednetError:
+        return route_page(request, served, query)  # the route screen says what is wrong with the route
+    new, errors = new_referral(fields, referral)
+    if new is None:
+        return route_page(request, served, query, values=values, errors=errors, status=422)
+    try:
+        outcome = ledger.create(key, new, routing=referral.model_dump(mode="json"),
+                                idempotency_key=fields.get("token") or None)
+    except MednetError as err:
+        problem = explain_error(err)
+        return route_page(request, served, query, values=values, errors={problem.field or "form": problem.message},
+                          status=status_of(err))
+    return RedirectResponse(f"/desk/{region}/referrals/{outcome.record.number}?done=create", status_code=303)
+
+
+# ---------------------------------------------------------------------------- worklist
+
+
+@router.get("/{region}/worklist", response_class=HTMLResponse)
+def worklist(request: Request, region: str, status: str = "") -> HTMLResponse:
+    """The desk's incoming and outgoing referrals by state (a planner sees the region's, read-only)."""
+    opened = open_screen(request, region)
+    if isinstance(opened, HTMLResponse):
+        return opened
+    key, served, ledger = opened
+    states: tuple[str, ...] = (status,) if status in STATES else () if status == "all" else WORKING_STATES
+    records: list[ReferralRecord] = []
+    after = None
+    try:
+        while len(records) < WORKLIST_MAX:
+            page = ledger.list(key, states=states, after=after, limit=200)
+            records += [r for r in page.items if r.region == served.region.id]
+            if page.next is None:
+                break
+            after = page.next
+    except MednetError as err:
+        return message_page(request, err, served=served)
+    mine = key.institution if key.role == "desk" else None
+    sides = {"incoming": [r for r in records if mine is None or r.destination.id == mine],
+             "outgoing": [r for r in records if mine is not None and r.origin.id == mine]}
+    grouped = {side: [(s, [r for r in rows if r.state == s]) for s in STATES if any(r.state == s for r in rows)]
+               for side, rows in sides.items()}
+    return render(request, "worklist.html", served=served, who=key, grouped=grouped, chosen=status,
+                  states=STATES, total=len(records), cut=len(records) >= WORKLIST_MAX, active="worklist")
+
+
+# ---------------------------------------------------------------------------- one referral
+
+
+def actions_for(key: ApiKey, record: ReferralRecord) -> list[str]:
+    """The actions this key may take on the referral now: the ledger's state table and owner rules."""
+    row = {"origin_id": record.origin.id, "destination_id": record.destination.id, "region": record.region,
+           "number": record.number, "state": record.state}
+    allowed = []
+    for action in PAGE_ACTIONS:
+        try:
+            check_transition_for(key, row, action)
+            check_transition(record.state, action)
+        except (Forbidden, IllegalTransition):
+            continue
+        allowed.append(action)
+    return allowed
+
+
+def home_route(served: ServedRegion, record: ReferralRecord, specialty: str | None = None,
+               home: str | None = None) -> Referral:
+    """The down-referral the router proposes: from the hospital back to the patient's home (the origin)."""
+    return served.router.route(record.destination.id, specialty or None, direction="down",
+                               home=home or record.origin.id)
+
+
+def referral_page(request: Request, key: ApiKey, served: ServedRegion, ledger: Ledger, number: str, *,
+                  failed: str | None = None, problem: DeskProblem | None = None, values: dict[str, str] | None = None,
+                  status: int = 200) -> HTMLResponse:
+    """One referral: its facts, the actions open to this key (with their forms), free slots, its history."""
+    try:
+        record = ledger.get(key, number)
+        events = ledger.history(key, number)
+    except MednetError as err:
+        return message_page(request, err, served=served)
+    actions = actions_for(key, record)
+    slots: list[SlotView] = []
+    home: Referral | DeskProblem | None = None
+    if "book" in actions:
+        slots = [s for s in ledger.slots(served.region.id, record.destination.id, record.specialty) if s.free > 0]
+    if "send_home" in actions:
+        try:
+            home = home_route(served, record)
+        except MednetError as err:
+            home = explain_error(err)
+    done = request.query_params.get("done", "")
+    return render(request, "referral.html", status=status, served=served, who=key, r=record, events=events,
+                  actions=actions, slots=slots, home=home, failed=failed, problem=problem, values=values or {},
+                  token=secrets.token_urlsafe(16), done=done, specialty=resolve_specialty(record.specialty),
+                  specialties=SPECIALTIES, active="worklist")
+
+
+@router.get("/{region}/referrals/{number}", response_class=HTMLResponse)
+def referral_screen(request: Request, region: str, number: str) -> HTMLResponse:
+    opened = open_screen(request, region)
+    if isinstance(opened, HTMLResponse):
+        return opened
+    return referral_page(request, *opened, number)
+
+
+@router.post("/{region}/referrals/{number}/{action}", response_class=HTMLResponse)
+async def take_action(request: Request, region: str, number: str, action: str) -> Response:
+    """Take one action with the version the page showed; a refusal comes back on the referral's page."""
+    if (refused := cross_site_refusal(request)) is not None:
+        return refused
+    opened = open_screen(request, region)
+    if isinstance(opened, HTMLResponse):
+        return opened
+    key, served, ledger = opened
+    action = action.replace("-", "_")
+    fields: dict[str, str] = {}
+    try:
+        fields = await read_form(request)
+        if action not in PAGE_ACTIONS:
+            check_transition(ledger.get(key, number).state, action)  # an unknown action: 409 naming the allowed
+        body = action_body(served, ledger, key, number, action, fields)
+        version = fields.get("version", "")
+        outcome = ledger.act(key, number, action, body, if_match=int(version) if version.isdigit() else None,
+                             idempotency_key=fields.get("token") or None)
+    except ValidationError as err:
+        name, words = validation_zh(tuple(err.errors()[0]["loc"]), str(err.errors()[0]["msg"]))
+        return referral_page(request, key, served, ledger, number, failed=action, values=fields, status=422,
+                             problem=DeskProblem(name, words, (), str(err)))
+    except MednetError as err:
+        return referral_page(request, key, served, ledger, number, failed=action, values=fields,
+                             problem=explain_error(err), status=status_of(err))
+    shown = outcome.record.number
+    return RedirectResponse(f"/desk/{region}/referrals/{shown}?done={action}", status_code=303)
+
+
+def action_body(served: ServedRegion, ledger: Ledger, key: ApiKey, number: str, action: str,
+                fields: dict[str, str]) -> ActionIn:
+    """The ledger's body for an action from the form; sending home asks the router where home is."""
+    reason = fields.get("reason") or None
+    if action == "send_home":
+        home = home_route(served, ledger.get(key, number), fields.get("specialty"))
+        return ActionIn(reason=reason, destination=home.destination.id, specialty=home.specialty.code)
+    return ActionIn(reason=reason, slot=fields.get("slot") or None,
+                    destination=fields.get("destination") or None if action == "redirect" else None)
+
+
+# ---------------------------------------------------------------------------- 转诊单
+
+
+@router.get("/{region}/referrals/{number}/print", response_class=HTMLResponse)
+def referral_slip(request: Request, region: str, number: str) -> HTMLResponse:
+    """The printable 转诊单: the referral, the routing answer's why, the destination's contact details and the
+    sources of what it says."""
+    opened = open_screen(request, region)
+    if isinstance(opened, HTMLResponse):
+        return opened
+    key, served, ledger = opened
+    try:
+        record = ledger.get(key, number)
+    except MednetError as err:
+        return message_page(request, err, served=served)
+    routing = record.routing or {}
+    why = routing.get("explanation") if (routing.get("destination") or {}).get("id") == record.destination.id \
+        else None
+    dest = served.institutions.get(record.destination.id)
+    return render(request, "slip.html", served=served, who=key, r=record, why=why,
+                  contact=dest.contact if dest else None, specialty=resolve_specialty(record.specialty),
+                  sources=institution_sources(served, record.destination.id, record.specialty))

@@ -1,0 +1,90 @@
+"""Signing in to the desk page with the desk's API key, signing out, and refusing forms posted from elsewhere.
+
+    >>> safe_next("/desk/quzhou/worklist"), safe_next("https://evil.example/"), safe_next("//evil.example")
+    ('/desk/quzhou/worklist', None, None)
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from mednet.errors import LedgerUnavailable, MednetError, NotAuthenticated
+from mednet.ledger import ApiKey, authenticate
+from service.deps import opened_ledger
+from service.pages.html import render
+from service.pages.session import desk_key, forget_key, from_own_page, keep_key, read_form
+from service.pages.wording import DeskProblem, explain_error
+
+router = APIRouter(prefix="/desk", include_in_schema=False)
+
+
+def safe_next(path: str | None) -> str | None:
+    """Where to go after signing in: a path of the desk page only (never another site)."""
+    if path and path.startswith("/desk/") and not path.startswith("//") and "\\" not in path:
+        return path
+    return None
+
+
+def home_of(key: ApiKey) -> str:
+    """A key's first screen: a desk's worklist, else the regions (a planner's coverage view is one link away)."""
+    return f"/desk/{key.region}/worklist" if key.role == "desk" and key.region else "/desk/"
+
+
+def cross_site_refusal(request: Request) -> HTMLResponse | None:
+    """The refusal (403) of a form posted from another site or from nowhere; None for the page's own."""
+    if from_own_page(request):
+        return None
+    return render(request, "refused.html", status=403, title="已拒绝",
+                  message="这张表单不是从本服务的页面提交的，已拒绝（防止其他网站冒用您的登录）。请回到服务台页面重新操作。")
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def sign_in_page(request: Request, next: str | None = None) -> HTMLResponse:
+    """The sign-in form (and who is signed in now, if anyone)."""
+    return render(request, "signin.html", next=safe_next(next) or "")
+
+
+@router.post("/signin", response_class=HTMLResponse)
+async def sign_in(request: Request) -> Response:
+    """Check the key; keep it in the page's cookie and go to the key's first screen (or back where asked)."""
+    if (refused := cross_site_refusal(request)) is not None:
+        return refused
+    fields: dict[str, str] = {}
+    try:
+        fields = await read_form(request)
+        text = fields.get("key", "")
+        if not text:
+            raise NotAuthenticated("no key given")
+        key = authenticate(opened_ledger(request).engine, text)
+    except (NotAuthenticated, LedgerUnavailable) as err:
+        problem = explain_error(err, field="key")
+        if isinstance(err, NotAuthenticated):
+            problem = DeskProblem("key", "密钥无效或已吊销。请核对后重新输入（密钥以 mk_ 开头，由管理员发放）。",
+                                    (), problem.detail)
+        return render(request, "signin.html", status=401 if isinstance(err, NotAuthenticated) else 503,
+                      who=None, problem=problem, next=safe_next(fields.get("next")) or "")
+    except MednetError as err:
+        return render(request, "signin.html", status=422, who=None, problem=explain_error(err), next="")
+    answer = RedirectResponse(safe_next(fields.get("next")) or home_of(key), status_code=303)
+    keep_key(answer, request, text)
+    return answer
+
+
+@router.post("/signout")
+def sign_out(request: Request) -> Response:
+    """Forget the key (the cookie); back to the sign-in form."""
+    if (refused := cross_site_refusal(request)) is not None:
+        return refused
+    answer = RedirectResponse("/desk/signin", status_code=303)
+    forget_key(answer, request)
+    return answer
+
+
+def signed_in_or_page(request: Request) -> ApiKey | HTMLResponse:
+    """The signed-in key, or the sign-in page (401) saying the screen needs one."""
+    key = desk_key(request)
+    if key is not None:
+        return key
+    return render(request, "signin.html", status=401, who=None, next=request.url.path,
+                  problem=explain_error(NotAuthenticated("the ledger screens need a signed-in key")))
