@@ -7,7 +7,8 @@ read-only, while the service already answers ``/ready`` with 503. ``mednet
 serve`` builds them once before forking its workers instead (see
 :mod:`service.server`).
 The referral ledger's database is opened (created or migrated) at start
-too, before the first request (``app.state.ledger``).
+too, before the first request (``app.state.ledger``), and its expiry sweep
+runs in the background (:mod:`service.sweeper`).
 
     >>> app = create_app()
     >>> app.title, hasattr(app.state, "loader")
@@ -33,6 +34,7 @@ from service.metrics import Metrics
 from service.middleware import Guard
 from service.openapi import finish_openapi
 from service.routers import include_routers
+from service.sweeper import sweeping
 
 logger = logging.getLogger("service")
 
@@ -64,7 +66,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if loader.regions is None:
         logger.info("reading the region files of %s and building the routers in the background", folder)
     try:
-        yield
+        async with sweeping(ledger, settings.sweep_seconds):
+            yield
     finally:
         app.state.heavy.close()
         ledger.engine.dispose()

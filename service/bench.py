@@ -44,7 +44,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mednet.bench import BenchRow
-from mednet.bench.local import cpu_seconds, free_port, wait_ready
+from mednet.bench.local import free_port, process_tree_cpu_seconds, wait_ready
 from service.app import create_app
 from service.config import Settings
 from service.deps import RegionLoader
@@ -164,15 +164,15 @@ def drive(port: int, server_pid: int, requests: list[bytes], *, n: int, concurre
     """Send ``n`` requests (cycling through ``requests``) from a separate process; at most ``seconds``."""
     job = {"port": port, "requests": [r.decode("latin-1") for r in requests], "n": n,
            "concurrency": concurrency, "seconds": seconds}
-    before = cpu_seconds(server_pid)
+    before = process_tree_cpu_seconds(server_pid)  # the server's workers are its children
     done = subprocess.run([sys.executable, "-m", "service.bench"], input=json.dumps(job), text=True,
                           capture_output=True, timeout=seconds + 60, check=False)
-    after = cpu_seconds(server_pid)
+    after = process_tree_cpu_seconds(server_pid)
     if done.returncode != 0:
         raise RuntimeError(f"the load generator failed:\n{done.stderr[-2000:]}")
     out = json.loads(done.stdout)
     # The server's CPU is read around the whole child run; the child's own start-up adds nothing to it.
-    cpu = None if before is None or after is None else after - before
+    cpu = after - before
     return Load(requests=out["requests"], errors=out["errors"], seconds=out["seconds"], p50_ms=out["p50_ms"],
                 p99_ms=out["p99_ms"], server_cpu_s=cpu)
 

@@ -22,7 +22,9 @@ anything else (a bug: logged, never expected)              500
 =========================================================  ======
 
 ``detail`` is at most :data:`DETAIL_MAX_CHARS` characters: it never echoes
-kilobytes of input back.
+kilobytes of input back. A routing error's ``detail`` is in the request's
+language (``lang``, else ``Accept-Language``; Chinese by default); its
+``type`` and ``field`` are the same in both.
 
 Routes declare what they may answer with :func:`problem_responses`, so the
 OpenAPI document lists these bodies and clients can rely on them.

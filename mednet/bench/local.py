@@ -70,28 +70,26 @@ def wait_ready(port: int, server: subprocess.Popen, log: IO[str], *, workers: in
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds so far of a process and its living children (a pre-fork server's workers),
-    from Linux /proc; None elsewhere.
+    """User + system CPU seconds of a process so far (Linux /proc), or None elsewhere.
 
     >>> (cpu_seconds(os.getpid()) or 0.0) >= 0.0
     True
     """
-    own = _stat(pid)
-    if own is None:
-        return None
-    total = own[1]
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and entry.name != str(pid):
-            child = _stat(int(entry.name))
-            if child is not None and child[0] == pid:
-                total += child[1]
-    return total
-
-
-def _stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, user + system CPU seconds) of a process, or None when it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its live children and grandchildren (Linux /proc; 0 elsewhere)."""
+    pids, seen = [pid], 0.0
+    while pids:
+        current = pids.pop()
+        seen += cpu_seconds(current) or 0.0
+        try:
+            pids += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+        except OSError:
+            continue
+    return seen

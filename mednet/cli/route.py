@@ -14,7 +14,7 @@ import sys
 
 from mednet.cli import EXIT_OK, EXIT_PROBLEMS, add_allow_invalid, from_check
 from mednet.cli.output import write_stdout
-from mednet.errors import NoCapableInstitution
+from mednet.errors import MednetError, NoCapableInstitution
 from mednet.models import LinkKind
 from mednet.routing import Hop, Point, Referral, Router
 from mednet.routing.cost_answers import ReferralByCost
@@ -74,7 +74,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_specialty(args.specialty, args.direction)  # before the region is loaded
+    try:
+        check_specialty(args.specialty, args.direction)  # before the region is loaded
+    except MednetError as err:
+        raise err.in_lang(args.lang) from None
     origin = args.origin if args.at is None else Point(lat=args.at[0], lon=args.at[1])
     region = load_valid_region(args.region, allow_invalid=args.allow_invalid)
     router = Router.from_region(region)
@@ -120,6 +123,8 @@ def format_referral(r: Referral, names: dict[str, str] | None = None) -> str:
     ]
     if isinstance(r, ReferralByCost):
         lines.append(f"  {t['basis']}: {r.travel_note}")
+    elif r.trip is not None:
+        lines.insert(3, "  " + t["trip"].format(origin=r.origin.name, km=r.trip.distance_km, minutes=r.trip.minutes))
     if r.same_proxy_point:
         same = t["names_sep"].join(i.name for i in r.same_proxy_point)
         lines.append("  " + t["same_point"].format(dest=dest.name, names=same))
@@ -175,6 +180,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "same_point_hop": "，同一代用点", "access": "接入", "travel": "直达", "names_sep": "、",
         "travel_distance": "出行距离 {km:.1f} 公里，约 {minutes:.0f} 分钟（出行层，直达）", "basis": "依据",
         "distance": "网络距离 {km:.1f} 公里，按 {speed:g} 公里/小时约 {minutes:.0f} 分钟", "why": "理由",
+        "trip": "从{origin}出发的行程 {km:.1f} 公里，约 {minutes:.0f} 分钟",
         "session": "门诊", "expert": "（{name}专家）", "path": "路径", "alternatives": "备选",
         "passed_over": "未选的较近机构", "more": "，…另有 {n} 家", "contact": "联系", "sep": "；",
         "phone": "电话", "address": "地址", "booking": "预约", "hours": "时间", "emergency_24h": "24小时急诊",
@@ -191,6 +197,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "same_point_hop": ", same proxy point", "access": "access", "travel": "direct", "names_sep": ", ",
         "travel_distance": "travel {km:.1f} km, about {minutes:.0f} min (travel layer, direct)", "basis": "basis",
         "distance": "distance {km:.1f} km by the network, about {minutes:.0f} min at {speed:g} km/h", "why": "why",
+        "trip": "the trip from {origin}: {km:.1f} km, about {minutes:.0f} min",
         "session": "session", "expert": " (expert from {name})", "path": "path", "alternatives": "alternatives",
         "passed_over": "passed over", "more": ", … and {n} more", "contact": "contact", "sep": "; ",
         "phone": "phone", "address": "address", "booking": "booking", "hours": "hours",

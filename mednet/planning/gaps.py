@@ -4,8 +4,7 @@ Demand points are the primary-care institutions (township and community
 health centres). For every specialty, one multi-source pass on the
 compiled network (:mod:`mednet.planning.passes`) gives each demand point
 its network distance to the nearest capable institution; a point is a
-*gap* when that is beyond ``max_km`` (or ``max_minutes`` at the region's
-speed).
+*gap* when that is beyond ``max_km``.
 
     >>> import mednet
     >>> G = mednet.build_network(mednet.load_region("quzhou"))
@@ -18,7 +17,8 @@ speed).
     >>> [p.name for p in report.gaps("儿科") if p.institution.startswith("kh-")]
     ['齐溪卫生院', '苏庄卫生院', '何田卫生院']
 
-By travel cost (``cost="minutes"``, or a ``travel`` layer given), the
+By travel cost (``cost="minutes"``, a ``max_minutes`` limit, or a
+``travel`` layer given: the rule routing keeps too), the
 nearest capable institution is the one of least travel ``cost`` between the
 two institutions on the travel layer (road network, OD tables, or the
 default model), not along referral links; the report gives its km and
@@ -40,11 +40,11 @@ import numpy as np
 
 from mednet.errors import InvalidRequest, UnknownSpecialty
 from mednet.network import CompiledNetwork, compile_network, resolve_institution
-from mednet.planning.passes import all_passes, check_workers, search_graph, travel_passes
+from mednet.planning.passes import all_passes, check_workers, network_graph, travel_passes
 from mednet.planning.report import CoverageReport, WeightBasis
-from mednet.routing.request import check_max_km
+from mednet.routing.request import check_max_km, check_travel_options
 from mednet.specialties import resolve_specialty
-from mednet.travel.layer import Cost, TravelLayer, check_cost, travel_layer_of
+from mednet.travel.layer import Cost, TravelLayer, travel_layer_of
 
 
 def find_coverage_gaps(
@@ -64,10 +64,9 @@ def find_coverage_gaps(
 
     One multi-source Dijkstra pass per specialty on the compiled network
     (scipy's csgraph; a capable demand point has distance 0). A point is a
-    gap when beyond ``max_km`` or ``max_minutes`` (at the region's speed);
-    with neither, only unreachable points are gaps.
+    gap when beyond ``max_km``; with no limit, only unreachable points are gaps.
 
-    By travel cost: with ``cost="minutes"`` or a ``travel`` layer (of the
+    By travel cost: with ``cost="minutes"``, ``max_minutes`` or a ``travel`` layer (of the
     same region, e.g. :func:`mednet.travel.load_travel`), the nearest
     capable institution is the one of least ``cost`` on the travel layer,
     between the two institutions (``cost="minutes"`` without ``travel``: the
@@ -92,10 +91,9 @@ def find_coverage_gaps(
     """
     net = as_network(G_or_net)
     max_km = check_max_km(max_km)
-    max_minutes = check_max_km(max_minutes, name="max_minutes")
-    cost = check_cost(cost)
+    cost, max_minutes, by_travel_cost = check_travel_options(cost, max_minutes, travel)
     workers = check_workers(workers)
-    layer = travel_layer_of(net, travel) if travel is not None or cost == "minutes" else None
+    layer = travel_layer_of(net, travel) if by_travel_cost else None
     codes = _resolve_specialties(net, specialties)
     demand = np.flatnonzero(net.primary_care)
     weight, basis = _demand_weights(net, demand, weights)
@@ -106,7 +104,7 @@ def find_coverage_gaps(
     done = (lambda s: progress(codes[s])) if progress else None
     by_travel: dict[str, np.ndarray] = {}
     if layer is None:
-        distance, nearest = all_passes(search_graph(net.csr), columns, demand, workers=workers, done=done)
+        distance, nearest = all_passes(network_graph(net), columns, demand, workers=workers, done=done)
         minutes = distance / speed * 60.0
     else:
         nearest, distance, minutes, km_basis, minutes_basis = travel_passes(

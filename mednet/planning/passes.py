@@ -21,11 +21,26 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from mednet.errors import InvalidRequest
+from mednet.network import CompiledNetwork
+from mednet.routing.links import csr_metres
 from mednet.travel.layer import Cost, TravelLayer
 from mednet.travel.search import nearest_by_cost
 
 #: Stand-in length for a zero-length link: scipy's csgraph reads an explicit 0 as "no edge".
 ZERO_LINK_KM = 1e-9
+
+
+def network_graph(net: CompiledNetwork) -> csr_array:
+    """The compiled network's links as routing counts them, in km, made safe for scipy (:func:`search_graph`).
+
+    Whole metres, and 0 between institutions at one shared proxy point
+    (:mod:`mednet.routing.links`): planning and routing measure the same
+    distance, never the region's nominal 1 km between such institutions.
+    """
+    csr = net.csr
+    link_from = np.repeat(np.arange(net.n), np.diff(csr.indptr))
+    km = csr_metres(net, link_from, csr.indices) / 1000.0
+    return search_graph(csr_array((km, csr.indices, csr.indptr), shape=csr.shape))
 
 
 def search_graph(csr: csr_array) -> csr_array:

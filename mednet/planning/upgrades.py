@@ -28,7 +28,7 @@ from mednet.extras import require_extra
 from mednet.models import Frozen
 from mednet.network import CompiledNetwork, resolve_institution
 from mednet.planning.gaps import as_network, find_coverage_gaps
-from mednet.planning.passes import search_graph
+from mednet.planning.passes import network_graph
 from mednet.planning.report import WeightBasis, by_travel, share
 from mednet.routing.request import check_max_km
 from mednet.travel.layer import Cost, TravelLayer, check_cost
@@ -225,7 +225,7 @@ def _coverage_matrix(net: CompiledNetwork, rows: np.ndarray, cand: np.ndarray, m
     the same distances as from the candidates; batches keep the dense
     scipy output under ~64 MB.
     """
-    csr = search_graph(net.csr)
+    csr = network_graph(net)
     position = np.full(net.n, -1, dtype=np.int64)
     position[cand] = np.arange(len(cand))
     batch = max(1, 8_000_000 // max(net.n, 1))

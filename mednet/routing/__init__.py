@@ -8,7 +8,9 @@ The package, one job per module:
 - :mod:`~mednet.routing.scheduled`: a query's sessions (bookable, named, or with no published day).
 - :mod:`~mednet.routing.router`: the :class:`Router` facade (check, resolve, search, render).
 - :mod:`~mednet.routing.tables`: the tables built once per network.
-- :mod:`~mednet.routing.kernel` and :mod:`~mednet.routing.search`: the compiled query and its one search.
+- :mod:`~mednet.routing.kernel` and :mod:`~mednet.routing.search`: the compiled query and its one search;
+  :mod:`~mednet.routing.trip`: the discharging hospital's trip when a ``down`` answer is ranked from home.
+- :mod:`~mednet.routing.access`: where a point joins the network (its access legs, one compiled call).
 - :mod:`~mednet.routing.render`: the answer as a model, or as its JSON directly.
 - :mod:`~mednet.routing.refusals`: why a query has no answer (:class:`~mednet.errors.NoCapableInstitution`).
 
@@ -40,6 +42,7 @@ from mednet.routing.answers import (
     SessionSlot,
     SpecialtyRef,
     Step,
+    Trip,
     explain,
 )
 from mednet.routing.request import CST
@@ -60,5 +63,5 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CST", "DIRECTION_ZH", "REASON_ZH", "STEP_ZH",
     "Alternative", "Direction", "Hop", "InstitutionRef", "Lang", "PassedOver", "Point", "Reason", "Referral",
-    "Router", "SessionSlot", "SpecialtyRef", "Step", "explain", "route_referral", "warm_up",
+    "Router", "SessionSlot", "SpecialtyRef", "Step", "Trip", "explain", "route_referral", "warm_up",
 ]

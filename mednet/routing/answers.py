@@ -155,6 +155,16 @@ class PassedOver(Frozen):
     distances_km: tuple[float, ...]
 
 
+class Trip(Frozen):
+    """The patient's trip from the discharging hospital (the ``origin``) to the destination, when the answer's
+    distances are measured from the home institution: network km along ``path`` in whole metres, and minutes at
+    the region's ``speed_kmh`` to 0.1 min (an empty ``path`` and 0 km when the destination is the origin)."""
+
+    distance_km: float
+    minutes: float
+    path: tuple[Hop, ...]
+
+
 class Referral(Frozen):
     """Where a referral goes and why.
 
@@ -165,7 +175,11 @@ class Referral(Frozen):
     path's first hop is its access leg; ``origin`` is then the home centre,
     the nearest primary care at ``snap_km``, which decides the community); or
     the home institution of a ``down`` referral, from which its community's
-    members are ranked. ``same_proxy_point`` names the origin and the
+    members are ranked: then ``distance_km`` and ``path`` run from the home
+    (0 km when the destination is the home itself), and ``trip`` states the
+    patient's trip from the discharging hospital to the destination (km,
+    minutes, path); it is None when distances start at the origin or at a
+    point, or when no link leads there. ``same_proxy_point`` names the origin and the
     alternatives standing at the destination's
     shared proxy point: their distance to it is not known, and equal
     distances are ordered by tier (higher first), then community role (lead,
@@ -194,6 +208,7 @@ class Referral(Frozen):
     minutes: float
     speed_kmh: float
     path: tuple[Hop, ...]
+    trip: Trip | None = None
     step: Step
     same_proxy_point: tuple[InstitutionRef, ...] = ()
     session: SessionSlot | None = None
@@ -333,5 +348,5 @@ def assemble(cls: type[BaseModel], values: dict[str, Any]) -> Any:
 
 FIELDS: dict[type, set[str]] = {
     cls: set(cls.model_fields)
-    for cls in (InstitutionRef, SpecialtyRef, Hop, SessionSlot, Alternative, PassedOver, Referral)
+    for cls in (InstitutionRef, SpecialtyRef, Hop, SessionSlot, Alternative, PassedOver, Trip, Referral)
 }

@@ -166,31 +166,44 @@ def _keep_settled(row, kept, need, pos, settled, settled_m, prio):  # pragma: no
 
 
 @njit(cache=True)
-def decide_from_tables(origin, home_com, need, max_km, table, capability, rank, home, prio, com, anchor_m,
-                       nearest_hospital, nearest_hospital_m, mark, mark_base,
+def decide_from_tables(origin, origin_rank, legs, leg_m, home_com, need, max_km, table, capability, rank, home, prio,
+                       com, anchor_m, nearest_hospital, nearest_hospital_m, mark, mark_base,
                        cand, cand_m, alt_node, alt_step, alt_m, res, res_f):  # pragma: no cover - compiled
     """The ordered candidates of an ``up`` query from the anchor and nearest-hospital tables.
 
+    The query starts at ``legs`` (the origin, or a point's access legs),
+    each at its ``leg_m`` metres; a distance is the least over the legs.
     Returns how many were written (destination first), or 0 when the tables
-    cannot decide (nothing within the limit, too few nearest hospitals kept,
-    or a tie at the last one kept): the caller then searches.
+    cannot decide (a leg outside the home community, nothing within the
+    limit, too few nearest hospitals kept, or a tie at the last one kept):
+    the caller then searches.
+
+    Each leg's list of nearest hospitals is complete up to its last entry,
+    so the merged lists are exact and complete below the least of
+    (leg metres + last entry): only candidates below it are kept.
     """
     com_ptr = part(com, 0)
     anc_ptr = part(com, 4)
     anc_nodes = part(com, 5)
     row_ptr = part(com, 6)
     pos_in_com = part(com, 7)
-    origin_rank = rank[origin]
+    n_legs = legs.size
     kept0 = kept1 = kept2 = 0
     tot0 = tot1 = 0
     far0 = far1 = -1
     far0_m = far1_m = np.inf
     if home_com >= 0:
+        for t in range(n_legs):
+            if home[legs[t]] != home_com:
+                return 0
         na = anc_ptr[home_com + 1] - anc_ptr[home_com]
-        base = row_ptr[home_com] + (pos_in_com[origin] - com_ptr[home_com]) * na
         for i in range(na):
             a = anc_nodes[anc_ptr[home_com] + i]
-            d = anchor_m[base + i]
+            d = np.inf
+            for t in range(n_legs):
+                via = leg_m[t] + anchor_m[row_ptr[home_com] + (pos_in_com[legs[t]] - com_ptr[home_com]) * na + i]
+                if via < d:
+                    d = via
             if d == np.inf:
                 continue
             c = classify(a, origin, origin_rank, UP, capability, rank, home, home_com, -1, mark, mark_base)
@@ -210,12 +223,47 @@ def decide_from_tables(origin, home_com, need, max_km, table, capability, rank, 
                     kept1 = _keep_nearest(cand[1], cand_m[1], kept1, need, a, d, prio)
     need2 = need - tot0 - tot1
     if need2 > 0:
-        decided = False
+        # The legs' nearest hospitals merged (each at its least metres), and the bound below which they are
+        # complete.
         K = nearest_hospital.shape[2]
-        for i in range(K):
-            v = nearest_hospital[table, origin, i]
-            d = nearest_hospital_m[(table * nearest_hospital.shape[1] + origin) * K + i]
-            if v < 0 or d / 1000.0 > max_km or (kept2 == need2 and d > cand_m[2, need2 - 1]):
+        n = nearest_hospital.shape[1]
+        merged = np.empty(n_legs * K, np.int64)
+        merged_m = np.empty(n_legs * K)
+        n_merged = 0
+        bound = np.inf
+        for t in range(n_legs):
+            row = (table * n + legs[t]) * K
+            for i in range(K):
+                v = nearest_hospital[table, legs[t], i]
+                if v < 0:
+                    break
+                d = leg_m[t] + nearest_hospital_m[row + i]
+                if i == K - 1 and d < bound:
+                    bound = d
+                at = 0
+                while at < n_merged and merged[at] != v:
+                    at += 1
+                if at == n_merged:
+                    merged[at] = v
+                    merged_m[at] = d
+                    n_merged += 1
+                elif d < merged_m[at]:
+                    merged_m[at] = d
+        decided = False
+        while True:  # the merged hospitals in (metres, tie priority) order
+            best = -1
+            for i in range(n_merged):
+                if merged[i] >= 0 and (best < 0 or merged_m[i] < merged_m[best]
+                                       or (merged_m[i] == merged_m[best] and prio[merged[i]] < prio[merged[best]])):
+                    best = i
+            d = merged_m[best] if best >= 0 else bound
+            if best < 0 or d >= bound:
+                # Beyond the bound: what is left is at least this far.
+                decided = d == np.inf or d / 1000.0 > max_km or (kept2 == need2 and d > cand_m[2, need2 - 1])
+                break
+            v = merged[best]
+            merged[best] = -1
+            if d / 1000.0 > max_km or (kept2 == need2 and d > cand_m[2, need2 - 1]):
                 decided = True
                 break
             if classify(v, origin, origin_rank, UP, capability, rank, home, home_com, -1, mark, mark_base) == 2:
@@ -305,12 +353,7 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
     alt_node = cand[3]
     alt_step = cand[4]
     alt_m = cand_m[3]
-    q = out[OUT_STAMP] + 1
-    if q >= 2_000_000_000:
-        stamp[:] = 0
-        mark[:] = 0
-        q = 1
-    out[OUT_STAMP] = q
+    q = next_stamp(out, stamp, mark)
     mark_base = 8.0 * q
     for i in range(1, OUT_HEADER):
         out[i] = 0
@@ -334,10 +377,14 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
 
     need = k + 1
     n_alt = 0
-    if table >= 0 and seeds.size == 0:
-        n_alt = decide_from_tables(origin, home_com, need, max_km, table, capability, rank, home, prio, com,
-                                   anchor_m, nearest_hospital, nearest_hospital_m, mark, mark_base, cand, cand_m,
-                                   alt_node, alt_step, alt_m, out, out_f)
+    if table >= 0:
+        if seeds.size == 0:
+            legs, leg_m = np.full(1, origin, np.int64), np.zeros(1)
+        else:
+            legs, leg_m = seeds, seed_m
+        n_alt = decide_from_tables(origin, origin_rank, legs, leg_m, home_com, need, max_km, table, capability,
+                                   rank, home, prio, com, anchor_m, nearest_hospital, nearest_hospital_m, mark,
+                                   mark_base, cand, cand_m, alt_node, alt_step, alt_m, out, out_f)
     m = 0
     dest_pos = -1
     decided = -1
@@ -345,7 +392,10 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
         # The tables decided: search only as far as the destination, for the passed-over list and the path.
         decided = alt_step[0]
         dest = alt_node[0]
-        size = start_search(origin, dist, pred, stamp, q, heap_km, heap_node)
+        if seeds.size == 0:
+            size = start_search(origin, dist, pred, stamp, q, heap_km, heap_node)
+        else:
+            size = start_seeds(seeds, seed_m, dist, pred, stamp, q, heap_km, heap_node)
         while True:
             j, d, size = settle_next(stamp, q, heap_km, heap_node, size)
             if j < 0:
@@ -494,7 +544,28 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
         out[base + i] = alt_node[i]
         out[base + n_alt + i] = alt_step[i]
         out_f[4 + written + i] = alt_m[i] / 1000.0
-    n_path = 0  # links
+    n_path = write_path(dest, pred, first, last, adj_node, out, base + 2 * n_alt)
+    out[OUT_PATH] = n_path
+    return base + 2 * n_alt + n_path
+
+
+@njit(cache=True)
+def next_stamp(out, stamp, mark):  # pragma: no cover - compiled
+    """A new search's stamp (the state is reset when the counter runs out)."""
+    q = out[OUT_STAMP] + 1
+    if q >= 2_000_000_000:
+        stamp[:] = 0
+        mark[:] = 0
+        q = 1
+    out[OUT_STAMP] = q
+    return q
+
+
+@njit(cache=True)
+def write_path(dest, pred, first, last, adj_node, out, at):  # pragma: no cover - compiled
+    """The CSR entries of the path to ``dest`` (by ``pred``), written from ``out[at]``; the node it starts
+    from in ``out[OUT_START]``. Returns how many links."""
+    n_path = 0
     j = dest
     while pred[j] >= 0.0:
         n_path += 1
@@ -505,8 +576,7 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
         u = int(pred[j])
         for e in range(first[u], last[u]):
             if int(adj_node[e]) == j:
-                out[base + 2 * n_alt + i] = e
+                out[at + i] = e
                 break
         j = u
-    out[OUT_PATH] = n_path
-    return base + 2 * n_alt + n_path
+    return n_path

@@ -1,4 +1,6 @@
-"""Why a query has no answer: :class:`~mednet.errors.NoCapableInstitution`, worded for the desk."""
+"""Why a query has no answer: :class:`~mednet.errors.NoCapableInstitution`, worded for the desk in Chinese and
+English (``str()`` speaks the request's ``lang``; ``specialty``, ``origin``, ``nearest`` and ``nearest_km``
+stay machine-readable)."""
 
 from __future__ import annotations
 
@@ -20,19 +22,28 @@ def no_capable(net: CompiledNetwork, region: str, community_names: tuple[str, ..
     what = f"{spec.label_zh} ({spec.code})"
     if mode == UP:
         msg = f"no institution of a higher tier than {origin} offers {what}"
+        zh = f"没有比{origin}级别更高的机构提供{spec.label_zh}"
     elif mode == DOWN:
         msg = f"no member of the home community {community_names[hc]} offers {what}"
+        zh = f"居住地医共体{community_names[hc]}没有成员提供{spec.label_zh}"
     else:
         msg = f"no institution other than {origin} offers {what} permanently"
+        zh = f"除{origin}外没有机构常设{spec.label_zh}"
     nearest = nearest_km = None
     if limit != math.inf:
         msg += f" within max_km={limit:g} km"
+        zh += f"（限 {limit:g} 公里内，max_km）"
         if nearest_beyond is not None:
             nearest_km, j = nearest_beyond
             nearest = name[net.ids[j]]["name"]
             msg += f"; the nearest is {nearest} at {nearest_km:.1f} km"
+            zh += f"；最近的是{nearest}，{nearest_km:.1f} 公里"
     msg += f" in region {region!r}"
+    zh += f"；地区 {region}"
     if undated:
-        names = ", ".join(name[net.ids[j]]["name"] for j in undated)
-        msg += f"; {names} holds it in sessions whose day is not published: ask the centre or its booking channel"
-    return NoCapableInstitution(msg, specialty=spec.code, origin=net.ids[o], nearest=nearest, nearest_km=nearest_km)
+        names = [name[net.ids[j]]["name"] for j in undated]
+        msg += f"; {', '.join(names)} holds it in sessions whose day is not published: ask the centre or its " \
+               "booking channel"
+        zh += f"；{'、'.join(names)}以门诊提供，但出诊日期未公布：请询问该中心或查看预约渠道"
+    return NoCapableInstitution(msg, specialty=spec.code, origin=net.ids[o], nearest=nearest, nearest_km=nearest_km,
+                                zh=zh)

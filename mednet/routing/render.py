@@ -34,6 +34,7 @@ from mednet.routing.answers import (
     SessionSlot,
     SpecialtyRef,
     Step,
+    Trip,
     assemble,
     explain_step,
     new,
@@ -43,7 +44,7 @@ from mednet.routing.answers import (
     set_private,
 )
 from mednet.routing.kernel import DIRECTION_NAMES, STEPS
-from mednet.routing.tables import same_proxy_point
+from mednet.routing.links import same_proxy_point
 from mednet.specialties import SPECIALTIES
 
 _NULL = orjson.Fragment(b"null")
@@ -73,7 +74,8 @@ class Renderer:
         # the cheapest per passed-over institution, and there is no "not made yet" check to pay).
         self.refs: list[InstitutionRef] = self._make_refs()
         self.contacts: list[Contact | None] = [self.G.nodes[i].get("contact") for i in net.ids]
-        self._contact_json = [_json(c) for c in self.contacts]
+        self._contact_json = [_NULL if c is None else _json(c) for c in self.contacts]
+        self._proxy = [ref.location_is_proxy for ref in self.refs]
         self._ref_of = self.refs.__getitem__
         self._hops: list[Hop | None] = [None] * len(link_to)
         self._ref_fragments: list[orjson.Fragment] = []  # for referral_json, made on first use
@@ -121,7 +123,7 @@ class Renderer:
             "measured_from": start.measured_from,
             "specialty": self.specialty_refs[code], "direction": DIRECTION_NAMES[mode], "destination": refs[dest],
             "distance_km": distance, "minutes": round(distance / speed * 60.0, 1), "speed_kmh": speed,
-            "path": tuple(path), "step": steps[kinds[0]],
+            "path": tuple(path), "trip": self._trip(start), "step": steps[kinds[0]],
             "same_proxy_point": tuple(map(ref_of, self._same_point(o, start, nodes))),
             "session": slots.get(dest) if slots else None, "contact": self.contacts[dest],
             "alternatives": tuple(alternatives),
@@ -147,7 +149,7 @@ class Renderer:
             "measured_from": start.measured_from,
             "specialty": self._specialty_json[code], "direction": DIRECTION_NAMES[mode], "destination": frag(dest),
             "distance_km": distance, "minutes": round(distance / speed * 60.0, 1), "speed_kmh": speed,
-            "path": path, "step": step,
+            "path": path, "trip": _json(self._trip(start)), "step": step,
             "same_proxy_point": list(map(frag, self._same_point(o, start, nodes))),
             "session": _json(session), "contact": self._contact_json[dest],
             "alternatives": [
@@ -168,19 +170,27 @@ class Renderer:
     def _same_point(self, o: int, start: Any, nodes: list[int]) -> list[int]:
         """The origin and alternatives standing at the destination's proxy point."""
         dest = nodes[0]
-        if not self.refs[dest].location_is_proxy:
+        if not self._proxy[dest]:
             return []
         points = self._points
         at = points[dest]
         others = nodes[1:] if start.point is not None else [o, *nodes[1:]]
         return [j for j in dict.fromkeys(others) if j != dest and points[j] == at]
 
+    def _trip(self, start: Any) -> Trip | None:
+        """The origin's trip to the destination, when distances are measured from the home."""
+        if start.trip is None:
+            return None
+        km, edges = start.trip
+        return assemble(Trip, {"distance_km": km, "minutes": round(km / self.speed_kmh * 60.0, 1),
+                               "path": tuple(self._hops[e] or self._hop(e) for e in edges)})
+
     def _access_hop(self, start: Any) -> Hop:
         """The access leg from the point to the start the path leaves from."""
         first = start.first
         return assemble(Hop, {
             "from_id": f"{start.point.lat:g},{start.point.lon:g}", "to_id": self.net.ids[first], "kind": "access",
-            "distance_km": start.kms[start.nodes.index(first)], "basis": "geodesic_x_road_factor",
+            "distance_km": float(start.kms[start.nodes.tolist().index(first)]), "basis": "geodesic_x_road_factor",
         })
 
     def _make_ref_fragments(self) -> list[orjson.Fragment]:

@@ -52,7 +52,8 @@ default 7).
 How it is fast: the network is compiled once into CSR arrays, a capability
 code matrix (specialty x institution) and the tables of
 :mod:`mednet.routing.tables`. An ``up`` query without scheduled sessions is
-decided from those tables; the kernel (:mod:`mednet.routing.kernel`) then
+decided from those tables (from a point too, when its access legs all lead
+into its home community: each distance is the least over the legs); the kernel (:mod:`mednet.routing.kernel`) then
 searches from the origin only as far as the destination, classifying every
 institution it settles (the passed-over list). Other queries run one
 early-stopping search in the same kernel. The answer is assembled by
@@ -85,10 +86,16 @@ from typing import Any, TypeVar
 import networkx as nx
 import numpy as np
 
-from mednet.errors import InvalidCoordinates, InvalidRequest, NoCapableInstitution, UnknownCommunity, UnknownInstitution
-from mednet.geo import SpatialIndex, check_lat_lon
+from mednet.errors import (
+    InvalidRequest,
+    MednetError,
+    NoCapableInstitution,
+    UnknownCommunity,
+    UnknownInstitution,
+)
 from mednet.models import Capability, LinkKind, Region, Session, Tier
 from mednet.network import CompiledNetwork, build_network, compile_network, resolve_community, resolve_institution
+from mednet.routing.access import AccessLegs
 from mednet.routing.answers import (
     NO_SLOTS,
     SHORT_PASSED_OVER,
@@ -118,9 +125,11 @@ from mednet.routing.kernel import (
     pack,
     route_kernel,
 )
+from mednet.routing.links import csr_metres
 from mednet.routing.refusals import no_capable
 from mednet.routing.render import Renderer
 from mednet.routing.request import (
+    LANGS,
     check_alternatives,
     check_direction,
     check_explain,
@@ -135,7 +144,8 @@ from mednet.routing.request import (
 )
 from mednet.routing.scheduled import Scheduled, with_undated
 from mednet.routing.sessions import window_start
-from mednet.routing.tables import anchor_distances, community_tables, csr_metres, nearest_hospitals, tie_priority
+from mednet.routing.tables import anchor_distances, community_tables, nearest_hospitals, tie_priority
+from mednet.routing.trip import trip_kernel
 from mednet.specialties import resolve_specialty
 from mednet.travel.layer import Cost, TravelLayer
 
@@ -149,20 +159,23 @@ ACCESS_K, ACCESS_MAX_KM = 4, 30.0
 #: Follow-up care of ``down`` when no specialty is given, in order of preference.
 DOWN_DEFAULT_CARE = ("rehabilitation", "general_practice")
 _Answer = TypeVar("_Answer")
+_NO_STARTS, _NO_KM, _ZERO_KM = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(1)
 
 
 class Start:
     """Where a query's distances start: the origin, a point (its access legs) or a home institution."""
 
-    __slots__ = ("first", "kms", "measured_from", "nodes", "point", "snap_km")
+    __slots__ = ("first", "kms", "measured_from", "metres", "nodes", "point", "snap_km", "trip")
 
     def __init__(self) -> None:
         self.point: Point | None = None
         self.snap_km: float | None = None
         self.measured_from: MeasuredFrom = "origin"
-        self.nodes: list[int] = []  # the starts (indices), empty: the origin
-        self.kms: list[float] = []  # the km of each start
+        self.nodes: np.ndarray = _NO_STARTS  # the starts (indices), empty: the origin
+        self.kms: np.ndarray = _NO_KM  # the km of each start
+        self.metres: np.ndarray = _NO_KM  # the metres the search starts each at
         self.first = -1  # the start the destination's path leaves from (set by the search)
+        self.trip: tuple[float, list[int]] | None = None  # measured from home: the origin's trip (km, links)
 
 
 class Router:
@@ -225,17 +238,13 @@ class Router:
 
         self._n = n
         self._no_sessions = np.zeros(0, dtype=np.int64)
-        self._no_seed_m = np.zeros(0, dtype=np.float64)
         self._size_buffers(4)
         self._lock = threading.Lock()
         self._render = Renderer(net, region=self.region, speed_kmh=self.speed_kmh, home=self._homes,
                                 community_names=self._community_names,
                                 link_from=link_from, link_to=self._link_to, metres=weights)
-        primary = np.flatnonzero(net.primary_care)
-        self._primary = primary
-        self._snap = SpatialIndex(lat=net.lat[primary], lon=net.lon[primary]) if primary.size else None
-        self._everyone = SpatialIndex(lat=net.lat, lon=net.lon) if n else None
         self.road_factor = float(G.graph.get("road_factor", 1.3))
+        self._access = AccessLegs(net, region=self.region, road_factor=self.road_factor)
         self._scheduled = Scheduled(self._rank, net.index, self.booking_days, self._render)
 
     def _size_buffers(self, need: int) -> None:
@@ -299,8 +308,11 @@ class Router:
         :class:`~mednet.routing.cost_answers.ReferralByCost`
         (:mod:`mednet.routing.by_cost`).
         """
-        return self._answer(self._render.referral, origin, specialty, direction, home, max_km, alternatives, when,
-                            explain, lang, cost, max_minutes, travel)
+        try:
+            return self._answer(self._render.referral, origin, specialty, direction, home, max_km, alternatives,
+                                when, explain, lang, cost, max_minutes, travel)
+        except MednetError as err:
+            raise err.in_lang(lang if lang in LANGS else "zh")  # noqa: B904 - the same error, re-raised
 
     def route_json(self, origin: str | Point, specialty: str | None, **options: Any) -> bytes:
         """:meth:`route`'s answer (same arguments) as JSON: the bytes of ``route(...).model_dump_json()``,
@@ -311,7 +323,11 @@ class Router:
         >>> router.route_json("华埠", "儿科") == router.route("华埠", "儿科").model_dump_json().encode()
         True
         """
-        return self._answer(self._render.referral_json, origin, specialty, **options)
+        try:
+            return self._answer(self._render.referral_json, origin, specialty, **options)
+        except MednetError as err:
+            lang = options.get("lang", "zh")
+            raise err.in_lang(lang if lang in LANGS else "zh")  # noqa: B904 - the same error, re-raised
 
     def access_legs(self, point: Point) -> tuple[list[int], list[float]]:
         """The institutions (indices) a point joins the network through, and each leg's km: its
@@ -324,25 +340,13 @@ class Router:
         >>> [router.net.G.nodes[router.net.ids[j]]["name"] for j in nodes[:3]], km[:3]
         (['衢州市第二人民医院', '衢州市人民医院', '衢州市中医医院'], [0.816, 0.816, 0.816])
         """
-        return self._legs(point)[:2]
+        nodes, kms, _, _, _ = self._legs(point)
+        return nodes.tolist(), kms.tolist()
 
-    def _legs(self, point: Point) -> tuple[list[int], list[float], int, float]:
-        """:meth:`access_legs`, and the point's home centre and its great-circle km."""
-        lat, lon = check_lat_lon(lat=point.lat, lon=point.lon, within_china=True, field="origin")
-        if self._everyone is None:
-            raise InvalidRequest("origin", point, f"cannot be placed: region {self.region!r} has no institutions")
-        nodes, kms = self._everyone.nearest_k(lat=lat, lon=lon, k=ACCESS_K, max_km=ACCESS_MAX_KM)
-        primary = self.net.primary_care
-        # The nearest primary care among the nearest institutions is the nearest of all.
-        at = next((i for i, j in enumerate(nodes) if primary[j]), -1)
-        if at >= 0:
-            o, snap_km = nodes[at], kms[at]
-        else:
-            o, snap_km = self._snap_point(point)
-            nodes.append(o)
-            kms.append(snap_km)
-        factor = self.road_factor * 1000.0
-        return nodes, [round(km * factor) / 1000.0 for km in kms], o, snap_km
+    def _legs(self, point: Point) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
+        """:meth:`access_legs` (and the metres the search starts each leg at), the point's home centre and its
+        great-circle km."""
+        return self._access.legs(point, k=ACCESS_K, max_km=ACCESS_MAX_KM, snap_max_km=SNAP_MAX_KM)
 
     def _answer(self, render: Callable[..., _Answer], origin: object, specialty: str | None,
                 direction: object = "up", home: str | None = None, max_km: object = None,
@@ -363,7 +367,7 @@ class Router:
 
         start = Start()
         if isinstance(checked_origin, Point):
-            start.nodes, start.kms, o, snap_km = self._legs(checked_origin)
+            start.nodes, start.kms, start.metres, o, snap_km = self._legs(checked_origin)
             start.snap_km = round(snap_km * 1000.0) / 1000.0
             start.point, start.measured_from = checked_origin, "origin_point"
         else:
@@ -377,7 +381,8 @@ class Router:
         if mode == DOWN:
             hc, preferred = self._home_for_down(o, home, point=start.point is not None)
             if home is not None and preferred >= 0:  # ranked from the patient's home institution
-                start.measured_from, start.nodes, start.kms = "home", [preferred], [0.0]
+                start.measured_from, start.nodes = "home", np.full(1, preferred, dtype=np.int64)
+                start.kms = start.metres = _ZERO_KM
         else:
             check_home(home, direction)  # type: ignore[arg-type]  # checked above
         if specialty is not None:
@@ -426,7 +431,7 @@ class Router:
         kernel_origin = -1 if start.point is not None else o
         if mode == UP:
             n_total = self._n_above[s][rank_o] + n_sessions
-            if not held and rank_o in (1, 2) and not start.nodes:
+            if not held and rank_o in (1, 2):
                 table = rank_o - 1
         elif mode == EMERGENCY:
             n_total = self._n_permanent[s] - (kernel_origin >= 0 and self._cap[s, o] == 1)
@@ -465,6 +470,8 @@ class Router:
             def rerun(codes: np.ndarray, n: int, kk: int) -> tuple[list[int], tuple[float, ...]]:
                 return self._kernel(s, codes, o, start, mode, hc, preferred, n, limit, kk, -1, 0)
             nodes, kms, kinds = with_undated(rerun, sessions, undated, n_total, k, (nodes, kms, kinds))
+        if start.measured_from == "home":
+            start.trip = self._trip(o, nodes[0])
         return passed, nodes, kms, kinds, ints[base + 2 * n_alt:], slots, when
 
     def _kernel(self, s: int, sessions: np.ndarray, o: int, start: Start, mode: int, hc: int, preferred: int,
@@ -472,10 +479,7 @@ class Router:
         """One kernel query from ``start`` (the origin ``o`` when it has no nodes): its integer and float
         answer slots."""
         kernel_origin = -1 if start.point is not None else o
-        if start.nodes:
-            seeds, seed_m = np.asarray(start.nodes, dtype=np.int64), np.asarray(start.kms) * 1000.0
-        else:
-            seeds, seed_m = self._no_sessions, self._no_seed_m
+        seeds, seed_m = start.nodes, start.metres
         with self._lock:
             if self._need < k + 1:
                 self._size_buffers(k + 1)
@@ -486,22 +490,16 @@ class Router:
             floats = tuple(self._out_f[:4 + ints[OUT_PASSED] + ints[OUT_ALT]].tolist())
         return ints, floats
 
+    def _trip(self, o: int, dest: int) -> tuple[float, list[int]] | None:
+        """The trip from the origin ``o`` to ``dest``: its km and links (None: no link leads there)."""
+        with self._lock:
+            n_links = trip_kernel(self._static_f, self._static_i, self._scratch_f, self._scratch_i, o, dest)
+            if n_links < 0:
+                return None
+            return float(self._out_f[0]) / 1000.0, self._out[OUT_HEADER:OUT_HEADER + n_links].tolist()
+
     # ----------------------------------------------------------------- helpers
 
-    def _snap_point(self, point: Point) -> tuple[int, float]:
-        """The point's home centre: the primary-care institution nearest to it (great circle), and its km."""
-        lat, lon = check_lat_lon(lat=point.lat, lon=point.lon, within_china=True, field="origin")
-        if self._snap is None:
-            raise InvalidRequest("origin", point, f"cannot be snapped: region {self.region!r} has no primary care")
-        i, km = self._snap.nearest(lat=lat, lon=lon)
-        o = int(self._primary[i])
-        if km > SNAP_MAX_KM:
-            raise InvalidCoordinates(
-                "lat, lon", (lat, lon),
-                f"must lie within {SNAP_MAX_KM:g} km of a primary-care institution of region {self.region!r} "
-                f"(the nearest, {self.net.G.nodes[self.net.ids[o]]['name']}, is {km:,.0f} km away)", field="origin",
-            )
-        return o, km
 
     def _home_for_down(self, o: int, home: str | None, *, point: bool = False) -> tuple[int, int]:
         """The home community (index) and the home institution (index or -1) of a ``down`` referral.
@@ -512,15 +510,18 @@ class Router:
         net, G = self.net, self.G
         if home is None and point:
             if self._homes[o] < 0:
-                raise InvalidRequest("home", None, "is required: the point's home centre belongs to no community")
+                raise InvalidRequest("home", None, "is required: the point's home centre belongs to no community",
+                                     rule_zh="必须给出：该位置的居住地中心不属于任何医共体")
             return self._homes[o], o
         if home is None:
             if not Tier(G.nodes[net.ids[o]]["tier"]).is_hospital:
                 raise InvalidRequest("home", None, "is required for direction='down' from an origin that is not "
-                                     "a hospital: give the patient's home community or home institution")
+                                     "a hospital: give the patient's home community or home institution",
+                                     rule_zh="下转且起点不是医院时必须给出：请填写患者居住地的医共体或机构")
             hc = int(self._home[o])
             if hc < 0:
-                raise InvalidRequest("home", None, "is required: the origin leads no community and belongs to none")
+                raise InvalidRequest("home", None, "is required: the origin leads no community and belongs to none",
+                                     rule_zh="必须给出：起点机构不牵头也不属于任何医共体")
             return hc, -1
         try:
             com = resolve_community(G, home, field="home")
@@ -533,7 +534,8 @@ class Router:
                                        field="home") from err
             hc = int(self._home[inst])
             if hc < 0:
-                raise InvalidRequest("home", home, "must be a community or one of its lead or branch members") from err
+                raise InvalidRequest("home", home, "must be a community or one of its lead or branch members",
+                                     rule_zh="必须是医共体，或其牵头、分院成员") from err
             return hc, inst
         return net.community_ids.index(com.id), -1
 

@@ -7,14 +7,9 @@ from every member to every anchor. Per institution: its ``NEAREST_K``
 nearest hospitals of county tier and above, and of city tier. Both come
 from :mod:`mednet.routing.search`'s search.
 
-What the search counts is decided here too: every link in whole metres
-(:func:`link_metres`; sums of whole numbers are exact, so a distance is the
-same float whichever way its links are added), a link between two
-institutions at one shared proxy point counting 0 (:func:`same_proxy_point`),
-and the tie priority among equal distances (:func:`tie_priority`).
-
-    >>> link_metres(np.array([1.0, 0.0006, 6.6634]), np.array([False, False, True])).tolist()
-    [1000.0, 1.0, 0.0]
+What a link costs is :mod:`mednet.routing.links`' (whole metres, 0 between
+institutions at one shared proxy point); the tie priority among equal
+distances (:func:`tie_priority`) is decided here.
 """
 
 from __future__ import annotations
@@ -36,37 +31,21 @@ from mednet.routing.search import heap_pop, heap_push, relax_links, settle_next,
 ROLE_ORDER = {Role.LEAD: 0, Role.BRANCH: 1, Role.COLLABORATOR: 2, Role.ALLIANCE: 3}
 
 
-def same_proxy_point(G: nx.Graph, a: str, b: str) -> bool:
-    """Whether the link a–b joins two institutions placed at one point, its km computed rather than measured
-    on roads (the region files floor such a link at a nominal 1 km: the distance between them is not known)."""
-    na, nb = G.nodes[a], G.nodes[b]
-    return (na["lat"], na["lon"]) == (nb["lat"], nb["lon"]) and G.adj[a][b].get("distance_basis") != "road"
-
-
-def link_metres(km: np.ndarray, same_point: np.ndarray) -> np.ndarray:
-    """Link costs as the search counts them: whole metres, 0 between institutions at one proxy point."""
-    return np.where(same_point, 0.0, np.round(np.asarray(km, dtype=np.float64) * 1000.0))
-
-
-def csr_metres(net: CompiledNetwork, link_from: np.ndarray, link_to: np.ndarray) -> np.ndarray:
-    """:func:`link_metres` of every CSR entry of the compiled network."""
-    same = (net.lat[link_from] == net.lat[link_to]) & (net.lon[link_from] == net.lon[link_to])
-    for e in np.flatnonzero(same).tolist():
-        same[e] = same_proxy_point(net.G, net.ids[int(link_from[e])], net.ids[int(link_to[e])])
-    return link_metres(net.csr.data, same)
-
-
 def tie_priority(G: nx.Graph, ids: tuple[str, ...] | list[str]) -> np.ndarray:
     """Per institution, its place among equal distances (lower first, each its own): higher tier first, then
     its best community role (:data:`ROLE_ORDER`; none last), then index order."""
-    role = dict.fromkeys(ids, len(ROLE_ORDER))
-    for com in G.graph.get("communities", {}).values():
-        for m in com.members:
-            if m.institution in role:
-                role[m.institution] = min(role[m.institution], ROLE_ORDER[m.role])
     n = len(ids)
-    return np.array([((5 - Tier(G.nodes[i]["tier"]).rank) * 8 + role[i]) * n + k for k, i in enumerate(ids)],
-                    dtype=np.int64)
+    at = dict(zip(ids, range(n), strict=True))
+    role = np.full(n, len(ROLE_ORDER), dtype=np.int64)
+    members = [(at[m.institution], ROLE_ORDER[m.role]) for com in G.graph.get("communities", {}).values()
+               for m in com.members if m.institution in at]
+    if members:
+        where, order = np.array(members, dtype=np.int64).T
+        np.minimum.at(role, where, order)
+    rank_of = {tier.value: tier.rank for tier in Tier}
+    nodes = G.nodes
+    rank = np.fromiter((rank_of[nodes[i]["tier"]] for i in ids), dtype=np.int64, count=n)
+    return ((5 - rank) * 8 + role) * n + np.arange(n, dtype=np.int64)
 
 
 class CommunityTables(NamedTuple):

@@ -111,7 +111,7 @@ def explain_error(err: MednetError, *, field: str | None = None) -> DeskProblem:
         hint = "请从下面的相近名称中选择，或检查输入。" if err.suggestions else "没有相近的名称，请检查输入。"
         return DeskProblem(field, f"找不到{what}“{err.name}”。{hint}", tuple(err.suggestions), detail)
     if isinstance(err, NoCapableInstitution):
-        text = "在所给条件下没有机构能接收这位患者：" + _no_capable_zh(detail)
+        text = "在所给条件下没有机构能接收这位患者：" + _no_capable_zh(str(err.args[0]))  # the English, stable
         if err.nearest is not None:
             text += f"最近的是 {err.nearest}，{err.nearest_km:.1f} 公里。"
         return DeskProblem(field, text, (), detail)

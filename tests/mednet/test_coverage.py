@@ -25,7 +25,10 @@ from mednet.planning import (
     suggest_upgrades,
     what_if,
 )
+from mednet.planning.gaps import as_network
 from mednet.regions import load_region
+from mednet.routing.links import same_proxy_point
+from mednet.travel.layer import travel_layer_of
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SPECIALTIES = ("paediatrics", "cardiology", "ultrasound")
@@ -75,7 +78,15 @@ def nx_distance(G, code, *, include_sessions=True):
                and (include_sessions or G.nodes[v]["capabilities"][code].permanent)]
     if not sources:
         return {}
-    return nx.multi_source_dijkstra_path_length(G, sources, weight="distance_km")
+    return nx.multi_source_dijkstra_path_length(G, sources, weight=counted_km(G))
+
+
+def counted_km(G):
+    """Each link as routing counts it: whole metres, 0 between institutions at one shared proxy point."""
+    def km(a, b, data):
+        return 0.0 if same_proxy_point(G, a, b) else round(data["distance_km"] * 1000.0) / 1000.0
+
+    return km
 
 
 def assert_matches_networkx(G, report: CoverageReport):
@@ -83,12 +94,13 @@ def assert_matches_networkx(G, report: CoverageReport):
         expected = nx_distance(G, code, include_sessions=report.include_sessions)
         for d, node in enumerate(report.demand_ids):
             got = report.distance_km[d, s]
-            assert got == pytest.approx(expected.get(node, math.inf), abs=1e-9), (node, code)
+            # within 1e-6: scipy takes a 0 km link as planning.passes.ZERO_LINK_KM
+            assert got == pytest.approx(expected.get(node, math.inf), abs=1e-6), (node, code)
             nearest = report.nearest_row[d, s]
             if math.isfinite(got):  # the nearest is capable and is at that distance
                 src = report.network.ids[nearest]
                 assert code in G.nodes[src]["capabilities"]
-                assert nx.dijkstra_path_length(G, src, node, weight="distance_km") == pytest.approx(got)
+                assert nx.dijkstra_path_length(G, src, node, weight=counted_km(G)) == pytest.approx(got, abs=1e-6)
             else:
                 assert nearest == -1
 
@@ -268,8 +280,8 @@ def test_a_new_road_link_shortens_routes_and_removing_a_department_opens_gaps(G)
     after = dict(zip(result.after.demand_ids, result.after.distance_km[:, 0], strict=True))
     assert before["kh-suzhuang"] > 30 and after["kh-suzhuang"] == 20.0
     assert "kh-suzhuang" in result.change("儿科").newly_covered
-    # 开化县第二人民医院 no longer has paediatrics: 华埠 (1 km from it) now goes elsewhere
-    assert before["kh-huabu"] == 1.0 and after["kh-huabu"] > 1.0
+    # 开化县第二人民医院 no longer has paediatrics: 华埠 (at its proxy point, 0 km from it) now goes elsewhere
+    assert before["kh-huabu"] == pytest.approx(0.0, abs=1e-6) and after["kh-huabu"] > 1.0
     assert result.after.network.csr.nnz == result.before.network.csr.nnz  # replaced, not added
     assert result.before.network.csr.nnz == compile_network(G).csr.nnz
 
@@ -349,10 +361,15 @@ def test_weights_population_and_caller():
         find_coverage_gaps(build_network(region), weights={"n0": 1, "n1": 1, "n2": 1, "n3": 1})
 
 
-def test_minutes_limit_uses_the_region_speed(G):
-    by_minutes = find_coverage_gaps(G, specialties=["儿科"], max_minutes=45)  # 40 km/h: 45 min = 30 km
-    by_km = find_coverage_gaps(G, specialties=["儿科"], max_km=30)
-    assert (by_minutes.gap == by_km.gap).all()
+def test_a_minutes_limit_goes_by_the_travel_layer(G):
+    """Only the travel layer gives minutes between two institutions: a minutes limit uses it (the default model
+    here), ranking by km as asked, as routing does."""
+    limited = find_coverage_gaps(G, specialties=["儿科"], max_minutes=45)
+    layered = find_coverage_gaps(G, specialties=["儿科"], max_minutes=45, travel=travel_layer_of(as_network(G), None))
+    assert limited.cost == "km" and (limited.gap == layered.gap).all() and limited.gap.any()
+    assert (limited.gap == (limited.minutes > 45)).all()
+    basis = limited.summary[0].minutes_basis
+    assert basis is not None and basis[0].kind == "default_model"
 
 
 # ---------------------------------------------------------------- bad input

@@ -42,7 +42,8 @@ from mednet.network import build_network, home_community
 from mednet.regions import load_region
 from mednet.routing import CST, Point, Referral, Router, route_referral
 from mednet.routing.answers import SHORT_PASSED_OVER
-from mednet.routing.tables import link_metres, same_proxy_point, tie_priority
+from mednet.routing.links import link_metres, same_proxy_point
+from mednet.routing.tables import tie_priority
 
 START = "(start)"
 STEP_NAMES = {
@@ -310,6 +311,25 @@ def test_random_networks_follow_the_policy(seed, direction, max_km, k, pick, at_
     r, err, short = ask_both(router, origin, code, direction=direction, home=home, max_km=max_km, alternatives=k)
     check_referral(G, r, err, None if at_point else origin, code, direction, hc=hc, preferred=preferred,
                    max_km=max_km, k=k, starts=starts, rank_of=rank_of, short=short)
+    if r is not None:
+        check_trip(G, r, origin)
+
+
+def check_trip(G: nx.Graph, r: Referral, origin: str) -> None:
+    """Measured from a home, the answer also gives the trip from the discharging hospital: the exhaustive
+    search's km, along links that lead from the origin to the destination; else no trip."""
+    if r.measured_from != "home":
+        assert r.trip is None
+        return
+    km, _ = reference_km(G, {origin: 0.0})
+    assert r.trip is not None and r.trip.distance_km == km[r.destination.id]
+    assert r.trip.minutes == round(r.trip.distance_km / r.speed_kmh * 60.0, 1)
+    at = origin
+    for hop in r.trip.path:
+        assert hop.from_id == at
+        at = hop.to_id
+    assert at == r.destination.id
+    assert round(sum(h.distance_km * 1000.0 for h in r.trip.path)) == round(r.trip.distance_km * 1000.0)
 
 
 # --------------------------------------------------------------------------- Quzhou
@@ -387,7 +407,7 @@ def test_max_km_moves_the_search_to_the_next_step(quzhou_router):
     assert [i.name for i in beyond.institutions] == ["开化县人民医院"]
     assert beyond.distances_km[0] > 10
     with pytest.raises(NoCapableInstitution, match=r"within max_km=0\.5 km") as caught:
-        quzhou_router.route("杨林", "骨科", max_km=0.5)
+        quzhou_router.route("杨林", "骨科", max_km=0.5, lang="en")
     assert caught.value.nearest is not None and caught.value.nearest_km > 0.5
 
 
@@ -548,10 +568,10 @@ def test_emergency_ignores_scheduled_sessions():
 
 def test_unknown_names_suggest_the_closest(quzhou_router):
     with pytest.raises(UnknownInstitution, match="did you mean '华埠"):
-        quzhou_router.route("华铺", "骨科")
+        quzhou_router.route("华铺", "骨科", lang="en")
     with pytest.raises(UnknownSpecialty, match="did you mean 'orthopaedics'"):
-        quzhou_router.route("华埠", "orthopaedic")
-    with pytest.raises(UnknownCommunity, match="did you mean"):
+        quzhou_router.route("华埠", "orthopaedic", lang="en")
+    with pytest.raises(UnknownCommunity, match="是否要找"):
         quzhou_router.route("衢州市人民医院", "康复", direction="down", home="江山市人民医院医共")
 
 
@@ -568,12 +588,12 @@ def test_unknown_names_suggest_the_closest(quzhou_router):
 ])
 def test_invalid_requests_name_the_parameter_and_the_rule(quzhou_router, options, parameter, rule):
     with pytest.raises(InvalidRequest, match=f"`{parameter}` {rule}"):
-        quzhou_router.route("华埠", "骨科", **options)
+        quzhou_router.route("华埠", "骨科", lang="en", **options)
 
 
 def test_specialty_is_required_except_going_down(quzhou_router):
     with pytest.raises(InvalidRequest, match="`specialty` is required"):
-        quzhou_router.route("华埠", None)
+        quzhou_router.route("华埠", None, lang="en")
 
 
 @pytest.mark.parametrize(("lat", "lon", "message"), [
@@ -582,12 +602,12 @@ def test_specialty_is_required_except_going_down(quzhou_router):
 ])
 def test_coordinates_outside_the_region_are_refused(quzhou_router, lat, lon, message):
     with pytest.raises(InvalidCoordinates, match=message):
-        quzhou_router.route(Point(lat=lat, lon=lon), "骨科")
+        quzhou_router.route(Point(lat=lat, lon=lon), "骨科", lang="en")
 
 
 def test_no_capable_institution_says_what_is_missing(quzhou_router):
     with pytest.raises(NoCapableInstitution, match="no institution of a higher tier than 衢州市人民医院 offers"):
-        quzhou_router.route("衢州市人民医院", "骨科")
+        quzhou_router.route("衢州市人民医院", "骨科", lang="en")
 
 
 # --------------------------------------------------------------------------- the command line
@@ -622,7 +642,7 @@ def test_cli_answers_in_json(capsys):
 ])
 def test_cli_bad_input_exits_2_with_a_message(capsys, argv, message):
     try:
-        code = main(["route", "quzhou", *argv])
+        code = main(["route", "quzhou", *argv, "--lang", "en"])
     except SystemExit as exit_:  # argparse refuses option values itself
         code = exit_.code
     assert code == 2
@@ -631,6 +651,8 @@ def test_cli_bad_input_exits_2_with_a_message(capsys, argv, message):
 
 def test_cli_no_capable_institution_exits_1(capsys):
     assert main(["route", "quzhou", "--from", "华埠", "--specialty", "神经外科", "--max-km", "30"]) == 1
+    assert "最近的是衢州市人民医院" in capsys.readouterr().err
+    assert main(["route", "quzhou", "--from", "华埠", "--specialty", "神经外科", "--max-km", "30", "--lang", "en"]) == 1
     assert "the nearest is 衢州市人民医院" in capsys.readouterr().err
 
 
@@ -659,6 +681,8 @@ def test_a_date_far_outside_the_calendar_is_a_clear_error():
 
     router = Router.from_region(load_region("huzhou"))  # has dated sessions
     with pytest.raises(InvalidRequest, match=r"`when` must fall in the years 2000–2100, got '9999-12-31T23:00:00'"):
+        router.route("wx-huanzhu-longquan", "皮肤科", when=_dt.datetime(9999, 12, 31, 23), lang="en")
+    with pytest.raises(InvalidRequest, match=r"参数 `when` 必须在 2000–2100 年之间"):
         router.route("wx-huanzhu-longquan", "皮肤科", when=_dt.datetime(9999, 12, 31, 23))
 
 
@@ -743,6 +767,20 @@ def test_down_referral_is_ranked_from_the_patients_home(quzhou_router):
     assert format_referral(r).startswith("下转 衢州市人民医院（距离自居住地机构起算） → ")
     en = quzhou_router.route("衢州市人民医院", "康复", direction="down", home="廿八都", lang="en")
     assert format_referral(en).startswith("下转 down 衢州市人民医院 (distances from the home institution) → ")
+
+
+def test_down_to_the_home_itself_states_the_trip_from_the_discharging_hospital(quzhou_router):
+    # 廿八都 offers general practice: ranked from the home it is 0 km away, but the patient travels from the city.
+    r = quzhou_router.route("衢州市人民医院", "全科", direction="down", home="廿八都")
+    assert (r.destination.id, r.distance_km, r.path, r.measured_from) == ("js-nianbadu", 0.0, (), "home")
+    check_trip(quzhou_router.G, r, "qz-people")
+    assert r.trip is not None and r.trip.distance_km > 100 and r.trip.path[0].from_id == "qz-people"
+    assert quzhou_router.route_json("衢州市人民医院", "全科", direction="down", home="廿八都") == \
+        r.model_dump_json().encode()
+    from mednet.cli.route import format_referral
+    assert f"从衢州市人民医院出发的行程 {r.trip.distance_km:.1f} 公里" in format_referral(r)
+    assert quzhou_router.route("衢州市人民医院", "全科", direction="down", home="江山市人民医院医共体").trip is None
+    assert quzhou_router.route("华埠", "骨科").trip is None
 
 
 def test_institutions_at_one_proxy_point_are_not_given_invented_distances(quzhou_router):

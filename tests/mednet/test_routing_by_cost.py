@@ -65,7 +65,7 @@ def exhaustive(layer, origin, code, direction, cost, max_km, max_minutes, k):
     rows = layer.rows_of(net.ids)
     mode = MODES[direction]
     if isinstance(origin, Point):
-        o = router._legs(origin)[2]
+        o = router._legs(origin)[3]  # (legs, km, metres, home centre, its km)
         kernel_origin, preferred = -1, (o if mode == DOWN else -1)
         c = rounded(layer.point_costs(lat=origin.lat, lon=origin.lon, cols=rows))
     else:

@@ -123,6 +123,8 @@ def test_when_only_an_undated_session_could_take_it_the_error_says_where_to_ask(
         for i in region.institutions)})
     with pytest.raises(NoCapableInstitution, match="闵行区虹桥社区卫生服务中心 holds it in sessions whose day is not "
                                                    "published"):
+        Router.from_region(only).route(HONGQIAO, "泌尿外科", when=MONDAY_9, lang="en")
+    with pytest.raises(NoCapableInstitution, match="闵行区虹桥社区卫生服务中心以门诊提供，但出诊日期未公布"):
         Router.from_region(only).route(HONGQIAO, "泌尿外科", when=MONDAY_9)
 
 
@@ -155,12 +157,15 @@ def test_luqiaos_shared_centres_receive_specimens_and_traces(luqiao, specialty, 
 def test_sterile_supply_is_no_referral(luqiao, direction):
     with pytest.raises(InvalidRequest, match="消毒供应 \\(sterile_supply\\) is a service between institutions, "
                                              "not a referral service") as caught:
-        luqiao.route("金清", "消毒供应", direction=direction)
+        luqiao.route("金清", "消毒供应", direction=direction, lang="en")
     assert caught.value.field == "specialty"
 
 
 def test_the_cli_refuses_sterile_supply_with_exit_2(capsys):
     assert main(["route", "luqiao", "--from", "金清", "--specialty", "消毒供应", "--direction", "emergency"]) == 2
+    assert "消毒供应是机构之间的服务，不接受转诊" in capsys.readouterr().err
+    assert main(["route", "luqiao", "--from", "金清", "--specialty", "消毒供应", "--direction", "emergency",
+                 "--lang", "en"]) == 2
     assert "not a referral service" in capsys.readouterr().err
 
 
@@ -207,7 +212,7 @@ def test_a_session_at_the_patients_own_centre_reads_as_such(minhang, capsys):
 
 
 def test_lang_is_checked():
-    with pytest.raises(InvalidRequest, match="`lang` must be 'zh' \\(Chinese\\) or 'en'"):
+    with pytest.raises(InvalidRequest, match="参数 `lang` 必须是 zh（中文）或 en（英文）"):
         Router.from_region(load_region("minhang")).route(HONGQIAO, "儿科", lang="fr")
 
 
@@ -251,3 +256,29 @@ def test_the_text_answer_shows_the_contact_details():
     assert "  联系: 24小时急诊 有" in format_referral(r).splitlines()
     en = router.route(HONGQIAO, "泌尿外科", when=MONDAY_9, lang="en")
     assert "  contact: 24-hour emergency yes" in format_referral(en).splitlines()
+
+
+# --------------------------------------------------------------------------- planning measures as routing does
+
+
+@pytest.mark.parametrize("region_id", ["quzhou", "luqiao"])
+def test_coverage_distances_are_the_routing_distances(region_id):
+    """Institutions at one shared proxy point are 0 km apart for planning too (not the nominal 1 km): every
+    coverage distance to a permanent capability elsewhere is routing's emergency distance to the same place."""
+    from mednet.planning import find_coverage_gaps
+
+    router = Router.from_region(load_region(region_id))
+    frame = find_coverage_gaps(router.G).to_frame()
+    # scipy needs a zero-length link as a tiny length (planning.passes.ZERO_LINK_KM): within 1e-6 km
+    rows = frame[(frame.distance_km > 1e-6) & frame.nearest_id.notna()]
+    assert len(rows) > 100
+    nodes = router.G.nodes
+    for row in rows.itertuples():
+        if nodes[row.nearest_id]["capabilities"][row.specialty].sessions or \
+                not resolve_specialty(row.specialty).is_referral_service:
+            continue  # held in sessions (not an emergency destination), or nothing is referred to it
+        r = router.route(row.institution_id, row.specialty, direction="emergency")
+        assert r.distance_km == pytest.approx(row.distance_km, abs=1e-6), (row.name, row.specialty)
+    same_point = frame[(frame.distance_km < 1e-6) & (frame.nearest_id != frame.institution_id)]
+    # 华埠 shares one proxy point with 开化县第二人民医院: 0 km, as routing counts it (not the nominal 1 km).
+    assert (len(same_point) > 0) == (region_id == "quzhou")

@@ -75,7 +75,7 @@ def test_bad_specialty_is_422_with_suggestions(client, problem):
     ({"lat": 95, "lon": 118.35}, "origin.lat", "must be within [-90, 90]"),
     ({"lat": 29.01, "lon": 190}, "origin.lon", "must be within [-180, 180]"),
     ({"lat": 48.85, "lon": 2.35}, "origin", "mainland China"),
-    ({"lat": 39.9, "lon": 116.4}, "origin", "within 50 km of a primary-care institution"),
+    ({"lat": 39.9, "lon": 116.4}, "origin", "某基层医疗机构 50 公里内"),
     ({"lat": 29.01}, "origin.lon", "is required"),
     ({"lat": "north", "lon": 118}, "origin.lat", "valid number"),
     (42, "origin", "an institution (id, name or alias) or a point"),
@@ -106,6 +106,10 @@ def test_bad_options_are_422_naming_the_field_and_rule(client, problem, extra, f
 
 def test_missing_specialty_is_required_except_for_down(client, problem):
     body = problem(client.post(URL, json={"origin": "华埠"}), 422, field="specialty")
+    assert "必须给出（仅下转时可省略）" in body["detail"]
+    body = problem(client.post(URL, json={"origin": "华埠", "lang": "en"}), 422, field="specialty")
+    assert "is required" in body["detail"]
+    body = problem(client.post(URL, json={"origin": "华埠"}, headers={"Accept-Language": "en"}), 422, field="specialty")
     assert "is required" in body["detail"]
 
 
@@ -133,4 +137,8 @@ def test_no_capable_institution_is_409_with_the_reason(client, problem):
 def test_nothing_within_max_km_is_409(client, problem):
     body = problem(client.post(URL, json={"origin": "华埠", "specialty": "神经外科", "direction": "emergency",
                                           "max_km": 0.5}), 409, kind="no-capable-institution")
-    assert "0.5" in body["detail"]
+    assert "0.5" in body["detail"] and "最近的是" in body["detail"]
+    body = problem(client.post(URL, json={"origin": "华埠", "specialty": "神经外科", "direction": "emergency",
+                                          "max_km": 0.5}, headers={"Accept-Language": "en-GB,en"}), 409,
+                   kind="no-capable-institution")
+    assert "within max_km=0.5 km" in body["detail"]

@@ -32,6 +32,9 @@ def test_undated_visiting_clinics_are_offered_marked(client):
 def test_sterile_supply_is_no_referral_422(client, problem):
     response = client.post("/regions/luqiao/routes",
                            json={"origin": "金清", "specialty": "消毒供应", "direction": "emergency"})
+    assert "消毒供应是机构之间的服务，不接受转诊" in problem(response, 422, field="specialty")["detail"]
+    response = client.post("/regions/luqiao/routes", headers={"Accept-Language": "en"},
+                           json={"origin": "金清", "specialty": "消毒供应", "direction": "emergency"})
     assert "not a referral service" in problem(response, 422, field="specialty")["detail"]
 
 
