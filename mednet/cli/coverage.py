@@ -122,8 +122,15 @@ def run(args: argparse.Namespace) -> int:
         page = draw_coverage_html(report, one)
         outputs[args.map] = lambda tmp: page.save(tmp)
     elif args.map and one is not None:
+        from mednet.planning.maps import quiet_font_lookup
+
         figure = report.to_map(one)
-        outputs[args.map] = lambda tmp: figure.savefig(tmp, format=Path(args.map).suffix[1:].lower())
+
+        def save_map(tmp: str) -> None:
+            with quiet_font_lookup():
+                figure.savefig(tmp, format=Path(args.map).suffix[1:].lower())
+
+        outputs[args.map] = save_map
     if args.output:
         outputs[args.output] = lambda tmp: Path(tmp).write_text(text, encoding="utf-8")
     write_files(outputs)  # the map and the table together, or neither

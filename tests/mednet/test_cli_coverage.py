@@ -40,10 +40,11 @@ def test_what_if_table_and_geojson(capsys):
     assert newly == ["kh-hetian", "kh-qixi"] and doc["properties"]["scenario"].startswith("每周一次儿科门诊")
 
 
-def test_suggest_and_map(tmp_path, capsys):
+def test_suggest_and_map(tmp_path, capsys, caplog):
     png = tmp_path / "paediatrics.png"
     assert main(["coverage", "quzhou", "-s", "儿科", "--max-km", "30", "--suggest", "3", "--map", str(png),
                  "--format", "json"]) == 0
+    assert not [r.getMessage() for r in caplog.records if "findfont" in r.getMessage()]  # no font noise at the user
     plan = json.loads(capsys.readouterr().out)
     assert [s["rank"] for s in plan["steps"]] == [1, 2, 3] and plan["covered_demand_before"] == 44
     assert png.read_bytes()[:4] == b"\x89PNG"
