@@ -173,12 +173,14 @@ class InvalidRequest(MednetError, ValueError):
     >>> err = InvalidRequest("max_km", -5.0, "must be > 0")
     >>> str(err), err.field
     ('`max_km` must be > 0, got -5.0', 'max_km')
+    >>> str(InvalidRequest("specialty", None, "is required"))  # nothing given: no "got None"
+    '`specialty` is required'
     """
 
     def __init__(self, parameter: str, value: object, rule: str, *, field: str | None = None) -> None:
         self.parameter, self.value, self.rule = parameter, value, rule
         self.field = field or parameter
-        super().__init__(f"`{parameter}` {rule}, got {value!r}")
+        super().__init__(f"`{parameter}` {rule}" + ("" if value is None else f", got {value!r}"))
 
 
 class InvalidCoordinates(InvalidRequest):

@@ -15,7 +15,7 @@ the rule::
     >>> check_specialty(None, "up")
     Traceback (most recent call last):
     ...
-    mednet.errors.InvalidRequest: `specialty` is required (it may be left out only for direction='down'), got None
+    mednet.errors.InvalidRequest: `specialty` is required (it may be left out only for direction='down')
 """
 
 from __future__ import annotations
