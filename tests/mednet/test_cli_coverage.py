@@ -14,6 +14,8 @@ def test_table_lists_the_paediatric_gaps_by_name(capsys):
     assert main(["coverage", "quzhou", "--specialty", "儿科", "--max-km", "30"]) == 0
     out = capsys.readouterr().out
     assert "56 primary-care institutions; gap = beyond 30 km" in out
+    # the km say what they are: estimates along the links, not measured road distances
+    assert "distance: km along referral links (224 links at great circle × road factor (estimated))" in out
     assert "儿科 Paediatrics: 12 beyond 30 km" in out
     line = next(x for x in out.splitlines() if x.startswith("齐溪卫生院"))
     assert line.split() == ["齐溪卫生院", "开化县", "开化县中医院医共体", "43.5", "开化县中医院"]
@@ -73,6 +75,8 @@ def test_progress_only_on_a_terminal(monkeypatch, capsys):
      "whatif_malformed.json: links[0].distance_km: Input should be greater than 0, got 0"),
     (["--all", "--map", "MAP"], "`--map` needs exactly one --specialty"),
     (["-s", "儿科", "--map", "map.jpg"], "must end in .png, .svg, .pdf, .html"),
+    (["-s", "儿科", "--suggest", "3", "--what-if", str(FIXTURES / "whatif_hetian_paediatrics.json")],
+     "`--suggest` cannot be combined with --what-if: give one of them"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, extra, message):
     out, png = tmp_path / "out.csv", tmp_path / "map.png"
