@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:  # the CLI's parser is built without the ledger extra
+    from sqlalchemy.engine import Engine
 
 
 def add_database_options(p: argparse.ArgumentParser) -> None:
