@@ -105,3 +105,11 @@ def test_an_unusable_institution_row_is_reported_once_not_at_every_reference(tmp
     assert "1 unusable cell; nothing was written" in out
     assert "层级 tier = 'township'" in out and "unknown-institution" not in out
     assert not (tmp_path / "longyou.json").exists()
+
+
+def test_import_counts_a_file_name_that_is_not_the_region_id_as_an_error(tmp_path, capsys):
+    """`mednet validate` (and route, coverage, serve) refuse longyou's region in other.json: the import says so."""
+    assert main(["import", str(EXAMPLE), "-o", str(tmp_path / "other.json")]) == 0
+    assert "validation: 1 errors" in capsys.readouterr().out
+    assert main(["validate", str(tmp_path / "other.json")]) == 1
+    assert "[file-name-id]" in capsys.readouterr().out
