@@ -233,6 +233,11 @@ def neighbour_pairs(lat: ArrayLike, lon: ArrayLike, *, k: int, max_km: float
 
 
 
+def _workers(queries: int) -> int:
+    """Threads for a k-d tree query: every core for a batch, one for a few points (threads cost more there)."""
+    return -1 if queries > 64 else 1
+
+
 def point_tree(*, lat: ArrayLike, lon: ArrayLike) -> cKDTree:
     """A k-d tree on the points' unit vectors, for :func:`k_nearest` and :func:`pairs_within`."""
     return cKDTree(_unit_vectors(lat, lon))
@@ -253,7 +258,7 @@ def k_nearest(tree: cKDTree, *, lat: ArrayLike, lon: ArrayLike, k: int) -> tuple
     k = min(k, tree.n)
     if k < 1:
         return np.zeros((len(queries), 0), dtype=np.int64), np.zeros((len(queries), 0))
-    chord, idx = tree.query(queries, k=k, workers=-1)
+    chord, idx = tree.query(queries, k=k, workers=_workers(len(queries)))
     return idx.reshape(len(queries), k).astype(np.int64), _chord_to_km(chord.reshape(len(queries), k))
 
 
@@ -269,7 +274,7 @@ def pairs_within(tree: cKDTree, *, lat: ArrayLike, lon: ArrayLike, max_km: float
     if tree.n == 0 or len(queries) == 0 or not max_km >= 0:
         return empty, empty
     chord_max = 2 * math.sin(min(max_km / (2 * EARTH_RADIUS_KM), math.pi / 2))
-    found = tree.query_ball_point(queries, r=chord_max, workers=-1)
+    found = tree.query_ball_point(queries, r=chord_max, workers=_workers(len(queries)))
     sizes = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(found))
     if not sizes.sum():
         return empty, empty

@@ -1,6 +1,7 @@
 """Routing on the synthetic national network (≈73.5k institutions, 30 specialties), beside networkx.
 
 Measured: the mean route query from an institution and from coordinates
+(by network km, and by minutes on the default travel model of every institution)
 (random origins and specialties drawn once, cycled; each returns the full
 :class:`~mednet.routing.Referral` with 3 alternatives), with the default
 passed-over list (per reason the count and the nearest five) and with
@@ -26,6 +27,7 @@ from typing import Any
 import networkx as nx
 
 from mednet.bench import BenchRow, time_per_call
+from mednet.bench.coverage import national_travel
 from mednet.errors import NoCapableInstitution
 from mednet.network import compile_network
 from mednet.routing import Point, Referral, Router, warm_up
@@ -65,14 +67,15 @@ def draw_queries(router: Router, *, n: int, seed: int = 0) -> tuple[list[tuple[s
     return by_id, by_point
 
 
-def cycling(router: Router, queries: list[tuple[Any, str]], *, explain: Explain = "short") -> Callable[[], Referral]:
-    """A no-argument call routing the next query of the list, round and round."""
+def cycling(router: Router, queries: list[tuple[Any, str]], *, explain: Explain = "short",
+            **options: Any) -> Callable[[], Referral]:
+    """A no-argument call routing the next query of the list, round and round (``options``: e.g. by minutes)."""
     it = itertools.cycle(queries)
     route = router.route
 
     def call():
         origin, code = next(it)
-        return route(origin, code, explain=explain)
+        return route(origin, code, explain=explain, **options)
 
     return call
 
@@ -103,6 +106,11 @@ def run(*, quick: bool) -> list[BenchRow]:
     coords_us = time_per_call(cycling(router, by_point), min_seconds=seconds) * 1e6
     full_us = time_per_call(cycling(router, by_id, explain="full"), min_seconds=seconds) * 1e6
     full_coords_us = time_per_call(cycling(router, by_point, explain="full"), min_seconds=seconds) * 1e6
+    by_minutes: dict[str, Any] = {"cost": "minutes", "travel": national_travel(G)}  # every institution, default model
+    for origin, code in by_id[:1] + by_point[:1]:
+        router.route(origin, code, **by_minutes)  # the layer's tables and the classifier's JIT, out of the timings
+    minutes_us = time_per_call(cycling(router, by_id, **by_minutes), min_seconds=seconds) * 1e6
+    minutes_coords_us = time_per_call(cycling(router, by_point, **by_minutes), min_seconds=seconds) * 1e6
     peak_mb = _peak_rss_mb()
     size = f"{G.number_of_nodes():,} institutions"
     ref_name = "networkx Dijkstra"
@@ -114,6 +122,12 @@ def run(*, quick: bool) -> list[BenchRow]:
         BenchRow(AREA, "route from institution, explain=full (every passed-over)", full_us, "µs", ref_name,
                  ref_s * 1e6),
         BenchRow(AREA, "route from coordinates, explain=full", full_coords_us, "µs", ref_name, ref_s * 1e6),
+        BenchRow(AREA, "route by minutes from institution (travel layer, default model)", minutes_us, "µs",
+                 "km route, same run", route_us),
+        BenchRow(AREA, "route by minutes from institution, beside networkx", minutes_us, "µs", ref_name,
+                 ref_s * 1e6),
+        BenchRow(AREA, "route by minutes from coordinates", minutes_coords_us, "µs", "km route from coordinates",
+                 coords_us),
         BenchRow(AREA, "compile (compile_network + Router)", compile_s, "s", ref_name, ref_s,
                  f"<= {TARGET_COMPILE_S:g} s", compile_s <= TARGET_COMPILE_S),
         BenchRow(AREA, "kernel load or first JIT (once a process)", jit_s, "s"),

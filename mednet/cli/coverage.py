@@ -55,8 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     which.add_argument("--all", action="store_true", help="every specialty of the vocabulary")
     p.add_argument("--max-km", type=float, metavar="N", help="a gap is farther than N km")
     p.add_argument("--max-minutes", type=float, metavar="M",
-                   help="a gap is farther than M minutes (by network km: at the region's speed); with --max-km: "
-                   "a gap beyond either")
+                   help="a gap is farther than M minutes (on the travel layer: only it gives minutes between two "
+                   "institutions); with --max-km: a gap beyond either")
     p.add_argument("--cost", choices=("km", "minutes"), default="km",
                    help="rank by km along referral links (default) or by minutes on the travel layer")
     p.add_argument("--travel", metavar="FILE", help="a travel file: rank on the travel layer (default with "

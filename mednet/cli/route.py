@@ -17,16 +17,19 @@ from mednet.cli.output import write_stdout
 from mednet.errors import NoCapableInstitution
 from mednet.models import LinkKind
 from mednet.routing import Hop, Point, Referral, Router
+from mednet.routing.cost_answers import ReferralByCost
 from mednet.routing.request import (
     DIRECTIONS,
     EXPLAIN,
     LANGS,
     check_alternatives,
     check_max_km,
+    check_max_minutes,
     check_specialty,
     check_when,
     parse_lat_lon,
 )
+from mednet.travel.layer import load_travel, travel_path
 from mednet.validate import load_valid_region
 
 #: Passed-over institutions named per reason in the text answer (the JSON has those the answer names).
@@ -49,6 +52,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--home", metavar="COMMUNITY", help="down only: home community, or the patient's home institution")
     p.add_argument("--max-km", type=from_check(check_max_km, float), metavar="N",
                    help="skip a step whose best lies beyond N km")
+    p.add_argument("--max-minutes", type=from_check(check_max_minutes, float), metavar="M",
+                   help="skip a step whose best lies beyond M minutes by the travel layer (routes on the layer)")
+    p.add_argument("--cost", choices=("km", "minutes"), default="km",
+                   help="rank by km along referral links (default) or by minutes on the travel layer, from the "
+                        "origin to each candidate directly")
+    p.add_argument("--travel", metavar="FILE", help="a travel file: route on the travel layer (default with --cost "
+                   "minutes or --max-minutes: the file beside the region, else the default model)")
     p.add_argument("--alternatives", type=from_check(check_alternatives, int), default=3, metavar="K",
                    help="shortlist length (default 3)")
     p.add_argument("--when", type=from_check(check_when, dt.datetime.fromisoformat), metavar="ISO-DATETIME",
@@ -66,11 +76,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     check_specialty(args.specialty, args.direction)  # before the region is loaded
     origin = args.origin if args.at is None else Point(lat=args.at[0], lon=args.at[1])
-    router = Router.from_region(load_valid_region(args.region, allow_invalid=args.allow_invalid))
+    region = load_valid_region(args.region, allow_invalid=args.allow_invalid)
+    router = Router.from_region(region)
+    travel = None
+    if args.cost == "minutes" or args.max_minutes is not None or args.travel:
+        beside = travel_path(args.region)
+        travel = load_travel(region, travel=args.travel or (beside if beside.exists() else None))
     try:
         referral = router.route(origin, args.specialty, direction=args.direction, home=args.home,
                                 max_km=args.max_km, alternatives=args.alternatives, when=args.when,
-                                explain=args.explain, lang=args.lang)
+                                explain=args.explain, lang=args.lang, cost=args.cost, max_minutes=args.max_minutes,
+                                travel=travel)
     except NoCapableInstitution as err:
         print(f"mednet: {err}", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -98,9 +114,12 @@ def format_referral(r: Referral, names: dict[str, str] | None = None) -> str:
     lines = [
         head,
         "  " + t["what"].format(care=care, tier=tier, county=dest.county) + proxy,
-        "  " + t["distance"].format(km=r.distance_km, minutes=r.minutes, speed=r.speed_kmh),
+        "  " + (t["travel_distance"].format(km=r.distance_km, minutes=r.minutes) if isinstance(r, ReferralByCost) else
+                t["distance"].format(km=r.distance_km, minutes=r.minutes, speed=r.speed_kmh)),
         f"  {t['why']}: [{_label(r.step, r.lang)}] {r.explanation}",
     ]
+    if isinstance(r, ReferralByCost):
+        lines.append(f"  {t['basis']}: {r.travel_note}")
     if r.same_proxy_point:
         same = t["names_sep"].join(i.name for i in r.same_proxy_point)
         lines.append("  " + t["same_point"].format(dest=dest.name, names=same))
@@ -118,26 +137,32 @@ def format_referral(r: Referral, names: dict[str, str] | None = None) -> str:
         f"→({_hop_label(h, t)} {h.distance_km:.1f} km) {names.get(h.to_id, h.to_id)}" for h in r.path]))
     if r.alternatives:
         lines.append(f"  {t['alternatives']}:")
-        lines.extend(f"    {n}. {a.institution.name}  {a.distance_km:.1f} km  [{_label(a.step, r.lang)}]"
+        lines.extend(f"    {n}. {a.institution.name}  {a.distance_km:.1f} km{_minutes(r, a.minutes)}  "
+                     f"[{_label(a.step, r.lang)}]"
                      + (f"  {t['session']} {a.session.text}" if a.session else "")
                      for n, a in enumerate(r.alternatives, start=1))
     if r.passed_over:
         lines.append(f"  {t['passed_over']}:")
         for g in r.passed_over:
-            shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in zip(g.institutions, g.distances_km, strict=False))
-            if g.count > SHOWN_PER_REASON:
-                first = zip(g.institutions[:SHOWN_PER_REASON], g.distances_km[:SHOWN_PER_REASON], strict=True)
-                shown = ", ".join(f"{i.name} {d:.1f} km" for i, d in first)
-                shown += t["more"].format(n=g.count - SHOWN_PER_REASON)
+            minutes = getattr(g, "minutes", (None,) * len(g.institutions))
+            first = list(zip(g.institutions, g.distances_km, minutes, strict=True))[:SHOWN_PER_REASON]
+            shown = ", ".join(f"{i.name} {d:.1f} km{_minutes(r, m)}" for i, d, m in first)
+            if g.count > len(first):
+                shown += t["more"].format(n=g.count - len(first))
             lines.append(f"    {_label(g.reason, r.lang)}: {shown}")
     return "\n".join(lines)
 
 
 def _hop_label(h: Hop, t: dict[str, str]) -> str:
-    """A path link's kind in Chinese; an access leg, and a link within one proxy point, say so."""
+    """A path link's kind in Chinese; an access leg, a direct travel leg, and a link within one proxy point, say so."""
     if isinstance(h.kind, LinkKind):
         return h.kind.label_zh + (t["same_point_hop"] if h.basis == "same_proxy_point" else "")
-    return t["access"]
+    return t[h.kind]
+
+
+def _minutes(r: Referral, minutes: float | None) -> str:
+    """An institution's minutes beside its km, in an answer by travel cost."""
+    return f" {minutes:.1f} min" if isinstance(r, ReferralByCost) and minutes is not None else ""
 
 
 _TEXT: dict[str, dict[str, str]] = {
@@ -147,7 +172,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "point": "{lat:.5f},{lon:.5f}（居住地基层机构 {home}，{km:.1f} 公里；距离自该点起算）",
         "from_home": "（距离自居住地机构起算）", "proxy": "；位置为代用点，非机构实址",
         "same_point": "与{dest}同一代用点：{names}（相互距离未知；距离相同时先按级别，再按医共体角色）",
-        "same_point_hop": "，同一代用点", "access": "接入", "names_sep": "、",
+        "same_point_hop": "，同一代用点", "access": "接入", "travel": "直达", "names_sep": "、",
+        "travel_distance": "出行距离 {km:.1f} 公里，约 {minutes:.0f} 分钟（出行层，直达）", "basis": "依据",
         "distance": "网络距离 {km:.1f} 公里，按 {speed:g} 公里/小时约 {minutes:.0f} 分钟", "why": "理由",
         "session": "门诊", "expert": "（{name}专家）", "path": "路径", "alternatives": "备选",
         "passed_over": "未选的较近机构", "more": "，…另有 {n} 家", "contact": "联系", "sep": "；",
@@ -162,7 +188,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "proxy": "; point is a proxy for the building", "what": "{care}; {tier}, {county}",
         "same_point": "same proxy point as {dest}: {names} (their distance is not known; equal distances go by "
                       "tier, then community role)",
-        "same_point_hop": ", same proxy point", "access": "access", "names_sep": ", ",
+        "same_point_hop": ", same proxy point", "access": "access", "travel": "direct", "names_sep": ", ",
+        "travel_distance": "travel {km:.1f} km, about {minutes:.0f} min (travel layer, direct)", "basis": "basis",
         "distance": "distance {km:.1f} km by the network, about {minutes:.0f} min at {speed:g} km/h", "why": "why",
         "session": "session", "expert": " (expert from {name})", "path": "path", "alternatives": "alternatives",
         "passed_over": "passed over", "more": ", … and {n} more", "contact": "contact", "sep": "; ",
@@ -176,7 +203,7 @@ _ZH = {
     "home_centre": "居住地机构", "home_community": "居住地医共体",
     "is_origin": "出发地", "not_capable": "无此专科", "not_higher_tier": "非上级机构",
     "not_in_session": "预约期内无门诊", "outside_community_at_this_step": "本步骤范围外",
-    "not_home_centre": "非居住地机构", "beyond_max_km": "超出距离限制",
+    "not_home_centre": "非居住地机构", "beyond_max_km": "超出距离限制", "beyond_max_minutes": "超出时间限制",
 }
 
 

@@ -4,8 +4,7 @@ Demand points are the primary-care institutions (township and community
 health centres). For every specialty, one multi-source pass on the
 compiled network (:mod:`mednet.planning.passes`) gives each demand point
 its network distance to the nearest capable institution; a point is a
-*gap* when that is beyond ``max_km`` (or ``max_minutes`` at the region's
-speed).
+*gap* when that is beyond ``max_km``.
 
     >>> import mednet
     >>> G = mednet.build_network(mednet.load_region("quzhou"))
@@ -18,7 +17,8 @@ speed).
     >>> [p.name for p in report.gaps("儿科") if p.institution.startswith("kh-")]
     ['齐溪卫生院', '苏庄卫生院', '何田卫生院']
 
-By travel cost (``cost="minutes"``, or a ``travel`` layer given), the
+By travel cost (``cost="minutes"``, a ``max_minutes`` limit, or a
+``travel`` layer given: the rule routing keeps too), the
 nearest capable institution is the one of least travel ``cost`` between the
 two institutions on the travel layer (road network, OD tables, or the
 default model), not along referral links; the report gives its km and
@@ -42,9 +42,9 @@ from mednet.errors import InvalidRequest, UnknownSpecialty
 from mednet.network import CompiledNetwork, compile_network, resolve_institution
 from mednet.planning.passes import all_passes, check_workers, search_graph, travel_passes
 from mednet.planning.report import CoverageReport, WeightBasis
-from mednet.routing.request import check_max_km
+from mednet.routing.request import check_max_km, check_travel_options
 from mednet.specialties import resolve_specialty
-from mednet.travel.layer import Cost, TravelLayer, check_cost, load_travel
+from mednet.travel.layer import Cost, TravelLayer, travel_layer_of
 
 
 def find_coverage_gaps(
@@ -64,10 +64,9 @@ def find_coverage_gaps(
 
     One multi-source Dijkstra pass per specialty on the compiled network
     (scipy's csgraph; a capable demand point has distance 0). A point is a
-    gap when beyond ``max_km`` or ``max_minutes`` (at the region's speed);
-    with neither, only unreachable points are gaps.
+    gap when beyond ``max_km``; with no limit, only unreachable points are gaps.
 
-    By travel cost: with ``cost="minutes"`` or a ``travel`` layer (of the
+    By travel cost: with ``cost="minutes"``, ``max_minutes`` or a ``travel`` layer (of the
     same region, e.g. :func:`mednet.travel.load_travel`), the nearest
     capable institution is the one of least ``cost`` on the travel layer,
     between the two institutions (``cost="minutes"`` without ``travel``: the
@@ -92,10 +91,9 @@ def find_coverage_gaps(
     """
     net = as_network(G_or_net)
     max_km = check_max_km(max_km)
-    max_minutes = check_max_km(max_minutes, name="max_minutes")
-    cost = check_cost(cost)
+    cost, max_minutes, by_travel_cost = check_travel_options(cost, max_minutes, travel)
     workers = check_workers(workers)
-    layer = travel_layer_of(net, travel) if travel is not None or cost == "minutes" else None
+    layer = travel_layer_of(net, travel) if by_travel_cost else None
     codes = _resolve_specialties(net, specialties)
     demand = np.flatnonzero(net.primary_care)
     weight, basis = _demand_weights(net, demand, weights)
@@ -125,21 +123,6 @@ def find_coverage_gaps(
         include_sessions=include_sessions, weight_basis=basis, demand_rows=demand, weight=weight,
         distance_km=distance, nearest_row=nearest, gap=gap, cost=cost, travel=layer, **by_travel,
     )
-
-
-def travel_layer_of(net: CompiledNetwork, travel: TravelLayer | None) -> TravelLayer:
-    """The travel layer given (checked to be the network's region), else the default model of the network's region."""
-    if travel is None:
-        region = net.G.graph.get("region_data")
-        if region is None:
-            raise InvalidRequest("travel", None, "must be given (a TravelLayer) for a network not built from a "
-                                 "region (mednet.build_network): it has no default travel model")
-        return load_travel(region)
-    if not isinstance(travel, TravelLayer):
-        raise InvalidRequest("travel", type(travel).__name__, "must be a TravelLayer (mednet.travel.load_travel)")
-    if travel.region.id != net.region:
-        raise InvalidRequest("travel", travel.region.id, f"must be the travel layer of region {net.region!r}")
-    return travel
 
 
 def as_network(G_or_net: nx.Graph | CompiledNetwork) -> CompiledNetwork:

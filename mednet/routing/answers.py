@@ -30,13 +30,16 @@ SHORT_PASSED_OVER = 5
 #: Where an answer's distances start: the origin institution, the point given, or the home institution (``down``).
 MeasuredFrom = Literal["origin", "origin_point", "home"]
 #: How a hop's km is known: a road distance, great circle x the region's road factor, or not at all (both ends
-#: stand at one shared proxy point; the hop counts 0 km and the answer says so).
-HopBasis = Literal["road", "geodesic_x_road_factor", "same_proxy_point"]
+#: stand at one shared proxy point; the hop counts 0 km and the answer says so); for the direct leg of a route by
+#: travel cost, the travel layer's basis of its km (``default_model``, ``road_network``, ``od_table``, or
+#: ``same_institution``: the visiting clinic at the origin itself).
+HopBasis = Literal["road", "geodesic_x_road_factor", "same_proxy_point", "default_model", "road_network",
+                   "od_table", "same_institution"]
 #: The language of an answer's explanation and session texts: Chinese (the default) or English.
 Lang = Literal["zh", "en"]
 Reason = Literal[
     "is_origin", "not_capable", "not_higher_tier", "not_in_session", "outside_community_at_this_step",
-    "not_home_centre", "beyond_max_km",
+    "not_home_centre", "beyond_max_km", "beyond_max_minutes",
 ]
 #: Each direction, step and passed-over reason in the words of a Chinese referral desk.
 DIRECTION_ZH: dict[str, str] = {"up": "上转", "down": "下转", "emergency": "急诊"}
@@ -47,7 +50,7 @@ STEP_ZH: dict[str, str] = {
 REASON_ZH: dict[str, str] = {
     "is_origin": "出发地", "not_capable": "无此专科", "not_higher_tier": "非上级机构",
     "not_in_session": "预约期内无门诊", "outside_community_at_this_step": "本步骤范围外",
-    "not_home_centre": "非居住地卫生院", "beyond_max_km": "超出距离限制",
+    "not_home_centre": "非居住地卫生院", "beyond_max_km": "超出距离限制", "beyond_max_minutes": "超出时间限制",
 }
 
 class Point(Frozen):
@@ -91,14 +94,16 @@ class Hop(Frozen):
     """One link of the path, in travel order.
 
     The first hop from a point is its access leg (``kind`` ``"access"``,
-    ``from_id`` the point as ``"LAT,LON"``). A link between two institutions
+    ``from_id`` the point as ``"LAT,LON"``). A route by travel cost has one
+    hop, the direct travel leg (``kind`` ``"travel"``, ``basis`` the travel
+    layer's basis of its km). A link between two institutions
     placed at one shared proxy point counts 0 km (``basis``
     ``"same_proxy_point"``): the region's nominal km for it is not a distance.
     """
 
     from_id: str
     to_id: str
-    kind: LinkKind | Literal["access"]
+    kind: LinkKind | Literal["access", "travel"]
     distance_km: float
     basis: HopBasis
 
@@ -221,11 +226,13 @@ class Referral(Frozen):
 
 def explain(r: Referral) -> str:
     """The one-line explanation of a referral's policy step, in the referral's language."""
-    return explain_step(r.step, r.origin, r.destination, r.specialty, r.session, r.max_km, r.lang)
+    return explain_step(r.step, r.origin, r.destination, r.specialty, r.session, r.max_km, r.lang,
+                        max_minutes=getattr(r, "max_minutes", None))
 
 
 def explain_step(step: Step, origin: InstitutionRef, destination: InstitutionRef, specialty: SpecialtyRef,
-                 session: SessionSlot | None, max_km: float | None, lang: Lang = "zh") -> str:
+                 session: SessionSlot | None, max_km: float | None, lang: Lang = "zh", *,
+                 max_minutes: float | None = None) -> str:
     """Why ``destination`` was chosen, in Chinese (``lang="zh"``) or English.
 
     >>> o = InstitutionRef(id="a", name="华埠卫生院", tier="township_centre", county="开化县", community="c",
@@ -247,9 +254,18 @@ def explain_step(step: Step, origin: InstitutionRef, destination: InstitutionRef
         dest=destination.name, origin=origin.name, care=specialty.label_zh if lang == "zh" else specialty.label_en,
         community=origin.community_name, home_community=destination.community_name, expert=expert,
         session=session.text if session else "", held=t["held"].format(session.text) if session else "",
-        limit=t["limit"].format(max_km) if max_km is not None else "",
+        limit=_limit_text(t, max_km, max_minutes),
     )
     return text + t.get(f"travels_{specialty.travels}", "")
+
+
+def _limit_text(t: dict[str, str], max_km: float | None, max_minutes: float | None) -> str:
+    """The limits of an explanation: km, minutes, or both."""
+    if max_minutes is None:
+        return t["limit"].format(max_km) if max_km is not None else ""
+    if max_km is None:
+        return t["limit_minutes"].format(max_minutes)
+    return t["limit_both"].format(max_km, max_minutes)
 
 
 #: The explanation of each policy step, in each language; ``own_centre`` is a session at the origin itself.
@@ -265,6 +281,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "home_centre": "下转回患者居住地的{dest}，该机构提供{care}{held}",
         "home_community": "下转回居住地医共体{home_community}：{dest}是其中{limit}最近的提供{care}的成员{held}",
         "expert": "{}的专家", "expert_unnamed": "上级专家", "held": "（门诊：{}）", "limit": "在 {:g} 公里内",
+        "limit_minutes": "在 {:g} 分钟内", "limit_both": "在 {:g} 公里及 {:g} 分钟内",
         "travels_specimen": "；送检标本，患者无需前往", "travels_trace": "；传送心电图，患者无需前往",
     },
     "en": {
@@ -283,7 +300,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "home_community": "down to the home community {home_community}: {dest} is its nearest member offering "
                           "{care}{held}{limit}",
         "expert": "an expert of {}", "expert_unnamed": "a higher-tier expert", "held": " in a session ({})",
-        "limit": " within {:g} km",
+        "limit": " within {:g} km", "limit_minutes": " within {:g} min", "limit_both": " within {:g} km and {:g} min",
         "travels_specimen": "; the specimen travels, not the patient",
         "travels_trace": "; the trace travels, not the patient",
     },

@@ -28,6 +28,7 @@ from mednet.errors import InvalidRequest
 from mednet.geo import check_lat_lon
 from mednet.routing.answers import Direction, Explain, Lang, Point
 from mednet.specialties import Specialty
+from mednet.travel.layer import Cost, TravelLayer, check_cost
 
 DIRECTIONS: tuple[Direction, ...] = ("up", "down", "emergency")
 EXPLAIN: tuple[Explain, ...] = ("short", "full")
@@ -64,6 +65,37 @@ def check_max_km(max_km: object, *, name: str = "max_km") -> float | None:
     if not (math.isfinite(value) and value > 0):
         raise InvalidRequest(name, max_km, "must be a number > 0")
     return value
+
+
+def check_max_minutes(max_minutes: object) -> float | None:
+    """A time limit: None (no limit) or a finite number of minutes > 0, as a float.
+
+    >>> check_max_minutes(0)
+    Traceback (most recent call last):
+    ...
+    mednet.errors.InvalidRequest: `max_minutes` must be a number > 0, got 0
+    """
+    return check_max_km(max_minutes, name="max_minutes")
+
+
+def check_travel_options(cost: object, max_minutes: object, travel: object) -> tuple[Cost, float | None, bool]:
+    """The travel options of a route: ``cost`` (``km`` or ``minutes``), ``max_minutes``, ``travel`` (None or a
+    :class:`~mednet.travel.TravelLayer`), and whether the route goes by travel cost: with ``cost="minutes"``, a
+    limit in minutes (only the travel layer gives minutes between any two institutions) or a travel layer given.
+
+    >>> check_travel_options("km", None, None)
+    ('km', None, False)
+    >>> check_travel_options("km", 45, None)
+    ('km', 45.0, True)
+    >>> check_travel_options("minutes", None, "quzhou.travel.json")
+    Traceback (most recent call last):
+    ...
+    mednet.errors.InvalidRequest: `travel` must be a TravelLayer (mednet.travel.load_travel), got 'str'
+    """
+    checked_cost, minutes = check_cost(cost), check_max_minutes(max_minutes)
+    if travel is not None and not isinstance(travel, TravelLayer):
+        raise InvalidRequest("travel", type(travel).__name__, "must be a TravelLayer (mednet.travel.load_travel)")
+    return checked_cost, minutes, checked_cost == "minutes" or minutes is not None or travel is not None
 
 
 def check_when(when: object) -> dt.datetime | None:

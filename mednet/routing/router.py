@@ -100,6 +100,7 @@ from mednet.routing.answers import (
     Referral,
     SessionSlot,
 )
+from mednet.routing.by_cost import cost_tables, route_by_cost
 from mednet.routing.kernel import (
     DOWN,
     EMERGENCY,
@@ -129,12 +130,14 @@ from mednet.routing.request import (
     check_origin,
     check_referral_service,
     check_specialty,
+    check_travel_options,
     check_when,
 )
 from mednet.routing.scheduled import Scheduled, with_undated
 from mednet.routing.sessions import window_start
 from mednet.routing.tables import anchor_distances, community_tables, csr_metres, nearest_hospitals, tie_priority
 from mednet.specialties import resolve_specialty
+from mednet.travel.layer import Cost, TravelLayer
 
 #: A point given as coordinates must lie this close (great circle) to a primary-care institution: its home
 #: centre, which decides its community.
@@ -279,6 +282,9 @@ class Router:
         when: dt.datetime | None = None,
         explain: Explain = "short",
         lang: Lang = "zh",
+        cost: Cost = "km",
+        max_minutes: float | None = None,
+        travel: TravelLayer | None = None,
     ) -> Referral:
         """Route one referral; see the module docstring for the policy.
 
@@ -287,10 +293,14 @@ class Router:
         passed-over institution; by default each reason gives its count and
         the nearest :data:`~mednet.routing.answers.SHORT_PASSED_OVER`.
         ``lang`` is the language of the explanation and the session texts:
-        ``zh`` (Chinese) or ``en``.
+        ``zh`` (Chinese) or ``en``. By travel cost (``cost="minutes"``, a
+        ``max_minutes`` limit, or a ``travel`` layer given; default: the
+        region's default model) the answer is a
+        :class:`~mednet.routing.cost_answers.ReferralByCost`
+        (:mod:`mednet.routing.by_cost`).
         """
         return self._answer(self._render.referral, origin, specialty, direction, home, max_km, alternatives, when,
-                            explain, lang)
+                            explain, lang, cost, max_minutes, travel)
 
     def route_json(self, origin: str | Point, specialty: str | None, **options: Any) -> bytes:
         """:meth:`route`'s answer (same arguments) as JSON: the bytes of ``route(...).model_dump_json()``,
@@ -337,9 +347,12 @@ class Router:
     def _answer(self, render: Callable[..., _Answer], origin: object, specialty: str | None,
                 direction: object = "up", home: str | None = None, max_km: object = None,
                 alternatives: object = 3, when: object = None, explain: object = "short",
-                lang: object = "zh") -> _Answer:
+                lang: object = "zh", cost: object = "km", max_minutes: object = None,
+                travel: object = None) -> _Answer:
         """Check the request, resolve the origin and the care, search, and ``render`` the answer."""
         mode = MODES[check_direction(direction)]
+        checked_cost, checked_minutes, by_cost = check_travel_options(cost, max_minutes, travel)
+        tables = cost_tables(self, travel) if by_cost else None  # type: ignore[arg-type]  # checked
         k = check_alternatives(alternatives)
         checked_km = check_max_km(max_km)
         limit = math.inf if checked_km is None else checked_km
@@ -372,6 +385,11 @@ class Router:
                      else check_referral_service(resolve_specialty(specialty)).code,)
         else:
             codes = DOWN_DEFAULT_CARE
+        if tables is not None:
+            answer = route_by_cost(self, tables, o, codes, mode, hc, preferred, start, cost=checked_cost,
+                                   max_km=checked_km, max_minutes=checked_minutes, k=k, when=checked_when,
+                                   keep=keep, lang=checked_lang)
+            return answer if render == self._render.referral else answer.model_dump_json().encode()  # type: ignore
         for code in codes[:-1]:  # down with no specialty: rehabilitation, else general practice
             with contextlib.suppress(NoCapableInstitution):
                 return render(o, code, mode, limit, start,

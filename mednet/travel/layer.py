@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -36,6 +36,9 @@ from mednet.network import name_index
 from mednet.regions import json_schema, load_region, read_json, region_path, validate_document, write_atomic
 from mednet.travel.defaults import BUILTIN_SOURCES, DefaultModel, default_model
 from mednet.travel.model import TERRAINS, ODTable, RoadTable, TravelFile, TravelPair
+
+if TYPE_CHECKING:
+    from mednet.network import CompiledNetwork
 
 TRAVEL_SUFFIX = ".travel.json"
 Cost = Literal["km", "minutes"]
@@ -373,6 +376,26 @@ class TravelLayer:
             minutes_basis=self.bases[int(c.minutes_basis)],
         )
 
+    def point_costs(self, *, lat: float, lon: float, cols: ArrayLike) -> PairCosts:
+        """Km and minutes from a point to ``cols`` (index array) by the default model, with basis codes.
+
+        A point has no row in the imported tables (road network, OD tables),
+        so its figures are the default model's: great circle × circuity, at
+        the speed of the terrain of each destination's county.
+
+        >>> layer = load_travel("quzhou")
+        >>> c = layer.point_costs(lat=29.05, lon=118.40, cols=[layer.row("华埠")])
+        >>> layer.bases[int(c.minutes_basis[0])].kind
+        'default_model'
+        """
+        cols = np.asarray(cols, dtype=np.int64)
+        terrain = self.terrain[cols]
+        km = np.array(haversine_km(lat, lon, self.lat[cols], self.lon[cols]) * self.circuity, ndmin=1)
+        minutes = km / self.unknown_kmh[terrain] * 60.0
+        basis = np.array(1 + terrain, dtype=np.int16)
+        return PairCosts(km=km, minutes=minutes, unreachable=np.zeros(km.shape, dtype=bool), km_basis=basis,
+                         minutes_basis=basis.copy())
+
     def from_point(self, *, lat: float, lon: float, to: str) -> TravelFigure:
         """Km and minutes from a point to an institution by the default model (terrain of the institution's county).
 
@@ -382,16 +405,28 @@ class TravelLayer:
         """
         lat, lon = check_lat_lon(lat=lat, lon=lon)
         b = self.row(to)
-        inst = self.region.institutions[b]
-        terrain = self.model.terrain_of(inst.county)
-        km = float(haversine_km(lat, lon, inst.lat, inst.lon)) * self.model.circuity
-        minutes = km / self.model.speed("unknown", terrain).kmh * 60.0
-        basis = Basis(kind="default_model", detail=self.model.describe(terrain))
+        c = self.point_costs(lat=lat, lon=lon, cols=[b])
+        basis = self.bases[int(c.km_basis[0])]
         return TravelFigure(
             origin="point",
-            destination=inst.id,
-            km=round(km, 3),
-            minutes=round(minutes, 2),
+            destination=self.ids[b],
+            km=round(float(c.km[0]), 3),
+            minutes=round(float(c.minutes[0]), 2),
             km_basis=basis,
             minutes_basis=basis,
         )
+
+
+def travel_layer_of(net: CompiledNetwork, travel: TravelLayer | None) -> TravelLayer:
+    """The travel layer given (checked to be the network's region), else the default model of the network's region."""
+    if travel is None:
+        region = net.G.graph.get("region_data")
+        if region is None:
+            raise InvalidRequest("travel", None, "must be given (a TravelLayer) for a network not built from a "
+                                 "region (mednet.build_network): it has no default travel model")
+        return load_travel(region)
+    if not isinstance(travel, TravelLayer):
+        raise InvalidRequest("travel", type(travel).__name__, "must be a TravelLayer (mednet.travel.load_travel)")
+    if travel.region.id != net.region:
+        raise InvalidRequest("travel", travel.region.id, f"must be the travel layer of region {net.region!r}")
+    return travel

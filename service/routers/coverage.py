@@ -49,7 +49,8 @@ async def get_coverage(
                                           "gap; default: only unreachable centres are")] = None,
     max_minutes: Annotated[float | None, Query(json_schema_extra={"exclusiveMinimum": 0},
                                                description="a centre farther than this many minutes is a gap "
-                                               "(by cost=km: at the region's speed); max_km, max_minutes, both "
+                                               "(on the travel layer, which alone gives minutes between two "
+                                               "institutions); max_km, max_minutes, both "
                                                "(a gap beyond either) or neither may be given")] = None,
     cost: Annotated[Literal["km", "minutes"], Query(
         description="km: nearest along referral links (network km); minutes: nearest by travel time on the "

@@ -25,17 +25,21 @@ from pydantic import (
     model_validator,
 )
 
+from mednet.errors import InvalidRequest, TravelDataError
 from mednet.geo import check_lat_lon
 from mednet.routing import Direction, Lang, Point, Referral
 from mednet.routing.answers import Explain
+from mednet.routing.cost_answers import ReferralByCost
 from mednet.routing.request import (
     MAX_ALTERNATIVES,
     check_alternatives,
     check_home,
     check_max_km,
+    check_max_minutes,
     check_when,
     lang_of_accept_language,
 )
+from mednet.travel.layer import Cost
 from service.deps import RegionDep
 from service.errors import problem_responses
 from service.fastpath import LeanRoute
@@ -130,6 +134,13 @@ class RouteRequest(BaseModel):
                               "home institution; default: the origin hospital's own community")
     max_km: Annotated[float | None, AfterValidator(check_max_km)] = Field(
         None, json_schema_extra={"exclusiveMinimum": 0}, description="skip destinations farther by road")
+    max_minutes: Annotated[float | None, AfterValidator(check_max_minutes)] = Field(
+        None, json_schema_extra={"exclusiveMinimum": 0},
+        description="skip destinations farther in minutes by the region's travel layer (routes on the layer; "
+                    "with max_km, a destination must be within both)")
+    cost: Cost = Field("km", description="`km`: along referral links (network km); `minutes`: by travel time on "
+                       "the region's travel layer (its travel file, else the default model), from the origin to each "
+                       "candidate directly; the answer then gives km and minutes with the basis of each")
     alternatives: Annotated[int, AfterValidator(check_alternatives)] = Field(
         3, le=MAX_ALTERNATIVES, json_schema_extra={"minimum": 1}, description="length of the ranked shortlist")
     when: When | None = Field(None, description="from when the visit can be booked (scheduled sessions count "
@@ -149,7 +160,8 @@ class RouteRequest(BaseModel):
 router = APIRouter(prefix="/regions/{region}/routes", tags=["routes"], route_class=LeanRoute)
 
 
-@router.post("", response_model=Referral, responses=problem_responses(400, 404, 409, 413, 415, 422, 503))
+@router.post("", response_model=Referral | ReferralByCost,
+             responses=problem_responses(400, 404, 409, 413, 415, 422, 503))
 async def route_referral(served: RegionDep, request: RouteRequest, http: Request) -> Response:
     """Route a referral: the destination, its path and distance, the policy step that chose it, ranked
     alternatives, and why closer institutions were passed over.
@@ -157,11 +169,20 @@ async def route_referral(served: RegionDep, request: RouteRequest, http: Request
     404 when the origin or home community is unknown (closest names in `suggestions`), 422 for an
     unknown specialty or an invalid value (`field` names it), 409 when no institution offers the
     specialty within the limits. The explanation is in Chinese unless `lang` or `Accept-Language` asks for
-    English.
+    English. With `cost: minutes` or `max_minutes`, the route runs on the region's travel layer and the
+    answer is a `ReferralByCost` (km and minutes with the basis of each; the path is the direct travel leg).
     """
     lang = request.lang or lang_of_accept_language(http.headers.get("accept-language"))
+    by_cost = {}
+    if request.cost == "minutes" or request.max_minutes is not None:
+        try:
+            travel = served.travel
+        except TravelDataError as err:
+            raise InvalidRequest("cost", request.cost, f"needs the region's travel layer, which cannot be used "
+                                 f"({err})") from err
+        by_cost = {"cost": request.cost, "max_minutes": request.max_minutes, "travel": travel}
     answer = served.router.route_json(
         request.origin, request.specialty, direction=request.direction, home=request.home, max_km=request.max_km,
-        alternatives=request.alternatives, when=request.when, explain=request.explain, lang=lang,
+        alternatives=request.alternatives, when=request.when, explain=request.explain, lang=lang, **by_cost,
     )
     return Response(answer, media_type="application/json")

@@ -7,9 +7,11 @@ and specialties) with the full Referral and 3 alternatives.
 
 import pytest
 
+from mednet.bench.coverage import national_travel
 from mednet.bench.routing import cycling, draw_queries, networkx_reference
 from mednet.network import compile_network
 from mednet.routing import Referral, Router
+from mednet.routing.cost_answers import ReferralByCost
 
 pytestmark = [pytest.mark.slow]
 
@@ -42,6 +44,30 @@ def test_route_from_institution_explain_full(benchmark, national_router, queries
 def test_route_from_coordinates_explain_full(benchmark, national_router, queries):
     _, by_point = queries
     assert benchmark(cycling(national_router, by_point, explain="full")).origin_point is not None
+
+
+@pytest.fixture(scope="module")
+def by_minutes(national_graph, national_router, queries):
+    """Routing by minutes on the default travel model of every institution (its tables built, not timed)."""
+    options = {"cost": "minutes", "travel": national_travel(national_graph)}
+    national_router.route(*queries[0][0], **options)
+    national_router.route(*queries[1][0], **options)
+    return options
+
+
+@pytest.mark.benchmark(group="routing")
+def test_route_by_minutes_from_institution(benchmark, national_router, queries, by_minutes):
+    """Beside test_route_from_institution (km along links) and the networkx reference of the same run."""
+    by_id, _ = queries
+    r = benchmark(cycling(national_router, by_id, **by_minutes))
+    assert isinstance(r, ReferralByCost) and r.minutes_from_default_model
+
+
+@pytest.mark.benchmark(group="routing")
+def test_route_by_minutes_from_coordinates(benchmark, national_router, queries, by_minutes):
+    _, by_point = queries
+    r = benchmark(cycling(national_router, by_point, **by_minutes))
+    assert isinstance(r, ReferralByCost) and r.measured_from == "origin_point"
 
 
 @pytest.mark.benchmark(group="routing")

@@ -25,7 +25,9 @@ from mednet.planning import (
     suggest_upgrades,
     what_if,
 )
+from mednet.planning.gaps import as_network
 from mednet.regions import load_region
+from mednet.travel.layer import travel_layer_of
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SPECIALTIES = ("paediatrics", "cardiology", "ultrasound")
@@ -349,10 +351,14 @@ def test_weights_population_and_caller():
         find_coverage_gaps(build_network(region), weights={"n0": 1, "n1": 1, "n2": 1, "n3": 1})
 
 
-def test_minutes_limit_uses_the_region_speed(G):
-    by_minutes = find_coverage_gaps(G, specialties=["儿科"], max_minutes=45)  # 40 km/h: 45 min = 30 km
-    by_km = find_coverage_gaps(G, specialties=["儿科"], max_km=30)
-    assert (by_minutes.gap == by_km.gap).all()
+def test_a_minutes_limit_goes_by_the_travel_layer(G):
+    """Only the travel layer gives minutes between two institutions: a minutes limit uses it (the default model
+    here), ranking by km as asked, as routing does."""
+    limited = find_coverage_gaps(G, specialties=["儿科"], max_minutes=45)
+    layered = find_coverage_gaps(G, specialties=["儿科"], max_minutes=45, travel=travel_layer_of(as_network(G), None))
+    assert limited.cost == "km" and (limited.gap == layered.gap).all() and limited.gap.any()
+    assert (limited.gap == (limited.minutes > 45)).all()
+    assert limited.summary[0].minutes_basis[0].kind == "default_model"
 
 
 # ---------------------------------------------------------------- bad input
