@@ -58,17 +58,33 @@ class MednetError(Exception):
     """Root of every error mednet raises on purpose.
 
     ``field`` names the request parameter at fault, when one is (the
-    service reports it); each error is raised with it.
+    service reports it); each error is raised with it. An error worded in
+    Chinese too keeps that wording in ``zh``; ``str()`` gives it when
+    ``lang`` is ``"zh"`` (routing sets ``lang`` to its request's language,
+    Chinese by default), else the English of ``args[0]``:
+
+    >>> err = InvalidRequest("max_km", -5.0, "must be > 0", rule_zh="必须大于 0")
+    >>> str(err), str(err.in_lang("zh")), err.field
+    ('`max_km` must be > 0, got -5.0', '参数 `max_km` 必须大于 0，收到 -5.0', 'max_km')
     """
 
     field: str | None = None
+    zh: str | None = None
+    lang: str = "en"
+
+    def in_lang(self, lang: str) -> MednetError:
+        """This error, speaking ``lang`` (``zh`` or ``en``) where it is worded in it."""
+        self.lang = lang
+        return self
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
+        if self.lang == "zh" and self.zh is not None:
+            return self.zh
         return str(self.args[0]) if self.args else self.__class__.__name__
 
 
 class _UnknownName(MednetError, KeyError):
-    kind = "name"
+    kind, kind_zh = "name", "名称"
 
     def __init__(
         self, name: str, *, known: Iterable[str] = (), where: str | None = None, suggestions: list[str] | None = None,
@@ -84,43 +100,44 @@ class _UnknownName(MednetError, KeyError):
             message += f" ({detail})"
         if self.suggestions:
             message += f"; did you mean {self.suggestions[0]!r}?"
+        self.zh = f"未知的{self.kind_zh}“{name}”" + (f"；是否要找“{self.suggestions[0]}”？" if self.suggestions else "")
         super().__init__(message)
 
 
 class UnknownInstitution(_UnknownName):
     """No institution has this id, name or alias."""
 
-    kind = "institution"
+    kind, kind_zh = "institution", "机构"
 
 
 class UnknownSpecialty(_UnknownName):
     """No specialty has this code, label or alias."""
 
-    kind = "specialty"
+    kind, kind_zh = "specialty", "专科"
 
 
 class UnknownRegion(_UnknownName):
     """No region file has this name."""
 
-    kind = "region"
+    kind, kind_zh = "region", "地区"
 
 
 class UnknownCounty(_UnknownName):
     """No county or district of the official list has this name or code."""
 
-    kind = "county"
+    kind, kind_zh = "county", "区县"
 
 
 class UnknownTownship(_UnknownName):
     """No official township or street of a county has this name."""
 
-    kind = "township"
+    kind, kind_zh = "township", "乡镇（街道）"
 
 
 class UnknownCommunity(_UnknownName):
     """No community has this id or name."""
 
-    kind = "community"
+    kind, kind_zh = "community", "医共体"
 
 
 class RegionDataError(MednetError, ValueError):
@@ -173,14 +190,15 @@ class InvalidRequest(MednetError, ValueError):
     >>> err = InvalidRequest("max_km", -5.0, "must be > 0")
     >>> str(err), err.field
     ('`max_km` must be > 0, got -5.0', 'max_km')
-    >>> str(InvalidRequest("specialty", None, "is required"))  # nothing given: no "got None"
-    '`specialty` is required'
     """
 
-    def __init__(self, parameter: str, value: object, rule: str, *, field: str | None = None) -> None:
-        self.parameter, self.value, self.rule = parameter, value, rule
+    def __init__(self, parameter: str, value: object, rule: str, *, field: str | None = None,
+                 rule_zh: str | None = None) -> None:
+        self.parameter, self.value, self.rule, self.rule_zh = parameter, value, rule, rule_zh
         self.field = field or parameter
-        super().__init__(f"`{parameter}` {rule}" + ("" if value is None else f", got {value!r}"))
+        if rule_zh is not None:
+            self.zh = f"参数 `{parameter}` {rule_zh}，收到 {value!r}"
+        super().__init__(f"`{parameter}` {rule}, got {value!r}")
 
 
 class InvalidCoordinates(InvalidRequest):
@@ -191,8 +209,9 @@ class NoCapableInstitution(MednetError, LookupError):
     """No institution offers the specialty within the constraints given."""
 
     def __init__(self, message: str, *, specialty: str | None = None, origin: str | None = None,
-                 nearest: str | None = None, nearest_km: float | None = None, field: str | None = None) -> None:
-        self.specialty, self.origin, self.field = specialty, origin, field
+                 nearest: str | None = None, nearest_km: float | None = None, field: str | None = None,
+                 zh: str | None = None) -> None:
+        self.specialty, self.origin, self.field, self.zh = specialty, origin, field, zh
         self.nearest, self.nearest_km = nearest, nearest_km  # the nearest capable one beyond the limit, if any
         super().__init__(message)
 
@@ -255,7 +274,7 @@ class SlotUnavailable(MednetError, LookupError):
 class UnknownReferral(_UnknownName):
     """No referral has this number."""
 
-    kind = "referral"
+    kind, kind_zh = "referral", "转诊单"
 
 
 class NotAuthenticated(MednetError, PermissionError):

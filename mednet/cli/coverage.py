@@ -87,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidRequest("--map/--suggest" if args.map and args.suggest else ("--map" if args.map else "--suggest"),
                              "--all" if args.all else specialties, "needs exactly one --specialty")
     if args.what_if and args.suggest:
-        raise InvalidRequest("--suggest", None, "cannot be combined with --what-if: give one of them")
+        raise InvalidRequest("--suggest/--what-if", f"--suggest {args.suggest} --what-if {args.what_if}",
+                             "cannot be combined: give one of them")
     for option, path, suffixes in (("--output", args.output, None), ("--map", args.map, MAP_SUFFIXES)):
         if path is not None:
             _check_target(option, path, suffixes)

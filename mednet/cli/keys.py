@@ -43,8 +43,7 @@ def run_create(args: argparse.Namespace) -> int:
     institution = None
     if args.role == "desk" and not (args.region and args.institution):
         missing = " and ".join(o for o, v in (("--region", args.region), ("--institution", args.institution)) if not v)
-        verb = "are" if " and " in missing else "is"
-        raise InvalidRequest(missing, None, f"{verb} needed: a desk key belongs to one institution of one region")
+        raise InvalidRequest("--role", "desk", f"needs {missing}: a desk key belongs to one institution of one region")
     if args.region and args.institution:
         institution = resolve_institution(build_network(load_region(args.region)), args.institution)
     key, text = create_key(open_engine(args), role=args.role, label=args.label, region=args.region,

@@ -15,7 +15,7 @@ the rule::
     >>> check_specialty(None, "up")
     Traceback (most recent call last):
     ...
-    mednet.errors.InvalidRequest: `specialty` is required (it may be left out only for direction='down')
+    mednet.errors.InvalidRequest: `specialty` is required (it may be left out only for direction='down'), got None
 """
 
 from __future__ import annotations
@@ -44,14 +44,16 @@ MAX_ALTERNATIVES = 20
 def check_direction(direction: object) -> Direction:
     """``up``, ``down`` or ``emergency``."""
     if type(direction) is not str or direction not in DIRECTIONS:
-        raise InvalidRequest("direction", direction, "must be one of 'up', 'down', 'emergency'")
+        raise InvalidRequest("direction", direction, "must be one of 'up', 'down', 'emergency'",
+                             rule_zh="必须是 up（上转）、down（下转）或 emergency（急诊）之一")
     return direction  # type: ignore[return-value,unused-ignore]  # one of DIRECTIONS
 
 
 def check_alternatives(alternatives: object) -> int:
     """The shortlist length: a whole number >= 1."""
     if type(alternatives) is not int or alternatives < 1:
-        raise InvalidRequest("alternatives", alternatives, "must be a whole number >= 1")
+        raise InvalidRequest("alternatives", alternatives, "must be a whole number >= 1",
+                             rule_zh="必须是不小于 1 的整数")
     return alternatives
 
 
@@ -60,10 +62,10 @@ def check_max_km(max_km: object, *, name: str = "max_km") -> float | None:
     if max_km is None:
         return None
     if isinstance(max_km, bool) or not isinstance(max_km, numbers.Real):
-        raise InvalidRequest(name, max_km, "must be a number > 0")
+        raise InvalidRequest(name, max_km, "must be a number > 0", rule_zh="必须是大于 0 的数")
     value = float(max_km)
     if not (math.isfinite(value) and value > 0):
-        raise InvalidRequest(name, max_km, "must be a number > 0")
+        raise InvalidRequest(name, max_km, "must be a number > 0", rule_zh="必须是大于 0 的数")
     return value
 
 
@@ -115,10 +117,12 @@ def check_when(when: object) -> dt.datetime | None:
     if not isinstance(when, dt.datetime):
         if isinstance(when, dt.date):
             return dt.datetime.combine(when, dt.time())
-        raise InvalidRequest("when", when, "must be a date and time (ISO 8601, e.g. 2026-11-02T09:00)")
+        raise InvalidRequest("when", when, "must be a date and time (ISO 8601, e.g. 2026-11-02T09:00)",
+                             rule_zh="必须是日期时间（ISO 8601，例如 2026-11-02T09:00）")
     first, last = WHEN_RANGE
     if not first <= when.year <= last:
-        raise InvalidRequest("when", when.isoformat(), f"must fall in the years {first}–{last}")
+        raise InvalidRequest("when", when.isoformat(), f"must fall in the years {first}–{last}",
+                             rule_zh=f"必须在 {first}–{last} 年之间")
     return when if when.tzinfo is None else when.astimezone(CST)
 
 
@@ -130,21 +134,24 @@ def check_explain(explain: object) -> Explain:
     'full'
     """
     if type(explain) is not str or explain not in EXPLAIN:
-        raise InvalidRequest("explain", explain, "must be one of 'short', 'full'")
+        raise InvalidRequest("explain", explain, "must be one of 'short', 'full'",
+                             rule_zh="必须是 short（简要）或 full（完整）")
     return explain  # type: ignore[return-value,unused-ignore]  # one of EXPLAIN
 
 
 def check_home(home: str | None, direction: Direction) -> str | None:
     """The home community or institution: only meaningful going ``down``."""
     if home is not None and direction != "down":
-        raise InvalidRequest("home", home, "is only used with direction='down'")
+        raise InvalidRequest("home", home, "is only used with direction='down'",
+                             rule_zh="仅用于下转（direction='down'）")
     return home
 
 
 def check_specialty(specialty: str | None, direction: Direction) -> str | None:
     """The care needed: required, except going ``down`` (then the follow-up care defaults)."""
     if specialty is None and direction != "down":
-        raise InvalidRequest("specialty", None, "is required (it may be left out only for direction='down')")
+        raise InvalidRequest("specialty", None, "is required (it may be left out only for direction='down')",
+                             rule_zh="必须给出（仅下转时可省略）")
     return specialty
 
 
@@ -162,14 +169,17 @@ def check_referral_service(specialty: Specialty) -> Specialty:
     if not specialty.is_referral_service:
         raise InvalidRequest("specialty", specialty.code,
                              f"must be care a patient, a specimen or a trace is referred to; {specialty.label_zh} "
-                             f"({specialty.code}) is a service between institutions, not a referral service")
+                             f"({specialty.code}) is a service between institutions, not a referral service",
+                             rule_zh=f"必须是可转诊的服务（患者、标本或心电图可送往）；{specialty.label_zh}是机构之间的服务，"
+                                     "不接受转诊")
     return specialty
 
 
 def check_lang(lang: object) -> Lang:
     """The language of the explanation: ``zh`` (Chinese, the default) or ``en``."""
     if type(lang) is not str or lang not in LANGS:
-        raise InvalidRequest("lang", lang, "must be 'zh' (Chinese) or 'en' (English)")
+        raise InvalidRequest("lang", lang, "must be 'zh' (Chinese) or 'en' (English)",
+                             rule_zh="必须是 zh（中文）或 en（英文）")
     return lang  # type: ignore[return-value,unused-ignore]  # one of LANGS
 
 
@@ -207,7 +217,8 @@ def check_origin(origin: object) -> str | Point:
         return origin
     if isinstance(origin, str):
         return str(origin)
-    raise InvalidRequest("origin", origin, "must be an institution id, name or alias, or a Point(lat=, lon=)")
+    raise InvalidRequest("origin", origin, "must be an institution id, name or alias, or a Point(lat=, lon=)",
+                         rule_zh="必须是机构的编号、名称或别名，或坐标 Point(lat=, lon=)")
 
 
 def parse_lat_lon(text: str, *, name: str = "origin") -> tuple[float, float]:
@@ -226,5 +237,6 @@ def parse_lat_lon(text: str, *, name: str = "origin") -> tuple[float, float]:
     try:
         lat, lon = (float(p) for p in parts)
     except ValueError as err:
-        raise InvalidRequest(name, text, "must be LAT,LON: two numbers, e.g. `29.01,118.35`") from err
+        raise InvalidRequest(name, text, "must be LAT,LON: two numbers, e.g. `29.01,118.35`",
+                             rule_zh="必须是“纬度,经度”两个数，例如 `29.01,118.35`") from err
     return check_lat_lon(lat=lat, lon=lon, field=name)

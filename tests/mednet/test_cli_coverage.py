@@ -76,7 +76,7 @@ def test_progress_only_on_a_terminal(monkeypatch, capsys):
     (["--all", "--map", "MAP"], "`--map` needs exactly one --specialty"),
     (["-s", "儿科", "--map", "map.jpg"], "must end in .png, .svg, .pdf, .html"),
     (["-s", "儿科", "--suggest", "3", "--what-if", str(FIXTURES / "whatif_hetian_paediatrics.json")],
-     "`--suggest` cannot be combined with --what-if: give one of them"),
+     "`--suggest/--what-if` cannot be combined: give one of them"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, extra, message):
     out, png = tmp_path / "out.csv", tmp_path / "map.png"
