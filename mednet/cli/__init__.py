@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
 from mednet import __version__
-from mednet.errors import InvalidRequest, MednetError
+from mednet.errors import InvalidRequest, MednetError, MissingExtra
 
 T = TypeVar("T")
 
@@ -27,6 +27,9 @@ COMMANDS = ("init", "import", "export", "validate", "route", "coverage", "roads"
 
 #: Subcommands whose module name differs from the command (``import`` is a keyword).
 MODULES = {"import": "import_"}
+#: The extra a subcommand needs beyond the core install: said when its module cannot be imported.
+EXTRAS = {"db": "ledger", "keys": "ledger", "referrals": "ledger", "serve": "service", "bench": "all",
+          "init": "importing", "import": "importing", "export": "importing", "roads": "travel"}
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -49,9 +52,24 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         except ModuleNotFoundError as err:
             if err.name == f"mednet.cli.{MODULES.get(name, name)}":
                 continue  # subcommand not part of this build
-            raise
+            if not err.name or err.name.split(".")[0] == "mednet":
+                raise
+            _register_missing(sub, name, err.name.split(".")[0])  # an extra not installed: the others still work
+            continue
         module.register(sub)
     return parser
+
+
+def _register_missing(sub: argparse._SubParsersAction, name: str, module: str) -> None:
+    """A subcommand whose optional dependency is missing: any use of it says which extra to install."""
+    extra = EXTRAS.get(name, "all")
+
+    def missing(args: argparse.Namespace) -> int:
+        raise MissingExtra(module=module, extra=extra)
+
+    p = sub.add_parser(name, help=f"(needs the {extra!r} extra: pip install 'mednet[{extra}]')", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=missing)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except MednetError as err:
         print(f"mednet: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except ModuleNotFoundError as err:  # an optional dependency imported when the command runs
+        if not err.name or err.name.split(".")[0] == "mednet":
+            raise
+        missing = MissingExtra(module=err.name.split(".")[0], extra=EXTRAS.get(args.command, "all"))
+        print(f"mednet: error: {missing}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidRequest("--map/--suggest" if args.map and args.suggest else ("--map" if args.map else "--suggest"),
                              "--all" if args.all else specialties, "needs exactly one --specialty")
     if args.what_if and args.suggest:
-        raise InvalidRequest("--suggest", args.suggest, "cannot be combined with --what-if")
+        raise InvalidRequest("--suggest/--what-if", f"--suggest {args.suggest} --what-if {args.what_if}",
+                             "cannot be combined: give one of them")
     for option, path, suffixes in (("--output", args.output, None), ("--map", args.map, MAP_SUFFIXES)):
         if path is not None:
             _check_target(option, path, suffixes)
@@ -122,8 +124,15 @@ def run(args: argparse.Namespace) -> int:
         page = draw_coverage_html(report, one)
         outputs[args.map] = lambda tmp: page.save(tmp)
     elif args.map and one is not None:
+        from mednet.planning.maps import quiet_font_lookup
+
         figure = report.to_map(one)
-        outputs[args.map] = lambda tmp: figure.savefig(tmp, format=Path(args.map).suffix[1:].lower())
+
+        def save_map(tmp: str) -> None:
+            with quiet_font_lookup():
+                figure.savefig(tmp, format=Path(args.map).suffix[1:].lower())
+
+        outputs[args.map] = save_map
     if args.output:
         outputs[args.output] = lambda tmp: Path(tmp).write_text(text, encoding="utf-8")
     write_files(outputs)  # the map and the table together, or neither
@@ -204,9 +213,13 @@ def format_report(report: CoverageReport, *, title: str) -> str:
 
 
 def _travel_lines(report: CoverageReport) -> list[str]:
-    """By travel cost: how the nearest was chosen and where each specialty's km and minutes come from."""
+    """Where the figures come from: by network km, the links' basis; by travel cost, how the nearest was chosen
+    and each specialty's km and minutes."""
     if report.travel is None:
-        return []
+        bases = Counter(b for _, _, b in report.network.G.edges(data="distance_basis"))
+        said = ", ".join(f"{n} links {'by road' if b == 'road' else 'at great circle × road factor (estimated)'}"
+                         for b, n in sorted(bases.items()))
+        return [f"distance: km along referral links ({said}); minutes at the region's {report.speed_kmh:g} km/h"]
     lines = [f"travel: {report.basis_note}"]
     for s in report.summary:
         for figure, counts in (("km", s.km_basis), ("minutes", s.minutes_basis)):

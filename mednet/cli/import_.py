@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             print(str(err))
         return 1
     write_text_file(output, dump_region(region))
-    report = validate_membership(region)
+    report = validate_membership(region, file=output)  # as `mednet validate FILE` will: the file's name too
     print(f"wrote {output}: {region.name} ({region.id}), {len(region.institutions)} institutions, "
           f"{len(region.communities)} communities, {len(region.links)} links; validation: {len(report.errors)} errors, "
           f"{len(report.warnings)} warnings (mednet validate {output})")

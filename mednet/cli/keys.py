@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from mednet.cli.ledger_options import add_database_options, needs_ledger, open_engine
+from mednet.cli.ledger_options import add_database_options, open_engine
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,7 +34,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         add_database_options(action)
 
 
-@needs_ledger
 def run_create(args: argparse.Namespace) -> int:
     from mednet.errors import InvalidRequest
     from mednet.ledger import create_key
@@ -43,7 +42,8 @@ def run_create(args: argparse.Namespace) -> int:
 
     institution = None
     if args.role == "desk" and not (args.region and args.institution):
-        raise InvalidRequest("--institution", args.institution, "a desk key needs --region and --institution")
+        missing = " and ".join(o for o, v in (("--region", args.region), ("--institution", args.institution)) if not v)
+        raise InvalidRequest("--role", "desk", f"needs {missing}: a desk key belongs to one institution of one region")
     if args.region and args.institution:
         institution = resolve_institution(build_network(load_region(args.region)), args.institution)
     key, text = create_key(open_engine(args), role=args.role, label=args.label, region=args.region,
@@ -54,7 +54,6 @@ def run_create(args: argparse.Namespace) -> int:
     return 0
 
 
-@needs_ledger
 def run_list(args: argparse.Namespace) -> int:
     from mednet.ledger import list_keys
 
@@ -66,7 +65,6 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-@needs_ledger
 def run_revoke(args: argparse.Namespace) -> int:
     from mednet.ledger import revoke_key
 

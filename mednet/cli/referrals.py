@@ -16,7 +16,7 @@ import os
 from typing import TYPE_CHECKING
 
 from mednet.cli import positive_float, positive_int
-from mednet.cli.ledger_options import add_database_options, needs_ledger, open_engine
+from mednet.cli.ledger_options import add_database_options, open_engine
 from mednet.errors import InvalidRequest
 from mednet.ledger.states import STATES
 
@@ -71,7 +71,6 @@ def _setting(name: str, default: float) -> float:
         raise InvalidRequest(name, text, "must be a number > 0") from err
 
 
-@needs_ledger
 def run_expire(args: argparse.Namespace) -> int:
     from mednet.ledger.ledger import EXPIRE_DAYS, HOLD_MINUTES
     from mednet.ledger.sweep import expire_overdue
@@ -90,7 +89,6 @@ def run_expire(args: argparse.Namespace) -> int:
     return 0
 
 
-@needs_ledger
 def run_list(args: argparse.Namespace) -> int:
     ledger, reader = _reader(args)
     page = ledger.list(reader, states=args.status or (), institution=args.institution, direction=args.direction,
@@ -105,7 +103,6 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-@needs_ledger
 def run_show(args: argparse.Namespace) -> int:
     ledger, reader = _reader(args)
     record = ledger.get(reader, args.number)

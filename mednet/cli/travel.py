@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
 
 from mednet.cli.output import write_text_file
 from mednet.errors import InvalidRequest
 from mednet.regions import load_region
 from mednet.specialties import resolve_specialty
-from mednet.travel.catchments import find_catchments
+from mednet.travel.catchments import CatchmentReport, find_catchments
 from mednet.travel.layer import (
     Basis,
     TravelFigure,
@@ -102,6 +103,14 @@ def _basis(b: Basis) -> str:
     return ", ".join(x for x in (b.kind, b.title, b.detail) if x)
 
 
+def _catchment_bases(report: CatchmentReport, code: str) -> str:
+    """How many centres' figures (in the report's cost) come from each basis, most first."""
+    layer, s = report.layer, report.column(code)
+    said = Counter(_basis(getattr(layer.between(layer.ids[d], layer.ids[j]), f"{report.cost}_basis"))
+                   for d, j in zip(report.demand_rows, report.nearest[:, s], strict=True) if j >= 0)
+    return "; ".join(f"{n} centres by {b}" for b, n in said.most_common()) or "none reachable"
+
+
 def run_between(args: argparse.Namespace) -> int:
     layer = _layer(args)
     fig = layer.between(args.origin, args.destination)
@@ -146,5 +155,6 @@ def run_catchments(args: argparse.Namespace) -> int:
             lines.append(f"  {r['name']} ({r['institution']}): {r['centres']} centres{pop}")
         unserved = report.unserved(code)
         lines.append(f"  reaching no capable institution: {', '.join(unserved) if unserved else 'none'}")
+        lines.append(f"{args.cost}: {_catchment_bases(report, code)}")
         print("\n".join(lines))
     return 0

@@ -45,6 +45,7 @@ from mednet.importing.rows import (
     read_session,
     read_sources,
     read_travel,
+    row_names,
 )
 from mednet.importing.tables import Table, frames_to_tables, read_files, table_rows
 from mednet.models import (
@@ -174,6 +175,7 @@ def _institutions(rows: list[Row], ctx: Context) -> dict[str, Institution]:
     for row in rows:
         inst = read_institution(row, ctx)
         if inst is None:
+            ctx.unusable |= row_names(row)
             continue
         key = inst.id
         if key in institutions:

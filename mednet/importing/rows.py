@@ -38,7 +38,7 @@ from mednet.models import (
     Tier,
 )
 from mednet.network import name_index
-from mednet.places import Place, find_county, find_township
+from mednet.places import Place, find_county, find_township, township_short_names
 from mednet.specialties import resolve_specialty
 
 ROLES = {"lead": "lead", "牵头医院": "lead", "牵头": "lead", "牵头单位": "lead",
@@ -92,6 +92,7 @@ class Context:
     institutions: list[Institution] = field(default_factory=list)
     rows: dict[str, Row] = field(default_factory=dict)  # institution id -> its row
     places: dict[str, Place] = field(default_factory=dict)  # county name -> seat row
+    unusable: set[str] = field(default_factory=set)  # names (case-folded) of institution rows not imported
     _index: dict[str, tuple[str, ...]] | None = None
 
     def source(self, row: Row, key: str = "source") -> str:
@@ -116,6 +117,8 @@ class Context:
         if self._index is None:
             self._index = name_index(self.institutions)
         ids = self._index.get(text.casefold())
+        if not ids and text.casefold() in self.unusable:
+            return None  # its institution's row is unusable and says why: one mistake, one report
         if not ids:
             known = [n for i in self.institutions for n in (i.name, *i.aliases)]
             row.problem(key, "unknown-institution", str(UnknownInstitution(text, known=known)))
@@ -173,6 +176,17 @@ def read_institution(row: Row, ctx: Context) -> Institution | None:
     except ValueError as err:  # a malformed id: the only field not checked above
         row.problem("id", "id", str(err).splitlines()[-1].strip())
         return None
+
+
+def row_names(row: Row) -> set[str]:
+    """The names (case-folded) other sheets may use for an institution row: id, name, aliases, township.
+
+    Known even when the row itself is unusable, so that references to it are not reported again.
+    """
+    township = row.text("township")
+    names = [row.text("id"), row.text("name"), *row.items("aliases"),
+             *(township_short_names(township) if township else ())]
+    return {n.casefold() for n in names if n}
 
 
 def _specialty_ok(row: Row, text: str) -> bool:
@@ -419,4 +433,5 @@ def read_roster_entry(row: Row, ctx: Context) -> tuple[tuple, RosterEntry | None
 
 
 __all__ = ["Context", "make_id", "read_capability", "read_contact", "read_institution", "read_link",
-           "read_membership", "read_roster_entry", "read_session", "read_sources", "read_travel", "seat_point"]
+           "read_membership", "read_roster_entry", "read_session", "read_sources", "read_travel", "row_names",
+           "seat_point"]

@@ -118,7 +118,7 @@ def draw_coverage_map(
     zh = font is not None
 
     with matplotlib.rc_context({"font.family": [font, "DejaVu Sans"] if zh else ["DejaVu Sans"],
-                                "axes.unicode_minus": False}), _quiet_font_lookup():
+                                "axes.unicode_minus": False}), quiet_font_lookup():
         fig = Figure(figsize=(10, 9), dpi=150, layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
@@ -223,8 +223,11 @@ def draw_coverage_map(
 
 
 @contextmanager
-def _quiet_font_lookup():
-    """CJK fonts often come in one weight only; matplotlib logs each fallback, which is noise here."""
+def quiet_font_lookup():
+    """CJK fonts often come in one weight only; matplotlib logs each fallback, which is noise here.
+
+    Fonts are looked up when a figure is drawn, so saving a map needs it too.
+    """
     logger = logging.getLogger("matplotlib.font_manager")
     level = logger.level
     logger.setLevel(logging.ERROR)

@@ -154,6 +154,8 @@ def _invalid_zh(err: InvalidRequest) -> str:
         return "下转需要填写患者的居住地医共体，或其所属的牵头医院、卫生院。"
     if err.parameter == "max_km":
         return "距离上限须为大于 0 的公里数。"
+    if err.parameter == "specialty" and "between institutions" in rule:
+        return "这是机构之间的服务（如消毒供应），不是转诊的专科：患者、标本和检查资料都不送往那里。"
     return f"{label}的值不符合要求（{rule}）。"
 
 

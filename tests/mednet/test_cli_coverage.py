@@ -14,6 +14,8 @@ def test_table_lists_the_paediatric_gaps_by_name(capsys):
     assert main(["coverage", "quzhou", "--specialty", "儿科", "--max-km", "30"]) == 0
     out = capsys.readouterr().out
     assert "56 primary-care institutions; gap = beyond 30 km" in out
+    # the km say what they are: estimates along the links, not measured road distances
+    assert "distance: km along referral links (224 links at great circle × road factor (estimated))" in out
     assert "儿科 Paediatrics: 12 beyond 30 km" in out
     line = next(x for x in out.splitlines() if x.startswith("齐溪卫生院"))
     assert line.split() == ["齐溪卫生院", "开化县", "开化县中医院医共体", "43.5", "开化县中医院"]
@@ -40,10 +42,11 @@ def test_what_if_table_and_geojson(capsys):
     assert newly == ["kh-hetian", "kh-qixi"] and doc["properties"]["scenario"].startswith("每周一次儿科门诊")
 
 
-def test_suggest_and_map(tmp_path, capsys):
+def test_suggest_and_map(tmp_path, capsys, caplog):
     png = tmp_path / "paediatrics.png"
     assert main(["coverage", "quzhou", "-s", "儿科", "--max-km", "30", "--suggest", "3", "--map", str(png),
                  "--format", "json"]) == 0
+    assert not [r.getMessage() for r in caplog.records if "findfont" in r.getMessage()]  # no font noise at the user
     plan = json.loads(capsys.readouterr().out)
     assert [s["rank"] for s in plan["steps"]] == [1, 2, 3] and plan["covered_demand_before"] == 44
     assert png.read_bytes()[:4] == b"\x89PNG"
@@ -72,6 +75,8 @@ def test_progress_only_on_a_terminal(monkeypatch, capsys):
      "whatif_malformed.json: links[0].distance_km: Input should be greater than 0, got 0"),
     (["--all", "--map", "MAP"], "`--map` needs exactly one --specialty"),
     (["-s", "儿科", "--map", "map.jpg"], "must end in .png, .svg, .pdf, .html"),
+    (["-s", "儿科", "--suggest", "3", "--what-if", str(FIXTURES / "whatif_hetian_paediatrics.json")],
+     "`--suggest/--what-if` cannot be combined: give one of them"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, extra, message):
     out, png = tmp_path / "out.csv", tmp_path / "map.png"

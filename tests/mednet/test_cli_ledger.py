@@ -20,6 +20,9 @@ def test_keys_and_referrals_from_the_command_line(tmp_path, capsys):
     assert main(["keys", "create", "--role", "desk", "--region", "minhang", "--institution", "虹桥社区",
                  "--label", "x", *where]) == 2
     assert "did you mean" in capsys.readouterr().err
+    assert main(["keys", "create", "--role", "desk", "--region", "minhang", "--label", "x", *where]) == 2
+    assert capsys.readouterr().err == ("mednet: error: `--role` needs --institution: a desk key belongs to one "
+                                       "institution of one region, got 'desk'\n")
     engine = open_ledger_engine(data_dir=tmp_path)
     key = authenticate(engine, text)
     assert key.institution == "mh-hongqiao"

@@ -99,3 +99,19 @@ def test_a_reader_that_goes_away_is_one_line_exit_2():
     err = process.stderr.read().decode()
     assert process.wait(timeout=120) == 2
     assert "standard output was closed" in one_line(err)
+
+
+WITHOUT_LEDGER = [sys.executable, "-c", "import sys; sys.modules['sqlalchemy'] = None; from mednet.cli import main; "
+                  "sys.exit(main())"]
+
+
+def test_without_the_ledger_extra_routing_works_and_the_ledger_commands_name_the_extra():
+    """An install without the ``ledger`` extra (no SQLAlchemy): every command used to fail with a traceback
+    while the parser was built; now routing runs, and the ledger's commands say what to install."""
+    route = subprocess.run([*WITHOUT_LEDGER, "validate", "minhang"], capture_output=True, text=True)
+    assert route.returncode == 0 and "Traceback" not in route.stderr, route.stderr
+    for command in (["keys", "list"], ["referrals", "list"], ["db", "upgrade"]):
+        done = subprocess.run([*WITHOUT_LEDGER, *command], capture_output=True, text=True)
+        assert done.returncode == 2, (command, done.stderr)
+        assert one_line(done.stderr) == ("mednet: error: sqlalchemy is needed for this: install mednet's 'ledger' "
+                                         "extra (pip install 'mednet[ledger]')\n"), command

@@ -68,7 +68,8 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("input[data-complete]").forEach(completeNames);
   const map = document.querySelector("svg.map.pickable");
   if (map) pickOnMap(map);
-  const heading = document.querySelector(".error-summary h2, .answer h2[tabindex]");
+  // A refusal anywhere on the page comes first: a refused form below the answer must not hide behind it.
+  const heading = document.querySelector(".error-summary h2") || document.querySelector(".answer h2[tabindex]");
   if (heading && !heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
   if (heading) heading.focus();
 });

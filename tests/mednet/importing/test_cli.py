@@ -89,3 +89,27 @@ def test_import_problems_as_json(tmp_path, capsys):
     problems = json.loads(capsys.readouterr().out)
     assert {"file", "sheet", "row", "column", "value", "rule", "message"} <= set(problems[0])
     assert len(problems) == 8
+
+
+def test_an_unusable_institution_row_is_reported_once_not_at_every_reference(tmp_path, capsys):
+    """A tier typo in 小南海镇卫生院's row: its links and its membership (by the short name 小南海) are not
+    reported as unknown institutions as well; the one real mistake is the whole report."""
+    folder = tmp_path / "longyou"
+    shutil.copytree(EXAMPLE, folder)
+    sheet = folder / "institutions.csv"
+    text = sheet.read_text(encoding="utf-8-sig")
+    row = next(line for line in text.splitlines() if line.startswith("t330825102000,"))
+    sheet.write_text(text.replace(row, row.replace(",township_centre,", ",township,")), encoding="utf-8-sig")
+    assert main(["import", str(folder), "-o", str(tmp_path / "longyou.json")]) == 1
+    out = capsys.readouterr().out
+    assert "1 unusable cell; nothing was written" in out
+    assert "层级 tier = 'township'" in out and "unknown-institution" not in out
+    assert not (tmp_path / "longyou.json").exists()
+
+
+def test_import_counts_a_file_name_that_is_not_the_region_id_as_an_error(tmp_path, capsys):
+    """`mednet validate` (and route, coverage, serve) refuse longyou's region in other.json: the import says so."""
+    assert main(["import", str(EXAMPLE), "-o", str(tmp_path / "other.json")]) == 0
+    assert "validation: 1 errors" in capsys.readouterr().out
+    assert main(["validate", str(tmp_path / "other.json")]) == 1
+    assert "[file-name-id]" in capsys.readouterr().out

@@ -51,6 +51,8 @@ def test_the_loop_from_huabu_to_the_county_hospital_and_home(desk, other_desk, k
     page.get_by_label("转诊原因").fill("右下腹痛一天，疑阑尾炎，需外科诊治")
     page.get_by_role("button", name="创建转诊单").click()
     expect(page.locator("#patient_ref-error")).to_contain_text("像是居民身份证号")
+    # the refusal, below the answer, takes the focus (and so the view), not the answer's heading above it
+    expect(page.locator("#refer-errors-title")).to_be_focused()
     page.get_by_label("患者编号").fill("HB-2024-0192")
     page.get_by_label("紧急程度").select_option("urgent")
     page.get_by_role("button", name="创建转诊单").click()

@@ -115,6 +115,7 @@ def test_an_ambiguous_name_offers_each_institution_it_names(tiny_regions_dir):
     ({"origin": "华埠", "specialty": "普外科", "when": "1999-01-01T09:00"}, "when", "2000 至 2100 年"),
     ({"origin": "华埠", "specialty": "普外科", "direction": "sideways"}, "direction", "转诊方向须为"),
     ({"origin": "华埠"}, "specialty", "请填写所需专科"),
+    ({"origin": "华埠", "specialty": "消毒供应"}, "specialty", "不是转诊的专科"),
     ({"origin": "华埠", "specialty": "儿科", "home": "华埠"}, "home", "只在下转时使用"),
     ({"origin": "开化县人民医院", "direction": "down", "home": "不存在"}, "home", "找不到医共体或机构“不存在”"),
 ])
