@@ -104,7 +104,7 @@ def test_ctrl_c_during_start_up_prints_no_traceback(tiny_regions_dir, tmp_path):
                 time.sleep(0.1)
         time.sleep(0.5)
         os.killpg(serve.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
-        output = serve.communicate(timeout=60)[0].decode()
+        output = serve.communicate(timeout=180)[0].decode()
     finally:
         if serve.poll() is None:
             os.killpg(serve.pid, signal.SIGKILL)
