@@ -44,22 +44,9 @@ from numba import njit
 
 from mednet.errors import NoCapableInstitution
 from mednet.geo import EARTH_RADIUS_KM, SpatialIndex
+from mednet.routing import cost_kernel as ck
 from mednet.routing.answers import Hop, InstitutionRef, Lang, SessionSlot, Step
 from mednet.routing.cost_answers import AlternativeByCost, PassedOverByCost, ReferralByCost
-from mednet.routing.cost_kernel import (
-    F_KM,
-    F_MIN,
-    I_NODE,
-    I_PASS,
-    R_BEYOND,
-    R_DEST,
-    R_N0,
-    R_N1,
-    R_N2,
-    R_PASSED,
-    RES_SIZE,
-    cost_query,
-)
 from mednet.routing.kernel import (
     DIRECTION_NAMES,
     DOWN,
@@ -70,6 +57,7 @@ from mednet.routing.kernel import (
     STEPS,
     UP,
     classify,
+    pack,
     part,
 )
 from mednet.routing.sessions import window_start
@@ -102,30 +90,36 @@ class CostTables:
         self.index = np.full(layer.n, -1, dtype=np.int64)
         self.index[self.rows] = np.arange(len(self.rows))
         lat, lon = layer.lat[self.rows], layer.lon[self.rows]
+        self.lat, self.lon = lat.tolist(), lon.tolist()
         grid = SpatialIndex(lat=lat, lon=lon)
         phi, lam = np.radians(lat), np.radians(lon)
-        self.grid_i = (grid.ptr, grid.order, np.array([grid.row0, grid.col0, grid.height, grid.width], np.int64))
-        self.grid_f = (grid.phi, grid.lam, grid.cos_phi, np.array([grid.cos_min, grid.CELL_DEG, 2 * EARTH_RADIUS_KM]),
-                       phi, lam, np.cos(phi))
-        self.terrain = layer.terrain[self.rows].astype(np.int64)
-        self.lower = {"km": per_km(layer, "km"), "minutes": per_km(layer, "minutes")}
+        self.phi, self.cos = phi.tolist(), np.cos(phi).tolist()
+        self.terrain = layer.terrain[self.rows].tolist()
+        self.static_i = pack(grid.ptr, grid.order, np.array([grid.row0, grid.col0, grid.height, grid.width]),
+                             layer.terrain[self.rows], router._rank, router._home, router._prio, reason_slots())
+        self.static_f = pack(grid.phi, grid.lam, grid.cos_phi,
+                             np.array([grid.cos_min, grid.CELL_DEG, 2 * EARTH_RADIUS_KM, layer.circuity,
+                                       per_km(layer, "km"), per_km(layer, "minutes")]),
+                             phi, lam, np.cos(phi), layer.unknown_kmh, dtype=np.float64)
         n = len(self.rows)
         self.mark = np.zeros(n)
         self.mark_base = 0.0
         self.buf_i, self.buf_f = np.empty((n, 5), np.int64), np.empty((n, 2))
         self.passed = np.empty(n, np.int64)
-        self.res = np.empty(RES_SIZE, np.int64)
-        self._explicit: dict[int, np.ndarray] = {}
+        self.res = np.empty(ck.RES_SIZE, np.int64)
+        self._explicit: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.no_ext = (np.empty(0, np.int64), np.empty((0, 2)), np.empty((0, 3), np.int64))
+        self.none = np.empty(0, dtype=np.int64)
 
-    def explicit(self, router: Router, hc: int) -> np.ndarray:
-        """Who may be a candidate of step 0 or 1 from home community ``hc``: its members and its partners."""
+    def explicit(self, router: Router, hc: int) -> tuple[np.ndarray, np.ndarray]:
+        """Who may be a candidate of step 0 or 1 from home community ``hc`` (its members and its partners), and its
+        partners."""
         found = self._explicit.get(hc)
         if found is None:
             com = router._com
             members = part(com, 1)[part(com, 0)[hc]:part(com, 0)[hc + 1]]
             partners = part(com, 3)[part(com, 2)[hc]:part(com, 2)[hc + 1]]
-            found = self._explicit[hc] = np.concatenate((members, partners[router._home[partners] != hc]))
+            found = self._explicit[hc] = (np.concatenate((members, partners[router._home[partners] != hc])), partners)
         return found
 
     def imported(self, origin: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -143,6 +137,24 @@ class CostTables:
         c = rounded(layer.costs(row, cols))
         return (nodes, np.column_stack((c.km, c.minutes)),
                 np.column_stack((c.km_basis, c.minutes_basis, c.unreachable)).astype(np.int64))
+
+
+def reason_slots() -> np.ndarray:
+    """Per direction, the passed-over slot of each kernel code, then of a candidate skipped for max_km and for
+    max_minutes: the index of its reason in :func:`reason_order`."""
+    out = []
+    for mode in (UP, DOWN, EMERGENCY):
+        order = reason_order(mode)
+        reasons = GROUP_REASONS[mode]
+        out += [order.index(reasons[g]) for g in GROUP_OF_CODE.tolist()]
+        out += [order.index("beyond_max_km"), order.index("beyond_max_minutes")]
+    return np.array(out, dtype=np.int64)
+
+
+def reason_order(mode: int) -> list[str]:
+    """The passed-over reasons of a direction in the order answers list them."""
+    reasons = GROUP_REASONS[mode]
+    return [*dict.fromkeys(reasons[g] for g in range(N_GROUPS)), "beyond_max_km", "beyond_max_minutes"]
 
 
 _TABLES: weakref.WeakKeyDictionary[Any, dict[int, tuple[TravelLayer | None, CostTables]]] = (
@@ -205,43 +217,51 @@ def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc:
     mark = tables.mark
     tables.mark_base = base = tables.mark_base + 8.0
     m = len(session_nodes) // 2
-    undated_nodes = np.unique(np.asarray(undated, dtype=np.int64))
-    mark[session_nodes[:m]] = base
-    mark[undated_nodes] = base
-    explicit = np.empty(0, dtype=np.int64)
+    undated_nodes = np.unique(np.asarray(undated, dtype=np.int64)) if undated else tables.none
+    if m:
+        mark[session_nodes[:m]] = base
+    if undated:
+        mark[undated_nodes] = base
+    explicit = tables.none
     if hc >= 0 and mode != EMERGENCY:
-        explicit = tables.explicit(router, hc)
+        explicit, partners = tables.explicit(router, hc)
         if mode == UP:
-            mark[part(router._com, 3)[part(router._com, 2)[hc]:part(router._com, 2)[hc + 1]]] = base + 1.0
+            mark[partners] = base + 1.0
     if mode == DOWN and preferred >= 0 and router._homes[preferred] != hc:
         explicit = np.append(explicit, preferred)
-    mark[session_nodes[:m]] += session_nodes[m:] * 2.0
+    if m:
+        mark[session_nodes[:m]] += session_nodes[m:] * 2.0
 
+    q_i = [0] * 10
     if start.measured_from == "origin_point":
         assert start.point is not None
-        o_node, o_lat, o_lon, o_terrain = -1, start.point.lat, start.point.lon, 0
+        o_node, o_lat, o_lon = -1, start.point.lat, start.point.lon
+        o_phi = float(np.radians(o_lat))
+        o_cos = float(np.cos(o_phi))
         ext = tables.no_ext
     else:
         o_node = preferred if start.measured_from == "home" else o
-        o_lat, o_lon = float(tables.layer.lat[tables.rows[o_node]]), float(tables.layer.lon[tables.rows[o_node]])
-        o_terrain = int(tables.terrain[o_node])
+        o_lat, o_lon, o_phi, o_cos = tables.lat[o_node], tables.lon[o_node], tables.phi[o_node], tables.cos[o_node]
+        q_i[ck.QI_TERRAIN] = tables.terrain[o_node]
         ext = tables.imported(o_node)
-    o_phi, o_lam = float(np.radians(o_lat)), float(np.radians(o_lon))
     want = max(k + 1 + len(undated), 1)
+    q_i[ck.QI_NODE], q_i[ck.QI_ORIGIN], q_i[ck.QI_RANK], q_i[ck.QI_MODE] = (
+        o_node, -1 if start.point is not None else o, router._ranks[o], mode)
+    q_i[ck.QI_HOME], q_i[ck.QI_PREFERRED], q_i[ck.QI_MINUTES], q_i[ck.QI_WANT], q_i[ck.QI_KEEP] = (
+        hc, preferred, cost == "minutes", want, keep)
+    q_f = (o_phi, float(np.radians(o_lon)), o_cos, o_lat, o_lon, limit_km, limit_minutes, base)
     cand_i, cand_f = np.empty((len(explicit) + want, 4), np.int64), np.empty((len(explicit) + want, 3))
     res = tables.res
-    cost_query(tables.grid_i, tables.grid_f, tables.terrain, tables.layer.unknown_kmh, tables.layer.circuity, o_phi,
-               o_lam, float(np.cos(o_phi)), o_lat, o_lon, o_node, o_terrain, *ext, explicit, undated_nodes,
-               -1 if start.point is not None else o, router._ranks[o], mode, router._cap[s], router._rank,
-               router._home, hc, preferred, mark, base, router._prio, cost == "minutes", limit_km, limit_minutes,
-               tables.lower["km"], tables.lower["minutes"], want, cand_i, cand_f, tables.buf_i, tables.buf_f,
-               tables.passed, res)
-    n0, n1, n2, dest_row = int(res[R_N0]), int(res[R_N1]), int(res[R_N2]), int(res[R_DEST])
+    ck.cost_query(tables.static_i, tables.static_f, router._cap[s], np.array(q_i, dtype=np.int64),
+                  np.array(q_f), *ext, explicit, undated_nodes, mark, cand_i, cand_f, tables.buf_i, tables.buf_f,
+                  tables.passed, res)
+    n0, n1, n2 = res[ck.R_N0:ck.R_N2 + 1].tolist()
+    dest_row = int(res[ck.R_DEST])
     n01 = n0 + n1
     within = Candidates(cand_i[:n01 + n2], cand_f[:n01 + n2])  # steps 0 and 1 whole, then step 2's best
     counts = (n0, n1, n2)
-    nearest_beyond = {step: int(res[R_BEYOND + step]) for step in range(3)
-                      if counts[step] == 0 and res[R_BEYOND + step] >= 0}
+    nearest_beyond = {step: int(res[ck.R_BEYOND + step]) for step in range(3)
+                      if counts[step] == 0 and res[ck.R_BEYOND + step] >= 0}
     if dest_row < 0:
         beyond = None
         if nearest_beyond:
@@ -263,7 +283,7 @@ def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc:
             picked.append(i)
             known_left -= 1
 
-    passed = _passed_over(tables, int(res[R_PASSED]), decided, limit_km, keep, mode)
+    passed = _passed_over(tables, keep, mode)
     for step in range(decided):
         if step in nearest_beyond and not any(nearest_beyond[step] in g[2] for g in passed):
             j = nearest_beyond[step]
@@ -287,26 +307,20 @@ def _beyond_reason(km: float, limit_km: float) -> str:
     return "beyond_max_km" if km > limit_km else "beyond_max_minutes"
 
 
-def _passed_over(tables: CostTables, count: int, decided: int, limit_km: float, keep: int, mode: int) -> list[tuple]:
+def _passed_over(tables: CostTables, keep: int, mode: int) -> list[tuple]:
     """Every institution nearer by ``cost`` than the destination (equal cost: before it in tie order), by reason:
     the kernel's groups, then candidates skipped for a limit. Each group: (reason, count, institutions, km,
-    minutes), nearest first, at most ``keep`` named. The kernel has ranked them (buffer rows in ``passed``)."""
-    rows = tables.passed[:count]
-    codes = tables.buf_i[rows, I_PASS]
-    km = tables.buf_f[rows, F_KM]
-    reasons = GROUP_REASONS[mode]
-    order = [*dict.fromkeys(reasons[g] for g in range(N_GROUPS)), "beyond_max_km", "beyond_max_minutes"]
-    slot = {reason: i for i, reason in enumerate(order)}
-    of_group = np.array([slot[reasons[g]] for g in range(N_GROUPS)])
-    where = of_group[GROUP_OF_CODE[codes]]
-    skipped = (codes < 3) & (codes <= decided)
-    where[skipped] = np.where(km[skipped] > limit_km, slot["beyond_max_km"], slot["beyond_max_minutes"])
+    minutes), nearest first, at most ``keep`` named: the kernel has grouped and ranked them."""
+    counts = tables.res[ck.R_SLOTS:ck.R_SLOTS + ck.N_SLOTS].tolist()
+    order = reason_order(mode)
     out = []
-    for i in np.unique(where).tolist():
-        members = np.flatnonzero(where == i)
-        shown = rows[members[:keep]]
-        out.append((order[i], len(members), tables.buf_i[shown, I_NODE].tolist(), tables.buf_f[shown, F_KM].tolist(),
-                    tables.buf_f[shown, F_MIN].tolist()))
+    at = 0
+    for slot, count in enumerate(counts):
+        if count:
+            shown = tables.passed[at:at + min(count, keep)]
+            at += len(shown)
+            out.append((order[slot], count, tables.buf_i[shown, ck.I_NODE].tolist(),
+                        tables.buf_f[shown, ck.F_KM].tolist(), tables.buf_f[shown, ck.F_MIN].tolist()))
     return out
 
 

@@ -34,7 +34,7 @@ import math
 import numpy as np
 from numba import njit
 
-from mednet.routing.kernel import classify
+from mednet.routing.kernel import classify, part
 
 #: Columns of the float buffer (``buf_f``): km, minutes; of the integer one (``buf_i``): institution, km basis,
 #: minutes basis, code for the passed-over list (classified without undated sessions), code as a candidate.
@@ -43,10 +43,9 @@ I_NODE, I_KB, I_MB, I_PASS, I_CAND = 0, 1, 2, 3, 4
 #: Slots of ``res``: counts of step 0, 1, 2 candidates, buffer length, passed-over length, destination; then the
 #: nearest reachable candidate of each step regardless of the limits (-1: none).
 R_N0, R_N1, R_N2, R_BUF, R_PASSED, R_DEST, R_BEYOND = 0, 1, 2, 3, 4, 5, 6
-RES_SIZE = 9
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _position(sorted_nodes, j):  # pragma: no cover - compiled
     """Position of ``j`` in a sorted array, or -1."""
     lo, hi = 0, sorted_nodes.size
@@ -59,25 +58,54 @@ def _position(sorted_nodes, j):  # pragma: no cover - compiled
     return lo if lo < sorted_nodes.size and sorted_nodes[lo] == j else -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _before(v1, j1, v2, j2, prio):  # pragma: no cover - compiled
     """Whether (value, tie priority) of ``j1`` comes before that of ``j2``."""
     return v1 < v2 or (v1 == v2 and prio[j1] < prio[j2])
 
 
+#: Slots of the query's floats (``q_f``) and integers (``q_i``).
+QF_PHI, QF_LAM, QF_COS, QF_LAT, QF_LON, QF_MAX_KM, QF_MAX_MIN, QF_BASE = range(8)
+QI_NODE, QI_TERRAIN, QI_ORIGIN, QI_RANK, QI_MODE, QI_HOME, QI_PREFERRED, QI_MINUTES, QI_WANT, QI_KEEP = range(10)
+#: Parts of the static arrays (:func:`mednet.routing.kernel.pack`): integers (grid pointers, grid order, grid shape
+#: (row0, col0, height, width), terrain, tier rank, home community, tie priority, passed-over slot of each code and
+#: decided step) and floats (grid phi, lam, cos phi; cos_min, cell, 2R, circuity, lower km, lower minutes; phi, lam,
+#: cos phi by institution; speed by terrain).
+S_PTR, S_ORDER, S_SHAPE, S_TERRAIN, S_RANK, S_HOME, S_PRIO, S_SLOT = range(8)
+SF_PHI, SF_LAM, SF_COS, SF_CONST, SF_NODE_PHI, SF_NODE_LAM, SF_NODE_COS, SF_KMH = range(8)
+#: Passed-over slots after the kernel's groups: skipped for max_km, for max_minutes.
+N_SLOTS = 8
+#: Kernel codes (0..14).
+N_CODES = 15
+#: Then one count per passed-over slot.
+R_SLOTS = 9
+RES_SIZE = R_SLOTS + N_SLOTS
+
+
 @njit(cache=True)
-def cost_query(grid_i, grid_f, terrain, kmh, circuity, o_phi, o_lam, o_cos, o_lat, o_lon, o_node, o_terrain,
-               ext_nodes, ext_f, ext_i, explicit, undated, kernel_origin, origin_rank, mode, capability, rank, home,
-               home_com, preferred, mark, mark_base, prio, by_minutes, max_km, max_minutes, lower_km, lower_minutes,
-               want, cand_i, cand_f, buf_i, buf_f, passed, res):  # pragma: no cover - compiled
+def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i, explicit, undated, mark, cand_i,
+               cand_f, buf_i, buf_f, passed, res):  # pragma: no cover - compiled
     """One query (see the module's docstring). ``cand_*`` rows: step 0, then 1, then 2 candidates, each step ranked;
-    ``passed``: buffer rows of the passed-over list, ranked; ``res``: the counts and the destination (a row of
-    ``cand_*``; -1: no candidate within the limits)."""
-    ptr, order, shape = grid_i[0], grid_i[1], grid_i[2]
+    ``passed``: buffer rows of the passed-over list, by reason slot then rank, at most ``keep`` of each; ``res``:
+    the counts, the destination (a row of ``cand_*``; -1: no candidate within the limits), the nearest of each
+    step regardless of the limits, and the count of each passed-over slot."""
+    ptr, order, shape = part(static_i, S_PTR), part(static_i, S_ORDER), part(static_i, S_SHAPE)
+    terrain, rank, home, prio = (part(static_i, S_TERRAIN), part(static_i, S_RANK), part(static_i, S_HOME),
+                                 part(static_i, S_PRIO))
     row0, col0, height, width = shape[0], shape[1], shape[2], shape[3]
-    phi, lam, cos_phi = grid_f[0], grid_f[1], grid_f[2]
-    cos_min, cell, radius2 = grid_f[3][0], grid_f[3][1], grid_f[3][2]
-    half_km, half_min = 0.0005, 0.005
+    phi, lam, cos_phi, const = (part(static_f, SF_PHI), part(static_f, SF_LAM), part(static_f, SF_COS),
+                                part(static_f, SF_CONST))
+    node_phi, node_lam, node_cos = part(static_f, SF_NODE_PHI), part(static_f, SF_NODE_LAM), part(static_f,
+                                                                                                    SF_NODE_COS)
+    kmh = part(static_f, SF_KMH)
+    cos_min, cell, radius2, circuity, lower_km, lower_minutes = const[0], const[1], const[2], const[3], const[4], \
+        const[5]
+    o_phi, o_lam, o_cos, o_lat, o_lon = q_f[QF_PHI], q_f[QF_LAM], q_f[QF_COS], q_f[QF_LAT], q_f[QF_LON]
+    max_km, max_minutes, mark_base = q_f[QF_MAX_KM], q_f[QF_MAX_MIN], q_f[QF_BASE]
+    o_node, o_terrain, kernel_origin, origin_rank = q_i[QI_NODE], q_i[QI_TERRAIN], q_i[QI_ORIGIN], q_i[QI_RANK]
+    mode, home_com, preferred, by_minutes, want = q_i[QI_MODE], q_i[QI_HOME], q_i[QI_PREFERRED], q_i[QI_MINUTES] == 1, \
+        q_i[QI_WANT]
+    half_km, half_min = 0.0005, 0.005  # half a rounding unit: km to the metre, minutes to 0.01 min
     n_buf = 0
     for s in range(3):
         res[R_BEYOND + s] = -1
@@ -87,7 +115,7 @@ def cost_query(grid_i, grid_f, terrain, kmh, circuity, o_phi, o_lam, o_cos, o_la
     for e in range(explicit.size):
         j = explicit[e]
         km, minutes, kb, mb, gone = _figures(j, o_node, o_terrain, o_phi, o_lam, o_cos, ext_nodes, ext_f, ext_i,
-                                             terrain, kmh, circuity, grid_f[4], grid_f[5], grid_f[6], radius2)
+                                             terrain, kmh, circuity, node_phi, node_lam, node_cos, radius2)
         code = _code(j, undated, kernel_origin, origin_rank, mode, capability, rank, home, home_com, preferred, mark,
                      mark_base, True)
         if code > 1 or gone:
@@ -153,11 +181,14 @@ def cost_query(grid_i, grid_f, terrain, kmh, circuity, o_phi, o_lam, o_cos, o_la
             break
     dest = _destination(cand_i, n01 + n2, undated)
     res[R_N0], res[R_N1], res[R_N2], res[R_BUF], res[R_DEST] = n0, n01 - n0, n2, n_buf, dest
-    res[R_PASSED] = 0 if dest < 0 else _passed_over(cand_i[dest, 0], cand_f[dest, 2], buf_i, buf_f, n_buf,
-                                                    by_minutes, prio, passed)
+    res[R_PASSED] = 0
+    if dest >= 0:
+        res[R_PASSED] = _passed_over(cand_i[dest, 0], cand_f[dest, 2], buf_i, buf_f, n_buf, by_minutes, prio, passed)
+        _group(passed, res, buf_i, buf_f, part(static_i, S_SLOT)[mode * (N_CODES + 2):(mode + 1) * (N_CODES + 2)],
+               cand_i[dest, 1], max_km, q_i[QI_KEEP])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _model(j, o_node, o_terrain, o_phi, o_lam, o_cos, terrain, kmh, circuity, phi, lam, cos_phi,
            radius2):  # pragma: no cover - compiled
     """The default model's km, minutes and their basis codes from the origin to ``j`` (as the layer computes them)."""
@@ -185,7 +216,7 @@ def _figures(j, o_node, o_terrain, o_phi, o_lam, o_cos, ext_nodes, ext_f, ext_i,
     return km, minutes, kb, mb, False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _code(j, undated, kernel_origin, origin_rank, mode, capability, rank, home, home_com, preferred, mark, mark_base,
           as_candidate):  # pragma: no cover - compiled
     """The kernel's code of ``j``; ``as_candidate``: an undated session classified as if bookable."""
@@ -273,3 +304,34 @@ def _passed_over(dest, dest_value, buf_i, buf_f, n_buf, by_minutes, prio, passed
     ranked = by_prio[np.argsort(buf_f[by_prio, column], kind="mergesort")]
     passed[:m] = ranked
     return m
+
+
+@njit(cache=True)
+def _group(passed, res, buf_i, buf_f, slot_of, decided, limit_km, keep):  # pragma: no cover - compiled
+    """The ranked passed-over rows regrouped by reason slot, at most ``keep`` named per slot (the rows of slot 0,
+    then slot 1, …, each nearest first); each slot's count in ``res[R_SLOTS:]``. ``slot_of``: the slot of each
+    code, then of a candidate skipped for max_km and for max_minutes (a candidate of a step up to the decided
+    one)."""
+    m = res[R_PASSED]
+    slots = np.empty(m, np.int64)
+    for s in range(N_SLOTS):
+        res[R_SLOTS + s] = 0
+    for a in range(m):
+        row = passed[a]
+        code = buf_i[row, I_PASS]
+        if code < 3 and code <= decided:
+            slot = slot_of[N_CODES] if buf_f[row, F_KM] > limit_km else slot_of[N_CODES + 1]
+        else:
+            slot = slot_of[code]
+        slots[a] = slot
+        res[R_SLOTS + slot] += 1
+    start = np.zeros(N_SLOTS, np.int64)
+    for s in range(1, N_SLOTS):
+        start[s] = start[s - 1] + min(res[R_SLOTS + s - 1], keep)
+    ranked = passed[:m].copy()
+    filled = np.zeros(N_SLOTS, np.int64)
+    for a in range(m):
+        s = slots[a]
+        if filled[s] < keep:
+            passed[start[s] + filled[s]] = ranked[a]
+            filled[s] += 1
