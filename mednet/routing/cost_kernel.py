@@ -134,15 +134,18 @@ def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i
         n0 += 1
     # Step 2 and the passed-over list: the imported pairs first (any cost at all), then the grid ring by ring.
     n2 = 0
-    for e in range(ext_nodes.size):
-        n_buf, n2 = _meet(ext_nodes[e], ext_f[e, 0], ext_f[e, 1], ext_i[e, 0], ext_i[e, 1], ext_i[e, 2] == 1,
-                          undated, kernel_origin, origin_rank, mode, capability, rank, home, home_com, preferred,
-                          mark, mark_base, prio, by_minutes, max_km, max_minutes, want, cand_i, cand_f, n01, n2,
-                          buf_i, buf_f, n_buf, res, beyond_v)
     ci = int(math.floor(o_lat / cell)) - row0  # noqa: RUF046 - numba types floor() as float
     cj = int(math.floor(o_lon / cell)) - col0  # noqa: RUF046
     reach = max(height, width) + abs(ci) + abs(cj) + 1
-    for r in range(reach + 1):
+    for r in range(-1, reach + 1):  # r = -1: the imported pairs
+        met = n_buf
+        if r < 0:
+            for e in range(ext_nodes.size):
+                if ext_i[e, 2] == 0:  # an unreachable pair is never met
+                    n_buf = _put(buf_i, buf_f, n_buf, ext_nodes[e], ext_f[e, 0], ext_f[e, 1], ext_i[e, 0],
+                                 ext_i[e, 1])
+            if n_buf == met:
+                continue
         for di in range(-r, r + 1):
             i = ci + di
             if i < 0 or i >= height:
@@ -158,11 +161,37 @@ def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i
                             continue
                         km, minutes, kb, mb = _model(j, o_node, o_terrain, o_phi, o_lam, o_cos, terrain, kmh,
                                                      circuity, phi[t], lam[t], cos_phi[t], radius2)
-                        n_buf, n2 = _meet(j, km, minutes, kb, mb, False, undated, kernel_origin, origin_rank, mode,
-                                          capability, rank, home, home_com, preferred, mark, mark_base, prio,
-                                          by_minutes, max_km, max_minutes, want, cand_i, cand_f, n01, n2, buf_i,
-                                          buf_f, n_buf, res, beyond_v)
+                        n_buf = _put(buf_i, buf_f, n_buf, j, km, minutes, kb, mb)
                 jj += step
+        # Classify what this ring met; keep the step 2 candidates among the ``want`` best.
+        for a in range(met, n_buf):
+            j, km, minutes = buf_i[a, I_NODE], buf_f[a, F_KM], buf_f[a, F_MIN]
+            code = buf_i[a, I_PASS] = _code(j, undated, kernel_origin, origin_rank, mode, capability, rank, home,
+                                            home_com, preferred, mark, mark_base, False)
+            if undated.size:
+                code = _code(j, undated, kernel_origin, origin_rank, mode, capability, rank, home, home_com,
+                             preferred, mark, mark_base, True)
+            buf_i[a, I_CAND] = code
+            if code != 2:
+                continue
+            value = minutes if by_minutes else km
+            if res[R_BEYOND + 2] < 0 or _before(value, j, beyond_v[2], res[R_BEYOND + 2], prio):
+                res[R_BEYOND + 2], beyond_v[2] = j, value
+            if km > max_km or minutes > max_minutes:
+                continue
+            last = n01 + n2 - 1
+            if n2 == want and not _before(value, j, cand_f[last, 2], cand_i[last, 0], prio):
+                continue
+            at = n01 + n2 if n2 < want else last
+            while at > n01 and _before(value, j, cand_f[at - 1, 2], cand_i[at - 1, 0], prio):
+                cand_i[at] = cand_i[at - 1]
+                cand_f[at] = cand_f[at - 1]
+                at -= 1
+            cand_i[at, 0], cand_i[at, 1], cand_i[at, 2], cand_i[at, 3] = j, 2, buf_i[a, I_KB], buf_i[a, I_MB]
+            cand_f[at, 0], cand_f[at, 1], cand_f[at, 2] = km, minutes, value
+            n2 = min(n2 + 1, want)
+        if r < 0:
+            continue
         bound = math.sin(math.radians(r * cell) / 2)
         floor = radius2 * math.asin(min(math.sqrt(o_cos * cos_min * bound * bound), 1.0))
         low_km = floor * lower_km - half_km
@@ -226,39 +255,12 @@ def _code(j, undated, kernel_origin, origin_rank, mode, capability, rank, home, 
     return classify(j, kernel_origin, origin_rank, mode, capability, rank, home, home_com, preferred, mark, base)
 
 
-@njit(cache=True)
-def _meet(j, km, minutes, kb, mb, gone, undated, kernel_origin, origin_rank, mode, capability, rank, home, home_com,
-          preferred, mark, mark_base, prio, by_minutes, max_km, max_minutes, want, cand_i, cand_f, n01, n2, buf_i,
-          buf_f, n_buf, res, beyond_v):  # pragma: no cover - compiled
-    """An institution met by the search: into the buffer, and a step 2 candidate kept if among the ``want`` best."""
-    if gone:
-        return n_buf, n2
-    code_pass = _code(j, undated, kernel_origin, origin_rank, mode, capability, rank, home, home_com, preferred,
-                      mark, mark_base, False)
-    code = _code(j, undated, kernel_origin, origin_rank, mode, capability, rank, home, home_com, preferred, mark,
-                 mark_base, True) if undated.size else code_pass
+@njit(cache=True, inline="always")
+def _put(buf_i, buf_f, n_buf, j, km, minutes, kb, mb):  # pragma: no cover - compiled
+    """An institution met, with its figures, into the buffer; returns the new length."""
     buf_i[n_buf, I_NODE], buf_i[n_buf, I_KB], buf_i[n_buf, I_MB] = j, kb, mb
-    buf_i[n_buf, I_PASS], buf_i[n_buf, I_CAND] = code_pass, code
     buf_f[n_buf, F_KM], buf_f[n_buf, F_MIN] = km, minutes
-    n_buf += 1
-    if code != 2:
-        return n_buf, n2
-    value = minutes if by_minutes else km
-    if res[R_BEYOND + 2] < 0 or _before(value, j, beyond_v[2], res[R_BEYOND + 2], prio):
-        res[R_BEYOND + 2], beyond_v[2] = j, value
-    if km > max_km or minutes > max_minutes:
-        return n_buf, n2
-    last = n01 + n2 - 1
-    if n2 == want and not _before(value, j, cand_f[last, 2], cand_i[last, 0], prio):
-        return n_buf, n2
-    at = n01 + n2 if n2 < want else last
-    while at > n01 and _before(value, j, cand_f[at - 1, 2], cand_i[at - 1, 0], prio):
-        cand_i[at] = cand_i[at - 1]
-        cand_f[at] = cand_f[at - 1]
-        at -= 1
-    cand_i[at, 0], cand_i[at, 1], cand_i[at, 2], cand_i[at, 3] = j, 2, kb, mb
-    cand_f[at, 0], cand_f[at, 1], cand_f[at, 2] = km, minutes, value
-    return n_buf, min(n2 + 1, want)
+    return n_buf + 1
 
 
 @njit(cache=True)
