@@ -5,7 +5,8 @@ files checked when the app starts (its lifespan); the routers are then
 built in the background (``app.state.loader``, see :mod:`service.deps`) and
 kept read-only, while the service already answers ``/ready`` with 503.
 The referral ledger's database is opened (created or migrated) at start
-too, before the first request (``app.state.ledger``).
+too, before the first request (``app.state.ledger``), and its expiry sweep
+runs in the background (:mod:`service.sweeper`).
 
     >>> app = create_app()
     >>> app.title, hasattr(app.state, "loader")
@@ -31,6 +32,7 @@ from service.metrics import Metrics
 from service.middleware import Guard
 from service.openapi import finish_openapi
 from service.routers import include_routers
+from service.sweeper import sweeping
 
 logger = logging.getLogger("service")
 
@@ -60,7 +62,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                                 cache_entries=settings.heavy_cache_entries)
     logger.info("checked the region files of %s; building the routers in the background", folder)
     try:
-        yield
+        async with sweeping(ledger, settings.sweep_seconds):
+            yield
     finally:
         app.state.heavy.close()
         ledger.engine.dispose()

@@ -58,7 +58,12 @@ class Settings(BaseSettings):
                                  "role); by default they stay open")
     hold_minutes: float = Field(15, gt=0, le=24 * 60, description="how long a slot hold lasts")
     session_slots: int = Field(4, ge=1, le=200, description="bookable units a session gives where its region "
-                               "does not count them (weekly_slots)")
+                               "does not count them (weekly_slots): an assumption, said in each such slot's basis")
+    expire_days: float = Field(30, gt=0, le=3650, description="days an open referral may stay unchanged (a booked "
+                               "one: past its booked day) before the expiry sweep expires it")
+    sweep_seconds: float = Field(60, ge=0, description="seconds between expiry sweeps (lapsed holds released, "
+                                 "overdue referrals expired); 0 turns the sweep off (then run `mednet referrals "
+                                 "expire` from cron)")
     allow_invalid: bool = Field(
         False, description="serve regions whose validation has errors (refused by default)"
     )

@@ -215,7 +215,8 @@ class LoadedRegions(Mapping[str, ServedRegion]):
 def open_ledger(settings: Settings, regions: Mapping[str, ServedRegion]) -> Ledger:
     """The referral ledger over the served regions: its database created or migrated first."""
     engine = open_ledger_engine(settings.database_url, data_dir=settings.data_folder())
-    return Ledger(engine, regions, hold_minutes=settings.hold_minutes, session_slots=settings.session_slots)
+    return Ledger(engine, regions, hold_minutes=settings.hold_minutes, session_slots=settings.session_slots,
+                  expire_days=settings.expire_days)
 
 
 def opened_ledger(conn: HTTPConnection) -> Ledger:

@@ -80,3 +80,16 @@ def cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its live children and grandchildren (Linux /proc; 0 elsewhere)."""
+    pids, seen = [pid], 0.0
+    while pids:
+        current = pids.pop()
+        seen += cpu_seconds(current) or 0.0
+        try:
+            pids += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+        except OSError:
+            continue
+    return seen

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from mednet.bench.local import free_port
+from mednet.bench.local import free_port, process_tree_cpu_seconds
 
 #: Where Debian's postgresql packages put the server programs, newest version first.
 BIN_GLOB = "/usr/lib/postgresql/*/bin"
@@ -38,15 +38,22 @@ class ThrowawayPostgres:
     """A private server: ``start()``, ``url``, ``new_database()``, ``stop()`` (also a context manager).
 
     ``durable=False`` (tests) turns off ``fsync``; the benchmark keeps it on.
+    ``commit_delay_us`` (with ``durable``) sets PostgreSQL's group commit:
+    a committing transaction waits that long before its WAL flush when
+    ``commit_siblings`` others are active, so that one flush serves them all.
+    Every commit is still flushed before it is answered (``synchronous_commit``
+    stays on): this trades latency for flushes, never durability.
     """
 
-    def __init__(self, *, durable: bool = False, max_connections: int = 300):
+    def __init__(self, *, durable: bool = False, max_connections: int = 300, commit_delay_us: int = 0,
+                 commit_siblings: int = 4):
         found = find_postgres_bin()
         if found is None:
             raise FileNotFoundError(f"no PostgreSQL server programs under {BIN_GLOB} (Debian: apt-get install "
                                     "postgresql)")
         self.bin: Path = found
         self.durable, self.max_connections = durable, max_connections
+        self.commit_delay_us, self.commit_siblings = commit_delay_us, commit_siblings
         self.port = free_port()
         self.folder: Path | None = None
         self._databases = 0
@@ -72,6 +79,8 @@ class ThrowawayPostgres:
                    f"-c max_connections={self.max_connections}", "-c shared_buffers=128MB"]
         if not self.durable:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        elif self.commit_delay_us:
+            options += [f"-c commit_delay={self.commit_delay_us}", f"-c commit_siblings={self.commit_siblings}"]
         self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "log"), "-o", " ".join(options),
                   "-w", "-t", "60", "start")
         return self
@@ -85,6 +94,15 @@ class ThrowawayPostgres:
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {name}")
         return self.url.rsplit("/", 1)[0] + f"/{name}"
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds used so far by the server and its live processes (Linux /proc; 0 elsewhere)."""
+        if self.folder is None:
+            return 0.0
+        with contextlib.suppress(OSError, ValueError):
+            pid = int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
+            return process_tree_cpu_seconds(pid)
+        return 0.0
 
     def stop(self) -> None:
         if self.folder is None:

@@ -129,6 +129,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    """A number > 0 (days, minutes)."""
+    try:
+        value = float(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from err
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
 _EXPECTED: dict[Callable[[str], Any], str] = {
     float: "a number", int: "a whole number", dt.datetime.fromisoformat: "an ISO date-time such as 2026-11-03T09:00",
 }

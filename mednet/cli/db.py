@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from mednet.cli.ledger_options import add_database_options, ledger_url
+from mednet.cli.ledger_options import add_database_options, ledger_url, needs_ledger
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     up.set_defaults(func=run_upgrade)
 
 
+@needs_ledger
 def run_upgrade(args: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
 

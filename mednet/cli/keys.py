@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from mednet.cli.ledger_options import add_database_options, open_engine
+from mednet.cli.ledger_options import add_database_options, needs_ledger, open_engine
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         add_database_options(action)
 
 
+@needs_ledger
 def run_create(args: argparse.Namespace) -> int:
     from mednet.errors import InvalidRequest
     from mednet.ledger import create_key
@@ -53,6 +54,7 @@ def run_create(args: argparse.Namespace) -> int:
     return 0
 
 
+@needs_ledger
 def run_list(args: argparse.Namespace) -> int:
     from mednet.ledger import list_keys
 
@@ -64,6 +66,7 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@needs_ledger
 def run_revoke(args: argparse.Namespace) -> int:
     from mednet.ledger import revoke_key
 

@@ -1,8 +1,10 @@
-"""``mednet referrals list|show``: read the referral ledger (as a planner would, everything).
+"""``mednet referrals list|show|expire``: read the referral ledger (as a planner would, everything), and run
+its expiry sweep once (for cron, where the service's own sweep is off).
 
     mednet referrals list --status requested --institution sh-xinhua
     mednet referrals show R20261125-000042 --events
     mednet referrals show R20261125-000042 --format fhir
+    mednet referrals expire --expire-days 30 --hold-minutes 15
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 from typing import TYPE_CHECKING
 
-from mednet.cli import positive_int
-from mednet.cli.ledger_options import add_database_options, open_engine
+from mednet.cli import positive_float, positive_int
+from mednet.cli.ledger_options import add_database_options, needs_ledger, open_engine
+from mednet.errors import InvalidRequest
 from mednet.ledger.states import STATES
 
 if TYPE_CHECKING:
@@ -36,20 +40,57 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("--events", action="store_true", help="also its history")
     show.add_argument("--format", choices=("text", "json", "fhir"), default="text")
     show.set_defaults(func=run_show)
-    for action in (listing, show):
+    expire = actions.add_parser("expire", help="release lapsed holds and expire overdue open referrals (once)")
+    expire.add_argument("--expire-days", type=positive_float, default=None,
+                        help="days an open referral may stay unchanged (default: $MEDNET_EXPIRE_DAYS, else 30)")
+    expire.add_argument("--hold-minutes", type=positive_float, default=None,
+                        help="how long a hold lasts (default: $MEDNET_HOLD_MINUTES, else 15)")
+    expire.set_defaults(func=run_expire)
+    for action in (listing, show, expire):
         add_database_options(action)
 
 
-def _reader(args: argparse.Namespace) -> tuple[Ledger, ApiKey]:
+def _reader(args: argparse.Namespace, **options: float) -> tuple[Ledger, ApiKey]:
     from mednet.ledger import ApiKey, Ledger, LedgerRegion
     from mednet.regions import list_regions, load_region
 
     regions = {name: LedgerRegion.from_region(load_region(name)) for name in list_regions()}
     reader = ApiKey(id="cli", role="planner", label="mednet referrals", region=None, institution=None,
                     created_at=dt.datetime.now(dt.UTC))
-    return Ledger(open_engine(args), regions), reader
+    return Ledger(open_engine(args), regions, **options), reader  # type: ignore[arg-type]
 
 
+def _setting(name: str, default: float) -> float:
+    """The service's setting ``name`` from the environment (so that cron sweeps as the service does)."""
+    text = os.environ.get(name)
+    if not text:
+        return default
+    try:
+        return positive_float(text)
+    except argparse.ArgumentTypeError as err:
+        raise InvalidRequest(name, text, "must be a number > 0") from err
+
+
+@needs_ledger
+def run_expire(args: argparse.Namespace) -> int:
+    from mednet.ledger.ledger import EXPIRE_DAYS, HOLD_MINUTES
+    from mednet.ledger.sweep import expire_overdue
+
+    options = {"expire_days": args.expire_days or _setting("MEDNET_EXPIRE_DAYS", EXPIRE_DAYS),
+               "hold_minutes": args.hold_minutes or _setting("MEDNET_HOLD_MINUTES", HOLD_MINUTES)}
+    ledger, _ = _reader(args, **options)
+    result = expire_overdue(ledger)
+    ledger.engine.dispose()
+    if not result.ran:
+        print("another expiry sweep is running; nothing done")
+        return 0
+    print(f"expired {len(result.expired)} referral(s)" + (f": {', '.join(result.expired)}" if result.expired else ""))
+    print(f"released {len(result.released)} lapsed hold(s)"
+          + (f": {', '.join(result.released)}" if result.released else ""))
+    return 0
+
+
+@needs_ledger
 def run_list(args: argparse.Namespace) -> int:
     ledger, reader = _reader(args)
     page = ledger.list(reader, states=args.status or (), institution=args.institution, direction=args.direction,
@@ -64,6 +105,7 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@needs_ledger
 def run_show(args: argparse.Namespace) -> int:
     ledger, reader = _reader(args)
     record = ledger.get(reader, args.number)

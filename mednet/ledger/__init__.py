@@ -3,7 +3,7 @@
 ``store`` (tables, engine, migrations) · ``states`` (the state machine and
 its owners) · ``slots`` (session units and referral quotas) · ``keys`` (API
 keys) · ``records`` (values in and out) · ``ledger`` (the operations) ·
-``fhir`` (export as FHIR ServiceRequest + Task).
+``fhir`` (export as FHIR ServiceRequest + Task) · ``sweep`` (expiring overdue referrals and holds).
 
     >>> from mednet.ledger import allowed_actions
     >>> allowed_actions("accepted")
@@ -12,19 +12,52 @@ keys) · ``records`` (values in and out) · ``ledger`` (the operations) ·
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
-from mednet.ledger.keys import ApiKey, authenticate, create_key, list_keys, revoke_key
-from mednet.ledger.ledger import Ledger, LedgerRegion, Outcome
-from mednet.ledger.records import ActionIn, EventRecord, NewReferral, QuotaIn, ReferralPage, ReferralRecord, SlotView
-from mednet.ledger.states import ACTIONS, STATES, allowed_actions, check_transition
-from mednet.ledger.store import create_ledger_engine, database_url, upgrade
+    from mednet.ledger.keys import ApiKey, authenticate, create_key, list_keys, revoke_key
+    from mednet.ledger.ledger import Ledger, LedgerRegion, Outcome
+    from mednet.ledger.records import (
+        ActionIn,
+        EventRecord,
+        NewReferral,
+        QuotaIn,
+        ReferralPage,
+        ReferralRecord,
+        SlotView,
+    )
+    from mednet.ledger.states import ACTIONS, STATES, allowed_actions, check_transition
+    from mednet.ledger.store import create_ledger_engine, database_url, upgrade
+    from mednet.ledger.sweep import expire_overdue
+
+#: Where each public name lives. They are imported when first used: the state machine and the records need
+#: no database library, so ``mednet.ledger.states`` loads without the ``ledger`` extra (SQLAlchemy).
+_HOMES = {
+    "keys": ("ApiKey", "authenticate", "create_key", "list_keys", "revoke_key"),
+    "ledger": ("Ledger", "LedgerRegion", "Outcome"),
+    "records": ("ActionIn", "EventRecord", "NewReferral", "QuotaIn", "ReferralPage", "ReferralRecord", "SlotView"),
+    "states": ("ACTIONS", "STATES", "allowed_actions", "check_transition"),
+    "store": ("create_ledger_engine", "database_url", "upgrade"),
+    "sweep": ("expire_overdue",),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 def open_ledger_engine(url: str | None = None, *, data_dir: Path | str = ".") -> Engine:
     """The ledger's database at ``url`` (else SQLite in ``data_dir``), created or migrated first."""
+    from mednet.ledger.store import create_ledger_engine, database_url, upgrade
+
     full = database_url(url, data_dir=Path(data_dir))
     upgrade(full)
     return create_ledger_engine(full)
@@ -33,5 +66,6 @@ def open_ledger_engine(url: str | None = None, *, data_dir: Path | str = ".") ->
 __all__ = [
     "ACTIONS", "STATES", "ActionIn", "ApiKey", "EventRecord", "Ledger", "LedgerRegion", "NewReferral", "Outcome",
     "QuotaIn", "ReferralPage", "ReferralRecord", "SlotView", "allowed_actions", "authenticate", "check_transition",
-    "create_key", "create_ledger_engine", "database_url", "list_keys", "open_ledger_engine", "revoke_key", "upgrade",
+    "create_key", "create_ledger_engine", "database_url", "expire_overdue", "list_keys", "open_ledger_engine",
+    "revoke_key", "upgrade",
 ]

@@ -47,6 +47,7 @@ from mednet.ledger.records import (
 )
 from mednet.ledger.states import TRANSITIONS, Transition, allowed_actions, check_transition
 from mednet.ledger.store import claims, events, idempotency, insert_ignoring_conflict, is_postgresql, referrals, writing
+from mednet.ledger.writes import insert_with_event, update_with_event
 from mednet.models import Region
 from mednet.network import build_network, resolve_institution
 from mednet.specialties import resolve_specialty
@@ -55,15 +56,14 @@ from mednet.specialties import resolve_specialty
 _ROW = referrals.select().where(referrals.c.number == sa.bindparam("number"))
 _ROW_LOCKED = _ROW.with_for_update()
 _PARENT_NUMBER = sa.select(referrals.c.number).where(referrals.c.id == sa.bindparam("rid"))
-_INSERT_REFERRAL = referrals.insert()
-_INSERT_EVENT = events.insert()
-_UPDATE_REFERRAL = referrals.update().where(referrals.c.id == sa.bindparam("rid"),
-                                            referrals.c.version == sa.bindparam("old_version"))
 _NEXT_ID_PG = sa.text("SELECT nextval(pg_get_serial_sequence('referrals', 'id'))")
 _NEXT_ID_SQLITE = sa.select(sa.func.coalesce(sa.func.max(referrals.c.id), 0) + 1)
+_UNKNOWN = object()  # a claim not known yet: read it
 
 #: Minutes a hold keeps a slot unless the ledger is told otherwise.
 HOLD_MINUTES = 15
+#: Days an open referral may stay unchanged (a booked one: past its booked day) before the sweep expires it.
+EXPIRE_DAYS = 30
 MAX_PAGE = 200
 #: A referral's row as read (or as just written).
 Row = sa.RowMapping | Mapping[str, Any]
@@ -108,14 +108,18 @@ class Ledger:
 
     ``regions`` gives each region's data and network; ``now`` is the clock
     (tests pass a fake one); holds last ``hold_minutes``; a session gives
-    ``session_slots`` units where its region does not count them.
+    ``session_slots`` units where its region does not count them; an open
+    referral nobody changes for ``expire_days`` is expired by the sweep
+    (:func:`mednet.ledger.sweep.expire_overdue`).
     """
 
     def __init__(self, engine: Engine, regions: Mapping[str, RegionData], *, now: Callable[[], dt.datetime] = utc_now,
-                 hold_minutes: float = HOLD_MINUTES, session_slots: int = slotting.SESSION_SLOTS):
+                 hold_minutes: float = HOLD_MINUTES, session_slots: int = slotting.SESSION_SLOTS,
+                 expire_days: float = EXPIRE_DAYS):
         self.engine, self.regions, self._clock = engine, regions, now
         self.hold = dt.timedelta(minutes=hold_minutes)
         self.session_slots = session_slots
+        self.expire_after = dt.timedelta(days=expire_days)
 
     def now(self) -> dt.datetime:
         """The clock's time in UTC (SQLite keeps date-times without their zone: all are UTC)."""
@@ -180,13 +184,16 @@ class Ledger:
             raise InvalidRequest("days", days, "must be between 0 and 90")
         last = first + dt.timedelta(days=days if days is not None else data.region.booking_days)
         open_until = start + dt.timedelta(days=data.region.booking_days)
-        sessions = [(s, 1) for s in slotting.session_slots(inst, code, max(first, start), min(last, open_until),
-                                                            per_session=self.session_slots)]
+        basis, assumed = slotting.session_basis(inst, code, per_session=self.session_slots)
+        units = slotting.session_slots(inst, code, max(first, start), min(last, open_until),
+                                       per_session=self.session_slots)
+        sessions = [(s, 1, basis) for s in units]
         with self.engine.connect() as conn:
             found = sessions + slotting.quota_slots(conn, region, inst.id, code, first, last, start)
-            taken = slotting.taken_counts(conn, [s.text for s, _ in found], now)
+            taken = slotting.taken_counts(conn, [s.text for s, _, _ in found], now)
         return [SlotView(slot=s.text, kind=s.kind, institution=s.institution, specialty=s.specialty, day=s.day,
-                         part=s.part, capacity=cap, free=max(cap - taken.get(s.text, 0), 0)) for s, cap in found]
+                         part=s.part, capacity=cap, free=max(cap - taken.get(s.text, 0), 0), basis=why,
+                         assumed=assumed and s.kind == "session") for s, cap, why in found]
 
     # ------------------------------------------------------------------ writing
 
@@ -225,7 +232,7 @@ class Ledger:
             if replay:
                 return replay
             row = self._insert(conn, actor, values, parent_id=None)
-            record = self._record(conn, row)
+            record = self._record(conn, row, claim=None)
             self._store_answer(conn, actor, idempotency_key, 201, record)
         return Outcome(record, created=True)
 
@@ -253,27 +260,30 @@ class Ledger:
             changes: dict[str, Any] = {}
             data: dict[str, Any] = {}
             created = None
+            claim: SlotClaim | object | None = _UNKNOWN  # the referral's claim after the change, where known
             if action == "redirect":
                 changes["destination_id"] = data["to"] = self._redirect_target(row, body)
                 data["from"] = row["destination_id"]
             elif action in ("hold", "book"):
-                data["slot"] = changes["slot"] = self._take(conn, row, body, action, now)
+                claim = self._take(conn, row, body, action, now)
+                data["slot"] = changes["slot"] = claim.slot
             elif action in ("cancel", "expire"):
                 if released := slotting.release(conn, row["id"]):
                     data["released"] = released
-                changes["slot"] = None
+                changes["slot"] = claim = None
             elif action == "send_home":
                 created = self._send_home(conn, actor, row, body)
                 data["down_referral"] = created["number"]
             to_state = transition.to or row["state"]
             version = row["version"] + 1
-            conn.execute(_UPDATE_REFERRAL, dict(rid=row["id"], old_version=row["version"], state=to_state,
-                                                version=version, updated_at=now, **changes))
-            conn.execute(_INSERT_EVENT, dict(
-                referral_id=row["id"], seq=version, action=action, from_state=row["state"], to_state=to_state,
-                actor_key=actor.id, actor_institution=actor.institution, at=now, why=body.reason, data=data or None))
-            stored = {**row, "state": to_state, "version": version, "updated_at": now, **changes}
-            answer = self._record(conn, created if created is not None else stored)
+            changes.update(state=to_state, version=version, updated_at=now)
+            update_with_event(conn, row["id"], row["version"], changes, dict(
+                seq=version, action=action, from_state=row["state"], to_state=to_state, actor_key=actor.id,
+                actor_institution=actor.institution, at=now, why=body.reason, data=data or None), number=number)
+            if created is not None:
+                answer = self._record(conn, created, claim=None)
+            else:
+                answer = self._record(conn, {**row, **changes}, claim=claim)
             self._store_answer(conn, actor, idempotency_key, 201 if created is not None else 200, answer)
         return Outcome(answer, created=created is not None)
 
@@ -317,11 +327,9 @@ class Ledger:
         number = f"R{now.astimezone(slotting.CST):%Y%m%d}-{new_id:06d}"
         row = dict(id=new_id, number=number, state="requested", version=1, parent_id=parent_id, created_at=now,
                    updated_at=now, slot=None, **values)
-        conn.execute(_INSERT_REFERRAL, row)
-        conn.execute(_INSERT_EVENT, dict(referral_id=new_id, seq=1, action="create", from_state=None,
-                                         to_state="requested", actor_key=actor.id,
-                                         actor_institution=actor.institution, at=now, why=values["reason"],
-                                         data=None))
+        insert_with_event(conn, row, dict(seq=1, action="create", from_state=None, to_state="requested",
+                                          actor_key=actor.id, actor_institution=actor.institution, at=now,
+                                          why=values["reason"], data=None))
         return row
 
     def _redirect_target(self, row: Row, body: ActionIn) -> str:
@@ -333,7 +341,7 @@ class Ledger:
                                  "current destination and its origin")
         return target
 
-    def _take(self, conn: Connection, row: Row, body: ActionIn, action: str, now: dt.datetime) -> str:
+    def _take(self, conn: Connection, row: Row, body: ActionIn, action: str, now: dt.datetime) -> SlotClaim:
         if not body.slot:
             raise InvalidRequest("slot", None, f"is required to {action}: a slot id from the slots endpoint")
         slot = slotting.parse_slot(body.slot)
@@ -341,20 +349,21 @@ class Ledger:
             raise InvalidRequest("slot", body.slot, f"must be a slot of the destination {row['destination_id']} for "
                                  f"{row['specialty']}")
         capacity = self._check_window(conn, row["region"], slot, now)
-        held = slotting.current_claim(conn, row["id"])
+        until = now + self.hold if action == "hold" else None
+        answer = SlotClaim(slot=slot.text, status="held" if until else "booked", held_until=until)
+        # a referral without a slot holds no claim (a claim is made only with the referral's slot set)
+        held = slotting.current_claim(conn, row["id"]) if row["slot"] else None
         if held is not None and held["slot"] == slot.text and (
                 held["held_until"] is None or _aware(held["held_until"]) > now):
             if action == "book":
                 slotting.confirm(conn, row["id"])
             else:
-                conn.execute(claims.update().where(claims.c.referral_id == row["id"])
-                             .values(held_until=now + self.hold))
-            return slot.text
+                conn.execute(claims.update().where(claims.c.referral_id == row["id"]).values(held_until=until))
+            return answer
         if held is not None:
             slotting.release(conn, row["id"])
-        slotting.take(conn, row["id"], slot, capacity=capacity, now=now,
-                      held_until=now + self.hold if action == "hold" else None)
-        return slot.text
+        slotting.take(conn, row["id"], slot, capacity=capacity, now=now, held_until=until)
+        return answer
 
     def _check_window(self, conn: Connection, region: str, slot: slotting.SlotRef, now: dt.datetime) -> int | None:
         """The slot exists and lies in its booking window; returns a quota day's capacity."""
@@ -413,7 +422,8 @@ class Ledger:
             conn.execute(idempotency.update().where(idempotency.c.key_id == actor.id, idempotency.c.key == key)
                          .values(status=status, body=record.model_dump(mode="json")))
 
-    def _record(self, conn: Connection, row: Row) -> ReferralRecord:
+    def _record(self, conn: Connection, row: Row, *, claim: SlotClaim | object | None = _UNKNOWN) -> ReferralRecord:
+        """The referral as answered; ``claim`` when the caller knows it (else it is read when the row has a slot)."""
         region = self.regions.get(row["region"])
 
         def brief(inst_id: str | None) -> InstitutionBrief | None:
@@ -422,9 +432,9 @@ class Ledger:
             name = region.G.nodes[inst_id]["name"] if region is not None and inst_id in region.G else inst_id
             return InstitutionBrief(id=inst_id, name=name)
 
-        claim = None
-        if row["slot"]:
-            held = slotting.current_claim(conn, row["id"])
+        if claim is _UNKNOWN:
+            claim = None
+            held = slotting.current_claim(conn, row["id"]) if row["slot"] else None
             if held is not None:
                 until = _aware(held["held_until"]) if held["held_until"] else None
                 claim = SlotClaim(slot=held["slot"], status="held" if until else "booked", held_until=until)
@@ -438,7 +448,8 @@ class Ledger:
             proposed_destination=brief(row["proposed_id"]), destination_why=row["destination_why"],
             specialty=row["specialty"], direction=row["direction"], priority=row["priority"], reason=row["reason"],
             patient=PatientOut(ref=row["patient_ref"], sex=row["patient_sex"], birth_year=row["patient_birth_year"]),
-            routing=row["routing"], parent=parent, claim=claim, created_at=_aware(row["created_at"]),
+            routing=row["routing"], parent=parent, claim=claim,
+            created_at=_aware(row["created_at"]),
             updated_at=_aware(row["updated_at"]))
 
 
@@ -470,4 +481,4 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-__all__ = ["HOLD_MINUTES", "Ledger", "LedgerRegion", "Outcome", "RegionData"]
+__all__ = ["EXPIRE_DAYS", "HOLD_MINUTES", "Ledger", "LedgerRegion", "Outcome", "RegionData"]

@@ -180,6 +180,10 @@ class SlotView(_Frozen):
     part: str | None = None
     capacity: int
     free: int
+    basis: str = Field("", description="where the capacity comes from: the capability's weekly_slots and its "
+                       "source, the referral quota an admin set, or the assumed units per session")
+    assumed: bool = Field(False, description="the capacity is an assumption (MEDNET_SESSION_SLOTS units a session, "
+                          "the region giving no weekly_slots), not a published figure")
 
 
 class ReferralPage(_Frozen):

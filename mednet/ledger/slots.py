@@ -16,7 +16,8 @@ Two kinds, each named by a slot id that says everything needed to check it:
 
 Taking a slot is done by the database: a session unit is a row with a
 unique ``exclusive_slot`` (``INSERT … ON CONFLICT DO NOTHING``), a quota unit
-a conditional ``UPDATE quota_days SET used = used + 1 WHERE used < capacity``.
+a conditional ``… SET used = used + 1 WHERE used < capacity`` (an upsert that makes the day's counter
+on its first unit).
 A hold is a claim with ``held_until``; once that has passed, the next taker
 of the same slot removes it in its own transaction.
 
@@ -37,7 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mednet.errors import InvalidRequest, SlotUnavailable
-from mednet.ledger.store import claims, insert_ignoring_conflict, quota_days, quotas
+from mednet.ledger.store import claims, dialect_insert, insert_ignoring_conflict, quota_days, quotas
 from mednet.models import WEEKDAYS, Institution, Session
 
 #: Units a session gives where the region does not count its slots (``weekly_slots``); an assumption.
@@ -48,15 +49,12 @@ RELEASE_DAYS = 5
 CST = dt.timezone(dt.timedelta(hours=8), "CST")
 PARTS = ("morning", "afternoon", "evening", "all_day")
 
-# Statements built once (see ledger.py): the counter's rule ``used < capacity`` lives in _TAKE_UNIT.
+# Statements built once (see ledger.py): the counter's rule ``used < capacity`` lives in _take_unit.
 _QUOTA_RULE = quotas.select().where(quotas.c.region == sa.bindparam("region"),
                                     quotas.c.institution == sa.bindparam("institution"),
                                     quotas.c.specialty == sa.bindparam("specialty"))
 _DELETE_EXPIRED = claims.delete().where(claims.c.slot == sa.bindparam("at_slot"),
                                         claims.c.held_until <= sa.bindparam("now")).returning(claims.c.referral_id)
-_TAKE_UNIT = quota_days.update().where(quota_days.c.slot == sa.bindparam("counter"),
-                                       quota_days.c.used < quota_days.c.capacity) \
-    .values(used=quota_days.c.used + 1).returning(quota_days.c.used)
 _GIVE_BACK = quota_days.update().where(quota_days.c.slot == sa.bindparam("counter")) \
     .values(used=quota_days.c.used - sa.bindparam("units"))
 _INSERT_CLAIM = claims.insert()
@@ -165,16 +163,39 @@ def session_slots(inst: Institution, specialty: str, first: dt.date, last: dt.da
     return sorted(slots, key=lambda s: (s.day, PARTS.index(s.part or "all_day"), s.unit or 0))
 
 
+def session_basis(inst: Institution, specialty: str, *, per_session: int = SESSION_SLOTS) -> tuple[str, bool]:
+    """Where a session's units come from, and whether they are an assumption (no ``weekly_slots`` given).
+
+    >>> from mednet.models import Capability
+    >>> inst = Institution.model_construct(id="x", capabilities=(
+    ...     Capability(specialty="paediatrics", source="s1", sessions=(Session(weekday="tue"),)),))
+    >>> basis, assumed = session_basis(inst, "paediatrics")
+    >>> assumed, basis.split(",")[0]
+    (True, 'assumed: 4 units a session (MEDNET_SESSION_SLOTS)')
+    """
+    cap = inst.capability(specialty)
+    if cap is None:
+        return "no such capability", False
+    if cap.weekly_slots is None:
+        return (f"assumed: {per_session} units a session (MEDNET_SESSION_SLOTS), since the region gives no "
+                f"weekly_slots for this capability (its sessions: source {cap.source})", True)
+    inferred = ", inferred" if cap.inferred else ""
+    return (f"{cap.weekly_slots} units a week (weekly_slots, source {cap.source}{inferred}) over "
+            f"{len(cap.sessions)} session(s) a week", False)
+
+
 def quota_slots(conn: Connection, region: str, institution: str, specialty: str, first: dt.date,
-                last: dt.date, start: dt.date) -> list[tuple[SlotRef, int]]:
-    """Each released day of the quota in ``[first, last]`` with its capacity; ``start`` is today."""
+                last: dt.date, start: dt.date) -> list[tuple[SlotRef, int, str]]:
+    """Each released day of the quota in ``[first, last]`` with its capacity and basis; ``start`` is today."""
     rule = quota_rule(conn, region, institution, specialty)
     if rule is None:
         return []
+    basis = (f"referral quota (号源) set by an admin: {rule['per_day']} a day, released {rule['release_days']} "
+             f"day(s) ahead" + (f" ({rule['note']})" if rule["note"] else ""))
     open_until = start + dt.timedelta(days=rule["release_days"])
     day, found = max(first, start), []
     while day <= min(last, open_until):
-        found.append((SlotRef("quota", institution, specialty, day), rule["per_day"]))
+        found.append((SlotRef("quota", institution, specialty, day), rule["per_day"], basis))
         day += dt.timedelta(days=1)
     return found
 
@@ -207,13 +228,30 @@ def take(conn: Connection, referral_id: int, slot: SlotRef, *, capacity: int | N
         if not insert_ignoring_conflict(conn, claims, {**row, "exclusive_slot": slot.text}):
             raise SlotUnavailable(slot.text, "already held or booked for another referral")
         return
-    insert_ignoring_conflict(conn, quota_days, dict(slot=slot.counter, capacity=capacity, used=0))
     if expired:
         conn.execute(_GIVE_BACK, {"counter": slot.counter, "units": expired})
-    took = conn.execute(_TAKE_UNIT, {"counter": slot.counter}).first()
+    took = None
+    if capacity:  # the day's counter is made with its first unit taken, or counts one more while below capacity
+        took = conn.execute(_take_unit(conn), {"counter": slot.counter, "capacity": capacity}).first()
     if took is None:
         raise SlotUnavailable(slot.text, f"the day's referral quota ({capacity}) is used up")
     conn.execute(_INSERT_CLAIM, {**row, "exclusive_slot": None})
+
+
+def _take_unit(conn: Connection) -> sa.Insert:
+    """``INSERT … (used = 1) ON CONFLICT DO UPDATE SET used = used + 1 WHERE used < capacity RETURNING used``:
+    one statement that takes a quota unit, or returns nothing when the day is used up."""
+    statement = _TAKE_UNIT.get(conn.dialect.name)
+    if statement is None:
+        q = quota_days.c
+        insert = dialect_insert(conn)(quota_days).values(slot=sa.bindparam("counter"),
+                                                          capacity=sa.bindparam("capacity"), used=1)
+        statement = _TAKE_UNIT[conn.dialect.name] = insert.on_conflict_do_update(
+            index_elements=[q.slot], set_={"used": q.used + 1}, where=q.used < q.capacity).returning(q.used)
+    return statement
+
+
+_TAKE_UNIT: dict[str, sa.Insert] = {}
 
 
 def release(conn: Connection, referral_id: int) -> str | None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -186,8 +186,17 @@ def _sqlite_begin(conn: Connection) -> None:
 def writing(engine: Engine) -> Iterator[Connection]:
     """A write transaction, committed on success. On SQLite it takes the write lock at once
     (``BEGIN IMMEDIATE``), so a transaction that reads then writes never fails to upgrade its lock."""
-    with engine.execution_options(writing=True).begin() as conn:
+    with _writer(engine).begin() as conn:
         yield conn
+
+
+def _writer(engine: Engine) -> Engine:
+    """``engine`` with the ``writing`` option, made once per engine and kept on it (making one takes a
+    logger lookup under the logging module's lock: measurable on every write)."""
+    found: Engine | None = engine.__dict__.get("_mednet_writer")
+    if found is None:
+        found = engine.__dict__["_mednet_writer"] = engine.execution_options(writing=True)
+    return found
 
 
 def is_postgresql(conn: Connection | Engine) -> bool:
@@ -199,11 +208,16 @@ def insert_ignoring_conflict(conn: Connection, table: sa.Table, values: dict) ->
     key = (conn.dialect.name, table.name)
     statement = _INSERT_IGNORING.get(key)
     if statement is None:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect_insert = postgresql.insert if is_postgresql(conn) else sqlite.insert
-        statement = _INSERT_IGNORING[key] = dialect_insert(table).on_conflict_do_nothing().returning(sa.literal(1))
+        statement = _INSERT_IGNORING[key] = dialect_insert(conn)(table).on_conflict_do_nothing() \
+            .returning(sa.literal(1))
     return conn.execute(statement, values).first() is not None
+
+
+def dialect_insert(conn: Connection) -> Callable[[sa.Table], Any]:
+    """The engine's own ``insert`` (with ``on_conflict_do_nothing`` / ``on_conflict_do_update``)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if is_postgresql(conn) else sqlite.insert
 
 
 _INSERT_IGNORING: dict[tuple[str, str], sa.Insert] = {}
@@ -235,7 +249,7 @@ def upgrade(url: str) -> str:
 
     engine = create_ledger_engine(url)
     try:
-        with _migration_lock(engine):
+        with exclusive(engine, "migrate"):
             command.upgrade(alembic_config(url), "head")
             with engine.connect() as conn:
                 return MigrationContext.configure(conn).get_current_revision() or ""
@@ -245,24 +259,35 @@ def upgrade(url: str) -> str:
         engine.dispose()
 
 
-ADVISORY_LOCK = 0x6D65646E  # "medn"
+#: PostgreSQL advisory lock keys of :func:`exclusive` ("medn" for migrations, "mexp" for the expiry sweep).
+ADVISORY_LOCKS = {"migrate": 0x6D65646E, "sweep": 0x6D657870}
 
 
 @contextlib.contextmanager
-def _migration_lock(engine: Engine) -> Iterator[None]:
+def exclusive(engine: Engine, name: str, *, wait: bool = True) -> Iterator[bool]:
+    """One holder at a time across processes and hosts: a PostgreSQL advisory lock, or a file lock beside
+    a SQLite file (``<file>.<name>-lock``). Yields whether it was taken: with ``wait=False`` a lock held
+    elsewhere is not waited for (False); with ``wait=True`` it always is (True)."""
     if is_postgresql(engine):
         with engine.connect() as conn:
-            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK})
+            function = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+            taken = conn.execute(sa.text(f"SELECT {function}(:k)"), {"k": ADVISORY_LOCKS[name]}).scalar()
+            taken = wait or bool(taken)
             try:
-                yield
+                yield taken
             finally:
-                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK})
+                if taken:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCKS[name]})
                 conn.commit()
         return
-    lock_path = Path(str(engine.url.database) + ".migrate-lock")
+    lock_path = Path(f"{engine.url.database}.{name}-lock")
     with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(lock, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)

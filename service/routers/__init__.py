@@ -24,16 +24,16 @@ from service.routers import (
     validation,
 )
 
-#: Matched in this order, after the referral route.
-ROUTERS = (health, specialties, regions, institutions, communities, validation, coverage, referrals)
+#: Matched in this order, after the referral route and the ledger.
+ROUTERS = (health, specialties, regions, institutions, communities, validation, coverage)
 
 
 def include_routers(app: FastAPI) -> None:
-    """Every router of the service: the referral route ahead of everything else, then the others, then the
-    desk page (``/desk``)."""
+    """Every router of the service: the referral route ahead of everything else, the ledger's routes next
+    (its writes are the other hot path), then the others, then the desk page (``/desk``)."""
     from service.pages import router as desk_pages  # the pages import the routers' helpers: not at the top
 
-    put_first(app, routes.router)
+    put_first(app, routes.router, referrals.router)
     for module in ROUTERS:
         app.include_router(module.router)
     app.include_router(desk_pages)

@@ -26,6 +26,7 @@ from mednet.ledger.fhir import to_fhir
 from mednet.ledger.states import STATES
 from service.deps import KeyDep, LedgerDep, find_region
 from service.errors import problem_responses
+from service.fastpath import LeanLedgerRoute
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 
@@ -76,7 +77,6 @@ def who_am_i(key: KeyDep) -> WhoAmI:
     return WhoAmI(key=key.id, role=key.role, label=key.label, region=key.region, institution=key.institution)
 
 
-@router.post("", status_code=201, response_model=ReferralRecord, responses=WRITE_ERRORS)
 def create_referral(request: Request, ledger: LedgerDep, key: KeyDep, referral: NewReferral,
                     idempotency_key: IdempotencyKey = None) -> Response:
     """Record a referral from the desk's own institution (转诊申请); state `requested`.
@@ -94,6 +94,10 @@ def create_referral(request: Request, ledger: LedgerDep, key: KeyDep, referral: 
                                      when=referral.when)
         routing = answer.model_dump(mode="json")
     return _answer(ledger.create(key, referral, routing=routing, idempotency_key=idempotency_key))
+
+
+router.add_api_route("", create_referral, methods=["POST"], status_code=201, response_model=ReferralRecord,
+                     responses=WRITE_ERRORS, route_class_override=LeanLedgerRoute)
 
 
 @router.get("", response_model=ReferralPage, responses=READ_ERRORS)
@@ -189,4 +193,4 @@ for _path, _doc in _ACTION_DOCS.items():
     router.add_api_route(f"/{{number}}/{_path}", _action_endpoint(_action), methods=["POST"],
                          response_model=ReferralRecord, responses=WRITE_ERRORS, summary=_doc.split(":")[0],
                          description=_doc + "\n\nOwners, versions and states are checked in that order: 403, "
-                         "412, 409 (with `allowed`).", name=f"{_action}_referral")
+                         "412, 409 (with `allowed`).", name=f"{_action}_referral", route_class_override=LeanLedgerRoute)

@@ -358,7 +358,8 @@ def test_a_minutes_limit_goes_by_the_travel_layer(G):
     layered = find_coverage_gaps(G, specialties=["儿科"], max_minutes=45, travel=travel_layer_of(as_network(G), None))
     assert limited.cost == "km" and (limited.gap == layered.gap).all() and limited.gap.any()
     assert (limited.gap == (limited.minutes > 45)).all()
-    assert limited.summary[0].minutes_basis[0].kind == "default_model"
+    basis = limited.summary[0].minutes_basis
+    assert basis is not None and basis[0].kind == "default_model"
 
 
 # ---------------------------------------------------------------- bad input

@@ -78,6 +78,12 @@ def test_the_closed_loop_over_http(client, keys, problem):
     slots = client.get("/referrals/slots", params={"region": "minhang", "institution": "sh-xinhua",
                                                    "specialty": "儿科"}, headers=keys["xinhua"]).json()
     assert slots and all(s["kind"] == "quota" and s["capacity"] == 3 for s in slots)
+    assert {(s["assumed"], s["basis"]) for s in slots} == {
+        (False, "referral quota (号源) set by an admin: 3 a day, released 5 day(s) ahead")}
+    sessions = client.get("/referrals/slots", params={"region": "minhang", "institution": "mh-hongqiao",
+                                                      "specialty": "中医儿科"}, headers=keys["xinhua"]).json()
+    assert sessions and all(s["kind"] == "session" and s["assumed"] for s in sessions)  # no weekly_slots in Minhang
+    assert all(s["basis"].startswith("assumed: 4 units a session (MEDNET_SESSION_SLOTS)") for s in sessions)
     problem(client.post(f"{url}/book", headers=keys["xinhua"], json={"slot": "nonsense"}), 422, field="slot")
     booked = client.post(f"{url}/book", headers=keys["xinhua"] | {"Idempotency-Key": "b-1"},
                          json={"slot": slots[1]["slot"]})

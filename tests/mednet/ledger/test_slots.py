@@ -43,6 +43,7 @@ def test_a_session_gives_its_units_in_the_window(desks):
     slots = desks.ledger.slots("minhang", "虹桥社区卫生服务中心", "中医儿科")
     assert [s.slot for s in slots] == [HONGQIAO_TCM.format(n) for n in range(1, 5)]
     assert all(s.kind == "session" and s.capacity == 1 for s in slots)
+    assert all(s.assumed and "MEDNET_SESSION_SLOTS" in s.basis for s in slots)  # Minhang gives no weekly_slots
     # sessions "day to be arranged" have no date: no slot
     assert desks.ledger.slots("minhang", "mh-hongqiao", "urology") == []
 
@@ -145,3 +146,15 @@ def test_holding_then_booking_keeps_the_same_unit(desks, small_quota):
 def test_parse_slot_round_trips():
     for text in (HONGQIAO_TCM.format(3), "quota/sh-xinhua/paediatrics/2024-10-30"):
         assert parse_slot(text).text == text
+
+
+def test_a_session_counted_by_its_region_is_not_an_assumption(desks):
+    from mednet.ledger.slots import session_basis
+
+    inst = desks.ledger.regions["minhang"].region.institution("mh-hongqiao")
+    cap = inst.capability("tcm_paediatrics")
+    counted = inst.model_copy(update={"capabilities": tuple(
+        c.model_copy(update={"weekly_slots": 6}) if c is cap else c for c in inst.capabilities)})
+    basis, assumed = session_basis(counted, "tcm_paediatrics")
+    assert not assumed and basis == f"6 units a week (weekly_slots, source {cap.source}) over 1 session(s) a week"
+    assert session_basis(inst, "tcm_paediatrics")[1] is True
