@@ -14,12 +14,14 @@ nearest candidate by ``cost`` of the first step that has one within both
 limits wins; equal costs go by tier, then community role
 (:func:`mednet.routing.tables.tie_priority`).
 
-Small steps (a community, its partners) are costed whole; the large ones
-(``any``, emergency) go through :func:`mednet.travel.search.ranked_by_cost`,
-a k-d tree search with the default model's lower bound, so a query looks at
-few institutions even on a national network. The passed-over list is every
-institution nearer by ``cost`` than the destination (a k-d tree ball), by
-reason, nearest first.
+One compiled call, :func:`mednet.routing.cost_kernel.cost_query`, answers
+the query from a grid of cells over every institution, searched ring by ring
+around the origin with the default model's lower bound: steps 0 and 1 from
+the home community's members and partners whole, step 2 nearest first, and
+the passed-over list (every institution nearer by ``cost`` than the
+destination, by reason, nearest first). It costs and classifies only the
+institutions nearer than what the answer must know, so a query looks at
+few institutions even on a national network.
 
     >>> from mednet.regions import load_region
     >>> from mednet.routing import Router
@@ -39,27 +41,28 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numba import njit
-from scipy.spatial import cKDTree
 
 from mednet.errors import NoCapableInstitution
-from mednet.geo import pairs_within, point_tree
+from mednet.geo import EARTH_RADIUS_KM, SpatialIndex
+from mednet.routing import cost_kernel as ck
 from mednet.routing.answers import Hop, InstitutionRef, Lang, SessionSlot, Step
 from mednet.routing.cost_answers import AlternativeByCost, PassedOverByCost, ReferralByCost
 from mednet.routing.kernel import (
     DIRECTION_NAMES,
+    DOWN,
     EMERGENCY,
     GROUP_OF_CODE,
     GROUP_REASONS,
     N_GROUPS,
-    SESSION_OK,
     STEPS,
     UP,
     classify,
+    pack,
     part,
 )
 from mednet.routing.sessions import window_start
-from mednet.travel.layer import Basis, Cost, PairCosts, TravelLayer, travel_layer_of
-from mednet.travel.search import KM_DECIMALS, MINUTES_DECIMALS, imported_pairs, per_km, ranked_by_cost, rounded
+from mednet.travel.layer import Basis, Cost, TravelLayer, travel_layer_of
+from mednet.travel.search import per_km, rounded
 
 if TYPE_CHECKING:
     from mednet.routing.router import Router, Start
@@ -78,25 +81,80 @@ def classify_all(nodes, origin, origin_rank, mode, capability, rank, home, home_
 
 class CostTables:
     """What routing by cost on one travel layer reads, built once per router and layer: the layer row of each
-    network index, a k-d tree on every institution, and per specialty its holders and their k-d tree."""
+    network index, a grid of cells over every institution for :func:`~mednet.routing.cost_kernel.cost_query`, its
+    per-institution figures (terrain, radians), and a query's scratch (marks stamped per query, buffers)."""
 
     def __init__(self, router: Router, layer: TravelLayer) -> None:
         self.layer = layer
         self.rows = layer.rows_of(router.net.ids)  # network index → layer row
         self.index = np.full(layer.n, -1, dtype=np.int64)
         self.index[self.rows] = np.arange(len(self.rows))
-        self.everyone = point_tree(lat=layer.lat[self.rows], lon=layer.lon[self.rows])
-        self.lower = {"km": per_km(layer, "km"), "minutes": per_km(layer, "minutes")}
-        self._holders: dict[int, tuple[np.ndarray, cKDTree]] = {}
+        lat, lon = layer.lat[self.rows], layer.lon[self.rows]
+        self.lat, self.lon = lat.tolist(), lon.tolist()
+        grid = SpatialIndex(lat=lat, lon=lon)
+        phi, lam = np.radians(lat), np.radians(lon)
+        self.phi, self.cos = phi.tolist(), np.cos(phi).tolist()
+        self.terrain = layer.terrain[self.rows].tolist()
+        self.static_i = pack(grid.ptr, grid.order, np.array([grid.row0, grid.col0, grid.height, grid.width]),
+                             layer.terrain[self.rows], router._rank, router._home, router._prio, reason_slots())
+        self.static_f = pack(grid.phi, grid.lam, grid.cos_phi,
+                             np.array([grid.cos_min, grid.CELL_DEG, 2 * EARTH_RADIUS_KM, layer.circuity,
+                                       per_km(layer, "km"), per_km(layer, "minutes")]),
+                             phi, lam, np.cos(phi), layer.unknown_kmh, dtype=np.float64)
+        n = len(self.rows)
+        self.mark = np.zeros(n)
+        self.mark_base = 0.0
+        self.buf_i, self.buf_f = np.empty((n, 5), np.int64), np.empty((n, 2))
+        self.passed = np.empty(n, np.int64)
+        self.res = np.empty(ck.RES_SIZE, np.int64)
+        self._explicit: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.no_ext = (np.empty(0, np.int64), np.empty((0, 2)), np.empty((0, 3), np.int64))
+        self.none = np.empty(0, dtype=np.int64)
 
-    def holders(self, router: Router, s: int) -> tuple[np.ndarray, cKDTree]:
-        """The institutions holding specialty column ``s`` (permanently or in sessions), and their k-d tree."""
-        found = self._holders.get(s)
+    def explicit(self, router: Router, hc: int) -> tuple[np.ndarray, np.ndarray]:
+        """Who may be a candidate of step 0 or 1 from home community ``hc`` (its members and its partners), and its
+        partners."""
+        found = self._explicit.get(hc)
         if found is None:
-            nodes = np.flatnonzero(router._cap[s] != 0).astype(np.int64)
-            rows = self.rows[nodes]
-            found = self._holders[s] = (nodes, point_tree(lat=self.layer.lat[rows], lon=self.layer.lon[rows]))
+            com = router._com
+            members = part(com, 1)[part(com, 0)[hc]:part(com, 0)[hc + 1]]
+            partners = part(com, 3)[part(com, 2)[hc]:part(com, 2)[hc + 1]]
+            found = self._explicit[hc] = (np.concatenate((members, partners[router._home[partners] != hc])), partners)
         return found
+
+    def imported(self, origin: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The figures the imported tables give from network index ``origin``: institutions (sorted), (km, minutes)
+        rounded, (km basis, minutes basis, unreachable)."""
+        layer = self.layer
+        if not len(layer.pair_key):
+            return self.no_ext
+        row = int(self.rows[origin])
+        lo, hi = np.searchsorted(layer.pair_key, [row * layer.n, (row + 1) * layer.n])
+        cols = layer.pair_key[lo:hi] - row * layer.n
+        nodes = self.index[cols]
+        keep = np.argsort(nodes[nodes >= 0])
+        cols, nodes = cols[nodes >= 0][keep], nodes[nodes >= 0][keep]
+        c = rounded(layer.costs(row, cols))
+        return (nodes, np.column_stack((c.km, c.minutes)),
+                np.column_stack((c.km_basis, c.minutes_basis, c.unreachable)).astype(np.int64))
+
+
+def reason_slots() -> np.ndarray:
+    """Per direction, the passed-over slot of each kernel code, then of a candidate skipped for max_km and for
+    max_minutes: the index of its reason in :func:`reason_order`."""
+    out = []
+    for mode in (UP, DOWN, EMERGENCY):
+        order = reason_order(mode)
+        reasons = GROUP_REASONS[mode]
+        out += [order.index(reasons[g]) for g in GROUP_OF_CODE.tolist()]
+        out += [order.index("beyond_max_km"), order.index("beyond_max_minutes")]
+    return np.array(out, dtype=np.int64)
+
+
+def reason_order(mode: int) -> list[str]:
+    """The passed-over reasons of a direction in the order answers list them."""
+    reasons = GROUP_REASONS[mode]
+    return [*dict.fromkeys(reasons[g] for g in range(N_GROUPS)), "beyond_max_km", "beyond_max_minutes"]
 
 
 _TABLES: weakref.WeakKeyDictionary[Any, dict[int, tuple[TravelLayer | None, CostTables]]] = (
@@ -114,26 +172,15 @@ def cost_tables(router: Router, travel: TravelLayer | None) -> CostTables:
     return found[1]
 
 
-#: A step with at most this many candidates is costed whole; a larger one is searched (k-d tree).
-WHOLE_STEP = 64
-
-
 class Candidates:
     """A query's candidates within the limits, in the policy's order (step, cost, tie priority)."""
 
-    def __init__(self) -> None:
-        self.nodes: list[int] = []
-        self.steps: list[int] = []
-        self.km: list[float] = []
-        self.minutes: list[float] = []
-        self.bases: list[tuple[int, int]] = []
-
-    def add(self, nodes: np.ndarray, step: int, c: PairCosts) -> None:
-        self.nodes += nodes.tolist()
-        self.steps += [step] * len(nodes)
-        self.km += c.km.tolist()
-        self.minutes += c.minutes.tolist()
-        self.bases += list(zip(c.km_basis.tolist(), c.minutes_basis.tolist(), strict=True))
+    def __init__(self, cand_i: np.ndarray, cand_f: np.ndarray) -> None:
+        self.nodes: list[int] = cand_i[:, 0].tolist()
+        self.steps: list[int] = cand_i[:, 1].tolist()
+        self.km: list[float] = cand_f[:, 0].tolist()
+        self.minutes: list[float] = cand_f[:, 1].tolist()
+        self.bases: list[tuple[int, int]] = list(zip(cand_i[:, 2].tolist(), cand_i[:, 3].tolist(), strict=True))
 
 
 def route_by_cost(router: Router, tables: CostTables, o: int, codes: tuple[str, ...], mode: int, hc: int,
@@ -151,7 +198,6 @@ def route_by_cost(router: Router, tables: CostTables, o: int, codes: tuple[str, 
 def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc: int, preferred: int,
            start: Start, cost: Cost, max_km: float | None, max_minutes: float | None, k: int,
            when: dt.datetime | None, keep: int, lang: Lang) -> ReferralByCost:
-    layer = tables.layer
     limit_km = math.inf if max_km is None else max_km
     limit_minutes = math.inf if max_minutes is None else max_minutes
     s = router._columns.get(code)
@@ -166,138 +212,115 @@ def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc:
     if held and mode != EMERGENCY:
         session_nodes, slots, _, undated = router._scheduled.codes(held, o, mode, window_start(when), lang)
 
-    # Who may be the destination, by the kernel's rule: marks as the kernel sets them (partners, session codes).
-    mark = np.zeros(router._n)
-    if mode == UP and hc >= 0:
-        mark[part(router._com, 3)[part(router._com, 2)[hc]:part(router._com, 2)[hc + 1]]] = 1.0
+    # Who may be the destination, by the kernel's rule: marks as the kernel sets them (partners, session codes),
+    # stamped on this query's base so that no mark of an earlier query counts.
+    mark = tables.mark
+    tables.mark_base = base = tables.mark_base + 8.0
     m = len(session_nodes) // 2
-    mark[session_nodes[:m]] += session_nodes[m:] * 2.0
-    kernel_origin = -1 if start.point is not None else o
-    nodes, tree = tables.holders(router, s)
-    classify_args = (kernel_origin, router._ranks[o], mode, router._cap[s], router._rank, router._home, hc,
-                     preferred)
-    step_of = classify_all(nodes, *classify_args, mark)
-    if undated:  # offered, never the destination: classified as if bookable
-        mark[np.asarray(undated)] += SESSION_OK * 2.0
-        step_of = classify_all(nodes, *classify_args, mark)
-        mark[np.asarray(undated)] -= SESSION_OK * 2.0
+    undated_nodes = np.unique(np.asarray(undated, dtype=np.int64)) if undated else tables.none
+    if m:
+        mark[session_nodes[:m]] = base
+    if undated:
+        mark[undated_nodes] = base
+    explicit = tables.none
+    if hc >= 0 and mode != EMERGENCY:
+        explicit, partners = tables.explicit(router, hc)
+        if mode == UP:
+            mark[partners] = base + 1.0
+    if mode == DOWN and preferred >= 0 and router._homes[preferred] != hc:
+        explicit = np.append(explicit, preferred)
+    if m:
+        mark[session_nodes[:m]] += session_nodes[m:] * 2.0
 
+    q_i = [0] * 10
     if start.measured_from == "origin_point":
         assert start.point is not None
-        origin: int | tuple[float, float] = (start.point.lat, start.point.lon)
+        o_node, o_lat, o_lon = -1, start.point.lat, start.point.lon
+        o_phi = float(np.radians(o_lat))
+        o_cos = float(np.cos(o_phi))
+        ext = tables.no_ext
     else:
-        origin = int(tables.rows[preferred if start.measured_from == "home" else o])
-    prio = router._prio
-    need = k + 1 + len(undated)
-    within = Candidates()
-    nearest_beyond: dict[int, tuple[int, float, float]] = {}  # step → (institution, km, minutes)
-    for step in range(3):
-        eligible = step_of == step
-        if not eligible.any():
-            continue
-        if eligible.sum() <= WHOLE_STEP:  # a community, its partners: cost them all
-            at = np.flatnonzero(eligible)
-            c = rounded(_costs(layer, origin, tables.rows[nodes[at]]))
-            ok = ~c.unreachable & (c.km <= limit_km) & (c.minutes <= limit_minutes)
-            order = np.lexsort((prio[nodes[at]], getattr(c, cost)))
-            ranked = order[ok[order]]
-            within.add(nodes[at[ranked]], step, _take(c, ranked))
-            reach = order[~c.unreachable[order]]
-            if len(reach) and not ok.any():
-                first = int(reach[0])
-                nearest_beyond[step] = (int(nodes[at[first]]), float(c.km[first]), float(c.minutes[first]))
-            continue
-        r = ranked_by_cost(layer, origin, tables.rows[nodes], cost=cost, want=max(need - len(within.nodes), 1),
-                           eligible=eligible, order=prio[nodes], max_km=limit_km, max_minutes=limit_minutes,
-                           tree=tree)
-        within.add(nodes[r.at], step, r.costs)
-        if not len(r.at) and not within.nodes:  # nothing anywhere within: the nearest beyond, for the error
-            r = ranked_by_cost(layer, origin, tables.rows[nodes], cost=cost, want=1, eligible=eligible,
-                               order=prio[nodes], tree=tree)
-            if len(r.at):
-                nearest_beyond[step] = (int(nodes[r.at[0]]), float(r.costs.km[0]), float(r.costs.minutes[0]))
-
-    known = [i for i, j in enumerate(within.nodes) if j not in undated]
-    if not known:
-        beyond = min(nearest_beyond.values(), key=lambda b: (b[2] if cost == "minutes" else b[1], prio[b[0]]),
-                     default=None)
+        o_node = preferred if start.measured_from == "home" else o
+        o_lat, o_lon, o_phi, o_cos = tables.lat[o_node], tables.lon[o_node], tables.phi[o_node], tables.cos[o_node]
+        q_i[ck.QI_TERRAIN] = tables.terrain[o_node]
+        ext = tables.imported(o_node)
+    want = max(k + 1 + len(undated), 1)
+    q_i[ck.QI_NODE], q_i[ck.QI_ORIGIN], q_i[ck.QI_RANK], q_i[ck.QI_MODE] = (
+        o_node, -1 if start.point is not None else o, router._ranks[o], mode)
+    q_i[ck.QI_HOME], q_i[ck.QI_PREFERRED], q_i[ck.QI_MINUTES], q_i[ck.QI_WANT], q_i[ck.QI_KEEP] = (
+        hc, preferred, cost == "minutes", want, keep)
+    q_f = (o_phi, float(np.radians(o_lon)), o_cos, o_lat, o_lon, limit_km, limit_minutes, base)
+    cand_i, cand_f = np.empty((len(explicit) + want, 4), np.int64), np.empty((len(explicit) + want, 3))
+    res = tables.res
+    ck.cost_query(tables.static_i, tables.static_f, router._cap[s], np.array(q_i, dtype=np.int64),
+                  np.array(q_f), *ext, explicit, undated_nodes, mark, cand_i, cand_f, tables.buf_i, tables.buf_f,
+                  tables.passed, res)
+    n0, n1, n2 = res[ck.R_N0:ck.R_N2 + 1].tolist()
+    dest_row = int(res[ck.R_DEST])
+    n01 = n0 + n1
+    within = Candidates(cand_i[:n01 + n2], cand_f[:n01 + n2])  # steps 0 and 1 whole, then step 2's best
+    counts = (n0, n1, n2)
+    nearest_beyond = {step: int(res[ck.R_BEYOND + step]) for step in range(3)
+                      if counts[step] == 0 and res[ck.R_BEYOND + step] >= 0}
+    if dest_row < 0:
+        beyond = None
+        if nearest_beyond:
+            figures = {j: _figures_of(tables, o_node, (o_lat, o_lon), j) for j in nearest_beyond.values()}
+            j = min(figures, key=lambda j: (figures[j][1] if cost == "minutes" else figures[j][0], router._prio[j]))
+            beyond = (j, *figures[j])
         raise _nothing(router, o, code, mode, hc, max_km, max_minutes, beyond, undated)
-    first = known[0]
-    decided, dest = within.steps[first], within.nodes[first]
+    first = dest_row
+    decided = within.steps[first]
     picked = [first]
     known_left = k
+    undated_set = set(undated)
     for i in range(len(within.nodes)):
         if i == first:
             continue
-        if within.nodes[i] in undated:
+        if within.nodes[i] in undated_set:
             picked.append(i)
         elif known_left > 0:
             picked.append(i)
             known_left -= 1
 
-    dest_cost = within.minutes[first] if cost == "minutes" else within.km[first]
-    passed = _passed_over(tables, origin, dest, dest_cost, prio, cost, decided, classify_args, mark, limit_km, keep,
-                          mode)
+    passed = _passed_over(tables, keep, mode)
     for step in range(decided):
-        if step in nearest_beyond and not any(nearest_beyond[step][0] in g[2] for g in passed):
-            j, km, minutes = nearest_beyond[step]
+        if step in nearest_beyond and not any(nearest_beyond[step] in g[2] for g in passed):
+            j = nearest_beyond[step]
+            km, minutes = _figures_of(tables, o_node, (o_lat, o_lon), j)
             passed.append((_beyond_reason(km, limit_km), 1, [j], [km], [minutes]))
     return _answer(router, tables, o, code, mode, start, cost, max_km, max_minutes, within, picked, decided,
                    passed, slots, when, lang)
 
 
-def _costs(layer: TravelLayer, origin: int | tuple[float, float], cols: np.ndarray) -> PairCosts:
-    if isinstance(origin, tuple):
-        return layer.point_costs(lat=origin[0], lon=origin[1], cols=cols)
-    return layer.costs(origin, cols)
-
-
-def _take(c: PairCosts, at: np.ndarray) -> PairCosts:
-    return PairCosts(km=c.km[at], minutes=c.minutes[at], unreachable=c.unreachable[at], km_basis=c.km_basis[at],
-                     minutes_basis=c.minutes_basis[at])
+def _figures_of(tables: CostTables, o_node: int, point: tuple[float, float], j: int) -> tuple[float, float]:
+    """Rounded km and minutes from the origin (network index, or -1: the point) to network index ``j``."""
+    layer = tables.layer
+    if o_node < 0:
+        c = rounded(layer.point_costs(lat=point[0], lon=point[1], cols=[tables.rows[j]]))
+    else:
+        c = rounded(layer.costs(tables.rows[o_node], [tables.rows[j]]))
+    return float(c.km[0]), float(c.minutes[0])
 
 
 def _beyond_reason(km: float, limit_km: float) -> str:
     return "beyond_max_km" if km > limit_km else "beyond_max_minutes"
 
 
-def _passed_over(tables: CostTables, origin: int | tuple[float, float], dest: int, dest_cost: float,
-                 prio: np.ndarray, cost: Cost, decided: int, classify_args: tuple[Any, ...], mark: np.ndarray,
-                 limit_km: float, keep: int, mode: int) -> list[tuple]:
+def _passed_over(tables: CostTables, keep: int, mode: int) -> list[tuple]:
     """Every institution nearer by ``cost`` than the destination (equal cost: before it in tie order), by reason:
     the kernel's groups, then candidates skipped for a limit. Each group: (reason, count, institutions, km,
-    minutes), nearest first, at most ``keep`` named."""
-    layer = tables.layer
-    half = 0.5 * 10.0 ** -(MINUTES_DECIMALS if cost == "minutes" else KM_DECIMALS)
-    lat, lon = origin if isinstance(origin, tuple) else (layer.lat[origin], layer.lon[origin])
-    _, near = pairs_within(tables.everyone, lat=[lat], lon=[lon], max_km=(dest_cost + half) / tables.lower[cost])
-    if not isinstance(origin, tuple):
-        extra = tables.index[imported_pairs(layer, np.array([origin]), np.arange(layer.n))[1]]
-        near = np.unique(np.concatenate((near, extra[extra >= 0])))
-    c = rounded(_costs(layer, origin, tables.rows[near]))
-    value = getattr(c, cost)
-    nearer = ~c.unreachable & ((value < dest_cost) | ((value == dest_cost) & (prio[near] < prio[dest])))
-    nearer &= near != dest
-    at = np.flatnonzero(nearer)
-    at = at[np.lexsort((prio[near[at]], value[at]))]
-    nodes = near[at]
-    codes = classify_all(nodes, *classify_args, mark)  # type: ignore[call-arg]  # numba
-    reasons = GROUP_REASONS[mode]
-    groups: dict[str, list[int]] = {}
-    for i, code in enumerate(codes.tolist()):
-        if code < 3 and code <= decided:
-            reason = _beyond_reason(float(c.km[at[i]]), limit_km)
-        else:
-            reason = reasons[GROUP_OF_CODE[code]]
-        groups.setdefault(reason, []).append(i)
-    order = [*dict.fromkeys(reasons[g] for g in range(N_GROUPS)), "beyond_max_km", "beyond_max_minutes"]
+    minutes), nearest first, at most ``keep`` named: the kernel has grouped and ranked them."""
+    counts = tables.res[ck.R_SLOTS:ck.R_SLOTS + ck.N_SLOTS].tolist()
+    order = reason_order(mode)
     out = []
-    for reason in order:
-        members = groups.get(reason)
-        if members:
-            shown = members[:keep]
-            out.append((reason, len(members), nodes[shown].tolist(), c.km[at[shown]].tolist(),
-                        c.minutes[at[shown]].tolist()))
+    at = 0
+    for slot, count in enumerate(counts):
+        if count:
+            shown = tables.passed[at:at + min(count, keep)]
+            at += len(shown)
+            out.append((order[slot], count, tables.buf_i[shown, ck.I_NODE].tolist(),
+                        tables.buf_f[shown, ck.F_KM].tolist(), tables.buf_f[shown, ck.F_MIN].tolist()))
     return out
 
 

@@ -20,12 +20,8 @@ search over every pair (the tests check it).
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.spatial import cKDTree
 
 from mednet.geo import k_nearest, pairs_within, point_tree
 from mednet.travel.layer import Cost, PairCosts, TravelLayer, check_cost
@@ -134,105 +130,6 @@ def rounded(c: PairCosts) -> PairCosts:
     """Figures as an answer gives them (km to the metre, minutes to 0.01), the ones ranked and compared."""
     return PairCosts(km=np.round(c.km, KM_DECIMALS), minutes=np.round(c.minutes, MINUTES_DECIMALS),
                      unreachable=c.unreachable, km_basis=c.km_basis, minutes_basis=c.minutes_basis)
-
-
-@dataclass(frozen=True, eq=False)
-class Ranked:
-    """The least-cost columns found, in order (cost, then ``order``): positions in ``columns`` and their figures."""
-
-    at: np.ndarray
-    costs: PairCosts
-
-
-def ranked_by_cost(layer: TravelLayer, origin: int | tuple[float, float], columns: ArrayLike, *, cost: Cost,
-                   want: int, eligible: np.ndarray | None = None, order: np.ndarray | None = None,
-                   max_km: float = math.inf, max_minutes: float = math.inf, tree: cKDTree | None = None) -> Ranked:
-    """The ``want`` least-cost ``eligible`` columns from one origin (a layer row, or a point ``(lat, lon)``)
-    within both limits, ranked by ``cost`` then ``order`` (lower first; default: position).
-
-    Figures are :func:`rounded` before they are compared or ranked. From a
-    row, the pairs the imported tables give are always costed; the rest come
-    from a k-d tree on the columns (``tree``, built here when not given),
-    nearest by great circle first, until no column not yet costed can beat
-    the last one kept or fall within the limits (the default model's lower
-    bound, :func:`per_km`). An unreachable pair is never kept. The answer
-    equals ranking every pair (the tests check it).
-
-    >>> from mednet.travel import load_travel
-    >>> layer = load_travel("quzhou")
-    >>> hospitals = np.flatnonzero([i.tier == "county_hospital" for i in layer.region.institutions])
-    >>> r = ranked_by_cost(layer, layer.row("齐溪"), hospitals, cost="minutes", want=2)
-    >>> [layer.ids[hospitals[a]] for a in r.at], r.costs.minutes.tolist()
-    (['kh-people', 'kh-tcm'], [65.41, 65.41])
-    """
-    cost = check_cost(cost)
-    columns = np.asarray(columns, dtype=np.int64)
-    n = len(columns)
-    eligible = np.ones(n, dtype=bool) if eligible is None else eligible
-    order = np.arange(n) if order is None else order
-    if isinstance(origin, tuple):
-        lat, lon = origin
-        price = lambda at: rounded(layer.point_costs(lat=lat, lon=lon, cols=columns[at]))  # noqa: E731
-        first = np.empty(0, dtype=np.int64)
-    else:
-        lat, lon = float(layer.lat[origin]), float(layer.lon[origin])
-        price = lambda at: rounded(layer.costs(origin, columns[at]))  # noqa: E731
-        first = imported_pairs(layer, np.array([origin]), columns)[1]
-    lower = {"km": per_km(layer, "km"), "minutes": per_km(layer, "minutes")}
-    half = {"km": 0.5 * 10.0 ** -KM_DECIMALS, "minutes": 0.5 * 10.0 ** -MINUTES_DECIMALS}
-    seen = np.zeros(n, dtype=bool)
-    parts: list[tuple[np.ndarray, PairCosts]] = []
-
-    def add(at: np.ndarray) -> None:
-        at = at[~seen[at]]
-        seen[at] = True
-        if len(at):
-            parts.append((at, price(at)))
-
-    if want < 1 or not eligible.any():
-        return _best(parts, cost, want, order, max_km, max_minutes)
-    add(first[eligible[first]])
-    k = min(FIRST_K, n)
-    if tree is None and n <= SMALL:
-        add(np.flatnonzero(eligible))  # few: cost them all
-        k = 0
-    elif tree is None:
-        tree = point_tree(lat=layer.lat[columns], lon=layer.lon[columns])
-    while k:
-        found, gc_km = k_nearest(tree, lat=lat, lon=lon, k=k)
-        add(found[0][eligible[found[0]]])
-        if k >= n:
-            break
-        gc = float(gc_km[0, -1])  # every column not found yet is at least this far by great circle
-        if gc * lower["km"] - half["km"] > max_km or gc * lower["minutes"] - half["minutes"] > max_minutes:
-            break
-        best = _best(parts, cost, want, order, max_km, max_minutes)
-        if len(best.at) == want and gc * lower[cost] - half[cost] > getattr(best.costs, cost)[-1]:
-            break
-        k = min(2 * k, n)
-    return _best(parts, cost, want, order, max_km, max_minutes)
-
-
-#: Column sets this small are costed whole rather than searched.
-SMALL = 64
-
-
-def _best(parts: list[tuple[np.ndarray, PairCosts]], cost: Cost, want: int, order: np.ndarray, max_km: float,
-          max_minutes: float) -> Ranked:
-    """The ``want`` best of the costed columns within both limits, by (cost, order)."""
-    if not parts:
-        empty = np.empty(0)
-        return Ranked(at=np.empty(0, dtype=np.int64), costs=PairCosts(
-            km=empty, minutes=empty, unreachable=np.empty(0, dtype=bool), km_basis=np.empty(0, dtype=np.int16),
-            minutes_basis=np.empty(0, dtype=np.int16)))
-    at = np.concatenate([p[0] for p in parts])
-    c = PairCosts(*(np.concatenate([getattr(p[1], f) for p in parts]) for f in
-                    ("km", "minutes", "unreachable", "km_basis", "minutes_basis")))
-    ok = np.flatnonzero(~c.unreachable & (c.km <= max_km) & (c.minutes <= max_minutes))
-    pick = ok[np.lexsort((order[at[ok]], getattr(c, cost)[ok]))][:want]
-    return Ranked(at=at[pick], costs=PairCosts(km=c.km[pick], minutes=c.minutes[pick],
-                                               unreachable=c.unreachable[pick], km_basis=c.km_basis[pick],
-                                               minutes_basis=c.minutes_basis[pick]))
 
 
 def within_cost(layer: TravelLayer, rows: ArrayLike, columns: ArrayLike, *, cost: Cost, limit: float

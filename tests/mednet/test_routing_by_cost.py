@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 import mednet
 from mednet.cli import main
 from mednet.errors import InvalidRequest, NoCapableInstitution
+from mednet.models import Tier
 from mednet.network import compile_network
-from mednet.routing import Point, Router, by_cost
+from mednet.routing import Point, Router
 from mednet.routing.by_cost import classify_all
 from mednet.routing.cost_answers import ReferralByCost
 from mednet.routing.kernel import DOWN, MODES, UP, part
@@ -58,10 +59,10 @@ def layer_with(kind: str, pairs: list[tuple[int, int, float, bool]]) -> TravelLa
     return TravelLayer.build(REGION, TravelFile.model_validate(data))
 
 
-def exhaustive(layer, origin, code, direction, cost, max_km, max_minutes, k):
+def exhaustive(layer, origin, code, direction, cost, max_km, max_minutes, k, router=ROUTER):
     """Every institution classified by the policy's rule and costed on the layer, then ranked: the destination,
     its step and figures, the alternatives, and who is nearer by ``cost`` (or None: nothing within)."""
-    net, router = ROUTER.net, ROUTER
+    net = router.net
     rows = layer.rows_of(net.ids)
     mode = MODES[direction]
     if isinstance(origin, Point):
@@ -112,17 +113,10 @@ def exhaustive(layer, origin, code, direction, cost, max_km, max_minutes, k):
     max_km=st.one_of(st.none(), st.floats(5, 120)),
     max_minutes=st.one_of(st.none(), st.floats(5, 150)),
     k=st.integers(1, 5),
-    search=st.booleans(),
 )
 def test_routing_by_cost_equals_the_exhaustive_search(kind, pairs, at, from_point, jitter, code, direction, cost,
-                                                      max_km, max_minutes, k, search):
-    """``search``: every step through the k-d tree search (the region's steps are small enough to cost whole)."""
-    whole = by_cost.WHOLE_STEP
-    by_cost.WHOLE_STEP = 0 if search else whole
-    try:
-        check_against_exhaustive(kind, pairs, at, from_point, jitter, code, direction, cost, max_km, max_minutes, k)
-    finally:
-        by_cost.WHOLE_STEP = whole
+                                                      max_km, max_minutes, k):
+    check_against_exhaustive(kind, pairs, at, from_point, jitter, code, direction, cost, max_km, max_minutes, k)
 
 
 def check_against_exhaustive(kind, pairs, at, from_point, jitter, code, direction, cost, max_km, max_minutes, k):
@@ -131,17 +125,24 @@ def check_against_exhaustive(kind, pairs, at, from_point, jitter, code, directio
     origin = Point(lat=inst.lat + jitter[0], lon=inst.lon + jitter[1]) if from_point else inst.id
     if direction == "down" and not from_point:
         assume(inst.tier.is_hospital and ROUTER._homes[ROUTER.net.index[inst.id]] >= 0)
-    want = exhaustive(layer, origin, code, direction, cost, max_km, max_minutes, k)
     options = dict(direction=direction, cost=cost, max_km=max_km, max_minutes=max_minutes, travel=layer,
                    alternatives=k, explain="full")
+    check_route(ROUTER, layer, origin, code, options)
+
+
+def check_route(router, layer, origin, code, options):
+    """The route by cost equals the exhaustive search (``options``: the route's, ``explain="full"``)."""
+    want = exhaustive(layer, origin, code, options["direction"], options["cost"], options["max_km"],
+                      options["max_minutes"], options["alternatives"], router)
+    max_km, max_minutes, cost = options["max_km"], options["max_minutes"], options["cost"]
     if want is None:
         with pytest.raises(NoCapableInstitution):
-            ROUTER.route(origin, code, **options)
+            router.route(origin, code, **options)
         return
-    r = ROUTER.route(origin, code, **options)
+    r = router.route(origin, code, **options)
     assert isinstance(r, ReferralByCost)
     assert (r.destination.id, r.distance_km, r.minutes) == (want["dest"], want["km"], want["minutes"])
-    assert r.step == ("own_community", "partners", "any")[want["step"]] if direction == "up" else True
+    assert r.step == ("own_community", "partners", "any")[want["step"]] if options["direction"] == "up" else True
     ranked = [(a.institution.id, a.minutes if cost == "minutes" else a.distance_km) for a in r.alternatives]
     assert ranked == want["alternatives"]
     assert {i.id for g in r.passed_over for i in g.institutions} == want["nearer"]
@@ -150,7 +151,39 @@ def check_against_exhaustive(kind, pairs, at, from_point, jitter, code, directio
         assert r.distance_km <= max_km
     if max_minutes is not None:
         assert r.minutes <= max_minutes
-    assert r.model_dump_json().encode() == ROUTER.route_json(origin, code, **options)
+    assert r.model_dump_json().encode() == router.route_json(origin, code, **options)
+
+
+@pytest.fixture(scope="module")
+def province():
+    """A province of the synthetic national network (about 3,000 institutions, sessions too), its router and its
+    default travel layer: communities, partners and candidates far more numerous than in Quzhou."""
+    from mednet.bench.coverage import national_travel
+    from mednet.national import build_national_network
+
+    G = build_national_network(seed=0, provinces=["浙江省"])
+    return Router(compile_network(G)), national_travel(G)
+
+
+@settings(max_examples=80, deadline=None)
+@given(at=st.integers(0, 10**6), from_point=st.booleans(), jitter=st.tuples(st.floats(-0.05, 0.05),
+                                                                            st.floats(-0.05, 0.05)),
+       code=st.integers(0, 29), direction=st.sampled_from(["up", "up", "emergency", "down"]),
+       cost=st.sampled_from(["km", "minutes"]), max_km=st.one_of(st.none(), st.floats(3, 80)),
+       max_minutes=st.one_of(st.none(), st.floats(3, 120)), k=st.integers(1, 5))
+def test_routing_by_cost_on_a_province_equals_the_exhaustive_search(province, at, from_point, jitter, code,
+                                                                    direction, cost, max_km, max_minutes, k):
+    router, layer = province
+    net = router.net
+    inst = net.ids[at % net.n]
+    lat, lon = router.G.nodes[inst]["lat"], router.G.nodes[inst]["lon"]
+    origin = Point(lat=lat + jitter[0], lon=lon + jitter[1]) if from_point else inst
+    if direction == "down":
+        o = router._legs(origin)[2] if from_point else net.index[inst]
+        assume(router._homes[o] >= 0 and (from_point or Tier(router.G.nodes[inst]["tier"]).is_hospital))
+    options = dict(direction=direction, cost=cost, max_km=max_km, max_minutes=max_minutes, travel=layer,
+                   alternatives=k, explain="full")
+    check_route(router, layer, origin, net.specialties[code % len(net.specialties)], options)
 
 
 def test_minutes_say_when_they_come_from_the_default_model():

@@ -1,0 +1,339 @@
+"""The kernel of routing by travel cost (numba): one query's candidates and passed-over list, nearest first.
+
+:mod:`mednet.routing.by_cost` hands it a query; it answers from a grid of
+lat/lon cells over every institution (:class:`mednet.geo.SpatialIndex`'s
+layout), searched ring by ring around the origin. Each institution met is
+costed on the travel layer (the default model, or the figures the imported
+tables give from the origin, handed in as ``ext_*``) and classified by the
+kernel's rule (:func:`mednet.routing.kernel.classify`), so a query costs and
+classifies only the institutions nearer than what it must know:
+
+- steps 0 and 1 (own community, partners; down: the home centre, the home
+  community) come from the explicit list ``explicit`` whole, each step's
+  within the limits ranked by (cost, tie priority), and its nearest beyond;
+- step 2 (any, emergency) keeps the ``want`` best within the limits, and its
+  nearest beyond them;
+- every institution met goes to a buffer, from which the passed-over list
+  is read: everyone nearer by ``cost`` than the destination (the first
+  candidate not an undated session), equal cost going by tie priority.
+
+The search stops when no institution not met yet can change any of that: a
+point ``r + 1`` rings away is at least ``floor`` km away by great circle,
+and the default model's lower bound (``lower_*``, per great-circle km) less
+half a rounding unit (figures are compared as answers give them: km to the
+metre, minutes to 0.01 min) bounds what it could cost. Figures are computed
+as :meth:`mednet.travel.TravelLayer.costs` and ``point_costs`` compute them
+(the same haversine, circuity and terrain speed, then rounded as numpy
+rounds); the tests check the answers against an exhaustive search.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from mednet.routing.kernel import classify, part
+
+#: Columns of the float buffer (``buf_f``): km, minutes; of the integer one (``buf_i``): institution, km basis,
+#: minutes basis, code for the passed-over list (classified without undated sessions), code as a candidate.
+F_KM, F_MIN = 0, 1
+I_NODE, I_KB, I_MB, I_PASS, I_CAND = 0, 1, 2, 3, 4
+#: Slots of ``res``: counts of step 0, 1, 2 candidates, buffer length, passed-over length, destination; then the
+#: nearest reachable candidate of each step regardless of the limits (-1: none).
+R_N0, R_N1, R_N2, R_BUF, R_PASSED, R_DEST, R_BEYOND = 0, 1, 2, 3, 4, 5, 6
+
+
+@njit(cache=True, inline="always")
+def _position(sorted_nodes, j):  # pragma: no cover - compiled
+    """Position of ``j`` in a sorted array, or -1."""
+    lo, hi = 0, sorted_nodes.size
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if sorted_nodes[mid] < j:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < sorted_nodes.size and sorted_nodes[lo] == j else -1
+
+
+@njit(cache=True, inline="always")
+def _before(v1, j1, v2, j2, prio):  # pragma: no cover - compiled
+    """Whether (value, tie priority) of ``j1`` comes before that of ``j2``."""
+    return v1 < v2 or (v1 == v2 and prio[j1] < prio[j2])
+
+
+#: Slots of the query's floats (``q_f``) and integers (``q_i``).
+QF_PHI, QF_LAM, QF_COS, QF_LAT, QF_LON, QF_MAX_KM, QF_MAX_MIN, QF_BASE = range(8)
+QI_NODE, QI_TERRAIN, QI_ORIGIN, QI_RANK, QI_MODE, QI_HOME, QI_PREFERRED, QI_MINUTES, QI_WANT, QI_KEEP = range(10)
+#: Parts of the static arrays (:func:`mednet.routing.kernel.pack`): integers (grid pointers, grid order, grid shape
+#: (row0, col0, height, width), terrain, tier rank, home community, tie priority, passed-over slot of each code and
+#: decided step) and floats (grid phi, lam, cos phi; cos_min, cell, 2R, circuity, lower km, lower minutes; phi, lam,
+#: cos phi by institution; speed by terrain).
+S_PTR, S_ORDER, S_SHAPE, S_TERRAIN, S_RANK, S_HOME, S_PRIO, S_SLOT = range(8)
+SF_PHI, SF_LAM, SF_COS, SF_CONST, SF_NODE_PHI, SF_NODE_LAM, SF_NODE_COS, SF_KMH = range(8)
+#: Passed-over slots after the kernel's groups: skipped for max_km, for max_minutes.
+N_SLOTS = 8
+#: Kernel codes (0..14).
+N_CODES = 15
+#: Then one count per passed-over slot.
+R_SLOTS = 9
+RES_SIZE = R_SLOTS + N_SLOTS
+
+
+@njit(cache=True)
+def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i, explicit, undated, mark, cand_i,
+               cand_f, buf_i, buf_f, passed, res):  # pragma: no cover - compiled
+    """One query (see the module's docstring). ``cand_*`` rows: step 0, then 1, then 2 candidates, each step ranked;
+    ``passed``: buffer rows of the passed-over list, by reason slot then rank, at most ``keep`` of each; ``res``:
+    the counts, the destination (a row of ``cand_*``; -1: no candidate within the limits), the nearest of each
+    step regardless of the limits, and the count of each passed-over slot."""
+    ptr, order, shape = part(static_i, S_PTR), part(static_i, S_ORDER), part(static_i, S_SHAPE)
+    terrain, rank, home, prio = (part(static_i, S_TERRAIN), part(static_i, S_RANK), part(static_i, S_HOME),
+                                 part(static_i, S_PRIO))
+    row0, col0, height, width = shape[0], shape[1], shape[2], shape[3]
+    phi, lam, cos_phi, const = (part(static_f, SF_PHI), part(static_f, SF_LAM), part(static_f, SF_COS),
+                                part(static_f, SF_CONST))
+    node_phi, node_lam, node_cos = part(static_f, SF_NODE_PHI), part(static_f, SF_NODE_LAM), part(static_f,
+                                                                                                    SF_NODE_COS)
+    kmh = part(static_f, SF_KMH)
+    cos_min, cell, radius2, circuity, lower_km, lower_minutes = const[0], const[1], const[2], const[3], const[4], \
+        const[5]
+    o_phi, o_lam, o_cos, o_lat, o_lon = q_f[QF_PHI], q_f[QF_LAM], q_f[QF_COS], q_f[QF_LAT], q_f[QF_LON]
+    max_km, max_minutes, mark_base = q_f[QF_MAX_KM], q_f[QF_MAX_MIN], q_f[QF_BASE]
+    o_node, o_terrain, kernel_origin, origin_rank = q_i[QI_NODE], q_i[QI_TERRAIN], q_i[QI_ORIGIN], q_i[QI_RANK]
+    mode, home_com, preferred, by_minutes, want = q_i[QI_MODE], q_i[QI_HOME], q_i[QI_PREFERRED], q_i[QI_MINUTES] == 1, \
+        q_i[QI_WANT]
+    half_km, half_min = 0.0005, 0.005  # half a rounding unit: km to the metre, minutes to 0.01 min
+    n_buf = 0
+    for s in range(3):
+        res[R_BEYOND + s] = -1
+    beyond_v = np.full(3, np.inf)
+    # Steps 0 and 1 from the explicit list: every candidate within the limits, and each step's nearest beyond.
+    n01 = 0
+    for e in range(explicit.size):
+        j = explicit[e]
+        km, minutes, kb, mb, gone = _figures(j, o_node, o_terrain, o_phi, o_lam, o_cos, ext_nodes, ext_f, ext_i,
+                                             terrain, kmh, circuity, node_phi, node_lam, node_cos, radius2)
+        code = _code(j, undated, kernel_origin, origin_rank, mode, capability, rank, home, home_com, preferred, mark,
+                     mark_base, True)
+        if code > 1 or gone:
+            continue
+        value = minutes if by_minutes else km
+        if km <= max_km and minutes <= max_minutes:
+            cand_i[n01, 0], cand_i[n01, 1], cand_i[n01, 2], cand_i[n01, 3] = j, code, kb, mb
+            cand_f[n01, 0], cand_f[n01, 1], cand_f[n01, 2] = km, minutes, value
+            n01 += 1
+        elif res[R_BEYOND + code] < 0 or _before(value, j, beyond_v[code], res[R_BEYOND + code], prio):
+            res[R_BEYOND + code], beyond_v[code] = j, value
+    _rank_rows(cand_i, cand_f, 0, n01, prio)
+    want = max(want - n01, 1)  # step 2's best: as many as are still wanted after steps 0 and 1
+    n0 = 0
+    while n0 < n01 and cand_i[n0, 1] == 0:
+        n0 += 1
+    # Step 2 and the passed-over list: the imported pairs first (any cost at all), then the grid ring by ring.
+    n2 = 0
+    ci = int(math.floor(o_lat / cell)) - row0  # noqa: RUF046 - numba types floor() as float
+    cj = int(math.floor(o_lon / cell)) - col0  # noqa: RUF046
+    reach = max(height, width) + abs(ci) + abs(cj) + 1
+    for r in range(-1, reach + 1):  # r = -1: the imported pairs
+        met = n_buf
+        if r < 0:
+            for e in range(ext_nodes.size):
+                if ext_i[e, 2] == 0:  # an unreachable pair is never met
+                    n_buf = _put(buf_i, buf_f, n_buf, ext_nodes[e], ext_f[e, 0], ext_f[e, 1], ext_i[e, 0],
+                                 ext_i[e, 1])
+            if n_buf == met:
+                continue
+        for di in range(-r, r + 1):
+            i = ci + di
+            if i < 0 or i >= height:
+                continue
+            step = 1 if abs(di) == r else 2 * r
+            jj = cj - r
+            while jj <= cj + r:
+                if 0 <= jj < width:
+                    c = i * width + jj
+                    for t in range(ptr[c], ptr[c + 1]):
+                        j = order[t]
+                        if ext_nodes.size and _position(ext_nodes, j) >= 0:
+                            continue
+                        km, minutes, kb, mb = _model(j, o_node, o_terrain, o_phi, o_lam, o_cos, terrain, kmh,
+                                                     circuity, phi[t], lam[t], cos_phi[t], radius2)
+                        n_buf = _put(buf_i, buf_f, n_buf, j, km, minutes, kb, mb)
+                jj += step
+        # Classify what this ring met; keep the step 2 candidates among the ``want`` best.
+        for a in range(met, n_buf):
+            j, km, minutes = buf_i[a, I_NODE], buf_f[a, F_KM], buf_f[a, F_MIN]
+            code = buf_i[a, I_PASS] = _code(j, undated, kernel_origin, origin_rank, mode, capability, rank, home,
+                                            home_com, preferred, mark, mark_base, False)
+            if undated.size:
+                code = _code(j, undated, kernel_origin, origin_rank, mode, capability, rank, home, home_com,
+                             preferred, mark, mark_base, True)
+            buf_i[a, I_CAND] = code
+            if code != 2:
+                continue
+            value = minutes if by_minutes else km
+            if res[R_BEYOND + 2] < 0 or _before(value, j, beyond_v[2], res[R_BEYOND + 2], prio):
+                res[R_BEYOND + 2], beyond_v[2] = j, value
+            if km > max_km or minutes > max_minutes:
+                continue
+            last = n01 + n2 - 1
+            if n2 == want and not _before(value, j, cand_f[last, 2], cand_i[last, 0], prio):
+                continue
+            at = n01 + n2 if n2 < want else last
+            while at > n01 and _before(value, j, cand_f[at - 1, 2], cand_i[at - 1, 0], prio):
+                cand_i[at] = cand_i[at - 1]
+                cand_f[at] = cand_f[at - 1]
+                at -= 1
+            cand_i[at, 0], cand_i[at, 1], cand_i[at, 2], cand_i[at, 3] = j, 2, buf_i[a, I_KB], buf_i[a, I_MB]
+            cand_f[at, 0], cand_f[at, 1], cand_f[at, 2] = km, minutes, value
+            n2 = min(n2 + 1, want)
+        if r < 0:
+            continue
+        bound = math.sin(math.radians(r * cell) / 2)
+        floor = radius2 * math.asin(min(math.sqrt(o_cos * cos_min * bound * bound), 1.0))
+        low_km = floor * lower_km - half_km
+        low_min = floor * lower_minutes - half_min
+        low = low_min if by_minutes else low_km
+        # settled: no step 2 (down), nothing unmet within the limits, or none nearer than the last step 2 kept
+        settled = mode == 1 or low_km > max_km or low_min > max_minutes or (
+            n2 == want and low > cand_f[n01 + n2 - 1, 2])
+        if not settled:
+            continue
+        dest = _destination(cand_i, n01 + n2, undated)
+        if dest >= 0:
+            if low > cand_f[dest, 2]:
+                break
+        elif mode == 1 or (res[R_BEYOND + 2] >= 0 and low > beyond_v[2]):
+            break
+    dest = _destination(cand_i, n01 + n2, undated)
+    res[R_N0], res[R_N1], res[R_N2], res[R_BUF], res[R_DEST] = n0, n01 - n0, n2, n_buf, dest
+    res[R_PASSED] = 0
+    if dest >= 0:
+        res[R_PASSED] = _passed_over(cand_i[dest, 0], cand_f[dest, 2], buf_i, buf_f, n_buf, by_minutes, prio, passed)
+        _group(passed, res, buf_i, buf_f, part(static_i, S_SLOT)[mode * (N_CODES + 2):(mode + 1) * (N_CODES + 2)],
+               cand_i[dest, 1], max_km, q_i[QI_KEEP])
+
+
+@njit(cache=True, inline="always")
+def _model(j, o_node, o_terrain, o_phi, o_lam, o_cos, terrain, kmh, circuity, phi, lam, cos_phi,
+           radius2):  # pragma: no cover - compiled
+    """The default model's km, minutes and their basis codes from the origin to ``j`` (as the layer computes them)."""
+    if j == o_node:
+        return 0.0, 0.0, 0, 0
+    a = math.sin((phi - o_phi) / 2)
+    b = math.sin((lam - o_lam) / 2)
+    h = a * a + o_cos * cos_phi * (b * b)
+    km = radius2 * math.asin(math.sqrt(min(max(h, 0.0), 1.0))) * circuity
+    t = max(terrain[j], o_terrain)
+    minutes = km / kmh[t] * 60.0
+    return np.rint(km * 1000.0) / 1000.0, np.rint(minutes * 100.0) / 100.0, 1 + t, 1 + t
+
+
+@njit(cache=True)
+def _figures(j, o_node, o_terrain, o_phi, o_lam, o_cos, ext_nodes, ext_f, ext_i, terrain, kmh, circuity, phi, lam,
+             cos_phi, radius2):  # pragma: no cover - compiled
+    """Km, minutes, basis codes and unreachable of ``j``: an imported pair's figures, else the default model's."""
+    if ext_nodes.size:
+        e = _position(ext_nodes, j)
+        if e >= 0:
+            return ext_f[e, 0], ext_f[e, 1], ext_i[e, 0], ext_i[e, 1], ext_i[e, 2] == 1
+    km, minutes, kb, mb = _model(j, o_node, o_terrain, o_phi, o_lam, o_cos, terrain, kmh, circuity, phi[j], lam[j],
+                                 cos_phi[j], radius2)
+    return km, minutes, kb, mb, False
+
+
+@njit(cache=True, inline="always")
+def _code(j, undated, kernel_origin, origin_rank, mode, capability, rank, home, home_com, preferred, mark, mark_base,
+          as_candidate):  # pragma: no cover - compiled
+    """The kernel's code of ``j``; ``as_candidate``: an undated session classified as if bookable."""
+    base = mark_base
+    if as_candidate and undated.size and _position(undated, j) >= 0:
+        base = mark_base - 2.0  # SESSION_OK in the session bits
+    return classify(j, kernel_origin, origin_rank, mode, capability, rank, home, home_com, preferred, mark, base)
+
+
+@njit(cache=True, inline="always")
+def _put(buf_i, buf_f, n_buf, j, km, minutes, kb, mb):  # pragma: no cover - compiled
+    """An institution met, with its figures, into the buffer; returns the new length."""
+    buf_i[n_buf, I_NODE], buf_i[n_buf, I_KB], buf_i[n_buf, I_MB] = j, kb, mb
+    buf_f[n_buf, F_KM], buf_f[n_buf, F_MIN] = km, minutes
+    return n_buf + 1
+
+
+@njit(cache=True)
+def _rank_rows(cand_i, cand_f, start, stop, prio):  # pragma: no cover - compiled
+    """Rows ``start:stop`` sorted by (step, value, tie priority): insertion sort (a community's few)."""
+    for a in range(start + 1, stop):
+        row_i = cand_i[a].copy()
+        row_f = cand_f[a].copy()
+        b = a
+        while b > start:
+            p = b - 1
+            if cand_i[p, 1] < row_i[1] or (cand_i[p, 1] == row_i[1] and not _before(
+                    row_f[2], row_i[0], cand_f[p, 2], cand_i[p, 0], prio)):
+                break
+            cand_i[b] = cand_i[p]
+            cand_f[b] = cand_f[p]
+            b = p
+        cand_i[b] = row_i
+        cand_f[b] = row_f
+
+
+@njit(cache=True)
+def _destination(cand_i, n, undated):  # pragma: no cover - compiled
+    """The first candidate row that is not an undated session (-1: none)."""
+    for a in range(n):
+        if not undated.size or _position(undated, cand_i[a, 0]) < 0:
+            return a
+    return -1
+
+
+@njit(cache=True)
+def _passed_over(dest, dest_value, buf_i, buf_f, n_buf, by_minutes, prio, passed):  # pragma: no cover - compiled
+    """Buffer rows nearer than the destination (equal: before it in tie order), ranked; returns how many."""
+    column = F_MIN if by_minutes else F_KM
+    m = 0
+    for a in range(n_buf):
+        j = buf_i[a, I_NODE]
+        if j != dest and _before(buf_f[a, column], j, dest_value, dest, prio):
+            passed[m] = a
+            m += 1
+    rows = passed[:m]
+    by_prio = rows[np.argsort(prio[buf_i[rows, I_NODE]], kind="mergesort")]
+    ranked = by_prio[np.argsort(buf_f[by_prio, column], kind="mergesort")]
+    passed[:m] = ranked
+    return m
+
+
+@njit(cache=True)
+def _group(passed, res, buf_i, buf_f, slot_of, decided, limit_km, keep):  # pragma: no cover - compiled
+    """The ranked passed-over rows regrouped by reason slot, at most ``keep`` named per slot (the rows of slot 0,
+    then slot 1, …, each nearest first); each slot's count in ``res[R_SLOTS:]``. ``slot_of``: the slot of each
+    code, then of a candidate skipped for max_km and for max_minutes (a candidate of a step up to the decided
+    one)."""
+    m = res[R_PASSED]
+    slots = np.empty(m, np.int64)
+    for s in range(N_SLOTS):
+        res[R_SLOTS + s] = 0
+    for a in range(m):
+        row = passed[a]
+        code = buf_i[row, I_PASS]
+        if code < 3 and code <= decided:
+            slot = slot_of[N_CODES] if buf_f[row, F_KM] > limit_km else slot_of[N_CODES + 1]
+        else:
+            slot = slot_of[code]
+        slots[a] = slot
+        res[R_SLOTS + slot] += 1
+    start = np.zeros(N_SLOTS, np.int64)
+    for s in range(1, N_SLOTS):
+        start[s] = start[s - 1] + min(res[R_SLOTS + s - 1], keep)
+    ranked = passed[:m].copy()
+    filled = np.zeros(N_SLOTS, np.int64)
+    for a in range(m):
+        s = slots[a]
+        if filled[s] < keep:
+            passed[start[s] + filled[s]] = ranked[a]
+            filled[s] += 1
