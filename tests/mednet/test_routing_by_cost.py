@@ -179,7 +179,7 @@ def test_routing_by_cost_on_a_province_equals_the_exhaustive_search(province, at
     lat, lon = router.G.nodes[inst]["lat"], router.G.nodes[inst]["lon"]
     origin = Point(lat=lat + jitter[0], lon=lon + jitter[1]) if from_point else inst
     if direction == "down":
-        o = router._legs(origin)[2] if from_point else net.index[inst]
+        o = router._legs(origin)[3] if from_point else net.index[inst]
         assume(router._homes[o] >= 0 and (from_point or Tier(router.G.nodes[inst]["tier"]).is_hospital))
     options = dict(direction=direction, cost=cost, max_km=max_km, max_minutes=max_minutes, travel=layer,
                    alternatives=k, explain="full")
