@@ -1,4 +1,4 @@
-"""The ledger's screens in a real headless Chromium (see conftest.py): the issue's loop from 华埠 to 开化县人民医院
+"""The ledger's screens in a real headless Chromium (see conftest.py): the desk's whole loop from 华埠 to 开化县人民医院
 and home again, a slot taken meanwhile, and the screens at phone width."""
 
 from __future__ import annotations
