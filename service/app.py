@@ -62,7 +62,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.ledger = ledger = open_ledger(settings, LoadedRegions(loader))
     app.state.loader = loader if loader.regions is not None else loader.start()
     app.state.heavy = HeavyWork(threads=settings.heavy_threads, queue=settings.heavy_queue,
-                                cache_entries=settings.heavy_cache_entries)
+                                cache_entries=settings.heavy_cache_entries, nice=settings.heavy_nice)
     if loader.regions is None:
         logger.info("reading the region files of %s and building the routers in the background", folder)
     try:

@@ -1,7 +1,10 @@
 """Limits, strict input, headers, logs and metrics of the service, in-process (TestClient)."""
 
+import asyncio
 import json
 import logging
+import os
+import sys
 import threading
 from typing import Any
 
@@ -10,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.config import Settings
+from service.heavy import HeavyWork
 from service.routers import coverage
 
 ROUTE = "/regions/quzhou/routes"
@@ -92,6 +96,45 @@ def test_coverage_runs_in_the_pool_while_the_desk_keeps_answering(client, held_c
     assert threads == ["mednet-heavy_0"]
     again = client.get("/regions/luqiao/coverage", params={"max_km": 7.5})  # kept by its parameters
     assert again.content == result["response"].content and threads == ["mednet-heavy_0"]
+
+
+def _thread_priority() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a nice value belongs to one thread on Linux only")
+@pytest.mark.parametrize("nice", [0, 7])
+def test_slow_work_runs_nice_steps_below_the_desk(tiny_regions_dir, nice):
+    app = create_app(Settings(regions_dir=tiny_regions_dir, allow_invalid=True, heavy_nice=nice))
+
+    async def on_the_event_loop() -> int:
+        return _thread_priority()
+
+    with TestClient(app) as client:
+        desk = client.portal.call(on_the_event_loop)
+        assert desk + nice <= 19  # else the test could not tell the pool's priority from the cap
+        pool = client.portal.call(app.state.heavy.run, ("priority", nice), lambda: str(_thread_priority()).encode())
+    assert int(pool) == desk + nice and _thread_priority() == desk  # only the pool's thread was lowered
+
+
+def test_kept_answers_wait_for_a_turn_of_the_loop_behind_the_desks_requests():
+    heavy = HeavyWork(threads=1, queue=0, cache_entries=4, nice=0)
+    order: list[str] = []
+
+    async def planner(i: int) -> None:
+        assert await heavy.run("coverage", lambda: b"{}") == b"{}"
+        order.append(f"planner {i}")
+
+    async def desk(i: int) -> None:
+        order.append(f"desk {i}")
+
+    async def scenario() -> None:
+        await heavy.run("coverage", lambda: b"{}")  # computed once, then kept
+        await asyncio.gather(*[planner(i) for i in range(3)], *[desk(i) for i in range(3)])
+
+    asyncio.run(scenario())
+    heavy.close()
+    assert order == ["desk 0", "desk 1", "desk 2", "planner 0", "planner 1", "planner 2"]
 
 
 def test_slow_work_beyond_the_pool_and_its_queue_is_503_with_retry_after(tiny_regions_dir, problem, monkeypatch):
