@@ -42,8 +42,10 @@ class Settings(BaseSettings):
     heavy_threads: int = Field(1, gt=0, description="threads per worker for slow work (coverage, validation), "
                                "off the event loop; more than the cores left beside the workers take CPU from "
                                "the desk")
-    heavy_nice: int = Field(10, ge=0, le=19, description="how far below the worker's priority its slow-work "
-                            "threads run (a nice value, Linux); 0 keeps them level with the desk")
+    heavy_nice: int = Field(0, ge=0, le=19, description="how far below the worker's priority its slow-work "
+                            "threads run (a nice value, Linux); 0 (the default) keeps them level with the desk: "
+                            "a lowered thread holding Python's global lock can hold up the event loop on a busy "
+                            "machine")
     heavy_queue: int = Field(8, ge=0, description="slow requests waiting for a thread per worker; more are "
                              "answered 503 with Retry-After")
     heavy_cache_entries: int = Field(64, ge=0, description="slow answers kept per worker, by their parameters")

@@ -5,9 +5,9 @@ in a small pool of threads, at most ``queue`` requests wait for one (more
 are answered 503 with ``Retry-After``), identical requests in flight share
 one computation, and answers are kept by their parameters (the regions are
 read-only, so an answer never goes stale). On Linux, where a nice value
-belongs to a thread, each pool thread lowers its own priority by ``nice``
-when it starts, so the CPU goes to the event loop's thread (and the other
-workers' desks) first; the rest of the process keeps its priority. A kept
+belongs to a thread, each pool thread may lower its own priority by ``nice``
+when it starts (off by default: a lowered thread holding Python's global
+lock can hold up the event loop on a busy machine). A kept
 answer is cheap but its request is not (parsing, checks, sending): kept
 answers are handed out one per event-loop turn, so sixteen planners asking
 again and again take one desk request's share of the loop, not sixteen.
@@ -45,7 +45,7 @@ class HeavyWork:
     """A bounded pool of ``threads`` (each ``nice`` steps below the process's priority) with ``queue`` waiting
     places and an LRU cache of ``cache_entries``."""
 
-    def __init__(self, *, threads: int, queue: int, cache_entries: int, nice: int = 10) -> None:
+    def __init__(self, *, threads: int, queue: int, cache_entries: int, nice: int = 0) -> None:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mednet-heavy",
                                        initializer=lower_thread_priority, initargs=(nice,))
         self.capacity = threads + queue
