@@ -58,6 +58,12 @@ def open_screen(request: Request, region: str) -> tuple[ApiKey, ServedRegion, Le
         return message_page(request, err)
 
 
+def open_form(request: Request, region: str) -> tuple[ApiKey, ServedRegion, Ledger] | HTMLResponse:
+    """:func:`open_screen` for a form post, which must come from the service's own pages (else 403)."""
+    refused = cross_site_refusal(request)
+    return refused if refused is not None else open_screen(request, region)
+
+
 def message_page(request: Request, err: MednetError, **context: Any) -> HTMLResponse:
     problem = explain_error(err)
     return render(request, "refused.html", status=status_of(err), title="无法办理", message=problem.message,
@@ -70,9 +76,7 @@ def message_page(request: Request, err: MednetError, **context: Any) -> HTMLResp
 @router.post("/{region}/referrals", response_class=HTMLResponse)
 async def create_referral(request: Request, region: str) -> Response:
     """Record the referral from the route answer (routed again from the desk's institution, as shown)."""
-    if (refused := cross_site_refusal(request)) is not None:
-        return refused
-    opened = open_screen(request, region)
+    opened = open_form(request, region)
     if isinstance(opened, HTMLResponse):
         return opened
     key, served, ledger = opened
@@ -200,9 +204,7 @@ def referral_screen(request: Request, region: str, number: str) -> HTMLResponse:
 @router.post("/{region}/referrals/{number}/{action}", response_class=HTMLResponse)
 async def take_action(request: Request, region: str, number: str, action: str) -> Response:
     """Take one action with the version the page showed; a refusal comes back on the referral's page."""
-    if (refused := cross_site_refusal(request)) is not None:
-        return refused
-    opened = open_screen(request, region)
+    opened = open_form(request, region)
     if isinstance(opened, HTMLResponse):
         return opened
     key, served, ledger = opened
