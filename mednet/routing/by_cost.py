@@ -403,16 +403,9 @@ _NOTE: dict[str, dict[str, str]] = {
 def _nothing(router: Router, o: int, code: str, mode: int, hc: int, max_km: float | None,
              max_minutes: float | None, beyond: tuple[int, float, float] | None,
              undated: list[int]) -> NoCapableInstitution:
-    """No candidate within the limits: the router's wording, with the limits and the nearest beyond them."""
-    base = router._nothing(o, code, mode, hc, math.inf, None, undated)
-    limits = [f"max_km={max_km:g} km"] if max_km is not None else []
-    limits += [f"max_minutes={max_minutes:g} min"] if max_minutes is not None else []
-    where = f" in region {router.region!r}"
-    extra = f" within {' and '.join(limits)} (by the travel layer)" if limits else ""
-    nearest = nearest_km = None
-    if beyond is not None and limits:
-        j, nearest_km, minutes = beyond
-        nearest = router.G.nodes[router.net.ids[j]]["name"]
-        extra += f"; the nearest is {nearest} at {nearest_km:.1f} km, {minutes:.1f} min"
-    return NoCapableInstitution(str(base).replace(where, extra + where, 1), specialty=code, origin=base.origin,
-                                nearest=nearest, nearest_km=nearest_km)
+    """No candidate within the limits: the router's wording (both languages), with the limits and the nearest
+    beyond them."""
+    j, km, minutes = beyond if beyond is not None else (-1, None, None)
+    return router._nothing(o, code, mode, hc, math.inf if max_km is None else max_km,
+                           None if km is None else (km, j), undated, max_minutes=max_minutes,
+                           nearest_minutes=minutes, by_travel=True)

@@ -14,9 +14,11 @@ from mednet.routing.kernel import DOWN, UP
 
 def no_capable(net: CompiledNetwork, region: str, community_names: tuple[str, ...], spec: SpecialtyRef, o: int,
                mode: int, hc: int, limit: float, nearest_beyond: tuple[float, int] | None,
-               undated: list[int] | None = None) -> NoCapableInstitution:
-    """No institution offers ``spec`` from origin ``o`` (index) going ``mode`` within ``limit`` km; names
-    the nearest beyond the limit (km, index) and the sessions whose day is not published, when there are."""
+               undated: list[int] | None = None, *, max_minutes: float | None = None,
+               nearest_minutes: float | None = None, by_travel: bool = False) -> NoCapableInstitution:
+    """No institution offers ``spec`` from origin ``o`` (index) going ``mode`` within ``limit`` km (and
+    ``max_minutes``, on the travel layer when ``by_travel``); names the nearest beyond the limits (km, index,
+    and its minutes when given) and the sessions whose day is not published, when there are."""
     name = net.G.nodes
     origin = name[net.ids[o]]["name"]
     what = f"{spec.label_zh} ({spec.code})"
@@ -30,14 +32,21 @@ def no_capable(net: CompiledNetwork, region: str, community_names: tuple[str, ..
         msg = f"no institution other than {origin} offers {what} permanently"
         zh = f"除{origin}外没有机构常设{spec.label_zh}"
     nearest = nearest_km = None
-    if limit != math.inf:
-        msg += f" within max_km={limit:g} km"
-        zh += f"（限 {limit:g} 公里内，max_km）"
+    limits = [("max_km", f"{limit:g} km", f"{limit:g} 公里")] if limit != math.inf else []
+    limits += [("max_minutes", f"{max_minutes:g} min", f"{max_minutes:g} 分钟")] if max_minutes is not None else []
+    if limits:
+        msg += " within " + " and ".join(f"{p}={en}" for p, en, _ in limits)
+        msg += " (by the travel layer)" if by_travel else ""
+        zh += "（限 " + "、".join(z for _, _, z in limits) + "内，" + "、".join(p for p, _, _ in limits)
+        zh += "，按出行层）" if by_travel else "）"
         if nearest_beyond is not None:
             nearest_km, j = nearest_beyond
             nearest = name[net.ids[j]]["name"]
             msg += f"; the nearest is {nearest} at {nearest_km:.1f} km"
             zh += f"；最近的是{nearest}，{nearest_km:.1f} 公里"
+            if nearest_minutes is not None:
+                msg += f", {nearest_minutes:.1f} min"
+                zh += f"，{nearest_minutes:.1f} 分钟"
     msg += f" in region {region!r}"
     zh += f"；地区 {region}"
     if undated:

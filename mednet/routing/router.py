@@ -540,9 +540,11 @@ class Router:
         return net.community_ids.index(com.id), -1
 
     def _nothing(self, o: int, code: str, mode: int, hc: int, limit: float,
-                 nearest_beyond: tuple[float, int] | None, undated: list[int] | None = None) -> NoCapableInstitution:
+                 nearest_beyond: tuple[float, int] | None, undated: list[int] | None = None,
+                 **by_cost: Any) -> NoCapableInstitution:
+        """:func:`~mednet.routing.refusals.no_capable` for this router (``by_cost``: its keyword-only limits)."""
         return no_capable(self.net, self.region, self._community_names, self._render.specialty_refs[code], o, mode,
-                          hc, limit, nearest_beyond, undated)
+                          hc, limit, nearest_beyond, undated, **by_cost)
 
 
 

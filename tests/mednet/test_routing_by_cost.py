@@ -219,13 +219,17 @@ def test_max_km_and_max_minutes_together():
     assert [i.id for g in beyond for i in g.institutions] == ["kh-people"]
     assert "40 公里及 60 分钟" in both.explanation
     with pytest.raises(NoCapableInstitution, match="max_km=5 km and max_minutes=5 min"):
+        route("华埠", "神经外科", travel=layer, max_km=5, max_minutes=5, lang="en")
+    with pytest.raises(NoCapableInstitution, match="限 5 公里、5 分钟内，max_km、max_minutes，按出行层"):  # the default
         route("华埠", "神经外科", travel=layer, max_km=5, max_minutes=5)
 
 
 def test_an_od_table_changes_the_routed_destination():
     with pytest.raises(NoCapableInstitution, match=r"within max_minutes=45 min .*65\.4 min") as err:
-        route("齐溪", "儿科", cost="minutes", max_minutes=45)
+        route("齐溪", "儿科", cost="minutes", max_minutes=45, lang="en")
     assert err.value.nearest == "开化县人民医院"
+    with pytest.raises(NoCapableInstitution, match=r"限 45 分钟内.*最近的是开化县人民医院，43\.6 公里，65\.4 分钟"):
+        route("齐溪", "儿科", cost="minutes", max_minutes=45)
     layer = load_travel(REGION, travel=import_od(REGION, EXAMPLE_OD, source="illustrative example (not measured)"))
     r = route("齐溪", "儿科", cost="minutes", max_minutes=45, travel=layer)
     assert (r.destination.name, r.step, r.minutes) == ("开化县人民医院", "any", 40.0)
@@ -269,8 +273,10 @@ def test_cli_routes_by_minutes_and_says_the_basis(capsys):
 
 def test_cli_with_an_od_table_and_its_errors(tmp_path, capsys):
     args = ["route", "quzhou", "--from", "齐溪", "--specialty", "儿科", "--max-minutes", "45"]
-    assert main(args) == 1
+    assert main([*args, "--lang", "en"]) == 1
     assert "within max_minutes=45 min" in capsys.readouterr().err
+    assert main(args) == 1
+    assert "限 45 分钟内，max_minutes，按出行层" in capsys.readouterr().err
     travel = tmp_path / "quzhou.travel.json"
     save_travel(import_od(REGION, EXAMPLE_OD, source="illustrative example (not measured)"), travel)
     assert main([*args, "--travel", str(travel)]) == 0

@@ -52,8 +52,11 @@ def test_errors(client, problem):
     problem(client.post(URL, json={"origin": "华埠", "specialty": "儿科", "max_minutes": "45"}), 422,
             field="max_minutes")
     body = problem(client.post(URL, json={"origin": "齐溪", "specialty": "儿科", "cost": "minutes",
-                                          "max_minutes": 45}), 409)
+                                          "max_minutes": 45, "lang": "en"}), 409)
     assert "within max_minutes=45 min" in body["detail"]
+    body = problem(client.post(URL, json={"origin": "齐溪", "specialty": "儿科", "cost": "minutes",
+                                          "max_minutes": 45}), 409)
+    assert "限 45 分钟内，max_minutes，按出行层" in body["detail"]  # Chinese by default, as every routing error
 
 
 def test_the_regions_od_table_changes_the_destination_and_a_broken_one_is_a_422(tmp_path, problem):
