@@ -317,11 +317,15 @@ def test_random_networks_follow_the_policy(seed, direction, max_km, k, pick, at_
 
 def check_trip(G: nx.Graph, r: Referral, origin: str) -> None:
     """Measured from a home, the answer also gives the trip from the discharging hospital: the exhaustive
-    search's km, along links that lead from the origin to the destination; else no trip."""
+    search's km, along links that lead from the origin to the destination (none when no link leads there);
+    else no trip."""
     if r.measured_from != "home":
         assert r.trip is None
         return
     km, _ = reference_km(G, {origin: 0.0})
+    if r.destination.id not in km:  # no link leads from the discharging hospital there: no trip to give
+        assert r.trip is None
+        return
     assert r.trip is not None and r.trip.distance_km == km[r.destination.id]
     assert r.trip.minutes == round(r.trip.distance_km / r.speed_kmh * 60.0, 1)
     at = origin
