@@ -45,23 +45,23 @@ from numba import njit
 from mednet.errors import NoCapableInstitution
 from mednet.geo import EARTH_RADIUS_KM, SpatialIndex
 from mednet.routing import cost_kernel as ck
-from mednet.routing.answers import Hop, InstitutionRef, Lang, SessionSlot, Step
-from mednet.routing.cost_answers import AlternativeByCost, PassedOverByCost, ReferralByCost
+from mednet.routing.answers import Lang, SessionSlot
+from mednet.routing.cost_answers import ReferralByCost
+from mednet.routing.cost_render import CostAnswer, referral, referral_json, travel_note
 from mednet.routing.kernel import (
-    DIRECTION_NAMES,
     DOWN,
     EMERGENCY,
     GROUP_OF_CODE,
     GROUP_REASONS,
     N_GROUPS,
-    STEPS,
     UP,
     classify,
     pack,
     part,
 )
+from mednet.routing.render import fragment
 from mednet.routing.sessions import window_start
-from mednet.travel.layer import Basis, Cost, TravelLayer, travel_layer_of
+from mednet.travel.layer import Cost, TravelLayer, travel_layer_of
 from mednet.travel.search import per_km, rounded
 
 if TYPE_CHECKING:
@@ -110,6 +110,8 @@ class CostTables:
         self._explicit: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.no_ext = (np.empty(0, np.int64), np.empty((0, 2)), np.empty((0, 3), np.int64))
         self.none = np.empty(0, dtype=np.int64)
+        self.basis_json = [fragment(b) for b in layer.bases]
+        self._notes: dict[tuple, str] = {}
 
     def explicit(self, router: Router, hc: int) -> tuple[np.ndarray, np.ndarray]:
         """Who may be a candidate of step 0 or 1 from home community ``hc`` (its members and its partners), and its
@@ -120,6 +122,16 @@ class CostTables:
             members = part(com, 1)[part(com, 0)[hc]:part(com, 0)[hc + 1]]
             partners = part(com, 3)[part(com, 2)[hc]:part(com, 2)[hc + 1]]
             found = self._explicit[hc] = (np.concatenate((members, partners[router._home[partners] != hc])), partners)
+        return found
+
+    def note(self, cost: Cost, km_basis: int, minutes_basis: int, lang: Lang, *, point: bool) -> str:
+        """:func:`~mednet.routing.cost_render.travel_note` of the layer's bases ``km_basis`` and ``minutes_basis``
+        (kept)."""
+        key = (cost, km_basis, minutes_basis, lang, point)
+        found = self._notes.get(key)
+        if found is None:
+            bases = self.layer.bases
+            found = self._notes[key] = travel_note(cost, bases[km_basis], bases[minutes_basis], lang, point=point)
         return found
 
     def imported(self, origin: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -185,19 +197,25 @@ class Candidates:
 
 def route_by_cost(router: Router, tables: CostTables, o: int, codes: tuple[str, ...], mode: int, hc: int,
                   preferred: int, start: Start, *, cost: Cost, max_km: float | None, max_minutes: float | None,
-                  k: int, when: dt.datetime | None, keep: int, lang: Lang) -> ReferralByCost:
-    """The referral by travel cost (``codes``: the care, or the follow-up cares of ``down`` in order)."""
+                  k: int, when: dt.datetime | None, keep: int, lang: Lang, as_json: bool = False
+                  ) -> ReferralByCost | bytes:
+    """The referral by travel cost (``codes``: the care, or the follow-up cares of ``down`` in order); ``as_json``:
+    its JSON (:func:`~mednet.routing.cost_render.referral_json`)."""
+    answer = None
     for code in codes[:-1]:
         with contextlib.suppress(NoCapableInstitution):
-            return _route(router, tables, o, code, mode, hc, preferred, start, cost, max_km, max_minutes, k, when,
-                          keep, lang)
-    return _route(router, tables, o, codes[-1], mode, hc, preferred, start, cost, max_km, max_minutes, k, when,
-                  keep, lang)
+            answer = _route(router, tables, o, code, mode, hc, preferred, start, cost, max_km, max_minutes, k, when,
+                            keep, lang)
+            break
+    if answer is None:
+        answer = _route(router, tables, o, codes[-1], mode, hc, preferred, start, cost, max_km, max_minutes, k,
+                        when, keep, lang)
+    return (referral_json if as_json else referral)(router, tables, answer)
 
 
 def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc: int, preferred: int,
            start: Start, cost: Cost, max_km: float | None, max_minutes: float | None, k: int,
-           when: dt.datetime | None, keep: int, lang: Lang) -> ReferralByCost:
+           when: dt.datetime | None, keep: int, lang: Lang) -> CostAnswer:
     limit_km = math.inf if max_km is None else max_km
     limit_minutes = math.inf if max_minutes is None else max_minutes
     s = router._columns.get(code)
@@ -289,8 +307,8 @@ def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc:
             j = nearest_beyond[step]
             km, minutes = _figures_of(tables, o_node, (o_lat, o_lon), j)
             passed.append((_beyond_reason(km, limit_km), 1, [j], [km], [minutes]))
-    return _answer(router, tables, o, code, mode, start, cost, max_km, max_minutes, within, picked, decided,
-                   passed, slots, when, lang)
+    return CostAnswer(o, code, mode, start, cost, max_km, max_minutes, within, picked, decided, passed, slots, when,
+                      lang)
 
 
 def _figures_of(tables: CostTables, o_node: int, point: tuple[float, float], j: int) -> tuple[float, float]:
@@ -322,82 +340,6 @@ def _passed_over(tables: CostTables, keep: int, mode: int) -> list[tuple]:
             out.append((order[slot], count, tables.buf_i[shown, ck.I_NODE].tolist(),
                         tables.buf_f[shown, ck.F_KM].tolist(), tables.buf_f[shown, ck.F_MIN].tolist()))
     return out
-
-
-def _answer(router: Router, tables: CostTables, o: int, code: str, mode: int, start: Start, cost: Cost,
-            max_km: float | None, max_minutes: float | None, within: Candidates, picked: list[int], decided: int,
-            passed: list[tuple], slots: dict[int, SessionSlot], when: dt.datetime | None,
-            lang: Lang) -> ReferralByCost:
-    """The answer, from its parts."""
-    render, bases, steps = router._render, tables.layer.bases, STEPS[mode]
-    refs = render.refs
-    first = picked[0]
-    dest, km, minutes = within.nodes[first], within.km[first], within.minutes[first]
-    km_basis, minutes_basis = (bases[b] for b in within.bases[first])
-    if start.point is not None:
-        from_id = f"{start.point.lat:g},{start.point.lon:g}"
-    else:
-        from_id = router.net.ids[start.nodes[0] if start.measured_from == "home" else o]
-    # Two institutions at one shared proxy point are 0 km apart by the default model: their distance is not known.
-    unknown = km == 0.0 and km_basis.kind == "default_model" and refs[dest].location_is_proxy
-    path = () if from_id == router.net.ids[dest] else (Hop(
-        from_id=from_id, to_id=router.net.ids[dest], kind="travel", distance_km=km,
-        basis="same_proxy_point" if unknown else km_basis.kind),)
-    step: Step = steps[decided]
-    alternatives = tuple(AlternativeByCost(
-        institution=refs[within.nodes[i]], distance_km=within.km[i], minutes=within.minutes[i],
-        step=steps[within.steps[i]], session=slots.get(within.nodes[i]), contact=render.contacts[within.nodes[i]],
-        km_basis=bases[within.bases[i][0]], minutes_basis=bases[within.bases[i][1]]) for i in picked[1:])
-    passed_over = tuple(PassedOverByCost(
-        reason=reason, count=count, institutions=tuple(refs[j] for j in group), distances_km=tuple(kms),
-        minutes=tuple(mins)) for reason, count, group, kms, mins in passed)
-    same: list[InstitutionRef] = [refs[j] for j in render._same_point(o, start, [within.nodes[i] for i in picked])]
-    return ReferralByCost(
-        region=router.region, origin=refs[o], origin_point=start.point, snap_km=start.snap_km,
-        measured_from=start.measured_from, specialty=render.specialty_refs[code], direction=DIRECTION_NAMES[mode],
-        destination=refs[dest], distance_km=km, minutes=minutes,
-        speed_kmh=round(km / minutes * 60.0, 1) if minutes > 0 else router.speed_kmh, path=path, step=step,
-        same_proxy_point=tuple(same), session=slots.get(dest), contact=render.contacts[dest],
-        alternatives=alternatives, passed_over=passed_over, max_km=max_km, when=when, lang=lang, cost=cost,
-        max_minutes=max_minutes, km_basis=km_basis, minutes_basis=minutes_basis,
-        minutes_from_default_model=minutes_basis.kind == "default_model",
-        travel_note=travel_note(cost, km_basis, minutes_basis, lang, point=start.point is not None),
-    )
-
-
-def travel_note(cost: Cost, km_basis: Basis, minutes_basis: Basis, lang: Lang, *, point: bool = False) -> str:
-    """One line on how the answer was ranked and where its km and minutes come from.
-
-    >>> model = Basis(kind="default_model", detail="great circle × 1.3 at 40 km/h (plain terrain)")
-    >>> od = Basis(kind="od_table", source="bureau-od", title="县卫健局 OD 表, 2024-05")
-    >>> travel_note("minutes", model, od, "en").split("; ")[2]
-    'minutes: OD table (县卫健局 OD 表, 2024-05)'
-    """
-    t = _NOTE[lang]
-    text = t["head"].format(cost=t[f"by_{cost}"]) + t["km"] + _basis_text(km_basis, t) + t["minutes"]
-    text += _basis_text(minutes_basis, t)
-    return text + (t["point"] if point else "")
-
-
-def _basis_text(b: Basis, t: dict[str, str]) -> str:
-    return t[b.kind].format(title=b.title or b.source or "", detail=b.detail or "")
-
-
-_NOTE: dict[str, dict[str, str]] = {
-    "zh": {
-        "head": "按{cost}排序（出行层，自起点直达各候选机构）", "by_km": "公里", "by_minutes": "行程分钟",
-        "km": "；公里：", "minutes": "；分钟：", "default_model": "默认模型估算（{detail}）",
-        "road_network": "道路网（{title}）", "od_table": "OD 表（{title}）", "same_institution": "同一机构",
-        "point": "；自坐标点出发时只用默认模型",
-    },
-    "en": {
-        "head": "ranked by {cost} on the travel layer, directly to each candidate", "by_km": "km",
-        "by_minutes": "minutes", "km": "; km: ", "minutes": "; minutes: ",
-        "default_model": "default-model estimate ({detail})", "road_network": "road network ({title})",
-        "od_table": "OD table ({title})", "same_institution": "same institution",
-        "point": "; from a point, the default model only",
-    },
-}
 
 
 def _nothing(router: Router, o: int, code: str, mode: int, hc: int, max_km: float | None,

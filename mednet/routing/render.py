@@ -47,13 +47,13 @@ from mednet.routing.kernel import DIRECTION_NAMES, STEPS
 from mednet.routing.links import same_proxy_point
 from mednet.specialties import SPECIALTIES
 
-_NULL = orjson.Fragment(b"null")
+NULL = orjson.Fragment(b"null")
 
 
-def _json(value: BaseModel | dt.datetime | None) -> orjson.Fragment:
+def fragment(value: BaseModel | dt.datetime | None) -> orjson.Fragment:
     """A model or a date-time as pydantic writes it inside a model."""
     if value is None:
-        return _NULL
+        return NULL
     if isinstance(value, BaseModel):
         return orjson.Fragment(value.__pydantic_serializer__.to_json(value))
     return orjson.Fragment(pydantic_core.to_json(value))
@@ -74,7 +74,7 @@ class Renderer:
         # the cheapest per passed-over institution, and there is no "not made yet" check to pay).
         self.refs: list[InstitutionRef] = self._make_refs()
         self.contacts: list[Contact | None] = [self.G.nodes[i].get("contact") for i in net.ids]
-        self._contact_json = [_NULL if c is None else _json(c) for c in self.contacts]
+        self.contact_json = [NULL if c is None else fragment(c) for c in self.contacts]
         self._proxy = [ref.location_is_proxy for ref in self.refs]
         self._ref_of = self.refs.__getitem__
         self._hops: list[Hop | None] = [None] * len(link_to)
@@ -85,7 +85,7 @@ class Renderer:
                                     "travels": sp.travels})
             for sp in SPECIALTIES
         }
-        self._specialty_json = {code: _json(ref) for code, ref in self.specialty_refs.items()}
+        self.specialty_json = {code: fragment(ref) for code, ref in self.specialty_refs.items()}
 
     def referral(self, o: int, code: str, mode: int, limit: float, start: Any, passed: list[Any], nodes: list[int],
                  kms: tuple[float, ...], kinds: list[int], edges: list[int], slots: dict[int, SessionSlot],
@@ -135,7 +135,7 @@ class Renderer:
                       nodes: list[int], kms: tuple[float, ...], kinds: list[int], edges: list[int],
                       slots: dict[int, SessionSlot], when: dt.datetime | None, *, lang: Lang = "zh") -> bytes:
         """The answer as the JSON of its :class:`Referral`, written directly (see the module docstring)."""
-        frag = (self._ref_fragments or self._make_ref_fragments()).__getitem__
+        frag = self.ref_fragments().__getitem__
         speed, steps = self.speed_kmh, STEPS[mode]
         dest, distance = nodes[0], kms[0]
         step: Step = steps[kinds[0]]
@@ -143,26 +143,26 @@ class Renderer:
         max_km = None if limit == math.inf else limit
         path = list(map(self._hop_json, edges))
         if start.point is not None:
-            path.insert(0, _json(self._access_hop(start)))
+            path.insert(0, fragment(self._access_hop(start)))
         return orjson.dumps({
-            "region": self.region, "origin": frag(o), "origin_point": _json(start.point), "snap_km": start.snap_km,
+            "region": self.region, "origin": frag(o), "origin_point": fragment(start.point), "snap_km": start.snap_km,
             "measured_from": start.measured_from,
-            "specialty": self._specialty_json[code], "direction": DIRECTION_NAMES[mode], "destination": frag(dest),
+            "specialty": self.specialty_json[code], "direction": DIRECTION_NAMES[mode], "destination": frag(dest),
             "distance_km": distance, "minutes": round(distance / speed * 60.0, 1), "speed_kmh": speed,
-            "path": path, "trip": _json(self._trip(start)), "step": step,
+            "path": path, "trip": fragment(self._trip(start)), "step": step,
             "same_proxy_point": list(map(frag, self._same_point(o, start, nodes))),
-            "session": _json(session), "contact": self._contact_json[dest],
+            "session": fragment(session), "contact": self.contact_json[dest],
             "alternatives": [
                 {"institution": frag(j), "distance_km": km, "minutes": round(km / speed * 60.0, 1),
-                 "step": steps[kind], "session": _json(slots.get(j)) if slots else _NULL,
-                 "contact": self._contact_json[j]}
+                 "step": steps[kind], "session": fragment(slots.get(j)) if slots else NULL,
+                 "contact": self.contact_json[j]}
                 for j, km, kind in zip(nodes[1:], kms[1:], kinds[1:], strict=True)
             ],
             "passed_over": [
                 {"reason": reason, "count": count, "institutions": list(map(frag, group)), "distances_km": group_km}
                 for reason, count, group, group_km in passed
             ],
-            "max_km": max_km, "when": _json(when), "lang": lang,
+            "max_km": max_km, "when": fragment(when), "lang": lang,
             "explanation": explain_step(step, self.refs[o], self.refs[dest], self.specialty_refs[code], session,
                                         max_km, lang),
         })
@@ -193,21 +193,25 @@ class Renderer:
             "distance_km": float(start.kms[start.nodes.tolist().index(first)]), "basis": "geodesic_x_road_factor",
         })
 
+    def ref_fragments(self) -> list[orjson.Fragment]:
+        """Every institution's reference as JSON, by index (made on first use)."""
+        return self._ref_fragments or self._make_ref_fragments()
+
     def _make_ref_fragments(self) -> list[orjson.Fragment]:
         """Every institution's reference as JSON, rendered by pydantic (on the first JSON answer; 0.1 s for
         the national network)."""
         with self._lock:
             if not self._ref_fragments:
-                self._ref_fragments = list(map(_json, self.refs))
+                self._ref_fragments = list(map(fragment, self.refs))
         return self._ref_fragments
 
     def _hop_json(self, e: int) -> orjson.Fragment:
         """The path link of CSR entry ``e`` as JSON (kept, like the link)."""
-        fragment = self._hop_fragments.get(e)
-        if fragment is None:
+        found = self._hop_fragments.get(e)
+        if found is None:
             hop = self._hops[e] or self._hop(e)
-            fragment = self._hop_fragments[e] = _json(hop)
-        return fragment
+            found = self._hop_fragments[e] = fragment(hop)
+        return found
 
     def _make_refs(self) -> list[InstitutionRef]:
         """Every institution's :class:`InstitutionRef`, in index order."""

@@ -391,10 +391,10 @@ class Router:
         else:
             codes = DOWN_DEFAULT_CARE
         if tables is not None:
-            answer = route_by_cost(self, tables, o, codes, mode, hc, preferred, start, cost=checked_cost,
-                                   max_km=checked_km, max_minutes=checked_minutes, k=k, when=checked_when,
-                                   keep=keep, lang=checked_lang)
-            return answer if render == self._render.referral else answer.model_dump_json().encode()  # type: ignore
+            return route_by_cost(self, tables, o, codes, mode, hc, preferred, start,  # type: ignore[return-value]
+                                 cost=checked_cost, max_km=checked_km, max_minutes=checked_minutes, k=k,
+                                 when=checked_when, keep=keep, lang=checked_lang,
+                                 as_json=render != self._render.referral)
         for code in codes[:-1]:  # down with no specialty: rehabilitation, else general practice
             with contextlib.suppress(NoCapableInstitution):
                 return render(o, code, mode, limit, start,

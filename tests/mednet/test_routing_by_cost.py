@@ -204,6 +204,24 @@ def test_without_the_options_the_answer_is_the_link_route():
     assert ROUTER.route_json("华埠", "普外科", cost="km") == plain.model_dump_json().encode()
 
 
+def test_answers_equal_their_validated_copies():
+    """Answers by cost are assembled from already-validated parts, without per-field validation: each equals its
+    validated copy, and its JSON the one written directly."""
+    od = load_travel(REGION, travel=import_od(REGION, EXAMPLE_OD, source="illustrative example (not measured)"))
+    answers = [
+        route("华埠", "普外科", cost="minutes", max_minutes=60, explain="full"),
+        route("齐溪", "儿科", cost="minutes", max_minutes=45, travel=od, lang="en"),
+        route(Point(lat=29.05, lon=118.4), "儿科", cost="km", max_km=40, alternatives=5, travel=od),
+        route("衢州市人民医院", None, direction="down", home="虎山", cost="minutes"),
+        route("华埠", "骨科", direction="emergency", travel=od),
+    ]
+    for r in answers:
+        assert ReferralByCost.model_validate(r.model_dump()) == r
+        assert ReferralByCost.model_validate_json(r.model_dump_json()) == r
+        assert r.model_dump()["explanation"] == r.explanation
+    assert any(r.passed_over for r in answers) and any(r.alternatives for r in answers)
+
+
 def test_max_km_and_max_minutes_together():
     """A destination must be within both; a nearer candidate skipped for one limit says which."""
     layer = TravelLayer.build(REGION, TravelFile.model_validate({
