@@ -95,8 +95,12 @@ class CostTables:
         phi, lam = np.radians(lat), np.radians(lon)
         self.phi, self.cos = phi.tolist(), np.cos(phi).tolist()
         self.terrain = layer.terrain[self.rows].tolist()
+        cell_terrain = np.zeros(len(grid.ptr) - 1, dtype=np.int64)  # the greatest terrain class in each cell
+        np.maximum.at(cell_terrain, np.repeat(np.arange(len(cell_terrain)), np.diff(grid.ptr)),
+                      layer.terrain[self.rows][grid.order])
         self.static_i = pack(grid.ptr, grid.order, np.array([grid.row0, grid.col0, grid.height, grid.width]),
-                             layer.terrain[self.rows], router._rank, router._home, router._prio, reason_slots())
+                             layer.terrain[self.rows], router._rank, router._home, router._prio, reason_slots(),
+                             cell_terrain)
         self.static_f = pack(grid.phi, grid.lam, grid.cos_phi,
                              np.array([grid.cos_min, grid.CELL_DEG, 2 * EARTH_RADIUS_KM, layer.circuity,
                                        per_km(layer, "km"), per_km(layer, "minutes")]),
@@ -105,7 +109,7 @@ class CostTables:
         self.mark = np.zeros(n)
         self.mark_base = 0.0
         self.buf_i, self.buf_f = np.empty((n, 5), np.int64), np.empty((n, 2))
-        self.passed = np.empty(n, np.int64)
+        self.cells, self.passed, self.passed_f = np.empty((n, 2), np.int64), np.empty(n, np.int64), np.empty((2, n))
         self.res = np.empty(ck.RES_SIZE, np.int64)
         self._explicit: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.no_ext = (np.empty(0, np.int64), np.empty((0, 2)), np.empty((0, 3), np.int64))
@@ -169,6 +173,7 @@ def reason_order(mode: int) -> list[str]:
     return [*dict.fromkeys(reasons[g] for g in range(N_GROUPS)), "beyond_max_km", "beyond_max_minutes"]
 
 
+_REASON_ORDER = {mode: reason_order(mode) for mode in (UP, DOWN, EMERGENCY)}
 _TABLES: weakref.WeakKeyDictionary[Any, dict[int, tuple[TravelLayer | None, CostTables]]] = (
     weakref.WeakKeyDictionary())
 
@@ -272,7 +277,7 @@ def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc:
     res = tables.res
     ck.cost_query(tables.static_i, tables.static_f, router._cap[s], np.array(q_i, dtype=np.int64),
                   np.array(q_f), *ext, explicit, undated_nodes, mark, cand_i, cand_f, tables.buf_i, tables.buf_f,
-                  tables.passed, res)
+                  tables.cells, tables.passed, tables.passed_f, res)
     n0, n1, n2 = res[ck.R_N0:ck.R_N2 + 1].tolist()
     dest_row = int(res[ck.R_DEST])
     n01 = n0 + n1
@@ -330,15 +335,16 @@ def _passed_over(tables: CostTables, keep: int, mode: int) -> list[tuple]:
     the kernel's groups, then candidates skipped for a limit. Each group: (reason, count, institutions, km,
     minutes), nearest first, at most ``keep`` named: the kernel has grouped and ranked them."""
     counts = tables.res[ck.R_SLOTS:ck.R_SLOTS + ck.N_SLOTS].tolist()
-    order = reason_order(mode)
+    named = sum(min(count, keep) for count in counts)
+    nodes, kms, minutes = tables.passed[:named].tolist(), *tables.passed_f[:, :named].tolist()
+    order = _REASON_ORDER[mode]
     out = []
     at = 0
     for slot, count in enumerate(counts):
         if count:
-            shown = tables.passed[at:at + min(count, keep)]
-            at += len(shown)
-            out.append((order[slot], count, tables.buf_i[shown, ck.I_NODE].tolist(),
-                        tables.buf_f[shown, ck.F_KM].tolist(), tables.buf_f[shown, ck.F_MIN].tolist()))
+            end = at + min(count, keep)
+            out.append((order[slot], count, nodes[at:end], kms[at:end], minutes[at:end]))
+            at = end
     return out
 
 

@@ -34,7 +34,7 @@ import math
 import numpy as np
 from numba import njit
 
-from mednet.routing.kernel import classify, part
+from mednet.routing.kernel import NOT_CAPABLE, classify, part
 
 #: Columns of the float buffer (``buf_f``): km, minutes; of the integer one (``buf_i``): institution, km basis,
 #: minutes basis, code for the passed-over list (classified without undated sessions), code as a candidate.
@@ -69,9 +69,9 @@ QF_PHI, QF_LAM, QF_COS, QF_LAT, QF_LON, QF_MAX_KM, QF_MAX_MIN, QF_BASE = range(8
 QI_NODE, QI_TERRAIN, QI_ORIGIN, QI_RANK, QI_MODE, QI_HOME, QI_PREFERRED, QI_MINUTES, QI_WANT, QI_KEEP = range(10)
 #: Parts of the static arrays (:func:`mednet.routing.kernel.pack`): integers (grid pointers, grid order, grid shape
 #: (row0, col0, height, width), terrain, tier rank, home community, tie priority, passed-over slot of each code and
-#: decided step) and floats (grid phi, lam, cos phi; cos_min, cell, 2R, circuity, lower km, lower minutes; phi, lam,
-#: cos phi by institution; speed by terrain).
-S_PTR, S_ORDER, S_SHAPE, S_TERRAIN, S_RANK, S_HOME, S_PRIO, S_SLOT = range(8)
+#: decided step, greatest terrain class of each cell) and floats (grid phi, lam, cos phi; cos_min, cell, 2R,
+#: circuity, lower km, lower minutes; phi, lam, cos phi by institution; speed by terrain).
+S_PTR, S_ORDER, S_SHAPE, S_TERRAIN, S_RANK, S_HOME, S_PRIO, S_SLOT, S_CELL_TERRAIN = range(9)
 SF_PHI, SF_LAM, SF_COS, SF_CONST, SF_NODE_PHI, SF_NODE_LAM, SF_NODE_COS, SF_KMH = range(8)
 #: Passed-over slots after the kernel's groups: skipped for max_km, for max_minutes.
 N_SLOTS = 8
@@ -84,11 +84,12 @@ RES_SIZE = R_SLOTS + N_SLOTS
 
 @njit(cache=True)
 def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i, explicit, undated, mark, cand_i,
-               cand_f, buf_i, buf_f, passed, res):  # pragma: no cover - compiled
+               cand_f, buf_i, buf_f, cells, passed, passed_f, res):  # pragma: no cover - compiled
     """One query (see the module's docstring). ``cand_*`` rows: step 0, then 1, then 2 candidates, each step ranked;
-    ``passed``: buffer rows of the passed-over list, by reason slot then rank, at most ``keep`` of each; ``res``:
-    the counts, the destination (a row of ``cand_*``; -1: no candidate within the limits), the nearest of each
-    step regardless of the limits, and the count of each passed-over slot."""
+    ``passed``: the passed-over institutions, by reason slot then rank, at most ``keep`` of each, and
+    ``passed_f`` their km and minutes (rows); ``res``: the counts, the destination (a row of ``cand_*``; -1: no
+    candidate within the limits), the nearest of each step regardless of the limits, and the count of each
+    passed-over slot. ``cells``: scratch (the cells met, and how many institutions in each were left uncosted)."""
     ptr, order, shape = part(static_i, S_PTR), part(static_i, S_ORDER), part(static_i, S_SHAPE)
     terrain, rank, home, prio = (part(static_i, S_TERRAIN), part(static_i, S_RANK), part(static_i, S_HOME),
                                  part(static_i, S_PRIO))
@@ -106,6 +107,13 @@ def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i
     mode, home_com, preferred, by_minutes, want = q_i[QI_MODE], q_i[QI_HOME], q_i[QI_PREFERRED], q_i[QI_MINUTES] == 1, \
         q_i[QI_WANT]
     half_km, half_min = 0.0005, 0.005  # half a rounding unit: km to the metre, minutes to 0.01 min
+    # The fastest speed a pair from this origin can go at (its terrain class is the origin's or a slower one's).
+    fastest = kmh[o_terrain:].max()
+    lower_minutes = max(lower_minutes, lower_km / fastest * 60.0)
+    # Institutions that hold no capability of the care are only ever passed over (not_capable; the origin aside):
+    # the grid leaves them uncosted and they are counted, or costed, once the destination is known.
+    defer = ext_nodes.size == 0
+    n_cells = 0
     n_buf = 0
     for s in range(3):
         res[R_BEYOND + s] = -1
@@ -155,13 +163,21 @@ def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i
             while jj <= cj + r:
                 if 0 <= jj < width:
                     c = i * width + jj
+                    left = 0
                     for t in range(ptr[c], ptr[c + 1]):
                         j = order[t]
-                        if ext_nodes.size and _position(ext_nodes, j) >= 0:
+                        if defer:
+                            if capability[j] == 0 and j != kernel_origin:
+                                left += 1
+                                continue
+                        elif _position(ext_nodes, j) >= 0:
                             continue
                         km, minutes, kb, mb = _model(j, o_node, o_terrain, o_phi, o_lam, o_cos, terrain, kmh,
                                                      circuity, phi[t], lam[t], cos_phi[t], radius2)
                         n_buf = _put(buf_i, buf_f, n_buf, j, km, minutes, kb, mb)
+                    if left:
+                        cells[n_cells, 0], cells[n_cells, 1] = c, left
+                        n_cells += 1
                 jj += step
         # Classify what this ring met; keep the step 2 candidates among the ``want`` best.
         for a in range(met, n_buf):
@@ -192,8 +208,12 @@ def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i
             n2 = min(n2 + 1, want)
         if r < 0:
             continue
+        # Not met yet: r rings away in latitude, or in longitude within rows ci - r .. ci + r (whose cosines are at
+        # least the least of its edges').
         bound = math.sin(math.radians(r * cell) / 2)
-        floor = radius2 * math.asin(min(math.sqrt(o_cos * cos_min * bound * bound), 1.0))
+        band = max(cos_min, min(math.cos(math.radians((ci - r + row0) * cell)),
+                                math.cos(math.radians((ci + r + 1 + row0) * cell))))
+        floor = radius2 * math.asin(min(math.sqrt(o_cos * band * bound * bound), 1.0))
         low_km = floor * lower_km - half_km
         low_min = floor * lower_minutes - half_min
         low = low_min if by_minutes else low_km
@@ -209,12 +229,97 @@ def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i
         elif mode == 1 or (res[R_BEYOND + 2] >= 0 and low > beyond_v[2]):
             break
     dest = _destination(cand_i, n01 + n2, undated)
-    res[R_N0], res[R_N1], res[R_N2], res[R_BUF], res[R_DEST] = n0, n01 - n0, n2, n_buf, dest
+    res[R_N0], res[R_N1], res[R_N2], res[R_DEST] = n0, n01 - n0, n2, dest
     res[R_PASSED] = 0
     if dest >= 0:
+        keep = q_i[QI_KEEP]
+        counted = 0
+        if n_cells:
+            shape_f = np.array([cell, o_phi, o_lam, o_cos, radius2, circuity, fastest, cand_f[dest, 2]])
+            n_buf, counted = _uncosted(cells[:n_cells], shape, shape_f, part(static_i, S_CELL_TERRAIN), ptr, order,
+                                       capability, kernel_origin, o_node, o_terrain, terrain, kmh, phi, lam, cos_phi,
+                                       by_minutes, keep, buf_i, buf_f, n_buf)
         res[R_PASSED] = _passed_over(cand_i[dest, 0], cand_f[dest, 2], buf_i, buf_f, n_buf, by_minutes, prio, passed)
-        _group(passed, res, buf_i, buf_f, part(static_i, S_SLOT)[mode * (N_CODES + 2):(mode + 1) * (N_CODES + 2)],
-               cand_i[dest, 1], max_km, q_i[QI_KEEP])
+        slot_of = part(static_i, S_SLOT)[mode * (N_CODES + 2):(mode + 1) * (N_CODES + 2)]
+        _group(passed, res, buf_i, buf_f, slot_of, cand_i[dest, 1], max_km, keep, passed_f)
+        res[R_SLOTS + slot_of[NOT_CAPABLE]] += counted
+    res[R_BUF] = n_buf
+
+
+@njit(cache=True)
+def _uncosted(cells, shape, shape_f, cell_terrain, ptr, order, capability, kernel_origin, o_node, o_terrain, terrain,
+              kmh, phi, lam, cos_phi, by_minutes, keep, buf_i, buf_f, n_buf):  # pragma: no cover - compiled
+    """The institutions the grid left uncosted (not capable, not the origin) that may be passed over, given the
+    destination's cost ``shape_f[7]``: cells nearest first, each skipped when none of its institutions can be as
+    near as the destination, counted whole when all are nearer and the ``keep`` nearest of them are known already
+    (named: costed in nearer cells), else costed into the buffer. Returns the buffer's length and the count."""
+    cell, o_phi, o_lam, o_cos, radius2, circuity, fastest, dest_value = (
+        shape_f[0], shape_f[1], shape_f[2], shape_f[3], shape_f[4], shape_f[5], shape_f[6], shape_f[7])
+    row0, col0, width = shape[0], shape[1], shape[3]
+    m = cells.shape[0]
+    low = np.empty(m)
+    high = np.empty(m)
+    for k in range(m):
+        low[k], high[k] = _cell_range(cells[k, 0], row0, col0, width, cell, o_phi, o_lam, o_cos, radius2, circuity,
+                                      o_terrain, cell_terrain, kmh, fastest, by_minutes)
+    named = keep <= 64  # with explain="full" every one is named: no cell is counted whole
+    nearest = np.full(keep if named else 1, np.inf)  # the ``keep`` least costs seen, ascending
+    counted = 0
+    for k in np.argsort(low):
+        if low[k] > dest_value:
+            break
+        if named and nearest[-1] < low[k] and high[k] < dest_value:
+            counted += cells[k, 1]
+            continue
+        c = cells[k, 0]
+        for t in range(ptr[c], ptr[c + 1]):
+            j = order[t]
+            if capability[j] != 0 or j == kernel_origin:
+                continue
+            km, minutes, kb, mb = _model(j, o_node, o_terrain, o_phi, o_lam, o_cos, terrain, kmh, circuity, phi[t],
+                                         lam[t], cos_phi[t], radius2)
+            value = minutes if by_minutes else km
+            if value > dest_value:
+                continue
+            n_buf = _put(buf_i, buf_f, n_buf, j, km, minutes, kb, mb)
+            buf_i[n_buf - 1, I_PASS] = buf_i[n_buf - 1, I_CAND] = NOT_CAPABLE
+            if named and value < nearest[-1]:
+                at = nearest.size - 1
+                while at > 0 and nearest[at - 1] > value:
+                    nearest[at] = nearest[at - 1]
+                    at -= 1
+                nearest[at] = value
+    return n_buf, counted
+
+
+@njit(cache=True, inline="always")
+def _cell_range(c, row0, col0, width, cell, o_phi, o_lam, o_cos, radius2, circuity, o_terrain, cell_terrain, kmh,
+                fastest, by_minutes):  # pragma: no cover - compiled
+    """Bounds on the cost (as answers give it) of any institution in cell ``c``: the least and the greatest
+    haversine over the cell's extent (padded against rounding), at the fastest and the slowest speed it may go."""
+    pad = 1e-7  # degrees
+    i, jj = c // width, c % width
+    lat_lo, lat_hi = math.radians((i + row0) * cell - pad), math.radians((i + row0 + 1) * cell + pad)
+    lon_lo, lon_hi = math.radians((jj + col0) * cell - pad), math.radians((jj + col0 + 1) * cell + pad)
+    d_phi = max(0.0, lat_lo - o_phi, o_phi - lat_hi)
+    d_lam = max(0.0, lon_lo - o_lam, o_lam - lon_hi)
+    far_phi = max(abs(lat_lo - o_phi), abs(lat_hi - o_phi))
+    far_lam = max(abs(lon_lo - o_lam), abs(lon_hi - o_lam))
+    cos_lo, cos_hi = math.cos(lat_lo), math.cos(lat_hi)
+    cos_near = 1.0 if lat_lo <= 0.0 <= lat_hi else max(cos_lo, cos_hi)
+    a, b = math.sin(d_phi / 2), math.sin(d_lam / 2)
+    h_low = a * a + o_cos * min(cos_lo, cos_hi) * (b * b)
+    a, b = math.sin(far_phi / 2), math.sin(far_lam / 2)
+    h_high = a * a + o_cos * cos_near * (b * b)
+    km_low = radius2 * math.asin(math.sqrt(min(max(h_low, 0.0), 1.0))) * circuity
+    km_high = radius2 * math.asin(math.sqrt(min(max(h_high, 0.0), 1.0))) * circuity
+    slack = 1e-9
+    if not by_minutes:
+        return km_low - 0.0005 - slack, km_high + 0.0005 + slack
+    slowest = kmh[o_terrain]
+    for t in range(o_terrain, max(o_terrain, cell_terrain[c]) + 1):
+        slowest = min(slowest, kmh[t])
+    return km_low / fastest * 60.0 - 0.005 - slack, km_high / slowest * 60.0 + 0.005 + slack
 
 
 @njit(cache=True, inline="always")
@@ -309,9 +414,10 @@ def _passed_over(dest, dest_value, buf_i, buf_f, n_buf, by_minutes, prio, passed
 
 
 @njit(cache=True)
-def _group(passed, res, buf_i, buf_f, slot_of, decided, limit_km, keep):  # pragma: no cover - compiled
-    """The ranked passed-over rows regrouped by reason slot, at most ``keep`` named per slot (the rows of slot 0,
-    then slot 1, …, each nearest first); each slot's count in ``res[R_SLOTS:]``. ``slot_of``: the slot of each
+def _group(passed, res, buf_i, buf_f, slot_of, decided, limit_km, keep, passed_f):  # pragma: no cover - compiled
+    """The ranked passed-over rows regrouped by reason slot, at most ``keep`` named per slot (slot 0's, then slot
+    1's, …, each nearest first: the institutions in ``passed``, their km and minutes in ``passed_f``); each slot's
+    count in ``res[R_SLOTS:]``. ``slot_of``: the slot of each
     code, then of a candidate skipped for max_km and for max_minutes (a candidate of a step up to the decided
     one)."""
     m = res[R_PASSED]
@@ -335,5 +441,7 @@ def _group(passed, res, buf_i, buf_f, slot_of, decided, limit_km, keep):  # prag
     for a in range(m):
         s = slots[a]
         if filled[s] < keep:
-            passed[start[s] + filled[s]] = ranked[a]
+            at, row = start[s] + filled[s], ranked[a]
+            passed[at] = buf_i[row, I_NODE]
+            passed_f[0, at], passed_f[1, at] = buf_f[row, F_KM], buf_f[row, F_MIN]
             filled[s] += 1
