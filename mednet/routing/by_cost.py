@@ -336,7 +336,8 @@ def _passed_over(tables: CostTables, keep: int, mode: int) -> list[tuple]:
     minutes), nearest first, at most ``keep`` named: the kernel has grouped and ranked them."""
     counts = tables.res[ck.R_SLOTS:ck.R_SLOTS + ck.N_SLOTS].tolist()
     named = sum(min(count, keep) for count in counts)
-    nodes, kms, minutes = tables.passed[:named].tolist(), *tables.passed_f[:, :named].tolist()
+    nodes: list[int] = tables.passed[:named].tolist()
+    kms, minutes = tables.passed_f[:, :named].tolist()
     order = _REASON_ORDER[mode]
     out = []
     at = 0

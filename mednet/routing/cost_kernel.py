@@ -16,6 +16,11 @@ classifies only the institutions nearer than what it must know:
 - every institution met goes to a buffer, from which the passed-over list
   is read: everyone nearer by ``cost`` than the destination (the first
   candidate not an undated session), equal cost going by tie priority.
+  Institutions without the care (``not_capable``; most of them) are left
+  uncosted by the grid until the destination is known (``_uncosted``): a
+  cell none of whose institutions can be as near is skipped, one all of
+  whose institutions are nearer is counted whole once the ``keep`` nearest
+  to name are known, and the others are costed.
 
 The search stops when no institution not met yet can change any of that: a
 point ``r + 1`` rings away is at least ``floor`` km away by great circle,
@@ -24,7 +29,8 @@ half a rounding unit (figures are compared as answers give them: km to the
 metre, minutes to 0.01 min) bounds what it could cost. Figures are computed
 as :meth:`mednet.travel.TravelLayer.costs` and ``point_costs`` compute them
 (the same haversine, circuity and terrain speed, then rounded as numpy
-rounds); the tests check the answers against an exhaustive search.
+rounds); the tests check the answers against an exhaustive search, and the
+default (short) passed-over list against the full one.
 """
 
 from __future__ import annotations
@@ -122,11 +128,15 @@ def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i
     n01 = 0
     for e in range(explicit.size):
         j = explicit[e]
-        km, minutes, kb, mb, gone = _figures(j, o_node, o_terrain, o_phi, o_lam, o_cos, ext_nodes, ext_f, ext_i,
-                                             terrain, kmh, circuity, node_phi, node_lam, node_cos, radius2)
+        if capability[j] == 0:  # the origin or not capable: not a candidate
+            continue
         code = _code(j, undated, kernel_origin, origin_rank, mode, capability, rank, home, home_com, preferred, mark,
                      mark_base, True)
-        if code > 1 or gone:
+        if code > 1:
+            continue
+        km, minutes, kb, mb, gone = _figures(j, o_node, o_terrain, o_phi, o_lam, o_cos, ext_nodes, ext_f, ext_i,
+                                             terrain, kmh, circuity, node_phi, node_lam, node_cos, radius2)
+        if gone:
             continue
         value = minutes if by_minutes else km
         if km <= max_km and minutes <= max_minutes:
@@ -252,26 +262,64 @@ def _uncosted(cells, shape, shape_f, cell_terrain, ptr, order, capability, kerne
     """The institutions the grid left uncosted (not capable, not the origin) that may be passed over, given the
     destination's cost ``shape_f[7]``: cells nearest first, each skipped when none of its institutions can be as
     near as the destination, counted whole when all are nearer and the ``keep`` nearest of them are known already
-    (named: costed in nearer cells), else costed into the buffer. Returns the buffer's length and the count."""
+    (named: costed in nearer cells), else costed into the buffer. Returns the buffer's length and the count.
+
+    A cell's bounds are the least and greatest haversine over its extent (padded against rounding), compared with
+    the haversines of the costs they must pass (at the fastest speed a pair may go, or the slowest in the cell),
+    widened by half a rounding unit and a slack."""
     cell, o_phi, o_lam, o_cos, radius2, circuity, fastest, dest_value = (
         shape_f[0], shape_f[1], shape_f[2], shape_f[3], shape_f[4], shape_f[5], shape_f[6], shape_f[7])
     row0, col0, width = shape[0], shape[1], shape[3]
+    half = (0.005 if by_minutes else 0.0005) + 1e-7
     m = cells.shape[0]
+    # Per row and column met, the haversine terms of its nearest and farthest edge from the origin.
+    i_lo, i_hi, j_lo, j_hi = 1 << 60, -1, 1 << 60, -1
+    for k in range(m):
+        i, jj = cells[k, 0] // width, cells[k, 0] % width
+        i_lo, i_hi, j_lo, j_hi = min(i_lo, i), max(i_hi, i), min(j_lo, jj), max(j_hi, jj)
+    rows = np.empty((i_hi - i_lo + 1, 4))
+    for i in range(i_lo, i_hi + 1):
+        lo, hi = _edges(i + row0, cell)
+        near, far = max(0.0, lo - o_phi, o_phi - hi), max(abs(lo - o_phi), abs(hi - o_phi))
+        cos_lo, cos_hi = math.cos(lo), math.cos(hi)
+        rows[i - i_lo, 0], rows[i - i_lo, 1] = math.sin(near / 2) ** 2, math.sin(far / 2) ** 2
+        rows[i - i_lo, 2] = o_cos * min(cos_lo, cos_hi)
+        rows[i - i_lo, 3] = o_cos * (1.0 if lo <= 0.0 <= hi else max(cos_lo, cos_hi))
+    cols = np.empty((j_hi - j_lo + 1, 2))
+    for jj in range(j_lo, j_hi + 1):
+        lo, hi = _edges(jj + col0, cell)
+        near, far = max(0.0, lo - o_lam, o_lam - hi), max(abs(lo - o_lam), abs(hi - o_lam))
+        cols[jj - j_lo, 0], cols[jj - j_lo, 1] = math.sin(near / 2) ** 2, math.sin(far / 2) ** 2
+    # The costs as haversines: beyond ``skip`` nothing is as near as the destination; below ``whole[t]`` (t: the
+    # cell's greatest terrain class) everything is nearer.
+    skip = _haversine_of(dest_value + half, fastest, by_minutes, radius2, circuity)
     low = np.empty(m)
     high = np.empty(m)
+    near = np.empty(m, np.int64)  # the cells not beyond ``skip``
+    n_near = 0
     for k in range(m):
-        low[k], high[k] = _cell_range(cells[k, 0], row0, col0, width, cell, o_phi, o_lam, o_cos, radius2, circuity,
-                                      o_terrain, cell_terrain, kmh, fastest, by_minutes)
+        i, jj = cells[k, 0] // width - i_lo, cells[k, 0] % width - j_lo
+        low[k] = rows[i, 0] + rows[i, 2] * cols[jj, 0]
+        if low[k] <= skip:
+            high[k] = rows[i, 1] + rows[i, 3] * cols[jj, 1]
+            near[n_near] = k
+            n_near += 1
+    whole = np.empty(kmh.size)
+    slowest = kmh[o_terrain]
+    for t in range(kmh.size):
+        if t >= o_terrain:
+            slowest = min(slowest, kmh[t])
+        whole[t] = _haversine_of(dest_value - half, slowest, by_minutes, radius2, circuity)
     named = keep <= 64  # with explain="full" every one is named: no cell is counted whole
     nearest = np.full(keep if named else 1, np.inf)  # the ``keep`` least costs seen, ascending
+    known = 2.0  # the haversine beyond which a cell's institutions all come after those ``keep``
     counted = 0
-    for k in np.argsort(low):
-        if low[k] > dest_value:
-            break
-        if named and nearest[-1] < low[k] and high[k] < dest_value:
+    near = near[:n_near]
+    for k in near[np.argsort(low[near])]:
+        c = cells[k, 0]
+        if low[k] > known and high[k] < whole[max(o_terrain, cell_terrain[c])]:
             counted += cells[k, 1]
             continue
-        c = cells[k, 0]
         for t in range(ptr[c], ptr[c + 1]):
             j = order[t]
             if capability[j] != 0 or j == kernel_origin:
@@ -289,37 +337,27 @@ def _uncosted(cells, shape, shape_f, cell_terrain, ptr, order, capability, kerne
                     nearest[at] = nearest[at - 1]
                     at -= 1
                 nearest[at] = value
+                if nearest[-1] < np.inf:
+                    known = _haversine_of(nearest[-1] + half, fastest, by_minutes, radius2, circuity)
     return n_buf, counted
 
 
 @njit(cache=True, inline="always")
-def _cell_range(c, row0, col0, width, cell, o_phi, o_lam, o_cos, radius2, circuity, o_terrain, cell_terrain, kmh,
-                fastest, by_minutes):  # pragma: no cover - compiled
-    """Bounds on the cost (as answers give it) of any institution in cell ``c``: the least and the greatest
-    haversine over the cell's extent (padded against rounding), at the fastest and the slowest speed it may go."""
-    pad = 1e-7  # degrees
-    i, jj = c // width, c % width
-    lat_lo, lat_hi = math.radians((i + row0) * cell - pad), math.radians((i + row0 + 1) * cell + pad)
-    lon_lo, lon_hi = math.radians((jj + col0) * cell - pad), math.radians((jj + col0 + 1) * cell + pad)
-    d_phi = max(0.0, lat_lo - o_phi, o_phi - lat_hi)
-    d_lam = max(0.0, lon_lo - o_lam, o_lam - lon_hi)
-    far_phi = max(abs(lat_lo - o_phi), abs(lat_hi - o_phi))
-    far_lam = max(abs(lon_lo - o_lam), abs(lon_hi - o_lam))
-    cos_lo, cos_hi = math.cos(lat_lo), math.cos(lat_hi)
-    cos_near = 1.0 if lat_lo <= 0.0 <= lat_hi else max(cos_lo, cos_hi)
-    a, b = math.sin(d_phi / 2), math.sin(d_lam / 2)
-    h_low = a * a + o_cos * min(cos_lo, cos_hi) * (b * b)
-    a, b = math.sin(far_phi / 2), math.sin(far_lam / 2)
-    h_high = a * a + o_cos * cos_near * (b * b)
-    km_low = radius2 * math.asin(math.sqrt(min(max(h_low, 0.0), 1.0))) * circuity
-    km_high = radius2 * math.asin(math.sqrt(min(max(h_high, 0.0), 1.0))) * circuity
-    slack = 1e-9
-    if not by_minutes:
-        return km_low - 0.0005 - slack, km_high + 0.0005 + slack
-    slowest = kmh[o_terrain]
-    for t in range(o_terrain, max(o_terrain, cell_terrain[c]) + 1):
-        slowest = min(slowest, kmh[t])
-    return km_low / fastest * 60.0 - 0.005 - slack, km_high / slowest * 60.0 + 0.005 + slack
+def _edges(index, cell):  # pragma: no cover - compiled
+    """A row's (or column's) edges in radians, padded by 1e-7 degree against rounding."""
+    return math.radians(index * cell - 1e-7), math.radians((index + 1) * cell + 1e-7)
+
+
+@njit(cache=True, inline="always")
+def _haversine_of(value, kmh, by_minutes, radius2, circuity):  # pragma: no cover - compiled
+    """The haversine at which the default model's cost (km, or minutes at ``kmh``; unrounded) is ``value``: 2.0
+    (above any) past half the globe, -1.0 (below any) for a negative cost."""
+    if value < 0.0:
+        return -1.0
+    angle = (value * kmh / 60.0 if by_minutes else value) / (radius2 * circuity)
+    if angle >= math.pi / 2:
+        return 2.0
+    return math.sin(angle) ** 2
 
 
 @njit(cache=True, inline="always")
@@ -370,21 +408,14 @@ def _put(buf_i, buf_f, n_buf, j, km, minutes, kb, mb):  # pragma: no cover - com
 
 @njit(cache=True)
 def _rank_rows(cand_i, cand_f, start, stop, prio):  # pragma: no cover - compiled
-    """Rows ``start:stop`` sorted by (step, value, tie priority): insertion sort (a community's few)."""
-    for a in range(start + 1, stop):
-        row_i = cand_i[a].copy()
-        row_f = cand_f[a].copy()
-        b = a
-        while b > start:
-            p = b - 1
-            if cand_i[p, 1] < row_i[1] or (cand_i[p, 1] == row_i[1] and not _before(
-                    row_f[2], row_i[0], cand_f[p, 2], cand_i[p, 0], prio)):
-                break
-            cand_i[b] = cand_i[p]
-            cand_f[b] = cand_f[p]
-            b = p
-        cand_i[b] = row_i
-        cand_f[b] = row_f
+    """Rows ``start:stop`` sorted by (step, value, tie priority), rows equal in all three kept in their order
+    (stable sorts by the last key first)."""
+    rows_i, rows_f = cand_i[start:stop], cand_f[start:stop]
+    by = np.argsort(prio[rows_i[:, 0]], kind="mergesort")
+    by = by[np.argsort(rows_f[by, 2], kind="mergesort")]
+    by = by[np.argsort(rows_i[by, 1], kind="mergesort")]
+    cand_i[start:stop] = rows_i[by]
+    cand_f[start:stop] = rows_f[by]
 
 
 @njit(cache=True)

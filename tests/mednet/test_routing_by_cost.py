@@ -18,6 +18,7 @@ from mednet.errors import InvalidRequest, NoCapableInstitution
 from mednet.models import Tier
 from mednet.network import compile_network
 from mednet.routing import Point, Router
+from mednet.routing.answers import SHORT_PASSED_OVER
 from mednet.routing.by_cost import classify_all
 from mednet.routing.cost_answers import ReferralByCost
 from mednet.routing.kernel import DOWN, MODES, UP, part
@@ -152,6 +153,12 @@ def check_route(router, layer, origin, code, options):
     if max_minutes is not None:
         assert r.minutes <= max_minutes
     assert r.model_dump_json().encode() == router.route_json(origin, code, **options)
+    # The default contract names the nearest few of each reason (counted, not costed, beyond them): the same.
+    short = router.route(origin, code, **{**options, "explain": "short"})
+    assert (short.destination, short.alternatives) == (r.destination, r.alternatives)
+    assert [(g.reason, g.count, g.institutions, g.distances_km, g.minutes) for g in short.passed_over] == [
+        (g.reason, g.count, *(named[:SHORT_PASSED_OVER] for named in (g.institutions, g.distances_km, g.minutes)))
+        for g in r.passed_over]
 
 
 @pytest.fixture(scope="module")
