@@ -335,7 +335,7 @@ def _passed_over(tables: CostTables, keep: int, mode: int) -> list[tuple]:
     the kernel's groups, then candidates skipped for a limit. Each group: (reason, count, institutions, km,
     minutes), nearest first, at most ``keep`` named: the kernel has grouped and ranked them."""
     counts = tables.res[ck.R_SLOTS:ck.R_SLOTS + ck.N_SLOTS].tolist()
-    named = sum(min(count, keep) for count in counts)
+    named = int(tables.res[ck.R_NAMED])
     nodes: list[int] = tables.passed[:named].tolist()
     kms, minutes = tables.passed_f[:, :named].tolist()
     order = _REASON_ORDER[mode]

@@ -85,7 +85,9 @@ N_SLOTS = 8
 N_CODES = 15
 #: Then one count per passed-over slot.
 R_SLOTS = 9
-RES_SIZE = R_SLOTS + N_SLOTS
+#: Then how many passed-over institutions are named in all.
+R_NAMED = R_SLOTS + N_SLOTS
+RES_SIZE = R_NAMED + 1
 
 
 @njit(cache=True)
@@ -467,6 +469,7 @@ def _group(passed, res, buf_i, buf_f, slot_of, decided, limit_km, keep, passed_f
     start = np.zeros(N_SLOTS, np.int64)
     for s in range(1, N_SLOTS):
         start[s] = start[s - 1] + min(res[R_SLOTS + s - 1], keep)
+    res[R_NAMED] = start[N_SLOTS - 1] + min(res[R_SLOTS + N_SLOTS - 1], keep)
     ranked = passed[:m].copy()
     filled = np.zeros(N_SLOTS, np.int64)
     for a in range(m):
