@@ -12,6 +12,7 @@ from mednet.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 OD = ROOT / "examples" / "quzhou_od_example.csv"
+ROADS = ROOT / "tests" / "fixtures" / "travel"
 
 
 def bundle(tmp_path: Path) -> Path:
@@ -30,6 +31,8 @@ COMMANDS = [
     (["export", "minhang", "-o", "{out}", "--format", "fhir"], "m.json"),
     (["travel", "import-od", "quzhou", str(OD), "--source", "illustrative example", "-o", "{out}"],
      "quzhou.travel.json"),
+    (["roads", "import", str(ROADS / "handmade_region.json"), str(ROADS / "handmade.osm"), "--output", "{out}"],
+     "handmade.travel.json"),
 ]
 
 
