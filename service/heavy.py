@@ -37,11 +37,13 @@ request gets a new process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import stat
 import sys
 import threading
 from collections import OrderedDict
@@ -152,6 +154,7 @@ def _start_process(context: Any, nice: int) -> None:
     global _CONTEXT
     _CONTEXT = context
     with_parent()
+    close_inherited_sockets()
     signal.set_wakeup_fd(-1)  # the worker's event loop is not here
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the worker stops this process
     for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -161,6 +164,17 @@ def _start_process(context: Any, nice: int) -> None:
             os.nice(nice)
         except OSError as error:
             logger.warning("slow-work process keeps its priority: cannot lower it by %d (%s)", nice, error)
+
+
+def close_inherited_sockets() -> None:
+    """Close every socket this process inherited from the worker: the listening one, clients' connections
+    (else a connection the worker closes stays open for its client), the ledger's database connection and
+    the event loop's own. The pool talks through pipes, which stay."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        with contextlib.suppress(OSError):  # the listing's own descriptor is gone by now
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.close(fd)
 
 
 def with_parent() -> None:
