@@ -93,7 +93,7 @@ class CostTables:
         self.lat, self.lon = lat.tolist(), lon.tolist()
         grid = SpatialIndex(lat=lat, lon=lon)
         phi, lam = np.radians(lat), np.radians(lon)
-        self.phi, self.cos = phi.tolist(), np.cos(phi).tolist()
+        self.phi, self.lam, self.cos = phi.tolist(), lam.tolist(), np.cos(phi).tolist()
         self.terrain = layer.terrain[self.rows].tolist()
         cell_terrain = np.zeros(len(grid.ptr) - 1, dtype=np.int64)  # the greatest terrain class in each cell
         np.maximum.at(cell_terrain, np.repeat(np.arange(len(cell_terrain)), np.diff(grid.ptr)),
@@ -229,7 +229,7 @@ def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc:
     held = router._sessions[s]
     slots: dict[int, SessionSlot] = {}
     undated: list[int] = []
-    session_nodes = np.zeros(0, dtype=np.int64)
+    session_nodes = tables.none
     if held or when is not None:
         when = window_start(when)
     if held and mode != EMERGENCY:
@@ -259,12 +259,13 @@ def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc:
     if start.measured_from == "origin_point":
         assert start.point is not None
         o_node, o_lat, o_lon = -1, start.point.lat, start.point.lon
-        o_phi = float(np.radians(o_lat))
+        o_phi, o_lam = float(np.radians(o_lat)), float(np.radians(o_lon))
         o_cos = float(np.cos(o_phi))
         ext = tables.no_ext
     else:
         o_node = preferred if start.measured_from == "home" else o
-        o_lat, o_lon, o_phi, o_cos = tables.lat[o_node], tables.lon[o_node], tables.phi[o_node], tables.cos[o_node]
+        o_lat, o_lon, o_phi, o_lam, o_cos = (tables.lat[o_node], tables.lon[o_node], tables.phi[o_node],
+                                             tables.lam[o_node], tables.cos[o_node])
         q_i[ck.QI_TERRAIN] = tables.terrain[o_node]
         ext = tables.imported(o_node)
     want = max(k + 1 + len(undated), 1)
@@ -272,18 +273,17 @@ def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc:
         o_node, -1 if start.point is not None else o, router._ranks[o], mode)
     q_i[ck.QI_HOME], q_i[ck.QI_PREFERRED], q_i[ck.QI_MINUTES], q_i[ck.QI_WANT], q_i[ck.QI_KEEP] = (
         hc, preferred, cost == "minutes", want, keep)
-    q_f = (o_phi, float(np.radians(o_lon)), o_cos, o_lat, o_lon, limit_km, limit_minutes, base)
+    q_f = (o_phi, o_lam, o_cos, o_lat, o_lon, limit_km, limit_minutes, base)
     cand_i, cand_f = np.empty((len(explicit) + want, 4), np.int64), np.empty((len(explicit) + want, 3))
-    res = tables.res
     ck.cost_query(tables.static_i, tables.static_f, router._cap[s], np.array(q_i, dtype=np.int64),
                   np.array(q_f), *ext, explicit, undated_nodes, mark, cand_i, cand_f, tables.buf_i, tables.buf_f,
-                  tables.cells, tables.passed, tables.passed_f, res)
-    n0, n1, n2 = res[ck.R_N0:ck.R_N2 + 1].tolist()
-    dest_row = int(res[ck.R_DEST])
+                  tables.cells, tables.passed, tables.passed_f, tables.res)
+    res: list[int] = tables.res.tolist()
+    counts = n0, n1, n2 = res[ck.R_N0:ck.R_N2 + 1]
+    dest_row = res[ck.R_DEST]
     n01 = n0 + n1
     within = Candidates(cand_i[:n01 + n2], cand_f[:n01 + n2])  # steps 0 and 1 whole, then step 2's best
-    counts = (n0, n1, n2)
-    nearest_beyond = {step: int(res[ck.R_BEYOND + step]) for step in range(3)
+    nearest_beyond = {step: res[ck.R_BEYOND + step] for step in range(3)
                       if counts[step] == 0 and res[ck.R_BEYOND + step] >= 0}
     if dest_row < 0:
         beyond = None
@@ -306,7 +306,7 @@ def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc:
             picked.append(i)
             known_left -= 1
 
-    passed = _passed_over(tables, keep, mode)
+    passed = _passed_over(tables, res, keep, mode)
     for step in range(decided):
         if step in nearest_beyond and not any(nearest_beyond[step] in g[2] for g in passed):
             j = nearest_beyond[step]
@@ -330,12 +330,12 @@ def _beyond_reason(km: float, limit_km: float) -> str:
     return "beyond_max_km" if km > limit_km else "beyond_max_minutes"
 
 
-def _passed_over(tables: CostTables, keep: int, mode: int) -> list[tuple]:
+def _passed_over(tables: CostTables, res: list[int], keep: int, mode: int) -> list[tuple]:
     """Every institution nearer by ``cost`` than the destination (equal cost: before it in tie order), by reason:
     the kernel's groups, then candidates skipped for a limit. Each group: (reason, count, institutions, km,
-    minutes), nearest first, at most ``keep`` named: the kernel has grouped and ranked them."""
-    counts = tables.res[ck.R_SLOTS:ck.R_SLOTS + ck.N_SLOTS].tolist()
-    named = int(tables.res[ck.R_NAMED])
+    minutes), nearest first, at most ``keep`` named: the kernel has grouped and ranked them (``res``: its result
+    slots)."""
+    counts, named = res[ck.R_SLOTS:ck.R_SLOTS + ck.N_SLOTS], res[ck.R_NAMED]
     nodes: list[int] = tables.passed[:named].tolist()
     kms, minutes = tables.passed_f[:, :named].tolist()
     order = _REASON_ORDER[mode]
