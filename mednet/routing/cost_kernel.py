@@ -326,8 +326,13 @@ def _uncosted(cells, shape, shape_f, cell_terrain, ptr, order, capability, kerne
             j = order[t]
             if capability[j] != 0 or j == kernel_origin:
                 continue
-            km, minutes, kb, mb = _model(j, o_node, o_terrain, o_phi, o_lam, o_cos, terrain, kmh, circuity, phi[t],
-                                         lam[t], cos_phi[t], radius2)
+            h = _haversine(o_phi, o_lam, o_cos, phi[t], lam[t], cos_phi[t])
+            if h > skip and j != o_node:  # farther than the destination, whatever its terrain
+                continue
+            if j == o_node:
+                km, minutes, kb, mb = 0.0, 0.0, 0, 0
+            else:
+                km, minutes, kb, mb = _from_haversine(j, h, o_terrain, terrain, kmh, circuity, radius2)
             value = minutes if by_minutes else km
             if value > dest_value:
                 continue
@@ -368,9 +373,21 @@ def _model(j, o_node, o_terrain, o_phi, o_lam, o_cos, terrain, kmh, circuity, ph
     """The default model's km, minutes and their basis codes from the origin to ``j`` (as the layer computes them)."""
     if j == o_node:
         return 0.0, 0.0, 0, 0
+    return _from_haversine(j, _haversine(o_phi, o_lam, o_cos, phi, lam, cos_phi), o_terrain, terrain, kmh, circuity,
+                           radius2)
+
+
+@njit(cache=True, inline="always")
+def _haversine(o_phi, o_lam, o_cos, phi, lam, cos_phi):  # pragma: no cover - compiled
+    """The haversine of the great-circle angle from the origin to a point (as the layer computes it)."""
     a = math.sin((phi - o_phi) / 2)
     b = math.sin((lam - o_lam) / 2)
-    h = a * a + o_cos * cos_phi * (b * b)
+    return a * a + o_cos * cos_phi * (b * b)
+
+
+@njit(cache=True, inline="always")
+def _from_haversine(j, h, o_terrain, terrain, kmh, circuity, radius2):  # pragma: no cover - compiled
+    """:func:`_model`'s figures of ``j`` from its haversine ``h``."""
     km = radius2 * math.asin(math.sqrt(min(max(h, 0.0), 1.0))) * circuity
     t = max(terrain[j], o_terrain)
     minutes = km / kmh[t] * 60.0
