@@ -26,7 +26,9 @@ The search stops when no institution not met yet can change any of that: a
 point ``r + 1`` rings away is at least ``floor`` km away by great circle,
 and the default model's lower bound (``lower_*``, per great-circle km) less
 half a rounding unit (figures are compared as answers give them: km to the
-metre, minutes to 0.01 min) bounds what it could cost. Figures are computed
+metre, minutes to 0.01 min) bounds what it could cost. Within the rings, a
+cell whose least haversine puts all its institutions beyond what could
+still be kept or passed over is passed by. Figures are computed
 as :meth:`mednet.travel.TravelLayer.costs` and ``point_costs`` compute them
 (the same haversine, circuity and terrain speed, then rounded as numpy
 rounds); the tests check the answers against an exhaustive search, and the
@@ -157,6 +159,14 @@ def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i
     ci = int(math.floor(o_lat / cell)) - row0  # noqa: RUF046 - numba types floor() as float
     cj = int(math.floor(o_lon / cell)) - col0  # noqa: RUF046
     reach = max(height, width) + abs(ci) + abs(cj) + 1
+    # A cell can be passed by when none of its institutions can be a step 2 candidate kept (``want`` kept already)
+    # or passed over (nearer than the destination of steps 0 and 1, if any): its least haversine, from the terms of
+    # its row (``rows``: by offset from the origin's) and column, beyond that of the cost they would need.
+    half = (0.005 if by_minutes else 0.0005) + 1e-7
+    first01 = _destination(cand_i, n01, undated)
+    value01 = cand_f[first01, 2] if first01 >= 0 else -np.inf
+    rows = np.empty((2 * reach + 1, 4))
+    cols = np.empty((2 * reach + 1, 2))
     for r in range(-1, reach + 1):  # r = -1: the imported pairs
         met = n_buf
         if r < 0:
@@ -166,6 +176,15 @@ def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i
                                  ext_i[e, 1])
             if n_buf == met:
                 continue
+        for d in (-r, r):
+            rows[reach + d] = _row_terms(ci + d + row0, cell, o_phi, o_cos)
+            cols[reach + d] = _column_terms(cj + d + col0, cell, o_lam)
+        beyond = 2.0
+        if mode == 1 and first01 >= 0:
+            beyond = _haversine_of(value01 + half, fastest, by_minutes, radius2, circuity)
+        elif mode != 1 and n2 == want:
+            beyond = _haversine_of(max(cand_f[n01 + n2 - 1, 2], value01) + half, fastest, by_minutes, radius2,
+                                   circuity)
         for di in range(-r, r + 1):
             i = ci + di
             if i < 0 or i >= height:
@@ -173,7 +192,7 @@ def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i
             step = 1 if abs(di) == r else 2 * r
             jj = cj - r
             while jj <= cj + r:
-                if 0 <= jj < width:
+                if 0 <= jj < width and rows[reach + di, 0] + rows[reach + di, 1] * cols[reach + jj - cj, 0] <= beyond:
                     c = i * width + jj
                     left = 0
                     for t in range(ptr[c], ptr[c + 1]):
@@ -281,17 +300,10 @@ def _uncosted(cells, shape, shape_f, cell_terrain, ptr, order, capability, kerne
         i_lo, i_hi, j_lo, j_hi = min(i_lo, i), max(i_hi, i), min(j_lo, jj), max(j_hi, jj)
     rows = np.empty((i_hi - i_lo + 1, 4))
     for i in range(i_lo, i_hi + 1):
-        lo, hi = _edges(i + row0, cell)
-        near, far = max(0.0, lo - o_phi, o_phi - hi), max(abs(lo - o_phi), abs(hi - o_phi))
-        cos_lo, cos_hi = math.cos(lo), math.cos(hi)
-        rows[i - i_lo, 0], rows[i - i_lo, 1] = math.sin(near / 2) ** 2, math.sin(far / 2) ** 2
-        rows[i - i_lo, 2] = o_cos * min(cos_lo, cos_hi)
-        rows[i - i_lo, 3] = o_cos * (1.0 if lo <= 0.0 <= hi else max(cos_lo, cos_hi))
+        rows[i - i_lo] = _row_terms(i + row0, cell, o_phi, o_cos)
     cols = np.empty((j_hi - j_lo + 1, 2))
     for jj in range(j_lo, j_hi + 1):
-        lo, hi = _edges(jj + col0, cell)
-        near, far = max(0.0, lo - o_lam, o_lam - hi), max(abs(lo - o_lam), abs(hi - o_lam))
-        cols[jj - j_lo, 0], cols[jj - j_lo, 1] = math.sin(near / 2) ** 2, math.sin(far / 2) ** 2
+        cols[jj - j_lo] = _column_terms(jj + col0, cell, o_lam)
     # The costs as haversines: beyond ``skip`` nothing is as near as the destination; below ``whole[t]`` (t: the
     # cell's greatest terrain class) everything is nearer.
     skip = _haversine_of(dest_value + half, fastest, by_minutes, radius2, circuity)
@@ -301,9 +313,9 @@ def _uncosted(cells, shape, shape_f, cell_terrain, ptr, order, capability, kerne
     n_near = 0
     for k in range(m):
         i, jj = cells[k, 0] // width - i_lo, cells[k, 0] % width - j_lo
-        low[k] = rows[i, 0] + rows[i, 2] * cols[jj, 0]
+        low[k] = rows[i, 0] + rows[i, 1] * cols[jj, 0]
         if low[k] <= skip:
-            high[k] = rows[i, 1] + rows[i, 3] * cols[jj, 1]
+            high[k] = rows[i, 2] + rows[i, 3] * cols[jj, 1]
             near[n_near] = k
             n_near += 1
     whole = np.empty(kmh.size)
@@ -347,6 +359,26 @@ def _uncosted(cells, shape, shape_f, cell_terrain, ptr, order, capability, kerne
                 if nearest[-1] < np.inf:
                     known = _haversine_of(nearest[-1] + half, fastest, by_minutes, radius2, circuity)
     return n_buf, counted
+
+
+@njit(cache=True, inline="always")
+def _row_terms(row, cell, o_phi, o_cos):  # pragma: no cover - compiled
+    """A grid row's part of the least and the greatest haversine of its cells from the origin: the latitude term
+    and the factor of the longitude term (the origin's cosine times the row's least, or greatest, cosine) of each
+    (a cell's haversine is its row's latitude term plus the factor times its column's longitude term)."""
+    lo, hi = _edges(row, cell)
+    near, far = max(0.0, lo - o_phi, o_phi - hi), max(abs(lo - o_phi), abs(hi - o_phi))
+    cos_lo, cos_hi = math.cos(lo), math.cos(hi)
+    return (math.sin(near / 2) ** 2, o_cos * min(cos_lo, cos_hi), math.sin(far / 2) ** 2,
+            o_cos * (1.0 if lo <= 0.0 <= hi else max(cos_lo, cos_hi)))
+
+
+@njit(cache=True, inline="always")
+def _column_terms(column, cell, o_lam):  # pragma: no cover - compiled
+    """A grid column's longitude terms of the least and the greatest haversine of its cells from the origin."""
+    lo, hi = _edges(column, cell)
+    near, far = max(0.0, lo - o_lam, o_lam - hi), max(abs(lo - o_lam), abs(hi - o_lam))
+    return math.sin(near / 2) ** 2, math.sin(far / 2) ** 2
 
 
 @njit(cache=True, inline="always")
