@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mednet.importing.cells import CellProblem
@@ -81,6 +81,24 @@ class MednetError(Exception):
         if self.lang == "zh" and self.zh is not None:
             return self.zh
         return str(self.args[0]) if self.args else self.__class__.__name__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as it is (its message and fields), not rebuilt from ``args``: an error crosses from a
+        slow-work process to the service as it was raised.
+
+        >>> import pickle
+        >>> back = pickle.loads(pickle.dumps(InvalidRequest("max_km", -5.0, "must be > 0")))
+        >>> str(back), back.field
+        ('`max_km` must be > 0, got -5.0', 'max_km')
+        """
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(cls: type[MednetError], args: tuple[Any, ...], state: dict[str, Any]) -> MednetError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class _UnknownName(MednetError, KeyError):

@@ -61,27 +61,39 @@ def places_path() -> Path:
 @lru_cache(maxsize=1)
 def all_places() -> tuple[Place, ...]:
     """Every row of the national places table."""
+    return tuple(_place(row) for row in _rows())
+
+
+def _rows() -> list[list[str]]:
+    """The places table's rows as read (columns in ``Place``'s order; the header checked)."""
     path = places_path()
     with path.open(encoding="utf-8", newline="") as f:
-        return tuple(
-            Place(
-                code=r["code"], county_code=r["county_code"], province=r["province"], city=r["city"],
-                county=r["county"], name=r["name"], level=r["level"],
-                lat=float(r["lat"]) if r["lat"] else None, lon=float(r["lon"]) if r["lon"] else None,
-            )
-            for r in csv.DictReader(f)
-        )
+        reader = csv.reader(f)
+        if next(reader, None) != _COLUMNS:
+            raise RegionDataError(str(path), "row 1", f"must be the header {','.join(_COLUMNS)}")
+        return list(reader)
+
+
+_COLUMNS = ["code", "county_code", "province", "city", "county", "name", "level", "lat", "lon"]
+
+
+def _place(row: list[str]) -> Place:
+    code, county_code, province, city, county, name, level, lat, lon = row
+    return Place(code=code, county_code=county_code, province=province, city=city, county=county, name=name,
+                 level=level, lat=float(lat) if lat else None, lon=float(lon) if lon else None)
 
 
 @lru_cache(maxsize=1)
-def _by_county() -> dict[str, tuple[Place, list[Place]]]:
+def _by_county() -> dict[str, tuple[Place, list[list[str]]]]:
+    """Each county's seat and its township rows, as read (made into places when a county is asked for: a
+    server validating its regions needs a few counties, not the 46,000 rows)."""
     seats: dict[str, Place] = {}
-    towns: dict[str, list[Place]] = {}
-    for p in all_places():
-        if p.level == "county":
-            seats[p.county_code] = p
-        elif p.level == "township":
-            towns.setdefault(p.county_code, []).append(p)
+    towns: dict[str, list[list[str]]] = {}
+    for row in _rows():
+        if row[6] == "county":
+            seats[row[1]] = _place(row)
+        elif row[6] == "township":
+            towns.setdefault(row[1], []).append(row)
     return {code: (seat, towns.get(code, [])) for code, seat in seats.items()}
 
 
@@ -99,7 +111,12 @@ def county_seat(county: str, *, code: str | None = None) -> Place:
 
 def county_townships(county: str, *, code: str | None = None) -> tuple[Place, ...]:
     """The official townships and streets of a county (2016 list)."""
-    return tuple(_by_county()[code or _county_code(county)][1])
+    return _townships(code or _county_code(county))
+
+
+@lru_cache(maxsize=64)
+def _townships(county_code: str) -> tuple[Place, ...]:
+    return tuple(_place(row) for row in _by_county()[county_code][1])
 
 
 #: The source of the places table, as region files cite it (key ``adcode``).
@@ -189,7 +206,7 @@ def find_township(county_code: str, text: str) -> Place:
     >>> find_township("330825", "湖镇").name
     '湖镇镇'
     """
-    towns = _by_county()[county_code][1]
+    towns = _townships(county_code)
     key = str(text).strip()
     matches = [t for t in towns if key == t.name] or [t for t in towns if key in township_short_names(t.name)]
     if len(matches) == 1:

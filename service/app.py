@@ -61,8 +61,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # shared across a fork); the ledger sees the regions once built.
     app.state.ledger = ledger = open_ledger(settings, LoadedRegions(loader))
     app.state.loader = loader if loader.regions is not None else loader.start()
-    app.state.heavy = HeavyWork(threads=settings.heavy_threads, queue=settings.heavy_queue,
-                                cache_entries=settings.heavy_cache_entries, nice=settings.heavy_nice)
+    app.state.heavy = HeavyWork(processes=settings.heavy_processes, threads=settings.heavy_threads,
+                                queue=settings.heavy_queue, cache_entries=settings.heavy_cache_entries,
+                                nice=settings.heavy_nice, context=LoadedRegions(loader))
     if loader.regions is None:
         logger.info("reading the region files of %s and building the routers in the background", folder)
     try:

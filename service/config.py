@@ -39,13 +39,13 @@ class Settings(BaseSettings):
     idle_timeout_s: int = Field(5, gt=0, description="seconds an idle keep-alive connection is kept open")
     max_concurrency: int = Field(256, gt=0, description="requests handled at once per worker; more are "
                                  "answered 503 with Retry-After")
-    heavy_threads: int = Field(1, gt=0, description="threads per worker for slow work (coverage, validation), "
-                               "off the event loop; more than the cores left beside the workers take CPU from "
-                               "the desk")
-    heavy_nice: int = Field(0, ge=0, le=19, description="how far below the worker's priority its slow-work "
-                            "threads run (a nice value, Linux); 0 (the default) keeps them level with the desk: "
-                            "a lowered thread holding Python's global lock can hold up the event loop on a busy "
-                            "machine")
+    heavy_processes: int = Field(1, ge=0, description="processes per worker for slow work (coverage, validation), "
+                                 "forked from the worker once its regions are loaded and run `heavy_nice` steps "
+                                 "below it; 0: threads of the worker instead (`heavy_threads`), as off Linux")
+    heavy_threads: int = Field(1, gt=0, description="with `heavy_processes` 0: threads per worker for slow work, "
+                               "off the event loop but sharing the worker's CPU and Python's global lock")
+    heavy_nice: int = Field(10, ge=0, le=19, description="how far below the worker's priority its slow-work "
+                            "processes run (a nice value): the desk's requests get the CPU first")
     heavy_queue: int = Field(8, ge=0, description="slow requests waiting for a thread per worker; more are "
                              "answered 503 with Retry-After")
     heavy_cache_entries: int = Field(64, ge=0, description="slow answers kept per worker, by their parameters")

@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from mednet.importing import require_importing
 
     require_importing()
-    from mednet.cli.output import write_files
+    from mednet.cli.output import write_files, write_folder
     from mednet.regions import load_region
 
     region = load_region(args.region)
@@ -32,11 +32,11 @@ def run(args: argparse.Namespace) -> int:
 
         write_files({path: lambda tmp: write_bundle(region, tmp)})
     else:
-        from mednet.importing.export import write_tables
+        from mednet.importing.export import csv_files, is_workbook, write_tables
 
-        if path.suffix:  # a workbook: all or none; a folder of CSV files is written file by file
+        if is_workbook(path, "--output"):  # a workbook
             write_files({path: lambda tmp: write_tables(region, tmp)})
-        else:
-            write_tables(region, path)
+        else:  # a folder of CSV files, all of them or none
+            write_folder(path, csv_files(region))
     print(f"wrote {path}")
     return 0

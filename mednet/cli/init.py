@@ -25,18 +25,18 @@ def run(args: argparse.Namespace) -> int:
     from mednet.importing import require_importing
 
     require_importing()
-    from mednet.cli.output import write_files
-    from mednet.importing.export import write_tables
+    from mednet.cli.output import write_files, write_folder
+    from mednet.importing.export import csv_files, is_workbook, write_tables
     from mednet.importing.init import init_county
 
     region = init_county(args.county, region_id=args.region_id)
     path = Path(args.output or f"{region.id}.xlsx")
     if path.exists() and not args.force:
         raise InvalidRequest("--output", str(path), "already exists (add --force to overwrite)")
-    if path.suffix:  # a workbook: all or none; a folder of CSV files is written file by file
+    if is_workbook(path, "--output"):  # a workbook
         write_files({path: lambda tmp: write_tables(region, tmp)})
-    else:
-        write_tables(region, path)
+    else:  # a folder of CSV files, all of them or none
+        write_folder(path, csv_files(region))
     primary = sum(i.tier.is_primary_care for i in region.institutions)
     print(f"wrote {path}: {region.name}, 1 placeholder county hospital, {primary} township and community centres, "
           f"{len(region.links)} neighbour links, no communities yet.\n"

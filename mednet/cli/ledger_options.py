@@ -28,7 +28,8 @@ def ledger_url(args: argparse.Namespace) -> str:
     from mednet.ledger.store import database_url, default_data_dir
 
     return database_url(args.database_url or os.environ.get("MEDNET_DATABASE_URL"),
-                        data_dir=args.data_dir or default_data_dir())
+                        data_dir=args.data_dir or default_data_dir(),
+                        given_as="--database-url" if args.database_url else "MEDNET_DATABASE_URL")
 
 
 def open_engine(args: argparse.Namespace) -> Engine:

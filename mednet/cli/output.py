@@ -24,7 +24,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 
@@ -56,6 +56,28 @@ def write_files(outputs: Mapping[str, Callable[[str], object]] | Mapping[Path, C
     finally:
         for tmp in written.values():
             Path(tmp).unlink(missing_ok=True)
+
+
+def write_folder(folder: str | Path, files: Mapping[str, Callable[[str], object]]) -> None:
+    """Write ``files`` (name → writer) into ``folder`` through :func:`write_files`: all of them or none. A folder
+    this call created is removed again when the writing fails; files already in the folder are left as they were.
+
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "tables"
+    >>> write_folder(out, {"a.csv": lambda tmp: pathlib.Path(tmp).write_text("a")})
+    >>> [p.name for p in out.iterdir()]
+    ['a.csv']
+    """
+    folder = Path(folder)
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        write_files({folder / name: write for name, write in files.items()})
+    except BaseException:
+        if created:
+            with suppress(OSError):
+                folder.rmdir()  # only while empty: never anything the user put there
+        raise
 
 
 def write_text_file(path: str | Path, text: str) -> None:

@@ -15,6 +15,7 @@ sheets, so importing the export gives the same region.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -105,21 +106,43 @@ def _entries(roster):
 def write_tables(region: Region, path: str | os.PathLike[str]) -> Path:
     """Write the region's tables: ``*.xlsx`` as one workbook, any other path as a folder of CSV files."""
     path = Path(path)
-    frames = export_tables(region)
-    if path.suffix.lower() == ".xlsx":
+    if is_workbook(path):
+        frames = export_tables(region)
         tmp = path.with_name(path.name + ".tmp.xlsx")
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             for title, frame in frames.items():
                 frame.to_excel(writer, sheet_name=title, index=False)
         tmp.replace(path)
         return path
-    if path.suffix:
-        raise InvalidRequest("path", str(path), "must end in .xlsx (a workbook) or name a folder (CSV files)")
     path.mkdir(parents=True, exist_ok=True)
-    for title, frame in frames.items():
-        key = title.split(" ")[-1]
-        frame.to_csv(path / f"{key}.csv", index=False, encoding="utf-8-sig")
+    for name, write in csv_files(region).items():
+        write(path / name)
     return path
 
 
-__all__ = ["export_tables", "write_tables"]
+def is_workbook(path: str | os.PathLike[str], field: str = "path") -> bool:
+    """True for a workbook path (``*.xlsx``), False for a folder of CSV files (no suffix); else InvalidRequest.
+
+    >>> is_workbook("ly.xlsx"), is_workbook("tables")
+    (True, False)
+    """
+    suffix = Path(path).suffix
+    if suffix and suffix.lower() != ".xlsx":
+        raise InvalidRequest(field, str(path), "must end in .xlsx (a workbook) or name a folder (CSV files)")
+    return bool(suffix)
+
+
+def csv_files(region: Region) -> dict[str, Callable[[str | os.PathLike[str]], object]]:
+    """The region's tables as CSV files: file name → a function writing that file to the path it is given.
+
+    >>> from mednet.regions import load_region
+    >>> sorted(csv_files(load_region("minhang")))[:3]
+    ['capabilities.csv', 'communities.csv', 'contacts.csv']
+    """
+    def writer(frame: pd.DataFrame) -> Callable[[str | os.PathLike[str]], object]:
+        return lambda target: frame.to_csv(target, index=False, encoding="utf-8-sig")
+
+    return {f"{title.split(' ')[-1]}.csv": writer(frame) for title, frame in export_tables(region).items()}
+
+
+__all__ = ["csv_files", "export_tables", "is_workbook", "write_tables"]

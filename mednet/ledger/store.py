@@ -139,8 +139,9 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "mednet"
 
 
-def database_url(url: str | None, *, data_dir: Path) -> str:
-    """The SQLAlchemy URL: ``url`` (PostgreSQL through psycopg 3) or SQLite in ``data_dir``.
+def database_url(url: str | None, *, data_dir: Path, given_as: str = "MEDNET_DATABASE_URL") -> str:
+    """The SQLAlchemy URL: ``url`` (PostgreSQL through psycopg 3) or SQLite in ``data_dir``; an error names
+    ``url`` as the user gave it (``given_as``: the setting or option).
 
     >>> database_url("postgresql://u@127.0.0.1:5432/mednet", data_dir=Path("."))
     'postgresql+psycopg://u@127.0.0.1:5432/mednet'
@@ -154,7 +155,7 @@ def database_url(url: str | None, *, data_dir: Path) -> str:
             return "postgresql+psycopg://" + url[len(prefix):]
     if url.startswith(("postgresql+psycopg://", "sqlite:///")):
         return url
-    raise InvalidRequest("MEDNET_DATABASE_URL", url, "must name a PostgreSQL database (postgresql://user@host/db) "
+    raise InvalidRequest(given_as, url, "must name a PostgreSQL database (postgresql://user@host/db) "
                          "or a SQLite file (sqlite:////path/ledger.sqlite3)")
 
 
@@ -254,7 +255,8 @@ def upgrade(url: str) -> str:
             with engine.connect() as conn:
                 return MigrationContext.configure(conn).get_current_revision() or ""
     except sa.exc.OperationalError as err:
-        raise LedgerUnavailable(f"cannot open the ledger database {engine.url!r}: {err.orig}") from err
+        reason = " ".join(str(err.orig).split())  # psycopg's hint comes on a line of its own
+        raise LedgerUnavailable(f"cannot open the ledger database {engine.url!r}: {reason}") from err
     finally:
         engine.dispose()
 

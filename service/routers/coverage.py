@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -64,11 +65,15 @@ async def get_coverage(
     max_km = check_max_km(max_km)  # checked before any work is queued
     max_minutes = check_max_km(max_minutes, name="max_minutes")
     codes = None if specialty is None else tuple(dict.fromkeys(resolve_specialty(s).code for s in specialty))
-    answer = await request.app.state.heavy.run(
-        ("coverage", served.region.id, codes, max_km, max_minutes, cost),
-        lambda: coverage_json(served, codes, max_km, max_minutes, cost),
-    )
+    key = (served.region.id, codes, max_km, max_minutes, cost)
+    answer = await request.app.state.heavy.run(("coverage", *key), coverage_of, *key)
     return Response(answer, media_type="application/json")
+
+
+def coverage_of(regions: Mapping[str, ServedRegion], region: str, codes: tuple[str, ...] | None,
+                max_km: float | None, max_minutes: float | None, cost: Literal["km", "minutes"]) -> bytes:
+    """The coverage answer of a served region, as JSON (slow work: run in the service's pool)."""
+    return coverage_json(regions[region], codes, max_km, max_minutes, cost)
 
 
 def coverage_json(served: ServedRegion, codes: tuple[str, ...] | None, max_km: float | None,

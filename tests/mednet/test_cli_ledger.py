@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 
 from mednet.cli import main
 from mednet.ledger import Ledger, LedgerRegion, NewReferral, authenticate, open_ledger_engine
@@ -42,3 +43,22 @@ def test_keys_and_referrals_from_the_command_line(tmp_path, capsys):
     assert main(["keys", "revoke", key.id, *where]) == 0
     assert main(["keys", "list", *where]) == 0
     assert "revoked" in capsys.readouterr().out
+
+
+def test_a_database_url_of_another_kind_is_refused_naming_where_it_came_from(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MEDNET_DATABASE_URL", raising=False)
+    assert main(["db", "upgrade", "--database-url", "mysql://x/y"]) == 2
+    assert "`--database-url` must name a PostgreSQL database" in capsys.readouterr().err
+    monkeypatch.setenv("MEDNET_DATABASE_URL", "mysql://z")
+    assert main(["db", "upgrade", "--data-dir", str(tmp_path)]) == 2
+    assert "`MEDNET_DATABASE_URL` must name a PostgreSQL database" in capsys.readouterr().err
+
+
+def test_a_database_that_refuses_the_connection_is_one_line(capsys, monkeypatch):
+    monkeypatch.delenv("MEDNET_DATABASE_URL", raising=False)
+    with socket.socket() as unused:  # a port bound but never listening: the connection is refused at once
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+        assert main(["db", "upgrade", "--database-url", f"postgresql://127.0.0.1:{port}/none"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot open the ledger database" in err and "refused" in err, err

@@ -12,6 +12,7 @@ from mednet.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 OD = ROOT / "examples" / "quzhou_od_example.csv"
+ROADS = ROOT / "tests" / "fixtures" / "travel"
 
 
 def bundle(tmp_path: Path) -> Path:
@@ -30,6 +31,8 @@ COMMANDS = [
     (["export", "minhang", "-o", "{out}", "--format", "fhir"], "m.json"),
     (["travel", "import-od", "quzhou", str(OD), "--source", "illustrative example", "-o", "{out}"],
      "quzhou.travel.json"),
+    (["roads", "import", str(ROADS / "handmade_region.json"), str(ROADS / "handmade.osm"), "--output", "{out}"],
+     "handmade.travel.json"),
 ]
 
 
@@ -81,3 +84,62 @@ def test_a_full_disk_is_one_line_exit_2_and_leaves_no_file(tmp_path, monkeypatch
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{name}: No space left on device (ENOSPC)" in err, err
     assert list((tmp_path / "out").iterdir()) == []
+
+
+#: the commands writing a folder of CSV files (the output names a folder: no suffix)
+FOLDER_COMMANDS = [["init", "龙游县", "--id", "ly", "-o", "{out}"], ["export", "minhang", "-o", "{out}"]]
+
+
+@pytest.mark.parametrize("command", FOLDER_COMMANDS)
+def test_a_csv_folder_gets_every_table_0644_under_umask_022(tmp_path, capsys, umask_022, command):
+    out = tmp_path / "tables"
+    assert main(argv(command, out, tmp_path)) == 0, capsys.readouterr().err
+    names = sorted(p.name for p in out.iterdir())
+    assert "institutions.csv" in names and "links.csv" in names and all(n.endswith(".csv") for n in names)
+    assert {(out / n).stat().st_mode & 0o777 for n in names} == {0o644}
+
+
+@pytest.mark.parametrize("command", FOLDER_COMMANDS)
+def test_a_csv_folder_failing_midway_leaves_no_file_and_no_new_folder(tmp_path, monkeypatch, capsys, command):
+    """The third table hits a full disk: the two written before it are not left behind, nor the folder."""
+    import pandas as pd
+
+    args = argv(command, tmp_path / "out" / "tables", tmp_path)
+    (tmp_path / "out").mkdir()
+    capsys.readouterr()
+    to_csv, calls = pd.DataFrame.to_csv, []
+
+    def full_at_third(self, target=None, *a, **kw):
+        calls.append(target)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        return to_csv(self, target, *a, **kw)
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_at_third)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device (ENOSPC)" in err and "Traceback" not in err, err
+    assert "/tables/" in err and ".part" not in err  # names the table asked for, not the temporary file
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_csv_folder_keeps_what_was_there_when_writing_fails(tmp_path, monkeypatch, capsys):
+    """Writing into an existing folder that fails: the folder and the user's own files stay as they were."""
+    out = tmp_path / "tables"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "institutions.csv").write_text("old")
+
+    def refuse(*_args, dir=None, **_kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", dir)
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    assert main(["export", "minhang", "-o", str(out)]) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["institutions.csv", "notes.txt"]
+    assert (out / "institutions.csv").read_text() == "old"
+
+
+@pytest.mark.parametrize("command", [["export", "minhang", "-o", "{out}"], ["init", "龙游县", "-o", "{out}"]])
+def test_a_table_output_of_another_kind_is_refused_naming_the_option(tmp_path, capsys, command):
+    assert main(argv(command, tmp_path / "x.csv", tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "`--output` must end in .xlsx" in err and str(tmp_path / "x.csv") in err
+    assert list(tmp_path.iterdir()) == []

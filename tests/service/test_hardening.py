@@ -3,17 +3,21 @@
 import asyncio
 import json
 import logging
+import multiprocessing
 import os
-import sys
+import queue
+import signal
 import threading
+import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from mednet.errors import InvalidRequest
 from service.app import create_app
 from service.config import Settings
-from service.heavy import HeavyWork
+from service.heavy import HeavyWork, forking_works
 from service.routers import coverage
 
 ROUTE = "/regions/quzhou/routes"
@@ -49,25 +53,21 @@ def test_names_in_the_body_are_capped(client, problem, body):
 # ----------------------------------------------------------------- slow work off the event loop
 
 
-@pytest.fixture
-def held_coverage(monkeypatch):
-    """Coverage computations wait for ``release`` (set it to let them finish); records their threads."""
-    release, started, threads = threading.Event(), threading.Event(), []
-    real = coverage.coverage_json
-
-    def held(*args):
-        threads.append(threading.current_thread().name)
-        started.set()
-        release.wait(30)
-        return real(*args)
-
-    monkeypatch.setattr(coverage, "coverage_json", held)
-    return release, started, threads
+FORK = multiprocessing.get_context("fork")
+needs_fork = pytest.mark.skipif(not forking_works(), reason="slow work runs in forked processes on Linux only")
 
 
-def held_until(started: threading.Event, release: threading.Event):
-    """A coverage computation that says it started, then waits for ``release``."""
+def threads_only(tiny_regions_dir, **settings):
+    """An app whose slow work runs in threads of the worker (where a test holds it with a thread's event)."""
+    return create_app(Settings(regions_dir=tiny_regions_dir, allow_invalid=True, heavy_processes=0, **settings))
+
+
+def held_until(started, release, record=None):
+    """A coverage computation that says it started (recording its process id and priority), then waits for
+    ``release``; events of ``threading`` or of ``multiprocessing``."""
     def held(*args: object) -> bytes:
+        if record is not None:
+            record.put((os.getpid(), threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, 0)))
         started.set()
         release.wait(30)
         return b"{}"
@@ -81,55 +81,104 @@ def _in_background(func):
     return thread, result
 
 
-def test_coverage_runs_in_the_pool_while_the_desk_keeps_answering(client, held_coverage):
-    release, started, threads = held_coverage
-    thread, result = _in_background(lambda: client.get("/regions/luqiao/coverage", params={"max_km": 7.5}))
+def _desk_keeps_answering_while_coverage_is_held(client, started, release) -> dict[str, Any]:
+    thread, result = _in_background(lambda: client.get("/regions/tiny/coverage", params={"max_km": 7.5}))
     try:
         assert started.wait(30)
         # the computation is under way (and blocked): the event loop still answers the desk
         assert client.get("/health").status_code == 200
-        assert client.post(ROUTE, json=GOOD).status_code == 200
+        assert client.get("/regions/tiny/institutions").status_code == 200
     finally:
         release.set()
         thread.join(30)
     assert result["response"].status_code == 200
-    assert threads == ["mednet-heavy_0"]
-    again = client.get("/regions/luqiao/coverage", params={"max_km": 7.5})  # kept by its parameters
-    assert again.content == result["response"].content and threads == ["mednet-heavy_0"]
+    return result
 
 
-def _thread_priority() -> int:
-    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="a nice value belongs to one thread on Linux only")
-@pytest.mark.parametrize("nice", [0, 7])
-def test_slow_work_runs_nice_steps_below_the_desk(tiny_regions_dir, nice):
-    app = create_app(Settings(regions_dir=tiny_regions_dir, allow_invalid=True, heavy_nice=nice))
-
-    async def on_the_event_loop() -> int:
-        return _thread_priority()
-
+@needs_fork
+def test_coverage_runs_in_a_niced_process_while_the_desk_keeps_answering(tiny_regions_dir, monkeypatch):
+    started, release, record = FORK.Event(), FORK.Event(), FORK.SimpleQueue()
+    monkeypatch.setattr(coverage, "coverage_json", held_until(started, release, record))
+    app = create_app(Settings(regions_dir=tiny_regions_dir, allow_invalid=True, heavy_nice=7))
     with TestClient(app) as client:
-        desk = client.portal.call(on_the_event_loop)
-        assert desk + nice <= 19  # else the test could not tell the pool's priority from the cap
-        pool = client.portal.call(app.state.heavy.run, ("priority", nice), lambda: str(_thread_priority()).encode())
-    assert int(pool) == desk + nice and _thread_priority() == desk  # only the pool's thread was lowered
+        app.state.loader.thread.join()
+        desk = os.getpriority(os.PRIO_PROCESS, 0)
+        result = _desk_keeps_answering_while_coverage_is_held(client, started, release)
+        pid, _, priority = record.get()
+        assert pid != os.getpid() and priority == min(19, desk + 7)  # another process, 7 steps below the desk
+        again = client.get("/regions/tiny/coverage", params={"max_km": 7.5})  # kept by its parameters
+        assert again.content == result["response"].content and record.empty()
+    assert os.getpriority(os.PRIO_PROCESS, 0) == desk
+    with pytest.raises(ProcessLookupError):  # the app's end ended its slow-work process
+        for _ in range(100):
+            os.kill(pid, 0)
+            time.sleep(0.05)
+
+
+def test_with_no_processes_coverage_runs_in_a_thread_at_the_desks_priority(tiny_regions_dir, monkeypatch):
+    started, release = threading.Event(), threading.Event()
+    record: queue.SimpleQueue[tuple[int, str, int]] = queue.SimpleQueue()
+    monkeypatch.setattr(coverage, "coverage_json", held_until(started, release, record))
+    app = threads_only(tiny_regions_dir)
+    with TestClient(app) as client:
+        app.state.loader.thread.join()
+        _desk_keeps_answering_while_coverage_is_held(client, started, release)
+    pid, thread, priority = record.get()
+    assert (pid, thread, priority) == (os.getpid(), "mednet-heavy_0", os.getpriority(os.PRIO_PROCESS, 0))
+
+
+@needs_fork
+def test_a_slow_work_process_that_dies_is_503_and_the_next_request_gets_a_new_one(tiny_regions_dir, monkeypatch,
+                                                                                    problem, tmp_path):
+    flag = tmp_path / "die-once"
+    flag.touch()
+    real = coverage.coverage_json
+
+    def dies_once(*args: object) -> bytes:
+        if flag.exists():
+            flag.unlink()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args)
+    monkeypatch.setattr(coverage, "coverage_json", dies_once)
+    app = create_app(Settings(regions_dir=tiny_regions_dir, allow_invalid=True))
+    with TestClient(app) as client:
+        app.state.loader.thread.join()
+        response = client.get("/regions/tiny/coverage")
+        assert response.headers["retry-after"] == "2"
+        assert "stopped" in problem(response, 503)["detail"]
+        assert client.get("/regions/tiny/coverage").status_code == 200
+
+
+@needs_fork
+def test_an_error_raised_in_a_slow_work_process_is_answered_as_in_the_worker(tiny_regions_dir, monkeypatch,
+                                                                             problem):
+    def refuses(*args: object) -> bytes:
+        raise InvalidRequest("max_km", 7.5, "is refused here", rule_zh="此处不接受")
+    monkeypatch.setattr(coverage, "coverage_json", refuses)
+    app = create_app(Settings(regions_dir=tiny_regions_dir, allow_invalid=True))
+    with TestClient(app) as client:
+        app.state.loader.thread.join()
+        body = problem(client.get("/regions/tiny/coverage", params={"max_km": 7.5}), 422, field="max_km")
+    assert "is refused here" in body["detail"]
+
+
+def _empty(context: object) -> bytes:
+    return b"{}"
 
 
 def test_kept_answers_wait_for_a_turn_of_the_loop_behind_the_desks_requests():
-    heavy = HeavyWork(threads=1, queue=0, cache_entries=4, nice=0)
+    heavy = HeavyWork(processes=0, threads=1, queue=0, cache_entries=4, nice=0, context=None)
     order: list[str] = []
 
     async def planner(i: int) -> None:
-        assert await heavy.run("coverage", lambda: b"{}") == b"{}"
+        assert await heavy.run("coverage", _empty) == b"{}"
         order.append(f"planner {i}")
 
     async def desk(i: int) -> None:
         order.append(f"desk {i}")
 
     async def scenario() -> None:
-        await heavy.run("coverage", lambda: b"{}")  # computed once, then kept
+        await heavy.run("coverage", _empty)  # computed once, then kept
         await asyncio.gather(*[planner(i) for i in range(3)], *[desk(i) for i in range(3)])
 
     asyncio.run(scenario())
@@ -140,7 +189,7 @@ def test_kept_answers_wait_for_a_turn_of_the_loop_behind_the_desks_requests():
 def test_slow_work_beyond_the_pool_and_its_queue_is_503_with_retry_after(tiny_regions_dir, problem, monkeypatch):
     release, started = threading.Event(), threading.Event()
     monkeypatch.setattr(coverage, "coverage_json", held_until(started, release))
-    app = create_app(Settings(regions_dir=tiny_regions_dir, allow_invalid=True, heavy_threads=1, heavy_queue=0))
+    app = threads_only(tiny_regions_dir, heavy_threads=1, heavy_queue=0)
     with TestClient(app) as client:
         app.state.loader.thread.join()
         thread, _ = _in_background(lambda: client.get("/regions/tiny/coverage"))
@@ -157,7 +206,7 @@ def test_slow_work_beyond_the_pool_and_its_queue_is_503_with_retry_after(tiny_re
 def test_requests_beyond_the_concurrency_cap_are_503(tiny_regions_dir, problem, monkeypatch):
     release, started = threading.Event(), threading.Event()
     monkeypatch.setattr(coverage, "coverage_json", held_until(started, release))
-    app = create_app(Settings(regions_dir=tiny_regions_dir, allow_invalid=True, max_concurrency=1))
+    app = threads_only(tiny_regions_dir, max_concurrency=1)
     with TestClient(app) as client:
         app.state.loader.thread.join()
         thread, _ = _in_background(lambda: client.get("/regions/tiny/coverage"))

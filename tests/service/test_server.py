@@ -189,3 +189,31 @@ def test_the_kernel_and_regions_are_built_once_for_every_worker(tiny_regions_dir
     assert output.count("ready: 1 region(s)") == 1, output  # built by the parent only
     assert output.count("Application startup complete") == 2 and "Traceback" not in output
     assert code in (0, 130), output
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == pid]
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or only its zombie left for its new parent to reap."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="slow work runs in forked processes on Linux only")
+def test_coverage_is_computed_in_a_child_of_the_worker_that_ends_with_it(tiny_regions_dir):
+    env = {"MEDNET_REGIONS_DIR": str(tiny_regions_dir), "MEDNET_ALLOW_INVALID": "1"}
+    with serving(app="service.app:create_app", env=env) as (port, server):
+        # read until the server closes: the slow-work process holds no copy of the connection open
+        answer = exchange(port, b"GET /regions/tiny/coverage HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+        (worker,) = _children(server.pid)
+        (heavy,) = _children(worker)  # the slow-work process, forked by the worker
+        os.kill(worker, signal.SIGKILL)  # a worker killed outright takes its slow-work process with it
+        deadline = time.monotonic() + 30
+        while not _gone(heavy) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _gone(heavy)
