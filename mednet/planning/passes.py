@@ -5,7 +5,7 @@ Dijkstra, from every capable institution at once); ``workers`` > 1 runs the
 passes in forked processes that write into shared memory (scipy's search
 holds the GIL, so threads would not help). :func:`travel_passes` does the
 same by travel cost on a travel layer, with the travel layer's one search
-(:func:`mednet.travel.search.nearest_by_cost`).
+(:func:`mednet.travel.search.nearest_rows`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from mednet.errors import InvalidRequest
 from mednet.network import CompiledNetwork
 from mednet.routing.links import csr_metres
 from mednet.travel.layer import Cost, TravelLayer
-from mednet.travel.search import nearest_by_cost
+from mednet.travel.search import nearest_rows
 
 #: Stand-in length for a zero-length link: scipy's csgraph reads an explicit 0 as "no edge".
 ZERO_LINK_KM = 1e-9
@@ -86,7 +86,7 @@ def travel_passes(layer: TravelLayer, rows: np.ndarray, columns: list[np.ndarray
     network_row[rows] = np.arange(len(rows))
 
     def run(s: int, out: tuple[np.ndarray, ...]) -> None:
-        found, _ = nearest_by_cost(layer, rows[demand], rows[np.flatnonzero(columns[s])], cost=cost)
+        found = nearest_rows(layer, rows[demand], rows[np.flatnonzero(columns[s])], cost=cost)
         ok = found >= 0
         c = layer.costs(rows[demand][ok], found[ok])
         for array, value in zip(out, (network_row[found[ok]], c.km, c.minutes, c.km_basis, c.minutes_basis),

@@ -1,14 +1,17 @@
 """Searches on a travel layer: each centre's nearest capable institution, and every pair within a limit.
 
-Both cost pairs with ``TravelLayer.costs`` only, and look at few of them.
-The default model costs a pair at least ``per_km`` × its great-circle km
-(km = great circle × circuity; minutes = km ÷ the speed of the pair's
-terrain, never less than km ÷ the fastest of those speeds), so candidates
-come from a k-d tree (:func:`mednet.geo.k_nearest`, :func:`mednet.geo.pairs_within`),
-nearest first, until the next great-circle distance can no longer beat the
-best cost found. Pairs the imported tables give (road network, OD tables)
-can be anything and are always costed. The answers equal an exhaustive
-search over every pair (the tests check it).
+Both look at few pairs. The default model costs a pair at least
+``per_km`` × its great-circle km (km = great circle × circuity; minutes =
+km ÷ the speed of the pair's terrain, never less than km ÷ the fastest of
+those speeds), so a search can stop once no farther institution can beat
+the best cost found. :func:`nearest_by_cost` walks a grid of cells around
+each centre, nearest rings first, in one compiled pass over every centre
+(:mod:`mednet.travel.search_kernel`), and settles near ties with
+``TravelLayer.costs``; :func:`within_cost` takes the pairs within reach
+from a k-d tree (:func:`mednet.geo.pairs_within`) and costs them with
+``TravelLayer.costs``. Pairs the imported tables give (road network, OD
+tables) can be anything and are always costed. The answers equal an
+exhaustive search over every pair (the tests check it).
 
     >>> from mednet.travel import load_travel
     >>> layer = load_travel("quzhou")
@@ -23,12 +26,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from mednet.geo import k_nearest, pairs_within, point_tree
+from mednet.geo import EARTH_RADIUS_KM, SpatialIndex, grid_cell_deg, pairs_within, point_tree, unit_vectors
 from mednet.travel.layer import Cost, PairCosts, TravelLayer, check_cost
 
-#: Candidates looked at first for each centre (doubled for the centres not yet settled).
-FIRST_K = 2
-#: Shaves the bound so that rounding in the tree's km never prunes a pair of equal cost.
+#: Shaves the bound so that rounding in a search's km never prunes a pair of equal cost.
 BOUND_SLACK = 1 - 1e-9
 
 
@@ -86,40 +87,66 @@ def nearest_by_cost(layer: TravelLayer, rows: ArrayLike, columns: ArrayLike, *, 
     """
     cost = check_cost(cost)
     rows, columns = np.asarray(rows, dtype=np.int64), np.asarray(columns, dtype=np.int64)
-    nearest, value = np.full(len(rows), -1, dtype=np.int64), np.full(len(rows), np.inf)
-    if not len(rows) or not len(columns):
-        return nearest, value
-    own = _positions(layer.n, columns)[rows] >= 0
-    nearest[own], value[own] = rows[own], 0.0
-    todo = np.flatnonzero(~own)
-    # imported pairs (any cost at all): costed once, each a candidate of its row
-    extra_row, extra_col = imported_pairs(layer, rows[todo], columns)
-    extra_value = getattr(layer.costs(rows[todo][extra_row], columns[extra_col]), cost)
-    tree = point_tree(lat=layer.lat[columns], lon=layer.lon[columns])
-    bound, k = per_km(layer, cost), min(FIRST_K, len(columns))
-    pending = np.arange(len(todo))
-    while len(pending):
-        r = rows[todo[pending]]
-        found, gc_km = k_nearest(tree, lat=layer.lat[r], lon=layer.lon[r], k=k)
-        candidates = np.sort(found, axis=1)  # positions in columns: ties go to the one listed first
-        block = getattr(layer.costs(r[:, None], columns[candidates]), cost)
-        best_col, best = nearest_in(block, candidates)
-        if len(extra_row):
-            local = _positions(len(todo), pending)[extra_row]
-            mine = local >= 0
-            best_col, best = _least(
-                np.concatenate((np.arange(len(pending)), local[mine])),
-                np.concatenate((best, extra_value[mine])),
-                np.concatenate((best_col, extra_col[mine])),
-                len(pending),
-            )
-        settled = (k >= len(columns)) | (gc_km[:, -1] * bound > best)
-        done = todo[pending[settled]]
-        reached = best_col[settled] >= 0
-        nearest[done[reached]] = columns[best_col[settled][reached]]
-        value[done] = best[settled]
-        pending, k = pending[~settled], min(2 * k, len(columns))
+    nearest, value = nearest_rows(layer, rows, columns, cost=cost), np.full(len(rows), np.inf)
+    reached = nearest >= 0
+    value[reached] = getattr(layer.costs(rows[reached], nearest[reached]), cost)
     return nearest, value
+
+
+def nearest_rows(layer: TravelLayer, rows: np.ndarray, columns: np.ndarray, *, cost: Cost) -> np.ndarray:
+    """:func:`nearest_by_cost`'s nearest layer rows alone (-1: none reachable), for callers that cost them anyway.
+
+    The kernel keeps, for each row, the columns within a hair of the least
+    cost by its own arithmetic; where it keeps more than one, they are
+    costed again by :meth:`TravelLayer.costs`, the least (then the column
+    listed first) winning.
+    """
+    nearest = np.full(len(rows), -1, dtype=np.int64)
+    if not len(rows) or not len(columns):
+        return nearest
+    own = _positions(layer.n, columns)[rows] >= 0
+    nearest[own] = rows[own]
+    todo = np.flatnonzero(~own)
+    found_row, found_col = _near_best(layer, rows[todo], columns, cost)
+    best_col = np.full(len(todo), -1, dtype=np.int64)
+    many = np.bincount(found_row, minlength=len(todo))[found_row] > 1
+    best_col[found_row[~many]] = found_col[~many]
+    if many.any():  # near ties by the kernel's arithmetic: the layer's figures decide, then the column listed first
+        tied_row = np.unique(found_row[many])
+        values = getattr(layer.costs(rows[todo][found_row[many]], columns[found_col[many]]), cost)
+        best_col[tied_row] = _least(found_row[many], values, found_col[many], len(todo))[0][tied_row]
+    reached = best_col >= 0
+    nearest[todo[reached]] = columns[best_col[reached]]
+    return nearest
+
+
+def _near_best(layer: TravelLayer, rows: np.ndarray, columns: np.ndarray, cost: Cost
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``rows``, the columns within a hair of its least ``cost`` (:mod:`mednet.travel.search_kernel`):
+    (position in rows, position in columns), grouped by row; none for a row that reaches no column."""
+    from mednet.travel.search_kernel import near_best  # numba is imported on the first search
+
+    lat, lon = layer.lat[columns], layer.lon[columns]
+    grid = SpatialIndex(lat=lat, lon=lon, cell_deg=grid_cell_deg(lat, lon, queries=(layer.lat[rows], layer.lon[rows])))
+    # the imported pairs (any cost at all): each row's, by column, with their cost
+    ext_row, ext_col = imported_pairs(layer, rows, columns)
+    order = np.lexsort((ext_col, ext_row))
+    ext_row, ext_col = ext_row[order], ext_col[order]
+    ext_value = getattr(layer.costs(rows[ext_row], columns[ext_col]), cost)
+    ext_ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ext_row, minlength=len(rows)), out=ext_ptr[1:])
+    shape = [grid.cos_min, grid.CELL_DEG, grid.row0, grid.col0, grid.height, grid.width, 2 * EARTH_RADIUS_KM,
+             layer.circuity, per_km(layer, cost)]
+    room = 2 * len(rows) + 1024
+    while True:  # room for every near-best column: twice as much until it fits (many exact ties)
+        found_row, found_col, _, fits = near_best(
+            layer.lat[rows], layer.lon[rows], unit_vectors(layer.lat[rows], layer.lon[rows]), layer.terrain[rows],
+            ext_ptr, ext_col, ext_value, grid.ptr, grid.order, grid.phi, grid.lam, grid.cos_phi,
+            layer.terrain[columns], np.array(shape, dtype=np.float64), layer.unknown_kmh, cost == "minutes", room)
+        if fits:
+            break
+        room *= 2
+    return found_row, found_col
 
 
 #: Figures are ranked and compared as answers give them: km to the metre, minutes to 0.01 min.

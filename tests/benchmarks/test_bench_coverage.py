@@ -46,7 +46,7 @@ def travel(G):
 
 @pytest.mark.benchmark(group="coverage")
 def test_all_specialties_by_minutes_two_workers(benchmark, net, travel):
-    """Nearest by minutes on the travel layer (k-d tree candidates), beside the km passes of the same run."""
+    """Nearest by minutes on the travel layer (compiled ring search), beside the km passes of the same run."""
     options = {"cost": "minutes", "travel": travel, "max_minutes": 45, "workers": 2}
     report = benchmark.pedantic(find_coverage_gaps, args=(net,), kwargs=options, rounds=3, warmup_rounds=1)
     assert len(report.specialties) >= 30 and (report.km_basis >= 0).any()
