@@ -17,13 +17,15 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-from geopy.distance import geodesic
 from numpy.typing import ArrayLike
-from scipy.spatial import cKDTree
 
 from mednet.errors import InvalidCoordinates
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 EARTH_RADIUS_KM = 6371.0088  # mean radius (IUGG), as geopy's great_circle uses
 
@@ -33,6 +35,8 @@ CHINA_BOUNDS = {"lat": (17.5, 54.0), "lon": (73.0, 135.5)}
 
 def geodesic_km(*, lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Exact ellipsoidal distance between two points, in km."""
+    from geopy.distance import geodesic  # imported here: geopy brings an HTTP client along (tens of ms at start)
+
     return geodesic((lat1, lon1), (lat2, lon2)).km
 
 
@@ -255,6 +259,8 @@ def neighbour_pairs(lat: ArrayLike, lon: ArrayLike, *, k: int, max_km: float
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0)
     chord_max = 2 * math.sin(min(max_km / (2 * EARTH_RADIUS_KM), math.pi / 2))
+    from scipy.spatial import cKDTree
+
     chord, idx = cKDTree(vectors).query(vectors, k=min(k + 1, n), distance_upper_bound=chord_max)
     src = np.repeat(np.arange(n), idx.shape[1])
     dst, chord = idx.ravel(), chord.ravel()
@@ -273,6 +279,8 @@ def _workers(queries: int) -> int:
 
 def point_tree(*, lat: ArrayLike, lon: ArrayLike) -> cKDTree:
     """A k-d tree on the points' unit vectors, for :func:`k_nearest` and :func:`pairs_within`."""
+    from scipy.spatial import cKDTree  # imported on first use: a served region needs no tree at start
+
     return cKDTree(unit_vectors(lat, lon))
 
 

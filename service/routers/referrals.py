@@ -22,7 +22,6 @@ from starlette.requests import Request
 
 from mednet.errors import InvalidRequest
 from mednet.ledger import ActionIn, EventRecord, NewReferral, Outcome, QuotaIn, ReferralPage, ReferralRecord, SlotView
-from mednet.ledger.fhir import to_fhir
 from mednet.ledger.states import STATES
 from service.deps import KeyDep, LedgerDep, find_region
 from service.errors import problem_responses
@@ -157,6 +156,8 @@ def referral_events(ledger: LedgerDep, key: KeyDep, number: Number) -> list[Even
                                          **READ_ERRORS})
 def referral_fhir(ledger: LedgerDep, key: KeyDep, number: Number) -> Response:
     """The referral as FHIR R4: a ServiceRequest (the referral) and a Task (where it stands)."""
+    from mednet.ledger.fhir import to_fhir  # imported on first use: the FHIR models take tens of ms to import
+
     return Response(orjson.dumps(to_fhir(ledger.get(key, number))), media_type="application/fhir+json")
 
 
