@@ -95,7 +95,10 @@ class HeavyWork:
         try:
             return await asyncio.shield(running)
         except BrokenProcessPool:
-            self._pool = None  # a new process for the next request
+            broken = self._pool
+            if broken is not None and getattr(broken, "_broken", False):  # not a new pool another request made
+                self._pool = None  # a new process for the next request
+                broken.shutdown(wait=False, cancel_futures=True)
             logger.error("a slow-work process stopped before answering (killed, or out of memory)")
             raise HTTPException(503, "the process computing this answer stopped; retry shortly",
                                 headers={"Retry-After": "2"}) from None
