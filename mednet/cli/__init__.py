@@ -13,7 +13,9 @@ import argparse
 import datetime as dt
 import importlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
@@ -72,8 +74,30 @@ def _register_missing(sub: argparse._SubParsersAction, name: str, module: str) -
     p.set_defaults(func=missing)
 
 
+#: Set when Ctrl-C (SIGINT) reached a command: some libraries turn the interrupt into an error of their own
+#: (numba, stopped while it compiles, raises RuntimeError), which is then an interruption too, not a fault.
+INTERRUPTED = threading.Event()
+
+
+def _interrupt(signum: int, frame: object) -> NoReturn:
+    INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+def _unraisable(hook: Any) -> None:
+    """Python's report of an error it could not raise, except the interrupt (raised inside a library's callback,
+    where it cannot unwind: the library then fails in its own way, see :data:`INTERRUPTED`)."""
+    if not isinstance(hook.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(hook)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    INTERRUPTED.clear()  # this command's
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupt)
+        sys.unraisablehook = _unraisable
     parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -101,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"mednet: error: {describe_os_error(err)}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception:
+        if INTERRUPTED.is_set():  # the interrupt, as another library reported it
+            return 130
+        raise
 
 
 def _silence_stdout() -> None:

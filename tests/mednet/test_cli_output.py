@@ -1,5 +1,6 @@
 """Operating-system faults in the CLI: one line and exit 2, all output files or none, the user's umask."""
 
+import contextlib
 import errno
 import os
 import pathlib
@@ -115,3 +116,37 @@ def test_without_the_ledger_extra_routing_works_and_the_ledger_commands_name_the
         assert done.returncode == 2, (command, done.stderr)
         assert one_line(done.stderr) == ("mednet: error: sqlalchemy is needed for this: install mednet's 'ledger' "
                                          "extra (pip install 'mednet[ledger]')\n"), command
+
+
+@pytest.fixture
+def default_sigint():
+    """Ctrl-C handled as Python does by default around the test, whatever a command installed."""
+    import signal
+
+    yield
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.unraisablehook = sys.__unraisablehook__
+
+
+def test_ctrl_c_that_a_library_turns_into_its_own_error_is_exit_130_without_a_traceback(monkeypatch, capsys,
+                                                                                      default_sigint):
+    """numba, interrupted while it compiles, swallows the KeyboardInterrupt in a callback and raises RuntimeError."""
+    import signal
+
+    def interrupted_in_a_library(args):
+        with contextlib.suppress(KeyboardInterrupt):  # swallowed, as inside a library's callback
+            signal.raise_signal(signal.SIGINT)
+        raise RuntimeError("no compiled object yet")
+
+    monkeypatch.setattr("mednet.cli.validate.run", interrupted_in_a_library)
+    assert main(["validate", "quzhou"]) == 130
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_an_error_without_ctrl_c_is_still_raised(monkeypatch, default_sigint):
+    def fails(args):
+        raise RuntimeError("a fault")
+
+    monkeypatch.setattr("mednet.cli.validate.run", fails)
+    with pytest.raises(RuntimeError, match="a fault"):
+        main(["validate", "quzhou"])
