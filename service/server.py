@@ -84,10 +84,12 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(*, host: str, port: int, workers: int, app_factory: AppFactory | None = None,
-          log_level: str = "info") -> int:
+          log_level: str = "info", interrupted: Callable[[], bool] = lambda: False) -> int:
     """Run the service until stopped; the exit code (0, or 1 when workers failed to start).
 
     ``app_factory(settings, regions=loader)`` makes the app (default :func:`service.app.create_app`).
+    ``interrupted()`` says whether Ctrl-C came while loading, in code that swallowed it (a library's
+    callback, a finalizer during a collection): then no worker starts and ``KeyboardInterrupt`` is raised.
     Raises the library's errors (a refused region file, an unreachable ledger database) and ``OSError``
     (the port is taken) before any worker starts.
     """
@@ -101,7 +103,7 @@ def serve(*, host: str, port: int, workers: int, app_factory: AppFactory | None 
         logger.info("serving on http://%s:%d with %d worker(s)", host, port, workers)
         gc.collect()
         gc.freeze()  # what the parent built stays shared: the workers' collections neither walk nor copy it
-        return Supervisor(sock, config, workers).run()
+        return Supervisor(sock, config, workers).run(interrupted)
     finally:
         sock.close()
 
@@ -157,10 +159,14 @@ class Supervisor:
         self.sock, self.config, self.count = sock, config, workers
         self.workers: dict[int, float] = {}  # pid → when forked (monotonic)
 
-    def run(self) -> int:
+    def run(self, interrupted: Callable[[], bool] = lambda: False) -> int:
+        """Fork the workers and supervise them until a signal stops them; ``interrupted()``: whether Ctrl-C came
+        before the signals were blocked, in code that swallowed it (then no worker starts)."""
         signal.signal(signal.SIGCHLD, _ignore)  # a handler, so that SIGCHLD stays pending while blocked
         signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
         try:
+            if interrupted():  # from here on a Ctrl-C waits for sigtimedwait below
+                raise KeyboardInterrupt
             for _ in range(self.count):
                 self.spawn()
             failure = None
@@ -223,14 +229,19 @@ def _work(sock: socket.socket, config: uvicorn.Config) -> NoReturn:
     """A worker: uvicorn's server on the shared socket until SIGTERM or SIGINT; never returns."""
     import uvicorn
 
+    server = uvicorn.Server(config)
+
+    def leave(signum: int, frame: object) -> None:  # a flag uvicorn reads, not an exception at a random place
+        server.should_exit = True
+
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the parent stops the workers
     for sig in (signal.SIGINT, signal.SIGTERM):  # until uvicorn takes them; raised again after its shutdown
-        signal.signal(sig, _leave)
+        signal.signal(sig, leave)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
     code = 0
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        server.run(sockets=[sock])
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else 1
     except BaseException:
@@ -239,10 +250,6 @@ def _work(sock: socket.socket, config: uvicorn.Config) -> NoReturn:
     finally:
         logging.shutdown()
         os._exit(code)
-
-
-def _leave(signum: int, frame: object) -> None:
-    raise SystemExit(0)
 
 
 def _ignore(signum: int, frame: object) -> None:

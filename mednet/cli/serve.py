@@ -76,4 +76,6 @@ def run(args: argparse.Namespace) -> int:
     os.environ["MEDNET_ALLOW_INVALID"] = "1" if args.allow_invalid else "0"
     if args.no_access_log:
         os.environ["MEDNET_ACCESS_LOG"] = "false"
-    return serve(host=args.host, port=args.port, workers=args.workers)
+    from mednet.cli import INTERRUPTED
+
+    return serve(host=args.host, port=args.port, workers=args.workers, interrupted=INTERRUPTED.is_set)

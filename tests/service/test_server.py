@@ -217,3 +217,15 @@ def test_coverage_is_computed_in_a_child_of_the_worker_that_ends_with_it(tiny_re
         while not _gone(heavy) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert _gone(heavy)
+
+
+def test_a_ctrl_c_swallowed_while_loading_starts_no_worker():
+    """Ctrl-C that reached the parent in code that swallowed it (a library's callback, a finalizer) is found
+    once the signals are blocked: no worker is forked, and the signals are unblocked again."""
+    from service.server import SIGNALS, Supervisor
+
+    with socket.socket() as sock:
+        supervisor = Supervisor(sock, config=None, workers=2)  # no config: it never reaches a worker
+        with pytest.raises(KeyboardInterrupt):
+            supervisor.run(interrupted=lambda: True)
+    assert supervisor.workers == {} and not SIGNALS & signal.pthread_sigmask(signal.SIG_BLOCK, set())
