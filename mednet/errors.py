@@ -224,13 +224,20 @@ class InvalidCoordinates(InvalidRequest):
 
 
 class NoCapableInstitution(MednetError, LookupError):
-    """No institution offers the specialty within the constraints given."""
+    """No institution offers the specialty within the constraints given.
+
+    Machine-readable beside the wording: ``reason`` (who was looked for:
+    ``higher_tier`` going up, ``home_community`` going down, ``elsewhere``
+    in an emergency) and ``limits`` (the limits that left no one:
+    ``max_km``, ``max_minutes``), with the ``nearest`` beyond them.
+    """
 
     def __init__(self, message: str, *, specialty: str | None = None, origin: str | None = None,
                  nearest: str | None = None, nearest_km: float | None = None, field: str | None = None,
-                 zh: str | None = None) -> None:
+                 zh: str | None = None, reason: str | None = None, limits: tuple[str, ...] = ()) -> None:
         self.specialty, self.origin, self.field, self.zh = specialty, origin, field, zh
         self.nearest, self.nearest_km = nearest, nearest_km  # the nearest capable one beyond the limit, if any
+        self.reason, self.limits = reason, limits
         super().__init__(message)
 
 

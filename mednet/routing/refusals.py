@@ -1,6 +1,6 @@
 """Why a query has no answer: :class:`~mednet.errors.NoCapableInstitution`, worded for the desk in Chinese and
-English (``str()`` speaks the request's ``lang``; ``specialty``, ``origin``, ``nearest`` and ``nearest_km``
-stay machine-readable)."""
+English (``str()`` speaks the request's ``lang``; ``specialty``, ``origin``, ``reason``, ``limits``, ``nearest``
+and ``nearest_km`` stay machine-readable)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def no_capable(net: CompiledNetwork, region: str, community_names: tuple[str, ..
     name = net.G.nodes
     origin = name[net.ids[o]]["name"]
     what = f"{spec.label_zh} ({spec.code})"
+    reason = {UP: "higher_tier", DOWN: "home_community"}.get(mode, "elsewhere")
     if mode == UP:
         msg = f"no institution of a higher tier than {origin} offers {what}"
         zh = f"没有比{origin}级别更高的机构提供{spec.label_zh}"
@@ -55,4 +56,4 @@ def no_capable(net: CompiledNetwork, region: str, community_names: tuple[str, ..
                "booking channel"
         zh += f"；{'、'.join(names)}以门诊提供，但出诊日期未公布：请询问该中心或查看预约渠道"
     return NoCapableInstitution(msg, specialty=spec.code, origin=net.ids[o], nearest=nearest, nearest_km=nearest_km,
-                                zh=zh)
+                                zh=zh, reason=reason, limits=tuple(p for p, _, _ in limits))

@@ -111,7 +111,7 @@ def explain_error(err: MednetError, *, field: str | None = None) -> DeskProblem:
         hint = "请从下面的相近名称中选择，或检查输入。" if err.suggestions else "没有相近的名称，请检查输入。"
         return DeskProblem(field, f"找不到{what}“{err.name}”。{hint}", tuple(err.suggestions), detail)
     if isinstance(err, NoCapableInstitution):
-        text = "在所给条件下没有机构能接收这位患者：" + _no_capable_zh(str(err.args[0]))  # the English, stable
+        text = "在所给条件下没有机构能接收这位患者：" + _no_capable_zh(err)
         if err.nearest is not None:
             text += f"最近的是 {err.nearest}，{err.nearest_km:.1f} 公里。"
         return DeskProblem(field, text, (), detail)
@@ -121,12 +121,19 @@ def explain_error(err: MednetError, *, field: str | None = None) -> DeskProblem:
     return DeskProblem(field, "请求无法处理：" + detail, (), detail)
 
 
-def _no_capable_zh(detail: str) -> str:
-    if "within max_km" in detail:
-        return "距离上限内没有提供该专科的机构；可放宽距离上限后再试。"
-    if "home community" in detail:
+def _no_capable_zh(err: NoCapableInstitution) -> str:
+    """Why no one, from the error's ``limits`` and ``reason``.
+
+    >>> _no_capable_zh(NoCapableInstitution("…", reason="higher_tier", limits=("max_minutes",)))
+    '行程时间上限内没有提供该专科的机构；可放宽上限后再试。'
+    """
+    if err.limits:
+        names: dict[tuple[str, ...], str] = {("max_km",): "距离上限", ("max_minutes",): "行程时间上限"}
+        within = names.get(err.limits, "距离和行程时间上限")
+        return f"{within}内没有提供该专科的机构；可放宽{'距离上限' if err.limits == ('max_km',) else '上限'}后再试。"
+    if err.reason == "home_community":
         return "居住地医共体内没有成员提供该项诊疗。"
-    if "higher tier" in detail:
+    if err.reason == "higher_tier":
         return "没有比出发机构更高一级的机构提供该专科。"
     return "区域内没有其他机构常设该专科。"
 

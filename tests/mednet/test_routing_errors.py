@@ -28,6 +28,25 @@ def test_no_capable_institution_is_chinese_by_default_and_english_with_lang(quzh
     assert en.value.specialty == zh.value.specialty and en.value.nearest_km == zh.value.nearest_km
 
 
+@pytest.mark.parametrize(("options", "reason", "limits"), [
+    ({"max_km": 0.5}, "higher_tier", ("max_km",)),
+    ({"cost": "minutes", "max_minutes": 1}, "higher_tier", ("max_minutes",)),
+    ({"cost": "minutes", "max_km": 0.5, "max_minutes": 1}, "higher_tier", ("max_km", "max_minutes")),
+    ({"direction": "emergency", "max_km": 0.5}, "elsewhere", ("max_km",)),
+])
+def test_no_capable_institution_says_why_in_fields(quzhou, options, reason, limits):
+    """Who was looked for and which limits left no one, machine-readable beside the wording."""
+    with pytest.raises(NoCapableInstitution) as err:
+        quzhou.route("杨林", "骨科", **options)
+    assert (err.value.reason, err.value.limits) == (reason, limits)
+
+
+def test_no_capable_institution_going_down_names_the_home_community(quzhou):
+    with pytest.raises(NoCapableInstitution) as err:
+        quzhou.route("衢州市人民医院", "神经外科", direction="down", home="华埠")
+    assert (err.value.reason, err.value.limits) == ("home_community", ())
+
+
 def test_route_json_speaks_the_same_language(quzhou):
     with pytest.raises(NoCapableInstitution, match=r"^没有比杨林卫生院"):
         quzhou.route_json("杨林", "骨科", max_km=0.5)
