@@ -24,7 +24,9 @@ def serve_calls(monkeypatch):
 def test_serve_runs_the_server_with_the_options(serve_calls, tiny_regions_dir):
     args = ["serve", "--port", "8123", "--workers", "2", "--regions-dir", str(tiny_regions_dir), "--allow-invalid"]
     assert main(args) == 0
-    assert serve_calls == [{"host": "127.0.0.1", "port": 8123, "workers": 2}]
+    (call,) = serve_calls
+    assert call.pop("interrupted")() is False  # how the server learns of a Ctrl-C it did not see
+    assert call == {"host": "127.0.0.1", "port": 8123, "workers": 2}
     assert os.environ["MEDNET_REGIONS_DIR"] == str(tiny_regions_dir.resolve())  # the server's settings
     assert os.environ["MEDNET_ALLOW_INVALID"] == "1"
 
