@@ -291,7 +291,7 @@ def run(*, quick: bool) -> list[BenchRow]:
                  "without them", route.rate, "≥ 80 % of without", beside_new.rate >= 0.8 * route.rate),
         BenchRow(AREA, "  p99 beside them", beside_new.p99_ms, "ms", "without them", route.p99_ms),
         BenchRow(AREA, "  their coverage answers meanwhile", planners_served.get("answered", 0.0), "/s",
-                 "refused busy (503)", planners_served.get("refused", 0.0)),
+                 "answered other than 200 (busy: 503)", planners_served.get("refused", 0.0)),
     ]
     if route.server_us is not None and route.server_busy is not None:
         rows += [
@@ -345,7 +345,7 @@ def new_coverage_requests(port: int, round_: int) -> list[bytes]:
 def planners_asking(port: int, requests: list[bytes], *, seconds: float) -> Iterator[dict[str, float]]:
     """``PLANNERS`` connections asking ``requests`` over and over from a separate process for about
     ``seconds`` from the start of the block; yields a dict that afterwards holds the planners' own
-    ``answered`` (200s) and ``refused`` (503 busy) per second."""
+    ``answered`` (200s) and ``refused`` (any other status: the pool's 503 when it is full) per second."""
     job = {"port": port, "requests": [r.decode("latin-1") for r in requests], "n": 10**9,
            "concurrency": PLANNERS, "seconds": seconds + 1.0}
     side = subprocess.Popen([sys.executable, "-m", "service.bench"], stdin=subprocess.PIPE,
