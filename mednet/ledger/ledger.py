@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -31,8 +32,10 @@ from mednet.errors import (
     UnknownReferral,
     UnknownRegion,
 )
+from mednet.ledger import service_levels as levelling
 from mednet.ledger import slots as slotting
 from mednet.ledger.keys import ApiKey
+from mednet.ledger.reasons import check_reason
 from mednet.ledger.records import (
     ActionIn,
     EventRecord,
@@ -56,6 +59,8 @@ from mednet.specialties import resolve_specialty
 _ROW = referrals.select().where(referrals.c.number == sa.bindparam("number"))
 _ROW_LOCKED = _ROW.with_for_update()
 _PARENT_NUMBER = sa.select(referrals.c.number).where(referrals.c.id == sa.bindparam("rid"))
+#: Seconds a region's service levels are used as read before they are read again (a change takes at most this long).
+LEVELS_SECONDS = 5.0
 _NEXT_ID_PG = sa.text("SELECT nextval(pg_get_serial_sequence('referrals', 'id'))")
 _NEXT_ID_SQLITE = sa.select(sa.func.coalesce(sa.func.max(referrals.c.id), 0) + 1)
 _UNKNOWN = object()  # a claim not known yet: read it
@@ -120,6 +125,7 @@ class Ledger:
         self.hold = dt.timedelta(minutes=hold_minutes)
         self.session_slots = session_slots
         self.expire_after = dt.timedelta(days=expire_days)
+        self._levels: dict[str, tuple[float, dict[str, levelling.ServiceLevel]]] = {}
 
     def now(self) -> dt.datetime:
         """The clock's time in UTC (SQLite keeps date-times without their zone: all are UTC)."""
@@ -254,8 +260,10 @@ class Ledger:
             if if_match is not None and if_match != row["version"]:
                 raise StaleVersion(number, if_match, row["version"])
             check_transition(row["state"], action)
-            if transition.needs_reason and not body.reason:
-                raise InvalidRequest("reason", None, f"is required to {action} a referral")
+            if transition.needs_reason and not (body.reason or body.reason_code):
+                raise InvalidRequest("reason", None, f"is required to {action} a referral: a reason_code or words",
+                                     rule_zh="须选择或填写理由")
+            reason_code = check_reason(action, body.reason_code, body.reason)
             now = self.now()
             changes: dict[str, Any] = {}
             data: dict[str, Any] = {}
@@ -277,9 +285,12 @@ class Ledger:
             to_state = transition.to or row["state"]
             version = row["version"] + 1
             changes.update(state=to_state, version=version, updated_at=now)
+            if to_state != row["state"] or action == "redirect":  # a new state, or a new desk: a new clock
+                changes.update(state_since=now, due_at=self.due_at(conn, row["region"], to_state, row["priority"], now))
             update_with_event(conn, row["id"], row["version"], changes, dict(
                 seq=version, action=action, from_state=row["state"], to_state=to_state, actor_key=actor.id,
-                actor_institution=actor.institution, at=now, why=body.reason, data=data or None), number=number)
+                actor_institution=actor.institution, at=now, why=body.reason, data=data or None,
+                reason_code=reason_code), number=number)
             if created is not None:
                 answer = self._record(conn, created, claim=None)
             else:
@@ -296,6 +307,38 @@ class Ledger:
             slotting.set_quota(conn, region=region, institution=institution,
                                specialty=resolve_specialty(quota.specialty).code, per_day=quota.per_day,
                                release_days=quota.release_days, note=quota.note, now=self.now())
+
+    def service_levels(self, region: str) -> dict[str, levelling.ServiceLevel]:
+        """The region's service level per priority (its own settings over the defaults)."""
+        self._region(region)
+        with self.engine.connect() as conn:
+            return dict(levelling.read_levels(conn, region))
+
+    def set_service_level(self, actor: ApiKey, region: str, priority: str, measure: str,
+                          allowance: levelling.Allowance | None, *, note: str | None = None) -> None:
+        """Set one allowance of a region's service levels, or with ``allowance=None`` go back to the default
+        (admins only). Referrals whose clock already runs keep their end; the next clock started uses it."""
+        actor.require("admin")
+        self._region(region)
+        with writing(self.engine) as conn:
+            if allowance is None:
+                levelling.reset_level(conn, region=region, priority=priority, measure=measure)
+            else:
+                levelling.set_level(conn, region=region, priority=priority, measure=measure, allowance=allowance,
+                                    note=note, now=self.now())
+        self._levels.pop(region, None)
+
+    def due_at(self, conn: Connection, region: str, state: str, priority: str,
+               since: dt.datetime) -> dt.datetime | None:
+        """When a clock started at ``since`` in ``state`` runs out, by the region's levels (read at most every
+        :data:`LEVELS_SECONDS` per process)."""
+        if state not in levelling.MEASURE_OF_STATE:
+            return None
+        cached = self._levels.get(region)
+        clock = time.monotonic()
+        if cached is None or clock - cached[0] > LEVELS_SECONDS:
+            cached = self._levels[region] = (clock, dict(levelling.read_levels(conn, region)))
+        return levelling.due_at(state, priority, since, cached[1])
 
     # ------------------------------------------------------------------ pieces
 
@@ -325,11 +368,13 @@ class Ledger:
         else:  # the write lock is held (BEGIN IMMEDIATE): no one else can take the same id
             new_id = conn.execute(_NEXT_ID_SQLITE).scalar_one()
         number = f"R{now.astimezone(slotting.CST):%Y%m%d}-{new_id:06d}"
+        values.setdefault("replaces_id", None)
         row = dict(id=new_id, number=number, state="requested", version=1, parent_id=parent_id, created_at=now,
-                   updated_at=now, slot=None, **values)
+                   updated_at=now, slot=None, state_since=now,
+                   due_at=self.due_at(conn, values["region"], "requested", values["priority"], now), **values)
         insert_with_event(conn, row, dict(seq=1, action="create", from_state=None, to_state="requested",
                                           actor_key=actor.id, actor_institution=actor.institution, at=now,
-                                          why=values["reason"], data=None))
+                                          why=values["reason"], data=None, reason_code=None))
         return row
 
     def _redirect_target(self, row: Row, body: ActionIn) -> str:
@@ -438,9 +483,11 @@ class Ledger:
             if held is not None:
                 until = _aware(held["held_until"]) if held["held_until"] else None
                 claim = SlotClaim(slot=held["slot"], status="held" if until else "booked", held_until=until)
-        parent = None
+        parent = replaces = None
         if row["parent_id"] is not None:
             parent = conn.execute(_PARENT_NUMBER, {"rid": row["parent_id"]}).scalar_one()
+        if row.get("replaces_id") is not None:
+            replaces = conn.execute(_PARENT_NUMBER, {"rid": row["replaces_id"]}).scalar_one()
         return ReferralRecord(
             number=row["number"], region=row["region"], state=row["state"], version=row["version"],
             allowed_actions=allowed_actions(row["state"]), origin=brief(row["origin_id"]),
@@ -448,9 +495,10 @@ class Ledger:
             proposed_destination=brief(row["proposed_id"]), destination_why=row["destination_why"],
             specialty=row["specialty"], direction=row["direction"], priority=row["priority"], reason=row["reason"],
             patient=PatientOut(ref=row["patient_ref"], sex=row["patient_sex"], birth_year=row["patient_birth_year"]),
-            routing=row["routing"], parent=parent, claim=claim,
-            created_at=_aware(row["created_at"]),
-            updated_at=_aware(row["updated_at"]))
+            routing=row["routing"], parent=parent, claim=claim, replaces=replaces,
+            created_at=_aware(row["created_at"]), updated_at=_aware(row["updated_at"]),
+            state_since=_aware(row["state_since"]) if row.get("state_since") else None,
+            due_at=_aware(row["due_at"]) if row.get("due_at") else None)
 
 
 def check_transition_for(actor: ApiKey, row: Row, action: str) -> Transition:

@@ -102,7 +102,10 @@ class NewReferral(_Frozen):
 class ActionIn(_Frozen):
     """A transition's body; which fields are needed depends on the action (see each endpoint)."""
 
-    reason: FreeText | None = Field(None, description="why (required to reject or redirect)")
+    reason: FreeText | None = Field(None, description="why, in words (required to reject or redirect unless "
+                                    "`reason_code` is given; required with `reason_code: other`)")
+    reason_code: str | None = Field(None, max_length=32, description="why, as a code of the reason list "
+                                    "(`GET /referrals/reasons`): reject, redirect, cancel and expire take one")
     slot: str | None = Field(None, max_length=300, description="the slot id to hold or book (see the slots endpoint)")
     destination: str | None = Field(None, min_length=1, max_length=200,
                                     description="redirect: the institution to send the referral on to; send_home: "
@@ -151,8 +154,12 @@ class ReferralRecord(_Frozen):
     routing: dict[str, Any] | None = Field(None, description="the routing answer as given when recorded")
     parent: str | None = Field(None, description="for a down-referral: the referral it follows")
     claim: SlotClaim | None = None
+    replaces: str | None = Field(None, description="a re-referral: the rejected referral it replaces")
     created_at: dt.datetime
     updated_at: dt.datetime
+    state_since: dt.datetime | None = Field(None, description="when the referral entered its state")
+    due_at: dt.datetime | None = Field(None, description="when its service level runs out in this state (respond "
+                                       "while waiting, book once accepted); none in other states")
 
 
 class EventRecord(_Frozen):
@@ -167,6 +174,7 @@ class EventRecord(_Frozen):
     at: dt.datetime
     why: str | None = None
     data: dict[str, Any] | None = None
+    reason_code: str | None = None
 
 
 class SlotView(_Frozen):
