@@ -9,7 +9,7 @@ keys) · ``records`` (values in and out) · ``ledger`` (the operations) ·
 
     >>> from mednet.ledger import allowed_actions
     >>> allowed_actions("accepted")
-    ('hold', 'book', 'cancel', 'expire')
+    ('hold', 'book', 'arrive', 'cancel', 'expire')
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from mednet.errors import (
     Forbidden,
     IdempotencyConflict,
+    IllegalTransition,
     InvalidRequest,
     StaleVersion,
     UnknownInstitution,
@@ -50,6 +51,7 @@ from mednet.ledger.records import (
 )
 from mednet.ledger.states import TRANSITIONS, Transition, allowed_actions, check_transition
 from mednet.ledger.store import claims, events, idempotency, insert_ignoring_conflict, is_postgresql, referrals, writing
+from mednet.ledger.walkin import walk_in_care
 from mednet.ledger.writes import insert_with_event, update_with_event
 from mednet.models import Region
 from mednet.network import build_network, resolve_institution
@@ -136,17 +138,26 @@ class Ledger:
     def get(self, actor: ApiKey, number: str) -> ReferralRecord:
         with self.engine.connect() as conn:
             row = self._row(conn, number)
-            self._may_read(actor, row)
+            self._may_read(actor, row, conn)
             return self._record(conn, row)
 
     def history(self, actor: ApiKey, number: str) -> list[EventRecord]:
         """The referral's events, oldest first."""
         with self.engine.connect() as conn:
             row = self._row(conn, number)
-            self._may_read(actor, row)
+            self._may_read(actor, row, conn)
             found = conn.execute(events.select().where(events.c.referral_id == row["id"]).order_by(events.c.seq))
             return [EventRecord(**{k: v for k, v in e.items() if k not in ("id", "referral_id")})
                     for e in found.mappings()]
+
+    def follow_ups(self, actor: ApiKey, number: str) -> list[tuple[str, str]]:
+        """The down-referrals sent home from this referral, as (number, state), oldest first."""
+        with self.engine.connect() as conn:
+            row = self._row(conn, number)
+            self._may_read(actor, row, conn)
+            found = conn.execute(sa.select(referrals.c.number, referrals.c.state)
+                                 .where(referrals.c.parent_id == row["id"]).order_by(referrals.c.id))
+            return [(n, st) for n, st in found.all()]
 
     def list(self, actor: ApiKey, *, states: Iterable[str] = (), institution: str | None = None,
              direction: str | None = None, created_from: dt.date | None = None, created_to: dt.date | None = None,
@@ -157,8 +168,7 @@ class Ledger:
         r = referrals.c
         query = referrals.select().order_by(r.id).limit(limit + 1)
         if actor.role == "desk":
-            query = query.where(r.region == actor.region,
-                                sa.or_(r.origin_id == actor.institution, r.destination_id == actor.institution))
+            query = query.where(r.region == actor.region, desk_sees(str(actor.institution)))
         if states := list(states):
             query = query.where(r.state.in_(states))
         if institution:
@@ -279,6 +289,12 @@ class Ledger:
                 if released := slotting.release(conn, row["id"]):
                     data["released"] = released
                 changes["slot"] = claim = None
+            elif action == "arrive":
+                data.update(self._arrival(conn, row, transition, body, now))
+                if row["state"] == "accepted":  # a walk-in: a hold, if any, is given back
+                    if released := slotting.release(conn, row["id"]):
+                        data["released"] = released
+                    changes["slot"] = claim = None
             elif action == "send_home":
                 created = self._send_home(conn, actor, row, body)
                 data["down_referral"] = created["number"]
@@ -356,10 +372,13 @@ class Ledger:
             raise err
         return row
 
-    def _may_read(self, actor: ApiKey, row: Row) -> None:
+    def _may_read(self, actor: ApiKey, row: Row, conn: Connection | None = None) -> None:
+        """A desk reads the referrals to or from its institution, and those it passed on (redirected)."""
         if actor.role == "desk" and (actor.region != row["region"]
-                                     or actor.institution not in (row["origin_id"], row["destination_id"])):
-            raise Forbidden(f"referral {row['number']} is neither to nor from {actor.institution}")
+                                     or actor.institution not in (row["origin_id"], row["destination_id"])) \
+                and not (conn is not None and actor.region == row["region"]
+                         and passed_on(conn, row["id"], str(actor.institution))):
+            raise Forbidden(f"referral {row['number']} is neither to nor from {actor.institution}", reason="not_party")
 
     def _insert(self, conn: Connection, actor: ApiKey, values: dict[str, Any], *, parent_id: int | None) -> Row:
         now = self.now()
@@ -431,6 +450,27 @@ class Ledger:
             raise slotting.SlotUnavailable(slot.text, f"outside the released window {start} – {last}")
         return rule["per_day"]
 
+    def _arrival(self, conn: Connection, row: Row, transition: Transition, body: ActionIn,
+                 now: dt.datetime) -> dict[str, Any]:
+        """What an arrival records; refused without a booking unless the destination has walk-in care
+        (:mod:`mednet.ledger.walkin`), and before the booked day unless a reason is given."""
+        if row["state"] in transition.walk_in_from:
+            data = self._region(row["region"])
+            inst = data.region.institution(row["destination_id"]) if row["destination_id"] in data.G else None
+            walk_in = walk_in_care(inst, row["specialty"], priority=row["priority"], direction=row["direction"])
+            if walk_in is None:
+                raise IllegalTransition(row["state"], "arrive",
+                                        tuple(a for a in allowed_actions(row["state"]) if a != "arrive"))
+            return {"walk_in": walk_in}
+        if row["slot"]:
+            day = slotting.parse_slot(row["slot"]).day
+            if slotting.today(now) < day:
+                if not body.reason:
+                    raise InvalidRequest("reason", None, f"is required to mark arrival before the booked day {day}",
+                                         rule_zh=f"提前到诊（预约日为 {day}）须写明理由")
+                return {"early": day.isoformat()}
+        return {}
+
     def _send_home(self, conn: Connection, actor: ApiKey, row: Row, body: ActionIn) -> Row:
         data = self._region(row["region"])
         home = resolve_institution(data.G, body.destination) if body.destination else row["origin_id"]
@@ -440,7 +480,7 @@ class Ledger:
         values = dict(region=row["region"], origin_id=row["destination_id"], origin_desk=actor.id,
                       destination_id=home, proposed_id=None, destination_why=None,
                       specialty=resolve_specialty(body.specialty or "rehabilitation").code, direction="down",
-                      priority="routine", reason=body.reason or "康复回社区 (back to the home community for recovery)",
+                      priority="routine", reason=body.reason or "康复回社区",
                       patient_ref=row["patient_ref"], patient_sex=row["patient_sex"],
                       patient_birth_year=row["patient_birth_year"], routing=None)
         return self._insert(conn, actor, values, parent_id=row["id"])
@@ -507,7 +547,7 @@ def check_transition_for(actor: ApiKey, row: Row, action: str) -> Transition:
     if transition is None:
         return check_transition(row["state"], action)  # unknown action: 409 naming the allowed ones
     if actor.role == "planner":
-        raise Forbidden(f"key {actor.id} is a planner key: read-only")
+        raise Forbidden(f"key {actor.id} is a planner key: read-only", reason="planner")
     if transition.owner == "admin":
         actor.require("admin")
         return transition
@@ -516,8 +556,26 @@ def check_transition_for(actor: ApiKey, row: Row, action: str) -> Transition:
     if actor.region != row["region"] or actor.institution != owner:
         side = "referring" if transition.owner == "origin" else "receiving"
         raise Forbidden(f"only the {side} desk ({owner}) may {action} referral {row['number']}; this key is "
-                        f"{actor.institution}'s")
+                        f"{actor.institution}'s", reason=f"{transition.owner}_only")
     return transition
+
+
+_PASSED_ON = sa.select(events.c.referral_id).where(events.c.referral_id == sa.bindparam("rid"),
+                                                  events.c.actor_institution == sa.bindparam("inst"),
+                                                  events.c.action == "redirect").limit(1)
+
+
+def passed_on(conn: Connection, referral_id: int, institution: str) -> bool:
+    """True when ``institution``'s desk redirected the referral onward (it keeps sight of it, read-only)."""
+    return conn.execute(_PASSED_ON, {"rid": referral_id, "inst": institution}).first() is not None
+
+
+def desk_sees(institution: str) -> sa.ColumnElement[bool]:
+    """The referrals a desk reads: to or from its institution, or passed on by it (a redirect)."""
+    r = referrals.c
+    redirected = sa.select(events.c.referral_id).where(events.c.actor_institution == institution,
+                                                         events.c.action == "redirect")
+    return sa.or_(r.origin_id == institution, r.destination_id == institution, r.id.in_(redirected))
 
 
 def _day_start(day: dt.date) -> dt.datetime:

@@ -17,5 +17,6 @@ router = APIRouter(include_in_schema=False)
 # The fixed paths (/desk/signin) and the ledger's screens before the route screen's /desk/{region}.
 for _module in (signin, ledgerviews, views):
     router.include_router(_module.router)
+router.include_router(views.root)
 
 __all__ = ["router"]

@@ -173,9 +173,10 @@ def test_the_worklist_and_the_actions_each_desk_may_take(app, desk_keys):
     assert act(people, number, "accept").status_code == 303
     again = people.post(f"/desk/quzhou/referrals/{number}/accept", data=token(stale), headers=OWN)
     assert again.status_code == 412 and "在您打开页面后已被修改（现为第 2 版" in again.text
-    illegal = people.post(f"/desk/quzhou/referrals/{number}/arrive", data={}, headers=OWN)
+    illegal = people.post(f"/desk/quzhou/referrals/{number}/complete", data={"confirm": "yes"}, headers=OWN)
     assert illegal.status_code == 409
-    assert "转诊单现在是“已接收”，不能“登记到诊”。现在可以办理：暂留号源、预约号源、撤销、作过期处理" in illegal.text
+    assert ("转诊单现在是“已接收”，不能“诊疗完成”。现在可以办理：暂留号源、预约号源、登记到诊、撤销、作过期处理"
+            in illegal.text)
     events = people.get(f"/desk/quzhou/referrals/{number}").text.split('id="history"')[1]
     assert "创建转诊单" in events and "接收" in events and "待接收 → 已接收" in events
 
@@ -199,8 +200,10 @@ def test_book_a_slot_taken_meanwhile_then_the_next_arrive_complete_and_send_home
     assert "当天的转诊号源已用完（刚被其他转诊单约走）。请另选一个号源" in taken.text
     assert f'value="{slots[0]}"' not in taken.text  # the slot list is read again: the full day is gone
     assert act(people, number, "book", slot=slots[1]).status_code == 303
-    for action in ("arrive", "complete"):
-        assert act(people, number, action).status_code == 303
+    early = act(people, number, "arrive", confirm="yes")  # the booked day is tomorrow: a reason is needed
+    assert early.status_code == 422 and "提前到诊须写明理由" in early.text
+    assert act(people, number, "arrive", confirm="yes", reason="病情加重，提前来院").status_code == 303
+    assert act(people, number, "complete", confirm="yes").status_code == 303
     page = people.get(f"/desk/quzhou/referrals/{number}")
     assert "路由建议下转到 <strong>华埠卫生院</strong>（全科）" in page.text
     home = act(people, number, "send-home")
@@ -287,3 +290,11 @@ def test_the_ledger_screens_have_no_inline_code(app, desk_keys):
         parser = InlineCode()
         parser.feed(response.text)
         assert parser.found == [], path
+
+
+def test_the_root_sends_a_browser_to_the_desk_and_tells_a_client_where_things_are(app, desk_keys):
+    client = TestClient(app)
+    browser = client.get("/", headers={"Accept": "text/html,application/xhtml+xml"}, follow_redirects=False)
+    assert browser.status_code == 303 and browser.headers["location"] == "/desk/"
+    api = client.get("/", headers={"Accept": "application/json"})
+    assert api.status_code == 200 and api.json()["desk"] == "/desk/" and api.json()["docs"] == "/docs"
