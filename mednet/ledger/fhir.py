@@ -11,13 +11,15 @@ Codes of mednet's own vocabularies use ``urn:mednet:*`` systems.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
-from mednet.ledger.records import InstitutionBrief, ReferralRecord
+from mednet.ledger.reasons import REASON_OF
+from mednet.ledger.records import EventRecord, InstitutionBrief, ReferralRecord
 from mednet.specialties import resolve_specialty
 
 #: Referral state → ServiceRequest.status.
@@ -36,8 +38,25 @@ def _institution(ref: InstitutionBrief) -> dict[str, Any]:
     return {"identifier": {"system": "urn:mednet:institution", "value": ref.id}, "display": ref.name}
 
 
-def to_fhir(record: ReferralRecord) -> dict[str, Any]:
-    """A ``collection`` Bundle holding the referral's ServiceRequest and Task, validated, as JSON-ready data."""
+def status_reason(events: Sequence[EventRecord]) -> dict[str, Any] | None:
+    """The last coded reason of a referral's history as a CodeableConcept (``urn:mednet:reason``, the Chinese
+    label as display, the desk's words as text), or None."""
+    coded = [e for e in events if e.reason_code]
+    if not coded:
+        return None
+    last = coded[-1]
+    reason = REASON_OF.get(str(last.reason_code))
+    concept: dict[str, Any] = {"coding": [{"system": "urn:mednet:reason", "code": last.reason_code,
+                                           "display": reason.label_zh if reason else last.reason_code}]}
+    if last.why:
+        concept["text"] = last.why
+    return concept
+
+
+def to_fhir(record: ReferralRecord, events: Sequence[EventRecord] = ()) -> dict[str, Any]:
+    """A ``collection`` Bundle holding the referral's ServiceRequest and Task, validated, as JSON-ready data;
+    with its ``events``, the last coded reason (a rejection's, a redirect's, a cancellation's or a closure's)
+    is the Task's ``statusReason``."""
     specialty = resolve_specialty(record.specialty)
     subject = {"identifier": {"system": f"urn:mednet:patient:{record.origin.id}", "value": record.patient.ref}}
     request: dict[str, Any] = {
@@ -54,6 +73,8 @@ def to_fhir(record: ReferralRecord) -> dict[str, Any]:
     }
     if record.parent:
         request["basedOn"] = [{"reference": f"ServiceRequest/{record.parent}"}]
+    if record.replaces:
+        request["replaces"] = [{"reference": f"ServiceRequest/{record.replaces}"}]
     if record.destination_why:
         request["note"] = [{"text": record.destination_why}]
     task: dict[str, Any] = {
@@ -66,6 +87,8 @@ def to_fhir(record: ReferralRecord) -> dict[str, Any]:
     }
     if record.claim:
         task["note"] = [{"text": f"slot {record.claim.slot} ({record.claim.status})"}]
+    if (why := status_reason(events)) is not None:
+        task["statusReason"] = why
     bundle = Bundle.model_validate({"resourceType": "Bundle", "type": "collection", "entry": [
         {"fullUrl": f"urn:mednet:ServiceRequest:{record.number}",
          "resource": ServiceRequest.model_validate(request)},

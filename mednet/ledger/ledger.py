@@ -43,14 +43,25 @@ from mednet.ledger.records import (
     InstitutionBrief,
     NewReferral,
     PatientOut,
+    QuotaDay,
     QuotaIn,
+    QuotaView,
     ReferralPage,
     ReferralRecord,
     SlotClaim,
     SlotView,
 )
 from mednet.ledger.states import TRANSITIONS, Transition, allowed_actions, check_transition
-from mednet.ledger.store import claims, events, idempotency, insert_ignoring_conflict, is_postgresql, referrals, writing
+from mednet.ledger.store import (
+    claims,
+    events,
+    idempotency,
+    insert_ignoring_conflict,
+    is_postgresql,
+    quotas,
+    referrals,
+    writing,
+)
 from mednet.ledger.walkin import walk_in_care
 from mednet.ledger.writes import insert_with_event, update_with_event
 from mednet.models import Region
@@ -75,6 +86,7 @@ MAX_PAGE = 200
 #: A referral's row as read (or as just written).
 Row = sa.RowMapping | Mapping[str, Any]
 SlotViews = list[SlotView]
+QuotaViews = list[QuotaView]
 
 
 class RegionData(Protocol):
@@ -158,6 +170,32 @@ class Ledger:
             found = conn.execute(sa.select(referrals.c.number, referrals.c.state)
                                  .where(referrals.c.parent_id == row["id"]).order_by(referrals.c.id))
             return [(n, st) for n, st in found.all()]
+
+    def overdue(self, actor: ApiKey, *, region: str | None = None, limit: int = MAX_PAGE) -> list[ReferralRecord]:
+        """Open referrals whose service-level clock has run out now (still unanswered, or accepted and still
+        unbooked), the longest overdue first; a desk sees its own (incoming and outgoing)."""
+        r = referrals.c
+        query = referrals.select().where(r.due_at <= self.now(), r.state.in_(sorted(levelling.MEASURE_OF_STATE))) \
+            .order_by(r.due_at, r.id).limit(limit)
+        if region:
+            query = query.where(r.region == region)
+        if actor.role == "desk":
+            query = query.where(r.region == actor.region, desk_sees(str(actor.institution)))
+        with self.engine.connect() as conn:
+            return [self._record(conn, row) for row in conn.execute(query).mappings().all()]
+
+    def overdue_counts(self) -> dict[tuple[str, str, str], int]:
+        """Overdue referrals now, counted by (region, measure: respond or book, priority) — one GROUP BY."""
+        r = referrals.c
+        query = sa.select(r.region, r.state, r.priority, sa.func.count()).where(
+            r.due_at <= self.now(), r.state.in_(sorted(levelling.MEASURE_OF_STATE))).group_by(
+            r.region, r.state, r.priority)
+        counts: dict[tuple[str, str, str], int] = {}
+        with self.engine.connect() as conn:
+            for region, state, priority, count in conn.execute(query).all():
+                key = (region, levelling.MEASURE_OF_STATE[state], priority)
+                counts[key] = counts.get(key, 0) + count
+        return counts
 
     def list(self, actor: ApiKey, *, states: Iterable[str] = (), institution: str | None = None,
              direction: str | None = None, created_from: dt.date | None = None, created_to: dt.date | None = None,
@@ -323,6 +361,32 @@ class Ledger:
             slotting.set_quota(conn, region=region, institution=institution,
                                specialty=resolve_specialty(quota.specialty).code, per_day=quota.per_day,
                                release_days=quota.release_days, note=quota.note, now=self.now())
+
+    def quotas(self, region: str, *, institution: str | None = None) -> QuotaViews:
+        """The region's referral quotas (of one institution: id, name or alias), each with its released days from
+        today: units, taken (booked, or held and not lapsed) and free."""
+        data = self._region(region)
+        q = quotas.c
+        query = quotas.select().where(q.region == region).order_by(q.institution, q.specialty)
+        if institution:
+            query = query.where(q.institution == resolve_institution(data.G, institution))
+        now = self.now()
+        start = slotting.today(now)
+        found = []
+        with self.engine.connect() as conn:
+            for rule in conn.execute(query).mappings().all():
+                days = [slotting.SlotRef("quota", rule["institution"], rule["specialty"],
+                                         start + dt.timedelta(days=n)) for n in range(rule["release_days"] + 1)]
+                taken = slotting.taken_counts(conn, [d.text for d in days], now)
+                name = data.G.nodes[rule["institution"]]["name"] if rule["institution"] in data.G else rule[
+                    "institution"]
+                found.append(QuotaView(
+                    region=region, institution=InstitutionBrief(id=rule["institution"], name=name),
+                    specialty=rule["specialty"], per_day=rule["per_day"], release_days=rule["release_days"],
+                    note=rule["note"], updated_at=_aware(rule["updated_at"]),
+                    days=tuple(QuotaDay(day=d.day, capacity=rule["per_day"], used=taken.get(d.text, 0),
+                                        free=max(rule["per_day"] - taken.get(d.text, 0), 0)) for d in days)))
+        return found
 
     def service_levels(self, region: str) -> dict[str, levelling.ServiceLevel]:
         """The region's service level per priority (its own settings over the defaults)."""

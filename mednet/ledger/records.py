@@ -209,3 +209,25 @@ class QuotaIn(_Frozen):
     per_day: int = Field(ge=0, le=10000, description="units a day kept for referrals")
     release_days: int = Field(5, ge=0, le=90, description="days ahead a day's units are released")
     note: str | None = Field(None, max_length=500, description="where the figure comes from")
+
+
+class QuotaDay(_Frozen):
+    """One released day of a referral quota: its units, how many are taken (booked, or held and not lapsed)."""
+
+    day: dt.date
+    capacity: int
+    used: int
+    free: int
+
+
+class QuotaView(_Frozen):
+    """A referral quota (号源) as set, with its released days from today."""
+
+    region: str
+    institution: InstitutionBrief
+    specialty: str
+    per_day: int
+    release_days: int
+    note: str | None = None
+    updated_at: dt.datetime
+    days: tuple[QuotaDay, ...] = ()

@@ -180,7 +180,8 @@ def worklist(request: Request, region: str, status: str = "") -> HTMLResponse:
     grouped = {side: [(s, [r for r in rows if r.state == s]) for s in STATES if any(r.state == s for r in rows)]
                for side, rows in sides.items()}
     return render(request, "worklist.html", served=served, who=key, grouped=grouped, chosen=status,
-                  states=STATES, total=len(records), cut=len(records) >= WORKLIST_MAX, active="worklist")
+                  states=STATES, total=len(records), cut=len(records) >= WORKLIST_MAX, active="worklist",
+                  now=ledger.now(), overdue=sum(1 for r in records if r.due_at and r.due_at <= ledger.now()))
 
 
 # ---------------------------------------------------------------------------- one referral

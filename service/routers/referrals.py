@@ -138,6 +138,24 @@ def set_quota(ledger: LedgerDep, key: KeyDep, region: Annotated[str, Query(max_l
     return Response(status_code=204)
 
 
+class ReasonOut(BaseModel):
+    """A coded reason: its code, its Chinese label, the actions that take it."""
+
+    code: str
+    label_zh: str
+    label_en: str
+    actions: list[str]
+
+
+@router.get("/reasons", response_model=list[ReasonOut])
+def list_reasons() -> list[ReasonOut]:
+    """The coded reasons of rejections, redirects, cancellations and closures (send one as `reason_code`)."""
+    from mednet.ledger.reasons import REASONS
+
+    return [ReasonOut(code=r.code, label_zh=r.label_zh, label_en=r.label_en, actions=sorted(r.actions))
+            for r in REASONS]
+
+
 @router.get("/{number}", response_model=ReferralRecord, responses=READ_ERRORS)
 def get_referral(ledger: LedgerDep, key: KeyDep, number: Number) -> Response:
     """One referral with the actions its state allows now; `ETag` is its version."""
@@ -158,7 +176,8 @@ def referral_fhir(ledger: LedgerDep, key: KeyDep, number: Number) -> Response:
     """The referral as FHIR R4: a ServiceRequest (the referral) and a Task (where it stands)."""
     from mednet.ledger.fhir import to_fhir  # imported on first use: the FHIR models take tens of ms to import
 
-    return Response(orjson.dumps(to_fhir(ledger.get(key, number))), media_type="application/fhir+json")
+    return Response(orjson.dumps(to_fhir(ledger.get(key, number), ledger.history(key, number))),
+                    media_type="application/fhir+json")
 
 
 _ACTION_DOCS = {

@@ -93,7 +93,8 @@ def test_the_closed_loop_over_http(client, keys, problem):
     assert again.headers["idempotent-replayed"] == "true" and again.json() == booked.json()
     early = problem(client.post(f"{url}/arrive", headers=keys["xinhua"]), 422, field="reason")  # booked: tomorrow
     assert "before the booked day" in early["detail"]
-    assert client.post(f"{url}/arrive", headers=keys["xinhua"], json={"reason": "病情变化，提前就诊"}).status_code == 200
+    arrived = client.post(f"{url}/arrive", headers=keys["xinhua"], json={"reason": "病情变化，提前就诊"})
+    assert arrived.status_code == 200
     assert client.post(f"{url}/complete", headers=keys["xinhua"]).status_code == 200
     home = client.post(f"{url}/send-home", headers=keys["xinhua"], json={"reason": "康复回社区"})
     assert home.status_code == 201 and home.json()["parent"] == number and home.json()["direction"] == "down"

@@ -58,3 +58,15 @@ def test_a_rejection_needs_a_code_or_words_and_a_wrong_code_changes_nothing(desk
         desks.ledger.act(desks.xinhua, number, "reject", ActionIn(reason_code="patient_died"))
     record = desks.ledger.get(desks.centre, number)
     assert (record.state, record.version) == ("requested", 1)
+
+
+def test_the_fhir_export_carries_the_last_coded_reason(desks):
+    from mednet.ledger.fhir import to_fhir
+
+    number = desks.new().number
+    desks.ledger.act(desks.xinhua, number, "reject", ActionIn(reason_code="other", reason="设备检修"))
+    bundle = to_fhir(desks.ledger.get(desks.centre, number), desks.ledger.history(desks.centre, number))
+    task = bundle["entry"][1]["resource"]
+    assert task["statusReason"] == {"coding": [{"system": "urn:mednet:reason", "code": "other", "display": "其他"}],
+                                    "text": "设备检修"}
+    assert "statusReason" not in to_fhir(desks.ledger.get(desks.centre, desks.new().number))["entry"][1]["resource"]

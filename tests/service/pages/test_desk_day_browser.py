@@ -224,3 +224,63 @@ def test_every_page_type_passes_axe_core(desk, day):
         if violations := axe_violations(desk.page):
             found[path] = violations
     assert found == {}
+
+
+def test_overdue_referrals_are_marked_on_both_desks_worklists(desk, other_desk, day):
+    from mednet.ledger import Ledger
+
+    ledger, keys = day
+    earlier = Ledger(ledger.engine, ledger.regions, now=lambda: dt.datetime.now(dt.UTC) - dt.timedelta(hours=3))
+    late = earlier.create(keys["huabu"][0], NewReferral(specialty=SPECIALTY, reason="外伤", priority="urgent",
+                                                        patient={"ref": "HB-DAY-9"}, route=False,
+                                                        destination="kh-people")).record.number
+    on_time = refer(day, ref="HB-DAY-10")
+    for watched, name, side in ((desk, "huabu", "#outgoing"), (other_desk, "people", "#incoming")):
+        sign_in(watched, keys[name][1])
+        watched.go("/desk/quzhou/worklist")
+        row = watched.page.locator(f"{side} #row-{late}")
+        expect(row.locator(".overdue")).to_contain_text("超时：未应答")
+        expect(watched.page.locator(f"{side} #row-{on_time} .overdue")).to_have_count(0)
+        expect(watched.page.locator("#overdue-count")).to_be_visible()
+
+
+def test_admin_sets_a_quota_sees_its_days_and_makes_and_revokes_a_key(desk, day, live_app):
+    ledger = day[0]
+    admin_text = create_key(ledger.engine, role="admin", label="日常 管理员")[1]
+    page = desk.page
+    sign_in(desk, admin_text)
+    desk.go("/desk/quzhou/admin/quotas")
+    page.get_by_label("机构").fill("开化县中医院")
+    page.get_by_label("专科").fill("康复")
+    page.get_by_label("每日号源").fill("-2")
+    page.get_by_role("button", name="设置号源").click()
+    expect(page.locator(".error-summary")).to_contain_text("每日号源须为 0 到 10000 的整数")
+    page.get_by_label("每日号源").fill("4")
+    page.get_by_label("提前放号天数").fill("3")
+    page.get_by_role("button", name="设置号源").click()
+    expect(page.locator("#done")).to_contain_text("已设置开化县中医院的转诊号源")
+    table = page.locator("#quota-kh-tcm-rehabilitation")
+    expect(table.locator("caption")).to_contain_text("开化县中医院 · 康复：每日 4 个，提前 3 天放号")
+    expect(table.locator("tbody tr")).to_have_count(4)
+    expect(table.locator("tbody tr").first).to_contain_text("4")
+
+    desk.go("/desk/admin/keys")
+    page.get_by_label("持有人").fill("杨林卫生院转诊窗口")
+    page.get_by_label("区域（服务台必填）").select_option("quzhou")
+    page.get_by_label("机构（服务台必填）").fill("杨林卫生院")
+    page.get_by_role("button", name="创建密钥").click()
+    new_key = page.locator("#new-key").inner_text()
+    assert re.fullmatch(r"mk_[0-9a-f]{10}_\S+", new_key)
+    key_id = new_key.split("_")[1]
+    expect(page.locator(f"#key-{key_id}")).to_contain_text("杨林卫生院")
+    desk.go("/desk/admin/keys")
+    assert new_key not in page.content()  # shown once
+    page.get_by_role("button", name=re.compile(f"吊销密钥 {key_id}")).click()
+    expect(page.locator("#done")).to_contain_text(f"已吊销密钥 {key_id}")
+    expect(page.locator(f"#key-{key_id}")).to_contain_text("已吊销")
+    assert axe_violations(page) == []
+    desk.go("/desk/quzhou/admin/quotas")
+    assert axe_violations(page) == []
+    sign_in(desk, day[1]["huabu"][1])  # a desk is not an admin
+    desk.go("/desk/admin/keys")
+    expect(page.locator(".error-summary")).to_contain_text("只有管理员的密钥可以办理")
