@@ -8,7 +8,8 @@ the destination takes patients without appointments for the care needed:
   emergency department never sends a patient away to book;
 - ``general_practice`` — a primary-care institution (卫生院, 社区卫生服务中心)
   offering general practice: its GP clinic sees the patient a down-referral
-  sends home, whatever follow-up care the referral names;
+  sends home, whatever follow-up care the referral names (and any patient
+  referred to it for general practice);
 - ``standing_clinic`` — a standing clinic (常设门诊): the destination offers
   the specialty permanently, not only in scheduled sessions of a visiting
   expert (those are booked by the unit).
@@ -40,7 +41,8 @@ def walk_in_care(inst: Institution | None, specialty: str, *, priority: str, dir
         return "emergency"
     if inst is None:
         return None
-    if inst.tier.is_primary_care and (gp := inst.capability("general_practice")) is not None and gp.permanent:
+    if inst.tier.is_primary_care and (direction == "down" or specialty == "general_practice") \
+            and (gp := inst.capability("general_practice")) is not None and gp.permanent:
         return "general_practice"
     care = inst.capability(specialty)
     if care is not None and care.permanent:

@@ -23,7 +23,7 @@ from mednet.ledger import slots as slotting
 from mednet.ledger.ledger import check_transition_for
 from mednet.ledger.reasons import reason_label, reasons_for
 from mednet.ledger.slots import parse_slot
-from mednet.ledger.states import FINAL_STATES, STATES, check_transition
+from mednet.ledger.states import FINAL_STATES, check_transition
 from mednet.ledger.walkin import WALK_IN_ZH, walk_in_care
 from mednet.routing import Referral
 from mednet.specialties import SPECIALTIES, resolve_specialty
@@ -38,10 +38,6 @@ from service.pages.wording import ACTION_ZH, DeskProblem, explain_error, validat
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 
-#: The worklist's default: every state in which a desk still has something to do.
-WORKING_STATES = ("requested", "redirected", "accepted", "booked", "arrived", "completed")
-#: Most referrals one worklist screen reads (pages of 200 from the ledger).
-WORKLIST_MAX = 1000
 #: Actions the page offers (a slot is booked at once; a timed hold is for API clients).
 PAGE_ACTIONS = ("accept", "reject", "redirect", "book", "arrive", "complete", "send_home", "cancel", "expire")
 REFER_FIELDS = ("token", "destination", "destination_why", "priority", "reason", *PATIENT_FIELDS)
@@ -152,36 +148,6 @@ def record_referral(request: Request, key: ApiKey, served: ServedRegion, ledger:
 
 
 # ---------------------------------------------------------------------------- worklist
-
-
-@router.get("/{region}/worklist", response_class=HTMLResponse)
-def worklist(request: Request, region: str, status: str = "") -> HTMLResponse:
-    """The desk's incoming and outgoing referrals by state (a planner sees the region's, read-only)."""
-    opened = open_screen(request, region)
-    if isinstance(opened, HTMLResponse):
-        return opened
-    key, served, ledger = opened
-    states: tuple[str, ...] = (status,) if status in STATES else () if status == "all" else WORKING_STATES
-    records: list[ReferralRecord] = []
-    after = None
-    try:
-        while len(records) < WORKLIST_MAX:
-            page = ledger.list(key, states=states, after=after, limit=200)
-            records += [r for r in page.items if r.region == served.region.id]
-            if page.next is None:
-                break
-            after = page.next
-    except MednetError as err:
-        return message_page(request, err, served=served)
-    mine = key.institution if key.role == "desk" else None
-    sides = {"incoming": [r for r in records if mine is None or r.destination.id == mine],
-             "outgoing": [r for r in records if mine is not None and r.origin.id == mine],
-             "passed": [r for r in records if mine is not None and mine not in (r.origin.id, r.destination.id)]}
-    grouped = {side: [(s, [r for r in rows if r.state == s]) for s in STATES if any(r.state == s for r in rows)]
-               for side, rows in sides.items()}
-    return render(request, "worklist.html", served=served, who=key, grouped=grouped, chosen=status,
-                  states=STATES, total=len(records), cut=len(records) >= WORKLIST_MAX, active="worklist",
-                  now=ledger.now(), overdue=sum(1 for r in records if r.due_at and r.due_at <= ledger.now()))
 
 
 # ---------------------------------------------------------------------------- one referral

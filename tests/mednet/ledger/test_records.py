@@ -87,7 +87,7 @@ def test_fhir_export_is_valid_r4_and_follows_the_state(desks):
     assert request["code"]["coding"][0]["code"] == "paediatrics"
     assert task["status"] == "in-progress" and task["businessStatus"]["text"] == "booked"
     assert task["focus"]["reference"] == f"ServiceRequest/{number}"
-    desks.ledger.act(desks.xinhua, number, "arrive")
+    desks.ledger.act(desks.xinhua, number, "arrive", ActionIn(reason="提前到诊"))  # booked for tomorrow
     desks.ledger.act(desks.xinhua, number, "complete")
     child = desks.ledger.act(desks.xinhua, number, "send_home", ActionIn(reason="康复")).record
     request = to_fhir(child)["entry"][0]["resource"]
