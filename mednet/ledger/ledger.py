@@ -51,7 +51,7 @@ from mednet.ledger.records import (
     SlotClaim,
     SlotView,
 )
-from mednet.ledger.states import TRANSITIONS, Transition, allowed_actions, check_transition
+from mednet.ledger.states import OPEN_STATES, TRANSITIONS, Transition, allowed_actions, check_transition
 from mednet.ledger.store import (
     claims,
     events,
@@ -161,6 +161,18 @@ class Ledger:
             found = conn.execute(events.select().where(events.c.referral_id == row["id"]).order_by(events.c.seq))
             return [EventRecord(**{k: v for k, v in e.items() if k not in ("id", "referral_id")})
                     for e in found.mappings()]
+
+    def open_for_patient(self, actor: ApiKey, patient_ref: str, specialty: str) -> list[tuple[str, str]]:
+        """The desk's open referrals (not yet completed or closed) of this patient id for this specialty, as
+        (number, state): the same patient with the same need, to be warned of before referring again."""
+        actor.require("desk")
+        r = referrals.c
+        query = sa.select(r.number, r.state).where(
+            r.region == actor.region, r.origin_id == actor.institution, r.patient_ref == patient_ref,
+            r.specialty == resolve_specialty(specialty).code,
+            r.state.in_(sorted(OPEN_STATES | {"arrived"}))).order_by(r.id)
+        with self.engine.connect() as conn:
+            return [(n, st) for n, st in conn.execute(query).all()]
 
     def follow_ups(self, actor: ApiKey, number: str) -> list[tuple[str, str]]:
         """The down-referrals sent home from this referral, as (number, state), oldest first."""

@@ -34,13 +34,13 @@ from service.pages.refer import PATIENT_FIELDS, ROUTE_FIELDS, new_referral
 from service.pages.session import desk_key, read_form
 from service.pages.signin import cross_site_refusal, resumable, sign_in_again, signed_in_or_page
 from service.pages.views import RouteForm, institution_sources, route_page
-from service.pages.wording import ACTION_ZH, DeskProblem, explain_error, validation_zh
+from service.pages.wording import ACTION_ZH, STATE_ZH, DeskProblem, explain_error, validation_zh
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 
 #: Actions the page offers (a slot is booked at once; a timed hold is for API clients).
 PAGE_ACTIONS = ("accept", "reject", "redirect", "book", "arrive", "complete", "send_home", "cancel", "expire")
-REFER_FIELDS = ("token", "destination", "destination_why", "priority", "reason", *PATIENT_FIELDS)
+REFER_FIELDS = ("token", "destination", "destination_why", "priority", "reason", "duplicate_ok", *PATIENT_FIELDS)
 
 
 def status_of(err: MednetError) -> int:
@@ -137,6 +137,11 @@ def record_referral(request: Request, key: ApiKey, served: ServedRegion, ledger:
     new, errors = new_referral(fields, referral)
     if new is None:
         return route_page(request, served, query, values=values, errors=errors, status=422)
+    if fields.get("duplicate_ok") != "yes" and (same := ledger.open_for_patient(key, new.patient.ref, new.specialty)):
+        shown = "、".join(f"{n}（{STATE_ZH[st]}）" for n, st in same)
+        return route_page(request, served, query, values=values, status=409, duplicates=same, errors={
+            "patient_ref": f"患者 {new.patient.ref} 已有未结束的同专科转诊单：{shown}。请先查看；确需再开一张，"
+                           "勾选“仍要新建”后再提交。"})
     try:
         outcome = ledger.create(key, new, routing=referral.model_dump(mode="json"),
                                 idempotency_key=fields.get("token") or None)

@@ -325,9 +325,11 @@ def route_page(request: Request, served: ServedRegion, query: QueryParams, **ref
         picked = (float(form.lat), float(form.lon))
     who = refer.pop("who", None) or desk_key(request)
     resumed = refer.pop("resumed", False)
+    duplicates = refer.pop("duplicates", [])
     return render(
         request, "route.html", status=refer.pop("status", status), served=served, form=form, answer=answer,
         problem=problem, specialties=SPECIALTIES, draw=draw, who=who, query=query, resumed=resumed,
+        duplicates=duplicates,
         overlay=route_overlay(draw, answer.referral if answer else None, picked),
         refer=refer_form(who, served, form, answer.referral if answer else None, **refer),
     )

@@ -4,6 +4,7 @@ Chinese with its status, cross-site form posts refused, and reads behind a key."
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 
 import pytest
@@ -51,9 +52,12 @@ def token(page) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="(version|token)" value="([^"]*)"', page.text)[:2])
 
 
+PATIENTS = itertools.count(1)
+
+
 def refer(client, **fields):
     page = client.get("/desk/quzhou/route", params={"origin": "华埠", "specialty": "普外科"})
-    form = {**token(page), "specialty": "普外科", "direction": "up", "patient_ref": "HB-2024-0192",
+    form = {**token(page), "specialty": "普外科", "direction": "up", "patient_ref": f"HB-2024-{next(PATIENTS):04d}",
             "reason": "右下腹痛一天，疑阑尾炎", "priority": "urgent", **fields}
     return client.post("/desk/quzhou/referrals", data=form, headers=OWN, follow_redirects=False)
 
@@ -217,7 +221,7 @@ def test_book_a_slot_taken_meanwhile_then_the_next_arrive_complete_and_send_home
 
 def test_the_printable_slip(app, desk_keys):
     huabu = signed_in(app, desk_keys, "huabu")
-    number = number_of(refer(huabu))
+    number = number_of(refer(huabu, patient_ref="HB-2024-0192"))
     slip = huabu.get(f"/desk/quzhou/referrals/{number}/print")
     assert slip.status_code == 200
     for words in (number, "HB-2024-0192", "华埠卫生院", "开化县人民医院", "普通外科", "上转", "加急", "右下腹痛一天",
@@ -298,3 +302,13 @@ def test_the_root_sends_a_browser_to_the_desk_and_tells_a_client_where_things_ar
     assert browser.status_code == 303 and browser.headers["location"] == "/desk/"
     api = client.get("/", headers={"Accept": "application/json"})
     assert api.status_code == 200 and api.json()["desk"] == "/desk/" and api.json()["docs"] == "/docs"
+
+
+def test_the_same_patient_with_the_same_need_is_warned_and_linked(app, desk_keys):
+    huabu = signed_in(app, desk_keys, "huabu")
+    first = number_of(refer(huabu, patient_ref="HB-SAME-1"))
+    again = refer(huabu, patient_ref="HB-SAME-1")
+    assert again.status_code == 409 and "已有未结束的同专科转诊单" in again.text
+    assert f'href="/desk/quzhou/referrals/{first}" class="duplicate-link"' in again.text
+    second = number_of(refer(huabu, patient_ref="HB-SAME-1", duplicate_ok="yes"))
+    assert second != first
