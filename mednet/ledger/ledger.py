@@ -364,6 +364,70 @@ class Ledger:
             self._store_answer(conn, actor, idempotency_key, 201 if created is not None else 200, answer)
         return Outcome(answer, created=created is not None)
 
+    def next_destinations(self, actor: ApiKey, number: str) -> list[InstitutionBrief]:
+        """After a rejection: the capable institutions of the stored routing answer not yet tried (the proposal,
+        then its alternatives in the policy's order), leaving out every destination this referral and those it
+        replaces already had."""
+        with self.engine.connect() as conn:
+            row = self._row(conn, number)
+            self._may_read(actor, row, conn)
+            tried = set(self._tried(conn, row))
+        routing = row["routing"] or {}
+        offered = [routing.get("destination") or {}] + [a.get("institution") or {} for a in
+                                                          routing.get("alternatives") or ()]
+        found: dict[str, InstitutionBrief] = {}
+        for inst in offered:
+            if inst.get("id") and inst["id"] not in tried and inst["id"] != row["origin_id"]:
+                found.setdefault(inst["id"], InstitutionBrief(id=inst["id"], name=inst.get("name") or inst["id"]))
+        return list(found.values())
+
+    def _tried(self, conn: Connection, row: Row) -> list[str]:
+        """Every destination this referral had (redirects included) and those of the referrals it replaces."""
+        tried: list[str] = []
+        while row is not None:
+            tried.append(row["destination_id"])
+            for data in conn.execute(sa.select(events.c.data).where(events.c.referral_id == row["id"],
+                                                                     events.c.action == "redirect")).scalars():
+                tried += [v for k, v in (data or {}).items() if k in ("from", "to")]
+            replaced = row.get("replaces_id")
+            row = conn.execute(referrals.select().where(referrals.c.id == replaced)).mappings().first() \
+                if replaced is not None else None
+        return tried
+
+    def rerefer(self, actor: ApiKey, number: str, destination: str, *, idempotency_key: str | None = None) -> Outcome:
+        """Refer a rejected referral again, in one step, to ``destination`` (one of :meth:`next_destinations`): a
+        new referral with the same patient, need and routing answer, linked to the rejected one (``replaces``);
+        only the referring desk, only once the referral is rejected."""
+        actor.require("desk")
+        old = self.get(actor, number)
+        if actor.institution != old.origin.id:
+            raise Forbidden(f"only the referring desk ({old.origin.id}) may refer {number} again", reason="origin_only")
+        if old.state != "rejected":
+            raise IllegalTransition(old.state, "rerefer", old.allowed_actions)
+        offered = {i.id for i in self.next_destinations(actor, number)}
+        data = self._region(old.region)
+        chosen = resolve_institution(data.G, destination, field="destination")
+        if chosen not in offered:
+            raise InvalidRequest("destination", destination, "must be a capable institution of the referral's "
+                                 "routing answer not yet tried: " + (", ".join(sorted(offered)) or "none left"),
+                                 rule_zh="须为路由结果中尚未试过的有能力机构")
+        proposed = (old.routing or {}).get("destination", {}).get("id")
+        values = dict(region=old.region, origin_id=old.origin.id, origin_desk=actor.id, destination_id=chosen,
+                      proposed_id=proposed, destination_why=f"原转诊单 {number} 被{old.destination.name}拒绝，改转下一家",
+                      specialty=old.specialty, direction=old.direction, priority=old.priority, reason=old.reason,
+                      patient_ref=old.patient.ref, patient_sex=old.patient.sex,
+                      patient_birth_year=old.patient.birth_year, routing=old.routing)
+        payload = {"op": "rerefer", "number": number, "destination": chosen}
+        with writing(self.engine) as conn:
+            replay = self._claim_key(conn, actor, idempotency_key, payload)
+            if replay:
+                return replay
+            old_row = self._row(conn, number)
+            row = self._insert(conn, actor, {**values, "replaces_id": old_row["id"]}, parent_id=None)
+            record = self._record(conn, row, claim=None)
+            self._store_answer(conn, actor, idempotency_key, 201, record)
+        return Outcome(record, created=True)
+
     def set_quota(self, actor: ApiKey, region: str, quota: QuotaIn) -> None:
         """Set an institution's referral quota for a specialty (admins only)."""
         actor.require("admin")

@@ -205,6 +205,9 @@ def referral_page(request: Request, key: ApiKey, served: ServedRegion, ledger: L
     except MednetError as err:
         return message_page(request, err, served=served, who=key)
     actions = actions_for(key, record, served, follow_ups)
+    next_up = ledger.next_destinations(key, number) if record.state == "rejected" and key.role == "desk" \
+        and key.institution == record.origin.id else []
+    rejection = next((e for e in reversed(events) if e.action == "reject"), None)
     slots: list[SlotView] = []
     home: Referral | DeskProblem | None = None
     if "book" in actions:
@@ -224,7 +227,8 @@ def referral_page(request: Request, key: ApiKey, served: ServedRegion, ledger: L
                   specialty=resolve_specialty(record.specialty), specialties=SPECIALTIES, active="worklist",
                   resumed=resumed, follow_ups=follow_ups, walk_in=walk_in_of(served, record), early=early,
                   booked_day=booked_day, WALK_IN_ZH=WALK_IN_ZH, reasons={a: reasons_for(a) for a in actions},
-                  reason_label=reason_label, passed_on=key.role == "desk" and key.institution not in (
+                  reason_label=reason_label, next_up=next_up, rejection=rejection,
+                  passed_on=key.role == "desk" and key.institution not in (
                       record.origin.id, record.destination.id))
 
 
@@ -249,6 +253,11 @@ async def take_action(request: Request, region: str, number: str, action: str) -
     key, served, ledger, fields = opened
     action = action.replace("-", "_")
     try:
+        if action == "rerefer":  # after a rejection: the next capable institution, in one step
+            outcome = ledger.rerefer(key, number, fields.get("destination", ""),
+                                     idempotency_key=fields.get("token") or None)
+            return RedirectResponse(f"/desk/{region}/referrals/{outcome.record.number}?done=rerefer",
+                                    status_code=303)
         if action not in PAGE_ACTIONS:
             check_transition(ledger.get(key, number).state, action)  # an unknown action: 409 naming the allowed
         if action in CONFIRMED and fields.get("confirm") != "yes":

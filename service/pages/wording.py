@@ -51,7 +51,8 @@ STATE_ZH = {"requested": "待接收", "accepted": "已接收", "rejected": "已�
             "booked": "已预约", "arrived": "已到诊", "completed": "已完成", "cancelled": "已撤销", "expired": "已过期"}
 ACTION_ZH = {"accept": "接收", "reject": "拒绝", "redirect": "改转他院", "hold": "暂留号源", "book": "预约号源",
              "arrive": "登记到诊", "complete": "诊疗完成", "send_home": "康复回社区（下转）", "cancel": "撤销",
-             "expire": "作过期处理", "create": "创建转诊单", "hold_lapsed": "暂留到期，释放号源"}
+             "expire": "作过期处理", "create": "创建转诊单", "hold_lapsed": "暂留到期，释放号源",
+             "rerefer": "改转下一家"}
 PRIORITY_ZH = {"routine": "普通", "urgent": "加急", "emergency": "急诊"}
 ROLE_ZH = {"desk": "转诊服务台", "planner": "规划人员（只读）", "admin": "管理员"}
 SEX_ZH = {"female": "女", "male": "男", "unknown": "未填"}

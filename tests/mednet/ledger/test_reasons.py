@@ -70,3 +70,28 @@ def test_the_fhir_export_carries_the_last_coded_reason(desks):
     assert task["statusReason"] == {"coding": [{"system": "urn:mednet:reason", "code": "other", "display": "其他"}],
                                     "text": "设备检修"}
     assert "statusReason" not in to_fhir(desks.ledger.get(desks.centre, desks.new().number))["entry"][1]["resource"]
+
+
+def test_a_rejected_referral_is_referred_again_to_the_next_capable_institution(desks):
+    from mednet.errors import Forbidden, IllegalTransition
+    from mednet.ledger import NewReferral
+
+    routing = {"destination": {"id": "sh-xinhua", "name": "新华医院"},
+               "alternatives": [{"institution": {"id": "sh-huashan", "name": "华山医院"}},
+                                {"institution": {"id": "sh-sixth", "name": "第六人民医院"}}]}
+    number = desks.ledger.create(desks.centre, NewReferral(specialty="儿科", reason="高热", patient={"ref": "RR-1"}),
+                                 routing=routing).record.number
+    with pytest.raises(IllegalTransition):
+        desks.ledger.rerefer(desks.centre, number, "sh-huashan")
+    desks.ledger.act(desks.xinhua, number, "reject", ActionIn(reason_code="no_bed"))
+    assert [i.id for i in desks.ledger.next_destinations(desks.centre, number)] == ["sh-huashan", "sh-sixth"]
+    with pytest.raises(Forbidden):
+        desks.ledger.rerefer(desks.xinhua, number, "sh-huashan")
+    with pytest.raises(InvalidRequest, match="not yet tried"):
+        desks.ledger.rerefer(desks.centre, number, "sh-xinhua")
+    again = desks.ledger.rerefer(desks.centre, number, "sh-huashan", idempotency_key="rr-1").record
+    assert (again.destination.id, again.replaces, again.patient.ref, again.state) == ("sh-huashan", number, "RR-1",
+                                                                                      "requested")
+    assert desks.ledger.rerefer(desks.centre, number, "sh-huashan", idempotency_key="rr-1").record == again
+    desks.ledger.act(desks.huashan, again.number, "reject", ActionIn(reason_code="out_of_scope"))
+    assert [i.id for i in desks.ledger.next_destinations(desks.centre, again.number)] == ["sh-sixth"]

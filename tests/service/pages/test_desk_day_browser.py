@@ -284,3 +284,28 @@ def test_admin_sets_a_quota_sees_its_days_and_makes_and_revokes_a_key(desk, day,
     sign_in(desk, day[1]["huabu"][1])  # a desk is not an admin
     desk.go("/desk/admin/keys")
     expect(page.locator(".error-summary")).to_contain_text("只有管理员的密钥可以办理")
+
+
+def test_after_a_rejection_the_referring_desk_refers_to_the_next_capable_institution_in_one_step(desk, day):
+    ledger, keys = day
+    page = desk.page
+    sign_in(desk, keys["huabu"][1])
+    desk.go("/desk/quzhou/route?origin=华埠卫生院&specialty=骨科")
+    page.get_by_label("患者编号").fill("HB-DAY-11")
+    page.get_by_label("转诊原因").fill("右腕外伤肿痛")
+    page.get_by_role("button", name="创建转诊单").click()
+    number = page.locator("#referral-title").inner_text().split()[1]
+    first = ledger.get(keys["huabu"][0], number).destination
+    desk_of_first = create_key(ledger.engine, role="desk", label="日常 第一家", region="quzhou",
+                               institution=first.id)[0]
+    ledger.act(desk_of_first, number, "reject", ActionIn(reason_code="no_bed"))
+    desk.go(f"/desk/quzhou/referrals/{number}")
+    expect(page.locator("#rejected-why")).to_contain_text("理由：无床位")
+    choice = page.locator("#action-rerefer input[name=destination]").first
+    expect(choice).to_be_checked()
+    page.get_by_role("button", name="改转下一家").click()
+    expect(page.locator("#done")).to_contain_text("已改转下一家")
+    expect(page.locator("#replaces-link")).to_have_text(number)
+    assert page.locator("#destination").inner_text() != first.name
+    renumber = page.locator("#referral-title").inner_text().split()[1]
+    assert ledger.get(keys["huabu"][0], renumber).replaces == number
