@@ -87,6 +87,9 @@ MAX_PAGE = 200
 Row = sa.RowMapping | Mapping[str, Any]
 SlotViews = list[SlotView]
 QuotaViews = list[QuotaView]
+Briefs = list[InstitutionBrief]
+Pairs = list[tuple[str, str]]
+Numbers = list[str]
 
 
 class RegionData(Protocol):
@@ -364,7 +367,7 @@ class Ledger:
             self._store_answer(conn, actor, idempotency_key, 201 if created is not None else 200, answer)
         return Outcome(answer, created=created is not None)
 
-    def next_destinations(self, actor: ApiKey, number: str) -> list[InstitutionBrief]:
+    def next_destinations(self, actor: ApiKey, number: str) -> Briefs:
         """After a rejection: the capable institutions of the stored routing answer not yet tried (the proposal,
         then its alternatives in the policy's order), leaving out every destination this referral and those it
         replaces already had."""
@@ -381,16 +384,17 @@ class Ledger:
                 found.setdefault(inst["id"], InstitutionBrief(id=inst["id"], name=inst.get("name") or inst["id"]))
         return list(found.values())
 
-    def _tried(self, conn: Connection, row: Row) -> list[str]:
+    def _tried(self, conn: Connection, row: Row) -> Numbers:
         """Every destination this referral had (redirects included) and those of the referrals it replaces."""
-        tried: list[str] = []
-        while row is not None:
-            tried.append(row["destination_id"])
-            for data in conn.execute(sa.select(events.c.data).where(events.c.referral_id == row["id"],
+        tried: Numbers = []
+        current: Row | None = row
+        while current is not None:
+            tried.append(current["destination_id"])
+            for data in conn.execute(sa.select(events.c.data).where(events.c.referral_id == current["id"],
                                                                      events.c.action == "redirect")).scalars():
                 tried += [v for k, v in (data or {}).items() if k in ("from", "to")]
-            replaced = row.get("replaces_id")
-            row = conn.execute(referrals.select().where(referrals.c.id == replaced)).mappings().first() \
+            replaced = current.get("replaces_id")
+            current = conn.execute(referrals.select().where(referrals.c.id == replaced)).mappings().first() \
                 if replaced is not None else None
         return tried
 
@@ -413,7 +417,8 @@ class Ledger:
                                  rule_zh="须为路由结果中尚未试过的有能力机构")
         proposed = (old.routing or {}).get("destination", {}).get("id")
         values = dict(region=old.region, origin_id=old.origin.id, origin_desk=actor.id, destination_id=chosen,
-                      proposed_id=proposed, destination_why=f"原转诊单 {number} 被{old.destination.name}拒绝，改转下一家",
+                      proposed_id=proposed,
+                      destination_why=f"原转诊单 {number} 被{old.destination.name}拒绝，改转下一家",
                       specialty=old.specialty, direction=old.direction, priority=old.priority, reason=old.reason,
                       patient_ref=old.patient.ref, patient_sex=old.patient.sex,
                       patient_birth_year=old.patient.birth_year, routing=old.routing)

@@ -71,6 +71,11 @@ document.addEventListener("DOMContentLoaded", () => {
   if (map) pickOnMap(map);
   const live = document.getElementById("live");
   if (live) liveWorklist(live);
+  const printButton = document.getElementById("print-button");
+  if (printButton) {
+    printButton.hidden = false;  // shown only where the script runs
+    printButton.addEventListener("click", () => window.print());
+  }
   // A refusal anywhere on the page comes first: a refused form below the answer must not hide behind it.
   const heading = document.querySelector(".error-summary h2") || document.querySelector(".answer h2[tabindex]");
   if (heading && !heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");

@@ -312,3 +312,17 @@ def test_the_same_patient_with_the_same_need_is_warned_and_linked(app, desk_keys
     assert f'href="/desk/quzhou/referrals/{first}" class="duplicate-link"' in again.text
     second = number_of(refer(huabu, patient_ref="HB-SAME-1", duplicate_ok="yes"))
     assert second != first
+
+
+def test_the_slip_carries_its_number_as_a_qr_code_made_here(app, desk_keys):
+    import segno
+
+    huabu = signed_in(app, desk_keys, "huabu")
+    number = number_of(refer(huabu))
+    slip = huabu.get(f"/desk/quzhou/referrals/{number}/print").text
+    svg = slip.split('id="slip-qr">')[1].split("</svg>")[0] + "</svg>"
+    assert f'aria-label="转诊单编号 {number} 的二维码"' in svg and "<path" in svg and "http" not in svg
+    made = segno.make(number, micro=False, error="m").svg_inline(scale=3, title=f"转诊单编号 {number}",
+                                                                 svgclass="qr", lineclass="qr-line")
+    assert made.split('d="')[1].split('"')[0] in svg  # the same modules: the number, encoded locally
+    assert 'id="print-button"' in slip
