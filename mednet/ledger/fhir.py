@@ -11,15 +11,17 @@ Codes of mednet's own vocabularies use ``urn:mednet:*`` systems.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
 from mednet.ledger.reasons import REASON_OF
-from mednet.ledger.records import EventRecord, InstitutionBrief, ReferralRecord
+from mednet.ledger.records import ClinicalSummary, EventRecord, InstitutionBrief, ReferralRecord
 from mednet.specialties import resolve_specialty
 
 #: Referral state → ServiceRequest.status.
@@ -53,12 +55,40 @@ def status_reason(events: Sequence[EventRecord]) -> dict[str, Any] | None:
     return concept
 
 
-def to_fhir(record: ReferralRecord, events: Sequence[EventRecord] = ()) -> dict[str, Any]:
+#: The 转诊记录's items (WS 445.16) in the order and words of the printed record.
+SUMMARY_ZH = {"diagnosis_text": "初步诊断", "history": "病情摘要", "findings": "主要检查结果", "treatment": "治疗经过",
+              "purpose": "转诊目的"}
+ICD10_SYSTEM = "http://hl7.org/fhir/sid/icd-10"
+
+
+def summary_document(record: ReferralRecord, summary: ClinicalSummary) -> dict[str, Any]:
+    """The clinical summary as a DocumentReference (转诊记录): its items as UTF-8 text, the diagnosis coded."""
+    lines = []
+    for name, label in SUMMARY_ZH.items():
+        value = getattr(summary, name)
+        if name == "diagnosis_text" and summary.diagnosis_code:
+            value = f"{summary.diagnosis_code} {value or ''}".strip()
+        if value:
+            lines.append(f"{label}：{value}")
+    text = "\n".join(lines).encode()
+    return {"resourceType": "DocumentReference", "id": f"{record.number}-summary", "status": "current",
+            "type": {"text": "转诊记录"}, "subject": _subject(record), "author": [_institution(record.origin)],
+            "content": [{"attachment": {"contentType": "text/plain; charset=utf-8", "language": "zh-CN",
+                                        "data": base64.b64encode(text).decode(), "title": "转诊记录"}}]}
+
+
+def _subject(record: ReferralRecord) -> dict[str, Any]:
+    return {"identifier": {"system": f"urn:mednet:patient:{record.origin.id}", "value": record.patient.ref}}
+
+
+def to_fhir(record: ReferralRecord, events: Sequence[EventRecord] = (),
+            summary: ClinicalSummary | None = None) -> dict[str, Any]:
     """A ``collection`` Bundle holding the referral's ServiceRequest and Task, validated, as JSON-ready data;
     with its ``events``, the last coded reason (a rejection's, a redirect's, a cancellation's or a closure's)
-    is the Task's ``statusReason``."""
+    is the Task's ``statusReason``; with its clinical ``summary``, the diagnosis (ICD-10) leads the
+    ServiceRequest's ``reasonCode`` and the 转诊记录 is a DocumentReference in ``supportingInfo``."""
     specialty = resolve_specialty(record.specialty)
-    subject = {"identifier": {"system": f"urn:mednet:patient:{record.origin.id}", "value": record.patient.ref}}
+    subject = _subject(record)
     request: dict[str, Any] = {
         "resourceType": "ServiceRequest", "id": record.number,
         "identifier": [{"system": "urn:mednet:referral", "value": record.number}],
@@ -71,6 +101,17 @@ def to_fhir(record: ReferralRecord, events: Sequence[EventRecord] = ()) -> dict[
         "requester": _institution(record.origin), "performer": [_institution(record.destination)],
         "reasonCode": [{"text": record.reason}],
     }
+    entries: list[dict[str, Any]] = []
+    if summary is not None and not summary.is_empty():
+        if summary.diagnosis_code or summary.diagnosis_text:
+            diagnosis: dict[str, Any] = {"text": summary.diagnosis_text or summary.diagnosis_code}
+            if summary.diagnosis_code:
+                diagnosis["coding"] = [{"system": ICD10_SYSTEM, "code": summary.diagnosis_code,
+                                        **({"display": summary.diagnosis_text} if summary.diagnosis_text else {})}]
+            request["reasonCode"].insert(0, diagnosis)
+        document = DocumentReference.model_validate(summary_document(record, summary))
+        request["supportingInfo"] = [{"reference": f"DocumentReference/{record.number}-summary"}]
+        entries.append({"fullUrl": f"urn:mednet:DocumentReference:{record.number}-summary", "resource": document})
     if record.parent:
         request["basedOn"] = [{"reference": f"ServiceRequest/{record.parent}"}]
     if record.replaces:
@@ -93,5 +134,6 @@ def to_fhir(record: ReferralRecord, events: Sequence[EventRecord] = ()) -> dict[
         {"fullUrl": f"urn:mednet:ServiceRequest:{record.number}",
          "resource": ServiceRequest.model_validate(request)},
         {"fullUrl": f"urn:mednet:Task:{record.number}", "resource": Task.model_validate(task)},
+        *entries,
     ]})
     return bundle.model_dump(mode="json", by_alias=True, exclude_none=True)

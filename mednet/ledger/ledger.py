@@ -39,6 +39,7 @@ from mednet.ledger.keys import ApiKey
 from mednet.ledger.reasons import check_reason
 from mednet.ledger.records import (
     ActionIn,
+    ClinicalSummary,
     EventRecord,
     InstitutionBrief,
     NewReferral,
@@ -46,6 +47,7 @@ from mednet.ledger.records import (
     QuotaDay,
     QuotaIn,
     QuotaView,
+    ReadRecord,
     ReferralPage,
     ReferralRecord,
     SlotClaim,
@@ -59,7 +61,9 @@ from mednet.ledger.store import (
     insert_ignoring_conflict,
     is_postgresql,
     quotas,
+    reads,
     referrals,
+    summaries,
     writing,
 )
 from mednet.ledger.walkin import walk_in_care
@@ -88,6 +92,7 @@ Row = sa.RowMapping | Mapping[str, Any]
 SlotViews = list[SlotView]
 QuotaViews = list[QuotaView]
 Briefs = list[InstitutionBrief]
+ReadRecords = list[ReadRecord]
 Pairs = list[tuple[str, str]]
 Numbers = list[str]
 
@@ -301,9 +306,39 @@ class Ledger:
             if replay:
                 return replay
             row = self._insert(conn, actor, values, parent_id=None)
+            if request.summary is not None and not request.summary.is_empty():
+                conn.execute(summaries.insert().values(referral_id=row["id"], actor_key=actor.id, updated_at=row[
+                    "created_at"], **request.summary.model_dump()))
             record = self._record(conn, row, claim=None)
             self._store_answer(conn, actor, idempotency_key, 201, record)
         return Outcome(record, created=True)
+
+    def summary(self, actor: ApiKey, number: str, *, what: str = "summary") -> ClinicalSummary | None:
+        """The referral's clinical summary, for the desk of its origin or of its destination only; the read is
+        recorded (key, desk, when, ``what``: the page, the 转诊单, the FHIR export) in the same transaction."""
+        with writing(self.engine) as conn:
+            row = self._row(conn, number)
+            actor.require("desk")
+            if actor.region != row["region"] or actor.institution not in (row["origin_id"], row["destination_id"]):
+                raise Forbidden(f"the clinical summary of {number} is for its two desks only", reason="not_party")
+            found = conn.execute(summaries.select().where(summaries.c.referral_id == row["id"])).mappings().first()
+            conn.execute(reads.insert().values(at=self.now(), key_id=actor.id, institution=actor.institution,
+                                               referral_id=row["id"], what=what))
+        if found is None:
+            return None
+        return ClinicalSummary(**{k: found[k] for k in ClinicalSummary.model_fields})
+
+    def reads(self, actor: ApiKey, *, region: str | None = None, limit: int = 1000) -> ReadRecords:
+        """The record of reads of clinical summaries and attachments, newest first (admins only)."""
+        actor.require("admin")
+        r, q = reads.c, referrals.c
+        query = sa.select(r.at, r.key_id, r.institution, q.number, r.what).join(referrals, q.id == r.referral_id) \
+            .order_by(r.id.desc()).limit(limit)
+        if region:
+            query = query.where(q.region == region)
+        with self.engine.connect() as conn:
+            return [ReadRecord(at=_aware(at), key_id=key, institution=inst, referral=number, what=what)
+                    for at, key, inst, number, what in conn.execute(query).all()]
 
     def act(self, actor: ApiKey, number: str, action: str, body: ActionIn | None = None, *,
             if_match: int | None = None, idempotency_key: str | None = None) -> Outcome:

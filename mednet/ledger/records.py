@@ -76,6 +76,44 @@ class PatientIn(_Frozen):
     birth_year: int | None = Field(None, ge=1900, le=2100)
 
 
+#: An ICD-10 code's shape: a letter, two digits, and optionally a dot with up to four more characters (the
+#: national clinical edition's extensions such as ``J18.900x001`` included). mednet ships no code list: the
+#: shape is checked, and the text beside the code carries its meaning.
+ICD10 = re.compile(r"[A-Z][0-9]{2}(?:\.[0-9A-Z]{1,4}(?:[x+][0-9]{3})?)?")
+
+
+def _icd10(code: str) -> str:
+    code = re.sub(r"X(?=[0-9]{3}$)", "x", code.strip().upper())
+    if not ICD10.fullmatch(code):
+        raise ValueError("must be an ICD-10 code such as K35.8 or J18.900x001 (a letter, two digits, then "
+                         "optionally a dot and up to four characters)")
+    return code
+
+
+SummaryText = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_no_id_number)]
+
+
+class ClinicalSummary(_Frozen):
+    """The clinical summary a receiving doctor needs (the 转诊记录 items of WS 445.16): the working diagnosis
+    with its ICD-10 code and text, the history, the main findings, the treatment so far and what the referral
+    is for. Read only by the two desks; every read is recorded.
+
+    >>> ClinicalSummary(diagnosis_code="k35.8", diagnosis_text="急性阑尾炎").diagnosis_code
+    'K35.8'
+    """
+
+    diagnosis_code: Annotated[str, AfterValidator(_icd10)] | None = Field(
+        None, max_length=16, description="初步诊断: the ICD-10 code (its shape is checked)")
+    diagnosis_text: SummaryText | None = Field(None, description="初步诊断: the diagnosis in words")
+    history: SummaryText | None = Field(None, description="病情摘要")
+    findings: SummaryText | None = Field(None, description="主要检查结果")
+    treatment: SummaryText | None = Field(None, description="治疗经过")
+    purpose: SummaryText | None = Field(None, description="转诊目的")
+
+    def is_empty(self) -> bool:
+        return not any(self.model_dump().values())
+
+
 class NewReferral(_Frozen):
     """A referral to record (转诊申请). The origin is the desk's own institution.
 
@@ -97,6 +135,7 @@ class NewReferral(_Frozen):
     destination: str | None = Field(None, min_length=1, max_length=200,
                                     description="the chosen destination (id, name or alias); default: the proposal")
     destination_why: FreeText | None = Field(None, description="why the chosen destination differs from the proposal")
+    summary: ClinicalSummary | None = Field(None, description="the clinical summary (转诊记录) for the receiving desk")
 
 
 class ActionIn(_Frozen):
@@ -231,3 +270,13 @@ class QuotaView(_Frozen):
     note: str | None = None
     updated_at: dt.datetime
     days: tuple[QuotaDay, ...] = ()
+
+
+class ReadRecord(_Frozen):
+    """One read of a referral's clinical summary or attachments: which key and desk, when, what."""
+
+    at: dt.datetime
+    key_id: str
+    institution: str | None
+    referral: str
+    what: str

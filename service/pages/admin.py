@@ -7,6 +7,9 @@ ledger (:meth:`mednet.ledger.Ledger.set_quota`, :mod:`mednet.ledger.keys`).
 
 from __future__ import annotations
 
+import csv
+import io
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
@@ -149,3 +152,35 @@ async def revoke_key_form(request: Request, key_id: str) -> Response:
     except MednetError as err:
         return keys_page(request, key, ledger, problem=explain_error(err), status=status_of(err))
     return keys_page(request, key, ledger, done=f"已吊销密钥 {gone.id}（{gone.label}）。")
+
+
+@router.get("/admin/reads", response_class=HTMLResponse)
+def reads_screen(request: Request) -> HTMLResponse:
+    """Who read which referral's clinical summary or attachments, and when (newest first; admins)."""
+    key = signed_in_or_page(request)
+    if isinstance(key, HTMLResponse):
+        return key
+    try:
+        found = opened_ledger(request).reads(key, limit=1000)
+    except MednetError as err:
+        return message_page(request, err, who=key)
+    return render(request, "reads.html", who=key, reads=found, served=None, active="admin")
+
+
+@router.get("/admin/reads.csv")
+def reads_csv(request: Request) -> Response:
+    """The same record as CSV (UTF-8 with a byte-order mark), every read kept."""
+    key = signed_in_or_page(request)
+    if isinstance(key, HTMLResponse):
+        return key
+    try:
+        found = opened_ledger(request).reads(key, limit=1_000_000)
+    except MednetError as err:
+        return message_page(request, err, who=key)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["时间", "密钥", "机构", "转诊单", "查看内容"])
+    for r in found:
+        writer.writerow([r.at.isoformat(), r.key_id, r.institution or "", r.referral, r.what])
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="summary-reads.csv"'})

@@ -31,7 +31,7 @@ from mednet.specialties import SPECIALTIES, resolve_specialty
 from service.deps import ServedRegion, find_region, opened_ledger
 from service.errors import problem_from_error
 from service.pages.html import render
-from service.pages.refer import PATIENT_FIELDS, ROUTE_FIELDS, new_referral
+from service.pages.refer import PATIENT_FIELDS, ROUTE_FIELDS, SUMMARY_FIELDS, new_referral
 from service.pages.session import desk_key, read_form
 from service.pages.signin import cross_site_refusal, resumable, sign_in_again, signed_in_or_page
 from service.pages.views import RouteForm, institution_sources, route_page
@@ -41,7 +41,8 @@ router = APIRouter(prefix="/desk", include_in_schema=False)
 
 #: Actions the page offers (a slot is booked at once; a timed hold is for API clients).
 PAGE_ACTIONS = ("accept", "reject", "redirect", "book", "arrive", "complete", "send_home", "cancel", "expire")
-REFER_FIELDS = ("token", "destination", "destination_why", "priority", "reason", "duplicate_ok", *PATIENT_FIELDS)
+REFER_FIELDS = ("token", "destination", "destination_why", "priority", "reason", "duplicate_ok", *PATIENT_FIELDS,
+                *SUMMARY_FIELDS)
 
 
 def status_of(err: MednetError) -> int:
@@ -218,6 +219,9 @@ def referral_page(request: Request, key: ApiKey, served: ServedRegion, ledger: L
             home = home_route(served, record)
         except MednetError as err:
             home = explain_error(err)
+    summary = None
+    if key.role == "desk" and key.institution in (record.origin.id, record.destination.id):
+        summary = ledger.summary(key, number, what="page")  # the read is recorded
     done = request.query_params.get("done", "") if not resumed else ""
     booked_day = parse_slot(record.claim.slot).day if record.claim else None
     early = booked_day is not None and slotting.today(ledger.now()) < booked_day
@@ -228,7 +232,7 @@ def referral_page(request: Request, key: ApiKey, served: ServedRegion, ledger: L
                   specialty=resolve_specialty(record.specialty), specialties=SPECIALTIES, active="worklist",
                   resumed=resumed, follow_ups=follow_ups, walk_in=walk_in_of(served, record), early=early,
                   booked_day=booked_day, WALK_IN_ZH=WALK_IN_ZH, reasons={a: reasons_for(a) for a in actions},
-                  reason_label=reason_label, next_up=next_up, rejection=rejection,
+                  reason_label=reason_label, next_up=next_up, rejection=rejection, summary=summary,
                   passed_on=key.role == "desk" and key.institution not in (
                       record.origin.id, record.destination.id))
 
@@ -326,10 +330,14 @@ def referral_slip(request: Request, region: str, number: str) -> HTMLResponse:
         record = ledger.get(key, number)
     except MednetError as err:
         return message_page(request, err, served=served)
+    summary = None
+    if key.role == "desk" and key.institution in (record.origin.id, record.destination.id):
+        summary = ledger.summary(key, number, what="slip")
     routing = record.routing or {}
     why = routing.get("explanation") if (routing.get("destination") or {}).get("id") == record.destination.id \
         else None
     dest = served.institutions.get(record.destination.id)
     return render(request, "slip.html", served=served, who=key, r=record, why=why, qr=qr_svg(record.number),
+                  summary=summary,
                   contact=dest.contact if dest else None, specialty=resolve_specialty(record.specialty),
                   sources=institution_sources(served, record.destination.id, record.specialty))

@@ -46,6 +46,9 @@ FIELD_ZH = {
     "reason": "转诊原因", "patient_ref": "患者编号", "birth_year": "出生年份", "destination": "去向机构",
     "destination_why": "不选建议去向的理由", "slot": "号源", "priority": "紧急程度", "key": "密钥",
 }
+#: The clinical summary's items (转诊记录, WS 445.16).
+SUMMARY_ZH = {"diagnosis_code": "初步诊断编码（ICD-10）", "diagnosis_text": "初步诊断", "history": "病情摘要",
+              "findings": "主要检查结果", "treatment": "治疗经过", "purpose": "转诊目的"}
 #: The ledger's states, actions, priorities and roles in the words of a referral desk.
 STATE_ZH = {"requested": "待接收", "accepted": "已接收", "rejected": "已拒绝", "redirected": "已改转",
             "booked": "已预约", "arrived": "已到诊", "completed": "已完成", "cancelled": "已撤销", "expired": "已过期"}
@@ -277,4 +280,8 @@ def validation_zh(location: tuple[str | int, ...], message: str) -> tuple[str, s
         return field, "出生年份须为 1900 至 2100 之间的四位数字。"
     if field in ("reason", "destination_why"):
         return field, f"请填写{FIELD_ZH[field]}（最多 2000 字）。"
+    if field == "diagnosis_code":
+        return field, "ICD-10 编码格式不对：应为一个字母加两位数字，可带小数点和扩展码，如 K35.8、J18.900x001。"
+    if field in SUMMARY_ZH:
+        return field, f"{SUMMARY_ZH[field]}最多 4000 字。"
     return field, f"{FIELD_ZH.get(field, field)}的值不符合要求。"

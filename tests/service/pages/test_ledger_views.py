@@ -326,3 +326,22 @@ def test_the_slip_carries_its_number_as_a_qr_code_made_here(app, desk_keys):
                                                                  svgclass="qr", lineclass="qr-line")
     assert made.split('d="')[1].split('"')[0] in svg  # the same modules: the number, encoded locally
     assert 'id="print-button"' in slip
+
+
+def test_the_clinical_summary_from_the_form_to_the_receiving_desk_and_the_record_of_its_reads(app, desk_keys):
+    huabu, people = signed_in(app, desk_keys, "huabu"), signed_in(app, desk_keys, "people")
+    wrong = refer(huabu, diagnosis_code="阑尾炎")
+    assert wrong.status_code == 422 and "ICD-10 编码格式不对" in wrong.text
+    number = number_of(refer(huabu, diagnosis_code="K35.8", diagnosis_text="急性阑尾炎", history="右下腹痛一天",
+                             findings="麦氏点压痛，白细胞 13.2", treatment="禁食补液", purpose="手术治疗"))
+    page = people.get(f"/desk/quzhou/referrals/{number}").text
+    assert 'id="summary"' in page and "<code>K35.8</code> 急性阑尾炎" in page and "麦氏点压痛" in page
+    planner = signed_in(app, desk_keys, "planner")
+    assert 'id="summary"' not in planner.get(f"/desk/quzhou/referrals/{number}").text
+    assert "手术治疗" in huabu.get(f"/desk/quzhou/referrals/{number}/print").text
+    admin = signed_in(app, desk_keys, "admin")
+    reads = admin.get("/desk/admin/reads").text
+    assert number in reads and "转诊单页面" in reads and "打印转诊单" in reads
+    csv_text = admin.get("/desk/admin/reads.csv").text
+    assert csv_text.startswith("\ufeff时间,密钥,机构,转诊单,查看内容") and f"kh-people,{number},page" in csv_text
+    assert people.get("/desk/admin/reads").status_code == 403
