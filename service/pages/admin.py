@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from mednet.errors import MednetError
 from mednet.ledger import ApiKey, QuotaIn, create_key, list_keys, revoke_key
+from mednet.ledger.ledger import ReadRecords
 from mednet.network import resolve_institution
 from mednet.specialties import SPECIALTIES
 from service.deps import ServedRegion, find_region, opened_ledger, served_regions
@@ -154,29 +155,33 @@ async def revoke_key_form(request: Request, key_id: str) -> Response:
     return keys_page(request, key, ledger, done=f"已吊销密钥 {gone.id}（{gone.label}）。")
 
 
-@router.get("/admin/reads", response_class=HTMLResponse)
-def reads_screen(request: Request) -> HTMLResponse:
-    """Who read which referral's clinical summary or attachments, and when (newest first; admins)."""
+def read_record(request: Request, limit: int) -> tuple[ApiKey, ReadRecords] | HTMLResponse:
+    """The signed-in admin and the newest ``limit`` reads; or the page saying why not."""
     key = signed_in_or_page(request)
     if isinstance(key, HTMLResponse):
         return key
     try:
-        found = opened_ledger(request).reads(key, limit=1000)
+        return key, opened_ledger(request).reads(key, limit=limit)
     except MednetError as err:
         return message_page(request, err, who=key)
-    return render(request, "reads.html", who=key, reads=found, served=None, active="admin")
+
+
+@router.get("/admin/reads", response_class=HTMLResponse)
+def reads_screen(request: Request) -> HTMLResponse:
+    """Who read which referral's clinical summary or attachments, and when (newest first; admins)."""
+    found = read_record(request, 1000)
+    if isinstance(found, HTMLResponse):
+        return found
+    return render(request, "reads.html", who=found[0], reads=found[1], served=None, active="admin")
 
 
 @router.get("/admin/reads.csv")
 def reads_csv(request: Request) -> Response:
     """The same record as CSV (UTF-8 with a byte-order mark), every read kept."""
-    key = signed_in_or_page(request)
-    if isinstance(key, HTMLResponse):
-        return key
-    try:
-        found = opened_ledger(request).reads(key, limit=1_000_000)
-    except MednetError as err:
-        return message_page(request, err, who=key)
+    answer = read_record(request, 1_000_000)
+    if isinstance(answer, HTMLResponse):
+        return answer
+    found = answer[1]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["时间", "密钥", "机构", "转诊单", "查看内容"])
