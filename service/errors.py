@@ -44,6 +44,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from mednet.errors import (
+    AlreadySentHome,
     Forbidden,
     IdempotencyConflict,
     IllegalTransition,
@@ -111,6 +112,7 @@ _LEDGER = {
     Forbidden: (403, "forbidden", "Not allowed for this key"),
     IllegalTransition: (409, "illegal-transition", "Action not allowed in this state"),
     SlotUnavailable: (409, "slot-unavailable", "Slot unavailable"),
+    AlreadySentHome: (409, "already-sent-home", "Already sent home"),
     StaleVersion: (412, "stale-version", "Stale version"),
     IdempotencyConflict: (422, "idempotency-key-reused", "Idempotency key reused"),
     LedgerUnavailable: (503, "ledger-unavailable", "Ledger unavailable"),
@@ -121,8 +123,8 @@ _DESCRIPTIONS = {
     403: "The key's role or institution may not do this",
     404: "Unknown region, institution, community or referral; `suggestions` holds the closest names",
     409: "No institution offers the specialty within the limits given (`detail` says why), an action the "
-         "referral's state does not allow (`allowed` names those it does), or a slot that is taken, full or "
-         "outside its window",
+         "referral's state does not allow (`allowed` names those it does), a slot that is taken, full or "
+         "outside its window, or a second send-home while the first down-referral is in force (`detail` names it)",
     412: "`If-Match` names an older version than the stored one: read the referral again",
     413: "Request body larger than the service accepts (`MEDNET_MAX_BODY_BYTES`)",
     415: "Request body not sent as `application/json`",

@@ -95,11 +95,16 @@ def test_the_closed_loop_over_http(client, keys, problem):
         assert client.post(f"{url}/{action}", headers=keys["xinhua"]).status_code == 200
     home = client.post(f"{url}/send-home", headers=keys["xinhua"], json={"reason": "康复回社区"})
     assert home.status_code == 201 and home.json()["parent"] == number and home.json()["direction"] == "down"
+    twice = problem(client.post(f"{url}/send-home", headers=keys["xinhua"], json={"reason": "再次"}), 409,
+                    kind="already-sent-home")
+    assert home.json()["number"] in twice["detail"]
     events = client.get(f"{url}/events", headers=keys["centre"]).json()
     assert [e["action"] for e in events] == ["create", "accept", "book", "arrive", "complete", "send_home"]
+    assert all(e["at"].endswith("Z") for e in events) and booked.json()["created_at"].endswith("Z")  # UTC, offset
     fhir = client.get(f"{url}/fhir", headers=keys["planner"])
     assert fhir.headers["content-type"] == "application/fhir+json"
     assert fhir.json()["entry"][1]["resource"]["status"] == "completed"
+    assert fhir.json()["entry"][0]["resource"]["authoredOn"].endswith("+00:00")
     worklist = client.get("/referrals", params={"status": "completed"}, headers=keys["xinhua"]).json()
     assert number in [r["number"] for r in worklist["items"]]
     problem(client.get(url, headers=keys["huashan"]), 403)
