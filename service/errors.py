@@ -17,7 +17,7 @@ a slot taken, full, outside its window                     409
 body too large; body not ``application/json``              413; 415
 client too slow sending headers or body; headers too large 408; 431
 busy (too many requests, or slow work queued); not ready   503 (``Retry-After``)
-the ledger's database unreachable                          503
+the ledger's database unreachable, locked or out of conns  503 (``Retry-After``)
 anything else (a bug: logged, never expected)              500
 =========================================================  ======
 
@@ -40,6 +40,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
@@ -173,6 +174,8 @@ def problem_from_error(err: MednetError) -> ProblemResponse:
             response = problem(status, slug, title, str(err), field=field, allowed=getattr(err, "allowed", ()))
             if status == 401:
                 response.headers["WWW-Authenticate"] = "Bearer"
+            if status == 503:
+                response.headers["Retry-After"] = "1"
             return response
     if isinstance(err, UnknownSpecialty):
         return problem(422, "unknown-specialty", "Unknown specialty", str(err), field=field,
@@ -281,6 +284,16 @@ def install_error_handlers(app: FastAPI) -> None:
         # Nobody is left to read the answer: one line, not a traceback.
         logger.info("client disconnected before sending the whole request: %s %s", request.method, request.url.path)
         return problem(400, "client-disconnected", "Client disconnected", "the client hung up mid-request")
+
+    @app.exception_handler(sa_exc.OperationalError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _database(request: Request, err: Exception) -> ProblemResponse:
+        # The ledger's database away, locked past its busy timeout, or no connection free in time (overload):
+        # the client may retry; one line, not a traceback.
+        reason = " ".join(str(getattr(err, "orig", None) or err).split())[:200]
+        logger.warning("the ledger's database did not answer %s %s: %s", request.method, request.url.path, reason)
+        return problem_from_error(LedgerUnavailable(f"the ledger's database is busy or unreachable ({reason}); "
+                                                    "retry shortly"))
 
     @app.exception_handler(Exception)
     async def _last_resort(request: Request, err: Exception) -> ProblemResponse:
