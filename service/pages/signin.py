@@ -68,6 +68,7 @@ async def sign_in(request: Request) -> Response:
         if not text:
             raise NotAuthenticated("no key given")
         key, token = start_session(opened_ledger(request).engine, text)
+        end_session(opened_ledger(request).engine, request.cookies.get(COOKIE))  # the one it replaces, if any
     except (NotAuthenticated, LedgerUnavailable) as err:
         problem = explain_error(err, field="key")
         if isinstance(err, NotAuthenticated):

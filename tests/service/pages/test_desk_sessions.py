@@ -61,6 +61,9 @@ def test_the_cookie_holds_a_random_session_id_and_the_ledger_its_hash_only(app):
     assert token not in repr(stored_sessions(app))
     _, second = sign_in(app, text)  # each sign-in its own session
     assert second != token
+    again = client.post("/desk/signin", data={"key": text}, headers=OWN, follow_redirects=False)
+    assert again.status_code == 303  # signing in again in the same browser ends the session it replaces
+    assert session_hash(token) not in {s["id_sha256"] for s in stored_sessions(app)}
 
 
 def test_signing_out_ends_the_session_on_the_server(app):
