@@ -48,7 +48,7 @@ def _ledger(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     ledger = Ledger(open_engine(args), {args.region: LedgerRegion.from_region(load_region(args.region))})
     admin = ApiKey(id="cli", role="admin", label="mednet quotas", region=None, institution=None,
-                   created_at=dt.datetime.now(dt.UTC))
+                   created_at=dt.datetime.now(dt.UTC), local=True)  # the operator at the console: no stored key
     return ledger, admin
 
 

@@ -5,13 +5,23 @@ releases of that library carry R5, R4B and STU3, and ServiceRequest and Task
 are the same in R4B as in R4 (4.0.1), so a document valid here is valid R4.
 Codes of mednet's own vocabularies use ``urn:mednet:*`` systems.
 
+Each entry's ``fullUrl`` is a ``urn:uuid:`` made from the resource's type and
+id (:func:`full_url`: the same referral always gives the same one), and every
+literal reference in the Bundle is one of those ``fullUrl`` values, so
+``Task.focus`` resolves inside the Bundle. The parent of a down-referral is
+not in the Bundle: ``basedOn`` names it by its identifier (a logical
+reference), not by a literal reference nothing would resolve.
+
 >>> STATUS["booked"], TASK_STATUS["booked"], TASK_STATUS["redirected"]
 ('active', 'in-progress', 'requested')
+>>> full_url("ServiceRequest", "R20261125-000042")
+'urn:uuid:...'
 """
 
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,6 +44,15 @@ TASK_STATUS = {"requested": "requested", "redirected": "requested", "accepted": 
                "cancelled": "cancelled", "expired": "failed"}
 PRIORITY = {"routine": "routine", "urgent": "urgent", "emergency": "stat"}
 REFERRAL = {"system": "http://snomed.info/sct", "code": "3457005", "display": "Patient referral"}
+
+
+#: The namespace of :func:`full_url`'s name-based UUIDs.
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:mednet:referral")
+
+
+def full_url(resource_type: str, resource_id: str) -> str:
+    """The ``fullUrl`` of a resource in a referral's Bundle: a name-based UUID of ``Type/id`` (stable)."""
+    return f"urn:uuid:{uuid.uuid5(NAMESPACE, f'{resource_type}/{resource_id}')}"
 
 
 def _institution(ref: InstitutionBrief) -> dict[str, Any]:
@@ -109,20 +128,26 @@ def to_fhir(record: ReferralRecord, events: Sequence[EventRecord] = (),
                 diagnosis["coding"] = [{"system": ICD10_SYSTEM, "code": summary.diagnosis_code,
                                         **({"display": summary.diagnosis_text} if summary.diagnosis_text else {})}]
             request["reasonCode"].insert(0, diagnosis)
+        document_id = f"{record.number}-summary"
         document = DocumentReference.model_validate(summary_document(record, summary))
-        request["supportingInfo"] = [{"reference": f"DocumentReference/{record.number}-summary"}]
-        entries.append({"fullUrl": f"urn:mednet:DocumentReference:{record.number}-summary", "resource": document})
-    if record.parent:
-        request["basedOn"] = [{"reference": f"ServiceRequest/{record.parent}"}]
-    if record.replaces:
-        request["replaces"] = [{"reference": f"ServiceRequest/{record.replaces}"}]
+        request["supportingInfo"] = [{"reference": full_url("DocumentReference", document_id),
+                                      "type": "DocumentReference"}]
+        entries.append({"fullUrl": full_url("DocumentReference", document_id), "resource": document})
+    if record.parent:  # not in this Bundle: named by its identifier
+        request["basedOn"] = [{"type": "ServiceRequest",
+                               "identifier": {"system": "urn:mednet:referral", "value": record.parent}}]
+    if record.replaces:  # the rejected referral this one replaces, likewise
+        request["replaces"] = [{"type": "ServiceRequest",
+                                "identifier": {"system": "urn:mednet:referral", "value": record.replaces}}]
     if record.destination_why:
         request["note"] = [{"text": record.destination_why}]
+    task_id = f"{record.number}-task"
     task: dict[str, Any] = {
-        "resourceType": "Task", "id": f"{record.number}-task",
+        "resourceType": "Task", "id": task_id,
         "identifier": [{"system": "urn:mednet:referral-task", "value": record.number}],
         "status": TASK_STATUS[record.state], "businessStatus": {"text": record.state}, "intent": "order",
-        "priority": PRIORITY[record.priority], "focus": {"reference": f"ServiceRequest/{record.number}"},
+        "priority": PRIORITY[record.priority], "focus": {"reference": full_url("ServiceRequest", record.number),
+                                                         "type": "ServiceRequest"},
         "for": subject, "authoredOn": record.created_at.isoformat(), "lastModified": record.updated_at.isoformat(),
         "requester": _institution(record.origin), "owner": _institution(record.destination),
     }
@@ -131,9 +156,8 @@ def to_fhir(record: ReferralRecord, events: Sequence[EventRecord] = (),
     if (why := status_reason(events)) is not None:
         task["statusReason"] = why
     bundle = Bundle.model_validate({"resourceType": "Bundle", "type": "collection", "entry": [
-        {"fullUrl": f"urn:mednet:ServiceRequest:{record.number}",
-         "resource": ServiceRequest.model_validate(request)},
-        {"fullUrl": f"urn:mednet:Task:{record.number}", "resource": Task.model_validate(task)},
+        {"fullUrl": full_url("ServiceRequest", record.number), "resource": ServiceRequest.model_validate(request)},
+        {"fullUrl": full_url("Task", task_id), "resource": Task.model_validate(task)},
         *entries,
     ]})
     return bundle.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -56,7 +56,7 @@ def test_the_fhir_export_carries_the_coded_diagnosis_and_the_record(desks):
     request, _, document = (e["resource"] for e in bundle["entry"])
     assert request["reasonCode"][0]["coding"][0] == {"system": "http://hl7.org/fhir/sid/icd-10",
                                                       "code": "J18.900x001", "display": "社区获得性肺炎"}
-    assert request["supportingInfo"] == [{"reference": f"DocumentReference/{number}-summary"}]
+    assert request["supportingInfo"][0]["reference"] == bundle["entry"][2]["fullUrl"]
     import base64
 
     text = base64.b64decode(document["content"][0]["attachment"]["data"]).decode()
