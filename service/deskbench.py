@@ -78,7 +78,10 @@ def worklist_rows(*, quick: bool) -> list[BenchRow]:
             key, text = create_key(ledger.engine, role="desk", label="bench", region="quzhou",
                                    institution="kh-people")
             _fill(ledger.engine, REFERRALS)
-            client.cookies.set("mednet_desk", text, path="/desk")
+            signed = client.post("/desk/signin", data={"key": text}, headers={"Origin": "http://testserver"},
+                                 follow_redirects=False)
+            if signed.status_code != 303:
+                raise RuntimeError(f"signing in answered {signed.status_code}")
             query: WorklistQuery = worklist_query(QueryParams(""))  # the page's default
             statement = worklist_statement(key, query, ledger.now(), region="quzhou")
 
@@ -108,12 +111,28 @@ def worklist_rows(*, quick: bool) -> list[BenchRow]:
     ]
 
 
+def _session_cookie(port: int, key: str) -> str:
+    """Sign in once through the page's form; the session cookie (``name=value``) the streams send."""
+    import http.client
+    import urllib.parse
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/desk/signin", urllib.parse.urlencode({"key": key}),
+                 {"Content-Type": "application/x-www-form-urlencoded", "Origin": f"http://127.0.0.1:{port}"})
+    answer = conn.getresponse()
+    cookie = answer.getheader("set-cookie") or ""
+    conn.close()
+    if answer.status != 303 or not cookie:
+        raise RuntimeError(f"signing in answered {answer.status}")
+    return cookie.split(";", 1)[0]
+
+
 def _open_streams(port: int, cookie: str, n: int) -> list[socket.socket]:
     streams = []
     for _ in range(n):
         s = socket.create_connection(("127.0.0.1", port), timeout=30)
         s.sendall((f"GET /desk/minhang/worklist/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                   f"Cookie: mednet_desk={cookie}\r\nAccept: text/event-stream\r\n\r\n").encode())
+                   f"Cookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n").encode())
         head = s.recv(4096)
         if b" 200 " not in head.split(b"\r\n", 1)[0]:
             raise RuntimeError(f"a stream was refused: {head[:200]!r}")
@@ -140,7 +159,7 @@ def idle_stream_rows(*, quick: bool) -> list[BenchRow]:
             before = process_tree_cpu_seconds(server.pid)
             time.sleep(seconds)
             idle = process_tree_cpu_seconds(server.pid) - before
-            streams = _open_streams(port, keys["xinhua"], STREAMS)
+            streams = _open_streams(port, _session_cookie(port, keys["xinhua"]), STREAMS)
             time.sleep(2)
             before = process_tree_cpu_seconds(server.pid)
             time.sleep(seconds)
