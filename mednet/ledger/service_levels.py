@@ -10,8 +10,8 @@ on the referral (``referrals.due_at``), with the allowances in force then.
 Defaults (mednet's, for a region that sets none; the urgent and routine
 figures are the ones the desks asked for): routine 2 working days, urgent
 2 hours, emergency 30 minutes to respond and 1 hour to book. A region's
-admin may set each allowance (``service_levels`` table; ``mednet referrals
-levels``).
+admin may set each allowance (``Ledger.set_service_level``; kept in the
+``service_levels`` table).
 
 **Working days** are the days China's State Council notice makes working
 days — Monday to Friday, except public holidays, plus the weekend days

@@ -149,6 +149,8 @@ def test_a_session_idle_too_long_is_asked_to_sign_in_again(desk, keys, live_app)
     page = desk.page
     sign_in(desk, keys["chihuai"][1])
     expect(page.locator("#signed-in")).to_contain_text("池淮")
+    page.wait_for_timeout(1000)  # the worklist's live stream has signed in too (it would end an idle session itself)
+    desk.go("/desk/quzhou/route")  # a page without a stream: nothing else asks while the clerk is away
     idle = dt.timedelta(minutes=live_app[1].state.settings.desk_idle_minutes + 1)
     with live_app[1].state.ledger.engine.begin() as conn:  # the clerk left the desk for longer than the idle time
         conn.execute(desk_sessions.update().where(desk_sessions.c.key_id == keys["chihuai"][0].id)

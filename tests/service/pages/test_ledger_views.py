@@ -219,7 +219,7 @@ def test_book_a_slot_taken_meanwhile_then_the_next_arrive_complete_and_send_home
     assert down in huabu.get("/desk/quzhou/worklist").text.split('id="incoming"')[1]
     again = act(people, number, "send-home")  # a second click, from another tab: the first is named
     assert again.status_code == 409 and f"已经下转为 {down}" in again.text
-    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[\d:.]+\+08:00">', page.text)  # the history's times, CST with its offset
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[\d:.]+\+08:00">', page.text)  # times in CST, offset given
 
 
 def test_the_printable_slip(app, desk_keys):
