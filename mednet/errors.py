@@ -165,8 +165,10 @@ class RegionDataError(MednetError, ValueError):
     'bad.json: institutions[3].lat: must be <= 90, got 200'
     """
 
-    def __init__(self, file: str, place: str, rule: str) -> None:
+    def __init__(self, file: str, place: str, rule: str, *, rule_zh: str | None = None) -> None:
         self.file, self.place, self.rule = str(file), place, rule
+        if rule_zh is not None:
+            self.zh = f"{file}：{place}：{rule_zh}" if place else f"{file}：{rule_zh}"
         super().__init__(f"{file}: {place}: {rule}" if place else f"{file}: {rule}")
 
 
