@@ -79,9 +79,11 @@ from mednet.validate import Problem, validate_membership
 
 #: Key of the source that links added by import cite.
 IMPORT_RULE = "mednet-import"
-#: Validation codes that a row with an unusable field cannot be judged by (its stand-in lacks that field).
-NEEDS = {"lead-tier": "tier", "orphan-primary-care": "tier", "session-provider": "tier",
-         "member-outside-county": "county", "point-outside-county": "point", "unreachable-member": "point"}
+#: Validation codes that a row with an unusable field cannot be judged by (its stand-in lacks that field, or a
+#: membership of it could not be read).
+NEEDS = {"lead-tier": {"tier"}, "orphan-primary-care": {"tier", "membership"}, "session-provider": {"tier"},
+         "member-outside-county": {"county"}, "point-outside-county": {"point"},
+         "unreachable-member": {"point", "membership"}, "multiple-communities": {"membership"}}
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 
 
@@ -143,7 +145,7 @@ def build_region(tables: list[Table], *, problems: Collector | None = None,
     ctx = Context(sources=read_sources(rows.get("sources", [])))
     meta = _region_fields(rows.get("region", []), problems, options=options, tables=tables)
     counties = _counties(rows.get("counties", []), ctx)
-    institutions, inline = _institutions(rows.get("institutions", []), ctx, options.keep_categories)
+    institutions, inline, skipped = _institutions(rows.get("institutions", []), ctx, options.keep_categories)
     _population(rows.get("population", []), ctx, institutions)
     _contacts(rows.get("contacts", []), ctx, institutions)
     sessions = _capabilities(rows.get("capabilities", []), rows.get("sessions", []), ctx, institutions)
@@ -152,7 +154,7 @@ def build_region(tables: list[Table], *, problems: Collector | None = None,
     ordered = list(institutions.values())
     links = _links(rows.get("links", []), rows.get("travel", []), ctx, ordered, communities, meta["road_factor"])
     rosters, roster_rows = _rosters(rows.get("rosters", []), ctx, communities)
-    _notes(ctx, problems, rows.get("institutions", []))
+    _notes(ctx, problems, rows.get("institutions", []), skipped)
     region = Region(**meta, sources=_sources(ctx, meta, problems), covered_counties=counties,
                     institutions=tuple(ordered), communities=tuple(communities.values()), links=tuple(links),
                     rosters=tuple(rosters))
@@ -237,16 +239,21 @@ def _counties(rows: list[Row], ctx: Context) -> tuple[CoveredCounty, ...]:
 
 
 def _institutions(rows: list[Row], ctx: Context, keep: frozenset[str]
-                  ) -> tuple[dict[str, Institution], list[tuple[Row, str, str, str]]]:
-    """The institutions by id (stand-ins for unusable rows with a name), and the memberships the sheet carries:
-    (row, institution id, community as written, role)."""
+                  ) -> tuple[dict[str, Institution], list[tuple[Row, str, str, str]], Counter[tuple[str, str]]]:
+    """The institutions by id (stand-ins for unusable rows with a name), the memberships the sheet carries
+    (row, institution id, community as written, role), and how many rows of each category were skipped."""
     drafts: list[Draft] = []
+    skipped: Counter[tuple[str, str]] = Counter()
     for row in rows:
-        if skipped_category(row, ctx, keep) is not None:
+        category = skipped_category(row, ctx, keep)
+        if category is not None:
+            skipped[category] += 1
             continue
         draft = draft_institution(row, ctx)
         if draft is not None:
             drafts.append(draft)
+        else:
+            ctx.unusable |= row_names(row)
     place_points(drafts, ctx)
     institutions: dict[str, Institution] = {}
     inline: list[tuple[Row, str, str, str]] = []
@@ -260,6 +267,8 @@ def _institutions(rows: list[Row], ctx: Context, keep: frozenset[str]
                 continue
             key = f"{inst.id}-{row.row}"  # a derived id: keep both rows, let the name rule speak
             inst = inst.model_copy(update={"id": key})
+        if draft.membership is None and row.text("community"):  # a membership it gives, unusable (reported)
+            unread.add("membership")
         if unread:
             ctx.standins[key] = unread
         institutions[key] = inst
@@ -267,7 +276,7 @@ def _institutions(rows: list[Row], ctx: Context, keep: frozenset[str]
         if draft.membership is not None:
             inline.append((row, key, *draft.membership))
     ctx.institutions = list(institutions.values())
-    return institutions, inline
+    return institutions, inline, skipped
 
 
 def _population(rows: list[Row], ctx: Context, institutions: dict[str, Institution]) -> None:
@@ -398,6 +407,8 @@ def _communities(
         if found is None:
             if row.text("community"):
                 incomplete.add(row.text("community") or "")
+            for node in ctx.index().get(clean_name(row.text("institution") or "").casefold(), ()):
+                ctx.standins.setdefault(node, set()).add("membership")
             continue
         text, member = found
         given.append((text, member, MemberPlace(row, "community", "institution", "role")))
@@ -527,22 +538,12 @@ def _rosters(rows: list[Row], ctx: Context, communities: dict[str, Community]
     return rosters, entry_rows
 
 
-def _notes(ctx: Context, problems: Collector, rows: list[Row]) -> None:
+def _notes(ctx: Context, problems: Collector, rows: list[Row], skipped: Counter[tuple[str, str]]) -> None:
     """What the import set aside, said once: rows of categories it does not model, 诊疗科目 it does not route."""
     first = rows[0] if rows else None
     if first is None:
         return
     place = {"file": first.file, "sheet": first.sheet}
-    skipped: Counter[tuple[str, str]] = Counter()
-    seen: set[int] = set()
-    for row in rows:
-        if id(row) in seen:
-            continue
-        names = row_names(row)
-        found = next((ctx.skipped[n] for n in names if n in ctx.skipped), None)
-        if found is not None and not any(r is row for r in ctx.rows.values()):
-            skipped[found] += 1
-            seen.add(id(row))
     for (code, label), n in sorted(skipped.items()):
         problems.note("skipped-category", f"{n} rows of {label} ({code}) skipped: mednet does not model this category "
                       f"(--keep-category {code} refuses them instead)",
@@ -601,7 +602,7 @@ class Placing:
         needed = NEEDS.get(problem.code)
         for node in (problem.institution, problem.other):
             unread = self.ctx.standins.get(node or "", set())
-            if needed in unread or (problem.code == "unreachable-member" and unread):
+            if needed and needed & unread:
                 return True
         return problem.code == "lead-count" and problem.community in self.places["incomplete"]
 
@@ -642,7 +643,8 @@ class Placing:
         members: dict[tuple[str, str], MemberPlace] = self.places["members"]
         node = problem.institution or ""
         if problem.code == "multiple-communities":
-            found = sorted((p for (c, i), p in members.items() if i == node), key=lambda p: (p.row.sheet, p.row.row))
+            found = sorted((p for (c, i), p in members.items() if i == node),  # the institution's own row first
+                           key=lambda p: (p.institution != "name", p.row.sheet, p.row.row))
             for place in found[1:]:
                 place.row.error(place.community, problem.code, problem.message, problem.message_zh or "")
             return

@@ -28,7 +28,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from mednet.errors import closest_names
 from mednet.importing.problems import CellError, CellProblem, Collector, Severity
 
 T = TypeVar("T")
@@ -165,13 +164,15 @@ class Row:
         value = self.text(key)
         return tuple(v for v in LIST_SEPARATORS.split(value) if v) if value else ()
 
-    def choice(self, key: str, choices: Mapping[str, str], *, rule: str) -> str | None:
-        """A cell that must name one of ``choices`` (spelling, case-folded → value); the closest one suggested."""
-        return self.parse(key, lambda text: pick(text, choices), rule)
+    def choice(self, key: str, choices: Mapping[str, str], *, rule: str, shown: str | None = None) -> str | None:
+        """A cell that must name one of ``choices`` (spelling, case-folded → value); the closest spelling
+        suggested. ``shown`` says the choices in Chinese (default: each value's first Chinese spelling)."""
+        return self.parse(key, lambda text: pick(text, choices, shown=shown), rule)
 
 
-def pick(text: str, choices: Mapping[str, str]) -> str:
-    """The value ``text`` names among ``choices`` (case-folded spelling → value); :class:`CellError` else.
+def pick(text: str, choices: Mapping[str, str], *, shown: str | None = None) -> str:
+    """The value ``text`` names among ``choices`` (case-folded spelling → value); :class:`CellError` else, with
+    the spelling it most likely meant (a close whole-word match: 牵头单住 → 牵头单位).
 
     >>> pick("周二", {"周一": "mon", "周二": "tue"})
     'tue'
@@ -180,13 +181,16 @@ def pick(text: str, choices: Mapping[str, str]) -> str:
     ...
     mednet.importing.problems.CellError: must be one of mon, tue
     """
+    import difflib
+
     found = choices.get(text.casefold())
     if found is not None:
         return found
     values = list(dict.fromkeys(choices.values()))
-    spellings = [k for k in choices if not k.isascii()] or list(choices)
-    near = closest_names(text, spellings, n=1)
-    zh_options = "、".join(dict.fromkeys(k for k in choices if not k.isascii())) or "、".join(values)
+    spellings = [k for k in choices if not k.isascii()] if not text.isascii() else list(choices)
+    near = difflib.get_close_matches(text.casefold(), spellings, n=1, cutoff=0.6)
+    first_zh = {v: k for k, v in reversed(list(choices.items())) if not k.isascii()}
+    zh_options = shown or "、".join(dict.fromkeys(first_zh.get(v, v) for v in values))
     raise CellError(f"must be one of {', '.join(values)}" + (f"; did you mean {near[0]!r}?" if near else ""),
                     f"应为以下之一：{zh_options}" + (f"；是否要写“{near[0]}”？" if near else ""))
 

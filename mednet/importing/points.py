@@ -96,7 +96,7 @@ def _suspect(draft: Draft, declared: str, own: float, best: str, near: float) ->
     row.warning(key, "datum-suspect",
                 f"read as {declared} the point is {own:.2f} km from the seat of {seat.name}; read as {best}, "
                 f"{near:.2f} km: if it was copied from {DATUM_APP[best]}, set 坐标系 to {best}",
-                f"按 {DATUM_ZH[declared]} 读，该点距{seat.name}驻地 {own:.2f} 公里；按 {DATUM_ZH[best]} 读仅 "
+                f"按 {DATUM_ZH[declared]}读，该点距{seat.name}驻地 {own:.2f} 公里；按 {DATUM_ZH[best]}读仅 "
                 f"{near:.2f} 公里：若坐标取自{DATUM_APP_ZH[best]}，请把坐标系改为 {best}")
 
 

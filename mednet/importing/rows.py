@@ -63,6 +63,7 @@ ROLES = {"lead": "lead", "牵头医院": "lead", "牵头": "lead", "牵头单位
          "合作单位": "collaborator", "协作成员": "collaborator",
          "alliance": "alliance", "专科联盟": "alliance", "联盟": "alliance", "联盟单位": "alliance",
          "专科联盟成员": "alliance", "联盟成员": "alliance"}
+ROLES_SHOWN = "牵头单位、成员单位（分院）、协作单位、专科联盟"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAYS = {**{d: d for d in _DAYS}, "周天": "sun", "星期天": "sun", **{str(i): d for i, d in enumerate(_DAYS, 1)},
             **{f"{p}{c}": d for d, c in zip(_DAYS, "一二三四五六日", strict=True) for p in ("周", "星期", "礼拜")}}
@@ -113,6 +114,7 @@ class Context:
     standins: dict[str, set[str]] = field(default_factory=dict)  # id -> fields not read: tier, county, point
     skipped: dict[str, tuple[str, str]] = field(default_factory=dict)  # names (case-folded) -> (code, label)
     not_routed: Counter[str] = field(default_factory=Counter)  # 诊疗科目 codes kept as registry facts
+    unusable: set[str] = field(default_factory=set)  # other names (case-folded) of rows without a name
     _index: dict[str, tuple[str, ...]] | None = None
 
     def source(self, row: Row, key: str = "source") -> str:
@@ -120,6 +122,9 @@ class Context:
         value = row.text(key)
         if value is None:
             value = file_source_key(row.file)
+            self.used_sources.add(value)
+            return value
+        if value == PLACES_SOURCE:  # the bundled places table: a source every region may cite
             self.used_sources.add(value)
             return value
         if value not in self.sources:
@@ -143,6 +148,8 @@ class Context:
             return None
         text = clean_name(text)
         ids = self.index().get(text.casefold())
+        if not ids and text.casefold() in self.unusable:
+            return None  # its row has no name and says so: one mistake, one report
         if not ids and text.casefold() in self.skipped:
             code, label = self.skipped[text.casefold()]
             row.note(key, "skipped-institution", f"names a {label} ({code}), a category mednet does not model: this "
@@ -221,7 +228,7 @@ def skipped_category(row: Row, ctx: Context, keep: frozenset[str]) -> tuple[str,
                       f"{label}（{code}）不是 mednet 建模的机构类别，无法保留"
                       f"（去掉 --keep-category {code} 即可跳过这些行）")
             return None
-        for name in row_names(row):
+        for name in row_names(row, township=False):
             ctx.skipped[name] = found
         return found
     return None
@@ -281,11 +288,12 @@ def finish_institution(draft: Draft) -> tuple[Institution, set[str]]:
     return inst, unread
 
 
-def row_names(row: Row) -> set[str]:
-    """The names (case-folded) other sheets may use for an institution row: id, name, aliases, township."""
-    township = row.text("township")
+def row_names(row: Row, *, township: bool = True) -> set[str]:
+    """The names (case-folded) other sheets may use for an institution row: id, name, aliases, and its township's
+    names (a centre is known by them)."""
+    town = row.text("township") if township else None
     names = [row.text("id"), row.text("name") and clean_name(row.text("name") or ""), *row.items("aliases"),
-             *(township_short_names(township) if township else ())]
+             *(township_short_names(town) if town else ())]
     return {n.casefold() for n in names if n}
 
 
@@ -301,7 +309,7 @@ def _name(row: Row) -> str | None:
 def _membership(row: Row) -> tuple[str, str] | None:
     """(community, role) when the institutions sheet carries the membership (所属医共体, 医共体角色)."""
     community = row.text("community")
-    role = row.choice("community_role", ROLES, rule="role")
+    role = row.choice("community_role", ROLES, rule="role", shown=ROLES_SHOWN)
     if community is None:
         if row.text("community_role"):
             row.error("community", "required", "a role without a community: name the community (所属医共体)",
@@ -427,9 +435,11 @@ def _point_problem(row: Row, seat: Place | None, lat: float, lon: float) -> None
 
     swap = seat is not None and swap_fits(seat.name, lat=lat, lon=lon, code=seat.county_code)
     if not -90 <= lat <= 90:
-        en, zh, key = f"`lat` must be within [-90, 90], got {lat}", f"纬度必须在 -90 到 90 之间，现为 {lat}", "lat"
+        en, zh, key = f"`lat` must be within [-90, 90], got {_show(lat)}", \
+            f"纬度必须在 -90 到 90 之间，现为 {_show(lat)}", "lat"
     elif not -180 <= lon <= 180:
-        en, zh, key = f"`lon` must be within [-180, 180], got {lon}", f"经度必须在 -180 到 180 之间，现为 {lon}", "lon"
+        en, zh, key = f"`lon` must be within [-180, 180], got {_show(lon)}", \
+            f"经度必须在 -180 到 180 之间，现为 {_show(lon)}", "lon"
     else:
         km = county_distance_km(seat.name, lat=lat, lon=lon, code=seat.county_code) if seat else None
         far = f", {km:.0f} km from {seat.name}" if km is not None and seat else ""
@@ -441,6 +451,15 @@ def _point_problem(row: Row, seat: Place | None, lat: float, lon: float) -> None
         en += f"; swapped, it lies in {seat.name}: are lat and lon swapped?"
         zh += f"；纬度与经度互换后位于{seat.name}内：是否填反了？"
     row.error(key, "coordinates", en, zh)
+
+
+def _show(x: float) -> str:
+    """A coordinate as written: 200, 119.174772.
+
+    >>> _show(200.0), _show(119.174772)
+    ('200', '119.174772')
+    """
+    return str(int(x)) if x.is_integer() else repr(x)
 
 
 def _datum(text: str) -> str:
@@ -572,7 +591,8 @@ def read_session(row: Row, ctx: Context) -> tuple[str, str, Session] | None:
     host = ctx.resolve(row, "institution")
     spec = _specialty_cell(row, "specialty")
     provider = ctx.resolve(row, "provider")
-    session = dict(weekday=row.choice("weekday", WEEKDAYS, rule="weekday"), part=row.choice("part", PARTS, rule="part"),
+    session = dict(weekday=row.choice("weekday", WEEKDAYS, rule="weekday", shown="周一…周日（或星期一…星期日、1…7）"),
+                   part=row.choice("part", PARTS, rule="part", shown="上午、下午、晚上、全天"),
                    every_weeks=row.integer("every_weeks", minimum=1) or 1, provider=provider,
                    valid_from=row.date("valid_from"), valid_until=row.date("valid_until"))
     if (row.text("provider") and provider is None) or (row.text("source") and row.text("source") not in ctx.sources):
@@ -586,7 +606,7 @@ def read_membership(row: Row, ctx: Context) -> tuple[str, Membership] | None:
     node = ctx.resolve(row, "institution")
     if row.text("institution") is None:
         row.required("institution")
-    role = row.choice("role", ROLES, rule="role")
+    role = row.choice("role", ROLES, rule="role", shown=ROLES_SHOWN)
     if row.text("role") is None:
         row.required("role")
     source, inferred, note = ctx.source(row), bool(row.boolean("inferred")), row.text("note")

@@ -71,14 +71,14 @@ def read_files(paths: Iterable[str | os.PathLike[str]]) -> list[Table]:
             tables += read_files(sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", *WORKBOOK_SUFFIXES)
                                         and not p.name.startswith((".", "~$"))))
         elif not path.exists():
-            raise RegionDataError(str(path), "", "no such file or folder")
+            raise RegionDataError(str(path), "", "no such file or folder", rule_zh="文件或文件夹不存在")
         elif path.suffix.lower() in WORKBOOK_SUFFIXES:
             tables += _read_workbook(path)
         elif path.suffix.lower() == ".csv":
             tables.append(Table(path.name, path.stem, _read_csv(path), path))
         else:
             raise RegionDataError(str(path), "", "expected a workbook (.xlsx, .xls, .ods), a .csv file or a folder "
-                                  "of them")
+                                  "of them", rule_zh="应为工作簿（.xlsx、.xls、.ods）、.csv 文件或存放它们的文件夹")
     return tables
 
 
@@ -92,7 +92,8 @@ def _read_workbook(path: Path) -> list[Table]:
     except FileNotFoundError as err:
         raise RegionDataError(str(path), "", "no such file") from err
     except (OSError, ValueError, KeyError, python_calamine.CalamineError) as err:
-        raise RegionDataError(str(path), "", f"cannot be read as a workbook ({err})") from err
+        raise RegionDataError(str(path), "", f"cannot be read as a workbook ({err})",
+                              rule_zh=f"无法作为工作簿读取（{err}）") from err
 
 
 def _read_csv(path: Path) -> list[list[str]]:
@@ -111,7 +112,8 @@ def _read_csv(path: Path) -> list[list[str]]:
             return list(csv.reader(text.splitlines()))
         except csv.Error as err:
             raise RegionDataError(str(path), "", f"cannot be read as CSV ({err})") from err
-    raise RegionDataError(str(path), "", "cannot be read as UTF-8 or GB18030 text")
+    raise RegionDataError(str(path), "", "cannot be read as UTF-8 or GB18030 text",
+                          rule_zh="既不是 UTF-8 也不是 GB18030 编码的文本")
 
 
 def frames_to_tables(frames: Mapping[str, object], *, file: str) -> list[Table]:
@@ -341,7 +343,7 @@ def _rows(table: Table, layout: Layout, problems: Collector) -> list[Row]:
         if not any(cells.values()):
             continue  # an empty row, or one filled only in columns kept aside
         first = next(t for v in values if (t := cell_text(v)))
-        if FOOTER.match(first) and sum(1 for t in cells.values() if t) <= 2:
+        if FOOTER.match(first):
             problems.note("header-row", f"skipped a footer row: {first[:30]!r}", f"已跳过表尾行：“{first[:30]}”",
                           file=table.file, sheet=table.name, row=number)
             continue
