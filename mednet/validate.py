@@ -67,6 +67,8 @@ Severity = Literal["error", "warning"]
 OUTSIDE_COUNTY_KM = 15.0
 #: A branch is "much nearer" another lead when nearer by this factor and by at least NEARER_MIN_KM.
 NEARER_FACTOR, NEARER_MIN_KM = 0.5, 5.0
+#: Branches compared with every lead at once (bounds the memory of the distance block).
+BLOCK = 2048
 
 
 class Problem(BaseModel):
@@ -579,30 +581,30 @@ def _geography(region: Region, names: dict[str, str]) -> Iterator[Problem]:
     com_names = {c.id: c.name for c in region.communities}
     lead_lat = np.array([by_id[n].lat for n in lead_ids])
     lead_lon = np.array([by_id[n].lon for n in lead_ids])
-    for com in region.communities:
-        own = leads.get(com.id)
-        if own is None:
-            continue
-        for node in com.ids(Role.BRANCH):
-            branch = by_id.get(node)
-            if branch is None:
+    branches = [(com, node, leads[com.id]) for com in region.communities if com.id in leads
+                for node in com.ids(Role.BRANCH) if node in by_id]
+    for start in range(0, len(branches), BLOCK):  # a block of branches against every lead at once
+        block = branches[start:start + BLOCK]
+        lat = np.array([by_id[node].lat for _, node, _ in block])
+        lon = np.array([by_id[node].lon for _, node, _ in block])
+        own_km_all = haversine_km(lat, lon, np.array([by_id[own].lat for *_, own in block]),
+                                  np.array([by_id[own].lon for *_, own in block]))
+        other_all = haversine_km(lat[:, None], lon[:, None], lead_lat[None, :], lead_lon[None, :])
+        nearer_all = (other_all < NEARER_FACTOR * own_km_all[:, None]) & \
+            (own_km_all[:, None] - other_all >= NEARER_MIN_KM)
+        for b, k in zip(*np.nonzero(nearer_all), strict=True):
+            com, node, own = block[int(b)]
+            other_id, other = lead_coms[int(k)], lead_ids[int(k)]
+            if other_id == com.id or other == own:
                 continue
-            inst = branch
-            own_km = float(haversine_km(inst.lat, inst.lon, by_id[own].lat, by_id[own].lon))
-            other_km = haversine_km(inst.lat, inst.lon, lead_lat, lead_lon)
-            nearer = (other_km < NEARER_FACTOR * own_km) & (own_km - other_km >= NEARER_MIN_KM)
-            for k in np.flatnonzero(nearer).tolist():
-                other_id, other = lead_coms[k], lead_ids[k]
-                if other_id == com.id or other == own:
-                    continue
-                km = float(other_km[k])
-                yield _warning("branch-nearer-other-lead", f"branch {_label(names, node)} of {com.name} is "
-                               f"{km:.1f} km from {_label(names, other)} (lead of {com_names[other_id]}) but "
-                               f"{own_km:.1f} km from its own lead",
-                               f"“{com.name}”的分院{_label(names, node)}距{_label(names, other)}"
-                               f"（“{com_names[other_id]}”的牵头医院）{km:.1f} 公里，"
-                               f"距本医共体牵头医院 {own_km:.1f} 公里",
-                               institution=node, community=com.id, other=other)
+            own_km, km = float(own_km_all[b]), float(other_all[b, k])
+            yield _warning("branch-nearer-other-lead", f"branch {_label(names, node)} of {com.name} is "
+                           f"{km:.1f} km from {_label(names, other)} (lead of {com_names[other_id]}) but "
+                           f"{own_km:.1f} km from its own lead",
+                           f"“{com.name}”的分院{_label(names, node)}距{_label(names, other)}"
+                           f"（“{com_names[other_id]}”的牵头医院）{km:.1f} 公里，"
+                           f"距本医共体牵头医院 {own_km:.1f} 公里",
+                           institution=node, community=com.id, other=other)
 
 
 def _outside(inst: Institution, county: str, code: str | None, km: float) -> Problem:

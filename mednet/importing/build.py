@@ -85,6 +85,8 @@ NEEDS = {"lead-tier": {"tier"}, "orphan-primary-care": {"tier", "membership"}, "
          "member-outside-county": {"county"}, "point-outside-county": {"point"},
          "unreachable-member": {"point", "membership"}, "multiple-communities": {"membership"}}
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+#: Names a note lists before it counts the rest.
+NAMES_SHOWN = 10
 
 
 def import_source(road_factor: float) -> Source:
@@ -454,9 +456,11 @@ def _communities(
         member_places[(com["id"], member.institution)] = place
     if created:
         first = next(iter(created.values())).row
-        names = "、".join(declared[c]["name"] for c in created)
+        shown = [declared[c]["name"] for c in created][:NAMES_SHOWN]
+        more = len(created) - len(shown)
+        names = "、".join(shown) + (f" 等 {len(created)} 个" if more else "")
         first.problems.note("community-created", f"{len(created)} communities named by their members (no 医共体 "
-                            f"sheet): {', '.join(declared[c]['name'] for c in created)}",
+                            f"sheet): {', '.join(shown)}" + (f" and {more} more" if more else ""),
                             f"没有“医共体”表：按成员所写生成了 {len(created)} 个医共体：{names}", file=first.file,
                             sheet=first.sheet)
     communities = {}

@@ -130,22 +130,36 @@ class Row:
             return value
         clean = nfkc(value)
         if clean != value:
-            self.note(key, "normalised", f"full-width or special characters normalised: read as {clean!r}",
-                      f"全角或特殊字符已规范化，读作“{clean}”")
+            self._normalised(key, clean)
         return clean
 
+    def _normalised(self, key: str, clean: str) -> None:
+        self.note(key, "normalised", f"full-width or special characters normalised: read as {clean!r}",
+                  f"全角或特殊字符已规范化，读作“{clean}”")
+
     def parse(self, key: str, parser: Callable[[str], T], rule: str) -> T | None:
-        """``parser(text)`` for a non-empty cell (NFKC-normalised); its ValueError/KeyError becomes a problem."""
-        value = self.normal(key)
+        """``parser(text)`` for a non-empty cell; its ValueError/KeyError becomes a problem. The cell is read in
+        NFKC form first (with a note when that changed it and served), then as written (a name whose official
+        form has full-width brackets)."""
+        value = self.text(key)
         if value is None:
             return None
+        clean = value if value.isascii() else nfkc(value)
         try:
-            return parser(value)
+            found = parser(clean)
         except (ValueError, KeyError) as err:
+            if clean != value:
+                try:
+                    return parser(value)
+                except (ValueError, KeyError):
+                    pass
             en = str(err.args[0]) if err.args else str(err)
             zh = getattr(err, "rule_zh", None) or getattr(err, "zh", None) or en
             self.error(key, rule, en, zh)
             return None
+        if clean != value:
+            self._normalised(key, clean)
+        return found
 
     def number(self, key: str, *, minimum: float | None = None, exclusive: bool = False) -> float | None:
         return self.parse(key, lambda v: parse_number(v, minimum=minimum, exclusive=exclusive), "number")

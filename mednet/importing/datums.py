@@ -15,7 +15,7 @@ one-step inverse most libraries ship is off by up to a few metres.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import coordTransform
 import numpy as np
@@ -43,7 +43,8 @@ def parse_datum(text: str) -> str | None:
     return DATUM_ALIASES.get(str(text).strip().casefold())
 
 
-def _forward(datum: str) -> Callable[[float, float], list[float]]:
+def _forward(datum: str) -> Callable[..., Any]:
+    """The library's forward formula (scalars, or arrays through its compiled batch path)."""
     return coordTransform.wgs84_to_gcj02 if datum == "GCJ-02" else coordTransform.wgs84_to_bd09
 
 
@@ -90,7 +91,7 @@ def to_wgs84_many(lat: npt.ArrayLike, lon: npt.ArrayLike, *, datum: Datum | str)
         return want_lat.copy(), want_lon.copy()
     if datum not in DATUMS:
         raise ValueError(f"datum must be one of {', '.join(DATUMS)}, got {datum!r}")
-    forward: Callable[..., tuple[list[float], list[float]]] = _forward(datum)  # type: ignore[assignment]
+    forward = _forward(datum)
     x, y = want_lon.copy(), want_lat.copy()
     todo = np.arange(x.size)
     for _ in range(MAX_ITERATIONS):

@@ -45,15 +45,14 @@ def place_points(drafts: Sequence[Draft], ctx: Context) -> None:
             by_datum[draft.given[2]].append(draft)
         elif not draft.point_bad and draft.seat is not None:
             draft.point = seat_location(draft.seat, draft.township, draft.fields["tier"], ctx)
-    readings: dict[int, dict[str, tuple[float, float]]] = {}
     for datum, group in by_datum.items():
         lat = np.array([d.given[0] for d in group if d.given])
         lon = np.array([d.given[1] for d in group if d.given])
-        converted = {other: to_wgs84_many(lat, lon, datum=other) for other in DATUMS}
-        for k, draft in enumerate(group):
-            readings[id(draft)] = {other: (float(ys[k]), float(xs[k])) for other, (ys, xs) in converted.items()}
-            _place(draft, *readings[id(draft)][datum])
-    _check_datums([d for d in drafts if id(d) in readings], readings)
+        ys, xs = to_wgs84_many(lat, lon, datum=datum)
+        for draft, y, x in zip(group, ys.tolist(), xs.tolist(), strict=True):
+            _place(draft, y, x)
+    _check_datums([d for d in drafts if d.point is not None and d.given is not None and d.township is not None
+                   and d.township.lat is not None])
 
 
 def _place(draft: Draft, lat: float, lon: float) -> None:
@@ -70,22 +69,27 @@ def _place(draft: Draft, lat: float, lon: float) -> None:
     draft.point = (lat, lon, Location(**location))
 
 
-def _check_datums(drafts: Sequence[Draft], readings: dict[int, dict[str, tuple[float, float]]]) -> None:
-    checked = [d for d in drafts if d.township is not None and d.township.lat is not None and d.given]
-    if not checked:
+def _check_datums(drafts: Sequence[Draft]) -> None:
+    """Each point read in every datum, and its distance to its township's seat in each."""
+    if not drafts:
         return
-    seat_lat = np.array([d.township.lat for d in checked if d.township])
-    seat_lon = np.array([d.township.lon for d in checked if d.township])
-    km = {datum: haversine_km(np.array([readings[id(d)][datum][0] for d in checked]),
-                              np.array([readings[id(d)][datum][1] for d in checked]), seat_lat, seat_lon)
-          for datum in DATUMS}
-    for k, draft in enumerate(checked):
+    seat_lat = np.array([d.township.lat for d in drafts if d.township])
+    seat_lon = np.array([d.township.lon for d in drafts if d.township])
+    lat = np.array([d.given[0] for d in drafts if d.given])
+    lon = np.array([d.given[1] for d in drafts if d.given])
+    km = {datum: haversine_km(*_reading(lat, lon, datum), seat_lat, seat_lon) for datum in DATUMS}
+    for k, draft in enumerate(drafts):
         declared = draft.given[2] if draft.given else "WGS84"
         own = float(km[declared][k])
         best = min((d for d in DATUMS if d != declared), key=lambda d: float(km[d][k]))
         near = float(km[best][k])
         if near <= NEARER_KM and near <= own / 2 and own - near >= GAIN_KM:
             _suspect(draft, declared, own, best, near)
+
+
+def _reading(lat: np.ndarray, lon: np.ndarray, datum: str) -> tuple[np.ndarray, np.ndarray]:
+    """The points read as given in ``datum``, in WGS84."""
+    return to_wgs84_many(lat, lon, datum=datum)
 
 
 def _suspect(draft: Draft, declared: str, own: float, best: str, near: float) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from mednet.errors import UnknownSpecialty, closest_names
@@ -116,6 +117,7 @@ class Context:
     not_routed: Counter[str] = field(default_factory=Counter)  # 诊疗科目 codes kept as registry facts
     unusable: set[str] = field(default_factory=set)  # other names (case-folded) of rows without a name
     _index: dict[str, tuple[str, ...]] | None = None
+    _capabilities: dict[tuple[str, str], Capability] = field(default_factory=dict)
 
     def source(self, row: Row, key: str = "source") -> str:
         """The row's source key (its file's own when empty); an unknown key is a problem."""
@@ -169,6 +171,14 @@ class Context:
                       "an id", f"对应 {len(ids)} 个机构（{where_zh}）：请写全称或编号")
             return None
         return ids[0]
+
+    def capability(self, code: str, source: str) -> Capability:
+        """A permanent capability a departments cell gives: one value, shared by every row that gives it."""
+        key = (code, source)
+        found = self._capabilities.get(key)
+        if found is None:
+            found = self._capabilities[key] = Capability(specialty=code, source=source)
+        return found
 
     def name_of(self, node: str) -> str:
         return next((i.name for i in self.institutions if i.id == node), node)
@@ -252,7 +262,7 @@ def draft_institution(row: Row, ctx: Context) -> Draft | None:
     membership = _membership(row)
     if name is None:
         return None
-    capabilities = tuple(Capability(specialty=code, source=source) for code in dict.fromkeys((*routed, *extra_routed)))
+    capabilities = tuple(ctx.capability(code, source) for code in dict.fromkeys((*routed, *extra_routed)))
     official = township.name if township is not None else row.text("township")
     fields = dict(id=row.text("id") or make_id("i", f"{seat.county_code}/{name}" if seat else name), name=name,
                   aliases=tuple(clean_name(a) for a in row.items("aliases")), tier=tier,
@@ -339,6 +349,7 @@ def read_departments(row: Row, key: str, ctx: Context) -> tuple[list[str], list[
     return routed, list(dict.fromkeys(other))
 
 
+@lru_cache(maxsize=4096)
 def resolve_department(text: str) -> tuple[str, str]:
     """``("routed", specialty code)`` or ``("not-routed", 诊疗科目 code)`` for a department as a table or a
     registry names it (诊疗科目 code or official name, or a mednet specialty's label or alias).
@@ -390,17 +401,15 @@ def _tier(row: Row, grade: str | None) -> tuple[Tier | None, str | None]:
 
 
 def _township(row: Row, seat: Place | None) -> Place | None:
-    text = row.normal("township")
+    text = row.text("township")
     if text is None or seat is None:
         return None
-    try:
-        return find_township(seat.county_code, text)
-    except (KeyError, ValueError) as err:
-        if row.text("lat") is None:  # the township was to place it
-            en = str(err.args[0]) if err.args else str(err)
-            row.error("township", "unknown-township", en.strip("'\""),
-                      getattr(err, "rule_zh", None) or getattr(err, "zh", None) or en)
-        return None
+    if row.text("lat") is not None:  # placed by its point: the township is a fact as given, checked if known
+        try:
+            return find_township(seat.county_code, text)
+        except (KeyError, ValueError):
+            return None
+    return row.parse("township", lambda value: find_township(seat.county_code, value), "unknown-township")
 
 
 def _given_point(row: Row, ctx: Context, seat: Place | None, source: str

@@ -79,7 +79,7 @@ def test_every_planted_mistake_is_reported_at_its_cell_in_one_run(tmp_path, caps
                  "--problems", str(listed)]) == 1
     text = capsys.readouterr().out
     assert not out.exists()  # nothing written but the reports
-    assert text.startswith("31 个问题，涉及 26 行：29 个错误、2 个警告；另有 10 条提示\n按类别：")
+    assert text.startswith("31 个问题，涉及 26 行：29 个错误、2 个警告；另有 9 条提示\n按类别：")
     assert text.rstrip().endswith(f"只写入了问题报告：{listed}、{annotated}")
     with listed.open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
@@ -118,7 +118,7 @@ def test_problems_speak_english_when_asked_and_as_json(tmp_path, capsys):
     out = tmp_path / "longyou.json"
     assert main(["import", str(FIXTURES / "mistakes.xlsx"), "-o", str(out), "--lang", "en"]) == 1
     text = capsys.readouterr().out
-    assert text.startswith("31 problems in 26 rows: 29 errors, 2 warnings; 10 notes\nby kind:")
+    assert text.startswith("31 problems in 26 rows: 29 errors, 2 warnings; 9 notes\nby kind:")
     assert "[医疗机构名录] row 5, 医院等级 (F5) = '二家': grade: not a hospital grade" in text
     assert main(["import", str(FIXTURES / "mistakes.xlsx"), "-o", str(out), "--format", "json"]) == 1
     problems = json.loads(capsys.readouterr().out)
