@@ -247,7 +247,8 @@ def format_report(report: CoverageReport, *, title: str, lang: str = "zh") -> st
     rows = [[f"{s.label_zh} {s.specialty}" if lang != "zh" else s.label_zh, s.capable + s.in_session,
              _pct(s.covered_share), s.gap_points, _km(s.median_km, lang), _km(s.worst_km, lang),
              *([_km(s.median_minutes, lang), _km(s.worst_minutes, lang)] if timed else []),
-             " ".join(s.communities_missing) or "—"] for s in report.summary]
+             ("、" if lang == "zh" else ", ").join(_community(report, c) for c in s.communities_missing) or "—"]
+            for s in report.summary]
     lines += table([_w(lang, k) for k in ("specialty", "offer", "covered", "gaps", "median km", "worst km")]
                    + ([_w(lang, "median min"), _w(lang, "worst min")] if timed else []) + [_w(lang, "lacking")], rows)
     if len(report.specialties) <= 3:
@@ -354,6 +355,12 @@ def table(header: list[str], rows: list[list]) -> list[str]:
 
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _community(report: CoverageReport, community: str) -> str:
+    """A community by its name (its id only when the network does not know it)."""
+    found = report.network.G.graph["communities"].get(community)
+    return found.name if found is not None else community
 
 
 def _community_name(report: CoverageReport, node: str) -> str:

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         region = build_region(tables, problems=problems, options=options)
     except TableImportError:
-        return finish_import(args, problems.problems, tables=tables, outputs={}, done=lambda lang: "")
+        return finish_import(args, problems.sorted(), tables=tables, outputs={}, done=lambda lang: "")
     text = dump_region(region)
 
     def done(lang: str) -> str:
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{len(region.communities)} communities, {len(region.links)} links; it validates with no error "
                 f"(mednet validate {output})")
 
-    return finish_import(args, problems.problems, tables=tables,
+    return finish_import(args, problems.sorted(), tables=tables,
                          outputs={output: lambda tmp: Path(tmp).write_text(text, encoding="utf-8")}, done=done)
 
 

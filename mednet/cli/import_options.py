@@ -71,7 +71,8 @@ def finish_import(args: argparse.Namespace, problems: Sequence[CellProblem], *, 
                   outputs: Mapping[Path, Callable[[str], object]], done: Callable[[Lang], str]) -> int:
     """Print the problems, write the reports and (when no error remains) ``outputs``, all or none; the exit code.
 
-    ``done(lang)`` is the line printed once the outputs are written.
+    ``problems`` in the order to list them (``Collector.sorted()``); ``tables`` as read (the annotated copy is
+    theirs); ``done(lang)`` is the line printed once the outputs are written.
     """
     from mednet.cli.output import write_files, write_stdout
 

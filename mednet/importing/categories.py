@@ -58,6 +58,7 @@ UNMODELLED_WORDS: dict[str, str] = {
     "社区卫生服务站": "B200", "卫生服务站": "B200", "急救站": "E200", "急救中心": "E100", "妇幼保健站": "G300",
     "妇幼保健所": "G200", "疾控中心": "J100", "疾病预防控制中心": "J100",
 }
+_LOOKALIKE = str.maketrans({"L": "1", "I": "1", "O": "0"})
 _CODE = re.compile(r"^\s*([A-Z]\d{3})\b\s*(.*)$")
 
 
@@ -112,7 +113,8 @@ def resolve_category(text: str, *, grade: str | None = None) -> tuple[Tier, str 
                         "（医院 A1xx–A3xx、B100、C1xx–C2xx、G100）")
     tiers = ", ".join(t.value for t in Tier)
     labels = [*WS218_LABELS.values(), *(t.label_zh for t in Tier)]
-    near = closest_names(value, labels, n=1)
+    typed = value.upper().translate(_LOOKALIKE)  # a letter typed for a digit: C2l0, C2IO
+    near = [typed] if typed in WS218_LABELS else closest_names(value, labels, n=1)
     raise CellError(f"must be a mednet tier ({tiers}), a Chinese tier label or a WS 218 code such as C210"
                     + (f"; did you mean {near[0]!r}?" if near else ""),
                     "应为机构层级（如乡镇卫生院、县级医院）或 WS 218 类别代码（如 C210 中心卫生院）"

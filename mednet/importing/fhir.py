@@ -1,7 +1,7 @@
 """A region as a FHIR R4 Bundle, and back.
 
-Each institution is an ``Organization`` (type: mednet tier and WS 218
-category; identifiers: mednet id, 统一社会信用代码, licence number;
+Each institution is an ``Organization`` (type: mednet tier, WS 218
+category and the registry's 诊疗科目 no specialty routes; identifiers: mednet id, 统一社会信用代码, licence number;
 telecom, address; ``partOf`` its community), with a ``Location`` (position)
 and one ``HealthcareService`` per capability (specialty; visiting sessions
 as ``availableTime``) plus one for booking channel, hours and 24-hour

@@ -147,6 +147,8 @@ class Collector:
 
     problems: list[CellProblem] = field(default_factory=list)
     error_count: int = 0
+    #: The order of the sheets as read ((file, sheet) → position), for listing problems in workbook order.
+    sheet_order: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def add(self, *, rule: str, message: str, message_zh: str, severity: Severity = "error",
             **place: Any) -> CellProblem:
@@ -178,13 +180,17 @@ class Collector:
         return self.error_count > 0
 
     def sorted(self) -> list[CellProblem]:
-        """Every problem, sorted by place (what :class:`~mednet.errors.TableImportError` is raised with)."""
-        return sort_problems(self.problems)
+        """Every problem, sorted by place: sheets as read, rows in order (what
+        :class:`~mednet.errors.TableImportError` is raised with)."""
+        return sort_problems(self.problems, self.sheet_order)
 
 
-def sort_problems(problems: Iterable[CellProblem]) -> list[CellProblem]:
-    """By file, sheet and row (sheet-wide ones first), keeping the order found within a row."""
-    return sorted(problems, key=lambda p: (p.file, p.sheet, p.row or 0))
+def sort_problems(problems: Iterable[CellProblem],
+                  order: dict[tuple[str, str], int] | None = None) -> list[CellProblem]:
+    """By file and sheet (in ``order`` when given: as the workbook has them), then row (sheet-wide ones first),
+    keeping the order found within a row."""
+    known = order or {}
+    return sorted(problems, key=lambda p: (p.file, known.get((p.file, p.sheet), len(known)), p.sheet, p.row or 0))
 
 
 @dataclass(frozen=True)
@@ -247,7 +253,8 @@ NOTES_SHOWN = 5
 
 
 def format_problems(problems: Sequence[CellProblem], *, lang: Lang = "zh") -> str:
-    """The summary, the count of each kind, then every error and warning, then the notes (a few of each kind).
+    """The summary, the count of each kind, then every error and warning, then the notes (a few of each kind),
+    each in the order given (:meth:`Collector.sorted`: by place).
 
     >>> c = Collector()
     >>> c.warning("phone", "no area code", "缺少区号", file="f.xlsx", sheet="机构", row=4, column="电话",
@@ -267,7 +274,7 @@ def format_problems(problems: Sequence[CellProblem], *, lang: Lang = "zh") -> st
         kind = SEVERITY_ZH[severity] if lang == "zh" else severity
         lines.append(f"  {kind:<{2 if lang == 'zh' else 7}}  {label}{' ' * (width - _width(label))}  {n}")
     for severity in SEVERITIES:
-        chosen = [p for p in sort_problems(problems) if p.severity == severity]
+        chosen = [p for p in problems if p.severity == severity]
         if not chosen:
             continue
         lines.append(f"{SEVERITY_ZH[severity]}：" if lang == "zh" else f"{severity}s:")
@@ -304,18 +311,18 @@ def problem_records(problems: Iterable[CellProblem], lang: Lang = "zh") -> list[
 
 
 def problems_csv(problems: Iterable[CellProblem], lang: Lang = "zh") -> str:
-    """The problems as CSV text (headers ``级别 severity`` …), for a spreadsheet's filter."""
+    """The problems as CSV text (headers ``级别 severity`` …), for a spreadsheet's filter, in the order given."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([f"{zh} {key}" if lang == "zh" else key for key, zh in CSV_COLUMNS])
-    for record in problem_records(sort_problems(problems), lang):
+    for record in problem_records(problems, lang):
         writer.writerow(["" if record[key] is None else record[key] for key, _ in CSV_COLUMNS])
     return out.getvalue()
 
 
 def problems_json(problems: Iterable[CellProblem]) -> str:
-    """The problems as a JSON list, every field (both languages)."""
-    return json.dumps([p.model_dump() for p in sort_problems(problems)], ensure_ascii=False, indent=1) + "\n"
+    """The problems as a JSON list, every field (both languages), in the order given."""
+    return json.dumps([p.model_dump() for p in problems], ensure_ascii=False, indent=1) + "\n"
 
 
 def problems_file_kind(path: str | os.PathLike[str]) -> Literal["csv", "json"]:

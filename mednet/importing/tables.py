@@ -189,6 +189,7 @@ def table_rows(tables: Iterable[Table], problems: Collector, *, sheets: Mapping[
     rows: dict[str, list[Row]] = {}
     read_as: dict[str, list[Table]] = {}
     for table in tables:
+        problems.sheet_order.setdefault((table.file, table.name), len(problems.sheet_order))
         if not any(any(cell_text(v) for v in r) for r in table.cells):
             continue  # an empty sheet: nothing to say
         if normalise(table.name) in {normalise(n) for n in IGNORED_SHEETS}:
