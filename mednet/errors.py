@@ -335,3 +335,17 @@ class IdempotencyConflict(MednetError, ValueError):
 
 class LedgerUnavailable(MednetError, RuntimeError):
     """The ledger's database cannot be reached or migrated (HTTP 503)."""
+
+
+class UnwritableTarget(MednetError, OSError):
+    """A path mednet will not write: a folder, a socket, anything but a new path, a regular file, a device
+    or a FIFO (a file mednet writes never replaces anything but a regular file).
+
+    >>> str(UnwritableTarget("/run/app.sock", "a socket"))
+    '/run/app.sock: is a socket; mednet writes a new file, replaces a regular file, or writes a device or FIFO in place'
+    """
+
+    def __init__(self, path: object, kind: str, *, expected: str | None = None) -> None:
+        self.path, self.kind = str(path), kind
+        super().__init__(f"{path}: is {kind}; " + (expected or "mednet writes a new file, replaces a regular file, "
+                                                   "or writes a device or FIFO in place"))

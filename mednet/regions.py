@@ -23,6 +23,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from mednet.errors import RegionDataError, UnknownRegion
+from mednet.files import write_text_file
 from mednet.models import Region
 from mednet.places import data_dir
 
@@ -157,12 +158,10 @@ def save_region(region: Region, path: str | os.PathLike[str]) -> Path:
 
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write a text file through a temporary beside it, so that a crash leaves the old file whole."""
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    """Write a text file through a temporary beside it, so that a crash leaves the old file whole; only a regular
+    file is replaced (:func:`mednet.files.write_text_file`)."""
+    write_text_file(path, text)
+    return Path(path)
 
 
 def region_json_schema() -> str:

@@ -26,6 +26,7 @@ from typing import Any
 from mednet.cli import add_allow_invalid, positive_int
 from mednet.cli.output import write_files, write_stdout
 from mednet.errors import InvalidRequest
+from mednet.files import writing_mode
 from mednet.network import build_network, compile_network
 from mednet.planning import (
     CoverageReport,
@@ -399,6 +400,7 @@ def _check_target(option: str, path: str, suffixes: tuple[str, ...] | None) -> N
         raise InvalidRequest(option, path, "must be in an existing folder")
     if target.is_dir():
         raise InvalidRequest(option, path, "must be a file, not a folder")
+    writing_mode(target)  # a socket or the like: refused before any work
 
 
 class _Progress:

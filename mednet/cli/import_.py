@@ -45,8 +45,6 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.suffix != ".json":
         raise InvalidRequest("--output", str(output), "must be a .json file")
-    if output.is_dir():
-        raise InvalidRequest("--output", str(output), "must be a file, not a folder")
     check_import_options(args, inputs=args.paths, outputs=[args.output])
     if len(args.paths) == 1 and args.paths[0].endswith(".json"):
         return _from_fhir(args, output)

@@ -46,7 +46,10 @@ def add_import_options(parser: argparse.ArgumentParser) -> None:
 
 
 def check_import_options(args: argparse.Namespace, *, inputs: Sequence[str], outputs: Sequence[str] = ()) -> None:
-    """Refuse, before reading anything, a report file that cannot be written or would overwrite an input."""
+    """Refuse, before reading anything, an output or report file that cannot be written (a folder, a socket, a
+    missing folder) or would overwrite an input."""
+    from mednet.cli.output import check_targets
+
     sources = {Path(p).resolve() for p in inputs}
     for option, path in (("--problems", args.problems), ("--annotate", args.annotate)):
         if path is None:
@@ -61,10 +64,9 @@ def check_import_options(args: argparse.Namespace, *, inputs: Sequence[str], out
             raise InvalidRequest(option, path, "must end in .xlsx")
         if target.resolve() in sources or path in outputs:
             raise InvalidRequest(option, path, "must not be one of the files read or written")
-        if target.is_dir():
-            raise InvalidRequest(option, path, "must be a file, not a folder")
         if not target.parent.resolve().is_dir():
             raise InvalidRequest(option, path, "must be in an existing folder")
+    check_targets([Path(p) for p in (*outputs, args.problems, args.annotate) if p])
 
 
 def finish_import(args: argparse.Namespace, problems: Sequence[CellProblem], *, tables: Sequence[object],

@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_import(args: argparse.Namespace) -> int:
     region = load_region(args.region)
     target = Path(args.output) if args.output else travel_path(args.region)
-    current = read_travel(target) if target.exists() else None
+    current = read_travel(target) if target.is_file() else None
     result = import_roads(region, args.extract, travel=current, far_km=args.far_km)
     write_text_file(target, dump_travel(result.travel))
     print(json.dumps(summary(result, target), ensure_ascii=False, indent=1) if args.format == "json"

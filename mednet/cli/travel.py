@@ -15,8 +15,9 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from mednet.cli.output import write_text_file
+from mednet.cli.output import write_files, write_text_file
 from mednet.errors import InvalidRequest
+from mednet.files import writing_mode
 from mednet.regions import load_region
 from mednet.specialties import resolve_specialty
 from mednet.travel.catchments import CatchmentReport, find_catchments
@@ -79,7 +80,7 @@ def _layer(args: argparse.Namespace) -> TravelLayer:
 def run_import_od(args: argparse.Namespace) -> int:
     region = load_region(args.region)
     target = Path(args.output) if args.output else travel_path(args.region)
-    current = read_travel(args.travel or target) if Path(args.travel or target).exists() else None
+    current = read_travel(args.travel or target) if Path(args.travel or target).is_file() else None
     travel = import_od(region, args.file, source=args.source, travel=current, sheet=args.sheet)
     write_text_file(target, dump_travel(travel))
     table = travel.od_tables[-1]
@@ -139,11 +140,14 @@ def run_catchments(args: argparse.Namespace) -> int:
     code = resolve_specialty(args.specialty).code
     if args.map and Path(args.map).suffix.lower() not in (".png", ".svg", ".pdf"):
         raise InvalidRequest("--map", args.map, "must end .png, .svg or .pdf")
+    if args.map:
+        writing_mode(args.map)  # a folder or a socket: refused before any work
     report = find_catchments(_layer(args), [code], cost=args.cost, include_sessions=not args.permanent_only)
     if args.map:
         from mednet.travel.catchment_map import draw_catchment_map
 
-        draw_catchment_map(report, code).savefig(args.map, dpi=150)
+        figure = draw_catchment_map(report, code)
+        write_files({args.map: lambda tmp: figure.savefig(tmp, dpi=150, format=Path(args.map).suffix[1:].lower())})
     if args.format == "geojson":
         print(json.dumps(report.to_geojson(code), ensure_ascii=False))
     elif args.format == "csv":

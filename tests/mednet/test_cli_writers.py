@@ -1,9 +1,15 @@
 """The commands that write region, table and travel files do it all or none, with the user's umask; a
 read-only folder or a full disk is one line and exit 2, and nothing is left behind."""
 
+import contextlib
 import errno
+import json
 import os
 import pathlib
+import socket
+import stat
+import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -143,3 +149,135 @@ def test_a_table_output_of_another_kind_is_refused_naming_the_option(tmp_path, c
     err = capsys.readouterr().err
     assert "`--output` must end in .xlsx" in err and str(tmp_path / "x.csv") in err
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ what a target may be
+# A file mednet writes never replaces anything but a regular file: a device or a FIFO is written in place and
+# stays what it was, a socket or a folder is refused in one line. The tests make their own nodes.
+
+#: every all-or-none writer, with the name its output must have; init takes --force for an output that exists
+WRITERS = [
+    *[([*c, "--force"] if c[0] == "init" else c, n) for c, n in COMMANDS],
+    (["coverage", "quzhou", "-s", "儿科", "--max-km", "30", "--format", "csv", "-o", "{out}"], "gaps.csv"),
+    (["coverage", "quzhou", "-s", "儿科", "--max-km", "30", "--map", "{out}"], "gaps.svg"),
+    (["travel", "catchments", "quzhou", "-s", "儿科", "--cost", "km", "--map", "{out}"], "catchments.svg"),
+]
+WRITER_IDS = [f"{c[0]}-{n}" for c, n in WRITERS]
+
+
+def device_node(path: Path) -> Path:
+    """A character device with /dev/null's numbers, made in the test's own folder."""
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.stat(os.devnull).st_rdev)
+    except PermissionError:
+        pytest.skip("needs-system: root (CAP_MKNOD) to make a device node, as CI runs")
+    return path
+
+
+@pytest.fixture
+def own_tmp(tmp_path, monkeypatch):
+    """The system's temporary folder for this test only: what a run leaves in it is seen."""
+    folder = tmp_path / "systmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+@pytest.mark.parametrize(("command", "name"), WRITERS, ids=WRITER_IDS)
+def test_a_device_is_written_in_place_and_stays_a_device(tmp_path, own_tmp, capsys, command, name):
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    node = device_node(dev / name)
+    args = argv(command, node, tmp_path)
+    assert main(args) == 0, capsys.readouterr().err
+    after = os.lstat(node)
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == os.stat(os.devnull).st_rdev
+    assert leftovers(dev) == [name] and leftovers(own_tmp) == []
+
+
+@pytest.mark.parametrize(("command", "name"), WRITERS, ids=WRITER_IDS)
+def test_a_socket_is_refused_in_one_line_before_anything_is_written(tmp_path, own_tmp, capsys, command, name):
+    out = tmp_path / "out"
+    out.mkdir()
+    args = argv(command, out / name, tmp_path)
+    capsys.readouterr()
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(out / name))
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{out / name}: is a socket" in err and "Traceback" not in err, err
+        assert stat.S_ISSOCK(os.lstat(out / name).st_mode)
+    assert leftovers(out) == [name] and leftovers(own_tmp) == []
+
+
+@pytest.mark.parametrize(("command", "name"), [WRITERS[3], WRITERS[6], WRITERS[1]], ids=["fhir", "csv", "xlsx"])
+def test_a_fifo_gets_the_whole_output_and_stays_a_fifo(tmp_path, own_tmp, capsys, command, name):
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    args = argv(command, fifo, tmp_path)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    try:
+        assert main(args) == 0, capsys.readouterr().err
+    finally:
+        if reader.is_alive() and not received:  # the command never opened it: release the reader
+            with contextlib.suppress(OSError):
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(10)
+    data = received[0]
+    if name.endswith(".xlsx"):
+        assert data[:2] == b"PK"
+    elif name.endswith(".json"):
+        assert json.loads(data)["resourceType"] == "Bundle"
+    else:
+        assert data.decode().startswith("institution") or "," in data.decode().splitlines()[0]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and leftovers(own_tmp) == []
+
+
+def test_a_folder_named_as_a_file_is_refused_in_one_line(tmp_path, capsys):
+    (tmp_path / "m.json").mkdir()
+    assert main(["export", "minhang", "-o", str(tmp_path / "m.json"), "--format", "fhir"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "m.json: is a folder" in err
+    assert list((tmp_path / "m.json").iterdir()) == []
+
+
+def test_a_device_named_as_a_csv_folder_is_refused_and_stays_a_device(tmp_path, capsys):
+    node = device_node(tmp_path / "tables")
+    assert main(["export", "minhang", "-o", str(node)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "tables: is not a folder; a folder of files is written here" in err
+    assert stat.S_ISCHR(os.lstat(node).st_mode) and leftovers(tmp_path) == ["tables"]
+
+
+def test_a_link_to_a_regular_file_replaces_the_file_and_keeps_the_link(tmp_path, capsys):
+    """As the shell's `>` and an editor's save do: the link still points at the file, which now holds the output."""
+    (tmp_path / "shared").mkdir()
+    real = tmp_path / "shared" / "m.json"
+    real.write_text("old")
+    link = tmp_path / "m.json"
+    link.symlink_to(real)
+    assert main(["export", "minhang", "-o", str(link), "--format", "fhir"]) == 0, capsys.readouterr().err
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert json.loads(real.read_text())["resourceType"] == "Bundle"
+    assert leftovers(tmp_path / "shared") == ["m.json"] and leftovers(tmp_path) == ["m.json", "shared"]
+
+
+def test_a_link_to_nothing_creates_its_target(tmp_path, capsys):
+    link = tmp_path / "m.json"
+    link.symlink_to(tmp_path / "target.json")
+    assert main(["export", "minhang", "-o", str(link), "--format", "fhir"]) == 0, capsys.readouterr().err
+    assert link.is_symlink() and json.loads((tmp_path / "target.json").read_text())["resourceType"] == "Bundle"
+
+
+def test_a_link_to_a_device_writes_the_device(tmp_path, capsys):
+    node = device_node(tmp_path / "null")
+    (tmp_path / "m.json").symlink_to(node)
+    assert main(["export", "minhang", "-o", str(tmp_path / "m.json"), "--format", "fhir"]) == 0
+    assert stat.S_ISCHR(os.lstat(node).st_mode) and (tmp_path / "m.json").is_symlink()
+    assert leftovers(tmp_path) == ["m.json", "null"]
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
