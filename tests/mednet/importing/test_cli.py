@@ -119,3 +119,27 @@ def test_import_refuses_a_file_name_that_is_not_the_region_id_before_writing(tmp
     out = capsys.readouterr().out
     assert "region.csv [region] row 2, 编号 id (A2) = 'longyou': file-name-id" in out
     assert not (tmp_path / "other.json").exists()
+
+
+def test_report_options_are_refused_before_anything_is_read(tmp_path, capsys):
+    registry = ROOT / "examples" / "longyou" / "registry" / "龙游县医疗机构名录.xlsx"
+    out = str(tmp_path / "longyou.json")
+    for extra, said in ((["--problems", str(tmp_path / "p.txt")], "must end in .csv or .json"),
+                        (["--annotate", str(tmp_path / "a.csv")], "must end in .xlsx"),
+                        (["--annotate", str(registry)], "must not be one of the files read or written"),
+                        (["--problems", str(tmp_path / "no" / "p.csv")], "must be in an existing folder")):
+        assert main(["import", str(registry), "-o", out, "--lang", "en", *extra]) == 2
+        assert said in capsys.readouterr().err
+    (tmp_path / "folder.json").mkdir()
+    assert main(["import", str(registry), "-o", str(tmp_path / "folder.json")]) == 2
+    assert not (tmp_path / "longyou.json").exists()
+
+
+def test_a_clean_import_writes_its_notes_beside_the_region(tmp_path, capsys):
+    registry = ROOT / "examples" / "longyou" / "registry" / "龙游县医疗机构名录.xlsx"
+    assert main(["import", str(registry), "-o", str(tmp_path / "longyou.json"), "--problems",
+                 str(tmp_path / "notes.json"), "--format", "json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    written = json.loads((tmp_path / "notes.json").read_text(encoding="utf-8"))
+    assert printed == written and {p["severity"] for p in written} == {"note"}
+    assert load_region(tmp_path / "longyou.json").id == "longyou"
