@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mednet.errors import TableImportError
+from mednet.errors import TableImportError, closest_names
 from mednet.importing.cells import Row
 from mednet.importing.links import membership_links, neighbour_links, pair_key
 from mednet.importing.points import place_points
@@ -44,6 +44,7 @@ from mednet.importing.rows import (
     ROLES,
     Context,
     Draft,
+    NotRouted,
     draft_institution,
     finish_institution,
     make_id,
@@ -69,6 +70,7 @@ from mednet.models import (
     LinkKind,
     Membership,
     Region,
+    Registry,
     Role,
     Roster,
     Source,
@@ -330,9 +332,8 @@ def _capabilities(cap_rows: list[Row], session_rows: list[Row], ctx: Context,
         listing = read_capability(row, ctx)
         if listing is None:
             continue
-        if isinstance(listing, str):  # a 诊疗科目 no specialty routes: a registry fact
-            node, code = listing.split("\0")
-            _add_other_subject(institutions, node, code, ctx)
+        if isinstance(listing, NotRouted):  # a 诊疗科目 no specialty routes: a registry fact
+            _add_other_subject(institutions, listing.institution, listing.code)
             continue
         node, cap = listing
         if cap.specialty in listed.setdefault(node, {}):
@@ -358,9 +359,7 @@ def _capabilities(cap_rows: list[Row], session_rows: list[Row], ctx: Context,
     return by_host
 
 
-def _add_other_subject(institutions: dict[str, Institution], node: str, code: str, ctx: Context) -> None:
-    from mednet.models import Registry
-
+def _add_other_subject(institutions: dict[str, Institution], node: str, code: str) -> None:
     inst = institutions[node]
     registry = inst.registry or Registry(source=inst.source)
     if code not in registry.other_subjects:
@@ -430,10 +429,7 @@ def _communities(
     for text, member, place in given:
         com = by_text.get(text.casefold())
         if com is None and listed:
-            near = [n for n in (d["name"] for d in declared.values())]
-            from mednet.errors import closest_names
-
-            hint = closest_names(text, near, n=1)
+            hint = closest_names(text, [d["name"] for d in declared.values()], n=1)
             place.row.error(place.community, "unknown-community", "no community of the 医共体 communities sheet has "
                             "this name" + (f"; did you mean {hint[0]!r}?" if hint else ""),
                             "“医共体”表中没有这个医共体"

@@ -30,6 +30,7 @@ import csv
 import io
 import json
 import os
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -292,8 +293,6 @@ def format_problems(problems: Sequence[CellProblem], *, lang: Lang = "zh") -> st
 
 
 def _width(text: str) -> int:
-    import unicodedata
-
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 

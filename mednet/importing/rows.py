@@ -22,7 +22,7 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from mednet.errors import UnknownSpecialty, closest_names
 from mednet.importing.categories import resolve_category, unmodelled_category
@@ -179,9 +179,6 @@ class Context:
         if found is None:
             found = self._capabilities[key] = Capability(specialty=code, source=source)
         return found
-
-    def name_of(self, node: str) -> str:
-        return next((i.name for i in self.institutions if i.id == node), node)
 
 
 def read_sources(rows: list[Row]) -> dict[str, Source]:
@@ -573,9 +570,15 @@ def _specialty_cell(row: Row, key: str) -> Specialty | None:
     return row.parse(key, parse, "unknown-specialty")
 
 
-def read_capability(row: Row, ctx: Context) -> tuple[str, Capability] | str | None:
-    """(id, capability) of a capabilities row; the id alone when it names a 诊疗科目 no specialty routes (a registry
-    fact, see ``ctx.not_routed``)."""
+class NotRouted(NamedTuple):
+    """A capabilities row naming a 诊疗科目 no specialty routes: a registry fact of the institution."""
+
+    institution: str
+    code: str
+
+
+def read_capability(row: Row, ctx: Context) -> tuple[str, Capability] | NotRouted | None:
+    """(id, capability) of a capabilities row, or :class:`NotRouted` (counted in ``ctx.not_routed``)."""
     node = ctx.resolve(row, "institution")
     text = row.required("specialty")
     kind = code = None
@@ -591,7 +594,7 @@ def read_capability(row: Row, ctx: Context) -> tuple[str, Capability] | str | No
         return None
     if kind == "not-routed":
         ctx.not_routed[code] += 1
-        return node + "\0" + code
+        return NotRouted(node, code)
     return node, Capability(specialty=code, **cap)
 
 
@@ -680,6 +683,7 @@ def read_roster_entry(row: Row, ctx: Context) -> tuple[tuple, RosterEntry | None
     return (community, published, source), RosterEntry(text=text, institution=node) if text else None, fields
 
 
-__all__ = ["ROLES", "Context", "Draft", "draft_institution", "finish_institution", "make_id", "read_capability",
-           "read_contact", "read_departments", "read_link", "read_membership", "read_phone", "read_roster_entry",
-           "read_session", "read_sources", "read_travel", "resolve_department", "row_names", "skipped_category"]
+__all__ = ["ROLES", "Context", "Draft", "NotRouted", "draft_institution", "finish_institution", "make_id",
+           "read_capability", "read_contact", "read_departments", "read_link", "read_membership", "read_phone",
+           "read_roster_entry", "read_session", "read_sources", "read_travel", "resolve_department", "row_names",
+           "skipped_category"]

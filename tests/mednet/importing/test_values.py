@@ -134,3 +134,15 @@ def test_a_swap_is_suggested_only_when_swapping_puts_the_point_in_its_county():
                       region_id="t")
     outside = next(p for p in caught.value.problems if p.rule == "point-outside-county")
     assert "68 公里以上" in outside.message_zh and "互换" not in outside.message_zh
+
+
+def test_a_capabilities_row_naming_a_subject_no_specialty_routes_is_kept_as_a_registry_fact():
+    problems = Collector()
+    frames = {**one_row(), "专科": pd.DataFrame({"机构": ["湖镇"] * 2, "专科": ["中西医结合科", "全科医疗科"]})}
+    inst = import_tables(frames, region_id="t", problems=problems).institutions[0]
+    assert inst.registry.other_subjects == ("52",) and [c.specialty for c in inst.capabilities] == ["general_practice"]
+    [note] = [p for p in problems.problems if p.rule == "not-routed"]
+    assert "52 中西医结合科（1 处）" in note.message_zh
+    with pytest.raises(TableImportError) as caught:  # a visiting clinic must be of a routed specialty
+        import_tables({**one_row(), "出诊": pd.DataFrame({"机构": ["湖镇"], "专科": ["中西医结合科"]})}, region_id="t")
+    assert "不在 mednet 的转诊专科中" in caught.value.problems[0].message_zh
