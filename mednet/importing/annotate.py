@@ -6,8 +6,9 @@ upload.
 added as sheets of their values): each problem becomes a comment on its cell
 (a problem about a whole row: the row's first cell; about a whole sheet: A1)
 and the cell is filled by severity (red an error, yellow a warning, blue a
-note); a first sheet lists every problem with a link to its cell. Written
-with openpyxl.
+note); a first sheet lists every problem (errors first, each as the
+problems are given: by place) with a link to its cell. Written with
+openpyxl.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def _list_sheet(book: object, problems: Sequence[CellProblem], sheets: dict, lan
     sheet.append(headers)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
-    ordered = sorted(problems, key=lambda p: (_RANK[p.severity], p.file, p.sheet, p.row or 0))
+    ordered = sorted(problems, key=lambda p: _RANK[p.severity])  # errors first, each in the order given
     for problem, record in zip(ordered, problem_records(ordered, lang), strict=True):
         sheet.append([record[k] for k in ("severity", "rule", "kind", "file", "sheet", "row", "column", "cell",
                                           "value", "message")])
