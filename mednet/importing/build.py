@@ -181,8 +181,10 @@ def _sources(ctx: Context, meta: dict[str, Any], problems: Collector) -> dict[st
         elif key == IMPORT_RULE:
             sources[key] = import_source(meta["road_factor"])
         elif key == SUBJECTS_SOURCE:
-            sources[key] = Source(title=SUBJECTS_SOURCE_TITLE, publisher="国家卫生部",
-                                  note="the 诊疗科目 codes of registry facts (other_subjects)")
+            sources[key] = Source(title=SUBJECTS_SOURCE_TITLE, publisher="卫生部",
+                                  note="the codes and names of 诊疗科目 the registry lists that no mednet specialty "
+                                  "routes (registry.other_subjects), as mednet.specialties.NATIONAL_SUBJECTS holds "
+                                  "them")
         elif problems:
             sources[key] = Source(title="(unknown source, reported)")
     return sources

@@ -48,6 +48,7 @@ def test_the_registry_export_imports_validates_and_routes():
     assert not any("卫生室" in i.name or "诊所" in i.name for i in region.institutions)
     hospital = region.institution(next(i.id for i in region.institutions if i.name == "龙游县示例人民医院（虚构）"))
     assert hospital.registry.other_subjects == ("07.01", "52") and hospital.registry.grade == "二级甲等"
+    assert region.sources["医疗机构诊疗科目名录"].title.startswith("医疗机构诊疗科目名录（卫医发〔1994〕第27号")
     assert {"general_surgery", "respiratory", "critical_care", "tcm"} <= {c.specialty for c in hospital.capabilities}
     tcm = next(i for i in region.institutions if i.name == "龙游县示例中医院（虚构）")
     assert tcm.registry.grade == "二级甲等" and "acupuncture" in {c.specialty for c in tcm.capabilities}
