@@ -293,6 +293,19 @@ class IllegalTransition(MednetError, ValueError):
         super().__init__(f"cannot `{action}` a referral that is {state}; allowed: {choices}")
 
 
+class AlreadySentHome(MednetError, ValueError):
+    """A referral that already has a down-referral in force (HTTP 409): names it.
+
+    >>> str(AlreadySentHome("R20261125-000042", "R20261130-000051", "requested"))
+    'referral R20261125-000042 was already sent home as R20261130-000051 (requested); follow that one, or ...'
+    """
+
+    def __init__(self, number: str, existing: str, state: str) -> None:
+        self.number, self.existing, self.state, self.field = number, existing, state, "number"
+        super().__init__(f"referral {number} was already sent home as {existing} ({state}); follow that one, "
+                         "or cancel it first")
+
+
 class StaleVersion(MednetError, ValueError):
     """A write based on an older version of a referral than the stored one (HTTP 412)."""
 

@@ -86,11 +86,13 @@ def check_targets(paths: Iterator[Path] | list[Path] | tuple[Path, ...]) -> None
         writing_mode(path)
 
 
-def write_files(outputs: Mapping[str, Callable[[str], object]] | Mapping[Path, Callable[[str], object]]) -> None:
+def write_files(outputs: Mapping[str, Callable[[str], object]] | Mapping[Path, Callable[[str], object]], *,
+                mode: int | None = None) -> None:
     """Write each ``path`` by calling ``write(temporary_path)``; all are put in place only when every write
     succeeded. Raises the first error (an ``OSError`` names the file); refuses a folder or a socket
-    (:class:`UnwritableTarget`) before writing anything."""
-    mode = 0o666 & ~current_umask()
+    (:class:`UnwritableTarget`) before writing anything. New and replaced files get ``mode`` (default: what
+    the umask leaves of 0666)."""
+    mode = 0o666 & ~current_umask() if mode is None else mode
     plans = {Path(path): writing_mode(path) for path in outputs}
     written: dict[Path, str] = {}
     try:

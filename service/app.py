@@ -25,6 +25,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from mednet import __version__
+from mednet.ledger.backup import serving
 from service.config import Settings, get_settings
 from service.deps import LoadedRegions, RegionLoader, open_ledger, require_key_for_reads
 from service.docs import include_docs
@@ -67,8 +68,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if loader.regions is None:
         logger.info("reading the region files of %s and building the routers in the background", folder)
     try:
-        async with sweeping(ledger, settings.sweep_seconds):
-            yield
+        with serving(ledger.engine):  # `mednet db restore` will not replace a ledger a service has open
+            async with sweeping(ledger, settings.sweep_seconds, idle_minutes=settings.desk_idle_minutes):
+                yield
     finally:
         app.state.heavy.close()
         ledger.engine.dispose()

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
         None, description="the service's data folder (the SQLite ledger); default: $XDG_DATA_HOME/mednet or "
         "~/.local/share/mednet"
     )
+    db_pool_size: int | None = Field(None, gt=0, le=1000, description="connections each worker keeps to the "
+                                     "ledger's database, and never more; default: one per thread of its thread "
+                                     "pool (40) and two more, so that none is opened per request under load")
     reads_need_key: bool = Field(False, description="routing and directory reads need an API key too (any "
                                  "role); by default they stay open")
     hold_minutes: float = Field(15, gt=0, le=24 * 60, description="how long a slot hold lasts")
@@ -69,6 +72,8 @@ class Settings(BaseSettings):
     sweep_seconds: float = Field(60, ge=0, description="seconds between expiry sweeps (lapsed holds released, "
                                  "overdue referrals expired); 0 turns the sweep off (then run `mednet referrals "
                                  "expire` from cron)")
+    desk_idle_minutes: float = Field(30, gt=0, le=24 * 60, description="minutes a signed-in desk page session "
+                                     "lasts without use; then the desk signs in again")
     allow_invalid: bool = Field(
         False, description="serve regions whose validation has errors (refused by default)"
     )

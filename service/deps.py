@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import networkx as nx
 import numpy as np
+from anyio.to_thread import current_default_thread_limiter
 from fastapi import Depends, Header, HTTPException
 from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
@@ -35,7 +36,7 @@ from starlette.responses import Response
 
 from mednet.errors import LedgerUnavailable, NotAuthenticated, UnknownRegion
 from mednet.ledger import ApiKey, Ledger, authenticate, open_ledger_engine
-from mednet.ledger.keys import recent_key
+from mednet.ledger.keys import identify, known_key
 from mednet.models import Institution, Region
 from mednet.travel.layer import travel_path
 from mednet.validate import CommunitySummary, RegionFolder, read_region_folder, refusal_lines, summarize_communities
@@ -242,8 +243,11 @@ class LoadedRegions(Mapping[str, ServedRegion]):
 
 
 def open_ledger(settings: Settings, regions: Mapping[str, ServedRegion]) -> Ledger:
-    """The referral ledger over the served regions: its database created or migrated first."""
-    engine = open_ledger_engine(settings.database_url, data_dir=settings.data_folder())
+    """The referral ledger over the served regions: its database created or migrated first, with a connection
+    for each thread that may use it (``MEDNET_DB_POOL_SIZE``, by default the worker's thread pool and two more:
+    the event loop's and the sweep's), so that none is opened per request under load."""
+    pool = settings.db_pool_size or current_default_thread_limiter().total_tokens + 2
+    engine = open_ledger_engine(settings.database_url, data_dir=settings.data_folder(), pool_size=int(pool))
     return Ledger(engine, regions, hold_minutes=settings.hold_minutes, session_slots=settings.session_slots,
                   expire_days=settings.expire_days)
 
@@ -267,17 +271,27 @@ LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 async def get_key(ledger: LedgerDep, authorization: Annotated[str | None, Header(
         description="`Bearer mk_…`: the desk's, planner's or admin's API key")] = None) -> ApiKey:
-    """The caller's key from ``Authorization: Bearer``; 401 when missing, unknown or revoked.
-
-    A key checked in the last seconds is known without a query (:func:`mednet.ledger.keys.recent_key`), on the
-    event loop; otherwise the database is read in the thread pool.
-    """
+    """The caller's key from ``Authorization: Bearer``; 401 when missing, unknown or revoked (read in the thread
+    pool on every request: a revocation is refused at once, see :mod:`mednet.ledger.keys`)."""
     text = authorization.removeprefix("Bearer").strip() if authorization else None
-    known = recent_key(ledger.engine, text)
-    return known if known is not None else await run_in_threadpool(authenticate, ledger.engine, text)
+    return await run_in_threadpool(authenticate, ledger.engine, text)
 
 
 KeyDep = Annotated[ApiKey, Depends(get_key)]
+
+
+async def get_ledger_key(ledger: LedgerDep, authorization: Annotated[str | None, Header(
+        description="`Bearer mk_…`: the desk's, planner's or admin's API key")] = None) -> ApiKey:
+    """The caller's key for an operation of the ledger, which checks the key's state again in its own
+    transaction (a revoked key is refused there): a key this worker already authenticated is known without a
+    query, on the event loop (:func:`mednet.ledger.keys.known_key`); otherwise the database is read in the
+    thread pool. 401 when missing, unknown or revoked."""
+    text = authorization.removeprefix("Bearer").strip() if authorization else None
+    known = known_key(ledger.engine, text)
+    return known if known is not None else await run_in_threadpool(identify, ledger.engine, text)
+
+
+LedgerKeyDep = Annotated[ApiKey, Depends(get_ledger_key)]
 
 
 #: Paths open even when reads need a key: liveness, readiness, metrics and the API's own documentation.

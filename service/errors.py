@@ -17,7 +17,7 @@ a slot taken, full, outside its window                     409
 body too large; body not ``application/json``              413; 415
 client too slow sending headers or body; headers too large 408; 431
 busy (too many requests, or slow work queued); not ready   503 (``Retry-After``)
-the ledger's database unreachable                          503
+the ledger's database unreachable, locked or out of conns  503 (``Retry-After``)
 anything else (a bug: logged, never expected)              500
 =========================================================  ======
 
@@ -40,10 +40,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from mednet.errors import (
+    AlreadySentHome,
     Forbidden,
     IdempotencyConflict,
     IllegalTransition,
@@ -111,6 +113,7 @@ _LEDGER = {
     Forbidden: (403, "forbidden", "Not allowed for this key"),
     IllegalTransition: (409, "illegal-transition", "Action not allowed in this state"),
     SlotUnavailable: (409, "slot-unavailable", "Slot unavailable"),
+    AlreadySentHome: (409, "already-sent-home", "Already sent home"),
     StaleVersion: (412, "stale-version", "Stale version"),
     IdempotencyConflict: (422, "idempotency-key-reused", "Idempotency key reused"),
     LedgerUnavailable: (503, "ledger-unavailable", "Ledger unavailable"),
@@ -121,8 +124,8 @@ _DESCRIPTIONS = {
     403: "The key's role or institution may not do this",
     404: "Unknown region, institution, community or referral; `suggestions` holds the closest names",
     409: "No institution offers the specialty within the limits given (`detail` says why), an action the "
-         "referral's state does not allow (`allowed` names those it does), or a slot that is taken, full or "
-         "outside its window",
+         "referral's state does not allow (`allowed` names those it does), a slot that is taken, full or "
+         "outside its window, or a second send-home while the first down-referral is in force (`detail` names it)",
     412: "`If-Match` names an older version than the stored one: read the referral again",
     413: "Request body larger than the service accepts (`MEDNET_MAX_BODY_BYTES`)",
     415: "Request body not sent as `application/json`",
@@ -171,6 +174,8 @@ def problem_from_error(err: MednetError) -> ProblemResponse:
             response = problem(status, slug, title, str(err), field=field, allowed=getattr(err, "allowed", ()))
             if status == 401:
                 response.headers["WWW-Authenticate"] = "Bearer"
+            if status == 503:
+                response.headers["Retry-After"] = "1"
             return response
     if isinstance(err, UnknownSpecialty):
         return problem(422, "unknown-specialty", "Unknown specialty", str(err), field=field,
@@ -279,6 +284,16 @@ def install_error_handlers(app: FastAPI) -> None:
         # Nobody is left to read the answer: one line, not a traceback.
         logger.info("client disconnected before sending the whole request: %s %s", request.method, request.url.path)
         return problem(400, "client-disconnected", "Client disconnected", "the client hung up mid-request")
+
+    @app.exception_handler(sa_exc.OperationalError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _database(request: Request, err: Exception) -> ProblemResponse:
+        # The ledger's database away, locked past its busy timeout, or no connection free in time (overload):
+        # the client may retry; one line, not a traceback.
+        reason = " ".join(str(getattr(err, "orig", None) or err).split())[:200]
+        logger.warning("the ledger's database did not answer %s %s: %s", request.method, request.url.path, reason)
+        return problem_from_error(LedgerUnavailable(f"the ledger's database is busy or unreachable ({reason}); "
+                                                    "retry shortly"))
 
     @app.exception_handler(Exception)
     async def _last_resort(request: Request, err: Exception) -> ProblemResponse:

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import request_response
 
-from service.deps import find_region, get_key, get_ledger
+from service.deps import find_region, get_key, get_ledger, get_ledger_key
 
 
 class LeanRoute(APIRoute):
@@ -93,12 +93,17 @@ class LeanLedgerRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         dependant, endpoint = self.dependant, self.endpoint
-        known: dict[Any, str] = {get_ledger: "ledger", get_key: "key"}
+        known: dict[Any, str] = {get_ledger: "ledger", get_key: "key", get_ledger_key: "key"}
+        known_keys: dict[Any, Callable[[Any, str | None], Coroutine[Any, Any, Any]]] = {
+            get_key: get_key, get_ledger_key: get_ledger_key}
         names: dict[str, str] = {}  # "ledger" / "key" -> the endpoint's parameter
+        find_key: Callable[[Any, str | None], Coroutine[Any, Any, Any]] = get_key
         for sub in dependant.dependencies:
             if sub.call not in known or sub.name is None:
                 raise TypeError(f"{self.path}: a LeanLedgerRoute depends on the ledger and the key only")
             names[known[sub.call]] = sub.name
+            if known[sub.call] == "key":
+                find_key = known_keys[sub.call]
         if dependant.query_params or dependant.cookie_params:
             raise TypeError(f"{self.path}: a LeanLedgerRoute takes path and header parameters and a body only")
         body_name, model, optional = None, None, False
@@ -109,7 +114,7 @@ class LeanLedgerRoute(APIRoute):
 
         async def handle(http: Request) -> Response:
             ledger = await get_ledger(http)
-            key = await get_key(ledger, http.headers.get("authorization"))
+            key = await find_key(ledger, http.headers.get("authorization"))
             values, errors = request_params_to_args(dependant.path_params, http.path_params)
             headers, header_errors = request_params_to_args(dependant.header_params, http.headers)
             values.update(headers)

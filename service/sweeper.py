@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 
 from starlette.concurrency import run_in_threadpool
 
 from mednet.ledger import Ledger
+from mednet.ledger.sessions import end_idle_sessions
 from mednet.ledger.sweep import SweepResult, expire_overdue
 
 logger = logging.getLogger("service.sweep")
 
 
-async def sweep_once(ledger: Ledger) -> SweepResult | None:
-    """One sweep in the thread pool; None (logged) when it failed."""
+async def sweep_once(ledger: Ledger, *, idle_minutes: float | None = None) -> SweepResult | None:
+    """One sweep in the thread pool, and desk sessions idle past ``idle_minutes`` deleted; None (logged) when it
+    failed."""
     try:
         result = await run_in_threadpool(expire_overdue, ledger)
+        if idle_minutes is not None:
+            await run_in_threadpool(lambda: end_idle_sessions(ledger.engine, idle=dt.timedelta(minutes=idle_minutes)))
     except Exception as err:  # a background task: log it and try again next time
         logger.warning("the expiry sweep failed (%s: %s); trying again later", type(err).__name__, err)
         return None
@@ -33,16 +38,17 @@ async def sweep_once(ledger: Ledger) -> SweepResult | None:
     return result
 
 
-async def _every(ledger: Ledger, seconds: float) -> None:
+async def _every(ledger: Ledger, seconds: float, idle_minutes: float | None) -> None:
     while True:
         await asyncio.sleep(seconds)
-        await sweep_once(ledger)
+        await sweep_once(ledger, idle_minutes=idle_minutes)
 
 
 @contextlib.asynccontextmanager
-async def sweeping(ledger: Ledger, seconds: float) -> AsyncIterator[None]:
-    """Sweep every ``seconds`` while the block runs (not at all when ``seconds`` is 0)."""
-    task = asyncio.create_task(_every(ledger, seconds), name="mednet-sweep") if seconds > 0 else None
+async def sweeping(ledger: Ledger, seconds: float, *, idle_minutes: float | None = None) -> AsyncIterator[None]:
+    """Sweep every ``seconds`` while the block runs (not at all when ``seconds`` is 0), ending desk sessions idle
+    past ``idle_minutes`` too."""
+    task = asyncio.create_task(_every(ledger, seconds, idle_minutes), name="mednet-sweep") if seconds > 0 else None
     try:
         yield
     finally:

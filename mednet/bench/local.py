@@ -69,8 +69,9 @@ def wait_ready(port: int, server: subprocess.Popen, log: IO[str], *, workers: in
     raise RuntimeError(f"the server was not ready within {timeout_s:g} s")
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of a process so far (Linux /proc), or None elsewhere.
+def cpu_seconds(pid: int, *, reaped: bool = False) -> float | None:
+    """User + system CPU seconds of a process so far (Linux /proc), or None elsewhere; with ``reaped``, also
+    those of its children that exited and were waited for (the kernel adds them to their parent's account).
 
     >>> (cpu_seconds(os.getpid()) or 0.0) >= 0.0
     True
@@ -79,15 +80,18 @@ def cpu_seconds(pid: int) -> float | None:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def process_tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds of a process and its live children and grandchildren (Linux /proc; 0 elsewhere)."""
+    """CPU seconds of a process and all its descendants: the live ones, and those that exited meanwhile (a
+    database server's backends come and go: each one's CPU is counted in its parent's once it exits), so the
+    difference of two readings is all the CPU the tree used between them (Linux /proc; 0 elsewhere)."""
     pids, seen = [pid], 0.0
     while pids:
         current = pids.pop()
-        seen += cpu_seconds(current) or 0.0
+        seen += cpu_seconds(current, reaped=True) or 0.0
         try:
             pids += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
         except OSError:

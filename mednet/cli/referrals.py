@@ -56,7 +56,7 @@ def _reader(args: argparse.Namespace, **options: float) -> tuple[Ledger, ApiKey]
 
     regions = {name: LedgerRegion.from_region(load_region(name)) for name in list_regions()}
     reader = ApiKey(id="cli", role="planner", label="mednet referrals", region=None, institution=None,
-                    created_at=dt.datetime.now(dt.UTC))
+                    created_at=dt.datetime.now(dt.UTC), local=True)
     return Ledger(open_engine(args), regions, **options), reader  # type: ignore[arg-type]
 
 

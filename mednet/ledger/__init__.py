@@ -54,13 +54,14 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
-def open_ledger_engine(url: str | None = None, *, data_dir: Path | str = ".") -> Engine:
-    """The ledger's database at ``url`` (else SQLite in ``data_dir``), created or migrated first."""
+def open_ledger_engine(url: str | None = None, *, data_dir: Path | str = ".", pool_size: int | None = None) -> Engine:
+    """The ledger's database at ``url`` (else SQLite in ``data_dir``), created or migrated first (``pool_size``:
+    see :func:`mednet.ledger.store.create_ledger_engine`)."""
     from mednet.ledger.store import create_ledger_engine, database_url, upgrade
 
     full = database_url(url, data_dir=Path(data_dir))
     upgrade(full)
-    return create_ledger_engine(full)
+    return create_ledger_engine(full, pool_size=pool_size)
 
 
 __all__ = [

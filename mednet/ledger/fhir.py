@@ -5,12 +5,22 @@ releases of that library carry R5, R4B and STU3, and ServiceRequest and Task
 are the same in R4B as in R4 (4.0.1), so a document valid here is valid R4.
 Codes of mednet's own vocabularies use ``urn:mednet:*`` systems.
 
+Each entry's ``fullUrl`` is a ``urn:uuid:`` made from the resource's type and
+id (:func:`full_url`: the same referral always gives the same one), and every
+literal reference in the Bundle is one of those ``fullUrl`` values, so
+``Task.focus`` resolves inside the Bundle. The parent of a down-referral is
+not in the Bundle: ``basedOn`` names it by its identifier (a logical
+reference), not by a literal reference nothing would resolve.
+
 >>> STATUS["booked"], TASK_STATUS["booked"], TASK_STATUS["redirected"]
 ('active', 'in-progress', 'requested')
+>>> full_url("ServiceRequest", "R20261125-000042")
+'urn:uuid:...'
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
@@ -30,6 +40,15 @@ TASK_STATUS = {"requested": "requested", "redirected": "requested", "accepted": 
                "cancelled": "cancelled", "expired": "failed"}
 PRIORITY = {"routine": "routine", "urgent": "urgent", "emergency": "stat"}
 REFERRAL = {"system": "http://snomed.info/sct", "code": "3457005", "display": "Patient referral"}
+
+
+#: The namespace of :func:`full_url`'s name-based UUIDs.
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:mednet:referral")
+
+
+def full_url(resource_type: str, resource_id: str) -> str:
+    """The ``fullUrl`` of a resource in a referral's Bundle: a name-based UUID of ``Type/id`` (stable)."""
+    return f"urn:uuid:{uuid.uuid5(NAMESPACE, f'{resource_type}/{resource_id}')}"
 
 
 def _institution(ref: InstitutionBrief) -> dict[str, Any]:
@@ -52,23 +71,25 @@ def to_fhir(record: ReferralRecord) -> dict[str, Any]:
         "requester": _institution(record.origin), "performer": [_institution(record.destination)],
         "reasonCode": [{"text": record.reason}],
     }
-    if record.parent:
-        request["basedOn"] = [{"reference": f"ServiceRequest/{record.parent}"}]
+    if record.parent:  # not in this Bundle: named by its identifier
+        request["basedOn"] = [{"type": "ServiceRequest",
+                               "identifier": {"system": "urn:mednet:referral", "value": record.parent}}]
     if record.destination_why:
         request["note"] = [{"text": record.destination_why}]
+    task_id = f"{record.number}-task"
     task: dict[str, Any] = {
-        "resourceType": "Task", "id": f"{record.number}-task",
+        "resourceType": "Task", "id": task_id,
         "identifier": [{"system": "urn:mednet:referral-task", "value": record.number}],
         "status": TASK_STATUS[record.state], "businessStatus": {"text": record.state}, "intent": "order",
-        "priority": PRIORITY[record.priority], "focus": {"reference": f"ServiceRequest/{record.number}"},
+        "priority": PRIORITY[record.priority], "focus": {"reference": full_url("ServiceRequest", record.number),
+                                                         "type": "ServiceRequest"},
         "for": subject, "authoredOn": record.created_at.isoformat(), "lastModified": record.updated_at.isoformat(),
         "requester": _institution(record.origin), "owner": _institution(record.destination),
     }
     if record.claim:
         task["note"] = [{"text": f"slot {record.claim.slot} ({record.claim.status})"}]
     bundle = Bundle.model_validate({"resourceType": "Bundle", "type": "collection", "entry": [
-        {"fullUrl": f"urn:mednet:ServiceRequest:{record.number}",
-         "resource": ServiceRequest.model_validate(request)},
-        {"fullUrl": f"urn:mednet:Task:{record.number}", "resource": Task.model_validate(task)},
+        {"fullUrl": full_url("ServiceRequest", record.number), "resource": ServiceRequest.model_validate(request)},
+        {"fullUrl": full_url("Task", task_id), "resource": Task.model_validate(task)},
     ]})
     return bundle.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -5,6 +5,17 @@ random bytes) is checked against its stored hash in constant time. A random
 secret of that length needs no slow password hash; the clear key exists only
 in the answer to :func:`create_key`.
 
+A revoked key is refused from the moment its revocation commits, by every
+worker: :func:`authenticate` reads the key's row on every call (no cache of
+its state), and the ledger checks the key again inside each of its own
+transactions (:func:`check_live`), so its callers may take the key from
+:func:`identify` (no read of the database once this process has checked the
+secret). On PostgreSQL :func:`revoke_key` first
+takes the ``api_keys`` table's exclusive lock, so it waits for the writes
+that already read the key (they commit before the revocation, as they began
+before it) and every later read of a key waits for the revocation and sees
+it. On SQLite writes are one at a time already.
+
 >>> key = new_key_text()
 >>> key_id, secret = split_key(key)
 >>> key.startswith("mk_") and len(key_id) == 10 and secret_sha256(secret) != secret
@@ -21,21 +32,22 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from mednet.errors import Forbidden, InvalidRequest, NotAuthenticated
-from mednet.ledger.store import api_keys, writing
+from mednet.ledger.store import api_keys, desk_sessions, is_postgresql, writing
+
+#: Keys this process authenticated, by (engine, id, secret's hash): see :func:`known_key`.
+_identified: dict[tuple[int, str, str], ApiKey] = {}
+_KEY_ROW = api_keys.select().where(api_keys.c.id == sa.bindparam("id"))
+_REVOKED_AT = sa.select(api_keys.c.revoked_at).where(api_keys.c.id == sa.bindparam("id"))
 
 Role = Literal["desk", "planner", "admin"]
-#: Seconds a checked key is trusted without reading it again (a revocation takes at most this long).
-RECHECK_SECONDS = 5.0
-_recent: dict[tuple[int, str, str], tuple[float, ApiKey]] = {}
 ROLES: tuple[Role, ...] = ("desk", "planner", "admin")
 
 
@@ -50,6 +62,9 @@ class ApiKey:
     institution: str | None
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
+    #: An actor the process makes for itself (the expiry sweep, the command line's reader), not a stored key:
+    #: there is no row to check, and no one holds its text.
+    local: bool = False
 
     def require(self, *roles: Role) -> None:
         """:class:`Forbidden` unless the key has one of ``roles``."""
@@ -91,69 +106,83 @@ def create_key(engine: Engine, *, role: str, label: str, region: str | None = No
                institution=institution, created_at=now or dt.datetime.now(dt.UTC), revoked_at=None)
     with writing(engine) as conn:
         conn.execute(api_keys.insert().values(**row))
-    return _key(row), text
+    return key_from_row(row), text
 
 
 def authenticate(engine: Engine, text: str | None) -> ApiKey:
     """The live key whose clear text is ``text``; :class:`NotAuthenticated` when missing, unknown or revoked.
-
-    Keys checked in the last :data:`RECHECK_SECONDS` are taken from a small per-process cache (keyed by
-    the secret's hash, never the clear text), so a revocation reaches every worker within that time.
-    """
+    Reads the key's row every time: a revocation committed by any worker is seen at once."""
     if not text:
         raise NotAuthenticated("this needs an API key: send `Authorization: Bearer mk_…`")
-    if known := recent_key(engine, text):
-        return known
     key_id, secret = split_key(text)
-    digest = secret_sha256(secret)
     with engine.connect() as conn:
-        row = conn.execute(api_keys.select().where(api_keys.c.id == key_id)).mappings().first()
-    if row is None or not hmac.compare_digest(row["secret_sha256"], digest):
+        row = conn.execute(_KEY_ROW, {"id": key_id}).mappings().first()
+    if row is None or not hmac.compare_digest(row["secret_sha256"], secret_sha256(secret)):
         raise NotAuthenticated("unknown API key")
     if row["revoked_at"] is not None:
         raise NotAuthenticated(f"API key {key_id} was revoked")
-    key = _key(row)
-    if len(_recent) > 10_000:
-        _recent.clear()
-    _recent[(id(engine), key_id, digest)] = (time.monotonic(), key)
-    return key
+    return key_from_row(row)
 
 
-def recent_key(engine: Engine, text: str | None) -> ApiKey | None:
-    """The key if :func:`authenticate` accepted this text in the last :data:`RECHECK_SECONDS`, else None."""
+def known_key(engine: Engine, text: str | None) -> ApiKey | None:
+    """The key whose clear text this process already authenticated (its id and secret's hash match; neither
+    ever changes), without reading the database; None otherwise. It says nothing of a revocation since: only
+    for callers that check the key's state in their own transaction (:func:`check_live`, as every operation of
+    :class:`mednet.ledger.Ledger` does)."""
     if not text:
         return None
     try:
         key_id, secret = split_key(text)
     except NotAuthenticated:
         return None
-    cached = _recent.get((id(engine), key_id, secret_sha256(secret)))
-    if cached is not None and time.monotonic() - cached[0] < RECHECK_SECONDS:
-        return cached[1]
-    return None
+    return _identified.get((id(engine), key_id, secret_sha256(secret)))
+
+
+def identify(engine: Engine, text: str | None) -> ApiKey:
+    """:func:`known_key`, else :func:`authenticate` (and remembered); for callers that check the key's state in
+    their own transaction."""
+    found = known_key(engine, text)
+    if found is None:
+        found = authenticate(engine, text)
+        if len(_identified) > 10_000:
+            _identified.clear()
+        _identified[(id(engine), found.id, secret_sha256(split_key(text or "")[1]))] = found
+    return found
+
+
+def check_live(conn: Connection, key: ApiKey) -> None:
+    """:class:`NotAuthenticated` if ``key`` has been revoked, read in the caller's transaction (a ``local`` actor
+    has no row and is always live)."""
+    if key.local:
+        return
+    revoked = conn.execute(_REVOKED_AT, {"id": key.id}).first()
+    if revoked is None or revoked[0] is not None:
+        raise NotAuthenticated(f"API key {key.id} was revoked")
 
 
 def list_keys(engine: Engine) -> list[ApiKey]:
     with engine.connect() as conn:
         rows = conn.execute(api_keys.select().order_by(api_keys.c.created_at, api_keys.c.id)).mappings().all()
-    return [_key(r) for r in rows]
+    return [key_from_row(r) for r in rows]
 
 
 def revoke_key(engine: Engine, key_id: str, *, now: dt.datetime | None = None) -> ApiKey:
     """Revoke a key by its id (``mk_<id>_…`` or the bare id); revoking twice keeps the first time."""
     key_id = key_id.removeprefix("mk_").split("_", 1)[0]
-    for cached in [c for c in _recent if c[1] == key_id]:  # this process forgets it at once
-        _recent.pop(cached, None)
     with writing(engine) as conn:
+        if is_postgresql(conn):  # wait for the writes that read the key; later reads wait for this commit
+            conn.execute(sa.text("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE"))
+        conn.execute(desk_sessions.delete().where(desk_sessions.c.key_id == key_id))  # its desk sessions end
         conn.execute(api_keys.update().where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
                      .values(revoked_at=now or dt.datetime.now(dt.UTC)))
         row = conn.execute(api_keys.select().where(api_keys.c.id == key_id)).mappings().first()
         if row is None:
             known = conn.execute(sa.select(api_keys.c.id)).scalars().all()
             raise InvalidRequest("key", key_id, f"must be the id of a stored key ({', '.join(known) or 'none yet'})")
-    return _key(row)
+    return key_from_row(row)
 
 
-def _key(row: sa.RowMapping | Mapping[str, Any]) -> ApiKey:
+def key_from_row(row: sa.RowMapping | Mapping[str, Any]) -> ApiKey:
+    """The key of an ``api_keys`` row (its secret's hash left out)."""
     return ApiKey(id=row["id"], role=row["role"], label=row["label"], region=row["region"],
                   institution=row["institution"], created_at=row["created_at"], revoked_at=row["revoked_at"])

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from mednet.errors import (
+    AlreadySentHome,
     Forbidden,
     IdempotencyConflict,
     InvalidRequest,
@@ -32,7 +33,7 @@ from mednet.errors import (
     UnknownRegion,
 )
 from mednet.ledger import slots as slotting
-from mednet.ledger.keys import ApiKey
+from mednet.ledger.keys import ApiKey, check_live
 from mednet.ledger.records import (
     ActionIn,
     EventRecord,
@@ -45,7 +46,7 @@ from mednet.ledger.records import (
     SlotClaim,
     SlotView,
 )
-from mednet.ledger.states import TRANSITIONS, Transition, allowed_actions, check_transition
+from mednet.ledger.states import FINAL_STATES, TRANSITIONS, Transition, allowed_actions, check_transition
 from mednet.ledger.store import claims, events, idempotency, insert_ignoring_conflict, is_postgresql, referrals, writing
 from mednet.ledger.writes import insert_with_event, update_with_event
 from mednet.models import Region
@@ -56,6 +57,9 @@ from mednet.specialties import resolve_specialty
 _ROW = referrals.select().where(referrals.c.number == sa.bindparam("number"))
 _ROW_LOCKED = _ROW.with_for_update()
 _PARENT_NUMBER = sa.select(referrals.c.number).where(referrals.c.id == sa.bindparam("rid"))
+_DOWN_IN_FORCE = sa.select(referrals.c.number, referrals.c.state).where(
+    referrals.c.parent_id == sa.bindparam("pid"), referrals.c.direction == "down",
+    referrals.c.state.not_in(sorted(FINAL_STATES)))
 _NEXT_ID_PG = sa.text("SELECT nextval(pg_get_serial_sequence('referrals', 'id'))")
 _NEXT_ID_SQLITE = sa.select(sa.func.coalesce(sa.func.max(referrals.c.id), 0) + 1)
 _UNKNOWN = object()  # a claim not known yet: read it
@@ -122,13 +126,14 @@ class Ledger:
         self.expire_after = dt.timedelta(days=expire_days)
 
     def now(self) -> dt.datetime:
-        """The clock's time in UTC (SQLite keeps date-times without their zone: all are UTC)."""
+        """The clock's time in UTC (moments are stored and read in UTC: :class:`mednet.ledger.store.UtcDateTime`)."""
         return self._clock().astimezone(dt.UTC)
 
     # ------------------------------------------------------------------ reading
 
     def get(self, actor: ApiKey, number: str) -> ReferralRecord:
         with self.engine.connect() as conn:
+            check_live(conn, actor)
             row = self._row(conn, number)
             self._may_read(actor, row)
             return self._record(conn, row)
@@ -136,6 +141,7 @@ class Ledger:
     def history(self, actor: ApiKey, number: str) -> list[EventRecord]:
         """The referral's events, oldest first."""
         with self.engine.connect() as conn:
+            check_live(conn, actor)
             row = self._row(conn, number)
             self._may_read(actor, row)
             found = conn.execute(events.select().where(events.c.referral_id == row["id"]).order_by(events.c.seq))
@@ -164,6 +170,7 @@ class Ledger:
         if created_to:
             query = query.where(r.created_at < _day_start(slotting.check_day("to", created_to) + dt.timedelta(days=1)))
         with self.engine.connect() as conn:
+            check_live(conn, actor)
             if after:
                 query = query.where(r.id > self._row(conn, after, field="after")["id"])
             rows = conn.execute(query).mappings().all()
@@ -228,6 +235,7 @@ class Ledger:
                       patient_birth_year=request.patient.birth_year, routing=dict(routing) if routing else None)
         payload = {"op": "create", **request.model_dump(mode="json"), "proposed": proposed}
         with writing(self.engine) as conn:
+            check_live(conn, actor)
             replay = self._claim_key(conn, actor, idempotency_key, payload)
             if replay:
                 return replay
@@ -245,7 +253,20 @@ class Ledger:
         """
         body = body or ActionIn()
         payload = {"op": action, "number": number, "if_match": if_match, **body.model_dump(mode="json")}
+        try:
+            return self._act(actor, number, action, body, payload, if_match, idempotency_key)
+        except sa.exc.IntegrityError as err:  # the database's own rule, met by a write that passed the check
+            if "one_down_referral" not in str(err.orig) and "referrals.parent_id" not in str(err.orig):
+                raise
+            with self.engine.connect() as conn:
+                row = self._row(conn, number)
+                found = conn.execute(_DOWN_IN_FORCE, {"pid": row["id"]}).first()
+            raise AlreadySentHome(number, found.number if found else "?", found.state if found else "?") from None
+
+    def _act(self, actor: ApiKey, number: str, action: str, body: ActionIn, payload: dict[str, Any],
+             if_match: int | None, idempotency_key: str | None) -> Outcome:
         with writing(self.engine) as conn:
+            check_live(conn, actor)
             replay = self._claim_key(conn, actor, idempotency_key, payload)
             if replay:
                 return replay
@@ -293,6 +314,7 @@ class Ledger:
         data = self._region(region)
         institution = resolve_institution(data.G, quota.institution)
         with writing(self.engine) as conn:
+            check_live(conn, actor)
             slotting.set_quota(conn, region=region, institution=institution,
                                specialty=resolve_specialty(quota.specialty).code, per_day=quota.per_day,
                                release_days=quota.release_days, note=quota.note, now=self.now())
@@ -354,7 +376,7 @@ class Ledger:
         # a referral without a slot holds no claim (a claim is made only with the referral's slot set)
         held = slotting.current_claim(conn, row["id"]) if row["slot"] else None
         if held is not None and held["slot"] == slot.text and (
-                held["held_until"] is None or _aware(held["held_until"]) > now):
+                held["held_until"] is None or held["held_until"] > now):
             if action == "book":
                 slotting.confirm(conn, row["id"])
             else:
@@ -387,6 +409,10 @@ class Ledger:
         return rule["per_day"]
 
     def _send_home(self, conn: Connection, actor: ApiKey, row: Row, body: ActionIn) -> Row:
+        """The new down-referral; :class:`AlreadySentHome` while an earlier one is in force (checked under the
+        parent's row lock; the database's partial unique index holds the rule whatever writes)."""
+        if (found := conn.execute(_DOWN_IN_FORCE, {"pid": row["id"]}).first()) is not None:
+            raise AlreadySentHome(row["number"], found.number, found.state)
         data = self._region(row["region"])
         home = resolve_institution(data.G, body.destination) if body.destination else row["origin_id"]
         if home == row["destination_id"]:
@@ -436,7 +462,7 @@ class Ledger:
             claim = None
             held = slotting.current_claim(conn, row["id"]) if row["slot"] else None
             if held is not None:
-                until = _aware(held["held_until"]) if held["held_until"] else None
+                until = held["held_until"] if held["held_until"] else None
                 claim = SlotClaim(slot=held["slot"], status="held" if until else "booked", held_until=until)
         parent = None
         if row["parent_id"] is not None:
@@ -449,8 +475,8 @@ class Ledger:
             specialty=row["specialty"], direction=row["direction"], priority=row["priority"], reason=row["reason"],
             patient=PatientOut(ref=row["patient_ref"], sex=row["patient_sex"], birth_year=row["patient_birth_year"]),
             routing=row["routing"], parent=parent, claim=claim,
-            created_at=_aware(row["created_at"]),
-            updated_at=_aware(row["updated_at"]))
+            created_at=row["created_at"],
+            updated_at=row["updated_at"])
 
 
 def check_transition_for(actor: ApiKey, row: Row, action: str) -> Transition:
@@ -474,11 +500,6 @@ def check_transition_for(actor: ApiKey, row: Row, action: str) -> Transition:
 
 def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=slotting.CST).astimezone(dt.UTC)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite gives back naive UTC date-times; PostgreSQL aware ones."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 __all__ = ["EXPIRE_DAYS", "HOLD_MINUTES", "Ledger", "LedgerRegion", "Outcome", "RegionData"]

@@ -39,6 +39,7 @@ from sqlalchemy.engine import Connection
 
 from mednet.errors import InvalidRequest, SlotUnavailable
 from mednet.ledger.store import claims, dialect_insert, insert_ignoring_conflict, quota_days, quotas
+from mednet.ledger.writes import record_lapsed_hold
 from mednet.models import WEEKDAYS, Institution, Session
 
 #: Units a session gives where the region does not count its slots (``weekly_slots``); an assumption.
@@ -54,7 +55,8 @@ _QUOTA_RULE = quotas.select().where(quotas.c.region == sa.bindparam("region"),
                                     quotas.c.institution == sa.bindparam("institution"),
                                     quotas.c.specialty == sa.bindparam("specialty"))
 _DELETE_EXPIRED = claims.delete().where(claims.c.slot == sa.bindparam("at_slot"),
-                                        claims.c.held_until <= sa.bindparam("now")).returning(claims.c.referral_id)
+                                        claims.c.held_until <= sa.bindparam("now")) \
+    .returning(claims.c.referral_id, claims.c.held_until)
 _GIVE_BACK = quota_days.update().where(quota_days.c.slot == sa.bindparam("counter")) \
     .values(used=quota_days.c.used - sa.bindparam("units"))
 _INSERT_CLAIM = claims.insert()
@@ -220,9 +222,13 @@ def take(conn: Connection, referral_id: int, slot: SlotRef, *, capacity: int | N
     """Claim one unit of ``slot`` for a referral (which holds nothing else), or :class:`SlotUnavailable`.
 
     ``capacity`` is the quota's units for that day (None for a session unit).
-    Expired holds on the slot are removed first, in the same transaction.
+    Expired holds on the slot are removed first, in the same transaction, each recorded on its referral as the
+    sweep does (:func:`mednet.ledger.writes.record_lapsed_hold`).
     """
-    expired = len(conn.execute(_DELETE_EXPIRED, {"at_slot": slot.text, "now": now}).all())
+    lapsed = conn.execute(_DELETE_EXPIRED, {"at_slot": slot.text, "now": now}).all()
+    for gone in lapsed:
+        record_lapsed_hold(conn, gone.referral_id, slot.text, gone.held_until, now)
+    expired = len(lapsed)
     row = dict(referral_id=referral_id, slot=slot.text, held_until=held_until, at=now)
     if slot.kind == "session":
         if not insert_ignoring_conflict(conn, claims, {**row, "exclusive_slot": slot.text}):

@@ -8,19 +8,21 @@ and on both engines:
 - a quota day never gives more units than it has: ``quota_days`` is updated with
   ``used = used + 1 WHERE used < capacity`` and checks ``0 <= used <= capacity``;
 - every event has its own place in a referral's history: ``(referral_id, seq)`` is unique;
-- an idempotency key is used once per API key: ``(key_id, key)`` is the primary key.
+- an idempotency key is used once per API key: ``(key_id, key)`` is the primary key;
+- a referral has at most one down-referral in force (:data:`ONE_DOWN_REFERRAL`): a partial unique index.
 
 The schema is created and changed only by the Alembic migrations in
 ``mednet/ledger/migrations`` (:func:`upgrade`); these tables describe it to
 the code and a test checks that both agree.
 
     >>> sorted(metadata.tables)
-    ['api_keys', 'claims', 'events', 'idempotency', 'quota_days', 'quotas', 'referrals']
+    ['api_keys', 'claims', 'desk_sessions', 'events', 'idempotency', 'quota_days', 'quotas', 'referrals']
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import os
 from collections.abc import Callable, Iterator
@@ -32,12 +34,46 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from mednet.errors import InvalidRequest, LedgerUnavailable
+from mednet.ledger.states import FINAL_STATES
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 metadata = sa.MetaData()
-Stamp = sa.DateTime(timezone=True)
+
+
+class UtcDateTime(sa.TypeDecorator[dt.datetime]):
+    """A moment, always given back in UTC with its offset, on both engines.
+
+    PostgreSQL keeps it as ``timestamp with time zone``; SQLite, which has no
+    date-time type, as the UTC wall time in text. Either way the value read is
+    an aware date-time in UTC, so every answer carries its offset
+    (``2026-12-06T23:32:19.756064Z``). A naive value written is taken as UTC.
+
+    >>> from sqlalchemy.dialects import sqlite
+    >>> stamp, on_sqlite = UtcDateTime(), sqlite.dialect()
+    >>> moment = dt.datetime(2026, 12, 7, 7, 32, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    >>> stored = stamp.process_bind_param(moment, on_sqlite)
+    >>> stored, stamp.process_result_value(stored, on_sqlite).isoformat()
+    (datetime.datetime(2026, 12, 6, 23, 32), '2026-12-06T23:32:00+00:00')
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+Stamp = UtcDateTime()
 
 referrals = sa.Table(
     "referrals", metadata,
@@ -64,6 +100,12 @@ referrals = sa.Table(
     sa.Column("created_at", Stamp, nullable=False, index=True),
     sa.Column("updated_at", Stamp, nullable=False),
 )
+#: At most one down-referral in force per parent: one not ended without the patient going home (rejected,
+#: cancelled, expired end it; arrived and completed still count, the patient got there). A partial unique index,
+#: the same on both engines.
+ONE_DOWN_REFERRAL = f"direction = 'down' AND state NOT IN ({', '.join(repr(s) for s in sorted(FINAL_STATES))})"
+sa.Index("uq_referrals_one_down_referral", referrals.c.parent_id, unique=True,
+         sqlite_where=sa.text(ONE_DOWN_REFERRAL), postgresql_where=sa.text(ONE_DOWN_REFERRAL))
 
 events = sa.Table(
     "events", metadata,
@@ -91,6 +133,14 @@ api_keys = sa.Table(
     sa.Column("label", sa.String(200), nullable=False),
     sa.Column("created_at", Stamp, nullable=False),
     sa.Column("revoked_at", Stamp),
+)
+
+desk_sessions = sa.Table(
+    "desk_sessions", metadata,
+    sa.Column("id_sha256", sa.String(64), primary_key=True),  # the SHA-256 of the cookie's random id
+    sa.Column("key_id", sa.String(32), sa.ForeignKey("api_keys.id"), nullable=False, index=True),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("last_used_at", Stamp, nullable=False),
 )
 
 claims = sa.Table(
@@ -159,18 +209,48 @@ def database_url(url: str | None, *, data_dir: Path, given_as: str = "MEDNET_DAT
                          "or a SQLite file (sqlite:////path/ledger.sqlite3)")
 
 
-def create_ledger_engine(url: str) -> Engine:
+def create_ledger_engine(url: str, *, pool_size: int | None = None) -> Engine:
     """An engine for ``url``. SQLite: WAL, ``synchronous=FULL`` (an answered write survives a crash),
-    a busy timeout, foreign keys on, and write transactions opened with ``BEGIN IMMEDIATE`` (see :func:`writing`)."""
+    a busy timeout, foreign keys on, and write transactions opened with ``BEGIN IMMEDIATE`` (see :func:`writing`).
+
+    ``pool_size``: connections kept open, and never more (a caller at the limit waits for one): a service
+    gives one per thread that may use the database, so that no connection (no PostgreSQL backend) is opened
+    per request under load. By default 10, with up to 20 more opened for a burst and closed after it."""
+    sizes = {"pool_size": 10, "max_overflow": 20} if pool_size is None else {"pool_size": pool_size,
+                                                                              "max_overflow": 0}
     if url.startswith("sqlite"):
         path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                                  pool_size=8, max_overflow=16)
+        private_file(path)
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **sizes)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600)
+    return sa.create_engine(url, pool_recycle=3600, **sizes)
+
+
+#: Modes of what the ledger creates on disk: only its owner reads the referrals (whatever the umask).
+PRIVATE_FOLDER, PRIVATE_FILE = 0o700, 0o600
+
+
+def private_file(path: Path) -> None:
+    """Make ``path`` (and any missing folders above it, 0700) as an empty file readable by its owner only
+    (0600), or narrow an existing one to 0600. SQLite gives its ``-wal`` and ``-shm`` files the database
+    file's mode. A folder that already exists is left as its owner set it."""
+    missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another worker made it first
+            folder.mkdir(mode=PRIVATE_FOLDER)
+            os.chmod(folder, PRIVATE_FOLDER)
+    os.close(open_private(path, os.O_RDWR))
+
+
+def open_private(path: Path, flags: int) -> int:
+    """A file descriptor of ``path`` opened with ``flags``, the file created 0600 (or narrowed to it) whatever
+    the umask."""
+    fd = os.open(path, flags | os.O_CREAT, PRIVATE_FILE)
+    if os.fstat(fd).st_mode & 0o777 != PRIVATE_FILE:
+        os.fchmod(fd, PRIVATE_FILE)
+    return fd
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: object) -> None:
@@ -283,7 +363,7 @@ def exclusive(engine: Engine, name: str, *, wait: bool = True) -> Iterator[bool]
                 conn.commit()
         return
     lock_path = Path(f"{engine.url.database}.{name}-lock")
-    with open(lock_path, "a") as lock:
+    with os.fdopen(open_private(lock_path, os.O_WRONLY | os.O_APPEND), "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

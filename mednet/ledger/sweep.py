@@ -27,15 +27,15 @@ import sqlalchemy as sa
 from mednet.errors import IllegalTransition, StaleVersion, UnknownReferral
 from mednet.ledger import slots as slotting
 from mednet.ledger.keys import ApiKey
-from mednet.ledger.ledger import Ledger, _aware
+from mednet.ledger.ledger import Ledger
 from mednet.ledger.records import ActionIn
 from mednet.ledger.states import OPEN_STATES
 from mednet.ledger.store import claims, exclusive, referrals, writing
-from mednet.ledger.writes import update_with_event
+from mednet.ledger.writes import SYSTEM_ACTOR, record_lapsed_hold
 
 #: The actor of the sweep's changes (an admin's rights: ``expire`` is an admin's action).
-SYSTEM = ApiKey(id="system", role="admin", label="automatic expiry", region=None, institution=None,
-                created_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+SYSTEM = ApiKey(id=SYSTEM_ACTOR, role="admin", label="automatic expiry", region=None, institution=None,
+                created_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), local=True)
 #: Referrals looked at per sweep, of each kind (the next sweep takes the rest).
 BATCH = 500
 
@@ -102,13 +102,8 @@ def _release(ledger: Ledger, number: str) -> bool:
         now = ledger.now()
         row = ledger._row(conn, number, lock=True)
         held = slotting.current_claim(conn, row["id"]) if row["slot"] else None
-        if held is None or held["held_until"] is None or _aware(held["held_until"]) > now:
+        if held is None or held["held_until"] is None or held["held_until"] > now:
             return False
         slot = slotting.release(conn, row["id"])
-        version = row["version"] + 1
-        update_with_event(conn, row["id"], row["version"], dict(slot=None, version=version, updated_at=now), dict(
-            seq=version, action="hold_lapsed", from_state=row["state"], to_state=row["state"],
-            actor_key=SYSTEM.id, actor_institution=None, at=now,
-            why=f"the hold ended at {_aware(held['held_until']):%Y-%m-%d %H:%M} UTC", data={"released": slot}),
-            number=number)
+        record_lapsed_hold(conn, row["id"], slot or held["slot"], held["held_until"], now)
     return True

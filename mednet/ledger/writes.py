@@ -15,6 +15,7 @@ raised (the row is locked by then, so this is a guard, not the check).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +29,11 @@ EVENT_COLUMNS = ("referral_id", "seq", "action", "from_state", "to_state", "acto
                  "why", "data")
 _INSERT_REFERRAL = referrals.insert()
 _INSERT_EVENT = events.insert()
+_LAPSE = referrals.update().where(referrals.c.id == sa.bindparam("rid")).values(
+    slot=None, version=referrals.c.version + 1, updated_at=sa.bindparam("now", type_=referrals.c.updated_at.type)) \
+    .returning(referrals.c.version, referrals.c.state)
+#: The actor of changes nobody made: lapsed holds, automatic expiry.
+SYSTEM_ACTOR = "system"
 _BUILT: dict[tuple[str, ...], sa.Executable] = {}
 
 
@@ -85,3 +91,15 @@ def _update(columns: tuple[str, ...]) -> sa.Update:
             referrals.c.id == sa.bindparam("rid"), referrals.c.version == sa.bindparam("old_version")).values(
             {name: sa.bindparam(f"set_{name}", type_=referrals.c[name].type) for name in columns})
     return statement  # type: ignore[return-value]
+
+
+def record_lapsed_hold(conn: Connection, referral_id: int, slot: str, held_until: dt.datetime,
+                       now: dt.datetime) -> None:
+    """The referral whose hold on ``slot`` lapsed (its claim already deleted) no longer holds it: its slot is
+    cleared, its version raised (a new ETag) and the event ``hold_lapsed`` by ``system`` appended. The sweep
+    and the next taker of the slot both record a lapse through here."""
+    row = conn.execute(_LAPSE, {"rid": referral_id, "now": now}).one()
+    conn.execute(_INSERT_EVENT, dict(
+        referral_id=referral_id, seq=row.version, action="hold_lapsed", from_state=row.state, to_state=row.state,
+        actor_key=SYSTEM_ACTOR, actor_institution=None, at=now,
+        why=f"the hold ended at {held_until.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC", data={"released": slot}))

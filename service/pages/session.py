@@ -1,10 +1,16 @@
 """Who is signed in to the desk page, and the rules every form post of the page keeps.
 
-The desk's API key is kept in a cookie only the pages see: ``HttpOnly`` (no
-script reads it), ``SameSite=Strict`` (no other site's page makes the
-browser send it), ``Path=/desk`` (the API never receives it) and ``Secure``
-over HTTPS. A form post is taken only from the page's own origin: its
-``Origin`` header (or, without one, its ``Referer``) must name this host.
+Signing in opens a server-side session (:mod:`mednet.ledger.sessions`): the
+cookie holds its random id, never the API key, and the ledger keeps only the
+id's hash, bound to the key. The session ends after ``MEDNET_DESK_IDLE_MINUTES``
+without use, at 签退, and when the key is revoked; a cookie from before
+sessions (one holding a key) is refused and cleared: the desk signs in again.
+Why a session ended is kept on the request (:func:`session_ended`) for the
+page to say. The cookie is seen only by the pages: ``HttpOnly`` (no script
+reads it), ``SameSite=Strict`` (no other site's page makes the browser send
+it), ``Path=/desk`` (the API never receives it) and ``Secure`` over HTTPS.
+A form post is taken only from the page's own origin: its ``Origin`` header
+(or, without one, its ``Referer``) must name this host.
 
     >>> same_host("http://127.0.0.1:8000", "127.0.0.1:8000"), same_host("https://evil.example", "127.0.0.1:8000")
     (True, False)
@@ -14,6 +20,8 @@ over HTTPS. A form post is taken only from the page's own origin: its
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import cast
 from urllib.parse import parse_qsl, urlsplit
 
 from starlette.requests import Request
@@ -21,32 +29,46 @@ from starlette.responses import Response
 
 from mednet.errors import InvalidRequest, LedgerUnavailable, NotAuthenticated
 from mednet.ledger import ApiKey, authenticate
+from mednet.ledger.sessions import SessionEnded, session_key
 from service.deps import opened_ledger
 
-#: The cookie holding the signed-in desk's key, and the path it is sent on.
+#: The cookie holding the signed-in desk's session id, and the path it is sent on.
 COOKIE = "mednet_desk"
 COOKIE_PATH = "/desk"
 #: Longest form the pages read (the service's body limit still applies first).
 FORM_MAX_FIELDS = 50
-
-
-def key_text(request: Request) -> str | None:
-    """The key the request carries: the sign-in cookie, else ``Authorization: Bearer`` (scripts, tests)."""
-    if text := request.cookies.get(COOKIE):
-        return text
-    auth = request.headers.get("authorization")
-    return auth.removeprefix("Bearer").strip() or None if auth else None
+_UNKNOWN = object()
 
 
 def desk_key(request: Request) -> ApiKey | None:
-    """The signed-in key, or None (no key, an unknown or revoked one, or the ledger not open)."""
-    text = key_text(request)
-    if not text:
-        return None
+    """The signed-in key, or None (no session, one that ended, or the ledger not open); found once per request.
+    Without a cookie, ``Authorization: Bearer`` counts (scripts, tests)."""
+    found = getattr(request.state, "desk_key", _UNKNOWN)
+    if found is _UNKNOWN:
+        found = request.state.desk_key = _find_key(request)
+    return cast(ApiKey | None, found)
+
+
+def _find_key(request: Request) -> ApiKey | None:
     try:
-        return authenticate(opened_ledger(request).engine, text)
+        engine = opened_ledger(request).engine
+        if (token := request.cookies.get(COOKIE)) is not None:
+            return session_key(engine, token, idle=dt.timedelta(minutes=request.app.state.settings.desk_idle_minutes))
+        auth = request.headers.get("authorization")
+        text = auth.removeprefix("Bearer").strip() if auth else None
+        return authenticate(engine, text) if text else None
+    except SessionEnded as ended:
+        request.state.session_ended = ended.why
     except (NotAuthenticated, LedgerUnavailable):
-        return None
+        pass
+    return None
+
+
+def session_ended(request: Request) -> str | None:
+    """Why the request's cookie signs no one in (``idle``, ``signed_out``, ``revoked``, ``not_a_session``), after
+    :func:`desk_key` looked; None when it did, or there was no cookie."""
+    found: str | None = getattr(request.state, "session_ended", None)
+    return found
 
 
 def reads_need_key(request: Request) -> bool:
@@ -86,12 +108,13 @@ async def read_form(request: Request) -> dict[str, str]:
     return fields
 
 
-def keep_key(response: Response, request: Request, text: str) -> None:
-    """Set the sign-in cookie (session-long: it goes when the browser closes, or at 签退)."""
-    response.set_cookie(COOKIE, text, path=COOKIE_PATH, httponly=True, samesite="strict",
+def keep_session(response: Response, request: Request, token: str) -> None:
+    """Set the sign-in cookie to the session's id (it goes when the browser closes, at 签退, or when the session
+    ends on the server)."""
+    response.set_cookie(COOKIE, token, path=COOKIE_PATH, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https")
 
 
-def forget_key(response: Response, request: Request) -> None:
+def forget_session(response: Response, request: Request) -> None:
     response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict",
                            secure=request.url.scheme == "https")

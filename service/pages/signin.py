@@ -6,14 +6,25 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mednet.errors import LedgerUnavailable, MednetError, NotAuthenticated
-from mednet.ledger import ApiKey, authenticate
+from mednet.ledger import ApiKey
+from mednet.ledger.sessions import end_session, start_session
 from service.deps import opened_ledger
 from service.pages.html import render
-from service.pages.session import desk_key, forget_key, from_own_page, keep_key, read_form
+from service.pages.session import (
+    COOKIE,
+    desk_key,
+    forget_session,
+    from_own_page,
+    keep_session,
+    read_form,
+    session_ended,
+)
 from service.pages.wording import DeskProblem, explain_error
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
@@ -56,7 +67,8 @@ async def sign_in(request: Request) -> Response:
         text = fields.get("key", "")
         if not text:
             raise NotAuthenticated("no key given")
-        key = authenticate(opened_ledger(request).engine, text)
+        key, token = start_session(opened_ledger(request).engine, text)
+        end_session(opened_ledger(request).engine, request.cookies.get(COOKIE))  # the one it replaces, if any
     except (NotAuthenticated, LedgerUnavailable) as err:
         problem = explain_error(err, field="key")
         if isinstance(err, NotAuthenticated):
@@ -67,24 +79,40 @@ async def sign_in(request: Request) -> Response:
     except MednetError as err:
         return render(request, "signin.html", status=422, who=None, problem=explain_error(err), next="")
     answer = RedirectResponse(safe_next(fields.get("next")) or home_of(key), status_code=303)
-    keep_key(answer, request, text)
+    keep_session(answer, request, token)
     return answer
 
 
 @router.post("/signout")
 def sign_out(request: Request) -> Response:
-    """Forget the key (the cookie); back to the sign-in form."""
+    """End the session (on the server, and its cookie); back to the sign-in form."""
     if (refused := cross_site_refusal(request)) is not None:
         return refused
+    with contextlib.suppress(LedgerUnavailable):  # the ledger away: the cookie goes all the same
+        end_session(opened_ledger(request).engine, request.cookies.get(COOKIE))
     answer = RedirectResponse("/desk/signin", status_code=303)
-    forget_key(answer, request)
+    forget_session(answer, request)
     return answer
 
 
+#: What the sign-in page says when the cookie's session is over, by why (:func:`service.pages.session.session_ended`).
+ENDED_ZH = {"idle": "登录已超时（长时间未操作），请重新登录。",
+            "signed_out": "您已签退或登录已失效，请重新登录。",
+            "revoked": "这个服务台的密钥已被吊销，请联系管理员领取新密钥后登录。",
+            "not_a_session": "登录方式已更新，请重新输入密钥登录。"}
+
+
 def signed_in_or_page(request: Request) -> ApiKey | HTMLResponse:
-    """The signed-in key, or the sign-in page (401) saying the screen needs one."""
+    """The signed-in key, or the sign-in page (401) saying the screen needs one, or why the session ended (its
+    cookie then cleared)."""
     key = desk_key(request)
     if key is not None:
         return key
-    return render(request, "signin.html", status=401, who=None, next=request.url.path,
-                  problem=explain_error(NotAuthenticated("the ledger screens need a signed-in key")))
+    problem = explain_error(NotAuthenticated("the ledger screens need a signed-in key"))
+    ended = session_ended(request)
+    if ended is not None:
+        problem = DeskProblem("key", ENDED_ZH[ended], (), f"desk session ended: {ended}")
+    page = render(request, "signin.html", status=401, who=None, next=request.url.path, problem=problem)
+    if ended is not None:
+        forget_session(page, request)
+    return page

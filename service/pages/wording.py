@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mednet.errors import (
+    AlreadySentHome,
     Forbidden,
     IdempotencyConflict,
     IllegalTransition,
@@ -49,7 +50,7 @@ STATE_ZH = {"requested": "待接收", "accepted": "已接收", "rejected": "已�
             "booked": "已预约", "arrived": "已到诊", "completed": "已完成", "cancelled": "已撤销", "expired": "已过期"}
 ACTION_ZH = {"accept": "接收", "reject": "拒绝", "redirect": "改转他院", "hold": "暂留号源", "book": "预约号源",
              "arrive": "登记到诊", "complete": "诊疗完成", "send_home": "康复回社区（下转）", "cancel": "撤销",
-             "expire": "作过期处理", "create": "创建转诊单"}
+             "expire": "作过期处理", "create": "创建转诊单", "hold_lapsed": "暂留到期，号源已释放"}
 PRIORITY_ZH = {"routine": "普通", "urgent": "加急", "emergency": "急诊"}
 ROLE_ZH = {"desk": "转诊服务台", "planner": "规划人员（只读）", "admin": "管理员"}
 SEX_ZH = {"female": "女", "male": "男", "unknown": "未填"}
@@ -189,6 +190,9 @@ def _ledger_zh(err: MednetError) -> str | None:
         return f"号源 {slot_zh(err.slot)} 不能预约：{_slot_why_zh(err.why)}。请另选一个号源。"
     if isinstance(err, IdempotencyConflict):
         return "这张表单已经提交过另一份内容；请刷新页面后重新填写。"
+    if isinstance(err, AlreadySentHome):
+        return (f"转诊单 {err.number} 已经下转为 {err.existing}（{STATE_ZH.get(err.state, err.state)}），不能重复下转。"
+                f"请跟进 {err.existing}；如需改派，请先取消它。")
     if isinstance(err, LedgerUnavailable):
         return "转诊登记库暂时无法使用，请稍后再试。"
     if isinstance(err, InvalidRequest) and err.parameter in LEDGER_RULES_ZH:

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from mednet.errors import InvalidRequest
 from mednet.ledger import ActionIn, EventRecord, NewReferral, Outcome, QuotaIn, ReferralPage, ReferralRecord, SlotView
 from mednet.ledger.states import STATES
-from service.deps import KeyDep, LedgerDep, find_region
+from service.deps import KeyDep, LedgerDep, LedgerKeyDep, find_region
 from service.errors import problem_responses
 from service.fastpath import LeanLedgerRoute
 
@@ -76,7 +76,7 @@ def who_am_i(key: KeyDep) -> WhoAmI:
     return WhoAmI(key=key.id, role=key.role, label=key.label, region=key.region, institution=key.institution)
 
 
-def create_referral(request: Request, ledger: LedgerDep, key: KeyDep, referral: NewReferral,
+def create_referral(request: Request, ledger: LedgerDep, key: LedgerKeyDep, referral: NewReferral,
                     idempotency_key: IdempotencyKey = None) -> Response:
     """Record a referral from the desk's own institution (转诊申请); state `requested`.
 
@@ -101,7 +101,7 @@ router.add_api_route("", create_referral, methods=["POST"], status_code=201, res
 
 @router.get("", response_model=ReferralPage, responses=READ_ERRORS)
 def list_referrals(
-    ledger: LedgerDep, key: KeyDep,
+    ledger: LedgerDep, key: LedgerKeyDep,
     status: Annotated[list[Literal[STATES]] | None, Query(description="states to keep (repeat for several)")] = None,  # type: ignore[valid-type]
     institution: Annotated[str | None, Query(max_length=120, description="origin or destination id")] = None,
     direction: Literal["up", "down", "emergency"] | None = None,
@@ -131,7 +131,7 @@ def list_slots(
 
 
 @router.put("/quotas", status_code=204, responses=problem_responses(400, 401, 403, 404, 422, 503))
-def set_quota(ledger: LedgerDep, key: KeyDep, region: Annotated[str, Query(max_length=120)],
+def set_quota(ledger: LedgerDep, key: LedgerKeyDep, region: Annotated[str, Query(max_length=120)],
               quota: QuotaIn) -> Response:
     """Set an institution's referral quota (号源) for a specialty: units a day, released N days ahead (admins)."""
     ledger.set_quota(key, region, quota)
@@ -139,13 +139,13 @@ def set_quota(ledger: LedgerDep, key: KeyDep, region: Annotated[str, Query(max_l
 
 
 @router.get("/{number}", response_model=ReferralRecord, responses=READ_ERRORS)
-def get_referral(ledger: LedgerDep, key: KeyDep, number: Number) -> Response:
+def get_referral(ledger: LedgerDep, key: LedgerKeyDep, number: Number) -> Response:
     """One referral with the actions its state allows now; `ETag` is its version."""
     return _answer(Outcome(ledger.get(key, number)))
 
 
 @router.get("/{number}/events", response_model=list[EventRecord], responses=READ_ERRORS)
-def referral_events(ledger: LedgerDep, key: KeyDep, number: Number) -> list[EventRecord]:
+def referral_events(ledger: LedgerDep, key: LedgerKeyDep, number: Number) -> list[EventRecord]:
     """Every change of the referral, oldest first: who, when, from which state to which, why."""
     return ledger.history(key, number)
 
@@ -154,7 +154,7 @@ def referral_events(ledger: LedgerDep, key: KeyDep, number: Number) -> list[Even
                                                "ServiceRequest and its Task", "content": {
                                                    "application/fhir+json": {"schema": {"type": "object"}}}},
                                          **READ_ERRORS})
-def referral_fhir(ledger: LedgerDep, key: KeyDep, number: Number) -> Response:
+def referral_fhir(ledger: LedgerDep, key: LedgerKeyDep, number: Number) -> Response:
     """The referral as FHIR R4: a ServiceRequest (the referral) and a Task (where it stands)."""
     from mednet.ledger.fhir import to_fhir  # imported on first use: the FHIR models take tens of ms to import
 
@@ -180,7 +180,7 @@ _ACTION_DOCS = {
 
 
 def _action_endpoint(action: str) -> Callable[..., Response]:
-    def take_action(ledger: LedgerDep, key: KeyDep, number: Number, body: ActionIn | None = None,
+    def take_action(ledger: LedgerDep, key: LedgerKeyDep, number: Number, body: ActionIn | None = None,
                     if_match: IfMatch = None, idempotency_key: IdempotencyKey = None) -> Response:
         return _answer(ledger.act(key, number, action, body, if_match=_version(if_match),
                                   idempotency_key=idempotency_key))

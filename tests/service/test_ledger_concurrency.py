@@ -179,3 +179,29 @@ def test_no_acknowledged_referral_is_lost_or_duplicated_across_a_crash(setting):
     assert all(state == "booked" for _, state in stored.values()) and len(booked) == 6 * 12
     with ledger.engine.connect() as conn:
         assert conn.execute(sa.select(quota_days.c.used).where(quota_days.c.slot == slot)).scalar_one() == 6 * 12
+
+
+def test_a_revoked_key_is_refused_by_every_worker_from_the_next_request(setting):
+    """Two workers; the key works on both, is revoked (committed), and the very next requests, on fresh
+    connections spread over both workers, are 401 for writes and reads alike."""
+    from mednet.ledger import revoke_key
+
+    url, data, regions_dir, keys, ledger = setting
+    body = {"specialty": "paediatrics", "reason": "会诊", "route": False, "destination": "sh-xinhua",
+            "patient": {"ref": "RV"}}
+    with LedgerService(url, data, regions_dir) as service:
+        numbers = []
+        for _ in range(6):  # new connections: both workers answer some
+            with httpx.Client(base_url=service.base, timeout=30) as client:
+                answer = client.post("/referrals", json=body, headers=bearer(keys["centre"]))
+                assert answer.status_code == 201, answer.text
+                numbers.append(answer.json()["number"])
+        revoke_key(ledger.engine, keys["centre"])
+        for _ in range(12):
+            with httpx.Client(base_url=service.base, timeout=30) as client:
+                write = client.post("/referrals", json=body, headers=bearer(keys["centre"]))
+                read = client.get(f"/referrals/{numbers[0]}", headers=bearer(keys["centre"]))
+                assert (write.status_code, read.status_code) == (401, 401), (write.text, read.text)
+                assert "revoked" in write.json()["detail"]
+    with ledger.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(referrals)).scalar() == len(numbers)

@@ -4,6 +4,7 @@ actions, idempotent retries, slots, quotas, events, FHIR; every error problem+js
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from mednet.ledger import create_key
 
@@ -95,11 +96,16 @@ def test_the_closed_loop_over_http(client, keys, problem):
         assert client.post(f"{url}/{action}", headers=keys["xinhua"]).status_code == 200
     home = client.post(f"{url}/send-home", headers=keys["xinhua"], json={"reason": "康复回社区"})
     assert home.status_code == 201 and home.json()["parent"] == number and home.json()["direction"] == "down"
+    twice = problem(client.post(f"{url}/send-home", headers=keys["xinhua"], json={"reason": "再次"}), 409,
+                    kind="already-sent-home")
+    assert home.json()["number"] in twice["detail"]
     events = client.get(f"{url}/events", headers=keys["centre"]).json()
     assert [e["action"] for e in events] == ["create", "accept", "book", "arrive", "complete", "send_home"]
+    assert all(e["at"].endswith("Z") for e in events) and booked.json()["created_at"].endswith("Z")  # UTC, offset
     fhir = client.get(f"{url}/fhir", headers=keys["planner"])
     assert fhir.headers["content-type"] == "application/fhir+json"
     assert fhir.json()["entry"][1]["resource"]["status"] == "completed"
+    assert fhir.json()["entry"][0]["resource"]["authoredOn"].endswith("Z")
     worklist = client.get("/referrals", params={"status": "completed"}, headers=keys["xinhua"]).json()
     assert number in [r["number"] for r in worklist["items"]]
     problem(client.get(url, headers=keys["huashan"]), 403)
@@ -155,3 +161,17 @@ def test_reads_stay_open_unless_configured_otherwise(client, tmp_path, problem):
         assert guarded.get("/health").status_code == 200
         text = create_key(closed.state.ledger.engine, role="planner", label="reader")[1]
         assert guarded.get("/regions", headers={"Authorization": f"Bearer {text}"}).status_code == 200
+
+
+@pytest.mark.parametrize("error", [
+    sa.exc.OperationalError("INSERT …", {}, Exception("database is locked")),
+    sa.exc.TimeoutError("QueuePool limit of size 42 overflow 0 reached, connection timed out, timeout 30.00"),
+])
+def test_a_database_busy_or_away_is_503_with_retry_after(client, keys, problem, monkeypatch, error):
+    def fail(*args, **kwargs):
+        raise error
+    monkeypatch.setattr(client.app.state.ledger, "create", fail)
+    body = problem(client.post("/referrals", json=BODY | {"destination": "sh-xinhua", "route": False},
+                               headers=keys["centre"]), 503, kind="ledger-unavailable")
+    assert "retry shortly" in body["detail"]
+    assert client.post("/referrals", json=BODY, headers=keys["centre"]).headers["retry-after"] == "1"

@@ -86,20 +86,48 @@ def test_fhir_export_is_valid_r4_and_follows_the_state(desks):
     assert request["performer"][0]["identifier"]["value"] == "sh-xinhua"
     assert request["code"]["coding"][0]["code"] == "paediatrics"
     assert task["status"] == "in-progress" and task["businessStatus"]["text"] == "booked"
-    assert task["focus"]["reference"] == f"ServiceRequest/{number}"
+    assert resolve_every_reference(bundle)["Task.focus"] == ("ServiceRequest", number)
     desks.ledger.act(desks.xinhua, number, "arrive")
     desks.ledger.act(desks.xinhua, number, "complete")
     child = desks.ledger.act(desks.xinhua, number, "send_home", ActionIn(reason="康复")).record
-    request = to_fhir(child)["entry"][0]["resource"]
-    assert request["basedOn"] == [{"reference": f"ServiceRequest/{number}"}]
+    bundle = to_fhir(child)
+    request = bundle["entry"][0]["resource"]
+    resolve_every_reference(bundle)  # the parent, not in the Bundle, is named by its identifier
+    assert request["basedOn"] == [{"type": "ServiceRequest",
+                                   "identifier": {"system": "urn:mednet:referral", "value": number}}]
     assert request["category"][1]["coding"][0]["code"] == "down"
+
+
+def resolve_every_reference(bundle: dict) -> dict[str, tuple[str, str]]:
+    """Every literal ``reference`` in the Bundle resolved to the (type, id) of an entry whose ``fullUrl`` it is;
+    fails on one that resolves to nothing in the Bundle, and on a ``fullUrl`` used twice."""
+    by_url = {e["fullUrl"]: (e["resource"]["resourceType"], e["resource"]["id"]) for e in bundle["entry"]}
+    assert len(by_url) == len(bundle["entry"])
+    found: dict[str, tuple[str, str]] = {}
+
+    def walk(value, where: str) -> None:
+        if isinstance(value, dict):
+            if "reference" in value:
+                assert value["reference"] in by_url, f"{where}: {value['reference']} is not in the Bundle"
+                resolved = by_url[value["reference"]]
+                assert value.get("type", resolved[0]) == resolved[0]
+                found[where] = resolved
+            for k, v in value.items():
+                walk(v, f"{where}.{k}")
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, where)
+
+    for entry in bundle["entry"]:
+        walk(entry["resource"], entry["resource"]["resourceType"])
+    return found
 
 
 def test_the_migrations_build_exactly_the_tables_the_code_uses(db_url):
     from mednet.ledger.store import create_ledger_engine, database_url
 
     url = database_url(db_url, data_dir=".")
-    assert upgrade(url) == upgrade(url) == "0001"  # a second run finds the schema current
+    assert upgrade(url) == upgrade(url) == "0002"  # a second run finds the schema current
     engine = create_ledger_engine(url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)

@@ -129,7 +129,30 @@ def test_sign_in_and_out_with_the_keyboard(desk, keys):
     expect(page.locator("#signed-in")).to_contain_text("开化县人民医院")
     assert not [c for c in page.context.cookies() if c["name"] == "mednet_desk" and not
                 (c["httpOnly"] and c["sameSite"] == "Strict" and c["path"] == "/desk")]
+    # the browser holds a session id, never the key
+    assert [c["value"][:3] for c in page.context.cookies() if c["name"] == "mednet_desk"] == ["ms_"]
+    assert keys["people"][1] not in str(page.context.cookies())
     page.get_by_role("button", name="签退").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_label("服务台密钥")).to_be_visible()
     assert not [c for c in page.context.cookies() if c["name"] == "mednet_desk"]
+
+
+def test_a_session_idle_too_long_is_asked_to_sign_in_again(desk, keys, live_app):
+    import datetime as dt
+
+    from mednet.ledger.store import desk_sessions
+
+    page = desk.page
+    sign_in(desk, keys["chihuai"][1])
+    expect(page.locator("#signed-in")).to_contain_text("池淮")
+    idle = dt.timedelta(minutes=live_app[1].state.settings.desk_idle_minutes + 1)
+    with live_app[1].state.ledger.engine.begin() as conn:  # the clerk left the desk for longer than the idle time
+        conn.execute(desk_sessions.update().where(desk_sessions.c.key_id == keys["chihuai"][0].id)
+                     .values(last_used_at=dt.datetime.now(dt.UTC) - idle))
+    desk.go("/desk/quzhou/worklist")
+    expect(page.locator("body")).to_contain_text("登录已超时")
+    expect(page.get_by_label("服务台密钥")).to_be_visible()
+    assert not [c for c in page.context.cookies() if c["name"] == "mednet_desk"]
+    sign_in(desk, keys["chihuai"][1])  # signing in again works
+    expect(page.locator("#signed-in")).to_contain_text("池淮")

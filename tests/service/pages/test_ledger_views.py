@@ -210,6 +210,9 @@ def test_book_a_slot_taken_meanwhile_then_the_next_arrive_complete_and_send_home
     assert record.origin.id == "kh-people" and record.specialty == "general_practice"
     assert f'id="parent-link">{number}' in people.get(f"/desk/quzhou/referrals/{down}").text
     assert down in huabu.get("/desk/quzhou/worklist").text.split('id="incoming"')[1]
+    again = act(people, number, "send-home")  # a second click, from another tab: the first is named
+    assert again.status_code == 409 and f"已经下转为 {down}" in again.text
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[\d:.]+\+00:00">', page.text)  # the history's times
 
 
 def test_the_printable_slip(app, desk_keys):
