@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from mednet.importing.cells import CellProblem
+    from mednet.importing.problems import CellProblem
 
 #: Characters of a name the "did you mean" matcher looks at: the cost of a suggestion is bounded by it (names
 #: longer than any known one are typos of their start, or not names at all).
@@ -165,8 +165,10 @@ class RegionDataError(MednetError, ValueError):
     'bad.json: institutions[3].lat: must be <= 90, got 200'
     """
 
-    def __init__(self, file: str, place: str, rule: str) -> None:
+    def __init__(self, file: str, place: str, rule: str, *, rule_zh: str | None = None) -> None:
         self.file, self.place, self.rule = str(file), place, rule
+        if rule_zh is not None:
+            self.zh = f"{file}：{place}：{rule_zh}" if place else f"{file}：{rule_zh}"
         super().__init__(f"{file}: {place}: {rule}" if place else f"{file}: {rule}")
 
 
@@ -182,24 +184,36 @@ class InvalidRegion(MednetError, ValueError):
       [lead-count] a (and 1 more)
     """
 
-    def __init__(self, region: str, errors: dict[str, list[str]]) -> None:
+    def __init__(self, region: str, errors: dict[str, list[str]], *,
+                 errors_zh: dict[str, list[str]] | None = None) -> None:
         self.region, self.codes = region, tuple(errors)
         lines = [f"region {region!r} has validation errors (mednet validate lists them all):"]
         for code, messages in errors.items():
             more = f" (and {len(messages) - 1} more)" if len(messages) > 1 else ""
             lines.append(f"  [{code}] {messages[0]}{more}")
+        if errors_zh:
+            zh = [f"区域“{region}”未通过校验（mednet validate 列出全部问题）："]
+            for code, messages in errors_zh.items():
+                more = f"（另有 {len(messages) - 1} 条）" if len(messages) > 1 else ""
+                zh.append(f"  [{code}] {messages[0]}{more}")
+            self.zh = "\n".join(zh)
         super().__init__("\n".join(lines))
-class TableImportError(MednetError, ValueError):
-    """Tables that cannot become a region: every unusable cell, each with its place and rule.
 
-    ``problems`` holds them all (file, sheet, row, column, value, rule, message).
+
+class TableImportError(MednetError, ValueError):
+    """Tables that cannot become what they were read for: every problem found, each with its place and rule.
+
+    ``problems`` holds them all (file, sheet, row, column, cell, value, rule, severity, message in English and
+    Chinese), the notes and warnings of the run too; ``str()`` gives the summary first, then the list, in
+    English, or in Chinese with ``in_lang("zh")``.
     """
 
     def __init__(self, problems: Iterable[CellProblem]) -> None:
+        from mednet.importing.problems import format_problems
+
         self.problems: tuple[CellProblem, ...] = tuple(problems)
-        lines = "\n".join(f"  {p}" for p in self.problems)
-        count = len(self.problems)
-        super().__init__(f"{count} unusable cell{'s' if count != 1 else ''}; nothing was written:\n{lines}")
+        self.zh = format_problems(self.problems, lang="zh") + "\n未写入任何文件。"
+        super().__init__(format_problems(self.problems, lang="en") + "\nnothing was written")
 
 
 class InvalidRequest(MednetError, ValueError):

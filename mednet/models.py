@@ -180,6 +180,9 @@ class Registry(Provenance):
     credit_code: str | None = Field(None, description="统一社会信用代码 (18 characters, GB 32100-2015)")
     licence_number: str | None = Field(None, min_length=1, description="医疗机构执业许可证登记号")
     beds: int | None = Field(None, ge=0, description="approved beds (编制床位)")
+    other_subjects: tuple[str, ...] = Field((), description="诊疗科目 the registry lists that no mednet specialty "
+                                            "routes: codes of the 医疗机构诊疗科目名录 (mednet.specialties."
+                                            "NATIONAL_SUBJECTS), kept as registry facts")
 
     @field_validator("credit_code")
     @classmethod

@@ -184,8 +184,11 @@ def find_county(text: str) -> Place:
         raise UnknownCounty(key, known=known, where="the official list of counties and districts (2016)")
     if len(matches) > 1:
         where = ", ".join(f"{s.city} ({s.county_code})" for s in matches)
+        where_zh = "、".join(f"{s.city}（{s.county_code}）" for s in matches)
         raise InvalidRequest("county", key, f"is ambiguous: {matches[0].name} is in {where}; add the prefecture "
-                                            f"({matches[0].city}{matches[0].name}) or give the 6-digit code")
+                                            f"({matches[0].city}{matches[0].name}) or give the 6-digit code",
+                             rule_zh=f"有歧义：{matches[0].name}分别属于 {where_zh}；请加上地市名（"
+                                     f"{matches[0].city}{matches[0].name}）或写 6 位区划代码")
     return matches[0]
 
 
@@ -214,6 +217,8 @@ def find_township(county_code: str, text: str) -> Place:
     seat = _by_county()[county_code][0]
     if matches:
         raise InvalidRequest("township", key, f"names {len(matches)} townships of {seat.name}: "
-                                              f"{', '.join(t.name for t in matches)}")
+                                              f"{', '.join(t.name for t in matches)}",
+                             rule_zh=f"对应{seat.name}的 {len(matches)} 个乡镇（街道）："
+                                     f"{'、'.join(t.name for t in matches)}")
     near = closest_names(key, [t.name for t in towns])
     raise UnknownTownship(key, where=f"the official townships of {seat.name}", suggestions=near)

@@ -32,8 +32,9 @@ denote them (:attr:`Specialty.national_codes`), so a code resolves too::
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -141,23 +142,41 @@ SPECIALTIES: tuple[Specialty, ...] = (
 
 SPECIALTY_CODES: tuple[str, ...] = tuple(s.code for s in SPECIALTIES)
 
-#: The first-level subjects of the 医疗机构诊疗科目名录, and the second-level ones the vocabulary maps.
+#: Subjects of the 医疗机构诊疗科目名录 (卫医发〔1994〕第27号, annex; 27 疼痛科 added 2007, 28 重症医学科 2009):
+#: every first-level subject, and the second-level ones mednet's import reads by code or official name. Codes and
+#: names as the 名录 prints them; a second-level code it lists that is missing here is still read (as a sub-code
+#: of its first-level subject), never invented. Source key of these facts: :data:`SUBJECTS_SOURCE`.
 NATIONAL_SUBJECTS: dict[str, str] = {
     "01": "预防保健科", "02": "全科医疗科", "03": "内科", "03.01": "呼吸内科专业", "03.02": "消化内科专业",
     "03.03": "神经内科专业", "03.04": "心血管内科专业", "03.05": "血液内科专业", "03.06": "肾病学专业",
     "03.07": "内分泌专业", "03.08": "免疫学专业", "03.09": "变态反应专业", "03.10": "老年病专业",
     "04": "外科", "04.01": "普通外科专业", "04.02": "神经外科专业", "04.03": "骨科专业", "04.04": "泌尿外科专业",
     "04.05": "胸外科专业", "04.06": "心脏大血管外科专业", "04.07": "烧伤科专业", "04.08": "整形外科专业",
-    "05": "妇产科", "05.01": "妇科专业", "05.02": "产科专业", "06": "妇女保健科", "07": "儿科", "08": "小儿外科",
-    "09": "儿童保健科", "10": "眼科", "11": "耳鼻咽喉科", "12": "口腔科", "13": "皮肤科", "14": "医疗美容科",
-    "15": "精神科", "16": "传染科", "17": "结核病科", "18": "地方病科", "19": "肿瘤科", "20": "急诊医学科",
-    "21": "康复医学科", "22": "运动医学科", "23": "职业病科", "24": "临终关怀科", "25": "特种医学与军事医学科",
-    "26": "麻醉科", "27": "疼痛科", "28": "重症医学科", "30": "医学检验科", "31": "病理科", "32": "医学影像科",
-    "32.01": "X线诊断专业", "32.02": "CT诊断专业", "32.03": "磁共振成像诊断专业", "32.05": "超声诊断专业",
-    "32.06": "心电诊断专业", "50": "中医科", "50.04": "儿科专业", "50.10": "骨伤科专业", "50.13": "针灸科专业",
-    "50.14": "推拿科专业", "51": "民族医学科", "52": "中西医结合科", "69": "其他业务科室",
+    "05": "妇产科", "05.01": "妇科专业", "05.02": "产科专业", "05.03": "计划生育专业", "05.04": "优生学专业",
+    "05.05": "生殖健康与不孕症专业", "06": "妇女保健科", "07": "儿科", "07.01": "新生儿专业",
+    "07.02": "小儿传染病专业", "07.03": "小儿消化专业", "07.04": "小儿呼吸专业", "07.05": "小儿心脏病专业",
+    "07.06": "小儿肾病专业", "07.07": "小儿血液病专业", "07.08": "小儿神经病学专业", "07.09": "小儿内分泌专业",
+    "07.10": "小儿遗传病专业", "07.11": "小儿免疫专业", "08": "小儿外科", "08.01": "小儿普通外科专业",
+    "08.02": "小儿骨科专业", "08.03": "小儿泌尿外科专业", "08.04": "小儿胸心外科专业", "08.05": "小儿神经外科专业",
+    "09": "儿童保健科", "10": "眼科", "11": "耳鼻咽喉科", "11.01": "耳科专业", "11.02": "鼻科专业",
+    "11.03": "咽喉科专业", "12": "口腔科", "12.01": "口腔内科专业", "12.02": "口腔颌面外科专业", "12.03": "正畸专业",
+    "12.04": "口腔修复专业", "12.05": "口腔预防保健专业", "13": "皮肤科", "13.01": "皮肤病专业",
+    "13.02": "性传播疾病专业", "14": "医疗美容科", "15": "精神科", "16": "传染科", "17": "结核病科",
+    "18": "地方病科", "19": "肿瘤科", "20": "急诊医学科", "21": "康复医学科", "22": "运动医学科", "23": "职业病科",
+    "24": "临终关怀科", "25": "特种医学与军事医学科", "26": "麻醉科", "27": "疼痛科", "28": "重症医学科",
+    "30": "医学检验科", "31": "病理科", "32": "医学影像科", "32.01": "X线诊断专业", "32.02": "CT诊断专业",
+    "32.03": "磁共振成像诊断专业", "32.04": "核医学专业", "32.05": "超声诊断专业", "32.06": "心电诊断专业",
+    "32.07": "脑电及脑血流图诊断专业", "32.08": "神经肌肉电图专业", "32.09": "介入放射学专业", "32.10": "放射治疗专业",
+    "50": "中医科", "50.01": "内科专业", "50.02": "外科专业", "50.03": "妇产科专业", "50.04": "儿科专业",
+    "50.05": "皮肤科专业", "50.06": "眼科专业", "50.07": "耳鼻咽喉科专业", "50.08": "口腔科专业",
+    "50.09": "肿瘤科专业", "50.10": "骨伤科专业", "50.11": "肛肠科专业", "50.12": "老年病科专业",
+    "50.13": "针灸科专业", "50.14": "推拿科专业", "50.15": "康复医学专业", "50.16": "急诊科专业",
+    "50.17": "预防保健科专业", "51": "民族医学科", "52": "中西医结合科", "69": "其他业务科室",
 }
-
+#: The source of :data:`NATIONAL_SUBJECTS`, as region files cite it.
+SUBJECTS_SOURCE = "医疗机构诊疗科目名录"
+SUBJECTS_SOURCE_TITLE = ("医疗机构诊疗科目名录（卫医发〔1994〕第27号附件；2007年增加疼痛科，2009年增加重症医学科）："
+                         "诊疗科目代码与名称")
 
 def national_subject(text: str) -> str | None:
     """The canonical form (``03`` or ``03.01``) of a 诊疗科目 code cell, or None if it is not a code.
@@ -173,6 +192,70 @@ def national_subject(text: str) -> str | None:
         return None
     head, tail = digits[:2], digits[2:]
     return head if tail in ("", "00") else f"{head}.{tail}"
+
+
+class Subject(NamedTuple):
+    """A 诊疗科目 of the 名录: its code, its official name (None for a second-level code mednet's list lacks)
+    and the mednet specialty that routes it (None: not routed, a registry fact only)."""
+
+    code: str
+    name: str | None
+    specialty: Specialty | None
+
+
+_CODE_AND_NAME = re.compile(r"^(\d{2}(?:\.?\d{2})?)\s*[-—－:：、.．]?\s*(\D.*)$")
+
+
+@lru_cache(maxsize=1)
+def _subject_names() -> dict[str, str]:
+    """Official name → code; a second-level name also with its first-level one before it (中医科内科专业)."""
+    names: dict[str, str] = {}
+    for code, name in NATIONAL_SUBJECTS.items():
+        names.setdefault(name, code)
+        if "." in code and code[:2] in NATIONAL_SUBJECTS:
+            names.setdefault(NATIONAL_SUBJECTS[code[:2]] + name, code)
+    return names
+
+
+def resolve_subject(text: str) -> Subject | None:
+    """The 诊疗科目 a cell names by code (``03.01``, ``0301``), official name (``呼吸内科专业``), both
+    (``03.01 呼吸内科专业``) or first-level name and second (``中医科：内科专业``); None when it names none (a
+    mednet word such as 儿科 resolves through :func:`resolve_specialty`). A code the 名录 lacks, or a name that
+    is not its code's, raises :class:`UnknownSpecialty`.
+
+    >>> resolve_subject("全科医疗科").specialty.code, resolve_subject("04.01").specialty.code
+    ('general_practice', 'general_surgery')
+    >>> resolve_subject("中西医结合科"), resolve_subject("0701").name
+    (Subject(code='52', name='中西医结合科', specialty=None), '新生儿专业')
+    >>> resolve_subject("儿科").code, resolve_subject("B超") is None
+    ('07', True)
+    """
+    text = re.sub(r"\s+", "", str(text))
+    for separator in ("：", ":", "/", "／", "-", "—"):
+        head, found, tail = text.partition(separator)
+        if found and head in _subject_names() and tail in _subject_names():
+            text = head + tail if head + tail in _subject_names() else tail
+    code, name = national_subject(text), None
+    both = _CODE_AND_NAME.match(text) if code is None else None
+    if both is not None:
+        code, name = national_subject(both.group(1)), both.group(2)
+    if code is None:
+        code = _subject_names().get(text)
+    if code is None:
+        return None
+    official = NATIONAL_SUBJECTS.get(code)
+    if code[:2] not in NATIONAL_SUBJECTS:
+        error = UnknownSpecialty(text, suggestions=[],
+                                 detail=f"诊疗科目 {code}: no such code in the 医疗机构诊疗科目名录")
+        error.zh = f"《医疗机构诊疗科目名录》中没有代码 {code}"
+        raise error
+    if name is not None and official is not None and name != official and _subject_names().get(name) != code:
+        error = UnknownSpecialty(text, suggestions=[], detail=f"诊疗科目 {code} is {official}, not {name}")
+        error.zh = f"诊疗科目代码 {code} 是“{official}”，不是“{name}”"
+        raise error
+    entry = _index().get(code)
+    return Subject(code=code, name=official, specialty=entry if entry is not None and code in entry.national_codes
+                   else None)
 
 
 @lru_cache(maxsize=1)

@@ -105,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return int(args.func(args) or 0)
-    except MednetError as err:
-        print(f"mednet: error: {err}", file=sys.stderr)
+    except MednetError as err:  # in the command's language (--lang) where it has one and the error is worded in it
+        print(f"mednet: error: {err.in_lang(getattr(args, 'lang', None) or err.lang)}", file=sys.stderr)
         return EXIT_USAGE
     except ModuleNotFoundError as err:  # an optional dependency imported when the command runs
         if not err.name or err.name.split(".")[0] == "mednet":

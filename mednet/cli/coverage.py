@@ -7,7 +7,8 @@ institution offering a specialty; gaps beyond ``--max-km`` (or
 (the region's travel file, else the default model) instead of along
 referral links; ``--what-if FILE`` compares with a scenario (JSON: add or remove
 specialties or sessions, add links); ``--suggest K`` names the K best
-upgrade sites. Output files are written only when everything succeeded.
+upgrade sites. Tables and errors speak Chinese by default (``--lang en``:
+English). Output files are written only when everything succeeded.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--what-if", metavar="FILE", help="a scenario JSON file to compare with today's network")
     p.add_argument("--suggest", type=positive_int, metavar="K", help="the K best sites to add the (one) specialty")
     p.add_argument("--permanent-only", action="store_true", help="do not count visiting sessions as capability")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh",
+                   help="language of the tables: zh (Chinese, default) or en (English)")
     add_allow_invalid(p)
     p.set_defaults(func=run)
 
@@ -117,7 +120,8 @@ def run(args: argparse.Namespace) -> int:
                                       **({"max_minutes": args.max_minutes} if args.cost == "minutes"
                                          else {"max_km": args.max_km}))
 
-    text = render(result, args.format, title=f"{region.name} ({region.id})", names=net.G.nodes)
+    title = f"{region.name}（{region.id}）" if args.lang == "zh" else f"{region.name} ({region.id})"
+    text = render(result, args.format, title=title, names=net.G.nodes, lang=args.lang)
     outputs: dict[str, Callable[[str], object]] = {}
     if args.map and one is not None and args.map.lower().endswith(".html"):
         from mednet.planning.maps import draw_coverage_html
@@ -146,8 +150,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render(result: CoverageReport | ScenarioComparison | UpgradePlan, fmt: str, *, title: str,
-           names: Mapping[str, Any] | None = None) -> str:
-    """The result as text in one of :data:`FORMATS`."""
+           names: Mapping[str, Any] | None = None, lang: str = "zh") -> str:
+    """The result as text in one of :data:`FORMATS`; tables in ``lang`` (CSV, JSON and GeoJSON keep their keys)."""
     if fmt == "csv":
         if isinstance(result, CoverageReport):
             return result.to_csv() or ""
@@ -157,10 +161,10 @@ def render(result: CoverageReport | ScenarioComparison | UpgradePlan, fmt: str, 
     if fmt == "json":
         return json.dumps(_as_json(result), ensure_ascii=False, indent=1, allow_nan=False) + "\n"
     if isinstance(result, ScenarioComparison):
-        return format_comparison(result, title=title)
+        return format_comparison(result, title=title, lang=lang)
     if isinstance(result, UpgradePlan):
-        return format_plan(result, names or {}, title=title)
-    return format_report(result, title=title)
+        return format_plan(result, names or {}, title=title, lang=lang)
+    return format_report(result, title=title, lang=lang)
 
 
 def _as_json(result: CoverageReport | ScenarioComparison | UpgradePlan) -> dict[str, Any]:
@@ -180,86 +184,157 @@ def _as_json(result: CoverageReport | ScenarioComparison | UpgradePlan) -> dict[
     }
 
 
-def format_report(report: CoverageReport, *, title: str) -> str:
-    limit = _limit(report)
+#: The words of the tables, by language.
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "head": "{title}: {n} primary-care institution{s}; gap = beyond {limit}", "demand": "demand: {note}",
+        "specialty": "专科 specialty", "offer": "offer", "covered": "covered", "gaps": "gaps", "median km": "median km",
+        "worst km": "worst km", "median min": "median min", "worst min": "worst min",
+        "lacking": "communities lacking it", "beyond": "{label}: {n} beyond {limit}", "institution": "institution",
+        "county": "county", "community": "community", "km": "km", "minutes": "minutes",
+        "nearest": "nearest capable", "none reachable": "none reachable", "by": "by {kind} ({label}):",
+        "worst served": "worst served", "unreachable": "unreachable", "min": "min", "or": " or ",
+        "reach": "reach", "what if": "{title}: what if — {name}", "gap limit": "gap = beyond {limit}; demand: {note}",
+        "before": "covered before", "after": "after", "newly covered": "newly covered",
+        "newly uncovered": "newly uncovered", "closer": "closer", "newly covered inst": "newly covered institutions",
+        "lost": "newly beyond {limit} for {code}: {names}",
+        "plan": "{title}: best {k} sites to add {label} (within {within})",
+        "plan before": "covered before: {covered} of {demand} ({share}); {candidates} candidates; greedy, at least "
+                       "63 % of the best possible set",
+        "rank": "rank", "gain": "gain", "covered after": "covered after", "distance": "distance: km along referral "
+        "links ({said}); minutes at the region's {speed} km/h", "by road": "{n} links by road",
+        "estimated": "{n} links at great circle × road factor (estimated)", "travel": "travel: {note}",
+    },
+    "zh": {
+        "head": "{title}：{n} 个基层医疗机构；缺口 = 超过 {limit}", "demand": "需求：{note}",
+        "specialty": "专科", "offer": "提供机构", "covered": "覆盖率", "gaps": "缺口", "median km": "中位公里",
+        "worst km": "最远公里", "median min": "中位分钟", "worst min": "最远分钟", "lacking": "缺少该专科的医共体",
+        "beyond": "{label}：{n} 个超过 {limit}", "institution": "机构", "county": "区县", "community": "医共体",
+        "km": "公里", "minutes": "分钟", "nearest": "最近的提供机构", "none reachable": "无可达机构",
+        "by": "按{kind}（{label}）：", "worst served": "最远的机构", "unreachable": "不可达", "min": "分钟",
+        "or": " 或 ", "reach": "可达范围", "what if": "{title}：假设 —— {name}",
+        "gap limit": "缺口 = 超过 {limit}；需求：{note}", "before": "之前覆盖", "after": "之后",
+        "newly covered": "新覆盖", "newly uncovered": "新失去覆盖", "closer": "变近",
+        "newly covered inst": "新覆盖的机构",
+        "lost": "{code} 新超过 {limit} 的机构：{names}",
+        "plan": "{title}：增设{label}的最佳 {k} 个地点（{within} 以内）",
+        "plan before": "之前覆盖：{demand} 中的 {covered}（{share}）；候选 {candidates} 个；"
+                       "贪心法，至少达到最优组合的 63 %",
+        "rank": "名次", "gain": "增加", "covered after": "之后覆盖",
+        "distance": "距离：沿转诊连接的公里数（{said}）；分钟按区域车速 {speed} 公里/小时估算",
+        "by road": "{n} 条按道路", "estimated": "{n} 条按直线距离 × 道路系数（估算）", "travel": "路程：{note}",
+    },
+}
+#: The demand's basis in Chinese, by the report's ``weight_basis`` (others as the report words them).
+WEIGHTS_ZH = {"population": "按各中心服务的人口加权", "population_partial": "按人口加权；缺少人口数的中心按中位数计",
+              "caller": "按给定的权重加权", "uniform": "每个基层医疗机构计一次（区域中没有人口数据）"}
+AREA_ZH = {"community": "医共体", "county": "区县"}
+
+
+def _w(lang: str, key: str, **values: Any) -> str:
+    return WORDS["zh" if lang == "zh" else "en"][key].format(**values)
+
+
+def _weight(report: CoverageReport, lang: str) -> str:
+    return WEIGHTS_ZH.get(report.weight_basis, report.weight_note) if lang == "zh" else report.weight_note
+
+
+def format_report(report: CoverageReport, *, title: str, lang: str = "zh") -> str:
+    limit = _limit(report, lang)
     n = len(report.demand_ids)
-    lines = [f"{title}: {n} primary-care institution{'' if n == 1 else 's'}; gap = beyond {limit}",
-             f"demand: {report.weight_note}", *_travel_lines(report), ""]
+    lines = [_w(lang, "head", title=title, n=n, s="" if n == 1 else "s", limit=limit),
+             _w(lang, "demand", note=_weight(report, lang)), *_travel_lines(report, lang), ""]
     timed = report.travel is not None
-    rows = [[f"{s.label_zh} {s.specialty}", s.capable + s.in_session, _pct(s.covered_share), s.gap_points,
-             _km(s.median_km), _km(s.worst_km), *([_km(s.median_minutes), _km(s.worst_minutes)] if timed else []),
-             " ".join(s.communities_missing) or "—"] for s in report.summary]
-    lines += table(["专科 specialty", "offer", "covered", "gaps", "median km", "worst km",
-                    *(["median min", "worst min"] if timed else []), "communities lacking it"], rows)
+    rows = [[f"{s.label_zh} {s.specialty}" if lang != "zh" else s.label_zh, s.capable + s.in_session,
+             _pct(s.covered_share), s.gap_points, _km(s.median_km, lang), _km(s.worst_km, lang),
+             *([_km(s.median_minutes, lang), _km(s.worst_minutes, lang)] if timed else []),
+             ("、" if lang == "zh" else ", ").join(_community(report, c) for c in s.communities_missing) or "—"]
+            for s in report.summary]
+    lines += table([_w(lang, k) for k in ("specialty", "offer", "covered", "gaps", "median km", "worst km")]
+                   + ([_w(lang, "median min"), _w(lang, "worst min")] if timed else []) + [_w(lang, "lacking")], rows)
     if len(report.specialties) <= 3:
         for code in report.specialties:
             spec = resolve_specialty(code)
             gaps = report.gaps(code)
-            lines += ["", f"{spec.label_zh} {spec.label_en}: {len(gaps)} beyond {limit}"]
+            label = spec.label_zh if lang == "zh" else f"{spec.label_zh} {spec.label_en}"
+            lines += ["", _w(lang, "beyond", label=label, n=len(gaps), limit=limit)]
             nearest = dict(zip(report.demand_ids, report.nearest_row[:, report.column(code)], strict=True))
             G, net = report.network.G, report.network
-            minutes = ["minutes"] if report.travel else []
-            lines += table(["institution", "county", "community", "km", *minutes, "nearest capable"], [
+            minutes = [_w(lang, "minutes")] if report.travel else []
+            lines += table([_w(lang, "institution"), _w(lang, "county"), _w(lang, "community"), _w(lang, "km"),
+                            *minutes, _w(lang, "nearest")], [
                 [p.name, G.nodes[p.institution]["county"], _community_name(report, p.institution),
-                 _km(p.distance_km), *([_km(p.minutes)] if report.travel else []),
+                 _km(p.distance_km, lang), *([_km(p.minutes, lang)] if report.travel else []),
                  G.nodes[net.ids[nearest[p.institution]]]["name"] if nearest[p.institution] >= 0
-                 else "none reachable"] for p in gaps])
+                 else _w(lang, "none reachable")] for p in gaps])
             for kind, areas in (("community", report.communities), ("county", report.counties)):
-                lines += ["", f"by {kind} ({spec.label_zh}):"]
-                lines += table([kind, "demand", "covered", "gaps", "worst served"], [
+                said = AREA_ZH[kind] if lang == "zh" else kind
+                lines += ["", _w(lang, "by", kind=said, label=spec.label_zh)]
+                lines += table([_w(lang, kind), "demand" if lang != "zh" else "需求", _w(lang, "covered"),
+                                _w(lang, "gaps"), _w(lang, "worst served")], [
                     [a.name, _num(a.demand), _pct(a.specialty(code).covered_share), a.specialty(code).gap_points,
-                     ", ".join(f"{p.name} {_served(report, p)}" for p in a.specialty(code).worst_served[:2])]
+                     ("、" if lang == "zh" else ", ").join(f"{p.name} {_served(report, p, lang)}"
+                                                          for p in a.specialty(code).worst_served[:2])]
                     for a in areas])
     return "\n".join(lines) + "\n"
 
 
-def _travel_lines(report: CoverageReport) -> list[str]:
+def _travel_lines(report: CoverageReport, lang: str = "zh") -> list[str]:
     """Where the figures come from: by network km, the links' basis; by travel cost, how the nearest was chosen
     and each specialty's km and minutes."""
     if report.travel is None:
         bases = Counter(b for _, _, b in report.network.G.edges(data="distance_basis"))
-        said = ", ".join(f"{n} links {'by road' if b == 'road' else 'at great circle × road factor (estimated)'}"
-                         for b, n in sorted(bases.items()))
-        return [f"distance: km along referral links ({said}); minutes at the region's {report.speed_kmh:g} km/h"]
-    lines = [f"travel: {report.basis_note}"]
+        said = ("，" if lang == "zh" else ", ").join(
+            _w(lang, "by road" if b == "road" else "estimated", n=n) for b, n in sorted(bases.items()))
+        return [_w(lang, "distance", said=said, speed=f"{report.speed_kmh:g}")]
+    note = report.basis_note
+    if lang == "zh":
+        note = f"在路程层上按{'分钟' if report.cost == 'minutes' else '公里'}找最近的机构（机构之间直达，不沿转诊连接）"
+        if "default model" in report.basis_note:
+            note += "；默认模型的分钟数为估算（直线距离 × 绕行系数 ÷ 车速），并非实测"
+    lines = [_w(lang, "travel", note=note)]
     for s in report.summary:
         for figure, counts in (("km", s.km_basis), ("minutes", s.minutes_basis)):
             said = "; ".join(f"{c.points} from {', '.join(x for x in (c.kind, c.title, c.detail) if x)}"
                              for c in counts or ())
-            lines.append(f"  {s.specialty} {figure}: {said or 'none reachable'}")
+            shown = _w(lang, figure) if lang == "zh" else figure
+            lines.append(f"  {s.specialty} {shown}: {said or _w(lang, 'none reachable')}")
     return lines
 
 
-def _served(report: CoverageReport, point: ServedPoint) -> str:
-    return f"{_km(point.minutes)} min" if report.cost == "minutes" else _km(point.distance_km)
+def _served(report: CoverageReport, point: ServedPoint, lang: str = "zh") -> str:
+    return f"{_km(point.minutes, lang)} {_w(lang, 'min')}" if report.cost == "minutes" else _km(point.distance_km, lang)
 
 
-def format_comparison(result: ScenarioComparison, *, title: str) -> str:
+def format_comparison(result: ScenarioComparison, *, title: str, lang: str = "zh") -> str:
     s = result.scenario
-    limit = _limit(result.before)
-    lines = [f"{title}: what if — {s.name}", *( [s.description] if s.description else []),
-             f"gap = beyond {limit}; demand: {result.before.weight_note}", ""]
+    limit = _limit(result.before, lang)
+    lines = [_w(lang, "what if", title=title, name=s.name), *([s.description] if s.description else []),
+             _w(lang, "gap limit", limit=limit, note=_weight(result.before, lang)), ""]
     names = result.before.network.G.nodes
-    rows = [[f"{resolve_specialty(c.specialty).label_zh} {c.specialty}", _num(c.covered_demand_before),
+    rows = [[resolve_specialty(c.specialty).label_zh if lang == "zh" else
+             f"{resolve_specialty(c.specialty).label_zh} {c.specialty}", _num(c.covered_demand_before),
              _num(c.covered_demand_after), f"+{_num(c.newly_covered_demand)}", f"-{_num(c.newly_uncovered_demand)}",
              c.closer_points, " ".join(names[i]["name"] for i in c.newly_covered) or "—"] for c in result.changes]
-    lines += table(["专科 specialty", "covered before", "after", "newly covered", "newly uncovered", "closer",
-                    "newly covered institutions"], rows)
+    lines += table([_w(lang, k) for k in ("specialty", "before", "after", "newly covered", "newly uncovered", "closer",
+                                          "newly covered inst")], rows)
     lost = [c for c in result.changes if c.newly_uncovered]
     for c in lost:
         lost_names = " ".join(names[i]["name"] for i in c.newly_uncovered)
-        lines.append(f"newly beyond {limit} for {c.specialty}: {lost_names}")
+        lines.append(_w(lang, "lost", limit=limit, code=c.specialty, names=lost_names))
     return "\n".join(lines) + "\n"
 
 
-def format_plan(plan: UpgradePlan, names: Mapping[str, Any], *, title: str) -> str:
+def format_plan(plan: UpgradePlan, names: Mapping[str, Any], *, title: str, lang: str = "zh") -> str:
     spec = resolve_specialty(plan.specialty)
-    within = f"{plan.max_minutes:g} min" if plan.cost == "minutes" else f"{plan.max_km:g} km"
-    lines = [f"{title}: best {plan.k} sites to add {spec.label_zh} {spec.label_en} (within {within})",
-             f"covered before: {_num(plan.covered_demand_before)} of {_num(plan.demand)} "
-             f"({_pct(plan.covered_demand_before / plan.demand if plan.demand else None)}); "
-             f"{plan.candidates} candidates; greedy, at least 63 % of the best possible set", ""]
-    lines += table(["rank", "institution", "county", "gain", "covered after", "newly covered"], [
+    unit = _w(lang, "min") if plan.cost == "minutes" else "km" if lang != "zh" else "公里"
+    within = f"{plan.max_minutes:g} {unit}" if plan.cost == "minutes" else f"{plan.max_km:g} {unit}"
+    label = spec.label_zh if lang == "zh" else f"{spec.label_zh} {spec.label_en}"
+    lines = [_w(lang, "plan", title=title, k=plan.k, label=label, within=within),
+             _w(lang, "plan before", covered=_num(plan.covered_demand_before), demand=_num(plan.demand),
+                share=_pct(plan.covered_demand_before / plan.demand if plan.demand else None),
+                candidates=plan.candidates), ""]
+    lines += table([_w(lang, k) for k in ("rank", "institution", "county", "gain", "covered after", "newly covered")], [
         [s.rank, s.name, s.county, f"+{_num(s.gain_demand)}", f"{_num(s.covered_demand)} ({_pct(s.covered_share)})",
          " ".join(names[i]["name"] for i in s.newly_covered)] for s in plan.steps])
     if plan.note:
@@ -283,24 +358,31 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def _community(report: CoverageReport, community: str) -> str:
+    """A community by its name (its id only when the network does not know it)."""
+    found = report.network.G.graph["communities"].get(community)
+    return found.name if found is not None else community
+
+
 def _community_name(report: CoverageReport, node: str) -> str:
     h = report.network.home[report.network.index[node]]
     return report.network.G.graph["communities"][report.network.community_ids[h]].name if h >= 0 else "—"
 
 
-def _limit(report: CoverageReport) -> str:
-    parts = [f"{report.max_km:g} km"] if report.max_km is not None else []
+def _limit(report: CoverageReport, lang: str = "zh") -> str:
+    km, minutes = ("公里", "分钟") if lang == "zh" else ("km", "min")
+    parts = [f"{report.max_km:g} {km}"] if report.max_km is not None else []
     if report.max_minutes is not None:
-        parts.append(f"{report.max_minutes:g} min")
-    return " or ".join(parts) or "reach"
+        parts.append(f"{report.max_minutes:g} {minutes}")
+    return _w(lang, "or").join(parts) or _w(lang, "reach")
 
 
 def _pct(share: float | None) -> str:
     return "—" if share is None else f"{100 * share:.0f} %"
 
 
-def _km(km: float | None) -> str:
-    return "unreachable" if km is None or km == float("inf") else f"{km:.1f}"
+def _km(km: float | None, lang: str = "en") -> str:
+    return _w(lang, "unreachable") if km is None or km == float("inf") else f"{km:.1f}"
 
 
 def _num(x: float) -> str:

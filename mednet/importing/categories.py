@@ -15,7 +15,9 @@ Hospitals (A1xx general, A2xx TCM, integrated and ethnic-medicine) are
 county hospitals unless their grade is 三级 (tertiary), which mednet ranks
 as city hospitals; A3xx hospitals are specialty hospitals, G100
 妇幼保健院 maternal and child hospitals. Categories mednet does not model
-as institutions (clinics, village posts, CDCs) raise :class:`ValueError`.
+as institutions (clinics, village posts, CDCs) raise :class:`ValueError`
+(:func:`unmodelled_category` tells them apart, so that an import skips
+their rows instead).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from mednet.errors import closest_names
+from mednet.importing.problems import CellError
 from mednet.models import Tier
 
 #: WS 218-2002 codes mednet models, with their labels.
@@ -37,13 +41,39 @@ WS218_LABELS: dict[str, str] = {
     "C100": "街道卫生院", "C200": "乡镇卫生院", "C210": "中心卫生院", "C220": "乡卫生院",
     "G100": "妇幼保健院",
 }
+#: Registry words for categories mednet models that are not WS 218 labels, with their code.
+REGISTRY_WORDS: dict[str, str] = {"卫生院": "C200", "街道卫生院": "C100", "社区卫生服务中心(站)": "B100",
+                                  "妇幼保健院(所、站)": "G100", "妇幼保健计划生育服务中心": "G100"}
 #: WS 218-2002 codes of units mednet does not model as institutions, with their labels (for messages).
 WS218_UNMODELLED: dict[str, str] = {
     "B200": "社区卫生服务站", "D100": "门诊部", "D200": "诊所", "D300": "卫生所(室)", "D400": "医务室",
     "D500": "中小学卫生保健所", "D600": "村卫生室", "E100": "急救中心", "E200": "急救站", "G200": "妇幼保健所",
     "G300": "妇幼保健站", "J100": "疾病预防控制中心",
 }
+#: Words registries use for units of those categories, beside the WS 218 labels.
+UNMODELLED_WORDS: dict[str, str] = {
+    "卫生室": "D600", "村卫生室": "D600", "村卫生所": "D600", "卫生所": "D300", "卫生室(所)": "D300",
+    "卫生所(室)": "D300", "诊所": "D200", "中医诊所": "D200", "口腔诊所": "D200", "个体诊所": "D200",
+    "门诊部": "D100", "综合门诊部": "D100", "中医门诊部": "D100", "医务室": "D400", "卫生保健所": "D500",
+    "社区卫生服务站": "B200", "卫生服务站": "B200", "急救站": "E200", "急救中心": "E100", "妇幼保健站": "G300",
+    "妇幼保健所": "G200", "疾控中心": "J100", "疾病预防控制中心": "J100",
+}
+_LOOKALIKE = str.maketrans({"L": "1", "I": "1", "O": "0"})
 _CODE = re.compile(r"^\s*([A-Z]\d{3})\b\s*(.*)$")
+
+
+def unmodelled_category(text: str) -> tuple[str, str] | None:
+    """(WS 218 code, label) when a category cell names units mednet does not model as institutions (village
+    clinics, clinics, outpatient departments, …), else None.
+
+    >>> unmodelled_category("D600"), unmodelled_category("诊所"), unmodelled_category("C210")
+    (('D600', '村卫生室'), ('D200', '诊所'), None)
+    """
+    value = str(text).strip()
+    found = _CODE.match(value.upper())
+    code = found.group(1) if found else UNMODELLED_WORDS.get(value.replace("（", "(").replace("）", ")")) or next(
+        (c for c, label in WS218_UNMODELLED.items() if label == value), None)
+    return (code, WS218_UNMODELLED[code]) if code in WS218_UNMODELLED else None
 
 
 def _tier_of_code(code: str, grade: str | None) -> Tier:
@@ -66,17 +96,29 @@ def resolve_category(text: str, *, grade: str | None = None) -> tuple[Tier, str 
         if value.casefold() in (tier.value, tier.label_zh.casefold()):
             return tier, None
     found = _CODE.match(value.upper())
-    code = found.group(1) if found else next((c for c, label in WS218_LABELS.items() if label == value), None)
+    code = found.group(1) if found else next((c for c, label in WS218_LABELS.items() if label == value), value)
     if code in WS218_LABELS:
         label = found.group(2).strip() if found else ""
         if label and label != WS218_LABELS[code]:
-            raise ValueError(f"WS 218 code {code} is {WS218_LABELS[code]}, not {label}")
+            raise CellError(f"WS 218 code {code} is {WS218_LABELS[code]}, not {label}",
+                            f"WS 218 代码 {code} 是“{WS218_LABELS[code]}”，不是“{label}”")
         return _tier_of_code(code, grade), code
-    if code in WS218_UNMODELLED or value in WS218_UNMODELLED.values():
-        label = WS218_UNMODELLED.get(code or "", value)
-        raise ValueError(f"{label} is not an institution mednet models (hospitals A1xx–A3xx, B100, C1xx–C2xx, G100)")
+    if code in REGISTRY_WORDS:
+        return _tier_of_code(REGISTRY_WORDS[code], grade), REGISTRY_WORDS[code]
+    unmodelled = unmodelled_category(value)
+    if unmodelled is not None:
+        raise CellError(f"{unmodelled[1]} ({unmodelled[0]}) is not an institution mednet models (hospitals "
+                        "A1xx–A3xx, B100, C1xx–C2xx, G100)",
+                        f"{unmodelled[1]}（{unmodelled[0]}）不是 mednet 建模的机构类别"
+                        "（医院 A1xx–A3xx、B100、C1xx–C2xx、G100）")
     tiers = ", ".join(t.value for t in Tier)
-    raise ValueError(f"must be a mednet tier ({tiers}), a Chinese tier label or a WS 218 code such as C210")
+    labels = [*WS218_LABELS.values(), *(t.label_zh for t in Tier)]
+    typed = value.upper().translate(_LOOKALIKE)  # a letter typed for a digit: C2l0, C2IO
+    near = [typed] if typed in WS218_LABELS else closest_names(value, labels, n=1)
+    raise CellError(f"must be a mednet tier ({tiers}), a Chinese tier label or a WS 218 code such as C210"
+                    + (f"; did you mean {near[0]!r}?" if near else ""),
+                    "应为机构层级（如乡镇卫生院、县级医院）或 WS 218 类别代码（如 C210 中心卫生院）"
+                    + (f"；是否为“{near[0]}”？" if near else ""))
 
 
 def category_label(code: str) -> str:
@@ -88,4 +130,4 @@ def category_label(code: str) -> str:
     return WS218_LABELS[code]
 
 
-__all__ = ["WS218_LABELS", "WS218_UNMODELLED", "category_label", "resolve_category"]
+__all__ = ["WS218_LABELS", "WS218_UNMODELLED", "category_label", "resolve_category", "unmodelled_category"]

@@ -12,6 +12,8 @@ character computed modulo 31 over the first 17 (weights ``3^i mod 31``).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 #: The 31 characters of the code, in the order of their values 0–30 (no I, O, S, V, Z).
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
@@ -28,6 +30,7 @@ def check_character(first17: str) -> str:
     return ALPHABET[(31 - total % 31) % 31]
 
 
+@lru_cache(maxsize=16384)  # a row's code is checked by its cell and again by the model: once is enough
 def credit_code_problem(code: str) -> str | None:
     """What is wrong with a credit code (None when it is well formed and its check character holds).
 

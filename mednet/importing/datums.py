@@ -15,9 +15,11 @@ one-step inverse most libraries ship is off by up to a few metres.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import coordTransform
+import numpy as np
+import numpy.typing as npt
 
 Datum = Literal["WGS84", "GCJ-02", "BD-09"]
 DATUMS: tuple[str, ...] = ("WGS84", "GCJ-02", "BD-09")
@@ -41,7 +43,8 @@ def parse_datum(text: str) -> str | None:
     return DATUM_ALIASES.get(str(text).strip().casefold())
 
 
-def _forward(datum: str) -> Callable[[float, float], list[float]]:
+def _forward(datum: str) -> Callable[..., Any]:
+    """The library's forward formula (scalars, or arrays through its compiled batch path)."""
     return coordTransform.wgs84_to_gcj02 if datum == "GCJ-02" else coordTransform.wgs84_to_bd09
 
 
@@ -76,4 +79,30 @@ def to_wgs84(*, lat: float, lon: float, datum: Datum | str) -> tuple[float, floa
     return y, x
 
 
-__all__ = ["DATUMS", "DATUM_ALIASES", "Datum", "from_wgs84", "parse_datum", "to_wgs84"]
+def to_wgs84_many(lat: npt.ArrayLike, lon: npt.ArrayLike, *, datum: Datum | str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`to_wgs84` for many points at once (the library's compiled batch formulas, the same iteration).
+
+    >>> lat, lon = to_wgs84_many([31.17530398364597], [121.531541859215], datum="GCJ-02")
+    >>> round(float(lat[0]), 6), round(float(lon[0]), 6)
+    (31.177428, 121.527211)
+    """
+    want_lat, want_lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    if datum == "WGS84" or not want_lat.size:
+        return want_lat.copy(), want_lon.copy()
+    if datum not in DATUMS:
+        raise ValueError(f"datum must be one of {', '.join(DATUMS)}, got {datum!r}")
+    forward = _forward(datum)
+    x, y = want_lon.copy(), want_lat.copy()
+    todo = np.arange(x.size)
+    for _ in range(MAX_ITERATIONS):
+        fx, fy = (np.asarray(v) for v in forward(np.ascontiguousarray(x[todo]), np.ascontiguousarray(y[todo])))
+        dx, dy = want_lon[todo] - fx, want_lat[todo] - fy
+        x[todo] += dx
+        y[todo] += dy
+        todo = todo[(np.abs(dx) >= TOLERANCE_DEG) | (np.abs(dy) >= TOLERANCE_DEG)]
+        if not todo.size:
+            break
+    return y, x
+
+
+__all__ = ["DATUMS", "DATUM_ALIASES", "Datum", "from_wgs84", "parse_datum", "to_wgs84", "to_wgs84_many"]

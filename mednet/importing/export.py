@@ -56,7 +56,9 @@ def export_tables(region: Region) -> dict[str, pd.DataFrame]:
             "converted_from": loc.converted_from, "credit_code": reg and reg.credit_code,
             "licence_number": reg and reg.licence_number, "beds": reg and reg.beds,
             "registry_source": reg and reg.source, "registry_inferred": reg and _yes(reg.inferred),
-            "registry_note": reg and reg.note, "population": inst.population, **_provenance(inst),
+            "registry_note": reg and reg.note, "population": inst.population,
+            "other_subjects": LIST_JOIN.join(reg.other_subjects) if reg and reg.other_subjects else None,
+            **_provenance(inst),
         })
         for cap in inst.capabilities:
             capabilities.append({"institution": inst.id, "specialty": cap.specialty, **_provenance(cap),

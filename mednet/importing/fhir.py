@@ -1,7 +1,7 @@
 """A region as a FHIR R4 Bundle, and back.
 
-Each institution is an ``Organization`` (type: mednet tier and WS 218
-category; identifiers: mednet id, 统一社会信用代码, licence number;
+Each institution is an ``Organization`` (type: mednet tier, WS 218
+category and the registry's 诊疗科目 no specialty routes; identifiers: mednet id, 统一社会信用代码, licence number;
 telecom, address; ``partOf`` its community), with a ``Location`` (position)
 and one ``HealthcareService`` per capability (specialty; visiting sessions
 as ``availableTime``) plus one for booking channel, hours and 24-hour
@@ -219,6 +219,7 @@ def _institution(inst: Institution, community: str | None) -> list[Json]:
             ext.append(_ext("grade", valueString=reg.grade))
         if reg.beds is not None:
             ext.append(_ext("beds", valueInteger=reg.beds))
+        types += [_coding("zhenliao-kemu", code, NATIONAL_SUBJECTS.get(code)) for code in reg.other_subjects]
     address: Json = {"district": inst.county}
     if inst.township:
         address["extension"] = [_ext("township", valueString=inst.township)]
@@ -404,9 +405,12 @@ def _read_institution(org: Json, loc: Json, services: list[Json], ids: dict[str,
     address = org["address"][0]
     registry = None
     if _find(org, "registry"):
+        subjects = tuple(str(c["code"]) for t in org["type"] for c in t.get("coding", ())
+                         if c.get("system") == SYSTEM + "zhenliao-kemu")
         registry = Registry(category=_code_or_none(org["type"], "ws218"), grade=_value(org, "grade"),
                             credit_code=_ident(org, "uscc"), licence_number=_ident(org, "licence"),
-                            beds=_value(org, "beds", "valueInteger"), **_read_prov(org, "registry"))
+                            beds=_value(org, "beds", "valueInteger"), other_subjects=subjects,
+                            **_read_prov(org, "registry"))
     contact: Json = {}
     if org.get("telecom"):
         contact["phone"] = Detail(value=org["telecom"][0]["value"], **_read_prov(org["telecom"][0]))

@@ -14,7 +14,8 @@ adds them. Every such fact is inferred and says why.
 from __future__ import annotations
 
 from mednet.importing.links import neighbour_links
-from mednet.importing.rows import PLACES_SOURCE, seat_point
+from mednet.importing.points import seat_point
+from mednet.importing.rows import PLACES_SOURCE
 from mednet.models import CoveredCounty, Institution, Location, Region, Source, Tier
 from mednet.places import ADCODE_SOURCE, county_townships, find_county, is_street
 

@@ -1,24 +1,38 @@
-"""Row rules: each sheet's rows turned into model values, every unusable cell reported.
+"""Row rules: each sheet's rows turned into model values, every unusable cell reported, in Chinese and English.
 
 One function per sheet. Each takes the sheet's :class:`~mednet.importing.cells.Row`
 values and a :class:`Context` (sources, the file's own source key, the
 institutions read so far) and returns plain values; the problems go to the
 rows' collector. Names of institutions resolve through
-:func:`mednet.network.name_index` (ids, names, aliases), as everywhere else.
+:func:`mednet.network.name_index` (ids, names, aliases, township names), as
+everywhere else.
+
+An institution row is read in two steps: :func:`draft_institution` reads its
+cells (a :class:`Draft`: the fields, the point as given, the membership the
+row may carry), :mod:`mednet.importing.points` places every point at once,
+and :func:`finish_institution` makes the model value. A row with an unusable
+cell still becomes a stand-in institution when it has a name, so that the
+checks across rows (duplicate names, memberships) see every row; the import
+writes nothing then.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import NoReturn
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from mednet.errors import InvalidCoordinates, UnknownInstitution, closest_names
-from mednet.geo import check_lat_lon
-from mednet.importing.categories import resolve_category
+from mednet.errors import UnknownSpecialty, closest_names
+from mednet.importing.categories import resolve_category, unmodelled_category
 from mednet.importing.cells import Row
 from mednet.importing.credit_code import credit_code_problem
-from mednet.importing.datums import parse_datum, to_wgs84
+from mednet.importing.datums import parse_datum
+from mednet.importing.grades import parse_grade
+from mednet.importing.phones import parse_phone
+from mednet.importing.problems import CellError
+from mednet.importing.tables import clean_name
 from mednet.models import (
     CONTACT_KINDS,
     Capability,
@@ -39,19 +53,25 @@ from mednet.models import (
 )
 from mednet.network import name_index
 from mednet.places import Place, find_county, find_township, township_short_names
-from mednet.specialties import resolve_specialty
+from mednet.specialties import NATIONAL_SUBJECTS, SPECIALTIES, Specialty, resolve_specialty, resolve_subject
 
-ROLES = {"lead": "lead", "牵头医院": "lead", "牵头": "lead", "牵头单位": "lead",
-         "branch": "branch", "分院": "branch", "成员单位": "branch", "成员": "branch",
+#: Roles as tables and registries write them (牵头单位, 成员单位, 协作单位, 分院 …) → mednet's roles.
+ROLES = {"lead": "lead", "牵头医院": "lead", "牵头": "lead", "牵头单位": "lead", "牵头医疗机构": "lead", "总院": "lead",
+         "龙头医院": "lead",
+         "branch": "branch", "分院": "branch", "成员单位": "branch", "成员": "branch", "成员医院": "branch",
+         "成员机构": "branch", "分院（成员单位）": "branch",
          "collaborator": "collaborator", "协作单位": "collaborator", "协作医院": "collaborator", "协作": "collaborator",
-         "alliance": "alliance", "专科联盟": "alliance", "联盟": "alliance"}
+         "合作单位": "collaborator", "协作成员": "collaborator",
+         "alliance": "alliance", "专科联盟": "alliance", "联盟": "alliance", "联盟单位": "alliance",
+         "专科联盟成员": "alliance", "联盟成员": "alliance"}
+ROLES_SHOWN = "牵头单位、成员单位（分院）、协作单位、专科联盟"
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAYS = {**{d: d for d in _DAYS}, "周天": "sun", "星期天": "sun", **{str(i): d for i, d in enumerate(_DAYS, 1)},
             **{f"{p}{c}": d for d, c in zip(_DAYS, "一二三四五六日", strict=True) for p in ("周", "星期", "礼拜")}}
 PARTS = {"morning": "morning", "上午": "morning", "afternoon": "afternoon", "下午": "afternoon",
          "evening": "evening", "晚上": "evening", "夜间": "evening", "all_day": "all_day", "全天": "all_day"}
 COMMUNITY_KINDS = {"county": "county", "县域": "county", "县域医共体": "county", "urban": "urban", "城市": "urban",
-                   "城市医联体": "urban", "医联体": "urban"}
+                   "城市医联体": "urban", "医联体": "urban", "城市医共体": "urban"}
 LINK_KINDS = {**{k.value: k.value for k in LinkKind}, **{k.label_zh.casefold(): k.value for k in LinkKind}}
 BASES = {"road": "road", "道路": "road", "geodesic_x_road_factor": "geodesic_x_road_factor",
          "直线x道路系数": "geodesic_x_road_factor"}
@@ -85,15 +105,19 @@ def file_source_key(file: str) -> str:
 
 @dataclass
 class Context:
-    """What rows of later sheets need: sources, the default source, the institutions and their rows."""
+    """What rows of later sheets need: sources, the default source, the institutions and their rows, the rows
+    set aside (categories mednet does not model), the stand-ins of unusable rows and what their checks skip."""
 
     sources: dict[str, Source] = field(default_factory=dict)
     used_sources: set[str] = field(default_factory=set)
     institutions: list[Institution] = field(default_factory=list)
     rows: dict[str, Row] = field(default_factory=dict)  # institution id -> its row
-    places: dict[str, Place] = field(default_factory=dict)  # county name -> seat row
-    unusable: set[str] = field(default_factory=set)  # names (case-folded) of institution rows not imported
+    standins: dict[str, set[str]] = field(default_factory=dict)  # id -> fields not read: tier, county, point
+    skipped: dict[str, tuple[str, str]] = field(default_factory=dict)  # names (case-folded) -> (code, label)
+    not_routed: Counter[str] = field(default_factory=Counter)  # 诊疗科目 codes kept as registry facts
+    unusable: set[str] = field(default_factory=set)  # other names (case-folded) of rows without a name
     _index: dict[str, tuple[str, ...]] | None = None
+    _capabilities: dict[tuple[str, str], Capability] = field(default_factory=dict)
 
     def source(self, row: Row, key: str = "source") -> str:
         """The row's source key (its file's own when empty); an unknown key is a problem."""
@@ -102,31 +126,59 @@ class Context:
             value = file_source_key(row.file)
             self.used_sources.add(value)
             return value
+        if value == PLACES_SOURCE:  # the bundled places table: a source every region may cite
+            self.used_sources.add(value)
+            return value
         if value not in self.sources:
-            near = closest_names(value, self.sources)
-            hint = f"; did you mean {near[0]!r}?" if near else "; add it to the 来源 sources sheet"
-            row.problem(key, "unknown-source", f"no source has this key{hint}")
+            near = closest_names(value, self.sources, n=1)
+            row.error(key, "unknown-source", "no source has this key" + (f"; did you mean {near[0]!r}?" if near else
+                                                                        "; add it to the 来源 sources sheet"),
+                      "来源表中没有这个代号" + (f"；是否为“{near[0]}”？" if near else "：请在“来源”表中补上"))
         self.used_sources.add(value)
         return value
 
+    def index(self) -> dict[str, tuple[str, ...]]:
+        if self._index is None:
+            self._index = name_index(self.institutions)
+        return self._index
+
     def resolve(self, row: Row, key: str) -> str | None:
-        """The id of the institution a cell names (id, name or alias)."""
+        """The id of the institution a cell names (id, name, alias or township); None, with a problem, else. A
+        name of a row set aside (a village clinic) is a note, not an error."""
         text = row.text(key)
         if text is None:
             return None
-        if self._index is None:
-            self._index = name_index(self.institutions)
-        ids = self._index.get(text.casefold())
+        text = clean_name(text)
+        ids = self.index().get(text.casefold())
         if not ids and text.casefold() in self.unusable:
-            return None  # its institution's row is unusable and says why: one mistake, one report
+            return None  # its row has no name and says so: one mistake, one report
+        if not ids and text.casefold() in self.skipped:
+            code, label = self.skipped[text.casefold()]
+            row.note(key, "skipped-institution", f"names a {label} ({code}), a category mednet does not model: this "
+                     "row is skipped too", f"引用的是{label}（{code}），mednet 不纳入这一类别：本行一并跳过")
+            return None
         if not ids:
             known = [n for i in self.institutions for n in (i.name, *i.aliases)]
-            row.problem(key, "unknown-institution", str(UnknownInstitution(text, known=known)))
+            near = closest_names(text, known, n=1)
+            row.error(key, "unknown-institution", f"unknown institution {text!r}" + (f"; did you mean {near[0]!r}?"
+                                                                                    if near else ""),
+                      f"机构表中没有“{text}”" + (f"；是否为“{near[0]}”？" if near else ""))
             return None
         if len(ids) > 1:
-            row.problem(key, "ambiguous-institution", f"names {len(ids)} institutions ({', '.join(ids)}); give an id")
+            where = ", ".join(f"row {self.rows[i].row}" if i in self.rows else i for i in ids)
+            where_zh = "、".join(f"第 {self.rows[i].row} 行" if i in self.rows else i for i in ids)
+            row.error(key, "ambiguous-institution", f"names {len(ids)} institutions ({where}); give the full name or "
+                      "an id", f"对应 {len(ids)} 个机构（{where_zh}）：请写全称或编号")
             return None
         return ids[0]
+
+    def capability(self, code: str, source: str) -> Capability:
+        """A permanent capability a departments cell gives: one value, shared by every row that gives it."""
+        key = (code, source)
+        found = self._capabilities.get(key)
+        if found is None:
+            found = self._capabilities[key] = Capability(specialty=code, source=source)
+        return found
 
 
 def read_sources(rows: list[Row]) -> dict[str, Source]:
@@ -136,7 +188,7 @@ def read_sources(rows: list[Row]) -> dict[str, Source]:
         if key is None or title is None:
             continue
         if key in sources:
-            row.problem("key", "duplicate-source", "another row already has this key")
+            row.error("key", "duplicate-source", "another row already has this key", "已有另一行使用这个代号")
             continue
         sources[key] = Source(title=title, publisher=row.text("publisher"), date=row.date("date"), url=row.text("url"),
                               licence=row.text("licence"), note=row.text("note"))
@@ -148,61 +200,197 @@ def county_place(row: Row, key: str) -> Place | None:
     return None if text is None else row.parse(key, find_county, "unknown-county")
 
 
-def read_institution(row: Row, ctx: Context) -> Institution | None:
-    """One institution row; None (with its problems recorded) when unusable."""
-    name = row.required("name")
+# ----------------------------------------------------------------------------- institutions
+
+
+@dataclass
+class Draft:
+    """An institution row as read, before its point is placed: the model's fields (None where a cell was
+    unusable), the point as given, the membership the row carries, and whether the row had an error."""
+
+    row: Row
+    fields: dict[str, Any]
+    seat: Place | None
+    township: Place | None
+    given: tuple[float, float, str] | None  # lat, lon, datum as given
+    location: dict[str, Any]  # the Location's other fields as given
+    membership: tuple[str, str] | None  # (community as written, role; "" when the row gives none)
+    ok: bool
+    point_bad: bool = False  # coordinates given but unusable (reported)
+    point: tuple[float, float, Location] | None = None
+
+
+def skipped_category(row: Row, ctx: Context, keep: frozenset[str]) -> tuple[str, str] | None:
+    """(code, label) when the row's category is one mednet does not model: the row is set aside (its names
+    remembered so that references to it are notes too), or refused when ``keep`` names its code."""
+    for key in ("category", "tier"):
+        text = row.normal(key)
+        found = unmodelled_category(text) if text else None
+        if found is None:
+            continue
+        code, label = found
+        if code in keep:
+            row.error(key, "kept-category", f"{label} ({code}) is not an institution mednet models: it cannot keep "
+                      f"them (drop --keep-category {code} to skip these rows)",
+                      f"{label}（{code}）不是 mednet 建模的机构类别，无法保留"
+                      f"（去掉 --keep-category {code} 即可跳过这些行）")
+            return None
+        for name in row_names(row, township=False):
+            ctx.skipped[name] = found
+        return found
+    return None
+
+
+def draft_institution(row: Row, ctx: Context) -> Draft | None:
+    """One institution row read (see :class:`Draft`); None when it has no name (nothing can refer to it)."""
+    before = row.problems.error_count
+    name = _name(row)
     seat = county_place(row, "county")
     source, inferred = ctx.source(row), bool(row.boolean("inferred"))
-    grade = row.text("grade")
+    grade = row.parse("grade", parse_grade, "grade")
     tier, category = _tier(row, grade)
     township = _township(row, seat)
-    location = _location(row, ctx, seat, township, tier, source)
-    registry = _registry(row, ctx, category, grade, source)
+    given, location, point_bad = _given_point(row, ctx, seat, source)
+    routed, not_routed = read_departments(row, "departments", ctx)
+    extra_routed, other = read_departments(row, "other_subjects", ctx)
+    registry = _registry(row, ctx, category, grade, source, (*not_routed, *other))
     contact = _contact(row, source)
-    departments = [resolve_specialty(d).code for d in row.items("departments") if _specialty_ok(row, d)]
     population = row.integer("population", minimum=0)
-    if name is None or seat is None or tier is None or location is None:
+    membership = _membership(row)
+    if name is None:
         return None
-    lat, lon, point = location
+    capabilities = tuple(ctx.capability(code, source) for code in dict.fromkeys((*routed, *extra_routed)))
     official = township.name if township is not None else row.text("township")
-    aliases = row.items("aliases")
-    capabilities = tuple(Capability(specialty=code, source=source) for code in dict.fromkeys(departments))
+    fields = dict(id=row.text("id") or make_id("i", f"{seat.county_code}/{name}" if seat else name), name=name,
+                  aliases=tuple(clean_name(a) for a in row.items("aliases")), tier=tier,
+                  county=seat.name if seat else None, township=official, capabilities=capabilities,
+                  population=population, registry=registry, contact=contact, source=source, inferred=inferred,
+                  note=row.text("note"))
+    return Draft(row, fields, seat, township, given, location, membership, ok=row.problems.error_count == before,
+                 point_bad=point_bad)
+
+
+def finish_institution(draft: Draft) -> tuple[Institution, set[str]]:
+    """The institution of a placed draft, and what it lacks: a stand-in when a field is missing (``tier``,
+    ``county``, ``point``) or the row has an error (``row``): the checks that rest on it are skipped."""
+    fields = dict(draft.fields)
+    unread = {key for key in ("tier", "county") if fields[key] is None}
+    if draft.point is None:
+        unread.add("point")
+        lat, lon = (draft.seat.lat, draft.seat.lon) if draft.seat and draft.seat.lat is not None else (35.0, 105.0)
+        location = Location(kind="proxy", source=fields["source"], inferred=True, note="stand-in: the row is unusable")
+    else:
+        lat, lon, location = draft.point
+    fields.update(tier=fields["tier"] or Tier.TOWNSHIP_CENTRE, county=fields["county"] or "?", lat=lat, lon=lon,
+                  location=location)
+    if not draft.ok:
+        unread.add("row")
     try:
-        return Institution(
-            id=row.text("id") or make_id("i", f"{seat.county_code}/{name}"), name=name, aliases=aliases, tier=tier,
-            county=seat.name, township=official, lat=lat, lon=lon, location=point, capabilities=capabilities,
-            population=population, registry=registry, contact=contact, source=source, inferred=inferred,
-            note=row.text("note"))
+        inst = Institution(**fields)
     except ValueError as err:  # a malformed id: the only field not checked above
-        row.problem("id", "id", str(err).splitlines()[-1].strip())
-        return None
+        draft.row.error("id", "id", str(err).splitlines()[-1].strip(),
+                        "编号只能由字母、数字和 _ . : - 组成")
+        inst = Institution(**{**fields, "id": make_id("i", fields["name"])})
+        unread.add("row")
+    return inst, unread
 
 
-def row_names(row: Row) -> set[str]:
-    """The names (case-folded) other sheets may use for an institution row: id, name, aliases, township.
-
-    Known even when the row itself is unusable, so that references to it are not reported again.
-    """
-    township = row.text("township")
-    names = [row.text("id"), row.text("name"), *row.items("aliases"),
-             *(township_short_names(township) if township else ())]
+def row_names(row: Row, *, township: bool = True) -> set[str]:
+    """The names (case-folded) other sheets may use for an institution row: id, name, aliases, and its township's
+    names (a centre is known by them)."""
+    town = row.text("township") if township else None
+    names = [row.text("id"), row.text("name") and clean_name(row.text("name") or ""), *row.items("aliases"),
+             *(township_short_names(town) if town else ())]
     return {n.casefold() for n in names if n}
 
 
-def _specialty_ok(row: Row, text: str) -> bool:
+def _name(row: Row) -> str | None:
+    name = row.required("name")
+    if name is not None and (clean := clean_name(name)) != name:
+        row.note("name", "normalised", f"spaces between Chinese characters removed: read as {clean!r}",
+                 f"已去除汉字之间的空格，读作“{clean}”")
+        return clean
+    return name
+
+
+def _membership(row: Row) -> tuple[str, str] | None:
+    """(community, role) when the institutions sheet carries the membership (所属医共体, 医共体角色)."""
+    community = row.text("community")
+    role = row.choice("community_role", ROLES, rule="role", shown=ROLES_SHOWN)
+    if community is None:
+        if row.text("community_role"):
+            row.error("community", "required", "a role without a community: name the community (所属医共体)",
+                      "填了医共体角色却没有所属医共体：请写明所属医共体")
+        return None
+    if role is None and row.text("community_role"):
+        return None
+    return clean_name(community), role or ""
+
+
+def read_departments(row: Row, key: str, ctx: Context) -> tuple[list[str], list[str]]:
+    """The specialties a departments cell names (mednet codes), and the 诊疗科目 it names that no specialty
+    routes (their codes: registry facts, counted in ``ctx.not_routed``); an unknown one is a problem."""
+    routed: list[str] = []
+    other: list[str] = []
+    for text in row.items(key):
+        try:
+            kind, code = resolve_department(text)
+        except CellError as err:
+            row.error(key, "unknown-specialty", str(err), err.zh)
+            continue
+        if kind == "routed":
+            routed.append(code)
+        else:
+            other.append(code)
+            ctx.not_routed[code] += 1
+    return routed, list(dict.fromkeys(other))
+
+
+@lru_cache(maxsize=4096)
+def resolve_department(text: str) -> tuple[str, str]:
+    """``("routed", specialty code)`` or ``("not-routed", 诊疗科目 code)`` for a department as a table or a
+    registry names it (诊疗科目 code or official name, or a mednet specialty's label or alias).
+
+    >>> resolve_department("全科医疗科"), resolve_department("52"), resolve_department("B超")
+    (('routed', 'general_practice'), ('not-routed', '52'), ('routed', 'ultrasound'))
+    >>> resolve_department("儿料")
+    Traceback (most recent call last):
+    ...
+    mednet.importing.problems.CellError: unknown department '儿料'; did you mean '儿科'?
+    """
     try:
-        resolve_specialty(text)
-        return True
-    except KeyError as err:
-        row.problem("departments", "unknown-specialty", str(err))
-        return False
+        subject = resolve_subject(text)
+    except UnknownSpecialty as err:
+        raise CellError(str(err), err.zh or str(err)) from None
+    if subject is not None:
+        return ("routed", subject.specialty.code) if subject.specialty else ("not-routed", subject.code)
+    try:
+        return "routed", resolve_specialty(text).code
+    except UnknownSpecialty:
+        pass
+    near = closest_names(text, _department_words(not text.isascii()), n=1)
+    raise CellError(f"unknown department {text!r}" + (f"; did you mean {near[0]!r}?" if near else ""),
+                    f"不认识的科室或诊疗科目“{text}”" + (f"；是否为“{near[0]}”？" if near else ""))
+
+
+def _department_words(chinese: bool) -> list[str]:
+    if chinese:
+        words = [w for s in SPECIALTIES for w in (s.label_zh, *s.aliases) if not w.isascii()]
+        return [*words, *NATIONAL_SUBJECTS.values()]
+    return [w for s in SPECIALTIES for w in (s.code, s.label_en, *s.aliases) if w.isascii()]
 
 
 def _tier(row: Row, grade: str | None) -> tuple[Tier | None, str | None]:
     """Tier and WS 218 code from the 层级 and 类别 cells (either may hold a tier or a code; 层级 decides the tier)."""
     given = [row.parse(key, lambda v: resolve_category(v, grade=grade), "category") for key in ("tier", "category")]
     if row.text("tier") is None and row.text("category") is None:
-        row.problem("category", "required", "give a tier (层级) or a WS 218 category (类别) such as C210")
+        if row.has("category") or row.has("tier"):
+            row.error("category" if row.has("category") else "tier", "required",
+                      "give a tier (层级) or a WS 218 category (类别) such as C210",
+                      "请填写机构层级或 WS 218 机构类别代码（如 C210 中心卫生院）")
+        else:
+            row.error(None, "required", "the sheet has no tier (层级) or category (类别) column",
+                      "机构表缺少“层级”或“类别”列")
     found = [g for g in given if g is not None]
     if len(found) < sum(row.text(k) is not None for k in ("tier", "category")) or not found:
         return None, None
@@ -213,103 +401,113 @@ def _township(row: Row, seat: Place | None) -> Place | None:
     text = row.text("township")
     if text is None or seat is None:
         return None
-    try:
-        return find_township(seat.county_code, text)
-    except (KeyError, ValueError) as err:
-        if row.text("lat") is None:  # the township was to place it
-            row.problem("township", "unknown-township", str(err).strip("'\""))
-        return None
+    if row.text("lat") is not None:  # placed by its point: the township is a fact as given, checked if known
+        try:
+            return find_township(seat.county_code, text)
+        except (KeyError, ValueError):
+            return None
+    return row.parse("township", lambda value: find_township(seat.county_code, value), "unknown-township")
 
 
-def _location(row: Row, ctx: Context, seat: Place | None, township: Place | None, tier: Tier | None,
-              source: str) -> tuple[float, float, Location] | None:
+def _given_point(row: Row, ctx: Context, seat: Place | None, source: str
+                 ) -> tuple[tuple[float, float, str] | None, dict[str, Any], bool]:
+    """The point as given (lat, lon, datum), checked for range; the Location's other fields; and whether
+    coordinates were given but are unusable."""
+    location = {"kind": row.choice("location_kind", LOCATION_KINDS, rule="location-kind") or "surveyed",
+                "source": ctx.source(row, "location_source") if row.text("location_source") else source,
+                "inferred": bool(row.boolean("location_inferred")), "note": row.text("location_note"),
+                "converted_from": row.choice("converted_from", {"gcj-02": "GCJ-02", "bd-09": "BD-09"}, rule="datum")}
     lat_text, lon_text = row.text("lat"), row.text("lon")
     if lat_text is None and lon_text is None:
-        return None if seat is None else _seat_point(seat, township, tier, ctx)
+        return None, location, False
     if lat_text is None or lon_text is None:
-        row.problem("lat" if lat_text is None else "lon", "coordinates", "give both lat and lon, or neither")
-        return None
+        row.error("lat" if lat_text is None else "lon", "coordinates", "give both lat and lon, or neither",
+                  "纬度和经度要么都填，要么都不填")
+        return None, location, True
     lat, lon = row.number("lat"), row.number("lon")
-    datum = row.parse("datum", lambda v: parse_datum(v) or _bad_datum(), "datum") if row.text("datum") else "WGS84"
+    datum = row.parse("datum", _datum, "datum") if row.text("datum") else "WGS84"
     if lat is None or lon is None or datum is None:
-        return None
-    try:
-        check_lat_lon(lat=lat, lon=lon, within_china=True)
-    except InvalidCoordinates as err:
-        row.problem("lon" if err.parameter == "lon" else "lat", "coordinates", str(err))
-        return None
-    converted = row.choice("converted_from", {"gcj-02": "GCJ-02", "bd-09": "BD-09"}, rule="datum")
-    note = row.text("location_note")
-    if datum != "WGS84":
-        converted = datum
-        given = f"given as {datum} lat={lat}, lon={lon}; converted to WGS84 by mednet (iterative inverse, < 1 m)"
-        note = f"{note}; {given}" if note else given
-        lat, lon = (round(v, 7) for v in to_wgs84(lat=lat, lon=lon, datum=datum))
-    kind = row.choice("location_kind", LOCATION_KINDS, rule="location-kind") or "surveyed"
-    location = Location(kind=kind, source=ctx.source(row, "location_source") if row.text("location_source") else source,
-                        inferred=bool(row.boolean("location_inferred")), note=note, converted_from=converted)
-    return lat, lon, location
+        return None, location, True
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or not (17.5 <= lat <= 54.0 and 73.0 <= lon <= 135.5):
+        _point_problem(row, seat, lat, lon)
+        return None, location, True
+    return (lat, lon, datum), location, False
 
 
-def _bad_datum() -> NoReturn:
-    raise ValueError("must be WGS84, GCJ-02 (高德/腾讯) or BD-09 (百度)")
+def _point_problem(row: Row, seat: Place | None, lat: float, lon: float) -> None:
+    """A point out of range or outside mainland China; a lat/lon swap suggested only when swapping puts it in
+    its county."""
+    from mednet.validate import county_distance_km, swap_fits
+
+    swap = seat is not None and swap_fits(seat.name, lat=lat, lon=lon, code=seat.county_code)
+    if not -90 <= lat <= 90:
+        en, zh, key = f"`lat` must be within [-90, 90], got {_show(lat)}", \
+            f"纬度必须在 -90 到 90 之间，现为 {_show(lat)}", "lat"
+    elif not -180 <= lon <= 180:
+        en, zh, key = f"`lon` must be within [-180, 180], got {_show(lon)}", \
+            f"经度必须在 -180 到 180 之间，现为 {_show(lon)}", "lon"
+    else:
+        km = county_distance_km(seat.name, lat=lat, lon=lon, code=seat.county_code) if seat else None
+        far = f", {km:.0f} km from {seat.name}" if km is not None and seat else ""
+        far_zh = f"，距{seat.name} {km:.0f} 公里" if km is not None and seat else ""
+        en = f"lat={lat}, lon={lon} lies outside mainland China (lat 17.5–54.0, lon 73.0–135.5){far}"
+        zh = f"纬度 {lat}、经度 {lon} 不在中国大陆范围内（纬度 17.5–54.0，经度 73.0–135.5）{far_zh}"
+        key = "lat"
+    if swap and seat is not None:
+        en += f"; swapped, it lies in {seat.name}: are lat and lon swapped?"
+        zh += f"；纬度与经度互换后位于{seat.name}内：是否填反了？"
+    row.error(key, "coordinates", en, zh)
 
 
-def _seat_point(seat: Place, township: Place | None, tier: Tier | None,
-                ctx: Context) -> tuple[float, float, Location]:
-    ctx.used_sources.add(PLACES_SOURCE)
-    if (township is not None and township.lat is not None and township.lon is not None and tier is not None
-            and tier.is_primary_care):
-        note = (f"no point given: placed at the seat of {township.name} (places table row {township.code}), not the "
-                "building")
-        return township.lat, township.lon, Location(kind="town_seat", source=PLACES_SOURCE, inferred=True, note=note)
-    lat, lon, where = seat_point(seat)
-    why = "its township has no point in the places table" if township is not None else "no township given"
-    note = f"no point given ({why}): placed at {where}, not the building"
-    kind = "county_seat" if where.startswith("the seat of") else "proxy"
-    return lat, lon, Location(kind=kind, source=PLACES_SOURCE, inferred=True, note=note)
+def _show(x: float) -> str:
+    """A coordinate as written: 200, 119.174772.
+
+    >>> _show(200.0), _show(119.174772)
+    ('200', '119.174772')
+    """
+    return str(int(x)) if x.is_integer() else repr(x)
 
 
-def seat_point(seat: Place) -> tuple[float, float, str]:
-    """A county's seat point, or the best stand-in the places table has, and what it is."""
-    from mednet.places import all_places, county_townships
-
-    if seat.lat is not None and seat.lon is not None:
-        return seat.lat, seat.lon, f"the seat of {seat.name} (places table row {seat.code})"
-    towns = [(t.lat, t.lon) for t in county_townships(seat.name, code=seat.county_code)
-             if t.lat is not None and t.lon is not None]
-    if towns:
-        lat = round(sum(t[0] for t in towns) / len(towns), 6)
-        lon = round(sum(t[1] for t in towns) / len(towns), 6)
-        return lat, lon, f"the mean of {len(towns)} township points of {seat.name} (its seat has no point)"
-    located = [p for p in all_places() if p.lat is not None and p.lon is not None]
-    for prefix in (seat.code[:4], seat.code[:2]):
-        above = [p for p in located if p.code.startswith(prefix) and p.level == "city"]
-        above = above or [p for p in located if p.code.startswith(prefix)]
-        if above and above[0].lat is not None and above[0].lon is not None:
-            return above[0].lat, above[0].lon, (f"{above[0].name} (places table row {above[0].code}): neither "
-                                                f"{seat.name} nor its townships have a point; a distant proxy")
-    raise ValueError(f"no point for {seat.name} or anything above it in the places table")
+def _datum(text: str) -> str:
+    found = parse_datum(text)
+    if found is None:
+        raise CellError("must be WGS84, GCJ-02 (高德/腾讯) or BD-09 (百度)",
+                        "坐标系应为 WGS84、GCJ-02（高德、腾讯地图）或 BD-09（百度地图）")
+    return found
 
 
-def _registry(row: Row, ctx: Context, category: str | None, grade: str | None, source: str) -> Registry | None:
+def _registry(row: Row, ctx: Context, category: str | None, grade: str | None, source: str,
+              other: tuple[str, ...]) -> Registry | None:
     code = row.parse("credit_code", _credit_code, "credit-code")
     beds = row.integer("beds", minimum=0)
-    licence = row.text("licence_number")
-    if not any((category, grade, code, licence, beds is not None)):
+    licence = row.normal("licence_number")
+    if not any((category, grade, code, licence, beds is not None, other)):
         return None
     registry_source = ctx.source(row, "registry_source") if row.text("registry_source") else source
     return Registry(category=category, grade=grade, credit_code=code, licence_number=licence, beds=beds,
-                    source=registry_source, inferred=bool(row.boolean("registry_inferred")),
-                    note=row.text("registry_note"))
+                    other_subjects=tuple(dict.fromkeys(other)), source=registry_source,
+                    inferred=bool(row.boolean("registry_inferred")), note=row.text("registry_note"))
 
 
 def _credit_code(text: str) -> str:
     code = text.strip().upper()
     problem = credit_code_problem(code)
     if problem:
-        raise ValueError(problem)
+        raise CellError(problem, "统一社会信用代码有误：" + _credit_zh(problem))
     return code
+
+
+def _credit_zh(problem: str) -> str:
+    """The credit code's problem in Chinese (its checks speak English, with the numbers that matter)."""
+    import re
+
+    if found := re.search(r"check character is (\w), expected (\w)", problem):
+        return f"校验码是 {found.group(1)}，按 GB 32100-2015 应为 {found.group(2)}"
+    if found := re.search(r"must be 18 characters.*has (\d+)", problem):
+        return f"应为 18 位，实为 {found.group(1)} 位"
+    if found := re.search(r"'(.)' at position (\d+)", problem):
+        return f"第 {found.group(2)} 位的“{found.group(1)}”不是允许的字符"
+    return problem
 
 
 def _contact(row: Row, source: str) -> Contact | None:
@@ -319,9 +517,24 @@ def _contact(row: Row, source: str) -> Contact | None:
             value = row.boolean(kind)
             if value is not None:
                 details[kind] = Flag(value=value, source=source)
+        elif kind == "phone":
+            phone = read_phone(row, "phone")
+            if phone is not None:
+                details[kind] = Detail(value=phone, source=source)
         elif (text := row.text(kind)) is not None:
             details[kind] = Detail(value=text, source=source)
     return Contact(**details) if details else None
+
+
+def read_phone(row: Row, key: str) -> str | None:
+    """A phone cell checked and spelt one way; a landline without an area code is a warning."""
+    phone = row.parse(key, parse_phone, "phone")
+    if phone is not None and phone.warning_en and phone.warning_zh:
+        row.warning(key, "phone", phone.warning_en, phone.warning_zh)
+    return None if phone is None else phone.text
+
+
+# ----------------------------------------------------------------------------- other sheets
 
 
 def read_contact(row: Row, ctx: Context) -> tuple[str, str, Detail | Flag] | None:
@@ -332,36 +545,72 @@ def read_contact(row: Row, ctx: Context) -> tuple[str, str, Detail | Flag] | Non
     if kind == "emergency_24h" and text is not None:
         flag = row.boolean("value")
         detail = None if flag is None else Flag(value=flag, source=source, inferred=inferred, note=note)
+    elif kind == "phone" and text is not None:
+        phone = read_phone(row, "value")
+        detail = None if phone is None else Detail(value=phone, source=source, inferred=inferred, note=note)
     else:
         detail = None if text is None else Detail(value=text, source=source, inferred=inferred, note=note)
     return None if node is None or kind is None or detail is None else (node, kind, detail)
 
 
-def read_capability(row: Row, ctx: Context) -> tuple[str, Capability] | None:
+def _specialty_cell(row: Row, key: str) -> Specialty | None:
+    """A cell that must name a specialty mednet routes (a 诊疗科目 that none routes is said so)."""
+    text = row.required(key)
+    if text is None:
+        return None
+
+    def parse(value: str) -> Specialty:
+        kind, code = resolve_department(value)
+        if kind == "not-routed":
+            name = NATIONAL_SUBJECTS.get(code, code)
+            raise CellError(f"诊疗科目 {code} {name} is not routed by mednet: no specialty of its vocabulary is it",
+                            f"诊疗科目 {code} {name} 不在 mednet 的转诊专科中，不能用于此处")
+        return resolve_specialty(code)
+
+    return row.parse(key, parse, "unknown-specialty")
+
+
+class NotRouted(NamedTuple):
+    """A capabilities row naming a 诊疗科目 no specialty routes: a registry fact of the institution."""
+
+    institution: str
+    code: str
+
+
+def read_capability(row: Row, ctx: Context) -> tuple[str, Capability] | NotRouted | None:
+    """(id, capability) of a capabilities row, or :class:`NotRouted` (counted in ``ctx.not_routed``)."""
     node = ctx.resolve(row, "institution")
-    code = row.parse("specialty", lambda v: resolve_specialty(v).code, "unknown-specialty")
-    if row.text("specialty") is None:
-        row.required("specialty")
+    text = row.required("specialty")
+    kind = code = None
+    if text is not None:
+        try:
+            kind, code = resolve_department(row.normal("specialty") or text)
+        except CellError as err:
+            row.error("specialty", "unknown-specialty", str(err), err.zh)
     cap = dict(source=ctx.source(row), inferred=bool(row.boolean("inferred")), note=row.text("note"),
                beds=row.integer("beds", minimum=0), weekly_slots=row.integer("weekly_slots", minimum=0),
                weekly_sessions=row.integer("weekly_sessions", minimum=1))
-    return None if node is None or code is None else (node, Capability(specialty=code, **cap))
+    if node is None or code is None:
+        return None
+    if kind == "not-routed":
+        ctx.not_routed[code] += 1
+        return NotRouted(node, code)
+    return node, Capability(specialty=code, **cap)
 
 
 def read_session(row: Row, ctx: Context) -> tuple[str, str, Session] | None:
     """(host id, specialty code, session) of a sessions row; its source and note serve a capability it creates."""
     host = ctx.resolve(row, "institution")
-    code = row.parse("specialty", lambda v: resolve_specialty(v).code, "unknown-specialty")
-    if row.text("specialty") is None:
-        row.required("specialty")
+    spec = _specialty_cell(row, "specialty")
     provider = ctx.resolve(row, "provider")
-    session = dict(weekday=row.choice("weekday", WEEKDAYS, rule="weekday"), part=row.choice("part", PARTS, rule="part"),
+    session = dict(weekday=row.choice("weekday", WEEKDAYS, rule="weekday", shown="周一…周日（或星期一…星期日、1…7）"),
+                   part=row.choice("part", PARTS, rule="part", shown="上午、下午、晚上、全天"),
                    every_weeks=row.integer("every_weeks", minimum=1) or 1, provider=provider,
                    valid_from=row.date("valid_from"), valid_until=row.date("valid_until"))
     if (row.text("provider") and provider is None) or (row.text("source") and row.text("source") not in ctx.sources):
         ctx.source(row)  # reports the unknown key
         return None
-    return None if host is None or code is None else (host, code, Session(**session))
+    return None if host is None or spec is None else (host, spec.code, Session(**session))
 
 
 def read_membership(row: Row, ctx: Context) -> tuple[str, Membership] | None:
@@ -369,13 +618,14 @@ def read_membership(row: Row, ctx: Context) -> tuple[str, Membership] | None:
     node = ctx.resolve(row, "institution")
     if row.text("institution") is None:
         row.required("institution")
-    role = row.choice("role", ROLES, rule="role")
+    role = row.choice("role", ROLES, rule="role", shown=ROLES_SHOWN)
     if row.text("role") is None:
         row.required("role")
     source, inferred, note = ctx.source(row), bool(row.boolean("inferred")), row.text("note")
     if community is None or node is None or role is None:
         return None
-    return community, Membership(institution=node, role=Role(role), source=source, inferred=inferred, note=note)
+    return clean_name(community), Membership(institution=node, role=Role(role), source=source, inferred=inferred,
+                                             note=note)
 
 
 def read_link(row: Row, ctx: Context) -> Link | None:
@@ -390,7 +640,7 @@ def read_link(row: Row, ctx: Context) -> Link | None:
     if a is None or b is None or kind is None or km is None:
         return None
     if a == b:
-        row.problem("b", "link-ends", "a link joins two different institutions")
+        row.error("b", "link-ends", "a link joins two different institutions", "连接的两端必须是两个不同的机构")
         return None
     return Link(a=a, b=b, kind=LinkKind(kind), distance_km=km, distance_basis=basis, minutes=minutes, source=source,
                 inferred=inferred, note=note)
@@ -401,13 +651,14 @@ def read_travel(row: Row, ctx: Context) -> tuple[str, str, float | None, float |
     km = row.number("distance_km", minimum=0, exclusive=True)
     minutes = row.number("minutes", minimum=0, exclusive=True)
     if row.text("distance_km") is None and row.text("minutes") is None:
-        row.problem("distance_km", "required", "give a road distance (km), a travel time (minutes) or both")
+        row.error("distance_km", "required", "give a road distance (km), a travel time (minutes) or both",
+                  "请填写道路距离（公里）或行车时间（分钟），或两者都填")
         return None
     source = ctx.source(row)
     if a is None or b is None:
         return None
     if a == b:
-        row.problem("destination", "link-ends", "origin and destination must differ")
+        row.error("destination", "link-ends", "origin and destination must differ", "起点和终点必须不同")
         return None
     return a, b, km, minutes, source, row.text("note")
 
@@ -427,11 +678,12 @@ def read_roster_entry(row: Row, ctx: Context) -> tuple[tuple, RosterEntry | None
     if community is None or published is None:
         return None
     if text is None and node is not None:
-        row.problem("text", "required", "a roster entry needs the name as published")
+        row.error("text", "required", "a roster entry needs the name as published", "名单条目需要写出公布时的名称")
         return None
     return (community, published, source), RosterEntry(text=text, institution=node) if text else None, fields
 
 
-__all__ = ["Context", "make_id", "read_capability", "read_contact", "read_institution", "read_link",
-           "read_membership", "read_roster_entry", "read_session", "read_sources", "read_travel", "row_names",
-           "seat_point"]
+__all__ = ["ROLES", "Context", "Draft", "NotRouted", "draft_institution", "finish_institution", "make_id",
+           "read_capability", "read_contact", "read_departments", "read_link", "read_membership", "read_phone",
+           "read_roster_entry", "read_session", "read_sources", "read_travel", "resolve_department", "row_names",
+           "skipped_category"]

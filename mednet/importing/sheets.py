@@ -14,7 +14,10 @@ Export writes the Chinese header followed by the key: ``名称 name``.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,23 +44,38 @@ class Sheet:
     def title(self) -> str:
         return f"{self.zh} {self.key}"
 
-    def column(self, header: str) -> Column | None:
+    def column(self, header: object) -> Column | None:
         """The column a header names (key, Chinese header, export header or alias), or None."""
-        wanted = normalise(header)
-        for col in self.columns:
-            if wanted in {normalise(n) for n in (col.key, col.zh, col.header, *col.aliases)}:
-                return col
-        return None
+        return _column_index(self).get(normalise(header))
+
+    @property
+    def required(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+
+@lru_cache(maxsize=256)
+def _column_index(sheet: Sheet) -> dict[str, Column]:
+    index: dict[str, Column] = {}
+    for col in sheet.columns:
+        for name in (col.key, col.zh, col.header, *col.aliases):
+            index.setdefault(normalise(name), col)
+    return index
 
 
 def normalise(text: object) -> str:
     """A header or sheet name without case, spaces, brackets, underscores or a file suffix.
 
-    >>> normalise(" Lat (WGS84) "), normalise("机构.csv")
-    ('latwgs84', '机构')
+    >>> normalise(" Lat (WGS84) "), normalise("机构.csv"), normalise("*机构名称（必填）")
+    ('latwgs84', '机构', '机构名称')
     """
-    text = re.sub(r"\.(csv|xlsx)$", "", str(text).strip(), flags=re.IGNORECASE)
-    return re.sub(r"[\s_()（）\[\]【】-]+", "", text).casefold()
+    text = unicodedata.normalize("NFKC", str(text)).strip()
+    text = re.sub(r"\.(csv|xlsx|xlsm|xls|ods)$", "", text, flags=re.IGNORECASE)
+    text = _MARKS.sub("", text)
+    return re.sub(r"[\s_()\[\]【】〔〕*:：-]+", "", text).casefold()
+
+
+#: What templates add to a header: ``(必填)``, ``（选填）``, a star.
+_MARKS = re.compile(r"[(\[【〔](?:必填|选填|非必填|必填项|选填项)[)\]】〕]")
 
 
 _SOURCE = Column("source", "来源", ("出处", "数据来源"))
@@ -83,11 +101,13 @@ SHEETS: dict[str, Sheet] = {s.key: s for s in (
     ), aliases=("区县",)),
     Sheet("institutions", "机构", (
         Column("id", "编号", ("机构编号", "机构代码")),
-        Column("name", "名称", ("机构名称", "医疗机构名称"), required=True),
+        Column("name", "名称", ("机构名称", "医疗机构名称", "单位名称", "机构全称"), required=True),
         Column("aliases", "简称", ("别名", "曾用名", "简称别名")), Column("tier", "层级", ("机构层级",)),
-        Column("category", "类别", ("机构类别", "类别代码", "机构分类代码", "WS218")),
-        Column("grade", "等级", ("医院等级",)), Column("county", "区县", ("所在区县", "县区"), required=True),
-        Column("township", "乡镇街道", ("乡镇", "街道", "所在乡镇")),
+        Column("category", "类别", ("机构类别", "类别代码", "机构分类代码", "WS218", "卫生机构类别", "卫生机构类别代码",
+                                    "机构类别代码", "机构分类")),
+        Column("grade", "等级", ("医院等级", "机构等级")),
+        Column("county", "区县", ("所在区县", "县区", "所属区县", "县(市、区)", "县市区"), required=True),
+        Column("township", "乡镇街道", ("乡镇", "街道", "所在乡镇", "所属乡镇", "乡镇(街道)")),
         Column("lat", "纬度", ("latitude", "y")), Column("lon", "经度", ("longitude", "lng", "x")),
         Column("datum", "坐标系", ("crs", "坐标系统")),
         Column("location_kind", "位置类型"), Column("location_source", "位置来源"),
@@ -95,12 +115,17 @@ SHEETS: dict[str, Sheet] = {s.key: s for s in (
         Column("converted_from", "原坐标系"),
         Column("credit_code", "统一社会信用代码", ("信用代码", "社会信用代码", "uscc")),
         Column("licence_number", "登记号", ("执业许可证登记号", "许可证登记号", "license number")),
-        Column("beds", "床位", ("床位数", "编制床位")), Column("registry_source", "登记来源"),
+        Column("beds", "床位", ("床位数", "编制床位", "核定床位", "编制床位数", "核定床位数")),
+        Column("registry_source", "登记来源"),
         Column("registry_inferred", "登记推断"), Column("registry_note", "登记说明"),
-        Column("phone", "电话", ("联系电话", "telephone")), Column("address", "地址", ("详细地址",)),
+        Column("phone", "电话", ("联系电话", "telephone", "电话号码", "办公电话")),
+        Column("address", "地址", ("详细地址", "机构地址", "地址(详细)")),
         Column("booking", "预约渠道", ("预约", "挂号渠道")), Column("hours", "开放时间", ("门诊时间", "服务时间")),
         Column("emergency_24h", "24小时急诊", ("急诊24小时",)),
-        Column("departments", "科室", ("诊疗科目", "专科", "specialties")),
+        Column("departments", "科室", ("诊疗科目", "专科", "specialties", "核准诊疗科目", "诊疗科目名称")),
+        Column("other_subjects", "其他诊疗科目", ("未路由诊疗科目",)),
+        Column("community", "所属医共体", ("医共体", "医共体名称", "所属医联体", "所在医共体")),
+        Column("community_role", "医共体角色", ("医共体内角色", "成员角色", "角色")),
         Column("population", "服务人口", ("人口",)), *_PROVENANCE,
     ), aliases=("医疗机构", "institution")),
     Sheet("capabilities", "专科", (
@@ -149,10 +174,11 @@ SHEETS: dict[str, Sheet] = {s.key: s for s in (
 )}
 
 
-def sheet_for(name: str) -> Sheet | None:
-    """The sheet a sheet or file name denotes (key, Chinese name, title or alias), or None."""
+def sheet_for(name: str, sheets: Mapping[str, Sheet] | None = None) -> Sheet | None:
+    """The sheet of ``sheets`` (default: the region's, :data:`SHEETS`) a sheet or file name denotes (key, Chinese
+    name, title or alias), or None."""
     wanted = normalise(name)
-    for sheet in SHEETS.values():
+    for sheet in (SHEETS if sheets is None else sheets).values():
         if wanted in {normalise(n) for n in (sheet.key, sheet.zh, sheet.title, *sheet.aliases)}:
             return sheet
     return None

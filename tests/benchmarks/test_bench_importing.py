@@ -1,29 +1,27 @@
-"""Import and validate a 5,000-institution province workbook (synthetic, 四川省 places).
+"""Import a 5,000-institution registry workbook (synthetic, 四川省 places), beside openpyxl reading its cells.
 
-Run on purpose: ``.venv/bin/pytest tests/benchmarks/test_bench_importing.py --benchmark-only``.
-Target: ≤ 5 s for reading the XLSX, importing (which validates) and the validation report.
+Run on purpose: ``.venv/bin/pytest tests/benchmarks/test_bench_importing.py --benchmark-only``; the project's
+figure is ``mednet bench --area import`` (CPU seconds, both in one process, the load average beside).
+Target: the import within 2× openpyxl's read-only pass over the same cells.
 """
 
 import pytest
 
-from mednet.bench.importing import write_province_workbook
-from mednet.importing import import_files
-from mednet.places import all_places
-from mednet.validate import validate_membership
+from mednet.bench.importing import import_workbook, openpyxl_read, write_province_workbook
 
 
 @pytest.fixture(scope="module")
 def workbook(tmp_path_factory):
-    all_places()  # the places table is read once per process, before any import
-    return write_province_workbook(tmp_path_factory.mktemp("bench") / "province.xlsx", n=5000)
-
-
-def import_and_validate(path):
-    region = import_files([path])
-    return region, validate_membership(region)
+    folder = tmp_path_factory.mktemp("bench")
+    import_workbook(write_province_workbook(folder / "warm.xlsx", n=200))  # modules and the places table loaded
+    return write_province_workbook(folder / "province.xlsx", n=5000)
 
 
 @pytest.mark.benchmark(group="importing")
-def test_import_and_validate_5000_institutions(benchmark, workbook):
-    region, report = benchmark.pedantic(import_and_validate, args=(workbook,), rounds=5, warmup_rounds=1)
-    assert len(region.institutions) == 5000 and report.ok
+def test_openpyxl_reads_the_cells(benchmark, workbook):
+    assert benchmark.pedantic(openpyxl_read, args=(workbook,), rounds=3, warmup_rounds=1) > 5000 * 10
+
+
+@pytest.mark.benchmark(group="importing")
+def test_import_5000_institutions(benchmark, workbook):
+    assert benchmark.pedantic(import_workbook, args=(workbook,), rounds=3, warmup_rounds=1) == 5000

@@ -10,8 +10,17 @@ from mednet.cli import main
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
-def test_table_lists_the_paediatric_gaps_by_name(capsys):
+def test_tables_and_errors_speak_chinese_by_default(capsys):
     assert main(["coverage", "quzhou", "--specialty", "儿科", "--max-km", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "56 个基层医疗机构；缺口 = 超过 30 公里" in out and "儿科：12 个超过 30 公里" in out
+    assert "按医共体（儿科）：" in out and "Paediatrics" not in out and "primary-care" not in out
+    assert main(["coverage", "quzhou", "--specialty", "儿料", "--max-km", "30"]) == 2
+    assert "未知的专科“儿料”" in capsys.readouterr().err
+
+
+def test_table_lists_the_paediatric_gaps_by_name(capsys):
+    assert main(["coverage", "quzhou", "--specialty", "儿科", "--max-km", "30", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "56 primary-care institutions; gap = beyond 30 km" in out
     # the km say what they are: estimates along the links, not measured road distances
@@ -31,7 +40,7 @@ def test_all_specialties_to_a_csv_file(tmp_path, capsys):
 
 
 def test_what_if_table_and_geojson(capsys):
-    args = ["coverage", "quzhou", "-s", "paediatrics", "--max-km", "30", "--what-if",
+    args = ["coverage", "quzhou", "-s", "paediatrics", "--max-km", "30", "--lang", "en", "--what-if",
             str(FIXTURES / "whatif_hetian_paediatrics.json")]
     assert main(args) == 0
     row = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("儿科 paediatrics"))
@@ -80,7 +89,8 @@ def test_progress_only_on_a_terminal(monkeypatch, capsys):
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, extra, message):
     out, png = tmp_path / "out.csv", tmp_path / "map.png"
-    args = ["coverage", "quzhou", "--max-km", "30", "--format", "csv", "--output", str(out), "--map", str(png)]
+    args = ["coverage", "quzhou", "--lang", "en", "--max-km", "30", "--format", "csv", "--output", str(out),
+            "--map", str(png)]
     extra = [str(tmp_path / x) if x.startswith("map.") else (str(png) if x == "MAP" else x) for x in extra]
     if "--map" in extra:
         args = args[:-2]
@@ -91,7 +101,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, extra
 
 
 def test_coverage_by_minutes_says_the_basis_and_an_od_table_changes_it(tmp_path, capsys):
-    assert main(["coverage", "quzhou", "-s", "儿科", "--cost", "minutes", "--max-minutes", "45"]) == 0
+    assert main(["coverage", "quzhou", "-s", "儿科", "--cost", "minutes", "--max-minutes", "45", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "gap = beyond 45 min" in out and "56 from default_model" in out and "not measured" in out
     assert "齐溪卫生院" in out and "12 beyond 45 min" in out

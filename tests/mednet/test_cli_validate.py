@@ -5,14 +5,26 @@ import pytest
 from mednet.cli import main
 from mednet.regions import regions_dir
 
+COMMUNITIES = [("衢州市第二人民医院医共体", 16), ("衢江区中医院医共体", 7), ("江山市人民医院医共体", 13),
+               ("江山市中医院医共体", 9), ("开化县人民医院医共体", 10), ("开化县中医院医共体", 7)]
 
-def test_validate_quzhou_prints_each_community(capsys):
+
+def test_validate_quzhou_prints_each_community_in_chinese_by_default(capsys):
     assert main(["validate", "quzhou"]) == 0
     out = capsys.readouterr().out
-    for name, count in [("衢州市第二人民医院医共体", 16), ("衢江区中医院医共体", 7), ("江山市人民医院医共体", 13),
-                        ("江山市中医院医共体", 9), ("开化县人民医院医共体", 10), ("开化县中医院医共体", 7)]:
-        assert f"{name} (" in out and f"{count} members" in out
+    for name, count in COMMUNITIES:
+        assert f"  {name}：" in out and f"{count} 家成员" in out
+    assert "错误：无" in out and "按类别：" in out
+
+
+def test_validate_in_english_names_partners_not_ids(capsys):
+    assert main(["validate", "quzhou", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    for name, count in COMMUNITIES:
+        assert f"  {name}: " in out and f"{count} members" in out
     assert "errors: none" in out
+    partners = next(line for line in out.splitlines() if "partners:" in line)
+    assert "医院" in partners and "qj-" not in partners and "i-" not in partners
 
 
 def test_json_lists_problems_as_objects(capsys):
@@ -64,7 +76,7 @@ def _bad_specialty(doc):
         (lambda tmp: _write(tmp, _set("lat", 200)), "less than or equal to 90"),
         (lambda tmp: _write(tmp, _swap), "lat and lon look swapped"),
         (lambda tmp: _write(tmp, _bad_specialty), "did you mean 'paediatrics'"),
-        (lambda tmp: "quzou", "did you mean 'quzhou'"),
+        (lambda tmp: "quzou", "是否要找“quzhou”"),
     ],
     ids=["missing-file", "invalid-json", "latitude-200", "swapped-lat-lon", "unknown-specialty", "unknown-region"],
 )

@@ -43,12 +43,13 @@ def invalid(tmp_path):
 ])
 def test_route_and_coverage_refuse_a_region_with_errors_one_line_per_code(invalid, capsys, argv):
     args = [a.format(path=invalid) for a in argv]
-    assert main(args) == 2
-    err = capsys.readouterr().err
-    assert "region 'quzhou' has validation errors" in err and "Traceback" not in err
-    lines = err.strip().splitlines()
-    codes = [line.strip().split("]")[0] + "]" for line in lines[1:]]
-    assert {"[unknown-id]", "[lead-count]"} <= set(codes) and len(codes) == len(set(codes))  # one line per code
+    for lang, said in (("en", "region 'quzhou' has validation errors"), ("zh", "区域“quzhou”未通过校验")):
+        assert main([*args, "--lang", lang]) == 2
+        err = capsys.readouterr().err
+        assert said in err and "Traceback" not in err
+        lines = err.strip().splitlines()
+        codes = [line.strip().split("]")[0] + "]" for line in lines[1:]]
+        assert {"[unknown-id]", "[lead-count]"} <= set(codes) and len(codes) == len(set(codes))  # one line per code
     assert main([*args, "--allow-invalid"]) == 0
     capsys.readouterr()
 

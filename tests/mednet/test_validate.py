@@ -166,12 +166,15 @@ def test_each_rule_is_reported_by_code(raw, mutate, codes):
         assert problem.institution or problem.community
 
 
-def test_messages_name_the_institution(raw):
+def test_messages_name_the_institution_by_name_in_both_languages(raw):
     doc = copy.deepcopy(raw)
     township_lead(doc)
     [problem] = validate_membership(parse_region(doc)).errors
     lead = problem.institution
-    assert lead is not None and lead in problem.message and institution(doc, lead)["name"] in problem.message
+    name = institution(doc, lead)["name"]
+    assert lead is not None and name in problem.message and name in problem.text("zh")
+    assert lead not in problem.message and lead not in problem.text("zh")  # never a bare id
+    assert "牵头单位须为医院" in problem.text("zh")
 
 
 def test_report_is_immutable_and_serialises(raw):

@@ -27,7 +27,7 @@ def test_five_minutes_with_the_bundled_example(tmp_path, capsys, monkeypatch):
     assert [c[0] for c in (init, *rest)] == ["init", "import", "validate", "coverage"]
     assert main(init) == 0
     started = {p.name for p in (tmp_path / "longyou").iterdir()}
-    assert started == {p.name for p in EXAMPLE.iterdir()}
+    assert started == {p.name for p in EXAMPLE.iterdir() if p.suffix == ".csv"}  # registry/: docs/importing.md
     for sheet in ("members.csv", "capabilities.csv", "sources.csv"):  # the planner's edits, as bundled
         shutil.copy(EXAMPLE / sheet, tmp_path / "longyou" / sheet)
     for untouched in started - {"members.csv", "capabilities.csv", "sources.csv"}:  # the rest is init's own output
@@ -57,10 +57,14 @@ def test_every_fact_of_the_example_no_source_gives_is_inferred(tmp_path):
 def test_export_writes_tables_and_fhir(tmp_path, capsys):
     assert main(["export", "minhang", "-o", str(tmp_path / "m.xlsx")]) == 0
     assert main(["export", "minhang", "-o", str(tmp_path / "m.json"), "--format", "fhir"]) == 0
-    assert main(["import", str(tmp_path / "m.json"), "-o", str(tmp_path / "back.json")]) == 0
-    assert load_region(tmp_path / "back.json").institutions == load_region("minhang").institutions
-    assert main(["import", str(tmp_path / "m.xlsx"), "-o", str(tmp_path / "back2.json")]) == 0
-    assert load_region(tmp_path / "back2.json") == load_region("minhang")
+    (tmp_path / "fhir").mkdir()
+    assert main(["import", str(tmp_path / "m.json"), "-o", str(tmp_path / "fhir" / "minhang.json")]) == 0
+    assert load_region(tmp_path / "fhir" / "minhang.json").institutions == load_region("minhang").institutions
+    assert main(["import", str(tmp_path / "m.xlsx"), "-o", str(tmp_path / "minhang.json")]) == 0
+    assert load_region(tmp_path / "minhang.json") == load_region("minhang")
+    capsys.readouterr()
+    assert main(["import", str(tmp_path / "m.json"), "-o", str(tmp_path / "back.json")]) == 2  # not its id
+    assert "must be named minhang.json" in capsys.readouterr().err
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys, monkeypatch):
@@ -71,7 +75,7 @@ def test_cli_errors_are_one_line(tmp_path, capsys, monkeypatch):
     assert main(["init", "龙游县", "--id", "ly"]) == 2
     assert "already exists (add --force to overwrite)" in capsys.readouterr().err
     assert main(["import", "missing.xlsx", "-o", "x.json"]) == 2
-    assert "missing.xlsx: no such file" in capsys.readouterr().err
+    assert "missing.xlsx：文件或文件夹不存在" in capsys.readouterr().err
 
 
 def test_docs_list_every_sheet_and_column():
@@ -85,10 +89,11 @@ def test_docs_list_every_sheet_and_column():
 
 def test_import_problems_as_json(tmp_path, capsys):
     assert main(["import", str(ROOT / "tests" / "fixtures" / "importing" / "planted.xlsx"), "-o",
-                 str(tmp_path / "x.json"), "--format", "json"]) == 1
+                 str(tmp_path / "golden.json"), "--format", "json"]) == 1
     problems = json.loads(capsys.readouterr().out)
-    assert {"file", "sheet", "row", "column", "value", "rule", "message"} <= set(problems[0])
-    assert len(problems) == 8
+    assert {"file", "sheet", "row", "column", "cell", "value", "rule", "severity", "message", "message_zh"} <= set(
+        problems[0])
+    assert len([p for p in problems if p["severity"] == "error"]) == 14
 
 
 def test_an_unusable_institution_row_is_reported_once_not_at_every_reference(tmp_path, capsys):
@@ -100,16 +105,41 @@ def test_an_unusable_institution_row_is_reported_once_not_at_every_reference(tmp
     text = sheet.read_text(encoding="utf-8-sig")
     row = next(line for line in text.splitlines() if line.startswith("t330825102000,"))
     sheet.write_text(text.replace(row, row.replace(",township_centre,", ",township,")), encoding="utf-8-sig")
-    assert main(["import", str(folder), "-o", str(tmp_path / "longyou.json")]) == 1
+    assert main(["import", str(folder), "-o", str(tmp_path / "longyou.json"), "--lang", "en"]) == 1
     out = capsys.readouterr().out
-    assert "1 unusable cell; nothing was written" in out
-    assert "层级 tier = 'township'" in out and "unknown-institution" not in out
+    assert out.startswith("1 problem in 1 row: 1 error") and out.rstrip().endswith("nothing was written")
+    assert "层级 tier (D6) = 'township'" in out and "unknown-institution" not in out
     assert not (tmp_path / "longyou.json").exists()
 
 
-def test_import_counts_a_file_name_that_is_not_the_region_id_as_an_error(tmp_path, capsys):
-    """`mednet validate` (and route, coverage, serve) refuse longyou's region in other.json: the import says so."""
-    assert main(["import", str(EXAMPLE), "-o", str(tmp_path / "other.json")]) == 0
-    assert "validation: 1 errors" in capsys.readouterr().out
-    assert main(["validate", str(tmp_path / "other.json")]) == 1
-    assert "[file-name-id]" in capsys.readouterr().out
+def test_import_refuses_a_file_name_that_is_not_the_region_id_before_writing(tmp_path, capsys):
+    """`mednet validate` (and route, coverage, serve) would refuse longyou's region in other.json: the import
+    refuses to write it, at the 区域 sheet's id cell."""
+    assert main(["import", str(EXAMPLE), "-o", str(tmp_path / "other.json"), "--lang", "en"]) == 1
+    out = capsys.readouterr().out
+    assert "region.csv [region] row 2, 编号 id (A2) = 'longyou': file-name-id" in out
+    assert not (tmp_path / "other.json").exists()
+
+
+def test_report_options_are_refused_before_anything_is_read(tmp_path, capsys):
+    registry = ROOT / "examples" / "longyou" / "registry" / "龙游县医疗机构名录.xlsx"
+    out = str(tmp_path / "longyou.json")
+    for extra, said in ((["--problems", str(tmp_path / "p.txt")], "must end in .csv or .json"),
+                        (["--annotate", str(tmp_path / "a.csv")], "must end in .xlsx"),
+                        (["--annotate", str(registry)], "must not be one of the files read or written"),
+                        (["--problems", str(tmp_path / "no" / "p.csv")], "must be in an existing folder")):
+        assert main(["import", str(registry), "-o", out, "--lang", "en", *extra]) == 2
+        assert said in capsys.readouterr().err
+    (tmp_path / "folder.json").mkdir()
+    assert main(["import", str(registry), "-o", str(tmp_path / "folder.json")]) == 2
+    assert not (tmp_path / "longyou.json").exists()
+
+
+def test_a_clean_import_writes_its_notes_beside_the_region(tmp_path, capsys):
+    registry = ROOT / "examples" / "longyou" / "registry" / "龙游县医疗机构名录.xlsx"
+    assert main(["import", str(registry), "-o", str(tmp_path / "longyou.json"), "--problems",
+                 str(tmp_path / "notes.json"), "--format", "json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    written = json.loads((tmp_path / "notes.json").read_text(encoding="utf-8"))
+    assert printed == written and {p["severity"] for p in written} == {"note"}
+    assert load_region(tmp_path / "longyou.json").id == "longyou"

@@ -51,7 +51,7 @@ def test_categories_and_tiers(text, grade, tier, code):
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("D600", "村卫生室 is not an institution mednet models"),
+    ("D600", r"村卫生室 \(D600\) is not an institution mednet models"),
     ("C210 乡卫生院", "WS 218 code C210 is 中心卫生院, not 乡卫生院"),
     ("clinic", "must be a mednet tier"),
 ])

@@ -21,7 +21,7 @@ def test_planted_errors_are_reported_exactly_and_all_at_once(tmp_path):
     assert [str(p) for p in caught.value.problems] == expected
     rules = {p.rule for p in caught.value.problems}
     assert rules == {"credit-code", "unknown-specialty", "coordinates", "multiple-communities", "duplicate-name",
-                     "point-outside-county", "required"}
+                     "point-outside-county", "required", "lead-count", "orphan-primary-care", "community-created"}
 
 
 def test_clean_workbook_imports_to_the_stored_region():
@@ -52,12 +52,13 @@ def test_english_headers_and_sheet_names_work_too():
 
 
 @pytest.mark.parametrize(("frames", "message"), [
-    ({"机购": pd.DataFrame({"名称": ["x"]})}, "[机购]: unknown-sheet: not a sheet mednet reads"),
+    ({"机购": pd.DataFrame({"名称": ["x"]})},
+     "[机购]: unknown-sheet: skipped: no header row of a sheet mednet reads (is it '机构'?)"),
     ({"机构": pd.DataFrame({"名字": ["x"], "层级": ["C210"], "区县": ["龙游县"]})},
-     "row 1, 名字: unknown-column: not a column of 机构 institutions; did you mean '名称'?"),
+     "row 1, 名称: required-column: 机构 institutions needs a column 名称 (name); is '名字' it? rename it 名称"),
     ({"机构": pd.DataFrame({"名称": ["x"], "层级": ["C210"], "区县": ["龙游"]})},
-     "区县 = '龙游': unknown-county: unknown county '龙游' in the official list of counties and districts (2016); "
-     "did you mean '龙游县'?"),
+     "区县 (C2) = '龙游': unknown-county: unknown county '龙游' in the official list of counties and districts "
+     "(2016); did you mean '龙游县'?"),
     ({"机构": pd.DataFrame({"名称": ["x"], "层级": ["C210"], "区县": ["鼓楼区"]})}, "is ambiguous"),
     ({"机构": pd.DataFrame({"名称": ["x"], "层级": ["C210"], "区县": ["龙游县"], "乡镇街道": ["胡镇"]})},
      "unknown-township: unknown township '胡镇' in the official townships of 龙游县; did you mean '湖镇镇'?"),
