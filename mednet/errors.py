@@ -334,7 +334,19 @@ class NotAuthenticated(MednetError, PermissionError):
 
 
 class Forbidden(MednetError, PermissionError):
-    """A known key whose role or institution does not allow the action (HTTP 403)."""
+    """A known key whose role or institution does not allow the action (HTTP 403).
+
+    ``reason`` says which rule refused it, for a caller to word: ``role`` (the key's role), ``planner`` (a
+    read-only key), ``not_party`` (a referral neither to nor from the desk), ``origin_only`` or
+    ``destination_only`` (the other side's desk owns the action), ``region`` (another region's desk).
+
+    >>> Forbidden("referral R1 is neither to nor from kh-huabu", reason="not_party").reason
+    'not_party'
+    """
+
+    def __init__(self, message: str, *, reason: str = "role") -> None:
+        self.reason = reason
+        super().__init__(message)
 
 
 class IdempotencyConflict(MednetError, ValueError):

@@ -31,7 +31,8 @@ from service.deps import LoadedRegions, RegionLoader, open_ledger, require_key_f
 from service.docs import include_docs
 from service.errors import install_error_handlers
 from service.heavy import HeavyWork
-from service.metrics import Metrics
+from service.live import ChangeFeed
+from service.metrics import Metrics, overdue_families
 from service.middleware import Guard
 from service.openapi import finish_openapi
 from service.routers import include_routers
@@ -61,6 +62,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The ledger's database is created or migrated before any request (in each worker: a connection is never
     # shared across a fork); the ledger sees the regions once built.
     app.state.ledger = ledger = open_ledger(settings, LoadedRegions(loader))
+    app.state.metrics.gauges[:] = [overdue_families(ledger.overdue_counts)]
+    app.state.live = live = ChangeFeed(ledger.engine, poll_seconds=settings.live_poll_seconds)
     app.state.loader = loader if loader.regions is not None else loader.start()
     app.state.heavy = HeavyWork(processes=settings.heavy_processes, threads=settings.heavy_threads,
                                 queue=settings.heavy_queue, cache_entries=settings.heavy_cache_entries,
@@ -72,6 +75,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             async with sweeping(ledger, settings.sweep_seconds, idle_minutes=settings.desk_idle_minutes):
                 yield
     finally:
+        await live.stop()
         app.state.heavy.close()
         ledger.engine.dispose()
         if loader.regions is not None:

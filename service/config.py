@@ -69,6 +69,9 @@ class Settings(BaseSettings):
                                "does not count them (weekly_slots): an assumption, said in each such slot's basis")
     expire_days: float = Field(30, gt=0, le=3650, description="days an open referral may stay unchanged (a booked "
                                "one: past its booked day) before the expiry sweep expires it")
+    live_poll_seconds: float = Field(1.0, gt=0, le=60, description="SQLite: seconds between the reads of the "
+                                     "ledger's change counter that bring open worklists their live changes (one read "
+                                     "per worker; PostgreSQL is told at once by LISTEN/NOTIFY)")
     sweep_seconds: float = Field(60, ge=0, description="seconds between expiry sweeps (lapsed holds released, "
                                  "overdue referrals expired); 0 turns the sweep off (then run `mednet referrals "
                                  "expire` from cron)")

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from sqlalchemy.exc import SQLAlchemyError
 
 #: Latency buckets, seconds: a referral takes well under a millisecond, coverage up to seconds.
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -37,6 +38,8 @@ class Metrics:
         self.counts: dict[tuple[str, str, int], int] = {}
         #: (method, route) -> [count in each bucket (and +Inf last), sum of seconds]
         self.latency: dict[tuple[str, str], list[float]] = {}
+        #: More families read when scraped (the ledger's overdue referrals): functions yielding metric families.
+        self.gauges: list[Callable[[], Iterator[Metric]]] = []
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)  # a collector: it has collect()
 
@@ -70,6 +73,29 @@ class Metrics:
         worker = GaugeMetricFamily("mednet_worker_info", "the worker process answering this scrape", labels=("pid",))
         worker.add_metric((str(os.getpid()),), 1)
         yield worker
+        for gauges in self.gauges:
+            yield from gauges()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def overdue_families(counts: Callable[[], dict[tuple[str, str, str], int]]) -> Callable[[], Iterator[Metric]]:
+    """The ledger's overdue referrals as a gauge (the same for every worker: read from the database when scraped).
+
+    >>> family = next(overdue_families(lambda: {("quzhou", "respond", "urgent"): 2})())
+    >>> family.name, family.samples[0].labels, family.samples[0].value
+    ('mednet_referrals_overdue', {'region': 'quzhou', 'measure': 'respond', 'priority': 'urgent'}, 2)
+    """
+    def collect() -> Iterator[Metric]:
+        gauge = GaugeMetricFamily("mednet_referrals_overdue", "open referrals past their service level now "
+                                  "(respond: not yet accepted, rejected or redirected; book: accepted, not booked)",
+                                  labels=("region", "measure", "priority"))
+        try:
+            found = counts()
+        except SQLAlchemyError:  # the database away: the request metrics still answer, without this gauge's samples
+            found = {}
+        for (region, measure, priority), count in sorted(found.items()):
+            gauge.add_metric((region, measure, priority), count)
+        yield gauge
+    return collect

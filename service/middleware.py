@@ -39,6 +39,7 @@ from starlette.exceptions import HTTPException
 
 from service.config import Settings
 from service.errors import problem
+from service.live import STREAM_SUFFIX
 from service.metrics import Metrics
 
 Scope = MutableMapping[str, Any]
@@ -126,6 +127,9 @@ class Guard:
         try:
             if refusal is not None:
                 await refusal(scope, receive, send_guarded)
+                return
+            if scope["path"].endswith(STREAM_SUFFIX):  # a page's live stream: open for hours, idle, not counted
+                await self.app(scope, receive, send_guarded)
                 return
             self.in_flight += 1
             try:

@@ -1,7 +1,9 @@
-"""``mednet referrals list|show|expire``: read the referral ledger (as a planner would, everything), and run
-its expiry sweep once (for cron, where the service's own sweep is off).
+"""``mednet referrals list|show|overdue|expire``: read the referral ledger (as a planner would, everything),
+list the referrals past their service level, and run its expiry sweep once (for cron, where the service's own
+sweep is off).
 
     mednet referrals list --status requested --institution sh-xinhua
+    mednet referrals overdue --region quzhou
     mednet referrals show R20261125-000042 --events
     mednet referrals show R20261125-000042 --format fhir
     mednet referrals expire --expire-days 30 --hold-minutes 15
@@ -40,13 +42,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("--events", action="store_true", help="also its history")
     show.add_argument("--format", choices=("text", "json", "fhir"), default="text")
     show.set_defaults(func=run_show)
+    overdue = actions.add_parser("overdue", help="open referrals past their service level now, longest first")
+    overdue.add_argument("--region", help="only this region's")
+    overdue.add_argument("--limit", type=positive_int, default=200)
+    overdue.add_argument("--format", choices=("text", "json"), default="text")
+    overdue.set_defaults(func=run_overdue)
     expire = actions.add_parser("expire", help="release lapsed holds and expire overdue open referrals (once)")
     expire.add_argument("--expire-days", type=positive_float, default=None,
                         help="days an open referral may stay unchanged (default: $MEDNET_EXPIRE_DAYS, else 30)")
     expire.add_argument("--hold-minutes", type=positive_float, default=None,
                         help="how long a hold lasts (default: $MEDNET_HOLD_MINUTES, else 15)")
     expire.set_defaults(func=run_expire)
-    for action in (listing, show, expire):
+    for action in (listing, show, overdue, expire):
         add_database_options(action)
 
 
@@ -103,13 +110,31 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_overdue(args: argparse.Namespace) -> int:
+    from mednet.ledger.service_levels import MEASURE_OF_STATE
+
+    ledger, reader = _reader(args)
+    found = ledger.overdue(reader, region=args.region, limit=min(args.limit, 1000))
+    if args.format == "json":
+        print(json.dumps([r.model_dump(mode="json") for r in found], ensure_ascii=False, indent=1))
+        return 0
+    now = ledger.now()
+    for r in found:
+        late = now - r.due_at if r.due_at else dt.timedelta()
+        print(f"{r.number}  {r.state:10} {r.priority:9} to {MEASURE_OF_STATE[r.state]:7} due "
+              f"{r.due_at:%Y-%m-%d %H:%M} UTC ({late.total_seconds() / 3600:.1f} h late)  "
+              f"{r.origin.name} → {r.destination.name}")
+    print(f"{len(found)} overdue referral(s)")
+    return 0
+
+
 def run_show(args: argparse.Namespace) -> int:
     ledger, reader = _reader(args)
     record = ledger.get(reader, args.number)
     if args.format == "fhir":
         from mednet.ledger.fhir import to_fhir
 
-        print(json.dumps(to_fhir(record), ensure_ascii=False, indent=1))
+        print(json.dumps(to_fhir(record, ledger.history(reader, args.number)), ensure_ascii=False, indent=1))
         return 0
     history = ledger.history(reader, args.number) if args.events else []
     if args.format == "json":

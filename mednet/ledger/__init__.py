@@ -3,11 +3,13 @@
 ``store`` (tables, engine, migrations) · ``states`` (the state machine and
 its owners) · ``slots`` (session units and referral quotas) · ``keys`` (API
 keys) · ``records`` (values in and out) · ``ledger`` (the operations) ·
-``fhir`` (export as FHIR ServiceRequest + Task) · ``sweep`` (expiring overdue referrals and holds).
+``fhir`` (export as FHIR ServiceRequest + Task) · ``sweep`` (expiring overdue referrals and holds) ·
+``reasons`` (the coded reasons of rejections, redirects, cancellations and closures) · ``service_levels``
+(time to respond and to book per priority, working days).
 
     >>> from mednet.ledger import allowed_actions
     >>> allowed_actions("accepted")
-    ('hold', 'book', 'cancel', 'expire')
+    ('hold', 'book', 'arrive', 'cancel', 'expire')
 """
 
 from __future__ import annotations

@@ -20,14 +20,18 @@ reference), not by a literal reference nothing would resolve.
 
 from __future__ import annotations
 
+import base64
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
-from mednet.ledger.records import InstitutionBrief, ReferralRecord
+from mednet.ledger.reasons import REASON_OF
+from mednet.ledger.records import ClinicalSummary, EventRecord, InstitutionBrief, ReferralRecord
 from mednet.specialties import resolve_specialty
 
 #: Referral state → ServiceRequest.status.
@@ -55,10 +59,55 @@ def _institution(ref: InstitutionBrief) -> dict[str, Any]:
     return {"identifier": {"system": "urn:mednet:institution", "value": ref.id}, "display": ref.name}
 
 
-def to_fhir(record: ReferralRecord) -> dict[str, Any]:
-    """A ``collection`` Bundle holding the referral's ServiceRequest and Task, validated, as JSON-ready data."""
+def status_reason(events: Sequence[EventRecord]) -> dict[str, Any] | None:
+    """The last coded reason of a referral's history as a CodeableConcept (``urn:mednet:reason``, the Chinese
+    label as display, the desk's words as text), or None."""
+    coded = [e for e in events if e.reason_code]
+    if not coded:
+        return None
+    last = coded[-1]
+    reason = REASON_OF.get(str(last.reason_code))
+    concept: dict[str, Any] = {"coding": [{"system": "urn:mednet:reason", "code": last.reason_code,
+                                           "display": reason.label_zh if reason else last.reason_code}]}
+    if last.why:
+        concept["text"] = last.why
+    return concept
+
+
+#: The 转诊记录's items (WS 445.16) in the order and words of the printed record.
+SUMMARY_ZH = {"diagnosis_text": "初步诊断", "history": "病情摘要", "findings": "主要检查结果", "treatment": "治疗经过",
+              "purpose": "转诊目的"}
+ICD10_SYSTEM = "http://hl7.org/fhir/sid/icd-10"
+
+
+def summary_document(record: ReferralRecord, summary: ClinicalSummary) -> dict[str, Any]:
+    """The clinical summary as a DocumentReference (转诊记录): its items as UTF-8 text, the diagnosis coded."""
+    lines = []
+    for name, label in SUMMARY_ZH.items():
+        value = getattr(summary, name)
+        if name == "diagnosis_text" and summary.diagnosis_code:
+            value = f"{summary.diagnosis_code} {value or ''}".strip()
+        if value:
+            lines.append(f"{label}：{value}")
+    text = "\n".join(lines).encode()
+    return {"resourceType": "DocumentReference", "id": f"{record.number}-summary", "status": "current",
+            "type": {"text": "转诊记录"}, "subject": _subject(record), "author": [_institution(record.origin)],
+            "content": [{"attachment": {"contentType": "text/plain; charset=utf-8", "language": "zh-CN",
+                                        "data": base64.b64encode(text).decode(), "title": "转诊记录"}}]}
+
+
+def _subject(record: ReferralRecord) -> dict[str, Any]:
+    return {"identifier": {"system": f"urn:mednet:patient:{record.origin.id}", "value": record.patient.ref}}
+
+
+def to_fhir(record: ReferralRecord, events: Sequence[EventRecord] = (),
+            summary: ClinicalSummary | None = None) -> dict[str, Any]:
+    """A ``collection`` Bundle holding the referral's ServiceRequest and Task, validated, as JSON-ready data;
+    with its ``events``, the last coded reason (a rejection's, a redirect's, a cancellation's or a closure's)
+    is the Task's ``statusReason``; with its clinical ``summary``, the diagnosis (ICD-10) leads the
+    ServiceRequest's ``reasonCode`` and the 转诊记录 is a DocumentReference in ``supportingInfo``."""
     specialty = resolve_specialty(record.specialty)
-    subject = {"identifier": {"system": f"urn:mednet:patient:{record.origin.id}", "value": record.patient.ref}}
+    subject = _subject(record)
     request: dict[str, Any] = {
         "resourceType": "ServiceRequest", "id": record.number,
         "identifier": [{"system": "urn:mednet:referral", "value": record.number}],
@@ -71,9 +120,25 @@ def to_fhir(record: ReferralRecord) -> dict[str, Any]:
         "requester": _institution(record.origin), "performer": [_institution(record.destination)],
         "reasonCode": [{"text": record.reason}],
     }
+    entries: list[dict[str, Any]] = []
+    if summary is not None and not summary.is_empty():
+        if summary.diagnosis_code or summary.diagnosis_text:
+            diagnosis: dict[str, Any] = {"text": summary.diagnosis_text or summary.diagnosis_code}
+            if summary.diagnosis_code:
+                diagnosis["coding"] = [{"system": ICD10_SYSTEM, "code": summary.diagnosis_code,
+                                        **({"display": summary.diagnosis_text} if summary.diagnosis_text else {})}]
+            request["reasonCode"].insert(0, diagnosis)
+        document_id = f"{record.number}-summary"
+        document = DocumentReference.model_validate(summary_document(record, summary))
+        request["supportingInfo"] = [{"reference": full_url("DocumentReference", document_id),
+                                      "type": "DocumentReference"}]
+        entries.append({"fullUrl": full_url("DocumentReference", document_id), "resource": document})
     if record.parent:  # not in this Bundle: named by its identifier
         request["basedOn"] = [{"type": "ServiceRequest",
                                "identifier": {"system": "urn:mednet:referral", "value": record.parent}}]
+    if record.replaces:  # the rejected referral this one replaces, likewise
+        request["replaces"] = [{"type": "ServiceRequest",
+                                "identifier": {"system": "urn:mednet:referral", "value": record.replaces}}]
     if record.destination_why:
         request["note"] = [{"text": record.destination_why}]
     task_id = f"{record.number}-task"
@@ -88,8 +153,11 @@ def to_fhir(record: ReferralRecord) -> dict[str, Any]:
     }
     if record.claim:
         task["note"] = [{"text": f"slot {record.claim.slot} ({record.claim.status})"}]
+    if (why := status_reason(events)) is not None:
+        task["statusReason"] = why
     bundle = Bundle.model_validate({"resourceType": "Bundle", "type": "collection", "entry": [
         {"fullUrl": full_url("ServiceRequest", record.number), "resource": ServiceRequest.model_validate(request)},
         {"fullUrl": full_url("Task", task_id), "resource": Task.model_validate(task)},
+        *entries,
     ]})
     return bundle.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -69,7 +69,8 @@ class ApiKey:
     def require(self, *roles: Role) -> None:
         """:class:`Forbidden` unless the key has one of ``roles``."""
         if self.role not in roles:
-            raise Forbidden(f"key {self.id} is a {self.role} key; this needs a {' or '.join(roles)} key")
+            raise Forbidden(f"key {self.id} is a {self.role} key; this needs a {' or '.join(roles)} key",
+                            reason="planner" if self.role == "planner" else "needs_" + "_or_".join(roles))
 
 
 def new_key_text() -> str:

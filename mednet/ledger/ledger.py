@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -26,28 +27,47 @@ from mednet.errors import (
     AlreadySentHome,
     Forbidden,
     IdempotencyConflict,
+    IllegalTransition,
     InvalidRequest,
     StaleVersion,
     UnknownInstitution,
     UnknownReferral,
     UnknownRegion,
 )
+from mednet.ledger import service_levels as levelling
 from mednet.ledger import slots as slotting
 from mednet.ledger.keys import ApiKey, check_live
+from mednet.ledger.reasons import check_reason
 from mednet.ledger.records import (
     ActionIn,
+    ClinicalSummary,
     EventRecord,
     InstitutionBrief,
     NewReferral,
     PatientOut,
+    QuotaDay,
     QuotaIn,
+    QuotaView,
+    ReadRecord,
     ReferralPage,
     ReferralRecord,
     SlotClaim,
     SlotView,
 )
-from mednet.ledger.states import FINAL_STATES, TRANSITIONS, Transition, allowed_actions, check_transition
-from mednet.ledger.store import claims, events, idempotency, insert_ignoring_conflict, is_postgresql, referrals, writing
+from mednet.ledger.states import FINAL_STATES, OPEN_STATES, TRANSITIONS, Transition, allowed_actions, check_transition
+from mednet.ledger.store import (
+    claims,
+    events,
+    idempotency,
+    insert_ignoring_conflict,
+    is_postgresql,
+    quotas,
+    reads,
+    referrals,
+    summaries,
+    writing,
+)
+from mednet.ledger.walkin import walk_in_care
 from mednet.ledger.writes import insert_with_event, update_with_event
 from mednet.models import Region
 from mednet.network import build_network, resolve_institution
@@ -57,6 +77,8 @@ from mednet.specialties import resolve_specialty
 _ROW = referrals.select().where(referrals.c.number == sa.bindparam("number"))
 _ROW_LOCKED = _ROW.with_for_update()
 _PARENT_NUMBER = sa.select(referrals.c.number).where(referrals.c.id == sa.bindparam("rid"))
+#: Seconds a region's service levels are used as read before they are read again (a change takes at most this long).
+LEVELS_SECONDS = 5.0
 _DOWN_IN_FORCE = sa.select(referrals.c.number, referrals.c.state).where(
     referrals.c.parent_id == sa.bindparam("pid"), referrals.c.direction == "down",
     referrals.c.state.not_in(sorted(FINAL_STATES)))
@@ -72,6 +94,11 @@ MAX_PAGE = 200
 #: A referral's row as read (or as just written).
 Row = sa.RowMapping | Mapping[str, Any]
 SlotViews = list[SlotView]
+QuotaViews = list[QuotaView]
+Briefs = list[InstitutionBrief]
+ReadRecords = list[ReadRecord]
+Pairs = list[tuple[str, str]]
+Numbers = list[str]
 
 
 class RegionData(Protocol):
@@ -124,6 +151,7 @@ class Ledger:
         self.hold = dt.timedelta(minutes=hold_minutes)
         self.session_slots = session_slots
         self.expire_after = dt.timedelta(days=expire_days)
+        self._levels: dict[str, tuple[float, dict[str, levelling.ServiceLevel]]] = {}
 
     def now(self) -> dt.datetime:
         """The clock's time in UTC (moments are stored and read in UTC: :class:`mednet.ledger.store.UtcDateTime`)."""
@@ -135,7 +163,7 @@ class Ledger:
         with self.engine.connect() as conn:
             check_live(conn, actor)
             row = self._row(conn, number)
-            self._may_read(actor, row)
+            self._may_read(actor, row, conn)
             return self._record(conn, row)
 
     def history(self, actor: ApiKey, number: str) -> list[EventRecord]:
@@ -143,10 +171,57 @@ class Ledger:
         with self.engine.connect() as conn:
             check_live(conn, actor)
             row = self._row(conn, number)
-            self._may_read(actor, row)
+            self._may_read(actor, row, conn)
             found = conn.execute(events.select().where(events.c.referral_id == row["id"]).order_by(events.c.seq))
             return [EventRecord(**{k: v for k, v in e.items() if k not in ("id", "referral_id")})
                     for e in found.mappings()]
+
+    def open_for_patient(self, actor: ApiKey, patient_ref: str, specialty: str) -> list[tuple[str, str]]:
+        """The desk's open referrals (not yet completed or closed) of this patient id for this specialty, as
+        (number, state): the same patient with the same need, to be warned of before referring again."""
+        actor.require("desk")
+        r = referrals.c
+        query = sa.select(r.number, r.state).where(
+            r.region == actor.region, r.origin_id == actor.institution, r.patient_ref == patient_ref,
+            r.specialty == resolve_specialty(specialty).code,
+            r.state.in_(sorted(OPEN_STATES | {"arrived"}))).order_by(r.id)
+        with self.engine.connect() as conn:
+            return [(n, st) for n, st in conn.execute(query).all()]
+
+    def follow_ups(self, actor: ApiKey, number: str) -> list[tuple[str, str]]:
+        """The down-referrals sent home from this referral, as (number, state), oldest first."""
+        with self.engine.connect() as conn:
+            row = self._row(conn, number)
+            self._may_read(actor, row, conn)
+            found = conn.execute(sa.select(referrals.c.number, referrals.c.state)
+                                 .where(referrals.c.parent_id == row["id"]).order_by(referrals.c.id))
+            return [(n, st) for n, st in found.all()]
+
+    def overdue(self, actor: ApiKey, *, region: str | None = None, limit: int = MAX_PAGE) -> list[ReferralRecord]:
+        """Open referrals whose service-level clock has run out now (still unanswered, or accepted and still
+        unbooked), the longest overdue first; a desk sees its own (incoming and outgoing)."""
+        r = referrals.c
+        query = referrals.select().where(r.due_at <= self.now(), r.state.in_(sorted(levelling.MEASURE_OF_STATE))) \
+            .order_by(r.due_at, r.id).limit(limit)
+        if region:
+            query = query.where(r.region == region)
+        if actor.role == "desk":
+            query = query.where(r.region == actor.region, desk_sees(str(actor.institution)))
+        with self.engine.connect() as conn:
+            return [self._record(conn, row) for row in conn.execute(query).mappings().all()]
+
+    def overdue_counts(self) -> dict[tuple[str, str, str], int]:
+        """Overdue referrals now, counted by (region, measure: respond or book, priority) — one GROUP BY."""
+        r = referrals.c
+        query = sa.select(r.region, r.state, r.priority, sa.func.count()).where(
+            r.due_at <= self.now(), r.state.in_(sorted(levelling.MEASURE_OF_STATE))).group_by(
+            r.region, r.state, r.priority)
+        counts: dict[tuple[str, str, str], int] = {}
+        with self.engine.connect() as conn:
+            for region, state, priority, count in conn.execute(query).all():
+                key = (region, levelling.MEASURE_OF_STATE[state], priority)
+                counts[key] = counts.get(key, 0) + count
+        return counts
 
     def list(self, actor: ApiKey, *, states: Iterable[str] = (), institution: str | None = None,
              direction: str | None = None, created_from: dt.date | None = None, created_to: dt.date | None = None,
@@ -157,8 +232,7 @@ class Ledger:
         r = referrals.c
         query = referrals.select().order_by(r.id).limit(limit + 1)
         if actor.role == "desk":
-            query = query.where(r.region == actor.region,
-                                sa.or_(r.origin_id == actor.institution, r.destination_id == actor.institution))
+            query = query.where(r.region == actor.region, desk_sees(str(actor.institution)))
         if states := list(states):
             query = query.where(r.state.in_(states))
         if institution:
@@ -240,9 +314,39 @@ class Ledger:
             if replay:
                 return replay
             row = self._insert(conn, actor, values, parent_id=None)
+            if request.summary is not None and not request.summary.is_empty():
+                conn.execute(summaries.insert().values(referral_id=row["id"], actor_key=actor.id, updated_at=row[
+                    "created_at"], **request.summary.model_dump()))
             record = self._record(conn, row, claim=None)
             self._store_answer(conn, actor, idempotency_key, 201, record)
         return Outcome(record, created=True)
+
+    def summary(self, actor: ApiKey, number: str, *, what: str = "summary") -> ClinicalSummary | None:
+        """The referral's clinical summary, for the desk of its origin or of its destination only; the read is
+        recorded (key, desk, when, ``what``: the page, the 转诊单, the FHIR export) in the same transaction."""
+        with writing(self.engine) as conn:
+            row = self._row(conn, number)
+            actor.require("desk")
+            if actor.region != row["region"] or actor.institution not in (row["origin_id"], row["destination_id"]):
+                raise Forbidden(f"the clinical summary of {number} is for its two desks only", reason="not_party")
+            found = conn.execute(summaries.select().where(summaries.c.referral_id == row["id"])).mappings().first()
+            conn.execute(reads.insert().values(at=self.now(), key_id=actor.id, institution=actor.institution,
+                                               referral_id=row["id"], what=what))
+        if found is None:
+            return None
+        return ClinicalSummary(**{k: found[k] for k in ClinicalSummary.model_fields})
+
+    def reads(self, actor: ApiKey, *, region: str | None = None, limit: int = 1000) -> ReadRecords:
+        """The record of reads of clinical summaries and attachments, newest first (admins only)."""
+        actor.require("admin")
+        r, q = reads.c, referrals.c
+        query = sa.select(r.at, r.key_id, r.institution, q.number, r.what).join(referrals, q.id == r.referral_id) \
+            .order_by(r.id.desc()).limit(limit)
+        if region:
+            query = query.where(q.region == region)
+        with self.engine.connect() as conn:
+            return [ReadRecord(at=(at), key_id=key, institution=inst, referral=number, what=what)
+                    for at, key, inst, number, what in conn.execute(query).all()]
 
     def act(self, actor: ApiKey, number: str, action: str, body: ActionIn | None = None, *,
             if_match: int | None = None, idempotency_key: str | None = None) -> Outcome:
@@ -275,8 +379,10 @@ class Ledger:
             if if_match is not None and if_match != row["version"]:
                 raise StaleVersion(number, if_match, row["version"])
             check_transition(row["state"], action)
-            if transition.needs_reason and not body.reason:
-                raise InvalidRequest("reason", None, f"is required to {action} a referral")
+            if transition.needs_reason and not (body.reason or body.reason_code):
+                raise InvalidRequest("reason", None, f"is required to {action} a referral: a reason_code or words",
+                                     rule_zh="须选择或填写理由")
+            reason_code = check_reason(action, body.reason_code, body.reason)
             now = self.now()
             changes: dict[str, Any] = {}
             data: dict[str, Any] = {}
@@ -292,21 +398,97 @@ class Ledger:
                 if released := slotting.release(conn, row["id"]):
                     data["released"] = released
                 changes["slot"] = claim = None
+            elif action == "arrive":
+                data.update(self._arrival(conn, row, transition, body, now))
+                if row["state"] == "accepted":  # a walk-in: a hold, if any, is given back
+                    if released := slotting.release(conn, row["id"]):
+                        data["released"] = released
+                    changes["slot"] = claim = None
             elif action == "send_home":
                 created = self._send_home(conn, actor, row, body)
                 data["down_referral"] = created["number"]
             to_state = transition.to or row["state"]
             version = row["version"] + 1
             changes.update(state=to_state, version=version, updated_at=now)
+            if to_state != row["state"] or action == "redirect":  # a new state, or a new desk: a new clock
+                changes.update(state_since=now, due_at=self.due_at(conn, row["region"], to_state, row["priority"], now))
             update_with_event(conn, row["id"], row["version"], changes, dict(
                 seq=version, action=action, from_state=row["state"], to_state=to_state, actor_key=actor.id,
-                actor_institution=actor.institution, at=now, why=body.reason, data=data or None), number=number)
+                actor_institution=actor.institution, at=now, why=body.reason, data=data or None,
+                reason_code=reason_code), number=number)
             if created is not None:
                 answer = self._record(conn, created, claim=None)
             else:
                 answer = self._record(conn, {**row, **changes}, claim=claim)
             self._store_answer(conn, actor, idempotency_key, 201 if created is not None else 200, answer)
         return Outcome(answer, created=created is not None)
+
+    def next_destinations(self, actor: ApiKey, number: str) -> Briefs:
+        """After a rejection: the capable institutions of the stored routing answer not yet tried (the proposal,
+        then its alternatives in the policy's order), leaving out every destination this referral and those it
+        replaces already had."""
+        with self.engine.connect() as conn:
+            row = self._row(conn, number)
+            self._may_read(actor, row, conn)
+            tried = set(self._tried(conn, row))
+        routing = row["routing"] or {}
+        offered = [routing.get("destination") or {}] + [a.get("institution") or {} for a in
+                                                          routing.get("alternatives") or ()]
+        found: dict[str, InstitutionBrief] = {}
+        for inst in offered:
+            if inst.get("id") and inst["id"] not in tried and inst["id"] != row["origin_id"]:
+                found.setdefault(inst["id"], InstitutionBrief(id=inst["id"], name=inst.get("name") or inst["id"]))
+        return list(found.values())
+
+    def _tried(self, conn: Connection, row: Row) -> Numbers:
+        """Every destination this referral had (redirects included) and those of the referrals it replaces."""
+        tried: Numbers = []
+        current: Row | None = row
+        while current is not None:
+            tried.append(current["destination_id"])
+            for data in conn.execute(sa.select(events.c.data).where(events.c.referral_id == current["id"],
+                                                                     events.c.action == "redirect")).scalars():
+                tried += [v for k, v in (data or {}).items() if k in ("from", "to")]
+            replaced = current.get("replaces_id")
+            current = conn.execute(referrals.select().where(referrals.c.id == replaced)).mappings().first() \
+                if replaced is not None else None
+        return tried
+
+    def rerefer(self, actor: ApiKey, number: str, destination: str, *, idempotency_key: str | None = None) -> Outcome:
+        """Refer a rejected referral again, in one step, to ``destination`` (one of :meth:`next_destinations`): a
+        new referral with the same patient, need and routing answer, linked to the rejected one (``replaces``);
+        only the referring desk, only once the referral is rejected."""
+        actor.require("desk")
+        old = self.get(actor, number)
+        if actor.institution != old.origin.id:
+            raise Forbidden(f"only the referring desk ({old.origin.id}) may refer {number} again", reason="origin_only")
+        if old.state != "rejected":
+            raise IllegalTransition(old.state, "rerefer", old.allowed_actions)
+        offered = {i.id for i in self.next_destinations(actor, number)}
+        data = self._region(old.region)
+        chosen = resolve_institution(data.G, destination, field="destination")
+        if chosen not in offered:
+            raise InvalidRequest("destination", destination, "must be a capable institution of the referral's "
+                                 "routing answer not yet tried: " + (", ".join(sorted(offered)) or "none left"),
+                                 rule_zh="须为路由结果中尚未试过的有能力机构")
+        proposed = (old.routing or {}).get("destination", {}).get("id")
+        values = dict(region=old.region, origin_id=old.origin.id, origin_desk=actor.id, destination_id=chosen,
+                      proposed_id=proposed,
+                      destination_why=f"原转诊单 {number} 被{old.destination.name}拒绝，改转下一家",
+                      specialty=old.specialty, direction=old.direction, priority=old.priority, reason=old.reason,
+                      patient_ref=old.patient.ref, patient_sex=old.patient.sex,
+                      patient_birth_year=old.patient.birth_year, routing=old.routing)
+        payload = {"op": "rerefer", "number": number, "destination": chosen}
+        with writing(self.engine) as conn:
+            check_live(conn, actor)
+            replay = self._claim_key(conn, actor, idempotency_key, payload)
+            if replay:
+                return replay
+            old_row = self._row(conn, number)
+            row = self._insert(conn, actor, {**values, "replaces_id": old_row["id"]}, parent_id=None)
+            record = self._record(conn, row, claim=None)
+            self._store_answer(conn, actor, idempotency_key, 201, record)
+        return Outcome(record, created=True)
 
     def set_quota(self, actor: ApiKey, region: str, quota: QuotaIn) -> None:
         """Set an institution's referral quota for a specialty (admins only)."""
@@ -318,6 +500,64 @@ class Ledger:
             slotting.set_quota(conn, region=region, institution=institution,
                                specialty=resolve_specialty(quota.specialty).code, per_day=quota.per_day,
                                release_days=quota.release_days, note=quota.note, now=self.now())
+
+    def quotas(self, region: str, *, institution: str | None = None) -> QuotaViews:
+        """The region's referral quotas (of one institution: id, name or alias), each with its released days from
+        today: units, taken (booked, or held and not lapsed) and free."""
+        data = self._region(region)
+        q = quotas.c
+        query = quotas.select().where(q.region == region).order_by(q.institution, q.specialty)
+        if institution:
+            query = query.where(q.institution == resolve_institution(data.G, institution))
+        now = self.now()
+        start = slotting.today(now)
+        found = []
+        with self.engine.connect() as conn:
+            for rule in conn.execute(query).mappings().all():
+                days = [slotting.SlotRef("quota", rule["institution"], rule["specialty"],
+                                         start + dt.timedelta(days=n)) for n in range(rule["release_days"] + 1)]
+                taken = slotting.taken_counts(conn, [d.text for d in days], now)
+                name = data.G.nodes[rule["institution"]]["name"] if rule["institution"] in data.G else rule[
+                    "institution"]
+                found.append(QuotaView(
+                    region=region, institution=InstitutionBrief(id=rule["institution"], name=name),
+                    specialty=rule["specialty"], per_day=rule["per_day"], release_days=rule["release_days"],
+                    note=rule["note"], updated_at=(rule["updated_at"]),
+                    days=tuple(QuotaDay(day=d.day, capacity=rule["per_day"], used=taken.get(d.text, 0),
+                                        free=max(rule["per_day"] - taken.get(d.text, 0), 0)) for d in days)))
+        return found
+
+    def service_levels(self, region: str) -> dict[str, levelling.ServiceLevel]:
+        """The region's service level per priority (its own settings over the defaults)."""
+        self._region(region)
+        with self.engine.connect() as conn:
+            return dict(levelling.read_levels(conn, region))
+
+    def set_service_level(self, actor: ApiKey, region: str, priority: str, measure: str,
+                          allowance: levelling.Allowance | None, *, note: str | None = None) -> None:
+        """Set one allowance of a region's service levels, or with ``allowance=None`` go back to the default
+        (admins only). Referrals whose clock already runs keep their end; the next clock started uses it."""
+        actor.require("admin")
+        self._region(region)
+        with writing(self.engine) as conn:
+            if allowance is None:
+                levelling.reset_level(conn, region=region, priority=priority, measure=measure)
+            else:
+                levelling.set_level(conn, region=region, priority=priority, measure=measure, allowance=allowance,
+                                    note=note, now=self.now())
+        self._levels.pop(region, None)
+
+    def due_at(self, conn: Connection, region: str, state: str, priority: str,
+               since: dt.datetime) -> dt.datetime | None:
+        """When a clock started at ``since`` in ``state`` runs out, by the region's levels (read at most every
+        :data:`LEVELS_SECONDS` per process)."""
+        if state not in levelling.MEASURE_OF_STATE:
+            return None
+        cached = self._levels.get(region)
+        clock = time.monotonic()
+        if cached is None or clock - cached[0] > LEVELS_SECONDS:
+            cached = self._levels[region] = (clock, dict(levelling.read_levels(conn, region)))
+        return levelling.due_at(state, priority, since, cached[1])
 
     # ------------------------------------------------------------------ pieces
 
@@ -335,10 +575,13 @@ class Ledger:
             raise err
         return row
 
-    def _may_read(self, actor: ApiKey, row: Row) -> None:
+    def _may_read(self, actor: ApiKey, row: Row, conn: Connection | None = None) -> None:
+        """A desk reads the referrals to or from its institution, and those it passed on (redirected)."""
         if actor.role == "desk" and (actor.region != row["region"]
-                                     or actor.institution not in (row["origin_id"], row["destination_id"])):
-            raise Forbidden(f"referral {row['number']} is neither to nor from {actor.institution}")
+                                     or actor.institution not in (row["origin_id"], row["destination_id"])) \
+                and not (conn is not None and actor.region == row["region"]
+                         and passed_on(conn, row["id"], str(actor.institution))):
+            raise Forbidden(f"referral {row['number']} is neither to nor from {actor.institution}", reason="not_party")
 
     def _insert(self, conn: Connection, actor: ApiKey, values: dict[str, Any], *, parent_id: int | None) -> Row:
         now = self.now()
@@ -347,11 +590,13 @@ class Ledger:
         else:  # the write lock is held (BEGIN IMMEDIATE): no one else can take the same id
             new_id = conn.execute(_NEXT_ID_SQLITE).scalar_one()
         number = f"R{now.astimezone(slotting.CST):%Y%m%d}-{new_id:06d}"
+        values.setdefault("replaces_id", None)
         row = dict(id=new_id, number=number, state="requested", version=1, parent_id=parent_id, created_at=now,
-                   updated_at=now, slot=None, **values)
+                   updated_at=now, slot=None, state_since=now,
+                   due_at=self.due_at(conn, values["region"], "requested", values["priority"], now), **values)
         insert_with_event(conn, row, dict(seq=1, action="create", from_state=None, to_state="requested",
                                           actor_key=actor.id, actor_institution=actor.institution, at=now,
-                                          why=values["reason"], data=None))
+                                          why=values["reason"], data=None, reason_code=None))
         return row
 
     def _redirect_target(self, row: Row, body: ActionIn) -> str:
@@ -408,6 +653,27 @@ class Ledger:
             raise slotting.SlotUnavailable(slot.text, f"outside the released window {start} – {last}")
         return rule["per_day"]
 
+    def _arrival(self, conn: Connection, row: Row, transition: Transition, body: ActionIn,
+                 now: dt.datetime) -> dict[str, Any]:
+        """What an arrival records; refused without a booking unless the destination has walk-in care
+        (:mod:`mednet.ledger.walkin`), and before the booked day unless a reason is given."""
+        if row["state"] in transition.walk_in_from:
+            data = self._region(row["region"])
+            inst = data.region.institution(row["destination_id"]) if row["destination_id"] in data.G else None
+            walk_in = walk_in_care(inst, row["specialty"], priority=row["priority"], direction=row["direction"])
+            if walk_in is None:
+                raise IllegalTransition(row["state"], "arrive",
+                                        tuple(a for a in allowed_actions(row["state"]) if a != "arrive"))
+            return {"walk_in": walk_in}
+        if row["slot"]:
+            day = slotting.parse_slot(row["slot"]).day
+            if slotting.today(now) < day:
+                if not body.reason:
+                    raise InvalidRequest("reason", None, f"is required to mark arrival before the booked day {day}",
+                                         rule_zh=f"提前到诊（预约日为 {day}）须写明理由")
+                return {"early": day.isoformat()}
+        return {}
+
     def _send_home(self, conn: Connection, actor: ApiKey, row: Row, body: ActionIn) -> Row:
         """The new down-referral; :class:`AlreadySentHome` while an earlier one is in force (checked under the
         parent's row lock; the database's partial unique index holds the rule whatever writes)."""
@@ -421,7 +687,7 @@ class Ledger:
         values = dict(region=row["region"], origin_id=row["destination_id"], origin_desk=actor.id,
                       destination_id=home, proposed_id=None, destination_why=None,
                       specialty=resolve_specialty(body.specialty or "rehabilitation").code, direction="down",
-                      priority="routine", reason=body.reason or "康复回社区 (back to the home community for recovery)",
+                      priority="routine", reason=body.reason or "康复回社区",
                       patient_ref=row["patient_ref"], patient_sex=row["patient_sex"],
                       patient_birth_year=row["patient_birth_year"], routing=None)
         return self._insert(conn, actor, values, parent_id=row["id"])
@@ -464,9 +730,11 @@ class Ledger:
             if held is not None:
                 until = held["held_until"] if held["held_until"] else None
                 claim = SlotClaim(slot=held["slot"], status="held" if until else "booked", held_until=until)
-        parent = None
+        parent = replaces = None
         if row["parent_id"] is not None:
             parent = conn.execute(_PARENT_NUMBER, {"rid": row["parent_id"]}).scalar_one()
+        if row.get("replaces_id") is not None:
+            replaces = conn.execute(_PARENT_NUMBER, {"rid": row["replaces_id"]}).scalar_one()
         return ReferralRecord(
             number=row["number"], region=row["region"], state=row["state"], version=row["version"],
             allowed_actions=allowed_actions(row["state"]), origin=brief(row["origin_id"]),
@@ -474,9 +742,9 @@ class Ledger:
             proposed_destination=brief(row["proposed_id"]), destination_why=row["destination_why"],
             specialty=row["specialty"], direction=row["direction"], priority=row["priority"], reason=row["reason"],
             patient=PatientOut(ref=row["patient_ref"], sex=row["patient_sex"], birth_year=row["patient_birth_year"]),
-            routing=row["routing"], parent=parent, claim=claim,
-            created_at=row["created_at"],
-            updated_at=row["updated_at"])
+            routing=row["routing"], parent=parent, claim=claim, replaces=replaces,
+            created_at=row["created_at"], updated_at=row["updated_at"],
+            state_since=row.get("state_since"), due_at=row.get("due_at"))
 
 
 def check_transition_for(actor: ApiKey, row: Row, action: str) -> Transition:
@@ -485,7 +753,7 @@ def check_transition_for(actor: ApiKey, row: Row, action: str) -> Transition:
     if transition is None:
         return check_transition(row["state"], action)  # unknown action: 409 naming the allowed ones
     if actor.role == "planner":
-        raise Forbidden(f"key {actor.id} is a planner key: read-only")
+        raise Forbidden(f"key {actor.id} is a planner key: read-only", reason="planner")
     if transition.owner == "admin":
         actor.require("admin")
         return transition
@@ -494,8 +762,26 @@ def check_transition_for(actor: ApiKey, row: Row, action: str) -> Transition:
     if actor.region != row["region"] or actor.institution != owner:
         side = "referring" if transition.owner == "origin" else "receiving"
         raise Forbidden(f"only the {side} desk ({owner}) may {action} referral {row['number']}; this key is "
-                        f"{actor.institution}'s")
+                        f"{actor.institution}'s", reason=f"{transition.owner}_only")
     return transition
+
+
+_PASSED_ON = sa.select(events.c.referral_id).where(events.c.referral_id == sa.bindparam("rid"),
+                                                  events.c.actor_institution == sa.bindparam("inst"),
+                                                  events.c.action == "redirect").limit(1)
+
+
+def passed_on(conn: Connection, referral_id: int, institution: str) -> bool:
+    """True when ``institution``'s desk redirected the referral onward (it keeps sight of it, read-only)."""
+    return conn.execute(_PASSED_ON, {"rid": referral_id, "inst": institution}).first() is not None
+
+
+def desk_sees(institution: str) -> sa.ColumnElement[bool]:
+    """The referrals a desk reads: to or from its institution, or passed on by it (a redirect)."""
+    r = referrals.c
+    redirected = sa.select(events.c.referral_id).where(events.c.actor_institution == institution,
+                                                         events.c.action == "redirect")
+    return sa.or_(r.origin_id == institution, r.destination_id == institution, r.id.in_(redirected))
 
 
 def _day_start(day: dt.date) -> dt.datetime:

@@ -76,6 +76,44 @@ class PatientIn(_Frozen):
     birth_year: int | None = Field(None, ge=1900, le=2100)
 
 
+#: An ICD-10 code's shape: a letter, two digits, and optionally a dot with up to four more characters (the
+#: national clinical edition's extensions such as ``J18.900x001`` included). mednet ships no code list: the
+#: shape is checked, and the text beside the code carries its meaning.
+ICD10 = re.compile(r"[A-Z][0-9]{2}(?:\.[0-9A-Z]{1,4}(?:[x+][0-9]{3})?)?")
+
+
+def _icd10(code: str) -> str:
+    code = re.sub(r"X(?=[0-9]{3}$)", "x", code.strip().upper())
+    if not ICD10.fullmatch(code):
+        raise ValueError("must be an ICD-10 code such as K35.8 or J18.900x001 (a letter, two digits, then "
+                         "optionally a dot and up to four characters)")
+    return code
+
+
+SummaryText = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_no_id_number)]
+
+
+class ClinicalSummary(_Frozen):
+    """The clinical summary a receiving doctor needs (the 转诊记录 items of WS 445.16): the working diagnosis
+    with its ICD-10 code and text, the history, the main findings, the treatment so far and what the referral
+    is for. Read only by the two desks; every read is recorded.
+
+    >>> ClinicalSummary(diagnosis_code="k35.8", diagnosis_text="急性阑尾炎").diagnosis_code
+    'K35.8'
+    """
+
+    diagnosis_code: Annotated[str, AfterValidator(_icd10)] | None = Field(
+        None, max_length=16, description="初步诊断: the ICD-10 code (its shape is checked)")
+    diagnosis_text: SummaryText | None = Field(None, description="初步诊断: the diagnosis in words")
+    history: SummaryText | None = Field(None, description="病情摘要")
+    findings: SummaryText | None = Field(None, description="主要检查结果")
+    treatment: SummaryText | None = Field(None, description="治疗经过")
+    purpose: SummaryText | None = Field(None, description="转诊目的")
+
+    def is_empty(self) -> bool:
+        return not any(self.model_dump().values())
+
+
 class NewReferral(_Frozen):
     """A referral to record (转诊申请). The origin is the desk's own institution.
 
@@ -97,12 +135,16 @@ class NewReferral(_Frozen):
     destination: str | None = Field(None, min_length=1, max_length=200,
                                     description="the chosen destination (id, name or alias); default: the proposal")
     destination_why: FreeText | None = Field(None, description="why the chosen destination differs from the proposal")
+    summary: ClinicalSummary | None = Field(None, description="the clinical summary (转诊记录) for the receiving desk")
 
 
 class ActionIn(_Frozen):
     """A transition's body; which fields are needed depends on the action (see each endpoint)."""
 
-    reason: FreeText | None = Field(None, description="why (required to reject or redirect)")
+    reason: FreeText | None = Field(None, description="why, in words (required to reject or redirect unless "
+                                    "`reason_code` is given; required with `reason_code: other`)")
+    reason_code: str | None = Field(None, max_length=32, description="why, as a code of the reason list "
+                                    "(`GET /referrals/reasons`): reject, redirect, cancel and expire take one")
     slot: str | None = Field(None, max_length=300, description="the slot id to hold or book (see the slots endpoint)")
     destination: str | None = Field(None, min_length=1, max_length=200,
                                     description="redirect: the institution to send the referral on to; send_home: "
@@ -151,8 +193,12 @@ class ReferralRecord(_Frozen):
     routing: dict[str, Any] | None = Field(None, description="the routing answer as given when recorded")
     parent: str | None = Field(None, description="for a down-referral: the referral it follows")
     claim: SlotClaim | None = None
+    replaces: str | None = Field(None, description="a re-referral: the rejected referral it replaces")
     created_at: dt.datetime
     updated_at: dt.datetime
+    state_since: dt.datetime | None = Field(None, description="when the referral entered its state")
+    due_at: dt.datetime | None = Field(None, description="when its service level runs out in this state (respond "
+                                       "while waiting, book once accepted); none in other states")
 
 
 class EventRecord(_Frozen):
@@ -167,6 +213,7 @@ class EventRecord(_Frozen):
     at: dt.datetime
     why: str | None = None
     data: dict[str, Any] | None = None
+    reason_code: str | None = None
 
 
 class SlotView(_Frozen):
@@ -201,3 +248,35 @@ class QuotaIn(_Frozen):
     per_day: int = Field(ge=0, le=10000, description="units a day kept for referrals")
     release_days: int = Field(5, ge=0, le=90, description="days ahead a day's units are released")
     note: str | None = Field(None, max_length=500, description="where the figure comes from")
+
+
+class QuotaDay(_Frozen):
+    """One released day of a referral quota: its units, how many are taken (booked, or held and not lapsed)."""
+
+    day: dt.date
+    capacity: int
+    used: int
+    free: int
+
+
+class QuotaView(_Frozen):
+    """A referral quota (号源) as set, with its released days from today."""
+
+    region: str
+    institution: InstitutionBrief
+    specialty: str
+    per_day: int
+    release_days: int
+    note: str | None = None
+    updated_at: dt.datetime
+    days: tuple[QuotaDay, ...] = ()
+
+
+class ReadRecord(_Frozen):
+    """One read of a referral's clinical summary or attachments: which key and desk, when, what."""
+
+    at: dt.datetime
+    key_id: str
+    institution: str | None
+    referral: str
+    what: str

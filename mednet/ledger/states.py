@@ -7,9 +7,14 @@ down-referral linked to its parent). An admin may expire a stale open
 referral.
 
     requested ─accept→ accepted ─book→ booked ─arrive→ arrived ─complete→ completed ─send_home→ (new referral)
-        │  └─reject→ rejected          ▲ hold (a slot kept for a while; the state stays)
+        │  └─reject→ rejected    │     ▲ hold (a slot kept for a while; the state stays)
+        │                        └─arrive→ arrived, without a booking where the destination has walk-in care
         └─redirect→ redirected ─accept/reject/redirect→ …
     cancel (origin) and expire (admin) from any open state
+
+Walk-in care (an emergency, a primary-care GP clinic, a standing clinic 常设门诊) is the one rule of
+:mod:`mednet.ledger.walkin`; an ``arrive`` from ``accepted`` without it is refused as an illegal transition.
+An arrival before the booked day needs a reason (the ledger checks the slot's day).
 
 >>> allowed_actions("requested")
 ('accept', 'reject', 'redirect', 'cancel', 'expire')
@@ -50,6 +55,8 @@ class Transition:
     to: State | None  # None: the state stays (a hold, or a send-home that creates a new referral)
     owner: Owner
     needs_reason: bool = False
+    #: States from which the action needs walk-in care at the destination (mednet.ledger.walkin).
+    walk_in_from: frozenset[State] = frozenset()
 
 
 _WAITING: frozenset[State] = frozenset({"requested", "redirected"})
@@ -60,7 +67,8 @@ TRANSITIONS: dict[Action, Transition] = {t.action: t for t in (
     Transition("redirect", _WAITING, "redirected", "destination", needs_reason=True),
     Transition("hold", frozenset({"accepted"}), None, "destination"),
     Transition("book", frozenset({"accepted"}), "booked", "destination"),
-    Transition("arrive", frozenset({"booked"}), "arrived", "destination"),
+    Transition("arrive", frozenset({"booked", "accepted"}), "arrived", "destination",
+               walk_in_from=frozenset({"accepted"})),
     Transition("complete", frozenset({"arrived"}), "completed", "destination"),
     Transition("send_home", frozenset({"completed"}), None, "destination"),
     Transition("cancel", OPEN_STATES, "cancelled", "origin"),

@@ -16,7 +16,8 @@ The schema is created and changed only by the Alembic migrations in
 the code and a test checks that both agree.
 
     >>> sorted(metadata.tables)
-    ['api_keys', 'claims', 'desk_sessions', 'events', 'idempotency', 'quota_days', 'quotas', 'referrals']
+    ['api_keys', 'attachments', 'claims', 'desk_sessions', 'events', 'idempotency', 'quota_days', 'quotas', 'reads', \
+'referrals', 'service_levels', 'summaries']
 """
 
 from __future__ import annotations
@@ -99,6 +100,12 @@ referrals = sa.Table(
     sa.Column("slot", sa.String(300)),
     sa.Column("created_at", Stamp, nullable=False, index=True),
     sa.Column("updated_at", Stamp, nullable=False),
+    # when the referral entered its state, and when its service level runs out there (service_levels.py)
+    sa.Column("state_since", Stamp),
+    sa.Column("due_at", Stamp, index=True),
+    # a re-referral: the rejected referral this one replaces
+    sa.Column("replaces_id", sa.Integer, sa.ForeignKey("referrals.id", name="fk_referrals_replaces_id")),
+    sa.Index("ix_referrals_region_patient", "region", "patient_ref"),
 )
 #: At most one down-referral in force per parent: one not ended without the patient going home (rejected,
 #: cancelled, expired end it; arrived and completed still count, the patient got there). A partial unique index,
@@ -120,7 +127,9 @@ events = sa.Table(
     sa.Column("at", Stamp, nullable=False),
     sa.Column("why", sa.Text),
     sa.Column("data", sa.JSON),
+    sa.Column("reason_code", sa.String(32)),  # reasons.py
     sa.UniqueConstraint("referral_id", "seq", name="uq_events_referral_seq"),
+    sa.Index("ix_events_actor_action", "actor_institution", "action"),  # what a desk passed on (redirected)
 )
 
 api_keys = sa.Table(
@@ -179,6 +188,55 @@ idempotency = sa.Table(
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("body", sa.JSON, nullable=False),
     sa.Column("at", Stamp, nullable=False),
+)
+
+
+service_levels = sa.Table(
+    "service_levels", metadata,
+    sa.Column("region", sa.String(120), primary_key=True),
+    sa.Column("priority", sa.String(16), primary_key=True),
+    sa.Column("measure", sa.String(16), primary_key=True),  # respond | book
+    sa.Column("amount", sa.Integer, nullable=False),
+    sa.Column("unit", sa.String(16), nullable=False),  # minutes | hours | working_days
+    sa.Column("note", sa.Text),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+summaries = sa.Table(  # the clinical summary (转诊记录, WS 445.16): read only by the two desks, every read recorded
+    "summaries", metadata,
+    sa.Column("referral_id", sa.Integer, sa.ForeignKey("referrals.id"), primary_key=True),
+    sa.Column("diagnosis_code", sa.String(16)),
+    sa.Column("diagnosis_text", sa.Text),
+    sa.Column("history", sa.Text),
+    sa.Column("findings", sa.Text),
+    sa.Column("treatment", sa.Text),
+    sa.Column("purpose", sa.Text),
+    sa.Column("actor_key", sa.String(32), nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+attachments = sa.Table(
+    "attachments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("referral_id", sa.Integer, sa.ForeignKey("referrals.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("media_type", sa.String(64), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("actor_key", sa.String(32), nullable=False),
+    sa.Column("actor_institution", sa.String(120)),
+    sa.Column("at", Stamp, nullable=False),
+)
+
+reads = sa.Table(  # who read a referral's clinical summary or attachments, and when
+    "reads", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", Stamp, nullable=False, index=True),
+    sa.Column("key_id", sa.String(32), nullable=False),
+    sa.Column("institution", sa.String(120)),
+    sa.Column("referral_id", sa.Integer, sa.ForeignKey("referrals.id"), nullable=False, index=True),
+    sa.Column("what", sa.String(64), nullable=False),
 )
 
 

@@ -90,7 +90,7 @@ def _expire(ledger: Ledger, number: str, version: int) -> bool:
     days = ledger.expire_after / dt.timedelta(days=1)
     why = f"no change for {days:g} days: expired automatically"
     try:
-        ledger.act(SYSTEM, number, "expire", ActionIn(reason=why), if_match=version)
+        ledger.act(SYSTEM, number, "expire", ActionIn(reason=why, reason_code="no_response"), if_match=version)
     except (StaleVersion, IllegalTransition, UnknownReferral):  # changed (or gone) since it was read
         return False
     return True

@@ -26,7 +26,7 @@ from mednet.ledger.store import events, is_postgresql, referrals
 
 #: The event's columns, in the order the combined statement selects them (the referral's id first).
 EVENT_COLUMNS = ("referral_id", "seq", "action", "from_state", "to_state", "actor_key", "actor_institution", "at",
-                 "why", "data")
+                 "why", "data", "reason_code")
 _INSERT_REFERRAL = referrals.insert()
 _INSERT_EVENT = events.insert()
 _LAPSE = referrals.update().where(referrals.c.id == sa.bindparam("rid")).values(

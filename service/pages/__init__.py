@@ -11,11 +11,12 @@ fetched from outside, and no page has inline script or style, so a strict
 
 from fastapi import APIRouter
 
-from service.pages import ledgerviews, signin, views
+from service.pages import admin, ledgerviews, signin, views, worklistviews
 
 router = APIRouter(include_in_schema=False)
 # The fixed paths (/desk/signin) and the ledger's screens before the route screen's /desk/{region}.
-for _module in (signin, ledgerviews, views):
+for _module in (signin, admin, worklistviews, ledgerviews, views):
     router.include_router(_module.router)
+router.include_router(views.root)
 
 __all__ = ["router"]

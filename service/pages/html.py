@@ -2,16 +2,22 @@
 
     >>> format_km(19.958), format_km(None), format_km(float("inf"))
     ('20.0', '—', '—')
+    >>> str(time_tag(dt.datetime(2024, 10, 28, 1, 5, tzinfo=dt.UTC)))
+    '<time datetime="2024-10-28T09:05:00+08:00">2024-10-28 周一 09:05</time>'
+    >>> str(time_tag(dt.date(2024, 10, 29)))
+    '<time datetime="2024-10-29">2024-10-29 周二</time>'
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -62,13 +68,38 @@ def specialty_zh(code: str) -> str:
     return resolve_specialty(code).label_zh
 
 
+WEEKDAY_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def day_zh(day: dt.date) -> str:
+    """A day with its weekday: ``2024-10-29 周二``."""
+    return f"{day.isoformat()} {WEEKDAY_ZH[day.weekday()]}"
+
+
+def time_tag(value: dt.datetime | dt.date | None, *, short: bool = False) -> Markup:
+    """A ``<time>`` element: the machine-readable value (a date-time with its offset, in China Standard Time) and
+    the date with its weekday for the reader; ``short`` leaves out the year."""
+    if value is None:
+        return Markup("")
+    if isinstance(value, dt.datetime):
+        local = value.astimezone(CST) if value.tzinfo else value.replace(tzinfo=dt.UTC).astimezone(CST)
+        text = f"{day_zh(local.date())} {local:%H:%M}"
+        machine = local.isoformat()
+    else:
+        text, machine = day_zh(value), value.isoformat()
+    if short:
+        text = text[5:]
+    return Markup('<time datetime="{}">{}</time>').format(machine, text)
+
+
 @lru_cache(maxsize=1)
 def templates() -> Jinja2Templates:
     env = Jinja2Templates(directory=str(PACKAGE / "templates"))
     env.env.globals.update(DIRECTION_ZH=DIRECTION_ZH, STEP_ZH=STEP_ZH, REASON_ZH=REASON_ZH, STATE_ZH=STATE_ZH,
                            ACTION_ZH=ACTION_ZH, PRIORITY_ZH=PRIORITY_ZH, ROLE_ZH=ROLE_ZH, SEX_ZH=SEX_ZH,
                            CONTACT_ZH=CONTACT_ZH, contact_value_zh=contact_value_zh, session_zh=session_zh,
-                           km=format_km, with_param=with_param, slot_zh=slot_zh, specialty_zh=specialty_zh, CST=CST)
+                           km=format_km, with_param=with_param, slot_zh=slot_zh, specialty_zh=specialty_zh, CST=CST,
+                           time_tag=time_tag, day_zh=day_zh)
     return env
 
 

@@ -23,6 +23,8 @@ from service.pages.wording import validation_zh
 #: The route form's fields a referral form carries along (hidden), to route again when it is posted.
 ROUTE_FIELDS = ("specialty", "direction", "when", "home", "max_km")
 PATIENT_FIELDS = ("patient_ref", "sex", "birth_year")
+#: The clinical summary's fields on the form (the 转诊记录 items).
+SUMMARY_FIELDS = ("diagnosis_code", "diagnosis_text", "history", "findings", "treatment", "purpose")
 
 
 @dataclass
@@ -89,6 +91,7 @@ def new_referral(fields: dict[str, str], referral: Referral) -> tuple[NewReferra
             route=True, when=referral.when,
             destination=None if chosen == referral.destination.id else chosen,
             destination_why=why if chosen != referral.destination.id else None,
+            summary={k: fields[k] for k in SUMMARY_FIELDS if fields.get(k)} or None,
         )
     except ValidationError as err:
         for problem in err.errors():

@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import contextlib
+import re
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -28,6 +30,41 @@ from service.pages.session import (
 from service.pages.wording import DeskProblem, explain_error
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
+#: A form posted when no one was signed in (the session ended mid-form) is carried through the sign-in form in
+#: hidden fields named ``carry.<field>``; once signed in, the page that owns the form shows it again as typed.
+CARRY = "carry."
+Resumer = Callable[[Request, ApiKey, "re.Match[str]", dict[str, str]], Response]
+RESUMERS: list[tuple[re.Pattern[str], Resumer]] = []
+
+
+def resumable(pattern: str) -> Callable[[Resumer], Resumer]:
+    """Register the function that shows a form again (with what was typed) for posts to paths like ``pattern``."""
+    def register(resumer: Resumer) -> Resumer:
+        RESUMERS.append((re.compile(pattern), resumer))
+        return resumer
+    return register
+
+
+def sign_in_again(request: Request, fields: dict[str, str]) -> HTMLResponse:
+    """The sign-in page (401) for a form posted without a live session, carrying what the clerk typed."""
+    carry = {k: v for k, v in fields.items() if k not in ("key", "resume") and not k.startswith(CARRY)}
+    resume = request.url.path if any(p.match(request.url.path) for p, _ in RESUMERS) else ""
+    problem = DeskProblem("key", "登录已失效（签退、关闭浏览器或超时）。请重新输入密钥登录；"
+                          + ("您填写的内容已保留，登录后回到原表单，核对后再提交。" if resume else "然后重新操作。"))
+    return render(request, "signin.html", status=401, who=None, problem=problem, next="", resume=resume,
+                  carry=carry if resume else {})
+
+
+def resumed(request: Request, key: ApiKey, fields: dict[str, str]) -> Response | None:
+    """The form's page again, as typed, for a sign-in that carried a form; None when it carried none."""
+    path = safe_next(fields.get("resume"))
+    if path is None:
+        return None
+    carried = {k[len(CARRY):]: v for k, v in fields.items() if k.startswith(CARRY)}
+    for pattern, resumer in RESUMERS:
+        if match := pattern.match(path):
+            return resumer(request, key, match, carried)
+    return None
 
 
 def safe_next(path: str | None) -> str | None:
@@ -74,11 +111,14 @@ async def sign_in(request: Request) -> Response:
         if isinstance(err, NotAuthenticated):
             problem = DeskProblem("key", "密钥无效或已吊销。请核对后重新输入（密钥以 mk_ 开头，由管理员发放）。",
                                     (), problem.detail)
+        carried = {k[len(CARRY):]: v for k, v in fields.items() if k.startswith(CARRY)}  # kept for the next try
         return render(request, "signin.html", status=401 if isinstance(err, NotAuthenticated) else 503,
-                      who=None, problem=problem, next=safe_next(fields.get("next")) or "")
+                      who=None, problem=problem, next=safe_next(fields.get("next")) or "",
+                      resume=safe_next(fields.get("resume")) or "", carry=carried)
     except MednetError as err:
         return render(request, "signin.html", status=422, who=None, problem=explain_error(err), next="")
-    answer = RedirectResponse(safe_next(fields.get("next")) or home_of(key), status_code=303)
+    answer = resumed(request, key, fields) or RedirectResponse(safe_next(fields.get("next")) or home_of(key),
+                                                               status_code=303)
     keep_session(answer, request, token)
     return answer
 

@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import io
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,8 @@ from service.pages.wording import DeskProblem, explain_error, session_zh
 from service.routers.institutions import list_institutions
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
+#: The service's root: a browser is sent to the desk page; an API client is told where things are.
+root = APIRouter(include_in_schema=False)
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".svg": "image/svg+xml"}
 
@@ -64,6 +66,14 @@ def sign_in_first(request: Request) -> HTMLResponse | None:
         return None
     return render(request, "signin.html", status=401, who=None, next=request.url.path,
                   problem=explain_error(NotAuthenticated("this service needs an API key for reads")))
+
+
+@root.get("/")
+def service_root(request: Request) -> Response:
+    """``/``: a browser (it asks for HTML) goes to the desk page; any other client gets where to look, as JSON."""
+    if "text/html" in request.headers.get("accept", ""):
+        return RedirectResponse("/desk/", status_code=303)
+    return Response('{"desk": "/desk/", "docs": "/docs", "openapi": "/openapi.json"}', media_type="application/json")
 
 
 @router.get("/static/{name}")
@@ -226,7 +236,20 @@ def route_problem(served: ServedRegion, err: MednetError, form: RouteForm) -> De
         ids = served.G.graph["names"].get(form.origin.casefold(), ())
         problem = DeskProblem("origin", problem.message, tuple(served.institutions[i].name for i in ids),
                               problem.detail)
-    return problem
+    return replace(problem, suggestions=names_of(served, problem.suggestions))
+
+
+def names_of(served: ServedRegion, suggestions: tuple[str, ...]) -> tuple[str, ...]:
+    """Suggestions as names a clerk reads: an institution's or a community's id becomes its name (once each)."""
+    communities = served.G.graph.get("communities", {})
+    named = []
+    for s in suggestions:
+        if s in served.institutions:
+            s = served.institutions[s].name
+        elif s in communities:
+            s = communities[s].name
+        named.append(s)
+    return tuple(dict.fromkeys(named))
 
 
 def institution_sources(served: ServedRegion, inst_id: str, specialty: str) -> list[str]:
@@ -300,10 +323,13 @@ def route_page(request: Request, served: ServedRegion, query: QueryParams, **ref
     picked = None
     if form.origin_kind == "point" and "lat" not in form.errors and "lon" not in form.errors and form.lat:
         picked = (float(form.lat), float(form.lon))
-    who = desk_key(request)
+    who = refer.pop("who", None) or desk_key(request)
+    resumed = refer.pop("resumed", False)
+    duplicates = refer.pop("duplicates", [])
     return render(
         request, "route.html", status=refer.pop("status", status), served=served, form=form, answer=answer,
-        problem=problem, specialties=SPECIALTIES, draw=draw, who=who, query=query,
+        problem=problem, specialties=SPECIALTIES, draw=draw, who=who, query=query, resumed=resumed,
+        duplicates=duplicates,
         overlay=route_overlay(draw, answer.referral if answer else None, picked),
         refer=refer_form(who, served, form, answer.referral if answer else None, **refer),
     )

@@ -12,6 +12,7 @@ pick from, and the library's own words (shown small, for support staff).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from mednet.errors import (
@@ -34,6 +35,7 @@ from mednet.errors import (
     UnknownSpecialty,
 )
 from mednet.models import WEEKDAYS
+from mednet.specialties import resolve_specialty
 
 WEEKDAY_ZH = dict(zip(WEEKDAYS, ("周一", "周二", "周三", "周四", "周五", "周六", "周日"), strict=True))
 PART_ZH = {"morning": "上午", "afternoon": "下午", "evening": "晚上", "all_day": "全天", None: ""}
@@ -45,17 +47,34 @@ FIELD_ZH = {
     "reason": "转诊原因", "patient_ref": "患者编号", "birth_year": "出生年份", "destination": "去向机构",
     "destination_why": "不选建议去向的理由", "slot": "号源", "priority": "紧急程度", "key": "密钥",
 }
+#: The clinical summary's items (转诊记录, WS 445.16).
+SUMMARY_ZH = {"diagnosis_code": "初步诊断编码（ICD-10）", "diagnosis_text": "初步诊断", "history": "病情摘要",
+              "findings": "主要检查结果", "treatment": "治疗经过", "purpose": "转诊目的"}
 #: The ledger's states, actions, priorities and roles in the words of a referral desk.
 STATE_ZH = {"requested": "待接收", "accepted": "已接收", "rejected": "已拒绝", "redirected": "已改转",
             "booked": "已预约", "arrived": "已到诊", "completed": "已完成", "cancelled": "已撤销", "expired": "已过期"}
 ACTION_ZH = {"accept": "接收", "reject": "拒绝", "redirect": "改转他院", "hold": "暂留号源", "book": "预约号源",
              "arrive": "登记到诊", "complete": "诊疗完成", "send_home": "康复回社区（下转）", "cancel": "撤销",
-             "expire": "作过期处理", "create": "创建转诊单", "hold_lapsed": "暂留到期，号源已释放"}
+             "expire": "作过期处理", "create": "创建转诊单", "hold_lapsed": "暂留到期，号源已释放",
+             "rerefer": "改转下一家"}
 PRIORITY_ZH = {"routine": "普通", "urgent": "加急", "emergency": "急诊"}
 ROLE_ZH = {"desk": "转诊服务台", "planner": "规划人员（只读）", "admin": "管理员"}
 SEX_ZH = {"female": "女", "male": "男", "unknown": "未填"}
 CONTACT_ZH = {"phone": "电话", "address": "地址", "booking": "预约渠道", "hours": "开放时间",
               "emergency_24h": "24小时急诊"}
+
+
+#: Why a key may not do something, by the rule that refused it (:class:`mednet.errors.Forbidden`'s ``reason``).
+FORBIDDEN_ZH = {
+    "planner": "规划人员的密钥只能查看，不能办理转诊。",
+    "not_party": "这张转诊单既不是转给本机构的，也不是本机构转出或改转的，本服务台不能查看。请核对转诊单编号。",
+    "destination_only": "只有接收方（去向机构）的服务台可以办理这一步。",
+    "origin_only": "只有转出方（出发机构）的服务台可以办理这一步。",
+    "needs_admin": "这一步只有管理员的密钥可以办理。",
+    "needs_desk": "这一步需要转诊服务台的密钥（规划人员和管理员的密钥不能办理转诊）。",
+    "region": "这个服务台的密钥属于另一个区域，不能办理本区域的转诊。",
+    "role": "这个密钥的角色不能办理这一步。",
+}
 
 
 @dataclass(frozen=True)
@@ -110,7 +129,10 @@ def explain_error(err: MednetError, *, field: str | None = None) -> DeskProblem:
         what = {UnknownInstitution: "机构", UnknownCommunity: "医共体或机构", UnknownSpecialty: "专科",
                 UnknownRegion: "区域", UnknownReferral: "转诊单"}[type(err)]
         hint = "请从下面的相近名称中选择，或检查输入。" if err.suggestions else "没有相近的名称，请检查输入。"
-        return DeskProblem(field, f"找不到{what}“{err.name}”。{hint}", tuple(err.suggestions), detail)
+        suggestions = tuple(err.suggestions)
+        if isinstance(err, UnknownSpecialty):  # the vocabulary's codes as the names a clerk types
+            suggestions = tuple(dict.fromkeys(_specialty_zh(s) for s in suggestions))
+        return DeskProblem(field, f"找不到{what}“{err.name}”。{hint}", suggestions, detail)
     if isinstance(err, NoCapableInstitution):
         text = "在所给条件下没有机构能接收这位患者：" + _no_capable_zh(err)
         if err.nearest is not None:
@@ -120,6 +142,13 @@ def explain_error(err: MednetError, *, field: str | None = None) -> DeskProblem:
         field = field or FIELD_OF_PARAMETER.get(err.parameter, err.parameter)
         return DeskProblem(field, _invalid_zh(err), (), detail)
     return DeskProblem(field, "请求无法处理：" + detail, (), detail)
+
+
+def _specialty_zh(name: str) -> str:
+    try:
+        return resolve_specialty(name).label_zh
+    except MednetError:
+        return name
 
 
 def _no_capable_zh(err: NoCapableInstitution) -> str:
@@ -172,13 +201,7 @@ def _ledger_zh(err: MednetError) -> str | None:
     if isinstance(err, NotAuthenticated):
         return "请先用本服务台的密钥登录（密钥无效、已吊销或未登录）。"
     if isinstance(err, Forbidden):
-        if "planner" in str(err):
-            return "规划人员的密钥只能查看，不能办理转诊。"
-        if "receiving desk" in str(err):
-            return "只有接收方（去向机构）的服务台可以办理这一步。"
-        if "referring desk" in str(err):
-            return "只有转出方（出发机构）的服务台可以办理这一步。"
-        return "这个密钥的角色不能办理这一步（需要转诊服务台的密钥）。"
+        return FORBIDDEN_ZH.get(getattr(err, "reason", "role"), FORBIDDEN_ZH["role"])
     if isinstance(err, IllegalTransition):
         allowed = "、".join(ACTION_ZH.get(a, a) for a in err.allowed) or "无（转诊单已结束）"
         return (f"转诊单现在是“{STATE_ZH.get(err.state, err.state)}”，不能“{ACTION_ZH.get(err.action, err.action)}”。"
@@ -218,19 +241,28 @@ def slot_zh(slot: str) -> str:
     """A slot id in words: the day, the part of the day and the unit.
 
     >>> slot_zh("quota/kh-people/general_surgery/2026-03-02"), slot_zh("session/mh-a/tcm/2024-10-29/afternoon/2")
-    ('2026-03-02（转诊号源）', '2024-10-29 下午 第2号')
+    ('2026-03-02 周一（转诊号源）', '2024-10-29 周二 下午 第2号')
     """
     parts = slot.split("/")
-    if parts[0] == "quota" and len(parts) == 4:
-        return f"{parts[3]}（转诊号源）"
-    if parts[0] == "session" and len(parts) == 6:
-        return f"{parts[3]} {PART_ZH.get(parts[4], parts[4])} 第{parts[5]}号"
+    if len(parts) >= 4:
+        try:
+            day = dt.date.fromisoformat(parts[3])
+        except ValueError:
+            return slot
+        shown = f"{parts[3]} {WEEKDAY_ZH[WEEKDAYS[day.weekday()]]}"
+        if parts[0] == "quota" and len(parts) == 4:
+            return f"{shown}（转诊号源）"
+        if parts[0] == "session" and len(parts) == 6:
+            return f"{shown} {PART_ZH.get(parts[4], parts[4])} 第{parts[5]}号"
     return slot
 
 
 #: The ledger's rules on a request's fields, each in Chinese (by the parameter the rule names).
 LEDGER_RULES_ZH = {
-    "reason": lambda err: "请填写理由：拒绝、改转都需要说明原因。",
+    "reason": lambda err: ("提前到诊须写明理由（如：病情加重，提前来院）。" if "before the booked day" in err.rule else
+                           "选择“其他”时请写明理由。" if "other" in err.rule else
+                           "请选择或填写理由：拒绝、改转都需要说明原因。"),
+    "reason_code": lambda err: "请从列表中选择理由。",
     "destination_why": lambda err: "选择了建议去向以外的机构，请填写不选建议去向的理由。",
     "destination": lambda err: ("请填写去向机构。" if "required" in err.rule else
                                 "去向机构不能是本机构，也不能是转诊单现在的去向或出发机构。"),
@@ -252,4 +284,8 @@ def validation_zh(location: tuple[str | int, ...], message: str) -> tuple[str, s
         return field, "出生年份须为 1900 至 2100 之间的四位数字。"
     if field in ("reason", "destination_why"):
         return field, f"请填写{FIELD_ZH[field]}（最多 2000 字）。"
+    if field == "diagnosis_code":
+        return field, "ICD-10 编码格式不对：应为一个字母加两位数字，可带小数点和扩展码，如 K35.8、J18.900x001。"
+    if field in SUMMARY_ZH:
+        return field, f"{SUMMARY_ZH[field]}最多 4000 字。"
     return field, f"{FIELD_ZH.get(field, field)}的值不符合要求。"

@@ -22,6 +22,7 @@ from starlette.requests import Request
 
 from mednet.errors import InvalidRequest
 from mednet.ledger import ActionIn, EventRecord, NewReferral, Outcome, QuotaIn, ReferralPage, ReferralRecord, SlotView
+from mednet.ledger.records import ClinicalSummary, ReadRecord
 from mednet.ledger.states import STATES
 from service.deps import KeyDep, LedgerDep, LedgerKeyDep, find_region
 from service.errors import problem_responses
@@ -115,6 +116,13 @@ def list_referrals(
                        created_from=created_from, created_to=created_to, after=after, limit=limit)
 
 
+@router.get("/reads", response_model=list[ReadRecord], responses=READ_ERRORS)
+def list_reads(ledger: LedgerDep, key: KeyDep, region: Annotated[str | None, Query(max_length=120)] = None,
+               limit: Annotated[int, Query(ge=1, le=10000)] = 1000) -> list[ReadRecord]:
+    """Who read which referral's clinical summary or attachments, and when, newest first (admins)."""
+    return ledger.reads(key, region=region, limit=limit)
+
+
 @router.get("/slots", response_model=list[SlotView], responses=READ_ERRORS)
 def list_slots(
     ledger: LedgerDep, key: KeyDep,
@@ -138,6 +146,24 @@ def set_quota(ledger: LedgerDep, key: LedgerKeyDep, region: Annotated[str, Query
     return Response(status_code=204)
 
 
+class ReasonOut(BaseModel):
+    """A coded reason: its code, its Chinese label, the actions that take it."""
+
+    code: str
+    label_zh: str
+    label_en: str
+    actions: list[str]
+
+
+@router.get("/reasons", response_model=list[ReasonOut])
+def list_reasons() -> list[ReasonOut]:
+    """The coded reasons of rejections, redirects, cancellations and closures (send one as `reason_code`)."""
+    from mednet.ledger.reasons import REASONS
+
+    return [ReasonOut(code=r.code, label_zh=r.label_zh, label_en=r.label_en, actions=sorted(r.actions))
+            for r in REASONS]
+
+
 @router.get("/{number}", response_model=ReferralRecord, responses=READ_ERRORS)
 def get_referral(ledger: LedgerDep, key: LedgerKeyDep, number: Number) -> Response:
     """One referral with the actions its state allows now; `ETag` is its version."""
@@ -158,7 +184,19 @@ def referral_fhir(ledger: LedgerDep, key: LedgerKeyDep, number: Number) -> Respo
     """The referral as FHIR R4: a ServiceRequest (the referral) and a Task (where it stands)."""
     from mednet.ledger.fhir import to_fhir  # imported on first use: the FHIR models take tens of ms to import
 
-    return Response(orjson.dumps(to_fhir(ledger.get(key, number))), media_type="application/fhir+json")
+    record = ledger.get(key, number)
+    summary = None
+    if key.role == "desk" and key.institution in (record.origin.id, record.destination.id):
+        summary = ledger.summary(key, number, what="fhir")  # the two desks' export carries it; the read is recorded
+    return Response(orjson.dumps(to_fhir(record, ledger.history(key, number), summary)),
+                    media_type="application/fhir+json")
+
+
+@router.get("/{number}/summary", response_model=ClinicalSummary | None, responses=READ_ERRORS)
+def referral_summary(ledger: LedgerDep, key: KeyDep, number: Number) -> ClinicalSummary | None:
+    """The clinical summary (转诊记录) — for the desks of the referral's origin and destination only; every read
+    is recorded (see `GET /referrals/reads`)."""
+    return ledger.summary(key, number, what="api")
 
 
 _ACTION_DOCS = {

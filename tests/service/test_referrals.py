@@ -70,8 +70,8 @@ def test_the_closed_loop_over_http(client, keys, problem):
     body = problem(client.post(f"{url}/cancel", headers=keys["centre"] | {"If-Match": '"1"'}), 412,
                    kind="stale-version", field="If-Match")
     assert "version 2" in body["detail"]
-    body = problem(client.post(f"{url}/arrive", headers=keys["xinhua"]), 409, kind="illegal-transition")
-    assert body["allowed"] == ["hold", "book", "cancel", "expire"]
+    body = problem(client.post(f"{url}/complete", headers=keys["xinhua"]), 409, kind="illegal-transition")
+    assert body["allowed"] == ["hold", "book", "arrive", "cancel", "expire"]  # arrive: 新华医院's standing clinic
     problem(client.put("/referrals/quotas?region=minhang", headers=keys["xinhua"],
                        json={"institution": "新华医院", "specialty": "儿科", "per_day": 3}), 403)
     assert client.put("/referrals/quotas?region=minhang", headers=keys["admin"],
@@ -92,8 +92,11 @@ def test_the_closed_loop_over_http(client, keys, problem):
     again = client.post(f"{url}/book", headers=keys["xinhua"] | {"Idempotency-Key": "b-1"},
                         json={"slot": slots[1]["slot"]})
     assert again.headers["idempotent-replayed"] == "true" and again.json() == booked.json()
-    for action in ("arrive", "complete"):
-        assert client.post(f"{url}/{action}", headers=keys["xinhua"]).status_code == 200
+    early = problem(client.post(f"{url}/arrive", headers=keys["xinhua"]), 422, field="reason")  # booked: tomorrow
+    assert "before the booked day" in early["detail"]
+    arrived = client.post(f"{url}/arrive", headers=keys["xinhua"], json={"reason": "病情变化，提前就诊"})
+    assert arrived.status_code == 200
+    assert client.post(f"{url}/complete", headers=keys["xinhua"]).status_code == 200
     home = client.post(f"{url}/send-home", headers=keys["xinhua"], json={"reason": "康复回社区"})
     assert home.status_code == 201 and home.json()["parent"] == number and home.json()["direction"] == "down"
     twice = problem(client.post(f"{url}/send-home", headers=keys["xinhua"], json={"reason": "再次"}), 409,

@@ -1,5 +1,6 @@
 // The desk page's one script (plain JavaScript, no library): name completion from the directory,
-// picking the patient's home on the map, and focus on the answer. The page works without it.
+// picking the patient's home on the map, focus on the answer, and the worklist's live changes.
+// The page works without it.
 "use strict";
 
 function completeNames(input) {
@@ -68,8 +69,57 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("input[data-complete]").forEach(completeNames);
   const map = document.querySelector("svg.map.pickable");
   if (map) pickOnMap(map);
+  const live = document.getElementById("live");
+  if (live) liveWorklist(live);
+  const printButton = document.getElementById("print-button");
+  if (printButton) {
+    printButton.hidden = false;  // shown only where the script runs
+    printButton.addEventListener("click", () => window.print());
+  }
   // A refusal anywhere on the page comes first: a refused form below the answer must not hide behind it.
   const heading = document.querySelector(".error-summary h2") || document.querySelector(".answer h2[tabindex]");
   if (heading && !heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
   if (heading) heading.focus();
 });
+
+// The worklist's live changes: one EventSource per open page. Each change counts in the badge; a row already
+// shown is fetched again and replaced, a new one is inserted at the top of its table; both are marked "new".
+// Without the script (or the stream), a plain reload shows the same.
+function liveWorklist(box) {
+  if (!window.EventSource) return;
+  const badge = document.getElementById("live-count");
+  const reload = document.getElementById("live-reload");
+  let changes = 0;
+  const stream = new EventSource(box.dataset.stream);
+  async function showRow(number) {
+    const response = await fetch(box.dataset.rows + encodeURIComponent(number), { headers: { Accept: "text/html" } });
+    if (!response.ok) return;
+    const holder = document.createElement("tbody");
+    holder.innerHTML = (await response.text()).trim();
+    const row = holder.querySelector("tr");
+    if (!row) return;
+    const shown = document.getElementById(row.id);
+    if (shown) {
+      shown.replaceWith(row);
+      return;
+    }
+    const body = document.getElementById(`rows-${row.dataset.side}`);
+    if (!body) return;
+    body.prepend(row);
+    const empty = document.getElementById(`${row.dataset.side}-empty`);
+    if (empty) empty.hidden = true;
+  }
+  stream.addEventListener("change", (event) => {
+    const change = JSON.parse(event.data);
+    changes += 1;
+    badge.textContent = `${changes} 条新变化`;
+    badge.classList.add("has-changes");
+    reload.hidden = false;
+    showRow(change.number).catch(() => {});
+  });
+  stream.addEventListener("reload", () => {
+    badge.textContent = "变化较多，请刷新列表";
+    reload.hidden = false;
+  });
+  stream.addEventListener("signin", () => stream.close());
+}

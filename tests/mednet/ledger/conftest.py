@@ -110,7 +110,8 @@ class Desks:
         """What each action needs: a reason, another destination, a slot (a unit of Xinhua's quota)."""
         bodies = {"reject": ActionIn(reason="本院该专科满员"),
                   "redirect": ActionIn(reason="转六院", destination="sh-sixth"),
-                  "book": ActionIn(slot=self.quota_slot()), "hold": ActionIn(slot=self.quota_slot())}
+                  "book": ActionIn(slot=self.quota_slot()), "hold": ActionIn(slot=self.quota_slot()),
+                  "arrive": ActionIn(reason="病情变化，提前来院")}  # the slot is tomorrow's: an early arrival
         return bodies.get(action, ActionIn())
 
 

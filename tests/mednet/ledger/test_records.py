@@ -87,7 +87,7 @@ def test_fhir_export_is_valid_r4_and_follows_the_state(desks):
     assert request["code"]["coding"][0]["code"] == "paediatrics"
     assert task["status"] == "in-progress" and task["businessStatus"]["text"] == "booked"
     assert resolve_every_reference(bundle)["Task.focus"] == ("ServiceRequest", number)
-    desks.ledger.act(desks.xinhua, number, "arrive")
+    desks.ledger.act(desks.xinhua, number, "arrive", ActionIn(reason="提前到诊"))  # booked for tomorrow
     desks.ledger.act(desks.xinhua, number, "complete")
     child = desks.ledger.act(desks.xinhua, number, "send_home", ActionIn(reason="康复")).record
     bundle = to_fhir(child)
@@ -127,7 +127,7 @@ def test_the_migrations_build_exactly_the_tables_the_code_uses(db_url):
     from mednet.ledger.store import create_ledger_engine, database_url
 
     url = database_url(db_url, data_dir=".")
-    assert upgrade(url) == upgrade(url) == "0002"  # a second run finds the schema current
+    assert upgrade(url) == upgrade(url) == "0003"  # a second run finds the schema current
     engine = create_ledger_engine(url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)

@@ -13,7 +13,7 @@ from mednet.ledger.states import TRANSITIONS
 EXPECTED = {
     "requested": {"accept", "reject", "redirect", "cancel", "expire"},
     "redirected": {"accept", "reject", "redirect", "cancel", "expire"},
-    "accepted": {"hold", "book", "cancel", "expire"},
+    "accepted": {"hold", "book", "arrive", "cancel", "expire"},  # arrive: 新华医院's standing paediatric clinic
     "booked": {"arrive", "cancel", "expire"},
     "arrived": {"complete"},
     "completed": {"send_home"},
@@ -111,7 +111,10 @@ def test_a_desk_reads_only_referrals_to_or_from_it(desks):
         desks.ledger.get(desks.huashan, number)
     seen_by_huashan = desks.ledger.list(desks.huashan, limit=200).items
     assert number not in {r.number for r in seen_by_huashan}
-    assert all("sh-huashan" in (r.origin.id, r.destination.id) for r in seen_by_huashan)
+    passed_on = {r.number for r in seen_by_huashan if "sh-huashan" not in (r.origin.id, r.destination.id)}
+    for other in passed_on:  # the others it sees it redirected onward (it keeps sight of them)
+        assert any(e.action == "redirect" and e.actor_institution == "sh-huashan"
+                   for e in desks.ledger.history(desks.huashan, other))
     everything = desks.ledger.list(desks.planner, states=["requested"], institution="sh-xinhua", limit=200)
     assert number in {r.number for r in everything.items}
 
@@ -123,3 +126,22 @@ def test_only_desks_create_and_planners_never_write(desks):
     for key in (desks.planner, desks.admin):
         with pytest.raises(Forbidden):
             desks.ledger.create(key, body)
+
+
+def test_arrival_without_a_booking_needs_walk_in_care_and_before_the_booked_day_a_reason(desks):
+    # a session-only capability (a visiting expert's Tuesday clinic) is booked by the unit: no walk-in
+    from mednet.ledger.walkin import walk_in_care
+
+    minhang = desks.ledger.regions["minhang"].region
+    sessions_only = [(i, c) for i in minhang.institutions for c in i.capabilities if c.sessions]
+    assert sessions_only  # the region has visiting-expert clinics
+    inst, cap = sessions_only[0]
+    assert walk_in_care(inst, cap.specialty, priority="routine", direction="up") is None
+    assert walk_in_care(inst, cap.specialty, priority="emergency", direction="up") == "emergency"
+    number = desks.drive("booked")  # booked for tomorrow
+    with pytest.raises(InvalidRequest, match="before the booked day"):
+        desks.ledger.act(desks.xinhua, number, "arrive", ActionIn())
+    assert desks.ledger.get(desks.admin, number).state == "booked"
+    desks.ledger.act(desks.xinhua, number, "arrive", ActionIn(reason="病情变化，提前来院"))
+    last = desks.ledger.history(desks.admin, number)[-1]
+    assert last.data == {"early": desks.quota_slot()[-10:]} and last.why == "病情变化，提前来院"

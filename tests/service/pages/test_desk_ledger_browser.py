@@ -87,8 +87,11 @@ def test_the_loop_from_huabu_to_the_county_hospital_and_home(desk, other_desk, k
     other_desk.screenshot("desk-slot-taken")
     hospital.get_by_role("button", name="预约号源").click()
     expect(hospital.locator("#state")).to_have_text("已预约")
+    hospital.get_by_label("已核对患者身份，确认患者已到诊").check()
+    hospital.get_by_label("提前到诊理由", exact=False).fill("患者疼痛加重，提前来院")  # booked for tomorrow
     hospital.get_by_role("button", name="登记到诊").click()
     expect(hospital.locator("#state")).to_have_text("已到诊")
+    hospital.get_by_label("确认本次诊疗已完成").check()
     hospital.get_by_role("button", name="诊疗完成").click()
     expect(hospital.locator("#state")).to_have_text("已完成")
     expect(hospital.locator("#home-proposal")).to_contain_text("华埠卫生院")
@@ -146,6 +149,8 @@ def test_a_session_idle_too_long_is_asked_to_sign_in_again(desk, keys, live_app)
     page = desk.page
     sign_in(desk, keys["chihuai"][1])
     expect(page.locator("#signed-in")).to_contain_text("池淮")
+    page.wait_for_timeout(1000)  # the worklist's live stream has signed in too (it would end an idle session itself)
+    desk.go("/desk/quzhou/route")  # a page without a stream: nothing else asks while the clerk is away
     idle = dt.timedelta(minutes=live_app[1].state.settings.desk_idle_minutes + 1)
     with live_app[1].state.ledger.engine.begin() as conn:  # the clerk left the desk for longer than the idle time
         conn.execute(desk_sessions.update().where(desk_sessions.c.key_id == keys["chihuai"][0].id)

@@ -4,6 +4,7 @@ Chinese with its status, cross-site form posts refused, and reads behind a key."
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 
 import pytest
@@ -51,9 +52,12 @@ def token(page) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="(version|token)" value="([^"]*)"', page.text)[:2])
 
 
+PATIENTS = itertools.count(1)
+
+
 def refer(client, **fields):
     page = client.get("/desk/quzhou/route", params={"origin": "华埠", "specialty": "普外科"})
-    form = {**token(page), "specialty": "普外科", "direction": "up", "patient_ref": "HB-2024-0192",
+    form = {**token(page), "specialty": "普外科", "direction": "up", "patient_ref": f"HB-2024-{next(PATIENTS):04d}",
             "reason": "右下腹痛一天，疑阑尾炎", "priority": "urgent", **fields}
     return client.post("/desk/quzhou/referrals", data=form, headers=OWN, follow_redirects=False)
 
@@ -173,9 +177,10 @@ def test_the_worklist_and_the_actions_each_desk_may_take(app, desk_keys):
     assert act(people, number, "accept").status_code == 303
     again = people.post(f"/desk/quzhou/referrals/{number}/accept", data=token(stale), headers=OWN)
     assert again.status_code == 412 and "在您打开页面后已被修改（现为第 2 版" in again.text
-    illegal = people.post(f"/desk/quzhou/referrals/{number}/arrive", data={}, headers=OWN)
+    illegal = people.post(f"/desk/quzhou/referrals/{number}/complete", data={"confirm": "yes"}, headers=OWN)
     assert illegal.status_code == 409
-    assert "转诊单现在是“已接收”，不能“登记到诊”。现在可以办理：暂留号源、预约号源、撤销、作过期处理" in illegal.text
+    assert ("转诊单现在是“已接收”，不能“诊疗完成”。现在可以办理：暂留号源、预约号源、登记到诊、撤销、作过期处理"
+            in illegal.text)
     events = people.get(f"/desk/quzhou/referrals/{number}").text.split('id="history"')[1]
     assert "创建转诊单" in events and "接收" in events and "待接收 → 已接收" in events
 
@@ -199,8 +204,10 @@ def test_book_a_slot_taken_meanwhile_then_the_next_arrive_complete_and_send_home
     assert "当天的转诊号源已用完（刚被其他转诊单约走）。请另选一个号源" in taken.text
     assert f'value="{slots[0]}"' not in taken.text  # the slot list is read again: the full day is gone
     assert act(people, number, "book", slot=slots[1]).status_code == 303
-    for action in ("arrive", "complete"):
-        assert act(people, number, action).status_code == 303
+    early = act(people, number, "arrive", confirm="yes")  # the booked day is tomorrow: a reason is needed
+    assert early.status_code == 422 and "提前到诊须写明理由" in early.text
+    assert act(people, number, "arrive", confirm="yes", reason="病情加重，提前来院").status_code == 303
+    assert act(people, number, "complete", confirm="yes").status_code == 303
     page = people.get(f"/desk/quzhou/referrals/{number}")
     assert "路由建议下转到 <strong>华埠卫生院</strong>（全科）" in page.text
     home = act(people, number, "send-home")
@@ -212,12 +219,12 @@ def test_book_a_slot_taken_meanwhile_then_the_next_arrive_complete_and_send_home
     assert down in huabu.get("/desk/quzhou/worklist").text.split('id="incoming"')[1]
     again = act(people, number, "send-home")  # a second click, from another tab: the first is named
     assert again.status_code == 409 and f"已经下转为 {down}" in again.text
-    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[\d:.]+\+00:00">', page.text)  # the history's times
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[\d:.]+\+08:00">', page.text)  # times in CST, offset given
 
 
 def test_the_printable_slip(app, desk_keys):
     huabu = signed_in(app, desk_keys, "huabu")
-    number = number_of(refer(huabu))
+    number = number_of(refer(huabu, patient_ref="HB-2024-0192"))
     slip = huabu.get(f"/desk/quzhou/referrals/{number}/print")
     assert slip.status_code == 200
     for words in (number, "HB-2024-0192", "华埠卫生院", "开化县人民医院", "普通外科", "上转", "加急", "右下腹痛一天",
@@ -290,3 +297,54 @@ def test_the_ledger_screens_have_no_inline_code(app, desk_keys):
         parser = InlineCode()
         parser.feed(response.text)
         assert parser.found == [], path
+
+
+def test_the_root_sends_a_browser_to_the_desk_and_tells_a_client_where_things_are(app, desk_keys):
+    client = TestClient(app)
+    browser = client.get("/", headers={"Accept": "text/html,application/xhtml+xml"}, follow_redirects=False)
+    assert browser.status_code == 303 and browser.headers["location"] == "/desk/"
+    api = client.get("/", headers={"Accept": "application/json"})
+    assert api.status_code == 200 and api.json()["desk"] == "/desk/" and api.json()["docs"] == "/docs"
+
+
+def test_the_same_patient_with_the_same_need_is_warned_and_linked(app, desk_keys):
+    huabu = signed_in(app, desk_keys, "huabu")
+    first = number_of(refer(huabu, patient_ref="HB-SAME-1"))
+    again = refer(huabu, patient_ref="HB-SAME-1")
+    assert again.status_code == 409 and "已有未结束的同专科转诊单" in again.text
+    assert f'href="/desk/quzhou/referrals/{first}" class="duplicate-link"' in again.text
+    second = number_of(refer(huabu, patient_ref="HB-SAME-1", duplicate_ok="yes"))
+    assert second != first
+
+
+def test_the_slip_carries_its_number_as_a_qr_code_made_here(app, desk_keys):
+    import segno
+
+    huabu = signed_in(app, desk_keys, "huabu")
+    number = number_of(refer(huabu))
+    slip = huabu.get(f"/desk/quzhou/referrals/{number}/print").text
+    svg = slip.split('id="slip-qr">')[1].split("</svg>")[0] + "</svg>"
+    assert f'aria-label="转诊单编号 {number} 的二维码"' in svg and "<path" in svg and "http" not in svg
+    made = segno.make(number, micro=False, error="m").svg_inline(scale=3, title=f"转诊单编号 {number}",
+                                                                 svgclass="qr", lineclass="qr-line")
+    assert made.split('d="')[1].split('"')[0] in svg  # the same modules: the number, encoded locally
+    assert 'id="print-button"' in slip
+
+
+def test_the_clinical_summary_from_the_form_to_the_receiving_desk_and_the_record_of_its_reads(app, desk_keys):
+    huabu, people = signed_in(app, desk_keys, "huabu"), signed_in(app, desk_keys, "people")
+    wrong = refer(huabu, diagnosis_code="阑尾炎")
+    assert wrong.status_code == 422 and "ICD-10 编码格式不对" in wrong.text
+    number = number_of(refer(huabu, diagnosis_code="K35.8", diagnosis_text="急性阑尾炎", history="右下腹痛一天",
+                             findings="麦氏点压痛，白细胞 13.2", treatment="禁食补液", purpose="手术治疗"))
+    page = people.get(f"/desk/quzhou/referrals/{number}").text
+    assert 'id="summary"' in page and "<code>K35.8</code> 急性阑尾炎" in page and "麦氏点压痛" in page
+    planner = signed_in(app, desk_keys, "planner")
+    assert 'id="summary"' not in planner.get(f"/desk/quzhou/referrals/{number}").text
+    assert "手术治疗" in huabu.get(f"/desk/quzhou/referrals/{number}/print").text
+    admin = signed_in(app, desk_keys, "admin")
+    reads = admin.get("/desk/admin/reads").text
+    assert number in reads and "转诊单页面" in reads and "打印转诊单" in reads
+    csv_text = admin.get("/desk/admin/reads.csv").text
+    assert csv_text.startswith("\ufeff时间,密钥,机构,转诊单,查看内容") and f"kh-people,{number},page" in csv_text
+    assert people.get("/desk/admin/reads").status_code == 403
