@@ -24,3 +24,15 @@ def test_ci_makes_system_tests_mandatory():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "MEDNET_REQUIRE_SYSTEM=1" in ci
     assert "postgresql" in ci and "chromium" in ci
+
+
+def test_readme_reads_in_ten_minutes_and_its_links_lead_somewhere():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 250
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    assert any(t.startswith("docs/tutorials/") for t in targets)
+    pictures = [t for t in targets if t.endswith(".png")]
+    assert len(pictures) == 2 and all(t.startswith("artifacts/") for t in pictures)  # taken by tests, not committed
+    assert not [t for t in targets if t not in pictures and not t.startswith("http") and not (ROOT / t).exists()]
+    tests = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py"))
+    assert not [t for t in pictures if f'"{Path(t).stem}"' not in tests], "a README picture no test takes"
