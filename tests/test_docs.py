@@ -118,6 +118,18 @@ def test_every_http_operation_has_a_reference_entry(site):
         assert f"schema-{schema.lower()}" in ids, schema
 
 
+def test_every_address_the_app_answers_has_a_reference_entry(site):
+    """The desk pages and the documentation's own addresses too, which the OpenAPI document leaves out."""
+    from service.app import create_app
+
+    app = create_app()
+    ids = _ids(site[0] / "reference" / "http" / "index.html")
+    answered = [(method, path) for path, methods, _ in docs_reference.app_routes(app.routes) for method in methods]
+    assert ("GET", "/desk/{region}/worklist") in answered and ("POST", "/regions/{region}/routes") in answered
+    missing = [f"{m} {p}" for m, p in answered if docs_reference.http_anchor(m, p) not in ids]
+    assert not missing, missing
+
+
 def test_the_python_reference_documents_the_front_door(site):
     ids = _ids(site[0] / "reference" / "python" / "index.html")
     for name in ("mednet.load_region", "mednet.build_network", "mednet.routing.Router", "mednet.routing.Router.route",

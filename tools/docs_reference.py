@@ -29,8 +29,11 @@ def http_anchor(method: str, path: str) -> str:
 
     >>> http_anchor("post", "/regions/{region}/routes")
     'http-post-regions-region-routes'
+    >>> http_anchor("get", "/desk"), http_anchor("get", "/desk/")
+    ('http-get-desk', 'http-get-desk-slash')
     """
-    return "http-" + method.lower() + "-" + re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
+    return f"http-{method.lower()}-{slug}" + ("-slash" if path.endswith("/") and path != "/" else "")
 
 
 def cli_commands(parser: argparse.ArgumentParser, words: list[str] | None = None
@@ -92,8 +95,32 @@ def http_operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[s
                 yield method, path, item[method]
 
 
-def http_markdown(document: dict[str, Any]) -> str:
-    """The HTTP reference page: every operation (parameters, body, answers), then every schema's fields."""
+def app_routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, list[str], Any]]:
+    """Every route an app answers, routers included in routers followed: (path, methods, route)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from app_routes(inner.routes, prefix + route.include_context.prefix)
+        elif hasattr(route, "path"):
+            methods = getattr(route, "methods", None) or ("GET",)
+            yield prefix + route.path, sorted(m for m in methods if m != "HEAD"), route
+
+
+def outside_document(document: dict[str, Any], routes: list[Any]) -> list[tuple[str, str, str]]:
+    """The addresses an app answers that its OpenAPI document leaves out (the desk pages, the documentation
+    itself): (method, path, the first line of what its handler says)."""
+    found = []
+    for path, methods, route in app_routes(routes):
+        for method in methods:
+            if method.lower() not in document["paths"].get(path, {}):
+                doc = (getattr(getattr(route, "endpoint", None), "__doc__", None) or "").strip()
+                found.append((method.lower(), path, doc.split("\n\n")[0]))
+    return found
+
+
+def http_markdown(document: dict[str, Any], routes: list[Any] | None = None) -> str:
+    """The HTTP reference page: every operation (parameters, body, answers), every schema's fields, then the
+    addresses outside the document (``routes``: the app's, when given)."""
     lines = [f"# HTTP API reference ({document['info']['title']} {document['info']['version']})", "",
              "Generated from the service's OpenAPI document (`/openapi.json`) when the manual is built. The running "
              "service also shows it interactively at `/docs` and `/redoc`, loaded from the service itself.", "",
@@ -122,6 +149,15 @@ def http_markdown(document: dict[str, Any]) -> str:
         for status, answer in op.get("responses", {}).items():
             media = ", ".join(f"`{m}`" for m in answer.get("content", {}))
             lines.append(f"| {status} | {_text(answer.get('description', ''))}{' (' + media + ')' if media else ''} |")
+    outside = outside_document(document, routes or [])
+    if outside:
+        lines += ["", "## Pages and addresses outside the OpenAPI document", "",
+                  "The desk pages (`/desk/…`, HTML in Chinese, see the [desk page](../guides/desk-page.md)) and the "
+                  "documentation's own addresses. They are for browsers, not for API clients.", "",
+                  "| method | path | what it does |", "|---|---|---|"]
+        for method, path, doc in outside:
+            anchor = f'<span id="{http_anchor(method, path)}"></span>'
+            lines.append(f"| {method.upper()} | {anchor}`{path}` | {_text(doc)} |")
     schemas = document.get("components", {}).get("schemas", {})
     if schemas:
         lines += ["", "## Schemas"]

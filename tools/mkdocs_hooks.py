@@ -58,8 +58,9 @@ def on_files(files: Files, config: Any) -> Files:
     from service.app import create_app
 
     files.append(File.generated(config, "reference/cli.md", content=docs_reference.cli_markdown(build_parser())))
+    app = create_app()
     files.append(File.generated(config, "reference/http.md",
-                                content=docs_reference.http_markdown(create_app().openapi())))
+                                content=docs_reference.http_markdown(app.openapi(), app.routes)))
     files.append(File.generated(config, "changelog.md", content=(ROOT / "CHANGELOG.md").read_text(encoding="utf-8")))
     for name in screenshot_names():
         shot = SHOTS / name
