@@ -36,3 +36,20 @@ def test_readme_reads_in_ten_minutes_and_its_links_lead_somewhere():
     assert not [t for t in targets if t not in pictures and not t.startswith("http") and not (ROOT / t).exists()]
     tests = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py"))
     assert not [t for t in pictures if f'"{Path(t).stem}"' not in tests], "a README picture no test takes"
+
+
+def test_the_version_is_one_and_the_changelog_records_it(capsys):
+    import tomllib
+
+    from mednet import __version__
+    from mednet.cli import main
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["version"] == __version__
+    try:
+        main(["--version"])
+    except SystemExit as done:
+        assert done.code == 0
+    assert capsys.readouterr().out.strip() == f"mednet {__version__}"
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert re.findall(r"^## (\d+\.\d+\.\d+)", changelog, re.M)[0] == __version__
