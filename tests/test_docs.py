@@ -44,6 +44,8 @@ def test_the_manual_builds_strict_without_warnings(site):
     for page in ("index.html", "tutorials/desk/index.html", "reference/cli/index.html", "reference/http/index.html",
                  "reference/python/index.html", "performance/index.html", "changelog/index.html"):
         assert (out / page).is_file(), page
+    # the Chinese pages' words are segmented for the search (jieba), not one token per sentence
+    assert "\u200b转诊\u200b" in (out / "search" / "search_index.json").read_text(encoding="utf-8")
 
 
 class _Resources(HTMLParser):
