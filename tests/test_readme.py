@@ -1,6 +1,7 @@
 """README's set-up commands are the ones CI runs."""
 
 import re
+import shlex
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,3 +54,16 @@ def test_the_version_is_one_and_the_changelog_records_it(capsys):
     assert capsys.readouterr().out.strip() == f"mednet {__version__}"
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert re.findall(r"^## (\d+\.\d+\.\d+)", changelog, re.M)[0] == __version__
+
+
+def test_every_mednet_command_the_readme_shows_is_one_mednet_accepts():
+    from mednet.cli import build_parser
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = [line.split("  #")[0] for block in re.findall(r"```sh\n(.*?)```", readme, re.S)
+             for line in block.splitlines()] + re.findall(r"`((?:\.venv/bin/)?mednet [^`]+)`", readme)
+    commands = [shlex.split(line.split("&&")[-1])[1:] for line in shown if re.match(r"\s*(\.venv/bin/)?mednet ", line)
+                or "&& .venv/bin/mednet " in line]
+    assert len(commands) >= 5
+    for words in commands:
+        build_parser(words[0]).parse_args(words)  # exits (a failure here) on anything it does not accept

@@ -96,7 +96,7 @@ def test_the_desk_tutorial_step_by_step(desk, other_desk, desks):
     assert re.fullmatch(r"R\d{8}-\d{6}", number), number
     steps.shot(desk, "tutorial-desk-04-created")
     # 5. the printable slip
-    page.locator("#print-link").click()
+    page.get_by_role("link", name="打印转诊单").click()
     expect(page.locator(".slip")).to_contain_text(number)
     expect(page.locator(".slip")).to_contain_text("HB-2026-0001")
     steps.shot(desk, "tutorial-desk-05-slip")
@@ -106,6 +106,7 @@ def test_the_desk_tutorial_step_by_step(desk, other_desk, desks):
     sign_in(other_desk, desks["people"])
     hospital.get_by_role("button", name="登录").click()
     expect(hospital.locator("#signed-in")).to_contain_text("开化县人民医院")
+    expect(hospital.locator("#incoming")).to_contain_text("转入本机构")
     expect(hospital.locator("#incoming")).to_contain_text(number)
     steps.shot(other_desk, "tutorial-desk-06-worklist")
     hospital.locator("#incoming").get_by_role("link", name=number).click()
