@@ -149,3 +149,18 @@ def test_every_tutorial_screenshot_is_taken_by_a_test():
     tests = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py"))
     assert shown
     assert not [name for name in shown if f'"{name}"' not in tests]
+
+
+def test_a_page_without_a_nav_entry_is_listed_not_left_out(tmp_path):
+    """A guide added to docs/ before the nav names it still reaches the site (under the how-to guides)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import mkdocs_hooks
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    for name in ("index.md", "guides/one.md", "planning.md"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("# x", encoding="utf-8")
+    nav = [{"Home": "index.md"}, {mkdocs_hooks.NEW_PAGES_SECTION: [{"One": "guides/one.md"}]}]
+    config = mkdocs_hooks.on_config({"nav": nav, "docs_dir": str(tmp_path)})
+    assert config["nav"][1][mkdocs_hooks.NEW_PAGES_SECTION] == [{"One": "guides/one.md"}, "planning.md"]

@@ -9,6 +9,7 @@ run yet, the page shows a grey placeholder (the picture's alt text says what bel
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,46 @@ def placeholder_png(width: int = 480, height: int = 60) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
             + chunk(b"IEND", b""))
+
+
+#: The nav section that takes the pages a nav entry does not name yet (the guides of new features).
+NEW_PAGES_SECTION = "操作指南 How-to guides"
+
+
+def _named(nav: Any) -> Iterator[str]:
+    """Every page path a nav names."""
+    if isinstance(nav, str):
+        yield nav
+    elif isinstance(nav, list):
+        for item in nav:
+            yield from _named(item)
+    elif isinstance(nav, dict):
+        for value in nav.values():
+            yield from _named(value)
+
+
+def unlisted_pages(nav: Any, docs_dir: Path) -> list[str]:
+    """The pages of ``docs_dir`` the nav does not name, sorted.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in ("index.md", "planning.md"):
+    ...     _ = (folder / name).write_text("# x")
+    >>> unlisted_pages([{"Home": "index.md"}], folder)
+    ['planning.md']
+    """
+    named = set(_named(nav))
+    return sorted(str(page.relative_to(docs_dir)) for page in docs_dir.rglob("*.md")
+                  if str(page.relative_to(docs_dir)) not in named)
+
+
+def on_config(config: Any) -> Any:
+    """A page added to docs/ without a nav entry is listed under the how-to guides (not left out of the site)."""
+    pages = unlisted_pages(config["nav"], Path(config["docs_dir"]))
+    if pages:
+        section = next(item for item in config["nav"] if isinstance(item, dict) and NEW_PAGES_SECTION in item)
+        section[NEW_PAGES_SECTION].extend(pages)
+    return config
 
 
 def on_files(files: Files, config: Any) -> Files:
