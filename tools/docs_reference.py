@@ -147,7 +147,9 @@ def http_markdown(document: dict[str, Any], routes: list[Any] | None = None) -> 
             lines += [f"Request body (`{media}`): {_schema_name(content.get('schema', {}))}", ""]
         lines += ["| answer | description |", "|---|---|"]
         for status, answer in op.get("responses", {}).items():
-            media = ", ".join(f"`{m}`" for m in answer.get("content", {}))
+            content = answer.get("content", {})
+            media = ", ".join(f"`{m}`: {_schema_name(c['schema'])}" if c.get("schema") else f"`{m}`"
+                              for m, c in content.items())
             lines.append(f"| {status} | {_text(answer.get('description', ''))}{' (' + media + ')' if media else ''} |")
     outside = outside_document(document, routes or [])
     if outside:
