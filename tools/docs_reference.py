@@ -176,4 +176,6 @@ def http_markdown(document: dict[str, Any], routes: list[Any] | None = None) -> 
                              f"{_text(prop.get('description', prop.get('title', '')))} |")
         elif "enum" in schema:
             lines.append("One of " + ", ".join(f"`{v}`" for v in schema["enum"]) + ".")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    # a reference to a schema the document does not carry stays a name, not a link to nowhere
+    return re.sub(r"\[(\w+)\]\(#schema-(\w+)\)", lambda m: m.group(0) if m.group(1) in schemas else m.group(1), text)
