@@ -47,9 +47,18 @@ def cli_commands(parser: argparse.ArgumentParser, words: list[str] | None = None
                 yield from cli_commands(sub, [*words, name])
 
 
+def _plain(value: str) -> str:
+    """Text from a docstring or a schema shown as it is: brackets and angle brackets are not Markdown links or HTML.
+
+    >>> _plain("[a, b][0] <BLANKLINE>")
+    '\\\\[a, b\\\\]\\\\[0\\\\] &lt;BLANKLINE>'
+    """
+    return value.replace("[", "\\[").replace("]", "\\]").replace("<", "&lt;")
+
+
 def _text(value: str) -> str:
     """A help text as one table cell."""
-    return " ".join(value.split()).replace("|", "\\|")
+    return _plain(" ".join(value.split())).replace("|", "\\|")
 
 
 def cli_markdown(parser: argparse.ArgumentParser) -> str:
@@ -134,7 +143,7 @@ def http_markdown(document: dict[str, Any], routes: list[Any] | None = None) -> 
         if op.get("summary"):
             lines += [f"**{op['summary']}**", ""]
         if op.get("description"):
-            lines += [op["description"].strip(), ""]
+            lines += [_plain(op["description"].strip()), ""]
         params = op.get("parameters", [])
         if params:
             lines += ["| parameter | in | type | required | description |", "|---|---|---|---|---|"]
