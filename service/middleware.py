@@ -9,6 +9,11 @@ hot path. For every request it
   and the pages check that such a post comes from their own origin), too large (``413``, by its
   ``Content-Length`` or while it streams in) or too many requests at once
   (``503`` with ``Retry-After``), each as a problem answer;
+- refuses a control character (see :mod:`mednet.inputs`) in the path or a
+  query parameter (``422`` naming it), in a header or a cookie (``400``
+  naming it; tab is allowed in a header) and in a desk form's field (``422``;
+  tab and line breaks allowed there, the write models then say which fields
+  take several lines), each as a problem answer with one log line;
 - gives the request an id (the client's ``X-Request-ID`` when it is a short
   token, else a new one), returned in ``X-Request-ID``;
 - adds ``X-Content-Type-Options: nosniff``, ``Cache-Control: no-store``
@@ -31,14 +36,17 @@ import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.exceptions import HTTPException
+from starlette.requests import cookie_parser
 
+from mednet.inputs import control_rule, find_control
 from service.config import Settings
-from service.errors import problem
+from service.errors import ProblemResponse, problem
 from service.live import STREAM_SUFFIX
 from service.metrics import Metrics
 
@@ -49,12 +57,15 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 access_logger = logging.getLogger("service.access")
+logger = logging.getLogger("service")
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 _ALWAYS = [(b"x-content-type-options", b"nosniff")]
 _NO_STORE = (b"cache-control", b"no-store")
 _NO_CONTENT = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+#: Control characters a header value may not hold (HTTP allows tab in it).
+_HEADER_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def media_type_is_json(content_type: bytes) -> bool:
@@ -87,8 +98,9 @@ class Guard:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        request_id = content_type = length = None
+        request_id = content_type = length = bad_header = None
         chunked = False
+        cookies: list[bytes] = []
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 request_id = value
@@ -98,6 +110,10 @@ class Guard:
                 length = value
             elif name == b"transfer-encoding":
                 chunked = True
+            elif name == b"cookie" and b"\\" in value:  # a quoted cookie's escapes may decode to controls
+                cookies.append(value)
+            if _HEADER_CONTROL.search(value) is not None and bad_header is None:
+                bad_header = name
         if request_id is None or not _REQUEST_ID.fullmatch(request_id):
             request_id = (self._id_prefix + str(next(self._ids))).encode()
         status = [500]
@@ -121,9 +137,15 @@ class Guard:
                 message["headers"] = headers
             await send(message)
 
-        refusal = self._refusal(scope["method"], content_type, length, chunked, scope["path"])
+        refusal = self._refusal(scope["method"], content_type, length, chunked, scope["path"]) \
+            or refused_text(scope, bad_header, cookies)
         if refusal is None and scope["method"] in BODY_METHODS:
             receive = self._limited(receive)
+            if content_type is not None and is_desk_form(scope["path"], content_type):
+                try:
+                    receive, refusal = await checked_form(scope, receive)
+                except BodyTooLarge:
+                    refusal = too_large(self.settings.max_body_bytes)
         try:
             if refusal is not None:
                 await refusal(scope, receive, send_guarded)
@@ -186,6 +208,77 @@ class Guard:
             return message
 
         return receive_limited
+
+
+def refused_text(scope: Scope, bad_header: bytes | None, cookies: Iterable[bytes]) -> ProblemResponse | None:
+    """The answer to a request whose path, query, headers or cookies hold a control character, or None."""
+    path = scope["path"]
+    position = find_control(path)
+    if position is not None:
+        return _refused(scope, 422, "path", control_rule(path, position))
+    query = scope["query_string"]
+    if b"%" in query:  # only an escape can smuggle in a control (the parser refuses a raw one)
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            for text in (name, value):
+                position = find_control(text)
+                if position is not None:
+                    return _refused(scope, 422, name[:60] or "query", control_rule(text, position))
+    if bad_header is not None:
+        return _refused(scope, 400, bad_header.decode("latin-1")[:60], "must not contain control characters "
+                        "(only tab is allowed in a header)")
+    for header in cookies:
+        for name, value in cookie_parser(header.decode("latin-1")).items():
+            position = find_control(value)
+            if position is not None:
+                return _refused(scope, 400, name[:60], control_rule(value, position))
+    return None
+
+
+async def checked_form(scope: Scope, receive: Receive) -> tuple[Receive, ASGIApp | None]:
+    """A desk form's body read whole (it is small and limited): a ``receive`` that replays it, and the answer
+    refusing it when a field holds a control character other than tab or a line break (else None)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return _replay([message], receive), None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    refusal = None
+    try:
+        pairs = parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=1000)
+    except ValueError:  # too many fields: the page says so
+        pairs = []
+    for name, value in pairs:
+        for text in (name, value):
+            position = find_control(text, multiline=True)
+            if position is not None:
+                refusal = _refused(scope, 422, name[:60] or "form", control_rule(text, position))
+                break
+        if refusal is not None:
+            break
+    return _replay([{"type": "http.request", "body": body, "more_body": False}], receive), refusal
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """``receive`` giving ``messages`` first, then what ``receive`` gives (the disconnect)."""
+    queue = list(messages)
+
+    async def replay() -> Message:
+        return queue.pop(0) if queue else await receive()
+
+    return replay
+
+
+def _refused(scope: Scope, status: int, field: str, rule: str) -> ProblemResponse:
+    """A refusal of a control character: the problem answer, and its one log line."""
+    where = {400: "header or cookie", 422: "field"}[status]
+    logger.info("refused %s %s: %s `%s` %s", scope["method"], scope["path"].encode("unicode_escape").decode()[:200],
+                where, field, rule)
+    slug, title = ("invalid-header", "Invalid header") if status == 400 else ("invalid-value", "Invalid value")
+    return problem(status, slug, title, f"`{field}` {rule}", field=field)
 
 
 class BodyTooLarge(HTTPException):
