@@ -46,7 +46,8 @@ from starlette.requests import cookie_parser
 
 from mednet.inputs import control_rule, find_control
 from service.config import Settings
-from service.errors import ProblemResponse, problem
+from service.errors import ProblemResponse, internal_error, problem
+from service.headers import NO_CONTENT, NO_STORE, NOSNIFF
 from service.live import STREAM_SUFFIX
 from service.metrics import Metrics
 
@@ -61,9 +62,6 @@ logger = logging.getLogger("service")
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
-_ALWAYS = [(b"x-content-type-options", b"nosniff")]
-_NO_STORE = (b"cache-control", b"no-store")
-_NO_CONTENT = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
 #: Control characters a header value may not hold (HTTP allows tab in it).
 _HEADER_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -117,10 +115,12 @@ class Guard:
         if request_id is None or not _REQUEST_ID.fullmatch(request_id):
             request_id = (self._id_prefix + str(next(self._ids))).encode()
         status = [500]
+        started = [False]
 
         async def send_guarded(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
+                started[0] = True
                 headers = list(message.get("headers", ()))
                 own_cache = own_policy = False
                 for name, _ in headers:
@@ -128,12 +128,12 @@ class Guard:
                         own_cache = True
                     elif name == b"content-security-policy":
                         own_policy = True
-                headers += _ALWAYS
+                headers.append(NOSNIFF)
                 headers.append((b"x-request-id", request_id))
                 if not own_cache:
-                    headers.append(_NO_STORE)
+                    headers.append(NO_STORE)
                 if not own_policy:
-                    headers.append(_NO_CONTENT)
+                    headers.append(NO_CONTENT)
                 message["headers"] = headers
             await send(message)
 
@@ -156,6 +156,11 @@ class Guard:
             self.in_flight += 1
             try:
                 await self.app(scope, receive, send_guarded)
+            except Exception as err:  # a bug: logged once, answered 500 with the same headers as any answer
+                if started[0]:
+                    raise
+                logger.error("unhandled error on %s %s", scope["method"], scope["path"], exc_info=err)
+                await internal_error()(scope, receive, send_guarded)
             finally:
                 self.in_flight -= 1
         finally:

@@ -25,6 +25,7 @@ import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from service.config import get_settings
+from service.headers import head_lines, new_request_id
 
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large"}
 _KINDS = {400: ("malformed-request", "Malformed request"), 408: ("request-timeout", "Request timeout"),
@@ -40,9 +41,8 @@ def problem_bytes(status: int, detail: str) -> bytes:
     slug, title = _KINDS[status]
     body = orjson.dumps({"type": f"urn:mednet:problem:{slug}", "title": title, "status": status, "detail": detail})
     head = (f"HTTP/1.1 {status} {_REASONS[status]}\r\ncontent-type: application/problem+json\r\n"
-            f"content-length: {len(body)}\r\nconnection: close\r\nx-content-type-options: nosniff\r\n"
-            "cache-control: no-store\r\n\r\n")
-    return head.encode() + body
+            f"content-length: {len(body)}\r\nconnection: close\r\n").encode()
+    return head + head_lines(new_request_id("p")) + b"\r\n" + body
 
 
 async def _headers_too_large(scope: Any, receive: Any, send: Any) -> None:
