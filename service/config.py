@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     heavy_queue: int = Field(8, ge=0, description="slow requests waiting for a thread per worker; more are "
                              "answered 503 with Retry-After")
     heavy_cache_entries: int = Field(64, ge=0, description="slow answers kept per worker, by their parameters")
+    allowed_hosts: str = Field("", description="comma-separated host names the service answers for (the `Host` "
+                               "a request names), besides localhost, the loopback addresses and the address it is "
+                               "bound to (bound to every address: any IP address); `*`: any host. Others are "
+                               "answered 400 (DNS rebinding)")
     access_log: bool = Field(True, description="log one structured line per request")
 
     database_url: str | None = Field(

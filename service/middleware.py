@@ -14,6 +14,11 @@ hot path. For every request it
   naming it; tab is allowed in a header) and in a desk form's field (``422``;
   tab and line breaks allowed there, the write models then say which fields
   take several lines), each as a problem answer with one log line;
+- refuses a ``Host`` the service does not answer for (``400``, see
+  :mod:`service.hosts`), a body larger than the limit whatever the method
+  (``413``, closing the connection) and a ``Content-Encoding`` other than
+  identity (``415``); answers ``OPTIONS`` (``204``) and every ``405`` with
+  ``Allow`` naming every method the path takes;
 - gives the request an id (the client's ``X-Request-ID`` when it is a short
   token, else a new one), returned in ``X-Request-ID``;
 - adds ``X-Content-Type-Options: nosniff``, ``Cache-Control: no-store``
@@ -36,18 +41,21 @@ import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import cookie_parser
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
 
 from mednet.inputs import control_rule, find_control
 from service.config import Settings
 from service.errors import ProblemResponse, internal_error, problem
 from service.headers import NO_CONTENT, NO_STORE, NOSNIFF
+from service.hosts import AllowedHosts
 from service.live import STREAM_SUFFIX
 from service.metrics import Metrics
 
@@ -61,6 +69,8 @@ access_logger = logging.getLogger("service.access")
 logger = logging.getLogger("service")
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+#: The methods ``OPTIONS`` and a 405 look for on a path (``Allow``).
+PROBED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 #: Control characters a header value may not hold (HTTP allows tab in it).
 _HEADER_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
@@ -85,8 +95,9 @@ def is_desk_form(path: str, content_type: bytes) -> bool:
 class Guard:
     """The service's one middleware (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, *, settings: Settings, metrics: Metrics) -> None:
-        self.app, self.settings, self.metrics = app, settings, metrics
+    def __init__(self, app: ASGIApp, *, settings: Settings, metrics: Metrics, routes: Sequence[BaseRoute] = ()) -> None:
+        self.app, self.settings, self.metrics, self.routes = app, settings, metrics, routes
+        self.hosts = AllowedHosts(settings.allowed_hosts)
         self.in_flight = 0
         self._ids = itertools.count(1)
         self._id_prefix = f"{os.getpid():x}-"
@@ -96,7 +107,7 @@ class Guard:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        request_id = content_type = length = bad_header = None
+        request_id = content_type = length = bad_header = host = encoding = None
         chunked = False
         cookies: list[bytes] = []
         for name, value in scope["headers"]:
@@ -108,6 +119,10 @@ class Guard:
                 length = value
             elif name == b"transfer-encoding":
                 chunked = True
+            elif name == b"host":
+                host = value
+            elif name == b"content-encoding":
+                encoding = value
             elif name == b"cookie" and b"\\" in value:  # a quoted cookie's escapes may decode to controls
                 cookies.append(value)
             if _HEADER_CONTROL.search(value) is not None and bad_header is None:
@@ -122,6 +137,9 @@ class Guard:
                 status[0] = message["status"]
                 started[0] = True
                 headers = list(message.get("headers", ()))
+                if status[0] == 405:  # every method the path takes, not only the first route's
+                    headers = [(n, v) for n, v in headers if n != b"allow"]
+                    headers.append((b"allow", ", ".join(self.allowed_methods(scope)).encode()))
                 own_cache = own_policy = False
                 for name, _ in headers:
                     if name == b"cache-control":
@@ -137,11 +155,13 @@ class Guard:
                 message["headers"] = headers
             await send(message)
 
-        refusal = self._refusal(scope["method"], content_type, length, chunked, scope["path"]) \
-            or refused_text(scope, bad_header, cookies)
-        if refusal is None and scope["method"] in BODY_METHODS:
+        refusal = self._host_refusal(host, scope) \
+            or self._refusal(scope["method"], content_type, length, chunked, scope["path"], encoding) \
+            or refused_text(scope, bad_header, cookies) or self._options(scope)
+        if refusal is None and (length is not None or chunked):  # any method: the limit holds for every body
             receive = self._limited(receive)
-            if content_type is not None and is_desk_form(scope["path"], content_type):
+            if scope["method"] in BODY_METHODS and content_type is not None and is_desk_form(scope["path"],
+                                                                                             content_type):
                 try:
                     receive, refusal = await checked_form(scope, receive)
                 except BodyTooLarge:
@@ -176,18 +196,52 @@ class Guard:
                     "client": client[0] if client else None,
                 }).decode())
 
+    def _host_refusal(self, host: bytes | None, scope: Scope) -> ASGIApp | None:
+        """The 400 answering a request whose ``Host`` this service does not answer for (DNS rebinding), or None."""
+        if self.hosts.allows(host, scope.get("server")):
+            return None
+        shown = (host or b"").decode("latin-1")[:100]
+        logger.info("refused %s %s: Host %r not allowed", scope["method"], scope["path"][:200], shown)
+        return problem(400, "host-not-allowed", "Host not allowed",
+                       f"`Host` {shown!r} is not a name this service answers for; expected one of "
+                       f"{self.hosts.expected()} (MEDNET_ALLOWED_HOSTS)", field="Host")
+
+    def allowed_methods(self, scope: Scope) -> list[str]:
+        """Every method some route takes on the path (with ``OPTIONS``); empty when no route has the path. Each
+        method is tried against the routes (routers included in the app answer for their own routes)."""
+        methods = []
+        for method in PROBED_METHODS:
+            probe = {"type": "http", "path": scope["path"], "root_path": scope.get("root_path", ""),
+                     "method": method, "headers": []}
+            if any(route.matches(probe)[0] is Match.FULL for route in self.routes):
+                methods.append(method)
+        return sorted([*methods, "OPTIONS"]) if methods else []
+
+    def _options(self, scope: Scope) -> ASGIApp | None:
+        """``OPTIONS`` on a path some route has: 204 with ``Allow`` listing every method (else None: 404/405)."""
+        if scope["method"] != "OPTIONS":
+            return None
+        methods = self.allowed_methods(scope)
+        if not methods:
+            return None
+        return Response(status_code=204, headers={"Allow": ", ".join(methods)})
+
     def _refusal(self, method: str, content_type: bytes | None, length: bytes | None,
-                 chunked: bool = False, path: str = "") -> ASGIApp | None:
+                 chunked: bool = False, path: str = "", encoding: bytes | None = None) -> ASGIApp | None:
         """The answer to a request refused before the app sees it, or None."""
         if self.in_flight >= self.settings.max_concurrency:
             answer = problem(503, "busy", "Busy", f"more than {self.settings.max_concurrency} requests at once; "
                              "retry shortly")
             answer.headers["Retry-After"] = "1"
             return answer
+        if length is not None and length.isdigit() and int(length) > self.settings.max_body_bytes:
+            return too_large(self.settings.max_body_bytes)  # whatever the method
+        if encoding is not None and encoding.strip().lower() not in (b"identity", b""):
+            return problem(415, "unsupported-media-type", "Unsupported media type",
+                           f"`Content-Encoding` {encoding.decode('latin-1')[:40]!r} is not taken: send the body "
+                           "unencoded (identity)", field="Content-Encoding")
         if method not in BODY_METHODS:
             return None
-        if length is not None and length.isdigit() and int(length) > self.settings.max_body_bytes:
-            return too_large(self.settings.max_body_bytes)
         if content_type is None and not chunked and length in (None, b"0"):
             return None  # no body at all: nothing to read as JSON or otherwise
         if content_type is not None and is_desk_form(path, content_type):
@@ -294,5 +348,8 @@ class BodyTooLarge(HTTPException):
 
 
 def too_large(limit: int) -> Any:
-    return problem(413, "body-too-large", "Request body too large",
-                   f"the request body is larger than {limit} bytes (MEDNET_MAX_BODY_BYTES)", field="body")
+    """413, closing the connection: the rest of the body is not read."""
+    answer = problem(413, "body-too-large", "Request body too large",
+                     f"the request body is larger than {limit} bytes (MEDNET_MAX_BODY_BYTES)", field="body")
+    answer.headers["Connection"] = "close"
+    return answer
