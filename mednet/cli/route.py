@@ -104,7 +104,8 @@ def format_referral(r: Referral, names: dict[str, str] | None = None) -> str:
     dest = r.destination
     origin = f"{r.origin.name}"
     if r.origin_point is not None:
-        origin = t["point"].format(lat=r.origin_point.lat, lon=r.origin_point.lon, home=r.origin.name, km=r.snap_km)
+        origin = t["point" if r.measured_from == "origin_point" else "point_home"].format(
+            lat=r.origin_point.lat, lon=r.origin_point.lon, home=r.origin.name, km=r.snap_km)
     elif r.measured_from == "home":
         origin += t["from_home"]
     proxy = t["proxy"] if dest.location_is_proxy else ""
@@ -123,8 +124,9 @@ def format_referral(r: Referral, names: dict[str, str] | None = None) -> str:
     ]
     if isinstance(r, ReferralByCost):
         lines.append(f"  {t['basis']}: {r.travel_note}")
-    elif r.trip is not None:
-        lines.insert(3, "  " + t["trip"].format(origin=r.origin.name, km=r.trip.distance_km, minutes=r.trip.minutes))
+    if r.trip is not None:
+        trip_from = t["the_point"] if r.origin_point is not None else r.origin.name
+        lines.insert(3, "  " + t["trip"].format(origin=trip_from, km=r.trip.distance_km, minutes=r.trip.minutes))
     if r.same_proxy_point:
         same = t["names_sep"].join(i.name for i in r.same_proxy_point)
         lines.append("  " + t["same_point"].format(dest=dest.name, names=same))
@@ -175,6 +177,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "up": "上转", "down": "下转", "emergency": "急诊",
         "own_centre": "本中心就诊 {origin}（上级专家门诊，无需转诊）", "what": "{care}；{tier}，{county}",
         "point": "{lat:.5f},{lon:.5f}（居住地基层机构 {home}，{km:.1f} 公里；距离自该点起算）",
+        "point_home": "{lat:.5f},{lon:.5f}（居住地基层机构 {home}，{km:.1f} 公里；距离自居住地机构起算）",
+        "the_point": "该点",
         "from_home": "（距离自居住地机构起算）", "proxy": "；位置为代用点，非机构实址",
         "same_point": "与{dest}同一代用点：{names}（相互距离未知；距离相同时先按级别，再按医共体角色）",
         "same_point_hop": "，同一代用点", "access": "接入", "travel": "直达", "names_sep": "、",
@@ -190,6 +194,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "up": "上转 up", "down": "下转 down", "emergency": "急诊 emergency",
         "own_centre": "at the own centre {origin} (a visiting expert's clinic, no referral needed)",
         "point": "{lat:.5f},{lon:.5f} (home centre {home}, {km:.1f} km; distances from the point)",
+        "point_home": "{lat:.5f},{lon:.5f} (home centre {home}, {km:.1f} km; distances from the home institution)",
+        "the_point": "the point",
         "from_home": " (distances from the home institution)",
         "proxy": "; point is a proxy for the building", "what": "{care}; {tier}, {county}",
         "same_point": "same proxy point as {dest}: {names} (their distance is not known; equal distances go by "

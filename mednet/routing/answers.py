@@ -156,9 +156,10 @@ class PassedOver(Frozen):
 
 
 class Trip(Frozen):
-    """The patient's trip from the discharging hospital (the ``origin``) to the destination, when the answer's
-    distances are measured from the home institution: network km along ``path`` in whole metres, and minutes at
-    the region's ``speed_kmh`` to 0.1 min (an empty ``path`` and 0 km when the destination is the origin)."""
+    """The patient's trip from the discharging hospital (the ``origin``), or from the point by its access leg,
+    to the destination, when the answer's distances are measured from the home institution: network km along
+    ``path`` in whole metres, and minutes at the region's ``speed_kmh`` to 0.1 min (an empty ``path`` and 0 km
+    when the destination is the origin)."""
 
     distance_km: float
     minutes: float
@@ -177,9 +178,10 @@ class Referral(Frozen):
     the home institution of a ``down`` referral, from which its community's
     members are ranked: then ``distance_km`` and ``path`` run from the home
     (0 km when the destination is the home itself), and ``trip`` states the
-    patient's trip from the discharging hospital to the destination (km,
-    minutes, path); it is None when distances start at the origin or at a
-    point, or when no link leads there. ``same_proxy_point`` names the origin and the
+    patient's trip to the destination (km, minutes, path) from the
+    discharging hospital, or from the point (``origin_point`` given) by its
+    shortest access leg, the trip's first hop; it is None when distances
+    start at the origin or at a point, or when no link leads there. ``same_proxy_point`` names the origin and the
     alternatives standing at the destination's
     shared proxy point: their distance to it is not known, and equal
     distances are ordered by tier (higher first), then community role (lead,

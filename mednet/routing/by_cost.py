@@ -312,8 +312,11 @@ def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc:
             j = nearest_beyond[step]
             km, minutes = _figures_of(tables, o_node, (o_lat, o_lon), j)
             passed.append((_beyond_reason(km, limit_km), 1, [j], [km], [minutes]))
-    return CostAnswer(o, code, mode, start, cost, max_km, max_minutes, within, picked, decided, passed, slots, when,
-                      lang)
+    answer = CostAnswer(o, code, mode, start, cost, max_km, max_minutes, within, picked, decided, passed, slots, when,
+                        lang)
+    if start.point is not None and start.measured_from == "home":  # the patient still travels from the point
+        answer.trip = _figures_of(tables, -1, (start.point.lat, start.point.lon), within.nodes[picked[0]])
+    return answer
 
 
 def _figures_of(tables: CostTables, o_node: int, point: tuple[float, float], j: int) -> tuple[float, float]:

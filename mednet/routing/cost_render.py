@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from mednet.routing.answers import FIELDS, Hop, Lang, SessionSlot, Step, assemble, explain_step
+from mednet.routing.answers import FIELDS, Hop, Lang, SessionSlot, Step, Trip, assemble, explain_step
 from mednet.routing.cost_answers import AlternativeByCost, PassedOverByCost, ReferralByCost
 from mednet.routing.kernel import DIRECTION_NAMES, STEPS
 from mednet.routing.render import NULL, fragment
@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 class CostAnswer:
     """A decided route by travel cost: the query, the candidates within the limits (``picked``: rows of
     ``within``, the destination first), the step that decided, the passed-over groups (reason, count,
-    institutions, km, minutes) and the session slots."""
+    institutions, km, minutes) and the session slots; ``trip``: from a point with distances measured from the
+    home, the point's own km and minutes to the destination."""
 
     __slots__ = ("code", "cost", "decided", "lang", "max_km", "max_minutes", "mode", "o", "passed", "picked",
-                 "slots", "start", "when", "within")
+                 "slots", "start", "trip", "when", "within")
 
     def __init__(self, o: int, code: str, mode: int, start: Start, cost: Cost, max_km: float | None,
                  max_minutes: float | None, within: Candidates, picked: list[int], decided: int,
@@ -43,13 +44,14 @@ class CostAnswer:
         self.max_km, self.max_minutes, self.within, self.picked, self.decided = max_km, max_minutes, within, picked, \
             decided
         self.passed, self.slots, self.when, self.lang = passed, slots, when, lang
+        self.trip: tuple[float, float] | None = None
 
 
 class _Head:
     """What both renderers say of the destination: its figures and bases, the path, the step and the note."""
 
     __slots__ = ("dest", "hop", "km", "km_basis", "minutes", "minutes_basis", "same", "speed_kmh", "step",
-                 "travel_note")
+                 "travel_note", "trip")
 
     def __init__(self, router: Router, tables: CostTables, a: CostAnswer) -> None:
         within, start, refs = a.within, a.start, router._render.refs
@@ -58,8 +60,9 @@ class _Head:
         self.km, self.minutes = km, minutes = within.km[first], within.minutes[first]
         self.km_basis, self.minutes_basis = kb, mb = within.bases[first]
         km_kind = tables.layer.bases[kb].kind
-        if start.point is not None:
-            from_id = f"{start.point.lat:g},{start.point.lon:g}"
+        point_id = None if start.point is None else f"{start.point.lat:g},{start.point.lon:g}"
+        if start.measured_from == "origin_point":
+            from_id = point_id
         else:
             from_id = router.net.ids[start.nodes[0] if start.measured_from == "home" else a.o]
         to_id = router.net.ids[dest]
@@ -72,7 +75,13 @@ class _Head:
         self.step: Step = STEPS[a.mode][a.decided]
         self.speed_kmh = round(km / minutes * 60.0, 1) if minutes > 0 else router.speed_kmh
         self.same = router._render._same_point(a.o, start, [within.nodes[i] for i in a.picked])
-        self.travel_note = tables.note(a.cost, kb, mb, a.lang, point=start.point is not None)
+        self.travel_note = tables.note(a.cost, kb, mb, a.lang, point=start.measured_from == "origin_point")
+        self.trip: dict[str, Any] | None = None
+        if a.trip is not None:  # from the point by the default model (a point has no row in imported tables)
+            trip_km, trip_minutes = a.trip
+            self.trip = {"distance_km": trip_km, "minutes": trip_minutes, "path": (
+                {"from_id": point_id, "to_id": to_id, "kind": "travel", "distance_km": trip_km,
+                 "basis": "default_model"},)}
 
 
 def referral(router: Router, tables: CostTables, a: CostAnswer) -> ReferralByCost:
@@ -99,7 +108,9 @@ def referral(router: Router, tables: CostTables, a: CostAnswer) -> ReferralByCos
         "region": router.region, "origin": refs[a.o], "origin_point": start.point, "snap_km": start.snap_km,
         "measured_from": start.measured_from, "specialty": render.specialty_refs[a.code],
         "direction": DIRECTION_NAMES[a.mode], "destination": refs[dest], "distance_km": head.km,
-        "minutes": head.minutes, "speed_kmh": head.speed_kmh, "path": path, "trip": None, "step": head.step,
+        "minutes": head.minutes, "speed_kmh": head.speed_kmh, "path": path,
+        "trip": None if head.trip is None else assemble(Trip, {**head.trip, "path": tuple(
+            assemble(Hop, hop) for hop in head.trip["path"])}), "step": head.step,
         "same_proxy_point": tuple([refs[j] for j in head.same]), "session": slots.get(dest),
         "contact": contacts[dest], "alternatives": tuple(alternatives), "passed_over": tuple(groups),
         "max_km": a.max_km, "when": a.when, "lang": a.lang, "cost": a.cost, "max_minutes": a.max_minutes,
@@ -132,7 +143,8 @@ def referral_json(router: Router, tables: CostTables, a: CostAnswer) -> bytes:
         "direction": DIRECTION_NAMES[a.mode], "destination": frag(dest), "distance_km": head.km,
         "minutes": head.minutes, "speed_kmh": head.speed_kmh,
         "path": [] if head.hop is None else [head.hop],
-        "trip": NULL, "step": head.step, "same_proxy_point": list(map(frag, head.same)),
+        "trip": NULL if head.trip is None else {**head.trip, "path": list(head.trip["path"])},
+        "step": head.step, "same_proxy_point": list(map(frag, head.same)),
         "session": fragment(session), "contact": contact[dest], "alternatives": alternatives,
         "passed_over": [
             {"reason": reason, "count": count, "institutions": list(map(frag, group)), "distances_km": kms,

@@ -116,7 +116,7 @@ class Renderer:
             alternatives.append(alt)
         dest, distance = nodes[0], kms[0]
         path = [hops[e] or self._hop(e) for e in edges]
-        if start.point is not None:
+        if start.point is not None and start.measured_from == "origin_point":
             path.insert(0, self._access_hop(start))
         return assemble(Referral, {
             "region": self.region, "origin": refs[o], "origin_point": start.point, "snap_km": start.snap_km,
@@ -142,7 +142,7 @@ class Renderer:
         session = slots.get(dest) if slots else None
         max_km = None if limit == math.inf else limit
         path = list(map(self._hop_json, edges))
-        if start.point is not None:
+        if start.point is not None and start.measured_from == "origin_point":
             path.insert(0, fragment(self._access_hop(start)))
         return orjson.dumps({
             "region": self.region, "origin": frag(o), "origin_point": fragment(start.point), "snap_km": start.snap_km,
@@ -178,20 +178,25 @@ class Renderer:
         return [j for j in dict.fromkeys(others) if j != dest and points[j] == at]
 
     def _trip(self, start: Any) -> Trip | None:
-        """The origin's trip to the destination, when distances are measured from the home."""
+        """The patient's trip to the destination (from the origin, or from the point by its access leg), when
+        distances are measured from the home."""
         if start.trip is None:
             return None
-        km, edges = start.trip
-        return assemble(Trip, {"distance_km": km, "minutes": round(km / self.speed_kmh * 60.0, 1),
-                               "path": tuple(self._hops[e] or self._hop(e) for e in edges)})
+        km, edges, leg = start.trip
+        path = tuple(self._hops[e] or self._hop(e) for e in edges)
+        if leg is not None:
+            path = (self.access_hop(start.point, *leg), *path)
+        return assemble(Trip, {"distance_km": km, "minutes": round(km / self.speed_kmh * 60.0, 1), "path": path})
 
     def _access_hop(self, start: Any) -> Hop:
         """The access leg from the point to the start the path leaves from."""
         first = start.first
-        return assemble(Hop, {
-            "from_id": f"{start.point.lat:g},{start.point.lon:g}", "to_id": self.net.ids[first], "kind": "access",
-            "distance_km": float(start.kms[start.nodes.tolist().index(first)]), "basis": "geodesic_x_road_factor",
-        })
+        return self.access_hop(start.point, first, float(start.kms[start.nodes.tolist().index(first)]))
+
+    def access_hop(self, point: Any, node: int, km: float) -> Hop:
+        """The access leg of ``km`` from the point to the institution ``node``."""
+        return assemble(Hop, {"from_id": f"{point.lat:g},{point.lon:g}", "to_id": self.net.ids[node],
+                              "kind": "access", "distance_km": km, "basis": "geodesic_x_road_factor"})
 
     def ref_fragments(self) -> list[orjson.Fragment]:
         """Every institution's reference as JSON, by index (made on first use)."""

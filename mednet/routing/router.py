@@ -165,7 +165,7 @@ _NO_STARTS, _NO_KM, _ZERO_KM = np.zeros(0, dtype=np.int64), np.zeros(0), np.zero
 class Start:
     """Where a query's distances start: the origin, a point (its access legs) or a home institution."""
 
-    __slots__ = ("first", "kms", "measured_from", "metres", "nodes", "point", "snap_km", "trip")
+    __slots__ = ("first", "kms", "legs", "measured_from", "metres", "nodes", "point", "snap_km", "trip")
 
     def __init__(self) -> None:
         self.point: Point | None = None
@@ -175,7 +175,9 @@ class Start:
         self.kms: np.ndarray = _NO_KM  # the km of each start
         self.metres: np.ndarray = _NO_KM  # the metres the search starts each at
         self.first = -1  # the start the destination's path leaves from (set by the search)
-        self.trip: tuple[float, list[int]] | None = None  # measured from home: the origin's trip (km, links)
+        self.legs: tuple[np.ndarray, np.ndarray] | None = None  # measured from home: the point's legs (nodes, km)
+        # measured from home: the trip (km, links, and from a point its access leg (node, km))
+        self.trip: tuple[float, list[int], tuple[int, float] | None] | None = None
 
 
 class Router:
@@ -381,6 +383,8 @@ class Router:
         if mode == DOWN:
             hc, preferred = self._home_for_down(o, home, point=start.point is not None)
             if home is not None and preferred >= 0:  # ranked from the patient's home institution
+                if start.point is not None:  # the patient's trip still starts at the point, by its legs
+                    start.legs = (start.nodes, start.kms)
                 start.measured_from, start.nodes = "home", np.full(1, preferred, dtype=np.int64)
                 start.kms = start.metres = _ZERO_KM
         else:
@@ -471,7 +475,11 @@ class Router:
                 return self._kernel(s, codes, o, start, mode, hc, preferred, n, limit, kk, -1, 0)
             nodes, kms, kinds = with_undated(rerun, sessions, undated, n_total, k, (nodes, kms, kinds))
         if start.measured_from == "home":
-            start.trip = self._trip(o, nodes[0])
+            if start.legs is None:
+                start.trip = self._trip(o, nodes[0])
+            else:
+                legs, leg_kms = start.legs
+                start.trip = self._trip_from_legs(legs, leg_kms, nodes[0])
         return passed, nodes, kms, kinds, ints[base + 2 * n_alt:], slots, when
 
     def _kernel(self, s: int, sessions: np.ndarray, o: int, start: Start, mode: int, hc: int, preferred: int,
@@ -490,13 +498,27 @@ class Router:
             floats = tuple(self._out_f[:4 + ints[OUT_PASSED] + ints[OUT_ALT]].tolist())
         return ints, floats
 
-    def _trip(self, o: int, dest: int) -> tuple[float, list[int]] | None:
+    def _trip(self, o: int, dest: int) -> tuple[float, list[int], None] | None:
         """The trip from the origin ``o`` to ``dest``: its km and links (None: no link leads there)."""
         with self._lock:
             n_links = trip_kernel(self._static_f, self._static_i, self._scratch_f, self._scratch_i, o, dest)
             if n_links < 0:
                 return None
-            return float(self._out_f[0]) / 1000.0, self._out[OUT_HEADER:OUT_HEADER + n_links].tolist()
+            return float(self._out_f[0]) / 1000.0, self._out[OUT_HEADER:OUT_HEADER + n_links].tolist(), None
+
+    def _trip_from_legs(self, nodes: np.ndarray, kms: np.ndarray, dest: int
+                        ) -> tuple[float, list[int], tuple[int, float] | None] | None:
+        """The trip from a point to ``dest`` by the shortest of its access legs (``nodes``, their ``kms``): its
+        km (whole metres, as every distance), links and access leg (node, km); None when no leg leads there.
+        Equal totals keep the nearer leg."""
+        best: tuple[float, list[int], tuple[int, float] | None] | None = None
+        best_m = math.inf
+        for node, km in zip(nodes.tolist(), kms.tolist(), strict=True):
+            found = self._trip(node, dest)
+            if found is not None and round(km * 1000.0) + round(found[0] * 1000.0) < best_m:
+                best_m = round(km * 1000.0) + round(found[0] * 1000.0)
+                best = (best_m / 1000.0, found[1], (node, km))
+        return best
 
     # ----------------------------------------------------------------- helpers
 
