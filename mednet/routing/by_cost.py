@@ -258,7 +258,7 @@ def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc:
     q_i = [0] * 10
     if start.measured_from == "origin_point":
         assert start.point is not None
-        o_node, o_lat, o_lon = -1, start.point.lat, start.point.lon
+        o_node, (o_lat, o_lon) = -1, start.at
         o_phi, o_lam = float(np.radians(o_lat)), float(np.radians(o_lon))
         o_cos = float(np.cos(o_phi))
         ext = tables.no_ext
@@ -315,7 +315,7 @@ def _route(router: Router, tables: CostTables, o: int, code: str, mode: int, hc:
     answer = CostAnswer(o, code, mode, start, cost, max_km, max_minutes, within, picked, decided, passed, slots, when,
                         lang)
     if start.point is not None and start.measured_from == "home":  # the patient still travels from the point
-        answer.trip = _figures_of(tables, -1, (start.point.lat, start.point.lon), within.nodes[picked[0]])
+        answer.trip = _figures_of(tables, -1, start.at, within.nodes[picked[0]])
     return answer
 
 

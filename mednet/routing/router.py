@@ -165,10 +165,11 @@ _NO_STARTS, _NO_KM, _ZERO_KM = np.zeros(0, dtype=np.int64), np.zeros(0), np.zero
 class Start:
     """Where a query's distances start: the origin, a point (its access legs) or a home institution."""
 
-    __slots__ = ("first", "kms", "legs", "measured_from", "metres", "nodes", "point", "snap_km", "trip")
+    __slots__ = ("at", "first", "kms", "legs", "measured_from", "metres", "nodes", "point", "snap_km", "trip")
 
     def __init__(self) -> None:
-        self.point: Point | None = None
+        self.point: Point | None = None  # as given (in its datum)
+        self.at: tuple[float, float] = (math.nan, math.nan)  # the point in WGS84
         self.snap_km: float | None = None
         self.measured_from: MeasuredFrom = "origin"
         self.nodes: np.ndarray = _NO_STARTS  # the starts (indices), empty: the origin
@@ -342,7 +343,8 @@ class Router:
         >>> [router.net.G.nodes[router.net.ids[j]]["name"] for j in nodes[:3]], km[:3]
         (['衢州市第二人民医院', '衢州市人民医院', '衢州市中医医院'], [0.816, 0.816, 0.816])
         """
-        nodes, kms, _, _, _ = self._legs(point)
+        lat, lon = point.wgs84()
+        nodes, kms, _, _, _ = self._legs(point if point.datum == "wgs84" else Point(lat=lat, lon=lon))
         return nodes.tolist(), kms.tolist()
 
     def _legs(self, point: Point) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
@@ -369,7 +371,9 @@ class Router:
 
         start = Start()
         if isinstance(checked_origin, Point):
-            start.nodes, start.kms, start.metres, o, snap_km = self._legs(checked_origin)
+            start.at = checked_origin.wgs84()
+            at = checked_origin if checked_origin.datum == "wgs84" else Point(lat=start.at[0], lon=start.at[1])
+            start.nodes, start.kms, start.metres, o, snap_km = self._legs(at)
             start.snap_km = round(snap_km * 1000.0) / 1000.0
             start.point, start.measured_from = checked_origin, "origin_point"
         else:

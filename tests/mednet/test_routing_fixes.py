@@ -1,5 +1,5 @@
 """One distance for one pair (coverage as routing counts it), a point's trip when distances start at the home,
-and one booking-window rule for sessions with and without a published day."""
+one booking-window rule for sessions with and without a published day, and points in a map app's datum."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from mednet.cli import main
 from mednet.cli.route import format_referral
+from mednet.importing.datums import from_wgs84
 from mednet.models import WEEKDAYS, Session
 from mednet.planning import find_coverage_gaps
 from mednet.regions import load_region
@@ -133,3 +134,33 @@ def test_an_undated_session_is_judged_by_the_dated_rule_on_each_day(hour, days, 
     offered = first_in_window(undated, when, days) is not None
     assert offered == all(dated)
     assert day_unknown(undated, when, days) == (any(dated) and not all(dated))
+
+
+# --------------------------------------------------------------------------- points from map apps
+
+
+@pytest.mark.parametrize(("datum", "name"), [("gcj02", "GCJ-02"), ("bd09", "BD-09")])
+def test_a_point_from_a_map_app_routes_as_its_wgs84_point_and_says_its_datum(quzhou, datum, name):
+    wgs = Point(lat=28.97, lon=118.86)
+    lat, lon = from_wgs84(lat=wgs.lat, lon=wgs.lon, datum=name)
+    given = Point(lat=lat, lon=lon, datum=datum)
+    r, plain = quzhou.route(given, "儿科"), quzhou.route(wgs, "儿科")
+    assert r.origin_point == given and r.origin_point.datum == datum
+    assert (r.destination, r.distance_km, r.snap_km) == (plain.destination, plain.distance_km, plain.snap_km)
+    # read as WGS84, the same numbers are some 500 m away: another access leg
+    assert quzhou.route(Point(lat=lat, lon=lon), "儿科").snap_km != plain.snap_km
+    assert json.loads(quzhou.route_json(given, "儿科"))["origin_point"] == {"lat": lat, "lon": lon, "datum": datum}
+    assert quzhou.access_legs(given) == quzhou.access_legs(wgs)
+    by_minutes, plain_minutes = (quzhou.route(p, "儿科", cost="minutes") for p in (given, wgs))
+    assert (by_minutes.distance_km, by_minutes.minutes) == (plain_minutes.distance_km, plain_minutes.minutes)
+
+
+def test_the_cli_takes_a_datum_and_the_answer_states_it(capsys):
+    lat, lon = from_wgs84(lat=28.97, lon=118.86, datum="GCJ-02")
+    assert main(["route", "quzhou", "--at", f"{lat},{lon}", "--datum", "gcj02", "--specialty", "儿科",
+                 "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["origin_point"]["datum"] == "gcj02"
+    assert main(["route", "quzhou", "--at", f"{lat},{lon}", "--datum", "gcj02", "--specialty", "儿科"]) == 0
+    assert "GCJ-02 坐标，换算为 WGS84 28.97000,118.86000" in capsys.readouterr().out
+    assert main(["route", "quzhou", "--from", "华埠", "--datum", "bd09", "--specialty", "儿科"]) == 2
+    assert "`datum` 只用于 --at" in capsys.readouterr().err
