@@ -177,7 +177,7 @@ def suggest_upgrades(
                                 max_minutes=limit if name == "max_minutes" else None)
     code, s = report.specialties[0], 0
     if candidates is None:
-        offered = report._offered()[:, 0]
+        offered = report.offered()[:, 0]
         cand = np.flatnonzero(~offered)
     else:
         cand = np.array(sorted({net.index[resolve_institution(net.G, c)] for c in candidates}), dtype=np.int64)

@@ -24,8 +24,9 @@ from mednet.routing.render import NULL, fragment
 from mednet.travel.layer import Basis, Cost
 
 if TYPE_CHECKING:
-    from mednet.routing.by_cost import Candidates, CostTables
-    from mednet.routing.router import Router, Start
+    from mednet.routing.cost_tables import Candidates, CostTables
+    from mednet.routing.routing_tables import RoutingTables
+    from mednet.routing.start import Start
 
 
 class CostAnswer:
@@ -53,8 +54,8 @@ class _Head:
     __slots__ = ("dest", "hop", "km", "km_basis", "minutes", "minutes_basis", "same", "speed_kmh", "step",
                  "travel_note", "trip")
 
-    def __init__(self, router: Router, tables: CostTables, a: CostAnswer) -> None:
-        within, start, refs = a.within, a.start, router._render.refs
+    def __init__(self, rt: RoutingTables, tables: CostTables, a: CostAnswer) -> None:
+        within, start, refs = a.within, a.start, rt.render.refs
         first = a.picked[0]
         self.dest = dest = within.nodes[first]
         self.km, self.minutes = km, minutes = within.km[first], within.minutes[first]
@@ -64,8 +65,8 @@ class _Head:
         if start.measured_from == "origin_point":
             from_id = point_id
         else:
-            from_id = router.net.ids[start.nodes[0] if start.measured_from == "home" else a.o]
-        to_id = router.net.ids[dest]
+            from_id = rt.net.ids[start.nodes[0] if start.measured_from == "home" else a.o]
+        to_id = rt.net.ids[dest]
         # Two institutions at one shared proxy point are 0 km apart by the default model: their distance is not
         # known.
         unknown = km == 0.0 and km_kind == "default_model" and refs[dest].location_is_proxy
@@ -73,9 +74,9 @@ class _Head:
             "from_id": from_id, "to_id": to_id, "kind": "travel", "distance_km": km,
             "basis": "same_proxy_point" if unknown else km_kind}
         self.step: Step = STEPS[a.mode][a.decided]
-        self.speed_kmh = round(km / minutes * 60.0, 1) if minutes > 0 else router.speed_kmh
-        self.same = router._render._same_point(a.o, start, [within.nodes[i] for i in a.picked])
-        self.travel_note = tables.note(a.cost, kb, mb, a.lang, point=start.measured_from == "origin_point")
+        self.speed_kmh = round(km / minutes * 60.0, 1) if minutes > 0 else rt.speed_kmh
+        self.same = rt.render.same_point(a.o, start, [within.nodes[i] for i in a.picked])
+        self.travel_note = _note(tables, a.cost, kb, mb, a.lang, point=start.measured_from == "origin_point")
         self.trip: dict[str, Any] | None = None
         if a.trip is not None:  # from the point by the default model (a point has no row in imported tables)
             trip_km, trip_minutes = a.trip
@@ -84,12 +85,12 @@ class _Head:
                  "basis": "default_model"},)}
 
 
-def referral(router: Router, tables: CostTables, a: CostAnswer) -> ReferralByCost:
+def referral(rt: RoutingTables, tables: CostTables, a: CostAnswer) -> ReferralByCost:
     """The answer as a :class:`~mednet.routing.cost_answers.ReferralByCost`, from cached, already-validated
     parts."""
-    render, bases, steps, within = router._render, tables.layer.bases, STEPS[a.mode], a.within
+    render, bases, steps, within = rt.render, tables.layer.bases, STEPS[a.mode], a.within
     refs, contacts, slots = render.refs, render.contacts, a.slots
-    head = _Head(router, tables, a)
+    head = _Head(rt, tables, a)
     alternatives = []
     for i in a.picked[1:]:
         j = within.nodes[i]
@@ -105,7 +106,7 @@ def referral(router: Router, tables: CostTables, a: CostAnswer) -> ReferralByCos
     dest, start = head.dest, a.start
     minutes_basis = bases[head.minutes_basis]
     return assemble(ReferralByCost, {
-        "region": router.region, "origin": refs[a.o], "origin_point": start.point, "snap_km": start.snap_km,
+        "region": rt.region, "origin": refs[a.o], "origin_point": start.point, "snap_km": start.snap_km,
         "measured_from": start.measured_from, "specialty": render.specialty_refs[a.code],
         "direction": DIRECTION_NAMES[a.mode], "destination": refs[dest], "distance_km": head.km,
         "minutes": head.minutes, "speed_kmh": head.speed_kmh, "path": path,
@@ -119,14 +120,14 @@ def referral(router: Router, tables: CostTables, a: CostAnswer) -> ReferralByCos
     })
 
 
-def referral_json(router: Router, tables: CostTables, a: CostAnswer) -> bytes:
+def referral_json(rt: RoutingTables, tables: CostTables, a: CostAnswer) -> bytes:
     """The answer as the JSON of its :class:`~mednet.routing.cost_answers.ReferralByCost`, written directly (see
     the module docstring)."""
-    render, steps, within, slots = router._render, STEPS[a.mode], a.within, a.slots
+    render, steps, within, slots = rt.render, STEPS[a.mode], a.within, a.slots
     frag = render.ref_fragments().__getitem__
     basis = tables.basis_json
     contact = render.contact_json
-    head = _Head(router, tables, a)
+    head = _Head(rt, tables, a)
     dest, start = head.dest, a.start
     session = slots.get(dest)
     alternatives = []
@@ -138,7 +139,7 @@ def referral_json(router: Router, tables: CostTables, a: CostAnswer) -> bytes:
                              "contact": contact[j], "km_basis": basis[kb], "minutes_basis": basis[mb]})
     refs = render.refs
     return orjson.dumps({
-        "region": router.region, "origin": frag(a.o), "origin_point": fragment(start.point),
+        "region": rt.region, "origin": frag(a.o), "origin_point": fragment(start.point),
         "snap_km": start.snap_km, "measured_from": start.measured_from, "specialty": render.specialty_json[a.code],
         "direction": DIRECTION_NAMES[a.mode], "destination": frag(dest), "distance_km": head.km,
         "minutes": head.minutes, "speed_kmh": head.speed_kmh,
@@ -195,3 +196,13 @@ _NOTE: dict[str, dict[str, str]] = {
 }
 
 FIELDS.update({cls: set(cls.model_fields) for cls in (AlternativeByCost, PassedOverByCost, ReferralByCost)})
+
+
+def _note(tables: CostTables, cost: Cost, km_basis: int, minutes_basis: int, lang: Lang, *, point: bool) -> str:
+    """:func:`travel_note` of the layer's bases ``km_basis`` and ``minutes_basis`` (kept in ``tables.notes``)."""
+    key = (cost, km_basis, minutes_basis, lang, point)
+    found = tables.notes.get(key)
+    if found is None:
+        bases = tables.layer.bases
+        found = tables.notes[key] = travel_note(cost, bases[km_basis], bases[minutes_basis], lang, point=point)
+    return found

@@ -124,7 +124,7 @@ class Renderer:
             "specialty": self.specialty_refs[code], "direction": DIRECTION_NAMES[mode], "destination": refs[dest],
             "distance_km": distance, "minutes": round(distance / speed * 60.0, 1), "speed_kmh": speed,
             "path": tuple(path), "trip": self._trip(start), "step": steps[kinds[0]],
-            "same_proxy_point": tuple(map(ref_of, self._same_point(o, start, nodes))),
+            "same_proxy_point": tuple(map(ref_of, self.same_point(o, start, nodes))),
             "session": slots.get(dest) if slots else None, "contact": self.contacts[dest],
             "alternatives": tuple(alternatives),
             "passed_over": tuple(groups), "max_km": None if limit == math.inf else limit, "when": when,
@@ -150,7 +150,7 @@ class Renderer:
             "specialty": self.specialty_json[code], "direction": DIRECTION_NAMES[mode], "destination": frag(dest),
             "distance_km": distance, "minutes": round(distance / speed * 60.0, 1), "speed_kmh": speed,
             "path": path, "trip": fragment(self._trip(start)), "step": step,
-            "same_proxy_point": list(map(frag, self._same_point(o, start, nodes))),
+            "same_proxy_point": list(map(frag, self.same_point(o, start, nodes))),
             "session": fragment(session), "contact": self.contact_json[dest],
             "alternatives": [
                 {"institution": frag(j), "distance_km": km, "minutes": round(km / speed * 60.0, 1),
@@ -167,7 +167,7 @@ class Renderer:
                                         max_km, lang),
         })
 
-    def _same_point(self, o: int, start: Any, nodes: list[int]) -> list[int]:
+    def same_point(self, o: int, start: Any, nodes: list[int]) -> list[int]:
         """The origin and alternatives standing at the destination's proxy point."""
         dest = nodes[0]
         if not self._proxy[dest]:

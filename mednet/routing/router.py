@@ -102,12 +102,12 @@ from mednet.routing.answers import (
     Direction,
     Explain,
     Lang,
-    MeasuredFrom,
     Point,
     Referral,
     SessionSlot,
 )
-from mednet.routing.by_cost import cost_tables, route_by_cost
+from mednet.routing.by_cost import route_by_cost
+from mednet.routing.cost_tables import cost_tables
 from mednet.routing.kernel import (
     DOWN,
     EMERGENCY,
@@ -126,7 +126,6 @@ from mednet.routing.kernel import (
     route_kernel,
 )
 from mednet.routing.links import csr_metres
-from mednet.routing.refusals import no_capable
 from mednet.routing.render import Renderer
 from mednet.routing.request import (
     LANGS,
@@ -142,8 +141,10 @@ from mednet.routing.request import (
     check_travel_options,
     check_when,
 )
+from mednet.routing.routing_tables import RoutingTables
 from mednet.routing.scheduled import Scheduled, with_undated
 from mednet.routing.sessions import window_start
+from mednet.routing.start import Start
 from mednet.routing.tables import anchor_distances, community_tables, nearest_hospitals, tie_priority
 from mednet.routing.trip import trip_kernel
 from mednet.specialties import resolve_specialty
@@ -159,26 +160,7 @@ ACCESS_K, ACCESS_MAX_KM = 4, 30.0
 #: Follow-up care of ``down`` when no specialty is given, in order of preference.
 DOWN_DEFAULT_CARE = ("rehabilitation", "general_practice")
 _Answer = TypeVar("_Answer")
-_NO_STARTS, _NO_KM, _ZERO_KM = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(1)
-
-
-class Start:
-    """Where a query's distances start: the origin, a point (its access legs) or a home institution."""
-
-    __slots__ = ("at", "first", "kms", "legs", "measured_from", "metres", "nodes", "point", "snap_km", "trip")
-
-    def __init__(self) -> None:
-        self.point: Point | None = None  # as given (in its datum)
-        self.at: tuple[float, float] = (math.nan, math.nan)  # the point in WGS84
-        self.snap_km: float | None = None
-        self.measured_from: MeasuredFrom = "origin"
-        self.nodes: np.ndarray = _NO_STARTS  # the starts (indices), empty: the origin
-        self.kms: np.ndarray = _NO_KM  # the km of each start
-        self.metres: np.ndarray = _NO_KM  # the metres the search starts each at
-        self.first = -1  # the start the destination's path leaves from (set by the search)
-        self.legs: tuple[np.ndarray, np.ndarray] | None = None  # measured from home: the point's legs (nodes, km)
-        # measured from home: the trip (km, links, and from a point its access leg (node, km))
-        self.trip: tuple[float, list[int], tuple[int, float] | None] | None = None
+_ZERO_KM = np.zeros(1)
 
 
 class Router:
@@ -249,6 +231,12 @@ class Router:
         self.road_factor = float(G.graph.get("road_factor", 1.3))
         self._access = AccessLegs(net, region=self.region, road_factor=self.road_factor)
         self._scheduled = Scheduled(self._rank, net.index, self.booking_days, self._render)
+        #: What both engines read (the engine by travel cost reads nothing else of the router).
+        self.tables = RoutingTables(
+            net=net, region=self.region, speed_kmh=self.speed_kmh, rank=self._rank, ranks=self._ranks,
+            home=self._home, homes=self._homes, prio=self._prio, com=self._com, cap=self._cap, columns=self._columns,
+            sessions=self._sessions, community_names=self._community_names, render=self._render,
+            scheduled=self._scheduled)
 
     def _size_buffers(self, need: int) -> None:
         """The kernel's scratch arrays, for up to ``need - 1`` alternatives, in a fresh state.
@@ -360,7 +348,7 @@ class Router:
         """Check the request, resolve the origin and the care, search, and ``render`` the answer."""
         mode = MODES[check_direction(direction)]
         checked_cost, checked_minutes, by_cost = check_travel_options(cost, max_minutes, travel)
-        tables = cost_tables(self, travel) if by_cost else None  # type: ignore[arg-type]  # checked
+        tables = cost_tables(self.tables, travel) if by_cost else None  # type: ignore[arg-type]  # checked
         k = check_alternatives(alternatives)
         checked_km = check_max_km(max_km)
         limit = math.inf if checked_km is None else checked_km
@@ -399,7 +387,7 @@ class Router:
         else:
             codes = DOWN_DEFAULT_CARE
         if tables is not None:
-            return route_by_cost(self, tables, o, codes, mode, hc, preferred, start,  # type: ignore[return-value]
+            return route_by_cost(self.tables, tables, o, codes, mode, hc, preferred, start,  # type: ignore[return-value]
                                  cost=checked_cost, max_km=checked_km, max_minutes=checked_minutes, k=k,
                                  when=checked_when, keep=keep, lang=checked_lang,
                                  as_json=render != self._render.referral)
@@ -568,9 +556,8 @@ class Router:
     def _nothing(self, o: int, code: str, mode: int, hc: int, limit: float,
                  nearest_beyond: tuple[float, int] | None, undated: list[int] | None = None,
                  **by_cost: Any) -> NoCapableInstitution:
-        """:func:`~mednet.routing.refusals.no_capable` for this router (``by_cost``: its keyword-only limits)."""
-        return no_capable(self.net, self.region, self._community_names, self._render.specialty_refs[code], o, mode,
-                          hc, limit, nearest_beyond, undated, **by_cost)
+        """:meth:`RoutingTables.nothing` (``by_cost``: its keyword-only limits)."""
+        return self.tables.nothing(o, code, mode, hc, limit, nearest_beyond, undated, **by_cost)
 
 
 
