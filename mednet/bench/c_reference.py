@@ -24,7 +24,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -102,7 +101,7 @@ _P = ctypes.c_void_p
 
 
 class CReference:
-    """The compiled search, loaded; :meth:`distances` runs a batch, :meth:`seconds_per_query` times one."""
+    """The compiled search, loaded: :meth:`prepare` a batch once, :meth:`run` it (timed by the bench)."""
 
     def __init__(self, library: ctypes.CDLL, compiler: str) -> None:
         self.compiler = compiler
@@ -138,30 +137,6 @@ class CReference:
                   queries: Sequence[tuple[Sequence[int], Sequence[float], int]]) -> np.ndarray:
         """Each query's metres from its sources to its target."""
         return self.run(self.prepare(indptr, indices, metres, queries)).copy()
-
-    def seconds_per_query(self, arrays: tuple[np.ndarray, ...], *, min_seconds: float = 0.5,
-                          clock: str = "process") -> float:
-        """Seconds per query of a prepared batch, the median of five timed rounds (``clock``: ``process`` CPU
-        time, or ``wall``)."""
-        now = time.process_time if clock == "process" else time.perf_counter
-        rounds = []
-        n_queries = len(arrays[6])
-        repeat = 1
-        while True:
-            start = now()
-            for _ in range(repeat):
-                self.run(arrays)
-            elapsed = now() - start
-            if elapsed >= min_seconds / 5 or repeat >= 1 << 16:
-                break
-            repeat *= 2
-        rounds.append(elapsed / (repeat * n_queries))
-        for _ in range(4):
-            start = now()
-            for _ in range(repeat):
-                self.run(arrays)
-            rounds.append((now() - start) / (repeat * n_queries))
-        return sorted(rounds)[2]
 
 
 def find_compiler() -> str | None:

@@ -151,24 +151,9 @@ def run(*, quick: bool) -> list[BenchRow]:
     ]
 
 
-def cpu_per_call(func: Callable[[], object], *, min_seconds: float = 0.5, repeat: int = 5) -> float:
-    """CPU seconds of this process per call: the median over ``repeat`` rounds of a self-sized loop."""
-    n = 1
-    while True:
-        start = time.process_time()
-        for _ in range(n):
-            func()
-        elapsed = time.process_time() - start
-        if elapsed >= min_seconds / repeat or n >= 1 << 24:
-            break
-        n *= 2
-    rounds = [elapsed / n]
-    for _ in range(repeat - 1):
-        start = time.process_time()
-        for _ in range(n):
-            func()
-        rounds.append((time.process_time() - start) / n)
-    return statistics.median(rounds)
+def cpu_per_call(func: Callable[[], object], *, min_seconds: float = 0.5) -> float:
+    """CPU seconds of this process per call (:func:`~mednet.bench.time_per_call` on ``time.process_time``)."""
+    return time_per_call(func, min_seconds=min_seconds, clock=time.process_time)
 
 
 def c_queries(router: Router, by_id: list[tuple[str, str]], by_point: list[tuple[Point, str]]
@@ -212,7 +197,7 @@ def _beside_c(router: Router, by_id: list[tuple[str, str]], by_point: list[tuple
     for queries, expected in ((inst, inst_m), (point, point_m)):
         arrays = ref.prepare(indptr, indices, metres, queries)
         agree.append(float(np.mean(ref.run(arrays) == np.asarray(expected, dtype=float))) * 100.0)
-        c_us.append(ref.seconds_per_query(arrays, min_seconds=seconds) * 1e6)
+        c_us.append(cpu_per_call(functools.partial(ref.run, arrays), min_seconds=seconds) / len(queries) * 1e6)
     c_name = f"C early-stop Dijkstra ({ref.compiler} -O2)"
     rows.append(BenchRow(AREA, "C reference from institution (same arrays, destinations)", c_us[0], "µs"))
     rows.append(BenchRow(AREA, "C reference from coordinates (from the access legs)", c_us[1], "µs"))
