@@ -70,20 +70,22 @@ def check_lat_lon(*, lat: float, lon: float, within_china: bool = False, field: 
     try:
         lat, lon = float(lat), float(lon)
     except (TypeError, ValueError) as err:
-        raise InvalidCoordinates("lat, lon", (lat, lon), "must be numbers", field=field) from err
+        raise InvalidCoordinates("lat, lon", (lat, lon), "must be numbers", field=field, code="not_numbers") from err
     for name, value, bound in (("lat", lat, 90.0), ("lon", lon, 180.0)):
         if not math.isfinite(value):
-            raise InvalidCoordinates(name, value, "must be a finite number", field=field)
+            raise InvalidCoordinates(name, value, "must be a finite number", field=field, code="not_finite")
         if abs(value) > bound:
             swapped = name == "lat" and abs(lon) <= 90 < abs(lat) <= 180
             hint = " (lat and lon look swapped?)" if swapped else ""
-            raise InvalidCoordinates(name, value, f"must be within [-{bound:g}, {bound:g}]{hint}", field=field)
+            raise InvalidCoordinates(name, value, f"must be within [-{bound:g}, {bound:g}]{hint}", field=field,
+                                     code="swapped" if swapped else "out_of_range")
     if within_china and not in_china(lat=lat, lon=lon):
         (lo_lat, hi_lat), (lo_lon, hi_lon) = CHINA_BOUNDS["lat"], CHINA_BOUNDS["lon"]
         hint = " (lat and lon look swapped?)" if in_china(lat=lon, lon=lat) else ""
         raise InvalidCoordinates(
             "lat, lon", (lat, lon),
             f"must lie in mainland China (lat {lo_lat}–{hi_lat}, lon {lo_lon}–{hi_lon}){hint}", field=field,
+            code="swapped" if hint else "outside_china",
         )
     return lat, lon
 

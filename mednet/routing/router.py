@@ -525,17 +525,18 @@ class Router:
         if home is None and point:
             if self._homes[o] < 0:
                 raise InvalidRequest("home", None, "is required: the point's home centre belongs to no community",
-                                     rule_zh="必须给出：该位置的居住地中心不属于任何医共体")
+                                     rule_zh="必须给出：该位置的居住地中心不属于任何医共体", code="home_required")
             return self._homes[o], o
         if home is None:
             if not Tier(G.nodes[net.ids[o]]["tier"]).is_hospital:
                 raise InvalidRequest("home", None, "is required for direction='down' from an origin that is not "
                                      "a hospital: give the patient's home community or home institution",
-                                     rule_zh="下转且起点不是医院时必须给出：请填写患者居住地的医共体或机构")
+                                     rule_zh="下转且起点不是医院时必须给出：请填写患者居住地的医共体或机构",
+                                     code="home_required")
             hc = int(self._home[o])
             if hc < 0:
                 raise InvalidRequest("home", None, "is required: the origin leads no community and belongs to none",
-                                     rule_zh="必须给出：起点机构不牵头也不属于任何医共体")
+                                     rule_zh="必须给出：起点机构不牵头也不属于任何医共体", code="home_required")
             return hc, -1
         try:
             com = resolve_community(G, home, field="home")
@@ -549,7 +550,7 @@ class Router:
             hc = int(self._home[inst])
             if hc < 0:
                 raise InvalidRequest("home", home, "must be a community or one of its lead or branch members",
-                                     rule_zh="必须是医共体，或其牵头、分院成员") from err
+                                     rule_zh="必须是医共体，或其牵头、分院成员", code="home_not_member") from err
             return hc, inst
         return net.community_ids.index(com.id), -1
 
