@@ -143,7 +143,7 @@ class SpatialIndex:
         self.phi, self.lam = np.radians(lat[self.order]), np.radians(lon[self.order])
         self.cos_phi = np.cos(self.phi)
         self.cos_min = float(self.cos_phi.min())
-        self._search = _k_ring_search()
+        self._search = k_ring_search()
 
     def nearest(self, *, lat: float, lon: float) -> tuple[int, float]:
         """Index of the nearest point and its great-circle distance in km."""
@@ -191,14 +191,15 @@ def grid_cell_deg(lat: ArrayLike, lon: ArrayLike, *, queries: tuple[ArrayLike, A
 
 
 @functools.cache
-def _k_ring_search() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
-    """:func:`_k_nearest_in_rings` compiled (numba is imported only when an index is first built)."""
+def k_ring_search() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+    """:func:`k_nearest_in_rings` compiled (numba is imported only when an index is first built): the ring walk
+    of :class:`SpatialIndex`, for compiled code that searches the index's arrays itself (routing's access legs)."""
     from numba import njit
 
-    return njit(cache=True)(_k_nearest_in_rings)
+    return njit(cache=True)(k_nearest_in_rings)
 
 
-def _k_nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, col0, height, width, cell, k,
+def k_nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, col0, height, width, cell, k,
                         max_hav):  # pragma: no cover - compiled
     """The ``k`` smallest haversines up to ``max_hav`` and their points (-1 where fewer), ring by ring around
     the query's cell, stopping when no farther ring can hold a nearer point or one within reach.

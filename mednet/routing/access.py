@@ -25,11 +25,11 @@ import numpy as np
 from numba import njit
 
 from mednet.errors import InvalidCoordinates, InvalidRequest
-from mednet.geo import EARTH_RADIUS_KM, SpatialIndex, _k_ring_search, check_lat_lon
+from mednet.geo import EARTH_RADIUS_KM, SpatialIndex, check_lat_lon, k_ring_search
 from mednet.network import CompiledNetwork
 from mednet.routing.answers import Point
 
-_ring_search = _k_ring_search()
+_ring_search = k_ring_search()
 
 
 class AccessLegs:
