@@ -129,9 +129,9 @@ def run(args: argparse.Namespace) -> int:
         page = draw_coverage_html(report, one)
         outputs[args.map] = lambda tmp: page.save(tmp)
     elif args.map and one is not None:
-        from mednet.planning.maps import quiet_font_lookup
+        from mednet.planning.maps import draw_coverage_map, quiet_font_lookup
 
-        figure = report.to_map(one)
+        figure = draw_coverage_map(report, one)
 
         def save_map(tmp: str) -> None:
             with quiet_font_lookup():
