@@ -17,15 +17,10 @@ from mednet.planning.access import (
     steps_decay,
 )
 from mednet.planning.demand import attach, pairs_within
-from mednet.planning.gaps import as_network
 from mednet.planning.population import Population
 
 access = pytest.importorskip("access", reason="PySAL access (test extra) is the reference")
 
-
-@pytest.fixture(scope="module")
-def net(quzhou_graph):
-    return as_network(quzhou_graph)
 
 
 @pytest.fixture(scope="module")

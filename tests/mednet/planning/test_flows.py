@@ -10,13 +10,7 @@ import pytest
 
 from mednet.errors import InvalidRequest, TableImportError
 from mednet.planning.flows import Flow, fit_flows, huff_shares, ledger_flows, table_flows
-from mednet.planning.gaps import as_network
 from mednet.planning.passes import network_graph
-
-
-@pytest.fixture(scope="module")
-def net(quzhou_graph):
-    return as_network(quzhou_graph)
 
 
 def _model_flows(net, beta, decay="exponential"):

@@ -8,9 +8,7 @@ import numpy as np
 import pytest
 
 from mednet.errors import InvalidRequest
-from mednet.planning.gaps import as_network
 from mednet.planning.locate import greedy_covering, locate, max_covering, p_median, set_covering
-from mednet.planning.population import Population
 
 pytest.importorskip("highspy")
 
@@ -97,12 +95,8 @@ def test_set_covering_equals_brute_force(seed):
     assert exact.objective == best and len(exact.open) == best
 
 
-def test_locate_on_quzhou_fixes_existing_sites_and_reports_the_greedy_gap(quzhou_graph):
-    net = as_network(quzhou_graph)
-    rng = np.random.default_rng(3)
-    lat, lon = rng.uniform(28.5, 29.4, 200), rng.uniform(118.1, 119.2, 200)
-    people = Population(names=tuple(f"p{i}" for i in range(200)), lat=lat, lon=lon,
-                        people=rng.integers(100, 5000, 200).astype(float), kind="points", source="illustrative")
+def test_locate_on_quzhou_fixes_existing_sites_and_reports_the_greedy_gap(net, scattered):
+    people = scattered(3, 200)
     plan = locate(net, people, "儿科", max_km=15, k=3)
     assert plan.exact.status == "optimal" and len(plan.new_ids) <= 3
     assert set(plan.fixed_ids) == {net.ids[r] for r in np.flatnonzero(net.capable[:, net.column("paediatrics")])}

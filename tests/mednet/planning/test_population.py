@@ -10,7 +10,6 @@ from scipy.sparse.csgraph import dijkstra
 from mednet.errors import InvalidRequest, TableImportError
 from mednet.importing.population import read_population, read_population_frames
 from mednet.planning.demand import attach, pairs_within
-from mednet.planning.gaps import as_network
 from mednet.planning.passes import network_graph
 from mednet.planning.population import (
     Population,
@@ -22,10 +21,6 @@ from mednet.planning.population import (
 
 rasterio = pytest.importorskip("rasterio")
 
-
-@pytest.fixture(scope="module")
-def net(quzhou_graph):
-    return as_network(quzhou_graph)
 
 
 def _sheet(**columns):
