@@ -32,6 +32,8 @@ HiGHS (``highspy``):
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -106,8 +108,7 @@ def _solve(c: np.ndarray, a: coo_array, row_lo: np.ndarray, row_hi: np.ndarray, 
     """HiGHS on ``row_lo ≤ A x ≤ row_hi``, ``col_lo ≤ x ≤ col_hi``; (x, objective, status, mip gap)."""
     import highspy
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _new_highs()
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", 0.0)
     csc = a.tocsc()
@@ -137,6 +138,24 @@ def _solve(c: np.ndarray, a: coo_array, row_lo: np.ndarray, row_hi: np.ndarray, 
     name = "optimal" if status == highspy.HighsModelStatus.kOptimal else h.modelStatusToString(status).lower()
     gap = 0.0 if name == "optimal" else float(info.mip_gap)
     return np.asarray(h.getSolution().col_value), float(info.objective_function_value), name, gap
+
+
+def _new_highs() -> Any:
+    """A silent HiGHS instance: its constructor prints a banner on the C level's standard output (before any
+    option can turn output off), so file descriptor 1 points at the null device for that moment."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 def _covered_by(people: np.ndarray, point: np.ndarray, site: np.ndarray, is_open: np.ndarray) -> float:
