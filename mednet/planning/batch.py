@@ -254,7 +254,7 @@ def _on_dask(executor: Any, inputs: BatchInputs, pieces: list[list[CompiledWhatI
         raise InvalidRequest("executor", executor, "must be 'sequential', 'processes', a distributed.Client or a "
                              "scheduler address (tcp://host:port)")
     try:
-        shared = client.scatter(inputs, broadcast=True)  # once per worker, not per what-if
+        shared = client.scatter(inputs, broadcast=True, hash=False)  # once per worker, not per what-if
         futures = [client.submit(_evaluate_chunk, shared, piece, pure=False) for piece in pieces]
         return client.gather(futures), f"dask ({getattr(client.scheduler, 'address', '')})"
     finally:
