@@ -1,0 +1,239 @@
+"""The ledger's facts for the indicators, counted by the database (SQLAlchemy Core, one query shape for SQLite
+and PostgreSQL): nothing loads the referrals into Python, only one row per group comes back.
+
+Two constructs compile differently per engine and mean the same: :class:`SecondsBetween` (the seconds from
+one moment to a later one) and :class:`CstMonth` (a moment's month in China Standard Time, ``YYYY-MM``).
+Medians and 90th percentiles are the *nearest rank* (the value at rank ⌈q·n⌉ of the n values in order),
+computed with window functions that both engines have.
+
+    >>> from sqlalchemy.dialects import postgresql, sqlite
+    >>> from mednet.ledger.store import referrals
+    >>> str(CstMonth(referrals.c.created_at).compile(dialect=sqlite.dialect()))
+    "strftime('%Y-%m', referrals.created_at, '+8 hours')"
+    >>> str(CstMonth(referrals.c.created_at).compile(dialect=postgresql.dialect()))
+    "to_char(referrals.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+from mednet.ledger.states import OPEN_STATES
+from mednet.ledger.store import events, referrals
+
+#: What a referral can be grouped by; the institution dimensions are the origin's (the quota facts: the
+#: institution holding the quota).
+By = Literal["region", "county", "community", "institution", "specialty", "direction", "priority", "month"]
+BY: tuple[str, ...] = ("region", "county", "community", "institution", "specialty", "direction", "priority", "month")
+CLOSED_STATES = ("completed", "rejected", "cancelled", "expired")
+#: Time statistics: (fact, rank numerator over 100).
+QUANTILES = (("median", 50), ("p90", 90))
+
+
+class SecondsBetween(FunctionElement[float]):
+    """Seconds from ``earlier`` to ``later`` (both UTC stamps of the ledger)."""
+
+    type = sa.Float()
+    inherit_cache = True
+    name = "seconds_between"
+
+
+@compiles(SecondsBetween, "sqlite")
+def _seconds_sqlite(element: SecondsBetween, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (f"((julianday({compiler.process(later, **kw)}) - julianday({compiler.process(earlier, **kw)}))"
+            " * 86400.0)")
+
+
+@compiles(SecondsBetween, "postgresql")
+def _seconds_pg(element: SecondsBetween, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return f"EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)}))"
+
+
+class CstMonth(FunctionElement[str]):
+    """A moment's month (``YYYY-MM``) in China Standard Time."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "cst_month"
+
+
+@compiles(CstMonth, "sqlite")
+def _month_sqlite(element: CstMonth, compiler: Any, **kw: Any) -> str:
+    return f"strftime('%Y-%m', {compiler.process(next(iter(element.clauses)), **kw)}, '+8 hours')"
+
+
+@compiles(CstMonth, "postgresql")
+def _month_pg(element: CstMonth, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(next(iter(element.clauses)), **kw)} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return sa.case((condition, 1), else_=0)
+
+
+def _key(by: str, r: Any, place: Any, region: str) -> ColumnElement[Any]:
+    if by == "region":
+        return sa.literal(region, sa.String())
+    if by in ("county", "community"):
+        return place.c[by]
+    if by == "institution":
+        return place.c.id
+    if by == "month":
+        return CstMonth(r.c.created_at)
+    return r.c[by]
+
+
+def _in_period(r: Any, region: str, start: dt.datetime, end: dt.datetime) -> ColumnElement[bool]:
+    return sa.and_(r.c.region == region, r.c.created_at >= start, r.c.created_at < end)
+
+
+def base_query(places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str) -> sa.CTE:
+    """One row per referral created in the period: its group key and what the indicators ask of it."""
+    r = referrals.alias("r")
+    e = events.alias("e")
+    o, d = places.alias("o"), places.alias("d")
+    in_period = sa.select(referrals.c.id).where(_in_period(referrals, region, start, end))
+    answered = sa.select(
+        e.c.referral_id,
+        sa.func.min(sa.case((e.c.action.in_(("accept", "reject")), e.c.at))).label("responded_at"),
+        sa.func.max(_flag(e.c.action == "accept")).label("accepted"),
+        sa.func.min(sa.case((e.c.action == "book", e.c.at))).label("booked_at"),
+        sa.func.max(_flag(e.c.action == "arrive")).label("arrived"),
+    ).where(e.c.action.in_(("accept", "reject", "book", "arrive")), e.c.referral_id.in_(in_period)) \
+        .group_by(e.c.referral_id).subquery("ev")
+    c = referrals.alias("c")
+    home = sa.select(c.c.parent_id).where(c.c.direction == "down", c.c.parent_id.is_not(None),
+                                          c.c.parent_id.in_(in_period)).group_by(c.c.parent_id).subquery("home")
+    located = sa.and_(o.c.county.is_not(None), d.c.county.is_not(None))
+    return sa.select(
+        _key(by, r, o, region).label("key"),
+        r.c.direction, r.c.state, r.c.slot, r.c.due_at,
+        _flag(r.c.proposed_id.is_not(None)).label("routed"),
+        _flag(r.c.proposed_id == r.c.destination_id).label("matched"),
+        _flag(home.c.parent_id.is_not(None)).label("returned"),
+        sa.func.coalesce(answered.c.accepted, 0).label("accepted"),
+        sa.func.coalesce(answered.c.arrived, 0).label("arrived"),
+        SecondsBetween(answered.c.responded_at, r.c.created_at).label("response_s"),
+        SecondsBetween(answered.c.booked_at, r.c.created_at).label("booking_s"),
+        _flag(located).label("located"),
+        _flag(o.c.primary_care == d.c.primary_care).label("lateral"),
+        _flag(sa.and_(located, o.c.county != d.c.county)).label("left_county"),
+        _flag(sa.and_(o.c.community.is_not(None), o.c.community == d.c.community)).label("within_community"),
+    ).select_from(
+        r.outerjoin(answered, answered.c.referral_id == r.c.id)
+        .outerjoin(home, home.c.parent_id == r.c.id)
+        .outerjoin(o, o.c.id == r.c.origin_id)
+        .outerjoin(d, d.c.id == r.c.destination_id)
+    ).where(_in_period(r, region, start, end)).cte("facts")
+
+
+def ledger_facts(conn: Connection, places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str,
+                 *, as_of: dt.datetime) -> dict[str, dict[str, float | None]]:
+    """Facts per group key: counts of :mod:`mednet.indicators.definitions`, time statistics in minutes."""
+    f = base_query(places, region, start, end, by)
+    booked = f.c.booking_s.is_not(None)
+    counts = {
+        "created": sa.func.count(),
+        "up": sa.func.sum(_flag(f.c.direction == "up")),
+        "down": sa.func.sum(_flag(f.c.direction == "down")),
+        "emergency": sa.func.sum(_flag(f.c.direction == "emergency")),
+        "lateral": sa.func.sum(f.c.lateral),
+        "up_returned": sa.func.sum(_flag(sa.and_(f.c.direction == "up", f.c.returned == 1))),
+        "accepted": sa.func.sum(f.c.accepted),
+        "rejected": sa.func.sum(_flag(f.c.state == "rejected")),
+        "cancelled": sa.func.sum(_flag(f.c.state == "cancelled")),
+        "expired": sa.func.sum(_flag(f.c.state == "expired")),
+        "booked": sa.func.sum(_flag(booked)),
+        "no_show": sa.func.sum(_flag(sa.and_(booked, f.c.state == "expired", f.c.arrived == 0))),
+        "closed": sa.func.sum(_flag(f.c.state.in_(CLOSED_STATES))),
+        "responded": sa.func.sum(_flag(f.c.response_s.is_not(None))),
+        "overdue": sa.func.sum(_flag(sa.and_(f.c.state.in_(sorted(OPEN_STATES)), f.c.due_at < as_of))),
+        "located": sa.func.sum(f.c.located),
+        "left_county": sa.func.sum(f.c.left_county),
+        "up_left_county": sa.func.sum(_flag(sa.and_(f.c.direction == "up", f.c.left_county == 1))),
+        "within_community": sa.func.sum(f.c.within_community),
+        "routed": sa.func.sum(f.c.routed),
+        "matched": sa.func.sum(f.c.matched),
+        "bypassed": sa.func.sum(_flag(sa.and_(f.c.routed == 1, f.c.matched == 0))),
+    }
+    statement = sa.select(f.c.key, *(v.label(k) for k, v in counts.items())).group_by(f.c.key)
+    out: dict[str, dict[str, float | None]] = {}
+    for row in conn.execute(statement).mappings():
+        facts: dict[str, float | None] = {k: float(row[k] or 0) for k in counts}
+        facts["up_down"] = facts["up"] + facts["down"]  # type: ignore[operator]
+        out[_text(row["key"])] = facts
+    for key, fact, value in _quantiles(conn, f):
+        out.setdefault(key, {})[fact] = value
+    return out
+
+
+def _quantiles(conn: Connection, f: sa.CTE) -> list[tuple[str, str, float]]:
+    """Nearest-rank median and p90 of the response and booking minutes per group key."""
+    measured = sa.union_all(
+        sa.select(f.c.key, sa.literal("response").label("metric"), f.c.response_s.label("s"))
+        .where(f.c.response_s.is_not(None)),
+        sa.select(f.c.key, sa.literal("booking").label("metric"), f.c.booking_s.label("s"))
+        .where(f.c.booking_s.is_not(None)),
+    ).subquery("m")
+    ranked = sa.select(
+        measured.c.key, measured.c.metric, measured.c.s,
+        sa.func.row_number().over(partition_by=(measured.c.key, measured.c.metric), order_by=measured.c.s).label("rn"),
+        sa.func.count().over(partition_by=(measured.c.key, measured.c.metric)).label("n"),
+    ).subquery("ranked")
+    wanted = sa.or_(*(ranked.c.rn == (ranked.c.n * q + 99) // 100 for _, q in QUANTILES))
+    out = []
+    for row in conn.execute(sa.select(ranked.c.key, ranked.c.metric, ranked.c.s, ranked.c.rn, ranked.c.n)
+                            .where(wanted)).mappings():
+        for name, q in QUANTILES:
+            if row["rn"] == (row["n"] * q + 99) // 100:
+                out.append((_text(row["key"]), f"{row['metric']}_{name}", float(row["s"]) / 60.0))
+    return out
+
+
+def rejection_reasons(conn: Connection, places: sa.Table, region: str, start: dt.datetime, end: dt.datetime,
+                      by: str) -> list[dict[str, Any]]:
+    """Rejections per group key and coded reason (``None``: no code was given)."""
+    r, e, o = referrals.alias("r"), events.alias("e"), places.alias("o")
+    key = _key(by, r, o, region).label("key")
+    statement = sa.select(key, e.c.reason_code, sa.func.count().label("n")) \
+        .select_from(e.join(r, r.c.id == e.c.referral_id).outerjoin(o, o.c.id == r.c.origin_id)) \
+        .where(e.c.action == "reject", _in_period(r, region, start, end)).group_by(key, e.c.reason_code)
+    return [dict(key=_text(row.key), reason_code=row.reason_code, count=int(row.n)) for row in conn.execute(statement)]
+
+
+def quota_facts(conn: Connection, places: sa.Table, region: str, start: dt.datetime, end: dt.datetime,
+                by: str) -> dict[str, dict[str, float]]:
+    """Quota units booked and used per group key of the institution holding the quota (its referrals'
+    destination)."""
+    r, e, d = referrals.alias("r"), events.alias("e"), places.alias("d")
+    key = _key(by, r, d, region)
+    booked = sa.exists().where(e.c.referral_id == r.c.id, e.c.action == "book")
+    arrived = sa.exists().where(e.c.referral_id == r.c.id, e.c.action == "arrive")
+    statement = sa.select(key.label("key"), sa.func.count().label("booked"),
+                          sa.func.sum(_flag(arrived)).label("used")) \
+        .select_from(r.outerjoin(d, d.c.id == r.c.destination_id)) \
+        .where(_in_period(r, region, start, end), r.c.slot.like("quota/%"), booked).group_by(key)
+    return {_text(row.key): {"quota_booked": float(row.booked), "quota_used": float(row.used or 0)}
+            for row in conn.execute(statement)}
+
+
+def pair_counts(conn: Connection, region: str, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+    """Referrals per (origin, destination, proposal, direction, stated reason for leaving the proposal): the
+    observed flows, for the flow matrix and the bypass table."""
+    r = referrals
+    columns = (r.c.origin_id, r.c.destination_id, r.c.proposed_id, r.c.direction, r.c.destination_why)
+    statement = sa.select(*columns, sa.func.count().label("n")).where(_in_period(r, region, start, end)) \
+        .group_by(*columns)
+    return [dict(row._mapping) for row in conn.execute(statement)]
+
+
+def _text(key: object) -> str:
+    return "" if key is None else str(key)
