@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-AREAS = ("routing", "coverage", "http", "ledger", "import", "desk")
+AREAS = ("routing", "coverage", "http", "ledger", "import", "desk", "indicators")
 
 
 @dataclass(frozen=True)

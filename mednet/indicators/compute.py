@@ -28,6 +28,8 @@ COLUMNS = ("period", "by", "group", "group_label", "dimension", "indicator", "la
            "numerator", "denominator", "status", "target", "source")
 DIRECTION_ZH = {"up": "上转", "down": "下转", "emergency": "急诊转诊"}
 PRIORITY_ZH = {"routine": "普通", "urgent": "加急", "emergency": "急诊"}
+#: PostgreSQL's memory for the hashes of one indicator query (its default, 4 MB, spills a county-year to disk).
+WORK_MEM = "64MB"
 #: Facts the ledger always knows (a group without referrals has 0 of them).
 _LEDGER_COUNTS = ("created", "up", "down", "emergency", "lateral", "up_down", "up_returned", "accepted", "rejected",
                   "cancelled", "expired", "booked", "no_show", "closed", "responded", "overdue", "located",
@@ -70,6 +72,9 @@ def compute_indicators(engine: Engine, region: Region, period: str | Period, *, 
 def gather_facts(conn: Connection, region: Region, p: Period, by: str, *,
                  as_of: dt.datetime) -> dict[str, dict[str, float | None]]:
     """The facts of every group key from the ledger, the quotas and the monthly aggregates."""
+    if conn.dialect.name == "postgresql":  # for this transaction only: hash joins in memory, no JIT compile
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        conn.exec_driver_sql("SET LOCAL jit = off")
     places = places_table(conn, region)
     facts: dict[str, dict[str, float | None]] = {}
     sources = (ledger_sql.ledger_facts(conn, places, region.id, p.start, p.end, by, as_of=as_of),

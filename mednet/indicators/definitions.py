@@ -71,7 +71,8 @@ class Indicator:
     source: str = OWN
     target: float | None = None
     target_note: str | None = None
-    #: A time statistic: ``median`` or ``p90`` of the numerator's values (minutes), nearest rank.
+    #: A time statistic: ``median`` or ``p90`` of the numerator's values in whole minutes (each moment cut to its
+    #: second, the difference rounded down to the minute), nearest rank (the value at rank ⌈q·n⌉).
     statistic: Literal["median", "p90"] | None = None
     #: Higher is better (True), lower is better (False) or neither (None): used for the page's arrows only.
     higher_is_better: bool | None = None

@@ -1,10 +1,10 @@
 """The ledger's facts for the indicators, counted by the database (SQLAlchemy Core, one query shape for SQLite
 and PostgreSQL): nothing loads the referrals into Python, only one row per group comes back.
 
-Two constructs compile differently per engine and mean the same: :class:`SecondsBetween` (the seconds from
-one moment to a later one) and :class:`CstMonth` (a moment's month in China Standard Time, ``YYYY-MM``).
-Medians and 90th percentiles are the *nearest rank* (the value at rank ⌈q·n⌉ of the n values in order),
-computed with window functions that both engines have.
+Two constructs compile differently per engine and mean the same: :class:`WholeMinutes` (the whole minutes
+from one moment to a later one) and :class:`CstMonth` (a moment's month in China Standard Time, ``YYYY-MM``).
+Medians and 90th percentiles are the *nearest rank* (the value at rank ⌈q·n⌉ of the n values in order) of
+whole minutes, read off a histogram the database counts.
 
     >>> from sqlalchemy.dialects import postgresql, sqlite
     >>> from mednet.ledger.store import referrals
@@ -32,29 +32,30 @@ from mednet.ledger.store import events, referrals
 By = Literal["region", "county", "community", "institution", "specialty", "direction", "priority", "month"]
 BY: tuple[str, ...] = ("region", "county", "community", "institution", "specialty", "direction", "priority", "month")
 CLOSED_STATES = ("completed", "rejected", "cancelled", "expired")
-#: Time statistics: (fact, rank numerator over 100).
+#: Time statistics: (name, q in per cent).
 QUANTILES = (("median", 50), ("p90", 90))
 
 
-class SecondsBetween(FunctionElement[float]):
-    """Seconds from ``earlier`` to ``later`` (both UTC stamps of the ledger)."""
+class WholeMinutes(FunctionElement[int]):
+    """Whole minutes from ``earlier`` to ``later`` (both UTC stamps of the ledger): each moment cut to its whole
+    second, the difference divided by 60 and rounded down — the same integer on both engines."""
 
-    type = sa.Float()
+    type = sa.Integer()
     inherit_cache = True
-    name = "seconds_between"
+    name = "whole_minutes"
 
 
-@compiles(SecondsBetween, "sqlite")
-def _seconds_sqlite(element: SecondsBetween, compiler: Any, **kw: Any) -> str:
-    later, earlier = list(element.clauses)
-    return (f"((julianday({compiler.process(later, **kw)}) - julianday({compiler.process(earlier, **kw)}))"
-            " * 86400.0)")
+@compiles(WholeMinutes, "sqlite")
+def _minutes_sqlite(element: WholeMinutes, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"((CAST(strftime('%s', {later}) AS INTEGER) - CAST(strftime('%s', {earlier}) AS INTEGER)) / 60)"
 
 
-@compiles(SecondsBetween, "postgresql")
-def _seconds_pg(element: SecondsBetween, compiler: Any, **kw: Any) -> str:
-    later, earlier = list(element.clauses)
-    return f"EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)}))"
+@compiles(WholeMinutes, "postgresql")
+def _minutes_pg(element: WholeMinutes, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return (f"CAST(FLOOR((FLOOR(EXTRACT(EPOCH FROM {later})) - FLOOR(EXTRACT(EPOCH FROM {earlier}))) / 60) "
+            "AS INTEGER)")
 
 
 class CstMonth(FunctionElement[str]):
@@ -96,39 +97,36 @@ def _in_period(r: Any, region: str, start: dt.datetime, end: dt.datetime) -> Col
 
 
 def base_query(places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str) -> sa.CTE:
-    """One row per referral created in the period: its group key and what the indicators ask of it."""
+    """One row per referral created in the period: its group key and what the indicators ask of it.
+
+    The answer (accept or reject), the booking and the arrival are joined from the events: the state machine
+    lets each happen at most once in a referral's life (:mod:`mednet.ledger.states`), so one join each, through
+    the index on ``(action, referral_id, at)``, and no aggregation per referral."""
     r = referrals.alias("r")
-    e = events.alias("e")
+    answer, book, arrive = events.alias("answer"), events.alias("book"), events.alias("arrive")
     o, d = places.alias("o"), places.alias("d")
-    in_period = sa.select(referrals.c.id).where(_in_period(referrals, region, start, end))
-    answered = sa.select(
-        e.c.referral_id,
-        sa.func.min(sa.case((e.c.action.in_(("accept", "reject")), e.c.at))).label("responded_at"),
-        sa.func.max(_flag(e.c.action == "accept")).label("accepted"),
-        sa.func.min(sa.case((e.c.action == "book", e.c.at))).label("booked_at"),
-        sa.func.max(_flag(e.c.action == "arrive")).label("arrived"),
-    ).where(e.c.action.in_(("accept", "reject", "book", "arrive")), e.c.referral_id.in_(in_period)) \
-        .group_by(e.c.referral_id).subquery("ev")
     c = referrals.alias("c")
-    home = sa.select(c.c.parent_id).where(c.c.direction == "down", c.c.parent_id.is_not(None),
-                                          c.c.parent_id.in_(in_period)).group_by(c.c.parent_id).subquery("home")
+    home = sa.select(c.c.parent_id).where(c.c.direction == "down", c.c.parent_id.is_not(None)) \
+        .group_by(c.c.parent_id).subquery("home")
     located = sa.and_(o.c.county.is_not(None), d.c.county.is_not(None))
     return sa.select(
         _key(by, r, o, region).label("key"),
-        r.c.direction, r.c.state, r.c.slot, r.c.due_at,
+        r.c.direction, r.c.state, r.c.due_at,
         _flag(r.c.proposed_id.is_not(None)).label("routed"),
         _flag(r.c.proposed_id == r.c.destination_id).label("matched"),
         _flag(home.c.parent_id.is_not(None)).label("returned"),
-        sa.func.coalesce(answered.c.accepted, 0).label("accepted"),
-        sa.func.coalesce(answered.c.arrived, 0).label("arrived"),
-        SecondsBetween(answered.c.responded_at, r.c.created_at).label("response_s"),
-        SecondsBetween(answered.c.booked_at, r.c.created_at).label("booking_s"),
+        _flag(answer.c.action == "accept").label("accepted"),
+        _flag(arrive.c.referral_id.is_not(None)).label("arrived"),
+        WholeMinutes(answer.c.at, r.c.created_at).label("response_min"),
+        WholeMinutes(book.c.at, r.c.created_at).label("booking_min"),
         _flag(located).label("located"),
         _flag(o.c.primary_care == d.c.primary_care).label("lateral"),
         _flag(sa.and_(located, o.c.county != d.c.county)).label("left_county"),
         _flag(sa.and_(o.c.community.is_not(None), o.c.community == d.c.community)).label("within_community"),
     ).select_from(
-        r.outerjoin(answered, answered.c.referral_id == r.c.id)
+        r.outerjoin(answer, sa.and_(answer.c.referral_id == r.c.id, answer.c.action.in_(("accept", "reject"))))
+        .outerjoin(book, sa.and_(book.c.referral_id == r.c.id, book.c.action == "book"))
+        .outerjoin(arrive, sa.and_(arrive.c.referral_id == r.c.id, arrive.c.action == "arrive"))
         .outerjoin(home, home.c.parent_id == r.c.id)
         .outerjoin(o, o.c.id == r.c.origin_id)
         .outerjoin(d, d.c.id == r.c.destination_id)
@@ -137,9 +135,13 @@ def base_query(places: sa.Table, region: str, start: dt.datetime, end: dt.dateti
 
 def ledger_facts(conn: Connection, places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str,
                  *, as_of: dt.datetime) -> dict[str, dict[str, float | None]]:
-    """Facts per group key: counts of :mod:`mednet.indicators.definitions`, time statistics in minutes."""
+    """Facts per group key: counts of :mod:`mednet.indicators.definitions`, time statistics in whole minutes.
+
+    One statement: the counts per key, and beside them (``UNION ALL`` over the same per-referral rows) how many
+    referrals per key took each whole number of minutes to be answered and to be booked; the nearest-rank
+    median and 90th percentile are read off those small histograms here."""
     f = base_query(places, region, start, end, by)
-    booked = f.c.booking_s.is_not(None)
+    booked = f.c.booking_min.is_not(None)
     counts = {
         "created": sa.func.count(),
         "up": sa.func.sum(_flag(f.c.direction == "up")),
@@ -154,7 +156,7 @@ def ledger_facts(conn: Connection, places: sa.Table, region: str, start: dt.date
         "booked": sa.func.sum(_flag(booked)),
         "no_show": sa.func.sum(_flag(sa.and_(booked, f.c.state == "expired", f.c.arrived == 0))),
         "closed": sa.func.sum(_flag(f.c.state.in_(CLOSED_STATES))),
-        "responded": sa.func.sum(_flag(f.c.response_s.is_not(None))),
+        "responded": sa.func.sum(_flag(f.c.response_min.is_not(None))),
         "overdue": sa.func.sum(_flag(sa.and_(f.c.state.in_(sorted(OPEN_STATES)), f.c.due_at < as_of))),
         "located": sa.func.sum(f.c.located),
         "left_county": sa.func.sum(f.c.left_county),
@@ -164,38 +166,43 @@ def ledger_facts(conn: Connection, places: sa.Table, region: str, start: dt.date
         "matched": sa.func.sum(f.c.matched),
         "bypassed": sa.func.sum(_flag(sa.and_(f.c.routed == 1, f.c.matched == 0))),
     }
-    statement = sa.select(f.c.key, *(v.label(k) for k, v in counts.items())).group_by(f.c.key)
+    nothing = [sa.cast(sa.null(), sa.Integer).label(k) for k in counts if k != "created"]
+    parts = [sa.select(sa.literal("counts").label("part"), f.c.key, sa.cast(sa.null(), sa.Integer).label("minute"),
+                       *(v.label(k) for k, v in counts.items())).group_by(f.c.key)]
+    for metric in ("response", "booking"):
+        minute = f.c[f"{metric}_min"]
+        parts.append(sa.select(sa.literal(metric).label("part"), f.c.key, minute.label("minute"),
+                               sa.func.count().label("created"), *nothing)
+                     .where(minute.is_not(None)).group_by(f.c.key, minute))
     out: dict[str, dict[str, float | None]] = {}
-    for row in conn.execute(statement).mappings():
-        facts: dict[str, float | None] = {k: float(row[k] or 0) for k in counts}
-        facts["up_down"] = facts["up"] + facts["down"]  # type: ignore[operator]
-        out[_text(row["key"])] = facts
-    for key, fact, value in _quantiles(conn, f):
-        out.setdefault(key, {})[fact] = value
-    return out
-
-
-def _quantiles(conn: Connection, f: sa.CTE) -> list[tuple[str, str, float]]:
-    """Nearest-rank median and p90 of the response and booking minutes per group key."""
-    measured = sa.union_all(
-        sa.select(f.c.key, sa.literal("response").label("metric"), f.c.response_s.label("s"))
-        .where(f.c.response_s.is_not(None)),
-        sa.select(f.c.key, sa.literal("booking").label("metric"), f.c.booking_s.label("s"))
-        .where(f.c.booking_s.is_not(None)),
-    ).subquery("m")
-    ranked = sa.select(
-        measured.c.key, measured.c.metric, measured.c.s,
-        sa.func.row_number().over(partition_by=(measured.c.key, measured.c.metric), order_by=measured.c.s).label("rn"),
-        sa.func.count().over(partition_by=(measured.c.key, measured.c.metric)).label("n"),
-    ).subquery("ranked")
-    wanted = sa.or_(*(ranked.c.rn == (ranked.c.n * q + 99) // 100 for _, q in QUANTILES))
-    out = []
-    for row in conn.execute(sa.select(ranked.c.key, ranked.c.metric, ranked.c.s, ranked.c.rn, ranked.c.n)
-                            .where(wanted)).mappings():
+    histograms: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for row in conn.execute(sa.union_all(*parts)).mappings():
+        key = _text(row["key"])
+        if row["part"] == "counts":
+            facts: dict[str, float | None] = {k: float(row[k] or 0) for k in counts}
+            facts["up_down"] = facts["up"] + facts["down"]  # type: ignore[operator]
+            out.setdefault(key, {}).update(facts)
+        else:
+            histograms.setdefault((key, row["part"]), []).append((int(row["minute"]), int(row["created"])))
+    for (key, metric), histogram in histograms.items():
         for name, q in QUANTILES:
-            if row["rn"] == (row["n"] * q + 99) // 100:
-                out.append((_text(row["key"]), f"{row['metric']}_{name}", float(row["s"]) / 60.0))
+            out.setdefault(key, {})[f"{metric}_{name}"] = float(nearest_rank(histogram, q))
     return out
+
+
+def nearest_rank(histogram: list[tuple[int, int]], q: int) -> int:
+    """The value at rank ⌈q·n/100⌉ of the values counted in ``histogram`` ((value, how many) pairs).
+
+    >>> nearest_rank([(5, 1), (1, 2), (9, 1)], 50), nearest_rank([(5, 1), (1, 2), (9, 1)], 90)
+    (1, 9)
+    """
+    n = sum(k for _, k in histogram)
+    rank, seen = (n * q + 99) // 100, 0
+    for value, k in sorted(histogram):
+        seen += k
+        if seen >= rank:
+            return value
+    raise ValueError("empty histogram")
 
 
 def rejection_reasons(conn: Connection, places: sa.Table, region: str, start: dt.datetime, end: dt.datetime,

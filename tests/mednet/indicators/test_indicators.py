@@ -53,7 +53,7 @@ def expected(truths, region, period: str, by: str) -> dict[str, dict[str, float 
         left = [t for t in ts if place[t.origin]["county"] != place[t.destination]["county"]]
         within = [t for t in ts if place[t.origin]["community"]
                   and place[t.origin]["community"] == place[t.destination]["community"]]
-        minutes = lambda a, b: (a - b).total_seconds() / 60  # noqa: E731
+        minutes = lambda a, b: (int(a.timestamp()) - int(b.timestamp())) // 60  # noqa: E731
         share = lambda n, d: len(n) / len(d) if d else None  # noqa: E731
         out[k] = {
             "referrals": len(ts), "up": len(up), "down": len(down),
