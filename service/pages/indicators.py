@@ -23,6 +23,7 @@ from mednet.indicators import (
     flow_matrix,
     parse_period,
 )
+from mednet.indicators.access import access_shares
 from mednet.indicators.charts import bypass_map, matrix_chart, trend_chart
 from mednet.indicators.periods import CST, Period
 from mednet.indicators.render import format_value
@@ -105,8 +106,19 @@ def indicators_screen(request: Request, region: str) -> HTMLResponse:
     engine, data = ledger.engine, served.region
     this = compute_indicators(engine, data, p, by=by, now=now)
     before = compute_indicators(engine, data, p.previous(), by=by, now=now)
-    context.update(p=p, tables=tables(this, before), **charts(engine, data, served.G, p, now=now))
+    context.update(p=p, tables=tables(this, before), access=access_table(served.G),
+                   **charts(engine, data, served.G, p, now=now))
     return render(request, "indicators.html", **context)
+
+
+def access_table(G: Any) -> tuple[str, list[str], list[tuple[str, list[str]]]]:
+    """The share of people (or centres) within each limit, a row per specialty: (basis, headers, rows)."""
+    frame = access_shares(G)
+    headers = [f"{limit:g} {'分钟' if unit == 'minutes' else '公里'}"
+               for unit, limit in dict.fromkeys(zip(frame["unit"], frame["limit"], strict=True))]
+    rows = [(label, [format_value(v, "share") for v in part["share"]])
+            for label, part in frame.groupby("label_zh", sort=False)]
+    return (str(frame["basis"].iloc[0]) if len(frame) else "", headers, rows)
 
 
 def charts(engine: Any, data: Any, G: Any, p: Period, *, now: dt.datetime) -> dict[str, Any]:

@@ -68,6 +68,7 @@ def test_the_page_for_a_planner(app_keys):
         assert f'id="dim-{dim}"' in html
     assert html.count('role="img"') >= 8  # six trends, the matrix, the map
     assert "开化县中医院" in html and "患者要求（1）" in html  # the bypass row with its reason
+    assert 'id="access"' in html and "按机构计（区域未提供人口）" in html and "60 分钟" in html
     assert "未采集" in html and "90.0%" in html  # no aggregates yet; the stated 90 % goal
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
 
