@@ -136,3 +136,22 @@ def test_bad_period_and_grouping_are_named(sim_engine, quzhou_region):
         compute_indicators(sim_engine, quzhou_region, "2026-13")
     with pytest.raises(InvalidRequest, match="`by` must be one of"):
         compute_indicators(sim_engine, quzhou_region, "2026", by="planet")
+
+
+def test_aggregates_on_both_engines(sim_engine, quzhou_region, tmp_path):
+    """The monthly aggregates imported into the same database feed the county indicators (Numeric sums on
+    PostgreSQL, float on SQLite: the same values)."""
+    from mednet.importing.aggregates import import_aggregates
+
+    sheet = tmp_path / "monthly.csv"
+    sheet.write_text("机构,月份,门急诊人次,住院人次,县外就诊人次,县外住院人次,医保基金支出,县外医保基金支出\n"
+                     "开化县人民医院,2026-05,9000,800,1000,200,5000000.50,600000\n"
+                     "华埠卫生院,2026-05,3000,50,,,200000,\n", encoding="utf-8")
+    assert import_aggregates(sim_engine, quzhou_region, sheet) == 2
+    frame = compute_indicators(sim_engine, quzhou_region, "2026-05", by="county", now=AS_OF)
+    got = frame.set_index(["group", "indicator"])["value"]
+    assert got["开化县", "county_visit_share"] == pytest.approx(12000 / 13000)
+    assert got["开化县", "insurance_in_county_share"] == pytest.approx(5200000.5 / 5800000.5)
+    ups = frame.set_index(["group", "indicator"])
+    left = ups.loc[("开化县", "ordered_referral_share"), "numerator"]
+    assert ups.loc[("开化县", "ordered_referral_share"), "value"] == pytest.approx(left / 200)
