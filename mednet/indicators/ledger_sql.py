@@ -32,6 +32,9 @@ from mednet.ledger.store import events, referrals
 By = Literal["region", "county", "community", "institution", "specialty", "direction", "priority", "month"]
 BY: tuple[str, ...] = ("region", "county", "community", "institution", "specialty", "direction", "priority", "month")
 CLOSED_STATES = ("completed", "rejected", "cancelled", "expired")
+#: The states of a referral whose patient arrived (no transition leads out of them but ``send_home``, which
+#: keeps the state).
+ARRIVED_STATES = ("arrived", "completed")
 #: Time statistics: (name, q in per cent).
 QUANTILES = (("median", 50), ("p90", 90))
 
@@ -99,11 +102,12 @@ def _in_period(r: Any, region: str, start: dt.datetime, end: dt.datetime) -> Col
 def base_query(places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str) -> sa.CTE:
     """One row per referral created in the period: its group key and what the indicators ask of it.
 
-    The answer (accept or reject), the booking and the arrival are joined from the events: the state machine
-    lets each happen at most once in a referral's life (:mod:`mednet.ledger.states`), so one join each, through
-    the index on ``(action, referral_id, at)``, and no aggregation per referral."""
+    The answer (accept or reject) and the booking are joined from the events: the state machine lets each
+    happen at most once in a referral's life (:mod:`mednet.ledger.states`), so one join each, through the index
+    on ``(action, referral_id, at)``, and no aggregation per referral. The arrival needs no join: a referral
+    has arrived exactly when its state is ``arrived`` or ``completed`` (nothing leads out of those two)."""
     r = referrals.alias("r")
-    answer, book, arrive = events.alias("answer"), events.alias("book"), events.alias("arrive")
+    answer, book = events.alias("answer"), events.alias("book")
     o, d = places.alias("o"), places.alias("d")
     c = referrals.alias("c")
     home = sa.select(c.c.parent_id).where(c.c.direction == "down", c.c.parent_id.is_not(None)) \
@@ -116,7 +120,6 @@ def base_query(places: sa.Table, region: str, start: dt.datetime, end: dt.dateti
         _flag(r.c.proposed_id == r.c.destination_id).label("matched"),
         _flag(home.c.parent_id.is_not(None)).label("returned"),
         _flag(answer.c.action == "accept").label("accepted"),
-        _flag(arrive.c.referral_id.is_not(None)).label("arrived"),
         WholeMinutes(answer.c.at, r.c.created_at).label("response_min"),
         WholeMinutes(book.c.at, r.c.created_at).label("booking_min"),
         _flag(located).label("located"),
@@ -126,7 +129,6 @@ def base_query(places: sa.Table, region: str, start: dt.datetime, end: dt.dateti
     ).select_from(
         r.outerjoin(answer, sa.and_(answer.c.referral_id == r.c.id, answer.c.action.in_(("accept", "reject"))))
         .outerjoin(book, sa.and_(book.c.referral_id == r.c.id, book.c.action == "book"))
-        .outerjoin(arrive, sa.and_(arrive.c.referral_id == r.c.id, arrive.c.action == "arrive"))
         .outerjoin(home, home.c.parent_id == r.c.id)
         .outerjoin(o, o.c.id == r.c.origin_id)
         .outerjoin(d, d.c.id == r.c.destination_id)
@@ -154,7 +156,7 @@ def ledger_facts(conn: Connection, places: sa.Table, region: str, start: dt.date
         "cancelled": sa.func.sum(_flag(f.c.state == "cancelled")),
         "expired": sa.func.sum(_flag(f.c.state == "expired")),
         "booked": sa.func.sum(_flag(booked)),
-        "no_show": sa.func.sum(_flag(sa.and_(booked, f.c.state == "expired", f.c.arrived == 0))),
+        "no_show": sa.func.sum(_flag(sa.and_(booked, f.c.state == "expired"))),  # expired: never arrived
         "closed": sa.func.sum(_flag(f.c.state.in_(CLOSED_STATES))),
         "responded": sa.func.sum(_flag(f.c.response_min.is_not(None))),
         "overdue": sa.func.sum(_flag(sa.and_(f.c.state.in_(sorted(OPEN_STATES)), f.c.due_at < as_of))),
@@ -223,9 +225,8 @@ def quota_facts(conn: Connection, places: sa.Table, region: str, start: dt.datet
     r, e, d = referrals.alias("r"), events.alias("e"), places.alias("d")
     key = _key(by, r, d, region)
     booked = sa.exists().where(e.c.referral_id == r.c.id, e.c.action == "book")
-    arrived = sa.exists().where(e.c.referral_id == r.c.id, e.c.action == "arrive")
     statement = sa.select(key.label("key"), sa.func.count().label("booked"),
-                          sa.func.sum(_flag(arrived)).label("used")) \
+                          sa.func.sum(_flag(r.c.state.in_(ARRIVED_STATES))).label("used")) \
         .select_from(r.outerjoin(d, d.c.id == r.c.destination_id)) \
         .where(_in_period(r, region, start, end), r.c.slot.like("quota/%"), booked).group_by(key)
     return {_text(row.key): {"quota_booked": float(row.booked), "quota_used": float(row.used or 0)}
