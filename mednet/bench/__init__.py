@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-AREAS = ("routing", "coverage", "http", "ledger", "import", "desk", "planning")
+AREAS = ("routing", "coverage", "http", "ledger", "import", "desk", "planning", "indicators")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""``mednet bench [--area routing|coverage|http|ledger|import ...] [--http] [--quick] [--format text|json]``.
+"""``mednet bench [--area routing|coverage|http|ledger|import|desk|planning|indicators ...] [--http] [--quick] [--format text|json]``.
 
 Measures each area beside a reference measured in the same run and prints
 the ratio: absolute times drift on a shared machine, ratios much less.
@@ -21,7 +21,7 @@ from mednet.errors import MissingExtra
 #: ledger's starts ``mednet serve`` as a separate process and talks to it over HTTP alone.
 AREA_MODULES = {"routing": "mednet.bench.routing", "coverage": "mednet.bench.coverage", "http": "service.bench",
                 "ledger": "mednet.bench.ledger", "import": "mednet.bench.importing", "desk": "service.deskbench",
-                "planning": "mednet.bench.planning"}
+                "planning": "mednet.bench.planning", "indicators": "mednet.bench.indicators"}
 #: The extra an area needs beyond the library's own dependencies.
 AREA_EXTRAS = {"http": "service", "ledger": "service", "import": "importing", "desk": "service",
                "planning": "planning"}

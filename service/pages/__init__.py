@@ -11,11 +11,11 @@ fetched from outside, and no page has inline script or style, so a strict
 
 from fastapi import APIRouter
 
-from service.pages import admin, ledgerviews, signin, views, worklistviews
+from service.pages import admin, indicators, ledgerviews, signin, views, worklistviews
 
 router = APIRouter(include_in_schema=False)
 # The fixed paths (/desk/signin) and the ledger's screens before the route screen's /desk/{region}.
-for _module in (signin, admin, worklistviews, ledgerviews, views):
+for _module in (signin, admin, worklistviews, ledgerviews, indicators, views):
     router.include_router(_module.router)
 router.include_router(views.root)
 
