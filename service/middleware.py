@@ -73,6 +73,23 @@ def is_desk_form(path: str, content_type: bytes) -> bool:
     return path.startswith(FORM_PREFIX) and content_type.split(b";", 1)[0].strip().lower() == FORM_MEDIA_TYPE
 
 
+#: Where files are uploaded (a referral's attachments: the API's raw body, the page's multipart form), the
+#: types they come as, and the room a multipart form needs beside its file.
+UPLOAD_SUFFIX = "/attachments"
+UPLOAD_MEDIA_TYPES = frozenset({b"application/pdf", b"image/png", b"image/jpeg", b"multipart/form-data"})
+UPLOAD_OVERHEAD = 64 * 1024
+
+
+def is_upload(method: str, path: str, content_type: bytes | None) -> bool:
+    """A file posted to a referral's attachments (its body may be up to ``MEDNET_MAX_ATTACHMENT_BYTES``).
+
+    >>> is_upload("POST", "/referrals/R1/attachments", b"application/pdf"), is_upload("POST", "/x", b"image/png")
+    (True, False)
+    """
+    return method == "POST" and path.endswith(UPLOAD_SUFFIX) and content_type is not None \
+        and content_type.split(b";", 1)[0].strip().lower() in UPLOAD_MEDIA_TYPES
+
+
 class Guard:
     """The service's one middleware (see the module docstring)."""
 
@@ -121,9 +138,11 @@ class Guard:
                 message["headers"] = headers
             await send(message)
 
-        refusal = self._refusal(scope["method"], content_type, length, chunked, scope["path"])
+        upload = is_upload(scope["method"], scope["path"], content_type)
+        limit = self.settings.max_attachment_bytes + UPLOAD_OVERHEAD if upload else self.settings.max_body_bytes
+        refusal = self._refusal(scope["method"], content_type, length, chunked, scope["path"], limit, upload)
         if refusal is None and scope["method"] in BODY_METHODS:
-            receive = self._limited(receive)
+            receive = self._limited(receive, limit)
         try:
             if refusal is not None:
                 await refusal(scope, receive, send_guarded)
@@ -150,8 +169,10 @@ class Guard:
                 }).decode())
 
     def _refusal(self, method: str, content_type: bytes | None, length: bytes | None,
-                 chunked: bool = False, path: str = "") -> ASGIApp | None:
+                 chunked: bool = False, path: str = "", limit: int | None = None,
+                 upload: bool = False) -> ASGIApp | None:
         """The answer to a request refused before the app sees it, or None."""
+        limit = limit or self.settings.max_body_bytes
         if self.in_flight >= self.settings.max_concurrency:
             answer = problem(503, "busy", "Busy", f"more than {self.settings.max_concurrency} requests at once; "
                              "retry shortly")
@@ -159,8 +180,10 @@ class Guard:
             return answer
         if method not in BODY_METHODS:
             return None
-        if length is not None and length.isdigit() and int(length) > self.settings.max_body_bytes:
-            return too_large(self.settings.max_body_bytes)
+        if length is not None and length.isdigit() and int(length) > limit:
+            return too_large(limit)
+        if upload:
+            return None  # a file for a referral's attachments (checked by its content there)
         if content_type is None and not chunked and length in (None, b"0"):
             return None  # no body at all: nothing to read as JSON or otherwise
         if content_type is not None and is_desk_form(path, content_type):
@@ -172,9 +195,9 @@ class Guard:
                            field="body")
         return None
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, limit: int | None = None) -> Receive:
         """``receive`` that raises 413 once the body grows past the limit (a body without a length)."""
-        limit, seen = self.settings.max_body_bytes, 0
+        limit, seen = limit or self.settings.max_body_bytes, 0
 
         async def receive_limited() -> Message:
             nonlocal seen

@@ -127,7 +127,7 @@ def test_the_migrations_build_exactly_the_tables_the_code_uses(db_url):
     from mednet.ledger.store import create_ledger_engine, database_url
 
     url = database_url(db_url, data_dir=".")
-    assert upgrade(url) == upgrade(url) == "0003"  # a second run finds the schema current
+    assert upgrade(url) == upgrade(url) == "0004_attachments"  # a second run finds the schema current
     engine = create_ledger_engine(url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
