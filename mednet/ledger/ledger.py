@@ -35,8 +35,10 @@ from mednet.errors import (
     UnknownRegion,
 )
 from mednet.ledger import attachments as filing
+from mednet.ledger import bookable
 from mednet.ledger import service_levels as levelling
 from mednet.ledger import slots as slotting
+from mednet.ledger.bookable import DestinationCare
 from mednet.ledger.keys import ApiKey, check_live
 from mednet.ledger.reasons import check_reason
 from mednet.ledger.records import (
@@ -101,6 +103,7 @@ QuotaViews = list[QuotaView]
 Briefs = list[InstitutionBrief]
 ReadRecords = list[ReadRecord]
 Attachments = list[AttachmentInfo]
+Cares = list[DestinationCare]
 Pairs = list[tuple[str, str]]
 Numbers = list[str]
 
@@ -599,6 +602,20 @@ class Ledger:
                     days=tuple(QuotaDay(day=d.day, capacity=rule["per_day"], used=taken.get(d.text, 0),
                                         free=max(rule["per_day"] - taken.get(d.text, 0), 0)) for d in days)))
         return found
+
+    def destination_care(self, actor: ApiKey) -> Cares:
+        """How the desk's destinations take referrals, per specialty (:mod:`mednet.ledger.bookable`): those that
+        publish no bookable care first, with the contact to ask."""
+        actor.require("desk")
+        data = self._region(actor.region)
+        r, q = referrals.c, quotas.c
+        with self.engine.connect() as conn:
+            check_live(conn, actor)
+            referred = conn.execute(sa.select(r.destination_id, r.specialty).where(
+                r.region == actor.region, r.origin_id == actor.institution).distinct()).all()
+            rules = conn.execute(quotas.select().where(q.region == actor.region)).mappings().all()
+        return bookable.destination_care(data.region, str(actor.institution), [(d, s) for d, s in referred],
+                                         {(rule["institution"], rule["specialty"]): dict(rule) for rule in rules})
 
     def service_levels(self, region: str) -> dict[str, levelling.ServiceLevel]:
         """The region's service level per priority (its own settings over the defaults)."""
