@@ -30,6 +30,8 @@ class Settings(BaseSettings):
         None, description="folder of region files to serve; default: the bundled data/regions"
     )
     max_body_bytes: int = Field(64 * 1024, gt=0, description="largest request body; larger ones are answered 413")
+    max_attachment_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest file attached to a referral "
+                                      "(PDF, PNG, JPEG); an upload's body may be this plus 64 KiB")
     max_header_bytes: int = Field(16 * 1024, gt=0, description="largest request line and headers together; "
                                   "larger ones are answered 431 and the connection closed")
     header_timeout_s: float = Field(10.0, gt=0, description="seconds a client may take to send a request's line "

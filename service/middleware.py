@@ -92,6 +92,23 @@ def is_desk_form(path: str, content_type: bytes) -> bool:
     return path.startswith(FORM_PREFIX) and content_type.split(b";", 1)[0].strip().lower() == FORM_MEDIA_TYPE
 
 
+#: Where files are uploaded (a referral's attachments: the API's raw body, the page's multipart form), the
+#: types they come as, and the room a multipart form needs beside its file.
+UPLOAD_SUFFIX = "/attachments"
+UPLOAD_MEDIA_TYPES = frozenset({b"application/pdf", b"image/png", b"image/jpeg", b"multipart/form-data"})
+UPLOAD_OVERHEAD = 64 * 1024
+
+
+def is_upload(method: str, path: str, content_type: bytes | None) -> bool:
+    """A file posted to a referral's attachments (its body may be up to ``MEDNET_MAX_ATTACHMENT_BYTES``).
+
+    >>> is_upload("POST", "/referrals/R1/attachments", b"application/pdf"), is_upload("POST", "/x", b"image/png")
+    (True, False)
+    """
+    return method == "POST" and path.endswith(UPLOAD_SUFFIX) and content_type is not None \
+        and content_type.split(b";", 1)[0].strip().lower() in UPLOAD_MEDIA_TYPES
+
+
 class Guard:
     """The service's one middleware (see the module docstring)."""
 
@@ -155,17 +172,19 @@ class Guard:
                 message["headers"] = headers
             await send(message)
 
+        upload = is_upload(scope["method"], scope["path"], content_type)
+        limit = self.settings.max_attachment_bytes + UPLOAD_OVERHEAD if upload else self.settings.max_body_bytes
         refusal = self._host_refusal(host, scope) \
-            or self._refusal(scope["method"], content_type, length, chunked, scope["path"], encoding) \
+            or self._refusal(scope["method"], content_type, length, chunked, scope["path"], encoding, limit, upload) \
             or refused_text(scope, bad_header, cookies) or self._options(scope)
         if refusal is None and (length is not None or chunked):  # any method: the limit holds for every body
-            receive = self._limited(receive)
+            receive = self._limited(receive, limit)
             if scope["method"] in BODY_METHODS and content_type is not None and is_desk_form(scope["path"],
                                                                                              content_type):
                 try:
                     receive, refusal = await checked_form(scope, receive)
                 except BodyTooLarge:
-                    refusal = too_large(self.settings.max_body_bytes)
+                    refusal = too_large(limit)
         try:
             if refusal is not None:
                 await refusal(scope, receive, send_guarded)
@@ -227,21 +246,25 @@ class Guard:
         return Response(status_code=204, headers={"Allow": ", ".join(methods)})
 
     def _refusal(self, method: str, content_type: bytes | None, length: bytes | None,
-                 chunked: bool = False, path: str = "", encoding: bytes | None = None) -> ASGIApp | None:
+                 chunked: bool = False, path: str = "", encoding: bytes | None = None, limit: int | None = None,
+                 upload: bool = False) -> ASGIApp | None:
         """The answer to a request refused before the app sees it, or None."""
+        limit = limit or self.settings.max_body_bytes
         if self.in_flight >= self.settings.max_concurrency:
             answer = problem(503, "busy", "Busy", f"more than {self.settings.max_concurrency} requests at once; "
                              "retry shortly")
             answer.headers["Retry-After"] = "1"
             return answer
-        if length is not None and length.isdigit() and int(length) > self.settings.max_body_bytes:
-            return too_large(self.settings.max_body_bytes)  # whatever the method
+        if length is not None and length.isdigit() and int(length) > limit:
+            return too_large(limit)  # whatever the method
         if encoding is not None and encoding.strip().lower() not in (b"identity", b""):
             return problem(415, "unsupported-media-type", "Unsupported media type",
                            f"`Content-Encoding` {encoding.decode('latin-1')[:40]!r} is not taken: send the body "
                            "unencoded (identity)", field="Content-Encoding")
         if method not in BODY_METHODS:
             return None
+        if upload:
+            return None  # a file for a referral's attachments (checked by its content there)
         if content_type is None and not chunked and length in (None, b"0"):
             return None  # no body at all: nothing to read as JSON or otherwise
         if content_type is not None and is_desk_form(path, content_type):
@@ -253,9 +276,9 @@ class Guard:
                            field="body")
         return None
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, limit: int | None = None) -> Receive:
         """``receive`` that raises 413 once the body grows past the limit (a body without a length)."""
-        limit, seen = self.settings.max_body_bytes, 0
+        limit, seen = limit or self.settings.max_body_bytes, 0
 
         async def receive_limited() -> Message:
             nonlocal seen

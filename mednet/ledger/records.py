@@ -278,3 +278,16 @@ class ReadRecord(_Frozen):
     institution: str | None
     referral: str
     what: str
+
+
+class AttachmentInfo(_Frozen):
+    """An attachment of a referral (its content is read separately, and every read is recorded)."""
+
+    id: int
+    referral: str
+    name: str = Field(description="the file's own name, cleaned")
+    media_type: Literal["application/pdf", "image/png", "image/jpeg"] = Field(description="judged by the content")
+    size: int = Field(description="bytes")
+    sha256: str = Field(description="the content's SHA-256, hexadecimal")
+    at: dt.datetime
+    institution: str | None = Field(None, description="the desk's institution that attached it")

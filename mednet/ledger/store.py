@@ -227,6 +227,7 @@ attachments = sa.Table(
     sa.Column("actor_key", sa.String(32), nullable=False),
     sa.Column("actor_institution", sa.String(120)),
     sa.Column("at", Stamp, nullable=False),
+    sa.Index("uq_attachments_referral_sha256", "referral_id", "sha256", unique=True),  # a file once a referral
 )
 
 reads = sa.Table(  # who read a referral's clinical summary or attachments, and when
