@@ -1,4 +1,4 @@
-"""``mednet bench [--area routing|coverage|http|ledger|import|desk|planning|indicators ...] [--http] [--quick] [--format text|json]``.
+"""``mednet bench [--area AREA ...] [--http] [--quick] [--format text|json]``: every figure beside a reference.
 
 Measures each area beside a reference measured in the same run and prints
 the ratio: absolute times drift on a shared machine, ratios much less.

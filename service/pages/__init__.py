@@ -13,8 +13,16 @@ fetched from outside, and no page has inline script or style, so a strict
 
 from fastapi import APIRouter
 
-from service.pages import (admin, attachmentviews, destinationviews, indicators, ledgerviews, signin, views,
-                           worklistviews)
+from service.pages import (
+    admin,
+    attachmentviews,
+    destinationviews,
+    indicators,
+    ledgerviews,
+    signin,
+    views,
+    worklistviews,
+)
 
 router = APIRouter(include_in_schema=False)
 # The fixed paths (/desk/signin) and the ledger's screens before the route screen's /desk/{region}.
