@@ -219,14 +219,19 @@ class TableImportError(MednetError, ValueError):
 class InvalidRequest(MednetError, ValueError):
     """A parameter has a value the operation cannot accept.
 
-    >>> err = InvalidRequest("max_km", -5.0, "must be > 0")
-    >>> str(err), err.field
-    ('`max_km` must be > 0, got -5.0', 'max_km')
+    ``code`` names the rule broken, for callers that word it themselves
+    (the desk page): e.g. ``not_positive``, ``required``, ``only_down``,
+    ``ambiguous``, ``swapped``, ``out_of_range``, ``outside_china``,
+    ``too_far``; ``invalid`` when no finer code is given.
+
+    >>> err = InvalidRequest("max_km", -5.0, "must be > 0", code="not_positive")
+    >>> str(err), err.field, err.code
+    ('`max_km` must be > 0, got -5.0', 'max_km', 'not_positive')
     """
 
     def __init__(self, parameter: str, value: object, rule: str, *, field: str | None = None,
-                 rule_zh: str | None = None) -> None:
-        self.parameter, self.value, self.rule, self.rule_zh = parameter, value, rule, rule_zh
+                 rule_zh: str | None = None, code: str = "invalid") -> None:
+        self.parameter, self.value, self.rule, self.rule_zh, self.code = parameter, value, rule, rule_zh, code
         self.field = field or parameter
         if rule_zh is not None:
             self.zh = f"参数 `{parameter}` {rule_zh}，收到 {value!r}"

@@ -70,20 +70,22 @@ def check_lat_lon(*, lat: float, lon: float, within_china: bool = False, field: 
     try:
         lat, lon = float(lat), float(lon)
     except (TypeError, ValueError) as err:
-        raise InvalidCoordinates("lat, lon", (lat, lon), "must be numbers", field=field) from err
+        raise InvalidCoordinates("lat, lon", (lat, lon), "must be numbers", field=field, code="not_numbers") from err
     for name, value, bound in (("lat", lat, 90.0), ("lon", lon, 180.0)):
         if not math.isfinite(value):
-            raise InvalidCoordinates(name, value, "must be a finite number", field=field)
+            raise InvalidCoordinates(name, value, "must be a finite number", field=field, code="not_finite")
         if abs(value) > bound:
             swapped = name == "lat" and abs(lon) <= 90 < abs(lat) <= 180
             hint = " (lat and lon look swapped?)" if swapped else ""
-            raise InvalidCoordinates(name, value, f"must be within [-{bound:g}, {bound:g}]{hint}", field=field)
+            raise InvalidCoordinates(name, value, f"must be within [-{bound:g}, {bound:g}]{hint}", field=field,
+                                     code="swapped" if swapped else "out_of_range")
     if within_china and not in_china(lat=lat, lon=lon):
         (lo_lat, hi_lat), (lo_lon, hi_lon) = CHINA_BOUNDS["lat"], CHINA_BOUNDS["lon"]
         hint = " (lat and lon look swapped?)" if in_china(lat=lon, lon=lat) else ""
         raise InvalidCoordinates(
             "lat, lon", (lat, lon),
             f"must lie in mainland China (lat {lo_lat}–{hi_lat}, lon {lo_lon}–{hi_lon}){hint}", field=field,
+            code="swapped" if hint else "outside_china",
         )
     return lat, lon
 
@@ -141,7 +143,7 @@ class SpatialIndex:
         self.phi, self.lam = np.radians(lat[self.order]), np.radians(lon[self.order])
         self.cos_phi = np.cos(self.phi)
         self.cos_min = float(self.cos_phi.min())
-        self._search = _k_ring_search()
+        self._search = k_ring_search()
 
     def nearest(self, *, lat: float, lon: float) -> tuple[int, float]:
         """Index of the nearest point and its great-circle distance in km."""
@@ -189,14 +191,15 @@ def grid_cell_deg(lat: ArrayLike, lon: ArrayLike, *, queries: tuple[ArrayLike, A
 
 
 @functools.cache
-def _k_ring_search() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
-    """:func:`_k_nearest_in_rings` compiled (numba is imported only when an index is first built)."""
+def k_ring_search() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+    """:func:`k_nearest_in_rings` compiled (numba is imported only when an index is first built): the ring walk
+    of :class:`SpatialIndex`, for compiled code that searches the index's arrays itself (routing's access legs)."""
     from numba import njit
 
-    return njit(cache=True)(_k_nearest_in_rings)
+    return njit(cache=True)(k_nearest_in_rings)
 
 
-def _k_nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, col0, height, width, cell, k,
+def k_nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, col0, height, width, cell, k,
                         max_hav):  # pragma: no cover - compiled
     """The ``k`` smallest haversines up to ``max_hav`` and their points (-1 where fewer), ring by ring around
     the query's cell, stopping when no farther ring can hold a nearer point or one within reach.

@@ -98,7 +98,8 @@ def resolve_institution(G: nx.Graph, name: str, *, field: str = "institution") -
         raise UnknownInstitution(str(name), known=known, where=f"region {G.graph['region']!r}", field=field)
     if len(ids) > 1:
         choices = ", ".join(f"{i} ({G.nodes[i]['name']})" for i in ids)
-        raise InvalidRequest("institution", name, f"is ambiguous: it names {choices}; give an id", field=field)
+        raise InvalidRequest("institution", name, f"is ambiguous: it names {choices}; give an id", field=field,
+                             code="ambiguous")
     return ids[0]
 
 

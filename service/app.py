@@ -101,6 +101,6 @@ def create_app(settings: Settings | None = None, *, regions: RegionLoader | None
         app.middleware("http")(require_key_for_reads)
     include_routers(app)
     include_docs(app)
-    app.add_middleware(Guard, settings=settings, metrics=metrics)
+    app.add_middleware(Guard, settings=settings, metrics=metrics, routes=app.router.routes)
     finish_openapi(app)
     return app

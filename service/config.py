@@ -30,6 +30,8 @@ class Settings(BaseSettings):
         None, description="folder of region files to serve; default: the bundled data/regions"
     )
     max_body_bytes: int = Field(64 * 1024, gt=0, description="largest request body; larger ones are answered 413")
+    max_attachment_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest file attached to a referral "
+                                      "(PDF, PNG, JPEG); an upload's body may be this plus 64 KiB")
     max_header_bytes: int = Field(16 * 1024, gt=0, description="largest request line and headers together; "
                                   "larger ones are answered 431 and the connection closed")
     header_timeout_s: float = Field(10.0, gt=0, description="seconds a client may take to send a request's line "
@@ -49,6 +51,10 @@ class Settings(BaseSettings):
     heavy_queue: int = Field(8, ge=0, description="slow requests waiting for a thread per worker; more are "
                              "answered 503 with Retry-After")
     heavy_cache_entries: int = Field(64, ge=0, description="slow answers kept per worker, by their parameters")
+    allowed_hosts: str = Field("", description="comma-separated host names the service answers for (the `Host` "
+                               "a request names), besides localhost, the loopback addresses and the address it is "
+                               "bound to (bound to every address: any IP address); `*`: any host. Others are "
+                               "answered 400 (DNS rebinding)")
     access_log: bool = Field(True, description="log one structured line per request")
 
     database_url: str | None = Field(

@@ -294,8 +294,8 @@ async def get_ledger_key(ledger: LedgerDep, authorization: Annotated[str | None,
 LedgerKeyDep = Annotated[ApiKey, Depends(get_ledger_key)]
 
 
-#: Paths open even when reads need a key: liveness, readiness, metrics and the API's own documentation.
-OPEN_PATHS = ("/health", "/ready", "/metrics", "/docs", "/redoc", "/openapi.json")
+#: Paths open even when reads need a key: liveness and readiness only (metrics and the API's documentation need one).
+OPEN_PATHS = ("/health", "/ready")
 
 
 async def require_key_for_reads(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -303,7 +303,7 @@ async def require_key_for_reads(request: Request, call_next: Callable[[Request],
     ``/referrals`` checks its own keys and roles, and the desk pages (``/desk``) theirs (the signed-in cookie's
     key counts there, see :mod:`service.pages.signin`)."""
     path = request.url.path
-    if not (path.startswith(OPEN_PATHS) or path.startswith(("/referrals", "/desk"))):
+    if not (path in OPEN_PATHS or path.startswith(("/referrals", "/desk"))):
         from service.errors import problem_from_error
 
         try:

@@ -185,7 +185,7 @@ def problem_from_error(err: MednetError) -> ProblemResponse:
                        errors=[FieldProblem(field=field or err.parameter, rule=err.rule)])
     if isinstance(err, NoCapableInstitution):
         return problem(409, "no-capable-institution", "No capable institution", str(err), field=field)
-    return _internal(err)
+    return internal_error()
 
 
 def problem_from_validation(err: RequestValidationError) -> ProblemResponse:
@@ -252,7 +252,8 @@ def _rule(error: dict[str, Any]) -> str:
     return message
 
 
-def _internal(err: BaseException) -> ProblemResponse:
+def internal_error() -> ProblemResponse:
+    """The answer to a request the service failed on (a bug: the error is logged where it is caught)."""
     return problem(500, "internal-error", "Internal error",
                    "the service failed on this request; it has been logged (please report it)")
 
@@ -298,7 +299,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _last_resort(request: Request, err: Exception) -> ProblemResponse:
         logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=err)
-        return _internal(err)
+        return internal_error()
 
 
 def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,11 @@ service settings:
 - ``header_timeout_s``: from a connection's start, or a request's first
   byte, to the end of its headers; then 408 and close (slow headers);
 - ``body_timeout_s``: from the end of the headers to the end of the body;
-  then 408 and close (stalled bodies).
+  then 408 and close (stalled bodies);
+- ``max_body_bytes``: a body of any method (a ``GET`` too, and one sent
+  in chunks) that grows past it is answered 413 and the connection closed,
+  or, when the answer is already sent, the connection closed: the rest is
+  not read.
 
 Idle keep-alive connections are closed by uvicorn's own
 ``timeout_keep_alive`` (``idle_timeout_s``). Requests the parser rejects
@@ -25,10 +29,12 @@ import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from service.config import get_settings
+from service.headers import head_lines, new_request_id
 
-_REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large"}
+_REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large",
+            431: "Request Header Fields Too Large"}
 _KINDS = {400: ("malformed-request", "Malformed request"), 408: ("request-timeout", "Request timeout"),
-          431: ("headers-too-large", "Headers too large")}
+          413: ("body-too-large", "Request body too large"), 431: ("headers-too-large", "Headers too large")}
 
 
 def problem_bytes(status: int, detail: str) -> bytes:
@@ -40,9 +46,8 @@ def problem_bytes(status: int, detail: str) -> bytes:
     slug, title = _KINDS[status]
     body = orjson.dumps({"type": f"urn:mednet:problem:{slug}", "title": title, "status": status, "detail": detail})
     head = (f"HTTP/1.1 {status} {_REASONS[status]}\r\ncontent-type: application/problem+json\r\n"
-            f"content-length: {len(body)}\r\nconnection: close\r\nx-content-type-options: nosniff\r\n"
-            "cache-control: no-store\r\n\r\n")
-    return head.encode() + body
+            f"content-length: {len(body)}\r\nconnection: close\r\n").encode()
+    return head + head_lines(new_request_id("p")) + b"\r\n" + body
 
 
 async def _headers_too_large(scope: Any, receive: Any, send: Any) -> None:
@@ -61,7 +66,8 @@ class GuardedHttp(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         settings = get_settings()
-        self.max_header_bytes = settings.max_header_bytes
+        self.max_header_bytes, self.max_body_bytes = settings.max_header_bytes, settings.max_body_bytes
+        self.body_bytes = 0  # of the current request's body
         self.header_timeout_s, self.body_timeout_s = settings.header_timeout_s, settings.body_timeout_s
         self.unparsed_bytes = 0  # received while the headers are not complete
         self.header_bytes = 0  # of the request line and the headers parsed so far
@@ -135,9 +141,19 @@ class GuardedHttp(HttpToolsProtocol):
         finally:
             self.app = app
 
+    def on_body(self, body: bytes) -> None:
+        self.body_bytes += len(body)
+        if self.body_bytes > self.max_body_bytes and not self.transport.is_closing():
+            if self.cycle is None or not self.cycle.response_started:
+                self._refuse(413, f"the request body is larger than {self.max_body_bytes} bytes")
+            else:  # answered already (the app did not read it): the rest is not read
+                self.transport.close()
+            return
+        super().on_body(body)
+
     def on_message_complete(self) -> None:
         self._disarm()
-        self.in_headers, self.unparsed_bytes, self.header_bytes = True, 0, 0
+        self.in_headers, self.unparsed_bytes, self.header_bytes, self.body_bytes = True, 0, 0, 0
         self.completed += 1
         super().on_message_complete()
 

@@ -1,5 +1,6 @@
 """What the port answers while ``mednet serve`` loads, before its workers exist: ``/health`` 200, anything
-else 503 ``not-ready`` with ``Retry-After`` (as the app itself answers while its regions load).
+else 503 ``not-ready`` with ``Retry-After`` (as the app itself answers while its regions load), each with the
+security headers and a request id of :mod:`service.headers`.
 
 A thread of the parent process accepts on the listening socket and answers
 each connection once (``Connection: close``), until the workers take the
@@ -20,10 +21,11 @@ import socket
 import threading
 import time
 
+from service.headers import head_lines, new_request_id
+
 #: Seconds a client may take to send its request line while the service starts (then it gets the 503 anyway).
 READ_S = 1.0
 HEAD_BYTES = 16 * 1024
-_HEADERS = "x-content-type-options: nosniff\r\ncache-control: no-store\r\nconnection: close\r\n"
 
 
 def answer(request_line: str) -> bytes:
@@ -38,8 +40,8 @@ def answer(request_line: str) -> bytes:
         body = {"type": "urn:mednet:problem:not-ready", "title": "Not ready", "status": 503,
                 "detail": "regions are loading; retry shortly"}
     data = json.dumps(body).encode()
-    head = f"HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {len(data)}\r\n{extra}{_HEADERS}\r\n"
-    return head.encode() + data
+    head = f"HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {len(data)}\r\n{extra}connection: close\r\n"
+    return head.encode() + head_lines(new_request_id("s")) + b"\r\n" + data
 
 
 class StartingAnswers:

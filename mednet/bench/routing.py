@@ -10,6 +10,15 @@ network for routing, and the process's peak memory. The reference is
 networkx's single-source Dijkstra from the same origins, measured in the
 same run. The numba kernel is loaded (or compiled, the first time on a
 machine) before timing; that one-off cost is reported on its own row.
+
+Then the same queries beside a plain early-stop Dijkstra in C
+(:mod:`mednet.bench.c_reference`, compiled now with the system's compiler,
+called in this process on routing's own CSR arrays, from the same sources to
+the destination the router chose): ``route_json`` and :meth:`Router.route`
+from an institution and from a point, each as a multiple of it, timed in
+CPU seconds of this process (the machine is shared); and by minutes as a
+multiple of by km. Without a C compiler the bench says so and gives no ratio
+to C.
 """
 
 from __future__ import annotations
@@ -25,17 +34,22 @@ from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from mednet.bench import BenchRow, time_per_call
+from mednet.bench.c_reference import compile_reference
 from mednet.bench.coverage import national_travel
 from mednet.errors import NoCapableInstitution
 from mednet.network import compile_network
 from mednet.routing import Point, Referral, Router, warm_up
 from mednet.routing.answers import Explain
+from mednet.routing.links import csr_metres
 
 AREA = "routing"
 N_SPECIALTIES = 30
 TARGET_ROUTE_US, TARGET_COORDS_US, TARGET_COMPILE_S, TARGET_MEMORY_MB = 20.0, 30.0, 2.0, 1024.0
+#: Targets as multiples of the C reference (from an institution, from a point), and of by minutes to by km.
+TARGET_JSON_X, TARGET_ROUTE_X, TARGET_MINUTES_X = (3.0, 4.0), (4.0, 5.0), 1.3
 
 
 def national_network(*, quick: bool = False) -> nx.Graph:
@@ -111,10 +125,11 @@ def run(*, quick: bool) -> list[BenchRow]:
         router.route(origin, code, **by_minutes)  # the layer's tables and the classifier's JIT, out of the timings
     minutes_us = time_per_call(cycling(router, by_id, **by_minutes), min_seconds=seconds) * 1e6
     minutes_coords_us = time_per_call(cycling(router, by_point, **by_minutes), min_seconds=seconds) * 1e6
+    against_c = _beside_c(router, by_id, by_point, by_minutes, seconds=seconds)
     peak_mb = _peak_rss_mb()
     size = f"{G.number_of_nodes():,} institutions"
     ref_name = "networkx Dijkstra"
-    return [
+    return [*against_c,
         BenchRow(AREA, f"route from institution ({size})", route_us, "µs", ref_name, ref_s * 1e6,
                  f"<= {TARGET_ROUTE_US:g} µs", route_us <= TARGET_ROUTE_US),
         BenchRow(AREA, "route from coordinates", coords_us, "µs", ref_name, ref_s * 1e6,
@@ -134,6 +149,78 @@ def run(*, quick: bool) -> list[BenchRow]:
         BenchRow(AREA, "peak memory of the process", peak_mb, "MB", "before the network", rss_before,
                  f"<= {TARGET_MEMORY_MB:g} MB", peak_mb <= TARGET_MEMORY_MB),
     ]
+
+
+def cpu_per_call(func: Callable[[], object], *, min_seconds: float = 0.5) -> float:
+    """CPU seconds of this process per call (:func:`~mednet.bench.time_per_call` on ``time.process_time``)."""
+    return time_per_call(func, min_seconds=min_seconds, clock=time.process_time)
+
+
+def c_queries(router: Router, by_id: list[tuple[str, str]], by_point: list[tuple[Point, str]]
+              ) -> tuple[list[tuple[list[int], list[float], int]], list[tuple[list[int], list[float], int]],
+                         list[float], list[float]]:
+    """The C reference's queries: from the origin (or the point's access legs at their metres) to the
+    destination the router chose; and the router's metres to it, to check the two agree."""
+    index = router.net.index
+    inst, point, inst_m, point_m = [], [], [], []
+    for origin, code in by_id:
+        r = router.route(origin, code)
+        inst.append(([index[origin]], [0.0], index[r.destination.id]))
+        inst_m.append(float(round(r.distance_km * 1000.0)))
+    for at, code in by_point:
+        r = router.route(at, code)
+        nodes, kms = router.access_legs(at)
+        point.append((nodes, [float(round(km * 1000.0)) for km in kms], index[r.destination.id]))
+        point_m.append(float(round(r.distance_km * 1000.0)))
+    return inst, point, inst_m, point_m
+
+
+def _beside_c(router: Router, by_id: list[tuple[str, str]], by_point: list[tuple[Point, str]],
+              by_minutes: dict[str, Any], *, seconds: float) -> list[BenchRow]:
+    """The rows against the C reference (CPU time), and by minutes against by km."""
+    json_us = [cpu_per_call(_cycle_json(router, q), min_seconds=seconds) * 1e6
+               for q in (by_id, by_point)]
+    route_us = [cpu_per_call(cycling(router, q), min_seconds=seconds) * 1e6 for q in (by_id, by_point)]
+    minutes_us = cpu_per_call(cycling(router, by_id, **by_minutes), min_seconds=seconds) * 1e6
+    rows = [BenchRow(AREA, "route by minutes, CPU, beside by km (institution)", minutes_us, "µs",
+                     "route by km, CPU", route_us[0], f"<= {TARGET_MINUTES_X:g}x by km",
+                     minutes_us <= TARGET_MINUTES_X * route_us[0])]
+    ref = compile_reference()
+    if ref is None:
+        return [*rows, BenchRow(AREA, "C reference: no C compiler found (cc, gcc, clang, $CC): no ratio to C",
+                                0.0, "µs")]
+    net = router.net
+    indptr, indices = net.csr.indptr, net.csr.indices
+    metres = csr_metres(net, np.repeat(np.arange(net.n), np.diff(indptr)), indices)
+    inst, point, inst_m, point_m = c_queries(router, by_id, by_point)
+    c_us, agree = [], []
+    for queries, expected in ((inst, inst_m), (point, point_m)):
+        arrays = ref.prepare(indptr, indices, metres, queries)
+        agree.append(float(np.mean(ref.run(arrays) == np.asarray(expected, dtype=float))) * 100.0)
+        c_us.append(cpu_per_call(functools.partial(ref.run, arrays), min_seconds=seconds) / len(queries) * 1e6)
+    c_name = f"C early-stop Dijkstra ({ref.compiler} -O2)"
+    rows.append(BenchRow(AREA, "C reference from institution (same arrays, destinations)", c_us[0], "µs"))
+    rows.append(BenchRow(AREA, "C reference from coordinates (from the access legs)", c_us[1], "µs"))
+    rows.append(BenchRow(AREA, "C reference: queries whose metres equal the router's", min(agree), "%",
+                         target="= 100 %", met=min(agree) == 100.0))
+    for k, origin in enumerate(("institution", "coordinates")):
+        rows.append(BenchRow(AREA, f"route_json from {origin}, CPU, beside C", json_us[k], "µs", c_name, c_us[k],
+                             f"<= {TARGET_JSON_X[k]:g}x C", json_us[k] <= TARGET_JSON_X[k] * c_us[k]))
+        rows.append(BenchRow(AREA, f"Router.route from {origin}, CPU, beside C", route_us[k], "µs", c_name,
+                             c_us[k], f"<= {TARGET_ROUTE_X[k]:g}x C", route_us[k] <= TARGET_ROUTE_X[k] * c_us[k]))
+    return rows
+
+
+def _cycle_json(router: Router, queries: list[tuple[Any, str]]) -> Callable[[], bytes]:
+    """A no-argument call answering the next query of the list as JSON (:meth:`Router.route_json`)."""
+    it = itertools.cycle(queries)
+    route_json = router.route_json
+
+    def call() -> bytes:
+        origin, code = next(it)
+        return route_json(origin, code)
+
+    return call
 
 
 def _seconds(func: Callable[[], object]) -> float:

@@ -25,13 +25,14 @@ from mednet.errors import InvalidRequest, MednetError, MissingExtra
 T = TypeVar("T")
 
 COMMANDS = ("init", "import", "export", "validate", "route", "coverage", "roads", "travel", "serve", "bench", "db",
-            "keys", "quotas", "referrals")
+            "keys", "quotas", "referrals", "plan", "indicators", "service-levels")
 
 #: Subcommands whose module name differs from the command (``import`` is a keyword).
-MODULES = {"import": "import_"}
+MODULES = {"import": "import_", "service-levels": "service_levels"}
 #: The extra a subcommand needs beyond the core install: said when its module cannot be imported.
 EXTRAS = {"db": "ledger", "keys": "ledger", "quotas": "ledger", "referrals": "ledger", "serve": "service",
-          "bench": "all", "init": "importing", "import": "importing", "export": "importing", "roads": "travel"}
+          "bench": "all", "init": "importing", "import": "importing", "export": "importing", "roads": "travel",
+          "plan": "planning", "indicators": "ledger", "service-levels": "ledger"}
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 

@@ -1,4 +1,4 @@
-"""``mednet bench [--area routing|coverage|http|ledger|import ...] [--http] [--quick] [--format text|json]``.
+"""``mednet bench [--area AREA ...] [--http] [--quick] [--format text|json]``: every figure beside a reference.
 
 Measures each area beside a reference measured in the same run and prints
 the ratio: absolute times drift on a shared machine, ratios much less.
@@ -20,9 +20,11 @@ from mednet.errors import MissingExtra
 #: service's app, so it lives in the service package (installed with mednet; the library never imports it); the
 #: ledger's starts ``mednet serve`` as a separate process and talks to it over HTTP alone.
 AREA_MODULES = {"routing": "mednet.bench.routing", "coverage": "mednet.bench.coverage", "http": "service.bench",
-                "ledger": "mednet.bench.ledger", "import": "mednet.bench.importing", "desk": "service.deskbench"}
+                "ledger": "mednet.bench.ledger", "import": "mednet.bench.importing", "desk": "service.deskbench",
+                "planning": "mednet.bench.planning", "indicators": "mednet.bench.indicators"}
 #: The extra an area needs beyond the library's own dependencies.
-AREA_EXTRAS = {"http": "service", "ledger": "service", "import": "importing", "desk": "service"}
+AREA_EXTRAS = {"http": "service", "ledger": "service", "import": "importing", "desk": "service",
+               "planning": "planning"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:

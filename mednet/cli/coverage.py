@@ -125,13 +125,15 @@ def run(args: argparse.Namespace) -> int:
     outputs: dict[str, Callable[[str], object]] = {}
     if args.map and one is not None and args.map.lower().endswith(".html"):
         from mednet.planning.maps import draw_coverage_html
+        from mednet.planning.offline import add_background, save_offline
 
-        page = draw_coverage_html(report, one)
-        outputs[args.map] = lambda tmp: page.save(tmp)
+        page = draw_coverage_html(report, one, tiles=None)  # offline: scripts inline; tiles only when configured
+        add_background(page, report.network)
+        outputs[args.map] = lambda tmp: save_offline(page, tmp)
     elif args.map and one is not None:
-        from mednet.planning.maps import quiet_font_lookup
+        from mednet.planning.maps import draw_coverage_map, quiet_font_lookup
 
-        figure = report.to_map(one)
+        figure = draw_coverage_map(report, one)
 
         def save_map(tmp: str) -> None:
             with quiet_font_lookup():

@@ -37,3 +37,17 @@ def open_engine(args: argparse.Namespace) -> Engine:
     from mednet.ledger import open_ledger_engine
 
     return open_ledger_engine(ledger_url(args))
+
+
+def console_ledger(args: argparse.Namespace, label: str):  # type: ignore[no-untyped-def]
+    """The ledger over ``args.region`` (loaded from its file) and the operator at the console acting as admin:
+    no stored key (``local``), named ``label`` in what it records."""
+    import datetime as dt
+
+    from mednet.ledger import ApiKey, Ledger, LedgerRegion
+    from mednet.regions import load_region
+
+    ledger = Ledger(open_engine(args), {args.region: LedgerRegion.from_region(load_region(args.region))})
+    admin = ApiKey(id="cli", role="admin", label=label, region=None, institution=None,
+                   created_at=dt.datetime.now(dt.UTC), local=True)
+    return ledger, admin

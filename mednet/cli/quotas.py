@@ -12,11 +12,10 @@ Setting a quota again replaces it; ``--per-day 0`` keeps the rule but gives no u
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 
 from mednet.cli import positive_int
-from mednet.cli.ledger_options import add_database_options, open_engine
+from mednet.cli.ledger_options import add_database_options, console_ledger
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,13 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _ledger(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from mednet.ledger import ApiKey, Ledger, LedgerRegion
-    from mednet.regions import load_region
-
-    ledger = Ledger(open_engine(args), {args.region: LedgerRegion.from_region(load_region(args.region))})
-    admin = ApiKey(id="cli", role="admin", label="mednet quotas", region=None, institution=None,
-                   created_at=dt.datetime.now(dt.UTC), local=True)  # the operator at the console: no stored key
-    return ledger, admin
+    return console_ledger(args, "mednet quotas")
 
 
 def run_set(args: argparse.Namespace) -> int:

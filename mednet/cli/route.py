@@ -14,9 +14,10 @@ import sys
 
 from mednet.cli import EXIT_OK, EXIT_PROBLEMS, add_allow_invalid, from_check
 from mednet.cli.output import write_stdout
-from mednet.errors import MednetError, NoCapableInstitution
+from mednet.errors import InvalidRequest, MednetError, NoCapableInstitution
 from mednet.models import LinkKind
 from mednet.routing import Hop, Point, Referral, Router
+from mednet.routing.answers import DATUM_NAMES
 from mednet.routing.cost_answers import ReferralByCost
 from mednet.routing.request import (
     DIRECTIONS,
@@ -43,8 +44,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     origin = p.add_mutually_exclusive_group(required=True)
     origin.add_argument("--from", dest="origin", metavar="NAME", help="the origin institution: id, name or alias")
     origin.add_argument("--at", type=from_check(parse_lat_lon), metavar="LAT,LON",
-                        help="the patient's position (WGS84): the route starts there, by access legs to the nearest "
-                             "institutions; the nearest primary care is the home centre")
+                        help="the patient's position (WGS84, or as --datum says): the route starts there, by access "
+                             "legs to the nearest institutions; the nearest primary care is the home centre")
+    p.add_argument("--datum", choices=tuple(DATUM_NAMES), default="wgs84",
+                   help="the datum of --at: wgs84 (GPS, default), gcj02 (Amap, Tencent Maps) or bd09 (Baidu Maps); "
+                        "the point is converted to WGS84 and the answer states the datum given")
     p.add_argument("--specialty", metavar="S",
                    help="care needed: code, Chinese or English label, alias (required except for --direction down)")
     p.add_argument("--direction", choices=DIRECTIONS, default="up",
@@ -78,7 +82,10 @@ def run(args: argparse.Namespace) -> int:
         check_specialty(args.specialty, args.direction)  # before the region is loaded
     except MednetError as err:
         raise err.in_lang(args.lang) from None
-    origin = args.origin if args.at is None else Point(lat=args.at[0], lon=args.at[1])
+    if args.at is None and args.datum != "wgs84":
+        raise InvalidRequest("datum", args.datum, "is only used with --at (the datum of a point)",
+                             rule_zh="只用于 --at（坐标点的坐标系）").in_lang(args.lang)
+    origin = args.origin if args.at is None else Point(lat=args.at[0], lon=args.at[1], datum=args.datum)
     region = load_valid_region(args.region, allow_invalid=args.allow_invalid)
     router = Router.from_region(region)
     travel = None
@@ -104,7 +111,11 @@ def format_referral(r: Referral, names: dict[str, str] | None = None) -> str:
     dest = r.destination
     origin = f"{r.origin.name}"
     if r.origin_point is not None:
-        origin = t["point"].format(lat=r.origin_point.lat, lon=r.origin_point.lon, home=r.origin.name, km=r.snap_km)
+        origin = t["point" if r.measured_from == "origin_point" else "point_home"].format(
+            lat=r.origin_point.lat, lon=r.origin_point.lon, home=r.origin.name, km=r.snap_km)
+        if r.origin_point.datum != "wgs84":
+            lat, lon = r.origin_point.wgs84()
+            origin += t["datum"].format(datum=DATUM_NAMES[r.origin_point.datum], lat=lat, lon=lon)
     elif r.measured_from == "home":
         origin += t["from_home"]
     proxy = t["proxy"] if dest.location_is_proxy else ""
@@ -123,8 +134,9 @@ def format_referral(r: Referral, names: dict[str, str] | None = None) -> str:
     ]
     if isinstance(r, ReferralByCost):
         lines.append(f"  {t['basis']}: {r.travel_note}")
-    elif r.trip is not None:
-        lines.insert(3, "  " + t["trip"].format(origin=r.origin.name, km=r.trip.distance_km, minutes=r.trip.minutes))
+    if r.trip is not None:
+        trip_from = t["the_point"] if r.origin_point is not None else r.origin.name
+        lines.insert(3, "  " + t["trip"].format(origin=trip_from, km=r.trip.distance_km, minutes=r.trip.minutes))
     if r.same_proxy_point:
         same = t["names_sep"].join(i.name for i in r.same_proxy_point)
         lines.append("  " + t["same_point"].format(dest=dest.name, names=same))
@@ -175,6 +187,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "up": "上转", "down": "下转", "emergency": "急诊",
         "own_centre": "本中心就诊 {origin}（上级专家门诊，无需转诊）", "what": "{care}；{tier}，{county}",
         "point": "{lat:.5f},{lon:.5f}（居住地基层机构 {home}，{km:.1f} 公里；距离自该点起算）",
+        "point_home": "{lat:.5f},{lon:.5f}（居住地基层机构 {home}，{km:.1f} 公里；距离自居住地机构起算）",
+        "the_point": "该点", "datum": "（{datum} 坐标，换算为 WGS84 {lat:.5f},{lon:.5f}）",
         "from_home": "（距离自居住地机构起算）", "proxy": "；位置为代用点，非机构实址",
         "same_point": "与{dest}同一代用点：{names}（相互距离未知；距离相同时先按级别，再按医共体角色）",
         "same_point_hop": "，同一代用点", "access": "接入", "travel": "直达", "names_sep": "、",
@@ -190,6 +204,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "up": "上转 up", "down": "下转 down", "emergency": "急诊 emergency",
         "own_centre": "at the own centre {origin} (a visiting expert's clinic, no referral needed)",
         "point": "{lat:.5f},{lon:.5f} (home centre {home}, {km:.1f} km; distances from the point)",
+        "point_home": "{lat:.5f},{lon:.5f} (home centre {home}, {km:.1f} km; distances from the home institution)",
+        "the_point": "the point", "datum": " ({datum} point, {lat:.5f},{lon:.5f} in WGS84)",
         "from_home": " (distances from the home institution)",
         "proxy": "; point is a proxy for the building", "what": "{care}; {tier}, {county}",
         "same_point": "same proxy point as {dest}: {names} (their distance is not known; equal distances go by "

@@ -31,7 +31,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
 from mednet.ledger.reasons import REASON_OF
-from mednet.ledger.records import ClinicalSummary, EventRecord, InstitutionBrief, ReferralRecord
+from mednet.ledger.records import AttachmentInfo, ClinicalSummary, EventRecord, InstitutionBrief, ReferralRecord
 from mednet.specialties import resolve_specialty
 
 #: Referral state → ServiceRequest.status.
@@ -100,12 +100,24 @@ def _subject(record: ReferralRecord) -> dict[str, Any]:
     return {"identifier": {"system": f"urn:mednet:patient:{record.origin.id}", "value": record.patient.ref}}
 
 
+def attachment_document(record: ReferralRecord, info: AttachmentInfo) -> dict[str, Any]:
+    """An attachment as a DocumentReference: its type, size, name, when, where the two desks fetch it (the
+    content itself stays behind the service's access rules) and its SHA-256 as an identifier."""
+    return {"resourceType": "DocumentReference", "id": f"{record.number}-attachment-{info.id}", "status": "current",
+            "identifier": [{"system": "urn:mednet:sha256", "value": info.sha256}],
+            "type": {"text": "转诊附件"}, "subject": _subject(record), "date": info.at.isoformat(),
+            "content": [{"attachment": {"contentType": info.media_type, "size": info.size, "title": info.name,
+                                        "creation": info.at.isoformat(),
+                                        "url": f"referrals/{record.number}/attachments/{info.id}"}}]}
+
+
 def to_fhir(record: ReferralRecord, events: Sequence[EventRecord] = (),
-            summary: ClinicalSummary | None = None) -> dict[str, Any]:
+            summary: ClinicalSummary | None = None, attachments: Sequence[AttachmentInfo] = ()) -> dict[str, Any]:
     """A ``collection`` Bundle holding the referral's ServiceRequest and Task, validated, as JSON-ready data;
     with its ``events``, the last coded reason (a rejection's, a redirect's, a cancellation's or a closure's)
     is the Task's ``statusReason``; with its clinical ``summary``, the diagnosis (ICD-10) leads the
-    ServiceRequest's ``reasonCode`` and the 转诊记录 is a DocumentReference in ``supportingInfo``."""
+    ServiceRequest's ``reasonCode`` and the 转诊记录 is a DocumentReference in ``supportingInfo``; so is each
+    of its ``attachments`` (without its content)."""
     specialty = resolve_specialty(record.specialty)
     subject = _subject(record)
     request: dict[str, Any] = {
@@ -133,6 +145,11 @@ def to_fhir(record: ReferralRecord, events: Sequence[EventRecord] = (),
         request["supportingInfo"] = [{"reference": full_url("DocumentReference", document_id),
                                       "type": "DocumentReference"}]
         entries.append({"fullUrl": full_url("DocumentReference", document_id), "resource": document})
+    for info in attachments:
+        document = DocumentReference.model_validate(attachment_document(record, info))
+        url = full_url("DocumentReference", str(document.id))
+        request.setdefault("supportingInfo", []).append({"reference": url, "type": "DocumentReference"})
+        entries.append({"fullUrl": url, "resource": document})
     if record.parent:  # not in this Bundle: named by its identifier
         request["basedOn"] = [{"type": "ServiceRequest",
                                "identifier": {"system": "urn:mednet:referral", "value": record.parent}}]

@@ -34,12 +34,16 @@ from mednet.errors import (
     UnknownReferral,
     UnknownRegion,
 )
+from mednet.ledger import attachments as filing
+from mednet.ledger import bookable
 from mednet.ledger import service_levels as levelling
 from mednet.ledger import slots as slotting
+from mednet.ledger.bookable import DestinationCare
 from mednet.ledger.keys import ApiKey, check_live
 from mednet.ledger.reasons import check_reason
 from mednet.ledger.records import (
     ActionIn,
+    AttachmentInfo,
     ClinicalSummary,
     EventRecord,
     InstitutionBrief,
@@ -56,6 +60,7 @@ from mednet.ledger.records import (
 )
 from mednet.ledger.states import FINAL_STATES, OPEN_STATES, TRANSITIONS, Transition, allowed_actions, check_transition
 from mednet.ledger.store import (
+    attachments,
     claims,
     events,
     idempotency,
@@ -97,6 +102,8 @@ SlotViews = list[SlotView]
 QuotaViews = list[QuotaView]
 Briefs = list[InstitutionBrief]
 ReadRecords = list[ReadRecord]
+Attachments = list[AttachmentInfo]
+Cares = list[DestinationCare]
 Pairs = list[tuple[str, str]]
 Numbers = list[str]
 
@@ -326,12 +333,9 @@ class Ledger:
         recorded (key, desk, when, ``what``: the page, the 转诊单, the FHIR export) in the same transaction."""
         with writing(self.engine) as conn:
             row = self._row(conn, number)
-            actor.require("desk")
-            if actor.region != row["region"] or actor.institution not in (row["origin_id"], row["destination_id"]):
-                raise Forbidden(f"the clinical summary of {number} is for its two desks only", reason="not_party")
+            self._two_desks(actor, row, "clinical summary")
             found = conn.execute(summaries.select().where(summaries.c.referral_id == row["id"])).mappings().first()
-            conn.execute(reads.insert().values(at=self.now(), key_id=actor.id, institution=actor.institution,
-                                               referral_id=row["id"], what=what))
+            self._record_read(conn, actor, row, what)
         if found is None:
             return None
         return ClinicalSummary(**{k: found[k] for k in ClinicalSummary.model_fields})
@@ -347,6 +351,78 @@ class Ledger:
         with self.engine.connect() as conn:
             return [ReadRecord(at=(at), key_id=key, institution=inst, referral=number, what=what)
                     for at, key, inst, number, what in conn.execute(query).all()]
+
+    def attach(self, actor: ApiKey, number: str, name: str, content: bytes, *, content_type: str | None = None,
+               max_bytes: int = filing.MAX_BYTES) -> AttachmentInfo:
+        """Attach a file (PDF, PNG or JPEG, checked by its content: :mod:`mednet.ledger.attachments`) to a
+        referral, for one of its two desks; the same file twice, or more than
+        :data:`~mednet.ledger.attachments.MAX_PER_REFERRAL` files, is refused."""
+        checked = filing.check_file(name, content_type, content, max_bytes=max_bytes)
+        if isinstance(checked, InvalidRequest):
+            raise checked
+        a = attachments.c
+        with writing(self.engine) as conn:
+            check_live(conn, actor)
+            row = self._row(conn, number, lock=True)
+            self._two_desks(actor, row, "attachments")
+            held = conn.execute(sa.select(a.id, a.sha256).where(a.referral_id == row["id"])).all()
+            if any(sha == checked.sha256 for _, sha in held):
+                raise InvalidRequest("file", checked.name, "is already attached to this referral (same SHA-256)",
+                                     rule_zh="已经上传过（内容相同）")
+            if len(held) >= filing.MAX_PER_REFERRAL:
+                raise InvalidRequest("file", checked.name, f"is one file too many: a referral holds at most "
+                                     f"{filing.MAX_PER_REFERRAL}", rule_zh=f"超出数量：每张转诊单最多 "
+                                     f"{filing.MAX_PER_REFERRAL} 个附件")
+            now = self.now()
+            new_id = conn.execute(attachments.insert().values(
+                referral_id=row["id"], name=checked.name, media_type=checked.media_type, size=checked.size,
+                sha256=checked.sha256, content=content, actor_key=actor.id, actor_institution=actor.institution,
+                at=now).returning(a.id)).scalar_one()
+        return AttachmentInfo(id=new_id, referral=number, name=checked.name, media_type=checked.media_type,
+                              size=checked.size, sha256=checked.sha256, at=now, institution=actor.institution)
+
+    def attachments(self, actor: ApiKey, number: str, *, what: str | None = "attachments") -> Attachments:
+        """The referral's attachments (without their content), oldest first, for its two desks only; the read
+        is recorded as ``what`` (None: not recorded, when the caller records the read of the page showing them)."""
+        a = attachments.c
+        with writing(self.engine) as conn:
+            check_live(conn, actor)
+            row = self._row(conn, number)
+            self._two_desks(actor, row, "attachments")
+            found = conn.execute(sa.select(a.id, a.name, a.media_type, a.size, a.sha256, a.at, a.actor_institution)
+                                 .where(a.referral_id == row["id"]).order_by(a.id)).all()
+            if what is not None:
+                self._record_read(conn, actor, row, what)
+        return [AttachmentInfo(id=i, referral=number, name=n, media_type=m, size=z, sha256=h, at=at, institution=inst)
+                for i, n, m, z, h, at, inst in found]
+
+    def attachment(self, actor: ApiKey, number: str, attachment_id: int) -> tuple[AttachmentInfo, bytes]:
+        """One attachment with its content, for the referral's two desks only; the read is recorded."""
+        a = attachments.c
+        with writing(self.engine) as conn:
+            check_live(conn, actor)
+            row = self._row(conn, number)
+            self._two_desks(actor, row, "attachments")
+            found = conn.execute(attachments.select().where(a.referral_id == row["id"], a.id == attachment_id)
+                                 ).mappings().first()
+            if found is None:
+                raise InvalidRequest("attachment", attachment_id, f"is not an attachment of referral {number}",
+                                     rule_zh=f"不是转诊单 {number} 的附件")
+            self._record_read(conn, actor, row, f"attachment {attachment_id}")
+        info = AttachmentInfo(id=found["id"], referral=number, name=found["name"], media_type=found["media_type"],
+                              size=found["size"], sha256=found["sha256"], at=found["at"],
+                              institution=found["actor_institution"])
+        return info, bytes(found["content"])
+
+    def _two_desks(self, actor: ApiKey, row: Row, what: str) -> None:
+        """Only the desks of the referral's origin and destination read or add its clinical record."""
+        actor.require("desk")
+        if actor.region != row["region"] or actor.institution not in (row["origin_id"], row["destination_id"]):
+            raise Forbidden(f"{what} of referral {row['number']}: for its two desks only", reason="not_party")
+
+    def _record_read(self, conn: Connection, actor: ApiKey, row: Row, what: str) -> None:
+        conn.execute(reads.insert().values(at=self.now(), key_id=actor.id, institution=actor.institution,
+                                           referral_id=row["id"], what=what))
 
     def act(self, actor: ApiKey, number: str, action: str, body: ActionIn | None = None, *,
             if_match: int | None = None, idempotency_key: str | None = None) -> Outcome:
@@ -526,6 +602,20 @@ class Ledger:
                     days=tuple(QuotaDay(day=d.day, capacity=rule["per_day"], used=taken.get(d.text, 0),
                                         free=max(rule["per_day"] - taken.get(d.text, 0), 0)) for d in days)))
         return found
+
+    def destination_care(self, actor: ApiKey) -> Cares:
+        """How the desk's destinations take referrals, per specialty (:mod:`mednet.ledger.bookable`): those that
+        publish no bookable care first, with the contact to ask."""
+        actor.require("desk")
+        data = self._region(actor.region)
+        r, q = referrals.c, quotas.c
+        with self.engine.connect() as conn:
+            check_live(conn, actor)
+            referred = conn.execute(sa.select(r.destination_id, r.specialty).where(
+                r.region == actor.region, r.origin_id == actor.institution).distinct()).all()
+            rules = conn.execute(quotas.select().where(q.region == actor.region)).mappings().all()
+        return bookable.destination_care(data.region, str(actor.institution), [(d, s) for d, s in referred],
+                                         {(rule["institution"], rule["specialty"]): dict(rule) for rule in rules})
 
     def service_levels(self, region: str) -> dict[str, levelling.ServiceLevel]:
         """The region's service level per priority (its own settings over the defaults)."""

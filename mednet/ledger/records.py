@@ -7,8 +7,9 @@ The patient is a pseudonymous id chosen by the referring desk plus the least
 a receiving desk needs (sex, year of birth). A national ID number (居民身份证号)
 is refused, not hashed: it is not needed to route, book or follow a referral,
 and an unsalted or locally salted hash of an 18-digit number with a checksum
-can be reversed by trying them all. Any text field that holds one is
-rejected with a 422.
+can be reversed by trying them all. Every text field of a write model
+follows :mod:`mednet.inputs`' rule: one that holds an ID number (however
+written) or a control character is rejected with a 422.
 
 >>> PatientIn(ref="HB-2024-0192", sex="female", birth_year=1956).ref
 'HB-2024-0192'
@@ -17,8 +18,8 @@ Traceback (most recent call last):
 ...
 pydantic_core._pydantic_core.ValidationError: 1 validation error for PatientIn
 ref
-  Value error, looks like a national ID number (居民身份证号); the ledger does not store them: \
-use the desk's own pseudonymous patient id [type=value_error, input_value='11010519491231002X', input_type=str]
+  Value error, `ref` looks like a national ID number (居民身份证号); the ledger does not store them: \
+use the desk's own pseudonymous patient id, got '(not repeated)' [type=value_error, ...]
 ...
 """
 
@@ -26,52 +27,41 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from mednet.inputs import check_stored_text
 from mednet.ledger.states import Action, State
 
 Direction = Literal["up", "down", "emergency"]
 Priority = Literal["routine", "urgent", "emergency"]
-_ID_NUMBER = re.compile(r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]")
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def contains_id_number(text: str) -> bool:
-    """True when ``text`` holds an 18-character resident ID number with a valid GB 11643 check digit.
-
-    >>> contains_id_number("患者 11010519491231002X 胸痛"), contains_id_number("110105194912310021")
-    (True, False)
-    """
-    for match in _ID_NUMBER.finditer(text):
-        digits = match.group()
-        check = "10X98765432"[sum(int(d) * w for d, w in zip(digits[:17], _WEIGHTS, strict=True)) % 11]
-        if digits[17].upper() == check:
-            return True
-    return False
-
-
-def _no_id_number(text: str) -> str:
-    if contains_id_number(text):
-        raise ValueError("looks like a national ID number (居民身份证号); the ledger does not store them: "
-                         "use the desk's own pseudonymous patient id")
-    return text
-
-
-FreeText = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_no_id_number)]
+FreeText = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class PatientIn(_Frozen):
+class _In(_Frozen):
+    """A write model: every text field passes :mod:`mednet.inputs`' rule (no control characters, tab and line
+    breaks only in the fields of ``MULTILINE``; no national ID number however written)."""
+
+    MULTILINE: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_rule(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and info.field_name is not None:
+            check_stored_text(info.field_name, value, multiline=info.field_name in cls.MULTILINE)
+        return value
+
+
+class PatientIn(_In):
     """The patient, pseudonymously: the referring desk's own id plus the minimum the receiving desk needs."""
 
     ref: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.\-:/#]+$",
-                              description="the referring desk's pseudonymous patient id (never a national ID)"),
-                   AfterValidator(_no_id_number)]
+                              description="the referring desk's pseudonymous patient id (never a national ID)")]
     sex: Literal["female", "male", "unknown"] = "unknown"
     birth_year: int | None = Field(None, ge=1900, le=2100)
 
@@ -90,10 +80,10 @@ def _icd10(code: str) -> str:
     return code
 
 
-SummaryText = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_no_id_number)]
+SummaryText = Annotated[str, Field(min_length=1, max_length=4000)]
 
 
-class ClinicalSummary(_Frozen):
+class ClinicalSummary(_In):
     """The clinical summary a receiving doctor needs (the 转诊记录 items of WS 445.16): the working diagnosis
     with its ICD-10 code and text, the history, the main findings, the treatment so far and what the referral
     is for. Read only by the two desks; every read is recorded.
@@ -101,6 +91,8 @@ class ClinicalSummary(_Frozen):
     >>> ClinicalSummary(diagnosis_code="k35.8", diagnosis_text="急性阑尾炎").diagnosis_code
     'K35.8'
     """
+
+    MULTILINE = frozenset({"diagnosis_text", "history", "findings", "treatment", "purpose"})
 
     diagnosis_code: Annotated[str, AfterValidator(_icd10)] | None = Field(
         None, max_length=16, description="初步诊断: the ICD-10 code (its shape is checked)")
@@ -114,12 +106,14 @@ class ClinicalSummary(_Frozen):
         return not any(self.model_dump().values())
 
 
-class NewReferral(_Frozen):
+class NewReferral(_In):
     """A referral to record (转诊申请). The origin is the desk's own institution.
 
     Leave out ``destination`` to take the routing answer's destination; give
     one that differs from it (or record without routing) with ``destination_why``.
     """
+
+    MULTILINE = frozenset({"reason", "destination_why"})
 
     model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra={"examples": [{
         "specialty": "儿科", "direction": "up", "priority": "routine", "reason": "反复高热三天，需儿科会诊",
@@ -138,8 +132,10 @@ class NewReferral(_Frozen):
     summary: ClinicalSummary | None = Field(None, description="the clinical summary (转诊记录) for the receiving desk")
 
 
-class ActionIn(_Frozen):
+class ActionIn(_In):
     """A transition's body; which fields are needed depends on the action (see each endpoint)."""
+
+    MULTILINE = frozenset({"reason"})
 
     reason: FreeText | None = Field(None, description="why, in words (required to reject or redirect unless "
                                     "`reason_code` is given; required with `reason_code: other`)")
@@ -240,8 +236,10 @@ class ReferralPage(_Frozen):
     next: str | None = None
 
 
-class QuotaIn(_Frozen):
+class QuotaIn(_In):
     """A referral quota (号源) set aside by an institution for a specialty."""
+
+    MULTILINE = frozenset({"note"})
 
     institution: str = Field(min_length=1, max_length=200)
     specialty: str = Field(min_length=1, max_length=100)
@@ -280,3 +278,16 @@ class ReadRecord(_Frozen):
     institution: str | None
     referral: str
     what: str
+
+
+class AttachmentInfo(_Frozen):
+    """An attachment of a referral (its content is read separately, and every read is recorded)."""
+
+    id: int
+    referral: str
+    name: str = Field(description="the file's own name, cleaned")
+    media_type: Literal["application/pdf", "image/png", "image/jpeg"] = Field(description="judged by the content")
+    size: int = Field(description="bytes")
+    sha256: str = Field(description="the content's SHA-256, hexadecimal")
+    at: dt.datetime
+    institution: str | None = Field(None, description="the desk's institution that attached it")

@@ -16,8 +16,8 @@ The schema is created and changed only by the Alembic migrations in
 the code and a test checks that both agree.
 
     >>> sorted(metadata.tables)
-    ['api_keys', 'attachments', 'claims', 'desk_sessions', 'events', 'idempotency', 'quota_days', 'quotas', 'reads', \
-'referrals', 'service_levels', 'summaries']
+    ['api_keys', 'attachments', 'claims', 'desk_sessions', 'events', 'idempotency', 'monthly_aggregates', \
+'quota_days', 'quotas', 'reads', 'referrals', 'service_levels', 'summaries']
 """
 
 from __future__ import annotations
@@ -227,6 +227,7 @@ attachments = sa.Table(
     sa.Column("actor_key", sa.String(32), nullable=False),
     sa.Column("actor_institution", sa.String(120)),
     sa.Column("at", Stamp, nullable=False),
+    sa.Index("uq_attachments_referral_sha256", "referral_id", "sha256", unique=True),  # a file once a referral
 )
 
 reads = sa.Table(  # who read a referral's clinical summary or attachments, and when
@@ -237,6 +238,26 @@ reads = sa.Table(  # who read a referral's clinical summary or attachments, and 
     sa.Column("institution", sa.String(120)),
     sa.Column("referral_id", sa.Integer, sa.ForeignKey("referrals.id"), nullable=False, index=True),
     sa.Column("what", sa.String(64), nullable=False),
+)
+# what the indicator queries read by (migration 0005_indicators)
+sa.Index("ix_referrals_region_created", referrals.c.region, referrals.c.created_at)
+sa.Index("ix_referrals_parent", referrals.c.parent_id)
+sa.Index("ix_events_action_referral", events.c.action, events.c.referral_id, events.c.at)
+
+
+monthly_aggregates = sa.Table(  # what hospital and insurance systems count per institution and month (indicators)
+    "monthly_aggregates", metadata,
+    sa.Column("region", sa.String(120), primary_key=True),
+    sa.Column("institution", sa.String(120), primary_key=True),
+    sa.Column("month", sa.String(7), primary_key=True),  # YYYY-MM, China Standard Time
+    sa.Column("visits", sa.Integer),  # 门急诊人次
+    sa.Column("inpatients", sa.Integer),  # 住院人次
+    sa.Column("visits_outside", sa.Integer),  # 县外就诊人次 of the county's people
+    sa.Column("inpatients_outside", sa.Integer),  # 县外住院人次
+    sa.Column("insurance", sa.Numeric(18, 2)),  # 医保基金支出, yuan
+    sa.Column("insurance_outside", sa.Numeric(18, 2)),  # 县外医保基金支出, yuan
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("imported_at", Stamp, nullable=False),
 )
 
 

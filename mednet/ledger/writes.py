@@ -11,6 +11,11 @@ per set of changed columns), so SQLAlchemy compiles each once.
 The update names the version it expects (``WHERE version = :old_version``);
 when it finds no such row nothing is written and :class:`StaleVersion` is
 raised (the row is locked by then, so this is a guard, not the check).
+
+Text reaches here already checked by the write models; as a last guard
+(the CLI, the library), a value holding a control character other than tab
+or a line break is refused with :class:`InvalidRequest` before any statement
+runs, on both engines (see :mod:`mednet.inputs`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mednet.errors import StaleVersion
+from mednet.inputs import check_text
 from mednet.ledger.store import events, is_postgresql, referrals
 
 #: The event's columns, in the order the combined statement selects them (the referral's id first).
@@ -47,8 +53,17 @@ def _event_params(event: dict[str, Any]) -> dict[str, Any]:
     return {f"ev_{name}": event.get(name) for name in EVENT_COLUMNS[1:]}
 
 
+def _check_texts(*values: dict[str, Any]) -> None:
+    """Refuse a text value holding a control character (tab and line breaks aside) before anything is written."""
+    for mapping in values:
+        for name, value in mapping.items():
+            if isinstance(value, str):
+                check_text(name, value, multiline=True)
+
+
 def insert_with_event(conn: Connection, row: dict[str, Any], event: dict[str, Any]) -> None:
     """Insert the referral ``row`` (every column) and its first ``event`` (without ``referral_id``)."""
+    _check_texts(row, event)
     if not is_postgresql(conn):
         conn.execute(_INSERT_REFERRAL, row)
         conn.execute(_INSERT_EVENT, {**event, "referral_id": row["id"]})
@@ -64,6 +79,7 @@ def insert_with_event(conn: Connection, row: dict[str, Any], event: dict[str, An
 def update_with_event(conn: Connection, referral_id: int, old_version: int, values: dict[str, Any],
                       event: dict[str, Any], *, number: str) -> None:
     """Set ``values`` on the referral if its version is still ``old_version``, and append ``event``."""
+    _check_texts(values, event)
     if not is_postgresql(conn):
         changed = conn.execute(_update(tuple(values)), {"rid": referral_id, "old_version": old_version,
                                                         **{f"set_{k}": v for k, v in values.items()}}).rowcount

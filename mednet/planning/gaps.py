@@ -181,3 +181,7 @@ def _demand_weights(net: CompiledNetwork, demand: np.ndarray,
         return np.where(known, population, np.median(population[known])), "population_partial"
     return np.ones(len(demand)), "uniform"
 
+
+
+#: Specialties (any spelling) as the compiled network's codes; None: all of them (shared with the other analyses).
+resolve_specialties = _resolve_specialties

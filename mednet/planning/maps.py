@@ -303,7 +303,7 @@ def draw_coverage_html(
                             opacity=0.7).add_to(catchment)
         catchment.add_to(fmap)
     palette = colormaps["tab10" if len(net.community_ids) <= 10 else "tab20"]
-    offers = report._offered()[:, s]
+    offers = report.offered()[:, s]
     communities = G.graph.get("communities", {})
     demand_of = {int(r): d for d, r in enumerate(report.demand_rows)}
     for group_name, rows in (("institutions", np.flatnonzero(~net.primary_care)),

@@ -29,27 +29,42 @@ from mednet.travel.search import nearest_rows
 #: Stand-in length for a zero-length link: scipy's csgraph reads an explicit 0 as "no edge".
 ZERO_LINK_KM = 1e-9
 
+#: The same stand-in on :func:`network_graph` (metres): far below half a metre even summed over every link of a
+#: path, so :func:`whole_km` takes it out again.
+ZERO_LINK_M = 1e-9
+
 
 def network_graph(net: CompiledNetwork) -> csr_array:
-    """The compiled network's links as routing counts them, in km, made safe for scipy (:func:`search_graph`).
+    """The compiled network's links as routing counts them, in metres, made safe for scipy (:func:`search_graph`).
 
     Whole metres, and 0 between institutions at one shared proxy point
     (:mod:`mednet.routing.links`): planning and routing measure the same
     distance, never the region's nominal 1 km between such institutions.
+    A distance searched on it becomes routing's km with :func:`whole_km`.
     """
     csr = net.csr
     link_from = np.repeat(np.arange(net.n), np.diff(csr.indptr))
-    km = csr_metres(net, link_from, csr.indices) / 1000.0
-    return search_graph(csr_array((km, csr.indices, csr.indptr), shape=csr.shape))
+    metres = csr_metres(net, link_from, csr.indices)
+    return search_graph(csr_array((metres, csr.indices, csr.indptr), shape=csr.shape), zero_length=ZERO_LINK_M)
 
 
-def search_graph(csr: csr_array) -> csr_array:
+def whole_km(metres: np.ndarray) -> np.ndarray:
+    """Distances searched on :func:`network_graph` as routing writes them: whole metres / 1000 (the stand-ins
+    for zero-length links dropped), the very float routing compares with ``max_km``.
+
+    >>> whole_km(np.array([2342.000000003, 1e-9, np.inf])).tolist()
+    [2.342, 0.0, inf]
+    """
+    return np.round(metres) / 1000.0
+
+
+def search_graph(csr: csr_array, *, zero_length: float = ZERO_LINK_KM) -> csr_array:
     """The CSR matrix made safe for scipy's csgraph: zero-length links kept as a tiny length.
 
     An explicit 0 in a sparse matrix is easily lost (sparse arithmetic and
     conversions drop it, and csgraph reads 0 in dense input as "no edge"),
-    so a zero-length link becomes :data:`ZERO_LINK_KM`; negative or NaN
-    lengths are refused.
+    so a zero-length link becomes ``zero_length`` (:data:`ZERO_LINK_KM` for a
+    graph in km); negative or NaN lengths are refused.
     """
     data = csr.data
     if data.size == 0:
@@ -60,16 +75,17 @@ def search_graph(csr: csr_array) -> csr_array:
     if low > 0:
         return csr
     fixed = csr.copy()
-    fixed.data = np.where(fixed.data == 0, ZERO_LINK_KM, fixed.data)
+    fixed.data = np.where(fixed.data == 0, zero_length, fixed.data)
     return fixed
 
 
 def all_passes(csr: csr_array, columns: list[np.ndarray], demand: np.ndarray, *, workers: int,
                done: Callable[[int], None] | None) -> tuple[np.ndarray, ...]:
-    """(demand × specialties) distance and nearest row, one pass per distinct set of capable rows."""
+    """(demand × specialties) distance in km and nearest row, one pass per distinct set of capable rows, on
+    ``csr`` from :func:`network_graph` (metres; the km are :func:`whole_km`, as routing counts them)."""
     def run(s: int, out: tuple[np.ndarray, ...]) -> None:
         dist, source = nearest_sources(csr, np.flatnonzero(columns[s]))
-        out[0][s], out[1][s] = dist[demand], np.maximum(source[demand], -1)
+        out[0][s], out[1][s] = whole_km(dist[demand]), np.maximum(source[demand], -1)
 
     return _passes(columns, len(demand), ((np.inf, float), (-1, np.int64)), run, workers=workers, done=done)
 

@@ -26,7 +26,6 @@ from mednet.travel.layer import Cost, TravelLayer
 
 if TYPE_CHECKING:
     import pandas as pd
-    from matplotlib.figure import Figure
 
 WeightBasis = Literal["population", "population_partial", "caller", "uniform"]
 
@@ -256,7 +255,7 @@ class CoverageReport:
         net = self.network
         county = np.array([net.G.nodes[i]["county"] for i in net.ids], dtype=object)
         names = sorted(set(county[self.demand_rows]))
-        offered = self._offered()
+        offered = self.offered()
         areas = []
         for name in names:
             in_county = county == name
@@ -365,15 +364,11 @@ class CoverageReport:
                            **({"cost": self.cost, "basis_note": self.basis_note} if self.travel else {})},
         }
 
-    def to_map(self, specialty: str, path: str | os.PathLike[str] | None = None) -> Figure:
-        """A matplotlib map of one specialty (see :func:`mednet.planning.maps.draw_coverage_map`)."""
-        from mednet.planning.maps import draw_coverage_map
-
-        return draw_coverage_map(self, specialty, path)
-
     # ---- helpers
 
-    def _offered(self) -> np.ndarray:
+    def offered(self) -> np.ndarray:
+        """(institutions × the report's specialties): whether each institution offers the care (in sessions too
+        when the report includes them)."""
         net = self.network
         cols = [net.column(c) for c in self.specialties]
         offered = net.capable[:, cols]
@@ -487,7 +482,7 @@ def _community_members(net: CompiledNetwork) -> list[np.ndarray]:
 
 def _missing_matrix(report: CoverageReport, members: list[np.ndarray]) -> np.ndarray:
     """(communities, specialties): True where no member of any role offers the specialty."""
-    offered = report._offered()
+    offered = report.offered()
     out = np.ones((len(members), len(report.specialties)), dtype=bool)
     for c, rows in enumerate(members):
         if len(rows):

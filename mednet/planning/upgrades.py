@@ -28,7 +28,7 @@ from mednet.extras import require_extra
 from mednet.models import Frozen
 from mednet.network import CompiledNetwork, resolve_institution
 from mednet.planning.gaps import as_network, find_coverage_gaps
-from mednet.planning.passes import network_graph
+from mednet.planning.passes import network_graph, whole_km
 from mednet.planning.report import WeightBasis, by_travel, share
 from mednet.routing.request import check_max_km
 from mednet.travel.layer import Cost, TravelLayer, check_cost
@@ -177,7 +177,7 @@ def suggest_upgrades(
                                 max_minutes=limit if name == "max_minutes" else None)
     code, s = report.specialties[0], 0
     if candidates is None:
-        offered = report._offered()[:, 0]
+        offered = report.offered()[:, 0]
         cand = np.flatnonzero(~offered)
     else:
         cand = np.array(sorted({net.index[resolve_institution(net.G, c)] for c in candidates}), dtype=np.int64)
@@ -232,8 +232,8 @@ def _coverage_matrix(net: CompiledNetwork, rows: np.ndarray, cand: np.ndarray, m
     parts_r, parts_c = [], []
     for start in range(0, len(rows), batch):
         chunk = rows[start:start + batch]
-        dist = dijkstra(csr, directed=True, indices=chunk, limit=max_km)
-        r, node = np.nonzero(np.isfinite(dist))
+        dist = dijkstra(csr, directed=True, indices=chunk, limit=max_km * 1000.0 + 1.0)
+        r, node = np.nonzero(whole_km(dist) <= max_km)  # as routing compares: whole metres / 1000
         keep = position[node] >= 0
         r, c = r[keep], position[node[keep]]
         parts_r.append(r + start)

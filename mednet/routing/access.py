@@ -25,11 +25,11 @@ import numpy as np
 from numba import njit
 
 from mednet.errors import InvalidCoordinates, InvalidRequest
-from mednet.geo import EARTH_RADIUS_KM, SpatialIndex, _k_ring_search, check_lat_lon
+from mednet.geo import EARTH_RADIUS_KM, SpatialIndex, check_lat_lon, k_ring_search
 from mednet.network import CompiledNetwork
 from mednet.routing.answers import Point
 
-_ring_search = _k_ring_search()
+_ring_search = k_ring_search()
 
 
 class AccessLegs:
@@ -49,7 +49,7 @@ class AccessLegs:
         lat, lon = check_lat_lon(lat=point.lat, lon=point.lon, within_china=True, field="origin")
         if self._index is None:
             raise InvalidRequest("origin", point, f"cannot be placed: region {self._region!r} has no institutions",
-                                 rule_zh=f"无法定位：地区 {self._region} 没有机构")
+                                 rule_zh=f"无法定位：地区 {self._region} 没有机构", code="no_institutions")
         nodes, kms, metres, o, snap_km = self.find(lat=lat, lon=lon, k=k, max_km=max_km)
         if o < 0:  # no primary care among the nearest: the nearest of all, farther away
             o, snap_km = self._home_centre(point, lat, lon, snap_max_km)
@@ -61,7 +61,7 @@ class AccessLegs:
         """The primary-care institution nearest to the point (great circle), and its km."""
         if self._snap is None:
             raise InvalidRequest("origin", point, f"cannot be snapped: region {self._region!r} has no primary care",
-                                 rule_zh=f"无法归属：地区 {self._region} 没有基层医疗机构")
+                                 rule_zh=f"无法归属：地区 {self._region} 没有基层医疗机构", code="too_far")
         i, km = self._snap.nearest(lat=lat, lon=lon)
         o = int(self._primary_rows[i])
         if km > snap_max_km:
@@ -71,7 +71,7 @@ class AccessLegs:
                 f"must lie within {snap_max_km:g} km of a primary-care institution of region {self._region!r} "
                 f"(the nearest, {nearest}, is {km:,.0f} km away)", field="origin",
                 rule_zh=f"必须在地区 {self._region} 某基层医疗机构 {snap_max_km:g} 公里内"
-                        f"（最近的{nearest}相距 {km:,.0f} 公里）",
+                        f"（最近的{nearest}相距 {km:,.0f} 公里）", code="too_far",
             )
         return o, km
 

@@ -53,20 +53,43 @@ REASON_ZH: dict[str, str] = {
     "not_home_centre": "非居住地卫生院", "beyond_max_km": "超出距离限制", "beyond_max_minutes": "超出时间限制",
 }
 
+#: The datums a point may be given in: WGS84 (GPS), GCJ-02 (Amap, Tencent Maps), BD-09 (Baidu Maps).
+PointDatum = Literal["wgs84", "gcj02", "bd09"]
+#: Each datum's name in :mod:`mednet.importing.datums`.
+DATUM_NAMES: dict[str, str] = {"wgs84": "WGS84", "gcj02": "GCJ-02", "bd09": "BD-09"}
+
+
 class Point(Frozen):
-    """A WGS84 point given by a user, e.g. a patient's home; routing snaps it to the nearest primary care.
+    """A point given by a user, e.g. a patient's home, in ``datum`` (WGS84 by default; a point copied from a
+    Chinese map app is GCJ-02 or BD-09, some 500 m off as WGS84); routing snaps it to the nearest primary care.
 
     Out-of-range values fail naming ``lat`` or ``lon``, and say so when the
     two look swapped (:func:`mednet.geo.check_lat_lon`).
+
+    >>> Point(lat=28.97, lon=118.86).wgs84()
+    (28.97, 118.86)
+    >>> [round(v, 6) for v in Point(lat=28.96691349824191, lon=118.86479362550467, datum="gcj02").wgs84()]
+    [28.97, 118.86]
     """
 
     lat: float = Field(description="latitude, degrees", json_schema_extra={"minimum": -90, "maximum": 90})
     lon: float = Field(description="longitude, degrees", json_schema_extra={"minimum": -180, "maximum": 180})
+    datum: PointDatum = Field("wgs84", description="the datum `lat` and `lon` are given in: `wgs84` (GPS, the "
+                              "default), `gcj02` (Amap, Tencent Maps) or `bd09` (Baidu Maps); routing converts "
+                              "the point to WGS84")
 
     @model_validator(mode="after")
     def _in_range(self) -> Point:
         check_lat_lon(lat=self.lat, lon=self.lon)
         return self
+
+    def wgs84(self) -> tuple[float, float]:
+        """The point's (lat, lon) in WGS84, the datum of every region (GCJ-02 and BD-09 converted back)."""
+        if self.datum == "wgs84":
+            return self.lat, self.lon
+        from mednet.importing.datums import to_wgs84  # imported here: the conversion library loads on first use
+
+        return to_wgs84(lat=self.lat, lon=self.lon, datum=DATUM_NAMES[self.datum])
 
 
 class InstitutionRef(Frozen):
@@ -156,9 +179,10 @@ class PassedOver(Frozen):
 
 
 class Trip(Frozen):
-    """The patient's trip from the discharging hospital (the ``origin``) to the destination, when the answer's
-    distances are measured from the home institution: network km along ``path`` in whole metres, and minutes at
-    the region's ``speed_kmh`` to 0.1 min (an empty ``path`` and 0 km when the destination is the origin)."""
+    """The patient's trip from the discharging hospital (the ``origin``), or from the point by its access leg,
+    to the destination, when the answer's distances are measured from the home institution: network km along
+    ``path`` in whole metres, and minutes at the region's ``speed_kmh`` to 0.1 min (an empty ``path`` and 0 km
+    when the destination is the origin)."""
 
     distance_km: float
     minutes: float
@@ -177,9 +201,10 @@ class Referral(Frozen):
     the home institution of a ``down`` referral, from which its community's
     members are ranked: then ``distance_km`` and ``path`` run from the home
     (0 km when the destination is the home itself), and ``trip`` states the
-    patient's trip from the discharging hospital to the destination (km,
-    minutes, path); it is None when distances start at the origin or at a
-    point, or when no link leads there. ``same_proxy_point`` names the origin and the
+    patient's trip to the destination (km, minutes, path) from the
+    discharging hospital, or from the point (``origin_point`` given) by its
+    shortest access leg, the trip's first hop; it is None when distances
+    start at the origin or at a point, or when no link leads there. ``same_proxy_point`` names the origin and the
     alternatives standing at the destination's
     shared proxy point: their distance to it is not known, and equal
     distances are ordered by tier (higher first), then community role (lead,

@@ -17,24 +17,26 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from mednet.routing.answers import FIELDS, Hop, Lang, SessionSlot, Step, assemble, explain_step
+from mednet.routing.answers import FIELDS, Hop, Lang, SessionSlot, Step, Trip, assemble, explain_step
 from mednet.routing.cost_answers import AlternativeByCost, PassedOverByCost, ReferralByCost
 from mednet.routing.kernel import DIRECTION_NAMES, STEPS
 from mednet.routing.render import NULL, fragment
 from mednet.travel.layer import Basis, Cost
 
 if TYPE_CHECKING:
-    from mednet.routing.by_cost import Candidates, CostTables
-    from mednet.routing.router import Router, Start
+    from mednet.routing.cost_tables import Candidates, CostTables
+    from mednet.routing.routing_tables import RoutingTables
+    from mednet.routing.start import Start
 
 
 class CostAnswer:
     """A decided route by travel cost: the query, the candidates within the limits (``picked``: rows of
     ``within``, the destination first), the step that decided, the passed-over groups (reason, count,
-    institutions, km, minutes) and the session slots."""
+    institutions, km, minutes) and the session slots; ``trip``: from a point with distances measured from the
+    home, the point's own km and minutes to the destination."""
 
     __slots__ = ("code", "cost", "decided", "lang", "max_km", "max_minutes", "mode", "o", "passed", "picked",
-                 "slots", "start", "when", "within")
+                 "slots", "start", "trip", "when", "within")
 
     def __init__(self, o: int, code: str, mode: int, start: Start, cost: Cost, max_km: float | None,
                  max_minutes: float | None, within: Candidates, picked: list[int], decided: int,
@@ -43,26 +45,28 @@ class CostAnswer:
         self.max_km, self.max_minutes, self.within, self.picked, self.decided = max_km, max_minutes, within, picked, \
             decided
         self.passed, self.slots, self.when, self.lang = passed, slots, when, lang
+        self.trip: tuple[float, float] | None = None
 
 
 class _Head:
     """What both renderers say of the destination: its figures and bases, the path, the step and the note."""
 
     __slots__ = ("dest", "hop", "km", "km_basis", "minutes", "minutes_basis", "same", "speed_kmh", "step",
-                 "travel_note")
+                 "travel_note", "trip")
 
-    def __init__(self, router: Router, tables: CostTables, a: CostAnswer) -> None:
-        within, start, refs = a.within, a.start, router._render.refs
+    def __init__(self, rt: RoutingTables, tables: CostTables, a: CostAnswer) -> None:
+        within, start, refs = a.within, a.start, rt.render.refs
         first = a.picked[0]
         self.dest = dest = within.nodes[first]
         self.km, self.minutes = km, minutes = within.km[first], within.minutes[first]
         self.km_basis, self.minutes_basis = kb, mb = within.bases[first]
         km_kind = tables.layer.bases[kb].kind
-        if start.point is not None:
-            from_id = f"{start.point.lat:g},{start.point.lon:g}"
+        point_id = None if start.point is None else f"{start.point.lat:g},{start.point.lon:g}"
+        if start.measured_from == "origin_point":
+            from_id = point_id
         else:
-            from_id = router.net.ids[start.nodes[0] if start.measured_from == "home" else a.o]
-        to_id = router.net.ids[dest]
+            from_id = rt.net.ids[start.nodes[0] if start.measured_from == "home" else a.o]
+        to_id = rt.net.ids[dest]
         # Two institutions at one shared proxy point are 0 km apart by the default model: their distance is not
         # known.
         unknown = km == 0.0 and km_kind == "default_model" and refs[dest].location_is_proxy
@@ -70,17 +74,23 @@ class _Head:
             "from_id": from_id, "to_id": to_id, "kind": "travel", "distance_km": km,
             "basis": "same_proxy_point" if unknown else km_kind}
         self.step: Step = STEPS[a.mode][a.decided]
-        self.speed_kmh = round(km / minutes * 60.0, 1) if minutes > 0 else router.speed_kmh
-        self.same = router._render._same_point(a.o, start, [within.nodes[i] for i in a.picked])
-        self.travel_note = tables.note(a.cost, kb, mb, a.lang, point=start.point is not None)
+        self.speed_kmh = round(km / minutes * 60.0, 1) if minutes > 0 else rt.speed_kmh
+        self.same = rt.render.same_point(a.o, start, [within.nodes[i] for i in a.picked])
+        self.travel_note = _note(tables, a.cost, kb, mb, a.lang, point=start.measured_from == "origin_point")
+        self.trip: dict[str, Any] | None = None
+        if a.trip is not None:  # from the point by the default model (a point has no row in imported tables)
+            trip_km, trip_minutes = a.trip
+            self.trip = {"distance_km": trip_km, "minutes": trip_minutes, "path": (
+                {"from_id": point_id, "to_id": to_id, "kind": "travel", "distance_km": trip_km,
+                 "basis": "default_model"},)}
 
 
-def referral(router: Router, tables: CostTables, a: CostAnswer) -> ReferralByCost:
+def referral(rt: RoutingTables, tables: CostTables, a: CostAnswer) -> ReferralByCost:
     """The answer as a :class:`~mednet.routing.cost_answers.ReferralByCost`, from cached, already-validated
     parts."""
-    render, bases, steps, within = router._render, tables.layer.bases, STEPS[a.mode], a.within
+    render, bases, steps, within = rt.render, tables.layer.bases, STEPS[a.mode], a.within
     refs, contacts, slots = render.refs, render.contacts, a.slots
-    head = _Head(router, tables, a)
+    head = _Head(rt, tables, a)
     alternatives = []
     for i in a.picked[1:]:
         j = within.nodes[i]
@@ -96,10 +106,12 @@ def referral(router: Router, tables: CostTables, a: CostAnswer) -> ReferralByCos
     dest, start = head.dest, a.start
     minutes_basis = bases[head.minutes_basis]
     return assemble(ReferralByCost, {
-        "region": router.region, "origin": refs[a.o], "origin_point": start.point, "snap_km": start.snap_km,
+        "region": rt.region, "origin": refs[a.o], "origin_point": start.point, "snap_km": start.snap_km,
         "measured_from": start.measured_from, "specialty": render.specialty_refs[a.code],
         "direction": DIRECTION_NAMES[a.mode], "destination": refs[dest], "distance_km": head.km,
-        "minutes": head.minutes, "speed_kmh": head.speed_kmh, "path": path, "trip": None, "step": head.step,
+        "minutes": head.minutes, "speed_kmh": head.speed_kmh, "path": path,
+        "trip": None if head.trip is None else assemble(Trip, {**head.trip, "path": tuple(
+            assemble(Hop, hop) for hop in head.trip["path"])}), "step": head.step,
         "same_proxy_point": tuple([refs[j] for j in head.same]), "session": slots.get(dest),
         "contact": contacts[dest], "alternatives": tuple(alternatives), "passed_over": tuple(groups),
         "max_km": a.max_km, "when": a.when, "lang": a.lang, "cost": a.cost, "max_minutes": a.max_minutes,
@@ -108,14 +120,14 @@ def referral(router: Router, tables: CostTables, a: CostAnswer) -> ReferralByCos
     })
 
 
-def referral_json(router: Router, tables: CostTables, a: CostAnswer) -> bytes:
+def referral_json(rt: RoutingTables, tables: CostTables, a: CostAnswer) -> bytes:
     """The answer as the JSON of its :class:`~mednet.routing.cost_answers.ReferralByCost`, written directly (see
     the module docstring)."""
-    render, steps, within, slots = router._render, STEPS[a.mode], a.within, a.slots
+    render, steps, within, slots = rt.render, STEPS[a.mode], a.within, a.slots
     frag = render.ref_fragments().__getitem__
     basis = tables.basis_json
     contact = render.contact_json
-    head = _Head(router, tables, a)
+    head = _Head(rt, tables, a)
     dest, start = head.dest, a.start
     session = slots.get(dest)
     alternatives = []
@@ -127,12 +139,13 @@ def referral_json(router: Router, tables: CostTables, a: CostAnswer) -> bytes:
                              "contact": contact[j], "km_basis": basis[kb], "minutes_basis": basis[mb]})
     refs = render.refs
     return orjson.dumps({
-        "region": router.region, "origin": frag(a.o), "origin_point": fragment(start.point),
+        "region": rt.region, "origin": frag(a.o), "origin_point": fragment(start.point),
         "snap_km": start.snap_km, "measured_from": start.measured_from, "specialty": render.specialty_json[a.code],
         "direction": DIRECTION_NAMES[a.mode], "destination": frag(dest), "distance_km": head.km,
         "minutes": head.minutes, "speed_kmh": head.speed_kmh,
         "path": [] if head.hop is None else [head.hop],
-        "trip": NULL, "step": head.step, "same_proxy_point": list(map(frag, head.same)),
+        "trip": NULL if head.trip is None else {**head.trip, "path": list(head.trip["path"])},
+        "step": head.step, "same_proxy_point": list(map(frag, head.same)),
         "session": fragment(session), "contact": contact[dest], "alternatives": alternatives,
         "passed_over": [
             {"reason": reason, "count": count, "institutions": list(map(frag, group)), "distances_km": kms,
@@ -183,3 +196,13 @@ _NOTE: dict[str, dict[str, str]] = {
 }
 
 FIELDS.update({cls: set(cls.model_fields) for cls in (AlternativeByCost, PassedOverByCost, ReferralByCost)})
+
+
+def _note(tables: CostTables, cost: Cost, km_basis: int, minutes_basis: int, lang: Lang, *, point: bool) -> str:
+    """:func:`travel_note` of the layer's bases ``km_basis`` and ``minutes_basis`` (kept in ``tables.notes``)."""
+    key = (cost, km_basis, minutes_basis, lang, point)
+    found = tables.notes.get(key)
+    if found is None:
+        bases = tables.layer.bases
+        found = tables.notes[key] = travel_note(cost, bases[km_basis], bases[minutes_basis], lang, point=point)
+    return found

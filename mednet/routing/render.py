@@ -116,7 +116,7 @@ class Renderer:
             alternatives.append(alt)
         dest, distance = nodes[0], kms[0]
         path = [hops[e] or self._hop(e) for e in edges]
-        if start.point is not None:
+        if start.point is not None and start.measured_from == "origin_point":
             path.insert(0, self._access_hop(start))
         return assemble(Referral, {
             "region": self.region, "origin": refs[o], "origin_point": start.point, "snap_km": start.snap_km,
@@ -124,7 +124,7 @@ class Renderer:
             "specialty": self.specialty_refs[code], "direction": DIRECTION_NAMES[mode], "destination": refs[dest],
             "distance_km": distance, "minutes": round(distance / speed * 60.0, 1), "speed_kmh": speed,
             "path": tuple(path), "trip": self._trip(start), "step": steps[kinds[0]],
-            "same_proxy_point": tuple(map(ref_of, self._same_point(o, start, nodes))),
+            "same_proxy_point": tuple(map(ref_of, self.same_point(o, start, nodes))),
             "session": slots.get(dest) if slots else None, "contact": self.contacts[dest],
             "alternatives": tuple(alternatives),
             "passed_over": tuple(groups), "max_km": None if limit == math.inf else limit, "when": when,
@@ -142,7 +142,7 @@ class Renderer:
         session = slots.get(dest) if slots else None
         max_km = None if limit == math.inf else limit
         path = list(map(self._hop_json, edges))
-        if start.point is not None:
+        if start.point is not None and start.measured_from == "origin_point":
             path.insert(0, fragment(self._access_hop(start)))
         return orjson.dumps({
             "region": self.region, "origin": frag(o), "origin_point": fragment(start.point), "snap_km": start.snap_km,
@@ -150,7 +150,7 @@ class Renderer:
             "specialty": self.specialty_json[code], "direction": DIRECTION_NAMES[mode], "destination": frag(dest),
             "distance_km": distance, "minutes": round(distance / speed * 60.0, 1), "speed_kmh": speed,
             "path": path, "trip": fragment(self._trip(start)), "step": step,
-            "same_proxy_point": list(map(frag, self._same_point(o, start, nodes))),
+            "same_proxy_point": list(map(frag, self.same_point(o, start, nodes))),
             "session": fragment(session), "contact": self.contact_json[dest],
             "alternatives": [
                 {"institution": frag(j), "distance_km": km, "minutes": round(km / speed * 60.0, 1),
@@ -167,7 +167,7 @@ class Renderer:
                                         max_km, lang),
         })
 
-    def _same_point(self, o: int, start: Any, nodes: list[int]) -> list[int]:
+    def same_point(self, o: int, start: Any, nodes: list[int]) -> list[int]:
         """The origin and alternatives standing at the destination's proxy point."""
         dest = nodes[0]
         if not self._proxy[dest]:
@@ -178,20 +178,25 @@ class Renderer:
         return [j for j in dict.fromkeys(others) if j != dest and points[j] == at]
 
     def _trip(self, start: Any) -> Trip | None:
-        """The origin's trip to the destination, when distances are measured from the home."""
+        """The patient's trip to the destination (from the origin, or from the point by its access leg), when
+        distances are measured from the home."""
         if start.trip is None:
             return None
-        km, edges = start.trip
-        return assemble(Trip, {"distance_km": km, "minutes": round(km / self.speed_kmh * 60.0, 1),
-                               "path": tuple(self._hops[e] or self._hop(e) for e in edges)})
+        km, edges, leg = start.trip
+        path = tuple(self._hops[e] or self._hop(e) for e in edges)
+        if leg is not None:
+            path = (self.access_hop(start.point, *leg), *path)
+        return assemble(Trip, {"distance_km": km, "minutes": round(km / self.speed_kmh * 60.0, 1), "path": path})
 
     def _access_hop(self, start: Any) -> Hop:
         """The access leg from the point to the start the path leaves from."""
         first = start.first
-        return assemble(Hop, {
-            "from_id": f"{start.point.lat:g},{start.point.lon:g}", "to_id": self.net.ids[first], "kind": "access",
-            "distance_km": float(start.kms[start.nodes.tolist().index(first)]), "basis": "geodesic_x_road_factor",
-        })
+        return self.access_hop(start.point, first, float(start.kms[start.nodes.tolist().index(first)]))
+
+    def access_hop(self, point: Any, node: int, km: float) -> Hop:
+        """The access leg of ``km`` from the point to the institution ``node``."""
+        return assemble(Hop, {"from_id": f"{point.lat:g},{point.lon:g}", "to_id": self.net.ids[node],
+                              "kind": "access", "distance_km": km, "basis": "geodesic_x_road_factor"})
 
     def ref_fragments(self) -> list[orjson.Fragment]:
         """Every institution's reference as JSON, by index (made on first use)."""

@@ -62,10 +62,10 @@ def check_max_km(max_km: object, *, name: str = "max_km") -> float | None:
     if max_km is None:
         return None
     if isinstance(max_km, bool) or not isinstance(max_km, numbers.Real):
-        raise InvalidRequest(name, max_km, "must be a number > 0", rule_zh="必须是大于 0 的数")
+        raise InvalidRequest(name, max_km, "must be a number > 0", rule_zh="必须是大于 0 的数", code="not_positive")
     value = float(max_km)
     if not (math.isfinite(value) and value > 0):
-        raise InvalidRequest(name, max_km, "must be a number > 0", rule_zh="必须是大于 0 的数")
+        raise InvalidRequest(name, max_km, "must be a number > 0", rule_zh="必须是大于 0 的数", code="not_positive")
     return value
 
 
@@ -118,11 +118,11 @@ def check_when(when: object) -> dt.datetime | None:
         if isinstance(when, dt.date):
             return dt.datetime.combine(when, dt.time())
         raise InvalidRequest("when", when, "must be a date and time (ISO 8601, e.g. 2026-11-02T09:00)",
-                             rule_zh="必须是日期时间（ISO 8601，例如 2026-11-02T09:00）")
+                             rule_zh="必须是日期时间（ISO 8601，例如 2026-11-02T09:00）", code="not_datetime")
     first, last = WHEN_RANGE
     if not first <= when.year <= last:
         raise InvalidRequest("when", when.isoformat(), f"must fall in the years {first}–{last}",
-                             rule_zh=f"必须在 {first}–{last} 年之间")
+                             rule_zh=f"必须在 {first}–{last} 年之间", code="year_range")
     return when if when.tzinfo is None else when.astimezone(CST)
 
 
@@ -143,7 +143,7 @@ def check_home(home: str | None, direction: Direction) -> str | None:
     """The home community or institution: only meaningful going ``down``."""
     if home is not None and direction != "down":
         raise InvalidRequest("home", home, "is only used with direction='down'",
-                             rule_zh="仅用于下转（direction='down'）")
+                             rule_zh="仅用于下转（direction='down'）", code="only_down")
     return home
 
 
@@ -151,7 +151,7 @@ def check_specialty(specialty: str | None, direction: Direction) -> str | None:
     """The care needed: required, except going ``down`` (then the follow-up care defaults)."""
     if specialty is None and direction != "down":
         raise InvalidRequest("specialty", None, "is required (it may be left out only for direction='down')",
-                             rule_zh="必须给出（仅下转时可省略）")
+                             rule_zh="必须给出（仅下转时可省略）", code="required")
     return specialty
 
 
@@ -171,7 +171,7 @@ def check_referral_service(specialty: Specialty) -> Specialty:
                              f"must be care a patient, a specimen or a trace is referred to; {specialty.label_zh} "
                              f"({specialty.code}) is a service between institutions, not a referral service",
                              rule_zh=f"必须是可转诊的服务（患者、标本或心电图可送往）；{specialty.label_zh}是机构之间的服务，"
-                                     "不接受转诊")
+                                     "不接受转诊", code="not_referral_service")
     return specialty
 
 

@@ -102,12 +102,12 @@ from mednet.routing.answers import (
     Direction,
     Explain,
     Lang,
-    MeasuredFrom,
     Point,
     Referral,
     SessionSlot,
 )
-from mednet.routing.by_cost import cost_tables, route_by_cost
+from mednet.routing.by_cost import route_by_cost
+from mednet.routing.cost_tables import cost_tables
 from mednet.routing.kernel import (
     DOWN,
     EMERGENCY,
@@ -126,7 +126,6 @@ from mednet.routing.kernel import (
     route_kernel,
 )
 from mednet.routing.links import csr_metres
-from mednet.routing.refusals import no_capable
 from mednet.routing.render import Renderer
 from mednet.routing.request import (
     LANGS,
@@ -142,8 +141,10 @@ from mednet.routing.request import (
     check_travel_options,
     check_when,
 )
+from mednet.routing.routing_tables import RoutingTables
 from mednet.routing.scheduled import Scheduled, with_undated
 from mednet.routing.sessions import window_start
+from mednet.routing.start import Start
 from mednet.routing.tables import anchor_distances, community_tables, nearest_hospitals, tie_priority
 from mednet.routing.trip import trip_kernel
 from mednet.specialties import resolve_specialty
@@ -159,23 +160,7 @@ ACCESS_K, ACCESS_MAX_KM = 4, 30.0
 #: Follow-up care of ``down`` when no specialty is given, in order of preference.
 DOWN_DEFAULT_CARE = ("rehabilitation", "general_practice")
 _Answer = TypeVar("_Answer")
-_NO_STARTS, _NO_KM, _ZERO_KM = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(1)
-
-
-class Start:
-    """Where a query's distances start: the origin, a point (its access legs) or a home institution."""
-
-    __slots__ = ("first", "kms", "measured_from", "metres", "nodes", "point", "snap_km", "trip")
-
-    def __init__(self) -> None:
-        self.point: Point | None = None
-        self.snap_km: float | None = None
-        self.measured_from: MeasuredFrom = "origin"
-        self.nodes: np.ndarray = _NO_STARTS  # the starts (indices), empty: the origin
-        self.kms: np.ndarray = _NO_KM  # the km of each start
-        self.metres: np.ndarray = _NO_KM  # the metres the search starts each at
-        self.first = -1  # the start the destination's path leaves from (set by the search)
-        self.trip: tuple[float, list[int]] | None = None  # measured from home: the origin's trip (km, links)
+_ZERO_KM = np.zeros(1)
 
 
 class Router:
@@ -246,6 +231,12 @@ class Router:
         self.road_factor = float(G.graph.get("road_factor", 1.3))
         self._access = AccessLegs(net, region=self.region, road_factor=self.road_factor)
         self._scheduled = Scheduled(self._rank, net.index, self.booking_days, self._render)
+        #: What both engines read (the engine by travel cost reads nothing else of the router).
+        self.tables = RoutingTables(
+            net=net, region=self.region, speed_kmh=self.speed_kmh, rank=self._rank, ranks=self._ranks,
+            home=self._home, homes=self._homes, prio=self._prio, com=self._com, cap=self._cap, columns=self._columns,
+            sessions=self._sessions, community_names=self._community_names, render=self._render,
+            scheduled=self._scheduled)
 
     def _size_buffers(self, need: int) -> None:
         """The kernel's scratch arrays, for up to ``need - 1`` alternatives, in a fresh state.
@@ -340,7 +331,8 @@ class Router:
         >>> [router.net.G.nodes[router.net.ids[j]]["name"] for j in nodes[:3]], km[:3]
         (['衢州市第二人民医院', '衢州市人民医院', '衢州市中医医院'], [0.816, 0.816, 0.816])
         """
-        nodes, kms, _, _, _ = self._legs(point)
+        lat, lon = point.wgs84()
+        nodes, kms, _, _, _ = self._legs(point if point.datum == "wgs84" else Point(lat=lat, lon=lon))
         return nodes.tolist(), kms.tolist()
 
     def _legs(self, point: Point) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
@@ -356,7 +348,7 @@ class Router:
         """Check the request, resolve the origin and the care, search, and ``render`` the answer."""
         mode = MODES[check_direction(direction)]
         checked_cost, checked_minutes, by_cost = check_travel_options(cost, max_minutes, travel)
-        tables = cost_tables(self, travel) if by_cost else None  # type: ignore[arg-type]  # checked
+        tables = cost_tables(self.tables, travel) if by_cost else None  # type: ignore[arg-type]  # checked
         k = check_alternatives(alternatives)
         checked_km = check_max_km(max_km)
         limit = math.inf if checked_km is None else checked_km
@@ -367,7 +359,9 @@ class Router:
 
         start = Start()
         if isinstance(checked_origin, Point):
-            start.nodes, start.kms, start.metres, o, snap_km = self._legs(checked_origin)
+            start.at = checked_origin.wgs84()
+            at = checked_origin if checked_origin.datum == "wgs84" else Point(lat=start.at[0], lon=start.at[1])
+            start.nodes, start.kms, start.metres, o, snap_km = self._legs(at)
             start.snap_km = round(snap_km * 1000.0) / 1000.0
             start.point, start.measured_from = checked_origin, "origin_point"
         else:
@@ -381,6 +375,8 @@ class Router:
         if mode == DOWN:
             hc, preferred = self._home_for_down(o, home, point=start.point is not None)
             if home is not None and preferred >= 0:  # ranked from the patient's home institution
+                if start.point is not None:  # the patient's trip still starts at the point, by its legs
+                    start.legs = (start.nodes, start.kms)
                 start.measured_from, start.nodes = "home", np.full(1, preferred, dtype=np.int64)
                 start.kms = start.metres = _ZERO_KM
         else:
@@ -391,7 +387,7 @@ class Router:
         else:
             codes = DOWN_DEFAULT_CARE
         if tables is not None:
-            return route_by_cost(self, tables, o, codes, mode, hc, preferred, start,  # type: ignore[return-value]
+            return route_by_cost(self.tables, tables, o, codes, mode, hc, preferred, start,  # type: ignore[return-value]
                                  cost=checked_cost, max_km=checked_km, max_minutes=checked_minutes, k=k,
                                  when=checked_when, keep=keep, lang=checked_lang,
                                  as_json=render != self._render.referral)
@@ -471,7 +467,11 @@ class Router:
                 return self._kernel(s, codes, o, start, mode, hc, preferred, n, limit, kk, -1, 0)
             nodes, kms, kinds = with_undated(rerun, sessions, undated, n_total, k, (nodes, kms, kinds))
         if start.measured_from == "home":
-            start.trip = self._trip(o, nodes[0])
+            if start.legs is None:
+                start.trip = self._trip(o, nodes[0])
+            else:
+                legs, leg_kms = start.legs
+                start.trip = self._trip_from_legs(legs, leg_kms, nodes[0])
         return passed, nodes, kms, kinds, ints[base + 2 * n_alt:], slots, when
 
     def _kernel(self, s: int, sessions: np.ndarray, o: int, start: Start, mode: int, hc: int, preferred: int,
@@ -490,13 +490,27 @@ class Router:
             floats = tuple(self._out_f[:4 + ints[OUT_PASSED] + ints[OUT_ALT]].tolist())
         return ints, floats
 
-    def _trip(self, o: int, dest: int) -> tuple[float, list[int]] | None:
+    def _trip(self, o: int, dest: int) -> tuple[float, list[int], None] | None:
         """The trip from the origin ``o`` to ``dest``: its km and links (None: no link leads there)."""
         with self._lock:
             n_links = trip_kernel(self._static_f, self._static_i, self._scratch_f, self._scratch_i, o, dest)
             if n_links < 0:
                 return None
-            return float(self._out_f[0]) / 1000.0, self._out[OUT_HEADER:OUT_HEADER + n_links].tolist()
+            return float(self._out_f[0]) / 1000.0, self._out[OUT_HEADER:OUT_HEADER + n_links].tolist(), None
+
+    def _trip_from_legs(self, nodes: np.ndarray, kms: np.ndarray, dest: int
+                        ) -> tuple[float, list[int], tuple[int, float] | None] | None:
+        """The trip from a point to ``dest`` by the shortest of its access legs (``nodes``, their ``kms``): its
+        km (whole metres, as every distance), links and access leg (node, km); None when no leg leads there.
+        Equal totals keep the nearer leg."""
+        best: tuple[float, list[int], tuple[int, float] | None] | None = None
+        best_m = math.inf
+        for node, km in zip(nodes.tolist(), kms.tolist(), strict=True):
+            found = self._trip(node, dest)
+            if found is not None and round(km * 1000.0) + round(found[0] * 1000.0) < best_m:
+                best_m = round(km * 1000.0) + round(found[0] * 1000.0)
+                best = (best_m / 1000.0, found[1], (node, km))
+        return best
 
     # ----------------------------------------------------------------- helpers
 
@@ -511,17 +525,18 @@ class Router:
         if home is None and point:
             if self._homes[o] < 0:
                 raise InvalidRequest("home", None, "is required: the point's home centre belongs to no community",
-                                     rule_zh="必须给出：该位置的居住地中心不属于任何医共体")
+                                     rule_zh="必须给出：该位置的居住地中心不属于任何医共体", code="home_required")
             return self._homes[o], o
         if home is None:
             if not Tier(G.nodes[net.ids[o]]["tier"]).is_hospital:
                 raise InvalidRequest("home", None, "is required for direction='down' from an origin that is not "
                                      "a hospital: give the patient's home community or home institution",
-                                     rule_zh="下转且起点不是医院时必须给出：请填写患者居住地的医共体或机构")
+                                     rule_zh="下转且起点不是医院时必须给出：请填写患者居住地的医共体或机构",
+                                     code="home_required")
             hc = int(self._home[o])
             if hc < 0:
                 raise InvalidRequest("home", None, "is required: the origin leads no community and belongs to none",
-                                     rule_zh="必须给出：起点机构不牵头也不属于任何医共体")
+                                     rule_zh="必须给出：起点机构不牵头也不属于任何医共体", code="home_required")
             return hc, -1
         try:
             com = resolve_community(G, home, field="home")
@@ -535,16 +550,15 @@ class Router:
             hc = int(self._home[inst])
             if hc < 0:
                 raise InvalidRequest("home", home, "must be a community or one of its lead or branch members",
-                                     rule_zh="必须是医共体，或其牵头、分院成员") from err
+                                     rule_zh="必须是医共体，或其牵头、分院成员", code="home_not_member") from err
             return hc, inst
         return net.community_ids.index(com.id), -1
 
     def _nothing(self, o: int, code: str, mode: int, hc: int, limit: float,
                  nearest_beyond: tuple[float, int] | None, undated: list[int] | None = None,
                  **by_cost: Any) -> NoCapableInstitution:
-        """:func:`~mednet.routing.refusals.no_capable` for this router (``by_cost``: its keyword-only limits)."""
-        return no_capable(self.net, self.region, self._community_names, self._render.specialty_refs[code], o, mode,
-                          hc, limit, nearest_beyond, undated, **by_cost)
+        """:meth:`RoutingTables.nothing` (``by_cost``: its keyword-only limits)."""
+        return self.tables.nothing(o, code, mode, hc, limit, nearest_beyond, undated, **by_cost)
 
 
 

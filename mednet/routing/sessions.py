@@ -6,8 +6,10 @@ window when it has not ended at ``when`` and starts before the window
 closes. Dates outside ``valid_from``..``valid_until`` never count.
 ``every_weeks`` > 1 counts every N-th week from the first such weekday on
 or after ``valid_from``; with no ``valid_from`` its weeks are unknown, so,
-like a session with no weekday ("weekly, day to be arranged"), it counts
-when the window holds at least ``7 * every_weeks`` valid days.
+like a session with no weekday ("weekly, day to be arranged"), it is judged
+by the same rule on every day it might be held: it counts when the window
+holds it on each of them (a whole cycle), and its day is unknown when on
+some but not all.
 
     >>> from mednet.models import Session
     >>> tuesday = Session(weekday="tue", part="afternoon")
@@ -50,9 +52,10 @@ def first_in_window(session: Session, when: dt.datetime, days: int) -> tuple[dt.
     end = when + dt.timedelta(days=days)
     period = session.cycle_days
     start_day, stop_day = when.date(), end.date()
-    lo, hi = _valid_days(session, when, days)
     if not session.dates_known:
-        return (None, session.weekday) if (hi - lo).days >= period else None
+        held, possible = _days_held(session, when, days)
+        return (None, session.weekday) if held == possible else None
+    assert session.weekday is not None  # dates known
     wd = WEEKDAYS.index(session.weekday)
     begin, finish = PART_HOURS[session.part]
     day = start_day + dt.timedelta(days=(wd - start_day.weekday()) % 7)
@@ -85,16 +88,36 @@ def day_unknown(session: Session, when: dt.datetime, days: int) -> bool:
     """
     if session.dates_known:
         return False
-    lo, hi = _valid_days(session, when, days)
-    return 0 < (hi - lo).days < session.cycle_days
+    held, possible = _days_held(session, when, days)
+    return 0 < held < possible
 
 
-def _valid_days(session: Session, when: dt.datetime, days: int) -> tuple[dt.date, dt.date]:
-    """The window's first day and the day after its last, cut to the session's validity."""
-    start_day, stop_day = when.date(), (when + dt.timedelta(days=days)).date()
-    lo = max(start_day, session.valid_from) if session.valid_from else start_day
-    hi = min(stop_day, session.valid_until + dt.timedelta(days=1)) if session.valid_until else stop_day
-    return lo, hi
+def _days_held(session: Session, when: dt.datetime, days: int) -> tuple[int, int]:
+    """For a session whose dates are unknown: on how many of the days of its cycle it might be held (its
+    weekday, or any day) the window would hold it by the rule for dated sessions (the session's hours on a valid
+    day not ended at ``when`` and starting before the window closes), and how many such days the cycle has.
+
+    >>> monday = dt.datetime(2019, 3, 11, 9, 0)
+    >>> _days_held(Session(valid_from=dt.date(2019, 3, 18)), monday, 7)  # 08:00 on the 18th is before 09:00
+    (1, 7)
+    >>> _days_held(Session(), monday, 7), _days_held(Session(weekday="tue", every_weeks=2), monday, 7)
+    ((7, 7), (1, 2))
+    """
+    end = when + dt.timedelta(days=days)
+    begin, finish = PART_HOURS[session.part]
+    cycle = session.cycle_days
+    wd = None if session.weekday is None else WEEKDAYS.index(session.weekday)
+    held = set()
+    day = when.date()
+    while day <= end.date():
+        if (wd is None or day.weekday() == wd) \
+                and (session.valid_from is None or day >= session.valid_from) \
+                and (session.valid_until is None or day <= session.valid_until) \
+                and dt.datetime.combine(day, finish, tzinfo=when.tzinfo) > when \
+                and dt.datetime.combine(day, begin, tzinfo=when.tzinfo) < end:
+            held.add(day.toordinal() % cycle)
+        day += dt.timedelta(days=1)
+    return len(held), cycle if wd is None else session.every_weeks
 
 
 def session_text(session: Session, date: dt.date | None, lang: Lang = "zh") -> str:

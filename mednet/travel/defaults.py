@@ -20,19 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mednet.errors import InvalidRequest
-from mednet.models import Region, Source
-from mednet.travel.model import ROAD_CLASSES, TERRAINS, CountyTerrain, ModelChanges, SpeedRow
-
-OSRM = "osrm-car-profile"
-BUILTIN_SOURCES: dict[str, Source] = {
-    OSRM: Source(
-        title="OSRM car profile, speed table by highway class (profiles/car.lua, osrm-backend 5.x)",
-        publisher="Project OSRM",
-        url="https://github.com/Project-OSRM/osrm-backend",
-        licence="BSD-2-Clause",
-        note="average car speeds by OSM highway class in km/h, used for plain terrain",
-    ),
-}
+from mednet.models import Region
+from mednet.travel.model import OSRM, ROAD_CLASSES, TERRAINS, CountyTerrain, ModelChanges, SpeedRow
 
 #: km/h on plain terrain by OSM highway class (OSRM car profile).
 OSRM_KMH: dict[str, float] = {

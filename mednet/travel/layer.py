@@ -34,8 +34,8 @@ from mednet.geo import check_lat_lon, haversine_km
 from mednet.models import Frozen, Region
 from mednet.network import name_index
 from mednet.regions import json_schema, load_region, read_json, region_path, validate_document, write_atomic
-from mednet.travel.defaults import BUILTIN_SOURCES, DefaultModel, default_model
-from mednet.travel.model import TERRAINS, ODTable, RoadTable, TravelFile, TravelPair
+from mednet.travel.defaults import DefaultModel, default_model
+from mednet.travel.model import BUILTIN_SOURCES, TERRAINS, ODTable, RoadTable, TravelFile, TravelPair
 
 if TYPE_CHECKING:
     from mednet.network import CompiledNetwork

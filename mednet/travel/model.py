@@ -35,6 +35,18 @@ from pydantic import Field, model_validator
 
 from mednet.models import Frozen, Identifier, Latitude, Longitude, Source, SourceKey
 
+#: The source of the default model's speeds, known to every travel file.
+OSRM = "osrm-car-profile"
+BUILTIN_SOURCES: dict[str, Source] = {
+    OSRM: Source(
+        title="OSRM car profile, speed table by highway class (profiles/car.lua, osrm-backend 5.x)",
+        publisher="Project OSRM",
+        url="https://github.com/Project-OSRM/osrm-backend",
+        licence="BSD-2-Clause",
+        note="average car speeds by OSM highway class in km/h, used for plain terrain",
+    ),
+}
+
 #: Road classes of the speed table: OSM ``highway=*`` values a car may drive, and
 #: ``unknown`` for a pair with no road data (a straight line times the circuity).
 RoadClass = Literal[
@@ -198,8 +210,6 @@ class TravelFile(Frozen):
 
     @model_validator(mode="after")
     def _sources_exist(self) -> TravelFile:
-        from mednet.travel.defaults import BUILTIN_SOURCES
-
         known = {**BUILTIN_SOURCES, **self.sources}
         for place, key in _source_refs(self):
             if key is not None and key not in known:

@@ -1,45 +1,67 @@
 """The admin screens (an admin key only): referral quotas (号源) per institution and specialty — set, and see
-each released day's used and free units — and API keys — create (the key shown once), list, revoke.
+each released day's used and free units —, the region's service levels per priority — set, or back to the
+default — and API keys — create (the key shown once), list, revoke.
 
-The same as ``mednet quotas set|list`` and ``mednet keys create|list|revoke``; every change goes through the
-ledger (:meth:`mednet.ledger.Ledger.set_quota`, :mod:`mednet.ledger.keys`).
+The same as ``mednet quotas set|list``, ``mednet service-levels list|set|reset`` and ``mednet keys
+create|list|revoke``; every change goes through the ledger (:meth:`mednet.ledger.Ledger.set_quota`,
+:meth:`mednet.ledger.Ledger.set_service_level`, :mod:`mednet.ledger.keys`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from mednet.errors import MednetError
+from mednet.errors import InvalidRequest, MednetError
 from mednet.ledger import ApiKey, QuotaIn, create_key, list_keys, revoke_key
 from mednet.ledger.ledger import ReadRecords
+from mednet.ledger.service_levels import (
+    DEFAULT_LEVELS,
+    MEASURE_ZH,
+    MEASURES,
+    PRIORITIES,
+    UNIT_ZH,
+    UNITS,
+    Allowance,
+    check_measure,
+    check_priority,
+)
 from mednet.network import resolve_institution
 from mednet.specialties import SPECIALTIES
 from service.deps import ServedRegion, find_region, opened_ledger, served_regions
 from service.pages.html import render
-from service.pages.ledgerviews import message_page, open_form, open_screen, status_of
+from service.pages.ledgerviews import message_page, open_form, open_screen, problem_zh, status_of
 from service.pages.session import desk_key, read_form
 from service.pages.signin import cross_site_refusal, sign_in_again, signed_in_or_page
-from service.pages.wording import DeskProblem, explain_error, validation_zh
+from service.pages.wording import PRIORITY_ZH, DeskProblem, explain_error, validation_zh
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 QUOTA_FIELDS = ("institution", "specialty", "per_day", "release_days", "note")
 
 
+def region_admin_page(request: Request, key: ApiKey, served: ServedRegion, template: str,
+                      read: Callable[[], dict[str, Any]], **context: Any) -> HTMLResponse:
+    """A region's admin screen: ``read`` (what it shows) for an admin key only, else the page saying why."""
+    try:
+        key.require("admin")
+        found = read()
+    except MednetError as err:
+        return message_page(request, err, served=served, who=key)
+    return render(request, template, served=served, who=key, **found, **context)
+
+
 def quota_page(request: Request, key: ApiKey, served: ServedRegion, ledger, *,  # type: ignore[no-untyped-def]
                values: dict[str, str] | None = None, problem: DeskProblem | None = None, done: str = "",
                status: int = 200) -> HTMLResponse:
-    try:
-        key.require("admin")
-        quotas = ledger.quotas(served.region.id)
-    except MednetError as err:
-        return message_page(request, err, served=served, who=key)
-    return render(request, "quotas.html", status=status, served=served, who=key, quotas=quotas,
-                  values=values or {}, problem=problem, done=done, specialties=SPECIALTIES, active="admin")
+    return region_admin_page(request, key, served, "quotas.html", lambda: {"quotas": ledger.quotas(served.region.id)},
+                             status=status, values=values or {}, problem=problem, done=done,
+                             specialties=SPECIALTIES, active="admin")
 
 
 @router.get("/{region}/admin/quotas", response_class=HTMLResponse)
@@ -189,3 +211,55 @@ def reads_csv(request: Request) -> Response:
         writer.writerow([r.at.isoformat(), r.key_id, r.institution or "", r.referral, r.what])
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="summary-reads.csv"'})
+
+
+# ---------------------------------------------------------------------------- service levels
+
+LEVEL_FIELDS = ("priority", "measure", "amount", "unit", "note", "reset")
+
+
+def levels_page(request: Request, key: ApiKey, served: ServedRegion, ledger, *,  # type: ignore[no-untyped-def]
+                values: dict[str, str] | None = None, problem: DeskProblem | None = None, done: str = "",
+                status: int = 200) -> HTMLResponse:
+    return region_admin_page(request, key, served, "levels.html",
+                             lambda: {"levels": ledger.service_levels(served.region.id)}, status=status,
+                             values=values or {}, problem=problem, done=done, active="levels", PRIORITIES=PRIORITIES,
+                             MEASURES=MEASURES, UNITS=UNITS, UNIT_ZH=UNIT_ZH, MEASURE_ZH=MEASURE_ZH,
+                             defaults=DEFAULT_LEVELS)
+
+
+@router.get("/{region}/admin/service-levels", response_class=HTMLResponse)
+def levels_screen(request: Request, region: str) -> HTMLResponse:
+    """The region's service levels per priority (its own or mednet's defaults), and the form to set one."""
+    opened = open_screen(request, region)
+    if isinstance(opened, HTMLResponse):
+        return opened
+    return levels_page(request, *opened)
+
+
+@router.post("/{region}/admin/service-levels", response_class=HTMLResponse)
+async def set_levels(request: Request, region: str) -> Response:
+    """Set one allowance of the region, or go back to the default."""
+    opened = await open_form(request, region)
+    if isinstance(opened, HTMLResponse):
+        return opened
+    key, served, ledger, fields = opened
+    values = {k: fields.get(k, "") for k in LEVEL_FIELDS}
+    try:
+        priority, measure = check_priority(values["priority"]), check_measure(values["measure"])
+        if values["reset"] == "yes":
+            ledger.set_service_level(key, served.region.id, priority, measure, None)
+        else:
+            if not values["amount"].isdigit():
+                raise InvalidRequest("amount", values["amount"], "must be a whole number",
+                                     rule_zh="须为正整数")
+            allowance = Allowance(int(values["amount"]), values["unit"])  # type: ignore[arg-type]
+            ledger.set_service_level(key, served.region.id, priority, measure, allowance,
+                                     note=values["note"] or None)
+    except MednetError as err:
+        return levels_page(request, key, served, ledger, values=values, status=status_of(err),
+                           problem=problem_zh(err, "时长" if getattr(err, "field", "") == "amount" else ""))
+    level = ledger.service_levels(served.region.id)[priority]
+    words = "恢复为默认" if values["reset"] == "yes" else "设置为"
+    return levels_page(request, key, served, ledger, done=f"已将{PRIORITY_ZH[priority]}转诊的“{MEASURE_ZH[measure]}”"
+                       f"时限{words} {level.allowance(measure).label_zh}。新的时限从之后开始计时的转诊单起生效。")

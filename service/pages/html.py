@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from mednet.ledger import ApiKey
+from mednet.ledger.attachments import KIND_ZH
 from mednet.routing import CST, DIRECTION_ZH, REASON_ZH, STEP_ZH
 from mednet.specialties import resolve_specialty
 from service.pages.session import desk_key
@@ -92,14 +93,28 @@ def time_tag(value: dt.datetime | dt.date | None, *, short: bool = False) -> Mar
     return Markup('<time datetime="{}">{}</time>').format(machine, text)
 
 
+def size_zh(size: int) -> str:
+    """A file's size for a clerk.
+
+    >>> size_zh(812), size_zh(53_200), size_zh(3_500_000)
+    ('812 字节', '52 KB', '3.3 MB')
+    """
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1048576:.1f} MB"
+
+
 @lru_cache(maxsize=1)
 def templates() -> Jinja2Templates:
     env = Jinja2Templates(directory=str(PACKAGE / "templates"))
     env.env.globals.update(DIRECTION_ZH=DIRECTION_ZH, STEP_ZH=STEP_ZH, REASON_ZH=REASON_ZH, STATE_ZH=STATE_ZH,
-                           ACTION_ZH=ACTION_ZH, PRIORITY_ZH=PRIORITY_ZH, ROLE_ZH=ROLE_ZH, SEX_ZH=SEX_ZH,
+                           ACTION_ZH={**ACTION_ZH, "attach": "上传附件"}, PRIORITY_ZH=PRIORITY_ZH, ROLE_ZH=ROLE_ZH,
+                           SEX_ZH=SEX_ZH,
                            CONTACT_ZH=CONTACT_ZH, contact_value_zh=contact_value_zh, session_zh=session_zh,
                            km=format_km, with_param=with_param, slot_zh=slot_zh, specialty_zh=specialty_zh, CST=CST,
-                           time_tag=time_tag, day_zh=day_zh)
+                           time_tag=time_tag, day_zh=day_zh, KIND_ZH=KIND_ZH, size_zh=size_zh)
     return env
 
 

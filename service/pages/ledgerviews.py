@@ -18,11 +18,12 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from starlette.datastructures import QueryParams
 
-from mednet.errors import Forbidden, IllegalTransition, MednetError
+from mednet.errors import Forbidden, IllegalTransition, InvalidRequest, MednetError
 from mednet.ledger import ActionIn, ApiKey, Ledger, ReferralRecord, SlotView
 from mednet.ledger import slots as slotting
 from mednet.ledger.ledger import check_transition_for
 from mednet.ledger.reasons import reason_label, reasons_for
+from mednet.ledger.records import AttachmentInfo
 from mednet.ledger.slots import parse_slot
 from mednet.ledger.states import FINAL_STATES, check_transition
 from mednet.ledger.walkin import WALK_IN_ZH, walk_in_care
@@ -77,6 +78,14 @@ async def open_form(request: Request, region: str) -> Opened | HTMLResponse:
         return sign_in_again(request, fields)
     opened = open_screen(request, region)
     return opened if isinstance(opened, HTMLResponse) else (*opened, fields)
+
+
+def problem_zh(err: MednetError, subject: str = "") -> DeskProblem:
+    """The error as the page shows it: a rule that carries its own Chinese words (``rule_zh``) says them, about
+    ``subject`` (e.g. the file's name); any other error as :func:`~service.pages.wording.explain_error` words it."""
+    if isinstance(err, InvalidRequest) and err.rule_zh:
+        return DeskProblem(err.field, f"{subject}{err.rule_zh}。", (), str(err))
+    return explain_error(err)
 
 
 def message_page(request: Request, err: MednetError, **context: Any) -> HTMLResponse:
@@ -219,9 +228,10 @@ def referral_page(request: Request, key: ApiKey, served: ServedRegion, ledger: L
             home = home_route(served, record)
         except MednetError as err:
             home = explain_error(err)
-    summary = None
+    summary, files = None, list[AttachmentInfo]()
     if key.role == "desk" and key.institution in (record.origin.id, record.destination.id):
         summary = ledger.summary(key, number, what="page")  # the read is recorded
+        files = ledger.attachments(key, number, what=None)  # shown on the page whose read was just recorded
     done = request.query_params.get("done", "") if not resumed else ""
     booked_day = parse_slot(record.claim.slot).day if record.claim else None
     early = booked_day is not None and slotting.today(ledger.now()) < booked_day
@@ -232,7 +242,9 @@ def referral_page(request: Request, key: ApiKey, served: ServedRegion, ledger: L
                   specialty=resolve_specialty(record.specialty), specialties=SPECIALTIES, active="worklist",
                   resumed=resumed, follow_ups=follow_ups, walk_in=walk_in_of(served, record), early=early,
                   booked_day=booked_day, WALK_IN_ZH=WALK_IN_ZH, reasons={a: reasons_for(a) for a in actions},
-                  reason_label=reason_label, next_up=next_up, rejection=rejection, summary=summary,
+                  reason_label=reason_label, next_up=next_up, rejection=rejection, summary=summary, files=files,
+                  max_file_mb=f"{request.app.state.settings.max_attachment_bytes / 1048576:g}",
+                  two_desks=key.role == "desk" and key.institution in (record.origin.id, record.destination.id),
                   passed_on=key.role == "desk" and key.institution not in (
                       record.origin.id, record.destination.id))
 
@@ -330,14 +342,15 @@ def referral_slip(request: Request, region: str, number: str) -> HTMLResponse:
         record = ledger.get(key, number)
     except MednetError as err:
         return message_page(request, err, served=served)
-    summary = None
+    summary, files = None, list[AttachmentInfo]()
     if key.role == "desk" and key.institution in (record.origin.id, record.destination.id):
         summary = ledger.summary(key, number, what="slip")
+        files = ledger.attachments(key, number, what=None)  # listed by name on the slip, the read just recorded
     routing = record.routing or {}
     why = routing.get("explanation") if (routing.get("destination") or {}).get("id") == record.destination.id \
         else None
     dest = served.institutions.get(record.destination.id)
     return render(request, "slip.html", served=served, who=key, r=record, why=why, qr=qr_svg(record.number),
-                  summary=summary,
+                  summary=summary, files=files,
                   contact=dest.contact if dest else None, specialty=resolve_specialty(record.specialty),
                   sources=institution_sources(served, record.destination.id, record.specialty))

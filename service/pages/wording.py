@@ -20,7 +20,6 @@ from mednet.errors import (
     Forbidden,
     IdempotencyConflict,
     IllegalTransition,
-    InvalidCoordinates,
     InvalidRequest,
     LedgerUnavailable,
     MednetError,
@@ -168,32 +167,37 @@ def _no_capable_zh(err: NoCapableInstitution) -> str:
     return "区域内没有其他机构常设该专科。"
 
 
+#: The desk's sentence for each code of a routing request's rule (:attr:`InvalidRequest.code`), by parameter
+#: where one code serves several (``*``: any parameter).
+INVALID_ZH: dict[tuple[str, str], str] = {
+    ("*", "ambiguous"): "名称“{value}”同时指向几家机构，请从下面选一家。",
+    ("*", "swapped"): "纬度和经度似乎填反了：纬度在前（如 29.05），经度在后（如 118.40）。",
+    ("*", "outside_china"): "这个点不在中国大陆范围内，请检查纬度和经度。",
+    ("*", "too_far"): "这个点离本区域任何基层医疗机构都太远（超过 50 公里），无法确定患者的居住地卫生院。",
+    ("*", "out_of_range"): "{label}须为有效数字：纬度在 -90 到 90 之间，经度在 -180 到 180 之间。",
+    ("*", "not_finite"): "{label}须为有效数字：纬度在 -90 到 90 之间，经度在 -180 到 180 之间。",
+    ("*", "not_numbers"): "{label}须为有效数字：纬度在 -90 到 90 之间，经度在 -180 到 180 之间。",
+    ("*", "year_range"): "就诊时间须在 2000 至 2100 年之间。",
+    ("specialty", "required"): "请填写所需专科（只有下转可以不填，默认康复或全科）。",
+    ("specialty", "not_referral_service"): "这是机构之间的服务（如消毒供应），不是转诊的专科："
+                                           "患者、标本和检查资料都不送往那里。",
+    ("home", "only_down"): "居住地医共体只在下转时使用；上转和急诊请留空。",
+    ("home", "*"): "下转需要填写患者的居住地医共体，或其所属的牵头医院、卫生院。",
+    ("max_km", "*"): "距离上限须为大于 0 的公里数。",
+}
+
+
 def _invalid_zh(err: InvalidRequest) -> str:
-    """One sentence per rule the routing request has; the field name and the rule otherwise."""
-    rule, label = err.rule, FIELD_ZH.get(FIELD_OF_PARAMETER.get(err.parameter, err.parameter), err.parameter)
-    if "ambiguous" in rule:
-        return f"名称“{err.value}”同时指向几家机构，请从下面选一家。"
-    if "swapped" in rule:
-        return "纬度和经度似乎填反了：纬度在前（如 29.05），经度在后（如 118.40）。"
-    if "mainland China" in rule:
-        return "这个点不在中国大陆范围内，请检查纬度和经度。"
-    if "primary-care institution" in rule or "cannot be snapped" in rule:
-        return "这个点离本区域任何基层医疗机构都太远（超过 50 公里），无法确定患者的居住地卫生院。"
-    if isinstance(err, InvalidCoordinates) or "must be within" in rule or "finite" in rule:
-        return f"{label}须为有效数字：纬度在 -90 到 90 之间，经度在 -180 到 180 之间。"
-    if "years" in rule:
-        return "就诊时间须在 2000 至 2100 年之间。"
-    if err.parameter == "specialty" and "required" in rule:
-        return "请填写所需专科（只有下转可以不填，默认康复或全科）。"
-    if err.parameter == "home" and "only used" in rule:
-        return "居住地医共体只在下转时使用；上转和急诊请留空。"
-    if err.parameter == "home":
-        return "下转需要填写患者的居住地医共体，或其所属的牵头医院、卫生院。"
-    if err.parameter == "max_km":
-        return "距离上限须为大于 0 的公里数。"
-    if err.parameter == "specialty" and "between institutions" in rule:
-        return "这是机构之间的服务（如消毒供应），不是转诊的专科：患者、标本和检查资料都不送往那里。"
-    return f"{label}的值不符合要求（{rule}）。"
+    """The sentence for the rule's code (:data:`INVALID_ZH`); the field name and the rule otherwise.
+
+    >>> _invalid_zh(InvalidRequest("home", "x", "is only used with direction='down'", code="only_down"))
+    '居住地医共体只在下转时使用；上转和急诊请留空。'
+    """
+    label = FIELD_ZH.get(FIELD_OF_PARAMETER.get(err.parameter, err.parameter), err.parameter)
+    for key in ((err.parameter, err.code), ("*", err.code), (err.parameter, "*")):
+        if key in INVALID_ZH:
+            return INVALID_ZH[key].format(value=err.value, label=label)
+    return f"{label}的值不符合要求（{err.rule}）。"
 
 
 def _ledger_zh(err: MednetError) -> str | None:

@@ -16,6 +16,7 @@ from service.routers import (
     communities,
     coverage,
     health,
+    indicators,
     institutions,
     referrals,
     regions,
@@ -25,7 +26,7 @@ from service.routers import (
 )
 
 #: Matched in this order, after the referral route and the ledger.
-ROUTERS = (health, specialties, regions, institutions, communities, validation, coverage)
+ROUTERS = (health, specialties, regions, institutions, communities, validation, coverage, indicators)
 
 
 def include_routers(app: FastAPI) -> None:

@@ -22,7 +22,8 @@ from starlette.requests import Request
 
 from mednet.errors import InvalidRequest
 from mednet.ledger import ActionIn, EventRecord, NewReferral, Outcome, QuotaIn, ReferralPage, ReferralRecord, SlotView
-from mednet.ledger.records import ClinicalSummary, ReadRecord
+from mednet.ledger.attachments import download_headers
+from mednet.ledger.records import AttachmentInfo, ClinicalSummary, ReadRecord
 from mednet.ledger.states import STATES
 from service.deps import KeyDep, LedgerDep, LedgerKeyDep, find_region
 from service.errors import problem_responses
@@ -185,10 +186,11 @@ def referral_fhir(ledger: LedgerDep, key: LedgerKeyDep, number: Number) -> Respo
     from mednet.ledger.fhir import to_fhir  # imported on first use: the FHIR models take tens of ms to import
 
     record = ledger.get(key, number)
-    summary = None
+    summary, files = None, list[AttachmentInfo]()
     if key.role == "desk" and key.institution in (record.origin.id, record.destination.id):
         summary = ledger.summary(key, number, what="fhir")  # the two desks' export carries it; the read is recorded
-    return Response(orjson.dumps(to_fhir(record, ledger.history(key, number), summary)),
+        files = ledger.attachments(key, number, what=None)  # listed (not their content) in the export just recorded
+    return Response(orjson.dumps(to_fhir(record, ledger.history(key, number), summary, files)),
                     media_type="application/fhir+json")
 
 
@@ -197,6 +199,42 @@ def referral_summary(ledger: LedgerDep, key: KeyDep, number: Number) -> Clinical
     """The clinical summary (转诊记录) — for the desks of the referral's origin and destination only; every read
     is recorded (see `GET /referrals/reads`)."""
     return ledger.summary(key, number, what="api")
+
+
+_UPLOAD_BODY = {"required": True, "description": "the file itself (at most `MEDNET_MAX_ATTACHMENT_BYTES`); its type "
+                "is checked by its content", "content": {m: {"schema": {"type": "string", "format": "binary"}}
+                                                         for m in ("application/pdf", "image/png", "image/jpeg")}}
+
+
+@router.post("/{number}/attachments", status_code=201, response_model=AttachmentInfo,
+             responses=problem_responses(400, 401, 403, 404, 413, 415, 422, 503),
+             openapi_extra={"requestBody": _UPLOAD_BODY})
+async def add_attachment(request: Request, ledger: LedgerDep, key: LedgerKeyDep, number: Number,
+                         name: Annotated[str, Query(min_length=1, max_length=200, description="the file's name")]
+                         ) -> AttachmentInfo:
+    """Attach a PDF, PNG or JPEG file to the referral — for its two desks. The type is judged by the content
+    (it must agree with `Content-Type`); a PDF with active content, the same file twice, or a 21st file is
+    refused with 422."""
+    return ledger.attach(key, number, name, await request.body(), content_type=request.headers.get("content-type"),
+                         max_bytes=request.app.state.settings.max_attachment_bytes)
+
+
+@router.get("/{number}/attachments", response_model=list[AttachmentInfo], responses=READ_ERRORS)
+def list_attachments(ledger: LedgerDep, key: LedgerKeyDep, number: Number) -> list[AttachmentInfo]:
+    """The referral's attachments without their content — for its two desks only; the read is recorded."""
+    return ledger.attachments(key, number, what="api attachments")
+
+
+@router.get("/{number}/attachments/{attachment_id}", responses={200: {
+    "description": "the file, always as a download (`Content-Disposition: attachment`)",
+    "content": {m: {"schema": {"type": "string", "format": "binary"}}
+                for m in ("application/pdf", "image/png", "image/jpeg")}}, **READ_ERRORS})
+def get_attachment(ledger: LedgerDep, key: LedgerKeyDep, number: Number,
+                   attachment_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Response:
+    """One attachment's content — for the referral's two desks only, never to be shown inline; every read is
+    recorded (see `GET /referrals/reads`)."""
+    info, content = ledger.attachment(key, number, attachment_id)
+    return Response(content, media_type=info.media_type, headers=download_headers(info.name, info.media_type, info.id))
 
 
 _ACTION_DOCS = {

@@ -133,7 +133,10 @@ class RouteRequest(BaseModel):
     )
 
     origin: Origin = Field(description="where the patient is: an institution (id, name or alias) or a point "
-                           "`{lat, lon}`", examples=["华埠镇卫生院", {"lat": 29.01, "lon": 118.35}])
+                           "`{lat, lon}` with its `datum` (`wgs84` by default, `gcj02` or `bd09` for a point "
+                           "copied from a Chinese map app; the answer's `origin_point` states it)",
+                           examples=["华埠镇卫生院", {"lat": 29.01, "lon": 118.35},
+                                     {"lat": 29.0073, "lon": 118.3547, "datum": "gcj02"}])
     specialty: SpecialtyName | None = Field(None, description="the care needed: code, label or alias; may be "
                                             "left out only for `down` (then rehabilitation, else general practice)")
     direction: Direction = Field(

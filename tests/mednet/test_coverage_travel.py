@@ -135,7 +135,7 @@ def test_upgrade_sites_by_minutes_cover_what_an_exhaustive_search_says(quzhou_ne
         assert set(step.newly_covered) == within and within
         left -= within
     first_best = max(len({c for c in uncovered if layer.between(c, site).minutes <= 45})
-                     for site in quzhou_net.ids if not before._offered()[:, 0][quzhou_net.index[site]])
+                     for site in quzhou_net.ids if not before.offered()[:, 0][quzhou_net.index[site]])
     assert plan.steps[0].gain_points == first_best
     assert (plan.cost, plan.max_minutes, plan.max_km) == ("minutes", 45.0, None)
     with pytest.raises(InvalidRequest, match="`max_km` must be left out with cost='minutes'"):

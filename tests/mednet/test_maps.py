@@ -28,7 +28,7 @@ def gap_labels(fig):
 def test_png_map_of_paediatric_gaps(G, tmp_path):
     report = find_coverage_gaps(G, specialties=["儿科"], max_km=30)
     path = tmp_path / "paediatrics.png"
-    fig = report.to_map("儿科", path)
+    fig = draw_coverage_map(report, "儿科", path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     title = fig.axes[0].get_title()
     assert title.startswith("儿科 Paediatrics: coverage within 30 km" if cjk_font() else "Paediatrics: coverage")
@@ -60,7 +60,7 @@ def test_after_a_what_if_the_session_is_shown_and_the_gaps_shrink(G, tmp_path):
     scenario = Scenario(name="何田", add=[{"institution": "何田卫生院", "specialty": "儿科",
                                            "session": {"weekday": "tue"}}])
     after = what_if(G, scenario, max_km=30).after
-    fig = after.to_map("儿科", tmp_path / "after.svg")
+    fig = draw_coverage_map(after, "儿科", tmp_path / "after.svg")
     assert (tmp_path / "after.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
     assert len(gap_labels(fig)) == 10
     assert "visiting sessions only" in [t.get_text() for t in fig.legends[0].get_texts()]

@@ -74,16 +74,17 @@ def exhaustive(layer, origin, code, direction, cost, max_km, max_minutes, k, rou
         o = net.index[origin]
         kernel_origin, preferred = o, -1
         c = rounded(layer.costs(rows[o], rows))
-    hc = router._homes[o]
-    s = router._columns[code]
+    hc = router.tables.homes[o]
+    s = router.tables.columns[code]
     mark = np.zeros(net.n)
     if mode == UP and hc >= 0:
-        ptr = part(router._com, 2)
-        mark[part(router._com, 3)[ptr[hc]:ptr[hc + 1]]] = 1.0
-    codes = classify_all(np.arange(net.n), kernel_origin, router._ranks[o], mode, router._cap[s], router._rank,
-                         router._home, hc, preferred, mark)
+        ptr = part(router.tables.com, 2)
+        mark[part(router.tables.com, 3)[ptr[hc]:ptr[hc + 1]]] = 1.0
+    t = router.tables
+    codes = classify_all(np.arange(net.n), kernel_origin, t.ranks[o], mode, t.cap[s], t.rank, t.home, hc, preferred,
+                         mark)
     value = getattr(c, cost)
-    prio = router._prio
+    prio = router.tables.prio
     ok = (codes < 3) & ~c.unreachable & (c.km <= (max_km or np.inf)) & (c.minutes <= (max_minutes or np.inf))
     ordered = sorted(np.flatnonzero(ok), key=lambda j: (codes[j], value[j], prio[j]))
     if not ordered:
@@ -187,7 +188,7 @@ def test_routing_by_cost_on_a_province_equals_the_exhaustive_search(province, at
     origin = Point(lat=lat + jitter[0], lon=lon + jitter[1]) if from_point else inst
     if direction == "down":
         o = router._legs(origin)[3] if from_point else net.index[inst]
-        assume(router._homes[o] >= 0 and (from_point or Tier(router.G.nodes[inst]["tier"]).is_hospital))
+        assume(router.tables.homes[o] >= 0 and (from_point or Tier(router.G.nodes[inst]["tier"]).is_hospital))
     options = dict(direction=direction, cost=cost, max_km=max_km, max_minutes=max_minutes, travel=layer,
                    alternatives=k, explain="full")
     check_route(router, layer, origin, net.specialties[code % len(net.specialties)], options)

@@ -269,8 +269,7 @@ def test_coverage_distances_are_the_routing_distances(region_id):
 
     router = Router.from_region(load_region(region_id))
     frame = find_coverage_gaps(router.G).to_frame()
-    # scipy needs a zero-length link as a tiny length (planning.passes.ZERO_LINK_KM): within 1e-6 km
-    rows = frame[(frame.distance_km > 1e-6) & frame.nearest_id.notna()]
+    rows = frame[(frame.distance_km > 0) & frame.nearest_id.notna()]
     assert len(rows) > 100
     nodes = router.G.nodes
     for row in rows.itertuples():
@@ -278,7 +277,7 @@ def test_coverage_distances_are_the_routing_distances(region_id):
                 not resolve_specialty(row.specialty).is_referral_service:
             continue  # held in sessions (not an emergency destination), or nothing is referred to it
         r = router.route(row.institution_id, row.specialty, direction="emergency")
-        assert r.distance_km == pytest.approx(row.distance_km, abs=1e-6), (row.name, row.specialty)
-    same_point = frame[(frame.distance_km < 1e-6) & (frame.nearest_id != frame.institution_id)]
+        assert r.distance_km == row.distance_km, (row.name, row.specialty)  # the same float
+    same_point = frame[(frame.distance_km == 0) & (frame.nearest_id != frame.institution_id)]
     # 华埠 shares one proxy point with 开化县第二人民医院: 0 km, as routing counts it (not the nominal 1 km).
     assert (len(same_point) > 0) == (region_id == "quzhou")

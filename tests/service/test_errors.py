@@ -51,7 +51,7 @@ def test_unknown_paths_and_methods_answer_problem_bodies(client, problem):
     problem(client.get("/no/such/path"), 404, kind="not-found")
     response = client.delete("/regions")
     problem(response, 405, kind="method-not-allowed")
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, OPTIONS"
 
 
 def test_the_last_resort_handler_logs_and_answers_a_problem(tiny_regions_dir, caplog, problem):

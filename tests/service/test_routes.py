@@ -27,6 +27,8 @@ def router():
     ({"origin": {"lat": 29.05, "lon": 118.4}, "specialty": "儿科", "when": "2026-03-02T09:00:00+08:00"},
      Point(lat=29.05, lon=118.4), "儿科", {"when": dt.datetime(2026, 3, 2, 9, tzinfo=CST)}),
     ({"origin": "华埠", "specialty": "神经外科", "explain": "full"}, "华埠", "神经外科", {"explain": "full"}),
+    ({"origin": {"lat": 29.0473, "lon": 118.4046, "datum": "gcj02"}, "specialty": "儿科"},
+     Point(lat=29.0473, lon=118.4046, datum="gcj02"), "儿科", {}),
 ])
 def test_the_answer_is_the_librarys_referral(client, router, body, origin, specialty, options):
     response = client.post(URL, json=body)
@@ -77,6 +79,7 @@ def test_bad_specialty_is_422_with_suggestions(client, problem):
     ({"lat": 48.85, "lon": 2.35}, "origin", "mainland China"),
     ({"lat": 39.9, "lon": 116.4}, "origin", "某基层医疗机构 50 公里内"),
     ({"lat": 29.01}, "origin.lon", "is required"),
+    ({"lat": 29.01, "lon": 118.35, "datum": "utm"}, "origin.datum", "'wgs84', 'gcj02' or 'bd09'"),
     ({"lat": "north", "lon": 118}, "origin.lat", "valid number"),
     (42, "origin", "an institution (id, name or alias) or a point"),
     ("", "origin", "at least 1 character"),

@@ -1,0 +1,70 @@
+"""Scenario batches: sequential, local processes and a Dask LocalCluster give identical answers, equal to
+the population coverage computed directly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mednet.errors import InvalidRequest
+from mednet.planning.batch import WhatIf, batch_inputs, compile_what_if, run_batch
+from mednet.planning.population import population_coverage
+
+
+@pytest.fixture(scope="module")
+def people(scattered):
+    return scattered(11, 300)
+
+
+def _what_ifs(net, n):
+    rng = np.random.default_rng(5)
+    out = [WhatIf("today")]
+    primary = [net.ids[r] for r in np.flatnonzero(net.primary_care)]
+    capable = [net.ids[r] for r in np.flatnonzero(net.capable[:, net.column("paediatrics")])]
+    for i in range(n - 1):
+        out.append(WhatIf(f"w{i}", open=tuple((str(s), "儿科") for s in rng.choice(primary, 2, replace=False)),
+                          close=((str(rng.choice(capable)), "paediatrics"),),
+                          speed_factor=float(rng.choice([0.8, 1.0, 1.25]))))
+    return out
+
+
+@pytest.mark.parametrize("limit", [{"max_km": 20}, {"max_minutes": 30}])
+def test_today_equals_population_coverage(net, people, limit):
+    inputs = batch_inputs(net, people, specialties=["儿科", "obstetrics"], **limit)
+    result = run_batch(inputs, [WhatIf("today")], executor="sequential")
+    if "max_km" in limit:
+        direct = population_coverage(net, people, specialties=["儿科", "obstetrics"], max_km=20)
+        assert result.covered[0].tolist() == [r.covered for r in direct.rows]
+    assert (result.covered > 0).all()
+
+
+def test_processes_and_local_cluster_equal_the_sequential_run(net, people):
+    distributed = pytest.importorskip("distributed")
+    inputs = batch_inputs(net, people, specialties=["儿科", "obstetrics"], max_minutes=35)
+    what_ifs = [compile_what_if(net, inputs, w) for w in _what_ifs(net, 40)]
+    sequential = run_batch(inputs, what_ifs, executor="sequential")
+    assert len({tuple(r) for r in sequential.covered}) > 5  # the what-ifs differ
+    local = run_batch(inputs, what_ifs, executor="processes", workers=2)
+    assert np.array_equal(local.covered, sequential.covered) and local.names == sequential.names
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
+        on_dask = run_batch(inputs, what_ifs, executor=client)
+        by_address = run_batch(inputs, what_ifs[:5], executor=cluster.scheduler_address)
+    assert np.array_equal(on_dask.covered, sequential.covered) and on_dask.executor.startswith("dask")
+    assert np.array_equal(by_address.covered, sequential.covered[:5])
+    frame = on_dask.frame()
+    assert len(frame) == 80 and frame["share"].between(0, 1).all()
+
+
+def test_opening_and_closing_change_the_answer_the_right_way(net, people):
+    inputs = batch_inputs(net, people, specialties=["儿科"], max_km=15)
+    capable = [net.ids[r] for r in np.flatnonzero(net.capable[:, net.column("paediatrics")])]
+    opened = [net.ids[r] for r in np.flatnonzero(net.primary_care & ~net.capable[:, net.column("paediatrics")])]
+    result = run_batch(inputs, [WhatIf("today"), WhatIf("open all", open=tuple((i, "儿科") for i in opened)),
+                                WhatIf("close all", close_sites=tuple(capable))], executor="sequential", G=net)
+    today, more, none = result.covered[:, 0]
+    assert none == 0 < today < more
+    with pytest.raises(InvalidRequest, match="batch's specialties"):
+        compile_what_if(net, inputs, WhatIf("x", open=((opened[0], "obstetrics"),)))
+    with pytest.raises(InvalidRequest, match="executor"):
+        run_batch(inputs, [WhatIf("today")], executor="threads", G=net)
