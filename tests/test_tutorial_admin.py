@@ -30,12 +30,14 @@ def test_the_admin_tutorial_runs_as_written(tmp_path, capsys, monkeypatch):
     for line in (line for block in blocks("sh") for line in block.splitlines() if line.strip()):
         assert main(shlex.split(line)[1:]) == 0, line
         said.append((line, capsys.readouterr().out))
-    assert len(said) == 10
+    assert len(said) == 12
     listed = next(out for line, out in said if line == "mednet keys list")
     for label in ("区卫健委信息科", "华埠卫生院转诊窗口", "开化县人民医院转诊中心", "医共体办公室"):
         assert label in listed
     quotas = next(out for line, out in said if line.startswith("mednet quotas list"))
     assert "开化县人民医院" in quotas or "kh-people" in quotas
+    levels = next(out for line, out in said if line.startswith("mednet service-levels list"))
+    assert re.search(r"urgent +respond 4 hours .*\(region\)", levels), levels
     assert (tmp_path / "ledger-backup.sqlite3").stat().st_size > 0
     # the restored ledger still holds the keys
     assert main(["keys", "list"]) == 0 and "华埠卫生院转诊窗口" in capsys.readouterr().out
