@@ -23,6 +23,7 @@ from mednet.routing.request import (
     DIRECTIONS,
     EXPLAIN,
     LANGS,
+    RouteQuery,
     check_alternatives,
     check_max_km,
     check_max_minutes,
@@ -93,10 +94,10 @@ def run(args: argparse.Namespace) -> int:
         beside = travel_path(args.region)
         travel = load_travel(region, travel=args.travel or (beside if beside.exists() else None))
     try:
-        referral = router.route(origin, args.specialty, direction=args.direction, home=args.home,
-                                max_km=args.max_km, alternatives=args.alternatives, when=args.when,
-                                explain=args.explain, lang=args.lang, cost=args.cost, max_minutes=args.max_minutes,
-                                travel=travel)
+        referral = router.answer(RouteQuery.checked(
+            origin, args.specialty, direction=args.direction, home=args.home, max_km=args.max_km,
+            alternatives=args.alternatives, when=args.when, explain=args.explain, lang=args.lang, cost=args.cost,
+            max_minutes=args.max_minutes, travel=travel))
     except NoCapableInstitution as err:
         print(f"mednet: {err}", file=sys.stderr)
         return EXIT_PROBLEMS

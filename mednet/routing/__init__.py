@@ -45,7 +45,7 @@ from mednet.routing.answers import (
     Trip,
     explain,
 )
-from mednet.routing.request import CST
+from mednet.routing.request import CST, RouteQuery
 
 if TYPE_CHECKING:
     from mednet.routing.router import Router, route_referral, warm_up
@@ -63,5 +63,5 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CST", "DIRECTION_ZH", "REASON_ZH", "STEP_ZH",
     "Alternative", "Direction", "Hop", "InstitutionRef", "Lang", "PassedOver", "Point", "Reason", "Referral",
-    "Router", "SessionSlot", "SpecialtyRef", "Step", "Trip", "explain", "route_referral", "warm_up",
+    "RouteQuery", "Router", "SessionSlot", "SpecialtyRef", "Step", "Trip", "explain", "route_referral", "warm_up",
 ]

@@ -43,6 +43,7 @@ import numpy as np
 from numba import njit
 
 from mednet.routing.kernel import NOT_CAPABLE, classify, part
+from mednet.travel.model_kernel import model_km, model_minutes
 
 #: Columns of the float buffer (``buf_f``): km, minutes; of the integer one (``buf_i``): institution, km basis,
 #: minutes basis, code for the passed-over list (classified without undated sessions), code as a candidate.
@@ -420,9 +421,9 @@ def _haversine(o_phi, o_lam, o_cos, phi, lam, cos_phi):  # pragma: no cover - co
 @njit(cache=True, inline="always")
 def _from_haversine(j, h, o_terrain, terrain, kmh, circuity, radius2):  # pragma: no cover - compiled
     """:func:`_model`'s figures of ``j`` from its haversine ``h``."""
-    km = radius2 * math.asin(math.sqrt(min(max(h, 0.0), 1.0))) * circuity
+    km = model_km(h, radius2, circuity)
     t = max(terrain[j], o_terrain)
-    minutes = km / kmh[t] * 60.0
+    minutes = model_minutes(km, kmh[t])
     return np.rint(km * 1000.0) / 1000.0, np.rint(minutes * 100.0) / 100.0, 1 + t, 1 + t
 
 

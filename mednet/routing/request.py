@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import numbers
+from typing import NamedTuple
 
 from mednet.errors import InvalidRequest
 from mednet.geo import check_lat_lon
@@ -240,3 +241,56 @@ def parse_lat_lon(text: str, *, name: str = "origin") -> tuple[float, float]:
         raise InvalidRequest(name, text, "must be LAT,LON: two numbers, e.g. `29.01,118.35`",
                              rule_zh="必须是“纬度,经度”两个数，例如 `29.01,118.35`") from err
     return check_lat_lon(lat=lat, lon=lon, field=name)
+
+
+class RouteQuery(NamedTuple):
+    """One route request, every value checked by this module's rules: what the library, the command line and
+    the service each make and hand to :meth:`mednet.routing.Router.answer`.
+
+    ``by_cost`` says whether the route goes by travel cost (``cost="minutes"``,
+    a ``max_minutes`` limit, or a ``travel`` layer given).
+
+    >>> q = RouteQuery.checked("华埠", "儿科", max_km=30)
+    >>> q.direction, q.max_km, q.alternatives, q.by_cost
+    ('up', 30.0, 3, False)
+    >>> RouteQuery.checked("华埠", None)
+    Traceback (most recent call last):
+    ...
+    mednet.errors.InvalidRequest: `specialty` is required (it may be left out only for direction='down'), got None
+    """
+
+    origin: str | Point
+    specialty: str | None
+    direction: Direction = "up"
+    home: str | None = None
+    max_km: float | None = None
+    alternatives: int = 3
+    when: dt.datetime | None = None
+    explain: Explain = "short"
+    lang: Lang = "zh"
+    cost: Cost = "km"
+    max_minutes: float | None = None
+    travel: TravelLayer | None = None
+    by_cost: bool = False
+
+    @classmethod
+    def checked(cls, origin: object, specialty: str | None, *, direction: object = "up", home: str | None = None,
+                max_km: object = None, alternatives: object = 3, when: object = None, explain: object = "short",
+                lang: object = "zh", cost: object = "km", max_minutes: object = None,
+                travel: object = None) -> RouteQuery:
+        """The query with every value checked (the first rule broken raises, naming its parameter)."""
+        checked_direction = check_direction(direction)
+        checked_cost, checked_minutes, by_cost = check_travel_options(cost, max_minutes, travel)
+        checked_alternatives = check_alternatives(alternatives)
+        checked_km = check_max_km(max_km)
+        checked_when = check_when(when)
+        checked_explain = check_explain(explain)
+        checked_origin = check_origin(origin)
+        checked_lang = check_lang(lang)
+        check_specialty(specialty, checked_direction)
+        if checked_direction != "down":
+            check_home(home, checked_direction)
+        return cls(origin=checked_origin, specialty=specialty, direction=checked_direction, home=home,
+                   max_km=checked_km, alternatives=checked_alternatives, when=checked_when, explain=checked_explain,
+                   lang=checked_lang, cost=checked_cost, max_minutes=checked_minutes,
+                   travel=travel if isinstance(travel, TravelLayer) else None, by_cost=by_cost)

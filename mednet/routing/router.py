@@ -127,20 +127,7 @@ from mednet.routing.kernel import (
 )
 from mednet.routing.links import csr_metres
 from mednet.routing.render import Renderer
-from mednet.routing.request import (
-    LANGS,
-    check_alternatives,
-    check_direction,
-    check_explain,
-    check_home,
-    check_lang,
-    check_max_km,
-    check_origin,
-    check_referral_service,
-    check_specialty,
-    check_travel_options,
-    check_when,
-)
+from mednet.routing.request import LANGS, RouteQuery, check_referral_service
 from mednet.routing.routing_tables import RoutingTables
 from mednet.routing.scheduled import Scheduled, with_undated
 from mednet.routing.sessions import window_start
@@ -300,8 +287,10 @@ class Router:
         (:mod:`mednet.routing.by_cost`).
         """
         try:
-            return self._answer(self._render.referral, origin, specialty, direction, home, max_km, alternatives,
-                                when, explain, lang, cost, max_minutes, travel)
+            query = RouteQuery.checked(origin, specialty, direction=direction, home=home, max_km=max_km,
+                                       alternatives=alternatives, when=when, explain=explain, lang=lang, cost=cost,
+                                       max_minutes=max_minutes, travel=travel)
+            return self._answer(self._render.referral, query)
         except MednetError as err:
             raise err.in_lang(lang if lang in LANGS else "zh")  # noqa: B904 - the same error, re-raised
 
@@ -315,10 +304,24 @@ class Router:
         True
         """
         try:
-            return self._answer(self._render.referral_json, origin, specialty, **options)
+            return self._answer(self._render.referral_json, RouteQuery.checked(origin, specialty, **options))
         except MednetError as err:
             lang = options.get("lang", "zh")
             raise err.in_lang(lang if lang in LANGS else "zh")  # noqa: B904 - the same error, re-raised
+
+    def answer(self, query: RouteQuery) -> Referral:
+        """:meth:`route` for a query already checked (:meth:`RouteQuery.checked`)."""
+        try:
+            return self._answer(self._render.referral, query)
+        except MednetError as err:
+            raise err.in_lang(query.lang)  # noqa: B904 - the same error, re-raised
+
+    def answer_json(self, query: RouteQuery) -> bytes:
+        """:meth:`route_json` for a query already checked (:meth:`RouteQuery.checked`)."""
+        try:
+            return self._answer(self._render.referral_json, query)
+        except MednetError as err:
+            raise err.in_lang(query.lang)  # noqa: B904 - the same error, re-raised
 
     def access_legs(self, point: Point) -> tuple[list[int], list[float]]:
         """The institutions (indices) a point joins the network through, and each leg's km: its
@@ -340,22 +343,14 @@ class Router:
         great-circle km."""
         return self._access.legs(point, k=ACCESS_K, max_km=ACCESS_MAX_KM, snap_max_km=SNAP_MAX_KM)
 
-    def _answer(self, render: Callable[..., _Answer], origin: object, specialty: str | None,
-                direction: object = "up", home: str | None = None, max_km: object = None,
-                alternatives: object = 3, when: object = None, explain: object = "short",
-                lang: object = "zh", cost: object = "km", max_minutes: object = None,
-                travel: object = None) -> _Answer:
-        """Check the request, resolve the origin and the care, search, and ``render`` the answer."""
-        mode = MODES[check_direction(direction)]
-        checked_cost, checked_minutes, by_cost = check_travel_options(cost, max_minutes, travel)
-        tables = cost_tables(self.tables, travel) if by_cost else None  # type: ignore[arg-type]  # checked
-        k = check_alternatives(alternatives)
-        checked_km = check_max_km(max_km)
+    def _answer(self, render: Callable[..., _Answer], q: RouteQuery) -> _Answer:
+        """Resolve the checked query's origin and care, search, and ``render`` the answer."""
+        mode = MODES[q.direction]
+        tables = cost_tables(self.tables, q.travel) if q.by_cost else None
+        k, checked_km, checked_when, checked_origin, checked_lang, specialty, home = (
+            q.alternatives, q.max_km, q.when, q.origin, q.lang, q.specialty, q.home)
         limit = math.inf if checked_km is None else checked_km
-        checked_when = check_when(when)
-        keep = self._n if check_explain(explain) == "full" else SHORT_PASSED_OVER
-        checked_origin = check_origin(origin)
-        checked_lang = check_lang(lang)
+        keep = self._n if q.explain == "full" else SHORT_PASSED_OVER
 
         start = Start()
         if isinstance(checked_origin, Point):
@@ -371,7 +366,6 @@ class Router:
 
         hc, preferred = self._homes[o], -1
         codes: tuple[str, ...]
-        check_specialty(specialty, direction)  # type: ignore[arg-type]  # a checked direction
         if mode == DOWN:
             hc, preferred = self._home_for_down(o, home, point=start.point is not None)
             if home is not None and preferred >= 0:  # ranked from the patient's home institution
@@ -379,8 +373,6 @@ class Router:
                     start.legs = (start.nodes, start.kms)
                 start.measured_from, start.nodes = "home", np.full(1, preferred, dtype=np.int64)
                 start.kms = start.metres = _ZERO_KM
-        else:
-            check_home(home, direction)  # type: ignore[arg-type]  # checked above
         if specialty is not None:
             codes = (specialty if specialty in self._referable
                      else check_referral_service(resolve_specialty(specialty)).code,)
@@ -388,7 +380,7 @@ class Router:
             codes = DOWN_DEFAULT_CARE
         if tables is not None:
             return route_by_cost(self.tables, tables, o, codes, mode, hc, preferred, start,  # type: ignore[return-value]
-                                 cost=checked_cost, max_km=checked_km, max_minutes=checked_minutes, k=k,
+                                 cost=q.cost, max_km=checked_km, max_minutes=q.max_minutes, k=k,
                                  when=checked_when, keep=keep, lang=checked_lang,
                                  as_json=render != self._render.referral)
         for code in codes[:-1]:  # down with no specialty: rehabilitation, else general practice

@@ -26,6 +26,8 @@ import math
 import numpy as np
 from numba import njit
 
+from mednet.travel.model_kernel import model_km, model_minutes
+
 #: A column is kept when it costs at most ``best × (1 + NEAR) + NEAR``: far more than any rounding difference
 #: between this kernel's arithmetic and numpy's, far less than any real difference in cost.
 NEAR = 1e-9
@@ -113,9 +115,9 @@ def near_best(q_lat, q_lon, q_xyz, q_terrain, ext_ptr, ext_col, ext_value, ptr, 
                             a = math.sin((phi[t] - qphi) / 2)
                             b = math.sin((lam[t] - qlam) / 2)
                             h = a * a + qcos * cos_phi[t] * (b * b)
-                            v = radius2 * math.asin(math.sqrt(min(max(h, 0.0), 1.0))) * circuity
+                            v = model_km(h, radius2, circuity)
                             if by_minutes:
-                                v = v / kmh[max(terrain[c], q_terrain[q])] * 60.0
+                                v = model_minutes(v, kmh[max(terrain[c], q_terrain[q])])
                             if v <= _near(best):
                                 if n == room:
                                     return out_q[:0], out_c[:0], out_v[:0], False

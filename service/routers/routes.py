@@ -25,13 +25,14 @@ from pydantic import (
     model_validator,
 )
 
-from mednet.errors import InvalidRequest, TravelDataError
+from mednet.errors import InvalidRequest, MednetError, TravelDataError
 from mednet.geo import check_lat_lon
 from mednet.routing import Direction, Lang, Point, Referral
 from mednet.routing.answers import Explain
 from mednet.routing.cost_answers import ReferralByCost
 from mednet.routing.request import (
     MAX_ALTERNATIVES,
+    RouteQuery,
     check_alternatives,
     check_home,
     check_max_km,
@@ -196,8 +197,11 @@ async def route_referral(served: RegionDep, request: RouteRequest, http: Request
             raise InvalidRequest("cost", request.cost, f"needs the region's travel layer, which cannot be used "
                                  f"({err})") from err
         by_cost = {"cost": request.cost, "max_minutes": request.max_minutes, "travel": travel}
-    answer = served.router.route_json(
-        request.origin, request.specialty, direction=request.direction, home=request.home, max_km=request.max_km,
-        alternatives=request.alternatives, when=request.when, explain=request.explain, lang=lang, **by_cost,
-    )
+    try:
+        query = RouteQuery.checked(
+            request.origin, request.specialty, direction=request.direction, home=request.home, max_km=request.max_km,
+            alternatives=request.alternatives, when=request.when, explain=request.explain, lang=lang, **by_cost)
+    except MednetError as err:
+        raise err.in_lang(lang) from None
+    answer = served.router.answer_json(query)
     return Response(answer, media_type="application/json")
