@@ -45,7 +45,7 @@ from mednet.errors import InvalidRequest
 from mednet.network import CompiledNetwork
 from mednet.planning.demand import attach, check_limit, speed_kmh
 from mednet.planning.gaps import as_network, resolve_specialties
-from mednet.planning.passes import network_graph
+from mednet.planning.passes import network_graph, whole_km
 from mednet.planning.population import Population
 
 #: Environment variable naming a Dask scheduler (``tcp://host:8786``) to run batches on.
@@ -70,7 +70,7 @@ class BatchInputs:
 
     indptr: np.ndarray
     indices: np.ndarray
-    km: np.ndarray
+    metres: np.ndarray  # link lengths in whole metres (network_graph)
     offered: np.ndarray
     entry: np.ndarray
     entry_of: np.ndarray
@@ -111,7 +111,8 @@ def batch_inputs(G_or_net: nx.Graph | CompiledNetwork, population: Population, *
     graph = network_graph(net)
     at = attach(net, lat=population.lat, lon=population.lon)
     entry, entry_of = np.unique(at.row, return_inverse=True)
-    return BatchInputs(indptr=graph.indptr, indices=graph.indices, km=graph.data, offered=np.ascontiguousarray(offered),
+    return BatchInputs(indptr=graph.indptr, indices=graph.indices, metres=graph.data,
+                       offered=np.ascontiguousarray(offered),
                        entry=entry, entry_of=entry_of, leg_km=at.km, people=population.people.astype(float),
                        speed_kmh=speed_kmh(net), cost="km" if max_km is not None else "minutes", limit=limit,
                        specialties=codes, ids=net.ids)
@@ -146,7 +147,7 @@ def evaluate(inputs: BatchInputs, what: CompiledWhatIf) -> np.ndarray:
     offered[what.open_rows, what.open_cols] = True
     offered[what.close_rows, what.close_cols] = False
     offered[what.closed_sites, :] = False
-    graph = csr_array((inputs.km, inputs.indices, inputs.indptr), shape=(len(inputs.indptr) - 1,) * 2)
+    graph = csr_array((inputs.metres, inputs.indices, inputs.indptr), shape=(len(inputs.indptr) - 1,) * 2)
     per_km = 1.0 if inputs.cost == "km" else 60.0 / (inputs.speed_kmh * what.speed_factor)
     limit_km = inputs.limit / per_km
     out = np.zeros(offered.shape[1])
@@ -158,8 +159,8 @@ def evaluate(inputs: BatchInputs, what: CompiledWhatIf) -> np.ndarray:
             if len(sources) == 0:
                 done[key] = np.full(len(inputs.entry), np.inf)
             else:
-                dist = dijkstra(graph, directed=True, indices=sources, min_only=True, limit=limit_km)
-                done[key] = dist[inputs.entry]
+                dist = dijkstra(graph, directed=True, indices=sources, min_only=True, limit=limit_km * 1000 + 0.5)
+                done[key] = whole_km(dist[inputs.entry])
         total = (done[key][inputs.entry_of] + inputs.leg_km) * per_km
         out[s] = inputs.people[total <= inputs.limit].sum()
     return out

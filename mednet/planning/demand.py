@@ -32,7 +32,7 @@ from scipy.sparse.csgraph import dijkstra
 from mednet.errors import InvalidRequest
 from mednet.geo import k_nearest, point_tree
 from mednet.network import CompiledNetwork
-from mednet.planning.passes import all_passes, network_graph, travel_passes
+from mednet.planning.passes import all_passes, network_graph, travel_passes, whole_km
 from mednet.travel.layer import Cost, TravelLayer, check_cost, travel_layer_of
 from mednet.travel.search import within_cost
 
@@ -110,11 +110,11 @@ def pairs_within(net: CompiledNetwork, at: Attachment, supply: ArrayLike, *, lim
         e_parts, s_parts, v_parts = [], [], []
         for start in range(0, len(supply), SEARCH_BLOCK):
             block = supply[start:start + SEARCH_BLOCK]
-            dist = dijkstra(graph, directed=True, indices=block, limit=limit)[:, entry]
+            dist = dijkstra(graph, directed=True, indices=block, limit=limit * 1000 + 0.5)[:, entry]  # metres
             s_at, e_at = np.nonzero(np.isfinite(dist))
             e_parts.append(e_at)
             s_parts.append(s_at + start)
-            v_parts.append(dist[s_at, e_at])
+            v_parts.append(whole_km(dist[s_at, e_at]))
         e, s, v = (np.concatenate(p) if p else np.empty(0) for p in (e_parts, s_parts, v_parts))
         e, s = e.astype(np.int64), s.astype(np.int64)
         leg = at.km

@@ -38,7 +38,7 @@ from mednet.importing.sheets import Column, Sheet
 from mednet.importing.tables import Table, read_files, table_rows
 from mednet.network import CompiledNetwork, resolve_institution
 from mednet.planning.gaps import as_network, resolve_specialties
-from mednet.planning.passes import network_graph
+from mednet.planning.passes import network_graph, whole_km
 from mednet.travel.layer import Cost, TravelLayer, check_cost, travel_layer_of
 
 Decay = Literal["exponential", "power"]
@@ -236,7 +236,7 @@ def fit_flows(G_or_net: nx.Graph | CompiledNetwork, flows: Iterable[Flow], speci
 def _costs(net: CompiledNetwork, origins: np.ndarray, dests: np.ndarray, cost: Cost,
            travel: TravelLayer | None) -> np.ndarray:
     if cost == "km" and travel is None:
-        return dijkstra(network_graph(net), directed=True, indices=origins)[:, dests]
+        return whole_km(dijkstra(network_graph(net), directed=True, indices=origins)[:, dests])  # graph in metres
     layer = travel_layer_of(net, travel)
     rows = layer.rows_of(net.ids)
     pair = layer.costs(rows[origins][:, None], rows[dests][None, :])

@@ -10,7 +10,7 @@ import pytest
 
 from mednet.errors import InvalidRequest, TableImportError
 from mednet.planning.flows import Flow, fit_flows, huff_shares, ledger_flows, table_flows
-from mednet.planning.passes import network_graph
+from mednet.planning.passes import network_graph, whole_km
 
 
 def _model_flows(net, beta, decay="exponential"):
@@ -20,7 +20,7 @@ def _model_flows(net, beta, decay="exponential"):
     column = net.column("paediatrics")
     dests = np.flatnonzero(net.capable[:, column] | net.in_session[:, column])
     origins = np.flatnonzero(net.primary_care & ~net.capable[:, column])
-    cost = dijkstra(network_graph(net), directed=True, indices=origins)[:, dests]
+    cost = whole_km(dijkstra(network_graph(net), directed=True, indices=origins))[:, dests]
     share = huff_shares(cost, np.ones(len(dests)), beta=beta, decay=decay)
     return [Flow(net.ids[o], net.ids[d], 100 * share[i, j], "paediatrics")
             for i, o in enumerate(origins) for j, d in enumerate(dests) if share[i, j] > 0]
@@ -40,7 +40,7 @@ def test_bypassed_nearer_institutions_are_named(net):
     origin = net.ids[np.flatnonzero(net.primary_care & ~net.capable[:, column])[0]]
     from scipy.sparse.csgraph import dijkstra
 
-    cost = dijkstra(network_graph(net), directed=True, indices=[net.index[origin]])[0, dests]
+    cost = whole_km(dijkstra(network_graph(net), directed=True, indices=[net.index[origin]]))[0, dests]
     order = np.argsort(cost)
     near, far = net.ids[dests[order[0]]], net.ids[dests[order[-1]]]
     fit = fit_flows(net, [Flow(origin, near, 30), Flow(origin, far, 10)], "paediatrics")

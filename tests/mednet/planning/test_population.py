@@ -10,7 +10,7 @@ from scipy.sparse.csgraph import dijkstra
 from mednet.errors import InvalidRequest, TableImportError
 from mednet.importing.population import read_population, read_population_frames
 from mednet.planning.demand import attach, pairs_within
-from mednet.planning.passes import network_graph
+from mednet.planning.passes import network_graph, whole_km
 from mednet.planning.population import (
     Population,
     institutions_population,
@@ -93,7 +93,7 @@ def _independent_cost(net, people, column):
     km = haversine_km(people.lat[:, None], people.lon[:, None], net.lat[None, :], net.lon[None, :])
     entry = km.argmin(axis=1)
     leg = km.min(axis=1) * net.G.graph["road_factor"]
-    dist = dijkstra(network_graph(net), directed=True)
+    dist = whole_km(dijkstra(network_graph(net), directed=True))  # the graph is in metres
     capable = np.flatnonzero(column)
     return leg + dist[np.ix_(entry, capable)].min(axis=1)
 
@@ -142,7 +142,7 @@ def test_pairs_within_equal_brute_force(net, tmp_path):
     from mednet.geo import haversine_km
 
     km = haversine_km(grid.lat[:, None], grid.lon[:, None], net.lat[None, :], net.lon[None, :])
-    full = km.min(axis=1)[:, None] * net.G.graph["road_factor"] + dijkstra(network_graph(net), directed=True)[
+    full = km.min(axis=1)[:, None] * net.G.graph["road_factor"] + whole_km(dijkstra(network_graph(net), directed=True))[
         np.ix_(km.argmin(axis=1), supply)]
     want = np.argwhere(full <= 30)
     assert np.array_equal(np.stack([point, s], axis=1), want)
