@@ -309,7 +309,7 @@ def document_problems(openapi: dict[str, Any]) -> dict[str, Any]:
         for operation in item.values():
             responses = operation.get("responses", {})
             if "application/json" in responses.get("422", {}).get("content", {}):
-                responses.update(problem_responses(422))
+                responses["422"] = problem_responses(422)[422]  # the key as the document writes it: one 422
     components = openapi.get("components", {}).get("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
