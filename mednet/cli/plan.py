@@ -49,14 +49,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--decay", choices=("step", "gaussian", "steps"), default="step",
                    help="access: 2SFCA step (default), E2SFCA Gaussian (--sigma) or E2SFCA steps (1, 0.68, 0.22)")
     p.add_argument("--sigma", type=positive_float, help="access: the Gaussian's width (default: a third of the limit)")
-    p.add_argument("--supply", default="sites", choices=("sites", "beds", "weekly_slots", "weekly_sessions"),
-                   help="access: the supply at each site (default: 1 per site)")
+    p.add_argument("--supply", default="sites", choices=("sites", "beds", "weekly_slots", "weekly_sessions", "quota"),
+                   help="access: the supply at each site (default: 1 per site; quota: the ledger's referral quotas "
+                   "a week, with --ledger)")
     p.add_argument("--problem", default="max-covering",
                    choices=("max-covering", "p-median", "capacitated-p-median", "set-covering"))
     p.add_argument("--k", type=int, metavar="K", help="locate: how many new sites (max-covering)")
     p.add_argument("--p", type=positive_int, metavar="P", help="locate: how many open sites (p-median)")
     p.add_argument("--flows", metavar="FILE", help="flows: a 流向 table (起点, 终点, 人次)")
-    p.add_argument("--ledger", metavar="URL", help="flows: the referral ledger's database URL")
+    p.add_argument("--ledger", metavar="URL", help="flows, access --supply quota: the referral ledger's database URL")
     p.add_argument("--cost", choices=("km", "minutes"), default="km", help="flows: km (network) or minutes")
     p.add_argument("--what-ifs", metavar="FILE.json", help="batch: a JSON list of what-ifs")
     p.add_argument("--workers", type=positive_int, default=2, help="batch: local processes (default 2)")
@@ -130,7 +131,16 @@ def _access(args: argparse.Namespace, net: Any) -> tuple[Any, str]:
         decay = gaussian_decay(args.sigma or limit / 3, limit)
     else:
         decay = steps_decay({limit / 3: 1.0, 2 * limit / 3: 0.68, limit: 0.22})
-    scores = access_scores(net, _people(args, net), args.specialty[0], decay=decay, supply=args.supply,
+    supply: Any = args.supply
+    if supply == "quota":
+        if not args.ledger:
+            raise InvalidRequest("--ledger", None, "is needed with --supply quota (the ledger's database URL)")
+        import sqlalchemy as sa
+
+        from mednet.planning.access import ledger_quota_supply
+
+        supply = ledger_quota_supply(sa.create_engine(args.ledger), region=net.region, specialty=args.specialty[0])
+    scores = access_scores(net, _people(args, net), args.specialty[0], decay=decay, supply=supply,
                            cost="km" if args.max_km is not None else "minutes")
     _draw(args, net, scores.population, covered=scores.score > 0, fixed=scores.site_ids,
           title=f"{scores.specialty} {scores.decay.kind}（红圈：得分为 0）")
