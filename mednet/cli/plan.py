@@ -49,14 +49,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--decay", choices=("step", "gaussian", "steps"), default="step",
                    help="access: 2SFCA step (default), E2SFCA Gaussian (--sigma) or E2SFCA steps (1, 0.68, 0.22)")
     p.add_argument("--sigma", type=positive_float, help="access: the Gaussian's width (default: a third of the limit)")
-    p.add_argument("--supply", default="sites", choices=("sites", "beds", "weekly_slots", "weekly_sessions"),
-                   help="access: the supply at each site (default: 1 per site)")
+    p.add_argument("--supply", default="sites", choices=("sites", "beds", "weekly_slots", "weekly_sessions", "quota"),
+                   help="access: the supply at each site (default: 1 per site; quota: the ledger's referral quotas "
+                   "a week, with --ledger)")
     p.add_argument("--problem", default="max-covering",
                    choices=("max-covering", "p-median", "capacitated-p-median", "set-covering"))
     p.add_argument("--k", type=int, metavar="K", help="locate: how many new sites (max-covering)")
     p.add_argument("--p", type=positive_int, metavar="P", help="locate: how many open sites (p-median)")
     p.add_argument("--flows", metavar="FILE", help="flows: a 流向 table (起点, 终点, 人次)")
-    p.add_argument("--ledger", metavar="URL", help="flows: the referral ledger's database URL")
+    p.add_argument("--ledger", metavar="URL", help="flows, access --supply quota: the referral ledger's database URL")
     p.add_argument("--cost", choices=("km", "minutes"), default="km", help="flows: km (network) or minutes")
     p.add_argument("--what-ifs", metavar="FILE.json", help="batch: a JSON list of what-ifs")
     p.add_argument("--workers", type=positive_int, default=2, help="batch: local processes (default 2)")
@@ -65,6 +66,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--output", "-o", metavar="FILE", help="write the result to FILE instead of standard output")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the headers (zh default)")
+    p.add_argument("--map", metavar="FILE.html", help="population, access, locate: also write an interactive map "
+                   "that works offline (people shaded, out of reach in red, sites kept and opened)")
     add_allow_invalid(p)
     p.set_defaults(func=run)
 
@@ -81,8 +84,11 @@ def run(args: argparse.Namespace) -> int:
                              rule_zh=f"plan {args.action} 须且只须指定一个专科")
     if args.format == "geojson" and args.action not in ("population", "access"):
         raise InvalidRequest("--format", "geojson", "is for demand points: plan population or plan access")
+    if args.map and (args.action not in ("population", "access", "locate") or not args.map.lower().endswith(".html")):
+        raise InvalidRequest("--map", args.map, "is an .html file, for plan population, access or locate")
     region = load_valid_region(args.region, allow_invalid=args.allow_invalid)
     net = as_network(build_network(region))
+    args.drawn = None  # the runner leaves its map here
     frame, said = ACTION_RUNNERS[args.action](args, net)
     return _emit(args, frame, said)
 
@@ -108,6 +114,9 @@ def _population(args: argparse.Namespace, net: Any) -> tuple[Any, str]:
 
     cover = population_coverage(net, _people(args, net), specialties=args.specialty, **_limit(args))
     frame = cover.frame() if args.format != "geojson" else cover.points_frame()
+    p = cover.population
+    _draw(args, net, p, covered=cover.covered.all(axis=1), title=f"{'、'.join(cover.specialties)}：{cover.limit:g} "
+          f"{'km' if cover.cost == 'km' else '分钟'}以内的人口（红圈：有专科不可达）")
     unit = "km" if args.max_km is not None else "分钟"
     return frame, f"{cover.population.total:,.0f} 人（{cover.population.source}），{cover.limit:g} {unit}以内"
 
@@ -122,8 +131,19 @@ def _access(args: argparse.Namespace, net: Any) -> tuple[Any, str]:
         decay = gaussian_decay(args.sigma or limit / 3, limit)
     else:
         decay = steps_decay({limit / 3: 1.0, 2 * limit / 3: 0.68, limit: 0.22})
-    scores = access_scores(net, _people(args, net), args.specialty[0], decay=decay, supply=args.supply,
+    supply: Any = args.supply
+    if supply == "quota":
+        if not args.ledger:
+            raise InvalidRequest("--ledger", None, "is needed with --supply quota (the ledger's database URL)")
+        import sqlalchemy as sa
+
+        from mednet.planning.access import ledger_quota_supply
+
+        supply = ledger_quota_supply(sa.create_engine(args.ledger), region=net.region, specialty=args.specialty[0])
+    scores = access_scores(net, _people(args, net), args.specialty[0], decay=decay, supply=supply,
                            cost="km" if args.max_km is not None else "minutes")
+    _draw(args, net, scores.population, covered=scores.score > 0, fixed=scores.site_ids,
+          title=f"{scores.specialty} {scores.decay.kind}（红圈：得分为 0）")
     return scores.frame(), scores.statement()
 
 
@@ -134,6 +154,8 @@ def _locate(args: argparse.Namespace, net: Any) -> tuple[Any, str]:
     plan = locate(net, _people(args, net), args.specialty[0], problem=args.problem, k=args.k, p=args.p,
                   capacity=capacity, **_limit(args))
     s = plan.summary()
+    _draw(args, net, plan.population, fixed=plan.fixed_ids, new=plan.new_ids,
+          title=f"{plan.specialty} {plan.problem}：新增 {len(plan.new_ids)} 处")
     frame = plan.frame()
     frame["name"] = [net.G.nodes[i].get("name", i) for i in frame["id"]]
     gap = "" if s["greedy_gap"] is None else f"；贪心法覆盖 {s['greedy_covered']:,.0f} 人，差距 {s['greedy_gap']:.2%}"
@@ -195,6 +217,15 @@ def _batch(args: argparse.Namespace, net: Any) -> tuple[Any, str]:
     return result.frame(), f"{len(what_ifs)} 个情景，{result.executor}"
 
 
+def _draw(args: argparse.Namespace, net: Any, people: Any, *, covered: Any = None, fixed: tuple[str, ...] = (),
+          new: tuple[str, ...] = (), title: str = "") -> None:
+    if args.map:
+        from mednet.planning.offline import draw_plan_html
+
+        args.drawn = draw_plan_html(net, lat=people.lat, lon=people.lon, people=people.people, names=people.names,
+                                    covered=covered, fixed=fixed, new=new, title=title)
+
+
 ACTION_RUNNERS = {"population": _population, "access": _access, "locate": _locate, "flows": _flows, "batch": _batch}
 
 
@@ -207,11 +238,15 @@ def _emit(args: argparse.Namespace, frame: Any, said: str) -> int:
     else:
         shown = frame.rename(columns=HEADERS_ZH) if args.lang == "zh" else frame
         text = shown.to_csv(index=False) if args.format == "csv" else said + "\n" + shown.to_string(index=False)
+    files: dict[Path, Any] = {}
     if args.output:
-        write_files({Path(args.output): lambda tmp: Path(tmp).write_text(text, encoding="utf-8")})
-        write_stdout(said)
-    else:
-        write_stdout(text)
+        files[Path(args.output)] = lambda tmp: Path(tmp).write_text(text, encoding="utf-8")
+    if args.drawn is not None:
+        from mednet.planning.offline import save_offline
+
+        files[Path(args.map)] = lambda tmp: save_offline(args.drawn, tmp)
+    write_files(files)
+    write_stdout(said if args.output else text)
     return 0
 
 

@@ -6,6 +6,9 @@
 - :mod:`~mednet.planning.scenarios`: scenario files and :func:`what_if`.
 - :mod:`~mednet.planning.upgrades`: :func:`maximal_covering` (the array core) and :func:`suggest_upgrades`.
 - :mod:`~mednet.planning.maps`: maps drawn from a report (matplotlib, folium).
+- People and capacity (imported on use): :mod:`~mednet.planning.population`, :mod:`~mednet.planning.access`,
+  :mod:`~mednet.planning.locate`, :mod:`~mednet.planning.flows`, :mod:`~mednet.planning.batch`,
+  :mod:`~mednet.planning.offline` (on :mod:`~mednet.planning.demand`).
 
 Pandas, CSV and maps need the ``planning`` extra (``pip install 'mednet[planning]'``).
 

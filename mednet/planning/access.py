@@ -222,6 +222,32 @@ def _figure(capability: Any, basis: str) -> float | None:
     return None if value is None else float(value)
 
 
+def ledger_quota_supply(engine: Any, *, region: str, specialty: str) -> dict[str, float]:
+    """Referral quota units of ``specialty`` in the ledger (per day × 7: a week's referral places), by
+    institution id, for ``access_scores(..., supply=...)``."""
+    import sqlalchemy as sa
+
+    from mednet.ledger.store import quotas
+    from mednet.specialties import resolve_specialty
+
+    code = resolve_specialty(specialty).code
+    query = sa.select(quotas.c.institution, quotas.c.specialty, quotas.c.per_day).where(quotas.c.region == region)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    units: dict[str, float] = {}
+    for institution, stored, per_day in rows:
+        try:
+            same = resolve_specialty(stored).code == code
+        except KeyError:
+            continue
+        if same:
+            units[institution] = units.get(institution, 0.0) + 7.0 * float(per_day)
+    if not units:
+        raise InvalidRequest("supply", "quota", f"needs referral quotas of {code} in the ledger for {region}; none "
+                             "are set", rule_zh=f"账本中没有{region}的{code}转诊号源配额")
+    return units
+
+
 def scores_by_specialty(G_or_net: nx.Graph | CompiledNetwork, population: Population,
                         specialties: Iterable[str], **options: Any) -> dict[str, AccessScores]:
     """:func:`access_scores` for each specialty (same options)."""
@@ -230,4 +256,5 @@ def scores_by_specialty(G_or_net: nx.Graph | CompiledNetwork, population: Popula
 
 
 __all__ = ["SUPPLY_BASES", "AccessScores", "Catchments", "Decay", "SupplyBasis", "access_scores",
-           "floating_catchment", "gaussian_decay", "scores_by_specialty", "step_decay", "steps_decay"]
+           "floating_catchment", "gaussian_decay", "ledger_quota_supply", "scores_by_specialty", "step_decay",
+           "steps_decay"]

@@ -34,6 +34,7 @@ from mednet.routing import CST, DIRECTION_ZH, Point, Referral
 from mednet.specialties import SPECIALTIES, resolve_specialty
 from service.deps import ServedRegion, find_region, served_regions
 from service.pages.html import PACKAGE, render
+from service.pages.plannerplan import parse_k, planner_plan
 from service.pages.refer import refer_form
 from service.pages.regionmap import RegionDrawing, draw_region
 from service.pages.session import desk_key, reads_need_key
@@ -404,12 +405,16 @@ def planner_screen(request: Request, region: str) -> HTMLResponse:
     if isinstance(served, HTMLResponse):
         return served
     specialty, max_km_text, errors, spec, max_km = planner_request(request)
+    k, k_error = parse_k(request.query_params.get("k", ""))  # people and new sites: service/pages/plannerplan.py
+    if k_error:
+        errors["k"] = k_error
     rows: list[CoverageRow] = []
-    summary = None
+    summary = plan = None
     if not errors:
         report = find_coverage_gaps(served.network, specialties=[spec.code], max_km=max_km)
         rows = coverage_rows(served, report)
         summary = report.summary[0]
+        plan = planner_plan(served.network, spec.code, max_km or 0.0, k or 0)
     draw = drawing(served)
     capable = set()
     if spec is not None:
@@ -418,7 +423,8 @@ def planner_screen(request: Request, region: str) -> HTMLResponse:
     return render(
         request, "planner.html", status=422 if errors else 200, served=served, specialty=specialty,
         max_km=max_km_text, errors=errors, rows=rows, summary=summary, spec=spec, draw=draw,
-        capable=capable, gaps=gaps, specialties=SPECIALTIES, query=request.query_params,
+        capable=capable, gaps=gaps, specialties=SPECIALTIES, query=request.query_params, plan=plan,
+        k=request.query_params.get("k", "0"),
     )
 
 

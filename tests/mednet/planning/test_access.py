@@ -97,3 +97,27 @@ def test_caller_units_and_missing_figures(net, people):
         access_scores(net, people, "paediatrics", decay=step_decay(40), supply="doctors")
     with pytest.raises(InvalidRequest, match="> 0"):
         step_decay(0)
+
+
+def test_referral_quota_units_from_the_ledger(net, people, tmp_path):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from mednet.ledger.store import metadata, quotas
+    from mednet.planning.access import ledger_quota_supply
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    metadata.create_all(engine)
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        for institution, specialty, per_day in (("kh-people", "儿科", 4), ("qz-people", "paediatrics", 10),
+                                                ("kh-people", "骨科", 9)):
+            conn.execute(quotas.insert().values(region="quzhou", institution=institution, specialty=specialty,
+                                                per_day=per_day, release_days=7, updated_at=now))
+    units = ledger_quota_supply(engine, region="quzhou", specialty="paediatrics")
+    assert units == {"kh-people": 28.0, "qz-people": 70.0}
+    scores = access_scores(net, people, "儿科", decay=step_decay(40), supply=units)
+    assert scores.supply.sum() == 98.0
+    with pytest.raises(InvalidRequest, match="quota"):
+        ledger_quota_supply(engine, region="quzhou", specialty="obstetrics")

@@ -86,3 +86,16 @@ def test_a_bad_sheet_lists_its_problems_in_chinese(tmp_path, capsys):
     assert main(["plan", "population", "quzhou", "--population", str(path), "-s", "儿科", "--max-km", "5"]) == 2
     err = capsys.readouterr().err
     assert "第 2 行" in err and "未写入任何文件" in err
+
+
+def test_locate_writes_an_offline_map_of_people_and_sites(sheet, tmp_path, capsys):
+    pytest.importorskip("offlinefolium")
+    from mednet.planning.offline import external_links
+
+    path = tmp_path / "sites.html"
+    assert main(["plan", "locate", "quzhou", "--population", str(sheet), "-s", "儿科", "--max-km", "10", "--k", "1",
+                 "--map", str(path)]) == 0
+    html = path.read_text(encoding="utf-8")
+    assert external_links(html) == [] and "新增：" in html and "原有：" in html
+    assert main(["plan", "flows", "quzhou", "-s", "儿科", "--flows", str(sheet), "--map", str(path)]) == 2
+    assert "--map" in capsys.readouterr().err
