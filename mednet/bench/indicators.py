@@ -36,7 +36,8 @@ YEAR = 2026
 REFERENCE_SQL = "SELECT origin_id, state, count(*) FROM referrals GROUP BY origin_id, state"
 _REFERRAL_COLUMNS = ("id", "number", "region", "origin_id", "origin_desk", "destination_id", "proposed_id",
                      "destination_why", "specialty", "direction", "priority", "reason", "patient_ref", "state",
-                     "version", "slot", "created_at", "updated_at", "state_since", "due_at", "parent_id")
+                     "version", "slot", "created_at", "updated_at", "state_since", "due_at", "parent_id",
+                     "answered_at", "booked_at")
 _EVENT_COLUMNS = ("referral_id", "seq", "action", "from_state", "to_state", "actor_key", "at", "reason_code")
 
 
@@ -83,7 +84,9 @@ def synthetic_year(n: int, *, seed: int = 11) -> tuple[pd.DataFrame, pd.DataFram
                                                          zip(destination, specialty, strict=True)])),
         "created_at": created_text, "updated_at": created_text, "state_since": created_text,
         "due_at": _where(u[5] < 0.5, np.asarray(stamp(created + 86400))),
-        "parent_id": _where(parent > 0, parent)})
+        "parent_id": _where(parent > 0, parent),
+        "answered_at": _where(accepted | rejected, np.asarray(stamp(responded))),
+        "booked_at": _where(booked, np.asarray(stamp(booked_at)))})
     parts = [pd.DataFrame({"referral_id": ids, "seq": 1, "action": "create", "from_state": None,
                            "to_state": "requested", "at": created_text, "reason_code": None})]
 

@@ -102,12 +102,12 @@ def _in_period(r: Any, region: str, start: dt.datetime, end: dt.datetime) -> Col
 def base_query(places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str) -> sa.CTE:
     """One row per referral created in the period: its group key and what the indicators ask of it.
 
-    The answer (accept or reject) and the booking are joined from the events: the state machine lets each
-    happen at most once in a referral's life (:mod:`mednet.ledger.states`), so one join each, through the index
-    on ``(action, referral_id, at)``, and no aggregation per referral. The arrival needs no join: a referral
-    has arrived exactly when its state is ``arrived`` or ``completed`` (nothing leads out of those two)."""
+    Everything comes from the referral's own row: when it was answered (``answered_at``: accepted or
+    rejected) and booked (``booked_at``), which the ledger keeps there as it records those events (each at most
+    once in a referral's life, :mod:`mednet.ledger.states`). It was accepted when it was answered and is not
+    rejected (nothing leads out of ``rejected``), and the patient arrived when its state is ``arrived`` or
+    ``completed`` (nothing leads out of those two). Only the down-referral children are looked up."""
     r = referrals.alias("r")
-    answer, book = events.alias("answer"), events.alias("book")
     o, d = places.alias("o"), places.alias("d")
     c = referrals.alias("c")
     home = sa.select(c.c.parent_id).where(c.c.direction == "down", c.c.parent_id.is_not(None)) \
@@ -119,17 +119,15 @@ def base_query(places: sa.Table, region: str, start: dt.datetime, end: dt.dateti
         _flag(r.c.proposed_id.is_not(None)).label("routed"),
         _flag(r.c.proposed_id == r.c.destination_id).label("matched"),
         _flag(home.c.parent_id.is_not(None)).label("returned"),
-        _flag(answer.c.action == "accept").label("accepted"),
-        WholeMinutes(answer.c.at, r.c.created_at).label("response_min"),
-        WholeMinutes(book.c.at, r.c.created_at).label("booking_min"),
+        _flag(sa.and_(r.c.answered_at.is_not(None), r.c.state != "rejected")).label("accepted"),
+        WholeMinutes(r.c.answered_at, r.c.created_at).label("response_min"),
+        WholeMinutes(r.c.booked_at, r.c.created_at).label("booking_min"),
         _flag(located).label("located"),
         _flag(o.c.primary_care == d.c.primary_care).label("lateral"),
         _flag(sa.and_(located, o.c.county != d.c.county)).label("left_county"),
         _flag(sa.and_(o.c.community.is_not(None), o.c.community == d.c.community)).label("within_community"),
     ).select_from(
-        r.outerjoin(answer, sa.and_(answer.c.referral_id == r.c.id, answer.c.action.in_(("accept", "reject"))))
-        .outerjoin(book, sa.and_(book.c.referral_id == r.c.id, book.c.action == "book"))
-        .outerjoin(home, home.c.parent_id == r.c.id)
+        r.outerjoin(home, home.c.parent_id == r.c.id)
         .outerjoin(o, o.c.id == r.c.origin_id)
         .outerjoin(d, d.c.id == r.c.destination_id)
     ).where(_in_period(r, region, start, end)).cte("facts")
@@ -222,13 +220,13 @@ def quota_facts(conn: Connection, places: sa.Table, region: str, start: dt.datet
                 by: str) -> dict[str, dict[str, float]]:
     """Quota units booked and used per group key of the institution holding the quota (its referrals'
     destination)."""
-    r, e, d = referrals.alias("r"), events.alias("e"), places.alias("d")
+    r, d = referrals.alias("r"), places.alias("d")
     key = _key(by, r, d, region)
-    booked = sa.exists().where(e.c.referral_id == r.c.id, e.c.action == "book")
     statement = sa.select(key.label("key"), sa.func.count().label("booked"),
                           sa.func.sum(_flag(r.c.state.in_(ARRIVED_STATES))).label("used")) \
         .select_from(r.outerjoin(d, d.c.id == r.c.destination_id)) \
-        .where(_in_period(r, region, start, end), r.c.slot.like("quota/%"), booked).group_by(key)
+        .where(_in_period(r, region, start, end), r.c.slot.like("quota/%"), r.c.booked_at.is_not(None)) \
+        .group_by(key)
     return {_text(row.key): {"quota_booked": float(row.booked), "quota_used": float(row.used or 0)}
             for row in conn.execute(statement)}
 
