@@ -56,8 +56,8 @@ def _minutes_sqlite(element: WholeMinutes, compiler: Any, **kw: Any) -> str:
 
 @compiles(WholeMinutes, "postgresql")
 def _minutes_pg(element: WholeMinutes, compiler: Any, **kw: Any) -> str:
-    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
-    return (f"CAST(FLOOR((FLOOR(EXTRACT(EPOCH FROM {later})) - FLOOR(EXTRACT(EPOCH FROM {earlier}))) / 60) "
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)  # date_part: float8, not numeric
+    return (f"CAST(FLOOR((FLOOR(date_part('epoch', {later})) - FLOOR(date_part('epoch', {earlier}))) / 60) "
             "AS INTEGER)")
 
 
@@ -120,6 +120,8 @@ def base_query(places: sa.Table, region: str, start: dt.datetime, end: dt.dateti
         _flag(r.c.proposed_id == r.c.destination_id).label("matched"),
         _flag(home.c.parent_id.is_not(None)).label("returned"),
         _flag(sa.and_(r.c.answered_at.is_not(None), r.c.state != "rejected")).label("accepted"),
+        _flag(r.c.answered_at.is_not(None)).label("answered"),
+        _flag(r.c.booked_at.is_not(None)).label("booked"),
         WholeMinutes(r.c.answered_at, r.c.created_at).label("response_min"),
         WholeMinutes(r.c.booked_at, r.c.created_at).label("booking_min"),
         _flag(located).label("located"),
@@ -141,7 +143,7 @@ def ledger_facts(conn: Connection, places: sa.Table, region: str, start: dt.date
     referrals per key took each whole number of minutes to be answered and to be booked; the nearest-rank
     median and 90th percentile are read off those small histograms here."""
     f = base_query(places, region, start, end, by)
-    booked = f.c.booking_min.is_not(None)
+    booked = f.c.booked == 1
     counts = {
         "created": sa.func.count(),
         "up": sa.func.sum(_flag(f.c.direction == "up")),
@@ -153,10 +155,10 @@ def ledger_facts(conn: Connection, places: sa.Table, region: str, start: dt.date
         "rejected": sa.func.sum(_flag(f.c.state == "rejected")),
         "cancelled": sa.func.sum(_flag(f.c.state == "cancelled")),
         "expired": sa.func.sum(_flag(f.c.state == "expired")),
-        "booked": sa.func.sum(_flag(booked)),
+        "booked": sa.func.sum(f.c.booked),
         "no_show": sa.func.sum(_flag(sa.and_(booked, f.c.state == "expired"))),  # expired: never arrived
         "closed": sa.func.sum(_flag(f.c.state.in_(CLOSED_STATES))),
-        "responded": sa.func.sum(_flag(f.c.response_min.is_not(None))),
+        "responded": sa.func.sum(f.c.answered),
         "overdue": sa.func.sum(_flag(sa.and_(f.c.state.in_(sorted(OPEN_STATES)), f.c.due_at < as_of))),
         "located": sa.func.sum(f.c.located),
         "left_county": sa.func.sum(f.c.left_county),
