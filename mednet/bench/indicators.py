@@ -5,7 +5,8 @@ The referrals are synthetic (labelled ``bench`` and illustrative): a year over t
 counties, drawn with a fixed seed — up-referrals from every primary-care centre to its community's lead as
 the router's proposal, 15 % sent elsewhere (bypass), a few emergencies, down-referrals sent home after an
 up-referral, answers, bookings (half on quota units), arrivals and closures with their events (about 3.8
-events a referral) — and loaded with ``COPY`` into a throwaway server (durable), then analysed.
+events a referral) — and loaded with ``COPY`` into a throwaway server (durable; triggers and foreign-key
+checks off for the load), then analysed.
 
 The figure is the wall time of :func:`mednet.indicators.compute_indicators` by community (every ledger fact,
 the nearest-rank medians and 90th percentiles, quotas, rejections, monthly aggregates); the reference is
@@ -35,7 +36,8 @@ YEAR = 2026
 REFERENCE_SQL = "SELECT origin_id, state, count(*) FROM referrals GROUP BY origin_id, state"
 _REFERRAL_COLUMNS = ("id", "number", "region", "origin_id", "origin_desk", "destination_id", "proposed_id",
                      "destination_why", "specialty", "direction", "priority", "reason", "patient_ref", "state",
-                     "version", "slot", "created_at", "updated_at", "state_since", "due_at", "parent_id")
+                     "version", "slot", "created_at", "updated_at", "state_since", "due_at", "parent_id",
+                     "answered_at", "booked_at")
 _EVENT_COLUMNS = ("referral_id", "seq", "action", "from_state", "to_state", "actor_key", "at", "reason_code")
 
 
@@ -82,7 +84,9 @@ def synthetic_year(n: int, *, seed: int = 11) -> tuple[pd.DataFrame, pd.DataFram
                                                          zip(destination, specialty, strict=True)])),
         "created_at": created_text, "updated_at": created_text, "state_since": created_text,
         "due_at": _where(u[5] < 0.5, np.asarray(stamp(created + 86400))),
-        "parent_id": _where(parent > 0, parent)})
+        "parent_id": _where(parent > 0, parent),
+        "answered_at": _where(accepted | rejected, np.asarray(stamp(responded))),
+        "booked_at": _where(booked, np.asarray(stamp(booked_at)))})
     parts = [pd.DataFrame({"referral_id": ids, "seq": 1, "action": "create", "from_state": None,
                            "to_state": "requested", "at": created_text, "reason_code": None})]
 
@@ -115,6 +119,9 @@ def load(url: str, referrals: pd.DataFrame, events: pd.DataFrame) -> None:
 
     plain = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain) as conn:
+        # a bulk load of rows made consistent above: no per-row foreign-key checks nor the ledger's per-event
+        # notification trigger (the server's owner may; the setting ends with this session)
+        conn.execute("SET session_replication_role = replica")
         for table, frame, columns in (("referrals", referrals, _REFERRAL_COLUMNS), ("events", events,
                                                                                     _EVENT_COLUMNS)):
             buffer = io.StringIO()

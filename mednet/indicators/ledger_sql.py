@@ -56,8 +56,8 @@ def _minutes_sqlite(element: WholeMinutes, compiler: Any, **kw: Any) -> str:
 
 @compiles(WholeMinutes, "postgresql")
 def _minutes_pg(element: WholeMinutes, compiler: Any, **kw: Any) -> str:
-    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
-    return (f"CAST(FLOOR((FLOOR(EXTRACT(EPOCH FROM {later})) - FLOOR(EXTRACT(EPOCH FROM {earlier}))) / 60) "
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)  # date_part: float8, not numeric
+    return (f"CAST(FLOOR((FLOOR(date_part('epoch', {later})) - FLOOR(date_part('epoch', {earlier}))) / 60) "
             "AS INTEGER)")
 
 
@@ -99,83 +99,124 @@ def _in_period(r: Any, region: str, start: dt.datetime, end: dt.datetime) -> Col
     return sa.and_(r.c.region == region, r.c.created_at >= start, r.c.created_at < end)
 
 
-def base_query(places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str) -> sa.CTE:
-    """One row per referral created in the period: its group key and what the indicators ask of it.
+def _raw_key(by: str, r: Any) -> ColumnElement[Any]:
+    """What a referral is grouped by before the places are joined: its own column for the referral
+    dimensions, nothing for the institution ones (the origin's id is grouped anyway)."""
+    if by == "month":
+        return CstMonth(r.c.created_at)
+    if by in ("specialty", "direction", "priority"):
+        return r.c[by]
+    return sa.literal("", sa.String())
 
-    The answer (accept or reject) and the booking are joined from the events: the state machine lets each
-    happen at most once in a referral's life (:mod:`mednet.ledger.states`), so one join each, through the index
-    on ``(action, referral_id, at)``, and no aggregation per referral. The arrival needs no join: a referral
-    has arrived exactly when its state is ``arrived`` or ``completed`` (nothing leads out of those two)."""
-    r = referrals.alias("r")
-    answer, book = events.alias("answer"), events.alias("book")
-    o, d = places.alias("o"), places.alias("d")
-    c = referrals.alias("c")
+
+def _place_key(by: str, raw: Any, o: Any, region: str) -> ColumnElement[Any]:
+    if by == "region":
+        return sa.literal(region, sa.String())
+    if by in ("county", "community"):
+        return o.c[by]
+    if by == "institution":
+        return o.c.id
+    return raw.c.raw_key
+
+
+def grouped_referrals(places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str, *,
+                      as_of: dt.datetime) -> sa.Subquery:
+    """The period's referrals counted per origin, destination and everything the indicators ask of them
+    (``n`` referrals a row), the places then joined to these few rows for the group key and the place flags.
+
+    Everything comes from the referral's own row: when it was answered (``answered_at``: accepted or
+    rejected) and booked (``booked_at``), which the ledger keeps there as it records those events (each at most
+    once in a referral's life, :mod:`mednet.ledger.states`). It was accepted when it was answered and is not
+    rejected (nothing leads out of ``rejected``), and the patient arrived when its state is ``arrived`` or
+    ``completed`` (nothing leads out of those two). Only the down-referral children are looked up."""
+    r, c = referrals.alias("r"), referrals.alias("c")
     home = sa.select(c.c.parent_id).where(c.c.direction == "down", c.c.parent_id.is_not(None)) \
         .group_by(c.c.parent_id).subquery("home")
-    located = sa.and_(o.c.county.is_not(None), d.c.county.is_not(None))
-    return sa.select(
-        _key(by, r, o, region).label("key"),
-        r.c.direction, r.c.state, r.c.due_at,
+    columns = [
+        r.c.origin_id, r.c.destination_id, _raw_key(by, r).label("raw_key"), r.c.direction, r.c.state,
         _flag(r.c.proposed_id.is_not(None)).label("routed"),
         _flag(r.c.proposed_id == r.c.destination_id).label("matched"),
         _flag(home.c.parent_id.is_not(None)).label("returned"),
-        _flag(answer.c.action == "accept").label("accepted"),
-        WholeMinutes(answer.c.at, r.c.created_at).label("response_min"),
-        WholeMinutes(book.c.at, r.c.created_at).label("booking_min"),
+        _flag(r.c.answered_at.is_not(None)).label("answered"),
+        _flag(r.c.booked_at.is_not(None)).label("booked"),
+        _flag(sa.and_(r.c.state.in_(sorted(OPEN_STATES)), r.c.due_at < as_of)).label("overdue"),
+    ]
+    raw = sa.select(*columns, sa.func.count().label("n")) \
+        .select_from(r.outerjoin(home, home.c.parent_id == r.c.id)) \
+        .where(_in_period(r, region, start, end)).group_by(*columns).subquery("raw")
+    o, d = places.alias("o"), places.alias("d")
+    located = sa.and_(o.c.county.is_not(None), d.c.county.is_not(None))
+    return sa.select(
+        _place_key(by, raw, o, region).label("key"), raw.c.direction, raw.c.state, raw.c.routed, raw.c.matched,
+        raw.c.returned, raw.c.answered, raw.c.booked, raw.c.overdue, raw.c.n,
         _flag(located).label("located"),
         _flag(o.c.primary_care == d.c.primary_care).label("lateral"),
         _flag(sa.and_(located, o.c.county != d.c.county)).label("left_county"),
         _flag(sa.and_(o.c.community.is_not(None), o.c.community == d.c.community)).label("within_community"),
-    ).select_from(
-        r.outerjoin(answer, sa.and_(answer.c.referral_id == r.c.id, answer.c.action.in_(("accept", "reject"))))
-        .outerjoin(book, sa.and_(book.c.referral_id == r.c.id, book.c.action == "book"))
-        .outerjoin(home, home.c.parent_id == r.c.id)
-        .outerjoin(o, o.c.id == r.c.origin_id)
-        .outerjoin(d, d.c.id == r.c.destination_id)
-    ).where(_in_period(r, region, start, end)).cte("facts")
+    ).select_from(raw.outerjoin(o, o.c.id == raw.c.origin_id).outerjoin(d, d.c.id == raw.c.destination_id)) \
+        .subquery("facts")
+
+
+def minutes_histogram(places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str,
+                      metric: str) -> sa.Select:
+    """Referrals per group key and whole minutes to be answered (``response``) or booked (``booking``)."""
+    r = referrals.alias("r")
+    moment = r.c.answered_at if metric == "response" else r.c.booked_at
+    minute = WholeMinutes(moment, r.c.created_at)
+    raw = sa.select(r.c.origin_id, _raw_key(by, r).label("raw_key"), minute.label("minute"),
+                    sa.func.count().label("n")) \
+        .where(_in_period(r, region, start, end), moment.is_not(None)) \
+        .group_by(r.c.origin_id, _raw_key(by, r), minute).subquery(f"{metric}_raw")
+    o = places.alias(f"{metric}_o")
+    key = _place_key(by, raw, o, region)
+    return sa.select(sa.literal(metric).label("part"), key.label("key"), raw.c.minute,
+                     sa.func.sum(raw.c.n).label("created")) \
+        .select_from(raw.outerjoin(o, o.c.id == raw.c.origin_id)).group_by(key, raw.c.minute)
 
 
 def ledger_facts(conn: Connection, places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str,
                  *, as_of: dt.datetime) -> dict[str, dict[str, float | None]]:
     """Facts per group key: counts of :mod:`mednet.indicators.definitions`, time statistics in whole minutes.
 
-    One statement: the counts per key, and beside them (``UNION ALL`` over the same per-referral rows) how many
-    referrals per key took each whole number of minutes to be answered and to be booked; the nearest-rank
-    median and 90th percentile are read off those small histograms here."""
-    f = base_query(places, region, start, end, by)
-    booked = f.c.booking_min.is_not(None)
+    One statement of three passes over the period's referrals, each grouped by the referral's own columns
+    before anything is joined: the counts per key, and beside them (``UNION ALL``) how many referrals per key
+    took each whole number of minutes to be answered and to be booked; the nearest-rank median and 90th
+    percentile are read off those small histograms here."""
+    f = grouped_referrals(places, region, start, end, by, as_of=as_of)
+
+    def n_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return sa.func.sum(sa.case((condition, f.c.n), else_=0))
+
     counts = {
-        "created": sa.func.count(),
-        "up": sa.func.sum(_flag(f.c.direction == "up")),
-        "down": sa.func.sum(_flag(f.c.direction == "down")),
-        "emergency": sa.func.sum(_flag(f.c.direction == "emergency")),
-        "lateral": sa.func.sum(f.c.lateral),
-        "up_returned": sa.func.sum(_flag(sa.and_(f.c.direction == "up", f.c.returned == 1))),
-        "accepted": sa.func.sum(f.c.accepted),
-        "rejected": sa.func.sum(_flag(f.c.state == "rejected")),
-        "cancelled": sa.func.sum(_flag(f.c.state == "cancelled")),
-        "expired": sa.func.sum(_flag(f.c.state == "expired")),
-        "booked": sa.func.sum(_flag(booked)),
-        "no_show": sa.func.sum(_flag(sa.and_(booked, f.c.state == "expired"))),  # expired: never arrived
-        "closed": sa.func.sum(_flag(f.c.state.in_(CLOSED_STATES))),
-        "responded": sa.func.sum(_flag(f.c.response_min.is_not(None))),
-        "overdue": sa.func.sum(_flag(sa.and_(f.c.state.in_(sorted(OPEN_STATES)), f.c.due_at < as_of))),
-        "located": sa.func.sum(f.c.located),
-        "left_county": sa.func.sum(f.c.left_county),
-        "up_left_county": sa.func.sum(_flag(sa.and_(f.c.direction == "up", f.c.left_county == 1))),
-        "within_community": sa.func.sum(f.c.within_community),
-        "routed": sa.func.sum(f.c.routed),
-        "matched": sa.func.sum(f.c.matched),
-        "bypassed": sa.func.sum(_flag(sa.and_(f.c.routed == 1, f.c.matched == 0))),
+        "created": sa.func.sum(f.c.n),
+        "up": n_if(f.c.direction == "up"),
+        "down": n_if(f.c.direction == "down"),
+        "emergency": n_if(f.c.direction == "emergency"),
+        "lateral": n_if(f.c.lateral == 1),
+        "up_returned": n_if(sa.and_(f.c.direction == "up", f.c.returned == 1)),
+        "accepted": n_if(sa.and_(f.c.answered == 1, f.c.state != "rejected")),
+        "rejected": n_if(f.c.state == "rejected"),
+        "cancelled": n_if(f.c.state == "cancelled"),
+        "expired": n_if(f.c.state == "expired"),
+        "booked": n_if(f.c.booked == 1),
+        "no_show": n_if(sa.and_(f.c.booked == 1, f.c.state == "expired")),  # expired: never arrived
+        "closed": n_if(f.c.state.in_(CLOSED_STATES)),
+        "responded": n_if(f.c.answered == 1),
+        "overdue": n_if(f.c.overdue == 1),
+        "located": n_if(f.c.located == 1),
+        "left_county": n_if(f.c.left_county == 1),
+        "up_left_county": n_if(sa.and_(f.c.direction == "up", f.c.left_county == 1)),
+        "within_community": n_if(f.c.within_community == 1),
+        "routed": n_if(f.c.routed == 1),
+        "matched": n_if(f.c.matched == 1),
+        "bypassed": n_if(sa.and_(f.c.routed == 1, f.c.matched == 0)),
     }
     nothing = [sa.cast(sa.null(), sa.Integer).label(k) for k in counts if k != "created"]
     parts = [sa.select(sa.literal("counts").label("part"), f.c.key, sa.cast(sa.null(), sa.Integer).label("minute"),
                        *(v.label(k) for k, v in counts.items())).group_by(f.c.key)]
     for metric in ("response", "booking"):
-        minute = f.c[f"{metric}_min"]
-        parts.append(sa.select(sa.literal(metric).label("part"), f.c.key, minute.label("minute"),
-                               sa.func.count().label("created"), *nothing)
-                     .where(minute.is_not(None)).group_by(f.c.key, minute))
+        hist = minutes_histogram(places, region, start, end, by, metric).subquery(f"{metric}_hist")
+        parts.append(sa.select(hist.c.part, hist.c.key, hist.c.minute, hist.c.created, *nothing))
     out: dict[str, dict[str, float | None]] = {}
     histograms: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for row in conn.execute(sa.union_all(*parts)).mappings():
@@ -222,13 +263,13 @@ def quota_facts(conn: Connection, places: sa.Table, region: str, start: dt.datet
                 by: str) -> dict[str, dict[str, float]]:
     """Quota units booked and used per group key of the institution holding the quota (its referrals'
     destination)."""
-    r, e, d = referrals.alias("r"), events.alias("e"), places.alias("d")
+    r, d = referrals.alias("r"), places.alias("d")
     key = _key(by, r, d, region)
-    booked = sa.exists().where(e.c.referral_id == r.c.id, e.c.action == "book")
     statement = sa.select(key.label("key"), sa.func.count().label("booked"),
                           sa.func.sum(_flag(r.c.state.in_(ARRIVED_STATES))).label("used")) \
         .select_from(r.outerjoin(d, d.c.id == r.c.destination_id)) \
-        .where(_in_period(r, region, start, end), r.c.slot.like("quota/%"), booked).group_by(key)
+        .where(_in_period(r, region, start, end), r.c.slot.like("quota/%"), r.c.booked_at.is_not(None)) \
+        .group_by(key)
     return {_text(row.key): {"quota_booked": float(row.booked), "quota_used": float(row.used or 0)}
             for row in conn.execute(statement)}
 

@@ -483,6 +483,10 @@ class Ledger:
             elif action == "send_home":
                 created = self._send_home(conn, actor, row, body)
                 data["down_referral"] = created["number"]
+            if action in ("accept", "reject"):  # each at most once in a referral's life (indicators read them)
+                changes["answered_at"] = now
+            elif action == "book":
+                changes["booked_at"] = now
             to_state = transition.to or row["state"]
             version = row["version"] + 1
             changes.update(state=to_state, version=version, updated_at=now)
@@ -681,6 +685,8 @@ class Ledger:
             new_id = conn.execute(_NEXT_ID_SQLITE).scalar_one()
         number = f"R{now.astimezone(slotting.CST):%Y%m%d}-{new_id:06d}"
         values.setdefault("replaces_id", None)
+        values.setdefault("answered_at", None)
+        values.setdefault("booked_at", None)
         row = dict(id=new_id, number=number, state="requested", version=1, parent_id=parent_id, created_at=now,
                    updated_at=now, slot=None, state_since=now,
                    due_at=self.due_at(conn, values["region"], "requested", values["priority"], now), **values)

@@ -105,6 +105,9 @@ referrals = sa.Table(
     sa.Column("due_at", Stamp, index=True),
     # a re-referral: the rejected referral this one replaces
     sa.Column("replaces_id", sa.Integer, sa.ForeignKey("referrals.id", name="fk_referrals_replaces_id")),
+    # when the referral was answered (accept or reject) and booked: each happens at most once (indicators)
+    sa.Column("answered_at", Stamp),
+    sa.Column("booked_at", Stamp),
     sa.Index("ix_referrals_region_patient", "region", "patient_ref"),
 )
 #: At most one down-referral in force per parent: one not ended without the patient going home (rejected,

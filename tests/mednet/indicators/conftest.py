@@ -134,7 +134,8 @@ def write(engine: sa.engine.Engine, truths: list[Truth], region_id: str = "quzho
                          destination_id=t.destination, proposed_id=t.proposed, destination_why=t.why,
                          specialty=t.specialty, direction=t.direction, priority=t.priority, reason="模拟",
                          patient_ref=f"P{t.id}", state=t.state, version=1, slot=t.slot, created_at=t.created,
-                         updated_at=t.created, state_since=t.created, due_at=t.due_at, parent_id=t.parent))
+                         updated_at=t.created, state_since=t.created, due_at=t.due_at, parent_id=t.parent,
+                         answered_at=t.responded, booked_at=t.booked))
         steps: list[tuple[str, str | None, str, dt.datetime, str | None]] = [
             ("create", None, "requested", t.created, None)]
         if t.responded is not None:

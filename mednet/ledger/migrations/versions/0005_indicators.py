@@ -1,6 +1,7 @@
-"""Indicators: the monthly aggregates hospital and insurance systems report per institution, and the indexes
-the indicator queries read by (a region's referrals in a period, a referral's down-referral children, the
-answer/booking/arrival events of a referral).
+"""Indicators: the monthly aggregates hospital and insurance systems report per institution; when a referral
+was answered (accepted or rejected) and booked, kept on the referral as its events say (filled in from the
+events for referrals already there); and the indexes the indicator queries read by (a region's referrals in
+a period, a referral's down-referral children, the events of one action).
 
 Revision ID: 0005_indicators
 Revises: 0003
@@ -31,6 +32,11 @@ def upgrade() -> None:
         sa.Column("source", sa.Text, nullable=False),
         sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.add_column("referrals", sa.Column("answered_at", sa.DateTime(timezone=True)))
+    op.add_column("referrals", sa.Column("booked_at", sa.DateTime(timezone=True)))
+    op.execute("UPDATE referrals SET answered_at = (SELECT min(e.at) FROM events e WHERE e.referral_id = referrals.id "
+               "AND e.action IN ('accept', 'reject')), booked_at = (SELECT min(e.at) FROM events e "
+               "WHERE e.referral_id = referrals.id AND e.action = 'book')")
     op.create_index("ix_referrals_region_created", "referrals", ["region", "created_at"])
     op.create_index("ix_referrals_parent", "referrals", ["parent_id"])
     op.create_index("ix_events_action_referral", "events", ["action", "referral_id", "at"])
@@ -40,4 +46,7 @@ def downgrade() -> None:
     op.drop_index("ix_events_action_referral", table_name="events")
     op.drop_index("ix_referrals_parent", table_name="referrals")
     op.drop_index("ix_referrals_region_created", table_name="referrals")
+    with op.batch_alter_table("referrals") as batch:
+        batch.drop_column("booked_at")
+        batch.drop_column("answered_at")
     op.drop_table("monthly_aggregates")
