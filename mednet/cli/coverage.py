@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import unicodedata
 from collections import Counter
@@ -295,11 +296,38 @@ def _travel_lines(report: CoverageReport, lang: str = "zh") -> list[str]:
     lines = [_w(lang, "travel", note=note)]
     for s in report.summary:
         for figure, counts in (("km", s.km_basis), ("minutes", s.minutes_basis)):
+            if lang == "zh":
+                said = "；".join(f"{c.points} 个{_basis_zh(c.kind, c.title, c.detail)}" for c in counts or ())
+                lines.append(f"  {resolve_specialty(s.specialty).label_zh}{_w(lang, figure)}："
+                             f"{said or _w(lang, 'none reachable')}")
+                continue
             said = "; ".join(f"{c.points} from {', '.join(x for x in (c.kind, c.title, c.detail) if x)}"
                              for c in counts or ())
-            shown = _w(lang, figure) if lang == "zh" else figure
-            lines.append(f"  {s.specialty} {shown}: {said or _w(lang, 'none reachable')}")
+            lines.append(f"  {s.specialty} {figure}: {said or _w(lang, 'none reachable')}")
     return lines
+
+
+#: Where a figure comes from, in Chinese (the travel layer's kinds of basis).
+BASIS_ZH = {"default_model": "按默认模型估算", "road_network": "按道路网", "od_table": "按 OD 表",
+            "same_institution": "为同一机构"}
+_MODEL_DETAIL = re.compile(r"great circle × ([\d.]+) at ([\d.]+) km/h \((\w+) terrain\)")
+TERRAIN_ZH = {"plain": "平原", "hilly": "丘陵", "mountain": "山区"}
+
+
+def _basis_zh(kind: str, title: str | None, detail: str | None) -> str:
+    """A basis count's source in Chinese: its kind, the source's own title, and the default model's figures.
+
+    >>> _basis_zh("default_model", None, "great circle × 1.3 at 40 km/h (plain terrain)")
+    '按默认模型估算（直线距离 × 1.3，车速 40 公里/小时，平原）'
+    >>> _basis_zh("od_table", "县卫健局 OD 表, 2024-05", None)
+    '按 OD 表（县卫健局 OD 表, 2024-05）'
+    """
+    said = BASIS_ZH.get(kind, kind)
+    if detail and (found := _MODEL_DETAIL.fullmatch(detail)):
+        circuity, kmh, terrain = found.groups()
+        detail = f"直线距离 × {circuity}，车速 {kmh} 公里/小时，{TERRAIN_ZH.get(terrain, terrain)}"
+    shown = "，".join(x for x in (title, detail) if x)
+    return f"{said}（{shown}）" if shown else said
 
 
 def _served(report: CoverageReport, point: ServedPoint, lang: str = "zh") -> str:

@@ -148,8 +148,8 @@ def check_file(name: str, content_type: str | None, content: bytes, *,
 def content_disposition(name: str, media_type: str, attachment_id: int) -> str:
     """``attachment`` with an ASCII fallback name and the real one in UTF-8 (RFC 6266 / 5987).
 
-    >>> content_disposition("血常规.jpg", "image/jpeg", 7)
-    "attachment; filename=\\"attachment-7.jpg\\"; filename*=UTF-8''%E8%A1%80%E5%B8%B8%E8%A7%84.jpg"
+    >>> print(content_disposition("血常规.jpg", "image/jpeg", 7))
+    attachment; filename="attachment-7.jpg"; filename*=UTF-8''%E8%A1%80%E5%B8%B8%E8%A7%84.jpg
     """
     from urllib.parse import quote
 

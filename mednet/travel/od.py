@@ -47,25 +47,30 @@ def read_od_rows(path: str | Path, *, sheet: str | None = None) -> list[list[obj
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise TravelDataError(str(path), "", f"expected a .csv or .xlsx table, got {suffix or 'no suffix'!r}")
+        raise TravelDataError(str(path), "", f"expected a .csv or .xlsx table, got {suffix or 'no suffix'!r}",
+                              rule_zh=f"应为 .csv 或 .xlsx 表格，收到 {suffix or '无扩展名'!r}")
     if not path.is_file():
-        raise TravelDataError(str(path), "", "no such file")
+        raise TravelDataError(str(path), "", "no such file", rule_zh="文件不存在")
     if suffix == ".csv":
         try:
             with path.open(encoding="utf-8-sig", newline="") as f:
                 return [list(row) for row in csv.reader(f)]
         except UnicodeDecodeError as err:
-            raise TravelDataError(str(path), "", f"cannot be read as UTF-8 text ({err})") from err
+            raise TravelDataError(str(path), "", f"cannot be read as UTF-8 text ({err})",
+                                  rule_zh=f"无法作为 UTF-8 文本读取（{err}）") from err
     from mednet.extras import require_extra
 
     openpyxl = require_extra("openpyxl", "travel")
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises several kinds for a broken workbook
-        raise TravelDataError(str(path), "", f"cannot be read as an XLSX workbook ({err})") from err
+        raise TravelDataError(str(path), "", f"cannot be read as an XLSX workbook ({err})",
+                              rule_zh=f"无法作为 XLSX 工作簿读取（{err}）") from err
     try:
         if sheet is not None and sheet not in book.sheetnames:
-            raise TravelDataError(str(path), "sheet", f"{sheet!r} is not among {book.sheetnames}")
+            raise TravelDataError(str(path), "sheet", f"{sheet!r} is not among {book.sheetnames}",
+                                  rule_zh=f"没有工作表 {sheet!r}（有：{'、'.join(book.sheetnames)}）",
+                                  place_zh="工作表")
         ws = book[sheet] if sheet is not None else book.worksheets[0]
         return [list(row) for row in ws.iter_rows(values_only=True)]
     finally:
@@ -76,7 +81,8 @@ def parse_od_rows(region: Region, rows: list[list[object]], *, file: str) -> tup
     """Pairs from table rows (header first), names resolved with the region's aliases; every problem at once."""
     rows = [r for r in rows if any(c not in (None, "") for c in r)]
     if not rows:
-        raise TravelDataError(file, "", "the table is empty; expected a header row and one row per pair")
+        raise TravelDataError(file, "", "the table is empty; expected a header row and one row per pair",
+                              rule_zh="表格是空的；应有一行表头，每对机构一行")
     header = [str(c or "").strip().casefold() for c in rows[0]]
     column = {}
     for key, accepted in COLUMNS.items():
@@ -153,7 +159,8 @@ def import_od(
     from mednet.travel.layer import check_travel
 
     if not source or not source.strip():
-        raise TravelDataError(str(path), "--source", "name where the figures come from, e.g. a map service and date")
+        raise TravelDataError(str(path), "--source", "name where the figures come from, e.g. a map service and date",
+                              rule_zh="请写明数据来源，如地图服务名称和日期")
     path = Path(path)
     pairs = parse_od_rows(region, read_od_rows(path, sheet=sheet), file=str(path))
     travel = travel or TravelFile(region=region.id)
