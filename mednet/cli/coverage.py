@@ -83,17 +83,20 @@ def run(args: argparse.Namespace) -> int:
     for name in ("max_km", "max_minutes"):
         check_max_km(getattr(args, name), name=f"--{name.replace('_', '-')}")
     if args.max_km is None and args.max_minutes is None:
-        raise InvalidRequest("--max-km/--max-minutes", None, "give at least one limit")
+        raise InvalidRequest("--max-km/--max-minutes", None, "give at least one limit",
+                             rule_zh="至少给出一个上限（公里或分钟）")
     limit = "--max-minutes" if args.cost == "minutes" else "--max-km"
     if args.suggest and (args.max_minutes if args.cost == "minutes" else args.max_km) is None:
-        raise InvalidRequest(limit, None, f"is needed by --suggest with --cost {args.cost}")
+        raise InvalidRequest(limit, None, f"is needed by --suggest with --cost {args.cost}",
+                             rule_zh=f"在 --cost {args.cost} 下使用 --suggest 时必须给出")
     one = specialties[0] if specialties and len(specialties) == 1 else None
     if (args.map or args.suggest) and one is None:
         raise InvalidRequest("--map/--suggest" if args.map and args.suggest else ("--map" if args.map else "--suggest"),
-                             "--all" if args.all else specialties, "needs exactly one --specialty")
+                             "--all" if args.all else specialties, "needs exactly one --specialty",
+                             rule_zh="只能配合一个 --specialty 使用")
     if args.what_if and args.suggest:
         raise InvalidRequest("--suggest/--what-if", f"--suggest {args.suggest} --what-if {args.what_if}",
-                             "cannot be combined: give one of them")
+                             "cannot be combined: give one of them", rule_zh="不能同时使用，请只给其中一个")
     for option, path, suffixes in (("--output", args.output, None), ("--map", args.map, MAP_SUFFIXES)):
         if path is not None:
             _check_target(option, path, suffixes)
@@ -423,11 +426,12 @@ def _num(x: float) -> str:
 def _check_target(option: str, path: str, suffixes: tuple[str, ...] | None) -> None:
     target = Path(path)
     if suffixes and target.suffix.lower() not in suffixes:
-        raise InvalidRequest(option, path, f"must end in {', '.join(suffixes)}")
+        raise InvalidRequest(option, path, f"must end in {', '.join(suffixes)}",
+                             rule_zh=f"扩展名须为 {'、'.join(suffixes)}")
     if not target.parent.resolve().is_dir():
-        raise InvalidRequest(option, path, "must be in an existing folder")
+        raise InvalidRequest(option, path, "must be in an existing folder", rule_zh="所在的文件夹不存在")
     if target.is_dir():
-        raise InvalidRequest(option, path, "must be a file, not a folder")
+        raise InvalidRequest(option, path, "must be a file, not a folder", rule_zh="须为文件，不能是文件夹")
     writing_mode(target)  # a socket or the like: refused before any work
 
 

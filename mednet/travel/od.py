@@ -97,10 +97,18 @@ def parse_od_rows(region: Region, rows: list[list[object]], *, file: str) -> tup
             "header",
             f"needs the column(s) {need}; found {rows[0]}; "
             f"accepted names: {', '.join(n for ns in COLUMNS.values() for n in ns)}",
+            rule_zh=f"缺少列 {need}；表头是 {rows[0]}；可用的列名："
+                    f"{'、'.join(n for ns in COLUMNS.values() for n in ns)}", place_zh="表头",
         )
     names = name_index(region)
     known = [i.name for i in region.institutions] + [i.id for i in region.institutions]
     problems: list[str] = []
+    problems_zh: list[str] = []
+
+    def say(en: str, zh: str) -> None:
+        problems.append(en)
+        problems_zh.append(zh)
+
     pairs: dict[tuple[str, str], TravelPair] = {}
     for n, row in enumerate(rows[1:], start=2):
         cell = lambda key, row=row: row[column[key]] if key in column and column[key] < len(row) else None  # noqa: E731
@@ -109,11 +117,13 @@ def parse_od_rows(region: Region, rows: list[list[object]], *, file: str) -> tup
             text = str(cell(key) or "").strip()
             ids = names.get(text.casefold())
             if not text:
-                problems.append(f"row {n}: `{key}` is empty")
+                say(f"row {n}: `{key}` is empty", f"第 {n} 行：`{key}` 是空的")
             elif not ids:
-                problems.append(f"row {n}: `{key}` {UnknownInstitution(text, known=known)}")
+                unknown = UnknownInstitution(text, known=known)
+                say(f"row {n}: `{key}` {unknown}", f"第 {n} 行：`{key}` {unknown.zh}")
             elif len(ids) > 1:
-                problems.append(f"row {n}: `{key}` {text!r} is ambiguous: it names {', '.join(ids)}; give an id")
+                say(f"row {n}: `{key}` {text!r} is ambiguous: it names {', '.join(ids)}; give an id",
+                    f"第 {n} 行：`{key}` {text!r} 同时指向 {'、'.join(ids)}，请写编号")
             else:
                 ends.append(ids[0])
         figures, unreachable, bad = {}, False, False
@@ -129,7 +139,8 @@ def parse_od_rows(region: Region, rows: list[list[object]], *, file: str) -> tup
             except (TypeError, ValueError):
                 number = math.nan
             if not (math.isfinite(number) and number >= 0):
-                problems.append(f"row {n}: `{key}` must be a number >= 0 or 'unreachable', got {value!r}")
+                say(f"row {n}: `{key}` must be a number >= 0 or 'unreachable', got {value!r}",
+                    f"第 {n} 行：`{key}` 须为不小于 0 的数或 'unreachable'，收到 {value!r}")
                 bad = True
             else:
                 figures[key] = number
@@ -137,18 +148,23 @@ def parse_od_rows(region: Region, rows: list[list[object]], *, file: str) -> tup
             continue
         a, b = ends
         if a == b:
-            problems.append(f"row {n}: origin and destination are the same institution {a!r}")
+            say(f"row {n}: origin and destination are the same institution {a!r}",
+                f"第 {n} 行：起点和终点是同一家机构 {a!r}")
         elif unreachable and figures:
-            problems.append(f"row {n}: says 'unreachable' and gives a figure; give one or the other")
+            say(f"row {n}: says 'unreachable' and gives a figure; give one or the other",
+                f"第 {n} 行：既写了 'unreachable' 又给了数值，请只给其一")
         elif not unreachable and not figures:
-            problems.append(f"row {n}: gives neither minutes nor km")
+            say(f"row {n}: gives neither minutes nor km", f"第 {n} 行：既没有分钟也没有公里")
         elif (a, b) in pairs:
-            problems.append(f"row {n}: the pair {a}→{b} is given twice")
+            say(f"row {n}: the pair {a}→{b} is given twice", f"第 {n} 行：{a}→{b} 这一对重复出现")
         else:
             pairs[(a, b)] = TravelPair(a=a, b=b, unreachable=unreachable, **figures)
     if problems:
         more = f" (and {len(problems) - MAX_LISTED} more)" if len(problems) > MAX_LISTED else ""
-        raise TravelDataError(file, f"{len(problems)} unusable cell(s)", "; ".join(problems[:MAX_LISTED]) + more)
+        more_zh = f"（另有 {len(problems) - MAX_LISTED} 个）" if len(problems) > MAX_LISTED else ""
+        raise TravelDataError(file, f"{len(problems)} unusable cell(s)", "; ".join(problems[:MAX_LISTED]) + more,
+                              rule_zh="；".join(problems_zh[:MAX_LISTED]) + more_zh,
+                              place_zh=f"{len(problems)} 处无法使用")
     return tuple(pairs.values())
 
 

@@ -111,3 +111,16 @@ def test_a_region_file_s_problems_are_worded_in_chinese_too(tmp_path, quzhou_doc
     with pytest.raises(RegionDataError) as caught:
         parse_region([], file="x.json")
     assert str(caught.value.in_lang("zh")) == "x.json：最外层：须为 JSON 对象，收到的是 list"
+
+
+def test_an_od_table_s_problems_are_worded_in_chinese_too():
+    from mednet.errors import TravelDataError
+    from mednet.travel.od import parse_od_rows
+
+    rows = [["origin", "destination", "minutes"], ["华埠卫生院", "开化县人民医院", "abc"],
+            ["华铺", "开化县人民医院", 10], ["华埠卫生院", "华埠卫生院", 5]]
+    with pytest.raises(TravelDataError) as caught:
+        parse_od_rows(load_region("quzhou"), rows, file="od.csv")
+    assert str(caught.value.in_lang("zh")) == (
+        "od.csv：3 处无法使用：第 2 行：`minutes` 须为不小于 0 的数或 'unreachable'，收到 'abc'；"
+        "第 3 行：`origin` 未知的机构“华铺”；是否要找“华埠卫生院”？；第 4 行：起点和终点是同一家机构 'kh-huabu'")
