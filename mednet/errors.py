@@ -159,16 +159,21 @@ class UnknownCommunity(_UnknownName):
 
 
 class RegionDataError(MednetError, ValueError):
-    """A region file cannot be used: names the file, the place in it and the rule.
+    """A region file cannot be used: names the file, the place in it and the rule — in Chinese too when the
+    rule is given in Chinese (``rule_zh``; ``place_zh`` where the place has words, such as a line and column).
 
-    >>> str(RegionDataError("bad.json", "institutions[3].lat", "must be <= 90, got 200"))
-    'bad.json: institutions[3].lat: must be <= 90, got 200'
+    >>> err = RegionDataError("bad.json", "line 2 column 5", "invalid JSON", rule_zh="不是有效的 JSON",
+    ...                       place_zh="第 2 行第 5 列")
+    >>> str(err), str(err.in_lang("zh"))
+    ('bad.json: line 2 column 5: invalid JSON', 'bad.json：第 2 行第 5 列：不是有效的 JSON')
     """
 
-    def __init__(self, file: str, place: str, rule: str, *, rule_zh: str | None = None) -> None:
+    def __init__(self, file: str, place: str, rule: str, *, rule_zh: str | None = None,
+                 place_zh: str | None = None) -> None:
         self.file, self.place, self.rule = str(file), place, rule
         if rule_zh is not None:
-            self.zh = f"{file}：{place}：{rule_zh}" if place else f"{file}：{rule_zh}"
+            where = place_zh or place
+            self.zh = f"{file}：{where}：{rule_zh}" if where else f"{file}：{rule_zh}"
         super().__init__(f"{file}: {place}: {rule}" if place else f"{file}: {rule}")
 
 

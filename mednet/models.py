@@ -160,7 +160,9 @@ class Capability(Provenance):
         try:
             return resolve_specialty(str(value)).code
         except KeyError as err:  # pydantic reports ValueErrors with their place
-            raise ValueError(str(err)) from err
+            refused = ValueError(str(err))
+            setattr(refused, "zh", getattr(err, "zh", None))  # noqa: B010 - its Chinese wording rides along
+            raise refused from err
 
     @property
     def permanent(self) -> bool:

@@ -41,7 +41,8 @@ class Place:
         (28.741, 118.622)
         """
         if self.lat is None or self.lon is None:
-            raise RegionDataError(str(places_path()), f"row {self.code} {self.name}", "has no point (lat, lon)")
+            raise RegionDataError(str(places_path()), f"row {self.code} {self.name}", "has no point (lat, lon)",
+                                  rule_zh="没有坐标（lat、lon）", place_zh=f"{self.code} {self.name} 这一行")
         return self.lat, self.lon
 
 
@@ -51,7 +52,8 @@ def data_dir() -> Path:
     for candidate in (here / "_data", here.parent / "data"):
         if (candidate / "places").is_dir():
             return candidate
-    raise RegionDataError(str(here.parent / "data"), "", "mednet's bundled data folder is missing")
+    raise RegionDataError(str(here.parent / "data"), "", "mednet's bundled data folder is missing",
+                          rule_zh="mednet 自带的数据文件夹不见了，请重新安装")
 
 
 def places_path() -> Path:
@@ -70,7 +72,8 @@ def _rows() -> list[list[str]]:
     with path.open(encoding="utf-8", newline="") as f:
         reader = csv.reader(f)
         if next(reader, None) != _COLUMNS:
-            raise RegionDataError(str(path), "row 1", f"must be the header {','.join(_COLUMNS)}")
+            raise RegionDataError(str(path), "row 1", f"must be the header {','.join(_COLUMNS)}",
+                                  rule_zh=f"须为表头 {','.join(_COLUMNS)}", place_zh="第 1 行")
         return list(reader)
 
 

@@ -285,7 +285,10 @@ def resolve_specialty(name: str | Specialty) -> Specialty:
     found = _index().get(str(name).strip().casefold())
     if found is None:
         near = closest_names(str(name), (k for s in SPECIALTIES for k in (s.code, s.label_zh, s.label_en, *s.aliases)))
-        raise UnknownSpecialty(str(name), suggestions=list(dict.fromkeys(_index()[k.casefold()].code for k in near)))
+        error = UnknownSpecialty(str(name), suggestions=list(dict.fromkeys(_index()[k.casefold()].code for k in near)))
+        if error.suggestions:  # the Chinese wording suggests the Chinese name (全科, not general_practice)
+            error.zh = f"未知的专科“{name}”；是否要找“{_index()[error.suggestions[0]].label_zh}”？"
+        raise error
     return found
 
 
@@ -306,7 +309,10 @@ def _resolve_subject(subject: str, text: str) -> Specialty:
     else:
         where = f"诊疗科目 {subject} {label or ''}".rstrip() + ", not in mednet's vocabulary"
     parent = _index().get(subject[:2])
-    raise UnknownSpecialty(text, suggestions=[parent.code] if parent else [], detail=where)
+    error = UnknownSpecialty(text, suggestions=[parent.code] if parent else [], detail=where)
+    if parent is not None:
+        error.zh = f"未知的专科“{text}”；是否要找“{parent.label_zh}”？"
+    raise error
 
 
 def specialty_code(name: str | Specialty) -> str:

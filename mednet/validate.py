@@ -209,8 +209,9 @@ class RegionFolder:
             raise next(iter(refused.values()))
         if refused:
             count = len(self.valid) + len(self.invalid) + len(self.broken)
+            listed = "\n".join(f"  {line}" for line in self.problem_lines(allow_invalid=allow_invalid))
             raise RegionDataError(str(self.folder), "", f"{len(refused)} of {count} region files cannot be served:\n"
-                                  + "\n".join(f"  {line}" for line in self.problem_lines(allow_invalid=allow_invalid)))
+                                  + listed, rule_zh=f"{count} 个区域文件中有 {len(refused)} 个无法使用：\n" + listed)
         return self.usable(allow_invalid=allow_invalid)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import unicodedata
 from collections import Counter
@@ -82,17 +83,20 @@ def run(args: argparse.Namespace) -> int:
     for name in ("max_km", "max_minutes"):
         check_max_km(getattr(args, name), name=f"--{name.replace('_', '-')}")
     if args.max_km is None and args.max_minutes is None:
-        raise InvalidRequest("--max-km/--max-minutes", None, "give at least one limit")
+        raise InvalidRequest("--max-km/--max-minutes", None, "give at least one limit",
+                             rule_zh="至少给出一个上限（公里或分钟）")
     limit = "--max-minutes" if args.cost == "minutes" else "--max-km"
     if args.suggest and (args.max_minutes if args.cost == "minutes" else args.max_km) is None:
-        raise InvalidRequest(limit, None, f"is needed by --suggest with --cost {args.cost}")
+        raise InvalidRequest(limit, None, f"is needed by --suggest with --cost {args.cost}",
+                             rule_zh=f"在 --cost {args.cost} 下使用 --suggest 时必须给出")
     one = specialties[0] if specialties and len(specialties) == 1 else None
     if (args.map or args.suggest) and one is None:
         raise InvalidRequest("--map/--suggest" if args.map and args.suggest else ("--map" if args.map else "--suggest"),
-                             "--all" if args.all else specialties, "needs exactly one --specialty")
+                             "--all" if args.all else specialties, "needs exactly one --specialty",
+                             rule_zh="只能配合一个 --specialty 使用")
     if args.what_if and args.suggest:
         raise InvalidRequest("--suggest/--what-if", f"--suggest {args.suggest} --what-if {args.what_if}",
-                             "cannot be combined: give one of them")
+                             "cannot be combined: give one of them", rule_zh="不能同时使用，请只给其中一个")
     for option, path, suffixes in (("--output", args.output, None), ("--map", args.map, MAP_SUFFIXES)):
         if path is not None:
             _check_target(option, path, suffixes)
@@ -297,11 +301,38 @@ def _travel_lines(report: CoverageReport, lang: str = "zh") -> list[str]:
     lines = [_w(lang, "travel", note=note)]
     for s in report.summary:
         for figure, counts in (("km", s.km_basis), ("minutes", s.minutes_basis)):
+            if lang == "zh":
+                said = "；".join(f"{c.points} 个{_basis_zh(c.kind, c.title, c.detail)}" for c in counts or ())
+                lines.append(f"  {resolve_specialty(s.specialty).label_zh}{_w(lang, figure)}："
+                             f"{said or _w(lang, 'none reachable')}")
+                continue
             said = "; ".join(f"{c.points} from {', '.join(x for x in (c.kind, c.title, c.detail) if x)}"
                              for c in counts or ())
-            shown = _w(lang, figure) if lang == "zh" else figure
-            lines.append(f"  {s.specialty} {shown}: {said or _w(lang, 'none reachable')}")
+            lines.append(f"  {s.specialty} {figure}: {said or _w(lang, 'none reachable')}")
     return lines
+
+
+#: Where a figure comes from, in Chinese (the travel layer's kinds of basis).
+BASIS_ZH = {"default_model": "按默认模型估算", "road_network": "按道路网", "od_table": "按 OD 表",
+            "same_institution": "为同一机构"}
+_MODEL_DETAIL = re.compile(r"great circle × ([\d.]+) at ([\d.]+) km/h \((\w+) terrain\)")
+TERRAIN_ZH = {"plain": "平原", "hilly": "丘陵", "mountain": "山区"}
+
+
+def _basis_zh(kind: str, title: str | None, detail: str | None) -> str:
+    """A basis count's source in Chinese: its kind, the source's own title, and the default model's figures.
+
+    >>> _basis_zh("default_model", None, "great circle × 1.3 at 40 km/h (plain terrain)")
+    '按默认模型估算（直线距离 × 1.3，车速 40 公里/小时，平原）'
+    >>> _basis_zh("od_table", "县卫健局 OD 表, 2024-05", None)
+    '按 OD 表（县卫健局 OD 表, 2024-05）'
+    """
+    said = BASIS_ZH.get(kind, kind)
+    if detail and (found := _MODEL_DETAIL.fullmatch(detail)):
+        circuity, kmh, terrain = found.groups()
+        detail = f"直线距离 × {circuity}，车速 {kmh} 公里/小时，{TERRAIN_ZH.get(terrain, terrain)}"
+    shown = "，".join(x for x in (title, detail) if x)
+    return f"{said}（{shown}）" if shown else said
 
 
 def _served(report: CoverageReport, point: ServedPoint, lang: str = "zh") -> str:
@@ -397,11 +428,12 @@ def _num(x: float) -> str:
 def _check_target(option: str, path: str, suffixes: tuple[str, ...] | None) -> None:
     target = Path(path)
     if suffixes and target.suffix.lower() not in suffixes:
-        raise InvalidRequest(option, path, f"must end in {', '.join(suffixes)}")
+        raise InvalidRequest(option, path, f"must end in {', '.join(suffixes)}",
+                             rule_zh=f"扩展名须为 {'、'.join(suffixes)}")
     if not target.parent.resolve().is_dir():
-        raise InvalidRequest(option, path, "must be in an existing folder")
+        raise InvalidRequest(option, path, "must be in an existing folder", rule_zh="所在的文件夹不存在")
     if target.is_dir():
-        raise InvalidRequest(option, path, "must be a file, not a folder")
+        raise InvalidRequest(option, path, "must be a file, not a folder", rule_zh="须为文件，不能是文件夹")
     writing_mode(target)  # a socket or the like: refused before any work
 
 

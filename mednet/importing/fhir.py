@@ -54,6 +54,7 @@ from mednet.models import (
     Source,
     Tier,
 )
+from mednet.regions import rule_zh_of
 from mednet.specialties import NATIONAL_SUBJECTS, resolve_specialty
 
 #: A JSON object (a resource, an element).
@@ -168,7 +169,7 @@ def validate_bundle(bundle: Json, *, file: str = "<bundle>") -> Any:
         return _models()["Bundle"].model_validate(bundle)
     except ValidationError as err:
         first = err.errors()[0]
-        raise RegionDataError(file, ".".join(map(str, first["loc"])), first["msg"]) from err
+        raise RegionDataError(file, ".".join(map(str, first["loc"])), first["msg"], rule_zh=rule_zh_of(first)) from err
 
 
 def _source(key: str, source: Source) -> Json:
@@ -325,7 +326,8 @@ def read_bundle(path: str | os.PathLike[str], *, region_id: str | None = None) -
 
     raw = read_json(Path(path))
     if not isinstance(raw, dict):
-        raise RegionDataError(str(path), "top level", f"a FHIR Bundle is a JSON object, got {type(raw).__name__}")
+        raise RegionDataError(str(path), "top level", f"a FHIR Bundle is a JSON object, got {type(raw).__name__}",
+                              rule_zh=f"FHIR Bundle 须为 JSON 对象，收到的是 {type(raw).__name__}", place_zh="最外层")
     return region_from_bundle(raw, region_id=region_id, file=str(path))
 
 
@@ -343,7 +345,8 @@ def region_from_bundle(bundle: Json, *, region_id: str | None = None, file: str 
     try:
         return _region(bundle, by_kind, region_id=region_id)
     except (KeyError, ValueError, TypeError) as err:
-        raise RegionDataError(file, "entry", f"not a Bundle of mednet's shape: {err}") from err
+        raise RegionDataError(file, "entry", f"not a Bundle of mednet's shape: {err}",
+                              rule_zh=f"不是 mednet 格式的 Bundle（{err}）") from err
 
 
 def _ident(resource: Json, system: str) -> str | None:

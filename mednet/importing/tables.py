@@ -90,7 +90,7 @@ def _read_workbook(path: Path) -> list[Table]:
         return [Table(path.name, name, book.get_sheet_by_name(name).to_python(skip_empty_area=False), path)
                 for name in book.sheet_names]
     except FileNotFoundError as err:
-        raise RegionDataError(str(path), "", "no such file") from err
+        raise RegionDataError(str(path), "", "no such file", rule_zh="文件不存在") from err
     except (OSError, ValueError, KeyError, python_calamine.CalamineError) as err:
         raise RegionDataError(str(path), "", f"cannot be read as a workbook ({err})",
                               rule_zh=f"无法作为工作簿读取（{err}）") from err
@@ -102,7 +102,7 @@ def _read_csv(path: Path) -> list[list[str]]:
     try:
         data = path.read_bytes()
     except FileNotFoundError as err:
-        raise RegionDataError(str(path), "", "no such file") from err
+        raise RegionDataError(str(path), "", "no such file", rule_zh="文件不存在") from err
     for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GB18030/GBK
         try:
             text = data.decode(encoding)
@@ -111,7 +111,8 @@ def _read_csv(path: Path) -> list[list[str]]:
         try:
             return list(csv.reader(text.splitlines()))
         except csv.Error as err:
-            raise RegionDataError(str(path), "", f"cannot be read as CSV ({err})") from err
+            raise RegionDataError(str(path), "", f"cannot be read as CSV ({err})",
+                                  rule_zh=f"无法作为 CSV 读取（{err}）") from err
     raise RegionDataError(str(path), "", "cannot be read as UTF-8 or GB18030 text",
                           rule_zh="既不是 UTF-8 也不是 GB18030 编码的文本")
 

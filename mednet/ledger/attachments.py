@@ -4,10 +4,11 @@ A file is taken only when its bytes are what its type says: a PDF starts with ``
 ``%%EOF`` and names no active content (JavaScript, launch actions, embedded files, rich media, XFA forms);
 a PNG has its signature, an ``IHDR`` first and every chunk's CRC right up to ``IEND``; a JPEG opens with
 SOI, has a frame header and ends with EOI. The declared type (the upload's ``Content-Type`` or the name's
-extension) must agree with what the bytes are. Files are at most :data:`MAX_BYTES` (the service sets its
-own limit), stored with their SHA-256, the same file once per referral, at most :data:`MAX_PER_REFERRAL`
-files a referral. They are served only to the referral's two desks, always as a download, never shown
-inline (``Content-Disposition: attachment``, ``nosniff``, a sandboxing policy).
+extension) must agree with what the bytes are, and the name may hold no national ID number. Files are at
+most :data:`MAX_BYTES` (the service sets its own limit), stored with their SHA-256, the same file once per
+referral, at most :data:`MAX_PER_REFERRAL` files a referral. They are served only to the referral's two
+desks, always as a download, never shown inline (``Content-Disposition: attachment``, ``nosniff``, a
+sandboxing policy).
 
 >>> sniff(b"%PDF-1.7\\n1 0 obj<<>>endobj\\n%%EOF\\n")
 'application/pdf'
@@ -27,6 +28,7 @@ import zlib
 from dataclasses import dataclass
 
 from mednet.errors import InvalidRequest
+from mednet.ledger.records import contains_id_number
 
 #: Largest file taken by default (bytes).
 MAX_BYTES = 10 * 1024 * 1024
@@ -135,6 +137,10 @@ def check_file(name: str, content_type: str | None, content: bytes, *,
     if found is None:
         return InvalidRequest("file", name, "must be a PDF, PNG or JPEG file (judged by its content, not its name)",
                               rule_zh="内容不是 PDF、PNG 或 JPEG 文件（按文件内容判断，不看文件名）")
+    if contains_id_number(name):
+        return InvalidRequest("file", "(a name holding a national ID number)", "must not be named with a national ID "
+                              "number (居民身份证号): the ledger does not store them",
+                              rule_zh="的文件名含有居民身份证号（本系统不保存身份证号），请改名后再上传")
     claimed = declared_type(name, content_type)
     if claimed is not None and claimed != found:
         return InvalidRequest("file", name, f"is declared {claimed} but its content is {found}",
@@ -148,8 +154,8 @@ def check_file(name: str, content_type: str | None, content: bytes, *,
 def content_disposition(name: str, media_type: str, attachment_id: int) -> str:
     """``attachment`` with an ASCII fallback name and the real one in UTF-8 (RFC 6266 / 5987).
 
-    >>> content_disposition("血常规.jpg", "image/jpeg", 7)
-    "attachment; filename=\\"attachment-7.jpg\\"; filename*=UTF-8''%E8%A1%80%E5%B8%B8%E8%A7%84.jpg"
+    >>> print(content_disposition("血常规.jpg", "image/jpeg", 7))
+    attachment; filename="attachment-7.jpg"; filename*=UTF-8''%E8%A1%80%E5%B8%B8%E8%A7%84.jpg
     """
     from urllib.parse import quote
 

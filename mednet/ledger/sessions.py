@@ -45,6 +45,8 @@ IDLE_MINUTES = 30.0
 #: A session's last use is written again only when older than this (or than a tenth of the idle time).
 TOUCH_EVERY = dt.timedelta(seconds=60)
 PREFIX = "ms_"
+#: How long a timed-out session is kept (never usable) so that a clerk coming back is told it timed out.
+KEEP_ENDED = dt.timedelta(days=1)
 Why = Literal["idle", "signed_out", "revoked", "not_a_session"]
 
 _FIND = sa.select(desk_sessions.c.last_used_at, api_keys).join(api_keys, api_keys.c.id == desk_sessions.c.key_id) \
@@ -88,9 +90,15 @@ def start_session(engine: Engine, key_text: str, *, now: dt.datetime | None = No
     return key, token
 
 
-def session_key(engine: Engine, token: str | None, *, idle: dt.timedelta, now: dt.datetime | None = None) -> ApiKey:
+def session_key(engine: Engine, token: str | None, *, idle: dt.timedelta, now: dt.datetime | None = None,
+                touch: bool = True) -> ApiKey:
     """The live key of the session ``token``; :class:`SessionEnded` when it is over (idle, signed out, its key
-    revoked) or ``token`` is not a session id."""
+    revoked) or ``token`` is not a session id. ``touch=False``: a use that is not the clerk's own (a page's
+    live stream reconnecting by itself) does not move the session's last use forward.
+
+    An idle session is not deleted when found idle: it stays ``idle`` (never usable again, since its last
+    use only gets older) until the sweep deletes it :data:`KEEP_ENDED` later, so every look at it — the
+    stream's reconnect, then the clerk's next page — says the same: the session timed out."""
     if not token or not token.startswith(PREFIX):
         raise SessionEnded("not_a_session")
     now, digest = now or utc_now(), session_hash(token)
@@ -101,10 +109,8 @@ def session_key(engine: Engine, token: str | None, *, idle: dt.timedelta, now: d
     if row["revoked_at"] is not None:
         raise SessionEnded("revoked")
     if row["last_used_at"] <= now - idle:
-        with writing(engine) as conn:
-            conn.execute(_END, {"digest": digest})
         raise SessionEnded("idle")
-    if now - row["last_used_at"] >= min(TOUCH_EVERY, idle / 10):
+    if touch and now - row["last_used_at"] >= min(TOUCH_EVERY, idle / 10):
         with writing(engine) as conn:
             conn.execute(_TOUCH, {"digest": digest, "now": now})
     return key_from_row(row)
@@ -118,7 +124,8 @@ def end_session(engine: Engine, token: str | None) -> None:
 
 
 def end_idle_sessions(engine: Engine, *, idle: dt.timedelta, now: dt.datetime | None = None) -> int:
-    """Delete sessions idle for longer than ``idle`` (the expiry sweep's housekeeping); returns how many."""
+    """Delete sessions idle for longer than ``idle`` plus :data:`KEEP_ENDED` (the expiry sweep's housekeeping;
+    until then a timed-out session is still told apart from a signed-out one); returns how many."""
     with writing(engine) as conn:
         return conn.execute(desk_sessions.delete().where(
-            desk_sessions.c.last_used_at <= (now or utc_now()) - idle)).rowcount
+            desk_sessions.c.last_used_at <= (now or utc_now()) - idle - KEEP_ENDED)).rowcount

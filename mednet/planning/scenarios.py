@@ -176,7 +176,8 @@ def apply_scenario(net: CompiledNetwork, scenario: Scenario, *, where: str | Non
                 for i, link in enumerate(scenario.links)]
         for i, (a, b, _) in enumerate(ends):
             if a == b:
-                raise InvalidRequest(f"links[{i}]", scenario.links[i].a, "must join two different institutions")
+                raise InvalidRequest(f"links[{i}]", scenario.links[i].a, "must join two different institutions",
+                                     rule_zh="两端须为两家不同的机构")
         csr = _with_links(net.csr, ends)
     return replace(net, capable=capable, in_session=in_session, csr=csr)
 

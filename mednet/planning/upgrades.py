@@ -166,12 +166,12 @@ def suggest_upgrades(
     name, other = ("max_minutes", "max_km") if cost == "minutes" else ("max_km", "max_minutes")
     limit = check_max_km(max_minutes if cost == "minutes" else max_km, name=name)
     if limit is None:
-        raise InvalidRequest(name, limit, "must be a number > 0")
+        raise InvalidRequest(name, limit, "must be a number > 0", rule_zh="须为大于 0 的数")
     if (max_km if cost == "minutes" else max_minutes) is not None:
         raise InvalidRequest(other, max_km if cost == "minutes" else max_minutes,
                              f"must be left out with cost={cost!r}: sites cover within the one limit {name}")
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise InvalidRequest("k", k, "must be a whole number >= 1")
+        raise InvalidRequest("k", k, "must be a whole number >= 1", rule_zh="须为不小于 1 的整数")
     report = find_coverage_gaps(net, specialties=[specialty], weights=weights, include_sessions=include_sessions,
                                 cost=cost, travel=travel, max_km=limit if name == "max_km" else None,
                                 max_minutes=limit if name == "max_minutes" else None)

@@ -103,7 +103,8 @@ def read_travel(path: str | os.PathLike[str]) -> TravelFile:
 def check_travel(region: Region, travel: TravelFile, *, file: str = "<travel layer>") -> None:
     """Every institution and county a travel file names belongs to the region (unknown ones name the closest)."""
     if travel.region != region.id:
-        raise TravelDataError(file, "region", f"is {travel.region!r}, expected {region.id!r}")
+        raise TravelDataError(file, "region", f"is {travel.region!r}, expected {region.id!r}",
+                              rule_zh=f"是 {travel.region!r}，应为 {region.id!r}")
     counties = {i.county for i in region.institutions}
     for k, row in enumerate(travel.model.terrain):
         if row.county not in counties:
@@ -124,7 +125,7 @@ def check_travel(region: Region, travel: TravelFile, *, file: str = "<travel lay
     for place, ident in places:
         if ident not in known:
             err = UnknownInstitution(ident, known=known, where=f"region {region.id!r}")
-            raise TravelDataError(file, place, str(err))
+            raise TravelDataError(file, place, str(err), rule_zh=err.zh)
 
 
 def _pair_places(prefix: str, pairs: tuple[TravelPair, ...]) -> Iterator[tuple[str, str]]:
@@ -154,7 +155,8 @@ def save_travel(travel: TravelFile, path: str | os.PathLike[str]) -> Path:
         return write_atomic(path, dump_travel(travel))
     except OSError as err:
         raise TravelDataError(
-            str(path), "", f"cannot be written ({err.strerror or err}); give another place with --output"
+            str(path), "", f"cannot be written ({err.strerror or err}); give another place with --output",
+            rule_zh=f"无法写入（{err.strerror or err}）；请用 --output 指定别的位置",
         ) from err
 
 

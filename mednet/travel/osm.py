@@ -128,9 +128,10 @@ def check_extract(path: str | Path) -> Path:
     """The extract's path, or a clear error when it is missing or not an OSM file."""
     path = Path(path)
     if not path.name.lower().endswith(SUFFIXES):
-        raise TravelDataError(str(path), "", "expected an OpenStreetMap extract ending .osm.pbf, .pbf or .osm")
+        raise TravelDataError(str(path), "", "expected an OpenStreetMap extract ending .osm.pbf, .pbf or .osm",
+                              rule_zh="应为 OpenStreetMap 数据文件（.osm.pbf、.pbf 或 .osm）")
     if not path.is_file():
-        raise TravelDataError(str(path), "", "no such file")
+        raise TravelDataError(str(path), "", "no such file", rule_zh="文件不存在")
     return path
 
 

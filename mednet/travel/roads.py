@@ -301,7 +301,8 @@ def import_roads(
     date, basis = extract_date(path)
     seg = read_roads(path)
     if len(seg) == 0:
-        raise TravelDataError(str(path), "", "holds no drivable road (highway=motorway … service, open to cars)")
+        raise TravelDataError(str(path), "", "holds no drivable road (highway=motorway … service, open to cars)",
+                              rule_zh="没有可通行汽车的道路（highway=motorway … service）")
     model = default_model(region, travel.model)
     institutions = region.institutions
     lat = np.array([i.lat for i in institutions])

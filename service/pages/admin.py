@@ -35,7 +35,7 @@ from mednet.ledger.service_levels import (
 from mednet.network import resolve_institution
 from mednet.specialties import SPECIALTIES
 from service.deps import ServedRegion, find_region, opened_ledger, served_regions
-from service.pages.html import render
+from service.pages.html import read_what_zh, render
 from service.pages.ledgerviews import message_page, open_form, open_screen, problem_zh, status_of
 from service.pages.session import desk_key, read_form
 from service.pages.signin import cross_site_refusal, sign_in_again, signed_in_or_page
@@ -194,7 +194,14 @@ def reads_screen(request: Request) -> HTMLResponse:
     found = read_record(request, 1000)
     if isinstance(found, HTMLResponse):
         return found
-    return render(request, "reads.html", who=found[0], reads=found[1], served=None, active="admin")
+    return render(request, "reads.html", who=found[0], reads=found[1], served=None, active="admin",
+                  names=institution_names(request),
+                  labels={k.id: k.label for k in list_keys(opened_ledger(request).engine)})
+
+
+def institution_names(request: Request) -> dict[str, str]:
+    """Every served institution's name by its id (a desk's institution shown by name, not by id)."""
+    return {i.id: i.name for s in served_regions(request).values() for i in s.region.institutions}
 
 
 @router.get("/admin/reads.csv")
@@ -206,9 +213,11 @@ def reads_csv(request: Request) -> Response:
     found = answer[1]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["时间", "密钥", "机构", "转诊单", "查看内容"])
+    names = institution_names(request)
+    writer.writerow(["时间", "密钥", "机构", "机构名称", "转诊单", "查看内容"])
     for r in found:
-        writer.writerow([r.at.isoformat(), r.key_id, r.institution or "", r.referral, r.what])
+        writer.writerow([r.at.isoformat(), r.key_id, r.institution or "", names.get(r.institution or "", ""),
+                         r.referral, read_what_zh(r.what)])
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="summary-reads.csv"'})
 

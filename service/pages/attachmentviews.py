@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from mednet.errors import InvalidRequest, MednetError
 from mednet.ledger import ApiKey
 from mednet.ledger.attachments import download_headers
+from mednet.ledger.records import contains_id_number
 from service.deps import find_region, opened_ledger
 from service.pages.ledgerviews import message_page, open_screen, problem_zh, referral_page, status_of
 from service.pages.session import desk_key
@@ -45,7 +46,7 @@ async def upload_attachment(request: Request, region: str, number: str) -> Respo
         chosen = form.get("file")
         if not isinstance(chosen, UploadFile) or not chosen.filename:
             raise InvalidRequest("file", None, "is required: choose a file", rule_zh="请先选择要上传的文件")
-        subject = f"附件“{chosen.filename}”"
+        subject = "附件" if contains_id_number(chosen.filename) else f"附件“{chosen.filename}”"  # never echoed
         content = await chosen.read(limit + 1)
         ledger.attach(key, number, chosen.filename, content, content_type=chosen.content_type, max_bytes=limit)
     except MednetError as err:

@@ -106,6 +106,22 @@ def size_zh(size: int) -> str:
     return f"{size / 1048576:.1f} MB"
 
 
+#: What a recorded read was, in Chinese (:meth:`mednet.ledger.Ledger.summary` and the attachments' ``what``).
+READ_WHAT_ZH = {"page": "转诊单页面", "slip": "打印转诊单", "fhir": "FHIR 导出", "api": "接口（转诊记录）",
+                "summary": "转诊记录", "attachments": "附件列表", "api attachments": "接口（附件列表）"}
+
+
+def read_what_zh(what: str) -> str:
+    """A recorded read in Chinese.
+
+    >>> read_what_zh("slip"), read_what_zh("attachment 7"), read_what_zh("other")
+    ('打印转诊单', '下载附件（第 7 号）', 'other')
+    """
+    if what.startswith("attachment ") and what[11:].isdigit():
+        return f"下载附件（第 {what[11:]} 号）"
+    return READ_WHAT_ZH.get(what, what)
+
+
 @lru_cache(maxsize=1)
 def templates() -> Jinja2Templates:
     env = Jinja2Templates(directory=str(PACKAGE / "templates"))
@@ -114,7 +130,8 @@ def templates() -> Jinja2Templates:
                            SEX_ZH=SEX_ZH,
                            CONTACT_ZH=CONTACT_ZH, contact_value_zh=contact_value_zh, session_zh=session_zh,
                            km=format_km, with_param=with_param, slot_zh=slot_zh, specialty_zh=specialty_zh, CST=CST,
-                           time_tag=time_tag, day_zh=day_zh, KIND_ZH=KIND_ZH, size_zh=size_zh)
+                           time_tag=time_tag, day_zh=day_zh, KIND_ZH=KIND_ZH, size_zh=size_zh,
+                           read_what_zh=read_what_zh)
     return env
 
 

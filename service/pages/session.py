@@ -49,11 +49,18 @@ def desk_key(request: Request) -> ApiKey | None:
     return cast(ApiKey | None, found)
 
 
-def _find_key(request: Request) -> ApiKey | None:
+def stream_key(request: Request) -> ApiKey | None:
+    """:func:`desk_key` for a page's live stream: its reconnects are not the clerk's doing, so they do not keep
+    the session alive (an open worklist left alone still times out)."""
+    return _find_key(request, touch=False)
+
+
+def _find_key(request: Request, *, touch: bool = True) -> ApiKey | None:
     try:
         engine = opened_ledger(request).engine
         if (token := request.cookies.get(COOKIE)) is not None:
-            return session_key(engine, token, idle=dt.timedelta(minutes=request.app.state.settings.desk_idle_minutes))
+            return session_key(engine, token, idle=dt.timedelta(minutes=request.app.state.settings.desk_idle_minutes),
+                               touch=touch)
         auth = request.headers.get("authorization")
         text = auth.removeprefix("Bearer").strip() if auth else None
         return authenticate(engine, text) if text else None

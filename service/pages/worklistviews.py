@@ -25,7 +25,7 @@ from service.deps import find_region
 from service.live import ChangeFeed, event_stream
 from service.pages.html import render
 from service.pages.ledgerviews import message_page, open_screen
-from service.pages.session import desk_key
+from service.pages.session import stream_key
 from service.pages.wording import explain_error
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
@@ -84,7 +84,9 @@ def worklist(request: Request, region: str) -> HTMLResponse:
 
 @router.get("/{region}/worklist/rows/{number}", response_class=HTMLResponse)
 def worklist_row(request: Request, region: str, number: str) -> HTMLResponse:
-    """One worklist row as HTML, for the live script (the referral as this key sees it now)."""
+    """One worklist row as HTML, for the live script (the referral as this key sees it now). Fetched because a
+    change arrived, not by the clerk: like the stream, it keeps no session alive."""
+    request.state.desk_key = stream_key(request)
     opened = open_screen(request, region)
     if isinstance(opened, HTMLResponse):
         return opened
@@ -103,7 +105,7 @@ def worklist_row(request: Request, region: str, number: str) -> HTMLResponse:
 @router.get("/{region}/worklist/events")
 async def worklist_events(request: Request, region: str) -> Response:
     """The open page's live changes (``text/event-stream``): one connection per page."""
-    key: ApiKey | None = await run_in_threadpool(desk_key, request)
+    key: ApiKey | None = await run_in_threadpool(stream_key, request)  # a reconnect keeps no session alive
     if key is None:
         return Response("event: signin\ndata: {}\n\n", status_code=401, media_type="text/event-stream")
     try:

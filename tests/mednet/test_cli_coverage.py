@@ -122,6 +122,18 @@ def test_coverage_by_minutes_says_the_basis_and_an_od_table_changes_it(tmp_path,
 
 def test_coverage_needs_a_limit(capsys):
     assert main(["coverage", "quzhou", "-s", "儿科"]) == 2
+    assert "至少给出一个上限（公里或分钟）" in capsys.readouterr().err
+    assert main(["coverage", "quzhou", "-s", "儿科", "--lang", "en"]) == 2
     assert "give at least one limit" in capsys.readouterr().err
-    assert main(["coverage", "quzhou", "-s", "儿科", "--cost", "minutes", "--max-km", "30", "--suggest", "2"]) == 2
+    assert main(["coverage", "quzhou", "-s", "儿科", "--cost", "minutes", "--max-km", "30", "--suggest", "2",
+                 "--lang", "en"]) == 2
     assert "`--max-minutes` is needed by --suggest with --cost minutes" in capsys.readouterr().err
+    assert main(["coverage", "quzhou", "-s", "儿科", "--cost", "minutes", "--max-km", "30", "--suggest", "2"]) == 2
+    assert "在 --cost minutes 下使用 --suggest 时必须给出" in capsys.readouterr().err
+
+
+def test_the_travel_lines_speak_chinese(capsys):
+    assert main(["coverage", "quzhou", "--specialty", "儿科", "--max-km", "10", "--cost", "minutes"]) == 0
+    out = capsys.readouterr().out
+    assert "  儿科公里：56 个按默认模型估算（直线距离 × 1.3，车速 40 公里/小时，平原）" in out
+    assert " from " not in out and "default_model" not in out and "terrain" not in out

@@ -50,7 +50,7 @@ def test_a_read_only_folder_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
 
 def test_a_missing_folder_is_one_line_exit_2(tmp_path, capsys):
     assert main([*COVERAGE, "-o", str(tmp_path / "no" / "such" / "gaps.txt")]) == 2
-    assert "must be in an existing folder" in one_line(capsys.readouterr().err)
+    assert "所在的文件夹不存在" in one_line(capsys.readouterr().err)  # coverage speaks Chinese by default
     assert main(["validate", str(tmp_path / "missing.json")]) == 2
     one_line(capsys.readouterr().err)
 

@@ -70,12 +70,12 @@ def _bad_specialty(doc):
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda tmp: str(tmp / "absent.json"), "no such file"),
+        (lambda tmp: str(tmp / "absent.json"), "文件不存在"),
         (lambda tmp: (tmp / "bad.json").write_text("{oops", encoding="utf-8") and str(tmp / "bad.json"),
-         "invalid JSON"),
-        (lambda tmp: _write(tmp, _set("lat", 200)), "less than or equal to 90"),
-        (lambda tmp: _write(tmp, _swap), "lat and lon look swapped"),
-        (lambda tmp: _write(tmp, _bad_specialty), "did you mean 'paediatrics'"),
+         "不是有效的 JSON"),
+        (lambda tmp: _write(tmp, _set("lat", 200)), "须不大于 90"),
+        (lambda tmp: _write(tmp, _swap), "纬度和经度似乎填反了"),
+        (lambda tmp: _write(tmp, _bad_specialty), "是否要找“儿科”"),
         (lambda tmp: "quzou", "是否要找“quzhou”"),
     ],
     ids=["missing-file", "invalid-json", "latitude-200", "swapped-lat-lon", "unknown-specialty", "unknown-region"],

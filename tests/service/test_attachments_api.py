@@ -69,3 +69,10 @@ def test_the_body_limit_stays_small_everywhere_else(served):
     answer = client.post("/referrals", content=b"{" + b" " * 70_000 + b"}",
                          headers={**auth["huabu"], "Content-Type": "application/json"})
     assert answer.status_code == 413
+
+
+def test_a_file_named_with_a_national_id_number_is_refused_without_echoing_it(served):
+    client, auth, number = served
+    answer = client.post(f"/referrals/{number}/attachments", params={"name": "11010519491231002X.png"},
+                         content=png(2, 2), headers={**auth["huabu"], "Content-Type": "image/png"})
+    assert answer.status_code == 422 and "national ID" in answer.text and "11010519491231002X" not in answer.text

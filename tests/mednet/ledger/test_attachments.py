@@ -54,10 +54,12 @@ def test_each_type_is_known_by_its_content(content, expected):
     ("宏.pdf", "application/pdf", pdf(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), "/JavaScript"),
     ("隐藏.pdf", "application/pdf", pdf(b"/Launch#20"), "/Launch"),
     ("大.pdf", "application/pdf", pdf(b"x" * 5000), "不能超过"),
+    ("11010519491231002X 胸片.png", "image/png", png(), "文件名含有居民身份证号"),
 ])
 def test_a_file_that_is_not_what_it_says_is_refused_in_chinese(name, declared, content, words):
     refused = check_file(name, declared, content, max_bytes=4096)
     assert isinstance(refused, InvalidRequest) and refused.field == "file" and words in refused.zh
+    assert "11010519491231002X" not in str(refused) + refused.zh  # the refusal does not repeat it either
 
 
 def test_the_two_desks_attach_and_read_others_cannot_and_every_read_is_recorded(desks):

@@ -149,14 +149,19 @@ def test_a_session_idle_too_long_is_asked_to_sign_in_again(desk, keys, live_app)
     page = desk.page
     sign_in(desk, keys["chihuai"][1])
     expect(page.locator("#signed-in")).to_contain_text("池淮")
-    page.wait_for_timeout(1000)  # the worklist's live stream has signed in too (it would end an idle session itself)
-    desk.go("/desk/quzhou/route")  # a page without a stream: nothing else asks while the clerk is away
+    desk.go("/desk/quzhou/worklist")  # the clerk leaves the worklist open, its live stream connected
     idle = dt.timedelta(minutes=live_app[1].state.settings.desk_idle_minutes + 1)
     with live_app[1].state.ledger.engine.begin() as conn:  # the clerk left the desk for longer than the idle time
         conn.execute(desk_sessions.update().where(desk_sessions.c.key_id == keys["chihuai"][0].id)
                      .values(last_used_at=dt.datetime.now(dt.UTC) - idle))
-    desk.go("/desk/quzhou/worklist")
-    expect(page.locator("body")).to_contain_text("登录已超时")
+    answered = page.evaluate("""() => new Promise((done) => {  // the stream reconnecting by itself meanwhile
+        const stream = new EventSource("/desk/quzhou/worklist/events");
+        stream.onerror = () => { stream.close(); done("refused"); };
+        stream.onopen = () => { stream.close(); done("open"); };
+    })""")
+    assert answered == "refused"
+    page.get_by_role("link", name="转诊工作台").click()  # the clerk is back
+    expect(page.locator("body")).to_contain_text("登录已超时")  # not "signed out": the reconnect ended nothing
     expect(page.get_by_label("服务台密钥")).to_be_visible()
     assert not [c for c in page.context.cookies() if c["name"] == "mednet_desk"]
     sign_in(desk, keys["chihuai"][1])  # signing in again works

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from mednet.ledger import create_key, revoke_key
-from mednet.ledger.sessions import session_hash
+from mednet.ledger.sessions import KEEP_ENDED, end_idle_sessions, session_hash, session_key
 from mednet.ledger.store import desk_sessions
 from service.app import create_app
 from service.config import Settings
@@ -89,6 +89,35 @@ def test_a_session_ends_after_its_idle_time(app):
         conn.execute(desk_sessions.update().where(desk_sessions.c.key_id == key.id)
                      .values(last_used_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=21)))
     refused(client, "登录已超时")
+    assert key.id in {s["key_id"] for s in stored_sessions(app)}  # kept (never usable) to say why it ended
+
+
+def test_a_live_stream_reconnecting_keeps_no_session_alive_and_ends_none(app):
+    key, text = new_key(app, "华埠 工作台")
+    client, token = sign_in(app, text)
+
+    def idle_for(minutes: float) -> None:
+        with app.state.ledger.engine.begin() as conn:
+            conn.execute(desk_sessions.update().where(desk_sessions.c.key_id == key.id)
+                         .values(last_used_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)))
+
+    def last_used() -> dt.datetime:
+        return next(s["last_used_at"] for s in stored_sessions(app) if s["key_id"] == key.id)
+
+    idle_for(19)
+    before = last_used()
+    engine = app.state.ledger.engine
+    assert session_key(engine, token, idle=dt.timedelta(minutes=20), touch=False).id == key.id  # the stream's look
+    assert last_used() == before  # not the clerk's doing: the session's last use stays where it was
+    stream = TestClient(app, cookies={"mednet_desk": token})  # the page's EventSource, reconnecting by itself
+    idle_for(21)
+    with stream.stream("GET", "/desk/quzhou/worklist/events") as answer:  # the reconnect after the idle time
+        assert answer.status_code == 401 and "event: signin" in answer.read().decode()
+    refused(client, "登录已超时")  # not "signed out": the reconnect ended nothing
+    refused(TestClient(app, cookies={"mednet_desk": token}), "登录已超时")  # and it says so each time
+    end_idle_sessions(engine, idle=dt.timedelta(minutes=20))
+    assert key.id in {s["key_id"] for s in stored_sessions(app)}
+    end_idle_sessions(engine, idle=dt.timedelta(minutes=20), now=dt.datetime.now(dt.UTC) + KEEP_ENDED)
     assert key.id not in {s["key_id"] for s in stored_sessions(app)}
 
 

@@ -345,6 +345,8 @@ def test_the_clinical_summary_from_the_form_to_the_receiving_desk_and_the_record
     admin = signed_in(app, desk_keys, "admin")
     reads = admin.get("/desk/admin/reads").text
     assert number in reads and "转诊单页面" in reads and "打印转诊单" in reads
+    assert "<td>开化县人民医院</td>" in reads and "<td>kh-people</td>" not in reads  # by name, not by id
     csv_text = admin.get("/desk/admin/reads.csv").text
-    assert csv_text.startswith("\ufeff时间,密钥,机构,转诊单,查看内容") and f"kh-people,{number},page" in csv_text
+    assert csv_text.startswith("\ufeff时间,密钥,机构,机构名称,转诊单,查看内容")
+    assert f"kh-people,开化县人民医院,{number},转诊单页面" in csv_text
     assert people.get("/desk/admin/reads").status_code == 403
