@@ -232,15 +232,18 @@ class InvalidRequest(MednetError, ValueError):
     >>> err = InvalidRequest("max_km", -5.0, "must be > 0", code="not_positive")
     >>> str(err), err.field, err.code
     ('`max_km` must be > 0, got -5.0', 'max_km', 'not_positive')
+    >>> InvalidRequest("max_km/max_minutes", (None, None), "give one", rule_zh="须给出一个").zh
+    '参数 `max_km/max_minutes` 须给出一个，但未给出'
     """
 
     def __init__(self, parameter: str, value: object, rule: str, *, field: str | None = None,
                  rule_zh: str | None = None, code: str = "invalid") -> None:
         self.parameter, self.value, self.rule, self.rule_zh, self.code = parameter, value, rule, rule_zh, code
         self.field = field or parameter
+        absent = value is None or (isinstance(value, tuple) and all(v is None for v in value))
         if rule_zh is not None:
-            self.zh = f"参数 `{parameter}` {rule_zh}，收到 {value!r}"
-        super().__init__(f"`{parameter}` {rule}, got {value!r}")
+            self.zh = f"参数 `{parameter}` {rule_zh}，" + ("但未给出" if absent else f"收到 {value!r}")
+        super().__init__(f"`{parameter}` {rule}, " + ("none given" if absent else f"got {value!r}"))
 
 
 class InvalidCoordinates(InvalidRequest):

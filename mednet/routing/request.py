@@ -15,7 +15,7 @@ the rule::
     >>> check_specialty(None, "up")
     Traceback (most recent call last):
     ...
-    mednet.errors.InvalidRequest: `specialty` is required (it may be left out only for direction='down'), got None
+    mednet.errors.InvalidRequest: `specialty` is required (it may be left out only for direction='down'), none given
 """
 
 from __future__ import annotations
@@ -256,7 +256,7 @@ class RouteQuery(NamedTuple):
     >>> RouteQuery.checked("华埠", None)
     Traceback (most recent call last):
     ...
-    mednet.errors.InvalidRequest: `specialty` is required (it may be left out only for direction='down'), got None
+    mednet.errors.InvalidRequest: `specialty` is required (it may be left out only for direction='down'), none given
     """
 
     origin: str | Point
