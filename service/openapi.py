@@ -24,7 +24,7 @@ from fastapi import FastAPI
 
 from mednet.inputs import HEADER_PATTERN, TEXT_PATTERN, state_text_rule
 from service.errors import ProblemDetails, document_problems
-from service.limits import DATE_PATTERN, ETAG_PATTERN
+from service.limits import DATE_PATTERN, ETAG_PATTERN, WHEN_PATTERN
 
 QUERY_OBJECTS = "x-mednet-query-objects"
 
@@ -63,6 +63,10 @@ def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
 SHAPED = {("header", "If-Match"): ETAG_PATTERN, ("query", "from"): DATE_PATTERN, ("query", "to"): DATE_PATTERN}
 
 
+#: Body fields of the ledger's models whose text has a shape the library checks: (model, field) → the pattern.
+SHAPED_FIELDS = {("NewReferral", "when"): WHEN_PATTERN}
+
+
 def state_parameter_rules(operation: dict[str, Any]) -> None:
     """Every text parameter states what the service takes: its shape (``If-Match``, dates), else no control
     characters (tab allowed in a header), as the guard checks them (:mod:`mednet.inputs`).
@@ -97,6 +101,11 @@ def finish_openapi(app: FastAPI) -> None:
                 for operation in item.values():
                     merge_query_objects(operation)
                     state_parameter_rules(operation)
+            for (model, name), pattern in SHAPED_FIELDS.items():
+                prop = components.get(model, {}).get("properties", {}).get(name, {})
+                for branch in (prop, *prop.get("anyOf", ())):
+                    if branch.get("type") == "string":
+                        branch["pattern"] = pattern
             app.openapi_schema = document
         return app.openapi_schema
 

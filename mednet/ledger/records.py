@@ -138,7 +138,11 @@ class NewReferral(_In):
 
     MULTILINE = frozenset({"reason", "destination_why"})
 
-    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra={"examples": [{
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra={
+        # a referral recorded without routing names its destination (the validator's rule, stated)
+        "if": {"properties": {"route": {"const": False}}, "required": ["route"]},
+        "then": {"required": ["destination"], "properties": {"destination": {"type": "string"}}},
+        "examples": [{
         "specialty": "儿科", "direction": "up", "priority": "routine", "reason": "反复高热三天，需儿科会诊",
         "patient": {"ref": "HB-2024-0192", "sex": "female", "birth_year": 2019}}]})
 
