@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from mednet.errors import InvalidRequest
 
@@ -39,6 +40,12 @@ from mednet.errors import InvalidRequest
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_BYTES = re.compile(rb"[\x00-\x1f\x7f]")
+#: The rule as JSON Schema patterns (ECMA regex), for the documents that state it: single-line text, text of
+#: several lines, a header value (tab allowed), a name (single-line, something besides spaces).
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+MULTILINE_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+HEADER_PATTERN = r"^[^\x00-\x08\x0a-\x1f\x7f]*$"
+NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 #: What may separate the digits of a written ID number (after NFKC: full-width forms are plain already).
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−_.·/\\]+")
 #: Province codes (GB/T 2260's first two digits).
@@ -53,6 +60,19 @@ ID_RULE = ("looks like a national ID number (居民身份证号); the ledger doe
 #: What a refusal shows instead of the text that holds an ID number.
 NOT_REPEATED = "(not repeated)"
 ID_RULE_ZH = "像是居民身份证号；转诊台账不保存身份证号，请使用本机构自己的患者编号"
+
+
+def state_text_rule(schema: dict[str, Any], pattern: str = TEXT_PATTERN) -> None:
+    """Give a JSON Schema of text (or each text branch of an ``anyOf``) ``pattern`` where it states none: a
+    value with a choice (``enum``, ``const``), a ``format`` or its own pattern already says what it takes.
+
+    >>> schema = {"anyOf": [{"type": "string", "maxLength": 9}, {"type": "null"}]}
+    >>> state_text_rule(schema); schema["anyOf"][0]["pattern"] == TEXT_PATTERN
+    True
+    """
+    for branch in (schema, *schema.get("anyOf", ())):
+        if branch.get("type") == "string" and not {"pattern", "enum", "const", "format"} & branch.keys():
+            branch["pattern"] = pattern
 
 
 def find_control(text: str, *, multiline: bool = False) -> int | None:

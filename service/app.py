@@ -26,6 +26,7 @@ from fastapi import FastAPI
 
 from mednet import __version__
 from mednet.ledger.backup import serving
+from service.accesslog import AccessLog
 from service.config import Settings, get_settings
 from service.deps import LoadedRegions, RegionLoader, open_ledger, require_key_for_reads
 from service.docs import include_docs
@@ -77,6 +78,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         await live.stop()
         app.state.heavy.close()
+        app.state.access_log.close()  # what is queued is written
         ledger.engine.dispose()
         if loader.regions is not None:
             gc.unfreeze()
@@ -101,6 +103,7 @@ def create_app(settings: Settings | None = None, *, regions: RegionLoader | None
         app.middleware("http")(require_key_for_reads)
     include_routers(app)
     include_docs(app)
-    app.add_middleware(Guard, settings=settings, metrics=metrics, routes=app.router.routes)
+    app.state.access_log = access = AccessLog(logging.getLogger("service.access"))
+    app.add_middleware(Guard, settings=settings, metrics=metrics, routes=app.router.routes, access=access)
     finish_openapi(app)
     return app

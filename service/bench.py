@@ -15,7 +15,11 @@ measures, in the same run:
   the same body answering the same bytes (``/bench/same-io``, added to the
   app for the benchmark only), which separates the cost of the HTTP exchange
   from the cost of routing;
-- unloaded latency: one connection, one request at a time.
+- unloaded latency: one connection, one request at a time;
+- the price of the protections (:func:`price_rows`): the service with its
+  access log on, ``GET /health`` and the route, against a bare FastAPI app
+  answering ``/health`` on the same server, protocol and limits
+  (:func:`bare_app`), started beside it; targets ≥ 0.85× and ≥ 0.8×.
 
 The server is always stopped. The load generator is this module run as a
 script (``python -m service.bench`` with a JSON job on stdin). It lives in the service package, which
@@ -108,16 +112,35 @@ def bench_app(settings: Settings | None = None, *, regions: RegionLoader | None 
     return app
 
 
+def bare_app(settings: Settings | None = None, *, regions: RegionLoader | None = None) -> FastAPI:
+    """The reference: a bare FastAPI app answering ``GET /health`` as the service does, with nothing else (no
+    middleware, no routers); served by the same server, protocol and limits (``settings`` and ``regions``, given
+    by the server, are not used)."""
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready")
+    async def ready() -> dict[str, object]:  # what the bench waits for
+        return {"worker": os.getpid()}
+
+    return app
+
+
 @contextlib.contextmanager
 def serving(*, app: str = "service.bench:bench_app", workers: int = 1, env: dict[str, str] | None = None,
-            wait: bool = True) -> Iterator[tuple[int, subprocess.Popen]]:
+            wait: bool = True, log_level: str = "warning") -> Iterator[tuple[int, subprocess.Popen]]:
     """Start ``app`` as ``mednet serve`` runs it (same protocol and limits, no access log) on a free loopback
-    port; yields (port, server process) once it is ready (unless ``wait`` is false); always stops it."""
+    port, its ledger in a folder of its own (never the user's); yields (port, server process) once it is ready
+    (unless ``wait`` is false); always stops it."""
     port = free_port()
-    with tempfile.TemporaryFile("w+") as log:
+    with tempfile.TemporaryFile("w+") as log, tempfile.TemporaryDirectory(prefix="mednet-bench-") as data:
         server = subprocess.Popen(
-            [sys.executable, "-m", "service.bench", "serve", app, str(port), str(workers)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "MEDNET_ACCESS_LOG": "false", **(env or {})},
+            [sys.executable, "-m", "service.bench", "serve", app, str(port), str(workers), log_level],
+            stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "MEDNET_ACCESS_LOG": "false", "MEDNET_DATA_DIR": data, **(env or {})},
         )
         try:
             if wait:
@@ -226,7 +249,8 @@ def _main() -> None:
         from service.server import serve
 
         app, port, workers = import_from_string(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-        sys.exit(serve(host="127.0.0.1", port=port, workers=workers, app_factory=app, log_level="warning"))
+        level = sys.argv[5] if len(sys.argv) > 5 else "warning"
+        sys.exit(serve(host="127.0.0.1", port=port, workers=workers, app_factory=app, log_level=level))
     job = json.loads(sys.stdin.read())
     try:
         import uvloop
@@ -303,7 +327,44 @@ def run(*, quick: bool) -> list[BenchRow]:
         ]
     if errors:
         rows.append(BenchRow(AREA, "non-200 answers (should be 0)", errors, "count"))
-    return rows + start_up_rows(quick=quick)
+    return rows + price_rows(quick=quick) + start_up_rows(quick=quick)
+
+
+def price_rows(*, quick: bool) -> list[BenchRow]:
+    """The price of the protections: the service with its access log on (the default), against a bare FastAPI app
+    on the same server (:func:`bare_app`), both up at once and driven in interleaved rounds, the best of each."""
+    n, cap_s, rounds = (4_000, 10.0, 2) if quick else (20_000, 30.0, 5)
+    with serving(app="service.bench:bare_app") as (bare_port, bare), \
+            serving(env={"MEDNET_ACCESS_LOG": "true"}, log_level="info") as (port, server):
+        loads = {"bare": (bare_port, bare.pid, [http_request("GET", "/health", port=bare_port)]),
+                 "health": (port, server.pid, [http_request("GET", "/health", port=port)]),
+                 "route": (port, server.pid, route_requests(port))}
+        for port_, pid, requests in loads.values():
+            drive(port_, pid, requests, n=500, concurrency=CONCURRENCY, seconds=cap_s)  # warm up
+        best: dict[str, Load] = {}
+        for _ in range(rounds):
+            for name, (port_, pid, requests) in loads.items():
+                load = drive(port_, pid, requests, n=n, concurrency=CONCURRENCY, seconds=cap_s)
+                if name not in best or load.rate > best[name].rate:
+                    best[name] = load
+    reference = best["bare"].rate
+    rows = [
+        BenchRow(AREA, f"GET /health, bare FastAPI on the same server ({CONCURRENCY} conns)", reference, "req/s"),
+        BenchRow(AREA, "GET /health, mednet with its access log", best["health"].rate, "req/s", "bare FastAPI",
+                 reference, "≥ 0.85× bare", best["health"].rate >= 0.85 * reference),
+        BenchRow(AREA, f"POST {ROUTE_PATH}, mednet with its access log", best["route"].rate, "req/s",
+                 "bare FastAPI /health", reference, "≥ 0.8× bare", best["route"].rate >= 0.8 * reference),
+    ]
+    health_us, route_us = best["health"].server_us, best["route"].server_us
+    if health_us is not None and route_us is not None:
+        rows.append(BenchRow(AREA, "  server CPU per /health, mednet with its access log", health_us, "µs",
+                             "bare FastAPI", best["bare"].server_us))
+        rows.append(BenchRow(AREA, "  server CPU per route, mednet with its access log", route_us, "µs",
+                             "bare FastAPI /health", best["bare"].server_us))
+    errors = sum(load.errors for load in best.values())
+    if errors:
+        rows.append(BenchRow(AREA, "non-200 answers beside the bare app (should be 0)", errors, "count"))
+    return rows
 
 
 def start_up_rows(*, quick: bool) -> list[BenchRow]:

@@ -121,7 +121,7 @@ class LeanLedgerRoute(APIRoute):
             errors += header_errors
             if body_name is not None and model is not None:
                 raw = await http.body()
-                if raw:
+                if raw and not (optional and raw.strip() == b"null"):  # JSON null: the optional body left out
                     try:
                         values[body_name] = model.model_validate_json(raw)
                     except ValidationError as err:

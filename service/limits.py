@@ -28,12 +28,13 @@ from pydantic import Field, PlainValidator, StringConstraints, WithJsonSchema
 
 from mednet.errors import InvalidRequest
 from mednet.geo import CHINA_BOUNDS, check_lat_lon
+from mednet.inputs import NAME_PATTERN as INPUT_NAME_PATTERN
 from mednet.routing.request import WHEN_RANGE, parse_lat_lon
 
 #: Longest name accepted anywhere (ids, names, aliases, specialty labels are far shorter).
 NAME_MAX_CHARS = 100
-#: Something besides spaces.
-NAME_PATTERN = r"\S"
+#: Something besides spaces, and no control character (see :mod:`mednet.inputs`).
+NAME_PATTERN = INPUT_NAME_PATTERN
 #: Specialties one coverage request may name (the vocabulary has fewer).
 MAX_SPECIALTIES = 50
 #: OpenAPI extension on an integer field of a strict body: only the integer literal (``3``) is taken. JSON Schema
@@ -91,3 +92,7 @@ _DAY = (rf"({_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|{_YEAR}-(0[13-9]|1[0-
         rf"|{_YEAR}-(0[13578]|1[02])-31|{_LEAP_YEAR}-02-29)")
 _TIME = r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?"
 WHEN_PATTERN = rf"^{_DAY}{_TIME}$"
+#: A calendar day in WHEN_YEARS (``from`` and ``to`` of the ledger's lists).
+DATE_PATTERN = rf"^{_DAY}$"
+#: An ``If-Match`` this service takes: ``*``, or one of its ETags (``"3"``, ``W/"3"``, ``3``).
+ETAG_PATTERN = r'^[ \t]*(\*|(W/)?"*[0-9]+"*)[ \t]*$'

@@ -45,13 +45,13 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Seque
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
 from starlette.exceptions import HTTPException
 from starlette.requests import cookie_parser
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 
 from mednet.inputs import control_rule, find_control
+from service.accesslog import AccessLog
 from service.config import Settings
 from service.errors import ProblemResponse, internal_error, problem
 from service.headers import NO_CONTENT, NO_STORE, NOSNIFF
@@ -112,8 +112,10 @@ def is_upload(method: str, path: str, content_type: bytes | None) -> bool:
 class Guard:
     """The service's one middleware (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, *, settings: Settings, metrics: Metrics, routes: Sequence[BaseRoute] = ()) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings, metrics: Metrics, routes: Sequence[BaseRoute] = (),
+                 access: AccessLog | None = None) -> None:
         self.app, self.settings, self.metrics, self.routes = app, settings, metrics, routes
+        self.access = access or AccessLog(access_logger)
         self.hosts = AllowedHosts(settings.allowed_hosts)
         self.in_flight = 0
         self._ids = itertools.count(1)
@@ -208,12 +210,8 @@ class Guard:
             template = getattr(route, "path", None) or "unmatched"
             self.metrics.observe(scope["method"], template, status[0], seconds)
             if self.settings.access_log and access_logger.isEnabledFor(logging.INFO):
-                client = scope.get("client")
-                access_logger.info(orjson.dumps({
-                    "request_id": request_id.decode(), "method": scope["method"], "path": scope["path"],
-                    "route": template, "status": status[0], "duration_ms": round(seconds * 1e3, 3),
-                    "client": client[0] if client else None,
-                }).decode())
+                self.access.record(request_id, scope["method"], scope["path"], template, status[0], seconds,
+                                   scope.get("client"))
 
     def _host_refusal(self, host: bytes | None, scope: Scope) -> ASGIApp | None:
         """The 400 answering a request whose ``Host`` this service does not answer for (DNS rebinding), or None."""

@@ -1,4 +1,5 @@
-"""The finished OpenAPI document: problem bodies, and query parameters that depend on each other.
+"""The finished OpenAPI document: problem bodies, the rules of text parameters, and query parameters that
+depend on each other.
 
 OpenAPI describes each query parameter alone, so a rule between two of them
 (``within_km`` only with ``near``) cannot be stated there. An operation
@@ -21,7 +22,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from mednet.inputs import HEADER_PATTERN, TEXT_PATTERN, state_text_rule
 from service.errors import ProblemDetails, document_problems
+from service.limits import DATE_PATTERN, ETAG_PATTERN, WHEN_PATTERN
 
 QUERY_OBJECTS = "x-mednet-query-objects"
 
@@ -56,6 +59,33 @@ def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {**branches[0], **{k: v for k, v in schema.items() if k != "anyOf"}}
 
 
+#: Parameters whose text has a shape of its own: (where, name) → the pattern.
+SHAPED = {("header", "If-Match"): ETAG_PATTERN, ("query", "from"): DATE_PATTERN, ("query", "to"): DATE_PATTERN}
+
+
+#: Body fields of the ledger's models whose text has a shape the library checks: (model, field) → the pattern.
+SHAPED_FIELDS = {("NewReferral", "when"): WHEN_PATTERN}
+
+
+def state_parameter_rules(operation: dict[str, Any]) -> None:
+    """Every text parameter states what the service takes: its shape (``If-Match``, dates), else no control
+    characters (tab allowed in a header), as the guard checks them (:mod:`mednet.inputs`).
+
+    >>> op = {"parameters": [{"name": "If-Match", "in": "header", "schema": {"type": "string"}},
+    ...                      {"name": "q", "in": "query", "schema": {"type": "string"}}]}
+    >>> state_parameter_rules(op); [p["schema"]["pattern"] == ETAG_PATTERN for p in op["parameters"]]
+    [True, False]
+    """
+    for parameter in operation.get("parameters", ()):
+        schema = parameter.get("schema", {})
+        shaped = SHAPED.get((parameter["in"], parameter["name"]))
+        if shaped is not None:
+            for branch in (schema, *schema.get("anyOf", ())):
+                if branch.get("type") == "string":
+                    branch["pattern"] = shaped
+        state_text_rule(schema, HEADER_PATTERN if parameter["in"] == "header" else TEXT_PATTERN)
+
+
 def finish_openapi(app: FastAPI) -> None:
     """Make ``app.openapi()`` return the finished document (built once)."""
     build = app.openapi
@@ -70,6 +100,12 @@ def finish_openapi(app: FastAPI) -> None:
             for item in document.get("paths", {}).values():
                 for operation in item.values():
                     merge_query_objects(operation)
+                    state_parameter_rules(operation)
+            for (model, name), pattern in SHAPED_FIELDS.items():
+                prop = components.get(model, {}).get("properties", {}).get(name, {})
+                for branch in (prop, *prop.get("anyOf", ())):
+                    if branch.get("type") == "string":
+                        branch["pattern"] = pattern
             app.openapi_schema = document
         return app.openapi_schema
 

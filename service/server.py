@@ -64,6 +64,12 @@ def log_config() -> dict[str, Any]:
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config["loggers"]["service"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    # the access lines as they are (JSON, one per line, written in batches): no level prefix; their level is the
+    # service's (NOTSET: inherited)
+    config["formatters"]["access_json"] = {"format": "%(message)s"}
+    config["handlers"]["access_json"] = {"class": "logging.StreamHandler", "formatter": "access_json",
+                                         "stream": "ext://sys.stderr"}
+    config["loggers"]["service.access"] = {"handlers": ["access_json"], "level": "NOTSET", "propagate": False}
     return config
 
 

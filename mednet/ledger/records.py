@@ -29,9 +29,18 @@ import datetime as dt
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    Strict,
+    ValidationInfo,
+    field_validator,
+)
 
-from mednet.inputs import check_stored_text
+from mednet.inputs import MULTILINE_PATTERN, TEXT_PATTERN, check_stored_text, state_text_rule
 from mednet.ledger.states import Action, State
 
 Direction = Literal["up", "down", "emergency"]
@@ -49,6 +58,14 @@ class _In(_Frozen):
 
     MULTILINE: ClassVar[frozenset[str]] = frozenset()
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        """The schema states the rule as patterns (the ID number rule is the validator's alone)."""
+        json_schema = handler(core_schema)
+        for name, prop in handler.resolve_ref_schema(json_schema).get("properties", {}).items():
+            state_text_rule(prop, MULTILINE_PATTERN if name in cls.MULTILINE else TEXT_PATTERN)
+        return json_schema
+
     @field_validator("*", mode="after")
     @classmethod
     def _text_rule(cls, value: Any, info: ValidationInfo) -> Any:
@@ -57,13 +74,19 @@ class _In(_Frozen):
         return value
 
 
+#: The latest year of birth taken (the year the ledger was started in: no one is born in the future).
+THIS_YEAR = dt.date.today().year
+
+
 class PatientIn(_In):
     """The patient, pseudonymously: the referring desk's own id plus the minimum the receiving desk needs."""
 
     ref: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.\-:/#]+$",
                               description="the referring desk's pseudonymous patient id (never a national ID)")]
     sex: Literal["female", "male", "unknown"] = "unknown"
-    birth_year: int | None = Field(None, ge=1900, le=2100)
+    birth_year: Annotated[int, Strict()] | None = Field(
+        None, ge=1900, le=THIS_YEAR, description=f"1900–{THIS_YEAR}, the integer literal only (`1980`; `\"1980\"` "
+        "and `1980.0` are refused)", json_schema_extra={"x-mednet-integer-literal": True})
 
 
 #: An ICD-10 code's shape: a letter, two digits, and optionally a dot with up to four more characters (the
@@ -115,7 +138,11 @@ class NewReferral(_In):
 
     MULTILINE = frozenset({"reason", "destination_why"})
 
-    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra={"examples": [{
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra={
+        # a referral recorded without routing names its destination (the validator's rule, stated)
+        "if": {"properties": {"route": {"const": False}}, "required": ["route"]},
+        "then": {"required": ["destination"], "properties": {"destination": {"type": "string"}}},
+        "examples": [{
         "specialty": "儿科", "direction": "up", "priority": "routine", "reason": "反复高热三天，需儿科会诊",
         "patient": {"ref": "HB-2024-0192", "sex": "female", "birth_year": 2019}}]})
 

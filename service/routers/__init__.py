@@ -25,16 +25,17 @@ from service.routers import (
     validation,
 )
 
-#: Matched in this order, after the referral route and the ledger.
-ROUTERS = (health, specialties, regions, institutions, communities, validation, coverage, indicators)
+#: Matched in this order, after the referral route, the health probes and the ledger.
+ROUTERS = (specialties, regions, institutions, communities, validation, coverage, indicators)
 
 
 def include_routers(app: FastAPI) -> None:
-    """Every router of the service: the referral route ahead of everything else, the ledger's routes next
-    (its writes are the other hot path), then the others, then the desk page (``/desk``)."""
+    """Every router of the service: the referral route ahead of everything else, the health probes next (the
+    most frequent trivial requests: three path checks for the rest), the ledger's routes next (its writes are the
+    other hot path), then the others, then the desk page (``/desk``)."""
     from service.pages import router as desk_pages  # the pages import the routers' helpers: not at the top
 
-    put_first(app, routes.router, referrals.router)
+    put_first(app, routes.router, health.router, referrals.router)
     for module in ROUTERS:
         app.include_router(module.router)
     app.include_router(desk_pages)

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from mednet.errors import InvalidRequest
 from mednet.inputs import contains_id_number
 from mednet.ledger import create_key
+from mednet.ledger.records import THIS_YEAR
 from mednet.ledger.store import referrals
 from service.app import create_app
 from service.config import Settings
@@ -139,3 +140,45 @@ def test_the_ledger_s_writes_refuse_a_control_character_before_any_statement():
 ])
 def test_id_numbers_of_both_generations_however_written(text, found):
     assert contains_id_number(text) is found
+
+
+def test_the_document_states_the_text_rules(client):
+    from mednet.inputs import HEADER_PATTERN, MULTILINE_PATTERN, TEXT_PATTERN
+    from service.limits import DATE_PATTERN, ETAG_PATTERN
+
+    document = client.app.openapi()
+    schemas = document["components"]["schemas"]
+    reason = next(b for b in schemas["ActionIn"]["properties"]["reason"]["anyOf"] if b.get("type") == "string")
+    assert reason["pattern"] == MULTILINE_PATTERN
+    assert schemas["QuotaIn"]["properties"]["institution"]["pattern"] == TEXT_PATTERN
+    birth = schemas["PatientIn"]["properties"]["birth_year"]
+    assert birth["x-mednet-integer-literal"] is True and birth["anyOf"][0]["minimum"] == 1900
+    listing = {p["name"]: p["schema"] for p in document["paths"]["/referrals"]["get"]["parameters"]}
+    assert listing["from"]["anyOf"][0]["pattern"] == DATE_PATTERN
+    assert listing["institution"]["anyOf"][0]["pattern"] == TEXT_PATTERN
+    accept = {p["name"]: p["schema"] for p in document["paths"]["/referrals/{number}/accept"]["post"]["parameters"]}
+    assert accept["If-Match"]["anyOf"][0]["pattern"] == ETAG_PATTERN
+    assert accept["Idempotency-Key"]["anyOf"][0]["pattern"] == HEADER_PATTERN
+
+
+@pytest.mark.parametrize(("value", "status"), [("null", 422), ('"1"', 200), ("*", 200)])
+def test_if_match_takes_what_the_document_says(served, value, status):
+    import re
+
+    from service.limits import ETAG_PATTERN
+
+    client, desk, _, _ = served
+    number = client.post("/referrals", json=BODY, headers=desk).json()["number"]
+    assert bool(re.fullmatch(ETAG_PATTERN, value)) is (status == 200)
+    response = client.get(f"/referrals/{number}", headers=desk)
+    assert response.status_code == 200
+    answer = client.post(f"/referrals/{number}/cancel", json={"reason_code": "patient_declined"},
+                         headers={**desk, "If-Match": value})
+    assert answer.status_code in ((422,) if status == 422 else (200, 409)), answer.text
+
+
+@pytest.mark.parametrize("year", ["1980", 1980.0, THIS_YEAR + 1, 1899])
+def test_a_birth_year_the_document_refuses_is_refused(served, problem, year):
+    client, desk, _, _ = served
+    problem(client.post("/referrals", json=BODY | {"patient": {"ref": "HQ-2", "birth_year": year}}, headers=desk),
+            422, field="patient.birth_year")

@@ -44,13 +44,13 @@ def status_and_body(answer: bytes) -> tuple[int, dict]:
 
 
 def test_headers_larger_than_the_limit_are_431(server):
-    status, body = status_and_body(exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: "
+    status, body = status_and_body(exchange(server, b"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Big: "
                                             + b"a" * 5000 + b"\r\nConnection: close\r\n\r\n"))
     assert status == 431 and "4096 bytes" in body["detail"]
 
 
 def test_endless_headers_are_cut_off_with_431(server):
-    status, _ = status_and_body(exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 2000))
+    status, _ = status_and_body(exchange(server, b"GET /health HTTP/1.1\r\nHost: localhost\r\n" + b"X-A: b\r\n" * 2000))
     assert status == 431
 
 
@@ -67,7 +67,7 @@ def test_a_silent_connection_is_closed_with_408(server):
 
 def test_a_stalled_body_is_408_and_closed(server):
     status, body = status_and_body(exchange(
-        server, b"POST /regions/tiny/routes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        server, b"POST /regions/tiny/routes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                 b"Content-Length: 100\r\n\r\n{\"origin\"", pause=2.0))
     assert status == 408 and "body" in body["detail"]
 
@@ -78,7 +78,7 @@ def test_a_request_the_parser_rejects_is_a_problem_answer(server):
 
 
 def test_answers_name_no_server(server):
-    answer = exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    answer = exchange(server, b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
     head = answer.partition(b"\r\n\r\n")[0].lower()
     assert head.startswith(b"http/1.1 200") and b"\r\nserver:" not in head and b"x-content-type-options" in head
 
@@ -154,12 +154,12 @@ def test_the_port_answers_while_the_parent_loads(tiny_regions_dir, tmp_path):
         deadline = time.monotonic() + 60
         while ready_worker(port)[0] == 0 and time.monotonic() < deadline:
             time.sleep(0.02)
-        answer = exchange(port, b"POST /regions/tiny/routes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        answer = exchange(port, b"POST /regions/tiny/routes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                                 b"Content-Length: 2\r\n\r\n{}")
         head = answer.partition(b"\r\n\r\n")[0].lower()
         status, body = status_and_body(answer)
         assert status == 503 and body["type"] == "urn:mednet:problem:not-ready" and b"retry-after: 1" in head
-        assert exchange(port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 200")
+        assert exchange(port, b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n").startswith(b"HTTP/1.1 200")
         workers = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == server.pid]
         assert workers == []  # still loading in the parent: nothing forked yet
         ready_workers(port, 1, timeout_s=120)
@@ -208,7 +208,7 @@ def test_coverage_is_computed_in_a_child_of_the_worker_that_ends_with_it(tiny_re
     env = {"MEDNET_REGIONS_DIR": str(tiny_regions_dir), "MEDNET_ALLOW_INVALID": "1"}
     with serving(app="service.app:create_app", env=env) as (port, server):
         # read until the server closes: the slow-work process holds no copy of the connection open
-        answer = exchange(port, b"GET /regions/tiny/coverage HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = exchange(port, b"GET /regions/tiny/coverage HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
         (worker,) = _children(server.pid)
         (heavy,) = _children(worker)  # the slow-work process, forked by the worker
