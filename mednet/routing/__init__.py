@@ -8,6 +8,7 @@ The package, one job per module:
 - :mod:`~mednet.routing.scheduled`: a query's sessions (bookable, named, or with no published day).
 - :mod:`~mednet.routing.router`: the :class:`Router` facade (check, resolve, search, render).
 - :mod:`~mednet.routing.tables`: the tables built once per network.
+- :mod:`~mednet.routing.policy`: the tiered-care step rule both engines classify institutions with.
 - :mod:`~mednet.routing.kernel` and :mod:`~mednet.routing.search`: the compiled query and its one search;
   :mod:`~mednet.routing.trip`: the discharging hospital's trip when a ``down`` answer is ranked from home.
 - :mod:`~mednet.routing.access`: where a point joins the network (its access legs, one compiled call).

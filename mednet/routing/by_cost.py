@@ -4,7 +4,7 @@ With ``cost="minutes"``, a ``max_minutes`` limit or a travel layer given,
 :class:`~mednet.routing.Router` hands the query here once it has checked the
 request and resolved the origin, the home community and the care. Each
 institution holding the specialty is classified by the kernel's own rule
-(:func:`mednet.routing.kernel.classify`: a candidate of step 0, 1 or 2, or
+(:func:`mednet.routing.policy.classify`: a candidate of step 0, 1 or 2, or
 why not), so the steps are the link route's: own community, partners, any
 (emergency: any permanent holder; down: the home centre, then the home
 community). What differs is the distance: the travel layer's km and minutes
@@ -47,12 +47,7 @@ from mednet.routing.answers import Lang, SessionSlot
 from mednet.routing.cost_answers import ReferralByCost
 from mednet.routing.cost_render import CostAnswer, referral, referral_json
 from mednet.routing.cost_tables import REASON_ORDER, Candidates, CostTables
-from mednet.routing.kernel import (
-    DOWN,
-    EMERGENCY,
-    UP,
-    classify,
-)
+from mednet.routing.policy import DOWN, EMERGENCY, UP, classify
 from mednet.routing.sessions import window_start
 from mednet.travel.layer import Cost
 from mednet.travel.search import rounded
@@ -65,7 +60,7 @@ if TYPE_CHECKING:
 @njit(cache=True)
 def classify_all(nodes, origin, origin_rank, mode, capability, rank, home, home_com, preferred,
                  mark):  # pragma: no cover - compiled
-    """:func:`~mednet.routing.kernel.classify` of each of ``nodes`` (marks based at 0)."""
+    """:func:`~mednet.routing.policy.classify` of each of ``nodes`` (marks based at 0)."""
     out = np.empty(nodes.size, np.int64)
     for i in range(nodes.size):
         out[i] = classify(nodes[i], origin, origin_rank, mode, capability, rank, home, home_com, preferred, mark,

@@ -5,7 +5,7 @@ lat/lon cells over every institution (:class:`mednet.geo.SpatialIndex`'s
 layout), searched ring by ring around the origin. Each institution met is
 costed on the travel layer (the default model, or the figures the imported
 tables give from the origin, handed in as ``ext_*``) and classified by the
-kernel's rule (:func:`mednet.routing.kernel.classify`), so a query costs and
+one step rule (:func:`mednet.routing.policy.classify`), so a query costs and
 classifies only the institutions nearer than what it must know:
 
 - steps 0 and 1 (own community, partners; down: the home centre, the home
@@ -42,7 +42,8 @@ import math
 import numpy as np
 from numba import njit
 
-from mednet.routing.kernel import NOT_CAPABLE, classify, part
+from mednet.routing.kernel import part
+from mednet.routing.policy import NOT_CAPABLE, classify
 from mednet.travel.model_kernel import model_km, model_minutes
 
 #: Columns of the float buffer (``buf_f``): km, minutes; of the integer one (``buf_i``): institution, km basis,

@@ -19,7 +19,7 @@ import orjson
 
 from mednet.routing.answers import FIELDS, Hop, Lang, SessionSlot, Step, Trip, assemble, explain_step
 from mednet.routing.cost_answers import AlternativeByCost, PassedOverByCost, ReferralByCost
-from mednet.routing.kernel import DIRECTION_NAMES, STEPS
+from mednet.routing.policy import DIRECTION_NAMES, STEPS
 from mednet.routing.render import NULL, fragment
 from mednet.travel.layer import Basis, Cost
 

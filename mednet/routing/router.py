@@ -109,10 +109,7 @@ from mednet.routing.answers import (
 from mednet.routing.by_cost import route_by_cost
 from mednet.routing.cost_tables import cost_tables
 from mednet.routing.kernel import (
-    DOWN,
-    EMERGENCY,
     GROUP_REASONS,
-    MODES,
     N_GROUPS,
     OUT_ALT,
     OUT_BEYOND,
@@ -121,11 +118,11 @@ from mednet.routing.kernel import (
     OUT_HEADER,
     OUT_PASSED,
     OUT_START,
-    UP,
     pack,
     route_kernel,
 )
 from mednet.routing.links import csr_metres
+from mednet.routing.policy import DOWN, EMERGENCY, MODES, UP
 from mednet.routing.render import Renderer
 from mednet.routing.request import LANGS, RouteQuery, check_referral_service
 from mednet.routing.routing_tables import RoutingTables

@@ -21,7 +21,8 @@ from mednet.routing import Point, Router
 from mednet.routing.answers import SHORT_PASSED_OVER
 from mednet.routing.by_cost import classify_all
 from mednet.routing.cost_answers import ReferralByCost
-from mednet.routing.kernel import DOWN, MODES, UP, part
+from mednet.routing.kernel import part
+from mednet.routing.policy import DOWN, MODES, UP
 from mednet.specialties import resolve_specialty
 from mednet.travel import TravelFile, TravelLayer, load_travel, save_travel
 from mednet.travel.od import import_od
