@@ -107,7 +107,8 @@ from mednet.routing.answers import (
     SessionSlot,
 )
 from mednet.routing.by_cost import route_by_cost
-from mednet.routing.cost_tables import cost_tables
+from mednet.routing.cost_render import referral as cost_referral
+from mednet.routing.cost_render import referral_json as cost_referral_json
 from mednet.routing.kernel import (
     GROUP_REASONS,
     N_GROUPS,
@@ -128,7 +129,7 @@ from mednet.routing.request import LANGS, RouteQuery, check_referral_service
 from mednet.routing.routing_tables import RoutingTables
 from mednet.routing.scheduled import Scheduled, with_undated
 from mednet.routing.sessions import window_start
-from mednet.routing.start import Start
+from mednet.routing.start import Resolved, Start
 from mednet.routing.tables import anchor_distances, community_tables, nearest_hospitals, tie_priority
 from mednet.routing.trip import trip_kernel
 from mednet.specialties import resolve_specialty
@@ -335,61 +336,77 @@ class Router:
         nodes, kms, _, _, _ = self._legs(point if point.datum == "wgs84" else Point(lat=lat, lon=lon))
         return nodes.tolist(), kms.tolist()
 
+    def home_centre(self, point: Point) -> int:
+        """The point's home centre (index): the nearest primary-care institution within :data:`SNAP_MAX_KM`,
+        which decides its community and is a point answer's ``origin``.
+
+        >>> from mednet.regions import load_region
+        >>> router = Router.from_region(load_region("quzhou"))
+        >>> router.G.nodes[router.net.ids[router.home_centre(Point(lat=28.97, lon=118.86))]]["tier"].value
+        'township_centre'
+        """
+        lat, lon = point.wgs84()
+        return self._legs(point if point.datum == "wgs84" else Point(lat=lat, lon=lon))[3]
+
     def _legs(self, point: Point) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
         """:meth:`access_legs` (and the metres the search starts each leg at), the point's home centre and its
         great-circle km."""
         return self._access.legs(point, k=ACCESS_K, max_km=ACCESS_MAX_KM, snap_max_km=SNAP_MAX_KM)
 
     def _answer(self, render: Callable[..., _Answer], q: RouteQuery) -> _Answer:
-        """Resolve the checked query's origin and care, search, and ``render`` the answer."""
-        mode = MODES[q.direction]
-        tables = cost_tables(self.tables, q.travel) if q.by_cost else None
-        k, checked_km, checked_when, checked_origin, checked_lang, specialty, home = (
-            q.alternatives, q.max_km, q.when, q.origin, q.lang, q.specialty, q.home)
-        limit = math.inf if checked_km is None else checked_km
-        keep = self._n if q.explain == "full" else SHORT_PASSED_OVER
+        """Resolve the checked query's origin and care, hand it to the engine its cost picks (by km: the kernel;
+        by travel cost: :func:`~mednet.routing.by_cost.route_by_cost`) and ``render`` the answer."""
+        r = self.resolve(q)
+        if q.by_cost:
+            answer = route_by_cost(self.tables, q, r)
+            return (cost_referral if render == self._render.referral else cost_referral_json)(  # type: ignore[return-value]
+                self.tables, answer)
+        o, codes, mode, hc, preferred, start, keep = r
+        k, limit, when, lang = q.alternatives, math.inf if q.max_km is None else q.max_km, q.when, q.lang
+        for code in codes[:-1]:  # down with no specialty: rehabilitation, else general practice
+            with contextlib.suppress(NoCapableInstitution):
+                return render(o, code, mode, limit, start,
+                              *self._search(o, code, mode, hc, preferred, limit, k, when, start, keep, lang),
+                              lang=lang)
+        return render(o, codes[-1], mode, limit, start,
+                      *self._search(o, codes[-1], mode, hc, preferred, limit, k, when, start, keep, lang), lang=lang)
 
+    def resolve(self, q: RouteQuery) -> Resolved:
+        """The checked query's names resolved on this network: the origin institution (a point's home centre,
+        its access legs in ``start``), the care, the home community and institution.
+
+        >>> from mednet.regions import load_region
+        >>> router = Router.from_region(load_region("quzhou"))
+        >>> r = router.resolve(RouteQuery.checked("华埠", "普外科"))
+        >>> router.G.nodes[router.net.ids[r.o]]["name"], r.codes, r.start.measured_from
+        ('华埠卫生院', ('general_surgery',), 'origin')
+        """
+        mode = MODES[q.direction]
+        keep = self._n if q.explain == "full" else SHORT_PASSED_OVER
         start = Start()
-        if isinstance(checked_origin, Point):
-            start.at = checked_origin.wgs84()
-            at = checked_origin if checked_origin.datum == "wgs84" else Point(lat=start.at[0], lon=start.at[1])
+        if isinstance(q.origin, Point):
+            start.at = q.origin.wgs84()
+            at = q.origin if q.origin.datum == "wgs84" else Point(lat=start.at[0], lon=start.at[1])
             start.nodes, start.kms, start.metres, o, snap_km = self._legs(at)
             start.snap_km = round(snap_km * 1000.0) / 1000.0
-            start.point, start.measured_from = checked_origin, "origin_point"
+            start.point, start.measured_from = q.origin, "origin_point"
         else:
-            found = self.net.index.get(checked_origin)
-            o = found if found is not None else self.net.index[
-                resolve_institution(self.G, checked_origin, field="origin")]
+            found = self.net.index.get(q.origin)
+            o = found if found is not None else self.net.index[resolve_institution(self.G, q.origin, field="origin")]
 
         hc, preferred = self._homes[o], -1
-        codes: tuple[str, ...]
         if mode == DOWN:
-            hc, preferred = self._home_for_down(o, home, point=start.point is not None)
-            if home is not None and preferred >= 0:  # ranked from the patient's home institution
+            hc, preferred = self._home_for_down(o, q.home, point=start.point is not None)
+            if q.home is not None and preferred >= 0:  # ranked from the patient's home institution
                 if start.point is not None:  # the patient's trip still starts at the point, by its legs
                     start.legs = (start.nodes, start.kms)
                 start.measured_from, start.nodes = "home", np.full(1, preferred, dtype=np.int64)
                 start.kms = start.metres = _ZERO_KM
-        if specialty is not None:
-            codes = (specialty if specialty in self._referable
-                     else check_referral_service(resolve_specialty(specialty)).code,)
-        else:
-            codes = DOWN_DEFAULT_CARE
-        if tables is not None:
-            return route_by_cost(self.tables, tables, o, codes, mode, hc, preferred, start,  # type: ignore[return-value]
-                                 cost=q.cost, max_km=checked_km, max_minutes=q.max_minutes, k=k,
-                                 when=checked_when, keep=keep, lang=checked_lang,
-                                 as_json=render != self._render.referral)
-        for code in codes[:-1]:  # down with no specialty: rehabilitation, else general practice
-            with contextlib.suppress(NoCapableInstitution):
-                return render(o, code, mode, limit, start,
-                              *self._search(o, code, mode, hc, preferred, limit, k, checked_when, start, keep,
-                                            checked_lang),
-                              lang=checked_lang)
-        return render(o, codes[-1], mode, limit, start,
-                      *self._search(o, codes[-1], mode, hc, preferred, limit, k, checked_when, start, keep,
-                                    checked_lang),
-                      lang=checked_lang)
+        codes: tuple[str, ...] = DOWN_DEFAULT_CARE
+        if q.specialty is not None:
+            codes = (q.specialty if q.specialty in self._referable
+                     else check_referral_service(resolve_specialty(q.specialty)).code,)
+        return Resolved(o, codes, mode, hc, preferred, start, keep)
 
     def _search(self, o, code, mode, hc, preferred, limit, k, when, start, keep, lang="zh"):
         """Run the kernel; returns what the renderers take: the decoded answer, the slots and ``when``.
