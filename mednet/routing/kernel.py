@@ -18,6 +18,8 @@ costs a third of one with an argument per array) and are read back with
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import njit
 
@@ -51,6 +53,33 @@ def pack(*arrays: np.ndarray, dtype: type = np.int64) -> np.ndarray:
     header = len(arrays) + 1
     offsets = np.cumsum([header, *(a.size for a in arrays)])
     return np.concatenate([offsets, *(a.ravel() for a in arrays)]).astype(dtype)
+
+
+class Scratch:
+    """The kernel's scratch arrays for one network, sized for up to ``need - 1`` alternatives, used under
+    ``lock`` (queries share them; thread-safe).
+
+    Integers: the heap's nodes, the settled nodes and their codes, the
+    candidates, ``out``. Floats: the node states, the heap's km, the
+    settled km, the candidates' km, ``out_f``. ``seeds``: the most starts a
+    search has beside the origin (a point's access legs).
+    """
+
+    def __init__(self, n: int, links: int, seeds: int) -> None:
+        self.n, self.links, self.seeds = n, links, seeds
+        self.lock = threading.Lock()
+        self.size(4)
+
+    def size(self, need: int) -> None:
+        """Size the arrays for ``need - 1`` alternatives, in a fresh state."""
+        n, links = self.n, self.links
+        self.ints = pack(np.zeros(links + self.seeds + 2), np.zeros(2 * n), np.zeros(5 * need),
+                         np.zeros(OUT_HEADER + 2 * n + 2 * need))
+        self.floats = pack(np.zeros(4 * n), np.zeros(links + self.seeds + 2), np.zeros(n), np.zeros(4 * need),
+                           np.zeros(4 + n + need), dtype=np.float64)
+        self.out = self.ints[int(self.ints[3]):]
+        self.out_f = self.floats[int(self.floats[4]):]
+        self.need = need
 
 
 @njit(cache=True)

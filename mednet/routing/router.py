@@ -76,10 +76,7 @@ distances go by tier, then community role (:mod:`mednet.routing.tables`).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import math
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -97,41 +94,26 @@ from mednet.models import Capability, LinkKind, Region, Session, Tier
 from mednet.network import CompiledNetwork, build_network, compile_network, resolve_community, resolve_institution
 from mednet.routing.access import AccessLegs
 from mednet.routing.answers import (
-    NO_SLOTS,
     SHORT_PASSED_OVER,
     Direction,
     Explain,
     Lang,
     Point,
     Referral,
-    SessionSlot,
 )
 from mednet.routing.by_cost import route_by_cost
+from mednet.routing.by_km import route_by_km
 from mednet.routing.cost_render import referral as cost_referral
 from mednet.routing.cost_render import referral_json as cost_referral_json
-from mednet.routing.kernel import (
-    GROUP_REASONS,
-    N_GROUPS,
-    OUT_ALT,
-    OUT_BEYOND,
-    OUT_DECIDED,
-    OUT_GROUPS,
-    OUT_HEADER,
-    OUT_PASSED,
-    OUT_START,
-    pack,
-    route_kernel,
-)
+from mednet.routing.kernel import Scratch, pack
 from mednet.routing.links import csr_metres
-from mednet.routing.policy import DOWN, EMERGENCY, MODES, UP
+from mednet.routing.policy import DOWN, MODES
 from mednet.routing.render import Renderer
 from mednet.routing.request import LANGS, RouteQuery, check_referral_service
 from mednet.routing.routing_tables import RoutingTables
-from mednet.routing.scheduled import Scheduled, with_undated
-from mednet.routing.sessions import window_start
+from mednet.routing.scheduled import Scheduled
 from mednet.routing.start import Resolved, Start
 from mednet.routing.tables import anchor_distances, community_tables, nearest_hospitals, tie_priority
-from mednet.routing.trip import trip_kernel
 from mednet.specialties import resolve_specialty
 from mednet.travel.layer import Cost, TravelLayer
 
@@ -207,9 +189,6 @@ class Router:
             self._sessions.append(tuple((j, G.nodes[net.ids[j]]["capabilities"][code].sessions) for j in held))
 
         self._n = n
-        self._no_sessions = np.zeros(0, dtype=np.int64)
-        self._size_buffers(4)
-        self._lock = threading.Lock()
         self._render = Renderer(net, region=self.region, speed_kmh=self.speed_kmh, home=self._homes,
                                 community_names=self._community_names,
                                 link_from=link_from, link_to=self._link_to, metres=weights)
@@ -221,23 +200,9 @@ class Router:
             net=net, region=self.region, speed_kmh=self.speed_kmh, rank=self._rank, ranks=self._ranks,
             home=self._home, homes=self._homes, prio=self._prio, com=self._com, cap=self._cap, columns=self._columns,
             sessions=self._sessions, community_names=self._community_names, render=self._render,
-            scheduled=self._scheduled)
-
-    def _size_buffers(self, need: int) -> None:
-        """The kernel's scratch arrays, for up to ``need - 1`` alternatives, in a fresh state.
-
-        Integers: the heap's nodes, the settled nodes and their codes, the
-        candidates, ``out``. Floats: the node states, the heap's km, the
-        settled km, the candidates' km, ``out_f``.
-        """
-        n, links = self._n, len(self._link_to)
-        self._scratch_i = pack(np.zeros(links + ACCESS_K + 2), np.zeros(2 * n), np.zeros(5 * need),
-                               np.zeros(OUT_HEADER + 2 * n + 2 * need))
-        self._scratch_f = pack(np.zeros(4 * n), np.zeros(links + ACCESS_K + 2), np.zeros(n), np.zeros(4 * need),
-                               np.zeros(4 + n + need), dtype=np.float64)
-        self._out = self._scratch_i[int(self._scratch_i[3]):]
-        self._out_f = self._scratch_f[int(self._scratch_f[4]):]
-        self._need = need
+            scheduled=self._scheduled, static_i=self._static_i, static_f=self._static_f, cap_rows=self._cap_rows,
+            n_above=self._n_above, n_permanent=self._n_permanent,
+            scratch=Scratch(n, len(self._link_to), seeds=ACCESS_K))
 
     @classmethod
     def from_region(cls, region: Region) -> Router:
@@ -361,15 +326,9 @@ class Router:
             answer = route_by_cost(self.tables, q, r)
             return (cost_referral if render == self._render.referral else cost_referral_json)(  # type: ignore[return-value]
                 self.tables, answer)
-        o, codes, mode, hc, preferred, start, keep = r
-        k, limit, when, lang = q.alternatives, math.inf if q.max_km is None else q.max_km, q.when, q.lang
-        for code in codes[:-1]:  # down with no specialty: rehabilitation, else general practice
-            with contextlib.suppress(NoCapableInstitution):
-                return render(o, code, mode, limit, start,
-                              *self._search(o, code, mode, hc, preferred, limit, k, when, start, keep, lang),
-                              lang=lang)
-        return render(o, codes[-1], mode, limit, start,
-                      *self._search(o, codes[-1], mode, hc, preferred, limit, k, when, start, keep, lang), lang=lang)
+        a = route_by_km(self.tables, q, r)
+        return render(a.o, a.code, a.mode, a.limit, a.start, a.passed, a.nodes, a.kms, a.kinds, a.path, a.slots,
+                      a.when, lang=a.lang)
 
     def resolve(self, q: RouteQuery) -> Resolved:
         """The checked query's names resolved on this network: the origin institution (a point's home centre,
@@ -407,116 +366,6 @@ class Router:
             codes = (q.specialty if q.specialty in self._referable
                      else check_referral_service(resolve_specialty(q.specialty)).code,)
         return Resolved(o, codes, mode, hc, preferred, start, keep)
-
-    def _search(self, o, code, mode, hc, preferred, limit, k, when, start, keep, lang="zh"):
-        """Run the kernel; returns what the renderers take: the decoded answer, the slots and ``when``.
-
-        ``o`` is the origin institution (the home centre of a point); the
-        search starts at ``start.nodes`` when given.
-        """
-        s = self._columns.get(code)
-        if s is None:
-            raise self._nothing(o, code, mode, hc, limit, None)
-        if k > self._n:
-            k = self._n
-        rank_o = self._ranks[o]
-        sessions = self._no_sessions
-        slots: dict[int, SessionSlot] = NO_SLOTS
-        n_sessions = 0
-        undated: list[int] = []
-        held = self._sessions[s]
-        if held or when is not None:
-            when = window_start(when)
-        if held and mode != EMERGENCY:
-            sessions, slots, n_sessions, undated = self._scheduled.codes(held, o, mode, when, lang)
-        table = -1
-        kernel_origin = -1 if start.point is not None else o
-        if mode == UP:
-            n_total = self._n_above[s][rank_o] + n_sessions
-            if not held and rank_o in (1, 2):
-                table = rank_o - 1
-        elif mode == EMERGENCY:
-            n_total = self._n_permanent[s] - (kernel_origin >= 0 and self._cap[s, o] == 1)
-        else:
-            n_total = 0
-        if mode != DOWN and n_total <= 0:
-            raise self._nothing(o, code, mode, hc, limit, None, undated)
-
-        ints, floats = self._kernel(s, sessions, o, start, mode, hc, preferred, n_total, limit, k, table, keep)
-        n_passed, n_alt = ints[OUT_PASSED], ints[OUT_ALT]
-        if ints[OUT_DECIDED] < 0:
-            beyond = [(floats[1 + i], ints[OUT_BEYOND + i]) for i in range(3) if ints[OUT_BEYOND + i] >= 0]
-            raise self._nothing(o, code, mode, hc, limit, min(beyond) if beyond else None, undated)
-
-        # The passed-over groups: (reason, count, institutions, km), then each earlier step's best beyond max_km.
-        passed = []
-        at = OUT_HEADER
-        reasons = GROUP_REASONS[mode]
-        for g, count in enumerate(ints[OUT_GROUPS:OUT_GROUPS + N_GROUPS]):
-            if count:
-                shown = min(count, keep)
-                first_km = at - OUT_HEADER + 4
-                passed.append((reasons[g], count, ints[at:at + shown], floats[first_km:first_km + shown]))
-                at += shown
-        if limit != math.inf:
-            for i in range(3):
-                if ints[OUT_BEYOND + i] >= 0:
-                    passed.append(("beyond_max_km", 1, ints[OUT_BEYOND + i:OUT_BEYOND + i + 1],
-                                   floats[1 + i:2 + i]))
-        # The candidates, destination first: institutions, km, step numbers; then the path's CSR entries.
-        base = OUT_HEADER + n_passed
-        start.first = ints[OUT_START]
-        nodes, kms = ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt]
-        kinds = ints[base + n_alt:base + 2 * n_alt]
-        if undated:
-            def rerun(codes: np.ndarray, n: int, kk: int) -> tuple[list[int], tuple[float, ...]]:
-                return self._kernel(s, codes, o, start, mode, hc, preferred, n, limit, kk, -1, 0)
-            nodes, kms, kinds = with_undated(rerun, sessions, undated, n_total, k, (nodes, kms, kinds))
-        if start.measured_from == "home":
-            if start.legs is None:
-                start.trip = self._trip(o, nodes[0])
-            else:
-                legs, leg_kms = start.legs
-                start.trip = self._trip_from_legs(legs, leg_kms, nodes[0])
-        return passed, nodes, kms, kinds, ints[base + 2 * n_alt:], slots, when
-
-    def _kernel(self, s: int, sessions: np.ndarray, o: int, start: Start, mode: int, hc: int, preferred: int,
-                n_total: int, limit: float, k: int, table: int, keep: int) -> tuple[list[int], tuple[float, ...]]:
-        """One kernel query from ``start`` (the origin ``o`` when it has no nodes): its integer and float
-        answer slots."""
-        kernel_origin = -1 if start.point is not None else o
-        seeds, seed_m = start.nodes, start.metres
-        with self._lock:
-            if self._need < k + 1:
-                self._size_buffers(k + 1)
-            written = route_kernel(self._static_f, self._static_i, self._com, self._cap_rows[s], sessions,
-                                   self._scratch_f, self._scratch_i, kernel_origin, self._ranks[o], seeds, seed_m,
-                                   mode, hc, preferred, n_total, limit, k, table, keep)
-            ints = self._out[:written].tolist()
-            floats = tuple(self._out_f[:4 + ints[OUT_PASSED] + ints[OUT_ALT]].tolist())
-        return ints, floats
-
-    def _trip(self, o: int, dest: int) -> tuple[float, list[int], None] | None:
-        """The trip from the origin ``o`` to ``dest``: its km and links (None: no link leads there)."""
-        with self._lock:
-            n_links = trip_kernel(self._static_f, self._static_i, self._scratch_f, self._scratch_i, o, dest)
-            if n_links < 0:
-                return None
-            return float(self._out_f[0]) / 1000.0, self._out[OUT_HEADER:OUT_HEADER + n_links].tolist(), None
-
-    def _trip_from_legs(self, nodes: np.ndarray, kms: np.ndarray, dest: int
-                        ) -> tuple[float, list[int], tuple[int, float] | None] | None:
-        """The trip from a point to ``dest`` by the shortest of its access legs (``nodes``, their ``kms``): its
-        km (whole metres, as every distance), links and access leg (node, km); None when no leg leads there.
-        Equal totals keep the nearer leg."""
-        best: tuple[float, list[int], tuple[int, float] | None] | None = None
-        best_m = math.inf
-        for node, km in zip(nodes.tolist(), kms.tolist(), strict=True):
-            found = self._trip(node, dest)
-            if found is not None and round(km * 1000.0) + round(found[0] * 1000.0) < best_m:
-                best_m = round(km * 1000.0) + round(found[0] * 1000.0)
-                best = (best_m / 1000.0, found[1], (node, km))
-        return best
 
     # ----------------------------------------------------------------- helpers
 
