@@ -92,7 +92,8 @@ def _search(rt: RoutingTables, o: int, code: str, mode: int, hc: int, preferred:
     s = rt.columns.get(code)
     if s is None:
         raise rt.nothing(o, code, mode, hc, limit, None)
-    k = min(k, rt.net.n)
+    if k > rt.net.n:
+        k = rt.net.n
     rank_o = rt.ranks[o]
     sessions = _NO_SESSIONS
     slots: dict[int, SessionSlot] = NO_SLOTS

@@ -137,9 +137,12 @@ class Router:
     graph, the capability codes, per community its members, partners and
     anchors with the network km from every member to every anchor, and per
     institution its nearest hospitals. Requests are checked by
-    :mod:`mednet.routing.request`, searched by the kernel and rendered by
-    :class:`~mednet.routing.render.Renderer`. Thread-safe (queries share
-    scratch arrays under a lock); the network must not change afterwards.
+    :mod:`mednet.routing.request`, resolved (:meth:`resolve`), answered by
+    the engine their cost picks (:func:`~mednet.routing.by_km.route_by_km`
+    or :func:`~mednet.routing.by_cost.route_by_cost`, one signature) and
+    rendered (:class:`~mednet.routing.render.Renderer`,
+    :mod:`mednet.routing.cost_render`). Thread-safe (queries share scratch
+    arrays under a lock); the network must not change afterwards.
     """
 
     def __init__(self, net: CompiledNetwork) -> None:
@@ -327,8 +330,7 @@ class Router:
             return (cost_referral if render == self._render.referral else cost_referral_json)(  # type: ignore[return-value]
                 self.tables, answer)
         a = route_by_km(self.tables, q, r)
-        return render(a.o, a.code, a.mode, a.limit, a.start, a.passed, a.nodes, a.kms, a.kinds, a.path, a.slots,
-                      a.when, lang=a.lang)
+        return render(*a[:-1], lang=a[-1])  # KmAnswer's fields, in the renderers' order, then the language
 
     def resolve(self, q: RouteQuery) -> Resolved:
         """The checked query's names resolved on this network: the origin institution (a point's home centre,
