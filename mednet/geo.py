@@ -192,57 +192,12 @@ def grid_cell_deg(lat: ArrayLike, lon: ArrayLike, *, queries: tuple[ArrayLike, A
 
 @functools.cache
 def k_ring_search() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
-    """:func:`k_nearest_in_rings` compiled (numba is imported only when an index is first built): the ring walk
-    of :class:`SpatialIndex`, for compiled code that searches the index's arrays itself (routing's access legs)."""
-    from numba import njit
+    """:func:`mednet.rings.k_nearest_in_rings`, compiled (numba is imported only when an index is first built):
+    the ring walk of :class:`SpatialIndex`, for compiled code that searches the index's arrays itself
+    (routing's access legs). Every compiled ring walk over a cell grid is :func:`mednet.rings.ring_cells`."""
+    from mednet.rings import k_nearest_in_rings
 
-    return njit(cache=True)(k_nearest_in_rings)
-
-
-def k_nearest_in_rings(lat, lon, ptr, order, phi, lam, cos_phi, cos_min, row0, col0, height, width, cell, k,
-                        max_hav):  # pragma: no cover - compiled
-    """The ``k`` smallest haversines up to ``max_hav`` and their points (-1 where fewer), ring by ring around
-    the query's cell, stopping when no farther ring can hold a nearer point or one within reach.
-
-    A point ``r + 1`` rings away differs by at least ``r`` cells in latitude
-    or longitude, so its haversine is at least ``cos(lat) * cos_min *
-    sin²(r * cell / 2)`` (``cos_min``: the smallest cos(lat) of the points).
-    """
-    qphi, qlam = math.radians(lat), math.radians(lon)
-    qcos = math.cos(qphi)
-    ci = int(math.floor(lat / cell)) - row0  # noqa: RUF046 - numba types floor() as float
-    cj = int(math.floor(lon / cell)) - col0  # noqa: RUF046
-    best = np.full(k, np.inf)
-    best_i = np.full(k, -1, np.int64)
-    reach = max(height, width) + abs(ci) + abs(cj) + 1
-    for r in range(reach + 1):
-        for di in range(-r, r + 1):
-            i = ci + di
-            if i < 0 or i >= height:
-                continue
-            step = 1 if abs(di) == r else 2 * r
-            j = cj - r
-            while j <= cj + r:
-                if 0 <= j < width:
-                    c = i * width + j
-                    for t in range(ptr[c], ptr[c + 1]):
-                        a = math.sin((phi[t] - qphi) / 2)
-                        b = math.sin((lam[t] - qlam) / 2)
-                        h = a * a + qcos * cos_phi[t] * b * b
-                        if h <= max_hav and h < best[k - 1]:
-                            at = k - 1
-                            while at > 0 and best[at - 1] > h:
-                                best[at] = best[at - 1]
-                                best_i[at] = best_i[at - 1]
-                                at -= 1
-                            best[at] = h
-                            best_i[at] = order[t]
-                j += step
-        bound = math.sin(math.radians(r * cell) / 2)
-        floor = qcos * cos_min * bound * bound
-        if best[k - 1] <= floor or floor > max_hav:
-            break
-    return best_i, best
+    return k_nearest_in_rings
 
 
 def neighbour_pairs(lat: ArrayLike, lon: ArrayLike, *, k: int, max_km: float

@@ -6,8 +6,10 @@ The package, one job per module:
 - :mod:`~mednet.routing.request`: every rule a request must meet, shared by the library, the CLI and the service.
 - :mod:`~mednet.routing.sessions`: the booking window and the session calendar.
 - :mod:`~mednet.routing.scheduled`: a query's sessions (bookable, named, or with no published day).
-- :mod:`~mednet.routing.router`: the :class:`Router` facade (check, resolve, search, render).
+- :mod:`~mednet.routing.router`: the thin :class:`Router` facade (check, resolve, hand to an engine, render).
+- :mod:`~mednet.routing.by_km` and :mod:`~mednet.routing.by_cost`: the two engines, one signature.
 - :mod:`~mednet.routing.tables`: the tables built once per network.
+- :mod:`~mednet.routing.policy`: the tiered-care step rule both engines classify institutions with.
 - :mod:`~mednet.routing.kernel` and :mod:`~mednet.routing.search`: the compiled query and its one search;
   :mod:`~mednet.routing.trip`: the discharging hospital's trip when a ``down`` answer is ranked from home.
 - :mod:`~mednet.routing.access`: where a point joins the network (its access legs, one compiled call).

@@ -4,7 +4,7 @@ With ``cost="minutes"``, a ``max_minutes`` limit or a travel layer given,
 :class:`~mednet.routing.Router` hands the query here once it has checked the
 request and resolved the origin, the home community and the care. Each
 institution holding the specialty is classified by the kernel's own rule
-(:func:`mednet.routing.kernel.classify`: a candidate of step 0, 1 or 2, or
+(:func:`mednet.routing.policy.classify`: a candidate of step 0, 1 or 2, or
 why not), so the steps are the link route's: own community, partners, any
 (emergency: any permanent holder; down: the home centre, then the home
 community). What differs is the distance: the travel layer's km and minutes
@@ -44,28 +44,23 @@ from numba import njit
 from mednet.errors import NoCapableInstitution
 from mednet.routing import cost_kernel as ck
 from mednet.routing.answers import Lang, SessionSlot
-from mednet.routing.cost_answers import ReferralByCost
-from mednet.routing.cost_render import CostAnswer, referral, referral_json
-from mednet.routing.cost_tables import REASON_ORDER, Candidates, CostTables
-from mednet.routing.kernel import (
-    DOWN,
-    EMERGENCY,
-    UP,
-    classify,
-)
+from mednet.routing.cost_render import CostAnswer
+from mednet.routing.cost_tables import REASON_ORDER, Candidates, CostTables, cost_tables
+from mednet.routing.policy import DOWN, EMERGENCY, UP, classify
 from mednet.routing.sessions import window_start
 from mednet.travel.layer import Cost
 from mednet.travel.search import rounded
 
 if TYPE_CHECKING:
+    from mednet.routing.request import RouteQuery
     from mednet.routing.routing_tables import RoutingTables
-    from mednet.routing.start import Start
+    from mednet.routing.start import Resolved, Start
 
 
 @njit(cache=True)
 def classify_all(nodes, origin, origin_rank, mode, capability, rank, home, home_com, preferred,
                  mark):  # pragma: no cover - compiled
-    """:func:`~mednet.routing.kernel.classify` of each of ``nodes`` (marks based at 0)."""
+    """:func:`~mednet.routing.policy.classify` of each of ``nodes`` (marks based at 0)."""
     out = np.empty(nodes.size, np.int64)
     for i in range(nodes.size):
         out[i] = classify(nodes[i], origin, origin_rank, mode, capability, rank, home, home_com, preferred, mark,
@@ -73,22 +68,19 @@ def classify_all(nodes, origin, origin_rank, mode, capability, rank, home, home_
     return out
 
 
-def route_by_cost(rt: RoutingTables, tables: CostTables, o: int, codes: tuple[str, ...], mode: int, hc: int,
-                  preferred: int, start: Start, *, cost: Cost, max_km: float | None, max_minutes: float | None,
-                  k: int, when: dt.datetime | None, keep: int, lang: Lang, as_json: bool = False
-                  ) -> ReferralByCost | bytes:
-    """The referral by travel cost (``codes``: the care, or the follow-up cares of ``down`` in order); ``as_json``:
-    its JSON (:func:`~mednet.routing.cost_render.referral_json`)."""
-    answer = None
+def route_by_cost(rt: RoutingTables, q: RouteQuery, r: Resolved) -> CostAnswer:
+    """The engine by travel cost: the decided answer to the checked query ``q`` (names resolved in ``r``), on
+    the query's travel layer (None: the region's default model); the care is ``r.codes[0]``, else the next
+    (``down`` with none given). :func:`~mednet.routing.cost_render.referral` or
+    :func:`~mednet.routing.cost_render.referral_json` render it."""
+    tables = cost_tables(rt, q.travel)
+    o, codes, mode, hc, preferred, start, keep = r
     for code in codes[:-1]:
         with contextlib.suppress(NoCapableInstitution):
-            answer = _route(rt, tables, o, code, mode, hc, preferred, start, cost, max_km, max_minutes, k, when,
-                            keep, lang)
-            break
-    if answer is None:
-        answer = _route(rt, tables, o, codes[-1], mode, hc, preferred, start, cost, max_km, max_minutes, k,
-                        when, keep, lang)
-    return (referral_json if as_json else referral)(rt, tables, answer)
+            return _route(rt, tables, o, code, mode, hc, preferred, start, q.cost, q.max_km, q.max_minutes,
+                          q.alternatives, q.when, keep, q.lang)
+    return _route(rt, tables, o, codes[-1], mode, hc, preferred, start, q.cost, q.max_km, q.max_minutes,
+                  q.alternatives, q.when, keep, q.lang)
 
 
 def _route(rt: RoutingTables, tables: CostTables, o: int, code: str, mode: int, hc: int, preferred: int,
@@ -185,8 +177,8 @@ def _route(rt: RoutingTables, tables: CostTables, o: int, code: str, mode: int, 
             j = nearest_beyond[step]
             km, minutes = _figures_of(tables, o_node, (o_lat, o_lon), j)
             passed.append((_beyond_reason(km, limit_km), 1, [j], [km], [minutes]))
-    answer = CostAnswer(o, code, mode, start, cost, max_km, max_minutes, within, picked, decided, passed, slots, when,
-                        lang)
+    answer = CostAnswer(tables, o, code, mode, start, cost, max_km, max_minutes, within, picked, decided, passed,
+                        slots, when, lang)
     if start.point is not None and start.measured_from == "home":  # the patient still travels from the point
         answer.trip = _figures_of(tables, -1, start.at, within.nodes[picked[0]])
     return answer

@@ -5,7 +5,7 @@ lat/lon cells over every institution (:class:`mednet.geo.SpatialIndex`'s
 layout), searched ring by ring around the origin. Each institution met is
 costed on the travel layer (the default model, or the figures the imported
 tables give from the origin, handed in as ``ext_*``) and classified by the
-kernel's rule (:func:`mednet.routing.kernel.classify`), so a query costs and
+one step rule (:func:`mednet.routing.policy.classify`), so a query costs and
 classifies only the institutions nearer than what it must know:
 
 - steps 0 and 1 (own community, partners; down: the home centre, the home
@@ -42,7 +42,9 @@ import math
 import numpy as np
 from numba import njit
 
-from mednet.routing.kernel import NOT_CAPABLE, classify, part
+from mednet.rings import ring_cells, ring_room
+from mednet.routing.kernel import part
+from mednet.routing.policy import NOT_CAPABLE, classify
 from mednet.travel.model_kernel import model_km, model_minutes
 
 #: Columns of the float buffer (``buf_f``): km, minutes; of the integer one (``buf_i``): institution, km basis,
@@ -168,6 +170,7 @@ def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i
     value01 = cand_f[first01, 2] if first01 >= 0 else -np.inf
     rows = np.empty((2 * reach + 1, 4))
     cols = np.empty((2 * reach + 1, 2))
+    ring = np.empty((ring_room(reach), 2), np.int64)  # the cells of one ring (mednet.rings)
     for r in range(-1, reach + 1):  # r = -1: the imported pairs
         met = n_buf
         if r < 0:
@@ -186,31 +189,25 @@ def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i
         elif mode != 1 and n2 == want:
             beyond = _haversine_of(max(cand_f[n01 + n2 - 1, 2], value01) + half, fastest, by_minutes, radius2,
                                    circuity)
-        for di in range(-r, r + 1):
-            i = ci + di
-            if i < 0 or i >= height:
-                continue
-            step = 1 if abs(di) == r else 2 * r
-            jj = cj - r
-            while jj <= cj + r:
-                if 0 <= jj < width and rows[reach + di, 0] + rows[reach + di, 1] * cols[reach + jj - cj, 0] <= beyond:
-                    c = i * width + jj
-                    left = 0
-                    for t in range(ptr[c], ptr[c + 1]):
-                        j = order[t]
-                        if defer:
-                            if capability[j] == 0 and j != kernel_origin:
-                                left += 1
-                                continue
-                        elif _position(ext_nodes, j) >= 0:
+        for m in range(ring_cells(ci, cj, max(r, 0), height, width, ring) if r >= 0 else 0):
+            i, jj = ring[m, 0], ring[m, 1]
+            if rows[reach + i - ci, 0] + rows[reach + i - ci, 1] * cols[reach + jj - cj, 0] <= beyond:
+                c = i * width + jj
+                left = 0
+                for t in range(ptr[c], ptr[c + 1]):
+                    j = order[t]
+                    if defer:
+                        if capability[j] == 0 and j != kernel_origin:
+                            left += 1
                             continue
-                        km, minutes, kb, mb = _model(j, o_node, o_terrain, o_phi, o_lam, o_cos, terrain, kmh,
-                                                     circuity, phi[t], lam[t], cos_phi[t], radius2)
-                        n_buf = _put(buf_i, buf_f, n_buf, j, km, minutes, kb, mb)
-                    if left:
-                        cells[n_cells, 0], cells[n_cells, 1] = c, left
-                        n_cells += 1
-                jj += step
+                    elif _position(ext_nodes, j) >= 0:
+                        continue
+                    km, minutes, kb, mb = _model(j, o_node, o_terrain, o_phi, o_lam, o_cos, terrain, kmh,
+                                                 circuity, phi[t], lam[t], cos_phi[t], radius2)
+                    n_buf = _put(buf_i, buf_f, n_buf, j, km, minutes, kb, mb)
+                if left:
+                    cells[n_cells, 0], cells[n_cells, 1] = c, left
+                    n_cells += 1
         # Classify what this ring met; keep the step 2 candidates among the ``want`` best.
         for a in range(met, n_buf):
             j, km, minutes = buf_i[a, I_NODE], buf_f[a, F_KM], buf_f[a, F_MIN]

@@ -19,7 +19,7 @@ import orjson
 
 from mednet.routing.answers import FIELDS, Hop, Lang, SessionSlot, Step, Trip, assemble, explain_step
 from mednet.routing.cost_answers import AlternativeByCost, PassedOverByCost, ReferralByCost
-from mednet.routing.kernel import DIRECTION_NAMES, STEPS
+from mednet.routing.policy import DIRECTION_NAMES, STEPS
 from mednet.routing.render import NULL, fragment
 from mednet.travel.layer import Basis, Cost
 
@@ -33,15 +33,16 @@ class CostAnswer:
     """A decided route by travel cost: the query, the candidates within the limits (``picked``: rows of
     ``within``, the destination first), the step that decided, the passed-over groups (reason, count,
     institutions, km, minutes) and the session slots; ``trip``: from a point with distances measured from the
-    home, the point's own km and minutes to the destination."""
+    home, the point's own km and minutes to the destination; ``tables``: the network's on the query's travel
+    layer."""
 
     __slots__ = ("code", "cost", "decided", "lang", "max_km", "max_minutes", "mode", "o", "passed", "picked",
-                 "slots", "start", "trip", "when", "within")
+                 "slots", "start", "tables", "trip", "when", "within")
 
-    def __init__(self, o: int, code: str, mode: int, start: Start, cost: Cost, max_km: float | None,
+    def __init__(self, tables: CostTables, o: int, code: str, mode: int, start: Start, cost: Cost, max_km: float | None,
                  max_minutes: float | None, within: Candidates, picked: list[int], decided: int,
                  passed: list[tuple], slots: dict[int, SessionSlot], when: dt.datetime | None, lang: Lang) -> None:
-        self.o, self.code, self.mode, self.start, self.cost = o, code, mode, start, cost
+        self.tables, self.o, self.code, self.mode, self.start, self.cost = tables, o, code, mode, start, cost
         self.max_km, self.max_minutes, self.within, self.picked, self.decided = max_km, max_minutes, within, picked, \
             decided
         self.passed, self.slots, self.when, self.lang = passed, slots, when, lang
@@ -85,9 +86,10 @@ class _Head:
                  "basis": "default_model"},)}
 
 
-def referral(rt: RoutingTables, tables: CostTables, a: CostAnswer) -> ReferralByCost:
+def referral(rt: RoutingTables, a: CostAnswer) -> ReferralByCost:
     """The answer as a :class:`~mednet.routing.cost_answers.ReferralByCost`, from cached, already-validated
     parts."""
+    tables = a.tables
     render, bases, steps, within = rt.render, tables.layer.bases, STEPS[a.mode], a.within
     refs, contacts, slots = render.refs, render.contacts, a.slots
     head = _Head(rt, tables, a)
@@ -120,9 +122,10 @@ def referral(rt: RoutingTables, tables: CostTables, a: CostAnswer) -> ReferralBy
     })
 
 
-def referral_json(rt: RoutingTables, tables: CostTables, a: CostAnswer) -> bytes:
+def referral_json(rt: RoutingTables, a: CostAnswer) -> bytes:
     """The answer as the JSON of its :class:`~mednet.routing.cost_answers.ReferralByCost`, written directly (see
     the module docstring)."""
+    tables = a.tables
     render, steps, within, slots = rt.render, STEPS[a.mode], a.within, a.slots
     frag = render.ref_fragments().__getitem__
     basis = tables.basis_json

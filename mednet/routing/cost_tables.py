@@ -17,7 +17,8 @@ import numpy as np
 
 from mednet.geo import EARTH_RADIUS_KM, SpatialIndex
 from mednet.routing import cost_kernel as ck
-from mednet.routing.kernel import DOWN, EMERGENCY, GROUP_OF_CODE, GROUP_REASONS, N_GROUPS, UP, pack, part
+from mednet.routing.kernel import GROUP_OF_CODE, GROUP_REASONS, N_GROUPS, pack, part
+from mednet.routing.policy import DOWN, EMERGENCY, UP
 from mednet.routing.render import fragment
 from mednet.routing.routing_tables import RoutingTables
 from mednet.travel.layer import TravelLayer, travel_layer_of

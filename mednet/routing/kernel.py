@@ -18,21 +18,14 @@ costs a third of one with an argument per array) and are read back with
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import threading
 
 import numpy as np
 from numba import njit
 
+from mednet.routing.policy import DOWN, EMERGENCY, UP, classify
 from mednet.routing.search import relax_links, settle_next, start_search, start_seeds
 
-if TYPE_CHECKING:
-    from mednet.routing.answers import Step
-
-UP, DOWN, EMERGENCY = 0, 1, 2
-MODES = {"up": UP, "down": DOWN, "emergency": EMERGENCY}
-DIRECTION_NAMES = {UP: "up", DOWN: "down", EMERGENCY: "emergency"}
-#: Code of a settled institution: 0..2 = a candidate of that step; >= 10 = why it cannot be one.
-IS_ORIGIN, NOT_CAPABLE, NOT_HIGHER_TIER, NOT_IN_SESSION, OUTSIDE = 10, 11, 12, 13, 14
 # Passed-over groups, in the order answers list them; group 1 ("a later step's candidate") is
 # outside_community_at_this_step for up and not_home_centre for down.
 GROUP_OF_CODE = np.array([1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 5, 3, 4, 2], dtype=np.int64)
@@ -45,13 +38,6 @@ GROUP_REASONS = {
     EMERGENCY: ("is_origin", "outside_community_at_this_step", "outside_community_at_this_step", "not_higher_tier",
                  "not_in_session", "not_capable"),
 }
-STEPS: dict[int, tuple[Step, Step, Step]] = {
-    UP: ("own_community", "partners", "any"),
-    DOWN: ("home_centre", "home_community", "home_community"),
-    EMERGENCY: ("nearest", "nearest", "nearest"),
-}
-# Session codes passed to the kernel: not bookable in the window / bookable / bookable but held by a lower tier.
-SESSION_NO, SESSION_OK, SESSION_LOW = 0, 1, 2
 # Integer answer slots (the float ones: 0 destination km, 1..3 each step's best beyond max_km).
 (OUT_STAMP, OUT_PASSED, OUT_DECIDED, OUT_ALT, OUT_PATH, OUT_DEST, OUT_SETTLED, OUT_GROUPS,
  OUT_BEYOND, OUT_START) = 0, 1, 2, 3, 4, 5, 6, 7, 13, 16
@@ -69,52 +55,37 @@ def pack(*arrays: np.ndarray, dtype: type = np.int64) -> np.ndarray:
     return np.concatenate([offsets, *(a.ravel() for a in arrays)]).astype(dtype)
 
 
+class Scratch:
+    """The kernel's scratch arrays for one network, sized for up to ``need - 1`` alternatives, used under
+    ``lock`` (queries share them; thread-safe).
+
+    Integers: the heap's nodes, the settled nodes and their codes, the
+    candidates, ``out``. Floats: the node states, the heap's km, the
+    settled km, the candidates' km, ``out_f``. ``seeds``: the most starts a
+    search has beside the origin (a point's access legs).
+    """
+
+    def __init__(self, n: int, links: int, seeds: int) -> None:
+        self.n, self.links, self.seeds = n, links, seeds
+        self.lock = threading.Lock()
+        self.size(4)
+
+    def size(self, need: int) -> None:
+        """Size the arrays for ``need - 1`` alternatives, in a fresh state."""
+        n, links = self.n, self.links
+        self.ints = pack(np.zeros(links + self.seeds + 2), np.zeros(2 * n), np.zeros(5 * need),
+                         np.zeros(OUT_HEADER + 2 * n + 2 * need))
+        self.floats = pack(np.zeros(4 * n), np.zeros(links + self.seeds + 2), np.zeros(n), np.zeros(4 * need),
+                           np.zeros(4 + n + need), dtype=np.float64)
+        self.out = self.ints[int(self.ints[3]):]
+        self.out_f = self.floats[int(self.floats[4]):]
+        self.need = need
+
+
 @njit(cache=True)
 def part(packed, i):  # pragma: no cover - compiled
     """Array ``i`` of a :func:`pack` result (a view)."""
     return packed[int(packed[i]):int(packed[i + 1])]
-
-
-@njit(cache=True)
-def classify(j, origin, origin_rank, mode, capability, rank, home, home_com, preferred, mark,
-             mark_base):  # pragma: no cover - compiled
-    """0..2: a candidate of that step; else why not. ``mark[j] - mark_base`` in 0..7: marked in this query.
-
-    ``origin`` is -1 for a point (no institution is the origin); ``origin_rank`` the tier rank going ``up``
-    is compared with (the home centre's, for a point).
-    """
-    c = capability[j]
-    marked = mark[j] - mark_base
-    value = int(marked) if 0.0 <= marked < 8.0 else 0
-    if j == origin:  # noqa: SIM102 - the comment belongs to the inner rule
-        # The origin is never the destination, except for a higher-tier expert's session held at the
-        # origin itself (上下联动: the visiting clinic at the patient's own centre), going up.
-        if mode != UP or c != 2 or ((value >> 1) & 3) != SESSION_OK:
-            return IS_ORIGIN
-    if c == 0:
-        return NOT_CAPABLE
-    if c == 1:
-        if mode == UP and rank[j] <= origin_rank:
-            return NOT_HIGHER_TIER
-    else:
-        session_code = (value >> 1) & 3
-        if session_code == SESSION_NO:
-            return NOT_IN_SESSION
-        if session_code == SESSION_LOW:
-            return NOT_HIGHER_TIER
-    if mode == UP:
-        if home_com >= 0 and home[j] == home_com:
-            return 0
-        if value & 1:
-            return 1
-        return 2
-    if mode == DOWN:
-        if j == preferred:
-            return 0
-        if home[j] == home_com:
-            return 1
-        return OUTSIDE
-    return 2
 
 
 @njit(cache=True)

@@ -9,7 +9,7 @@ import math
 from mednet.errors import NoCapableInstitution
 from mednet.network import CompiledNetwork
 from mednet.routing.answers import SpecialtyRef
-from mednet.routing.kernel import DOWN, UP
+from mednet.routing.policy import DOWN, UP
 
 
 def no_capable(net: CompiledNetwork, region: str, community_names: tuple[str, ...], spec: SpecialtyRef, o: int,

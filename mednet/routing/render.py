@@ -43,8 +43,8 @@ from mednet.routing.answers import (
     set_fields_set,
     set_private,
 )
-from mednet.routing.kernel import DIRECTION_NAMES, STEPS
 from mednet.routing.links import same_proxy_point
+from mednet.routing.policy import DIRECTION_NAMES, STEPS
 from mednet.specialties import SPECIALTIES
 
 NULL = orjson.Fragment(b"null")

@@ -76,10 +76,7 @@ distances go by tier, then community role (:mod:`mednet.routing.tables`).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import math
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -97,43 +94,26 @@ from mednet.models import Capability, LinkKind, Region, Session, Tier
 from mednet.network import CompiledNetwork, build_network, compile_network, resolve_community, resolve_institution
 from mednet.routing.access import AccessLegs
 from mednet.routing.answers import (
-    NO_SLOTS,
     SHORT_PASSED_OVER,
     Direction,
     Explain,
     Lang,
     Point,
     Referral,
-    SessionSlot,
 )
 from mednet.routing.by_cost import route_by_cost
-from mednet.routing.cost_tables import cost_tables
-from mednet.routing.kernel import (
-    DOWN,
-    EMERGENCY,
-    GROUP_REASONS,
-    MODES,
-    N_GROUPS,
-    OUT_ALT,
-    OUT_BEYOND,
-    OUT_DECIDED,
-    OUT_GROUPS,
-    OUT_HEADER,
-    OUT_PASSED,
-    OUT_START,
-    UP,
-    pack,
-    route_kernel,
-)
+from mednet.routing.by_km import route_by_km
+from mednet.routing.cost_render import referral as cost_referral
+from mednet.routing.cost_render import referral_json as cost_referral_json
+from mednet.routing.kernel import Scratch, pack
 from mednet.routing.links import csr_metres
+from mednet.routing.policy import DOWN, MODES
 from mednet.routing.render import Renderer
 from mednet.routing.request import LANGS, RouteQuery, check_referral_service
 from mednet.routing.routing_tables import RoutingTables
-from mednet.routing.scheduled import Scheduled, with_undated
-from mednet.routing.sessions import window_start
-from mednet.routing.start import Start
+from mednet.routing.scheduled import Scheduled
+from mednet.routing.start import Resolved, Start
 from mednet.routing.tables import anchor_distances, community_tables, nearest_hospitals, tie_priority
-from mednet.routing.trip import trip_kernel
 from mednet.specialties import resolve_specialty
 from mednet.travel.layer import Cost, TravelLayer
 
@@ -157,9 +137,12 @@ class Router:
     graph, the capability codes, per community its members, partners and
     anchors with the network km from every member to every anchor, and per
     institution its nearest hospitals. Requests are checked by
-    :mod:`mednet.routing.request`, searched by the kernel and rendered by
-    :class:`~mednet.routing.render.Renderer`. Thread-safe (queries share
-    scratch arrays under a lock); the network must not change afterwards.
+    :mod:`mednet.routing.request`, resolved (:meth:`resolve`), answered by
+    the engine their cost picks (:func:`~mednet.routing.by_km.route_by_km`
+    or :func:`~mednet.routing.by_cost.route_by_cost`, one signature) and
+    rendered (:class:`~mednet.routing.render.Renderer`,
+    :mod:`mednet.routing.cost_render`). Thread-safe (queries share scratch
+    arrays under a lock); the network must not change afterwards.
     """
 
     def __init__(self, net: CompiledNetwork) -> None:
@@ -209,9 +192,6 @@ class Router:
             self._sessions.append(tuple((j, G.nodes[net.ids[j]]["capabilities"][code].sessions) for j in held))
 
         self._n = n
-        self._no_sessions = np.zeros(0, dtype=np.int64)
-        self._size_buffers(4)
-        self._lock = threading.Lock()
         self._render = Renderer(net, region=self.region, speed_kmh=self.speed_kmh, home=self._homes,
                                 community_names=self._community_names,
                                 link_from=link_from, link_to=self._link_to, metres=weights)
@@ -223,23 +203,9 @@ class Router:
             net=net, region=self.region, speed_kmh=self.speed_kmh, rank=self._rank, ranks=self._ranks,
             home=self._home, homes=self._homes, prio=self._prio, com=self._com, cap=self._cap, columns=self._columns,
             sessions=self._sessions, community_names=self._community_names, render=self._render,
-            scheduled=self._scheduled)
-
-    def _size_buffers(self, need: int) -> None:
-        """The kernel's scratch arrays, for up to ``need - 1`` alternatives, in a fresh state.
-
-        Integers: the heap's nodes, the settled nodes and their codes, the
-        candidates, ``out``. Floats: the node states, the heap's km, the
-        settled km, the candidates' km, ``out_f``.
-        """
-        n, links = self._n, len(self._link_to)
-        self._scratch_i = pack(np.zeros(links + ACCESS_K + 2), np.zeros(2 * n), np.zeros(5 * need),
-                               np.zeros(OUT_HEADER + 2 * n + 2 * need))
-        self._scratch_f = pack(np.zeros(4 * n), np.zeros(links + ACCESS_K + 2), np.zeros(n), np.zeros(4 * need),
-                               np.zeros(4 + n + need), dtype=np.float64)
-        self._out = self._scratch_i[int(self._scratch_i[3]):]
-        self._out_f = self._scratch_f[int(self._scratch_f[4]):]
-        self._need = need
+            scheduled=self._scheduled, static_i=self._static_i, static_f=self._static_f, cap_rows=self._cap_rows,
+            n_above=self._n_above, n_permanent=self._n_permanent,
+            scratch=Scratch(n, len(self._link_to), seeds=ACCESS_K))
 
     @classmethod
     def from_region(cls, region: Region) -> Router:
@@ -338,171 +304,70 @@ class Router:
         nodes, kms, _, _, _ = self._legs(point if point.datum == "wgs84" else Point(lat=lat, lon=lon))
         return nodes.tolist(), kms.tolist()
 
+    def home_centre(self, point: Point) -> int:
+        """The point's home centre (index): the nearest primary-care institution within :data:`SNAP_MAX_KM`,
+        which decides its community and is a point answer's ``origin``.
+
+        >>> from mednet.regions import load_region
+        >>> router = Router.from_region(load_region("quzhou"))
+        >>> router.G.nodes[router.net.ids[router.home_centre(Point(lat=28.97, lon=118.86))]]["tier"].value
+        'township_centre'
+        """
+        lat, lon = point.wgs84()
+        return self._legs(point if point.datum == "wgs84" else Point(lat=lat, lon=lon))[3]
+
     def _legs(self, point: Point) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float]:
         """:meth:`access_legs` (and the metres the search starts each leg at), the point's home centre and its
         great-circle km."""
         return self._access.legs(point, k=ACCESS_K, max_km=ACCESS_MAX_KM, snap_max_km=SNAP_MAX_KM)
 
     def _answer(self, render: Callable[..., _Answer], q: RouteQuery) -> _Answer:
-        """Resolve the checked query's origin and care, search, and ``render`` the answer."""
-        mode = MODES[q.direction]
-        tables = cost_tables(self.tables, q.travel) if q.by_cost else None
-        k, checked_km, checked_when, checked_origin, checked_lang, specialty, home = (
-            q.alternatives, q.max_km, q.when, q.origin, q.lang, q.specialty, q.home)
-        limit = math.inf if checked_km is None else checked_km
-        keep = self._n if q.explain == "full" else SHORT_PASSED_OVER
+        """Resolve the checked query's origin and care, hand it to the engine its cost picks (by km: the kernel;
+        by travel cost: :func:`~mednet.routing.by_cost.route_by_cost`) and ``render`` the answer."""
+        r = self.resolve(q)
+        if q.by_cost:
+            answer = route_by_cost(self.tables, q, r)
+            return (cost_referral if render == self._render.referral else cost_referral_json)(  # type: ignore[return-value]
+                self.tables, answer)
+        a = route_by_km(self.tables, q, r)
+        return render(*a[:-1], lang=a[-1])  # KmAnswer's fields, in the renderers' order, then the language
 
+    def resolve(self, q: RouteQuery) -> Resolved:
+        """The checked query's names resolved on this network: the origin institution (a point's home centre,
+        its access legs in ``start``), the care, the home community and institution.
+
+        >>> from mednet.regions import load_region
+        >>> router = Router.from_region(load_region("quzhou"))
+        >>> r = router.resolve(RouteQuery.checked("华埠", "普外科"))
+        >>> router.G.nodes[router.net.ids[r.o]]["name"], r.codes, r.start.measured_from
+        ('华埠卫生院', ('general_surgery',), 'origin')
+        """
+        mode = MODES[q.direction]
+        keep = self._n if q.explain == "full" else SHORT_PASSED_OVER
         start = Start()
-        if isinstance(checked_origin, Point):
-            start.at = checked_origin.wgs84()
-            at = checked_origin if checked_origin.datum == "wgs84" else Point(lat=start.at[0], lon=start.at[1])
+        if isinstance(q.origin, Point):
+            start.at = q.origin.wgs84()
+            at = q.origin if q.origin.datum == "wgs84" else Point(lat=start.at[0], lon=start.at[1])
             start.nodes, start.kms, start.metres, o, snap_km = self._legs(at)
             start.snap_km = round(snap_km * 1000.0) / 1000.0
-            start.point, start.measured_from = checked_origin, "origin_point"
+            start.point, start.measured_from = q.origin, "origin_point"
         else:
-            found = self.net.index.get(checked_origin)
-            o = found if found is not None else self.net.index[
-                resolve_institution(self.G, checked_origin, field="origin")]
+            found = self.net.index.get(q.origin)
+            o = found if found is not None else self.net.index[resolve_institution(self.G, q.origin, field="origin")]
 
         hc, preferred = self._homes[o], -1
-        codes: tuple[str, ...]
         if mode == DOWN:
-            hc, preferred = self._home_for_down(o, home, point=start.point is not None)
-            if home is not None and preferred >= 0:  # ranked from the patient's home institution
+            hc, preferred = self._home_for_down(o, q.home, point=start.point is not None)
+            if q.home is not None and preferred >= 0:  # ranked from the patient's home institution
                 if start.point is not None:  # the patient's trip still starts at the point, by its legs
                     start.legs = (start.nodes, start.kms)
                 start.measured_from, start.nodes = "home", np.full(1, preferred, dtype=np.int64)
                 start.kms = start.metres = _ZERO_KM
-        if specialty is not None:
-            codes = (specialty if specialty in self._referable
-                     else check_referral_service(resolve_specialty(specialty)).code,)
-        else:
-            codes = DOWN_DEFAULT_CARE
-        if tables is not None:
-            return route_by_cost(self.tables, tables, o, codes, mode, hc, preferred, start,  # type: ignore[return-value]
-                                 cost=q.cost, max_km=checked_km, max_minutes=q.max_minutes, k=k,
-                                 when=checked_when, keep=keep, lang=checked_lang,
-                                 as_json=render != self._render.referral)
-        for code in codes[:-1]:  # down with no specialty: rehabilitation, else general practice
-            with contextlib.suppress(NoCapableInstitution):
-                return render(o, code, mode, limit, start,
-                              *self._search(o, code, mode, hc, preferred, limit, k, checked_when, start, keep,
-                                            checked_lang),
-                              lang=checked_lang)
-        return render(o, codes[-1], mode, limit, start,
-                      *self._search(o, codes[-1], mode, hc, preferred, limit, k, checked_when, start, keep,
-                                    checked_lang),
-                      lang=checked_lang)
-
-    def _search(self, o, code, mode, hc, preferred, limit, k, when, start, keep, lang="zh"):
-        """Run the kernel; returns what the renderers take: the decoded answer, the slots and ``when``.
-
-        ``o`` is the origin institution (the home centre of a point); the
-        search starts at ``start.nodes`` when given.
-        """
-        s = self._columns.get(code)
-        if s is None:
-            raise self._nothing(o, code, mode, hc, limit, None)
-        if k > self._n:
-            k = self._n
-        rank_o = self._ranks[o]
-        sessions = self._no_sessions
-        slots: dict[int, SessionSlot] = NO_SLOTS
-        n_sessions = 0
-        undated: list[int] = []
-        held = self._sessions[s]
-        if held or when is not None:
-            when = window_start(when)
-        if held and mode != EMERGENCY:
-            sessions, slots, n_sessions, undated = self._scheduled.codes(held, o, mode, when, lang)
-        table = -1
-        kernel_origin = -1 if start.point is not None else o
-        if mode == UP:
-            n_total = self._n_above[s][rank_o] + n_sessions
-            if not held and rank_o in (1, 2):
-                table = rank_o - 1
-        elif mode == EMERGENCY:
-            n_total = self._n_permanent[s] - (kernel_origin >= 0 and self._cap[s, o] == 1)
-        else:
-            n_total = 0
-        if mode != DOWN and n_total <= 0:
-            raise self._nothing(o, code, mode, hc, limit, None, undated)
-
-        ints, floats = self._kernel(s, sessions, o, start, mode, hc, preferred, n_total, limit, k, table, keep)
-        n_passed, n_alt = ints[OUT_PASSED], ints[OUT_ALT]
-        if ints[OUT_DECIDED] < 0:
-            beyond = [(floats[1 + i], ints[OUT_BEYOND + i]) for i in range(3) if ints[OUT_BEYOND + i] >= 0]
-            raise self._nothing(o, code, mode, hc, limit, min(beyond) if beyond else None, undated)
-
-        # The passed-over groups: (reason, count, institutions, km), then each earlier step's best beyond max_km.
-        passed = []
-        at = OUT_HEADER
-        reasons = GROUP_REASONS[mode]
-        for g, count in enumerate(ints[OUT_GROUPS:OUT_GROUPS + N_GROUPS]):
-            if count:
-                shown = min(count, keep)
-                first_km = at - OUT_HEADER + 4
-                passed.append((reasons[g], count, ints[at:at + shown], floats[first_km:first_km + shown]))
-                at += shown
-        if limit != math.inf:
-            for i in range(3):
-                if ints[OUT_BEYOND + i] >= 0:
-                    passed.append(("beyond_max_km", 1, ints[OUT_BEYOND + i:OUT_BEYOND + i + 1],
-                                   floats[1 + i:2 + i]))
-        # The candidates, destination first: institutions, km, step numbers; then the path's CSR entries.
-        base = OUT_HEADER + n_passed
-        start.first = ints[OUT_START]
-        nodes, kms = ints[base:base + n_alt], floats[4 + n_passed:4 + n_passed + n_alt]
-        kinds = ints[base + n_alt:base + 2 * n_alt]
-        if undated:
-            def rerun(codes: np.ndarray, n: int, kk: int) -> tuple[list[int], tuple[float, ...]]:
-                return self._kernel(s, codes, o, start, mode, hc, preferred, n, limit, kk, -1, 0)
-            nodes, kms, kinds = with_undated(rerun, sessions, undated, n_total, k, (nodes, kms, kinds))
-        if start.measured_from == "home":
-            if start.legs is None:
-                start.trip = self._trip(o, nodes[0])
-            else:
-                legs, leg_kms = start.legs
-                start.trip = self._trip_from_legs(legs, leg_kms, nodes[0])
-        return passed, nodes, kms, kinds, ints[base + 2 * n_alt:], slots, when
-
-    def _kernel(self, s: int, sessions: np.ndarray, o: int, start: Start, mode: int, hc: int, preferred: int,
-                n_total: int, limit: float, k: int, table: int, keep: int) -> tuple[list[int], tuple[float, ...]]:
-        """One kernel query from ``start`` (the origin ``o`` when it has no nodes): its integer and float
-        answer slots."""
-        kernel_origin = -1 if start.point is not None else o
-        seeds, seed_m = start.nodes, start.metres
-        with self._lock:
-            if self._need < k + 1:
-                self._size_buffers(k + 1)
-            written = route_kernel(self._static_f, self._static_i, self._com, self._cap_rows[s], sessions,
-                                   self._scratch_f, self._scratch_i, kernel_origin, self._ranks[o], seeds, seed_m,
-                                   mode, hc, preferred, n_total, limit, k, table, keep)
-            ints = self._out[:written].tolist()
-            floats = tuple(self._out_f[:4 + ints[OUT_PASSED] + ints[OUT_ALT]].tolist())
-        return ints, floats
-
-    def _trip(self, o: int, dest: int) -> tuple[float, list[int], None] | None:
-        """The trip from the origin ``o`` to ``dest``: its km and links (None: no link leads there)."""
-        with self._lock:
-            n_links = trip_kernel(self._static_f, self._static_i, self._scratch_f, self._scratch_i, o, dest)
-            if n_links < 0:
-                return None
-            return float(self._out_f[0]) / 1000.0, self._out[OUT_HEADER:OUT_HEADER + n_links].tolist(), None
-
-    def _trip_from_legs(self, nodes: np.ndarray, kms: np.ndarray, dest: int
-                        ) -> tuple[float, list[int], tuple[int, float] | None] | None:
-        """The trip from a point to ``dest`` by the shortest of its access legs (``nodes``, their ``kms``): its
-        km (whole metres, as every distance), links and access leg (node, km); None when no leg leads there.
-        Equal totals keep the nearer leg."""
-        best: tuple[float, list[int], tuple[int, float] | None] | None = None
-        best_m = math.inf
-        for node, km in zip(nodes.tolist(), kms.tolist(), strict=True):
-            found = self._trip(node, dest)
-            if found is not None and round(km * 1000.0) + round(found[0] * 1000.0) < best_m:
-                best_m = round(km * 1000.0) + round(found[0] * 1000.0)
-                best = (best_m / 1000.0, found[1], (node, km))
-        return best
+        codes: tuple[str, ...] = DOWN_DEFAULT_CARE
+        if q.specialty is not None:
+            codes = (q.specialty if q.specialty in self._referable
+                     else check_referral_service(resolve_specialty(q.specialty)).code,)
+        return Resolved(o, codes, mode, hc, preferred, start, keep)
 
     # ----------------------------------------------------------------- helpers
 

@@ -1,10 +1,11 @@
 """What both engines read of one network: :class:`RoutingTables`, a frozen value built once per network.
 
-The engine by km (:mod:`mednet.routing.router`'s kernel) and the engine by
-travel cost (:mod:`mednet.routing.by_cost`) read the same tables: each
+The engine by km (:mod:`mednet.routing.by_km`) and the engine by travel
+cost (:mod:`mednet.routing.by_cost`) read the same tables: each
 institution's tier rank, home community and tie priority, the packed
 community tables, the capability codes, who holds each specialty in
-sessions, and the parts answers are rendered from. Neither reads the
+sessions, and the parts answers are rendered from; the engine by km also
+its kernel's packed tables and scratch arrays. Neither reads the
 other's private names.
 
     >>> from mednet.regions import load_region
@@ -25,6 +26,7 @@ import numpy as np
 from mednet.errors import NoCapableInstitution
 from mednet.models import Session
 from mednet.network import CompiledNetwork
+from mednet.routing.kernel import Scratch
 from mednet.routing.refusals import no_capable
 from mednet.routing.render import Renderer
 from mednet.routing.scheduled import Scheduled
@@ -32,7 +34,8 @@ from mednet.routing.scheduled import Scheduled
 
 @dataclass(frozen=True, eq=False)
 class RoutingTables:
-    """One network's routing tables (arrays and their list copies for Python-level reads); never changed."""
+    """One network's routing tables (arrays and their list copies for Python-level reads); never changed but
+    for the km kernel's ``scratch``."""
 
     net: CompiledNetwork
     region: str
@@ -49,6 +52,12 @@ class RoutingTables:
     community_names: tuple[str, ...]
     render: Renderer
     scheduled: Scheduled
+    static_i: np.ndarray  #: the km kernel's packed integer tables (nodes, nearest hospitals)
+    static_f: np.ndarray  #: the km kernel's packed float tables (links and their metres, hospital and anchor km)
+    cap_rows: list[np.ndarray]  #: the rows of ``cap``
+    n_above: list[list[int]]  #: per specialty, how many hold it permanently above each tier rank
+    n_permanent: list[int]  #: per specialty, how many hold it permanently
+    scratch: Scratch  #: the km kernel's scratch arrays, shared by queries under its lock
 
     def nothing(self, o: int, code: str, mode: int, hc: int, limit: float,
                 nearest_beyond: tuple[float, int] | None, undated: list[int] | None = None,

@@ -19,7 +19,8 @@ import numpy as np
 
 from mednet.models import Session
 from mednet.routing.answers import Lang, SessionSlot, assemble
-from mednet.routing.kernel import OUT_ALT, OUT_HEADER, OUT_PASSED, SESSION_LOW, SESSION_NO, SESSION_OK, UP
+from mednet.routing.kernel import OUT_ALT, OUT_HEADER, OUT_PASSED
+from mednet.routing.policy import SESSION_LOW, SESSION_NO, SESSION_OK, UP
 from mednet.routing.render import Renderer
 from mednet.routing.sessions import day_not_published, day_unknown, first_in_window, session_text
 

@@ -5,11 +5,14 @@ read by both engines and their renderers.
 
     >>> Start().measured_from
     'origin'
+    >>> Resolved(o=3, codes=("general_practice",), mode=0, hc=1, preferred=-1, start=Start(), keep=5).o
+    3
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -35,3 +38,21 @@ class Start:
         self.legs: tuple[np.ndarray, np.ndarray] | None = None  # measured from home: the point's legs (nodes, km)
         # measured from home: the trip (km, links, and from a point its access leg (node, km))
         self.trip: tuple[float, list[int], tuple[int, float] | None] | None = None
+
+
+class Resolved(NamedTuple):
+    """A checked query's names resolved on one network: what both engines take beside the query itself.
+
+    ``o``: the origin institution (a point's home centre); ``codes``: the care (``down`` with none given: the
+    follow-up cares in order); ``mode``: the direction (:data:`mednet.routing.policy.MODES`); ``hc`` and
+    ``preferred``: the home community and home institution (-1: none); ``keep``: passed-over institutions named
+    per reason.
+    """
+
+    o: int
+    codes: tuple[str, ...]
+    mode: int
+    hc: int
+    preferred: int
+    start: Start
+    keep: int

@@ -26,6 +26,7 @@ import math
 import numpy as np
 from numba import njit
 
+from mednet.rings import ring_cells, ring_room
 from mednet.travel.model_kernel import model_km, model_minutes
 
 #: A column is kept when it costs at most ``best × (1 + NEAR) + NEAR``: far more than any rounding difference
@@ -83,6 +84,7 @@ def near_best(q_lat, q_lon, q_xyz, q_terrain, ext_ptr, ext_col, ext_value, ptr, 
         xyz[t, 0], xyz[t, 1], xyz[t, 2] = cos_phi[t] * math.cos(lam[t]), cos_phi[t] * math.sin(lam[t]), math.sin(phi[t])
     out_q, out_c, out_v = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room)
     n = 0
+    ring = np.empty((ring_room(height + width), 2), np.int64)  # the cells of one ring (mednet.rings)
     for q in range(q_lat.size):
         start, best = n, np.inf
         lo, hi = ext_ptr[q], ext_ptr[q + 1]
@@ -98,33 +100,29 @@ def near_best(q_lat, q_lon, q_xyz, q_terrain, ext_ptr, ext_col, ext_value, ptr, 
         reach2 = _chord2(best, per_km, radius2)
         ci = int(math.floor(q_lat[q] / cell)) - row0  # noqa: RUF046 - numba types floor() as float
         cj = int(math.floor(q_lon[q] / cell)) - col0  # noqa: RUF046
-        for r in range(max(height, width) + abs(ci) + abs(cj) + 2):
-            for di in range(-r, r + 1):
-                i = ci + di
-                if i < 0 or i >= height:
-                    continue
-                step = 1 if abs(di) == r else 2 * r
-                j = cj - r
-                while j <= cj + r:
-                    if 0 <= j < width:
-                        for t in range(ptr[i * width + j], ptr[i * width + j + 1]):
-                            c = order[t]
-                            dx, dy, dz = xyz[t, 0] - qx, xyz[t, 1] - qy, xyz[t, 2] - qz
-                            if dx * dx + dy * dy + dz * dz > reach2 or (hi > lo and _listed(ext_col[lo:hi], c)):
-                                continue
-                            a = math.sin((phi[t] - qphi) / 2)
-                            b = math.sin((lam[t] - qlam) / 2)
-                            h = a * a + qcos * cos_phi[t] * (b * b)
-                            v = model_km(h, radius2, circuity)
-                            if by_minutes:
-                                v = model_minutes(v, kmh[max(terrain[c], q_terrain[q])])
-                            if v <= _near(best):
-                                if n == room:
-                                    return out_q[:0], out_c[:0], out_v[:0], False
-                                out_q[n], out_c[n], out_v[n], n = q, c, v, n + 1
-                                if v < best:
-                                    best, reach2 = v, _chord2(v, per_km, radius2)
-                    j += step
+        reach = max(height, width) + abs(ci) + abs(cj) + 1
+        if ring.shape[0] < ring_room(reach):
+            ring = np.empty((ring_room(reach), 2), np.int64)
+        for r in range(reach + 1):
+            for m in range(ring_cells(ci, cj, r, height, width, ring)):
+                cell_at = ring[m, 0] * width + ring[m, 1]
+                for t in range(ptr[cell_at], ptr[cell_at + 1]):
+                    c = order[t]
+                    dx, dy, dz = xyz[t, 0] - qx, xyz[t, 1] - qy, xyz[t, 2] - qz
+                    if dx * dx + dy * dy + dz * dz > reach2 or (hi > lo and _listed(ext_col[lo:hi], c)):
+                        continue
+                    a = math.sin((phi[t] - qphi) / 2)
+                    b = math.sin((lam[t] - qlam) / 2)
+                    h = a * a + qcos * cos_phi[t] * (b * b)
+                    v = model_km(h, radius2, circuity)
+                    if by_minutes:
+                        v = model_minutes(v, kmh[max(terrain[c], q_terrain[q])])
+                    if v <= _near(best):
+                        if n == room:
+                            return out_q[:0], out_c[:0], out_v[:0], False
+                        out_q[n], out_c[n], out_v[n], n = q, c, v, n + 1
+                        if v < best:
+                            best, reach2 = v, _chord2(v, per_km, radius2)
             if qcos * cos_min * ring_hav[min(r, ring_hav.size - 1)] > reach2 / 4:  # haversine = chord² / 4
                 break
         kept = start  # those kept before a nearer one was met may be too far now

@@ -21,7 +21,8 @@ from mednet.routing import Point, Router
 from mednet.routing.answers import SHORT_PASSED_OVER
 from mednet.routing.by_cost import classify_all
 from mednet.routing.cost_answers import ReferralByCost
-from mednet.routing.kernel import DOWN, MODES, UP, part
+from mednet.routing.kernel import part
+from mednet.routing.policy import DOWN, MODES, UP
 from mednet.specialties import resolve_specialty
 from mednet.travel import TravelFile, TravelLayer, load_travel, save_travel
 from mednet.travel.od import import_od
@@ -67,7 +68,7 @@ def exhaustive(layer, origin, code, direction, cost, max_km, max_minutes, k, rou
     rows = layer.rows_of(net.ids)
     mode = MODES[direction]
     if isinstance(origin, Point):
-        o = router._legs(origin)[3]  # (legs, km, metres, home centre, its km)
+        o = router.home_centre(origin)
         kernel_origin, preferred = -1, (o if mode == DOWN else -1)
         c = rounded(layer.point_costs(lat=origin.lat, lon=origin.lon, cols=rows))
     else:
@@ -126,7 +127,7 @@ def check_against_exhaustive(kind, pairs, at, from_point, jitter, code, directio
     inst = REGION.institutions[at % len(IDS)]
     origin = Point(lat=inst.lat + jitter[0], lon=inst.lon + jitter[1]) if from_point else inst.id
     if direction == "down" and not from_point:
-        assume(inst.tier.is_hospital and ROUTER._homes[ROUTER.net.index[inst.id]] >= 0)
+        assume(inst.tier.is_hospital and ROUTER.tables.homes[ROUTER.net.index[inst.id]] >= 0)
     options = dict(direction=direction, cost=cost, max_km=max_km, max_minutes=max_minutes, travel=layer,
                    alternatives=k, explain="full")
     check_route(ROUTER, layer, origin, code, options)
@@ -187,7 +188,7 @@ def test_routing_by_cost_on_a_province_equals_the_exhaustive_search(province, at
     lat, lon = router.G.nodes[inst]["lat"], router.G.nodes[inst]["lon"]
     origin = Point(lat=lat + jitter[0], lon=lon + jitter[1]) if from_point else inst
     if direction == "down":
-        o = router._legs(origin)[3] if from_point else net.index[inst]
+        o = router.home_centre(origin) if from_point else net.index[inst]
         assume(router.tables.homes[o] >= 0 and (from_point or Tier(router.G.nodes[inst]["tier"]).is_hospital))
     options = dict(direction=direction, cost=cost, max_km=max_km, max_minutes=max_minutes, travel=layer,
                    alternatives=k, explain="full")
