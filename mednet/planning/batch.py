@@ -32,7 +32,7 @@ names a scheduler to use.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,13 +141,34 @@ def compile_what_if(G_or_net: nx.Graph | CompiledNetwork, inputs: BatchInputs, w
     return CompiledWhatIf(what.name, o_rows, o_cols, c_rows, c_cols, sites, float(what.speed_factor))
 
 
+class _Workspace:
+    """The buffers and the search graph one run of what-ifs reuses: scoring allocates no per-person array.
+
+    A fresh array per person per what-if costs page faults whenever the
+    allocator maps and unmaps large blocks on each call — as glibc does in
+    Dask's workers, which the nanny starts with
+    ``MALLOC_TRIM_THRESHOLD_=65536`` (a fixed threshold turns off glibc's
+    adaptive one): the same scoring took ~3× the CPU there as in the parent.
+    """
+
+    def __init__(self, inputs: BatchInputs) -> None:
+        n = len(inputs.indptr) - 1
+        self.graph = csr_array((inputs.metres, inputs.indices, inputs.indptr), shape=(n, n))
+        self.total = np.empty(_BLOCK)
+        self.within = np.empty(_BLOCK, dtype=bool)
+        self.chosen = np.empty(len(inputs.people))
+
+
 def evaluate(inputs: BatchInputs, what: CompiledWhatIf) -> np.ndarray:
     """People within the limit of each specialty under the what-if."""
+    return _score(inputs, what, _Workspace(inputs))
+
+
+def _score(inputs: BatchInputs, what: CompiledWhatIf, work: _Workspace) -> np.ndarray:
     offered = inputs.offered.copy()
     offered[what.open_rows, what.open_cols] = True
     offered[what.close_rows, what.close_cols] = False
     offered[what.closed_sites, :] = False
-    graph = csr_array((inputs.metres, inputs.indices, inputs.indptr), shape=(len(inputs.indptr) - 1,) * 2)
     per_km = 1.0 if inputs.cost == "km" else 60.0 / (inputs.speed_kmh * what.speed_factor)
     limit_km = inputs.limit / per_km
     out = np.zeros(offered.shape[1])
@@ -159,16 +180,44 @@ def evaluate(inputs: BatchInputs, what: CompiledWhatIf) -> np.ndarray:
             if len(sources) == 0:
                 done[key] = np.full(len(inputs.entry), np.inf)
             else:
-                dist = dijkstra(graph, directed=True, indices=sources, min_only=True, limit=limit_km * 1000 + 0.5)
+                dist = dijkstra(work.graph, directed=True, indices=sources, min_only=True,
+                                limit=limit_km * 1000 + 0.5)
                 done[key] = whole_km(dist[inputs.entry])
-        total = (done[key][inputs.entry_of] + inputs.leg_km) * per_km
-        out[s] = inputs.people[total <= inputs.limit].sum()
+        out[s] = _covered(inputs, done[key], per_km, work).sum()  # people[within]'s pairwise sum
     return out
 
 
-def _evaluate_chunk(inputs: BatchInputs, chunk: Sequence[CompiledWhatIf]) -> np.ndarray:
-    return np.array([evaluate(inputs, w) for w in chunk]).reshape(len(chunk), len(inputs.specialties))
+#: People per block when scoring: the block's buffers stay in cache and np.compress's index array (8 bytes each)
+#: small enough to come from the heap, not from a fresh mapping per call.
+_BLOCK = 8192
 
+
+def _covered(inputs: BatchInputs, km: np.ndarray, per_km: float, work: _Workspace) -> np.ndarray:
+    """``people[(km[entry_of] + leg_km) * per_km <= limit]``, the same arithmetic element for element, block by
+    block in the workspace's buffers (a block stays in the processor's cache; np.compress's index array is small
+    enough to come from the heap)."""
+    total, within, chosen = work.total, work.within, work.chosen
+    at = 0
+    for start in range(0, len(inputs.people), _BLOCK):
+        stop = min(start + _BLOCK, len(inputs.people))
+        t, w = total[:stop - start], within[:stop - start]
+        np.take(km, inputs.entry_of[start:stop], out=t, mode="clip")  # indices are valid: clip changes nothing
+        np.add(t, inputs.leg_km[start:stop], out=t)
+        np.multiply(t, per_km, out=t)
+        np.less_equal(t, inputs.limit, out=w)
+        count = int(np.count_nonzero(w))
+        np.compress(w, inputs.people[start:stop], out=chosen[at:at + count])
+        at += count
+    return chosen[:at]
+
+
+def _evaluate_chunk(inputs: BatchInputs, chunk: Sequence[CompiledWhatIf]) -> np.ndarray:
+    work = _Workspace(inputs)
+    return np.array([_score(inputs, w, work) for w in chunk]).reshape(len(chunk), len(inputs.specialties))
+
+
+#: Parts per worker a batch is cut into by default.
+_PIECES_PER_WORKER = 4
 
 _WORKER_INPUTS: BatchInputs | None = None
 
@@ -206,28 +255,37 @@ class BatchResult:
 def run_batch(inputs: BatchInputs, what_ifs: Sequence[WhatIf | CompiledWhatIf], *, executor: Any = None,
               workers: int = 2, chunks: int | None = None, G: nx.Graph | CompiledNetwork | None = None
               ) -> BatchResult:
-    """Score every what-if; the inputs go once to each worker, the what-ifs in ``chunks`` parts (default: 2 per
-    worker). What-ifs given by name need ``G`` (the network the inputs were compiled from) unless compiled."""
+    """Score every what-if; the inputs go once to each worker, the what-ifs in ``chunks`` parts (default: 4 per
+    worker — per worker thread on Dask — so a worker slowed by other load takes fewer of them). What-ifs given by
+    name need ``G`` (the network the inputs were compiled from) unless compiled."""
     compiled = [w if isinstance(w, CompiledWhatIf) else _compiled(G, inputs, w) for w in what_ifs]
     if executor is None:
         executor = os.environ.get(DASK_ENV) or "processes"
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InvalidRequest("workers", workers, "must be a whole number >= 1")
-    parts = max(1, min(len(compiled), chunks or 2 * workers))
-    pieces = [compiled[i::parts] for i in range(parts)]  # round-robin; reassembled below
+    if chunks is not None and (isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 1):
+        raise InvalidRequest("chunks", chunks, "must be a whole number >= 1")
+
+    def split(n_workers: int) -> list[list[CompiledWhatIf]]:
+        parts = max(1, min(len(compiled), chunks or _PIECES_PER_WORKER * n_workers))
+        return [compiled[i::parts] for i in range(parts)]  # round-robin; reassembled below
+
     if executor == "sequential" or not compiled:
+        pieces = split(workers)
         results, kind = [_evaluate_chunk(inputs, p) for p in pieces], "sequential"
     elif executor == "processes":
         from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import get_context
 
+        pieces = split(workers)
         method = "fork" if hasattr(os, "fork") else "spawn"
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context(method), initializer=_set_worker_inputs,
                                  initargs=(inputs,)) as pool:
             results = list(pool.map(_evaluate_in_worker, pieces))
         kind = f"processes ({workers})"
     else:
-        results, kind = _on_dask(executor, inputs, pieces)
+        pieces, results, kind = _on_dask(executor, inputs, split)
+    parts = len(pieces)
     covered = np.zeros((len(compiled), len(inputs.specialties)))
     for i, part in enumerate(results):
         covered[i::parts] = part
@@ -244,7 +302,8 @@ def _compiled(G: nx.Graph | CompiledNetwork | None, inputs: BatchInputs, what: W
     return compile_what_if(G, inputs, what)
 
 
-def _on_dask(executor: Any, inputs: BatchInputs, pieces: list[list[CompiledWhatIf]]) -> tuple[list[Any], str]:
+def _on_dask(executor: Any, inputs: BatchInputs, split: Callable[[int], list[list[CompiledWhatIf]]]
+             ) -> tuple[list[list[CompiledWhatIf]], list[Any], str]:
     from distributed import Client
 
     if isinstance(executor, Client):
@@ -255,9 +314,10 @@ def _on_dask(executor: Any, inputs: BatchInputs, pieces: list[list[CompiledWhatI
         raise InvalidRequest("executor", executor, "must be 'sequential', 'processes', a distributed.Client or a "
                              "scheduler address (tcp://host:port)")
     try:
+        pieces = split(max(1, sum(client.nthreads().values())))
         shared = client.scatter(inputs, broadcast=True, hash=False)  # once per worker, not per what-if
         futures = [client.submit(_evaluate_chunk, shared, piece, pure=False) for piece in pieces]
-        return client.gather(futures), f"dask ({getattr(client.scheduler, 'address', '')})"
+        return pieces, client.gather(futures), f"dask ({getattr(client.scheduler, 'address', '')})"
     finally:
         if own:
             client.close()
