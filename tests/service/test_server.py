@@ -154,8 +154,8 @@ def test_the_port_answers_while_the_parent_loads(tiny_regions_dir, tmp_path):
         deadline = time.monotonic() + 60
         while ready_worker(port)[0] == 0 and time.monotonic() < deadline:
             time.sleep(0.02)
-        answer = exchange(port, b"POST /regions/tiny/routes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-                                b"Content-Length: 2\r\n\r\n{}")
+        answer = exchange(port, b"POST /regions/tiny/routes HTTP/1.1\r\nHost: localhost\r\n"
+                                b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
         head = answer.partition(b"\r\n\r\n")[0].lower()
         status, body = status_and_body(answer)
         assert status == 503 and body["type"] == "urn:mednet:problem:not-ready" and b"retry-after: 1" in head
