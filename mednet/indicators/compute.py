@@ -19,7 +19,7 @@ from mednet.errors import InvalidRequest
 from mednet.indicators import aggregates_sql, ledger_sql
 from mednet.indicators.definitions import INDICATORS, NOT_COLLECTED, Indicator
 from mednet.indicators.periods import Period, parse_period
-from mednet.indicators.places import place_rows, places_table
+from mednet.indicators.places import place_rows, places_relation
 from mednet.ledger.store import quotas
 from mednet.models import Region
 
@@ -75,7 +75,7 @@ def gather_facts(conn: Connection, region: Region, p: Period, by: str, *,
     if conn.dialect.name == "postgresql":  # for this transaction only: hash joins in memory, no JIT compile
         conn.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
         conn.exec_driver_sql("SET LOCAL jit = off")
-    places = places_table(conn, region)
+    places = places_relation(region)
     facts: dict[str, dict[str, float | None]] = {}
     sources = (ledger_sql.ledger_facts(conn, places, region.id, p.start, p.end, by, as_of=as_of),
                ledger_sql.quota_facts(conn, places, region.id, p.start, p.end, by),
@@ -171,7 +171,7 @@ def rejection_reasons(engine: Engine, region: Region, period: str | Period, *, b
 
     p, by = as_period(period), check_by(by)
     with engine.connect() as conn:
-        places = places_table(conn, region)
+        places = places_relation(region)
         rows = ledger_sql.rejection_reasons(conn, places, region.id, p.start, p.end, by)
         conn.rollback()
     for row in rows:

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from mednet.indicators.places import Places
 from mednet.ledger.states import OPEN_STATES
 from mednet.ledger.store import events, referrals
 
@@ -119,7 +120,7 @@ def _place_key(by: str, raw: Any, o: Any, region: str) -> ColumnElement[Any]:
     return raw.c.raw_key
 
 
-def grouped_referrals(places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str, *,
+def grouped_referrals(places: Places, region: str, start: dt.datetime, end: dt.datetime, by: str, *,
                       as_of: dt.datetime) -> sa.Subquery:
     """The period's referrals counted per origin, destination and everything the indicators ask of them
     (``n`` referrals a row), the places then joined to these few rows for the group key and the place flags.
@@ -157,7 +158,7 @@ def grouped_referrals(places: sa.Table, region: str, start: dt.datetime, end: dt
         .subquery("facts")
 
 
-def minutes_histogram(places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str,
+def minutes_histogram(places: Places, region: str, start: dt.datetime, end: dt.datetime, by: str,
                       metric: str) -> sa.Select:
     """Referrals per group key and whole minutes to be answered (``response``) or booked (``booking``)."""
     r = referrals.alias("r")
@@ -174,7 +175,7 @@ def minutes_histogram(places: sa.Table, region: str, start: dt.datetime, end: dt
         .select_from(raw.outerjoin(o, o.c.id == raw.c.origin_id)).group_by(key, raw.c.minute)
 
 
-def ledger_facts(conn: Connection, places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str,
+def ledger_facts(conn: Connection, places: Places, region: str, start: dt.datetime, end: dt.datetime, by: str,
                  *, as_of: dt.datetime) -> dict[str, dict[str, float | None]]:
     """Facts per group key: counts of :mod:`mednet.indicators.definitions`, time statistics in whole minutes.
 
@@ -248,7 +249,7 @@ def nearest_rank(histogram: list[tuple[int, int]], q: int) -> int:
     raise ValueError("empty histogram")
 
 
-def rejection_reasons(conn: Connection, places: sa.Table, region: str, start: dt.datetime, end: dt.datetime,
+def rejection_reasons(conn: Connection, places: Places, region: str, start: dt.datetime, end: dt.datetime,
                       by: str) -> list[dict[str, Any]]:
     """Rejections per group key and coded reason (``None``: no code was given)."""
     r, e, o = referrals.alias("r"), events.alias("e"), places.alias("o")
@@ -259,7 +260,7 @@ def rejection_reasons(conn: Connection, places: sa.Table, region: str, start: dt
     return [dict(key=_text(row.key), reason_code=row.reason_code, count=int(row.n)) for row in conn.execute(statement)]
 
 
-def quota_facts(conn: Connection, places: sa.Table, region: str, start: dt.datetime, end: dt.datetime,
+def quota_facts(conn: Connection, places: Places, region: str, start: dt.datetime, end: dt.datetime,
                 by: str) -> dict[str, dict[str, float]]:
     """Quota units booked and used per group key of the institution holding the quota (its referrals'
     destination)."""
