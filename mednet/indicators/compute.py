@@ -78,7 +78,6 @@ def gather_facts(conn: Connection, region: Region, p: Period, by: str, *,
     places = places_relation(region)
     facts: dict[str, dict[str, float | None]] = {}
     sources = (ledger_sql.ledger_facts(conn, places, region.id, p.start, p.end, by, as_of=as_of),
-               ledger_sql.quota_facts(conn, places, region.id, p.start, p.end, by),
                _quota_offered(conn, region, p, by),
                aggregates_sql.aggregate_facts(conn, places, region.id, p.months(), by))
     for source in sources:
