@@ -16,17 +16,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from mednet.indicators.places import Places
 from mednet.ledger.store import monthly_aggregates
 
 APPLIES_TO = ("region", "county", "community", "institution", "month")
 
 
-def aggregate_facts(conn: Connection, places: sa.Table, region: str, months: list[str],
+def aggregate_facts(conn: Connection, places: Places, region: str, months: list[str],
                     by: str) -> dict[str, dict[str, float | None]]:
     """Facts per group key over ``months`` (``YYYY-MM``); empty where ``by`` does not apply."""
     if by not in APPLIES_TO:
         return {}
-    a, p = monthly_aggregates, places
+    a, p = monthly_aggregates, places.alias("p")
     key: Any = {"region": sa.literal(region, sa.String()), "county": p.c.county, "community": p.c.community,
                 "institution": a.c.institution, "month": a.c.month}[by]
     total = sa.func.sum

@@ -19,7 +19,7 @@ from mednet.errors import InvalidRequest
 from mednet.indicators import aggregates_sql, ledger_sql
 from mednet.indicators.definitions import INDICATORS, NOT_COLLECTED, Indicator
 from mednet.indicators.periods import Period, parse_period
-from mednet.indicators.places import place_rows, places_table
+from mednet.indicators.places import place_rows, places_relation
 from mednet.ledger.store import quotas
 from mednet.models import Region
 
@@ -72,13 +72,16 @@ def compute_indicators(engine: Engine, region: Region, period: str | Period, *, 
 def gather_facts(conn: Connection, region: Region, p: Period, by: str, *,
                  as_of: dt.datetime) -> dict[str, dict[str, float | None]]:
     """The facts of every group key from the ledger, the quotas and the monthly aggregates."""
-    if conn.dialect.name == "postgresql":  # for this transaction only: hash joins in memory, no JIT compile
+    if conn.dialect.name == "postgresql":  # for this transaction only: hash joins in memory, no JIT compile,
         conn.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
         conn.exec_driver_sql("SET LOCAL jit = off")
-    places = places_table(conn, region)
+        # and grouping by hashing: the planner multiplies the distinct values of the flag columns into about a
+        # group per referral and would sort the whole period (measured: 6.0 CPU s against 3.8 for a
+        # county-year); the rows grouped are in fact a few thousand
+        conn.exec_driver_sql("SET LOCAL enable_sort = off")
+    places = places_relation(region)
     facts: dict[str, dict[str, float | None]] = {}
     sources = (ledger_sql.ledger_facts(conn, places, region.id, p.start, p.end, by, as_of=as_of),
-               ledger_sql.quota_facts(conn, places, region.id, p.start, p.end, by),
                _quota_offered(conn, region, p, by),
                aggregates_sql.aggregate_facts(conn, places, region.id, p.months(), by))
     for source in sources:
@@ -171,7 +174,7 @@ def rejection_reasons(engine: Engine, region: Region, period: str | Period, *, b
 
     p, by = as_period(period), check_by(by)
     with engine.connect() as conn:
-        places = places_table(conn, region)
+        places = places_relation(region)
         rows = ledger_sql.rejection_reasons(conn, places, region.id, p.start, p.end, by)
         conn.rollback()
     for row in rows:

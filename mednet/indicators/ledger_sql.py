@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from mednet.indicators.places import Places
 from mednet.ledger.states import OPEN_STATES
 from mednet.ledger.store import events, referrals
 
@@ -119,8 +120,8 @@ def _place_key(by: str, raw: Any, o: Any, region: str) -> ColumnElement[Any]:
     return raw.c.raw_key
 
 
-def grouped_referrals(places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str, *,
-                      as_of: dt.datetime) -> sa.Subquery:
+def grouped_referrals(places: Places, region: str, start: dt.datetime, end: dt.datetime, by: str, *,
+                      as_of: dt.datetime) -> sa.CTE:
     """The period's referrals counted per origin, destination and everything the indicators ask of them
     (``n`` referrals a row), the places then joined to these few rows for the group key and the place flags.
 
@@ -128,7 +129,8 @@ def grouped_referrals(places: sa.Table, region: str, start: dt.datetime, end: dt
     rejected) and booked (``booked_at``), which the ledger keeps there as it records those events (each at most
     once in a referral's life, :mod:`mednet.ledger.states`). It was accepted when it was answered and is not
     rejected (nothing leads out of ``rejected``), and the patient arrived when its state is ``arrived`` or
-    ``completed`` (nothing leads out of those two). Only the down-referral children are looked up."""
+    ``completed`` (nothing leads out of those two). Only the down-referral children are looked up. A common
+    table expression: the counts by origin and the quota units by destination read the same grouped rows."""
     r, c = referrals.alias("r"), referrals.alias("c")
     home = sa.select(c.c.parent_id).where(c.c.direction == "down", c.c.parent_id.is_not(None)) \
         .group_by(c.c.parent_id).subquery("home")
@@ -140,6 +142,7 @@ def grouped_referrals(places: sa.Table, region: str, start: dt.datetime, end: dt
         _flag(r.c.answered_at.is_not(None)).label("answered"),
         _flag(r.c.booked_at.is_not(None)).label("booked"),
         _flag(sa.and_(r.c.state.in_(sorted(OPEN_STATES)), r.c.due_at < as_of)).label("overdue"),
+        _flag(sa.and_(r.c.slot.like("quota/%"), r.c.booked_at.is_not(None))).label("quota"),
     ]
     raw = sa.select(*columns, sa.func.count().label("n")) \
         .select_from(r.outerjoin(home, home.c.parent_id == r.c.id)) \
@@ -147,41 +150,45 @@ def grouped_referrals(places: sa.Table, region: str, start: dt.datetime, end: dt
     o, d = places.alias("o"), places.alias("d")
     located = sa.and_(o.c.county.is_not(None), d.c.county.is_not(None))
     return sa.select(
-        _place_key(by, raw, o, region).label("key"), raw.c.direction, raw.c.state, raw.c.routed, raw.c.matched,
+        _place_key(by, raw, o, region).label("key"), _place_key(by, raw, d, region).label("destination_key"),
+        raw.c.direction, raw.c.quota, raw.c.state, raw.c.routed, raw.c.matched,
         raw.c.returned, raw.c.answered, raw.c.booked, raw.c.overdue, raw.c.n,
         _flag(located).label("located"),
         _flag(o.c.primary_care == d.c.primary_care).label("lateral"),
         _flag(sa.and_(located, o.c.county != d.c.county)).label("left_county"),
         _flag(sa.and_(o.c.community.is_not(None), o.c.community == d.c.community)).label("within_community"),
     ).select_from(raw.outerjoin(o, o.c.id == raw.c.origin_id).outerjoin(d, d.c.id == raw.c.destination_id)) \
-        .subquery("facts")
+        .cte("facts")
 
 
-def minutes_histogram(places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str,
-                      metric: str) -> sa.Select:
-    """Referrals per group key and whole minutes to be answered (``response``) or booked (``booking``)."""
+def minutes_histogram(places: Places, region: str, start: dt.datetime, end: dt.datetime, by: str) -> sa.Select:
+    """Referrals per part (``response``: whole minutes to be answered, ``booking``: to be booked), group key
+    and whole minutes, both in one pass over the period's referrals (each row read once, paired with the two
+    parts). The places are joined before grouping here: grouped by origin first, the many distinct minutes
+    would make a group of nearly every row."""
     r = referrals.alias("r")
-    moment = r.c.answered_at if metric == "response" else r.c.booked_at
+    part = sa.union_all(sa.select(sa.literal("response", sa.String()).label("part")),
+                        sa.select(sa.literal("booking", sa.String()).label("part"))).subquery("parts")
+    moment = sa.case((part.c.part == "response", r.c.answered_at), else_=r.c.booked_at)
     minute = WholeMinutes(moment, r.c.created_at)
-    raw = sa.select(r.c.origin_id, _raw_key(by, r).label("raw_key"), minute.label("minute"),
-                    sa.func.count().label("n")) \
+    o = places.alias("minutes_o")
+    key = _key(by, r, o, region)
+    return sa.select(part.c.part, key.label("key"), minute.label("minute"), sa.func.count().label("n")) \
+        .select_from(r.join(part, sa.true()).outerjoin(o, o.c.id == r.c.origin_id)) \
         .where(_in_period(r, region, start, end), moment.is_not(None)) \
-        .group_by(r.c.origin_id, _raw_key(by, r), minute).subquery(f"{metric}_raw")
-    o = places.alias(f"{metric}_o")
-    key = _place_key(by, raw, o, region)
-    return sa.select(sa.literal(metric).label("part"), key.label("key"), raw.c.minute,
-                     sa.func.sum(raw.c.n).label("created")) \
-        .select_from(raw.outerjoin(o, o.c.id == raw.c.origin_id)).group_by(key, raw.c.minute)
+        .group_by(part.c.part, key, minute)
 
 
-def ledger_facts(conn: Connection, places: sa.Table, region: str, start: dt.datetime, end: dt.datetime, by: str,
+def ledger_facts(conn: Connection, places: Places, region: str, start: dt.datetime, end: dt.datetime, by: str,
                  *, as_of: dt.datetime) -> dict[str, dict[str, float | None]]:
     """Facts per group key: counts of :mod:`mednet.indicators.definitions`, time statistics in whole minutes.
 
-    One statement of three passes over the period's referrals, each grouped by the referral's own columns
-    before anything is joined: the counts per key, and beside them (``UNION ALL``) how many referrals per key
-    took each whole number of minutes to be answered and to be booked; the nearest-rank median and 90th
-    percentile are read off those small histograms here."""
+    One statement of two passes over the period's referrals, each grouped by the referral's own columns
+    before the places are joined: the counts per key and the quota units booked and used per key of their
+    destination (the institution holding the quota), both from :func:`grouped_referrals`, and beside them
+    (``UNION ALL``) how many referrals per key took each whole number of minutes to be answered and to be
+    booked (:func:`minutes_histogram`); the nearest-rank median and 90th percentile are read off those small
+    histograms here."""
     f = grouped_referrals(places, region, start, end, by, as_of=as_of)
 
     def n_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -211,20 +218,30 @@ def ledger_facts(conn: Connection, places: sa.Table, region: str, start: dt.date
         "matched": n_if(f.c.matched == 1),
         "bypassed": n_if(sa.and_(f.c.routed == 1, f.c.matched == 0)),
     }
-    nothing = [sa.cast(sa.null(), sa.Integer).label(k) for k in counts if k != "created"]
-    parts = [sa.select(sa.literal("counts").label("part"), f.c.key, sa.cast(sa.null(), sa.Integer).label("minute"),
-                       *(v.label(k) for k, v in counts.items())).group_by(f.c.key)]
-    for metric in ("response", "booking"):
-        hist = minutes_histogram(places, region, start, end, by, metric).subquery(f"{metric}_hist")
-        parts.append(sa.select(hist.c.part, hist.c.key, hist.c.minute, hist.c.created, *nothing))
+    quota = {"quota_booked": n_if(f.c.quota == 1),
+             "quota_used": n_if(sa.and_(f.c.quota == 1, f.c.state.in_(ARRIVED_STATES)))}
+    columns = ("minute", *counts, *quota)
+
+    def part(name: Any, key: Any, values: dict[str, Any]) -> sa.Select:
+        return sa.select(sa.literal(name, sa.String()).label("part") if isinstance(name, str) else name,
+                         key.label("key"), *(values.get(c, sa.cast(sa.null(), sa.Integer)).label(c)
+                                             for c in columns))
+
+    hist = minutes_histogram(places, region, start, end, by).subquery("minutes")
+    statement = sa.union_all(
+        part("counts", f.c.key, counts).group_by(f.c.key),
+        part("quota", f.c.destination_key, quota).where(f.c.quota == 1).group_by(f.c.destination_key),
+        part(hist.c.part, hist.c.key, {"minute": hist.c.minute, "created": hist.c.n}))
     out: dict[str, dict[str, float | None]] = {}
     histograms: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    for row in conn.execute(sa.union_all(*parts)).mappings():
+    for row in conn.execute(statement).mappings():
         key = _text(row["key"])
         if row["part"] == "counts":
             facts: dict[str, float | None] = {k: float(row[k] or 0) for k in counts}
             facts["up_down"] = facts["up"] + facts["down"]  # type: ignore[operator]
             out.setdefault(key, {}).update(facts)
+        elif row["part"] == "quota":
+            out.setdefault(key, {}).update({k: float(row[k] or 0) for k in quota})
         else:
             histograms.setdefault((key, row["part"]), []).append((int(row["minute"]), int(row["created"])))
     for (key, metric), histogram in histograms.items():
@@ -248,7 +265,7 @@ def nearest_rank(histogram: list[tuple[int, int]], q: int) -> int:
     raise ValueError("empty histogram")
 
 
-def rejection_reasons(conn: Connection, places: sa.Table, region: str, start: dt.datetime, end: dt.datetime,
+def rejection_reasons(conn: Connection, places: Places, region: str, start: dt.datetime, end: dt.datetime,
                       by: str) -> list[dict[str, Any]]:
     """Rejections per group key and coded reason (``None``: no code was given)."""
     r, e, o = referrals.alias("r"), events.alias("e"), places.alias("o")
@@ -257,21 +274,6 @@ def rejection_reasons(conn: Connection, places: sa.Table, region: str, start: dt
         .select_from(e.join(r, r.c.id == e.c.referral_id).outerjoin(o, o.c.id == r.c.origin_id)) \
         .where(e.c.action == "reject", _in_period(r, region, start, end)).group_by(key, e.c.reason_code)
     return [dict(key=_text(row.key), reason_code=row.reason_code, count=int(row.n)) for row in conn.execute(statement)]
-
-
-def quota_facts(conn: Connection, places: sa.Table, region: str, start: dt.datetime, end: dt.datetime,
-                by: str) -> dict[str, dict[str, float]]:
-    """Quota units booked and used per group key of the institution holding the quota (its referrals'
-    destination)."""
-    r, d = referrals.alias("r"), places.alias("d")
-    key = _key(by, r, d, region)
-    statement = sa.select(key.label("key"), sa.func.count().label("booked"),
-                          sa.func.sum(_flag(r.c.state.in_(ARRIVED_STATES))).label("used")) \
-        .select_from(r.outerjoin(d, d.c.id == r.c.destination_id)) \
-        .where(_in_period(r, region, start, end), r.c.slot.like("quota/%"), r.c.booked_at.is_not(None)) \
-        .group_by(key)
-    return {_text(row.key): {"quota_booked": float(row.booked), "quota_used": float(row.used or 0)}
-            for row in conn.execute(statement)}
 
 
 def pair_counts(conn: Connection, region: str, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:

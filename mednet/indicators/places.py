@@ -1,8 +1,8 @@
 """The region's institutions as a small table the database joins: county, community, primary care or not.
 
 The ledger stores institution ids only; what a referral's origin and destination *are* (their county, their
-community) lives in the region. Indicators join a temporary table made from the region in the same
-connection, so the grouping happens in SQL on both engines.
+community) lives in the region. Indicators join a small relation made from the region and written into the
+statement (:class:`Places`), so the grouping happens in SQL on both engines.
 
     >>> from mednet.regions import load_region
     >>> rows = {row["name"]: row for row in place_rows(load_region("quzhou"))}
@@ -12,15 +12,12 @@ connection, so the grouping happens in SQL on both engines.
 
 from __future__ import annotations
 
-import itertools
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from mednet.models import Region, Role
-
-_NAMES = itertools.count()
 
 
 def place_rows(region: Region) -> list[dict[str, Any]]:
@@ -34,21 +31,38 @@ def place_rows(region: Region) -> list[dict[str, Any]]:
             for inst in region.institutions]
 
 
-def places_table(conn: Connection, region: Region) -> sa.Table:
-    """A temporary table of :func:`place_rows` in ``conn`` (dropped with the connection)."""
-    table = sa.Table(
-        f"mednet_places_{next(_NAMES)}", sa.MetaData(),
-        sa.Column("id", sa.String(120), primary_key=True),
-        sa.Column("name", sa.String(200)),
-        sa.Column("county", sa.String(120)),
-        sa.Column("community", sa.String(120)),
-        sa.Column("community_name", sa.String(200)),
-        sa.Column("primary_care", sa.Integer),
-        prefixes=["TEMPORARY"],
-    )
-    table.create(conn)
-    rows = place_rows(region)
-    if rows:
-        conn.execute(table.insert(), rows)
-    return table
+@dataclass(frozen=True)
+class Places:
+    """The region's institutions as a relation written into the statement itself (a ``UNION ALL`` of one-row
+    ``SELECT``s of literals): nothing is created in the database, and PostgreSQL may scan the referrals in
+    parallel workers beside it (a temporary table keeps a whole plan in one process).
 
+    >>> from mednet.regions import load_region
+    >>> import sqlalchemy as sa
+    >>> o = places_relation(load_region("quzhou")).alias("o")
+    >>> with sa.create_engine("sqlite://").connect() as conn:
+    ...     conn.execute(sa.select(o.c.county).where(o.c.name == "开化县人民医院")).scalar()
+    '开化县'
+    """
+
+    rows: tuple[tuple[Any, ...], ...]
+
+    def alias(self, name: str) -> sa.Subquery:
+        """The relation under ``name``, with the columns of :data:`PLACE_COLUMNS`."""
+        if not self.rows:  # no institution: one row of NULLs that no id matches
+            return sa.select(*(sa.cast(sa.null(), t).label(c) for c, t in PLACE_COLUMNS.items())).subquery(name)
+        selects = [sa.select(*(sa.literal(v, t).label(c) for v, (c, t) in zip(row, PLACE_COLUMNS.items(),
+                                                                                strict=True)))
+                   for row in self.rows]
+        return (selects[0] if len(selects) == 1 else sa.union_all(*selects)).subquery(name)
+
+
+#: The columns of :class:`Places` and their types.
+PLACE_COLUMNS: dict[str, Any] = {"id": sa.String(), "name": sa.String(), "county": sa.String(),
+                                 "community": sa.String(), "community_name": sa.String(),
+                                 "primary_care": sa.Integer()}
+
+
+def places_relation(region: Region) -> Places:
+    """:func:`place_rows` as a :class:`Places` relation."""
+    return Places(tuple(tuple(row[c] for c in PLACE_COLUMNS) for row in place_rows(region)))
