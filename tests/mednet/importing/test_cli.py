@@ -1,4 +1,5 @@
-"""The README's "your own county in five minutes", end to end through the command line, and the CLI's errors."""
+"""The guide "Your own county in five minutes" (docs/guides/own-county.md), end to end through the command line,
+and the CLI's errors."""
 
 import json
 import re
@@ -15,9 +16,9 @@ EXAMPLE = ROOT / "examples" / "longyou"
 
 
 def readme_commands() -> list[list[str]]:
-    """The commands of the README's "Your own county in five minutes" block."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```sh\n(.*?)```", readme.split("## Your own county in five minutes", 1)[1], re.S).group(1)
+    """The commands of the guide's first shell block."""
+    guide = (ROOT / "docs" / "guides" / "own-county.md").read_text(encoding="utf-8")
+    block = re.search(r"```sh\n(.*?)```", guide.split("# Your own county in five minutes", 1)[1], re.S).group(1)
     return [shlex.split(line.split("#")[0])[1:] for line in block.splitlines() if line.startswith("mednet ")]
 
 
