@@ -28,7 +28,7 @@ import zlib
 from dataclasses import dataclass
 
 from mednet.errors import InvalidRequest
-from mednet.ledger.records import contains_id_number
+from mednet.inputs import contains_id_number
 
 #: Largest file taken by default (bytes).
 MAX_BYTES = 10 * 1024 * 1024

@@ -14,9 +14,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from mednet.errors import InvalidRequest, MednetError
+from mednet.inputs import contains_id_number
 from mednet.ledger import ApiKey
 from mednet.ledger.attachments import download_headers
-from mednet.ledger.records import contains_id_number
 from service.deps import find_region, opened_ledger
 from service.pages.ledgerviews import message_page, open_screen, problem_zh, referral_page, status_of
 from service.pages.session import desk_key
