@@ -28,7 +28,7 @@ from mednet import __version__
 from mednet.ledger.backup import serving
 from service.accesslog import AccessLog
 from service.config import Settings, get_settings
-from service.deps import LoadedRegions, RegionLoader, open_ledger, require_key_for_reads
+from service.deps import LoadedRegions, RegionLoader, open_ledger
 from service.docs import include_docs
 from service.errors import install_error_handlers
 from service.heavy import HeavyWork
@@ -99,8 +99,6 @@ def create_app(settings: Settings | None = None, *, regions: RegionLoader | None
     app.state.preloaded = regions
     app.state.metrics = metrics = Metrics()
     install_error_handlers(app)
-    if settings.reads_need_key:  # inside the guard (added last, so outermost): its answers get the same headers
-        app.middleware("http")(require_key_for_reads)
     include_routers(app)
     include_docs(app)
     app.state.access_log = access = AccessLog(logging.getLogger("service.access"))

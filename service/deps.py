@@ -18,7 +18,7 @@ import logging
 import tempfile
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,7 +31,7 @@ from anyio.to_thread import current_default_thread_limiter
 from fastapi import Depends, Header, HTTPException
 from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from mednet.errors import LedgerUnavailable, NotAuthenticated, UnknownRegion
@@ -298,16 +298,18 @@ LedgerKeyDep = Annotated[ApiKey, Depends(get_ledger_key)]
 OPEN_PATHS = ("/health", "/ready")
 
 
-async def require_key_for_reads(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Middleware (``MEDNET_READS_NEED_KEY=1``): routing and directory requests need a live API key;
+async def read_key_refusal(conn: HTTPConnection, authorization: bytes | None) -> Response | None:
+    """``MEDNET_READS_NEED_KEY=1`` (asked by the guard, :mod:`service.middleware`): the 401 answering a routing or
+    directory request without a live API key (``authorization``: its ``Authorization`` header), else None;
     ``/referrals`` checks its own keys and roles, and the desk pages (``/desk``) theirs (the signed-in cookie's
-    key counts there, see :mod:`service.pages.signin`)."""
-    path = request.url.path
-    if not (path in OPEN_PATHS or path.startswith(("/referrals", "/desk"))):
-        from service.errors import problem_from_error
+    key counts there, see :mod:`service.pages.signin`), and :data:`OPEN_PATHS` are open."""
+    path = conn.scope["path"]
+    if path in OPEN_PATHS or path.startswith(("/referrals", "/desk")):
+        return None
+    from service.errors import problem_from_error
 
-        try:
-            await get_key(opened_ledger(request), request.headers.get("authorization"))
-        except (NotAuthenticated, LedgerUnavailable) as err:
-            return problem_from_error(err)
-    return await call_next(request)
+    try:
+        await get_key(opened_ledger(conn), None if authorization is None else authorization.decode("latin-1"))
+    except (NotAuthenticated, LedgerUnavailable) as err:
+        return problem_from_error(err)
+    return None

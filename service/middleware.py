@@ -14,6 +14,9 @@ hot path. For every request it
   naming it; tab is allowed in a header) and in a desk form's field (``422``;
   tab and line breaks allowed there, the write models then say which fields
   take several lines), each as a problem answer with one log line;
+- when reads need a key (``MEDNET_READS_NEED_KEY``), refuses a routing or
+  directory request without a live one (``401``, see
+  :func:`service.deps.read_key_refusal`);
 - refuses a ``Host`` the service does not answer for (``400``, see
   :mod:`service.hosts`), a body larger than the limit whatever the method
   (``413``, closing the connection) and a ``Content-Encoding`` other than
@@ -46,13 +49,14 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
-from starlette.requests import cookie_parser
+from starlette.requests import HTTPConnection, cookie_parser
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 
 from mednet.inputs import control_rule, find_control
 from service.accesslog import AccessLog
 from service.config import Settings
+from service.deps import read_key_refusal
 from service.errors import ProblemResponse, internal_error, problem
 from service.headers import NO_CONTENT, NO_STORE, NOSNIFF
 from service.hosts import AllowedHosts
@@ -126,10 +130,11 @@ class Guard:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        request_id = content_type = length = bad_header = host = encoding = None
+        request_id = content_type = length = host = encoding = authorization = None
         chunked = False
         cookies: list[bytes] = []
-        for name, value in scope["headers"]:
+        headers = scope["headers"]
+        for name, value in headers:
             if name == b"x-request-id":
                 request_id = value
             elif name == b"content-type":
@@ -142,10 +147,11 @@ class Guard:
                 host = value
             elif name == b"content-encoding":
                 encoding = value
+            elif name == b"authorization":
+                authorization = value
             elif name == b"cookie" and b"\\" in value:  # a quoted cookie's escapes may decode to controls
                 cookies.append(value)
-            if _HEADER_CONTROL.search(value) is not None and bad_header is None:
-                bad_header = name
+        bad_header = control_header(headers)
         if request_id is None or not _REQUEST_ID.fullmatch(request_id):
             request_id = (self._id_prefix + str(next(self._ids))).encode()
         status = [500]
@@ -196,7 +202,10 @@ class Guard:
                 return
             self.in_flight += 1
             try:
-                await self.app(scope, receive, send_guarded)
+                answer = self.app
+                if self.settings.reads_need_key:  # a routing or directory read needs a live key
+                    answer = await read_key_refusal(HTTPConnection(scope), authorization) or answer
+                await answer(scope, receive, send_guarded)
             except Exception as err:  # a bug: logged once, answered 500 with the same headers as any answer
                 if started[0]:
                     raise
@@ -288,6 +297,19 @@ class Guard:
             return message
 
         return receive_limited
+
+
+def control_header(headers: Iterable[tuple[bytes, bytes]]) -> bytes | None:
+    """The name of the first header whose value holds a control character other than tab, or None (one search
+    over every value joined by a tab, the header found only when there is one).
+
+    >>> control_header([(b"host", b"a"), (b"x-a", b"b\\tc")]), control_header([(b"host", b"a"), (b"x-a", b"b\\x00")])
+    (None, b'x-a')
+    """
+    values = [value for _, value in headers]
+    if _HEADER_CONTROL.search(b"\t".join(values)) is None:
+        return None
+    return next(name for name, value in headers if _HEADER_CONTROL.search(value) is not None)
 
 
 def refused_text(scope: Scope, bad_header: bytes | None, cookies: Iterable[bytes]) -> ProblemResponse | None:
