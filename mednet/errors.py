@@ -319,6 +319,21 @@ class AlreadySentHome(MednetError, ValueError):
                          "or cancel it first")
 
 
+class AttachmentRefused(MednetError, ValueError):
+    """A file the referral cannot take because of what it already holds (HTTP 409): the same content, or one
+    file too many.
+
+    >>> err = AttachmentRefused("scan.png", "is already attached (same SHA-256)", "已经上传过（内容相同）")
+    >>> str(err), err.zh, err.field
+    ('`file` scan.png is already attached (same SHA-256)', '附件 scan.png 已经上传过（内容相同）', 'file')
+    """
+
+    def __init__(self, name: str, rule: str, rule_zh: str) -> None:
+        self.name, self.field, self.rule_zh = name, "file", rule_zh
+        self.zh = f"附件 {name} {rule_zh}"
+        super().__init__(f"`file` {name} {rule}")
+
+
 class StaleVersion(MednetError, ValueError):
     """A write based on an older version of a referral than the stored one (HTTP 412)."""
 
@@ -340,6 +355,12 @@ class UnknownReferral(_UnknownName):
     """No referral has this number."""
 
     kind, kind_zh = "referral", "转诊单"
+
+
+class UnknownAttachment(_UnknownName):
+    """The referral holds no attachment with this id."""
+
+    kind, kind_zh = "attachment", "附件"
 
 
 class NotAuthenticated(MednetError, PermissionError):

@@ -3,13 +3,15 @@
 A request only appends a tuple to a queue (:meth:`AccessLog.record`); a
 thread of the worker takes what has queued every :data:`INTERVAL_S`,
 formats each line once and hands the batch to the ``service.access`` logger
-as one record (one line per request, one write per batch). What is queued
-is written on :meth:`AccessLog.flush` and when the app stops.
+as one record (one line per request, one write per batch). The thread runs
+only while the app is started (:meth:`AccessLog.open` in its lifespan, until
+:meth:`AccessLog.close` writes what is left); outside that, a line is written
+at once, so no thread outlives the app and its log stream.
 
     >>> import json, logging
     >>> log = AccessLog(logging.getLogger("doctest.access"))
-    >>> log.record(b"1-1", "GET", "/health", "/health", 200, 0.0001, ("127.0.0.1", 5000))
-    >>> line = json.loads(log.lines()[0]); log.close()
+    >>> log.pending.append((b"1-1", "GET", "/health", "/health", 200, 0.0001, ("127.0.0.1", 5000)))
+    >>> line = json.loads(log.lines()[0])
     >>> line["request_id"], line["status"], line["duration_ms"], line["client"]
     ('1-1', 200, 0.1, '127.0.0.1')
 """
@@ -34,6 +36,7 @@ class AccessLog:
         self.logger = logger
         self.pending: collections.deque[tuple[Any, ...]] = collections.deque()
         self.thread: threading.Thread | None = None
+        self.background = False
         self.stopped = threading.Event()
         self.lock = threading.Lock()  # one writer at a time (the thread, or a flush)
 
@@ -41,8 +44,14 @@ class AccessLog:
                client: tuple[str, int] | None) -> None:
         """Queue one request's line (cheap: no formatting, no I/O)."""
         self.pending.append((request_id, method, path, route, status, seconds, client))
-        if self.thread is None:
+        if not self.background:
+            self.flush()
+        elif self.thread is None:
             self._start()
+
+    def open(self) -> None:
+        """Write in batches from a thread of this process (started by the first line) until :meth:`close`."""
+        self.background = True
 
     def _start(self) -> None:
         self.stopped.clear()
@@ -73,7 +82,8 @@ class AccessLog:
                 self.logger.info("\n".join(lines))
 
     def close(self) -> None:
-        """Stop the thread and write what is left."""
+        """Stop the thread and write what is left; later lines are written at once."""
+        self.background = False
         self.stopped.set()
         if self.thread is not None:
             self.thread.join()

@@ -69,6 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.heavy = HeavyWork(processes=settings.heavy_processes, threads=settings.heavy_threads,
                                 queue=settings.heavy_queue, cache_entries=settings.heavy_cache_entries,
                                 nice=settings.heavy_nice, context=LoadedRegions(loader))
+    app.state.access_log.open()  # lines written in batches by a thread while the app runs
     if loader.regions is None:
         logger.info("reading the region files of %s and building the routers in the background", folder)
     try:

@@ -46,6 +46,7 @@ from starlette.requests import ClientDisconnect
 
 from mednet.errors import (
     AlreadySentHome,
+    AttachmentRefused,
     Forbidden,
     IdempotencyConflict,
     IllegalTransition,
@@ -56,6 +57,7 @@ from mednet.errors import (
     NotAuthenticated,
     SlotUnavailable,
     StaleVersion,
+    UnknownAttachment,
     UnknownCommunity,
     UnknownInstitution,
     UnknownReferral,
@@ -106,6 +108,7 @@ _NOT_FOUND = {
     UnknownInstitution: ("unknown-institution", "Unknown institution"),
     UnknownCommunity: ("unknown-community", "Unknown community"),
     UnknownReferral: ("unknown-referral", "Unknown referral"),
+    UnknownAttachment: ("unknown-attachment", "Unknown attachment"),
 }
 #: Ledger errors with a fixed status: (status, slug, title).
 _LEDGER = {
@@ -114,6 +117,7 @@ _LEDGER = {
     IllegalTransition: (409, "illegal-transition", "Action not allowed in this state"),
     SlotUnavailable: (409, "slot-unavailable", "Slot unavailable"),
     AlreadySentHome: (409, "already-sent-home", "Already sent home"),
+    AttachmentRefused: (409, "attachment-refused", "Attachment refused by what the referral holds"),
     StaleVersion: (412, "stale-version", "Stale version"),
     IdempotencyConflict: (422, "idempotency-key-reused", "Idempotency key reused"),
     LedgerUnavailable: (503, "ledger-unavailable", "Ledger unavailable"),
@@ -123,7 +127,8 @@ _DESCRIPTIONS = {
     401: "No API key, or an unknown or revoked one (`Authorization: Bearer mk_…`)",
     403: "The key's role or institution may not do this",
     404: "Unknown region, institution, community or referral; `suggestions` holds the closest names",
-    409: "No institution offers the specialty within the limits given (`detail` says why), an action the "
+    409: "No institution offers the specialty within the limits given (`detail` says why), a file the referral "
+         "already holds or one too many, an action the "
          "referral's state does not allow (`allowed` names those it does), a slot that is taken, full or "
          "outside its window, or a second send-home while the first down-referral is in force (`detail` names it)",
     412: "`If-Match` names an older version than the stored one: read the referral again",

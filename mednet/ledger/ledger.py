@@ -25,11 +25,13 @@ from sqlalchemy.engine import Connection, Engine
 
 from mednet.errors import (
     AlreadySentHome,
+    AttachmentRefused,
     Forbidden,
     IdempotencyConflict,
     IllegalTransition,
     InvalidRequest,
     StaleVersion,
+    UnknownAttachment,
     UnknownInstitution,
     UnknownReferral,
     UnknownRegion,
@@ -367,12 +369,12 @@ class Ledger:
             self._two_desks(actor, row, "attachments")
             held = conn.execute(sa.select(a.id, a.sha256).where(a.referral_id == row["id"])).all()
             if any(sha == checked.sha256 for _, sha in held):
-                raise InvalidRequest("file", checked.name, "is already attached to this referral (same SHA-256)",
-                                     rule_zh="已经上传过（内容相同）")
+                raise AttachmentRefused(checked.name, "is already attached to this referral (same SHA-256)",
+                                        "已经上传过（内容相同）")
             if len(held) >= filing.MAX_PER_REFERRAL:
-                raise InvalidRequest("file", checked.name, f"is one file too many: a referral holds at most "
-                                     f"{filing.MAX_PER_REFERRAL}", rule_zh=f"超出数量：每张转诊单最多 "
-                                     f"{filing.MAX_PER_REFERRAL} 个附件")
+                raise AttachmentRefused(checked.name, f"is one file too many: a referral holds at most "
+                                        f"{filing.MAX_PER_REFERRAL}", f"超出数量：每张转诊单最多 "
+                                        f"{filing.MAX_PER_REFERRAL} 个附件")
             now = self.now()
             new_id = conn.execute(attachments.insert().values(
                 referral_id=row["id"], name=checked.name, media_type=checked.media_type, size=checked.size,
@@ -406,8 +408,7 @@ class Ledger:
             found = conn.execute(attachments.select().where(a.referral_id == row["id"], a.id == attachment_id)
                                  ).mappings().first()
             if found is None:
-                raise InvalidRequest("attachment", attachment_id, f"is not an attachment of referral {number}",
-                                     rule_zh=f"不是转诊单 {number} 的附件")
+                raise UnknownAttachment(str(attachment_id), where=f"referral {number}", suggestions=[])
             self._record_read(conn, actor, row, f"attachment {attachment_id}")
         info = AttachmentInfo(id=found["id"], referral=number, name=found["name"], media_type=found["media_type"],
                               size=found["size"], sha256=found["sha256"], at=found["at"],

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from starlette.datastructures import QueryParams
 
-from mednet.errors import Forbidden, IllegalTransition, InvalidRequest, MednetError
+from mednet.errors import AttachmentRefused, Forbidden, IllegalTransition, InvalidRequest, MednetError
 from mednet.ledger import ActionIn, ApiKey, Ledger, ReferralRecord, SlotView
 from mednet.ledger import slots as slotting
 from mednet.ledger.ledger import check_transition_for
@@ -83,7 +83,7 @@ async def open_form(request: Request, region: str) -> Opened | HTMLResponse:
 def problem_zh(err: MednetError, subject: str = "") -> DeskProblem:
     """The error as the page shows it: a rule that carries its own Chinese words (``rule_zh``) says them, about
     ``subject`` (e.g. the file's name); any other error as :func:`~service.pages.wording.explain_error` words it."""
-    if isinstance(err, InvalidRequest) and err.rule_zh:
+    if isinstance(err, InvalidRequest | AttachmentRefused) and err.rule_zh:
         return DeskProblem(err.field, f"{subject}{err.rule_zh}。", (), str(err))
     return explain_error(err)
 

@@ -207,7 +207,7 @@ _UPLOAD_BODY = {"required": True, "description": "the file itself (at most `MEDN
 
 
 @router.post("/{number}/attachments", status_code=201, response_model=AttachmentInfo,
-             responses=problem_responses(400, 401, 403, 404, 413, 415, 422, 503),
+             responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 503),
              openapi_extra={"requestBody": _UPLOAD_BODY})
 async def add_attachment(request: Request, ledger: LedgerDep, key: LedgerKeyDep, number: Number,
                          name: Annotated[str, Query(min_length=1, max_length=200, description="the file's name")]

@@ -76,3 +76,13 @@ def test_a_file_named_with_a_national_id_number_is_refused_without_echoing_it(se
     answer = client.post(f"/referrals/{number}/attachments", params={"name": "11010519491231002X.png"},
                          content=png(2, 2), headers={**auth["huabu"], "Content-Type": "image/png"})
     assert answer.status_code == 422 and "national ID" in answer.text and "11010519491231002X" not in answer.text
+
+
+def test_the_same_file_twice_is_a_conflict_with_what_the_referral_holds(served):
+    client, auth, number = served
+    send = {"params": {"name": "scan.png"}, "content": png(3, 3),
+            "headers": {**auth["huabu"], "Content-Type": "image/png"}}
+    assert client.post(f"/referrals/{number}/attachments", **send).status_code == 201
+    again = client.post(f"/referrals/{number}/attachments", **send)
+    assert again.status_code == 409 and again.json()["type"].endswith("attachment-refused"), again.text
+    assert "already attached" in again.json()["detail"]

@@ -9,7 +9,7 @@ import zlib
 
 import pytest
 
-from mednet.errors import Forbidden, InvalidRequest
+from mednet.errors import AttachmentRefused, Forbidden, InvalidRequest, UnknownAttachment
 from mednet.ledger import NewReferral
 from mednet.ledger.attachments import MAX_PER_REFERRAL, check_file, sniff
 from mednet.ledger.fhir import to_fhir
@@ -68,7 +68,7 @@ def test_the_two_desks_attach_and_read_others_cannot_and_every_read_is_recorded(
     first = desks.ledger.attach(desks.centre, number, "C:\\扫描\\胸片.png", png(), content_type="image/png")
     assert (first.name, first.media_type, first.institution) == ("胸片.png", "image/png", "mh-hongqiao")
     desks.ledger.attach(desks.xinhua, number, "血常规.pdf", pdf(), content_type="application/pdf")
-    with pytest.raises(InvalidRequest, match="already attached"):
+    with pytest.raises(AttachmentRefused, match="already attached"):
         desks.ledger.attach(desks.xinhua, number, "again.png", png())
     info, content = desks.ledger.attachment(desks.xinhua, number, first.id)
     assert content == png() and info.sha256 == hashlib.sha256(content).hexdigest()
@@ -78,7 +78,7 @@ def test_the_two_desks_attach_and_read_others_cannot_and_every_read_is_recorded(
             desks.ledger.attachment(stranger, number, first.id)
         with pytest.raises(Forbidden):
             desks.ledger.attach(stranger, number, "x.png", png(3))
-    with pytest.raises(InvalidRequest, match="not an attachment of referral"):
+    with pytest.raises(UnknownAttachment, match="unknown attachment"):
         desks.ledger.attachment(desks.centre, number, first.id + 1000)
     desks.ledger.act(desks.xinhua, number, "redirect", ActionIn(reason_code="no_bed", destination="sh-huashan"))
     with pytest.raises(Forbidden):  # passed on: it keeps sight of the referral, not of its clinical record
@@ -94,7 +94,7 @@ def test_a_referral_holds_a_bounded_number_of_files(desks):
         specialty="儿科", reason="肺炎", patient={"ref": "ATT-2"}, destination="sh-xinhua", route=False)).record.number
     for n in range(MAX_PER_REFERRAL):
         desks.ledger.attach(desks.centre, number, f"{n}.png", png(n + 1))
-    with pytest.raises(InvalidRequest, match="one file too many"):
+    with pytest.raises(AttachmentRefused, match="one file too many"):
         desks.ledger.attach(desks.centre, number, "last.png", png(99))
 
 
