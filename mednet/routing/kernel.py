@@ -22,6 +22,7 @@ import threading
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 from mednet.routing.policy import DOWN, EMERGENCY, UP, classify
 from mednet.routing.search import relax_links, settle_next, start_search, start_seeds
@@ -82,7 +83,7 @@ class Scratch:
         self.need = need
 
 
-@njit(cache=True)
+@register_jitable
 def part(packed, i):  # pragma: no cover - compiled
     """Array ``i`` of a :func:`pack` result (a view)."""
     return packed[int(packed[i]):int(packed[i + 1])]

@@ -172,8 +172,9 @@ def _nearest_sources(indptr, indices, weights, is_source, K):  # pragma: no cove
                 capacity *= 2
                 grown_km = np.empty(capacity)
                 grown_item = np.empty(capacity, np.int64)
-                grown_km[:size] = heap_km[:size]
-                grown_item[:size] = heap_item[:size]
+                for i in range(size):  # a loop: a slice copy compiles numba's shape-error text (seconds, cold)
+                    grown_km[i] = heap_km[i]
+                    grown_item[i] = heap_item[i]
                 heap_km, heap_item = grown_km, grown_item
             size = heap_push(heap_km, heap_item, size, d + weights[e], src * n + u)
     return labels, label_km
