@@ -25,7 +25,7 @@ from numba import njit
 from mednet.models import Community, LinkKind, Role, Tier
 from mednet.network import CompiledNetwork
 from mednet.routing.kernel import NEAREST_K, pack, part
-from mednet.routing.search import heap_pop, heap_push, relax_links, settle_next, start_search
+from mednet.routing.search import heap_pop, heap_push, internal, relax_links, settle_next, start_search
 
 #: Order of community roles among equal distances (lower first); institutions in no community come last.
 ROLE_ORDER = {Role.LEAD: 0, Role.BRANCH: 1, Role.COLLABORATOR: 2, Role.ALLIANCE: 3}
@@ -125,7 +125,7 @@ def nearest_hospitals(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarr
     return nodes, kms
 
 
-@njit(cache=True, nogil=True)
+@internal(nogil=True)
 def _has_label(labels, v, count, src):  # pragma: no cover - compiled
     for t in range(count):  # noqa: SIM110 - a loop compiles; any() over a generator does not
         if labels[v, t] == src:
