@@ -22,9 +22,10 @@ import threading
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 from mednet.routing.policy import DOWN, EMERGENCY, UP, classify
-from mednet.routing.search import relax_links, settle_next, start_search, start_seeds
+from mednet.routing.search import internal, relax_links, settle_next, start_search, start_seeds
 
 # Passed-over groups, in the order answers list them; group 1 ("a later step's candidate") is
 # outside_community_at_this_step for up and not_home_centre for down.
@@ -82,13 +83,13 @@ class Scratch:
         self.need = need
 
 
-@njit(cache=True)
+@register_jitable
 def part(packed, i):  # pragma: no cover - compiled
     """Array ``i`` of a :func:`pack` result (a view)."""
     return packed[int(packed[i]):int(packed[i + 1])]
 
 
-@njit(cache=True)
+@internal()
 def _first_candidates_known(found, nstep, need):  # pragma: no cover - compiled
     """Whether the first ``need`` candidates in (step, distance) order are all known."""
     for s in range(3):
@@ -100,7 +101,7 @@ def _first_candidates_known(found, nstep, need):  # pragma: no cover - compiled
     return True
 
 
-@njit(cache=True)
+@internal()
 def _keep_nearest(nodes, kms, kept, need, v, d, prio):  # pragma: no cover - compiled
     """Insert (v, d) into the lists sorted by (km, tie priority), at most ``need`` long; returns the new length."""
     if kept == need and (d > kms[need - 1] or (d == kms[need - 1] and prio[v] >= prio[nodes[need - 1]])):
@@ -115,7 +116,7 @@ def _keep_nearest(nodes, kms, kept, need, v, d, prio):  # pragma: no cover - com
     return min(kept + 1, need)
 
 
-@njit(cache=True)
+@internal()
 def _keep_settled(row, kept, need, pos, settled, settled_m, prio):  # pragma: no cover - compiled
     """Insert settled position ``pos`` into ``row`` (positions, sorted by (metres, tie priority)), at most
     ``need`` long; returns the new length."""
@@ -136,7 +137,7 @@ def _keep_settled(row, kept, need, pos, settled, settled_m, prio):  # pragma: no
     return min(kept + 1, need)
 
 
-@njit(cache=True)
+@internal()
 def decide_from_tables(origin, origin_rank, legs, leg_m, home_com, need, max_km, table, capability, rank, home, prio,
                        com, anchor_m, nearest_hospital, nearest_hospital_m, mark, mark_base,
                        cand, cand_m, alt_node, alt_step, alt_m, res, res_f):  # pragma: no cover - compiled
@@ -520,7 +521,7 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
     return base + 2 * n_alt + n_path
 
 
-@njit(cache=True)
+@internal()
 def next_stamp(out, stamp, mark):  # pragma: no cover - compiled
     """A new search's stamp (the state is reset when the counter runs out)."""
     q = out[OUT_STAMP] + 1
@@ -532,7 +533,7 @@ def next_stamp(out, stamp, mark):  # pragma: no cover - compiled
     return q
 
 
-@njit(cache=True)
+@internal()
 def write_path(dest, pred, first, last, adj_node, out, at):  # pragma: no cover - compiled
     """The CSR entries of the path to ``dest`` (by ``pred``), written from ``out[at]``; the node it starts
     from in ``out[OUT_START]``. Returns how many links."""

@@ -25,7 +25,7 @@ from numba import njit
 from mednet.models import Community, LinkKind, Role, Tier
 from mednet.network import CompiledNetwork
 from mednet.routing.kernel import NEAREST_K, pack, part
-from mednet.routing.search import heap_pop, heap_push, relax_links, settle_next, start_search
+from mednet.routing.search import heap_pop, heap_push, internal, relax_links, settle_next, start_search
 
 #: Order of community roles among equal distances (lower first); institutions in no community come last.
 ROLE_ORDER = {Role.LEAD: 0, Role.BRANCH: 1, Role.COLLABORATOR: 2, Role.ALLIANCE: 3}
@@ -125,7 +125,7 @@ def nearest_hospitals(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarr
     return nodes, kms
 
 
-@njit(cache=True, nogil=True)
+@internal(nogil=True)
 def _has_label(labels, v, count, src):  # pragma: no cover - compiled
     for t in range(count):  # noqa: SIM110 - a loop compiles; any() over a generator does not
         if labels[v, t] == src:
@@ -172,8 +172,9 @@ def _nearest_sources(indptr, indices, weights, is_source, K):  # pragma: no cove
                 capacity *= 2
                 grown_km = np.empty(capacity)
                 grown_item = np.empty(capacity, np.int64)
-                grown_km[:size] = heap_km[:size]
-                grown_item[:size] = heap_item[:size]
+                for i in range(size):  # a loop: a slice copy compiles numba's shape-error text (seconds, cold)
+                    grown_km[i] = heap_km[i]
+                    grown_item[i] = heap_item[i]
                 heap_km, heap_item = grown_km, grown_item
             size = heap_push(heap_km, heap_item, size, d + weights[e], src * n + u)
     return labels, label_km
