@@ -215,9 +215,9 @@ def rows(n: int, ours: list[Sample], theirs: list[Sample], load_avg: float) -> l
     return [
         BenchRow(AREA, name, value, "s", target=f"≤ {TARGET_S:g} s", met=value <= TARGET_S),
         BenchRow(AREA, f"{name} / one GROUP BY pass", value, "s", "GROUP BY origin_id, state over the table", ref,
-                 f"≤ {TARGET_RATIO:g}× the GROUP BY", value <= TARGET_RATIO * ref),
+                 f"≤ {TARGET_RATIO:g}× the GROUP BY", value <= TARGET_RATIO * ref, multiple=True),
         BenchRow(AREA, f"{name}: CPU s (database server {db_cpu:.2f} + client)", cpu, "s"),
         BenchRow(AREA, f"{name}: CPU s / the GROUP BY pass's CPU s", cpu, "s",
                  "GROUP BY origin_id, state: CPU s (database server + client)", ref_cpu,
-                 f"≤ {TARGET_RATIO:g}× the GROUP BY", cpu <= TARGET_RATIO * ref_cpu),
+                 f"≤ {TARGET_RATIO:g}× the GROUP BY", cpu <= TARGET_RATIO * ref_cpu, multiple=True),
     ]
