@@ -263,7 +263,7 @@ class Guard:
             answer.headers["Retry-After"] = "1"
             return answer
         if length is not None and length.isdigit() and int(length) > limit:
-            return too_large(limit)  # whatever the method
+            return too_large(limit, "MEDNET_MAX_ATTACHMENT_BYTES" if upload else "MEDNET_MAX_BODY_BYTES")
         if encoding is not None and encoding.strip().lower() not in (b"identity", b""):
             return problem(415, "unsupported-media-type", "Unsupported media type",
                            f"`Content-Encoding` {encoding.decode('latin-1')[:40]!r} is not taken: send the body "
@@ -390,9 +390,9 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request body is larger than {limit} bytes")
 
 
-def too_large(limit: int) -> Any:
-    """413, closing the connection: the rest of the body is not read."""
+def too_large(limit: int, setting: str = "MEDNET_MAX_BODY_BYTES") -> Any:
+    """413, closing the connection: the rest of the body is not read; ``setting`` names the limit that holds."""
     answer = problem(413, "body-too-large", "Request body too large",
-                     f"the request body is larger than {limit} bytes (MEDNET_MAX_BODY_BYTES)", field="body")
+                     f"the request body is larger than {limit} bytes ({setting})", field="body")
     answer.headers["Connection"] = "close"
     return answer

@@ -54,7 +54,7 @@ def test_a_desk_uploads_and_the_other_desk_downloads(served):
     (pdf(), "image/png", 422, "declared image/png but its content is application/pdf"),
     (b"<script>alert(1)</script>", "application/pdf", 422, "must be a PDF, PNG or JPEG file"),
     (b"<script>alert(1)</script>", "text/html", 415, "Unsupported media type"),
-    (pdf(b"x" * 300_000), "application/pdf", 413, "larger than"),
+    (pdf(b"x" * 300_000), "application/pdf", 413, "MEDNET_MAX_ATTACHMENT_BYTES"),
 ])
 def test_a_wrong_upload_is_refused_with_a_problem(served, body, content_type, status, words):
     client, auth, number = served
