@@ -236,7 +236,11 @@ def _emit(args: argparse.Namespace, frame: Any, said: str) -> int:
         text = json.dumps({"said": said, "rows": json.loads(frame.to_json(orient="records", force_ascii=False))},
                           ensure_ascii=False, indent=1)
     else:
-        shown = frame.rename(columns=HEADERS_ZH) if args.lang == "zh" else frame
+        shown = frame
+        if args.lang == "zh":  # yes/no columns read 是/否, headers in Chinese
+            flags = [c for c in frame.columns if frame[c].dtype == bool]
+            yes_no = {c: frame[c].map({True: "是", False: "否"}) for c in flags}
+            shown = frame.assign(**yes_no).rename(columns=HEADERS_ZH)
         text = shown.to_csv(index=False) if args.format == "csv" else said + "\n" + shown.to_string(index=False)
     files: dict[Path, Any] = {}
     if args.output:
