@@ -31,7 +31,6 @@ import logging.config
 import os
 import signal
 import socket
-import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -57,27 +56,6 @@ START_FAILURE_S = 5.0
 SIGNALS = {signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
-class StderrHandler(logging.StreamHandler):
-    """Writes to ``sys.stderr`` as it is when a line is written, not as it was when logging was configured (a
-    stream replaced since, e.g. by a test's capture, is never written to after it was closed).
-
-    >>> import io
-    >>> handler, saved = StderrHandler(), sys.stderr
-    >>> sys.stderr = io.StringIO()
-    >>> handler.stream is sys.stderr
-    True
-    >>> sys.stderr = saved
-    """
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value: Any) -> None:
-        pass
-
-
 def log_config() -> dict[str, Any]:
     """uvicorn's logging, plus the service's own loggers (start-up, problems, the access line)."""
     import copy
@@ -89,7 +67,8 @@ def log_config() -> dict[str, Any]:
     # the access lines as they are (JSON, one per line, written in batches): no level prefix; their level is the
     # service's (NOTSET: inherited)
     config["formatters"]["access_json"] = {"format": "%(message)s"}
-    config["handlers"]["access_json"] = {"class": "service.server.StderrHandler", "formatter": "access_json"}
+    config["handlers"]["access_json"] = {"class": "logging.StreamHandler", "formatter": "access_json",
+                                         "stream": "ext://sys.stderr"}
     config["loggers"]["service.access"] = {"handlers": ["access_json"], "level": "NOTSET", "propagate": False}
     return config
 
