@@ -14,7 +14,13 @@ from mednet.routing import Router
 
 
 def pytest_configure(config):
-    """The service's data folder (its SQLite ledger) in a temporary folder, never the user's own."""
+    """The service's data folder (its SQLite ledger) in a temporary folder, never the user's own. A test that
+    configures the service's logging binds its handlers to that test's captured stderr; an app kept across tests
+    writes its access lines in batches later, to a stream since closed: such a failed write is not reported (its
+    report would land in whichever test's output is being captured at that moment)."""
+    import logging
+
+    logging.raiseExceptions = False
     if "MEDNET_DATA_DIR" not in os.environ:
         config._mednet_data_dir = tempfile.mkdtemp(prefix="mednet-test-data-")
         os.environ["MEDNET_DATA_DIR"] = config._mednet_data_dir

@@ -93,10 +93,12 @@ class PatientIn(_In):
 #: national clinical edition's extensions such as ``J18.900x001`` included). mednet ships no code list: the
 #: shape is checked, and the text beside the code carries its meaning.
 ICD10 = re.compile(r"[A-Z][0-9]{2}(?:\.[0-9A-Z]{1,4}(?:[x+][0-9]{3})?)?")
+#: The same shape as the document states it (before the code is trimmed and upper-cased).
+ICD10_PATTERN = r"^ *[A-Za-z][0-9]{2}(?:\.[0-9A-Za-z]{1,4}(?:[xX+][0-9]{3})?)? *$"
 
 
 def _icd10(code: str) -> str:
-    code = re.sub(r"X(?=[0-9]{3}$)", "x", code.strip().upper())
+    code = re.sub(r"X(?=[0-9]{3}$)", "x", code.strip(" ").upper())
     if not ICD10.fullmatch(code):
         raise ValueError("must be an ICD-10 code such as K35.8 or J18.900x001 (a letter, two digits, then "
                          "optionally a dot and up to four characters)")
@@ -118,7 +120,8 @@ class ClinicalSummary(_In):
     MULTILINE = frozenset({"diagnosis_text", "history", "findings", "treatment", "purpose"})
 
     diagnosis_code: Annotated[str, AfterValidator(_icd10)] | None = Field(
-        None, max_length=16, description="初步诊断: the ICD-10 code (its shape is checked)")
+        None, max_length=16, description="初步诊断: the ICD-10 code (its shape is checked)",
+        json_schema_extra={"pattern": ICD10_PATTERN})
     diagnosis_text: SummaryText | None = Field(None, description="初步诊断: the diagnosis in words")
     history: SummaryText | None = Field(None, description="病情摘要")
     findings: SummaryText | None = Field(None, description="主要检查结果")

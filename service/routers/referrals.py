@@ -31,7 +31,7 @@ from service.fastpath import LeanLedgerRoute
 
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, description=(
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200, description=(
     "any unique string per intended change (e.g. a UUID): a retry with the same key returns the first answer "
     "and changes nothing"))]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100, description=(
