@@ -12,8 +12,10 @@ sandboxing policy).
 
 >>> sniff(b"%PDF-1.7\\n1 0 obj<<>>endobj\\n%%EOF\\n")
 'application/pdf'
->>> check_file("检查报告.pdf", "application/pdf", b"GIF89a...").rule_zh
-'内容不是 PDF、PNG 或 JPEG 文件（按文件内容判断，不看文件名）'
+>>> check_file("检查报告.pdf", "application/pdf", b"GIF89a...")
+Traceback (most recent call last):
+...
+mednet.errors.InvalidRequest: `file` must be a PDF, PNG or JPEG file (judged by its content, ...), got '检查报告.pdf'
 >>> safe_name("C:\\\\扫描\\\\../血常规.JPG", "image/jpeg")
 '血常规.JPG'
 """
@@ -126,28 +128,28 @@ def safe_name(name: str, media_type: str) -> str:
 
 
 def check_file(name: str, content_type: str | None, content: bytes, *,
-               max_bytes: int = MAX_BYTES) -> CheckedFile | InvalidRequest:
-    """The checked file, or the error saying what is wrong with it (in English and Chinese)."""
+               max_bytes: int = MAX_BYTES) -> CheckedFile:
+    """The checked file; an :class:`InvalidRequest` saying what is wrong with it (in English and Chinese)."""
     if not content:
-        return InvalidRequest("file", name, "must not be empty", rule_zh="是空文件")
+        raise InvalidRequest("file", name, "must not be empty", rule_zh="是空文件")
     if len(content) > max_bytes:
-        return InvalidRequest("file", f"{name} ({len(content)} bytes)", f"must be at most {max_bytes} bytes",
-                              rule_zh=f"不能超过 {max_bytes / 1048576:.1f} MB")
+        raise InvalidRequest("file", f"{name} ({len(content)} bytes)", f"must be at most {max_bytes} bytes",
+                             rule_zh=f"不能超过 {max_bytes / 1048576:.1f} MB")
     found = sniff(content)
     if found is None:
-        return InvalidRequest("file", name, "must be a PDF, PNG or JPEG file (judged by its content, not its name)",
-                              rule_zh="内容不是 PDF、PNG 或 JPEG 文件（按文件内容判断，不看文件名）")
+        raise InvalidRequest("file", name, "must be a PDF, PNG or JPEG file (judged by its content, not its name)",
+                             rule_zh="内容不是 PDF、PNG 或 JPEG 文件（按文件内容判断，不看文件名）")
     if contains_id_number(name):
-        return InvalidRequest("file", "(a name holding a national ID number)", "must not be named with a national ID "
-                              "number (居民身份证号): the ledger does not store them",
-                              rule_zh="的文件名含有居民身份证号（本系统不保存身份证号），请改名后再上传")
+        raise InvalidRequest("file", "(a name holding a national ID number)", "must not be named with a national ID "
+                             "number (居民身份证号): the ledger does not store them",
+                             rule_zh="的文件名含有居民身份证号（本系统不保存身份证号），请改名后再上传")
     claimed = declared_type(name, content_type)
     if claimed is not None and claimed != found:
-        return InvalidRequest("file", name, f"is declared {claimed} but its content is {found}",
-                              rule_zh=f"声明为 {KIND_ZH[claimed]}，内容却是 {KIND_ZH[found]}")
+        raise InvalidRequest("file", name, f"is declared {claimed} but its content is {found}",
+                             rule_zh=f"声明为 {KIND_ZH[claimed]}，内容却是 {KIND_ZH[found]}")
     if found == "application/pdf" and (active := active_content(content)):
-        return InvalidRequest("file", name, f"must hold no active content (it names /{active})",
-                              rule_zh=f"含有可执行内容（/{active}），不能作为附件")
+        raise InvalidRequest("file", name, f"must hold no active content (it names /{active})",
+                             rule_zh=f"含有可执行内容（/{active}），不能作为附件")
     return CheckedFile(safe_name(name, found), found, len(content), hashlib.sha256(content).hexdigest())
 
 
