@@ -10,7 +10,7 @@
 
 __version__ = "0.2.0"
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mednet.errors import (
     InvalidCoordinates,
@@ -23,6 +23,7 @@ from mednet.errors import (
     UnknownRegion,
     UnknownSpecialty,
 )
+from mednet.extras import lazy_names
 from mednet.models import Capability, Community, Institution, Link, Region, Role, Session, Tier
 from mednet.network import build_network, compile_network, resolve_institution
 from mednet.regions import list_regions, load_region, save_region
@@ -55,12 +56,7 @@ _LAZY = {  # heavier modules (numba, the planning extra) load on first use, not 
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'mednet' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 __all__ = [*_LAZY,

@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping
 from types import ModuleType
+from typing import Any
 
 from mednet.errors import MissingExtra
 
@@ -23,3 +25,25 @@ def require_extra(module: str, extra: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as err:
         raise MissingExtra(module=module, extra=extra) from err
+
+
+def lazy_names(package: str, homes: Mapping[str, str]) -> Callable[[str], Any]:
+    """A package's ``__getattr__`` (PEP 562) importing each public name from its home module on first use, so
+    heavy or optional modules load only when asked for.
+
+    >>> getattr_ = lazy_names("mednet", {"dumps": "json"})
+    >>> getattr_("dumps").__module__
+    'json'
+    >>> getattr_("loads")
+    Traceback (most recent call last):
+    ...
+    AttributeError: module 'mednet' has no attribute 'loads'
+    """
+
+    def __getattr__(name: str) -> Any:
+        home = homes.get(name)
+        if home is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(home), name)
+
+    return __getattr__

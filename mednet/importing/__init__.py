@@ -6,8 +6,7 @@ Public names load on first use (pandas, openpyxl and fhir.resources are the
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mednet.extras import lazy_names
 
 _LAZY = {
     "import_tables": "mednet.importing.build", "import_files": "mednet.importing.build",
@@ -29,10 +28,7 @@ def require_importing() -> None:
         require_extra(module, "importing")
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'mednet.importing' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 __all__ = [*_LAZY, "EXTRA_MODULES", "require_importing"]

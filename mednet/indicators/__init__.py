@@ -14,8 +14,9 @@ on the server).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mednet.extras import lazy_names
 
 if TYPE_CHECKING:
     from mednet.indicators.access import access_shares
@@ -32,14 +33,8 @@ _HOMES = {
     "flows": ("bypass_table", "flow_matrix", "flow_table"),
     "periods": ("Period", "parse_period"),
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_names(__name__, {name: f"{__name__}.{module}" for module, names in _HOMES.items()
+                                     for name in names})
 
 
 __all__ = [

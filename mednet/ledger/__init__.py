@@ -14,9 +14,10 @@ keys) · ``records`` (values in and out) · ``ledger`` (the operations) ·
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mednet.extras import lazy_names
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -46,14 +47,8 @@ _HOMES = {
     "store": ("create_ledger_engine", "database_url", "upgrade"),
     "sweep": ("expire_overdue",),
 }
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_names(__name__, {name: f"{__name__}.{module}" for module, names in _HOMES.items()
+                                     for name in names})
 
 
 def open_ledger_engine(url: str | None = None, *, data_dir: Path | str = ".", pool_size: int | None = None) -> Engine:

@@ -25,9 +25,9 @@ The router and what needs numba load on first use of their names::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from mednet.extras import lazy_names
 from mednet.routing.answers import (
     DIRECTION_ZH,
     REASON_ZH,
@@ -56,10 +56,7 @@ _LAZY = {"Router": "mednet.routing.router", "route_referral": "mednet.routing.ro
          "warm_up": "mednet.routing.router"}
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'mednet.routing' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 __all__ = [
