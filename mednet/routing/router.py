@@ -103,6 +103,7 @@ from mednet.routing.answers import (
 )
 from mednet.routing.by_cost import route_by_cost
 from mednet.routing.by_km import route_by_km
+from mednet.routing.cost_render import CostAnswer
 from mednet.routing.cost_render import referral as cost_referral
 from mednet.routing.cost_render import referral_json as cost_referral_json
 from mednet.routing.kernel import Scratch, pack
@@ -256,7 +257,7 @@ class Router:
             query = RouteQuery.checked(origin, specialty, direction=direction, home=home, max_km=max_km,
                                        alternatives=alternatives, when=when, explain=explain, lang=lang, cost=cost,
                                        max_minutes=max_minutes, travel=travel)
-            return self._answer(self._render.referral, query)
+            return self._answer(query, self._render.referral, cost_referral)
         except MednetError as err:
             raise err.in_lang(lang if lang in LANGS else "zh")  # noqa: B904 - the same error, re-raised
 
@@ -270,7 +271,8 @@ class Router:
         True
         """
         try:
-            return self._answer(self._render.referral_json, RouteQuery.checked(origin, specialty, **options))
+            return self._answer(RouteQuery.checked(origin, specialty, **options), self._render.referral_json,
+                                cost_referral_json)
         except MednetError as err:
             lang = options.get("lang", "zh")
             raise err.in_lang(lang if lang in LANGS else "zh")  # noqa: B904 - the same error, re-raised
@@ -278,14 +280,14 @@ class Router:
     def answer(self, query: RouteQuery) -> Referral:
         """:meth:`route` for a query already checked (:meth:`RouteQuery.checked`)."""
         try:
-            return self._answer(self._render.referral, query)
+            return self._answer(query, self._render.referral, cost_referral)
         except MednetError as err:
             raise err.in_lang(query.lang)  # noqa: B904 - the same error, re-raised
 
     def answer_json(self, query: RouteQuery) -> bytes:
         """:meth:`route_json` for a query already checked (:meth:`RouteQuery.checked`)."""
         try:
-            return self._answer(self._render.referral_json, query)
+            return self._answer(query, self._render.referral_json, cost_referral_json)
         except MednetError as err:
             raise err.in_lang(query.lang)  # noqa: B904 - the same error, re-raised
 
@@ -321,16 +323,16 @@ class Router:
         great-circle km."""
         return self._access.legs(point, k=ACCESS_K, max_km=ACCESS_MAX_KM, snap_max_km=SNAP_MAX_KM)
 
-    def _answer(self, render: Callable[..., _Answer], q: RouteQuery) -> _Answer:
+    def _answer(self, q: RouteQuery, by_km: Callable[..., _Answer],
+                by_cost: Callable[[RoutingTables, CostAnswer], _Answer]) -> _Answer:
         """Resolve the checked query's origin and care, hand it to the engine its cost picks (by km: the kernel;
-        by travel cost: :func:`~mednet.routing.by_cost.route_by_cost`) and ``render`` the answer."""
+        by travel cost: :func:`~mednet.routing.by_cost.route_by_cost`) and render the answer with that engine's
+        renderer (``by_km`` or ``by_cost``: a model or its JSON)."""
         r = self.resolve(q)
         if q.by_cost:
-            answer = route_by_cost(self.tables, q, r)
-            return (cost_referral if render == self._render.referral else cost_referral_json)(  # type: ignore[return-value]
-                self.tables, answer)
+            return by_cost(self.tables, route_by_cost(self.tables, q, r))
         a = route_by_km(self.tables, q, r)
-        return render(*a[:-1], lang=a[-1])  # KmAnswer's fields, in the renderers' order, then the language
+        return by_km(*a[:-1], lang=a[-1])  # KmAnswer's fields, in the renderers' order, then the language
 
     def resolve(self, q: RouteQuery) -> Resolved:
         """The checked query's names resolved on this network: the origin institution (a point's home centre,
