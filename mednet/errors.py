@@ -227,7 +227,8 @@ class InvalidRequest(MednetError, ValueError):
     ``code`` names the rule broken, for callers that word it themselves
     (the desk page): e.g. ``not_positive``, ``required``, ``only_down``,
     ``ambiguous``, ``swapped``, ``out_of_range``, ``outside_china``,
-    ``too_far``; ``invalid`` when no finer code is given.
+    ``too_far``; the ledger's ``early_arrival``, ``other_needs_words``,
+    ``not_offered``; ``invalid`` when no finer code is given.
 
     >>> err = InvalidRequest("max_km", -5.0, "must be > 0", code="not_positive")
     >>> str(err), err.field, err.code
@@ -344,10 +345,18 @@ class StaleVersion(MednetError, ValueError):
 
 
 class SlotUnavailable(MednetError, LookupError):
-    """A slot or quota unit that is taken, full, outside the booking window or unknown (HTTP 409)."""
+    """A slot or quota unit that is taken, full, outside the booking window or unknown (HTTP 409); ``code`` names
+    which (``taken``, ``quota_used_up``, ``no_quota``, ``no_session``, ``outside_window``) for callers that word it
+    themselves (the desk page).
 
-    def __init__(self, slot: str, why: str) -> None:
-        self.slot, self.why, self.field = slot, why, "slot"
+    >>> err = SlotUnavailable("quota/kh-people/general_surgery/2026-03-02", "the day's quota is used up",
+    ...                       code="quota_used_up")
+    >>> err.code, str(err)
+    ('quota_used_up', "slot 'quota/kh-people/general_surgery/2026-03-02' cannot be taken: the day's quota is used up")
+    """
+
+    def __init__(self, slot: str, why: str, *, code: str = "unavailable") -> None:
+        self.slot, self.why, self.code, self.field = slot, why, code, "slot"
         super().__init__(f"slot {slot!r} cannot be taken: {why}")
 
 

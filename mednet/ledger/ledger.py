@@ -299,7 +299,8 @@ class Ledger:
         code = resolve_specialty(request.specialty).code
         proposed = routing["destination"]["id"] if routing else None
         if request.destination is None and proposed is None:
-            raise InvalidRequest("destination", None, "is required when the referral is not routed (`route: false`)")
+            raise InvalidRequest("destination", None, "is required when the referral is not routed (`route: false`)",
+                                 code="required")
         try:
             chosen = resolve_institution(data.G, request.destination) if request.destination else proposed
         except UnknownInstitution as err:
@@ -360,8 +361,6 @@ class Ledger:
         referral, for one of its two desks; the same file twice, or more than
         :data:`~mednet.ledger.attachments.MAX_PER_REFERRAL` files, is refused."""
         checked = filing.check_file(name, content_type, content, max_bytes=max_bytes)
-        if isinstance(checked, InvalidRequest):
-            raise checked
         a = attachments.c
         with writing(self.engine) as conn:
             check_live(conn, actor)
@@ -458,7 +457,7 @@ class Ledger:
             check_transition(row["state"], action)
             if transition.needs_reason and not (body.reason or body.reason_code):
                 raise InvalidRequest("reason", None, f"is required to {action} a referral: a reason_code or words",
-                                     rule_zh="须选择或填写理由")
+                                     rule_zh="须选择或填写理由", code="required")
             reason_code = check_reason(action, body.reason_code, body.reason)
             now = self.now()
             changes: dict[str, Any] = {}
@@ -551,7 +550,7 @@ class Ledger:
         if chosen not in offered:
             raise InvalidRequest("destination", destination, "must be a capable institution of the referral's "
                                  "routing answer not yet tried: " + (", ".join(sorted(offered)) or "none left"),
-                                 rule_zh="须为路由结果中尚未试过的有能力机构")
+                                 rule_zh="须为路由结果中尚未试过的有能力机构", code="not_offered")
         proposed = (old.routing or {}).get("destination", {}).get("id")
         values = dict(region=old.region, origin_id=old.origin.id, origin_desk=actor.id, destination_id=chosen,
                       proposed_id=proposed,
@@ -698,7 +697,8 @@ class Ledger:
 
     def _redirect_target(self, row: Row, body: ActionIn) -> str:
         if not body.destination:
-            raise InvalidRequest("destination", None, "is required to redirect: the institution to send it on to")
+            raise InvalidRequest("destination", None, "is required to redirect: the institution to send it on to",
+                                 code="required")
         target = resolve_institution(self._region(row["region"]).G, body.destination)
         if target in (row["destination_id"], row["origin_id"]):
             raise InvalidRequest("destination", body.destination, "must be another institution than the referral's "
@@ -736,18 +736,21 @@ class Ledger:
         if slot.kind == "session":
             last = start + dt.timedelta(days=data.region.booking_days)
             if not start <= slot.day <= last:
-                raise slotting.SlotUnavailable(slot.text, f"outside the booking window {start} – {last}")
+                raise slotting.SlotUnavailable(slot.text, f"outside the booking window {start} – {last}",
+                                               code="outside_window")
             inst = data.region.institution(slot.institution)
             known = slotting.session_slots(inst, slot.specialty, slot.day, slot.day, per_session=self.session_slots)
             if slot not in known:
-                raise slotting.SlotUnavailable(slot.text, "no such session unit on that day")
+                raise slotting.SlotUnavailable(slot.text, "no such session unit on that day", code="no_session")
             return None
         rule = slotting.quota_rule(conn, region, slot.institution, slot.specialty)
         if rule is None:
-            raise slotting.SlotUnavailable(slot.text, "no referral quota is set for this institution and specialty")
+            raise slotting.SlotUnavailable(slot.text, "no referral quota is set for this institution and specialty",
+                                           code="no_quota")
         last = start + dt.timedelta(days=rule["release_days"])
         if not start <= slot.day <= last:
-            raise slotting.SlotUnavailable(slot.text, f"outside the released window {start} – {last}")
+            raise slotting.SlotUnavailable(slot.text, f"outside the released window {start} – {last}",
+                                           code="outside_window")
         return rule["per_day"]
 
     def _arrival(self, conn: Connection, row: Row, transition: Transition, body: ActionIn,
@@ -767,7 +770,7 @@ class Ledger:
             if slotting.today(now) < day:
                 if not body.reason:
                     raise InvalidRequest("reason", None, f"is required to mark arrival before the booked day {day}",
-                                         rule_zh=f"提前到诊（预约日为 {day}）须写明理由")
+                                         rule_zh=f"提前到诊（预约日为 {day}）须写明理由", code="early_arrival")
                 return {"early": day.isoformat()}
         return {}
 

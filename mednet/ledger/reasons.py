@@ -120,7 +120,7 @@ def check_reason(action: str, code: str | None, text: str | None) -> str | None:
                              rule_zh="须为这一步的理由之一：" + "、".join(r.label_zh for r in allowed))
     if code == OTHER and not (text and text.strip()):
         raise InvalidRequest("reason", text, "is required with reason_code `other`: say in a few words why",
-                             rule_zh="选“其他”时须写明理由")
+                             rule_zh="选“其他”时须写明理由", code="other_needs_words")
     return code
 
 

@@ -232,7 +232,7 @@ def take(conn: Connection, referral_id: int, slot: SlotRef, *, capacity: int | N
     row = dict(referral_id=referral_id, slot=slot.text, held_until=held_until, at=now)
     if slot.kind == "session":
         if not insert_ignoring_conflict(conn, claims, {**row, "exclusive_slot": slot.text}):
-            raise SlotUnavailable(slot.text, "already held or booked for another referral")
+            raise SlotUnavailable(slot.text, "already held or booked for another referral", code="taken")
         return
     if expired:
         conn.execute(_GIVE_BACK, {"counter": slot.counter, "units": expired})
@@ -240,7 +240,7 @@ def take(conn: Connection, referral_id: int, slot: SlotRef, *, capacity: int | N
     if capacity:  # the day's counter is made with its first unit taken, or counts one more while below capacity
         took = conn.execute(_take_unit(conn), {"counter": slot.counter, "capacity": capacity}).first()
     if took is None:
-        raise SlotUnavailable(slot.text, f"the day's referral quota ({capacity}) is used up")
+        raise SlotUnavailable(slot.text, f"the day's referral quota ({capacity}) is used up", code="quota_used_up")
     conn.execute(_INSERT_CLAIM, {**row, "exclusive_slot": None})
 
 

@@ -214,7 +214,7 @@ def _ledger_zh(err: MednetError) -> str | None:
         return (f"转诊单 {err.number} 在您打开页面后已被修改（现为第 {err.stored} 版，页面上是第 {err.expected} 版）。"
                 "请看下面的最新状态后再办理。")
     if isinstance(err, SlotUnavailable):
-        return f"号源 {slot_zh(err.slot)} 不能预约：{_slot_why_zh(err.why)}。请另选一个号源。"
+        return f"号源 {slot_zh(err.slot)} 不能预约：{SLOT_WHY_ZH.get(err.code, err.why)}。请另选一个号源。"
     if isinstance(err, IdempotencyConflict):
         return "这张表单已经提交过另一份内容；请刷新页面后重新填写。"
     if isinstance(err, AlreadySentHome):
@@ -227,18 +227,14 @@ def _ledger_zh(err: MednetError) -> str | None:
     return None
 
 
-def _slot_why_zh(why: str) -> str:
-    if "already held or booked" in why:
-        return "刚被其他转诊单占用"
-    if "quota" in why and "used up" in why:
-        return "当天的转诊号源已用完（刚被其他转诊单约走）"
-    if "no referral quota" in why:
-        return "该机构没有为这个专科设置转诊号源"
-    if "outside" in why:
-        return "不在可预约的时间范围内"
-    if "no such session" in why:
-        return "当天没有这一门诊号"
-    return why
+#: Why a slot cannot be taken, by :attr:`~mednet.errors.SlotUnavailable.code`.
+SLOT_WHY_ZH = {
+    "taken": "刚被其他转诊单占用",
+    "quota_used_up": "当天的转诊号源已用完（刚被其他转诊单约走）",
+    "no_quota": "该机构没有为这个专科设置转诊号源",
+    "outside_window": "不在可预约的时间范围内",
+    "no_session": "当天没有这一门诊号",
+}
 
 
 def slot_zh(slot: str) -> str:
@@ -263,13 +259,14 @@ def slot_zh(slot: str) -> str:
 
 #: The ledger's rules on a request's fields, each in Chinese (by the parameter the rule names).
 LEDGER_RULES_ZH = {
-    "reason": lambda err: ("提前到诊须写明理由（如：病情加重，提前来院）。" if "before the booked day" in err.rule else
-                           "选择“其他”时请写明理由。" if "other" in err.rule else
-                           "请选择或填写理由：拒绝、改转都需要说明原因。"),
+    "reason": lambda err: {"early_arrival": "提前到诊须写明理由（如：病情加重，提前来院）。",
+                           "other_needs_words": "选择“其他”时请写明理由。"}.get(
+                               err.code, "请选择或填写理由：拒绝、改转都需要说明原因。"),
     "reason_code": lambda err: "请从列表中选择理由。",
     "destination_why": lambda err: "选择了建议去向以外的机构，请填写不选建议去向的理由。",
-    "destination": lambda err: ("请填写去向机构。" if "required" in err.rule else
-                                "去向机构不能是本机构，也不能是转诊单现在的去向或出发机构。"),
+    "destination": lambda err: {"required": "请填写去向机构。",
+                                "not_offered": "请从路由结果中尚未试过、能提供该专科的机构里选择去向。"}.get(
+                                    err.code, "去向机构不能是本机构，也不能是转诊单现在的去向或出发机构。"),
     "slot": lambda err: "请选择一个号源。" if err.value is None else f"号源 {err.value} 不是去向机构该专科的号源。",
     "If-Match": lambda err: "页面上的版本号无效，请刷新页面。",
     "form": lambda err: "表单内容过多，请刷新页面后重新填写。",
