@@ -35,6 +35,7 @@ from mednet.importing.problems import CellError, Collector
 from mednet.importing.sheets import Column, Sheet
 from mednet.importing.tables import read_files, table_rows
 from mednet.models import Region
+from mednet.network import name_index
 
 SHEET = Sheet("monthly", "月度汇总", (
     Column("institution", "机构", ("机构名称", "医疗机构", "单位"), required=True),
@@ -59,31 +60,27 @@ def parse_month(text: str) -> str:
     return f"{found.group(1)}-{int(found.group(2)):02d}"
 
 
-def _index(region: Region) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for inst in region.institutions:
-        for name in (inst.id, inst.name, *inst.aliases):
-            names.setdefault(name, inst.id)
-    return names
-
-
 def read_aggregates(paths: Iterable[str | os.PathLike[str]], region: Region,
                     problems: Collector) -> list[dict[str, Any]]:
     """The rows of the monthly sheets of ``paths`` as values of ``monthly_aggregates`` (without the region and
     the stamp); every problem goes to ``problems``."""
     rows = table_rows(read_files(paths), problems, sheets={SHEET.key: SHEET}).get(SHEET.key, [])
-    names = _index(region)
+    names = name_index(region)  # ids, names, aliases and township names, as routing reads them
     seen: dict[tuple[str, str], Row] = {}
     out: list[dict[str, Any]] = []
     for row in rows:
         name = row.required("institution")
         month = row.parse("month", parse_month, "date") if row.text("month") else row.required("month")
-        inst = names.get(name) if name else None
-        if name and inst is None:
-            near = closest_names(name, names)
+        ids = names.get(name.strip().casefold(), ()) if name else ()
+        inst = ids[0] if len(ids) == 1 else None
+        if name and not ids:
+            near = closest_names(name, [i.name for i in region.institutions])
             row.error("institution", "unknown-institution",
                       "not an institution of the region" + (f" (did you mean {near[0]!r}?)" if near else ""),
                       "不是本区域的机构" + (f"（是否为“{near[0]}”？）" if near else ""))
+        elif len(ids) > 1:
+            row.error("institution", "ambiguous-institution", f"names several institutions ({', '.join(ids)})",
+                      f"同时指多个机构（{'、'.join(ids)}），请填写机构编号")
         values: dict[str, Any] = {k: row.integer(k, minimum=0) for k in COUNTS}
         values |= {k: row.number(k, minimum=0) for k in MONEY}
         if inst is None or month is None:

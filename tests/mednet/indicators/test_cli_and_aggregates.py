@@ -88,3 +88,30 @@ def test_aggregates_import_all_or_nothing(cli_db, tmp_path, capsys, quzhou_regio
     august = compute_indicators(engine, quzhou_region, "2026-08", by="county").set_index(["group", "indicator"])
     assert august.loc[("开化县", "county_visit_share"), "status"] == "未采集"  # 县外就诊人次 not reported
     engine.dispose()
+
+
+def test_aggregates_name_institutions_as_routing_does(tmp_path, quzhou_region):
+    """A row names its institution by id, name, alias or township (``华埠``), whatever the case; a name two
+    institutions share is refused, not given to the first."""
+    from mednet.importing.aggregates import read_aggregates
+    from mednet.importing.problems import Collector
+
+    good = tmp_path / "good.csv"
+    good.write_text(HEADER + "华埠,2026-07,3000,50,,,200000,\nKH-PEOPLE,2026-07,9000,800,1000,200,5000000,600000\n",
+                    encoding="utf-8")
+    problems = Collector()
+    rows = read_aggregates([good], quzhou_region, problems)
+    assert not [p for p in problems.sorted() if p.severity == "error"]
+    assert [r["institution"] for r in rows] == ["kh-huabu", "kh-people"]
+
+    first, second = quzhou_region.institutions[:2]
+    shared = quzhou_region.model_copy(update={"institutions": (
+        first.model_copy(update={"aliases": (*first.aliases, "同名医院")}),
+        second.model_copy(update={"aliases": (*second.aliases, "同名医院")}),
+        *quzhou_region.institutions[2:])})
+    both = tmp_path / "both.csv"
+    both.write_text(HEADER + "同名医院,2026-07,1,1,,,1,\n", encoding="utf-8")
+    problems = Collector()
+    assert read_aggregates([both], shared, problems) == []
+    [problem] = [p for p in problems.sorted() if p.severity == "error"]
+    assert problem.rule == "ambiguous-institution" and first.id in problem.message and second.id in problem.message
