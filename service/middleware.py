@@ -252,11 +252,10 @@ class Guard:
             return None
         return Response(status_code=204, headers={"Allow": ", ".join(methods)})
 
-    def _refusal(self, method: str, content_type: bytes | None, length: bytes | None,
-                 chunked: bool = False, path: str = "", encoding: bytes | None = None, limit: int | None = None,
-                 upload: bool = False) -> ASGIApp | None:
-        """The answer to a request refused before the app sees it, or None."""
-        limit = limit or self.settings.max_body_bytes
+    def _refusal(self, method: str, content_type: bytes | None, length: bytes | None, chunked: bool, path: str,
+                 encoding: bytes | None, limit: int, upload: bool) -> ASGIApp | None:
+        """The answer to a request refused before the app sees it (``limit``: the body limit that holds for it), or
+        None."""
         if self.in_flight >= self.settings.max_concurrency:
             answer = problem(503, "busy", "Busy", f"more than {self.settings.max_concurrency} requests at once; "
                              "retry shortly")
