@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -14,13 +15,7 @@ from mednet.routing import Router
 
 
 def pytest_configure(config):
-    """The service's data folder (its SQLite ledger) in a temporary folder, never the user's own. A test that
-    configures the service's logging binds its handlers to that test's captured stderr; an app kept across tests
-    writes its access lines in batches later, to a stream since closed: such a failed write is not reported (its
-    report would land in whichever test's output is being captured at that moment)."""
-    import logging
-
-    logging.raiseExceptions = False
+    """The service's data folder (its SQLite ledger) in a temporary folder, never the user's own."""
     if "MEDNET_DATA_DIR" not in os.environ:
         config._mednet_data_dir = tempfile.mkdtemp(prefix="mednet-test-data-")
         os.environ["MEDNET_DATA_DIR"] = config._mednet_data_dir
@@ -31,6 +26,24 @@ def pytest_unconfigure(config):
     if folder:
         os.environ.pop("MEDNET_DATA_DIR", None)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+#: The loggers ``mednet serve`` configures (``service.server.log_config``).
+SERVED_LOGGERS = ("service", "service.access", "uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+@pytest.fixture(autouse=True)
+def _served_logging_restored():
+    """Each test leaves the served loggers as it found them: a test that runs ``mednet serve`` in process binds
+    their handlers to its own captured stderr, which is closed after it (an app kept across tests would then write
+    its access lines to a closed stream)."""
+    loggers = [logging.getLogger(name) for name in SERVED_LOGGERS]
+    saved = [(list(log.handlers), log.level, log.propagate, log.disabled) for log in loggers]
+    yield
+    for log, (handlers, level, propagate, disabled) in zip(loggers, saved, strict=True):
+        log.handlers[:] = handlers
+        log.setLevel(level)
+        log.propagate, log.disabled = propagate, disabled
 
 
 @pytest.fixture(scope="session")
