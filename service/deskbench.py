@@ -105,7 +105,7 @@ def worklist_rows(*, quick: bool) -> list[BenchRow]:
         BenchRow("desk", f"worklist page, {REFERRALS:,} referrals (server CPU: the request's CPU less a /health "
                  f"request's, {client_s * 1e3:.1f} ms, through the same in-process client)", server_s * 1e3, "ms",
                  "its one SQL statement", sql_s * 1e3, "≤ 100 ms and ≤ 2× the statement",
-                 server_s <= 0.1 and server_s <= 2 * sql_s),
+                 server_s <= 0.1 and server_s <= 2 * sql_s, multiple=True),
         BenchRow("desk", "worklist page, whole request in-process (CPU)", page_s * 1e3, "ms",
                  "its one SQL statement", sql_s * 1e3, "≤ 100 ms", page_s <= 0.1),
     ]
