@@ -160,7 +160,10 @@ def decide_from_tables(origin, origin_rank, legs, leg_m, home_com, need, max_km,
     row_ptr = part(com, 6)
     pos_in_com = part(com, 7)
     n_legs = legs.size
-    kept0 = kept1 = kept2 = 0
+    # Variables, not literals, where a compiled helper is called: a literal argument compiles one more copy of
+    # the helper (seconds on a cold cache).
+    kept0 = kept1 = kept2 = np.int64(0)
+    up = np.int64(UP)
     tot0 = tot1 = 0
     far0 = far1 = -1
     far0_m = far1_m = np.inf
@@ -178,7 +181,7 @@ def decide_from_tables(origin, origin_rank, legs, leg_m, home_com, need, max_km,
                     d = via
             if d == np.inf:
                 continue
-            c = classify(a, origin, origin_rank, UP, capability, rank, home, home_com, -1, mark, mark_base)
+            c = classify(a, origin, origin_rank, up, capability, rank, home, home_com, -1, mark, mark_base)
             if c == 0:
                 if d / 1000.0 > max_km:
                     if d < far0_m:
@@ -199,8 +202,8 @@ def decide_from_tables(origin, origin_rank, legs, leg_m, home_com, need, max_km,
         # complete.
         K = nearest_hospital.shape[2]
         n = nearest_hospital.shape[1]
-        merged = np.empty(n_legs * K, np.int64)
-        merged_m = np.empty(n_legs * K)
+        merged = np.zeros(n_legs * K, np.int64)  # zeros and full: allocators compiled elsewhere too (cold)
+        merged_m = np.full(n_legs * K, np.inf)
         n_merged = 0
         bound = np.inf
         for t in range(n_legs):
@@ -238,7 +241,7 @@ def decide_from_tables(origin, origin_rank, legs, leg_m, home_com, need, max_km,
             if d / 1000.0 > max_km or (kept2 == need2 and d > cand_m[2, need2 - 1]):
                 decided = True
                 break
-            if classify(v, origin, origin_rank, UP, capability, rank, home, home_com, -1, mark, mark_base) == 2:
+            if classify(v, origin, origin_rank, up, capability, rank, home, home_com, -1, mark, mark_base) == 2:
                 kept2 = _keep_nearest(cand[2], cand_m[2], kept2, need2, v, d, prio)
         if not decided:
             return 0
@@ -350,8 +353,10 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
     need = k + 1
     n_alt = 0
     if table >= 0:
-        if seeds.size == 0:
-            legs, leg_m = np.full(1, origin, np.int64), np.zeros(1)
+        if seeds.size == 0:  # allocations of the shapes and types compiled elsewhere (a cold compile is per shape)
+            legs = np.zeros(1, np.int64)
+            legs[0] = origin
+            leg_m = np.full(1, 0.0)
         else:
             legs, leg_m = seeds, seed_m
         n_alt = decide_from_tables(origin, origin_rank, legs, leg_m, home_com, need, max_km, table, capability,
@@ -418,7 +423,7 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
             nstep[2] = n_total
         if _first_candidates_known(found, nstep, need):  # no candidate anywhere
             return OUT_HEADER
-        want = np.zeros(3, np.bool_)
+        want = np.zeros(3, np.int64)  # 1: the step is wanted
         wanted = 0
         phase = 0
         tie_m = -1.0  # once the candidates are known: settle on only while the distance stays the same
@@ -437,7 +442,7 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
                         break
                 for s in range(3):
                     if (decided < 0 or s < decided) and nstep[s] > 0:
-                        want[s] = True
+                        want[s] = 1
                         wanted += 1
                 if wanted == 0:
                     break
@@ -455,7 +460,7 @@ def route_kernel(static_f, static_i, com, capability, session_holders, scratch_f
                     if tie_m < 0.0 and _first_candidates_known(found, nstep, need):
                         tie_m = d
                 elif want[code]:
-                    want[code] = False
+                    want[code] = 0
                     out[OUT_BEYOND + code] = j
                     out_f[1 + code] = d / 1000.0
                     wanted -= 1

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+import numpy as np
 from numba import njit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -83,14 +84,14 @@ def start_search(origin, dist, pred, stamp, q, heap_km, heap_node):  # pragma: n
     dist[origin] = 0.0
     pred[origin] = -1.0
     stamp[origin] = q
-    return heap_push(heap_km, heap_node, 0, 0.0, origin)
+    return heap_push(heap_km, heap_node, np.int64(0), 0.0, origin)  # not a literal 0: one compiled heap_push
 
 
 @internal()
 def start_seeds(seeds, seed_km, dist, pred, stamp, q, heap_km, heap_node):  # pragma: no cover - compiled
     """Search ``q`` from several starts at once, each reached at its ``seed_km`` (a point's access legs);
     returns the heap size."""
-    size = 0
+    size = np.int64(0)
     for i in range(seeds.size):
         v = seeds[i]
         if stamp[v] != q or seed_km[i] < dist[v]:
@@ -119,7 +120,7 @@ def relax_links(node, km, first, last, adj_node, adj_km, dist, pred, stamp, q, h
                 size):  # pragma: no cover - compiled
     """Reach the neighbours of ``node``, settled at ``km`` (links ``first[node]:last[node]``); returns the heap size."""
     for e in range(first[node], last[node]):
-        v = int(adj_node[e])
+        v = np.int64(adj_node[e])  # one compiled heap_push whatever the links' integer type
         seen = stamp[v]
         if seen == -q:
             continue

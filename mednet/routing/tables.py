@@ -144,11 +144,11 @@ def _nearest_sources(indptr, indices, weights, is_source, K):  # pragma: no cove
     n = indptr.size - 1
     labels = np.full((n, K), -1, np.int32)
     label_km = np.full((n, K), np.inf)
-    count = np.zeros(n, np.int32)
+    count = np.zeros(n, np.int64)
     capacity = 4 * n + 16
-    heap_km = np.empty(capacity)
-    heap_item = np.empty(capacity, np.int64)
-    size = 0
+    heap_km = np.full(capacity, np.inf)  # full and zeros only: each allocator compiles once per type (cold)
+    heap_item = np.zeros(capacity, np.int64)
+    size = np.int64(0)  # not a literal 0: one compiled heap_push/heap_pop
     for s in range(n):
         if is_source[s]:
             size = heap_push(heap_km, heap_item, size, 0.0, s * n + s)
@@ -164,14 +164,14 @@ def _nearest_sources(indptr, indices, weights, is_source, K):  # pragma: no cove
         label_km[v, c] = d
         count[v] = c + 1
         for e in range(indptr[v], indptr[v + 1]):
-            u = indices[e]
+            u = np.int64(indices[e])  # one compiled _has_label
             cu = count[u]
             if cu >= K or _has_label(labels, u, cu, src):
                 continue
             if size == capacity:
                 capacity *= 2
-                grown_km = np.empty(capacity)
-                grown_item = np.empty(capacity, np.int64)
+                grown_km = np.full(capacity, np.inf)
+                grown_item = np.zeros(capacity, np.int64)
                 for i in range(size):  # a loop: a slice copy compiles numba's shape-error text (seconds, cold)
                     grown_km[i] = heap_km[i]
                     grown_item[i] = heap_item[i]
@@ -195,13 +195,22 @@ def anchor_distances(indptr, indices, weights, anchors, task_ptr, task_com, task
     row_ptr = part(com, 6)
     n = indptr.size - 1
     anchor_km = np.full(n_anchor_km, np.inf)
-    dist = np.zeros(n)
-    pred = np.zeros(n)
-    stamp = np.zeros(n, np.int64)
+    # The search's arrays in the routing kernel's layout (columns of interleaved rows): one compiled
+    # start_search / settle_next / relax_links serves both, which saves their second compile on a cold cache.
+    links = np.full((n, 2), -1, np.int32)  # np.full as in _nearest_sources: no other allocator to compile
+    for j in range(n):
+        links[j, 0] = indptr[j]
+        links[j, 1] = indptr[j + 1]
+    adj = np.full((indices.size, 2), np.inf)
+    for e in range(indices.size):
+        adj[e, 0] = indices[e]
+        adj[e, 1] = weights[e]
+    state = np.full((n, 3), 0.0)
+    first, last, adj_node, adj_km = links[:, 0], links[:, 1], adj[:, 0], adj[:, 1]
+    dist, stamp, pred = state[:, 0], state[:, 1], state[:, 2]
     target = np.zeros(n, np.int64)
-    heap_km = np.empty(indptr[n] + 1)
-    heap_node = np.empty(indptr[n] + 1, np.int64)
-    first, last = indptr[:-1], indptr[1:]
+    heap_km = np.full(indptr[n] + 1, np.inf)
+    heap_node = np.zeros(indptr[n] + 1, np.int64)
     for u in range(anchors.size):
         q = u + 1
         remaining = 0
@@ -219,7 +228,7 @@ def anchor_distances(indptr, indices, weights, anchors, task_ptr, task_com, task
                 break
             if target[j] == q:
                 remaining -= 1
-            size = relax_links(j, d, first, last, indices, weights, dist, pred, stamp, q, heap_km, heap_node, size)
+            size = relax_links(j, d, first, last, adj_node, adj_km, dist, pred, stamp, q, heap_km, heap_node, size)
         for t in range(task_ptr[u], task_ptr[u + 1]):
             c = task_com[t]
             na = anc_ptr[c + 1] - anc_ptr[c]
