@@ -1,6 +1,7 @@
 """Planning: coverage gaps, what-ifs and upgrade sites, one job per module.
 
-- :mod:`~mednet.planning.gaps`: :func:`find_coverage_gaps`, the analysis.
+- :mod:`~mednet.planning.query`: :class:`CoverageQuery`, one coverage question checked once.
+- :mod:`~mednet.planning.gaps`: :func:`find_coverage_gaps` and :func:`coverage` (of a query), the analysis.
 - :mod:`~mednet.planning.report`: the immutable :class:`CoverageReport` and its exports (frames, CSV, GeoJSON).
 - :mod:`~mednet.planning.passes`: the multi-source passes, over forked workers.
 - :mod:`~mednet.planning.scenarios`: scenario files and :func:`what_if`.
@@ -21,8 +22,9 @@ Pandas, CSV and maps need the ``planning`` extra (``pip install 'mednet[planning
 from __future__ import annotations
 
 from mednet.errors import MissingExtra, ScenarioDataError
-from mednet.planning.gaps import find_coverage_gaps
+from mednet.planning.gaps import coverage, find_coverage_gaps
 from mednet.planning.passes import nearest_sources, search_graph
+from mednet.planning.query import CoverageQuery
 from mednet.planning.report import (
     AreaCoverage,
     AreaSpecialty,
@@ -47,9 +49,9 @@ from mednet.planning.scenarios import (
 from mednet.planning.upgrades import UpgradePlan, UpgradeStep, maximal_covering, suggest_upgrades
 
 __all__ = [
-    "AreaCoverage", "AreaSpecialty", "BasisCount", "CoverageReport", "MissingExtra", "Scenario", "ScenarioCapability",
-    "ScenarioComparison", "ScenarioDataError", "ScenarioLink", "ScenarioRemoval", "ServedPoint",
-    "SpecialtyChange", "SpecialtyCoverage", "UpgradePlan", "UpgradeStep", "WeightBasis", "apply_scenario",
+    "AreaCoverage", "AreaSpecialty", "BasisCount", "CoverageQuery", "CoverageReport", "MissingExtra", "Scenario",
+    "ScenarioCapability", "ScenarioComparison", "ScenarioDataError", "ScenarioLink", "ScenarioRemoval", "ServedPoint",
+    "SpecialtyChange", "SpecialtyCoverage", "UpgradePlan", "UpgradeStep", "WeightBasis", "apply_scenario", "coverage",
     "find_coverage_gaps", "load_scenario", "maximal_covering", "nearest_sources", "parse_scenario", "search_graph",
     "suggest_upgrades", "what_if",
 ]

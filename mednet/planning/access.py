@@ -34,8 +34,9 @@ import numpy as np
 from mednet.errors import InvalidRequest
 from mednet.network import CompiledNetwork, resolve_institution
 from mednet.planning.demand import attach, check_limit, pairs_within
-from mednet.planning.gaps import as_network, resolve_specialties
+from mednet.planning.gaps import as_network
 from mednet.planning.population import Population
+from mednet.planning.query import offered, resolve_specialties
 from mednet.travel.layer import Cost, TravelLayer, check_cost
 
 SupplyBasis = Literal["beds", "weekly_slots", "weekly_sessions", "sites", "caller"]
@@ -168,9 +169,8 @@ def access_scores(G_or_net: nx.Graph | CompiledNetwork, population: Population, 
     net = as_network(G_or_net)
     cost = check_cost(cost)
     (code,) = resolve_specialties(net, [specialty])
-    column = net.column(code)
-    offered = (net.capable[:, column] | net.in_session[:, column]) if include_sessions else net.capable[:, column]
-    rows, values, left_out, basis = _supply(net, code, np.flatnonzero(offered), supply)
+    held = offered(net, [code], include_sessions=include_sessions)[:, 0]
+    rows, values, left_out, basis = _supply(net, code, np.flatnonzero(held), supply)
     at = attach(net, lat=population.lat, lon=population.lon)
     point, site, value = pairs_within(net, at, rows, limit=decay.limit, cost=cost, travel=travel)
     found = floating_catchment(population.people, values, point, site, value, decay)

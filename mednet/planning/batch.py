@@ -44,9 +44,10 @@ from scipy.sparse.csgraph import dijkstra
 from mednet.errors import InvalidRequest
 from mednet.network import CompiledNetwork
 from mednet.planning.demand import attach, check_limit, speed_kmh
-from mednet.planning.gaps import as_network, resolve_specialties
+from mednet.planning.gaps import as_network
 from mednet.planning.passes import network_graph, whole_km
 from mednet.planning.population import Population
+from mednet.planning.query import resolve_specialties
 
 #: Environment variable naming a Dask scheduler (``tcp://host:8786``) to run batches on.
 DASK_ENV = "MEDNET_DASK_SCHEDULER"

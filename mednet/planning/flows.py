@@ -37,8 +37,9 @@ from mednet.importing.problems import Collector
 from mednet.importing.sheets import Column, Sheet
 from mednet.importing.tables import Table, read_files, table_rows
 from mednet.network import CompiledNetwork, resolve_institution
-from mednet.planning.gaps import as_network, resolve_specialties
+from mednet.planning.gaps import as_network
 from mednet.planning.passes import network_graph, whole_km
+from mednet.planning.query import resolve_specialties
 from mednet.travel.layer import Cost, TravelLayer, check_cost, travel_layer_of
 
 Decay = Literal["exponential", "power"]

@@ -38,13 +38,12 @@ from collections.abc import Callable, Iterable, Mapping
 import networkx as nx
 import numpy as np
 
-from mednet.errors import InvalidRequest, UnknownSpecialty
+from mednet.errors import InvalidRequest
 from mednet.network import CompiledNetwork, compile_network, resolve_institution
 from mednet.planning.passes import all_passes, check_workers, network_graph, travel_passes
+from mednet.planning.query import CoverageQuery
 from mednet.planning.report import CoverageReport, WeightBasis
-from mednet.routing.request import check_max_km, check_travel_options
-from mednet.specialties import resolve_specialty
-from mednet.travel.layer import Cost, TravelLayer, travel_layer_of
+from mednet.travel.layer import Cost, TravelLayer
 
 
 def find_coverage_gaps(
@@ -89,18 +88,30 @@ def find_coverage_gaps(
     ...
     mednet.errors.InvalidRequest: `max_km` must be a number > 0, got 0
     """
-    net = as_network(G_or_net)
-    max_km = check_max_km(max_km)
-    cost, max_minutes, by_travel_cost = check_travel_options(cost, max_minutes, travel)
+    query = CoverageQuery.checked(specialties=specialties, max_km=max_km, max_minutes=max_minutes, cost=cost,
+                                  travel=travel, include_sessions=include_sessions)
+    return coverage(as_network(G_or_net), query, weights=weights, workers=workers, progress=progress)
+
+
+def coverage(net: CompiledNetwork, query: CoverageQuery, *, weights: Mapping[str, float] | None = None,
+             workers: int = 1, progress: Callable[[str], None] | None = None) -> CoverageReport:
+    """:func:`find_coverage_gaps` of a checked :class:`~mednet.planning.query.CoverageQuery` on a compiled
+    network (what-ifs ask one query of two networks).
+
+    >>> import mednet
+    >>> net = mednet.compile_network(mednet.build_network(mednet.load_region("quzhou")))
+    >>> coverage(net, CoverageQuery.checked(specialties=["儿科"], max_km=30)).summary[0].demand_points
+    56
+    """
     workers = check_workers(workers)
-    layer = travel_layer_of(net, travel) if by_travel_cost else None
-    codes = _resolve_specialties(net, specialties)
+    layer = query.layer(net)
+    codes = query.codes(net)
     demand = np.flatnonzero(net.primary_care)
     weight, basis = _demand_weights(net, demand, weights)
     speed = float(net.G.graph.get("speed_kmh", 40.0))
 
-    offered = net.capable | net.in_session if include_sessions else net.capable
-    columns = [offered[:, net.column(code)] for code in codes]
+    offered = query.offered(net, codes)
+    columns = [offered[:, s] for s in range(len(codes))]
     done = (lambda s: progress(codes[s])) if progress else None
     by_travel: dict[str, np.ndarray] = {}
     if layer is None:
@@ -108,20 +119,20 @@ def find_coverage_gaps(
         minutes = distance / speed * 60.0
     else:
         nearest, distance, minutes, km_basis, minutes_basis = travel_passes(
-            layer, layer.rows_of(net.ids), columns, demand, cost=cost, workers=workers, done=done)
+            layer, layer.rows_of(net.ids), columns, demand, cost=query.cost, workers=workers, done=done)
         by_travel = dict(travel_minutes=minutes, km_basis=km_basis, minutes_basis=minutes_basis)
 
     gap = ~np.isfinite(distance)
-    if max_km is not None:
-        gap |= distance > max_km
-    if max_minutes is not None:
-        gap |= minutes > max_minutes
+    if query.max_km is not None:
+        gap |= distance > query.max_km
+    if query.max_minutes is not None:
+        gap |= minutes > query.max_minutes
     for a in (demand, weight, distance, nearest, gap, *by_travel.values()):
         a.flags.writeable = False
     return CoverageReport(
-        network=net, specialties=codes, max_km=max_km, max_minutes=max_minutes, speed_kmh=speed,
-        include_sessions=include_sessions, weight_basis=basis, demand_rows=demand, weight=weight,
-        distance_km=distance, nearest_row=nearest, gap=gap, cost=cost, travel=layer, **by_travel,
+        network=net, specialties=codes, max_km=query.max_km, max_minutes=query.max_minutes, speed_kmh=speed,
+        include_sessions=query.include_sessions, weight_basis=basis, demand_rows=demand, weight=weight,
+        distance_km=distance, nearest_row=nearest, gap=gap, cost=query.cost, travel=layer, **by_travel,
     )
 
 
@@ -132,20 +143,6 @@ def as_network(G_or_net: nx.Graph | CompiledNetwork) -> CompiledNetwork:
     if isinstance(G_or_net, nx.Graph):
         return compile_network(G_or_net)
     raise InvalidRequest("G", type(G_or_net).__name__, "must be a network (mednet.build_network) or a compiled one")
-
-
-def _resolve_specialties(net: CompiledNetwork, specialties: Iterable[str] | str | None) -> tuple[str, ...]:
-    if specialties is None:
-        return net.specialties
-    if isinstance(specialties, str):
-        specialties = [specialties]
-    codes = tuple(dict.fromkeys(resolve_specialty(s).code for s in specialties))
-    if not codes:
-        raise InvalidRequest("specialties", [], "must name at least one specialty (or None for all)")
-    for code in codes:
-        if code not in net.specialties:
-            raise UnknownSpecialty(code, known=net.specialties, where="the compiled network")
-    return codes
 
 
 def _demand_weights(net: CompiledNetwork, demand: np.ndarray,
@@ -180,8 +177,3 @@ def _demand_weights(net: CompiledNetwork, demand: np.ndarray,
     if known.any():
         return np.where(known, population, np.median(population[known])), "population_partial"
     return np.ones(len(demand)), "uniform"
-
-
-
-#: Specialties (any spelling) as the compiled network's codes; None: all of them (shared with the other analyses).
-resolve_specialties = _resolve_specialties

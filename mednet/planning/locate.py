@@ -47,8 +47,9 @@ from scipy.sparse import coo_array
 from mednet.errors import InvalidRequest
 from mednet.network import CompiledNetwork
 from mednet.planning.demand import attach, check_limit, pairs_within
-from mednet.planning.gaps import as_network, resolve_specialties
+from mednet.planning.gaps import as_network
 from mednet.planning.population import Population
+from mednet.planning.query import resolve_specialties
 from mednet.travel.layer import Cost, TravelLayer
 
 Problem = Literal["max-covering", "p-median", "capacitated-p-median", "set-covering"]

@@ -36,7 +36,8 @@ from mednet.errors import InvalidRequest
 from mednet.importing.population import TownshipPopulation
 from mednet.network import CompiledNetwork
 from mednet.planning.demand import Attachment, attach, check_limit, nearest_costs
-from mednet.planning.gaps import as_network, resolve_specialties
+from mednet.planning.gaps import as_network
+from mednet.planning.query import offered, resolve_specialties
 from mednet.travel.layer import Cost, TravelLayer, check_cost
 
 PopulationKind = Literal["townships", "grid", "institutions", "points"]
@@ -223,9 +224,9 @@ def population_coverage(G_or_net: nx.Graph | CompiledNetwork, population: Popula
     cost: Cost = check_cost("km" if max_km is not None else "minutes")
     limit = check_limit(max_km, "max_km") if max_km is not None else check_limit(max_minutes, "max_minutes")
     codes = resolve_specialties(net, specialties)
-    offered = net.capable | net.in_session if include_sessions else net.capable
+    held = offered(net, codes, include_sessions=include_sessions)
     at = attach(net, lat=population.lat, lon=population.lon)
-    cost_to = nearest_costs(net, at, [offered[:, net.column(c)] for c in codes], cost=cost, travel=travel)
+    cost_to = nearest_costs(net, at, [held[:, s] for s in range(len(codes))], cost=cost, travel=travel)
     cost_to.flags.writeable = False
     return PopulationCoverage(population=population, specialties=codes, cost=cost, limit=limit, attachment=at,
                               cost_to=cost_to)

@@ -21,6 +21,7 @@ from mednet.errors import InvalidRequest, UnknownSpecialty
 from mednet.extras import require_extra
 from mednet.models import Frozen
 from mednet.network import CompiledNetwork
+from mednet.planning.query import offered
 from mednet.specialties import resolve_specialty
 from mednet.travel.layer import Cost, TravelLayer
 
@@ -207,9 +208,8 @@ class CoverageReport:
 
     def capable_rows(self, specialty: str) -> np.ndarray:
         """Rows (into ``network``) of the institutions counted as offering a specialty."""
-        s = self.network.column(resolve_specialty(specialty).code)
-        mask = self.network.capable[:, s] | (self.network.in_session[:, s] if self.include_sessions else False)
-        return np.flatnonzero(mask)
+        code = resolve_specialty(specialty).code
+        return np.flatnonzero(offered(self.network, [code], include_sessions=self.include_sessions)[:, 0])
 
     @cached_property
     def summary(self) -> tuple[SpecialtyCoverage, ...]:
@@ -369,10 +369,7 @@ class CoverageReport:
     def offered(self) -> np.ndarray:
         """(institutions × the report's specialties): whether each institution offers the care (in sessions too
         when the report includes them)."""
-        net = self.network
-        cols = [net.column(c) for c in self.specialties]
-        offered = net.capable[:, cols]
-        return offered | net.in_session[:, cols] if self.include_sessions else offered
+        return offered(self.network, self.specialties, include_sessions=self.include_sessions)
 
     def _served(self, d: int, s: int) -> ServedPoint:
         node = self.network.ids[self.demand_rows[d]]

@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
@@ -26,7 +26,8 @@ from mednet.errors import InvalidRequest, ScenarioDataError, UnknownInstitution,
 from mednet.extras import require_extra
 from mednet.models import Frozen, LinkKind, Session
 from mednet.network import CompiledNetwork, resolve_institution
-from mednet.planning.gaps import as_network, find_coverage_gaps
+from mednet.planning.gaps import as_network, coverage
+from mednet.planning.query import CoverageQuery
 from mednet.planning.report import CoverageReport
 from mednet.regions import read_json, validate_document
 from mednet.specialties import resolve_specialty
@@ -229,9 +230,11 @@ def what_if(
     ``specialties`` defaults to those the scenario adds or removes (all of
     them when it only adds links). The graph and its compiled arrays are
     never changed: the scenario is applied to copies. By travel cost
-    (``cost``, ``travel`` as in :func:`find_coverage_gaps`) new links change
+    (``cost``, ``travel`` as in :func:`~mednet.planning.gaps.find_coverage_gaps`) new links change
     nothing: links say who may refer to whom, the travel layer how far.
     """
+    query = CoverageQuery.checked(specialties=specialties, max_km=max_km, max_minutes=max_minutes, cost=cost,
+                                  travel=travel, include_sessions=include_sessions)
     where = None
     if not isinstance(scenario, Scenario):
         where = f"scenario file {os.fspath(scenario)}"
@@ -239,12 +242,10 @@ def what_if(
     net = as_network(G_or_net)
     changed = apply_scenario(net, scenario, where=where)
     if specialties is None and (scenario.add or scenario.remove):
-        specialties = [resolve_specialty(c.specialty).code for c in scenario.add]
-        specialties += [resolve_specialty(c.specialty).code for c in scenario.remove]
-    options: dict[str, Any] = dict(specialties=specialties, max_km=max_km, max_minutes=max_minutes, weights=weights,
-                                   include_sessions=include_sessions, cost=cost, travel=travel)
-    before = find_coverage_gaps(net, **options)
-    after = find_coverage_gaps(changed, **options)
+        changed_care = [c.specialty for c in scenario.add] + [c.specialty for c in scenario.remove]
+        query = query.with_specialties([resolve_specialty(name).code for name in changed_care])
+    before = coverage(net, query, weights=weights)
+    after = coverage(changed, query, weights=weights)
     ids = np.array(before.demand_ids, dtype=object)
     changes = []
     for s, code in enumerate(before.specialties):

@@ -27,8 +27,9 @@ from mednet.errors import InvalidRequest
 from mednet.extras import require_extra
 from mednet.models import Frozen
 from mednet.network import CompiledNetwork, resolve_institution
-from mednet.planning.gaps import as_network, find_coverage_gaps
+from mednet.planning.gaps import as_network, coverage
 from mednet.planning.passes import network_graph, whole_km
+from mednet.planning.query import CoverageQuery
 from mednet.planning.report import WeightBasis, by_travel, share
 from mednet.routing.request import check_max_km
 from mednet.travel.layer import Cost, TravelLayer, check_cost
@@ -151,7 +152,7 @@ def suggest_upgrades(
     demand points, in batches, into a sparse demand × candidate matrix.
 
     By travel cost (``cost="minutes"`` or a ``travel`` layer, as in
-    :func:`find_coverage_gaps`) a candidate covers the demand points within
+    :func:`~mednet.planning.gaps.find_coverage_gaps`) a candidate covers the demand points within
     the one limit in the cost's unit (``max_minutes`` or ``max_km``) on the
     travel layer (:func:`mednet.travel.search.within_cost`).
 
@@ -172,9 +173,10 @@ def suggest_upgrades(
                              f"must be left out with cost={cost!r}: sites cover within the one limit {name}")
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         raise InvalidRequest("k", k, "must be a whole number >= 1", rule_zh="须为不小于 1 的整数")
-    report = find_coverage_gaps(net, specialties=[specialty], weights=weights, include_sessions=include_sessions,
-                                cost=cost, travel=travel, max_km=limit if name == "max_km" else None,
-                                max_minutes=limit if name == "max_minutes" else None)
+    query = CoverageQuery.checked(specialties=[specialty], max_km=limit if name == "max_km" else None,
+                                  max_minutes=limit if name == "max_minutes" else None, cost=cost, travel=travel,
+                                  include_sessions=include_sessions)
+    report = coverage(net, query, weights=weights)
     code, s = report.specialties[0], 0
     if candidates is None:
         offered = report.offered()[:, 0]
