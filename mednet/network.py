@@ -156,6 +156,21 @@ class CompiledNetwork:
     def n(self) -> int:
         return len(self.ids)
 
+    @property
+    def speed_kmh(self) -> float:
+        """The region's assumed average speed (km/h) for time estimates (the region file's, else its default).
+
+        >>> import mednet
+        >>> compile_network(mednet.build_network(mednet.load_region("quzhou"))).speed_kmh
+        40.0
+        """
+        return float(self.G.graph.get("speed_kmh", Region.model_fields["speed_kmh"].default))
+
+    @property
+    def road_factor(self) -> float:
+        """Road km per geodesic km where no road distance is known (the region file's, else its default)."""
+        return float(self.G.graph.get("road_factor", Region.model_fields["road_factor"].default))
+
     def column(self, specialty: str) -> int:
         """Capability column of a specialty code."""
         try:

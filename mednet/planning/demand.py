@@ -55,13 +55,13 @@ def attach(net: CompiledNetwork, *, lat: ArrayLike, lon: ArrayLike) -> Attachmen
     if net.n == 0:
         raise InvalidRequest("network", net.region, "must hold at least one institution")
     idx, km = k_nearest(point_tree(lat=net.lat, lon=net.lon), lat=lat, lon=lon, k=1)
-    leg = km[:, 0] * float(net.G.graph.get("road_factor", 1.3))
-    return Attachment(row=idx[:, 0], km=leg, minutes=leg / speed_kmh(net) * 60.0)
+    leg = km[:, 0] * net.road_factor
+    return Attachment(row=idx[:, 0], km=leg, minutes=leg / net.speed_kmh * 60.0)
 
 
 def speed_kmh(net: CompiledNetwork) -> float:
     """The region's assumed average speed (km/h), for the first leg's minutes."""
-    return float(net.G.graph.get("speed_kmh", 40.0))
+    return net.speed_kmh
 
 
 def check_limit(value: object, name: str) -> float:

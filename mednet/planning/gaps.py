@@ -108,7 +108,7 @@ def coverage(net: CompiledNetwork, query: CoverageQuery, *, weights: Mapping[str
     codes = query.codes(net)
     demand = np.flatnonzero(net.primary_care)
     weight, basis = _demand_weights(net, demand, weights)
-    speed = float(net.G.graph.get("speed_kmh", 40.0))
+    speed = net.speed_kmh
 
     offered = query.offered(net, codes)
     columns = [offered[:, s] for s in range(len(codes))]

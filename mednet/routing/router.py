@@ -151,7 +151,7 @@ class Router:
         G = self.G = net.G
         n = net.n
         self.region = str(G.graph.get("region", ""))
-        self.speed_kmh = float(G.graph.get("speed_kmh", 40.0))
+        self.speed_kmh = net.speed_kmh
         self.booking_days = int(G.graph.get("booking_days", 7))
         csr = net.csr
         indptr = csr.indptr.astype(np.int64)
@@ -196,7 +196,7 @@ class Router:
         self._render = Renderer(net, region=self.region, speed_kmh=self.speed_kmh, home=self._homes,
                                 community_names=self._community_names,
                                 link_from=link_from, link_to=self._link_to, metres=weights)
-        self.road_factor = float(G.graph.get("road_factor", 1.3))
+        self.road_factor = net.road_factor
         self._access = AccessLegs(net, region=self.region, road_factor=self.road_factor)
         self._scheduled = Scheduled(self._rank, net.index, self.booking_days, self._render)
         #: What both engines read (the engine by travel cost reads nothing else of the router).
