@@ -163,7 +163,7 @@ def decide_from_tables(origin, origin_rank, legs, leg_m, home_com, need, max_km,
     # Variables, not literals, where a compiled helper is called: a literal argument compiles one more copy of
     # the helper (seconds on a cold cache).
     kept0 = kept1 = kept2 = np.int64(0)
-    up = np.int64(UP)
+    up, nobody = np.int64(UP), np.int64(-1)
     tot0 = tot1 = 0
     far0 = far1 = -1
     far0_m = far1_m = np.inf
@@ -181,7 +181,7 @@ def decide_from_tables(origin, origin_rank, legs, leg_m, home_com, need, max_km,
                     d = via
             if d == np.inf:
                 continue
-            c = classify(a, origin, origin_rank, up, capability, rank, home, home_com, -1, mark, mark_base)
+            c = classify(a, origin, origin_rank, up, capability, rank, home, home_com, nobody, mark, mark_base)
             if c == 0:
                 if d / 1000.0 > max_km:
                     if d < far0_m:
@@ -241,7 +241,7 @@ def decide_from_tables(origin, origin_rank, legs, leg_m, home_com, need, max_km,
             if d / 1000.0 > max_km or (kept2 == need2 and d > cand_m[2, need2 - 1]):
                 decided = True
                 break
-            if classify(v, origin, origin_rank, up, capability, rank, home, home_com, -1, mark, mark_base) == 2:
+            if classify(v, origin, origin_rank, up, capability, rank, home, home_com, nobody, mark, mark_base) == 2:
                 kept2 = _keep_nearest(cand[2], cand_m[2], kept2, need2, v, d, prio)
         if not decided:
             return 0

@@ -7,6 +7,7 @@ discharging hospital, and this search gives that trip's metres and path.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from mednet.routing.kernel import NODE_COLUMNS, OUT_HEADER, next_stamp, part, write_path
@@ -36,5 +37,5 @@ def trip_kernel(static_f, static_i, scratch_f, scratch_i, origin, target):  # pr
             return -1
         if j == target:
             out_f[0] = d
-            return write_path(target, pred, first, last, adj_node, out, OUT_HEADER)
+            return write_path(target, pred, first, last, adj_node, out, np.int64(OUT_HEADER))  # not a literal
         size = relax_links(j, d, first, last, adj_node, adj_m, dist, pred, stamp, q, heap_km, heap_node, size)
