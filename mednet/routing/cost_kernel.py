@@ -126,13 +126,14 @@ def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i
     # Institutions that hold no capability of the care are only ever passed over (not_capable; the origin aside):
     # the grid leaves them uncosted and they are counted, or costed, once the destination is known.
     defer = ext_nodes.size == 0
+    # Counters start as variables, not literal zeros: a literal argument compiles a helper once more (cold).
     n_cells = 0
-    n_buf = 0
+    n_buf = np.int64(0)
     for s in range(3):
         res[R_BEYOND + s] = -1
     beyond_v = np.full(3, np.inf)
     # Steps 0 and 1 from the explicit list: every candidate within the limits, and each step's nearest beyond.
-    n01 = 0
+    n01 = np.int64(0)
     for e in range(explicit.size):
         j = explicit[e]
         if capability[j] == 0:  # the origin or not capable: not a candidate
@@ -152,7 +153,7 @@ def cost_query(static_i, static_f, capability, q_i, q_f, ext_nodes, ext_f, ext_i
             n01 += 1
         elif res[R_BEYOND + code] < 0 or _before(value, j, beyond_v[code], res[R_BEYOND + code], prio):
             res[R_BEYOND + code], beyond_v[code] = j, value
-    _rank_rows(cand_i, cand_f, 0, n01, prio)
+    _rank_rows(cand_i, cand_f, np.int64(0), n01, prio)
     want = max(want - n01, 1)  # step 2's best: as many as are still wanted after steps 0 and 1
     n0 = 0
     while n0 < n01 and cand_i[n0, 1] == 0:
