@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from numba import njit
+from numba.extending import register_jitable
 
 if TYPE_CHECKING:
     from mednet.routing.answers import Step
@@ -49,7 +49,7 @@ STEPS: dict[int, tuple[Step, Step, Step]] = {
 SESSION_NO, SESSION_OK, SESSION_LOW = 0, 1, 2
 
 
-@njit(cache=True)  # one compiled copy for every caller (register_jitable compiles one per caller)
+@register_jitable
 def classify(j, origin, origin_rank, mode, capability, rank, home, home_com, preferred, mark,
              mark_base):  # pragma: no cover - compiled
     """0..2: a candidate of that step; else why not. ``mark[j] - mark_base`` in 0..7: marked in this query.
