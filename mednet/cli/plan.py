@@ -23,6 +23,7 @@ from typing import Any
 
 from mednet.cli import add_allow_invalid, positive_float, positive_int
 from mednet.cli.output import write_files, write_stdout
+from mednet.cli.people import add_people_options, people_given
 from mednet.errors import InvalidRequest
 
 ACTIONS = ("population", "access", "locate", "flows", "batch")
@@ -41,9 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("action", choices=ACTIONS)
     p.add_argument("region", metavar="REGION_OR_PATH", help="a region id (e.g. quzhou) or a region JSON file")
     p.add_argument("--specialty", "-s", action="append", metavar="S", help="a specialty (repeatable), e.g. 儿科")
-    people = p.add_mutually_exclusive_group()
-    people.add_argument("--population", metavar="FILE", help="a 人口 sheet (workbook or CSV)")
-    people.add_argument("--raster", metavar="FILE.tif", help="a population GeoTIFF (WGS84, people per cell)")
+    add_people_options(p)
     p.add_argument("--max-km", type=positive_float, metavar="N", help="within N km (along the network)")
     p.add_argument("--max-minutes", type=positive_float, metavar="M", help="within M minutes (travel layer)")
     p.add_argument("--decay", choices=("step", "gaussian", "steps"), default="step",
@@ -94,15 +93,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _people(args: argparse.Namespace, net: Any) -> Any:
-    from mednet.planning.population import institutions_population, raster_population, townships_population
+    from mednet.planning.population import institutions_population
 
-    if args.population:
-        from mednet.importing.population import read_population
-
-        return townships_population(read_population([args.population]), net=net, source=Path(args.population).name)
-    if args.raster:
-        return raster_population(args.raster)
-    return institutions_population(net)
+    given = people_given(args, net)
+    return given if given is not None else institutions_population(net)
 
 
 def _limit(args: argparse.Namespace) -> dict[str, Any]:
