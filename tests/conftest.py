@@ -32,6 +32,20 @@ def pytest_unconfigure(config):
 SERVED_LOGGERS = ("service", "service.access", "uvicorn", "uvicorn.error", "uvicorn.access")
 
 
+#: A 人口 sheet with illustrative figures (not published statistics) for four townships of Quzhou's counties.
+POPULATION_SHEET = ("区县,乡镇/街道,常住人口,年份,来源\n开化县,华埠镇,41000,2020,示例数字\n"
+                    "江山市,峡口镇,30000,2020,示例数字\n衢江区,杜泽镇,25000,2020,示例数字\n"
+                    "开化县,齐溪镇,9000,2020,示例数字\n")
+
+
+@pytest.fixture
+def population_sheet(tmp_path):
+    """:data:`POPULATION_SHEET` written as a CSV file named 人口.csv."""
+    path = tmp_path / "人口.csv"
+    path.write_text(POPULATION_SHEET, encoding="utf-8")
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _served_logging_restored():
     """Each test leaves the served loggers as it found them: a test that runs ``mednet serve`` in process binds

@@ -15,20 +15,9 @@ from mednet.planning.gaps import as_network
 from mednet.planning.population import population_coverage, townships_population
 from mednet.regions import load_region
 
-# Illustrative figures (not published statistics) for four townships of the region's counties.
-SHEET = "区县,乡镇/街道,常住人口,年份,来源\n开化县,华埠镇,41000,2020,示例数字\n江山市,峡口镇,30000,2020,示例数字\n" \
-        "衢江区,杜泽镇,25000,2020,示例数字\n开化县,齐溪镇,9000,2020,示例数字\n"
 
-
-@pytest.fixture
-def sheet(tmp_path):
-    path = tmp_path / "人口.csv"
-    path.write_text(SHEET, encoding="utf-8")
-    return path
-
-
-def test_shares_of_the_people_of_a_sheet(sheet, capsys):
-    assert main(["indicators", "quzhou", "--access", "--population", str(sheet), "-s", "儿科", "--format",
+def test_shares_of_the_people_of_a_sheet(population_sheet, capsys):
+    assert main(["indicators", "quzhou", "--access", "--population", str(population_sheet), "-s", "儿科", "--format",
                  "json"]) == 0
     answer = json.loads(capsys.readouterr().out)
     rows = {(r["unit"], r["limit"]): r for r in answer["rows"]}
@@ -38,7 +27,7 @@ def test_shares_of_the_people_of_a_sheet(sheet, capsys):
     assert "人口.csv" in answer["basis"] and answer["basis"].startswith("按人口计")
     # The same people counted independently: each township's km to the nearest paediatrics, against 40 km.
     net = as_network(build_network(load_region("quzhou")))
-    people = townships_population(read_population([sheet]), net=net)
+    people = townships_population(read_population([population_sheet]), net=net)
     cover = population_coverage(net, people, specialties=["paediatrics"], max_km=40.0)
     within = float(people.people[np.isfinite(cover.cost_to[:, 0]) & (cover.cost_to[:, 0] <= 40.0)].sum())
     assert rows[("km", 40.0)]["total"] == 105_000.0
@@ -54,8 +43,8 @@ def test_without_people_by_centres_saying_so(capsys):
     assert len(lines) == 7 and all(line.endswith("按机构计（区域未提供人口）") for line in lines[1:])
 
 
-def test_text_and_workbook(sheet, tmp_path, capsys):
-    assert main(["indicators", "quzhou", "--access", "--population", str(sheet), "-s", "普外科"]) == 0
+def test_text_and_workbook(population_sheet, tmp_path, capsys):
+    assert main(["indicators", "quzhou", "--access", "--population", str(population_sheet), "-s", "普外科"]) == 0
     text = capsys.readouterr().out
     assert "可及性（按人口计" in text and "普通外科" in text
     out = tmp_path / "access.xlsx"
