@@ -51,8 +51,10 @@ class Places:
         """The relation under ``name``, with the columns of :data:`PLACE_COLUMNS`."""
         if not self.rows:  # no institution: one row of NULLs that no id matches
             return sa.select(*(sa.cast(sa.null(), t).label(c) for c, t in PLACE_COLUMNS.items())).subquery(name)
-        selects = [sa.select(*(sa.literal(v, t).label(c) for v, (c, t) in zip(row, PLACE_COLUMNS.items(),
-                                                                                strict=True)))
+        # the values written into the statement's text when it runs, not as parameters: a few hundred
+        # parameters would be parsed again by the driver at every call (measured: half the client's CPU)
+        selects = [sa.select(*(sa.literal(v, t, literal_execute=True).label(c)
+                               for v, (c, t) in zip(row, PLACE_COLUMNS.items(), strict=True)))
                    for row in self.rows]
         return (selects[0] if len(selects) == 1 else sa.union_all(*selects)).subquery(name)
 
