@@ -72,7 +72,11 @@ def compute_indicators(engine: Engine, region: Region, period: str | Period, *, 
 def gather_facts(conn: Connection, region: Region, p: Period, by: str, *,
                  as_of: dt.datetime) -> dict[str, dict[str, float | None]]:
     """The facts of every group key from the ledger, the quotas and the monthly aggregates."""
-    if conn.dialect.name == "postgresql":  # for this transaction only: hash joins in memory, no JIT compile,
+    if conn.dialect.name == "postgresql":
+        # every statement below reads the same snapshot of the ledger (the counts, the minute histograms, the
+        # quotas and the aggregates are separate statements)
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        # for this transaction only: hash joins in memory, no JIT compile,
         conn.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
         conn.exec_driver_sql("SET LOCAL jit = off")
         # and grouping by hashing: the planner multiplies the distinct values of the grouped columns (and
