@@ -1,17 +1,20 @@
 """The ledger's facts for the indicators, counted by the database (SQLAlchemy Core, one query shape for SQLite
 and PostgreSQL): nothing loads the referrals into Python, only one row per group comes back.
 
-Two constructs compile differently per engine and mean the same: :class:`WholeMinutes` (the whole minutes
-from one moment to a later one) and :class:`CstMonth` (a moment's month in China Standard Time, ``YYYY-MM``).
+One construct compiles differently per engine and means the same: :class:`WholeMinutes` (the whole minutes
+from one moment to a later one). A moment's month in China Standard Time (:func:`month_key`) is read off
+comparisons with the period's month beginnings, so no row is converted to a time zone.
 Medians and 90th percentiles are the *nearest rank* (the value at rank ⌈q·n⌉ of the n values in order) of
 whole minutes, read off a histogram the database counts.
 
-    >>> from sqlalchemy.dialects import postgresql, sqlite
+    >>> import datetime as dt
+    >>> from sqlalchemy.dialects import sqlite
     >>> from mednet.ledger.store import referrals
-    >>> str(CstMonth(referrals.c.created_at).compile(dialect=sqlite.dialect()))
-    "strftime('%Y-%m', referrals.created_at, '+8 hours')"
-    >>> str(CstMonth(referrals.c.created_at).compile(dialect=postgresql.dialect()))
-    "to_char(referrals.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
+    >>> start = dt.datetime(2026, 6, 30, 16, tzinfo=dt.UTC)
+    >>> print(month_key(referrals.c.created_at, start, start + dt.timedelta(days=62)).compile(
+    ...     dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+    CASE WHEN (referrals.created_at < '2026-07-31 16:00:00.000000') THEN '2026-07' \
+WHEN (referrals.created_at < '2026-08-31 16:00:00.000000') THEN '2026-08' END
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from mednet.indicators.periods import month_starts
 from mednet.indicators.places import Places
 from mednet.ledger.states import OPEN_STATES
 from mednet.ledger.store import events, referrals
@@ -62,29 +66,21 @@ def _minutes_pg(element: WholeMinutes, compiler: Any, **kw: Any) -> str:
             "AS INTEGER)")
 
 
-class CstMonth(FunctionElement[str]):
-    """A moment's month (``YYYY-MM``) in China Standard Time."""
-
-    type = sa.String()
-    inherit_cache = True
-    name = "cst_month"
-
-
-@compiles(CstMonth, "sqlite")
-def _month_sqlite(element: CstMonth, compiler: Any, **kw: Any) -> str:
-    return f"strftime('%Y-%m', {compiler.process(next(iter(element.clauses)), **kw)}, '+8 hours')"
-
-
-@compiles(CstMonth, "postgresql")
-def _month_pg(element: CstMonth, compiler: Any, **kw: Any) -> str:
-    return f"to_char({compiler.process(next(iter(element.clauses)), **kw)} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
-
-
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return sa.case((condition, 1), else_=0)
 
 
-def _key(by: str, r: Any, place: Any, region: str) -> ColumnElement[Any]:
+def month_key(moment: ColumnElement[Any], start: dt.datetime, end: dt.datetime) -> ColumnElement[Any]:
+    """The month (``YYYY-MM``, China Standard Time) of ``moment``, a moment from ``start`` to before ``end``:
+    the first of the months whose end is after it (NULL after ``end``), by comparisons of the moment as
+    stored, the same on both engines."""
+    months = month_starts(start, end)
+    ends = [first for _, first in months[1:]] + [end]
+    return sa.case(*((moment < until, sa.literal(month, sa.String())) for (month, _), until in zip(months, ends,
+                                                                                                   strict=True)))
+
+
+def _key(by: str, r: Any, place: Any, region: str, start: dt.datetime, end: dt.datetime) -> ColumnElement[Any]:
     if by == "region":
         return sa.literal(region, sa.String())
     if by in ("county", "community"):
@@ -92,7 +88,7 @@ def _key(by: str, r: Any, place: Any, region: str) -> ColumnElement[Any]:
     if by == "institution":
         return place.c.id
     if by == "month":
-        return CstMonth(r.c.created_at)
+        return month_key(r.c.created_at, start, end)
     return r.c[by]
 
 
@@ -100,11 +96,11 @@ def _in_period(r: Any, region: str, start: dt.datetime, end: dt.datetime) -> Col
     return sa.and_(r.c.region == region, r.c.created_at >= start, r.c.created_at < end)
 
 
-def _raw_key(by: str, r: Any) -> ColumnElement[Any]:
+def _raw_key(by: str, r: Any, start: dt.datetime, end: dt.datetime) -> ColumnElement[Any]:
     """What a referral is grouped by before the places are joined: its own column for the referral
     dimensions, nothing for the institution ones (the origin's id is grouped anyway)."""
     if by == "month":
-        return CstMonth(r.c.created_at)
+        return month_key(r.c.created_at, start, end)
     if by in ("specialty", "direction", "priority"):
         return r.c[by]
     return sa.literal("", sa.String())
@@ -122,37 +118,44 @@ def _place_key(by: str, raw: Any, o: Any, region: str) -> ColumnElement[Any]:
 
 def grouped_referrals(places: Places, region: str, start: dt.datetime, end: dt.datetime, by: str, *,
                       as_of: dt.datetime) -> sa.CTE:
-    """The period's referrals counted per origin, destination and everything the indicators ask of them
-    (``n`` referrals a row), the places then joined to these few rows for the group key and the place flags.
+    """The period's referrals grouped by origin, destination, direction and state (and the key, for the
+    referral dimensions), each group's referrals (``n``) and how many of them were routed, matched the
+    proposal, were sent home, answered, booked, overdue and booked on a quota unit; the places then joined
+    to these few rows for the group key and the place flags.
 
-    Everything comes from the referral's own row: when it was answered (``answered_at``: accepted or
-    rejected) and booked (``booked_at``), which the ledger keeps there as it records those events (each at most
-    once in a referral's life, :mod:`mednet.ledger.states`). It was accepted when it was answered and is not
-    rejected (nothing leads out of ``rejected``), and the patient arrived when its state is ``arrived`` or
-    ``completed`` (nothing leads out of those two). Only the down-referral children are looked up. A common
-    table expression: the counts by origin and the quota units by destination read the same grouped rows."""
+    One pass over the period's referrals, grouped by a few of their own columns: the database can count
+    it in parallel workers. Everything comes from the referral's own row: when it was answered
+    (``answered_at``: accepted or rejected) and booked (``booked_at``), which the ledger keeps there as it
+    records those events (each at most once in a referral's life, :mod:`mednet.ledger.states`). It was
+    accepted when it was answered and is not rejected (nothing leads out of ``rejected``), and the patient
+    arrived when its state is ``arrived`` or ``completed`` (nothing leads out of those two). An up-referral
+    was sent home when it is the parent of a down-referral: the down-referrals' parents are read off their
+    own index (migration 0006) and looked up as a set. A common table expression: the counts by origin and
+    the quota units by destination read the same grouped rows."""
     r, c = referrals.alias("r"), referrals.alias("c")
-    home = sa.select(c.c.parent_id).where(c.c.direction == "down", c.c.parent_id.is_not(None)) \
-        .group_by(c.c.parent_id).subquery("home")
-    columns = [
-        r.c.origin_id, r.c.destination_id, _raw_key(by, r).label("raw_key"), r.c.direction, r.c.state,
-        _flag(r.c.proposed_id.is_not(None)).label("routed"),
-        _flag(r.c.proposed_id == r.c.destination_id).label("matched"),
-        _flag(home.c.parent_id.is_not(None)).label("returned"),
-        _flag(r.c.answered_at.is_not(None)).label("answered"),
-        _flag(r.c.booked_at.is_not(None)).label("booked"),
-        _flag(sa.and_(r.c.state.in_(sorted(OPEN_STATES)), r.c.due_at < as_of)).label("overdue"),
-        _flag(sa.and_(r.c.slot.like("quota/%"), r.c.booked_at.is_not(None))).label("quota"),
-    ]
-    raw = sa.select(*columns, sa.func.count().label("n")) \
-        .select_from(r.outerjoin(home, home.c.parent_id == r.c.id)) \
-        .where(_in_period(r, region, start, end)).group_by(*columns).subquery("raw")
+    sent_home = sa.select(c.c.parent_id).where(c.c.direction == "down", c.c.parent_id.is_not(None))
+    keys = (r.c.origin_id, r.c.destination_id, _raw_key(by, r, start, end).label("raw_key"), r.c.direction,
+            r.c.state)
+
+    def how_many(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return sa.func.sum(_flag(condition))
+
+    raw = sa.select(
+        *keys, sa.func.count().label("n"),
+        how_many(r.c.proposed_id.is_not(None)).label("routed"),
+        how_many(r.c.proposed_id == r.c.destination_id).label("matched"),
+        how_many(sa.and_(r.c.direction == "up", r.c.id.in_(sent_home))).label("returned"),
+        how_many(r.c.answered_at.is_not(None)).label("answered"),
+        how_many(r.c.booked_at.is_not(None)).label("booked"),
+        how_many(sa.and_(r.c.state.in_(sorted(OPEN_STATES)), r.c.due_at < as_of)).label("overdue"),
+        how_many(sa.and_(r.c.slot.like("quota/%"), r.c.booked_at.is_not(None))).label("quota"),
+    ).where(_in_period(r, region, start, end)).group_by(*keys).subquery("raw")
     o, d = places.alias("o"), places.alias("d")
     located = sa.and_(o.c.county.is_not(None), d.c.county.is_not(None))
     return sa.select(
         _place_key(by, raw, o, region).label("key"), _place_key(by, raw, d, region).label("destination_key"),
-        raw.c.direction, raw.c.quota, raw.c.state, raw.c.routed, raw.c.matched,
-        raw.c.returned, raw.c.answered, raw.c.booked, raw.c.overdue, raw.c.n,
+        raw.c.direction, raw.c.state, raw.c.n, raw.c.routed, raw.c.matched, raw.c.returned, raw.c.answered,
+        raw.c.booked, raw.c.overdue, raw.c.quota,
         _flag(located).label("located"),
         _flag(o.c.primary_care == d.c.primary_care).label("lateral"),
         _flag(sa.and_(located, o.c.county != d.c.county)).label("left_county"),
@@ -172,7 +175,7 @@ def minutes_histogram(places: Places, region: str, start: dt.datetime, end: dt.d
     moment = sa.case((part.c.part == "response", r.c.answered_at), else_=r.c.booked_at)
     minute = WholeMinutes(moment, r.c.created_at)
     o = places.alias("minutes_o")
-    key = _key(by, r, o, region)
+    key = _key(by, r, o, region, start, end)
     return sa.select(part.c.part, key.label("key"), minute.label("minute"), sa.func.count().label("n")) \
         .select_from(r.join(part, sa.true()).outerjoin(o, o.c.id == r.c.origin_id)) \
         .where(_in_period(r, region, start, end), moment.is_not(None)) \
@@ -183,16 +186,15 @@ def ledger_facts(conn: Connection, places: Places, region: str, start: dt.dateti
                  *, as_of: dt.datetime) -> dict[str, dict[str, float | None]]:
     """Facts per group key: counts of :mod:`mednet.indicators.definitions`, time statistics in whole minutes.
 
-    One statement of two passes over the period's referrals, each grouped by the referral's own columns
-    before the places are joined: the counts per key and the quota units booked and used per key of their
-    destination (the institution holding the quota), both from :func:`grouped_referrals`, and beside them
-    (``UNION ALL``) how many referrals per key took each whole number of minutes to be answered and to be
-    booked (:func:`minutes_histogram`); the nearest-rank median and 90th percentile are read off those small
-    histograms here."""
+    Two statements, each one pass over the period's referrals: the counts per key and the quota units booked
+    and used per key of their destination (the institution holding the quota), both from
+    :func:`grouped_referrals`; then how many referrals per key took each whole number of minutes to be
+    answered and to be booked (:func:`minutes_histogram`, a few narrow rows per key), whose nearest-rank
+    median and 90th percentile are read off here."""
     f = grouped_referrals(places, region, start, end, by, as_of=as_of)
 
-    def n_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-        return sa.func.sum(sa.case((condition, f.c.n), else_=0))
+    def n_if(condition: ColumnElement[bool], column: Any = f.c.n) -> ColumnElement[Any]:
+        return sa.func.sum(sa.case((condition, column), else_=0))
 
     counts = {
         "created": sa.func.sum(f.c.n),
@@ -200,50 +202,47 @@ def ledger_facts(conn: Connection, places: Places, region: str, start: dt.dateti
         "down": n_if(f.c.direction == "down"),
         "emergency": n_if(f.c.direction == "emergency"),
         "lateral": n_if(f.c.lateral == 1),
-        "up_returned": n_if(sa.and_(f.c.direction == "up", f.c.returned == 1)),
-        "accepted": n_if(sa.and_(f.c.answered == 1, f.c.state != "rejected")),
+        "up_returned": sa.func.sum(f.c.returned),  # counted of up-referrals only
+        "accepted": n_if(f.c.state != "rejected", f.c.answered),
         "rejected": n_if(f.c.state == "rejected"),
         "cancelled": n_if(f.c.state == "cancelled"),
         "expired": n_if(f.c.state == "expired"),
-        "booked": n_if(f.c.booked == 1),
-        "no_show": n_if(sa.and_(f.c.booked == 1, f.c.state == "expired")),  # expired: never arrived
+        "booked": sa.func.sum(f.c.booked),
+        "no_show": n_if(f.c.state == "expired", f.c.booked),  # expired: never arrived
         "closed": n_if(f.c.state.in_(CLOSED_STATES)),
-        "responded": n_if(f.c.answered == 1),
-        "overdue": n_if(f.c.overdue == 1),
+        "responded": sa.func.sum(f.c.answered),
+        "overdue": sa.func.sum(f.c.overdue),
         "located": n_if(f.c.located == 1),
         "left_county": n_if(f.c.left_county == 1),
         "up_left_county": n_if(sa.and_(f.c.direction == "up", f.c.left_county == 1)),
         "within_community": n_if(f.c.within_community == 1),
-        "routed": n_if(f.c.routed == 1),
-        "matched": n_if(f.c.matched == 1),
-        "bypassed": n_if(sa.and_(f.c.routed == 1, f.c.matched == 0)),
+        "routed": sa.func.sum(f.c.routed),
+        "matched": sa.func.sum(f.c.matched),
+        "bypassed": sa.func.sum(f.c.routed - f.c.matched),  # matched ones were routed
     }
-    quota = {"quota_booked": n_if(f.c.quota == 1),
-             "quota_used": n_if(sa.and_(f.c.quota == 1, f.c.state.in_(ARRIVED_STATES)))}
-    columns = ("minute", *counts, *quota)
+    quota = {"quota_booked": sa.func.sum(f.c.quota),
+             "quota_used": n_if(f.c.state.in_(ARRIVED_STATES), f.c.quota)}
+    columns = (*counts, *quota)
 
-    def part(name: Any, key: Any, values: dict[str, Any]) -> sa.Select:
-        return sa.select(sa.literal(name, sa.String()).label("part") if isinstance(name, str) else name,
-                         key.label("key"), *(values.get(c, sa.cast(sa.null(), sa.Integer)).label(c)
-                                             for c in columns))
+    def part(name: str, key: Any, values: dict[str, Any]) -> sa.Select:
+        return sa.select(sa.literal(name, sa.String()).label("part"), key.label("key"),
+                         *(values.get(c, sa.cast(sa.null(), sa.Integer)).label(c) for c in columns))
 
-    hist = minutes_histogram(places, region, start, end, by).subquery("minutes")
     statement = sa.union_all(
         part("counts", f.c.key, counts).group_by(f.c.key),
-        part("quota", f.c.destination_key, quota).where(f.c.quota == 1).group_by(f.c.destination_key),
-        part(hist.c.part, hist.c.key, {"minute": hist.c.minute, "created": hist.c.n}))
+        part("quota", f.c.destination_key, quota).where(f.c.quota > 0).group_by(f.c.destination_key))
     out: dict[str, dict[str, float | None]] = {}
-    histograms: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for row in conn.execute(statement).mappings():
         key = _text(row["key"])
         if row["part"] == "counts":
             facts: dict[str, float | None] = {k: float(row[k] or 0) for k in counts}
             facts["up_down"] = facts["up"] + facts["down"]  # type: ignore[operator]
             out.setdefault(key, {}).update(facts)
-        elif row["part"] == "quota":
-            out.setdefault(key, {}).update({k: float(row[k] or 0) for k in quota})
         else:
-            histograms.setdefault((key, row["part"]), []).append((int(row["minute"]), int(row["created"])))
+            out.setdefault(key, {}).update({k: float(row[k] or 0) for k in quota})
+    histograms: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for metric, key, minute, n in conn.execute(minutes_histogram(places, region, start, end, by)):
+        histograms.setdefault((_text(key), metric), []).append((int(minute), int(n)))
     for (key, metric), histogram in histograms.items():
         for name, q in QUANTILES:
             out.setdefault(key, {})[f"{metric}_{name}"] = float(nearest_rank(histogram, q))
@@ -269,7 +268,7 @@ def rejection_reasons(conn: Connection, places: Places, region: str, start: dt.d
                       by: str) -> list[dict[str, Any]]:
     """Rejections per group key and coded reason (``None``: no code was given)."""
     r, e, o = referrals.alias("r"), events.alias("e"), places.alias("o")
-    key = _key(by, r, o, region).label("key")
+    key = _key(by, r, o, region, start, end).label("key")
     statement = sa.select(key, e.c.reason_code, sa.func.count().label("n")) \
         .select_from(e.join(r, r.c.id == e.c.referral_id).outerjoin(o, o.c.id == r.c.origin_id)) \
         .where(e.c.action == "reject", _in_period(r, region, start, end)).group_by(key, e.c.reason_code)

@@ -77,6 +77,23 @@ class Period:
         return Period(self.kind, self.year + year, month + 1)
 
 
+def month_starts(start: dt.datetime, end: dt.datetime) -> list[tuple[str, dt.datetime]]:
+    """The months (``YYYY-MM``, China Standard Time) from the one holding ``start`` to the last beginning
+    before ``end``, each with its first moment in UTC.
+
+    >>> [(m, t.isoformat()) for m, t in month_starts(parse_period("2026-Q1").start, parse_period("2026-Q1").end)]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('2026-01', '2025-12-31T16:00:00+00:00'), ('2026-02', '2026-01-31T16:00:00+00:00'),
+     ('2026-03', '2026-02-28T16:00:00+00:00')]
+    """
+    local = start.astimezone(CST)
+    year, month, out = local.year, local.month, []
+    while (first := dt.datetime(year, month, 1, tzinfo=CST)) < end:
+        out.append((f"{year}-{month:02d}", first.astimezone(dt.UTC)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
 def parse_period(text: str) -> Period:
     """``2026``, ``2026-Q3`` or ``2026-07``; :class:`InvalidRequest` naming ``period`` otherwise."""
     found = _FORM.match(str(text).strip())

@@ -246,6 +246,9 @@ reads = sa.Table(  # who read a referral's clinical summary or attachments, and 
 sa.Index("ix_referrals_region_created", referrals.c.region, referrals.c.created_at)
 sa.Index("ix_referrals_parent", referrals.c.parent_id)
 sa.Index("ix_events_action_referral", events.c.action, events.c.referral_id, events.c.at)
+# the down-referrals' parents, read as a set by the indicator counts (migration 0006_sent_home)
+sa.Index("ix_referrals_down_parent", referrals.c.parent_id, sqlite_where=sa.text("direction = 'down'"),
+         postgresql_where=sa.text("direction = 'down'"))
 
 
 monthly_aggregates = sa.Table(  # what hospital and insurance systems count per institution and month (indicators)

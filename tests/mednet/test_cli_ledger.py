@@ -13,7 +13,7 @@ from mednet.regions import load_region
 def test_keys_and_referrals_from_the_command_line(tmp_path, capsys):
     where = ["--data-dir", str(tmp_path)]
     assert main(["db", "upgrade", *where]) == 0
-    assert "schema revision 0005_indicators" in capsys.readouterr().out
+    assert "schema revision 0006_sent_home" in capsys.readouterr().out
     assert main(["keys", "create", "--role", "desk", "--region", "minhang", "--institution", "虹桥社区卫生服务中心",
                  "--label", "虹桥转诊窗口", *where]) == 0
     text = capsys.readouterr().out.splitlines()[0]

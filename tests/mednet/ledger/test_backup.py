@@ -54,7 +54,7 @@ def test_a_backup_during_writes_restores_every_referral_acknowledged_before_it(f
         writer.join()
     assert len(acked) > len(before)  # the writes went on meanwhile
     assert stat.S_IMODE((tmp_path / "ledger.backup").stat().st_mode) == 0o600
-    assert copy.revision == "0005_indicators" and copy.referrals >= len(before)
+    assert copy.revision == "0006_sent_home" and copy.referrals >= len(before)
 
     target = database_url(make_url(request.node.callspec.params["db_url"], request, tmp_path / "restored"),
                           data_dir=tmp_path / "restored")
@@ -97,7 +97,7 @@ def test_the_commands_back_up_and_restore(tmp_path, capsys, minhang_data):
     desks.engine.dispose()
     where = ["--data-dir", str(tmp_path / "data")]
     assert main(["db", "backup", str(tmp_path / "copy.sqlite3"), *where]) == 0
-    assert "schema revision 0005_indicators, 1 referrals" in capsys.readouterr().out
+    assert "schema revision 0006_sent_home, 1 referrals" in capsys.readouterr().out
     assert main(["db", "restore", str(tmp_path / "copy.sqlite3"), *where]) == 2
     assert "--replace" in capsys.readouterr().err
     assert main(["db", "restore", str(tmp_path / "copy.sqlite3"), "--replace", *where]) == 0
