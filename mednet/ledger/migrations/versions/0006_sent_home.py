@@ -3,7 +3,7 @@ up-referrals sent home from the index alone (a partial index: down-referrals onl
 
 Revision ID: 0006_sent_home
 Revises: 0005_indicators
-Create Date: 2026-12-08
+Create Date: 2026-12-07
 """
 
 import sqlalchemy as sa
