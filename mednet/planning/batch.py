@@ -8,9 +8,10 @@ km at the region's speed × the what-if's speed factor). :func:`batch_inputs`
 compiles the network and the population once into plain arrays
 (:class:`BatchInputs`); :func:`run_batch` ships them once per worker — as
 the pool's initialiser for local processes, scattered with
-``broadcast=True`` on Dask — and then only the what-ifs, in chunks. The
-answers equal the sequential run's exactly (the same arithmetic in the
-same order).
+``broadcast=True`` on Dask — and then only the what-ifs, in chunks, each
+chunk as three flat arrays (not an object and five arrays per what-if:
+each array would be a message frame of its own). The answers equal the
+sequential run's exactly (the same arithmetic in the same order).
 
 ``executor``: ``"sequential"``; ``"processes"`` (the default: local
 processes, ``workers`` of them); a ``distributed.Client``; or a scheduler
@@ -34,6 +35,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate, pairwise
 from typing import Any
 
 import networkx as nx
@@ -212,8 +214,42 @@ def _covered(inputs: BatchInputs, km: np.ndarray, per_km: float, work: _Workspac
     return chosen[:at]
 
 
-def _evaluate_chunk(inputs: BatchInputs, chunk: Sequence[CompiledWhatIf]) -> np.ndarray:
-    work = _Workspace(inputs)
+@dataclass(frozen=True, eq=False)
+class _Packed:
+    """What-ifs as three flat arrays, what a worker is sent: a handful of buffers to serialise, not five arrays
+    and a name per what-if (each numpy array is a frame of its own on Dask's wire, and the scheduler unpickles
+    and pickles a task's arguments again on the way)."""
+
+    counts: np.ndarray  # (n, 3): opened pairs, closed pairs, closed sites of each what-if
+    cells: np.ndarray  # each what-if's open rows, open cols, close rows, close cols, closed sites, one after another
+    speed: np.ndarray  # speed factors
+
+    def what_ifs(self) -> list[CompiledWhatIf]:
+        out, at, cells = [], 0, self.cells
+        for (n_open, n_close, n_sites), speed in zip(self.counts.tolist(), self.speed.tolist(), strict=True):
+            ends = list(accumulate((n_open, n_open, n_close, n_close, n_sites), initial=at))
+            o_rows, o_cols, c_rows, c_cols, sites = (cells[i:j] for i, j in pairwise(ends))
+            out.append(CompiledWhatIf("", o_rows, o_cols, c_rows, c_cols, sites, speed))
+            at = ends[-1]
+        return out
+
+
+def _pack(chunk: Sequence[CompiledWhatIf]) -> _Packed:
+    """The what-ifs as :class:`_Packed` (each opened or closed pair checked whole: a row for every column)."""
+    for w in chunk:
+        for field, rows, cols in (("open", w.open_rows, w.open_cols), ("close", w.close_rows, w.close_cols)):
+            if len(rows) != len(cols):
+                raise InvalidRequest(f"{w.name}.{field}", (len(rows), len(cols)), "must have as many rows as columns "
+                                     "(rows, columns given; compile_what_if makes them)")
+    counts = np.array([(len(w.open_rows), len(w.close_rows), len(w.closed_sites)) for w in chunk],
+                      dtype=np.int64).reshape(len(chunk), 3)
+    cells = np.concatenate([np.zeros(0, dtype=np.int64), *(a for w in chunk for a in (
+        w.open_rows, w.open_cols, w.close_rows, w.close_cols, w.closed_sites))]).astype(np.int64, copy=False)
+    return _Packed(counts, cells, np.array([w.speed_factor for w in chunk], dtype=float))
+
+
+def _evaluate_packed(inputs: BatchInputs, packed: _Packed) -> np.ndarray:
+    work, chunk = _Workspace(inputs), packed.what_ifs()
     return np.array([_score(inputs, w, work) for w in chunk]).reshape(len(chunk), len(inputs.specialties))
 
 
@@ -228,9 +264,9 @@ def _set_worker_inputs(inputs: BatchInputs) -> None:
     _WORKER_INPUTS = inputs
 
 
-def _evaluate_in_worker(chunk: Sequence[CompiledWhatIf]) -> np.ndarray:
+def _evaluate_in_worker(packed: _Packed) -> np.ndarray:
     assert _WORKER_INPUTS is not None, "the pool's initialiser sets the inputs"
-    return _evaluate_chunk(_WORKER_INPUTS, chunk)
+    return _evaluate_packed(_WORKER_INPUTS, packed)
 
 
 @dataclass(frozen=True, eq=False)
@@ -267,13 +303,13 @@ def run_batch(inputs: BatchInputs, what_ifs: Sequence[WhatIf | CompiledWhatIf], 
     if chunks is not None and (isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 1):
         raise InvalidRequest("chunks", chunks, "must be a whole number >= 1")
 
-    def split(n_workers: int) -> list[list[CompiledWhatIf]]:
+    def split(n_workers: int) -> list[_Packed]:
         parts = max(1, min(len(compiled), chunks or _PIECES_PER_WORKER * n_workers))
-        return [compiled[i::parts] for i in range(parts)]  # round-robin; reassembled below
+        return [_pack(compiled[i::parts]) for i in range(parts)]  # round-robin; reassembled below
 
     if executor == "sequential" or not compiled:
         pieces = split(workers)
-        results, kind = [_evaluate_chunk(inputs, p) for p in pieces], "sequential"
+        results, kind = [_evaluate_packed(inputs, p) for p in pieces], "sequential"
     elif executor == "processes":
         from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import get_context
@@ -303,8 +339,8 @@ def _compiled(G: nx.Graph | CompiledNetwork | None, inputs: BatchInputs, what: W
     return compile_what_if(G, inputs, what)
 
 
-def _on_dask(executor: Any, inputs: BatchInputs, split: Callable[[int], list[list[CompiledWhatIf]]]
-             ) -> tuple[list[list[CompiledWhatIf]], list[Any], str]:
+def _on_dask(executor: Any, inputs: BatchInputs, split: Callable[[int], list[_Packed]]
+             ) -> tuple[list[_Packed], list[Any], str]:
     from distributed import Client
 
     if isinstance(executor, Client):
@@ -317,7 +353,7 @@ def _on_dask(executor: Any, inputs: BatchInputs, split: Callable[[int], list[lis
     try:
         pieces = split(max(1, sum(client.nthreads().values())))
         shared = client.scatter(inputs, broadcast=True, hash=False)  # once per worker, not per what-if
-        futures = [client.submit(_evaluate_chunk, shared, piece, pure=False) for piece in pieces]
+        futures = [client.submit(_evaluate_packed, shared, piece, pure=False) for piece in pieces]
         return pieces, client.gather(futures), f"dask ({getattr(client.scheduler, 'address', '')})"
     finally:
         if own:

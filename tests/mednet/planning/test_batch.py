@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mednet.errors import InvalidRequest
-from mednet.planning.batch import WhatIf, batch_inputs, compile_what_if, run_batch
+from mednet.planning.batch import CompiledWhatIf, WhatIf, batch_inputs, compile_what_if, run_batch
 from mednet.planning.population import population_coverage
 
 
@@ -86,3 +86,11 @@ def test_fractional_people_over_several_blocks_equal_population_coverage(net):
     assert 0 < result.covered[0, 0] < people.people.sum()
     with pytest.raises(InvalidRequest, match="chunks"):
         run_batch(inputs, [WhatIf("today")], executor="sequential", chunks=0)
+
+
+def test_a_compiled_what_if_with_rows_and_columns_of_different_lengths_is_refused(net, people):
+    inputs = batch_inputs(net, people, specialties=["儿科"], max_km=15)
+    rows, none = np.array([0, 1]), np.zeros(0, dtype=np.int64)
+    bad = CompiledWhatIf("half", rows, np.array([0]), none, none, none, 1.0)
+    with pytest.raises(InvalidRequest, match=r"half\.open"):
+        run_batch(inputs, [bad], executor="sequential")
