@@ -8,7 +8,8 @@ km at the region's speed × the what-if's speed factor). :func:`batch_inputs`
 compiles the network and the population once into plain arrays
 (:class:`BatchInputs`); :func:`run_batch` ships them once per worker — as
 the pool's initialiser for local processes, scattered with
-``broadcast=True`` on Dask — and then only the what-ifs, in chunks, each
+``broadcast=True`` on Dask, where a caller's ``Client`` keeps them for the
+next batch on the same inputs — and then only the what-ifs, in chunks, each
 chunk as three flat arrays (not an object and five arrays per what-if:
 each array would be a message frame of its own). The answers equal the
 sequential run's exactly (the same arithmetic in the same order).
@@ -33,6 +34,7 @@ names a scheduler to use.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
@@ -69,7 +71,8 @@ class WhatIf:
 
 @dataclass(frozen=True, eq=False)
 class BatchInputs:
-    """The compiled arrays every what-if is scored on (plain numpy: shipped once per worker)."""
+    """The compiled arrays every what-if is scored on (plain numpy: shipped once per worker; read-only, as a
+    Dask cluster keeps its copy for the next batch on the same inputs)."""
 
     indptr: np.ndarray
     indices: np.ndarray
@@ -114,11 +117,18 @@ def batch_inputs(G_or_net: nx.Graph | CompiledNetwork, population: Population, *
     graph = network_graph(net)
     at = attach(net, lat=population.lat, lon=population.lon)
     entry, entry_of = np.unique(at.row, return_inverse=True)
-    return BatchInputs(indptr=graph.indptr, indices=graph.indices, metres=graph.data,
-                       offered=np.ascontiguousarray(offered),
-                       entry=entry, entry_of=entry_of, leg_km=at.km, people=population.people.astype(float),
-                       speed_kmh=speed_kmh(net), cost="km" if max_km is not None else "minutes", limit=limit,
-                       specialties=codes, ids=net.ids)
+    return BatchInputs(indptr=_read_only(graph.indptr), indices=_read_only(graph.indices),
+                       metres=_read_only(graph.data), offered=_read_only(np.ascontiguousarray(offered)),
+                       entry=_read_only(entry), entry_of=_read_only(entry_of), leg_km=_read_only(at.km),
+                       people=_read_only(population.people.astype(float)), speed_kmh=speed_kmh(net),
+                       cost="km" if max_km is not None else "minutes", limit=limit, specialties=codes, ids=net.ids)
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A view of ``a`` that cannot be written: a Dask cluster keeps its copy of the inputs between batches."""
+    view = a.view()
+    view.flags.writeable = False
+    return view
 
 
 def compile_what_if(G_or_net: nx.Graph | CompiledNetwork, inputs: BatchInputs, what: WhatIf) -> CompiledWhatIf:
@@ -294,7 +304,8 @@ def run_batch(inputs: BatchInputs, what_ifs: Sequence[WhatIf | CompiledWhatIf], 
               ) -> BatchResult:
     """Score every what-if; the inputs go once to each worker, the what-ifs in ``chunks`` parts (default: 4 per
     worker — per worker thread on Dask — so a worker slowed by other load takes fewer of them). What-ifs given by
-    name need ``G`` (the network the inputs were compiled from) unless compiled."""
+    name need ``G`` (the network the inputs were compiled from) unless compiled. On a ``distributed.Client`` of the
+    caller's the inputs stay on the workers while ``inputs`` lives: the next batch on them ships only what-ifs."""
     compiled = [w if isinstance(w, CompiledWhatIf) else _compiled(G, inputs, w) for w in what_ifs]
     if executor is None:
         executor = os.environ.get(DASK_ENV) or "processes"
@@ -352,12 +363,33 @@ def _on_dask(executor: Any, inputs: BatchInputs, split: Callable[[int], list[_Pa
                              "scheduler address (tcp://host:port)")
     try:
         pieces = split(max(1, sum(client.nthreads().values())))
-        shared = client.scatter(inputs, broadcast=True, hash=False)  # once per worker, not per what-if
+        shared = _shipped(client, inputs, keep=not own)
         futures = [client.submit(_evaluate_packed, shared, piece, pure=False) for piece in pieces]
         return pieces, client.gather(futures), f"dask ({getattr(client.scheduler, 'address', '')})"
     finally:
         if own:
             client.close()
+
+
+#: The inputs on each caller's Dask client (by client id): the first batch ships them, later batches on the same
+#: inputs and client find them there. An entry goes — and the workers' copies with its future — with its inputs.
+_SHIPPED: weakref.WeakKeyDictionary[BatchInputs, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _shipped(client: Any, inputs: BatchInputs, *, keep: bool) -> Any:
+    """A future of the inputs on every worker of the client's cluster: the one kept from an earlier batch when it
+    still holds them, else scattered now (``broadcast=True``: once per worker, not per what-if), and kept when
+    ``keep`` (a client the caller owns)."""
+    held = _SHIPPED.get(inputs, {})
+    for client_id in [c for c, f in held.items() if f.client.status != "running"]:
+        del held[client_id]
+    future = held.get(client.id)
+    if future is not None and future.status == "finished":
+        return future
+    future = client.scatter(inputs, broadcast=True, hash=False)
+    if keep:
+        _SHIPPED.setdefault(inputs, {})[client.id] = future
+    return future
 
 
 __all__ = ["DASK_ENV", "BatchInputs", "BatchResult", "CompiledWhatIf", "WhatIf", "batch_inputs", "compile_what_if",

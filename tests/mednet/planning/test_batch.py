@@ -94,3 +94,33 @@ def test_a_compiled_what_if_with_rows_and_columns_of_different_lengths_is_refuse
     bad = CompiledWhatIf("half", rows, np.array([0]), none, none, none, 1.0)
     with pytest.raises(InvalidRequest, match=r"half\.open"):
         run_batch(inputs, [bad], executor="sequential")
+
+
+def test_a_client_keeps_the_inputs_for_the_next_batch_until_they_are_dropped(net, people):
+    """The arrays ship once per worker and inputs, not once per batch; they are read-only, as the cluster's copy
+    would not follow a change."""
+    import gc
+    import time
+
+    distributed = pytest.importorskip("distributed")
+    inputs = batch_inputs(net, people, specialties=["儿科"], max_km=15)
+    with pytest.raises(ValueError, match="read-only"):
+        inputs.people[0] = 1.0
+    what_ifs = [compile_what_if(net, inputs, w) for w in _what_ifs(net, 6)]
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
+
+        def shipped():  # the inputs' keys on each worker (results are released as the batch ends)
+            return {w: [k for k in keys if k.startswith("BatchInputs")] for w, keys in client.has_what().items()}
+
+        first = run_batch(inputs, what_ifs, executor=client)
+        held = shipped()
+        assert len(held) == 2 and all(len(keys) == 1 for keys in held.values())
+        again = run_batch(inputs, what_ifs, executor=client)
+        assert shipped() == held and np.array_equal(again.covered, first.covered)
+        del inputs
+        gc.collect()
+        deadline = time.monotonic() + 10
+        while any(shipped().values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(shipped().values())
