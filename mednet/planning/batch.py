@@ -293,10 +293,11 @@ class BatchResult:
         """One row per what-if and specialty: covered people and share (pandas)."""
         import pandas as pd
 
-        rows = [{"what_if": n, "specialty": s, "covered": float(self.covered[i, j]),
-                 "share": float(self.covered[i, j] / self.total_people) if self.total_people else float("nan")}
-                for i, n in enumerate(self.names) for j, s in enumerate(self.specialties)]
-        return pd.DataFrame(rows)
+        covered = self.covered.reshape(-1).astype(float)  # row by row: what-if, then specialty
+        share = covered / self.total_people if self.total_people else np.full(len(covered), np.nan)
+        return pd.DataFrame({"what_if": [n for n in self.names for _ in self.specialties],
+                             "specialty": list(self.specialties) * len(self.names), "covered": covered,
+                             "share": share})
 
 
 def run_batch(inputs: BatchInputs, what_ifs: Sequence[WhatIf | CompiledWhatIf], *, executor: Any = None,
