@@ -97,15 +97,12 @@ def test_a_compiled_what_if_with_rows_and_columns_of_different_lengths_is_refuse
 
 
 def test_a_client_keeps_the_inputs_for_the_next_batch_until_they_are_dropped(net, people):
-    """The arrays ship once per worker and inputs, not once per batch; they are read-only, as the cluster's copy
-    would not follow a change."""
+    """The arrays ship once per worker and inputs, not once per batch; changed in place, they ship again."""
     import gc
     import time
 
     distributed = pytest.importorskip("distributed")
     inputs = batch_inputs(net, people, specialties=["儿科"], max_km=15)
-    with pytest.raises(ValueError, match="read-only"):
-        inputs.people[0] = 1.0
     what_ifs = [compile_what_if(net, inputs, w) for w in _what_ifs(net, 6)]
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     with cluster, distributed.Client(cluster) as client:
@@ -118,6 +115,10 @@ def test_a_client_keeps_the_inputs_for_the_next_batch_until_they_are_dropped(net
         assert len(held) == 2 and all(len(keys) == 1 for keys in held.values())
         again = run_batch(inputs, what_ifs, executor=client)
         assert shipped() == held and np.array_equal(again.covered, first.covered)
+        inputs.people[:] *= 2  # the workers' copy is stale: the next batch ships the inputs again
+        doubled = run_batch(inputs, what_ifs, executor=client)
+        assert np.array_equal(doubled.covered, run_batch(inputs, what_ifs, executor="sequential").covered)
+        assert np.array_equal(doubled.covered, 2 * first.covered) and shipped() != held
         del inputs
         gc.collect()
         deadline = time.monotonic() + 10
