@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mednet.errors import InvalidRequest
-from mednet.planning.batch import WhatIf, batch_inputs, compile_what_if, run_batch
+from mednet.planning.batch import CompiledWhatIf, WhatIf, batch_inputs, compile_what_if, run_batch
 from mednet.planning.population import population_coverage
 
 
@@ -86,3 +86,42 @@ def test_fractional_people_over_several_blocks_equal_population_coverage(net):
     assert 0 < result.covered[0, 0] < people.people.sum()
     with pytest.raises(InvalidRequest, match="chunks"):
         run_batch(inputs, [WhatIf("today")], executor="sequential", chunks=0)
+
+
+def test_a_compiled_what_if_with_rows_and_columns_of_different_lengths_is_refused(net, people):
+    inputs = batch_inputs(net, people, specialties=["儿科"], max_km=15)
+    rows, none = np.array([0, 1]), np.zeros(0, dtype=np.int64)
+    bad = CompiledWhatIf("half", rows, np.array([0]), none, none, none, 1.0)
+    with pytest.raises(InvalidRequest, match=r"half\.open"):
+        run_batch(inputs, [bad], executor="sequential")
+
+
+def test_a_client_keeps_the_inputs_for_the_next_batch_until_they_are_dropped(net, people):
+    """The arrays ship once per worker and inputs, not once per batch; changed in place, they ship again."""
+    import gc
+    import time
+
+    distributed = pytest.importorskip("distributed")
+    inputs = batch_inputs(net, people, specialties=["儿科"], max_km=15)
+    what_ifs = [compile_what_if(net, inputs, w) for w in _what_ifs(net, 6)]
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
+
+        def shipped():  # the inputs' keys on each worker (results are released as the batch ends)
+            return {w: [k for k in keys if k.startswith("BatchInputs")] for w, keys in client.has_what().items()}
+
+        first = run_batch(inputs, what_ifs, executor=client)
+        held = shipped()
+        assert len(held) == 2 and all(len(keys) == 1 for keys in held.values())
+        again = run_batch(inputs, what_ifs, executor=client)
+        assert shipped() == held and np.array_equal(again.covered, first.covered)
+        inputs.people[:] *= 2  # the workers' copy is stale: the next batch ships the inputs again
+        doubled = run_batch(inputs, what_ifs, executor=client)
+        assert np.array_equal(doubled.covered, run_batch(inputs, what_ifs, executor="sequential").covered)
+        assert np.array_equal(doubled.covered, 2 * first.covered) and shipped() != held
+        del inputs
+        gc.collect()
+        deadline = time.monotonic() + 10
+        while any(shipped().values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(shipped().values())
