@@ -47,7 +47,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from mednet.errors import InvalidRequest
 from mednet.network import CompiledNetwork
-from mednet.planning.demand import attach, check_limit, speed_kmh
+from mednet.planning.demand import attach, check_limit
 from mednet.planning.gaps import as_network
 from mednet.planning.passes import network_graph, whole_km
 from mednet.planning.population import Population
@@ -119,7 +119,7 @@ def batch_inputs(G_or_net: nx.Graph | CompiledNetwork, population: Population, *
     return BatchInputs(indptr=graph.indptr, indices=graph.indices, metres=graph.data,
                        offered=np.ascontiguousarray(offered),
                        entry=entry, entry_of=entry_of, leg_km=at.km, people=population.people.astype(float),
-                       speed_kmh=speed_kmh(net), cost="km" if max_km is not None else "minutes", limit=limit,
+                       speed_kmh=net.speed_kmh, cost="km" if max_km is not None else "minutes", limit=limit,
                        specialties=codes, ids=net.ids)
 
 

@@ -59,11 +59,6 @@ def attach(net: CompiledNetwork, *, lat: ArrayLike, lon: ArrayLike) -> Attachmen
     return Attachment(row=idx[:, 0], km=leg, minutes=leg / net.speed_kmh * 60.0)
 
 
-def speed_kmh(net: CompiledNetwork) -> float:
-    """The region's assumed average speed (km/h), for the first leg's minutes."""
-    return net.speed_kmh
-
-
 def check_limit(value: object, name: str) -> float:
     """A cost limit: a finite number > 0.
 
@@ -145,4 +140,4 @@ def _ranges(counts: np.ndarray) -> np.ndarray:
     return np.arange(total) - np.repeat(ends - counts, counts)
 
 
-__all__ = ["SEARCH_BLOCK", "Attachment", "attach", "check_limit", "nearest_costs", "pairs_within", "speed_kmh"]
+__all__ = ["SEARCH_BLOCK", "Attachment", "attach", "check_limit", "nearest_costs", "pairs_within"]
