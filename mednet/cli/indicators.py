@@ -100,7 +100,7 @@ def _access(args: argparse.Namespace) -> int:
 
     region = load_region(args.region)
     net = as_network(build_network(region))
-    frame = access_shares(net.G, specialties=args.specialty, population=people_given(args, net))
+    frame = access_shares(net, specialties=args.specialty, population=people_given(args, net))
     basis = frame["basis"].iloc[0] if len(frame) else ""
     return _emit(args, frame, lambda writer: frame.to_excel(writer, sheet_name="access", index=False),
                  {"region": region.id, "basis": basis},

@@ -30,7 +30,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from mednet.network import CompiledNetwork
 from mednet.planning import find_coverage_gaps
+from mednet.planning.gaps import as_network
 from mednet.planning.population import Population, population_coverage
 from mednet.specialties import resolve_specialty
 
@@ -42,22 +44,25 @@ BASIS_ZH = {"population": "按人口计（区域给出各机构服务人口）",
 COLUMNS = ["specialty", "label_zh", "unit", "limit", "share", "total", "covered", "basis"]
 
 
-def access_shares(G: nx.Graph, *, specialties: Iterable[str] | None = None, minutes: Iterable[float] = MINUTES,
-                  km: Iterable[float] = KM, population: Population | None = None) -> pd.DataFrame:
+def access_shares(G_or_net: nx.Graph | CompiledNetwork, *, specialties: Iterable[str] | None = None,
+                  minutes: Iterable[float] = MINUTES, km: Iterable[float] = KM,
+                  population: Population | None = None) -> pd.DataFrame:
     """One row per specialty, unit and limit: the share of people (or of centres) within it, the people (or
     centres, or their weights) in all (``total``) and within it (``covered``), and the basis.
 
-    ``population`` given: the share of its people (:func:`population_coverage`); else by centres."""
+    ``population`` given: the share of its people (:func:`population_coverage`); else by centres. A graph is
+    compiled once for every pass (give a compiled network to skip it)."""
     minutes, km = tuple(minutes), tuple(km)
+    net = as_network(G_or_net)
     if population is not None:
-        return _by_people(G, population, specialties, minutes, km)
-    report = find_coverage_gaps(G, specialties=specialties)
+        return _by_people(net, population, specialties, minutes, km)
+    report = find_coverage_gaps(net, specialties=specialties)
     weight = np.asarray(report.weight, dtype=float)
     costs = {"minutes": report.minutes, "km": report.distance_km}
     return _frame(report.specialties, weight, costs, minutes, km, BASIS_ZH[report.weight_basis])
 
 
-def _by_people(G: nx.Graph, population: Population, specialties: Iterable[str] | None,
+def _by_people(net: CompiledNetwork, population: Population, specialties: Iterable[str] | None,
                minutes: tuple[float, ...], km: tuple[float, ...]) -> pd.DataFrame:
     """The shares of ``population``'s people: each point's cost to the nearest capable institution, found once
     per unit (every point's cost is kept, whatever the limit), compared with every limit of that unit."""
@@ -65,10 +70,10 @@ def _by_people(G: nx.Graph, population: Population, specialties: Iterable[str] |
     costs: dict[str, np.ndarray] = {}
     found: tuple[str, ...] = ()
     if minutes:
-        cover = population_coverage(G, population, specialties=codes, max_minutes=max(minutes))
+        cover = population_coverage(net, population, specialties=codes, max_minutes=max(minutes))
         costs["minutes"], found = cover.cost_to, cover.specialties
     if km:
-        cover = population_coverage(G, population, specialties=codes, max_km=max(km))
+        cover = population_coverage(net, population, specialties=codes, max_km=max(km))
         costs["km"], found = cover.cost_to, cover.specialties
     basis = f"按人口计（乡镇/网格人口：{population.source}）"
     return _frame(found, np.asarray(population.people, dtype=float), costs, minutes, km, basis)
