@@ -236,13 +236,17 @@ class _Packed:
         return out
 
 
+def _checked(w: CompiledWhatIf) -> CompiledWhatIf:
+    """A compiled what-if whose opened and closed pairs are whole (a row for every column), whatever runs it."""
+    for field, rows, cols in (("open", w.open_rows, w.open_cols), ("close", w.close_rows, w.close_cols)):
+        if len(rows) != len(cols):
+            raise InvalidRequest(f"{w.name}.{field}", (len(rows), len(cols)), "must have as many rows as columns "
+                                 "(rows, columns given; compile_what_if makes them)")
+    return w
+
+
 def _pack(chunk: Sequence[CompiledWhatIf]) -> _Packed:
-    """The what-ifs as :class:`_Packed` (each opened or closed pair checked whole: a row for every column)."""
-    for w in chunk:
-        for field, rows, cols in (("open", w.open_rows, w.open_cols), ("close", w.close_rows, w.close_cols)):
-            if len(rows) != len(cols):
-                raise InvalidRequest(f"{w.name}.{field}", (len(rows), len(cols)), "must have as many rows as columns "
-                                     "(rows, columns given; compile_what_if makes them)")
+    """The what-ifs as :class:`_Packed`."""
     counts = np.array([(len(w.open_rows), len(w.close_rows), len(w.closed_sites)) for w in chunk],
                       dtype=np.int64).reshape(len(chunk), 3)
     cells = np.concatenate([np.zeros(0, dtype=np.int64), *(a for w in chunk for a in (
@@ -250,9 +254,14 @@ def _pack(chunk: Sequence[CompiledWhatIf]) -> _Packed:
     return _Packed(counts, cells, np.array([w.speed_factor for w in chunk], dtype=float))
 
 
-def _evaluate_packed(inputs: BatchInputs, packed: _Packed) -> np.ndarray:
-    work, chunk = _Workspace(inputs), packed.what_ifs()
+def _evaluate_chunk(inputs: BatchInputs, chunk: Sequence[CompiledWhatIf]) -> np.ndarray:
+    work = _Workspace(inputs)
     return np.array([_score(inputs, w, work) for w in chunk]).reshape(len(chunk), len(inputs.specialties))
+
+
+def _evaluate_packed(inputs: BatchInputs, packed: _Packed) -> np.ndarray:
+    """A chunk a worker was sent, unpacked and scored."""
+    return _evaluate_chunk(inputs, packed.what_ifs())
 
 
 #: Parts per worker a batch is cut into by default.
@@ -299,7 +308,7 @@ def run_batch(inputs: BatchInputs, what_ifs: Sequence[WhatIf | CompiledWhatIf], 
     worker — per worker thread on Dask — so a worker slowed by other load takes fewer of them). What-ifs given by
     name need ``G`` (the network the inputs were compiled from) unless compiled. On a ``distributed.Client`` of the
     caller's the inputs stay on the workers while ``inputs`` lives: the next batch on them ships only what-ifs."""
-    compiled = [w if isinstance(w, CompiledWhatIf) else _compiled(G, inputs, w) for w in what_ifs]
+    compiled = [_checked(w) if isinstance(w, CompiledWhatIf) else _compiled(G, inputs, w) for w in what_ifs]
     if executor is None:
         executor = os.environ.get(DASK_ENV) or "processes"
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -307,13 +316,17 @@ def run_batch(inputs: BatchInputs, what_ifs: Sequence[WhatIf | CompiledWhatIf], 
     if chunks is not None and (isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 1):
         raise InvalidRequest("chunks", chunks, "must be a whole number >= 1")
 
-    def split(n_workers: int) -> list[_Packed]:
+    def parts_of(n_workers: int) -> list[list[CompiledWhatIf]]:
         parts = max(1, min(len(compiled), chunks or _PIECES_PER_WORKER * n_workers))
-        return [_pack(compiled[i::parts]) for i in range(parts)]  # round-robin; reassembled below
+        return [compiled[i::parts] for i in range(parts)]  # round-robin; reassembled below
 
-    if executor == "sequential" or not compiled:
-        pieces = split(workers)
-        results, kind = [_evaluate_packed(inputs, p) for p in pieces], "sequential"
+    def split(n_workers: int) -> list[_Packed]:  # what a worker is sent
+        return [_pack(part) for part in parts_of(n_workers)]
+
+    pieces: Sequence[object]  # what each result is for: parts of the what-ifs, packed or not
+    if executor == "sequential" or not compiled:  # in this process: nothing to pack
+        pieces = parts_of(workers)
+        results, kind = [_evaluate_chunk(inputs, piece) for piece in pieces], "sequential"
     elif executor == "processes":
         from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import get_context
