@@ -64,17 +64,13 @@ class CoverageQuery:
         if not isinstance(include_sessions, bool):
             raise InvalidRequest("include_sessions", include_sessions, "must be True or False",
                                  rule_zh="须为 True 或 False")
-        names = (specialties,) if isinstance(specialties, str) else (
-            None if specialties is None else tuple(specialties))
-        return cls(specialties=names, max_km=checked_km, max_minutes=checked_minutes, cost=checked_cost,
+        return cls(specialties=_names(specialties), max_km=checked_km, max_minutes=checked_minutes, cost=checked_cost,
                    travel=travel if isinstance(travel, TravelLayer) else None, include_sessions=include_sessions,
                    by_travel_cost=by_travel_cost)
 
     def with_specialties(self, specialties: Iterable[str] | str | None) -> CoverageQuery:
         """The same question about other specialties (the other options already checked)."""
-        names = (specialties,) if isinstance(specialties, str) else (
-            None if specialties is None else tuple(specialties))
-        return dataclasses.replace(self, specialties=names)
+        return dataclasses.replace(self, specialties=_names(specialties))
 
     def codes(self, net: CompiledNetwork) -> tuple[str, ...]:
         """The specialties asked about, as the network's codes (:func:`resolve_specialties`)."""
@@ -88,6 +84,13 @@ class CoverageQuery:
     def offered(self, net: CompiledNetwork, codes: Sequence[str]) -> np.ndarray:
         """(institutions × ``codes``): whether each institution offers each care (:func:`offered`)."""
         return offered(net, codes, include_sessions=self.include_sessions)
+
+
+def _names(specialties: Iterable[str] | str | None) -> tuple[str, ...] | None:
+    """Specialty names as given, as a tuple (one name alone, or None: all)."""
+    if specialties is None:
+        return None
+    return (specialties,) if isinstance(specialties, str) else tuple(specialties)
 
 
 def offered(net: CompiledNetwork, codes: Sequence[str], *, include_sessions: bool = True) -> np.ndarray:
@@ -112,11 +115,10 @@ def resolve_specialties(net: CompiledNetwork, specialties: Iterable[str] | str |
     >>> resolve_specialties(net, ["儿科", "paediatrics", "普外科"])
     ('paediatrics', 'general_surgery')
     """
-    if specialties is None:
+    names = _names(specialties)
+    if names is None:
         return net.specialties
-    if isinstance(specialties, str):
-        specialties = [specialties]
-    codes = tuple(dict.fromkeys(resolve_specialty(s).code for s in specialties))
+    codes = tuple(dict.fromkeys(resolve_specialty(s).code for s in names))
     if not codes:
         raise InvalidRequest("specialties", [], "must name at least one specialty (or None for all)")
     for code in codes:
