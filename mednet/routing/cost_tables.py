@@ -10,6 +10,7 @@ a query's candidates (:class:`Candidates`).
 
 from __future__ import annotations
 
+import threading
 import weakref
 from typing import Any
 
@@ -28,7 +29,8 @@ from mednet.travel.search import per_km, rounded
 class CostTables:
     """What routing by cost on one travel layer reads, built once per network and layer: the layer row of each
     network index, a grid of cells over every institution for :func:`~mednet.routing.cost_kernel.cost_query`, its
-    per-institution figures (terrain, radians), and a query's scratch (marks stamped per query, buffers)."""
+    per-institution figures (terrain, radians), and a query's scratch (marks stamped per query, buffers), used
+    under ``lock`` (queries share it; thread-safe)."""
 
     def __init__(self, rt: RoutingTables, layer: TravelLayer) -> None:
         self.layer = layer
@@ -52,6 +54,7 @@ class CostTables:
                                        per_km(layer, "km"), per_km(layer, "minutes")]),
                              phi, lam, np.cos(phi), layer.unknown_kmh, dtype=np.float64)
         n = len(self.rows)
+        self.lock = threading.Lock()
         self.mark = np.zeros(n)
         self.mark_base = 0.0
         self.buf_i, self.buf_f = np.empty((n, 5), np.int64), np.empty((n, 2))
