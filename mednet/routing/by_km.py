@@ -4,8 +4,10 @@ It takes what the engine by travel cost (:mod:`mednet.routing.by_cost`)
 takes, the network's :class:`~mednet.routing.routing_tables.RoutingTables`,
 the checked :class:`~mednet.routing.request.RouteQuery` and the names
 :meth:`mednet.routing.Router.resolve` resolved, and returns a typed
-:class:`KmAnswer` that :class:`~mednet.routing.render.Renderer` writes as a
-:class:`~mednet.routing.answers.Referral` or as its JSON.
+:class:`KmAnswer` that writes itself as a
+:class:`~mednet.routing.answers.Referral` or as its JSON (with
+:class:`~mednet.routing.render.Renderer`): the shape of
+:mod:`mednet.routing.engine`.
 
     >>> from mednet.regions import load_region
     >>> from mednet.routing import Router
@@ -15,6 +17,9 @@ the checked :class:`~mednet.routing.request.RouteQuery` and the names
     >>> a = route_by_km(router.tables, q, router.resolve(q))
     >>> router.G.nodes[router.net.ids[a.nodes[0]]]["name"], a.kms[0]
     ('开化县人民医院', 19.958)
+    >>> search = compiled_search(router.tables, q, router.resolve(q))  # the kernel query alone
+    >>> search() == search() > 0
+    True
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -46,6 +52,7 @@ from mednet.routing.sessions import window_start
 from mednet.routing.trip import trip_kernel
 
 if TYPE_CHECKING:
+    from mednet.routing.answers import Referral
     from mednet.routing.request import RouteQuery
     from mednet.routing.routing_tables import RoutingTables
     from mednet.routing.start import Resolved, Start
@@ -73,6 +80,16 @@ class KmAnswer(NamedTuple):
     when: dt.datetime | None
     lang: Lang
 
+    def referral(self, rt: RoutingTables) -> Referral:
+        """The answer as a :class:`~mednet.routing.answers.Referral` (:meth:`Renderer.referral
+        <mednet.routing.render.Renderer.referral>`)."""
+        return rt.render.referral(*self[:-1], lang=self.lang)
+
+    def json(self, rt: RoutingTables) -> bytes:
+        """The answer as that model's JSON, written directly (:meth:`Renderer.referral_json
+        <mednet.routing.render.Renderer.referral_json>`)."""
+        return rt.render.referral_json(*self[:-1], lang=self.lang)
+
 
 def route_by_km(rt: RoutingTables, q: RouteQuery, r: Resolved) -> KmAnswer:
     """The engine by km: the decided answer to the checked query ``q`` (names resolved in ``r``); the care is
@@ -89,35 +106,8 @@ def _search(rt: RoutingTables, o: int, code: str, mode: int, hc: int, preferred:
             when: dt.datetime | None, start: Start, keep: int, lang: Lang) -> KmAnswer:
     """Run the kernel and decode its answer. ``o`` is the origin institution (the home centre of a point); the
     search starts at ``start.nodes`` when given."""
-    s = rt.columns.get(code)
-    if s is None:
-        raise rt.nothing(o, code, mode, hc, limit, None)
-    if k > rt.net.n:
-        k = rt.net.n
-    rank_o = rt.ranks[o]
-    sessions = _NO_SESSIONS
-    slots: dict[int, SessionSlot] = NO_SLOTS
-    n_sessions = 0
-    undated: list[int] = []
-    held = rt.sessions[s]
-    if held or when is not None:
-        when = window_start(when)
-    if held and mode != EMERGENCY:
-        assert when is not None  # set just above
-        sessions, slots, n_sessions, undated = rt.scheduled.codes(held, o, mode, when, lang)
-    table = -1
-    kernel_origin = -1 if start.point is not None else o
-    if mode == UP:
-        n_total = rt.n_above[s][rank_o] + n_sessions
-        if not held and rank_o in (1, 2):
-            table = rank_o - 1
-    elif mode == EMERGENCY:
-        n_total = rt.n_permanent[s] - (kernel_origin >= 0 and rt.cap[s, o] == 1)
-    else:
-        n_total = 0
-    if mode != DOWN and n_total <= 0:
-        raise rt.nothing(o, code, mode, hc, limit, None, undated)
-
+    s, sessions, slots, undated, n_total, table, k, when = _prepare(rt, o, code, mode, hc, limit, k, when, start,
+                                                                    lang)
     ints, floats = _kernel(rt, s, sessions, o, start, mode, hc, preferred, n_total, limit, k, table, keep)
     n_passed, n_alt = ints[OUT_PASSED], ints[OUT_ALT]
     if ints[OUT_DECIDED] < 0:
@@ -157,22 +147,87 @@ def _search(rt: RoutingTables, o: int, code: str, mode: int, hc: int, preferred:
                     lang)
 
 
+def _prepare(rt: RoutingTables, o: int, code: str, mode: int, hc: int, limit: float, k: int,
+             when: dt.datetime | None, start: Start, lang: Lang
+             ) -> tuple[int, np.ndarray, dict[int, SessionSlot], list[int], int, int, int, dt.datetime | None]:
+    """What the kernel query needs beside the query: the specialty's row, the session holders (and their slots,
+    and those whose day is not published), how many candidates there are, the table that may decide it, the
+    alternatives capped at the network's size and the booking window's start. Raises
+    :class:`~mednet.errors.NoCapableInstitution` when nobody can be the destination."""
+    s = rt.columns.get(code)
+    if s is None:
+        raise rt.nothing(o, code, mode, hc, limit, None)
+    if k > rt.net.n:
+        k = rt.net.n
+    rank_o = rt.ranks[o]
+    sessions = _NO_SESSIONS
+    slots: dict[int, SessionSlot] = NO_SLOTS
+    n_sessions = 0
+    undated: list[int] = []
+    held = rt.sessions[s]
+    if held or when is not None:
+        when = window_start(when)
+    if held and mode != EMERGENCY:
+        assert when is not None  # set just above
+        sessions, slots, n_sessions, undated = rt.scheduled.codes(held, o, mode, when, lang)
+    table = -1
+    kernel_origin = -1 if start.point is not None else o
+    if mode == UP:
+        n_total = rt.n_above[s][rank_o] + n_sessions
+        if not held and rank_o in (1, 2):
+            table = rank_o - 1
+    elif mode == EMERGENCY:
+        n_total = rt.n_permanent[s] - (kernel_origin >= 0 and rt.cap[s, o] == 1)
+    else:
+        n_total = 0
+    if mode != DOWN and n_total <= 0:
+        raise rt.nothing(o, code, mode, hc, limit, None, undated)
+    return s, sessions, slots, undated, n_total, table, k, when
+
+
 def _kernel(rt: RoutingTables, s: int, sessions: np.ndarray, o: int, start: Start, mode: int, hc: int,
             preferred: int, n_total: int, limit: float, k: int, table: int, keep: int
             ) -> tuple[list[int], tuple[float, ...]]:
     """One kernel query from ``start`` (the origin ``o`` when it has no nodes): its integer and float answer
     slots."""
-    kernel_origin = -1 if start.point is not None else o
     scratch = rt.scratch
     with scratch.lock:
-        if scratch.need < k + 1:
-            scratch.size(k + 1)
-        written = route_kernel(rt.static_f, rt.static_i, rt.com, rt.cap_rows[s], sessions, scratch.floats,
-                               scratch.ints, kernel_origin, rt.ranks[o], start.nodes, start.metres, mode, hc,
-                               preferred, n_total, limit, k, table, keep)
+        written = route_kernel(*_kernel_args(rt, s, sessions, o, start, mode, hc, preferred, n_total, limit, k,
+                                             table, keep))
         ints = scratch.out[:written].tolist()
         floats = tuple(scratch.out_f[:4 + ints[OUT_PASSED] + ints[OUT_ALT]].tolist())
     return ints, floats
+
+
+def _kernel_args(rt: RoutingTables, s: int, sessions: np.ndarray, o: int, start: Start, mode: int, hc: int,
+                 preferred: int, n_total: int, limit: float, k: int, table: int, keep: int) -> tuple:
+    """:func:`~mednet.routing.kernel.route_kernel`'s arguments for one query, the scratch sized for ``k``
+    alternatives (call under ``rt.scratch.lock``)."""
+    scratch = rt.scratch
+    if scratch.need < k + 1:
+        scratch.size(k + 1)
+    return (rt.static_f, rt.static_i, rt.com, rt.cap_rows[s], sessions, scratch.floats, scratch.ints,
+            -1 if start.point is not None else o, rt.ranks[o], start.nodes, start.metres, mode, hc, preferred,
+            n_total, limit, k, table, keep)
+
+
+def compiled_search(rt: RoutingTables, q: RouteQuery, r: Resolved) -> Callable[[], int]:
+    """The compiled search of the checked query ``q`` (names resolved in ``r``; its first care) alone, ready to
+    run: a no-argument call making the kernel query :func:`route_by_km` makes, and returning how many answer
+    slots it wrote. It measures the search apart from the answer decoded and written around it (the module's
+    example)."""
+    o, codes, mode, hc, preferred, start, keep = r
+    limit = math.inf if q.max_km is None else q.max_km
+    s, sessions, _, _, n_total, table, k, _ = _prepare(rt, o, codes[0], mode, hc, limit, q.alternatives, q.when,
+                                                       start, q.lang)
+    args = _kernel_args(rt, s, sessions, o, start, mode, hc, preferred, n_total, limit, k, table, keep)
+    lock = rt.scratch.lock
+
+    def search() -> int:
+        with lock:
+            return int(route_kernel(*args))
+
+    return search
 
 
 def _trip(rt: RoutingTables, o: int, dest: int) -> tuple[float, list[int], None] | None:

@@ -2,7 +2,8 @@
 its JSON directly.
 
 Both take a :class:`CostAnswer` (the decided query: candidates, the picked
-ones, the passed-over groups, the session slots) and put the answer together
+ones, the passed-over groups, the session slots; it writes itself with them,
+in the shape of :mod:`mednet.routing.engine`) and put the answer together
 from parts made once per institution, specialty and basis, as
 :mod:`mednet.routing.render` does for the km route: the model is assembled
 (:func:`~mednet.routing.answers.assemble`: no per-field validation), and
@@ -47,6 +48,14 @@ class CostAnswer:
             decided
         self.passed, self.slots, self.when, self.lang = passed, slots, when, lang
         self.trip: tuple[float, float] | None = None
+
+    def referral(self, rt: RoutingTables) -> ReferralByCost:
+        """The answer as a :class:`~mednet.routing.cost_answers.ReferralByCost` (:func:`referral`)."""
+        return referral(rt, self)
+
+    def json(self, rt: RoutingTables) -> bytes:
+        """The answer as that model's JSON, written directly (:func:`referral_json`)."""
+        return referral_json(rt, self)
 
 
 class _Head:

@@ -77,8 +77,7 @@ distances go by tier, then community role (:mod:`mednet.routing.tables`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -103,9 +102,7 @@ from mednet.routing.answers import (
 )
 from mednet.routing.by_cost import route_by_cost
 from mednet.routing.by_km import route_by_km
-from mednet.routing.cost_render import CostAnswer
-from mednet.routing.cost_render import referral as cost_referral
-from mednet.routing.cost_render import referral_json as cost_referral_json
+from mednet.routing.engine import Decided, Engine
 from mednet.routing.kernel import Scratch, pack
 from mednet.routing.links import csr_metres
 from mednet.routing.policy import DOWN, MODES
@@ -127,7 +124,6 @@ SNAP_MAX_KM = 50.0
 ACCESS_K, ACCESS_MAX_KM = 4, 30.0
 #: Follow-up care of ``down`` when no specialty is given, in order of preference.
 DOWN_DEFAULT_CARE = ("rehabilitation", "general_practice")
-_Answer = TypeVar("_Answer")
 _ZERO_KM = np.zeros(1)
 
 
@@ -257,7 +253,7 @@ class Router:
             query = RouteQuery.checked(origin, specialty, direction=direction, home=home, max_km=max_km,
                                        alternatives=alternatives, when=when, explain=explain, lang=lang, cost=cost,
                                        max_minutes=max_minutes, travel=travel)
-            return self._answer(query, self._render.referral, cost_referral)
+            return self.decide(query).referral(self.tables)
         except MednetError as err:
             raise err.in_lang(lang if lang in LANGS else "zh")  # noqa: B904 - the same error, re-raised
 
@@ -271,8 +267,7 @@ class Router:
         True
         """
         try:
-            return self._answer(RouteQuery.checked(origin, specialty, **options), self._render.referral_json,
-                                cost_referral_json)
+            return self.decide(RouteQuery.checked(origin, specialty, **options)).json(self.tables)
         except MednetError as err:
             lang = options.get("lang", "zh")
             raise err.in_lang(lang if lang in LANGS else "zh")  # noqa: B904 - the same error, re-raised
@@ -280,14 +275,14 @@ class Router:
     def answer(self, query: RouteQuery) -> Referral:
         """:meth:`route` for a query already checked (:meth:`RouteQuery.checked`)."""
         try:
-            return self._answer(query, self._render.referral, cost_referral)
+            return self.decide(query).referral(self.tables)
         except MednetError as err:
             raise err.in_lang(query.lang)  # noqa: B904 - the same error, re-raised
 
     def answer_json(self, query: RouteQuery) -> bytes:
         """:meth:`route_json` for a query already checked (:meth:`RouteQuery.checked`)."""
         try:
-            return self._answer(query, self._render.referral_json, cost_referral_json)
+            return self.decide(query).json(self.tables)
         except MednetError as err:
             raise err.in_lang(query.lang)  # noqa: B904 - the same error, re-raised
 
@@ -323,16 +318,13 @@ class Router:
         great-circle km."""
         return self._access.legs(point, k=ACCESS_K, max_km=ACCESS_MAX_KM, snap_max_km=SNAP_MAX_KM)
 
-    def _answer(self, q: RouteQuery, by_km: Callable[..., _Answer],
-                by_cost: Callable[[RoutingTables, CostAnswer], _Answer]) -> _Answer:
-        """Resolve the checked query's origin and care, hand it to the engine its cost picks (by km: the kernel;
-        by travel cost: :func:`~mednet.routing.by_cost.route_by_cost`) and render the answer with that engine's
-        renderer (``by_km`` or ``by_cost``: a model or its JSON)."""
-        r = self.resolve(q)
-        if q.by_cost:
-            return by_cost(self.tables, route_by_cost(self.tables, q, r))
-        a = route_by_km(self.tables, q, r)
-        return by_km(*a[:-1], lang=a[-1])  # KmAnswer's fields, in the renderers' order, then the language
+    def decide(self, q: RouteQuery) -> Decided:
+        """The checked query decided, not yet written: its origin and care resolved (:meth:`resolve`) and handed
+        to the engine its cost picks (by km: :func:`~mednet.routing.by_km.route_by_km`; by travel cost:
+        :func:`~mednet.routing.by_cost.route_by_cost`). The answer writes itself
+        (:class:`~mednet.routing.engine.Decided`: ``.referral(tables)``, ``.json(tables)``)."""
+        engine: Engine = route_by_cost if q.by_cost else route_by_km
+        return engine(self.tables, q, self.resolve(q))
 
     def resolve(self, q: RouteQuery) -> Resolved:
         """The checked query's names resolved on this network: the origin institution (a point's home centre,
