@@ -14,8 +14,10 @@ machine) before timing; that one-off cost is reported on its own row.
 Then the same queries beside a plain early-stop Dijkstra in C
 (:mod:`mednet.bench.c_reference`, compiled now with the system's compiler,
 called in this process on routing's own CSR arrays, from the same sources to
-the destination the router chose): ``route_json`` and :meth:`Router.route`
-from an institution and from a point, each as a multiple of it, timed in
+the destination the router chose): the compiled search alone (the kernel
+query, its names resolved beforehand), ``route_json`` and
+:meth:`Router.route` from an institution and from a point, each as a
+multiple of it, timed in
 CPU seconds of this process (the machine is shared); and by minutes as a
 multiple of by km. Without a C compiler the bench says so and gives no ratio
 to C.
@@ -43,13 +45,17 @@ from mednet.errors import NoCapableInstitution
 from mednet.network import compile_network
 from mednet.routing import Point, Referral, Router, warm_up
 from mednet.routing.answers import Explain
+from mednet.routing.by_km import compiled_search
 from mednet.routing.links import csr_metres
+from mednet.routing.request import RouteQuery
 
 AREA = "routing"
 N_SPECIALTIES = 30
 TARGET_ROUTE_US, TARGET_COORDS_US, TARGET_COMPILE_S, TARGET_MEMORY_MB = 20.0, 30.0, 2.0, 1024.0
 #: Targets as multiples of the C reference (from an institution, from a point), and of by minutes to by km.
 TARGET_JSON_X, TARGET_ROUTE_X, TARGET_MINUTES_X = (3.0, 4.0), (4.0, 5.0), 1.3
+#: The compiled search alone (the kernel query, without the answer around it) as a multiple of the C reference.
+TARGET_SEARCH_X = 2.0
 
 
 def national_network(*, quick: bool = False) -> nx.Graph:
@@ -203,13 +209,33 @@ def _beside_c(router: Router, by_id: list[tuple[str, str]], by_point: list[tuple
     rows.append(BenchRow(AREA, "C reference from coordinates (from the access legs)", c_us[1], "µs"))
     rows.append(BenchRow(AREA, "C reference: queries whose metres equal the router's", min(agree), "%",
                          target="= 100 %", met=min(agree) == 100.0))
+    search_us = [cpu_per_call(_all_searches(router, q), min_seconds=seconds) / len(q) * 1e6
+                 for q in (by_id, by_point)]
     for k, origin in enumerate(("institution", "coordinates")):
+        rows.append(BenchRow(AREA, f"compiled search alone from {origin}, CPU, beside C", search_us[k], "µs",
+                             c_name, c_us[k], f"<= {TARGET_SEARCH_X:g}x C", search_us[k] <= TARGET_SEARCH_X * c_us[k],
+                             multiple=True))
         rows.append(BenchRow(AREA, f"route_json from {origin}, CPU, beside C", json_us[k], "µs", c_name, c_us[k],
                              f"<= {TARGET_JSON_X[k]:g}x C", json_us[k] <= TARGET_JSON_X[k] * c_us[k], multiple=True))
         rows.append(BenchRow(AREA, f"Router.route from {origin}, CPU, beside C", route_us[k], "µs", c_name,
                              c_us[k], f"<= {TARGET_ROUTE_X[k]:g}x C", route_us[k] <= TARGET_ROUTE_X[k] * c_us[k],
                              multiple=True))
     return rows
+
+
+def _all_searches(router: Router, queries: list[tuple[Any, str]]) -> Callable[[], None]:
+    """A no-argument call running the compiled search of every query of the list, one after another
+    (:func:`~mednet.routing.by_km.compiled_search`: the kernel query alone, names resolved beforehand)."""
+    searches = []
+    for origin, code in queries:
+        q = RouteQuery.checked(origin, code)
+        searches.append(compiled_search(router.tables, q, router.resolve(q)))
+
+    def call() -> None:
+        for search in searches:
+            search()
+
+    return call
 
 
 def _cycle_json(router: Router, queries: list[tuple[Any, str]]) -> Callable[[], bytes]:
