@@ -58,7 +58,7 @@ def test_concurrent_queries_get_their_own_answers(switching_often: None) -> None
             for origin, code, options, alone in asked[start:] + asked[:start]:
                 if router.route_json(origin, code, **options) != alone:
                     wrong.append((origin, code, options))
-        except BaseException as err:  # noqa: BLE001 - reported below, with the thread's answer
+        except BaseException as err:  # reported below
             failed.append(err)
 
     threads = [threading.Thread(target=ask, args=(k * len(asked) // 4,)) for k in range(4)]
