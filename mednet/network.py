@@ -131,6 +131,8 @@ class CompiledNetwork:
     ``in_session[i, s]`` when it offers it in scheduled sessions only.
     ``home[i]`` is the index of the community ``i`` belongs to as lead or
     branch (-1: none); ``community_lead[c]`` the lead of community ``c``.
+    ``population[i]`` is the population the region gives for institution
+    ``i`` (NaN: none given).
     """
 
     G: nx.Graph = field(repr=False)
@@ -147,6 +149,7 @@ class CompiledNetwork:
     community_ids: tuple[str, ...] = field(repr=False)
     community_lead: np.ndarray = field(repr=False)
     home: np.ndarray = field(repr=False)
+    population: np.ndarray = field(repr=False)
 
     @property
     def region(self) -> str:
@@ -206,6 +209,7 @@ def compile_network(G: nx.Graph, *, specialties: Iterable[str] = SPECIALTY_CODES
     tiers = [Tier(attrs[i]["tier"]) for i in ids]
     tier_rank = np.fromiter((t.rank for t in tiers), dtype=np.int8, count=n)
     primary_care = np.fromiter((t.is_primary_care for t in tiers), dtype=bool, count=n)
+    population = np.array([attrs[i].get("population") for i in ids], dtype=float)  # None → NaN
     capable = np.zeros((n, len(specialties)), dtype=bool)
     in_session = np.zeros((n, len(specialties)), dtype=bool)
     for i, node in enumerate(ids):
@@ -227,5 +231,5 @@ def compile_network(G: nx.Graph, *, specialties: Iterable[str] = SPECIALTY_CODES
     return CompiledNetwork(
         G=G, ids=ids, index=index, csr=csr, lat=lat, lon=lon, tier_rank=tier_rank,
         primary_care=primary_care, specialties=specialties, capable=capable, in_session=in_session,
-        community_ids=community_ids, community_lead=community_lead, home=home,
+        community_ids=community_ids, community_lead=community_lead, home=home, population=population,
     )

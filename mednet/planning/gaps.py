@@ -169,8 +169,7 @@ def _demand_weights(net: CompiledNetwork, demand: np.ndarray,
             raise InvalidRequest("weights", f"{len(missing)} demand points left out ({shown})",
                                  "must give a weight for every primary-care institution")
         return out, "caller"
-    given = dict(G.nodes(data="population"))
-    population = np.array([given[net.ids[r]] for r in demand], dtype=float)  # None → nan
+    population = net.population[demand]
     known = ~np.isnan(population)
     if len(demand) and known.all():
         return population, "population"

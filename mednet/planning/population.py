@@ -107,12 +107,12 @@ def _centre_of(net: CompiledNetwork, town: TownshipPopulation) -> int | None:
 def institutions_population(G_or_net: nx.Graph | CompiledNetwork) -> Population:
     """The primary-care institutions with the population the region gives them (those without one left out)."""
     net = as_network(G_or_net)
-    rows = [int(r) for r in np.flatnonzero(net.primary_care) if net.G.nodes[net.ids[r]].get("population") is not None]
-    if not rows:
+    rows = np.flatnonzero(net.primary_care & ~np.isnan(net.population))
+    if not len(rows):
         raise InvalidRequest("population", net.region, "must be given for some primary-care institution",
                              rule_zh="区域数据中没有任何基层机构的服务人口")
     names = tuple(net.G.nodes[net.ids[r]].get("name", net.ids[r]) for r in rows)
-    people = np.array([net.G.nodes[net.ids[r]]["population"] for r in rows], dtype=float)
+    people = net.population[rows]
     return Population(names=names, lat=net.lat[rows].astype(float), lon=net.lon[rows].astype(float), people=people,
                       kind="institutions", source=f"region {net.region}: population served")
 

@@ -77,3 +77,13 @@ def test_compiled_arrays_agree_with_the_graph(G):
         assert {net.ids[i] for i in np.flatnonzero(net.home == c)} == set(com.ids(Role.LEAD, Role.BRANCH))
     gp = net.column("general_practice")
     assert net.capable[net.primary_care, gp].all()  # the township standard requires general practice
+    assert np.isnan(net.population).all()  # the Quzhou file gives no population
+
+
+def test_compiled_population_is_the_graph_s_none_as_nan(G):
+    H = G.copy()
+    first, second = list(H)[:2]
+    H.nodes[first]["population"] = 41250
+    net = compile_network(H)
+    assert net.population[net.index[first]] == 41250.0
+    assert np.isnan(net.population[net.index[second]]) and np.isnan(net.population).sum() == net.n - 1
