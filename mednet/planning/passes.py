@@ -2,8 +2,9 @@
 
 One pass per distinct set of capable institutions (scipy's csgraph
 Dijkstra, from every capable institution at once); ``workers`` > 1 runs the
-passes in forked processes that write into shared memory (scipy's search
-holds the GIL, so threads would not help). :func:`travel_passes` does the
+passes in this process and forked ones, which write into shared memory and
+each take the next pass when done with one (scipy's search holds the GIL, so
+threads would not help). :func:`travel_passes` does the
 same by travel cost on a travel layer, with the travel layer's one search
 (:func:`mednet.travel.search.nearest_rows`).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import mmap
+import multiprocessing
 import os
 import sys
 from collections.abc import Callable
@@ -85,7 +87,7 @@ def all_passes(csr: csr_array, columns: list[np.ndarray], demand: np.ndarray, *,
     ``csr`` from :func:`network_graph` (metres; the km are :func:`whole_km`, as routing counts them)."""
     def run(s: int, out: tuple[np.ndarray, ...]) -> None:
         dist, source = nearest_sources(csr, np.flatnonzero(columns[s]))
-        out[0][s], out[1][s] = whole_km(dist[demand]), np.maximum(source[demand], -1)
+        out[0][:, s], out[1][:, s] = whole_km(dist[demand]), np.maximum(source[demand], -1)
 
     return _passes(columns, len(demand), ((np.inf, float), (-1, np.int64)), run, workers=workers, done=done)
 
@@ -107,7 +109,7 @@ def travel_passes(layer: TravelLayer, rows: np.ndarray, columns: list[np.ndarray
         c = layer.costs(rows[demand][ok], found[ok])
         for array, value in zip(out, (network_row[found[ok]], c.km, c.minutes, c.km_basis, c.minutes_basis),
                                 strict=True):
-            array[s, ok] = value
+            array[ok, s] = value
 
     fills = ((-1, np.int64), (np.inf, float), (np.inf, float), (-1, np.int16), (-1, np.int16))
     return _passes(columns, len(demand), fills, run, workers=workers, done=done)
@@ -116,56 +118,81 @@ def travel_passes(layer: TravelLayer, rows: np.ndarray, columns: list[np.ndarray
 def _passes(columns: list[np.ndarray], n_demand: int, fills: tuple[tuple[float, type], ...],
             run: Callable[[int, tuple[np.ndarray, ...]], None], *, workers: int,
             done: Callable[[int], None] | None) -> tuple[np.ndarray, ...]:
-    """Run one pass per distinct set of capable rows (over forked workers if asked) into (specialties × demand)
-    arrays filled first with ``fills`` (value, dtype); returns them as (demand × specialties)."""
+    """Run one pass per distinct set of capable rows (over forked workers if asked) into (demand × specialties)
+    arrays, one per ``fills`` (value, dtype): each column is filled with the value first, then its pass writes
+    it. Forked workers make the columns straight in shared memory: the parent neither fills nor copies them."""
     first: dict[bytes, int] = {}
     tasks = [first.setdefault(np.packbits(c).tobytes(), s) for s, c in enumerate(columns)]
     todo = [s for s in sorted(set(tasks)) if columns[s].any()]
+    searched = set(todo)
     parallel = workers > 1 and len(todo) > 1 and hasattr(os, "fork") and sys.platform == "linux"
-    full = _shared_full if parallel else np.full  # forked workers write their results into shared memory
-    out = tuple(full((len(columns), n_demand), value, dtype=dtype) for value, dtype in fills)
+    empty = _shared_empty if parallel else np.empty
+    out = tuple(empty((n_demand, len(columns)), dtype) for _, dtype in fills)
 
-    if parallel:
-        for part in _forked(lambda s: run(s, out), todo, workers):  # a worker that failed: its passes run here
-            for s in part:
-                run(s, out)
-    for s, task in enumerate(tasks):
-        if not parallel and s == task and s in todo:
+    def column(s: int) -> None:  # filled first, then its pass (none: nobody offers it, nothing is reachable)
+        for array, (value, _) in zip(out, fills, strict=True):
+            array[:, s] = value
+        if s in searched:
             run(s, out)
+
+    distinct = [s for s, task in enumerate(tasks) if task == s]
+    if parallel:
+        for s in _forked(column, distinct, workers):  # a worker that failed: its columns are made here
+            column(s)
+    for s, task in enumerate(tasks):
         if task != s:
             for array in out:
-                array[s] = array[task]
+                array[:, s] = array[:, task]
+        elif not parallel:
+            column(s)
         if done is not None:
             done(s)
-    return tuple(np.ascontiguousarray(array.T) for array in out)
+    return out
 
 
-def _shared_full(shape: tuple[int, ...], value: float, dtype: type = float) -> np.ndarray:
-    """``np.full`` in anonymous shared memory (kept across ``fork``)."""
+def _shared_empty(shape: tuple[int, ...], dtype: type = float) -> np.ndarray:
+    """An array in anonymous shared memory (kept across ``fork``; zeros until written)."""
     size = int(np.prod(shape)) * np.dtype(dtype).itemsize
     array: np.ndarray = np.frombuffer(mmap.mmap(-1, max(size, 1)), dtype=dtype,
                                       count=int(np.prod(shape))).reshape(shape)
-    array[...] = value
     return array
 
 
-def _forked(run: Callable[[int], None], todo: list[int], workers: int) -> list[list[int]]:
-    """Run ``run`` over ``todo`` split round-robin across forked workers; returns the parts that failed."""
-    parts = [todo[w::workers] for w in range(min(workers, len(todo)))]
+def _forked(run: Callable[[int], None], todo: list[int], workers: int) -> list[int]:
+    """Run ``run`` over ``todo`` in this process and ``workers - 1`` forked ones, each taking the next item when
+    it has finished one (so none idles while another has a queue); returns the items not done (a worker
+    failed), to run here."""
+    lock = multiprocessing.get_context("fork").Lock()
+    state = _shared_empty((len(todo) + 1,), np.int64)  # [0]: the next item to take; [1 + i]: item i is done
+
+    def work() -> None:
+        while True:
+            with lock:
+                i = int(state[0])
+                state[0] = i + 1
+            if i >= len(todo):
+                return
+            run(todo[i])
+            state[1 + i] = 1
+
     pids = []
-    for part in parts:
+    for _ in range(min(workers, len(todo)) - 1):
         pid = os.fork()
         if pid == 0:  # the child runs scipy and numpy only, then leaves without any clean-up
             gc.disable()  # a collection would walk (and so copy) the parent's whole heap
             status = 0
             try:
-                for s in part:
-                    run(s)
+                work()
             except BaseException:
                 status = 1
             os._exit(status)
         pids.append(pid)
-    return [part for part, pid in zip(parts, pids, strict=True) if os.waitpid(pid, 0)[1] != 0]
+    try:
+        work()
+    finally:
+        for pid in pids:
+            os.waitpid(pid, 0)
+    return [item for i, item in enumerate(todo) if not state[1 + i]]
 
 
 def check_workers(workers: object) -> int:

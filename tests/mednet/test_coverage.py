@@ -4,6 +4,7 @@ import copy
 import itertools
 import json
 import math
+import os
 from pathlib import Path
 
 import networkx as nx
@@ -21,6 +22,8 @@ from mednet.planning import (
     ScenarioDataError,
     find_coverage_gaps,
     load_scenario,
+    nearest_sources,
+    passes,
     search_graph,
     suggest_upgrades,
     what_if,
@@ -207,6 +210,22 @@ def test_forked_workers_give_the_same_report(G, report):
     assert (split.distance_km == report.distance_km).all() and (split.nearest_row == report.nearest_row).all()
     with pytest.raises(InvalidRequest, match="`workers` must be a whole number >= 1"):
         find_coverage_gaps(G, workers=0)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_passes_a_dead_worker_took_are_made_again(G, report, monkeypatch, workers):
+    """A forked worker that dies mid-pass leaves its pass undone; the caller makes it, and the report is whole."""
+    parent = os.getpid()
+
+    def dies_in_a_worker(csr, sources, **options):
+        if os.getpid() != parent:
+            os._exit(1)
+        return nearest_sources(csr, sources, **options)
+
+    monkeypatch.setattr(passes, "nearest_sources", dies_in_a_worker)
+    split = find_coverage_gaps(compile_network(G), max_km=30, workers=workers)
+    assert (split.distance_km == report.distance_km).all() and (split.nearest_row == report.nearest_row).all()
+    assert (split.gap == report.gap).all()
 
 
 def test_demand_points_are_the_primary_care_institutions_counted_once_each(G, report):
