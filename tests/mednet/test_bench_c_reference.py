@@ -21,10 +21,14 @@ def test_the_c_search_reaches_the_routers_destinations_at_the_routers_metres():
     assert ref is not None
     net = router.net
     metres = csr_metres(net, np.repeat(np.arange(net.n), np.diff(net.csr.indptr)), net.csr.indices)
-    inst, point, inst_m, point_m = c_queries(router, by_id, by_point)
-    for queries, expected in ((inst, inst_m), (point, point_m)):
-        found = ref.distances(net.csr.indptr, net.csr.indices, metres, queries)
-        assert found.tolist() == expected
+    for farthest in (False, True):  # to the destination, and to the farthest institution the answer names
+        inst, point, inst_m, point_m = c_queries(router, by_id, by_point, farthest=farthest)
+        for queries, expected in ((inst, inst_m), (point, point_m)):
+            found = ref.distances(net.csr.indptr, net.csr.indices, metres, queries)
+            assert found.tolist() == expected
+    inst, _, inst_m, _ = c_queries(router, by_id, by_point)
+    farther = c_queries(router, by_id, by_point, farthest=True)[2]
+    assert all(f >= d for f, d in zip(farther, inst_m, strict=True)) and sum(farther) > sum(inst_m)
     arrays = ref.prepare(net.csr.indptr, net.csr.indices, metres, inst)
     assert ref.run(arrays).tolist() == ref.run(arrays).tolist() == inst_m  # the scratch is reused cleanly
 
