@@ -87,7 +87,7 @@ def all_passes(csr: csr_array, columns: list[np.ndarray], demand: np.ndarray, *,
     ``csr`` from :func:`network_graph` (metres; the km are :func:`whole_km`, as routing counts them)."""
     def run(s: int, out: tuple[np.ndarray, ...]) -> None:
         dist, source = nearest_sources(csr, np.flatnonzero(columns[s]))
-        out[0][:, s], out[1][:, s] = whole_km(dist[demand]), np.maximum(source[demand], -1)
+        out[0][s], out[1][s] = whole_km(dist[demand]), np.maximum(source[demand], -1)
 
     return _passes(columns, len(demand), ((np.inf, float), (-1, np.int64)), run, workers=workers, done=done)
 
@@ -109,7 +109,7 @@ def travel_passes(layer: TravelLayer, rows: np.ndarray, columns: list[np.ndarray
         c = layer.costs(rows[demand][ok], found[ok])
         for array, value in zip(out, (network_row[found[ok]], c.km, c.minutes, c.km_basis, c.minutes_basis),
                                 strict=True):
-            array[ok, s] = value
+            array[s, ok] = value
 
     fills = ((-1, np.int64), (np.inf, float), (np.inf, float), (-1, np.int16), (-1, np.int16))
     return _passes(columns, len(demand), fills, run, workers=workers, done=done)
@@ -118,36 +118,37 @@ def travel_passes(layer: TravelLayer, rows: np.ndarray, columns: list[np.ndarray
 def _passes(columns: list[np.ndarray], n_demand: int, fills: tuple[tuple[float, type], ...],
             run: Callable[[int, tuple[np.ndarray, ...]], None], *, workers: int,
             done: Callable[[int], None] | None) -> tuple[np.ndarray, ...]:
-    """Run one pass per distinct set of capable rows (over forked workers if asked) into (demand × specialties)
-    arrays, one per ``fills`` (value, dtype): each column is filled with the value first, then its pass writes
-    it. Forked workers make the columns straight in shared memory: the parent neither fills nor copies them."""
+    """Run one pass per distinct set of capable rows (over forked workers if asked) into (specialties × demand)
+    arrays, one per ``fills`` (value, dtype): each row is filled with the value first, then its pass writes it.
+    Returns them as (demand × specialties) views, not copies. Forked workers make the rows straight in shared
+    memory: the parent neither fills nor copies them."""
     first: dict[bytes, int] = {}
     tasks = [first.setdefault(np.packbits(c).tobytes(), s) for s, c in enumerate(columns)]
     todo = [s for s in sorted(set(tasks)) if columns[s].any()]
     searched = set(todo)
     parallel = workers > 1 and len(todo) > 1 and hasattr(os, "fork") and sys.platform == "linux"
     empty = _shared_empty if parallel else np.empty
-    out = tuple(empty((n_demand, len(columns)), dtype) for _, dtype in fills)
+    out = tuple(empty((len(columns), n_demand), dtype) for _, dtype in fills)
 
-    def column(s: int) -> None:  # filled first, then its pass (none: nobody offers it, nothing is reachable)
+    def row(s: int) -> None:  # filled first, then its pass (none: nobody offers it, nothing is reachable)
         for array, (value, _) in zip(out, fills, strict=True):
-            array[:, s] = value
+            array[s] = value
         if s in searched:
             run(s, out)
 
     distinct = [s for s, task in enumerate(tasks) if task == s]
     if parallel:
-        for s in _forked(column, distinct, workers):  # a worker that failed: its columns are made here
-            column(s)
+        for s in _forked(row, distinct, workers):  # a worker that failed: its rows are made here
+            row(s)
     for s, task in enumerate(tasks):
         if task != s:
             for array in out:
-                array[:, s] = array[:, task]
+                array[s] = array[task]
         elif not parallel:
-            column(s)
+            row(s)
         if done is not None:
             done(s)
-    return out
+    return tuple(array.T for array in out)
 
 
 def _shared_empty(shape: tuple[int, ...], dtype: type = float) -> np.ndarray:
