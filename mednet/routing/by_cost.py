@@ -71,8 +71,9 @@ def classify_all(nodes, origin, origin_rank, mode, capability, rank, home, home_
 def route_by_cost(rt: RoutingTables, q: RouteQuery, r: Resolved) -> CostAnswer:
     """The engine by travel cost: the decided answer to the checked query ``q`` (names resolved in ``r``), on
     the query's travel layer (None: the region's default model); the care is ``r.codes[0]``, else the next
-    (``down`` with none given). :func:`~mednet.routing.cost_render.referral` or
-    :func:`~mednet.routing.cost_render.referral_json` render it."""
+    (``down`` with none given). The answer writes itself (:meth:`CostAnswer.referral
+    <mednet.routing.cost_render.CostAnswer.referral>`, :meth:`CostAnswer.json
+    <mednet.routing.cost_render.CostAnswer.json>`)."""
     tables = cost_tables(rt, q.travel)
     o, codes, mode, hc, preferred, start, keep = r
     for code in codes[:-1]:
