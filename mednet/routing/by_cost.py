@@ -146,7 +146,8 @@ def _route(rt: RoutingTables, tables: CostTables, o: int, code: str, mode: int, 
                       np.array(q_f), *ext, explicit, undated_nodes, mark, cand_i, cand_f, tables.buf_i, tables.buf_f,
                       tables.cells, tables.passed, tables.passed_f, tables.res)
         res: list[int] = tables.res.tolist()
-        passed = _passed_over(tables, res, keep, mode)
+        # The passed-over slots are written only when there is a destination (else they hold an earlier query's).
+        passed = _passed_over(tables, res, keep, mode) if res[ck.R_DEST] >= 0 else []
     counts = n0, n1, n2 = res[ck.R_N0:ck.R_N2 + 1]
     dest_row = res[ck.R_DEST]
     n01 = n0 + n1
