@@ -21,8 +21,8 @@ multiple of it, timed in
 CPU seconds of this process (the machine is shared); and by minutes as a
 multiple of by km. The compiled search is also given beside the same C
 search carried on to the farthest institution the answer names (the router
-ranks three alternatives, so it must search at least that far). Without a C compiler the bench says so and gives no ratio
-to C.
+ranks three alternatives, so it must search at least that far). Without a C
+compiler the bench says so and gives no ratio to C.
 """
 
 from __future__ import annotations
@@ -172,7 +172,10 @@ def c_queries(router: Router, by_id: list[tuple[str, str]], by_point: list[tuple
     destination the router chose (``farthest``: to the farthest institution its answer names, destination or
     alternative, as far as the router had to search); and the router's metres to it, to check the two agree."""
     index = router.net.index
-    inst, point, inst_m, point_m = [], [], [], []
+    inst: list[tuple[list[int], list[float], int]] = []
+    point: list[tuple[list[int], list[float], int]] = []
+    inst_m: list[float] = []
+    point_m: list[float] = []
     for origins, queries, expected in ((by_id, inst, inst_m), (by_point, point, point_m)):
         for origin, code in origins:
             r = router.route(origin, code)
@@ -206,7 +209,9 @@ def _beside_c(router: Router, by_id: list[tuple[str, str]], by_point: list[tuple
     net = router.net
     indptr, indices = net.csr.indptr, net.csr.indices
     metres = csr_metres(net, np.repeat(np.arange(net.n), np.diff(indptr)), indices)
-    c_us, agree, far_us = [], [], []
+    c_us: list[float] = []
+    far_us: list[float] = []
+    agree: list[float] = []
     for farthest, times in ((False, c_us), (True, far_us)):
         inst, point, inst_m, point_m = c_queries(router, by_id, by_point, farthest=farthest)
         for queries, expected in ((inst, inst_m), (point, point_m)):
