@@ -220,8 +220,9 @@ def compiled_search(rt: RoutingTables, q: RouteQuery, r: Resolved) -> Callable[[
     limit = math.inf if q.max_km is None else q.max_km
     s, sessions, _, _, n_total, table, k, _ = _prepare(rt, o, codes[0], mode, hc, limit, q.alternatives, q.when,
                                                        start, q.lang)
-    args = _kernel_args(rt, s, sessions, o, start, mode, hc, preferred, n_total, limit, k, table, keep)
     lock = rt.scratch.lock
+    with lock:  # sizing the scratch is a change every query sees
+        args = _kernel_args(rt, s, sessions, o, start, mode, hc, preferred, n_total, limit, k, table, keep)
 
     def search() -> int:
         with lock:
