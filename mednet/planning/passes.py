@@ -190,6 +190,10 @@ def _forked(run: Callable[[int], None], todo: list[int], workers: int) -> list[i
         pids.append(pid)
     try:
         work()
+    except BaseException:
+        with lock:
+            state[0] = len(todo)  # the caller is leaving: the workers take nothing more
+        raise
     finally:
         for pid in pids:
             os.waitpid(pid, 0)

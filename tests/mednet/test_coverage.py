@@ -4,7 +4,9 @@ import copy
 import itertools
 import json
 import math
+import mmap
 import os
+import time
 from pathlib import Path
 
 import networkx as nx
@@ -226,6 +228,26 @@ def test_passes_a_dead_worker_took_are_made_again(G, report, monkeypatch, worker
     split = find_coverage_gaps(compile_network(G), max_km=30, workers=workers)
     assert (split.distance_km == report.distance_km).all() and (split.nearest_row == report.nearest_row).all()
     assert (split.gap == report.gap).all()
+
+
+def test_an_error_in_the_calling_process_stops_the_passes_and_is_raised(G, monkeypatch):
+    """The calling process works beside the forked ones: its error ends the run (the workers take nothing more)."""
+    parent = os.getpid()
+    in_workers = np.frombuffer(mmap.mmap(-1, 8), dtype=np.int64)  # passes made by the forked worker
+
+    def fails_here(csr, sources, **options):
+        if os.getpid() == parent:
+            raise MemoryError("no room for the pass")
+        in_workers[0] += 1
+        time.sleep(0.05)  # a pass as long as a national one: the caller's error comes during the first
+        return nearest_sources(csr, sources, **options)
+
+    monkeypatch.setattr(passes, "nearest_sources", fails_here)
+    net = compile_network(G)
+    with pytest.raises(MemoryError, match="no room"):
+        find_coverage_gaps(net, max_km=30, workers=2)
+    offered = int((net.capable | net.in_session).any(axis=0).sum())
+    assert offered > 20 and in_workers[0] <= 2  # the one it was making, and at most one taken meanwhile
 
 
 def test_demand_points_are_the_primary_care_institutions_counted_once_each(G, report):
