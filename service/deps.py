@@ -39,7 +39,8 @@ from mednet.ledger import ApiKey, Ledger, authenticate, open_ledger_engine
 from mednet.ledger.keys import identify, known_key
 from mednet.models import Institution, Region
 from mednet.travel.layer import travel_path
-from mednet.validate import CommunitySummary, RegionFolder, read_region_folder, refusal_lines, summarize_communities
+from mednet.valid_regions import RegionFolder, read_region_folder, refusal_lines
+from mednet.validate import CommunitySummary, summarize_communities
 from service.config import Settings
 from service.limits import NAME_MAX_CHARS, NAME_PATTERN
 

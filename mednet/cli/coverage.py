@@ -41,7 +41,7 @@ from mednet.planning import (
 from mednet.routing.request import check_max_km
 from mednet.specialties import resolve_specialty
 from mednet.travel.layer import load_travel, travel_path
-from mednet.validate import load_valid_region
+from mednet.valid_regions import load_valid_region
 
 FORMATS = ("table", "csv", "json", "geojson")
 MAP_SUFFIXES = (".png", ".svg", ".pdf", ".html")

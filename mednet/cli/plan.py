@@ -74,7 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from mednet.network import build_network
     from mednet.planning.gaps import as_network
-    from mednet.validate import load_valid_region
+    from mednet.valid_regions import load_valid_region
 
     if args.action != "flows" and (args.max_km is None) == (args.max_minutes is None):
         raise InvalidRequest("--max-km/--max-minutes", None, "give exactly one of them", rule_zh="须且只须给出其中一个")

@@ -32,7 +32,7 @@ from mednet.routing.request import (
     parse_lat_lon,
 )
 from mednet.travel.layer import load_travel, travel_path
-from mednet.validate import load_valid_region
+from mednet.valid_regions import load_valid_region
 
 #: Passed-over institutions named per reason in the text answer (the JSON has those the answer names).
 SHOWN_PER_REASON = 5

@@ -14,7 +14,7 @@ from mednet.bench.local import free_port
 from mednet.cli import main
 from mednet.errors import InvalidRegion, RegionDataError
 from mednet.regions import regions_dir
-from mednet.validate import load_valid_region, load_valid_regions
+from mednet.valid_regions import load_valid_region, load_valid_regions
 from service.app import create_app
 from service.bench import serving
 from service.config import Settings
