@@ -60,6 +60,7 @@ def _access_rows(quick: bool) -> list[BenchRow]:
     from mednet.planning.access import access_scores, gaussian_decay
     from mednet.planning.demand import attach, pairs_within
     from mednet.planning.population import Population
+    from mednet.planning.query import offered
 
     G = national_network(quick=quick)
     net = compile_network(G)
@@ -68,8 +69,7 @@ def _access_rows(quick: bool) -> list[BenchRow]:
     people = Population(names=tuple(net.ids[r] for r in demand), lat=net.lat[demand].astype(float),
                         lon=net.lon[demand].astype(float), people=np.full(len(demand), 1000.0), kind="points",
                         source="illustrative: 1,000 people at each primary-care institution")
-    column = net.column(ONE)
-    supply = np.flatnonzero(net.capable[:, column] | net.in_session[:, column])
+    supply = np.flatnonzero(offered(net, [ONE])[:, 0])
     decay = gaussian_decay(20, 60)
     repeat = 2 if quick else 3
     access_scores(net, people, ONE, decay=decay, cost="minutes", travel=travel)  # warm: the travel layer's caches

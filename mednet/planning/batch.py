@@ -51,7 +51,7 @@ from mednet.planning.demand import attach, check_limit
 from mednet.planning.gaps import as_network
 from mednet.planning.passes import network_graph, whole_km
 from mednet.planning.population import Population
-from mednet.planning.query import resolve_specialties
+from mednet.planning.query import offered, resolve_specialties
 
 #: Environment variable naming a Dask scheduler (``tcp://host:8786``) to run batches on.
 DASK_ENV = "MEDNET_DASK_SCHEDULER"
@@ -111,13 +111,12 @@ def batch_inputs(G_or_net: nx.Graph | CompiledNetwork, population: Population, *
                              rule_zh="须且只须给出公里或分钟中的一个")
     limit = check_limit(max_km, "max_km") if max_km is not None else check_limit(max_minutes, "max_minutes")
     codes = resolve_specialties(net, specialties)
-    cols = [net.column(c) for c in codes]
-    offered = (net.capable | net.in_session if include_sessions else net.capable)[:, cols]
+    held = offered(net, codes, include_sessions=include_sessions)
     graph = network_graph(net)
     at = attach(net, lat=population.lat, lon=population.lon)
     entry, entry_of = np.unique(at.row, return_inverse=True)
     return BatchInputs(indptr=graph.indptr, indices=graph.indices, metres=graph.data,
-                       offered=np.ascontiguousarray(offered),
+                       offered=np.ascontiguousarray(held),
                        entry=entry, entry_of=entry_of, leg_km=at.km, people=population.people.astype(float),
                        speed_kmh=net.speed_kmh, cost="km" if max_km is not None else "minutes", limit=limit,
                        specialties=codes, ids=net.ids)
@@ -170,16 +169,16 @@ def evaluate(inputs: BatchInputs, what: CompiledWhatIf) -> np.ndarray:
 
 
 def _score(inputs: BatchInputs, what: CompiledWhatIf, work: _Workspace) -> np.ndarray:
-    offered = inputs.offered.copy()
-    offered[what.open_rows, what.open_cols] = True
-    offered[what.close_rows, what.close_cols] = False
-    offered[what.closed_sites, :] = False
+    held = inputs.offered.copy()  # under the what-if
+    held[what.open_rows, what.open_cols] = True
+    held[what.close_rows, what.close_cols] = False
+    held[what.closed_sites, :] = False
     per_km = 1.0 if inputs.cost == "km" else 60.0 / (inputs.speed_kmh * what.speed_factor)
     limit_km = inputs.limit / per_km
-    out = np.zeros(offered.shape[1])
+    out = np.zeros(held.shape[1])
     done: dict[bytes, np.ndarray] = {}
-    for s in range(offered.shape[1]):
-        sources = np.flatnonzero(offered[:, s])
+    for s in range(held.shape[1]):
+        sources = np.flatnonzero(held[:, s])
         key = sources.tobytes()
         if key not in done:
             if len(sources) == 0:

@@ -39,7 +39,7 @@ from mednet.importing.tables import Table, read_files, table_rows
 from mednet.network import CompiledNetwork, resolve_institution
 from mednet.planning.gaps import as_network
 from mednet.planning.passes import network_graph, whole_km
-from mednet.planning.query import resolve_specialties
+from mednet.planning.query import offered, resolve_specialties
 from mednet.travel.layer import Cost, TravelLayer, check_cost, travel_layer_of
 
 Decay = Literal["exponential", "power"]
@@ -194,8 +194,7 @@ def fit_flows(G_or_net: nx.Graph | CompiledNetwork, flows: Iterable[Flow], speci
         raise InvalidRequest("flows", 0, f"must hold referrals of {code} (none found)",
                              rule_zh=f"没有{code}的转诊记录")
     origins = sorted({net.index[resolve_institution(net.G, f.origin)] for f in chosen})
-    column = net.column(code)
-    capable = set(np.flatnonzero(net.capable[:, column] | net.in_session[:, column]).tolist())
+    capable = set(np.flatnonzero(offered(net, [code])[:, 0]).tolist())
     reached = {net.index[resolve_institution(net.G, f.destination)] for f in chosen}
     dests = sorted(capable | reached)
     o_at, d_at = {r: i for i, r in enumerate(origins)}, {r: j for j, r in enumerate(dests)}
