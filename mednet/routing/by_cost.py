@@ -101,47 +101,49 @@ def _route(rt: RoutingTables, tables: CostTables, o: int, code: str, mode: int, 
     if held and mode != EMERGENCY:
         session_nodes, slots, _, undated = rt.scheduled.codes(held, o, mode, window_start(when), lang)
 
+    # Who may be a candidate of steps 0 and 1 (the home community's members and partners, and going down the home).
+    m = len(session_nodes) // 2
+    undated_nodes = np.unique(np.asarray(undated, dtype=np.int64)) if undated else tables.none
+    explicit = partners = tables.none
+    if hc >= 0 and mode != EMERGENCY:
+        explicit, partners = tables.explicit(rt, hc)
+    if mode == DOWN and preferred >= 0 and rt.homes[preferred] != hc:
+        explicit = np.append(explicit, preferred)
+
+    q_i = [0] * 10
+    if start.measured_from == "origin_point":
+        assert start.point is not None
+        o_node, (o_lat, o_lon) = -1, start.at
+        o_phi, o_lam = float(np.radians(o_lat)), float(np.radians(o_lon))
+        o_cos = float(np.cos(o_phi))
+        ext = tables.no_ext
+    else:
+        o_node = preferred if start.measured_from == "home" else o
+        o_lat, o_lon, o_phi, o_lam, o_cos = (tables.lat[o_node], tables.lon[o_node], tables.phi[o_node],
+                                             tables.lam[o_node], tables.cos[o_node])
+        q_i[ck.QI_TERRAIN] = tables.terrain[o_node]
+        ext = tables.imported(o_node)
+    want = max(k + 1 + len(undated), 1)
+    q_i[ck.QI_NODE], q_i[ck.QI_ORIGIN], q_i[ck.QI_RANK], q_i[ck.QI_MODE] = (
+        o_node, -1 if start.point is not None else o, rt.ranks[o], mode)
+    q_i[ck.QI_HOME], q_i[ck.QI_PREFERRED], q_i[ck.QI_MINUTES], q_i[ck.QI_WANT], q_i[ck.QI_KEEP] = (
+        hc, preferred, cost == "minutes", want, keep)
+    cand_i, cand_f = np.empty((len(explicit) + want, 4), np.int64), np.empty((len(explicit) + want, 3))
+
     with tables.lock:  # the marks, buffers and result slots are the tables' own, shared by every query
         # Who may be the destination, by the kernel's rule: marks as the kernel sets them (partners, session codes),
         # stamped on this query's base so that no mark of an earlier query counts.
         mark = tables.mark
         tables.mark_base = base = tables.mark_base + 8.0
-        m = len(session_nodes) // 2
-        undated_nodes = np.unique(np.asarray(undated, dtype=np.int64)) if undated else tables.none
         if m:
             mark[session_nodes[:m]] = base
         if undated:
             mark[undated_nodes] = base
-        explicit = tables.none
-        if hc >= 0 and mode != EMERGENCY:
-            explicit, partners = tables.explicit(rt, hc)
-            if mode == UP:
-                mark[partners] = base + 1.0
-        if mode == DOWN and preferred >= 0 and rt.homes[preferred] != hc:
-            explicit = np.append(explicit, preferred)
+        if mode == UP:
+            mark[partners] = base + 1.0
         if m:
             mark[session_nodes[:m]] += session_nodes[m:] * 2.0
-
-        q_i = [0] * 10
-        if start.measured_from == "origin_point":
-            assert start.point is not None
-            o_node, (o_lat, o_lon) = -1, start.at
-            o_phi, o_lam = float(np.radians(o_lat)), float(np.radians(o_lon))
-            o_cos = float(np.cos(o_phi))
-            ext = tables.no_ext
-        else:
-            o_node = preferred if start.measured_from == "home" else o
-            o_lat, o_lon, o_phi, o_lam, o_cos = (tables.lat[o_node], tables.lon[o_node], tables.phi[o_node],
-                                                 tables.lam[o_node], tables.cos[o_node])
-            q_i[ck.QI_TERRAIN] = tables.terrain[o_node]
-            ext = tables.imported(o_node)
-        want = max(k + 1 + len(undated), 1)
-        q_i[ck.QI_NODE], q_i[ck.QI_ORIGIN], q_i[ck.QI_RANK], q_i[ck.QI_MODE] = (
-            o_node, -1 if start.point is not None else o, rt.ranks[o], mode)
-        q_i[ck.QI_HOME], q_i[ck.QI_PREFERRED], q_i[ck.QI_MINUTES], q_i[ck.QI_WANT], q_i[ck.QI_KEEP] = (
-            hc, preferred, cost == "minutes", want, keep)
         q_f = (o_phi, o_lam, o_cos, o_lat, o_lon, limit_km, limit_minutes, base)
-        cand_i, cand_f = np.empty((len(explicit) + want, 4), np.int64), np.empty((len(explicit) + want, 3))
         ck.cost_query(tables.static_i, tables.static_f, rt.cap[s], np.array(q_i, dtype=np.int64),
                       np.array(q_f), *ext, explicit, undated_nodes, mark, cand_i, cand_f, tables.buf_i, tables.buf_f,
                       tables.cells, tables.passed, tables.passed_f, tables.res)
